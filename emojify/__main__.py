@@ -1,0 +1,7 @@
+"""``python -m emojify`` is the ``emojify`` command."""
+
+import sys
+
+from emojify.cli import main
+
+sys.exit(main())

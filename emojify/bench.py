@@ -1,0 +1,151 @@
+"""``emojify bench``: time each stage of the per-frame path, the way a Pi owner checks a device.
+
+Without a source, frames come from a built-in synthetic 640x480 stream: the sample face (a real
+photo) pasted at drifting positions inside the capture region over a noisy background.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from emojify.imageio import read_image
+from emojify.pipeline import Pipeline
+from emojify.preprocess import prepare_face
+from emojify.resources import SAMPLE_FACE
+
+FRAME_SIZE = (640, 480)
+HEAD_CROP = (110, 0, 230, 250)
+"""(x, y, w, h) of the head and shoulders in the sample photo."""
+HEAD_HEIGHT = 260
+"""Pasted height: the face is then about 120 pixels, a visitor about a metre from a webcam."""
+
+
+def synthetic_stream(seed: int = 0, size: tuple[int, int] = FRAME_SIZE) -> Iterator[np.ndarray]:
+    """Endless 640x480 BGR frames with the sample face drifting around the frame's centre."""
+    rng = np.random.default_rng(seed)
+    x0, y0, w0, h0 = HEAD_CROP
+    head = read_image(SAMPLE_FACE)[y0:y0 + h0, x0:x0 + w0]
+    face = cv2.resize(head, (round(w0 * HEAD_HEIGHT / h0), HEAD_HEIGHT), interpolation=cv2.INTER_AREA)
+    width, height = size
+    background = rng.integers(40, 200, (height, width, 3), dtype=np.uint8)
+    background = cv2.GaussianBlur(background, (0, 0), 5)
+    t = 0
+    while True:
+        frame = background.copy()
+        x = width // 2 - face.shape[1] // 2 + int(20 * np.sin(t / 15))
+        y = height // 2 - face.shape[0] // 2 + int(10 * np.cos(t / 20))
+        frame[y:y + face.shape[0], x:x + face.shape[1]] = face
+        noise = rng.integers(-6, 7, frame.shape, dtype=np.int16)
+        yield np.clip(frame.astype(np.int16) + noise, 0, 255).astype(np.uint8)
+        t += 1
+
+
+def rss_mb() -> float:
+    """Current resident memory of this process in MB (Linux), else the peak."""
+    try:
+        with open("/proc/self/statm") as handle:
+            pages = int(handle.read().split()[1])
+        return pages * resource.getpagesize() / 2**20
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@dataclass
+class Timings:
+    detect: list[float]
+    classify: list[float]
+    frame: list[float]
+
+
+def time_frames(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int) -> Timings:
+    """Run ``count`` frames through the live path, timing detection, classification and the whole."""
+    timings = Timings([], [], [])
+    for _, frame in zip(range(count), frames, strict=False):
+        start = time.perf_counter()
+        region = pipeline.region(frame)
+        box = pipeline.detector.largest_face(frame, region)
+        detected = time.perf_counter()
+        if box is not None:
+            probabilities = pipeline.classifier.predict(prepare_face(frame, box))[0]
+            timings.classify.append((time.perf_counter() - detected) * 1e3)
+        else:
+            probabilities = None
+        pipeline.smoother.update(probabilities, time.monotonic())
+        timings.detect.append((detected - start) * 1e3)
+        timings.frame.append((time.perf_counter() - start) * 1e3)
+    return timings
+
+
+def time_classifier(pipeline: Pipeline, face: np.ndarray, count: int) -> list[float]:
+    """Milliseconds per call of the model alone on one prepared face (what ``classifier_ms`` reports)."""
+    out = []
+    for _ in range(count):
+        start = time.perf_counter()
+        pipeline.classifier.predict(face)
+        out.append((time.perf_counter() - start) * 1e3)
+    return out
+
+
+def stats(values: list[float]) -> tuple[float | None, float | None]:
+    if not values:
+        return None, None
+    return float(np.median(values)), float(np.percentile(values, 95))
+
+
+def run_bench(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int, warmup: int = 20) -> dict:
+    """Warm up, then time ``count`` frames and ``count`` model calls; returns the report."""
+    time_frames(pipeline, frames, warmup)
+    rss_start = rss_mb()
+    timings = time_frames(pipeline, frames, count)
+    face = prepare_face(read_image(SAMPLE_FACE))
+    classifier_ms = time_classifier(pipeline, face, max(count, 200))
+    report: dict = {}
+    for name, values in (("detect", timings.detect), ("classifier", classifier_ms), ("frame", timings.frame)):
+        report[f"{name}_ms_median"], report[f"{name}_ms_p95"] = stats(values)
+    info = pipeline.classifier.info
+    report.update({
+        "fps": 1000.0 / report["frame_ms_median"],
+        "frames": count,
+        "frames_with_face": len(timings.classify),
+        "rss_mb_start": round(rss_start, 1),
+        "rss_mb_end": round(rss_mb(), 1),
+        "backend": f"{info.backend} {info.backend_version}",
+        "model_sha256": info.sha256[:12],
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {cpu_name()}",
+        "python": platform.python_version(),
+        "opencv": cv2.__version__,
+    })
+    return report
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo, where there is one."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            fields = dict(line.split(":", 1) for line in handle if ":" in line)
+    except OSError:
+        return ""
+    fields = {key.strip().lower(): value.strip() for key, value in fields.items()}
+    return next((fields[k] for k in ("model name", "model", "hardware") if k in fields), "")
+
+
+def format_report(report: dict) -> str:
+    """Human-readable lines for the terminal."""
+    lines = [f"machine   {report['machine']}, Python {report['python']}, OpenCV {report['opencv']}",
+             f"backend   {report['backend']} (model {report['model_sha256']})",
+             f"frames    {report['frames']} ({report['frames_with_face']} with a face)"]
+    for name in ("detect", "classifier", "frame"):
+        median, p95 = report[f"{name}_ms_median"], report[f"{name}_ms_p95"]
+        if median is not None:
+            lines.append(f"{name:<10}median {median:6.2f} ms   p95 {p95:6.2f} ms")
+    lines.append(f"fps       {report['fps']:.0f} (whole per-frame path, one thread)")
+    lines.append(f"memory    RSS {report['rss_mb_start']} MB -> {report['rss_mb_end']} MB")
+    return "\n".join(lines)

@@ -1,0 +1,160 @@
+"""Run the int8 TFLite expression model: pick an interpreter, check the model, classify faces.
+
+The interpreter comes from the first of ``tflite_runtime`` (needs numpy<2), ``ai_edge_litert``
+and ``tensorflow.lite`` that can actually build an interpreter for the model. The model file is
+checked against the sha256 and class list in its metadata JSON before it is used, so a truncated
+or swapped model is refused with a message instead of giving wrong emoji.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from emojify.labels import CLASSES
+from emojify.preprocess import INPUT_SIZE, to_batch
+from emojify.resources import resource_dir
+
+log = logging.getLogger(__name__)
+
+MODEL_NAME = "emotion_int8.tflite"
+BACKENDS: tuple[tuple[str, str], ...] = (
+    ("tflite_runtime", "tflite_runtime.interpreter"),
+    ("ai_edge_litert", "ai_edge_litert.interpreter"),
+    ("tensorflow.lite", "tensorflow.lite"),
+)
+"""(backend name, module holding ``Interpreter``), in order of preference."""
+
+
+class ModelError(ValueError):
+    """The model or its metadata is missing, damaged or does not fit; the message says which and what to do."""
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What was loaded: file, checksum, classes, and the interpreter that runs it."""
+
+    path: Path
+    sha256: str
+    classes: tuple[str, ...]
+    backend: str
+    backend_version: str
+    metadata: dict
+
+
+def default_model_path() -> Path:
+    """The shipped model, ``model/emotion_int8.tflite``."""
+    try:
+        return resource_dir("model") / MODEL_NAME
+    except FileNotFoundError as exc:
+        raise ModelError(str(exc)) from None
+
+
+def metadata_path(model_path: Path) -> Path:
+    """The metadata JSON that belongs to a model: same name, ``.json``."""
+    return model_path.with_suffix(".json")
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_model(model_path: Path) -> tuple[bytes, dict]:
+    """Read a model and its metadata, refusing a checksum or class-list mismatch."""
+    meta_path = metadata_path(model_path)
+    try:
+        content = model_path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"{model_path}: cannot read model ({exc.strerror or exc}); "
+                         "restore model/ from the repository or pass --model") from None
+    try:
+        metadata = json.loads(meta_path.read_text())
+        expected_sha = metadata["sha256"]
+        classes = tuple(metadata["classes"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"{meta_path}: missing or invalid model metadata ({exc}); "
+                         "re-create it with emojify-quantize") from None
+    if sha256_of(content) != expected_sha:
+        raise ModelError(f"{model_path}: checksum does not match {meta_path.name} (file damaged or replaced); "
+                         "restore it or re-create both with emojify-quantize")
+    if classes != CLASSES:
+        raise ModelError(f"{model_path}: model has {len(classes)} classes {list(classes)}, this program "
+                         f"expects {len(CLASSES)} {list(CLASSES)}; use a matching model")
+    return content, metadata
+
+
+def make_interpreter(content: bytes, threads: int = 1):
+    """Build an interpreter with the first backend that works; returns (interpreter, name, version)."""
+    errors = []
+    for name, module_name in BACKENDS:
+        try:
+            module = importlib.import_module(module_name)
+            interpreter = module.Interpreter(model_content=content, num_threads=threads)
+            interpreter.allocate_tensors()
+        except Exception as exc:  # noqa: BLE001 - any failure means "try the next backend"
+            errors.append(f"{name}: {type(exc).__name__}: {exc}".splitlines()[0])
+            continue
+        return interpreter, name, backend_version(name)
+    raise ModelError("no TFLite interpreter works here; install ai-edge-litert "
+                     "(or tflite-runtime with numpy<2). Tried: " + "; ".join(errors))
+
+
+def backend_version(name: str) -> str:
+    """The installed version of a backend's distribution, or ``"?"``."""
+    from importlib import metadata
+
+    dist = {"tflite_runtime": "tflite-runtime", "ai_edge_litert": "ai-edge-litert",
+            "tensorflow.lite": "tensorflow"}[name]
+    for candidate in (dist, "tensorflow-cpu") if name == "tensorflow.lite" else (dist,):
+        try:
+            return metadata.version(candidate)
+        except metadata.PackageNotFoundError:
+            continue
+    return "?"
+
+
+class Classifier:
+    """The expression model behind a small API: 48x48 prepared faces in, 7 probabilities out."""
+
+    def __init__(self, model_path: Path | None = None, threads: int = 1):
+        path = Path(model_path) if model_path else default_model_path()
+        content, metadata = read_model(path)
+        self._interpreter, backend, version = make_interpreter(content, threads)
+        self.info = ModelInfo(path, metadata["sha256"], tuple(metadata["classes"]), backend, version, metadata)
+        inp = self._interpreter.get_input_details()[0]
+        out = self._interpreter.get_output_details()[0]
+        if tuple(inp["shape"][1:]) != (INPUT_SIZE, INPUT_SIZE, 1) or out["shape"][-1] != len(CLASSES):
+            raise ModelError(f"{path}: model takes {list(inp['shape'])} and gives {list(out['shape'])}, expected "
+                             f"[1, {INPUT_SIZE}, {INPUT_SIZE}, 1] -> [1, {len(CLASSES)}]; use a matching model")
+        self._in_index, self._in_dtype = inp["index"], inp["dtype"]
+        self._in_scale, self._in_zero = inp["quantization"]
+        self._out_index, self._out_dtype = out["index"], out["dtype"]
+        self._out_scale, self._out_zero = out["quantization"]
+        log.info("model %s (%s) on %s %s", path, self.info.sha256[:12], backend, version)
+
+    def _quantize(self, batch: np.ndarray) -> np.ndarray:
+        if self._in_dtype == np.float32:
+            return batch
+        info = np.iinfo(self._in_dtype)
+        q = np.round(batch / self._in_scale + self._in_zero)
+        return np.clip(q, info.min, info.max).astype(self._in_dtype)
+
+    def predict(self, faces: np.ndarray) -> np.ndarray:
+        """Probabilities ``(N, 7)`` float32 for prepared faces ``(N, 48, 48)`` (or one ``(48, 48)``)."""
+        batch = self._quantize(to_batch(faces))
+        out = np.empty((len(batch), len(CLASSES)), np.float32)
+        for i, face in enumerate(batch):
+            self._interpreter.set_tensor(self._in_index, face[None])
+            self._interpreter.invoke()
+            raw = self._interpreter.get_tensor(self._out_index)[0]
+            if self._out_dtype != np.float32:
+                raw = (raw.astype(np.float32) - self._out_zero) * self._out_scale
+            out[i] = raw
+        out = np.clip(out, 0.0, None)
+        return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)

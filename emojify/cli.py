@@ -1,0 +1,236 @@
+"""The ``emojify`` command: the kiosk (default) and its tools.
+
+    emojify [run] [options]      open the kiosk window (``emojify run --help``)
+    emojify predict IMAGE...     emoji for photos
+    emojify evaluate DIR         accuracy on a labelled folder
+    emojify bench                time the per-frame path on this machine
+    emojify doctor               what is installed and whether it works
+
+Bad input or bad files end with one line on stderr and exit code 2 (``--debug`` shows a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from emojify import __version__
+
+log = logging.getLogger("emojify")
+
+COMMANDS = ("run", "predict", "evaluate", "bench", "doctor")
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(ValueError):
+    """Bad input from the user: printed as one line, exit code 2."""
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """The exception types that mean "fix your input or files", not "bug"."""
+    from emojify.classifier import ModelError
+    from emojify.config import ConfigError
+    from emojify.emojis import EmojiError
+    from emojify.evaluate import FolderError
+    from emojify.faces import DetectorError
+    from emojify.imageio import ImageError
+    from emojify.sources import SourceError
+
+    return (UsageError, ModelError, ConfigError, EmojiError, FolderError, DetectorError, ImageError,
+            SourceError)
+
+
+def add_model_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, help="int8 .tflite model (default: the shipped model/)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from emojify.config import add_run_arguments
+
+    parser = argparse.ArgumentParser(prog="emojify", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"emojify {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", parents=[common], help="open the kiosk window (the default)",
+                         description="Open the kiosk: live camera, emoji and probability bars. "
+                                     "Space, Enter, a click or a touch takes a snapshot.")
+    add_run_arguments(run)
+
+    predict = sub.add_parser("predict", parents=[common], help="emoji for photos",
+                             description="Find the largest face in each image and print its expression and "
+                                         "emoji. Unreadable images are reported (exit code 2) after the "
+                                         "good ones are handled; an image without a face is a result.")
+    predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    predict.add_argument("--json", action="store_true", help="print one JSON list, an object per image")
+    predict.add_argument("--out", type=Path, metavar="DIR", help="also write a composite PNG per image here")
+    predict.add_argument("--region", type=float, metavar="FRACTION",
+                         help="only faces inside the centred region of this size (default: whole image)")
+    add_model_argument(predict)
+
+    evaluate = sub.add_parser("evaluate", parents=[common], help="accuracy on a labelled folder",
+                              description="Score the model on DIR/<class>/*.jpg (classes may be missing), "
+                                          "with the TFLite interpreter alone.")
+    evaluate.add_argument("folder", type=Path, metavar="DIR")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object (n, accuracy, macro_f1, "
+                                                              "per_class_recall, confusion, ...)")
+    evaluate.add_argument("--plot", type=Path, metavar="PNG", help="save the confusion matrix as a picture")
+    add_model_argument(evaluate)
+
+    bench = sub.add_parser("bench", parents=[common], help="time the per-frame path on this machine",
+                           description="Time detection, the classifier and the whole per-frame path on a "
+                                       "640x480 stream; prints medians and 95th percentiles.")
+    bench.add_argument("--source", help="camera index, video, image or folder (default: built-in synthetic "
+                                        "stream with a real face)")
+    bench.add_argument("--frames", type=int, default=300, help="frames to time (default: %(default)s)")
+    bench.add_argument("--threads", type=int, default=1, help="interpreter and OpenCV threads (default: 1)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    add_model_argument(bench)
+
+    doctor = sub.add_parser("doctor", parents=[common], help="what is installed and whether it works")
+    add_model_argument(doctor)
+    doctor.add_argument("--emoji-dir", type=Path, help="check this emoji set instead of the shipped one")
+    return parser
+
+
+def normalise_argv(argv: list[str]) -> list[str]:
+    """Plain ``emojify`` and ``emojify --kiosk ...`` mean ``emojify run ...``."""
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        return ["run", *argv]
+    return argv
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from emojify.classifier import Classifier
+    from emojify.composite import compose, save_composite
+    from emojify.emojis import load_emoji_set
+    from emojify.imageio import ImageError, read_image
+    from emojify.pipeline import Pipeline
+
+    pipeline = Pipeline(Classifier(args.model), region_fraction=args.region or 1.0)
+    emojis = load_emoji_set() if args.out else None
+    results, failures = [], 0
+    for path in args.images:
+        try:
+            image = read_image(path)
+        except ImageError as exc:
+            print(f"emojify: {exc}", file=sys.stderr)
+            failures += 1
+            continue
+        result = pipeline.analyze(image, use_region=args.region is not None)
+        entry = {"path": str(path), **result.as_dict()}
+        if emojis is not None:
+            entry["composite"] = str(save_composite(compose(image, result, emojis), args.out, prefix=path.stem))
+        results.append(entry)
+        if not args.json:
+            what = f"{result.label} {result.emoji} ({max(result.probabilities):.0%})" if result.label else "no face"
+            print(f"{path}: {what}")
+    if args.json:
+        print(json.dumps(results, ensure_ascii=False, indent=2))
+    return EXIT_BAD_INPUT if failures else 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from emojify.classifier import Classifier
+    from emojify.evaluate import evaluate_folder, format_table, plot_confusion
+
+    classifier = Classifier(args.model)
+    progress = (lambda items: items) if args.json else progress_bar
+    evaluation = evaluate_folder(classifier, args.folder, progress)
+    for error in evaluation.errors:
+        print(f"emojify: {error}", file=sys.stderr)
+    summary = evaluation.summary
+    if args.plot:
+        plot_confusion(summary, args.plot, f"{classifier.info.path.name} on {args.folder}")
+    if args.json:
+        print(json.dumps({**summary, "model_sha256": classifier.info.sha256, "unreadable": len(evaluation.errors)}))
+    else:
+        print(format_table(summary))
+    return EXIT_BAD_INPUT if evaluation.errors else 0
+
+
+def progress_bar(items: list):
+    """A tqdm progress bar on stderr when tqdm is installed, else the items as they are."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return items
+    return tqdm(items, unit="img", file=sys.stderr, leave=False)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    import cv2
+
+    from emojify.bench import format_report, run_bench, synthetic_stream
+    from emojify.classifier import Classifier
+    from emojify.pipeline import Pipeline
+
+    if args.frames < 1 or args.threads < 1:
+        raise UsageError("--frames and --threads must be at least 1")
+    cv2.setNumThreads(args.threads)
+    pipeline = Pipeline(Classifier(args.model, threads=args.threads))
+    if args.source is None:
+        report = run_bench(pipeline, synthetic_stream(), args.frames)
+        report["source"] = "synthetic 640x480 stream with the sample face"
+    else:
+        from emojify.sources import CaptureThread, parse_source
+
+        with CaptureThread(parse_source(args.source)) as capture:
+            def frames():
+                last = -1
+                while True:
+                    frame = capture.wait_for_frame(5.0)
+                    if frame is None:
+                        raise UsageError(f"{args.source}: no frames ({capture.message})")
+                    if frame.seq != last:
+                        last = frame.seq
+                        yield frame.image
+            report = run_bench(pipeline, frames(), args.frames)
+        report["source"] = args.source
+    report["threads"] = args.threads
+    print(json.dumps(report) if args.json else format_report(report))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from emojify.doctor import run_doctor
+
+    return 0 if run_doctor(args.model, args.emoji_dir) else 1
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from emojify.config import settings_from_args
+
+    settings = settings_from_args(args)
+    if settings.self_test:
+        from emojify.selftest import run_checks
+
+        return 0 if run_checks(settings.model, settings.emoji_dir) else 1
+    from emojify.app import run_app
+
+    return run_app(settings)
+
+
+HANDLERS = {"run": cmd_run, "predict": cmd_predict, "evaluate": cmd_evaluate, "bench": cmd_bench,
+            "doctor": cmd_doctor}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``emojify`` console script; returns the exit code."""
+    args = build_parser().parse_args(normalise_argv(list(sys.argv[1:] if argv is None else argv)))
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return HANDLERS[args.command](args)
+    except user_errors() as exc:
+        if args.debug:
+            raise
+        print(f"emojify: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,89 @@
+"""Composite pictures (photo + face box + emoji + label) and saving them safely.
+
+Used for ``emojify predict --out`` and for kiosk snapshots. Files are written to a temporary
+name in the same folder and renamed, so a crash or power cut never leaves half a PNG, and names
+carry the time plus a counter, so two snapshots in the same second never overwrite each other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from emojify.emojis import EmojiSet
+from emojify.pipeline import Result
+
+BOX_COLOUR = (60, 220, 90)
+BACKGROUND = (250, 250, 250)
+
+
+def bgr_to_pil(frame: np.ndarray) -> Image.Image:
+    """An OpenCV BGR (or gray) frame as an RGB Pillow image."""
+    if frame.ndim == 2:
+        return Image.fromarray(frame).convert("RGB")
+    return Image.fromarray(np.ascontiguousarray(frame[:, :, 2::-1]))
+
+
+def compose(frame: np.ndarray, result: Result, emojis: EmojiSet) -> Image.Image:
+    """The photo with the face boxed, and beside it the emoji and its label (or "no face")."""
+    photo = bgr_to_pil(frame)
+    width, height = photo.size
+    side = max(160, height)
+    canvas = Image.new("RGB", (width + side, max(height, side)), BACKGROUND)
+    canvas.paste(photo, (0, 0))
+    draw = ImageDraw.Draw(canvas)
+    if result.box is not None:
+        x, y, w, h = result.box
+        draw.rectangle((x, y, x + w, y + h), outline=BOX_COLOUR, width=max(2, width // 200))
+    font = ImageFont.load_default(size=max(14, side // 10))
+    if result.label is not None:
+        emoji_size = int(side * 0.7)
+        icon = emojis.scaled(result.label, emoji_size)
+        canvas.paste(icon, (width + (side - emoji_size) // 2, side // 20), icon)
+        caption = f"{result.label} {float(np.max(result.probabilities)):.0%}"
+    else:
+        caption = "no face"
+    draw.text((width + side // 2, int(side * 0.88)), caption, fill=(30, 30, 30), font=font, anchor="mm")
+    return canvas
+
+
+def unique_name(folder: Path, prefix: str, now: dt.datetime | None = None) -> Path:
+    """``<prefix>-YYYYmmdd-HHMMSS-NNN.png`` in ``folder`` that does not exist yet."""
+    stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 100_000):
+        path = folder / f"{prefix}-{stamp}-{n:03d}.png"
+        if not path.exists():
+            return path
+    raise FileExistsError(f"{folder}: too many files named {prefix}-{stamp}-*")
+
+
+def save_png_atomic(image: Image.Image, path: Path) -> Path:
+    """Write ``image`` to ``path`` through a temporary file and an atomic rename.
+
+    On any error (full disk, read-only folder) the temporary file is removed and the error
+    propagates; ``path`` is then either absent or a complete earlier file, never partial.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            image.save(handle, format="PNG")
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            raise FileExistsError(f"{path}: already exists")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def save_composite(image: Image.Image, folder: Path, prefix: str = "emojify") -> Path:
+    """Save under a fresh time-stamped name in ``folder``; returns the path written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return save_png_atomic(image, unique_name(folder, prefix))

@@ -1,0 +1,71 @@
+"""``emojify doctor``: what is installed, what works, and what to do about what does not."""
+
+from __future__ import annotations
+
+import importlib
+import platform
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from emojify import __version__
+from emojify.classifier import BACKENDS, Classifier, backend_version
+from emojify.emojis import load_emoji_set
+from emojify.faces import FaceDetector, cascade_path
+
+
+def interpreter_report() -> list[str]:
+    """One line per TFLite backend: importable or not, and its version."""
+    lines = []
+    for name, module_name in BACKENDS:
+        try:
+            importlib.import_module(module_name)
+        except Exception as exc:  # noqa: BLE001 - any import failure just means "not available"
+            lines.append(f"{name}: not available ({type(exc).__name__})")
+        else:
+            lines.append(f"{name}: {backend_version(name)} importable")
+    return lines
+
+
+def camera_report(index: int = 0) -> str:
+    """Whether camera ``index`` opens and gives a frame."""
+    capture = cv2.VideoCapture(index)
+    try:
+        if not capture.isOpened():
+            return f"camera {index}: not found (plug in a USB webcam, or use --source VIDEO|IMAGE|FOLDER)"
+        ok, frame = capture.read()
+        return f"camera {index}: {frame.shape[1]}x{frame.shape[0]}" if ok else f"camera {index}: opens, no frames"
+    finally:
+        capture.release()
+
+
+def run_doctor(model: Path | None, emoji_dir: Path | None, say: Callable[[str], None] = print) -> bool:
+    """Print the report; True when the model, detector and emoji set all work (a camera is optional)."""
+    say(f"emojify {__version__}, Python {platform.python_version()} on {platform.machine()} ({sys.platform})")
+    say(f"numpy {np.__version__}, OpenCV {cv2.__version__}")
+    for line in interpreter_report():
+        say(f"interpreter  {line}")
+    healthy = True
+    checks: tuple[tuple[str, Callable[[], str]], ...] = (
+        ("model", lambda: _model_line(model)),
+        ("detector", lambda: (FaceDetector(), f"{cascade_path()}")[1]),
+        ("emoji set", lambda: f"{load_emoji_set(emoji_dir).folder} (7 images)"),
+        ("camera", camera_report),
+    )
+    for name, check in checks:
+        try:
+            say(f"{name:<12} {check()}")
+        except Exception as exc:  # noqa: BLE001 - report every failure and carry on
+            healthy = False
+            say(f"{name:<12} PROBLEM: {exc}")
+    return healthy
+
+
+def _model_line(model: Path | None) -> str:
+    info = Classifier(model).info
+    metrics = info.metadata.get("metrics", {}).get("publictest", {}).get("int8", {})
+    accuracy = f", PublicTest accuracy {metrics['accuracy']:.1%}" if "accuracy" in metrics else ""
+    return f"{info.path} sha256 {info.sha256} (verified), runs on {info.backend}{accuracy}"

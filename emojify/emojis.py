@@ -1,0 +1,147 @@
+"""The emoji images shown for each expression class, loaded and checked once at start-up.
+
+An emoji folder holds one image per class in ``emojify.labels.CLASSES`` and, normally, an
+``emojis.json`` mapping each class label to its file name (extra keys such as ``"source"``
+are ignored). The shipped set in the top-level ``emojis/`` folder is rendered by
+``packaging/render_emojis.py``. A custom folder may leave out ``emojis.json`` if it holds
+``<label>.png`` for every class, so a maker can just drop seven PNGs into a folder. Every
+problem found while loading is raised as ``EmojiError`` with a one-line message naming the
+file or folder, what is wrong and how to fix it. Uses Pillow and the standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image
+
+from emojify.labels import CLASSES
+from emojify.resources import resource_dir
+
+log = logging.getLogger(__name__)
+
+MAPPING_FILE = "emojis.json"
+"""Name of the label -> image file mapping inside an emoji folder."""
+
+FIX_HINT = "re-render with packaging/render_emojis.py or fix --emoji-dir"
+_CACHE_LIMIT = 64  # scaled images kept per set; a resizing window must not grow it forever
+
+
+class EmojiError(ValueError):
+    """An emoji folder, its ``emojis.json`` or one of its images is missing or unusable."""
+
+
+def _one_line(exc: BaseException) -> str:
+    """``exc`` as a single line of text, for embedding in an ``EmojiError`` message."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+@dataclass(frozen=True)
+class EmojiSet:
+    """One fully loaded RGBA image per class label, read from ``folder``."""
+
+    folder: Path
+    images: dict[str, Image.Image]
+    _scaled: dict[tuple[str, int], Image.Image] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def scaled(self, label: str, size: int) -> Image.Image:
+        """The emoji for ``label`` fitted (LANCZOS, aspect kept), centred in a ``size`` px square.
+
+        Results are cached, so a UI may call this on every frame. Callers must not modify
+        the returned image. Raises ``KeyError`` for an unknown label and ``ValueError`` for a
+        size below 1.
+        """
+        if label not in self.images:
+            raise KeyError(f"no emoji for {label!r} (expected one of: {', '.join(self.images)})")
+        if size < 1:
+            raise ValueError(f"emoji size must be at least 1 pixel, got {size}")
+        key = (label, size)
+        cached = self._scaled.get(key)
+        if cached is None:
+            if len(self._scaled) >= _CACHE_LIMIT:
+                self._scaled.clear()
+            cached = self._scaled[key] = _fit(self.images[label], size)
+        return cached
+
+
+def _fit(image: Image.Image, size: int) -> Image.Image:
+    """``image`` resized to fit ``size`` x ``size`` and centred on a transparent square."""
+    scale = size / max(image.size)
+    width, height = max(1, round(image.width * scale)), max(1, round(image.height * scale))
+    resized = image.resize((width, height), Image.LANCZOS)
+    if resized.size == (size, size):
+        return resized
+    square = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    square.paste(resized, ((size - width) // 2, (size - height) // 2))
+    return square
+
+
+def _read_mapping(folder: Path) -> dict[str, str]:
+    """Label -> file name for every class, from ``emojis.json`` or the ``<label>.png`` default."""
+    mapping_path = folder / MAPPING_FILE
+    if not mapping_path.exists():
+        missing = [f"{label}.png" for label in CLASSES if not (folder / f"{label}.png").is_file()]
+        if missing:
+            raise EmojiError(
+                f"{folder}: no {MAPPING_FILE} and missing {', '.join(missing)}; add one image "
+                f"per class ({', '.join(CLASSES)}) as <label>.png, or {FIX_HINT}"
+            )
+        return {label: f"{label}.png" for label in CLASSES}
+
+    try:
+        mapping = json.loads(mapping_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        message = f"{mapping_path}: cannot read JSON ({_one_line(exc)}); {FIX_HINT}"
+        raise EmojiError(message) from exc
+    if not isinstance(mapping, dict):
+        raise EmojiError(
+            f"{mapping_path}: expected a JSON object {{label: file name}}, "
+            f"got {type(mapping).__name__}; {FIX_HINT}"
+        )
+    missing = [label for label in CLASSES if label not in mapping]
+    if missing:
+        raise EmojiError(f"{mapping_path}: no entry for {', '.join(missing)}; {FIX_HINT}")
+    bad = [label for label in CLASSES if not isinstance(mapping[label], str) or not mapping[label]]
+    if bad:
+        raise EmojiError(
+            f"{mapping_path}: the entry for {', '.join(bad)} must be a file name string; {FIX_HINT}"
+        )
+    return {label: mapping[label] for label in CLASSES}
+
+
+def _load_image(path: Path, label: str) -> Image.Image:
+    """Decode ``path`` completely and return it as RGBA; raise ``EmojiError`` if unreadable."""
+    if not path.is_file():
+        raise EmojiError(f"{path}: file not found (the {label!r} emoji); {FIX_HINT}")
+    try:
+        with Image.open(path) as image:
+            image.load()
+            return image.convert("RGBA")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise EmojiError(f"{path}: cannot read image ({_one_line(exc)}); {FIX_HINT}") from exc
+
+
+def load_emoji_set(folder: Path | None = None) -> EmojiSet:
+    """Load and check the emoji for every class from ``folder`` (``None``: the shipped set).
+
+    Raises ``EmojiError`` with a one-line message if the folder, its mapping or any image
+    is missing or unreadable.
+    """
+    if folder is None:
+        try:
+            folder = resource_dir("emojis")
+        except FileNotFoundError as exc:
+            raise EmojiError(f"{_one_line(exc)}; {FIX_HINT}") from exc
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise EmojiError(f"{folder}: emoji folder not found; {FIX_HINT}")
+
+    mapping = _read_mapping(folder)
+    images = {label: _load_image(folder / name, label) for label, name in mapping.items()}
+    log.info("loaded %d emoji from %s", len(images), folder)
+    return EmojiSet(folder=folder, images=images)

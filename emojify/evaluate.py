@@ -1,0 +1,127 @@
+"""Score the TFLite model on a folder of labelled faces, with the interpreter alone (no TensorFlow).
+
+The folder holds one sub-folder per class, named by the class (``happy/``, ``sad/``, ...); classes
+may be missing. Each image is taken to be a face crop, as in FER2013 (any size, colour or gray).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from emojify.classifier import Classifier
+from emojify.imageio import ImageError, read_image
+from emojify.labels import CLASSES
+from emojify.metrics import summarize
+from emojify.preprocess import prepare_face
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm")
+BATCH = 256
+
+
+class FolderError(ValueError):
+    """The evaluation folder is not laid out as ``DIR/<class>/*.jpg``."""
+
+
+@dataclass
+class Evaluation:
+    """Metrics (see :func:`emojify.metrics.summarize`) plus the files that could not be read."""
+
+    summary: dict
+    errors: list[str] = field(default_factory=list)
+
+
+def labelled_images(root: Path) -> list[tuple[Path, int]]:
+    """``(image path, class index)`` for every image in ``root/<class>/``, sorted.
+
+    Raises :class:`FolderError` for a missing folder, a sub-folder that is not a class name, or
+    no class folders at all. An empty class folder is logged and skipped.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FolderError(f"{root}: not a folder (expected DIR/<class>/*.jpg)")
+    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    unknown = [p.name for p in folders if p.name.lower() not in CLASSES]
+    if unknown:
+        raise FolderError(f"{root}: sub-folder(s) {', '.join(unknown)} are not class names "
+                          f"(expected some of: {', '.join(CLASSES)})")
+    if not folders:
+        raise FolderError(f"{root}: no class sub-folders (expected some of: {', '.join(CLASSES)})")
+    items = []
+    for folder in folders:
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        if not files:
+            log.warning("%s: no images in this class folder", folder)
+        items += [(p, CLASSES.index(folder.name.lower())) for p in files]
+    if not items:
+        raise FolderError(f"{root}: no images found in its class folders")
+    return items
+
+
+def evaluate_folder(classifier: Classifier, root: Path,
+                    progress: Callable[[Iterable], Iterable] = lambda it: it) -> Evaluation:
+    """Classify every labelled image under ``root`` and summarise; unreadable files are listed, not fatal."""
+    items = labelled_images(root)
+    errors: list[str] = []
+    y_true, y_pred, faces = [], [], []
+
+    def flush():
+        if faces:
+            y_pred.extend(classifier.predict(np.stack(faces)).argmax(axis=1).tolist())
+            faces.clear()
+
+    for path, label in progress(items):
+        try:
+            faces.append(prepare_face(read_image(path)))
+        except ImageError as exc:
+            errors.append(str(exc))
+            continue
+        y_true.append(label)
+        if len(faces) == BATCH:
+            flush()
+    flush()
+    return Evaluation(summarize(np.array(y_true, int), np.array(y_pred, int)), errors)
+
+
+def format_table(summary: dict) -> str:
+    """A readable per-class table with accuracy and macro F1 underneath."""
+    lines = [f"{'class':<10}{'images':>8}{'recall':>9}", "-" * 27]
+    for name in CLASSES:
+        recall = summary["per_class_recall"][name]
+        lines.append(f"{name:<10}{summary['support'][name]:>8}{'-' if recall is None else f'{recall:.1%}':>9}")
+    lines += ["-" * 27, (f"accuracy {summary['accuracy']:.2%} on {summary['n']} images, "
+              f"macro F1 {summary['macro_f1']:.3f}")]
+    return "\n".join(lines)
+
+
+def plot_confusion(summary: dict, path: Path, title: str) -> None:
+    """Save the row-normalised confusion matrix as a PNG (needs matplotlib)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    matrix = np.array(summary["confusion"], float)
+    rows = np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    norm = matrix / rows
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(CLASSES)):
+        for j in range(len(CLASSES)):
+            ax.text(j, i, f"{norm[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                    color="white" if norm[i, j] > 0.5 else "black")
+    ax.set_xticks(range(len(CLASSES)), CLASSES, rotation=45, ha="right")
+    ax.set_yticks(range(len(CLASSES)), CLASSES)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(f"{title}\naccuracy {summary['accuracy']:.1%}, macro F1 {summary['macro_f1']:.3f}, "
+                 f"n={summary['n']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

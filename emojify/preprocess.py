@@ -1,0 +1,93 @@
+"""Face crop -> gray -> 48x48 -> equalised: the one preprocessing used everywhere.
+
+Training, evaluation and the live kiosk all call :func:`prepare_face`, so what the model sees
+at run time is exactly what it saw while it learned. Histogram equalisation is part of that
+contract: it makes a face in a dim room look like the same face in daylight, for the model
+and for the detector (see :func:`equalize`).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+INPUT_SIZE = 48
+"""Side of the square gray image the model takes."""
+
+FACE_MARGIN = 0.1
+"""Extra border around a detector box, as a fraction of its side on each side.
+
+FER2013's crops include a little forehead and chin beyond the tight Haar box. Measured: on 426
+PublicTest crops upscaled 4x, the Haar box's side is 1/1.19 of the crop's (median), i.e. 0.096 of
+the box on each side; ``tests/test_preprocess.py`` re-measures it.
+"""
+
+Box = tuple[int, int, int, int]
+"""A face box ``(x, y, w, h)`` in pixels of the image it was found in."""
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Return ``image`` as a 2-D uint8 gray array.
+
+    Accepts gray, BGR, BGRA and single-channel 3-D arrays, 8- or 16-bit (16-bit is scaled down).
+    """
+    if image.dtype == np.uint16:
+        image = (image >> 8).astype(np.uint8)
+    elif image.dtype != np.uint8:
+        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.ndim == 2:
+        return image
+    if image.ndim == 3 and image.shape[2] == 1:
+        return image[:, :, 0]
+    if image.ndim == 3 and image.shape[2] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    if image.ndim == 3 and image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    raise ValueError(f"unsupported image shape {image.shape}")
+
+
+def equalize(gray: np.ndarray) -> np.ndarray:
+    """Spread a uint8 gray image's histogram over 0..255 (cv2.equalizeHist)."""
+    return cv2.equalizeHist(gray)
+
+
+def crop_square(gray: np.ndarray, box: Box, margin: float = FACE_MARGIN) -> np.ndarray:
+    """Cut the square around ``box`` grown by ``margin``; edges beyond the image are replicated."""
+    x, y, w, h = box
+    side = max(w, h) * (1.0 + 2.0 * margin)
+    cx, cy = x + w / 2.0, y + h / 2.0
+    x0, y0 = round(cx - side / 2), round(cy - side / 2)
+    x1, y1 = x0 + round(side), y0 + round(side)
+    rows, cols = gray.shape[:2]
+    pad = max(0, -x0, -y0, x1 - cols, y1 - rows)
+    if pad:
+        gray = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        x0, y0, x1, y1 = x0 + pad, y0 + pad, x1 + pad, y1 + pad
+    return gray[y0:y1, x0:x1]
+
+
+def prepare_face(image: np.ndarray, box: Box | None = None, margin: float = FACE_MARGIN) -> np.ndarray:
+    """Turn an image (and optionally a face box in it) into the model's 48x48 uint8 input.
+
+    With ``box`` the face is cut out with ``margin`` around it; without, the whole image is taken
+    to be the face (as FER2013's crops are). The result is gray, 48x48, histogram-equalised.
+    """
+    gray = to_gray(image)
+    if box is not None:
+        gray = crop_square(gray, box, margin)
+    if gray.shape != (INPUT_SIZE, INPUT_SIZE):
+        shrinking = gray.shape[0] > INPUT_SIZE
+        gray = cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE),
+                          interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+    return equalize(np.ascontiguousarray(gray))
+
+
+def to_batch(faces: np.ndarray) -> np.ndarray:
+    """Stack prepared faces ``(N, 48, 48)`` or one face ``(48, 48)`` into float32 ``(N, 48, 48, 1)``.
+
+    Values stay 0..255: the model rescales inside itself, so its int8 input is simply pixel - 128.
+    """
+    faces = np.asarray(faces)
+    if faces.ndim == 2:
+        faces = faces[None]
+    return faces.astype(np.float32)[..., None]

@@ -1,0 +1,54 @@
+"""``emojify --self-test``: prove an install or a built executable works, without screen or camera."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from emojify.classifier import Classifier
+from emojify.emojis import load_emoji_set
+from emojify.faces import FaceDetector
+from emojify.imageio import read_image
+from emojify.pipeline import Pipeline
+from emojify.resources import SAMPLE_FACE
+
+EXPECTED_LABEL = "happy"  # the built-in sample face is a smiling astronaut
+
+
+def run_checks(model: Path | None, emoji_dir: Path | None, say: Callable[[str], None] = print) -> bool:
+    """Run each check, printing ``ok``/``FAIL`` and a detail per line; True only if all pass."""
+    state: dict = {}
+
+    def check_model() -> str:
+        state["classifier"] = Classifier(model)
+        info = state["classifier"].info
+        return f"{info.path.name} sha256 {info.sha256[:12]} verified, {info.backend} {info.backend_version}"
+
+    def check_detector() -> str:
+        state["detector"] = FaceDetector()
+        return "Haar frontal-face cascade loaded"
+
+    def check_emojis() -> str:
+        emojis = load_emoji_set(emoji_dir)
+        return f"{len(emojis.images)} emoji images in {emojis.folder}"
+
+    def check_pipeline() -> str:
+        if "classifier" not in state or "detector" not in state:
+            raise RuntimeError("not run: the model or the detector failed above")
+        pipeline = Pipeline(state["classifier"], state["detector"])
+        result = pipeline.analyze(read_image(SAMPLE_FACE), use_region=False)
+        if result.label != EXPECTED_LABEL:
+            raise AssertionError(f"sample face gave {result.label!r}, expected {EXPECTED_LABEL!r}")
+        return f"sample face -> {result.label} {result.emoji} ({max(result.probabilities):.0%})"
+
+    checks = (("model", check_model), ("face detector", check_detector), ("emoji set", check_emojis),
+              ("pipeline", check_pipeline))
+    passed = True
+    for name, check in checks:
+        try:
+            say(f"ok    {name}: {check()}")
+        except Exception as exc:  # noqa: BLE001 - every failure is reported as a failed check
+            passed = False
+            say(f"FAIL  {name}: {exc}")
+    say("self-test passed" if passed else "self-test FAILED")
+    return passed

@@ -1,0 +1,201 @@
+"""Load FER2013 in either form users have, as prepared 48x48 faces and class indices.
+
+* Image folders (the Kaggle layout): ``ROOT/train/<class>/*.jpg`` and ``ROOT/test/<class>/*.jpg``;
+  in ``test/`` the ``PublicTest_`` prefix (or no prefix) makes the validation split and
+  ``PrivateTest_`` the held-out test split.
+* The original CSV: ``fer2013.csv`` with columns ``emotion, pixels, Usage``.
+
+Decoded arrays are cached in one compressed ``.npz`` per source (outside the repository), keyed
+by the source's path, file count, sizes and times, so a second run starts in a second.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from emojify.labels import CLASSES, class_index
+from emojify.preprocess import INPUT_SIZE, prepare_face
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".pgm")
+CACHE_VERSION = 1  # bump when prepare_face or the cache format changes
+CSV_COLUMNS = ("emotion", "pixels", "usage")
+CSV_USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
+SPLITS = ("train", "val", "test")
+
+
+class DataError(ValueError):
+    """The data set is not laid out as expected; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split: ``x`` prepared faces (N, 48, 48) uint8, ``y`` class indices (N,) int64."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def counts(self) -> dict[str, int]:
+        """Images per class name."""
+        return {name: int(n) for name, n in zip(CLASSES, np.bincount(self.y, minlength=len(CLASSES)), strict=False)}
+
+
+def image_files(folder: Path) -> list[Path]:
+    """Image files directly inside ``folder``, sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir())
+
+
+def class_folders(root: Path, require_all: bool = True) -> dict[str, Path]:
+    """Map class name -> sub-folder of ``root``; unknown names and (if required) missing ones are errors."""
+    if not root.is_dir():
+        raise DataError(f"{root}: not a folder")
+    found = {p.name.lower(): p for p in root.iterdir() if p.is_dir()}
+    unknown = sorted(set(found) - set(CLASSES))
+    if unknown:
+        raise DataError(f"{root}: unknown class folder(s) {', '.join(unknown)} (expected: {', '.join(CLASSES)})")
+    missing = [c for c in CLASSES if c not in found]
+    if require_all and missing:
+        raise DataError(f"{root}: missing class folder(s) {', '.join(missing)}")
+    if not found:
+        raise DataError(f"{root}: no class folders (expected: {', '.join(CLASSES)})")
+    return {c: found[c] for c in CLASSES if c in found}
+
+
+def read_faces(paths: Iterable[Path]) -> tuple[np.ndarray, list[bool]]:
+    """Decode and prepare each image; returns the faces and, per path, whether it could be read."""
+    faces, ok = [], []
+    for path in paths:
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if image is None or image.size == 0:
+            ok.append(False)
+            continue
+        faces.append(prepare_face(image))
+        ok.append(True)
+    shape = (len(faces), INPUT_SIZE, INPUT_SIZE)
+    return (np.stack(faces) if faces else np.zeros(shape, np.uint8)), ok
+
+
+def split_of(path: Path, default: str) -> str:
+    """Which split a file in a ``test/`` folder belongs to, from its Kaggle name prefix."""
+    name = path.name.lower()
+    if name.startswith("privatetest"):
+        return "test"
+    if name.startswith("publictest"):
+        return "val"
+    return default
+
+
+def _warn_unreadable(bad: list[Path]) -> None:
+    if bad:
+        log.warning("skipped %d unreadable image(s), e.g. %s", len(bad), bad[0])
+
+
+def load_folder(root: Path) -> dict[str, Split]:
+    """Load the Kaggle image-folder layout under ``root`` (see the module docstring)."""
+    root = Path(root)
+    parts = {s: ([], []) for s in SPLITS}
+    bad: list[Path] = []
+    for top, default in (("train", "train"), ("test", "val")):
+        if not (root / top).is_dir():
+            if top == "train":
+                raise DataError(f"{root}: no train/ folder (expected {root}/train/<class>/*.jpg)")
+            continue
+        for name, folder in class_folders(root / top).items():
+            paths = image_files(folder)
+            faces, ok = read_faces(paths)
+            bad += [p for p, good in zip(paths, ok, strict=False) if not good]
+            good_paths = [p for p, good in zip(paths, ok, strict=False) if good]
+            for face, path in zip(faces, good_paths, strict=False):
+                xs, ys = parts[split_of(path, default)]
+                xs.append(face)
+                ys.append(class_index(name))
+    _warn_unreadable(bad)
+    return _to_splits(parts, root)
+
+
+def load_csv(path: Path) -> dict[str, Split]:
+    """Load the original ``fer2013.csv`` (columns emotion, pixels, Usage)."""
+    path = Path(path)
+    parts = {s: ([], []) for s in SPLITS}
+    bad = 0
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        header = [h.strip().lower() for h in next(reader, [])]
+        if tuple(header[:3]) != CSV_COLUMNS:
+            raise DataError(f"{path}: bad CSV header {header[:3]} (expected emotion,pixels,Usage)")
+        for row in reader:
+            try:
+                label, usage = int(row[0]), CSV_USAGE[row[2].strip().lower()]
+                pixels = np.array(row[1].split(), dtype=np.uint8)
+                if not 0 <= label < len(CLASSES) or pixels.size != INPUT_SIZE * INPUT_SIZE:
+                    raise ValueError
+            except (ValueError, IndexError, KeyError, OverflowError):
+                bad += 1
+                continue
+            xs, ys = parts[usage]
+            xs.append(prepare_face(pixels.reshape(INPUT_SIZE, INPUT_SIZE)))
+            ys.append(label)
+    if bad:
+        log.warning("skipped %d malformed CSV row(s) in %s", bad, path)
+    return _to_splits(parts, path)
+
+
+def _to_splits(parts: dict[str, tuple[list, list]], source: Path) -> dict[str, Split]:
+    splits = {}
+    for name, (xs, ys) in parts.items():
+        x = np.stack(xs) if xs else np.zeros((0, INPUT_SIZE, INPUT_SIZE), np.uint8)
+        splits[name] = Split(x, np.asarray(ys, dtype=np.int64))
+    if len(splits["train"]) == 0:
+        raise DataError(f"{source}: the training split is empty")
+    return splits
+
+
+def source_key(source: Path) -> str:
+    """A key that changes when the data set at ``source`` changes (path, names, sizes, times)."""
+    source = source.resolve()
+    digest = hashlib.sha256(f"{CACHE_VERSION}:{source}".encode())
+    files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+    for p in files:
+        st = p.stat()
+        digest.update(f"{p.relative_to(source.parent)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/emojify`` (``~/.cache/emojify``)."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "emojify"
+
+
+def load_dataset(source: Path, cache_dir: Path | None = None) -> dict[str, Split]:
+    """Load FER2013 from an image-folder root or a CSV file, through the ``.npz`` cache.
+
+    Returns ``{"train", "val", "test"}`` splits (``test`` may be empty). ``cache_dir=None`` uses
+    :func:`default_cache_dir`; pass a folder to put the cache elsewhere.
+    """
+    source = Path(source)
+    if not source.exists():
+        raise DataError(f"{source}: no such file or folder")
+    cache = (cache_dir or default_cache_dir()) / f"fer2013-{source_key(source)}.npz"
+    if cache.is_file():
+        with np.load(cache) as z:
+            return {s: Split(z[f"{s}_x"], z[f"{s}_y"]) for s in SPLITS}
+    splits = load_csv(source) if source.is_file() else load_folder(source)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp.npz")
+    np.savez_compressed(tmp, **{f"{s}_{k}": getattr(splits[s], k) for s in SPLITS for k in ("x", "y")})
+    tmp.replace(cache)
+    log.info("cached decoded data set at %s", cache)
+    return splits

@@ -1,0 +1,174 @@
+"""Turn a trained Keras model into the shipped full-integer int8 TFLite model, and measure it.
+
+    emojify-quantize runs/emotion/best.keras DATA [--out-dir model] [--run runs/emotion]
+
+Calibrates on a class-stratified sample of training images, converts with int8 input and output,
+then scores the float and the int8 model on PublicTest (and PrivateTest where the data has it)
+and writes, all at once so nothing is left half-written:
+
+* ``emotion_int8.tflite``  the model the kiosk runs
+* ``emotion.keras``        the float model it came from (to re-quantize, or to train on from)
+* ``emotion_int8.json``    metadata: classes, input spec, sha256, metrics, training recipe
+* ``confusion_publictest.png``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from emojify.classifier import MODEL_NAME, Classifier, sha256_of
+from emojify.labels import CLASSES
+from emojify.metrics import summarize
+from emojify.preprocess import INPUT_SIZE, to_batch
+from emojify.training.data import DataError, load_dataset
+from emojify.training.train import stratified_subset
+
+log = logging.getLogger("emojify.quantize")
+
+FLOAT_NAME = "emotion.keras"
+METADATA_NAME = "emotion_int8.json"
+CONFUSION_NAME = "confusion_publictest.png"
+SPLIT_NAMES = {"val": "publictest", "test": "privatetest"}
+
+
+def convert_int8(model, calibration: np.ndarray) -> bytes:
+    """Full-integer int8 conversion of a Keras model, calibrated on prepared faces ``(N, 48, 48)``."""
+    import tensorflow as tf
+
+    def representative():
+        for face in calibration:
+            yield [to_batch(face)]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def prior_epochs(init_from: str) -> int:
+    """Epochs already behind a model we trained on from (read from its metadata, if any)."""
+    meta = Path(init_from).with_name(METADATA_NAME) if init_from else None
+    if meta and meta.is_file():
+        return int(json.loads(meta.read_text()).get("training", {}).get("epochs_total", 0))
+    return 0
+
+
+def training_record(run: Path | None) -> dict:
+    """The recipe and epochs of the run that produced the model (from its folder), if given."""
+    if not run or not (run / "config.json").is_file():
+        return {}
+    config = json.loads((run / "config.json").read_text())
+    history = json.loads((run / "history.json").read_text()) if (run / "history.json").is_file() else []
+    best = max(history, key=lambda h: h["val_accuracy"], default={})
+    earlier = prior_epochs(config.get("init_from", ""))
+    return {
+        "recipe": config,
+        "epochs_this_run": len(history),
+        "best_epoch_this_run": best.get("epoch"),
+        "epochs_total": earlier + int(best.get("epoch", 0)),
+        "seconds_this_run": round(sum(h.get("seconds", 0) for h in history)),
+    }
+
+
+def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samples: int, seed: int) -> dict:
+    """Convert, evaluate and write the model files into ``out_dir``; returns the metadata."""
+    import keras
+
+    from emojify.evaluate import plot_confusion
+
+    model = keras.models.load_model(keras_path, compile=False)
+    splits = load_dataset(data)
+    calibration = stratified_subset(splits["train"], samples, seed).x
+    log.info("calibrating on %d training faces", len(calibration))
+    tflite = convert_int8(model, calibration)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".quantize-", dir=out_dir))
+    try:
+        (staging / MODEL_NAME).write_bytes(tflite)
+        shutil.copyfile(keras_path, staging / FLOAT_NAME)
+        metadata = {
+            "model": MODEL_NAME,
+            "sha256": sha256_of(tflite),
+            "size_bytes": len(tflite),
+            "classes": list(CLASSES),
+            "input": {"shape": [1, INPUT_SIZE, INPUT_SIZE, 1], "dtype": "int8",
+                      "pixels": "gray 0..255, face crop, histogram-equalised (emojify.preprocess.prepare_face)",
+                      "normalisation": "inside the model (x / 255); int8 input = quantized pixel value"},
+            "output": {"dtype": "int8", "meaning": "softmax probabilities over classes"},
+            "quantization": {"type": "full-integer int8 (weights and activations)",
+                             "calibration_images": len(calibration), "from": FLOAT_NAME},
+            "float_model": {"file": FLOAT_NAME, "sha256": sha256_of((staging / FLOAT_NAME).read_bytes())},
+            "dataset": "FER2013 (Goodfellow et al. 2013): Training to train, PublicTest to select",
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "training": training_record(run),
+            "metrics": {},
+        }
+        (staging / METADATA_NAME).write_text(json.dumps(metadata, indent=2) + "\n")
+        int8 = Classifier(staging / MODEL_NAME)
+        for split, name in SPLIT_NAMES.items():
+            faces, y = splits[split].x, splits[split].y
+            if not len(y):
+                continue
+            p_int8 = int8.predict(faces).argmax(1)
+            p_float = model.predict(to_batch(faces), batch_size=256, verbose=0).argmax(1)
+            metadata["metrics"][name] = {
+                "int8": summarize(y, p_int8),
+                "float": summarize(y, p_float),
+                "int8_float_agreement": float((p_int8 == p_float).mean()),
+            }
+            log.info("%s: int8 accuracy %.4f, float %.4f, agreement %.4f", name,
+                     metadata["metrics"][name]["int8"]["accuracy"], metadata["metrics"][name]["float"]["accuracy"],
+                     metadata["metrics"][name]["int8_float_agreement"])
+        (staging / METADATA_NAME).write_text(json.dumps(metadata, indent=2) + "\n")
+        if "publictest" in metadata["metrics"]:
+            plot_confusion(metadata["metrics"]["publictest"]["int8"], staging / CONFUSION_NAME,
+                           "int8 model on FER2013 PublicTest")
+        for item in staging.iterdir():
+            os.replace(item, out_dir / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return metadata
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="emojify-quantize", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("keras_model", type=Path, help="trained float model (.keras), e.g. runs/emotion/best.keras")
+    p.add_argument("data", type=Path, help="FER2013 image-folder root or fer2013.csv (calibration + scoring)")
+    p.add_argument("--out-dir", type=Path, default=Path("model"), help="where to write (default: %(default)s)")
+    p.add_argument("--run", type=Path, help="training run folder, to record its recipe and epochs")
+    p.add_argument("--samples", type=int, default=1000, help="calibration images (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=1, help="default: %(default)s")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if not args.keras_model.is_file():
+        print(f"emojify-quantize: error: {args.keras_model}: no such model file", file=sys.stderr)
+        return 2
+    try:
+        meta = quantize(args.keras_model, args.data, args.out_dir, args.run, args.samples, args.seed)
+    except (DataError, OSError, ValueError) as exc:
+        print(f"emojify-quantize: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({k: v for k, v in meta.items() if k in ("sha256", "size_bytes")}
+                     | {s: {"int8": m["int8"]["accuracy"], "float": m["float"]["accuracy"],
+                            "agreement": m["int8_float_agreement"]} for s, m in meta["metrics"].items()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""Train the emotion CNN on FER2013 (Keras; TensorFlow, or any Keras 3 backend).
+
+    emojify-train DATA [--out runs/emotion] [--epochs 40] [--resume] [--init-from model/emotion.keras]
+
+DATA is the Kaggle image-folder root (``train/``, ``test/``) or ``fer2013.csv``. Every epoch the
+run folder gets a resumable backup, ``last.keras``, ``best.keras`` (best PublicTest accuracy),
+``history.json`` and ``curves.png``; ``--resume`` carries on an interrupted run where it stopped.
+``--init-from`` starts from a saved model with a fresh learning-rate schedule, which is how a long
+training is spread over several sessions. Then ``emojify-quantize`` makes the int8 model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from emojify.labels import CLASSES, NUM_CLASSES
+from emojify.training.data import DataError, Split, load_dataset
+
+log = logging.getLogger("emojify.train")
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of one run (saved as ``config.json`` in the run folder)."""
+
+    data: str
+    epochs: int = 40
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    warmup_epochs: int = 2
+    weight_decay: float = 0.01
+    label_smoothing: float = 0.1
+    class_weight_power: float = 0.5
+    seed: int = 1
+    subset: int = 0
+    init_from: str = ""
+    jit_compile: bool = True
+
+
+def class_weights(y: np.ndarray, power: float) -> dict[int, float]:
+    """Per-class loss weights ``(mean count / count) ** power``; power 0 is none, 1 fully balanced."""
+    counts = np.maximum(np.bincount(y, minlength=NUM_CLASSES), 1)
+    weights = (counts.mean() / counts) ** power
+    return {i: float(w) for i, w in enumerate(weights / np.average(weights, weights=counts))}
+
+
+def stratified_subset(split: Split, n: int, seed: int) -> Split:
+    """About ``n`` images of ``split`` with every class kept in proportion (at least one each)."""
+    rng = np.random.default_rng(seed)
+    keep = []
+    for c in range(NUM_CLASSES):
+        idx = np.flatnonzero(split.y == c)
+        take = max(1, round(n * len(idx) / len(split))) if len(idx) else 0
+        keep.append(rng.choice(idx, size=min(take, len(idx)), replace=False))
+    keep = np.sort(np.concatenate(keep))
+    return Split(split.x[keep], split.y[keep])
+
+
+def make_dataset(split: Split, cfg: TrainConfig, training: bool):
+    """A tf.data pipeline of (float image, one-hot label), augmented and shuffled when training."""
+    import tensorflow as tf
+
+    from emojify.training.model import build_augmenter
+
+    x = split.x.astype(np.float32)[..., None]
+    y = np.eye(NUM_CLASSES, dtype=np.float32)[split.y]
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if training:
+        augment = build_augmenter(cfg.seed)
+        ds = ds.shuffle(len(split), seed=cfg.seed, reshuffle_each_iteration=True)
+        ds = ds.batch(cfg.batch_size, drop_remainder=True)
+        ds = ds.map(lambda a, b: (tf.clip_by_value(augment(a, training=True), 0, 255), b),
+                    num_parallel_calls=tf.data.AUTOTUNE)
+    else:
+        ds = ds.batch(256)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def save_atomic(model, path: Path) -> None:
+    """Save a Keras model so that ``path`` is never left half-written."""
+    tmp = path.with_name(path.stem + ".tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def write_json_atomic(path: Path, obj) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def plot_curves(history: list[dict], path: Path) -> None:
+    """Loss and accuracy per epoch, training vs PublicTest, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key, title in ((ax1, "loss", "loss"), (ax2, "accuracy", "accuracy")):
+        ax.plot(epochs, [h[key] for h in history], label="train (augmented)")
+        ax.plot(epochs, [h["val_" + key] for h in history], label="PublicTest")
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    best = max(history, key=lambda h: h["val_accuracy"])
+    ax2.annotate(f"best {best['val_accuracy']:.3f} @ {best['epoch']}", (best["epoch"], best["val_accuracy"]),
+                 textcoords="offset points", xytext=(-60, -25), arrowprops={"arrowstyle": "->"})
+    fig.tight_layout()
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def make_epoch_logger(run: Path, model_ref):
+    """A Keras callback writing history.json, curves.png, last.keras and best.keras every epoch."""
+    import keras
+
+    class EpochLogger(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            path = run / "history.json"
+            self.history = json.loads(path.read_text()) if path.is_file() else []
+            self.started = time.time()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = {k: float(v) for k, v in (logs or {}).items()}
+            # on resume Keras replays nothing, so the epoch number is ours to keep consistent
+            self.history = [h for h in self.history if h["epoch"] < epoch + 1]
+            best_before = max((h["val_accuracy"] for h in self.history), default=-1.0)
+            lr = self.model.optimizer.learning_rate
+            entry = {"epoch": epoch + 1, **logs, "learning_rate": float(np.asarray(lr)),
+                     "seconds": round(time.time() - self.started, 1)}
+            self.started = time.time()
+            self.history.append(entry)
+            save_atomic(model_ref, run / "last.keras")
+            if logs.get("val_accuracy", -1) > best_before:
+                save_atomic(model_ref, run / "best.keras")
+                log.info("epoch %d: new best PublicTest accuracy %.4f", epoch + 1, logs["val_accuracy"])
+            write_json_atomic(run / "history.json", self.history)
+            plot_curves(self.history, run / "curves.png")
+
+    return EpochLogger()
+
+
+def train(cfg: TrainConfig, run: Path, resume: bool, verbose: int) -> Path:
+    """Train according to ``cfg`` into the run folder; returns the path of ``best.keras``."""
+    import keras
+
+    from emojify.training.model import build_model
+
+    keras.utils.set_random_seed(cfg.seed)
+    splits = load_dataset(Path(cfg.data))
+    train_split, val_split = splits["train"], splits["val"]
+    if len(val_split) == 0:
+        raise DataError(f"{cfg.data}: no validation (PublicTest) images")
+    if cfg.subset:
+        train_split = stratified_subset(train_split, cfg.subset, cfg.seed)
+        val_split = stratified_subset(val_split, max(cfg.subset // 4, NUM_CLASSES), cfg.seed)
+    log.info("train %d images, PublicTest %d images; per class %s", len(train_split), len(val_split),
+             train_split.counts())
+
+    steps = max(1, len(train_split) // cfg.batch_size)
+    if cfg.init_from:
+        model = keras.models.load_model(cfg.init_from, compile=False)
+        log.info("starting from %s", cfg.init_from)
+    else:
+        model = build_model()
+    warmup = min(cfg.warmup_epochs * steps, cfg.epochs * steps // 2)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=cfg.learning_rate / 20, decay_steps=cfg.epochs * steps - warmup, alpha=0.01,
+        warmup_target=cfg.learning_rate, warmup_steps=warmup)
+    model.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+        metrics=["accuracy"], jit_compile=cfg.jit_compile)
+    weights = class_weights(train_split.y, cfg.class_weight_power)
+    log.info("class weights %s", {CLASSES[i]: round(w, 2) for i, w in weights.items()})
+
+    callbacks = [keras.callbacks.BackupAndRestore(str(run / "backup")), make_epoch_logger(run, model)]
+    model.fit(make_dataset(train_split, cfg, training=True), validation_data=make_dataset(val_split, cfg, False),
+              epochs=cfg.epochs, class_weight=weights, callbacks=callbacks, verbose=verbose)
+    return run / "best.keras"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="emojify-train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    d = TrainConfig(data="")
+    p.add_argument("data", help="FER2013 image-folder root (train/, test/) or fer2013.csv")
+    p.add_argument("--out", type=Path, default=Path("runs/emotion"), help="run folder (default: %(default)s)")
+    p.add_argument("--epochs", type=int, default=d.epochs, help="epochs in this run (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=d.batch_size, help="default: %(default)s")
+    p.add_argument("--lr", type=float, default=d.learning_rate, help="peak learning rate (default: %(default)s)")
+    p.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs, help="default: %(default)s")
+    p.add_argument("--seed", type=int, default=d.seed, help="random seed (default: %(default)s)")
+    p.add_argument("--subset", type=int, default=0, help="train on about N images only (smoke runs)")
+    p.add_argument("--init-from", default="", help="start from this saved .keras model, fresh schedule")
+    p.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    p.add_argument("--no-jit", action="store_true", help="do not XLA-compile the training step")
+    p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
+                   help="Keras output: 1 progress bar, 2 one line an epoch (default: bar on a terminal)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    run: Path = args.out
+    config_path = run / "config.json"
+    if args.resume:
+        if not config_path.is_file():
+            print(f"emojify-train: error: {run}: no run to resume (no config.json)", file=sys.stderr)
+            return 2
+        cfg = TrainConfig(**json.loads(config_path.read_text()))
+    else:
+        if (run / "backup").exists() or (run / "history.json").exists():
+            print(f"emojify-train: error: {run} already holds a run; use --resume or another --out",
+                  file=sys.stderr)
+            return 2
+        cfg = TrainConfig(data=str(args.data), epochs=args.epochs, batch_size=args.batch_size,
+                          learning_rate=args.lr, warmup_epochs=args.warmup_epochs, seed=args.seed,
+                          subset=args.subset, init_from=args.init_from, jit_compile=not args.no_jit)
+        run.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(config_path, asdict(cfg))
+    try:
+        best = train(cfg, run, args.resume, args.verbose)
+    except (DataError, OSError) as exc:
+        print(f"emojify-train: error: {exc}", file=sys.stderr)
+        return 2
+    log.info("done: best model %s", best)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

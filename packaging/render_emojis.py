@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""Render the seven class emoji to PNG files from the Noto Color Emoji font.
+
+Writes ``<label>.png`` for every class in ``emojify.labels.CLASSES``, an ``emojis.json``
+mapping (label -> file name) and the font's licence notice ``LICENSE-NotoColorEmoji.txt``.
+The font comes from Debian's ``fonts-noto-color-emoji`` package (SIL Open Font License 1.1):
+
+    apt-get install -y fonts-noto-color-emoji
+    python packaging/render_emojis.py            # writes ./emojis/
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
+DEBIAN_COPYRIGHT = Path("/usr/share/doc/fonts-noto-color-emoji/copyright")
+APT_PACKAGE = "fonts-noto-color-emoji"
+BITMAP_SIZE = 109  # Noto Color Emoji is a bitmap (CBDT) font with a single strike at 109 px
+MIN_SIZE = 16
+MARGIN = 0.04  # transparent margin on each side, as a fraction of the output size
+LICENSE_FILE = "LICENSE-NotoColorEmoji.txt"
+FALLBACK_COPYRIGHT = "Copyright 2013-2017 Google Inc., Arjen Nienhuis"
+OFL_URL = "https://openfontlicense.org"
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; these are shipped, world-readable data
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def render(char: str, font: ImageFont.FreeTypeFont, size: int) -> Image.Image:
+    """Draw ``char`` in colour, crop it to its visible pixels, fit it centred in ``size`` px."""
+    _, _, right, bottom = font.getbbox(char)
+    canvas = Image.new("RGBA", (right + 2 * BITMAP_SIZE, bottom + 2 * BITMAP_SIZE), (0, 0, 0, 0))
+    ImageDraw.Draw(canvas).text((BITMAP_SIZE, BITMAP_SIZE), char, font=font, embedded_color=True)
+    box = canvas.getchannel("A").getbbox()
+    if box is None:
+        raise ValueError(f"the font has no visible glyph for U+{ord(char[0]):04X}")
+    glyph = canvas.crop(box)
+    inner = round(size * (1 - 2 * MARGIN))
+    scale = inner / max(glyph.size)
+    glyph = glyph.resize(
+        (max(1, round(glyph.width * scale)), max(1, round(glyph.height * scale))), Image.LANCZOS
+    )
+    out = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    out.alpha_composite(glyph, ((size - glyph.width) // 2, (size - glyph.height) // 2))
+    return out
+
+
+def debian_stanzas(text: str) -> list[dict[str, str]]:
+    """Split a Debian machine-readable copyright file into ``{field: value}`` paragraphs."""
+    stanzas = []
+    for block in text.split("\n\n"):
+        fields: dict[str, str] = {}
+        key = None
+        for line in block.splitlines():
+            if line[:1] in (" ", "\t") and key:
+                fields[key] += "\n" + line
+            elif ":" in line:
+                key, value = line.split(":", 1)
+                fields[key] = value.strip()
+        if fields:
+            stanzas.append(fields)
+    return stanzas
+
+
+def unfold(value: str) -> str:
+    """Turn a Debian continuation block (one-space indent, ``.`` for blank lines) into text."""
+    lines = [line.removeprefix(" ") for line in value.splitlines()]
+    return "\n".join("" if line == "." else line for line in lines)
+
+
+def license_notice(copyright_file: Path = DEBIAN_COPYRIGHT) -> str:
+    """The font's copyright line and the full OFL 1.1 text, or a short notice if not on disk."""
+    copyright_line, ofl = FALLBACK_COPYRIGHT, None
+    if copyright_file.is_file():
+        for stanza in debian_stanzas(copyright_file.read_text(encoding="utf-8")):
+            first, _, body = stanza.get("License", "").partition("\n")
+            if first.startswith("SIL") and stanza.get("Files", "").strip().startswith("fonts"):
+                holders = [h.strip() for h in unfold(stanza.get("Copyright", "")).splitlines()]
+                copyright_line = "Copyright " + ", ".join(h for h in holders if h)
+            elif first.startswith("SIL") and "Files" not in stanza and body:
+                ofl = unfold(body).strip()
+    header = (
+        "Noto Color Emoji font (https://github.com/googlefonts/noto-emoji)\n"
+        f"{copyright_line}\n\n"
+        "The PNG images in this folder were rendered from the Noto Color Emoji font,\n"
+        "which is licensed under the SIL Open Font License, Version 1.1.\n"
+    )
+    if ofl:
+        return f"{header}\n{ofl}\n"
+    return f"{header}The licence text is available at {OFL_URL}\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments, render every class emoji and write the folder; return the exit code."""
+    sys.path.insert(0, str(REPO))  # import `emojify` from this checkout without installing it
+    from emojify.labels import CLASSES, EMOJI
+
+    parser = argparse.ArgumentParser(
+        description="Render the 7 class emoji (emojify.labels.EMOJI) to transparent PNGs with "
+        f"the Noto Color Emoji font, plus emojis.json and the font licence. Needs the Debian "
+        f"package {APT_PACKAGE}.",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=REPO / "emojis",
+        help="output folder (default: the repository's emojis/)",
+    )
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=256,
+        help="width and height of each PNG in pixels (default: 256)",
+    )
+    parser.add_argument(
+        "--font",
+        type=Path,
+        default=DEFAULT_FONT,
+        help=f"path to NotoColorEmoji.ttf (default: {DEFAULT_FONT})",
+    )
+    args = parser.parse_args(argv)
+    if args.size < MIN_SIZE:
+        parser.error(f"--size must be at least {MIN_SIZE}")
+
+    if not args.font.is_file():
+        print(
+            f"error: emoji font not found: {args.font} (install it with: "
+            f"apt-get install -y {APT_PACKAGE}, or pass --font)",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        font = ImageFont.truetype(str(args.font), BITMAP_SIZE)
+    except OSError as exc:
+        print(
+            f"error: cannot load {args.font} at size {BITMAP_SIZE} ({exc}); "
+            f"is it NotoColorEmoji.ttf from {APT_PACKAGE}?",
+            file=sys.stderr,
+        )
+        return 2
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    mapping: dict[str, str] = {}
+    for label in CLASSES:
+        image = render(EMOJI[label], font, args.size)
+        path = args.out / f"{label}.png"
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG", optimize=True)
+        write_atomic(path, buffer.getvalue())
+        mapping[label] = path.name
+        print(f"wrote {path}")
+
+    manifest = {
+        **mapping,
+        "source": f"Rendered by packaging/render_emojis.py from Noto Color Emoji "
+        f"({APT_PACKAGE}, SIL OFL 1.1, see {LICENSE_FILE}) at {args.size} px.",
+    }
+    write_atomic(args.out / "emojis.json", (json.dumps(manifest, indent=2) + "\n").encode())
+    write_atomic(args.out / LICENSE_FILE, license_notice().encode())
+    print(f"wrote {args.out / 'emojis.json'} and {args.out / LICENSE_FILE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

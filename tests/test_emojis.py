@@ -1,0 +1,180 @@
+"""The emoji set: the shipped images, custom folders, broken files and the render script."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops
+
+from emojify.emojis import MAPPING_FILE, EmojiError, EmojiSet, load_emoji_set
+from emojify.labels import CLASSES
+
+REPO = Path(__file__).resolve().parent.parent
+SHIPPED = REPO / "emojis"
+RENDER_SCRIPT = REPO / "packaging" / "render_emojis.py"
+NOTO_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
+
+
+def opaque_fraction(image: Image.Image, box: tuple[int, int, int, int]) -> float:
+    """Share of pixels inside ``box`` that are mostly opaque (alpha >= 128)."""
+    alpha = image.getchannel("A").crop(box)
+    return sum(alpha.point(lambda a: 255 if a >= 128 else 0).histogram()[255:]) / (
+        alpha.width * alpha.height
+    )
+
+
+def assert_real_glyphs(emoji: EmojiSet) -> None:
+    """Every class has a large RGBA image with an opaque centre, and no two are the same."""
+    assert set(emoji.images) == set(CLASSES)
+    for label, image in emoji.images.items():
+        assert image.mode == "RGBA", label
+        assert min(image.size) >= 256, label
+        w, h = image.size
+        centre = (w // 4, h // 4, 3 * w // 4, 3 * h // 4)
+        assert opaque_fraction(image, centre) > 0.9, f"{label}: centre is (mostly) transparent"
+        assert image.getchannel("A").getpixel((0, 0)) == 0, f"{label}: corner is not transparent"
+    images = [emoji.images[label] for label in CLASSES]
+    for i, first in enumerate(images):
+        for second in images[i + 1 :]:
+            assert ImageChops.difference(first, second).getbbox() is not None
+
+
+def write_plain_pngs(folder: Path) -> None:
+    """Seven distinct small PNGs named ``<label>.png``, without ``emojis.json``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, label in enumerate(CLASSES):
+        Image.new("RGB", (40, 30), (30 * i, 255 - 30 * i, 128)).save(folder / f"{label}.png")
+
+
+def copy_shipped(tmp_path: Path) -> Path:
+    folder = tmp_path / "emojis"
+    shutil.copytree(SHIPPED, folder)
+    return folder
+
+
+def test_shipped_set_loads_with_real_distinct_glyphs() -> None:
+    emoji = load_emoji_set()
+    assert emoji.folder.resolve() == SHIPPED.resolve()
+    assert list(emoji.images) == list(CLASSES)
+    assert_real_glyphs(emoji)
+
+
+def test_shipped_mapping_lists_every_class_and_a_source() -> None:
+    mapping = json.loads((SHIPPED / MAPPING_FILE).read_text(encoding="utf-8"))
+    assert {label: mapping[label] for label in CLASSES} == {c: f"{c}.png" for c in CLASSES}
+    assert "Noto Color Emoji" in mapping["source"]
+    assert (SHIPPED / "LICENSE-NotoColorEmoji.txt").is_file()
+
+
+def test_mapping_missing_a_label_names_it(tmp_path: Path) -> None:
+    folder = copy_shipped(tmp_path)
+    mapping = json.loads((folder / MAPPING_FILE).read_text(encoding="utf-8"))
+    del mapping["disgust"]
+    (folder / MAPPING_FILE).write_text(json.dumps(mapping), encoding="utf-8")
+    with pytest.raises(EmojiError, match="disgust") as info:
+        load_emoji_set(folder)
+    assert MAPPING_FILE in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_folder_without_mapping_missing_a_png_names_it(tmp_path: Path) -> None:
+    write_plain_pngs(tmp_path)
+    (tmp_path / "fear.png").unlink()
+    with pytest.raises(EmojiError, match=r"fear\.png"):
+        load_emoji_set(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: data[: len(data) // 2], id="truncated"),
+        pytest.param(lambda data: b"this is not a PNG at all", id="garbage"),
+    ],
+)
+def test_broken_image_names_the_file(tmp_path: Path, damage) -> None:
+    folder = copy_shipped(tmp_path)
+    sad = folder / "sad.png"
+    sad.write_bytes(damage(sad.read_bytes()))
+    with pytest.raises(EmojiError, match=r"sad\.png: cannot read image") as info:
+        load_emoji_set(folder)
+    assert "render_emojis.py" in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_mapping_that_is_not_json_is_reported(tmp_path: Path) -> None:
+    folder = copy_shipped(tmp_path)
+    (folder / MAPPING_FILE).write_text("{not json", encoding="utf-8")
+    with pytest.raises(EmojiError, match=r"emojis\.json: cannot read JSON"):
+        load_emoji_set(folder)
+
+
+def test_missing_folder_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(EmojiError, match="emoji folder not found"):
+        load_emoji_set(tmp_path / "nowhere")
+
+
+def test_folder_of_plain_pngs_without_mapping_loads(tmp_path: Path) -> None:
+    write_plain_pngs(tmp_path)
+    emoji = load_emoji_set(tmp_path)
+    assert list(emoji.images) == list(CLASSES)
+    assert all(image.mode == "RGBA" for image in emoji.images.values())
+
+
+@pytest.mark.parametrize("size", [1, 48, 120, 512])
+def test_scaled_returns_requested_square_size(tmp_path: Path, size: int) -> None:
+    write_plain_pngs(tmp_path)  # 40 x 30: not square, so padding is exercised too
+    emoji = load_emoji_set(tmp_path)
+    for label in CLASSES:
+        image = emoji.scaled(label, size)
+        assert image.size == (size, size)
+        assert image.mode == "RGBA"
+    assert emoji.scaled("happy", size) is emoji.scaled("happy", size)  # cached
+
+
+def test_scaled_rejects_unknown_label() -> None:
+    with pytest.raises(KeyError, match="grumpy"):
+        load_emoji_set().scaled("grumpy", 64)
+
+
+@pytest.mark.skipif(
+    not NOTO_FONT.is_file(),
+    reason=f"{NOTO_FONT} not installed (apt-get install -y fonts-noto-color-emoji)",
+)
+def test_render_script_writes_a_loadable_set(tmp_path: Path) -> None:
+    out = tmp_path / "rendered"
+    result = subprocess.run(
+        [sys.executable, str(RENDER_SCRIPT), "--out", str(out), "--size", "256"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"{label}.png" for label in CLASSES] + [MAPPING_FILE, "LICENSE-NotoColorEmoji.txt"]
+    )
+    notice = (out / "LICENSE-NotoColorEmoji.txt").read_text(encoding="utf-8")
+    assert "Copyright" in notice and "Open Font License" in notice
+    emoji = load_emoji_set(out)
+    assert_real_glyphs(emoji)
+    assert all(image.size == (256, 256) for image in emoji.images.values())
+
+
+def test_render_script_reports_a_missing_font(tmp_path: Path) -> None:
+    missing_font = tmp_path / "x.ttf"
+    result = subprocess.run(
+        [sys.executable, str(RENDER_SCRIPT), "--out", str(tmp_path), "--font", str(missing_font)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "fonts-noto-color-emoji" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())

@@ -1,0 +1,368 @@
+"""Frame sources: parsing what the user typed, file readers, and a capture thread that survives
+a camera being unplugged, failing or stalling."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from emojify.sources import (
+    CaptureThread,
+    Frame,
+    SourceError,
+    SourceSpec,
+    SourceStatus,
+    open_reader,
+    parse_source,
+)
+
+CAMERA = SourceSpec("camera", 0)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 3.0) -> bool:
+    """Poll ``condition`` every 10 ms until it holds or ``timeout`` s pass; return whether it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
+
+
+def gray_image(value: int, shape: tuple[int, int] = (24, 32)) -> np.ndarray:
+    """A BGR image filled with one gray level."""
+    return np.full((*shape, 3), value, np.uint8)
+
+
+# --- parse_source ---------------------------------------------------------------------------
+
+
+def test_parse_source_recognises_each_kind(tmp_path: Path) -> None:
+    image = tmp_path / "Face.JPG"
+    cv2.imwrite(str(tmp_path / "face.png"), gray_image(90))
+    (tmp_path / "face.png").rename(image)
+    video = tmp_path / "clip.avi"
+    video.write_bytes(b"not checked until opened")
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    cv2.imwrite(str(folder / "a.png"), gray_image(10))
+
+    assert parse_source(0) == SourceSpec("camera", 0)
+    assert parse_source("2") == SourceSpec("camera", 2)
+    assert parse_source("/dev/video3") == SourceSpec("camera", 3)
+    assert parse_source(str(image)) == SourceSpec("image", image)
+    assert parse_source(str(video)) == SourceSpec("video", video)
+    assert parse_source(str(folder)) == SourceSpec("folder", folder)
+
+
+@pytest.mark.parametrize("name", ["missing.jpg", "nowhere/clip.avi", ""])
+def test_parse_source_names_a_missing_source(tmp_path: Path, name: str) -> None:
+    spec = str(tmp_path / name) if name else ""
+    with pytest.raises(SourceError) as info:
+        parse_source(spec)
+    assert str(info.value) == f"{spec}: no such camera, file or folder"
+
+
+def test_parse_source_refuses_a_folder_without_images(tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("no pictures here")
+    with pytest.raises(SourceError, match="no images") as info:
+        parse_source(str(tmp_path))
+    assert str(tmp_path) in str(info.value) and "\n" not in str(info.value)
+
+
+# --- file readers ---------------------------------------------------------------------------
+
+
+def test_folder_reader_loops_in_name_order_and_skips_unreadable(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name, value in [("b.png", 100), ("a.png", 50), ("c.png", 150)]:
+        cv2.imwrite(str(tmp_path / name), gray_image(value))
+    (tmp_path / "bb_broken.jpg").write_bytes(b"\xff\xd8 this is not really a jpeg")
+    reader = open_reader(parse_source(str(tmp_path)), fps=200)
+    try:
+        values = [int(reader.read()[0, 0, 0]) for _ in range(7)]
+    finally:
+        reader.release()
+    assert values == [50, 100, 150, 50, 100, 150, 50]
+    warnings = [r for r in caplog.records if "bb_broken.jpg" in r.getMessage()]
+    assert len(warnings) == 1  # one warning, although the loop passed the file twice
+
+
+def test_folder_reader_gives_colour_frames_even_for_gray_files(tmp_path: Path) -> None:
+    cv2.imwrite(str(tmp_path / "gray.png"), np.full((10, 12), 77, np.uint8))
+    reader = open_reader(parse_source(str(tmp_path)), fps=200)
+    frame = reader.read()
+    assert frame.shape == (10, 12, 3) and frame.dtype == np.uint8 and frame[0, 0, 0] == 77
+
+
+def test_image_reader_repeats_the_image_at_a_camera_like_pace(tmp_path: Path) -> None:
+    path = tmp_path / "face.png"
+    cv2.imwrite(str(path), gray_image(123))
+    reader = open_reader(parse_source(str(path)), fps=20)
+    started = time.monotonic()
+    frames = [reader.read() for _ in range(6)]
+    elapsed = time.monotonic() - started
+    reader.release()
+    assert all(f.shape == (24, 32, 3) and (f == 123).all() for f in frames)
+    assert elapsed >= 0.2  # 6 frames at 20 fps: paced like a camera, not a flood
+    frames[0][:] = 0  # drawing on one frame does not change the next
+    assert (reader.read() == 123).all()
+
+
+def test_unreadable_image_is_a_source_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.png"
+    path.write_bytes(b"\x89PNG\r\n garbage")
+    with pytest.raises(SourceError, match="broken.png"):
+        open_reader(parse_source(str(path)))
+
+
+def test_video_reader_loops_past_the_end(tmp_path: Path) -> None:
+    path = tmp_path / "clip.avi"
+    levels = [0, 60, 120, 180, 240]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 50.0, (32, 24))
+    assert writer.isOpened()
+    for level in levels:
+        writer.write(gray_image(level))
+    writer.release()
+
+    reader = open_reader(parse_source(str(path)))
+    try:
+        frames = [reader.read() for _ in range(13)]
+    finally:
+        reader.release()
+    assert all(f is not None and f.shape == (24, 32, 3) for f in frames)
+    seen = [min(levels, key=lambda level: abs(level - float(f.mean()))) for f in frames]
+    assert seen == (levels * 3)[:13]
+
+
+def test_a_file_opencv_cannot_decode_is_a_source_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    spec = parse_source(str(path))
+    assert spec.kind == "video"
+    with pytest.raises(SourceError, match="notes.txt"):
+        open_reader(spec)
+
+
+# --- capture thread with a scripted fake camera ---------------------------------------------
+
+
+class FakeCamera:
+    """A camera the test drives: plug/unplug it, or set what its reads do next.
+
+    Modes: "frames" (a new numbered frame every 10 ms), "none" (read returns None), "raise"
+    (read raises), "empty" (a 0-size array), "resize" (frames alternate between two sizes),
+    "stall" (read blocks until the mode changes, then gives a frame), "hold" (read blocks
+    while the mode stays "hold"). Each frame carries its number in its first two pixels.
+    """
+
+    def __init__(self, plugged: bool = True) -> None:
+        self.plugged = plugged
+        self.mode = "frames"
+        self.count = 0
+        self.opened = 0
+        self.released = 0
+        self.lock = threading.Lock()
+
+    def open(self) -> FakeReader:
+        if not self.plugged:
+            raise OSError("fake camera: no such device")
+        with self.lock:
+            self.opened += 1
+        return FakeReader(self)
+
+    def next_frame(self, shape: tuple[int, int] = (24, 32)) -> np.ndarray:
+        with self.lock:
+            self.count += 1
+            count = self.count
+        image = np.zeros((*shape, 3), np.uint8)
+        image[0, 0, 0], image[0, 0, 1] = count % 256, count // 256
+        return image
+
+
+def frame_number(frame: Frame) -> int:
+    """The fake camera's number for the frame it made."""
+    return int(frame.image[0, 0, 0]) + 256 * int(frame.image[0, 0, 1])
+
+
+class FakeReader:
+    """One open handle on a :class:`FakeCamera`."""
+
+    def __init__(self, camera: FakeCamera) -> None:
+        self.camera = camera
+
+    def read(self) -> np.ndarray | None:
+        camera = self.camera
+        time.sleep(0.01)
+        while camera.mode in ("stall", "hold") and camera.plugged:
+            time.sleep(0.01)
+        if not camera.plugged or camera.mode == "none":
+            return None
+        if camera.mode == "raise":
+            raise RuntimeError("fake driver fault")
+        if camera.mode == "empty":
+            return np.empty((0, 0, 3), np.uint8)
+        if camera.mode == "resize":
+            return camera.next_frame((24, 32) if camera.count % 2 else (48, 64))
+        return camera.next_frame()
+
+    def release(self) -> None:
+        with self.camera.lock:
+            self.camera.released += 1
+
+
+@pytest.fixture
+def camera() -> FakeCamera:
+    return FakeCamera()
+
+
+@pytest.fixture
+def capture(camera: FakeCamera) -> Iterator[CaptureThread]:
+    thread = CaptureThread(CAMERA, opener=camera.open, stall_seconds=0.5, max_backoff=0.4)
+    thread.start()
+    yield thread
+    thread.stop()
+
+
+def is_live(capture: CaptureThread) -> Callable[[], bool]:
+    return lambda: capture.status is SourceStatus.LIVE
+
+
+def is_lost(capture: CaptureThread) -> Callable[[], bool]:
+    return lambda: capture.status is SourceStatus.LOST
+
+
+@pytest.mark.parametrize("failure", ["none", "raise", "empty", "stall"])
+def test_capture_goes_lost_then_live_again(
+    camera: FakeCamera, capture: CaptureThread, failure: str
+) -> None:
+    assert wait_until(is_live(capture))
+    assert capture.message == "Camera on."
+    before = capture.latest()
+    assert before is not None
+
+    camera.mode = failure
+    assert wait_until(is_lost(capture))
+    assert capture.latest() is None
+    assert "reconnecting" in capture.message
+
+    camera.mode = "frames"
+    assert wait_until(is_live(capture), timeout=2.0)
+    after = capture.wait_for_frame(1.0)
+    assert after is not None and after.seq > before.seq
+    assert frame_number(after) > frame_number(before)
+    assert capture.reconnects == 1
+
+
+def test_latest_is_only_ever_the_newest_frame(camera: FakeCamera) -> None:
+    with CaptureThread(CAMERA, opener=camera.open, stall_seconds=5.0) as capture:
+        assert capture.wait_for_frame(3.0) is not None
+        seen: list[Frame] = []
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            frame = capture.latest()
+            if frame is not None:
+                seen.append(frame)
+            time.sleep(0.003)
+        seqs = [f.seq for f in seen]
+        assert seqs == sorted(seqs) and len(set(seqs)) > 5
+        numbers = [frame_number(f) for f in seen]
+        assert numbers == sorted(numbers)  # never an older frame after a newer one
+
+        camera.mode = "hold"  # the camera pauses; what we hold must be its very last frame
+        time.sleep(0.1)
+        newest = capture.latest()
+        assert newest is not None and frame_number(newest) == camera.count
+        assert newest.seq == max(seqs + [newest.seq])
+        assert capture.wait_for_frame(0.2, after=newest.seq) is None  # nothing newer came
+        camera.mode = "frames"
+
+
+def test_frames_of_changing_size_are_passed_on(camera: FakeCamera, capture: CaptureThread) -> None:
+    camera.mode = "resize"
+    shapes = set()
+    last = 0
+    deadline = time.monotonic() + 3.0
+    while len(shapes) < 2 and time.monotonic() < deadline:
+        frame = capture.wait_for_frame(1.0, after=last)
+        assert frame is not None
+        shapes.add(frame.image.shape)
+        last = frame.seq
+    assert shapes == {(24, 32, 3), (48, 64, 3)}
+    assert capture.status is SourceStatus.LIVE and capture.reconnects == 0
+
+
+def test_camera_missing_at_start_is_found_once_plugged_in() -> None:
+    camera = FakeCamera(plugged=False)
+    with CaptureThread(CAMERA, opener=camera.open) as capture:  # default back-off cap 1 s
+        assert wait_until(is_lost(capture))
+        assert capture.message == "No camera found. Check the USB cable; still trying..."
+        assert capture.wait_for_frame(0.3) is None
+        time.sleep(1.2)  # long enough for the back-off to reach its cap
+        camera.plugged = True
+        plugged_at = time.monotonic()
+        frame = capture.wait_for_frame(3.0)
+        assert frame is not None and capture.status is SourceStatus.LIVE
+        assert frame.time - plugged_at < 2.0
+
+
+def test_ten_unplug_replug_cycles_give_ten_recoveries(
+    camera: FakeCamera, capture: CaptureThread
+) -> None:
+    assert wait_until(is_live(capture))
+    for cycle in range(10):
+        camera.plugged = False
+        assert wait_until(is_lost(capture)), f"cycle {cycle}: never noticed the unplug"
+        time.sleep(0.05 * cycle)  # outages of different lengths
+        last = capture.wait_for_frame(0.0)
+        assert last is None
+        camera.plugged = True
+        back = time.monotonic()
+        assert wait_until(is_live(capture), timeout=2.0), f"cycle {cycle}: not back within 2 s"
+        frame = capture.latest()
+        assert frame is not None and frame.time >= back
+    assert capture.reconnects == 10
+    assert wait_until(lambda: camera.released == camera.opened - 1)  # all but the open one
+
+
+def test_stop_is_prompt_and_idempotent_even_while_a_read_blocks(camera: FakeCamera) -> None:
+    capture = CaptureThread(CAMERA, opener=camera.open, stall_seconds=5.0)
+    capture.start()
+    assert capture.wait_for_frame(3.0) is not None
+    camera.mode = "hold"
+    time.sleep(0.1)
+    threading.Timer(0.3, lambda: setattr(camera, "mode", "frames")).start()  # read unblocks later
+    started = time.monotonic()
+    capture.stop()
+    assert time.monotonic() - started < 1.5
+    capture.stop()
+    assert wait_until(lambda: camera.released == camera.opened)
+
+
+def test_stop_is_prompt_while_waiting_to_reconnect() -> None:
+    camera = FakeCamera(plugged=False)
+    capture = CaptureThread(CAMERA, opener=camera.open, max_backoff=5.0)
+    capture.start()
+    time.sleep(0.8)  # the back-off is now several hundred ms long
+    started = time.monotonic()
+    capture.stop()
+    assert time.monotonic() - started < 0.5
+    assert capture.wait_for_frame(0.1) is None
+
+
+def test_capture_thread_plays_a_folder_with_the_default_opener(tmp_path: Path) -> None:
+    for name, value in [("1.png", 40), ("2.png", 80)]:
+        cv2.imwrite(str(tmp_path / name), gray_image(value))
+    with CaptureThread(parse_source(str(tmp_path))) as capture:
+        first = capture.wait_for_frame(3.0)
+        assert first is not None and int(first.image[0, 0, 0]) == 40
+        second = capture.wait_for_frame(3.0, after=first.seq)
+        assert second is not None and int(second.image[0, 0, 0]) == 80
+        assert capture.message == f"Showing {tmp_path.name}."
