@@ -12,6 +12,10 @@ import hashlib
 import importlib
 import json
 import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,14 +93,29 @@ def read_model(model_path: Path) -> tuple[bytes, dict]:
     return content, metadata
 
 
+@contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Hide what native code writes to stderr (the interpreter's "INFO: Created ... delegate" line)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def make_interpreter(content: bytes, threads: int = 1):
     """Build an interpreter with the first backend that works; returns (interpreter, name, version)."""
     errors = []
     for name, module_name in BACKENDS:
         try:
             module = importlib.import_module(module_name)
-            interpreter = module.Interpreter(model_content=content, num_threads=threads)
-            interpreter.allocate_tensors()
+            with native_stderr_silenced():
+                interpreter = module.Interpreter(model_content=content, num_threads=threads)
+                interpreter.allocate_tensors()
         except Exception as exc:  # noqa: BLE001 - any failure means "try the next backend"
             errors.append(f"{name}: {type(exc).__name__}: {exc}".splitlines()[0])
             continue

@@ -33,8 +33,8 @@ from emojify import smoothing
 REGION_RANGE = (0.1, 1.0)
 SNAPSHOT_RANGE = (1.0, 60.0)
 CAMERA_SIZE_RANGE = (16, 8192)
-TK_MODIFIERS = frozenset({"Control", "Shift", "Alt", "Meta", "Lock", "Super", "Hyper",
-                          "Mod1", "Mod2", "Mod3", "Mod4", "Mod5", "Command", "Option"})
+TK_MODIFIERS = frozenset({"Control", "Shift", "Alt", "Meta", "Lock",
+                          "Mod1", "Mod2", "Mod3", "Mod4", "Mod5"})
 """Modifier words allowed in ``exit_keys`` (Tk's event modifiers for keys)."""
 TK_KEY_NAMES = frozenset({"Escape", "Return", "space", "Tab", "BackSpace", "Delete", "Insert", "Home",
                           "End", "Prior", "Next", "Pause", "Print", "Scroll_Lock", "Up", "Down", "Left",
@@ -133,8 +133,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             values[key] = (value, _file_origin(path, key))
     for key in FILE_KEYS + ("self_test", "state_file"):
         value = getattr(args, key, None)
-        if value is not None and value is not False:
-            values[key] = (value, f"--{key.replace('_', '-')}")
+        if value is None or (key == "debug" and value is False):  # --debug is a plain store_true
+            continue
+        values[key] = (value, f"--{key.replace('_', '-')}")
 
     settings = Settings()
     for key, (value, origin) in values.items():
@@ -157,7 +158,7 @@ def load_config(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file ({exc.strerror or exc})") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); see the example in 'emojify run --help'") from None
+        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
     result: dict[str, Any] = {}
     for raw_key, value in data.items():
         key = raw_key.replace("-", "_")
@@ -172,7 +173,8 @@ def load_config(path: Path) -> dict[str, Any]:
 
 
 def _file_origin(path: Path, key: str) -> str:
-    return f"{path.name}: {key!r}"
+    """How a value from a config file is named in messages: ``kiosk.toml: 'region'``."""
+    return f"{path}: {key!r}"
 
 
 def _looks_relative_path(value: str, base: Path) -> bool:
@@ -260,8 +262,8 @@ def _source(value: Any, origin: str) -> str:
     try:
         parse_source(text)
     except SourceError as exc:
-        raise ConfigError(f"{origin}: {exc}; use a camera index (0, 1, ...), a video, an image "
-                          "or a folder of images") from None
+        raise ConfigError(f"{origin} must be a camera index (0, 1, ...), a video, an image or a folder "
+                          f"of images ({exc})") from None
     return text
 
 
