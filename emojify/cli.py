@@ -225,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(normalise_argv(list(sys.argv[1:] if argv is None else argv)))
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("PIL").setLevel(logging.INFO)  # its DEBUG lines would flood --debug every frame
     try:
         return HANDLERS[args.command](args)
     except user_errors() as exc:

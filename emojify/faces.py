@@ -33,6 +33,7 @@ cost of full resolution (``emojify bench`` reports detect_ms)."""
 MIN_FACE_FRACTION = 0.25
 """Smallest face searched, as a fraction of the searched area's height: at a kiosk the visitor
 stands close, and skipping the tiny scales is where most of the detector's time goes."""
+STILL_SCALE_FACTOR = 1.1
 STILL_DETECT_WIDTH = 640
 STILL_MIN_FACE_FRACTION = 0.08
 """Photos given to ``predict`` are searched more thoroughly: time matters less than recall."""
@@ -87,7 +88,8 @@ class FaceDetector:
     @classmethod
     def for_stills(cls) -> FaceDetector:
         """A slower, more thorough tuning for single photos (smaller faces, more pixels)."""
-        return cls(detect_width=STILL_DETECT_WIDTH, min_face_fraction=STILL_MIN_FACE_FRACTION)
+        return cls(scale_factor=STILL_SCALE_FACTOR, detect_width=STILL_DETECT_WIDTH,
+                   min_face_fraction=STILL_MIN_FACE_FRACTION)
 
     def detect(self, image: np.ndarray, region: Box | None = None) -> list[Box]:
         """All faces whose box lies inside ``region`` (whole image if None), in image pixels."""

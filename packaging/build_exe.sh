@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Build the standalone emojify executable with PyInstaller (no Python needed on the target).
+#
+#   bash packaging/build_exe.sh               fresh build venv, onedir bundle dist/emojify/emojify
+#   bash packaging/build_exe.sh --onefile     ... and also the single file dist/emojify-onefile
+#   bash packaging/build_exe.sh --help        all options
+#
+# The bundle holds the runtime only (numpy, OpenCV, Pillow, Tkinter, the ai-edge-litert
+# interpreter, model/, emojis/, the sample face and the Haar cascade); TensorFlow is never
+# installed into the build venv. Works on x86_64 and aarch64 (Raspberry Pi OS Bookworm 64-bit).
+# An executable runs only on the CPU architecture (and glibc or newer) it was built on:
+# build on the Pi for the Pi.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: bash packaging/build_exe.sh [--reuse] [--onefile] [--dist DIR] [--work DIR] [--no-self-test]
+
+Build the emojify executable from this checkout with PyInstaller (packaging/emojify.spec).
+
+  --reuse         reuse the build venv build/venv-exe if it exists (default: delete and
+                  re-create it, so the bundle holds exactly what ".[kiosk,build]" installs)
+  --onefile       also build a single-file executable DIR/emojify-onefile (starts slower:
+                  it unpacks itself to a temporary folder on every start)
+  --dist DIR      where the executables go (default: dist); the onedir bundle is DIR/emojify/
+  --work DIR      PyInstaller's work folder (default: build/pyinstaller)
+  --no-self-test  skip the final "emojify --self-test" run of the built executable
+  -h, --help      show this help
+
+Environment: PYTHON  the Python to build with (default: python3; needs Tkinter, >= 3.10)
+Needs: objdump (Debian package binutils), python3-venv and python3-tk.
+The result: DIR/emojify/emojify (run it with --help, --self-test, or no argument for the kiosk).
+EOF
+}
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+reuse=0 onefile=0 self_test=1
+dist="$root/dist" work="$root/build/pyinstaller"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --reuse) reuse=1 ;;
+    --onefile) onefile=1 ;;
+    --no-self-test) self_test=0 ;;
+    --dist|--work)
+      [ $# -ge 2 ] && [ -n "$2" ] || { echo "build_exe.sh: $1 needs a folder" >&2; exit 2; }
+      case "$2" in /*) folder="$2" ;; *) folder="$PWD/$2" ;; esac
+      if [ "$1" = --dist ]; then dist="$folder"; else work="$folder"; fi
+      shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "build_exe.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+cd "$root"
+
+python=${PYTHON:-python3}
+venv="$root/build/venv-exe"
+say() { printf '==> %s\n' "$*"; }
+
+# --- what the build needs -------------------------------------------------------------------
+command -v "$python" >/dev/null || { echo "build_exe.sh: $python not found; set PYTHON=/path/to/python3" >&2; exit 2; }
+"$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+  || { echo "build_exe.sh: $python is older than Python 3.10" >&2; exit 2; }
+if ! "$python" -c 'import tkinter' 2>/dev/null; then
+  echo "build_exe.sh: $python has no Tkinter, which the kiosk window needs; install it first" \
+       "(Debian/Raspberry Pi OS: sudo apt-get install python3-tk)" >&2
+  exit 2
+fi
+if ! command -v objdump >/dev/null; then
+  echo "build_exe.sh: PyInstaller needs objdump; install it first (sudo apt-get install binutils)" >&2
+  exit 2
+fi
+for f in model/emotion_int8.tflite model/emotion_int8.json emojis/emojis.json emojify/data/astronaut.jpg; do
+  [ -f "$f" ] || { echo "build_exe.sh: $f is missing from the checkout" >&2; exit 2; }
+done
+
+# --- build venv: the runtime and PyInstaller, nothing else ------------------------------------
+if [ "$reuse" = 1 ] && [ -x "$venv/bin/python" ]; then
+  say "reusing $venv"
+else
+  say "creating $venv with $("$python" -c 'import sys; print(sys.executable, sys.version.split()[0])')"
+  rm -rf "$venv"
+  "$python" -m venv "$venv" || { echo "build_exe.sh: cannot create a venv (Debian/Raspberry Pi OS: sudo apt-get install python3-venv)" >&2; exit 2; }
+fi
+vpy="$venv/bin/python"
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+"$vpy" -m pip install --quiet --upgrade pip
+# Non-editable install from the checkout: the [kiosk] extra brings ai-edge-litert and [build]
+# PyInstaller. TensorFlow is not a runtime dependency and must not end up in the bundle.
+say "installing emojify[kiosk,build] into the build venv"
+"$vpy" -m pip install --quiet ".[kiosk,build]"
+# The kiosk draws with Tk and never calls cv2.imshow, so the bundle takes the headless build of
+# the same OpenCV version: the same cv2 module without Qt and X11 libraries (about 30 MB less, and
+# no libGL needed on the target).
+cv_version=$("$vpy" -c 'from importlib.metadata import version; print(version("opencv-python"))')
+say "replacing opencv-python $cv_version by opencv-python-headless $cv_version in the build venv"
+# both, so that a reused venv starts from no cv2 at all (the two share the files of cv2/)
+"$vpy" -m pip uninstall --quiet --yes opencv-python opencv-python-headless 2>/dev/null
+"$vpy" -m pip install --quiet --no-deps "opencv-python-headless==$cv_version"
+"$vpy" -c 'import cv2, sys; sys.exit(not hasattr(cv2, "CascadeClassifier"))' \
+  || { echo "build_exe.sh: OpenCV in $venv is broken (no cv2.CascadeClassifier)" >&2; exit 1; }
+if "$vpy" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("tensorflow") is None)'; then
+  echo "build_exe.sh: tensorflow is installed in $venv; it must not be (re-run without --reuse)" >&2
+  exit 1
+fi
+
+# --- PyInstaller ------------------------------------------------------------------------------
+mkdir -p "$dist" "$work"
+say "PyInstaller: onedir bundle $dist/emojify/"
+"$vpy" -m PyInstaller --noconfirm --clean --log-level WARN \
+  --distpath "$dist" --workpath "$work/onedir" packaging/emojify.spec
+if [ "$onefile" = 1 ]; then
+  say "PyInstaller: single file $dist/emojify-onefile"
+  ONEFILE=1 "$vpy" -m PyInstaller --noconfirm --clean --log-level WARN \
+    --distpath "$dist" --workpath "$work/onefile" packaging/emojify.spec
+fi
+
+# --- final check: the built executable, without screen or camera ------------------------------
+exe="$dist/emojify/emojify"
+[ -x "$exe" ] || { echo "build_exe.sh: $exe was not built" >&2; exit 1; }
+if [ "$self_test" = 1 ]; then
+  say "$exe --self-test"
+  if ! env -u DISPLAY -u WAYLAND_DISPLAY "$exe" --self-test; then
+    echo "build_exe.sh: the executable in $dist/emojify was built but fails its self-test (FAIL lines above)" >&2
+    exit 1
+  fi
+fi
+say "built $("$exe" --version)"
+du -sh "$dist/emojify"
+[ "$onefile" = 1 ] && du -sh "$dist/emojify-onefile"
+exit 0

@@ -1,0 +1,80 @@
+#!/usr/bin/env python3
+"""Soak test: push many frames through the live pipeline and watch memory and latency.
+
+    python packaging/soak.py [--frames 20000] [--block 1000] [--json] [--plot soak.png]
+
+Uses the same synthetic 640x480 stream as ``emojify bench`` (a real face drifting in the capture
+region). Prints RSS at the start and end and the median per-frame time of every block of frames;
+exits 1 if RSS grew by 5 MB or more, or the last block is more than 25% slower than the first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from emojify.bench import rss_mb, synthetic_stream, time_frames
+from emojify.pipeline import Pipeline
+
+MAX_GROWTH_MB = 5.0
+MAX_DRIFT = 0.25
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--frames", type=int, default=20_000, help="frames in all (default: %(default)s)")
+    p.add_argument("--block", type=int, default=1_000, help="frames per reported block (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--plot", help="save RSS and latency per block as a PNG (needs matplotlib)")
+    args = p.parse_args(argv)
+    if args.frames < args.block or args.block < 1:
+        p.error("--frames must be at least --block, and --block at least 1")
+
+    pipeline = Pipeline()
+    frames = synthetic_stream()
+    time_frames(pipeline, frames, 500)  # warm-up: first allocations and caches are not growth
+    start = rss_mb()
+    blocks = []
+    for n in range(args.frames // args.block):
+        timings = time_frames(pipeline, frames, args.block)
+        blocks.append({"frames": (n + 1) * args.block, "frame_ms_median": float(np.median(timings.frame)),
+                       "rss_mb": round(rss_mb(), 2)})
+        if not args.json:
+            print(f"{blocks[-1]['frames']:>7} frames  median {blocks[-1]['frame_ms_median']:6.2f} ms  "
+                  f"RSS {blocks[-1]['rss_mb']:.1f} MB", flush=True)
+    growth = blocks[-1]["rss_mb"] - start
+    drift = blocks[-1]["frame_ms_median"] / blocks[0]["frame_ms_median"] - 1
+    report = {"frames": args.frames, "rss_mb_start": round(start, 2), "rss_mb_end": blocks[-1]["rss_mb"],
+              "rss_growth_mb": round(growth, 2), "latency_drift": round(drift, 3), "blocks": blocks}
+    if args.plot:
+        plot(blocks, start, args.plot)
+    print(json.dumps(report) if args.json else
+          f"RSS {start:.1f} -> {blocks[-1]['rss_mb']:.1f} MB (growth {growth:+.2f} MB), "
+          f"latency first/last block {blocks[0]['frame_ms_median']:.2f}/{blocks[-1]['frame_ms_median']:.2f} ms "
+          f"({drift:+.1%})")
+    return 0 if growth < MAX_GROWTH_MB and drift < MAX_DRIFT else 1
+
+
+def plot(blocks: list[dict], start: float, path: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = [b["frames"] for b in blocks]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    ax1.plot([0, *x], [start, *(b["rss_mb"] for b in blocks)], marker=".")
+    ax1.set(title="resident memory", xlabel="frames", ylabel="MB")
+    ax2.plot(x, [b["frame_ms_median"] for b in blocks], marker=".")
+    ax2.set(title="median time per frame", xlabel="frames", ylabel="ms", ylim=(0, None))
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,428 @@
+"""The kiosk window and its settings.
+
+Settings (``emojify.config``) are tested in-process without any screen. The window is tested
+for real: the app runs as a subprocess on a virtual X screen (Xvfb) with a folder of real face
+photos as its "camera", is driven with ``xdotool`` and looked at through screenshots and the
+JSON written by its testing option ``--state-file``. Those tests skip, saying why, where Xvfb
+or xdotool is not installed (``apt-get install xvfb xdotool``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from emojify import cli
+from emojify.app import exit_sequences
+from emojify.config import ConfigError, Settings, settings_from_args
+from emojify.smoothing import ALPHA
+
+REPO = Path(__file__).resolve().parent.parent
+FER_HAPPY = REPO.parent / "shared" / "data" / "fer2013" / "test" / "happy"
+SCREEN = (1280, 800)
+WINDOW = (1100, 620)  # the app's default window size (app.DEFAULT_GEOMETRY)
+
+
+# --- settings ------------------------------------------------------------------------------
+
+def settings(*argv: str) -> Settings:
+    """Settings for ``emojify run ARGV``, parsed by the real command-line parser."""
+    return settings_from_args(cli.build_parser().parse_args(["run", *argv]))
+
+
+def write_toml(folder: Path, text: str, name: str = "kiosk.toml") -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_are_private_and_windowed() -> None:
+    s = settings()
+    assert s == Settings()
+    assert (s.source, s.region, s.save_dir, s.kiosk, s.exit_keys) == ("0", 0.6, None, False, "Control-Shift-q")
+    assert (s.camera_width, s.camera_height, s.smoothing, s.snapshot_seconds) == (640, 480, ALPHA, 4.0)
+
+
+def test_config_file_then_flags_take_precedence(tmp_path: Path) -> None:
+    config = write_toml(tmp_path, '''
+        region = 0.5
+        kiosk = true
+        save-dir = "snaps"          # relative to the file, kebab-case key
+        exit_keys = "<Control-Alt-F12>"
+        camera_size = "1280x720"
+        smoothing = 0.5
+        snapshot_seconds = 6
+        source = 1
+    ''')
+    from_file = settings("--config", str(config))
+    assert from_file.region == 0.5 and from_file.kiosk is True and from_file.source == "1"
+    assert from_file.save_dir == (tmp_path / "snaps").resolve()
+    assert from_file.exit_keys == "Control-Alt-F12"
+    assert (from_file.camera_width, from_file.camera_height) == (1280, 720)
+    assert (from_file.smoothing, from_file.snapshot_seconds) == (0.5, 6.0)
+
+    flags = settings("--config", str(config), "--region", "0.8", "--no-kiosk", "--camera-size", "320x240",
+                     "--source", "0")
+    assert (flags.region, flags.kiosk, flags.source) == (0.8, False, "0")
+    assert (flags.camera_width, flags.camera_height) == (320, 240)
+    assert flags.smoothing == 0.5  # not given as a flag: the file's value stays
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ('region = "big"', """kiosk.toml: 'region' must be a number between 0.1 and 1 (got "big")"""),
+    ("region = 0.05", "'region' must be a number between 0.1 and 1 (got 0.05)"),
+    ("regoin = 0.5", "unknown key 'regoin'; valid keys are: source, region, emoji_dir"),
+    ("region = ", "kiosk.toml: not valid TOML"),
+    ('kiosk = "yes"', """'kiosk' must be true or false (got "yes")"""),
+    ("smoothing = 0", "'smoothing' must be a number above 0 and at most 1 (got 0)"),
+    ('camera_size = "big"', "'camera_size' must be WIDTHxHEIGHT"),
+    ('exit_keys = "Ctrl-q"', "'exit_keys' must be a key combination in Tk notation"),
+    ('exit_keys = "Control-Control-q"', "'exit_keys' must be a key combination"),
+    ("snapshot_seconds = 0", "'snapshot_seconds' must be a number between 1 and 60"),
+    ('source = "no-such-folder"', "'source' must be a camera index"),
+    ('save_dir = ""', "'save_dir' must be a file or folder path"),
+])
+def test_each_bad_config_value_is_one_clear_line(tmp_path: Path, toml: str, message: str) -> None:
+    config = write_toml(tmp_path, toml + "\n")
+    with pytest.raises(ConfigError) as caught:
+        settings("--config", str(config))
+    text = str(caught.value)
+    assert message in text and "\n" not in text
+    assert str(config) in text
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--region", "1.5"], '--region must be a number between 0.1 and 1 (got "1.5")'),
+    (["--smoothing", "x"], "--smoothing must be a number above 0 and at most 1"),
+    (["--camera-size", "0x480"], "--camera-size must be WIDTHxHEIGHT"),
+    (["--exit-keys", "Control-Shift-"], "--exit-keys must be a key combination"),
+    (["--config", "missing.toml"], "missing.toml: config file not found"),
+])
+def test_bad_flags_are_config_errors(argv: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        settings(*argv)
+
+
+def test_save_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match="must be a folder"):
+        settings("--save-dir", str(tmp_path / "file"))
+
+
+def test_cli_prints_one_line_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_toml(tmp_path, 'region = "big"\n')
+    assert cli.main(["run", "--config", str(config)]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "'region' must be a number between 0.1 and 1" in err
+
+
+def test_bad_files_fail_before_any_window(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["run", "--emoji-dir", str(tmp_path / "none")]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip()
+    assert "emoji folder not found" in err and "\n" not in err
+
+
+def test_no_display_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert cli.main(["run", "--source", "0"]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip()
+    assert "cannot open the window" in err and "\n" not in err
+
+
+def test_exit_keys_are_bound_in_both_cases() -> None:
+    assert exit_sequences("Control-Shift-q") == ["<Control-Shift-Q>", "<Control-Shift-q>"]
+    assert exit_sequences("Control-Alt-F12") == ["<Control-Alt-F12>"]
+
+
+# --- the real window under Xvfb ------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def display() -> Iterator[str]:
+    """A private Xvfb screen; skips the window tests where Xvfb or xdotool is missing."""
+    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed (apt-get install xvfb xdotool)")
+    number = next(n for n in range(73, 200)
+                  if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists())
+    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
+                               "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    deadline = time.monotonic() + 10
+    while not socket.exists():
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.skip(f"Xvfb :{number} did not start")
+        time.sleep(0.05)
+    yield f":{number}"
+    server.terminate()
+    server.wait(5)
+
+
+def astronaut_frame() -> np.ndarray:
+    """A 640x480 BGR "webcam" frame: scikit-image's smiling astronaut, face in the capture region."""
+    data = pytest.importorskip("skimage.data")
+    photo = cv2.resize(data.astronaut(), None, fx=1.8, fy=1.8, interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(photo[3:483, 83:723, ::-1])
+
+
+@pytest.fixture(scope="session")
+def faces(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder source: the astronaut and, where FER2013 is here, three upscaled happy faces."""
+    from emojify.faces import FaceDetector, region_box
+
+    folder = tmp_path_factory.mktemp("faces")
+    cv2.imwrite(str(folder / "0-astronaut.png"), astronaut_frame())
+    if FER_HAPPY.is_dir():
+        detector, kept = FaceDetector(), 0
+        for path in sorted(FER_HAPPY.glob("*.jpg"))[:20]:
+            frame = np.full((480, 640), 110, np.uint8)
+            frame[120:360, 200:440] = cv2.resize(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (240, 240),
+                                                 interpolation=cv2.INTER_CUBIC)
+            frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+            if detector.largest_face(frame, region_box(frame.shape)) and kept < 3:
+                cv2.imwrite(str(folder / f"1-fer-{path.stem}.png"), frame)
+                kept += 1
+    return folder
+
+
+class Kiosk:
+    """``emojify run`` as a subprocess on ``display``, with helpers to drive and inspect it."""
+
+    def __init__(self, display: str, workdir: Path, *args: str) -> None:
+        self.display = display
+        self.state_file = workdir / "state.json"
+        self.env = {**os.environ, "DISPLAY": display}
+        self.log = (workdir / "app.log").open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "emojify", "run", "--state-file", str(self.state_file), *args],
+            cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.window = self.wait(self._window_id, 30, "the window to appear")
+
+    def _window_id(self) -> str | None:
+        found = self.xdotool("search", "--name", "^emojify$")
+        return found.split()[0] if found else None
+
+    def xdotool(self, *args: str) -> str:
+        return subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True,
+                              timeout=10, check=False).stdout.strip()
+
+    def wait(self, probe: Callable[[], object], timeout: float, what: str) -> object:
+        """Poll ``probe`` until it returns something truthy; fail naming ``what`` (with the log)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = probe()
+            if value is not None and value is not False and (isinstance(value, np.ndarray) or value):
+                return value
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        pytest.fail(f"timed out waiting for {what}; exit code {self.process.poll()}; "
+                    f"state {self.state()}; log:\n{self.log_text()}")
+
+    def state(self) -> dict:
+        try:
+            return json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def wait_state(self, check: Callable[[dict], bool], what: str, timeout: float = 20) -> dict:
+        """Wait until the app's state file satisfies ``check``; return that state."""
+        def probe() -> dict | None:
+            state = self.state()
+            return state if state and check(state) else None
+
+        return self.wait(probe, timeout, what)
+
+    def log_text(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text()[-3000:]
+
+    def key(self, *keys: str) -> None:
+        """Type keys into the window (pointer over it and input focus on it, as without a window manager)."""
+        self.xdotool("mousemove", "200", "200")
+        self.xdotool("windowfocus", "--sync", self.window)
+        self.xdotool("key", *keys)
+
+    def close_request(self) -> None:
+        """What a window manager's close button does: a WM_DELETE_WINDOW client message."""
+        send_wm_delete(self.display, int(self.window))
+
+    def screenshot(self) -> np.ndarray:
+        from PIL import ImageGrab
+
+        return np.asarray(ImageGrab.grab(xdisplay=self.display).convert("RGB"), dtype=np.int16)
+
+    def wait_screen(self, check: Callable[[np.ndarray], bool], what: str, timeout: float = 5) -> np.ndarray:
+        """Take screenshots until one passes ``check`` (drawing lags the state file a little)."""
+        def probe() -> np.ndarray | None:
+            screen = self.screenshot()
+            return screen if check(screen) else None
+
+        return self.wait(probe, timeout, what)
+
+    def exit_code(self, timeout: float = 15) -> int:
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the app did not exit; log:\n{self.log_text()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+        self.log.close()
+
+
+@pytest.fixture
+def kiosk(display: str, tmp_path: Path) -> Iterator[Callable[..., Kiosk]]:
+    """Start the app with these arguments; it is killed after the test if still running."""
+    started: list[Kiosk] = []
+
+    def start(*args: str) -> Kiosk:
+        app = Kiosk(display, tmp_path, *args)
+        started.append(app)
+        return app
+
+    yield start
+    for app in started:
+        app.stop()
+
+
+def send_wm_delete(display: str, window: int) -> None:
+    """Send the ICCCM WM_DELETE_WINDOW request with Xlib through ctypes (no window manager runs)."""
+    class ClientMessage(ctypes.Structure):
+        _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+                    ("display", ctypes.c_void_p), ("window", ctypes.c_ulong), ("message_type", ctypes.c_ulong),
+                    ("format", ctypes.c_int), ("data", ctypes.c_long * 5)]
+
+    class XEvent(ctypes.Union):
+        _fields_ = [("xclient", ClientMessage), ("pad", ctypes.c_long * 24)]
+
+    xlib = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+    xlib.XOpenDisplay.restype, xlib.XOpenDisplay.argtypes = ctypes.c_void_p, [ctypes.c_char_p]
+    xlib.XInternAtom.restype = ctypes.c_ulong
+    xlib.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    xlib.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long,
+                                ctypes.POINTER(XEvent)]
+    xlib.XFlush.argtypes = xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    connection = xlib.XOpenDisplay(display.encode())
+    assert connection, f"cannot open X display {display}"
+    event = XEvent()
+    event.xclient.type, event.xclient.window, event.xclient.format = 33, window, 32  # 33: ClientMessage
+    event.xclient.message_type = xlib.XInternAtom(connection, b"WM_PROTOCOLS", 0)
+    event.xclient.data[0] = xlib.XInternAtom(connection, b"WM_DELETE_WINDOW", 0)
+    xlib.XSendEvent(connection, window, 0, 0, ctypes.byref(event))
+    xlib.XFlush(connection)
+    xlib.XCloseDisplay(connection)
+
+
+def emoji_yellow(pixels: np.ndarray) -> int:
+    """How many pixels have an emoji face's yellow (bright red and green, little blue)."""
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    return int(np.count_nonzero((r > 220) & (g > 160) & (b < 90)))
+
+
+def test_live_picture_emoji_bars_snapshot_lost_source_and_exit(kiosk, faces: Path, tmp_path: Path) -> None:
+    source = tmp_path / "camera"
+    shutil.copytree(faces, source)
+    snaps = tmp_path / "snaps"
+    app = kiosk("--source", str(source), "--save-dir", str(snaps), "--snapshot-seconds", "1")
+    app.wait_state(lambda s: s["frames_shown"] >= 5 and s["last_label"] and s["face"], "a face on screen")
+
+    w, h = WINDOW
+
+    def feed(screen: np.ndarray) -> np.ndarray:
+        return screen[40:h - 40, 20:int(w * 0.6)]
+
+    def panel(screen: np.ndarray) -> np.ndarray:
+        return screen[20:h - 20, int(w * 0.7):w - 20]
+
+    live = app.wait_screen(lambda screen: emoji_yellow(panel(screen)[: h // 3]) > 2000,
+                           "a big emoji at the top of the panel")
+    assert feed(live).std() > 30, "the camera picture is not drawn"
+    assert len(np.unique(panel(live).reshape(-1, 3), axis=0)) > 500, "the panel has no bars or labels"
+    assert live[:, w + 10:].max() == 0, "the window should be 1100x620 at the screen's corner"
+
+    app.key("space")
+    state = app.wait_state(lambda s: s["snapshot_path"], "a saved snapshot")
+    assert state["snapshots_taken"] == 1
+    saved = Path(state["snapshot_path"])
+    assert saved.parent == snaps and saved.suffix == ".png"
+    with Image.open(saved) as image:
+        image.load()
+        assert image.width > 640 and image.height >= 480
+    app.wait_state(lambda s: s["mode"] == "live", "the return to live after --snapshot-seconds")
+
+    source.rename(tmp_path / "unplugged")  # the "camera" goes away
+    app.wait_state(lambda s: s["showing_message"], "the no-picture message")
+    assert app.process.poll() is None
+    app.wait_screen(lambda screen: np.abs(screen - live).mean() > 20 and emoji_yellow(panel(screen)) < 200,
+                    "the message screen replacing the live picture and emoji")
+
+    shown = app.state()["frames_shown"]
+    (tmp_path / "unplugged").rename(source)  # plugged in again: the picture comes back by itself
+    app.wait_state(lambda s: not s["showing_message"] and s["frames_shown"] > shown + 3, "the picture's return")
+
+    app.key("ctrl+shift+q")
+    assert app.exit_code() == 0
+    assert [p.name for p in snaps.iterdir()] == [saved.name], "only the snapshot is written, no temp files"
+
+
+def test_kiosk_is_fullscreen_ignores_escape_and_close_and_survives_a_failed_save(
+        kiosk, faces: Path, tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    app = kiosk("--kiosk", "--source", str(faces), "--save-dir", str(tmp_path / "a-file" / "snaps"))
+    state = app.wait_state(lambda s: s["frames_shown"] >= 3 and s["window"] == list(SCREEN), "a fullscreen window")
+    before = app.screenshot()
+    assert before.std() > 30 and before[-5:, -5:].std() + before[-5:, -5:].mean() > 0
+
+    app.key("Escape")
+    app.close_request()
+    app.xdotool("mousemove", "400", "400", "click", "1")  # a touch on the picture takes a snapshot;
+    # saving it into a folder under a file fails: the kiosk says so and goes on
+    state = app.wait_state(lambda s: s["save_error"], "the save error on screen")
+    assert "Could not save the snapshot" in state["save_error"] and state["snapshot_path"] is None
+    shown = state["frames_shown"]
+    app.wait_state(lambda s: s["frames_shown"] > shown + 3 and s["mode"] == "live", "the kiosk to go on")
+    assert app.process.poll() is None, "Escape or the close request ended the kiosk"
+
+    app.key("ctrl+shift+q")
+    assert app.exit_code() == 0
+
+
+@pytest.mark.parametrize("how", ["close button", "Escape"])
+def test_normal_window_closes_normally(kiosk, faces: Path, how: str) -> None:
+    app = kiosk("--source", str(faces))
+    app.wait_state(lambda s: s["frames_shown"] >= 1, "the first picture")
+    if how == "Escape":
+        app.key("Escape")
+    else:
+        app.close_request()
+    assert app.exit_code() == 0
+
+
+def test_missing_camera_shows_what_to_check_and_keeps_trying(kiosk) -> None:
+    app = kiosk("--source", "9")  # no such camera here: LOST, retried, never an exception
+    state = app.wait_state(lambda s: s["showing_message"], "the no-camera message", timeout=20)
+    assert state["status"] == "lost" and "still trying" in state["status_text"]
+    app.wait(lambda: np.count_nonzero(app.screenshot()[:WINDOW[1], :WINDOW[0]].min(axis=2) > 200) > 2000,
+             5, "the message's text on screen")
+    time.sleep(1.5)
+    assert app.process.poll() is None
+    app.key("ctrl+shift+q")
+    assert app.exit_code() == 0

@@ -1,0 +1,365 @@
+"""The ``emojify`` command as a user runs it: predict, self-test, doctor, bench, help, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from conftest import ASTRONAUT_FACE, REPO, load_json_output, overlap_fraction, run_cli, sha256_file, stderr_lines
+from PIL import Image
+
+from emojify.cli import main
+from emojify.labels import CLASSES, EMOJI
+
+BIG_SIDE = 12000
+
+
+@pytest.fixture(scope="module")
+def images(astronaut, tmp_path_factory):
+    """The astronaut in the formats people have, plus pictures without a face."""
+    folder = tmp_path_factory.mktemp("images")
+    gray = cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY)
+    paths = {name: folder / name for name in (
+        "astronaut.jpg", "astronaut.png", "gray.png", "gray.jpg", "sixteen-bit.png", "sixteen-bit-gray.png",
+        "rgba.png", "flat.png", "noise.jpg")}
+    cv2.imwrite(str(paths["astronaut.jpg"]), astronaut, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    cv2.imwrite(str(paths["astronaut.png"]), astronaut)
+    cv2.imwrite(str(paths["gray.png"]), gray)
+    cv2.imwrite(str(paths["gray.jpg"]), gray, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    cv2.imwrite(str(paths["sixteen-bit.png"]), astronaut.astype(np.uint16) * 257)
+    cv2.imwrite(str(paths["sixteen-bit-gray.png"]), gray.astype(np.uint16) * 257)
+    rgba = np.dstack([astronaut[:, :, ::-1], np.full(gray.shape, 255, np.uint8)])
+    rgba[:60, :60, 3] = 0  # a transparent corner
+    Image.fromarray(rgba, "RGBA").save(paths["rgba.png"])
+    cv2.imwrite(str(paths["flat.png"]), np.full((300, 400, 3), 128, np.uint8))
+    rng = np.random.default_rng(0)
+    cv2.imwrite(str(paths["noise.jpg"]), rng.integers(0, 256, (300, 400, 3), dtype=np.uint8))
+    assert all(p.is_file() for p in paths.values())
+    return paths
+
+
+def predict_json(*args) -> tuple[int, list, str]:
+    code, out, err = run_cli("predict", "--json", *args)
+    assert "Traceback" not in err, err
+    return code, load_json_output(out), err
+
+
+def assert_is_the_astronauts_face(entry: dict, scale: float = 1.0) -> None:
+    reference = tuple(round(v * scale) for v in ASTRONAUT_FACE)
+    assert entry["face"] is not None, entry
+    assert overlap_fraction(entry["face"], reference) > 0.5, (entry["face"], reference)
+
+
+# --- predict -------------------------------------------------------------------------------------
+
+def test_predict_json_gives_one_object_per_image(images):
+    code, results, err = predict_json(images["astronaut.png"])
+    assert code == 0, err
+    assert isinstance(results, list) and len(results) == 1
+    entry = results[0]
+    assert entry["path"] == str(images["astronaut.png"])
+    assert len(entry["face"]) == 4 and all(isinstance(v, int) for v in entry["face"])
+    x, y, w, h = entry["face"]
+    assert x >= 0 and y >= 0 and x + w <= 512 and y + h <= 512 and w > 20 and h > 20
+    assert entry["label"] in CLASSES
+    assert list(entry["probabilities"]) == list(CLASSES)
+    assert sum(entry["probabilities"].values()) == pytest.approx(1.0, abs=0.01)
+    assert entry["label"] == max(entry["probabilities"], key=entry["probabilities"].get)
+    assert entry["emoji"] == EMOJI[entry["label"]]
+
+
+def test_predict_astronaut_png_is_happy(images):
+    """Needs the real model."""
+    code, results, err = predict_json(images["astronaut.png"])
+    assert code == 0, err
+    assert_is_the_astronauts_face(results[0])
+    assert results[0]["label"] == "happy"
+
+
+@pytest.mark.xfail(strict=True, reason="product bug: in the astronaut saved as JPEG (quality >= 90, like the "
+                                       "shipped emojify/data/astronaut.jpg) the still detector also finds the "
+                                       "badge on her suit at about (290,127,123,123); it is larger than her face, "
+                                       "so largest_face() classifies the badge (emojify/faces.py)")
+def test_predict_astronaut_jpeg_finds_her_face_and_says_happy(images):
+    code, results, err = predict_json(images["astronaut.jpg"])
+    assert code == 0, err
+    assert_is_the_astronauts_face(results[0])
+    assert results[0]["label"] == "happy"
+
+
+def test_predict_text_output_names_each_image(images):
+    code, out, err = run_cli("predict", images["astronaut.png"], images["flat.png"])
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(str(images["astronaut.png"])) and any(c in lines[0] for c in CLASSES)
+    assert lines[1].startswith(str(images["flat.png"])) and "no face" in lines[1]
+
+
+def test_text_output_says_happy_for_the_astronaut(images):
+    """Needs the real model."""
+    code, out, err = run_cli("predict", images["astronaut.png"])
+    assert code == 0, err
+    assert "happy" in out and EMOJI["happy"] in out
+
+
+@pytest.mark.parametrize("name", ["flat.png", "noise.jpg"])
+def test_image_without_a_face_is_a_result_not_an_error(images, name):
+    code, results, err = predict_json(images[name])
+    assert code == 0, err
+    assert results == [{"path": str(images[name]), "face": None, "label": None, "probabilities": None,
+                        "emoji": None}]
+
+
+@pytest.mark.parametrize("name", ["gray.png", "gray.jpg", "sixteen-bit.png", "sixteen-bit-gray.png", "rgba.png"])
+def test_other_formats_give_the_same_answer(images, name):
+    """Gray, 16-bit and RGBA versions of the photo: the same face and the same expression."""
+    code, results, err = predict_json(images["astronaut.png"], images[name])
+    assert code == 0, err
+    reference, entry = results
+    assert_is_the_astronauts_face(entry)
+    assert entry["label"] == reference["label"]
+
+
+# --- bad input ------------------------------------------------------------------------------------
+
+def make_bad_files(folder, astronaut_png) -> dict:
+    """One file (or non-file) per way an input can be unusable."""
+    folder.mkdir(parents=True, exist_ok=True)
+    bad = {
+        "missing": folder / "missing.jpg",
+        "empty": folder / "empty.jpg",
+        "truncated": folder / "truncated.jpg",
+        "random bytes": folder / "random.jpg",
+        "text as png": folder / "notes.png",
+        "directory": folder / "a folder.jpg",
+        "dangling symlink": folder / "link.jpg",
+    }
+    bad["empty"].write_bytes(b"")
+    jpeg = cv2.imencode(".jpg", cv2.imread(str(astronaut_png)))[1].tobytes()
+    bad["truncated"].write_bytes(jpeg[: len(jpeg) // 3])
+    bad["random bytes"].write_bytes(np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    bad["text as png"].write_text("this is not an image\n")
+    bad["directory"].mkdir()
+    os.symlink(folder / "gone.jpg", bad["dangling symlink"])
+    return bad
+
+
+BAD_KINDS = ["missing", "empty", "truncated", "random bytes", "text as png", "directory", "dangling symlink"]
+
+
+def test_each_bad_input_is_one_line_and_the_good_images_still_count(images, tmp_path):
+    bad = make_bad_files(tmp_path / "bad", images["astronaut.png"])
+    good = [images["astronaut.png"], images["flat.png"]]
+    args = [good[0], *(bad[k] for k in BAD_KINDS), good[1]]
+    code, out, err = run_cli("predict", "--json", *args)
+    assert code == 2
+    assert "Traceback" not in err
+    lines = stderr_lines(err)
+    assert len(lines) == len(BAD_KINDS), err
+    for kind in BAD_KINDS:
+        assert sum(str(bad[kind]) in line for line in lines) == 1, (kind, err)
+    results = load_json_output(out)
+    assert [r["path"] for r in results] == [str(p) for p in good]
+    assert results[0]["face"] is not None
+
+
+@pytest.mark.parametrize("kind", BAD_KINDS)
+def test_bad_input_alone(images, tmp_path, capsys, kind):
+    bad = make_bad_files(tmp_path / "bad", images["astronaut.png"])[kind]
+    code = main(["predict", "--json", str(bad), str(images["flat.png"])])
+    captured = capsys.readouterr()
+    assert code == 2
+    lines = stderr_lines(captured.err)
+    assert len(lines) == 1 and str(bad) in lines[0], captured.err
+    assert [r["path"] for r in json.loads(captured.out)] == [str(images["flat.png"])]
+
+
+def test_predict_with_no_images_is_a_usage_error():
+    code, _, err = run_cli("predict")
+    assert code == 2
+    assert "usage" in err.lower() and "Traceback" not in err
+
+
+def test_names_with_spaces_and_non_ascii_characters(images, tmp_path):
+    folder = tmp_path / "Fotos für Ausstellung"
+    folder.mkdir()
+    good = folder / "visitor été 😀 1.png"
+    good.write_bytes(images["astronaut.png"].read_bytes())
+    broken = folder / "kaputt ä ö.jpg"
+    broken.write_bytes(b"garbage")
+    code, out, err = run_cli("predict", "--json", good, broken)
+    assert code == 2
+    results = load_json_output(out)
+    assert [r["path"] for r in results] == [str(good)]
+    assert results[0]["face"] is not None
+    lines = stderr_lines(err)
+    assert len(lines) == 1 and str(broken) in lines[0], err
+
+
+# --- big images -----------------------------------------------------------------------------------
+
+MEASURE = """
+import resource, sys
+from emojify.cli import main
+code = main(sys.argv[1:])
+print("peak-rss-kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def run_measured(*args) -> tuple[int, str, int]:
+    """Run the CLI in a fresh process; returns (exit code, stdout, its peak RSS in KB)."""
+    proc = subprocess.run([sys.executable, "-c", MEASURE, *map(str, args)], capture_output=True, text=True,
+                          cwd=REPO, timeout=600, check=False)
+    peak = [int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("peak-rss-kb")]
+    assert peak, proc.stderr
+    return proc.returncode, proc.stdout, peak[0]
+
+
+@pytest.fixture(scope="module")
+def big_prediction(astronaut, images, tmp_path_factory):
+    """``predict`` on a 12000x12000 JPEG of the astronaut, and on the 512x512 one, with peak memory."""
+    path = tmp_path_factory.mktemp("big") / "huge astronaut.jpg"
+    big = cv2.resize(astronaut, (BIG_SIDE, BIG_SIDE), interpolation=cv2.INTER_LINEAR)
+    assert cv2.imwrite(str(path), big, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    del big
+    small = run_measured("predict", "--json", images["astronaut.png"])
+    large = run_measured("predict", "--json", path)
+    return small, large
+
+
+def test_huge_jpeg_works_without_decoding_it_all(big_prediction):
+    (small_code, _, small_peak), (code, out, peak) = big_prediction
+    assert small_code == 0 and code == 0
+    results = json.loads(out)
+    assert len(results) == 1 and results[0]["face"] is not None
+    full_decode_mb = BIG_SIDE * BIG_SIDE * 3 / 2**20  # 412 MB for the pixels alone
+    extra_mb = (peak - small_peak) / 1024
+    assert extra_mb < full_decode_mb, f"{extra_mb:.0f} MB more than for a small photo"
+
+
+@pytest.mark.xfail(strict=True, reason="product bug: emojify/imageio.py read_image() scales images over 4096 px "
+                                       "down and emojify/cli.py cmd_predict() reports the face box in those "
+                                       "reduced pixels, not in the image's own")
+def test_huge_jpeg_face_is_reported_in_the_images_own_pixels(big_prediction):
+    _, (_, out, _) = big_prediction
+    assert_is_the_astronauts_face(json.loads(out)[0], scale=BIG_SIDE / 512)
+
+
+# --- composites ------------------------------------------------------------------------------------
+
+def test_out_writes_a_composite_per_good_image(images, tmp_path):
+    out_dir = tmp_path / "composites"
+    inputs = [images["astronaut.png"], images["flat.png"], images["gray.jpg"]]
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"nope")
+    code, results, _ = predict_json("--out", out_dir, *inputs, broken)
+    assert code == 2
+    written = sorted(out_dir.glob("*.png"))
+    assert len(written) == len(inputs)
+    assert sorted(r["composite"] for r in results) == sorted(map(str, written))
+    for entry in results:
+        with Image.open(entry["path"]) as source:
+            width = source.width
+        with Image.open(entry["composite"]) as composite:
+            assert composite.format == "PNG"
+            composite.load()
+            assert composite.width > width
+    assert not list(out_dir.glob(".tmp-*"))  # no half-written files left behind
+
+
+# --- self-test, doctor, bench, help ------------------------------------------------------------------
+
+def test_self_test_passes(tmp_path):
+    """Needs the real model (the sample face must come out 'happy')."""
+    code, out, err = run_cli("--self-test", cwd=tmp_path)
+    lines = [line for line in out.splitlines() if line.strip()]
+    checks = lines[:-1]
+    assert code == 0, out + err
+    assert len(checks) >= 4 and all(line.startswith("ok") for line in checks), out
+    for name in ("model", "detector", "emoji", "pipeline"):
+        assert any(name in line for line in checks), name
+    assert "FAIL" not in out
+    assert "passed" in lines[-1]
+
+
+def test_self_test_fails_on_a_tampered_model(tampered_model, tmp_path):
+    code, out, err = run_cli("--self-test", "--model", tampered_model, cwd=tmp_path)
+    assert code != 0
+    failed = [line for line in out.splitlines() if line.startswith("FAIL")]
+    assert any("model" in line and str(tampered_model) in line for line in failed), out
+    assert "Traceback" not in out + err
+
+
+def test_predict_with_a_tampered_model_is_one_line(tampered_model, images):
+    code, out, err = run_cli("predict", "--model", tampered_model, images["astronaut.png"])
+    assert code == 2
+    lines = stderr_lines(err)
+    assert len(lines) == 1 and str(tampered_model) in lines[0], err
+    assert "Traceback" not in err and out.strip() == ""
+
+
+def test_doctor_names_the_backend_and_the_model(classifier):
+    code, out, err = run_cli("doctor")
+    assert code == 0, out + err
+    assert classifier.info.backend in out
+    assert sha256_file(classifier.info.path) in out
+    assert "Traceback" not in out + err
+
+
+def test_doctor_reports_a_tampered_model(tampered_model):
+    code, out, _ = run_cli("doctor", "--model", tampered_model)
+    assert code != 0
+    assert any("PROBLEM" in line and str(tampered_model) in line for line in out.splitlines()), out
+
+
+def test_bench_json(classifier):
+    code, out, err = run_cli("bench", "--frames", "30", "--json")
+    assert code == 0, err
+    report = load_json_output(out)
+    assert isinstance(report, dict)
+    for key in ("detect_ms_median", "classifier_ms_median", "frame_ms_median", "fps"):
+        assert isinstance(report[key], (int, float)) and report[key] > 0, key
+    assert classifier.info.backend in report["backend"]
+    assert isinstance(report["machine"], str) and report["machine"]
+    assert report["frames"] == 30
+
+
+def test_bench_rejects_zero_frames():
+    code, _, err = run_cli("bench", "--frames", "0")
+    assert code == 2 and len(stderr_lines(err)) == 1 and "--frames" in err
+
+
+HELP = {
+    "predict": ["--json", "--out", "--region", "--model"],
+    "evaluate": ["--json", "--plot", "--model"],
+    "bench": ["--frames", "--threads", "--json", "--source", "--model"],
+    "doctor": ["--model", "--emoji-dir"],
+    "run": ["--source", "--region", "--kiosk", "--save-dir", "--config", "--self-test", "--model"],
+}
+
+
+@pytest.mark.parametrize("command", list(HELP))
+def test_help_of_each_command(command, capsys):
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    for option in HELP[command]:
+        assert option in text, option
+
+
+def test_installed_command_help_lists_the_commands():
+    script = os.path.join(os.path.dirname(sys.executable), "emojify")
+    if not os.path.exists(script):
+        pytest.skip(f"console script not installed at {script}")
+    proc = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0
+    for command in HELP:
+        assert command in proc.stdout

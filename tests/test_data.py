@@ -1,0 +1,214 @@
+"""Loading FER2013 for training: both forms people have, the errors they meet, and the cache."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+from conftest import make_fer_folder, synthetic_face, write_fer_csv
+
+from emojify.labels import CLASSES
+from emojify.training import data
+from emojify.training.data import DataError, load_dataset
+
+TRAIN, PUBLIC, PRIVATE = 3, 2, 1  # images per class in the tiny data sets
+
+
+def canonical(split) -> list[tuple[int, bytes]]:
+    """A split as a sorted list of (class, face bytes): order-free comparison of contents."""
+    return sorted(zip(split.y.tolist(), (x.tobytes() for x in split.x), strict=True))
+
+
+@pytest.fixture
+def fer_folder(tmp_path):
+    images = make_fer_folder(tmp_path / "fer", TRAIN, PUBLIC, PRIVATE)
+    return tmp_path / "fer", images
+
+
+def test_image_folders_load_into_the_right_splits_and_classes(fer_folder, tmp_path):
+    root, images = fer_folder
+    splits = load_dataset(root, cache_dir=tmp_path / "cache")
+    assert {s: len(splits[s]) for s in ("train", "val", "test")} == {
+        "train": TRAIN * len(CLASSES), "val": PUBLIC * len(CLASSES), "test": PRIVATE * len(CLASSES)}
+    for name in ("train", "val", "test"):
+        split = splits[name]
+        assert split.x.shape[1:] == (48, 48) and split.x.dtype == np.uint8
+        expected = {c: sum(1 for i in images if i.split == name and i.label == CLASSES.index(c)) for c in CLASSES}
+        assert split.counts() == expected
+
+
+def test_class_indices_follow_the_folder_names(fer_folder, tmp_path):
+    """A face from train/sad/ is labelled 'sad' (index by CLASSES), not by folder order."""
+    root, images = fer_folder
+    splits = load_dataset(root, cache_dir=tmp_path / "cache")
+    from emojify.preprocess import prepare_face
+
+    for image in images:
+        face = prepare_face(image.pixels).tobytes()
+        split = splits[image.split]
+        labels = {int(y) for x, y in zip(split.x, split.y, strict=True) if x.tobytes() == face}
+        assert labels == {image.label}, image.path
+
+
+def test_test_folder_without_prefixes_is_validation(tmp_path):
+    """Files in test/ without a PublicTest_/PrivateTest_ prefix are the validation split."""
+    root = tmp_path / "fer"
+    make_fer_folder(root, train=2, public=0, private=0)
+    rng = np.random.default_rng(1)
+    for name in CLASSES:
+        (root / "test" / name).mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(root / "test" / name / "img_1.jpg"), synthetic_face(rng, 0))
+    splits = load_dataset(root, cache_dir=tmp_path / "cache")
+    assert len(splits["val"]) == len(CLASSES) and len(splits["test"]) == 0
+
+
+def test_csv_loads_into_the_right_splits_and_classes(fer_folder, tmp_path):
+    _, images = fer_folder
+    csv_path = write_fer_csv(tmp_path / "fer2013.csv", images)
+    splits = load_dataset(csv_path, cache_dir=tmp_path / "cache")
+    for name, per_class in (("train", TRAIN), ("val", PUBLIC), ("test", PRIVATE)):
+        assert splits[name].counts() == {c: per_class for c in CLASSES}, name
+
+
+def test_csv_and_image_folders_give_the_same_data(fer_folder, tmp_path):
+    root, images = fer_folder
+    from_folder = load_dataset(root, cache_dir=tmp_path / "cache")
+    from_csv = load_dataset(write_fer_csv(tmp_path / "fer2013.csv", images), cache_dir=tmp_path / "cache")
+    for name in ("train", "val", "test"):
+        assert canonical(from_folder[name]) == canonical(from_csv[name]), name
+
+
+def test_csv_without_private_test_rows_has_an_empty_test_split(fer_folder, tmp_path):
+    _, images = fer_folder
+    csv_path = write_fer_csv(tmp_path / "fer2013.csv", [i for i in images if i.split != "test"])
+    splits = load_dataset(csv_path, cache_dir=tmp_path / "cache")
+    assert len(splits["test"]) == 0 and len(splits["val"]) == PUBLIC * len(CLASSES)
+
+
+def test_csv_malformed_rows_are_skipped_with_a_warning(fer_folder, tmp_path, caplog):
+    _, images = fer_folder
+    csv_path = write_fer_csv(tmp_path / "fer2013.csv", images)
+    with csv_path.open("a") as handle:
+        handle.write("9," + " ".join(["1"] * 2304) + ",Training\n")  # class out of range
+        handle.write("3,1 2 3,Training\n")  # too few pixels
+        handle.write("3," + " ".join(["1"] * 2304) + ",Somewhere\n")  # unknown usage
+    with caplog.at_level(logging.WARNING):
+        splits = load_dataset(csv_path, cache_dir=tmp_path / "cache")
+    assert len(splits["train"]) == TRAIN * len(CLASSES)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(" 3 " in w and "malformed" in w for w in warnings), warnings
+
+
+# --- errors that name the problem --------------------------------------------------------------
+
+def load_error(source, tmp_path) -> str:
+    with pytest.raises(DataError) as info:
+        load_dataset(source, cache_dir=tmp_path / "cache")
+    message = str(info.value)
+    assert "\n" not in message
+    return message
+
+
+def test_missing_class_folder_is_named(fer_folder, tmp_path):
+    root, _ = fer_folder
+    shutil.rmtree(root / "train" / "disgust")
+    message = load_error(root, tmp_path)
+    assert "disgust" in message and "missing" in message and str(root / "train") in message
+
+
+def test_unknown_class_folder_is_named(fer_folder, tmp_path):
+    root, _ = fer_folder
+    (root / "train" / "contempt").mkdir()
+    message = load_error(root, tmp_path)
+    assert "contempt" in message and str(root / "train") in message
+
+
+def test_no_train_folder_is_named(fer_folder, tmp_path):
+    root, _ = fer_folder
+    shutil.rmtree(root / "train")
+    message = load_error(root, tmp_path)
+    assert "train/" in message and str(root) in message
+
+
+def test_empty_training_split_is_an_error(tmp_path):
+    root = tmp_path / "fer"
+    make_fer_folder(root, train=0, public=1, private=0)
+    message = load_error(root, tmp_path)
+    assert "training split is empty" in message and str(root) in message
+
+
+def test_bad_csv_header_is_named(fer_folder, tmp_path):
+    _, images = fer_folder
+    csv_path = write_fer_csv(tmp_path / "fer2013.csv", images, header=("label", "image", "split"))
+    message = load_error(csv_path, tmp_path)
+    assert str(csv_path) in message and "header" in message
+
+
+def test_missing_source_is_named(tmp_path):
+    message = load_error(tmp_path / "nowhere", tmp_path)
+    assert str(tmp_path / "nowhere") in message
+
+
+def test_unreadable_images_are_skipped_and_counted(fer_folder, tmp_path, caplog):
+    root, _ = fer_folder
+    (root / "train" / "happy" / "Training_broken1.jpg").write_bytes(b"not a jpeg at all")
+    (root / "train" / "sad" / "Training_broken2.jpg").write_bytes(b"")
+    (root / "test" / "sad" / "PublicTest_broken3.jpg").write_bytes(os.urandom(500))
+    with caplog.at_level(logging.WARNING, logger="emojify.training.data"):
+        splits = load_dataset(root, cache_dir=tmp_path / "cache")
+    assert len(splits["train"]) == TRAIN * len(CLASSES)
+    assert len(splits["val"]) == PUBLIC * len(CLASSES)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(" 3 " in w and "unreadable" in w for w in warnings), warnings
+
+
+# --- the cache ---------------------------------------------------------------------------------
+
+def test_cache_is_written_and_used_on_the_second_load(fer_folder, tmp_path, monkeypatch):
+    root, _ = fer_folder
+    cache = tmp_path / "cache"
+    first = load_dataset(root, cache_dir=cache)
+    files = list(cache.glob("*.npz"))
+    assert len(files) == 1
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("images decoded again although the cache is valid")
+
+    monkeypatch.setattr(data, "read_faces", no_decoding)
+    second = load_dataset(root, cache_dir=cache)
+    for name in ("train", "val", "test"):
+        assert np.array_equal(first[name].x, second[name].x) and np.array_equal(first[name].y, second[name].y)
+        assert second[name].y.dtype == first[name].y.dtype
+
+
+def test_cache_is_invalidated_when_a_file_changes(fer_folder, tmp_path):
+    root, images = fer_folder
+    cache = tmp_path / "cache"
+    load_dataset(root, cache_dir=cache)
+    # replace one training image by a different face
+    changed = next(i for i in images if i.split == "train" and i.label == CLASSES.index("fear"))
+    new_face = np.full((48, 48), 30, np.uint8)
+    new_face[10:38, 10:38] = 220
+    assert cv2.imwrite(str(changed.path), new_face)
+    stat = changed.path.stat()
+    os.utime(changed.path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    splits = load_dataset(root, cache_dir=cache)
+    from emojify.preprocess import prepare_face
+
+    expected = prepare_face(cv2.imread(str(changed.path), cv2.IMREAD_UNCHANGED)).tobytes()
+    assert expected in {x.tobytes() for x in splits["train"].x}
+    assert prepare_face(changed.pixels).tobytes() not in {x.tobytes() for x in splits["train"].x}
+    assert len(list(cache.glob("*.npz"))) == 2
+
+
+def test_cache_is_invalidated_when_a_file_is_added(fer_folder, tmp_path):
+    root, _ = fer_folder
+    cache = tmp_path / "cache"
+    before = load_dataset(root, cache_dir=cache)
+    cv2.imwrite(str(root / "train" / "happy" / "Training_extra.jpg"), synthetic_face(np.random.default_rng(5), 3))
+    after = load_dataset(root, cache_dir=cache)
+    assert len(after["train"]) == len(before["train"]) + 1

@@ -1,0 +1,234 @@
+"""Scoring the model: the metrics on hand-checkable cases, and ``emojify evaluate`` end to end."""
+
+from __future__ import annotations
+
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+from conftest import fer_files, load_json_output, run_cli, stderr_lines
+from PIL import Image
+
+from emojify.labels import CLASSES
+from emojify.metrics import confusion_matrix, summarize
+from emojify.preprocess import prepare_face
+
+A, D, F, H, S, U, N = range(7)  # angry, disgust, fear, happy, sad, surprise, neutral
+
+
+# --- metrics ------------------------------------------------------------------------------------
+
+def test_accuracy_recall_and_confusion_by_hand():
+    y_true = [H, H, H, H, S, S]
+    y_pred = [H, H, H, S, S, A]
+    summary = summarize(np.array(y_true), np.array(y_pred))
+    assert summary["n"] == 6
+    assert summary["accuracy"] == pytest.approx(4 / 6)
+    assert summary["per_class_recall"]["happy"] == pytest.approx(3 / 4)
+    assert summary["per_class_recall"]["sad"] == pytest.approx(1 / 2)
+    confusion = np.array(summary["confusion"])
+    assert confusion.shape == (7, 7)
+    assert confusion[H, H] == 3 and confusion[H, S] == 1 and confusion[S, S] == 1 and confusion[S, A] == 1
+    assert confusion.sum() == 6
+    assert summary["support"] == {c: (4 if c == "happy" else 2 if c == "sad" else 0) for c in CLASSES}
+
+
+def test_macro_f1_averages_only_classes_that_occur():
+    """Angry is predicted once but never true: it is not in the macro average and has no recall."""
+    y_true = [H, H, H, H, S, S]
+    y_pred = [H, H, H, S, S, A]
+    summary = summarize(np.array(y_true), np.array(y_pred))
+    f1_happy = 2 * 1.0 * 0.75 / (1.0 + 0.75)  # precision 3/3, recall 3/4
+    f1_sad = 2 * 0.5 * 0.5 / (0.5 + 0.5)  # precision 1/2, recall 1/2
+    assert summary["macro_f1"] == pytest.approx((f1_happy + f1_sad) / 2)
+    for name in ("angry", "disgust", "fear", "surprise", "neutral"):
+        assert summary["per_class_recall"][name] is None, name
+
+
+def test_perfect_and_hopeless_predictions():
+    y = np.array([A, D, F, H, S, U, N, H])
+    perfect = summarize(y, y)
+    assert perfect["accuracy"] == 1.0 and perfect["macro_f1"] == pytest.approx(1.0)
+    assert all(r == 1.0 for r in perfect["per_class_recall"].values())
+    hopeless = summarize(y, (y + 1) % 7)
+    assert hopeless["accuracy"] == 0.0 and hopeless["macro_f1"] == 0.0
+
+
+def test_no_samples_gives_zero_not_a_crash():
+    summary = summarize(np.array([], int), np.array([], int))
+    assert summary["n"] == 0 and summary["accuracy"] == 0.0 and summary["macro_f1"] == 0.0
+    assert all(r is None for r in summary["per_class_recall"].values())
+
+
+def test_confusion_matrix_counts_true_rows_predicted_columns():
+    matrix = confusion_matrix(np.array([F, F, N]), np.array([S, S, F]))
+    assert matrix[F, S] == 2 and matrix[N, F] == 1 and matrix.sum() == 3
+
+
+# --- emojify evaluate on real faces ---------------------------------------------------------------
+
+PER_CLASS = 15
+MISSING, EMPTY = "disgust", "surprise"
+
+
+@pytest.fixture(scope="module")
+def eval_folder(fer_root, tmp_path_factory):
+    """PublicTest faces, 15 per class, in DIR/<class>/; no disgust/ folder and an empty surprise/."""
+    root = tmp_path_factory.mktemp("evaluate") / "faces"
+    for name in CLASSES:
+        if name == MISSING:
+            continue
+        (root / name).mkdir(parents=True)
+        if name == EMPTY:
+            continue
+        for path in fer_files(fer_root, "test", name, "PublicTest_", PER_CLASS):
+            shutil.copyfile(path, root / name / path.name)
+    return root
+
+
+def direct_accuracy(classifier, root) -> tuple[float, dict[str, float]]:
+    """Accuracy and per-class recall computed here: OpenCV decoding, prepare_face, Classifier."""
+    hits, per_class = [], {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        files = sorted(folder.glob("*.jpg"))
+        if not files:
+            continue
+        faces = np.stack([prepare_face(cv2.imread(str(p), cv2.IMREAD_UNCHANGED)) for p in files])
+        right = classifier.predict(faces).argmax(axis=1) == CLASSES.index(folder.name)
+        per_class[folder.name] = float(right.mean())
+        hits += right.tolist()
+    return float(np.mean(hits)), per_class
+
+
+@pytest.fixture(scope="module")
+def evaluate_json(eval_folder):
+    code, out, err = run_cli("evaluate", eval_folder, "--json")
+    return code, out, err
+
+
+def test_evaluate_json_reports_the_folder(evaluate_json):
+    code, out, err = evaluate_json
+    assert code == 0, err
+    report = load_json_output(out)
+    assert isinstance(report, dict)
+    n = PER_CLASS * (len(CLASSES) - 2)
+    assert report["n"] == n
+    assert 0.0 <= report["accuracy"] <= 1.0 and 0.0 <= report["macro_f1"] <= 1.0
+    assert list(report["per_class_recall"]) == list(CLASSES)
+    assert report["per_class_recall"][MISSING] is None and report["per_class_recall"][EMPTY] is None
+    assert all(isinstance(report["per_class_recall"][c], float) for c in CLASSES if c not in (MISSING, EMPTY))
+    confusion = np.array(report["confusion"])
+    assert confusion.shape == (7, 7) and confusion.sum() == n
+    assert confusion[CLASSES.index(MISSING)].sum() == 0 and confusion[CLASSES.index(EMPTY)].sum() == 0
+    assert all(confusion[CLASSES.index(c)].sum() == PER_CLASS for c in CLASSES if c not in (MISSING, EMPTY))
+    assert np.trace(confusion) / n == pytest.approx(report["accuracy"])
+
+
+def test_evaluate_accuracy_is_the_classifiers(evaluate_json, eval_folder, classifier):
+    """What ``emojify evaluate`` reports is what the model does on those files."""
+    _, out, _ = evaluate_json
+    report = load_json_output(out)
+    accuracy, per_class = direct_accuracy(classifier, eval_folder)
+    assert report["accuracy"] == pytest.approx(accuracy)
+    for name, recall in per_class.items():
+        assert report["per_class_recall"][name] == pytest.approx(recall), name
+
+
+def test_evaluate_mentions_the_empty_class_folder(evaluate_json):
+    _, _, err = evaluate_json
+    assert EMPTY in err
+
+
+def test_evaluate_prints_a_table(eval_folder):
+    code, out, err = run_cli("evaluate", eval_folder)
+    assert code == 0, err
+    for name in CLASSES:
+        assert name in out
+    assert "accuracy" in out and "macro F1" in out
+    with pytest.raises(ValueError):
+        load_json_output(out)
+
+
+def test_evaluate_plot_writes_a_png(eval_folder, tmp_path):
+    plot = tmp_path / "confusion.png"
+    code, _, err = run_cli("evaluate", eval_folder, "--json", "--plot", plot)
+    assert code == 0, err
+    with Image.open(plot) as image:
+        assert image.format == "PNG"
+        image.load()
+        assert image.width > 100 and image.height > 100
+
+
+def test_evaluate_reports_a_corrupt_image_and_scores_the_rest(fer_root, tmp_path):
+    root = tmp_path / "faces"
+    (root / "happy").mkdir(parents=True)
+    (root / "sad").mkdir()
+    for name in ("happy", "sad"):
+        for path in fer_files(fer_root, "test", name, "PublicTest_", 4):
+            shutil.copyfile(path, root / name / path.name)
+    broken = root / "sad" / "broken face.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    code, out, err = run_cli("evaluate", root, "--json")
+    assert code == 2
+    report = load_json_output(out)
+    assert report["n"] == 8
+    assert report["unreadable"] == 1
+    lines = stderr_lines(err)
+    assert len(lines) == 1 and "broken face.jpg" in lines[0], err
+    assert "Traceback" not in err
+
+
+# --- bad folders ----------------------------------------------------------------------------------
+
+def assert_one_line_error(code: int, out: str, err: str, *names: str) -> None:
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in err
+    lines = stderr_lines(err)
+    assert len(lines) == 1, err
+    for name in names:
+        assert name in lines[0], (name, lines[0])
+
+
+def test_evaluate_not_a_folder(tmp_path):
+    missing = tmp_path / "no such folder"
+    assert_one_line_error(*run_cli("evaluate", missing, "--json"), str(missing))
+    a_file = tmp_path / "faces.jpg"
+    a_file.write_bytes(b"x")
+    assert_one_line_error(*run_cli("evaluate", a_file), str(a_file))
+
+
+def test_evaluate_unknown_subfolder(tmp_path):
+    root = tmp_path / "faces"
+    (root / "happy").mkdir(parents=True)
+    (root / "smiling").mkdir()
+    cv2.imwrite(str(root / "happy" / "a.png"), np.full((48, 48), 100, np.uint8))
+    assert_one_line_error(*run_cli("evaluate", root, "--json"), str(root), "smiling")
+
+
+def test_evaluate_no_class_folders(tmp_path):
+    root = tmp_path / "faces"
+    root.mkdir()
+    cv2.imwrite(str(root / "a.png"), np.full((48, 48), 100, np.uint8))  # images, but not in class folders
+    assert_one_line_error(*run_cli("evaluate", root, "--json"), str(root))
+
+
+@pytest.mark.xfail(strict=True, reason="product bug: with only empty class folders, emojify/evaluate.py "
+                                       "labelled_images() logs a WARNING line per empty folder before raising "
+                                       "FolderError, so stderr has several lines instead of one")
+def test_evaluate_no_images(tmp_path):
+    root = tmp_path / "faces"
+    (root / "happy").mkdir(parents=True)
+    (root / "sad").mkdir()
+    (root / "sad" / "notes.txt").write_text("not an image")
+    assert_one_line_error(*run_cli("evaluate", root, "--json"), str(root))
+
+
+def test_evaluate_no_images_exits_2_naming_the_folder(tmp_path):
+    """The part of the 'no images' behaviour that works: exit 2, the folder named, no traceback."""
+    root = tmp_path / "faces"
+    (root / "happy").mkdir(parents=True)
+    code, out, err = run_cli("evaluate", root, "--json")
+    assert code == 2 and "Traceback" not in err
+    assert any(str(root) in line and "no images" in line for line in stderr_lines(err)), err
+    assert out.strip() == ""

@@ -1,0 +1,133 @@
+"""The deployment files: the systemd user unit, the XDG autostart entry and the build script.
+
+The unit is checked with ``systemd-analyze verify --user`` (Debian package systemd) and the entry
+with ``desktop-file-validate`` (desktop-file-utils); each test skips, saying what to install,
+where its validator is missing.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGING = REPO / "packaging"
+SERVICE = PACKAGING / "emojify.service"
+DESKTOP = PACKAGING / "emojify.desktop"
+BUILD_SCRIPT = PACKAGING / "build_exe.sh"
+EXE_IN_HOME = Path("emojify") / "dist" / "emojify" / "emojify"
+"""Where both files expect the built executable, relative to the user's home."""
+
+
+def read_ini(path: Path) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None, strict=False, comment_prefixes=("#", ";"))
+    parser.optionxform = str  # keys are case-sensitive
+    parser.read(path, encoding="utf-8")
+    return parser
+
+
+def require(tool: str, package: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.skip(f"{tool} not installed (apt-get install {package})")
+    return path
+
+
+# --- systemd user unit -----------------------------------------------------------------------
+
+def test_service_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    analyze = require("systemd-analyze", "systemd")
+    # A user manager needs a home (for %h) and a runtime folder; verify also checks that ExecStart's
+    # program exists and is executable, so the home gets a stand-in executable where the kiosk's goes.
+    home, runtime = tmp_path / "home", tmp_path / "run"
+    exe = home / EXE_IN_HOME
+    exe.parent.mkdir(parents=True)
+    exe.write_text("#!/bin/sh\nexit 0\n")
+    exe.chmod(0o755)
+    runtime.mkdir(mode=0o700)
+    unit = tmp_path / SERVICE.name
+    shutil.copyfile(SERVICE, unit)
+    env = {**os.environ, "HOME": str(home), "XDG_RUNTIME_DIR": str(runtime), "SYSTEMD_LOG_LEVEL": "notice"}
+    done = subprocess.run([analyze, "verify", "--user", str(unit)], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    output = (done.stdout + done.stderr).strip()
+    if done.returncode != 0 and "Failed to initialize manager" in output:
+        pytest.skip(f"systemd-analyze cannot start a user manager here: {output.splitlines()[-1]}")
+    # unknown keys and bad values are only warnings (exit code 0): any line about the unit fails
+    complaints = [line for line in output.splitlines() if unit.name in line or str(unit) in line]
+    assert done.returncode == 0 and not complaints, output
+
+
+def test_service_unit_runs_the_kiosk_and_restarts_it() -> None:
+    unit = read_ini(SERVICE)
+    service = unit["Service"]
+    assert service["ExecStart"].split()[:2] == [f"%h/{EXE_IN_HOME}", "--kiosk"]
+    assert service["Restart"] == "on-failure" and service["RestartSec"] == "3"
+    assert "DISPLAY=:0" in service["Environment"].split()
+    assert "graphical-session.target" in unit["Unit"]["After"]
+    # graphical-session.target is never reached on Raspberry Pi OS's labwc/Wayfire/LXDE desktops
+    assert unit["Install"]["WantedBy"] == "default.target"
+
+
+# --- XDG autostart entry ---------------------------------------------------------------------
+
+def test_desktop_entry_passes_desktop_file_validate() -> None:
+    validate = require("desktop-file-validate", "desktop-file-utils")
+    done = subprocess.run([validate, str(DESKTOP)], capture_output=True, text=True, timeout=60, check=False)
+    output = (done.stdout + done.stderr).strip()
+    assert done.returncode == 0 and not output, output  # hints and warnings count too
+
+
+def test_desktop_entry_runs_the_kiosk_from_the_home_folder() -> None:
+    entry = read_ini(DESKTOP)["Desktop Entry"]
+    assert entry["Type"] == "Application" and entry["Terminal"] == "false"
+    assert entry["StartupWMClass"] == "emojify"  # the Tk class name set by emojify.app
+    # "\\$" in the file is "$" once GLib (lxsession-xdg-autostart) has parsed the Exec line
+    assert entry["Exec"] == f'sh -c "exec \\\\$HOME/{EXE_IN_HOME} --kiosk"'
+
+
+def test_desktop_entry_exec_line_as_glib_parses_it(tmp_path: Path) -> None:
+    """What the desktop's autostart actually runs, parsed by GLib itself (python3-gi)."""
+    python = shutil.which("python3", path="/usr/bin")
+    probe = ("import sys, gi; gi.require_version('Gio', '2.0'); from gi.repository import Gio, GLib; "
+             "info = Gio.DesktopAppInfo.new_from_filename(sys.argv[1]); "
+             "print('\\0'.join(GLib.shell_parse_argv(info.get_commandline())[1]))")
+    if python is None or subprocess.run([python, "-c", "import gi"], capture_output=True, check=False).returncode != 0:
+        pytest.skip("no system Python with GLib bindings (apt-get install python3-gi)")
+    done = subprocess.run([python, "-c", probe, str(DESKTOP)], capture_output=True, text=True, timeout=60,
+                          check=True)
+    argv = done.stdout.rstrip("\n").split("\0")
+    assert argv == ["sh", "-c", f"exec $HOME/{EXE_IN_HOME} --kiosk"]
+    shell = subprocess.run(["sh", "-c", argv[2].replace("exec ", "echo ", 1)], env={"HOME": str(tmp_path)},
+                           capture_output=True, text=True, check=True)
+    assert shell.stdout.split() == [str(tmp_path / EXE_IN_HOME), "--kiosk"]
+
+
+# --- build script ------------------------------------------------------------------------------
+
+def test_build_script_is_valid_bash_with_help_and_refuses_unknown_options() -> None:
+    subprocess.run(["bash", "-n", str(BUILD_SCRIPT)], check=True, timeout=30)
+    shown = subprocess.run(["bash", str(BUILD_SCRIPT), "--help"], capture_output=True, text=True, timeout=30,
+                           check=False)
+    assert shown.returncode == 0
+    for option in ("--reuse", "--onefile", "--dist", "--no-self-test"):
+        assert option in shown.stdout
+    bad = subprocess.run(["bash", str(BUILD_SCRIPT), "--frobnicate"], capture_output=True, text=True, timeout=30,
+                         check=False)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--frobnicate" in bad.stderr
+
+
+def test_build_script_and_spec_name_what_the_bundle_needs() -> None:
+    spec = (PACKAGING / "emojify.spec").read_text()
+    for needed in ("emotion_int8.tflite", "emotion_int8.json", "astronaut.jpg", "haarcascade_frontalface",
+                   "emojis.json", "PIL._tkinter_finder", "emojify_main.py"):
+        assert needed in spec, needed
+    assert ".keras" not in spec.replace("tf_keras", "")  # the float model stays out of the bundle
+    for path in (REPO / "model" / "emotion_int8.tflite", REPO / "model" / "emotion_int8.json",
+                 REPO / "emojify" / "data" / "astronaut.jpg", PACKAGING / "emojify_main.py"):
+        assert path.is_file(), path

@@ -1,0 +1,283 @@
+"""Frame in, emoji out: the astronaut photo, synthetic kiosk frames with real faces, low light,
+the JSON form of a result, and the live path's grace period."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from conftest import ASTRONAUT_FACE, FER_ROOT, fer_files, iou, overlap_fraction
+
+from emojify.faces import FaceDetector, load_cascade
+from emojify.labels import CLASSES, EMOJI
+from emojify.pipeline import Pipeline, Result
+from emojify.preprocess import to_gray
+from emojify.smoothing import Smoother
+
+FRAME = (480, 640)  # rows, cols
+FACE_SIDE = 150
+
+
+@pytest.fixture(scope="module")
+def pipeline(classifier):
+    return Pipeline(classifier)
+
+
+# --- the astronaut ------------------------------------------------------------------------------
+
+def test_astronaut_face_is_found_where_it_is(pipeline, astronaut):
+    result = pipeline.analyze(astronaut, use_region=False)
+    assert result.box is not None
+    assert overlap_fraction(result.box, ASTRONAUT_FACE) > 0.5, result.box
+    x, y, w, h = result.box
+    cx, cy = x + w / 2, y + h / 2
+    fx, fy, fw, fh = ASTRONAUT_FACE
+    assert fx <= cx <= fx + fw and fy <= cy <= fy + fh
+    assert len(pipeline.still_detector.detect(astronaut)) == 1  # one face, no badge or background "faces"
+
+
+def test_astronaut_is_happy(pipeline, astronaut):
+    """Needs the real model (the placeholder says 'happy' to everything, but by chance)."""
+    result = pipeline.analyze(astronaut, use_region=False)
+    assert result.label == "happy"
+    assert result.emoji == EMOJI["happy"]
+    assert np.isclose(result.probabilities.sum(), 1.0, atol=1e-4)
+
+
+@pytest.mark.xfail(strict=True, reason="product bug: in the shipped sample emojify/data/astronaut.jpg the still "
+                                       "detector also finds the badge on the suit at about (290,127,123,123) "
+                                       "(6 neighbours vs 25 for the face); largest_face() picks it because it is "
+                                       "larger, so --self-test classifies the badge (emojify/faces.py)")
+def test_builtin_sample_face_is_boxed_at_her_face(pipeline):
+    """``emojify --self-test`` judges the install by this photo: it must classify her face."""
+    from emojify.imageio import read_image
+    from emojify.resources import SAMPLE_FACE
+
+    sample = read_image(SAMPLE_FACE)
+    assert sample.shape[:2] == (512, 512)
+    result = pipeline.analyze(sample, use_region=False)
+    assert result.box is not None and overlap_fraction(result.box, ASTRONAUT_FACE) > 0.5, result.box
+
+
+def test_astronaut_is_happy_with_mirror_averaging(pipeline, astronaut):
+    result = pipeline.analyze(astronaut, use_region=False, mirror_average=True)
+    assert result.label == "happy"
+
+
+# --- synthetic kiosk frames -------------------------------------------------------------------
+
+def background(seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return cv2.GaussianBlur(rng.integers(40, 200, (*FRAME, 3), dtype=np.uint8), (0, 0), 5)
+
+
+def paste(frame: np.ndarray, face: np.ndarray, x: int, y: int, side: int) -> tuple[int, int, int, int]:
+    """Paste ``face`` scaled to ``side`` x ``side`` at (x, y); returns where it went."""
+    patch = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC)
+    if patch.ndim == 2:
+        patch = cv2.cvtColor(patch, cv2.COLOR_GRAY2BGR)
+    frame[y:y + side, x:x + side] = patch
+    return x, y, side, side
+
+
+def centred(pipeline: Pipeline, side: int) -> tuple[int, int]:
+    x, y, w, h = pipeline.region(np.zeros(FRAME))
+    return x + (w - side) // 2, y + (h - side) // 2
+
+
+@pytest.fixture(scope="module")
+def face_patches(pipeline, astronaut) -> list[np.ndarray]:
+    """Real faces as square crops like FER2013's: happy PublicTest faces when the data is there
+    (the first few that the live detector finds alone in the middle of a frame), else the
+    astronaut's face. These are faces the detector can find; the tests then move them around."""
+    candidates = []
+    if (FER_ROOT / "test" / "happy").is_dir():
+        candidates = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) for p in fer_files(FER_ROOT, "test", "happy",
+                                                                                   "PublicTest_", 60)]
+    fx, fy, fw, fh = ASTRONAUT_FACE
+    side = round(max(fw, fh) * 1.05)
+    candidates.append(astronaut[fy + fh // 2 - side // 2: fy + fh // 2 + side // 2 + 1,
+                                fx + fw // 2 - side // 2: fx + fw // 2 + side // 2 + 1])
+    found = []
+    for face in candidates:
+        frame = background()
+        where = paste(frame, face, *centred(pipeline, FACE_SIDE), FACE_SIDE)
+        boxes = pipeline.detector.detect(frame, pipeline.region(frame))
+        if len(boxes) == 1 and iou(boxes[0], where) > 0.4:
+            found.append(face)
+        if len(found) == 3:
+            break
+    assert found, "no real face is found by the live detector in the middle of a frame"
+    return found
+
+
+@pytest.mark.parametrize("spot", ["upper left", "lower right", "left", "right"])
+def test_face_inside_the_region_is_found(pipeline, face_patches, spot):
+    frame = background(1)
+    rx, ry, rw, rh = pipeline.region(frame)
+    side = 130
+    x = {"upper left": rx + 5, "lower right": rx + rw - side - 5, "left": rx + 5, "right": rx + rw - side - 5}[spot]
+    y = {"upper left": ry + 5, "lower right": ry + rh - side - 5, "left": ry + (rh - side) // 2,
+         "right": ry + (rh - side) // 2}[spot]
+    hits = 0
+    for face in face_patches:
+        framed = frame.copy()
+        where = paste(framed, face, x, y, side)
+        result = pipeline.analyze(framed)
+        hits += result.box is not None and iou(result.box, where) > 0.4
+    assert hits >= max(1, len(face_patches) - 1), f"found {hits} of {len(face_patches)} faces at the {spot}"
+
+
+def test_face_outside_the_region_is_ignored_even_if_larger(classifier, face_patches):
+    pipeline = Pipeline(classifier, region_fraction=0.5)
+    frame = background(2)
+    rx, ry, rw, rh = pipeline.region(frame)
+    inside_face, outside_face = face_patches[0], face_patches[-1]
+    inside = paste(frame, inside_face, rx + (rw - 120) // 2, ry + (rh - 120) // 2, 120)
+    outside = paste(frame, outside_face, 5, ry + 10, rx - 10)  # left of the region, and larger
+    assert outside[2] > inside[2] and outside[0] + outside[2] < rx
+    # the outside face is a findable face: searching the whole picture picks it, the larger one
+    whole = pipeline.analyze(frame, use_region=False)
+    assert whole.box is not None and iou(whole.box, outside) > 0.4, whole.box
+    # the kiosk looks only inside its region
+    result = pipeline.analyze(frame)
+    assert result.box is not None and iou(result.box, inside) > 0.4, result.box
+    assert result.label is not None
+
+
+def test_only_a_face_outside_the_region_means_no_face(classifier, face_patches):
+    pipeline = Pipeline(classifier, region_fraction=0.5)
+    frame = background(3)
+    rx, ry, rw, rh = pipeline.region(frame)
+    paste(frame, face_patches[0], 5, ry + 10, rx - 10)
+    result = pipeline.analyze(frame)
+    assert result.box is None and result.label is None and result.probabilities is None
+    assert result.region == (rx, ry, rw, rh)
+
+
+def test_of_two_faces_in_the_region_the_larger_wins(pipeline, face_patches):
+    """Two visitors in the region: the emoji is for the nearer (larger) face, wherever it stands.
+
+    Each real face is pasted twice, large and small, in both arrangements; in every frame where the
+    detector sees both faces, the result must be the larger one.
+    """
+    checked = 0
+    for face in face_patches:
+        for larger in ("left", "right"):
+            frame = background(4)
+            rx, ry, rw, rh = pipeline.region(frame)
+            left_side, right_side = (170, 100) if larger == "left" else (100, 170)
+            left = paste(frame, face, rx + 8, ry + (rh - left_side) // 2, left_side)
+            right = paste(frame, face, rx + rw - right_side - 8, ry + (rh - right_side) // 2, right_side)
+            found = pipeline.detector.detect(frame, pipeline.region(frame))
+            if not (any(iou(b, left) > 0.4 for b in found) and any(iou(b, right) > 0.4 for b in found)):
+                continue  # the detector missed one of them: nothing to choose between
+            checked += 1
+            result = pipeline.analyze(frame)
+            expected = left if larger == "left" else right
+            assert result.box is not None and iou(result.box, expected) > 0.4, (larger, result.box, found)
+    assert checked >= 2, "too few frames where the detector saw both faces"
+
+
+# --- low light ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("gain", [0.15, 0.1])
+def test_face_in_a_dark_frame_is_found(pipeline, face_patches, gain):
+    found = 0
+    for face in face_patches:
+        frame = background(5)
+        where = paste(frame, face, *centred(pipeline, FACE_SIDE), FACE_SIDE)
+        dark = (frame.astype(np.float32) * gain).astype(np.uint8)
+        result = pipeline.analyze(dark)
+        found += result.box is not None and iou(result.box, where) > 0.4 and result.label is not None
+    assert found >= max(1, len(face_patches) - 1), f"{found} of {len(face_patches)} faces found in the dark"
+
+
+def test_equalisation_is_what_finds_faces_in_the_dark(pipeline, face_patches):
+    """The bare cascade (same search, no equalisation) loses the dark faces the detector finds."""
+    detector_hits, raw_hits, raw_bright_hits = 0, 0, 0
+    cascade = load_cascade()
+    for face in face_patches:
+        frame = background(5)
+        where = paste(frame, face, *centred(pipeline, FACE_SIDE), FACE_SIDE)
+        dark = (frame.astype(np.float32) * 0.15).astype(np.uint8)
+        detector_hits += any(iou(b, where) > 0.4 for b in pipeline.detector.detect(dark, pipeline.region(dark)))
+        min_side = FACE_SIDE // 2
+        raw = cascade.detectMultiScale(to_gray(dark), scaleFactor=1.1, minNeighbors=5, minSize=(min_side, min_side))
+        raw_hits += any(iou(b, where) > 0.4 for b in np.asarray(raw).reshape(-1, 4))
+        bright = cascade.detectMultiScale(to_gray(frame), scaleFactor=1.1, minNeighbors=5,
+                                          minSize=(min_side, min_side))
+        raw_bright_hits += any(iou(b, where) > 0.4 for b in np.asarray(bright).reshape(-1, 4))
+    assert raw_bright_hits >= 1  # the cascade itself can find these faces in normal light ...
+    assert raw_hits < detector_hits  # ... but not in the dark, where equalisation still does
+    assert detector_hits >= max(1, len(face_patches) - 1)
+
+
+def test_detector_without_equalisation_would_miss_dark_faces(pipeline, face_patches, monkeypatch):
+    """Switching equalisation off in the detector loses the dark faces: it is what makes it work."""
+    import emojify.faces as faces_module
+
+    frames = []
+    for face in face_patches:
+        frame = background(5)
+        where = paste(frame, face, *centred(pipeline, FACE_SIDE), FACE_SIDE)
+        frames.append(((frame.astype(np.float32) * 0.15).astype(np.uint8), where))
+
+    def hits(detector: FaceDetector) -> int:
+        return sum(any(iou(b, where) > 0.4 for b in detector.detect(dark, pipeline.region(dark)))
+                   for dark, where in frames)
+
+    with_equalisation = hits(FaceDetector())
+    monkeypatch.setattr(faces_module, "equalize", lambda gray: gray)
+    without = hits(FaceDetector())
+    assert without < with_equalisation
+
+
+# --- results as JSON -------------------------------------------------------------------------
+
+def test_result_as_dict_is_json_ready(pipeline, astronaut):
+    result = pipeline.analyze(astronaut, use_region=False)
+    data = json.loads(json.dumps(result.as_dict(), ensure_ascii=False))
+    assert set(data) == {"face", "label", "probabilities", "emoji"}
+    assert len(data["face"]) == 4 and all(isinstance(v, int) for v in data["face"])
+    assert data["face"] == list(result.box)
+    assert list(data["probabilities"]) == list(CLASSES)
+    assert abs(sum(data["probabilities"].values()) - 1.0) < 0.01
+    assert data["label"] == max(data["probabilities"], key=data["probabilities"].get)
+    assert data["emoji"] == EMOJI[data["label"]]
+
+
+def test_no_face_result_as_dict():
+    data = json.loads(json.dumps(Result((0, 0, 10, 10), None, None, None).as_dict()))
+    assert data == {"face": None, "label": None, "probabilities": None, "emoji": None}
+
+
+def test_flat_frame_has_no_face(pipeline):
+    result = pipeline.analyze(np.full((*FRAME, 3), 120, np.uint8))
+    assert result.box is None and result.label is None and result.emoji is None
+
+
+# --- the live path ----------------------------------------------------------------------------
+
+def test_live_keeps_the_emoji_through_a_short_gap_and_clears_it_after(classifier, face_patches):
+    pipeline = Pipeline(classifier, smoother=Smoother())
+    grace = pipeline.smoother.grace_seconds
+    with_face = background(6)
+    paste(with_face, face_patches[0], *centred(pipeline, FACE_SIDE), FACE_SIDE)
+    empty = background(6)
+
+    shown = [pipeline.live(with_face, now=t) for t in (0.0, 0.05, 0.10)]
+    assert all(r.box is not None and r.label is not None for r in shown)
+    label = shown[-1].label
+
+    gap = pipeline.live(empty, now=0.10 + grace * 0.5)  # a missed detection or a blink
+    assert gap.box is None  # nothing is boxed ...
+    assert gap.label == label and gap.probabilities is not None  # ... but the emoji stays
+
+    back = pipeline.live(with_face, now=0.10 + grace * 0.8)
+    assert back.label == label and back.box is not None
+
+    gone = pipeline.live(empty, now=0.10 + grace * 0.8 + grace * 1.2)  # the visitor left
+    assert gone.label is None and gone.probabilities is None and gone.box is None

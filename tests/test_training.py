@@ -1,0 +1,318 @@
+"""Training and quantization end to end on a tiny subset, the training helpers, and the promise
+that the kiosk runtime never loads TensorFlow."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import REPO, fer_files, load_json_output, run_cli, sha256_file
+from PIL import Image
+
+from emojify.labels import CLASSES, NUM_CLASSES
+from emojify.training.data import Split
+from emojify.training.train import class_weights, stratified_subset
+
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
+
+needs_tensorflow = pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None,
+                                      reason="tensorflow is not installed (pip install -e .[train])")
+
+# FER2013 Training counts per class (angry, disgust, fear, happy, sad, surprise, neutral)
+FER_TRAIN_COUNTS = (3995, 436, 4097, 7215, 4830, 3171, 4965)
+
+
+def labels_with_counts(counts) -> np.ndarray:
+    return np.repeat(np.arange(len(counts)), counts)
+
+
+# --- class weights and subsets ----------------------------------------------------------------------
+
+def test_rarest_class_gets_the_largest_weight():
+    y = labels_with_counts(FER_TRAIN_COUNTS)
+    weights = class_weights(y, power=0.5)
+    assert max(weights, key=weights.get) == CLASSES.index("disgust")
+    assert min(weights, key=weights.get) == CLASSES.index("happy")
+
+
+@pytest.mark.parametrize("power", [0.0, 0.5, 1.0])
+def test_class_weights_average_to_one_over_the_samples(power):
+    """The loss keeps its scale: on average a training image still weighs 1."""
+    y = labels_with_counts(FER_TRAIN_COUNTS)
+    weights = class_weights(y, power)
+    assert np.mean([weights[c] for c in y]) == pytest.approx(1.0)
+
+
+def test_class_weight_power_zero_is_no_weighting_and_one_is_balanced():
+    y = labels_with_counts(FER_TRAIN_COUNTS)
+    assert all(w == pytest.approx(1.0) for w in class_weights(y, 0.0).values())
+    balanced = class_weights(y, 1.0)
+    totals = [balanced[c] * n for c, n in enumerate(FER_TRAIN_COUNTS)]
+    assert np.allclose(totals, totals[0])  # every class contributes the same total weight
+
+
+def test_class_weights_survive_a_missing_class():
+    y = labels_with_counts((10, 0, 10, 10, 10, 10, 10))
+    weights = class_weights(y, 0.5)
+    assert len(weights) == NUM_CLASSES and all(np.isfinite(w) for w in weights.values())
+
+
+def split_with_counts(counts) -> Split:
+    y = labels_with_counts(counts)
+    x = np.zeros((len(y), 48, 48), np.uint8)
+    x[:, 0, 0] = y  # each image remembers its class
+    x[:, 0, 1:3] = np.arange(len(y))[:, None] % 256
+    return Split(x, y)
+
+
+def test_stratified_subset_keeps_every_class_in_proportion():
+    split = split_with_counts(FER_TRAIN_COUNTS)
+    subset = stratified_subset(split, 700, seed=1)
+    counts = np.bincount(subset.y, minlength=NUM_CLASSES)
+    assert np.all(counts >= 1)
+    assert abs(len(subset) - 700) <= NUM_CLASSES
+    expected = np.array(FER_TRAIN_COUNTS) / sum(FER_TRAIN_COUNTS) * 700
+    assert np.all(np.abs(counts - expected) <= 1)
+    assert np.array_equal(subset.x[:, 0, 0], subset.y)  # images still carry their own labels
+
+
+def test_stratified_subset_keeps_a_very_rare_class():
+    split = split_with_counts((500, 2, 500, 500, 500, 500, 500))
+    subset = stratified_subset(split, 35, seed=0)
+    assert set(subset.y.tolist()) == set(range(NUM_CLASSES))
+
+
+def test_stratified_subset_takes_distinct_images_and_is_repeatable():
+    split = split_with_counts((40, 5, 40, 40, 40, 40, 40))
+    a, b = stratified_subset(split, 100, seed=3), stratified_subset(split, 100, seed=3)
+    assert np.array_equal(a.x, b.x)
+    keys = {x.tobytes() for x in a.x}
+    assert len(keys) == len(a)
+
+
+def test_stratified_subset_larger_than_the_split_takes_everything():
+    split = split_with_counts((3, 1, 3, 3, 3, 3, 3))
+    subset = stratified_subset(split, 1000, seed=0)
+    assert len(subset) == len(split)
+
+
+# --- train, resume, quantize -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def trained(fer_root, tmp_path_factory):
+    """One epoch on ~700 training images: the smoke run (the slowest test in the suite)."""
+    pytest.importorskip("tensorflow")
+    from emojify.training import train
+
+    run = tmp_path_factory.mktemp("training") / "run"
+    code = train.main([str(fer_root), "--out", str(run), "--epochs", "1", "--subset", "700", "--verbose", "0"])
+    return code, run
+
+
+@needs_tensorflow
+def test_training_writes_the_run_folder(trained):
+    code, run = trained
+    assert code == 0
+    for name in ("best.keras", "last.keras", "history.json", "curves.png", "config.json"):
+        assert (run / name).is_file(), name
+    history = json.loads((run / "history.json").read_text())
+    assert len(history) == 1
+    entry = history[0]
+    assert entry["epoch"] == 1
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert np.isfinite(entry[key]), key
+    assert 0.0 <= entry["val_accuracy"] <= 1.0
+    with Image.open(run / "curves.png") as curves:
+        assert curves.format == "PNG"
+        curves.load()
+    assert not list(run.glob("*.tmp*"))
+
+
+@needs_tensorflow
+def test_trained_model_takes_faces_and_gives_probabilities(trained):
+    import keras
+
+    _, run = trained
+    model = keras.models.load_model(run / "best.keras", compile=False)
+    assert tuple(model.input_shape[1:]) == (48, 48, 1)
+    out = model.predict(np.full((2, 48, 48, 1), 128, np.float32), verbose=0)
+    assert out.shape == (2, NUM_CLASSES)
+    assert np.allclose(out.sum(axis=1), 1.0, atol=1e-4)
+
+
+@needs_tensorflow
+def test_starting_again_in_a_used_folder_is_refused(trained, fer_root, capsys):
+    from emojify.training import train
+
+    _, run = trained
+    before = (run / "history.json").read_text()
+    code = train.main([str(fer_root), "--out", str(run), "--epochs", "1", "--subset", "700", "--verbose", "0"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert str(run) in err and "--resume" in err
+    assert (run / "history.json").read_text() == before
+
+
+@needs_tensorflow
+def test_resume_without_a_run_is_refused(tmp_path, fer_root, capsys):
+    from emojify.training import train
+
+    code = train.main([str(fer_root), "--out", str(tmp_path / "empty"), "--resume"])
+    assert code == 2
+    assert str(tmp_path / "empty") in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def resumed(trained, fer_root):
+    """``--resume`` on the finished smoke run (a copy, so the other tests see the original)."""
+    from emojify.training import train
+
+    _, run = trained
+    copy = run.with_name("resumed")
+    shutil.copytree(run, copy)
+    before = {name: sha256_file(copy / name) for name in ("best.keras", "history.json")}
+    code = train.main([str(fer_root), "--out", str(copy), "--resume", "--verbose", "0"])
+    return code, copy, before
+
+
+@needs_tensorflow
+def test_resume_of_a_finished_run_does_not_crash(resumed):
+    code, run, _ = resumed
+    assert code == 0
+    assert len(json.loads((run / "history.json").read_text())) == 1
+    assert (run / "best.keras").is_file()
+
+
+@needs_tensorflow
+@pytest.mark.xfail(strict=True, reason="product bug: emojify/training/train.py: after a finished run Keras' "
+                                       "BackupAndRestore has deleted backup/, so --resume trains the whole run "
+                                       "again from epoch 1 and overwrites history.json and best.keras")
+def test_resume_of_a_finished_run_does_not_train_again(resumed):
+    _, run, before = resumed
+    assert {name: sha256_file(run / name) for name in before} == before
+
+
+@pytest.fixture(scope="module")
+def quantized(trained, fer_root, tmp_path_factory):
+    from emojify.training import quantize
+
+    _, run = trained
+    out_dir = tmp_path_factory.mktemp("quantized") / "model"
+    code = quantize.main([str(run / "best.keras"), str(fer_root), "--out-dir", str(out_dir), "--run", str(run),
+                          "--samples", "100"])
+    return code, out_dir, run
+
+
+@needs_tensorflow
+def test_quantize_writes_an_int8_model_with_metadata(quantized):
+    from ai_edge_litert.interpreter import Interpreter
+
+    code, out_dir, _ = quantized
+    assert code == 0
+    model = out_dir / "emotion_int8.tflite"
+    for name in ("emotion_int8.tflite", "emotion.keras", "emotion_int8.json", "confusion_publictest.png"):
+        assert (out_dir / name).is_file(), name
+    interpreter = Interpreter(model_path=str(model))
+    interpreter.allocate_tensors()
+    (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
+    assert inp["dtype"] == np.int8 and out["dtype"] == np.int8
+    assert list(inp["shape"]) == [1, 48, 48, 1] and list(out["shape"]) == [1, NUM_CLASSES]
+    with Image.open(out_dir / "confusion_publictest.png") as picture:
+        assert picture.format == "PNG"
+        picture.load()
+    assert not [p for p in out_dir.iterdir() if p.name.startswith(".")]  # no staging folder left
+
+
+@needs_tensorflow
+def test_quantize_metadata_describes_the_model(quantized, fer_root):
+    _, out_dir, _ = quantized
+    meta = json.loads((out_dir / "emotion_int8.json").read_text())
+    assert meta["classes"] == list(CLASSES)
+    assert meta["sha256"] == sha256_file(out_dir / "emotion_int8.tflite")
+    assert meta["size_bytes"] == (out_dir / "emotion_int8.tflite").stat().st_size
+    assert meta["float_model"]["sha256"] == sha256_file(out_dir / "emotion.keras")
+    public = meta["metrics"]["publictest"]
+    n_public = sum(len(fer_files(fer_root, "test", c, "PublicTest_")) for c in CLASSES)
+    for kind in ("int8", "float"):
+        assert 0.0 <= public[kind]["accuracy"] <= 1.0
+        assert public[kind]["n"] == n_public
+        assert np.array(public[kind]["confusion"]).shape == (7, 7)
+    assert 0.0 <= public["int8_float_agreement"] <= 1.0
+    assert meta["training"]["epochs_this_run"] == 1
+    assert meta["training"]["recipe"]["subset"] == 700
+
+
+@needs_tensorflow
+def test_int8_model_agrees_with_the_float_model(quantized, fer_root):
+    """Quantization (and the int8 input convention) keep the float model's probabilities."""
+    import keras
+
+    from emojify.classifier import Classifier
+    from emojify.imageio import read_image
+    from emojify.preprocess import prepare_face, to_batch
+
+    _, out_dir, _ = quantized
+    files = [p for c in CLASSES for p in fer_files(fer_root, "test", c, "PublicTest_", 8)]
+    faces = np.stack([prepare_face(read_image(p)) for p in files])
+    int8 = Classifier(out_dir / "emotion_int8.tflite").predict(faces)
+    float_model = keras.models.load_model(out_dir / "emotion.keras", compile=False)
+    floats = float_model.predict(to_batch(faces), verbose=0)
+    assert np.abs(int8 - floats).sum(axis=1).mean() < 0.1
+
+
+@needs_tensorflow
+def test_classifier_and_evaluate_use_the_new_model(quantized, fer_root, tmp_path):
+    from emojify.classifier import Classifier
+
+    _, out_dir, _ = quantized
+    model = out_dir / "emotion_int8.tflite"
+    classifier = Classifier(model)
+    assert classifier.info.sha256 == sha256_file(model)
+    folder = tmp_path / "faces"
+    for name in ("happy", "sad", "angry"):
+        (folder / name).mkdir(parents=True)
+        for path in fer_files(fer_root, "test", name, "PublicTest_", 3):
+            shutil.copyfile(path, folder / name / path.name)
+    code, out, err = run_cli("evaluate", folder, "--json", "--model", model)
+    assert code == 0, err
+    report = load_json_output(out)
+    assert report["n"] == 9
+    assert report["model_sha256"] == sha256_file(model)
+
+
+# --- the runtime stays free of TensorFlow ------------------------------------------------------------
+
+RUNTIME_SCRIPT = """
+import importlib.util, json, sys
+import emojify.cli, emojify.pipeline
+if importlib.util.find_spec("emojify.app") is not None:
+    try:
+        import emojify.app
+    except ImportError as exc:  # a machine without Tk still runs predict/evaluate
+        if exc.name not in ("tkinter", "_tkinter"):
+            raise
+image, folder = sys.argv[1], sys.argv[2]
+codes = [emojify.cli.main(["predict", "--json", image]), emojify.cli.main(["evaluate", folder, "--json"])]
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras", "tf_keras"))
+print("RUNTIME-REPORT " + json.dumps({"codes": codes, "heavy": heavy}), file=sys.stderr)
+"""
+
+
+def test_runtime_never_imports_tensorflow(astronaut_jpg, tmp_path):
+    import cv2
+
+    folder = tmp_path / "faces"
+    (folder / "happy").mkdir(parents=True)
+    cv2.imwrite(str(folder / "happy" / "a.png"), cv2.resize(cv2.imread(str(astronaut_jpg)), (48, 48)))
+    proc = subprocess.run([sys.executable, "-c", RUNTIME_SCRIPT, str(astronaut_jpg), str(folder)],
+                          capture_output=True, text=True, cwd=REPO, timeout=300, check=False)
+    reports = [line for line in proc.stderr.splitlines() if line.startswith("RUNTIME-REPORT ")]
+    assert proc.returncode == 0 and reports, proc.stderr
+    report = json.loads(reports[-1].split(" ", 1)[1])
+    assert report["codes"] == [0, 0]
+    assert report["heavy"] == [], f"the runtime imported {report['heavy'][:5]}"
