@@ -107,21 +107,34 @@ def native_stderr_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def make_interpreter(content: bytes, threads: int = 1):
-    """Build an interpreter with the first backend that works; returns (interpreter, name, version)."""
-    errors = []
+def make_interpreter(content: bytes, threads: int = 1, source: Path | str = "model"):
+    """Build an interpreter with the first backend that works; returns (interpreter, name, version).
+
+    A backend that imports but cannot build the interpreter may just be broken here (tflite-runtime
+    under numpy 2), so the next is tried; if none works, the message blames the model when some
+    backend loaded, and the installation when none did.
+    """
+    missing, failed = [], []
     for name, module_name in BACKENDS:
         try:
             module = importlib.import_module(module_name)
+            interpreter_class = module.Interpreter
+        except Exception as exc:  # noqa: BLE001 - any import failure means "not available here"
+            missing.append(f"{name}: {type(exc).__name__}")
+            continue
+        try:
             with native_stderr_silenced():
-                interpreter = module.Interpreter(model_content=content, num_threads=threads)
+                interpreter = interpreter_class(model_content=content, num_threads=threads)
                 interpreter.allocate_tensors()
-        except Exception as exc:  # noqa: BLE001 - any failure means "try the next backend"
-            errors.append(f"{name}: {type(exc).__name__}: {exc}".splitlines()[0])
+        except Exception as exc:  # noqa: BLE001 - try the next backend
+            failed.append(f"{name}: {exc}".splitlines()[0])
             continue
         return interpreter, name, backend_version(name)
-    raise ModelError("no TFLite interpreter works here; install ai-edge-litert "
-                     "(or tflite-runtime with numpy<2). Tried: " + "; ".join(errors))
+    if failed:
+        raise ModelError(f"{source}: not a usable TFLite model ({'; '.join(failed)}); "
+                         "restore model/ from the repository or re-create it with emojify-quantize")
+    raise ModelError("no TFLite interpreter is installed; install ai-edge-litert "
+                     "(or tflite-runtime with numpy<2). Tried: " + "; ".join(missing))
 
 
 def backend_version(name: str) -> str:
@@ -144,7 +157,7 @@ class Classifier:
     def __init__(self, model_path: Path | None = None, threads: int = 1):
         path = Path(model_path) if model_path else default_model_path()
         content, metadata = read_model(path)
-        self._interpreter, backend, version = make_interpreter(content, threads)
+        self._interpreter, backend, version = make_interpreter(content, threads, path)
         self.info = ModelInfo(path, metadata["sha256"], tuple(metadata["classes"]), backend, version, metadata)
         inp = self._interpreter.get_input_details()[0]
         out = self._interpreter.get_output_details()[0]

@@ -109,7 +109,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.classifier import Classifier
     from emojify.composite import compose, save_composite
     from emojify.emojis import load_emoji_set
-    from emojify.imageio import ImageError, read_image
+    from emojify.imageio import ImageError, read_image_scaled
     from emojify.pipeline import Pipeline
 
     pipeline = Pipeline(Classifier(args.model), region_fraction=args.region or 1.0)
@@ -117,13 +117,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
     results, failures = [], 0
     for path in args.images:
         try:
-            image = read_image(path)
+            image, scale = read_image_scaled(path)
         except ImageError as exc:
             print(f"emojify: {exc}", file=sys.stderr)
             failures += 1
             continue
         result = pipeline.analyze(image, use_region=args.region is not None)
         entry = {"path": str(path), **result.as_dict()}
+        if result.box is not None:  # in the file's own pixels, even if it was decoded smaller
+            entry["face"] = [round(v * scale) for v in result.box]
         if emojis is not None:
             entry["composite"] = str(save_composite(compose(image, result, emojis), args.out, prefix=path.stem))
         results.append(entry)
@@ -160,7 +162,7 @@ def progress_bar(items: list):
         from tqdm import tqdm
     except ImportError:
         return items
-    return tqdm(items, unit="img", file=sys.stderr, leave=False)
+    return tqdm(items, unit="img", file=sys.stderr, leave=False, disable=not sys.stderr.isatty())
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -226,6 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("PIL").setLevel(logging.INFO)  # its DEBUG lines would flood --debug every frame
+    if not args.debug:
+        import cv2
+
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # camera-probe noise; ours say more
     try:
         return HANDLERS[args.command](args)
     except user_errors() as exc:

@@ -53,14 +53,16 @@ def labelled_images(root: Path) -> list[tuple[Path, int]]:
                           f"(expected some of: {', '.join(CLASSES)})")
     if not folders:
         raise FolderError(f"{root}: no class sub-folders (expected some of: {', '.join(CLASSES)})")
-    items = []
+    items, empty = [], []
     for folder in folders:
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
         if not files:
-            log.warning("%s: no images in this class folder", folder)
+            empty.append(folder.name)
         items += [(p, CLASSES.index(folder.name.lower())) for p in files]
     if not items:
         raise FolderError(f"{root}: no images found in its class folders")
+    if empty:
+        log.warning("%s: no images in class folder(s) %s", root, ", ".join(empty))
     return items
 
 

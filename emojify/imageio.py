@@ -56,6 +56,12 @@ def read_image(path: str | Path, max_side: int = MAX_SIDE) -> np.ndarray:
     Images larger than ``max_side`` are scaled down (JPEGs already while decoding), so a
     12000x12000 photo costs little memory. Raises :class:`ImageError` for anything unreadable.
     """
+    return read_image_scaled(path, max_side)[0]
+
+
+def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.ndarray, float]:
+    """Like :func:`read_image`, also returning the original width divided by the decoded width
+    (1.0 unless the image was scaled down), to map positions back to the file's own pixels."""
     path = Path(path)
     reason = _reason(path)
     if reason:
@@ -64,6 +70,7 @@ def read_image(path: str | Path, max_side: int = MAX_SIDE) -> np.ndarray:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(path) as image:
+                original_width = image.width
                 if image.width * image.height > MAX_PIXELS:
                     raise ImageError(f"{path}: image too large ({image.width}x{image.height})")
                 if max(image.size) > max_side:
@@ -79,4 +86,5 @@ def read_image(path: str | Path, max_side: int = MAX_SIDE) -> np.ndarray:
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ImageError(f"{path}: truncated or corrupt image ({exc})") from None
     array = np.asarray(image)
-    return np.ascontiguousarray(array[:, :, ::-1]) if array.ndim == 3 else array
+    array = np.ascontiguousarray(array[:, :, ::-1]) if array.ndim == 3 else array
+    return array, original_width / array.shape[1]

@@ -14,7 +14,8 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-Usage: bash packaging/build_exe.sh [--reuse] [--onefile] [--dist DIR] [--work DIR] [--no-self-test]
+Usage: bash packaging/build_exe.sh [--reuse] [--onefile] [--dist DIR] [--work DIR] [--venv DIR]
+                                  [--no-self-test]
 
 Build the emojify executable from this checkout with PyInstaller (packaging/emojify.spec).
 
@@ -24,6 +25,7 @@ Build the emojify executable from this checkout with PyInstaller (packaging/emoj
                   it unpacks itself to a temporary folder on every start)
   --dist DIR      where the executables go (default: dist); the onedir bundle is DIR/emojify/
   --work DIR      PyInstaller's work folder (default: build/pyinstaller)
+  --venv DIR      the build venv (default: build/venv-exe)
   --no-self-test  skip the final "emojify --self-test" run of the built executable
   -h, --help      show this help
 
@@ -35,16 +37,16 @@ EOF
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 reuse=0 onefile=0 self_test=1
-dist="$root/dist" work="$root/build/pyinstaller"
+dist="$root/dist" work="$root/build/pyinstaller" venv="$root/build/venv-exe"
 while [ $# -gt 0 ]; do
   case "$1" in
     --reuse) reuse=1 ;;
     --onefile) onefile=1 ;;
     --no-self-test) self_test=0 ;;
-    --dist|--work)
+    --dist|--work|--venv)
       [ $# -ge 2 ] && [ -n "$2" ] || { echo "build_exe.sh: $1 needs a folder" >&2; exit 2; }
       case "$2" in /*) folder="$2" ;; *) folder="$PWD/$2" ;; esac
-      if [ "$1" = --dist ]; then dist="$folder"; else work="$folder"; fi
+      case "$1" in --dist) dist="$folder" ;; --work) work="$folder" ;; *) venv="$folder" ;; esac
       shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "build_exe.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -54,7 +56,6 @@ done
 cd "$root"
 
 python=${PYTHON:-python3}
-venv="$root/build/venv-exe"
 say() { printf '==> %s\n' "$*"; }
 
 # --- what the build needs -------------------------------------------------------------------
@@ -64,6 +65,20 @@ command -v "$python" >/dev/null || { echo "build_exe.sh: $python not found; set 
 if ! "$python" -c 'import tkinter' 2>/dev/null; then
   echo "build_exe.sh: $python has no Tkinter, which the kiosk window needs; install it first" \
        "(Debian/Raspberry Pi OS: sudo apt-get install python3-tk)" >&2
+  exit 2
+fi
+# PyInstaller bundles the shared libpython; Debian's python3 package does not pull it in
+if ! "$python" - <<'PY'
+import ctypes.util, os, sys, sysconfig
+name = sysconfig.get_config_var("INSTSONAME") or f"libpython{sys.version_info[0]}.{sys.version_info[1]}.so.1.0"
+libdir = sysconfig.get_config_var("LIBDIR") or ""
+found = os.path.exists(os.path.join(libdir, name)) or ctypes.util.find_library(name[3:].split(".so")[0])
+sys.exit(0 if found else 1)
+PY
+then
+  pyver=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  echo "build_exe.sh: $python has no shared libpython$pyver, which PyInstaller needs" \
+       "(Debian/Raspberry Pi OS: sudo apt-get install libpython$pyver; pyenv: build with --enable-shared)" >&2
   exit 2
 fi
 if ! command -v objdump >/dev/null; then

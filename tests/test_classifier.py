@@ -108,9 +108,6 @@ def test_metadata_with_six_classes_is_refused(tmp_path):
     assert str(path) in message and "6 classes" in message
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: an invalid model whose checksum matches its metadata is "
-                                       "reported as 'no TFLite interpreter works here; install ai-edge-litert' "
-                                       "without naming the model file (emojify/classifier.py make_interpreter)")
 def test_invalid_model_with_matching_checksum_names_the_model_not_the_install(tmp_path, monkeypatch):
     """A file that is not a TFLite model (its metadata made for it) is the model's fault, not the install's."""
     monkeypatch.setattr(classifier_module, "BACKENDS", (("ai_edge_litert", "ai_edge_litert.interpreter"),))
@@ -166,7 +163,18 @@ def test_first_working_backend_is_preferred(monkeypatch):
     assert Classifier().info.backend == "tflite_runtime"
 
 
-def test_no_working_backend_says_what_to_install(monkeypatch):
+def test_no_installed_backend_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(classifier_module, "BACKENDS",
+                        (("tflite_runtime", "emojify_tests_no_such_module"),
+                         ("ai_edge_litert", "emojify_tests_no_such_module_either")))
+    with pytest.raises(ModelError) as info:
+        Classifier()
+    message = str(info.value)
+    assert "\n" not in message
+    assert "ai-edge-litert" in message
+
+
+def test_backend_that_cannot_build_the_interpreter_is_named_with_its_reason(monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("broken")
 
@@ -177,4 +185,4 @@ def test_no_working_backend_says_what_to_install(monkeypatch):
         Classifier()
     message = str(info.value)
     assert "\n" not in message
-    assert "ai-edge-litert" in message
+    assert "emotion_int8.tflite" in message and "ai_edge_litert: broken" in message

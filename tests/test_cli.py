@@ -81,10 +81,6 @@ def test_predict_astronaut_png_is_happy(images):
     assert results[0]["label"] == "happy"
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: in the astronaut saved as JPEG (quality >= 90, like the "
-                                       "shipped emojify/data/astronaut.jpg) the still detector also finds the "
-                                       "badge on her suit at about (290,127,123,123); it is larger than her face, "
-                                       "so largest_face() classifies the badge (emojify/faces.py)")
 def test_predict_astronaut_jpeg_finds_her_face_and_says_happy(images):
     code, results, err = predict_json(images["astronaut.jpg"])
     assert code == 0, err
@@ -244,9 +240,6 @@ def test_huge_jpeg_works_without_decoding_it_all(big_prediction):
     assert extra_mb < full_decode_mb, f"{extra_mb:.0f} MB more than for a small photo"
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: emojify/imageio.py read_image() scales images over 4096 px "
-                                       "down and emojify/cli.py cmd_predict() reports the face box in those "
-                                       "reduced pixels, not in the image's own")
 def test_huge_jpeg_face_is_reported_in_the_images_own_pixels(big_prediction):
     _, (_, out, _) = big_prediction
     assert_is_the_astronauts_face(json.loads(out)[0], scale=BIG_SIDE / 512)

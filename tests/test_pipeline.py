@@ -46,10 +46,6 @@ def test_astronaut_is_happy(pipeline, astronaut):
     assert np.isclose(result.probabilities.sum(), 1.0, atol=1e-4)
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: in the shipped sample emojify/data/astronaut.jpg the still "
-                                       "detector also finds the badge on the suit at about (290,127,123,123) "
-                                       "(6 neighbours vs 25 for the face); largest_face() picks it because it is "
-                                       "larger, so --self-test classifies the badge (emojify/faces.py)")
 def test_builtin_sample_face_is_boxed_at_her_face(pipeline):
     """``emojify --self-test`` judges the install by this photo: it must classify her face."""
     from emojify.imageio import read_image

@@ -189,9 +189,6 @@ def test_resume_of_a_finished_run_does_not_crash(resumed):
 
 
 @needs_tensorflow
-@pytest.mark.xfail(strict=True, reason="product bug: emojify/training/train.py: after a finished run Keras' "
-                                       "BackupAndRestore has deleted backup/, so --resume trains the whole run "
-                                       "again from epoch 1 and overwrites history.json and best.keras")
 def test_resume_of_a_finished_run_does_not_train_again(resumed):
     _, run, before = resumed
     assert {name: sha256_file(run / name) for name in before} == before

@@ -188,7 +188,9 @@ def load_dataset(source: Path, cache_dir: Path | None = None) -> dict[str, Split
     source = Path(source)
     if not source.exists():
         raise DataError(f"{source}: no such file or folder")
-    cache = (cache_dir or default_cache_dir()) / f"fer2013-{source_key(source)}.npz"
+    folder = cache_dir or default_cache_dir()
+    prefix = f"fer2013-{hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:8]}-"
+    cache = folder / f"{prefix}{source_key(source)}.npz"
     if cache.is_file():
         with np.load(cache) as z:
             return {s: Split(z[f"{s}_x"], z[f"{s}_y"]) for s in SPLITS}
@@ -197,5 +199,8 @@ def load_dataset(source: Path, cache_dir: Path | None = None) -> dict[str, Split
     tmp = cache.with_suffix(".tmp.npz")
     np.savez_compressed(tmp, **{f"{s}_{k}": getattr(splits[s], k) for s in SPLITS for k in ("x", "y")})
     tmp.replace(cache)
+    for stale in folder.glob(f"{prefix}*.npz"):  # older caches of the same source
+        if stale != cache:
+            stale.unlink(missing_ok=True)
     log.info("cached decoded data set at %s", cache)
     return splits

@@ -226,6 +226,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"emojify-train: error: {run}: no run to resume (no config.json)", file=sys.stderr)
             return 2
         cfg = TrainConfig(**json.loads(config_path.read_text()))
+        done = json.loads((run / "history.json").read_text()) if (run / "history.json").is_file() else []
+        if len(done) >= cfg.epochs and not (run / "backup").exists():
+            print(f"emojify-train: {run} already finished its {cfg.epochs} epochs; nothing to resume")
+            return 0
     else:
         if (run / "backup").exists() or (run / "history.json").exists():
             print(f"emojify-train: error: {run} already holds a run; use --resume or another --out",
