@@ -30,7 +30,8 @@ import pytest
 from emojify.labels import CLASSES
 
 REPO = Path(__file__).resolve().parents[1]
-FER_ROOT = REPO.parent / "shared" / "data" / "fer2013"
+FER_ROOT = Path(os.environ.get("EMOJIFY_FER2013", REPO.parent / "shared" / "data" / "fer2013"))
+"""FER2013 image folders: ``$EMOJIFY_FER2013``, else ``../shared/data/fer2013`` beside the checkout."""
 MODEL = REPO / "model" / "emotion_int8.tflite"
 MODEL_JSON = MODEL.with_suffix(".json")
 

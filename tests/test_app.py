@@ -23,6 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from conftest import FER_ROOT, REPO
 from PIL import Image
 
 from emojify import cli
@@ -30,8 +31,7 @@ from emojify.app import exit_sequences
 from emojify.config import ConfigError, Settings, settings_from_args
 from emojify.smoothing import ALPHA
 
-REPO = Path(__file__).resolve().parent.parent
-FER_HAPPY = REPO.parent / "shared" / "data" / "fer2013" / "test" / "happy"
+FER_HAPPY = FER_ROOT / "test" / "happy"
 SCREEN = (1280, 800)
 WINDOW = (1100, 620)  # the app's default window size (app.DEFAULT_GEOMETRY)
 
