@@ -47,7 +47,7 @@ from emojify.render import (
     render_panel,
 )
 from emojify.smoothing import Smoother
-from emojify.sources import CaptureThread, SourceStatus, open_reader, parse_source
+from emojify.sources import CaptureThread, Reader, SourceStatus, open_reader, parse_source
 
 log = logging.getLogger(__name__)
 
@@ -473,11 +473,12 @@ class DisplayError(ConfigError):
     """No screen to open the window on (no X display or Wayland); a one-line message for the CLI."""
 
 
-def run_app(settings: Settings) -> int:
+def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> int:
     """Load everything, open the kiosk window and run it until the exit keys; returns 0.
 
     The model, emoji and face detector are loaded before the window opens, so a bad file ends
-    with the CLI's one-line error (exit code 2) instead of a broken window.
+    with the CLI's one-line error (exit code 2) instead of a broken window. ``opener`` replaces
+    the source's reader (tests drive the window with a scripted camera that fails on cue).
     """
     classifier = Classifier(settings.model)
     emojis = load_emoji_set(settings.emoji_dir)
@@ -485,7 +486,8 @@ def run_app(settings: Settings) -> int:
     pipeline = Pipeline(classifier, detector, region_fraction=settings.region,
                         smoother=Smoother(alpha=settings.smoothing))
     spec = parse_source(settings.source)
-    capture = CaptureThread(spec, opener=lambda: open_reader(spec, settings.camera_width, settings.camera_height))
+    capture = CaptureThread(
+        spec, opener=opener or (lambda: open_reader(spec, settings.camera_width, settings.camera_height)))
     try:
         root = tk.Tk(className="emojify")
     except tk.TclError as exc:

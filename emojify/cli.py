@@ -12,6 +12,7 @@ Bad input or bad files end with one line on stderr and exit code 2 (``--debug`` 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import sys
@@ -141,6 +142,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from emojify.classifier import Classifier
     from emojify.evaluate import evaluate_folder, format_table, plot_confusion
 
+    if args.plot and importlib.util.find_spec("matplotlib") is None:
+        raise UsageError("--plot needs matplotlib, which is not installed here (pip install matplotlib)")
     classifier = Classifier(args.model)
     progress = (lambda items: items) if args.json else progress_bar
     evaluation = evaluate_folder(classifier, args.folder, progress)

@@ -19,7 +19,7 @@ Usage: bash packaging/build_exe.sh [--reuse] [--onefile] [--dist DIR] [--work DI
 
 Build the emojify executable from this checkout with PyInstaller (packaging/emojify.spec).
 
-  --reuse         reuse the build venv build/venv-exe if it exists (default: delete and
+  --reuse         reuse the build venv (see --venv) if it exists (default: delete and
                   re-create it, so the bundle holds exactly what ".[kiosk,build]" installs)
   --onefile       also build a single-file executable DIR/emojify-onefile (starts slower:
                   it unpacks itself to a temporary folder on every start)
@@ -30,7 +30,8 @@ Build the emojify executable from this checkout with PyInstaller (packaging/emoj
   -h, --help      show this help
 
 Environment: PYTHON  the Python to build with (default: python3; needs Tkinter, >= 3.10)
-Needs: objdump (Debian package binutils), python3-venv and python3-tk.
+Needs (Debian/Raspberry Pi OS packages): binutils (objdump, strip), python3-venv, python3-tk and
+libpython3.X (the shared Python library); network access to PyPI for the build venv.
 The result: DIR/emojify/emojify (run it with --help, --self-test, or no argument for the kiosk).
 EOF
 }
