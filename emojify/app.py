@@ -297,15 +297,14 @@ class App:
         self._feed_dirty = True
 
     def _snapshot_done(self, snapshot: Snapshot) -> None:
-        if self._snapshot is None or snapshot.frame is not self._snapshot.frame:
-            return  # a late answer to a snapshot already gone from the screen
-        self._snapshot = snapshot
         if snapshot.path is not None:
             self.snapshot_path = snapshot.path
         if snapshot.error:
             self.save_error = snapshot.error
             self._error_until = self.clock() + ERROR_SECONDS
         self._feed_dirty = True
+        if self._snapshot is not None and snapshot.frame is self._snapshot.frame:
+            self._snapshot = snapshot  # still on screen: show its emoji (a late one is only recorded)
 
     def _back_to_live(self) -> None:
         self.mode, self._snapshot = "live", None

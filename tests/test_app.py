@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import FER_ROOT, REPO
+from conftest import FER_ROOT, REPO, SCREEN
 from PIL import Image
 
 from emojify import cli
@@ -32,7 +32,6 @@ from emojify.config import ConfigError, Settings, settings_from_args
 from emojify.smoothing import ALPHA
 
 FER_HAPPY = FER_ROOT / "test" / "happy"
-SCREEN = (1280, 800)
 WINDOW = (1100, 620)  # the app's default window size (app.DEFAULT_GEOMETRY)
 
 
@@ -150,28 +149,6 @@ def test_exit_keys_are_bound_in_both_cases() -> None:
 
 
 # --- the real window under Xvfb ------------------------------------------------------------
-
-@pytest.fixture(scope="session")
-def display() -> Iterator[str]:
-    """A private Xvfb screen; skips the window tests where Xvfb or xdotool is missing."""
-    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"{' and '.join(missing)} not installed (apt-get install xvfb xdotool)")
-    number = next(n for n in range(73, 200)
-                  if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists())
-    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
-                               "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    deadline = time.monotonic() + 10
-    while not socket.exists():
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.skip(f"Xvfb :{number} did not start")
-        time.sleep(0.05)
-    yield f":{number}"
-    server.terminate()
-    server.wait(5)
-
 
 def astronaut_frame() -> np.ndarray:
     """A 640x480 BGR "webcam" frame: scikit-image's smiling astronaut, face in the capture region."""
