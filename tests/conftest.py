@@ -111,6 +111,17 @@ def flip_byte(path: Path, offset: int | None = None) -> None:
     path.write_bytes(bytes(data))
 
 
+def six_class_model(folder: Path) -> Path:
+    """A copy of the shipped model whose metadata lists 6 classes (checksum right: only the count is wrong)."""
+    model = copy_model(folder)
+    meta_path = model.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    meta["classes"] = meta["classes"][:6]
+    meta["sha256"] = sha256_file(model)
+    meta_path.write_text(json.dumps(meta))
+    return model
+
+
 @pytest.fixture
 def tampered_model(tmp_path) -> Path:
     """A copy of the shipped model with one byte flipped (its metadata unchanged)."""

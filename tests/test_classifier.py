@@ -8,7 +8,7 @@ import types
 
 import numpy as np
 import pytest
-from conftest import MODEL, copy_model, sha256_file
+from conftest import MODEL, copy_model, sha256_file, six_class_model
 
 from emojify import classifier as classifier_module
 from emojify.classifier import Classifier, ModelError
@@ -98,12 +98,7 @@ def test_tampered_model_is_refused(tampered_model):
 
 
 def test_metadata_with_six_classes_is_refused(tmp_path):
-    path = copy_model(tmp_path)
-    meta_path = path.with_suffix(".json")
-    meta = json.loads(meta_path.read_text())
-    meta["classes"] = meta["classes"][:6]
-    meta["sha256"] = sha256_file(path)  # the checksum is right: only the class list is wrong
-    meta_path.write_text(json.dumps(meta))
+    path = six_class_model(tmp_path)
     message = model_error(path)
     assert str(path) in message and "6 classes" in message
 

@@ -37,7 +37,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from conftest import REPO, copy_model, flip_byte, make_fer_folder, run_cli, sha256_file, stderr_lines
+from conftest import REPO, copy_model, flip_byte, make_fer_folder, run_cli, six_class_model, stderr_lines
 from PIL import Image
 from test_app import Kiosk, astronaut_frame
 from test_sources import CAMERA, FakeCamera
@@ -345,12 +345,7 @@ def _tampered_model(tmp: Path) -> tuple[list[str], Path]:
 
 
 def _six_class_model(tmp: Path) -> tuple[list[str], Path]:
-    model = copy_model(tmp)
-    meta_path = model.with_suffix(".json")
-    meta = json.loads(meta_path.read_text())
-    meta["classes"] = meta["classes"][:6]
-    meta["sha256"] = sha256_file(model)  # the checksum is right: only the class count is wrong
-    meta_path.write_text(json.dumps(meta))
+    model = six_class_model(tmp)
     return ["--model", str(model)], model
 
 
