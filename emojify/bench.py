@@ -139,13 +139,13 @@ def cpu_name() -> str:
 
 def format_report(report: dict) -> str:
     """Human-readable lines for the terminal."""
-    lines = [f"machine   {report['machine']}, Python {report['python']}, OpenCV {report['opencv']}",
-             f"backend   {report['backend']} (model {report['model_sha256']})",
-             f"frames    {report['frames']} ({report['frames_with_face']} with a face)"]
+    lines = [f"machine    {report['machine']}, Python {report['python']}, OpenCV {report['opencv']}",
+             f"backend    {report['backend']} (model {report['model_sha256']})",
+             f"frames     {report['frames']} ({report['frames_with_face']} with a face)"]
     for name in ("detect", "classifier", "frame"):
         median, p95 = report[f"{name}_ms_median"], report[f"{name}_ms_p95"]
         if median is not None:
-            lines.append(f"{name:<10}median {median:6.2f} ms   p95 {p95:6.2f} ms")
-    lines.append(f"fps       {report['fps']:.0f} (whole per-frame path, one thread)")
-    lines.append(f"memory    RSS {report['rss_mb_start']} MB -> {report['rss_mb_end']} MB")
+            lines.append(f"{name:<11}median {median:6.2f} ms   p95 {p95:6.2f} ms")
+    lines.append(f"fps        {report['fps']:.0f} (whole per-frame path, one thread)")
+    lines.append(f"memory     RSS {report['rss_mb_start']} MB -> {report['rss_mb_end']} MB")
     return "\n".join(lines)

@@ -187,14 +187,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         with CaptureThread(parse_source(args.source)) as capture:
             def frames():
-                last = -1
+                seq = 0
                 while True:
-                    frame = capture.wait_for_frame(5.0)
+                    frame = capture.wait_for_frame(5.0, after=seq)
                     if frame is None:
                         raise UsageError(f"{args.source}: no frames ({capture.message})")
-                    if frame.seq != last:
-                        last = frame.seq
-                        yield frame.image
+                    seq = frame.seq
+                    yield frame.image
             report = run_bench(pipeline, frames(), args.frames)
         report["source"] = args.source
     report["threads"] = args.threads
