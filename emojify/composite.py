@@ -8,6 +8,7 @@ carry the time plus a counter, so two snapshots in the same second never overwri
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -62,11 +63,18 @@ def unique_name(folder: Path, prefix: str, now: dt.datetime | None = None) -> Pa
     raise FileExistsError(f"{folder}: too many files named {prefix}-{stamp}-*")
 
 
-def save_png_atomic(image: Image.Image, path: Path) -> Path:
-    """Write ``image`` to ``path`` through a temporary file and an atomic rename.
+NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
+"""What link(2) fails with where the file system has no hard links (FAT, exFAT, some network shares)."""
 
-    On any error (full disk, read-only folder) the temporary file is removed and the error
-    propagates; ``path`` is then either absent or a complete earlier file, never partial.
+
+def save_png_atomic(image: Image.Image, path: Path) -> Path:
+    """Write ``image`` to ``path`` through a temporary file, never replacing an existing file.
+
+    The finished temporary file is hard-linked to ``path``, which fails with FileExistsError if
+    anyone (another thread or process) got that name first; on file systems without hard links
+    (FAT memory sticks) it is renamed after a check instead. On any error (full disk, read-only
+    folder) the temporary file is removed and the error propagates: ``path`` is then either absent
+    or somebody else's complete file, never partial.
     """
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=path.parent)
     try:
@@ -74,16 +82,31 @@ def save_png_atomic(image: Image.Image, path: Path) -> Path:
             image.save(handle, format="PNG")
             handle.flush()
             os.fsync(handle.fileno())
-        if path.exists():
-            raise FileExistsError(f"{path}: already exists")
-        os.replace(tmp, path)
-    except BaseException:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError as exc:
+            if exc.errno not in NO_HARD_LINKS:
+                raise
+            if path.exists():
+                raise FileExistsError(f"{path}: already exists") from None
+            os.replace(tmp, path)
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
     return path
+
+
+SAVE_ATTEMPTS = 20
+"""Fresh names tried by save_composite when others keep taking the one it picked."""
 
 
 def save_composite(image: Image.Image, folder: Path, prefix: str = "emojify") -> Path:
     """Save under a fresh time-stamped name in ``folder``; returns the path written."""
     folder.mkdir(parents=True, exist_ok=True)
+    for _ in range(SAVE_ATTEMPTS - 1):
+        try:
+            return save_png_atomic(image, unique_name(folder, prefix))
+        except FileExistsError:  # another writer took the name between the check and the link
+            continue
     return save_png_atomic(image, unique_name(folder, prefix))

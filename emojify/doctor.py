@@ -42,7 +42,8 @@ def camera_report(index: int = 0) -> str:
 def run_doctor(model: Path | None, emoji_dir: Path | None, say: Callable[[str], None] = print) -> bool:
     """Print the report; True when the model, detector and emoji set all work (a camera is optional)."""
     say(f"emojify {__version__}, Python {platform.python_version()} on {platform.machine()} ({sys.platform})")
-    say(f"numpy {np.__version__}, OpenCV {cv2.__version__}")
+    backends = ", ".join(dict.fromkeys(map(cv2.videoio_registry.getBackendName, cv2.videoio_registry.getBackends())))
+    say(f"numpy {np.__version__}, OpenCV {cv2.__version__} (video back-ends: {backends})")
     for line in interpreter_report():
         say(f"interpreter  {line}")
     healthy = True

@@ -37,7 +37,7 @@ class Result:
     def as_dict(self) -> dict:
         """JSON-ready: ``face`` [x, y, w, h] or None, ``label``, ``probabilities`` by class, ``emoji``."""
         probs = None if self.probabilities is None else {c: round(float(p), 4)
-                                                         for c, p in zip(CLASSES, self.probabilities, strict=False)}
+                                                         for c, p in zip(CLASSES, self.probabilities, strict=True)}
         return {"face": None if self.box is None else [int(v) for v in self.box],
                 "label": self.label, "probabilities": probs, "emoji": self.emoji}
 

@@ -168,6 +168,14 @@ class CameraReader:
         self._cap.release()
 
 
+def _video_hint() -> str:
+    """Why a video may not open: the executable's slim OpenCV plays MJPEG .avi files only."""
+    if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG):
+        return ""
+    return (" (this OpenCV has no FFmpeg and plays only MJPEG .avi files; convert with: "
+            "ffmpeg -i VIDEO -c:v mjpeg -q:v 3 VIDEO.avi)")
+
+
 class VideoReader:
     """A video file played at its own frame rate (fallback 25 fps) and looped at its end.
 
@@ -180,7 +188,7 @@ class VideoReader:
         ok, first = self._cap.read() if self._cap.isOpened() else (False, None)
         if not ok or first is None or first.size == 0:
             self._cap.release()
-            raise SourceError(f"{self.path}: not a video OpenCV can read")
+            raise SourceError(f"{self.path}: not a video OpenCV can read{_video_hint()}")
         self._pending: np.ndarray | None = first
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         plausible = math.isfinite(fps) and 0 < fps <= MAX_PLAUSIBLE_FPS

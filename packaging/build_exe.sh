@@ -7,15 +7,18 @@
 #
 # The bundle holds the runtime only (numpy, OpenCV, Pillow, Tkinter, the ai-edge-litert
 # interpreter, model/, emojis/, the sample face and the Haar cascade); TensorFlow is never
-# installed into the build venv. Works on x86_64 and aarch64 (Raspberry Pi OS Bookworm 64-bit).
+# installed into the build venv. OpenCV is a slim build of the same version made from source by
+# packaging/build_opencv.sh (about 110 MB smaller; once per --opencv-dir); --stock-opencv takes
+# PyPI's headless wheel instead (a faster build, a bigger bundle that also plays MP4 videos).
+# Works on x86_64 and aarch64 (Raspberry Pi OS Bookworm 64-bit).
 # An executable runs only on the CPU architecture (and glibc or newer) it was built on:
 # build on the Pi for the Pi.
 set -euo pipefail
 
 usage() {
   cat <<'EOF'
-Usage: bash packaging/build_exe.sh [--reuse] [--onefile] [--dist DIR] [--work DIR] [--venv DIR]
-                                  [--no-self-test]
+Usage: bash packaging/build_exe.sh [--reuse] [--onefile] [--stock-opencv] [--dist DIR] [--work DIR]
+                                  [--venv DIR] [--opencv-dir DIR] [--no-self-test]
 
 Build the emojify executable from this checkout with PyInstaller (packaging/emojify.spec).
 
@@ -23,6 +26,10 @@ Build the emojify executable from this checkout with PyInstaller (packaging/emoj
                   re-create it, so the bundle holds exactly what ".[kiosk,build]" installs)
   --onefile       also build a single-file executable DIR/emojify-onefile (starts slower:
                   it unpacks itself to a temporary folder on every start)
+  --stock-opencv  bundle PyPI's opencv-python-headless wheel (about 150 MB, with FFmpeg) instead
+                  of the slim OpenCV that packaging/build_opencv.sh compiles (about 18 MB, no
+                  FFmpeg: video files play only as MJPEG .avi; cameras and images are the same)
+  --opencv-dir D  where the slim OpenCV wheel is built, and reused from (default: build/opencv-wheel)
   --dist DIR      where the executables go (default: dist); the onedir bundle is DIR/emojify/
   --work DIR      PyInstaller's work folder (default: build/pyinstaller)
   --venv DIR      the build venv (default: build/venv-exe)
@@ -31,23 +38,27 @@ Build the emojify executable from this checkout with PyInstaller (packaging/emoj
 
 Environment: PYTHON  the Python to build with (default: python3; needs Tkinter, >= 3.10)
 Needs (Debian/Raspberry Pi OS packages): binutils (objdump, strip), python3-venv, python3-tk and
-libpython3.X (the shared Python library); network access to PyPI for the build venv.
+libpython3.X (the shared Python library); for the slim OpenCV also build-essential, cmake and
+python3-dev; network access to PyPI for the build venv and the OpenCV source.
 The result: DIR/emojify/emojify (run it with --help, --self-test, or no argument for the kiosk).
 EOF
 }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-reuse=0 onefile=0 self_test=1
-dist="$root/dist" work="$root/build/pyinstaller" venv="$root/build/venv-exe"
+reuse=0 onefile=0 self_test=1 stock_opencv=0
+dist="$root/dist" work="$root/build/pyinstaller" venv="$root/build/venv-exe" opencv_dir="$root/build/opencv-wheel"
 while [ $# -gt 0 ]; do
   case "$1" in
     --reuse) reuse=1 ;;
     --onefile) onefile=1 ;;
     --no-self-test) self_test=0 ;;
-    --dist|--work|--venv)
+    --stock-opencv) stock_opencv=1 ;;
+    --dist|--work|--venv|--opencv-dir)
       [ $# -ge 2 ] && [ -n "$2" ] || { echo "build_exe.sh: $1 needs a folder" >&2; exit 2; }
       case "$2" in /*) folder="$2" ;; *) folder="$PWD/$2" ;; esac
-      case "$1" in --dist) dist="$folder" ;; --work) work="$folder" ;; *) venv="$folder" ;; esac
+      case "$1" in
+        --dist) dist="$folder" ;; --work) work="$folder" ;; --venv) venv="$folder" ;; *) opencv_dir="$folder" ;;
+      esac
       shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "build_exe.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
@@ -105,14 +116,21 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 # PyInstaller. TensorFlow is not a runtime dependency and must not end up in the bundle.
 say "installing emojify[kiosk,build] into the build venv"
 "$vpy" -m pip install --quiet ".[kiosk,build]"
-# The kiosk draws with Tk and never calls cv2.imshow, so the bundle takes the headless build of
-# the same OpenCV version: the same cv2 module without Qt and X11 libraries (about 30 MB less, and
-# no libGL needed on the target).
+# The kiosk draws with Tk and never calls cv2.imshow, so the bundle takes a headless OpenCV of the
+# same version: by default the slim build (only the modules the kiosk calls, no FFmpeg, OpenBLAS or
+# codec libraries), or with --stock-opencv PyPI's headless wheel (the same cv2 module without Qt).
 cv_version=$("$vpy" -c 'from importlib.metadata import version; print(version("opencv-python"))')
-say "replacing opencv-python $cv_version by opencv-python-headless $cv_version in the build venv"
+if [ "$stock_opencv" = 1 ]; then
+  say "replacing opencv-python $cv_version by opencv-python-headless $cv_version in the build venv"
+  cv_wheel="opencv-python-headless==$cv_version"
+else
+  say "building the slim OpenCV $cv_version (packaging/build_opencv.sh; reused from $opencv_dir if there)"
+  cv_wheel=$(bash packaging/build_opencv.sh --version "$cv_version" --out "$opencv_dir" --python "$vpy") \
+    || { echo "build_exe.sh: the slim OpenCV build failed (see above); --stock-opencv skips it" >&2; exit 1; }
+fi
 # both, so that a reused venv starts from no cv2 at all (the two share the files of cv2/)
 "$vpy" -m pip uninstall --quiet --yes opencv-python opencv-python-headless 2>/dev/null
-"$vpy" -m pip install --quiet --no-deps "opencv-python-headless==$cv_version"
+"$vpy" -m pip install --quiet --no-deps "$cv_wheel"
 "$vpy" -c 'import cv2, sys; sys.exit(not hasattr(cv2, "CascadeClassifier"))' \
   || { echo "build_exe.sh: OpenCV in $venv is broken (no cv2.CascadeClassifier)" >&2; exit 1; }
 if "$vpy" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("tensorflow") is None)'; then

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -20,6 +21,7 @@ PACKAGING = REPO / "packaging"
 SERVICE = PACKAGING / "emojify.service"
 DESKTOP = PACKAGING / "emojify.desktop"
 BUILD_SCRIPT = PACKAGING / "build_exe.sh"
+OPENCV_SCRIPT = PACKAGING / "build_opencv.sh"
 EXE_IN_HOME = Path("emojify") / "dist" / "emojify" / "emojify"
 """Where both files expect the built executable, relative to the user's home."""
 
@@ -110,16 +112,38 @@ def test_desktop_entry_exec_line_as_glib_parses_it(tmp_path: Path) -> None:
 
 # --- build script ------------------------------------------------------------------------------
 
-def test_build_script_is_valid_bash_with_help_and_refuses_unknown_options() -> None:
-    subprocess.run(["bash", "-n", str(BUILD_SCRIPT)], check=True, timeout=30)
-    shown = subprocess.run(["bash", str(BUILD_SCRIPT), "--help"], capture_output=True, text=True, timeout=30,
+@pytest.mark.parametrize(("script", "options"), [
+    (BUILD_SCRIPT, ("--reuse", "--onefile", "--dist", "--no-self-test", "--stock-opencv", "--opencv-dir")),
+    (OPENCV_SCRIPT, ("--version", "--out", "--jobs", "--python")),
+], ids=["build_exe", "build_opencv"])
+def test_build_script_is_valid_bash_with_help_and_refuses_unknown_options(script: Path, options) -> None:
+    subprocess.run(["bash", "-n", str(script)], check=True, timeout=30)
+    shown = subprocess.run(["bash", str(script), "--help"], capture_output=True, text=True, timeout=30,
                            check=False)
     assert shown.returncode == 0
-    for option in ("--reuse", "--onefile", "--dist", "--no-self-test"):
+    for option in options:
         assert option in shown.stdout
-    bad = subprocess.run(["bash", str(BUILD_SCRIPT), "--frobnicate"], capture_output=True, text=True, timeout=30,
+    bad = subprocess.run(["bash", str(script), "--frobnicate"], capture_output=True, text=True, timeout=30,
                          check=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--frobnicate" in bad.stderr
+
+
+@pytest.mark.parametrize("args", [["--jobs", "0"], ["--version", "5.0.0.93"], ["--out"]])
+def test_opencv_script_refuses_bad_values_before_building(args: list[str], tmp_path: Path) -> None:
+    done = subprocess.run(["bash", str(OPENCV_SCRIPT), "--out", str(tmp_path / "wheels"), *args], capture_output=True, text=True, timeout=30,
+                          check=False, cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("build_opencv.sh: ")
+    assert not list(tmp_path.iterdir())  # nothing built, nothing left behind
+
+
+def test_slim_opencv_keeps_what_the_kiosk_calls() -> None:
+    """The slim build must keep every module the runtime uses and the camera back-end."""
+    script = OPENCV_SCRIPT.read_text()
+    build_list = re.search(r"-DBUILD_LIST=(\S+)", script).group(1).split(",")
+    for module in ("core", "imgproc", "videoio", "objdetect", "python3"):
+        assert module in build_list, module
+    assert "-DWITH_V4L=ON" in script
 
 
 def test_build_script_and_spec_name_what_the_bundle_needs() -> None:

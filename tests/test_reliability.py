@@ -490,7 +490,9 @@ DISK_FAULTS = {
     "full disk while encoding": (_full_disk_while_encoding, errno.ENOSPC),
     "full disk at fsync": (lambda mp: mp.setattr(os, "fsync", fail_with(errno.ENOSPC)), errno.ENOSPC),
     "read-only folder at create": (lambda mp: mp.setattr("tempfile.mkstemp", fail_with(errno.EROFS)), errno.EROFS),
-    "read-only folder at rename": (lambda mp: mp.setattr(os, "replace", fail_with(errno.EROFS)), errno.EROFS),
+    "read-only folder at link": (lambda mp: mp.setattr(os, "link", fail_with(errno.EROFS)), errno.EROFS),
+    "read-only FAT stick at rename": (lambda mp: (mp.setattr(os, "link", fail_with(errno.EPERM)),
+                                                  mp.setattr(os, "replace", fail_with(errno.EROFS))), errno.EROFS),
 }
 
 
@@ -509,6 +511,36 @@ def test_failed_snapshot_leaves_nothing_behind_and_raises(tmp_path: Path, monkey
     with Image.open(earlier) as image:
         image.load()
         assert image.size == (64, 48)
+
+
+def test_snapshot_on_a_file_system_without_hard_links_is_saved(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(os, "link", fail_with(errno.EPERM))  # what FAT memory sticks answer
+    path = composite.save_composite(small_picture(7), tmp_path, "snapshot")
+    assert os.listdir(tmp_path) == [path.name]
+    with Image.open(path) as image:
+        assert image.getpixel((10, 10)) == (7, 193, 30)
+
+
+def test_a_name_taken_by_another_process_is_never_overwritten(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another kiosk process writes the very name this one picked, between its check and its save."""
+    real_link = os.link
+    taken: list[str] = []
+
+    def other_process_first(src: str, dst: str) -> None:
+        if not taken:
+            Path(dst).write_bytes(b"the other process's picture")
+            taken.append(Path(dst).name)
+        real_link(src, dst)
+
+    monkeypatch.setattr(os, "link", other_process_first)
+    path = composite.save_composite(small_picture(3), tmp_path, "snapshot")
+    assert taken and path.name != taken[0]
+    assert (tmp_path / taken[0]).read_bytes() == b"the other process's picture"
+    assert sorted(os.listdir(tmp_path)) == sorted([taken[0], path.name])  # no temporary file left
+    with Image.open(path) as image:
+        assert image.getpixel((10, 10)) == (3, 197, 30)
 
 
 def test_fifty_snapshots_in_one_second_get_fifty_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -151,6 +151,20 @@ def test_a_file_opencv_cannot_decode_is_a_source_error(tmp_path: Path) -> None:
         open_reader(spec)
 
 
+def test_without_ffmpeg_a_video_error_says_which_videos_play(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The executable's slim OpenCV has no FFmpeg: an MP4 fails there with a way out, not a riddle."""
+    path = tmp_path / "visitors.mp4"
+    path.write_bytes(b"\0\0\0\x18ftypmp42" + bytes(64))  # an MP4 header, no frames
+    with pytest.raises(SourceError) as with_ffmpeg:
+        open_reader(parse_source(str(path)))
+    monkeypatch.setattr(cv2.videoio_registry, "hasBackend", lambda api: api != cv2.CAP_FFMPEG)
+    with pytest.raises(SourceError) as without:
+        open_reader(parse_source(str(path)))
+    assert "MJPEG .avi" in str(without.value) and "ffmpeg -i" in str(without.value)
+    assert "MJPEG" not in str(with_ffmpeg.value)
+
+
 # --- capture thread with a scripted fake camera ---------------------------------------------
 
 

@@ -253,13 +253,25 @@ def test_int8_model_agrees_with_the_float_model(quantized, fer_root):
     from emojify.imageio import read_image
     from emojify.preprocess import prepare_face, to_batch
 
-    _, out_dir, _ = quantized
+    _, out_dir, run = quantized
     files = [p for c in CLASSES for p in fer_files(fer_root, "test", c, "PublicTest_", 8)]
     faces = np.stack([prepare_face(read_image(p)) for p in files])
     int8 = Classifier(out_dir / "emotion_int8.tflite").predict(faces)
     float_model = keras.models.load_model(out_dir / "emotion.keras", compile=False)
     floats = float_model.predict(to_batch(faces), verbose=0)
     assert np.abs(int8 - floats).sum(axis=1).mean() < 0.1
+    trained = keras.models.load_model(run / "best.keras", compile=False)
+    np.testing.assert_allclose(floats, trained.predict(to_batch(faces), verbose=0), atol=1e-5)
+
+
+@needs_tensorflow
+def test_shipped_float_model_leaves_the_optimizer_state_behind(quantized):
+    """model/ carries the weights to train on from, not AdamW's moments (three times their size)."""
+    import keras
+
+    _, out_dir, run = quantized
+    assert getattr(keras.models.load_model(out_dir / "emotion.keras"), "optimizer", None) is None
+    assert (out_dir / "emotion.keras").stat().st_size < (run / "best.keras").stat().st_size / 2
 
 
 @needs_tensorflow

@@ -50,7 +50,7 @@ class Split:
 
     def counts(self) -> dict[str, int]:
         """Images per class name."""
-        return {name: int(n) for name, n in zip(CLASSES, np.bincount(self.y, minlength=len(CLASSES)), strict=False)}
+        return {name: int(n) for name, n in zip(CLASSES, np.bincount(self.y, minlength=len(CLASSES)), strict=True)}
 
 
 def image_files(folder: Path) -> list[Path]:
@@ -116,9 +116,9 @@ def load_folder(root: Path) -> dict[str, Split]:
         for name, folder in class_folders(root / top).items():
             paths = image_files(folder)
             faces, ok = read_faces(paths)
-            bad += [p for p, good in zip(paths, ok, strict=False) if not good]
-            good_paths = [p for p, good in zip(paths, ok, strict=False) if good]
-            for face, path in zip(faces, good_paths, strict=False):
+            bad += [p for p, good in zip(paths, ok, strict=True) if not good]
+            good_paths = [p for p, good in zip(paths, ok, strict=True) if good]
+            for face, path in zip(faces, good_paths, strict=True):
                 xs, ys = parts[split_of(path, default)]
                 xs.append(face)
                 ys.append(class_index(name))

@@ -36,7 +36,7 @@ def build_model(name: str = "emojify_cnn"):
     inputs = keras.Input((INPUT_SIZE, INPUT_SIZE, 1), name="face")
     x = layers.Rescaling(1.0 / 255.0)(inputs)
     x = conv(x, STEM_CHANNELS, strides=2)
-    for (channels, repeats), rate in zip(BLOCKS, BLOCK_DROPOUT, strict=False):
+    for (channels, repeats), rate in zip(BLOCKS, BLOCK_DROPOUT, strict=True):
         for _ in range(repeats):
             x = conv(x, channels)
         x = layers.MaxPooling2D(2)(x)

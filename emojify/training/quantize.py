@@ -99,7 +99,7 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
     staging = Path(tempfile.mkdtemp(prefix=".quantize-", dir=out_dir))
     try:
         (staging / MODEL_NAME).write_bytes(tflite)
-        shutil.copyfile(keras_path, staging / FLOAT_NAME)
+        model.save(staging / FLOAT_NAME)  # loaded uncompiled: the weights without the optimizer state
         metadata = {
             "model": MODEL_NAME,
             "sha256": sha256_of(tflite),

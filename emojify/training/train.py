@@ -205,6 +205,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="default: %(default)s")
     p.add_argument("--lr", type=float, default=d.learning_rate, help="peak learning rate (default: %(default)s)")
     p.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs, help="default: %(default)s")
+    p.add_argument("--class-weight-power", type=float, default=d.class_weight_power,
+                   help="loss weight per class (mean count / count) ** POWER: 0 none, 1 fully balanced "
+                        "(default: %(default)s)")
     p.add_argument("--seed", type=int, default=d.seed, help="random seed (default: %(default)s)")
     p.add_argument("--subset", type=int, default=0, help="train on about N images only (smoke runs)")
     p.add_argument("--init-from", default="", help="start from this saved .keras model, fresh schedule")
@@ -237,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         cfg = TrainConfig(data=str(args.data), epochs=args.epochs, batch_size=args.batch_size,
                           learning_rate=args.lr, warmup_epochs=args.warmup_epochs, seed=args.seed,
+                          class_weight_power=args.class_weight_power,
                           subset=args.subset, init_from=args.init_from, jit_compile=not args.no_jit)
         run.mkdir(parents=True, exist_ok=True)
         write_json_atomic(config_path, asdict(cfg))

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# Build a slim OpenCV wheel for the kiosk executable, from the official opencv-python-headless sdist.
+#
+#   bash packaging/build_opencv.sh [--version 4.14.0.94] [--out build/opencv-wheel] [--jobs N]
+#
+# The PyPI wheel carries every OpenCV module plus FFmpeg, OpenBLAS and a dozen codecs: about 150 MB
+# installed, more than half the bundle. The kiosk calls a handful of functions (VideoCapture on
+# V4L2 cameras, cvtColor/resize/equalizeHist, CascadeClassifier), so this wheel holds only core,
+# imgproc, imgcodecs, videoio and objdetect (with calib3d, features2d and flann, which objdetect
+# needs), linked statically into one cv2 module with no external libraries: about 18 MB.
+# Same version and same Python API as the wheel it replaces; what it drops:
+#   - FFmpeg/GStreamer: video *files* play only as MJPEG .avi (cameras, image files and image
+#     folders are unaffected; Pillow reads the images);
+#   - OpenBLAS/LAPACK, OpenCL, IPP, the dnn/ml/photo/video/gapi/stitching modules, TIFF/WebP/EXR/AVIF.
+# Needs a C++ compiler, cmake >= 3.13 and the Python headers (Debian/Raspberry Pi OS:
+# sudo apt-get install build-essential cmake python3-dev), and PyPI for the sdist and build tools.
+# The compile is most of an executable's build time (37 min on 2 x86-64 cores shared with a
+# training run); on a Raspberry Pi expect it to take longer.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: bash packaging/build_opencv.sh [--version V] [--out DIR] [--jobs N] [--python PY]
+
+Build opencv_python_headless-V-cp37-abi3-linux_<arch>.whl with only the modules the kiosk uses
+(core, imgproc, imgcodecs, videoio with V4L2, objdetect) into DIR, and print its path.
+An existing wheel for V in DIR is reused.
+
+  --version V   the opencv-python-headless version to build (default: the opencv-python version
+                installed for PY, else 4.14.0.94)
+  --out DIR     where the wheel goes (default: build/opencv-wheel)
+  --jobs N      parallel compile jobs (default: the number of CPUs)
+  --python PY   the Python to build for (default: python3); the wheel is for its version and CPU
+  -h, --help    show this help
+EOF
+}
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+version="" out="$root/build/opencv-wheel" jobs=$(nproc 2>/dev/null || echo 2) python=python3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --version|--out|--jobs|--python)
+      [ $# -ge 2 ] && [ -n "$2" ] || { echo "build_opencv.sh: $1 needs a value" >&2; exit 2; }
+      case "$1" in --version) version="$2" ;; --out) out="$2" ;; --jobs) jobs="$2" ;; *) python="$2" ;; esac
+      shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "build_opencv.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$jobs" in ''|*[!0-9]*|0) echo "build_opencv.sh: --jobs needs a positive number, not '$jobs'" >&2; exit 2 ;; esac
+command -v "$python" >/dev/null || { echo "build_opencv.sh: $python not found" >&2; exit 2; }
+if [ -z "$version" ]; then
+  version=$("$python" - 2>/dev/null <<'PY' || true
+from importlib.metadata import PackageNotFoundError, version
+for name in ("opencv-python", "opencv-python-headless"):
+    try:
+        print(version(name))
+        break
+    except PackageNotFoundError:
+        pass
+PY
+)
+  version=${version:-4.14.0.94}
+fi
+case "$version" in 4.*.*.*) ;; *) echo "build_opencv.sh: --version must be an opencv-python 4.x version like 4.14.0.94, not '$version'" >&2; exit 2 ;; esac
+for tool in c++ cmake; do
+  command -v "$tool" >/dev/null || { echo "build_opencv.sh: $tool not found (Debian/Raspberry Pi OS: sudo apt-get install build-essential cmake)" >&2; exit 2; }
+done
+"$python" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  || { echo "build_opencv.sh: no Python.h for $python (Debian/Raspberry Pi OS: sudo apt-get install python3-dev)" >&2; exit 2; }
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+existing=$(ls "$out"/opencv_python_headless-"$version"-*.whl 2>/dev/null | head -1 || true)
+if [ -n "$existing" ]; then
+  echo "==> reusing $existing" >&2
+  echo "$existing"
+  exit 0
+fi
+
+# Every option the kiosk does not need is off; third-party image libraries are compiled in, so the
+# module needs no system library beyond libc and libstdc++.
+cmake_args=(
+  -DBUILD_LIST=core,imgproc,imgcodecs,videoio,objdetect,python3,python_bindings_generator
+  -DWITH_V4L=ON -DVIDEOIO_ENABLE_PLUGINS=OFF
+  -DWITH_FFMPEG=OFF -DWITH_GSTREAMER=OFF -DWITH_1394=OFF -DWITH_OBSENSOR=OFF
+  -DWITH_LAPACK=OFF -DWITH_EIGEN=OFF -DWITH_IPP=OFF -DWITH_TBB=OFF -DWITH_OPENCL=OFF -DWITH_ITT=OFF
+  -DWITH_VA=OFF -DWITH_VA_INTEL=OFF -DWITH_OPENVX=OFF -DWITH_PROTOBUF=OFF -DWITH_QUIRC=OFF
+  -DWITH_KLEIDICV=OFF -DWITH_FASTCV=OFF
+  -DWITH_TIFF=OFF -DWITH_WEBP=OFF -DWITH_OPENJPEG=OFF -DWITH_JASPER=OFF -DWITH_OPENEXR=OFF
+  -DBUILD_OPENEXR=OFF -DWITH_AVIF=OFF -DWITH_JPEGXL=OFF -DWITH_IMGCODEC_HDR=OFF -DWITH_IMGCODEC_SUNRASTER=OFF
+  -DWITH_IMGCODEC_PXM=OFF -DWITH_IMGCODEC_PFM=OFF
+  -DBUILD_JPEG=ON -DBUILD_PNG=ON -DBUILD_ZLIB=ON
+  -DCMAKE_BUILD_TYPE=Release
+)
+if [ "$(uname -m)" = x86_64 ]; then
+  cmake_args+=(-DCPU_DISPATCH=AVX2)  # the SSE3 baseline plus AVX2 kernels: half the compile time
+fi
+
+log="$out/build-$version.log"
+echo "==> building opencv-python-headless $version (slim) with $jobs jobs; log: $log" >&2
+start=$(date +%s)
+# ENABLE_HEADLESS: no GUI back-end; CMAKE_ARGS: read by scikit-build; pip fetches the sdist and
+# the build tools (scikit-build, numpy headers) from PyPI into an isolated build environment.
+ENABLE_HEADLESS=1 CMAKE_ARGS="${cmake_args[*]}" CMAKE_BUILD_PARALLEL_LEVEL="$jobs" MAKEFLAGS="-j$jobs" \
+  "$python" -m pip wheel --verbose --no-cache-dir --no-deps --no-binary opencv-python-headless \
+  "opencv-python-headless==$version" --wheel-dir "$out" >"$log" 2>&1 &
+pid=$!
+# progress: the build tool's step counter (ninja "[N/M]", make "[ NN%]")
+while kill -0 "$pid" 2>/dev/null; do
+  pct=$(grep -aoE '^ *\[ *[0-9]+(/[0-9]+|%)\]' "$log" 2>/dev/null | tail -1 \
+        | awk -F'[][/% ]+' '{ print ($3 != "" ? int(100 * $2 / $3) : $2) }' || true)
+  printf '\r    compiling: %3s%%  (%d min)' "${pct:-0}" $(( ($(date +%s) - start) / 60 )) >&2
+  sleep 10
+done
+echo >&2
+if ! wait "$pid"; then
+  echo "build_opencv.sh: the OpenCV build failed; the last lines of $log:" >&2
+  tail -20 "$log" >&2
+  exit 1
+fi
+wheel=$(ls "$out"/opencv_python_headless-"$version"-*.whl 2>/dev/null | head -1 || true)
+[ -n "$wheel" ] || { echo "build_opencv.sh: pip finished but left no wheel in $out (see $log)" >&2; exit 1; }
+echo "==> built $wheel ($(du -h "$wheel" | cut -f1)) in $(( ($(date +%s) - start) / 60 )) min" >&2
+echo "$wheel"
