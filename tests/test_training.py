@@ -110,7 +110,8 @@ def trained(fer_root, tmp_path_factory):
     from emojify.training import train
 
     run = tmp_path_factory.mktemp("training") / "run"
-    code = train.main([str(fer_root), "--out", str(run), "--epochs", "1", "--subset", "700", "--verbose", "0"])
+    code = train.main([str(fer_root), "--out", str(run), "--epochs", "1", "--subset", "700", "--verbose", "0",
+                       "--class-weight-power", "0.3"])
     return code, run
 
 
@@ -131,6 +132,7 @@ def test_training_writes_the_run_folder(trained):
         assert curves.format == "PNG"
         curves.load()
     assert not list(run.glob("*.tmp*"))
+    assert json.loads((run / "config.json").read_text())["class_weight_power"] == 0.3  # what --resume reuses
 
 
 @needs_tensorflow
