@@ -14,8 +14,8 @@
 #   - OpenBLAS/LAPACK, OpenCL, IPP, the dnn/ml/photo/video/gapi/stitching modules, TIFF/WebP/EXR/AVIF.
 # Needs a C++ compiler, cmake >= 3.13 and the Python headers (Debian/Raspberry Pi OS:
 # sudo apt-get install build-essential cmake python3-dev), and PyPI for the sdist and build tools.
-# The compile is most of an executable's build time (37 min on 2 x86-64 cores shared with a
-# training run); on a Raspberry Pi expect it to take longer.
+# The compile is most of an executable's build time (10.5 min on 2 idle x86-64 cores); on a
+# Raspberry Pi expect it to take longer.
 set -euo pipefail
 
 usage() {
