@@ -84,9 +84,7 @@ def save_png_atomic(image: Image.Image, path: Path) -> Path:
             os.fsync(handle.fileno())
         try:
             os.link(tmp, path)
-        except FileExistsError:
-            raise
-        except OSError as exc:
+        except OSError as exc:  # FileExistsError (EEXIST) included: somebody else's file stays
             if exc.errno not in NO_HARD_LINKS:
                 raise
             if path.exists():

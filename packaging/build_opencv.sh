@@ -23,8 +23,8 @@ usage() {
 Usage: bash packaging/build_opencv.sh [--version V] [--out DIR] [--jobs N] [--python PY]
 
 Build opencv_python_headless-V-cp37-abi3-linux_<arch>.whl with only the modules the kiosk uses
-(core, imgproc, imgcodecs, videoio with V4L2, objdetect) into DIR, and print its path.
-An existing wheel for V in DIR is reused.
+(core, imgproc, imgcodecs, videoio with V4L2, objdetect) into a sub-folder of DIR, and print its
+path. A wheel built earlier for the same version, Python, CPU and build flags is reused.
 
   --version V   the opencv-python-headless version to build (default: the opencv-python version
                 installed for PY, else 4.14.0.94)
@@ -70,15 +70,6 @@ done
 "$python" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
   || { echo "build_opencv.sh: no Python.h for $python (Debian/Raspberry Pi OS: sudo apt-get install python3-dev)" >&2; exit 2; }
 
-mkdir -p "$out"
-out=$(cd "$out" && pwd)
-existing=$(ls "$out"/opencv_python_headless-"$version"-*.whl 2>/dev/null | head -1 || true)
-if [ -n "$existing" ]; then
-  echo "==> reusing $existing" >&2
-  echo "$existing"
-  exit 0
-fi
-
 # Every option the kiosk does not need is off; third-party image libraries are compiled in, so the
 # module needs no system library beyond libc and libstdc++.
 cmake_args=(
@@ -96,6 +87,19 @@ cmake_args=(
 )
 if [ "$(uname -m)" = x86_64 ]; then
   cmake_args+=(-DCPU_DISPATCH=AVX2)  # the SSE3 baseline plus AVX2 kernels: half the compile time
+fi
+
+# One sub-folder per version, Python, CPU and set of flags: a wheel is reused only where all four match.
+pytag=$("$python" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
+key=$(printf '%s\n' "$version" "$pytag" "$(uname -m)" "${cmake_args[@]}" | sha256sum | cut -c1-12)
+mkdir -p "$out/$version-$pytag-$key"
+out=$(cd "$out/$version-$pytag-$key" && pwd)
+built_wheel() { ls "$out"/opencv_python_headless-"$version"-*.whl 2>/dev/null | head -1 || true; }
+existing=$(built_wheel)
+if [ -n "$existing" ]; then
+  echo "==> reusing $existing" >&2
+  echo "$existing"
+  exit 0
 fi
 
 log="$out/build-$version.log"
@@ -120,7 +124,7 @@ if ! wait "$pid"; then
   tail -20 "$log" >&2
   exit 1
 fi
-wheel=$(ls "$out"/opencv_python_headless-"$version"-*.whl 2>/dev/null | head -1 || true)
+wheel=$(built_wheel)
 [ -n "$wheel" ] || { echo "build_opencv.sh: pip finished but left no wheel in $out (see $log)" >&2; exit 1; }
 echo "==> built $wheel ($(du -h "$wheel" | cut -f1)) in $(( ($(date +%s) - start) / 60 )) min" >&2
 echo "$wheel"
