@@ -15,6 +15,7 @@ import argparse
 import importlib.util
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -183,9 +184,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
         report = run_bench(pipeline, synthetic_stream(), args.frames)
         report["source"] = "synthetic 640x480 stream with the sample face"
     else:
-        from emojify.sources import CaptureThread, parse_source
+        from emojify.sources import CaptureThread, open_reader, parse_source
 
-        with CaptureThread(parse_source(args.source)) as capture:
+        spec = parse_source(args.source)
+        if spec.kind != "camera":  # a file that cannot be read fails here, with what is wrong and the fix
+            open_reader(spec).release()
+        with CaptureThread(spec) as capture:
             def frames():
                 seq = 0
                 while True:
@@ -230,10 +234,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("PIL").setLevel(logging.INFO)  # its DEBUG lines would flood --debug every frame
-    if not args.debug:
+    if not args.debug:  # camera-probe and FFmpeg noise ("moov atom not found"); our errors say more
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read when FFmpeg first opens a file
         import cv2
 
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # camera-probe noise; ours say more
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
         return HANDLERS[args.command](args)
     except user_errors() as exc:

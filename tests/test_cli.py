@@ -324,6 +324,14 @@ def test_bench_json(classifier):
     assert report["frames"] == 30
 
 
+def test_bench_on_an_unreadable_video_fails_with_one_line_saying_why(tmp_path):
+    clip = tmp_path / "visit.mp4"
+    clip.write_bytes(b"\0\0\0\x18ftypmp42" + bytes(64))  # an MP4 header, no frames
+    code, _, err = run_cli("bench", "--frames", "5", "--source", clip)
+    assert code == 2
+    assert len(stderr_lines(err)) == 1 and str(clip) in err, err
+
+
 def test_bench_rejects_zero_frames():
     code, _, err = run_cli("bench", "--frames", "0")
     assert code == 2 and len(stderr_lines(err)) == 1 and "--frames" in err

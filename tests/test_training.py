@@ -101,6 +101,61 @@ def test_stratified_subset_larger_than_the_split_takes_everything():
     assert len(subset) == len(split)
 
 
+# --- architecture and distillation -----------------------------------------------------------------
+
+def test_blocks_are_read_from_the_command_line_form():
+    from emojify.training.model import BLOCKS, format_blocks, parse_blocks
+
+    assert parse_blocks("32x1, 64x2,128x3") == ((32, 1), (64, 2), (128, 3))
+    assert parse_blocks(format_blocks(BLOCKS)) == BLOCKS
+
+
+@pytest.mark.parametrize("text", ["64", "64x", "x2", "64x0", "0x2", "64x2,", "8x1,8x1,8x1,8x1,8x1"])
+def test_malformed_blocks_are_refused_naming_the_problem(text):
+    from emojify.training.model import parse_blocks
+
+    with pytest.raises(ValueError, match="block"):
+        parse_blocks(text)
+
+
+def test_training_with_malformed_blocks_stops_before_creating_the_run(tmp_path, capsys):
+    from emojify.training import train
+
+    run = tmp_path / "run"
+    assert train.main([str(tmp_path), "--out", str(run), "--blocks", "64x2,huge"]) == 2
+    assert "'huge'" in capsys.readouterr().err
+    assert not run.exists()
+
+
+@needs_tensorflow
+def test_blocks_set_the_width_and_depth_of_the_network():
+    from emojify.training.model import build_model
+
+    model = build_model(((16, 1), (24, 2)))
+    convs = [layer for layer in model.layers if layer.__class__.__name__ == "Conv2D"]
+    assert [c.filters for c in convs] == [32, 16, 24, 24]  # the stem, then the blocks
+    assert model.output_shape == (None, NUM_CLASSES)
+
+
+@needs_tensorflow
+def test_distillation_mixes_the_teachers_probabilities_into_the_targets():
+    from emojify.training.train import augmented_batches
+
+    class UnsureTeacher:
+        def predict_on_batch(self, x):
+            return np.full((len(x), NUM_CLASSES), 1.0 / NUM_CLASSES, np.float32)
+
+    split = split_with_counts((5, 5, 5, 5, 5, 5, 5))
+    batches = augmented_batches(split, 8, seed=0, teacher=UnsureTeacher(), teacher_weight=0.25)
+    assert len(batches) == 5  # 35 faces, the last batch partial
+    x, y = batches[0]
+    assert x.shape == (8, 48, 48, 1) and y.shape == (8, NUM_CLASSES)
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(y.max(axis=1), 0.75 + 0.25 / NUM_CLASSES, rtol=1e-6)
+    seen = np.concatenate([batches[i][1].argmax(1) for i in range(len(batches))])
+    assert np.array_equal(np.sort(seen), np.sort(split.y))  # every face once an epoch
+
+
 # --- train, resume, quantize -----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

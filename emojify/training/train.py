@@ -6,7 +6,9 @@ DATA is the Kaggle image-folder root (``train/``, ``test/``) or ``fer2013.csv``.
 run folder gets a resumable backup, ``last.keras``, ``best.keras`` (best PublicTest accuracy),
 ``history.json`` and ``curves.png``; ``--resume`` carries on an interrupted run where it stopped.
 ``--init-from`` starts from a saved model with a fresh learning-rate schedule, which is how a long
-training is spread over several sessions. Then ``emojify-quantize`` makes the int8 model.
+training is spread over several sessions. ``--teacher`` distils a bigger, better model into this
+one. Augmentation runs in NumPy/OpenCV, so a GPU machine trains the same code under any Keras 3
+backend (``KERAS_BACKEND=jax`` was fastest). Then ``emojify-quantize`` makes the int8 model.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 import time
@@ -24,6 +27,7 @@ import numpy as np
 
 from emojify.labels import CLASSES, NUM_CLASSES
 from emojify.training.data import DataError, Split, load_dataset
+from emojify.training.model import BLOCKS, format_blocks, parse_blocks
 
 log = logging.getLogger("emojify.train")
 
@@ -43,6 +47,9 @@ class TrainConfig:
     seed: int = 1
     subset: int = 0
     init_from: str = ""
+    teacher: str = ""
+    teacher_weight: float = 0.5
+    blocks: str = format_blocks(BLOCKS)
     jit_compile: bool = True
 
 
@@ -65,24 +72,41 @@ def stratified_subset(split: Split, n: int, seed: int) -> Split:
     return Split(split.x[keep], split.y[keep])
 
 
-def make_dataset(split: Split, cfg: TrainConfig, training: bool):
-    """A tf.data pipeline of (float image, one-hot label), augmented and shuffled when training."""
-    import tensorflow as tf
+def as_inputs(split: Split) -> tuple[np.ndarray, np.ndarray]:
+    """(float32 faces (N, 48, 48, 1) in 0..255, one-hot labels (N, 7)) for ``fit``."""
+    return split.x.astype(np.float32)[..., None], np.eye(NUM_CLASSES, dtype=np.float32)[split.y]
 
-    from emojify.training.model import build_augmenter
 
-    x = split.x.astype(np.float32)[..., None]
-    y = np.eye(NUM_CLASSES, dtype=np.float32)[split.y]
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    if training:
-        augment = build_augmenter(cfg.seed)
-        ds = ds.shuffle(len(split), seed=cfg.seed, reshuffle_each_iteration=True)
-        ds = ds.batch(cfg.batch_size, drop_remainder=True)
-        ds = ds.map(lambda a, b: (tf.clip_by_value(augment(a, training=True), 0, 255), b),
-                    num_parallel_calls=tf.data.AUTOTUNE)
-    else:
-        ds = ds.batch(256)
-    return ds.prefetch(tf.data.AUTOTUNE)
+def augmented_batches(split: Split, batch_size: int, seed: int, teacher=None, teacher_weight: float = 0.0):
+    """A Keras ``PyDataset`` of shuffled, freshly augmented training batches, every epoch anew.
+
+    With a ``teacher`` model the targets become ``(1 - w) * one-hot + w * teacher's probabilities``
+    on the same augmented faces (knowledge distillation, ``w = teacher_weight``).
+    """
+    import keras
+
+    from emojify.training.augment import augment_faces
+
+    class AugmentedFaces(keras.utils.PyDataset):
+        def __init__(self):
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.order = self.rng.permutation(len(split))
+
+        def __len__(self):
+            return math.ceil(len(split) / batch_size)
+
+        def __getitem__(self, i):
+            pick = self.order[i * batch_size:(i + 1) * batch_size]
+            x, y = as_inputs(Split(augment_faces(split.x[pick], self.rng), split.y[pick]))
+            if teacher is not None:
+                y = (1.0 - teacher_weight) * y + teacher_weight * np.asarray(teacher.predict_on_batch(x))
+            return x, y
+
+        def on_epoch_end(self):
+            self.order = self.rng.permutation(len(split))
+
+    return AugmentedFaces()
 
 
 def save_atomic(model, path: Path) -> None:
@@ -140,8 +164,8 @@ def make_epoch_logger(run: Path, model_ref):
             # on resume Keras replays nothing, so the epoch number is ours to keep consistent
             self.history = [h for h in self.history if h["epoch"] < epoch + 1]
             best_before = max((h["val_accuracy"] for h in self.history), default=-1.0)
-            lr = self.model.optimizer.learning_rate
-            entry = {"epoch": epoch + 1, **logs, "learning_rate": float(np.asarray(lr)),
+            lr = keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+            entry = {"epoch": epoch + 1, **logs, "learning_rate": float(lr),
                      "seconds": round(time.time() - self.started, 1)}
             self.started = time.time()
             self.history.append(entry)
@@ -172,12 +196,12 @@ def train(cfg: TrainConfig, run: Path, resume: bool, verbose: int) -> Path:
     log.info("train %d images, PublicTest %d images; per class %s", len(train_split), len(val_split),
              train_split.counts())
 
-    steps = max(1, len(train_split) // cfg.batch_size)
+    steps = math.ceil(len(train_split) / cfg.batch_size)  # batches an epoch, the last one partial
     if cfg.init_from:
         model = keras.models.load_model(cfg.init_from, compile=False)
         log.info("starting from %s", cfg.init_from)
     else:
-        model = build_model()
+        model = build_model(parse_blocks(cfg.blocks))
     warmup = min(cfg.warmup_epochs * steps, cfg.epochs * steps // 2)
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=cfg.learning_rate / 20, decay_steps=cfg.epochs * steps - warmup, alpha=0.01,
@@ -185,13 +209,18 @@ def train(cfg: TrainConfig, run: Path, resume: bool, verbose: int) -> Path:
     model.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=cfg.weight_decay),
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
-        metrics=["accuracy"], jit_compile=cfg.jit_compile)
+        metrics=["accuracy"], jit_compile=cfg.jit_compile and keras.backend.backend() != "torch")
     weights = class_weights(train_split.y, cfg.class_weight_power)
     log.info("class weights %s", {CLASSES[i]: round(w, 2) for i, w in weights.items()})
 
     callbacks = [keras.callbacks.BackupAndRestore(str(run / "backup")), make_epoch_logger(run, model)]
-    model.fit(make_dataset(train_split, cfg, training=True), validation_data=make_dataset(val_split, cfg, False),
-              epochs=cfg.epochs, class_weight=weights, callbacks=callbacks, verbose=verbose)
+    teacher = keras.models.load_model(cfg.teacher, compile=False) if cfg.teacher else None
+    if teacher is not None:
+        log.info("distilling from %s (weight %.2f)", cfg.teacher, cfg.teacher_weight)
+    batches = augmented_batches(train_split, cfg.batch_size, cfg.seed, teacher, cfg.teacher_weight)
+    model.fit(batches, validation_data=as_inputs(val_split),
+              validation_batch_size=256, epochs=cfg.epochs, class_weight=weights, callbacks=callbacks,
+              verbose=verbose)
     return run / "best.keras"
 
 
@@ -211,6 +240,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=d.seed, help="random seed (default: %(default)s)")
     p.add_argument("--subset", type=int, default=0, help="train on about N images only (smoke runs)")
     p.add_argument("--init-from", default="", help="start from this saved .keras model, fresh schedule")
+    p.add_argument("--teacher", default="",
+                   help="a stronger saved .keras model to distil from: it soft-labels every augmented batch")
+    p.add_argument("--teacher-weight", type=float, default=d.teacher_weight,
+                   help="share of the teacher's probabilities in the targets (default: %(default)s)")
+    p.add_argument("--blocks", default=d.blocks,
+                   help="network width and depth: CHANNELSxCONVS per block, each block ending in 2x2 "
+                        "max-pooling (default: %(default)s; ignored with --init-from)")
     p.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
     p.add_argument("--no-jit", action="store_true", help="do not XLA-compile the training step")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
@@ -234,6 +270,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"emojify-train: {run} already finished its {cfg.epochs} epochs; nothing to resume")
             return 0
     else:
+        try:
+            parse_blocks(args.blocks)
+        except ValueError as exc:
+            print(f"emojify-train: error: --blocks {exc}", file=sys.stderr)
+            return 2
         if (run / "backup").exists() or (run / "history.json").exists():
             print(f"emojify-train: error: {run} already holds a run; use --resume or another --out",
                   file=sys.stderr)
@@ -241,7 +282,9 @@ def main(argv: list[str] | None = None) -> int:
         cfg = TrainConfig(data=str(args.data), epochs=args.epochs, batch_size=args.batch_size,
                           learning_rate=args.lr, warmup_epochs=args.warmup_epochs, seed=args.seed,
                           class_weight_power=args.class_weight_power,
-                          subset=args.subset, init_from=args.init_from, jit_compile=not args.no_jit)
+                          subset=args.subset, init_from=args.init_from, blocks=args.blocks,
+                          teacher=args.teacher, teacher_weight=args.teacher_weight,
+                          jit_compile=not args.no_jit)
         run.mkdir(parents=True, exist_ok=True)
         write_json_atomic(config_path, asdict(cfg))
     try:
