@@ -127,6 +127,17 @@ def test_training_with_malformed_blocks_stops_before_creating_the_run(tmp_path, 
     assert not run.exists()
 
 
+@pytest.mark.parametrize("option", ["--init-from", "--teacher"])
+def test_training_from_a_missing_model_is_refused_in_one_line(tmp_path, capsys, option):
+    from emojify.training import train
+
+    run = tmp_path / "run"
+    missing = tmp_path / "nowhere.keras"
+    assert train.main([str(tmp_path), "--out", str(run), option, str(missing)]) == 2
+    assert f"{option} {missing}: no such model file" in capsys.readouterr().err
+    assert not run.exists()
+
+
 @needs_tensorflow
 def test_blocks_set_the_width_and_depth_of_the_network():
     from emojify.training.model import build_model

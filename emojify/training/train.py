@@ -275,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"emojify-train: error: --blocks {exc}", file=sys.stderr)
             return 2
+        for option, path in (("--init-from", args.init_from), ("--teacher", args.teacher)):
+            if path and not Path(path).is_file():
+                print(f"emojify-train: error: {option} {path}: no such model file", file=sys.stderr)
+                return 2
         if (run / "backup").exists() or (run / "history.json").exists():
             print(f"emojify-train: error: {run} already holds a run; use --resume or another --out",
                   file=sys.stderr)
