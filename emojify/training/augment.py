@@ -1,6 +1,6 @@
 """Training-time augmentation of prepared faces: random flips, rotations, shifts and zooms.
 
-Pure NumPy and OpenCV on the CPU, one affine warp a face (about 10 us at 48x48), so it costs the
+Pure NumPy and OpenCV on the CPU, one affine warp a face (about 20 us at 48x48), so it costs the
 same on every Keras backend and never becomes the slow part of a GPU run.
 """
 
