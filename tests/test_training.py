@@ -152,12 +152,9 @@ def test_blocks_set_the_width_and_depth_of_the_network():
 def test_distillation_mixes_the_teachers_probabilities_into_the_targets():
     from emojify.training.train import augmented_batches
 
-    class UnsureTeacher:
-        def predict_on_batch(self, x):
-            return np.full((len(x), NUM_CLASSES), 1.0 / NUM_CLASSES, np.float32)
-
     split = split_with_counts((5, 5, 5, 5, 5, 5, 5))
-    batches = augmented_batches(split, 8, seed=0, teacher=UnsureTeacher(), teacher_weight=0.25)
+    unsure = np.full((len(split), NUM_CLASSES), 1.0 / NUM_CLASSES, np.float32)
+    batches = augmented_batches(split, 8, seed=0, soft=unsure, teacher_weight=0.25)
     assert len(batches) == 5  # 35 faces, the last batch partial
     x, y = batches[0]
     assert x.shape == (8, 48, 48, 1) and y.shape == (8, NUM_CLASSES)
@@ -165,6 +162,30 @@ def test_distillation_mixes_the_teachers_probabilities_into_the_targets():
     np.testing.assert_allclose(y.max(axis=1), 0.75 + 0.25 / NUM_CLASSES, rtol=1e-6)
     seen = np.concatenate([batches[i][1].argmax(1) for i in range(len(batches))])
     assert np.array_equal(np.sort(seen), np.sort(split.y))  # every face once an epoch
+
+
+def test_teachers_are_averaged_over_models_and_mirror_images():
+    from emojify.training.train import teacher_probabilities
+
+    class LeftBright:  # says "happy" when the left half of the face is the brighter one
+        def predict_on_batch(self, x):
+            happy = (x[:, :, :24].mean(axis=(1, 2, 3)) > x[:, :, 24:].mean(axis=(1, 2, 3))).astype(np.float32)
+            p = np.zeros((len(x), NUM_CLASSES), np.float32)
+            p[:, CLASSES.index("happy")] = happy
+            p[:, CLASSES.index("sad")] = 1 - happy
+            return p
+
+    class Neutral:
+        def predict_on_batch(self, x):
+            return np.eye(NUM_CLASSES, dtype=np.float32)[[CLASSES.index("neutral")] * len(x)]
+
+    faces = np.zeros((3, 48, 48), np.uint8)
+    faces[:, :, :24] = 200  # bright on the left: the mirror image is bright on the right
+    soft = teacher_probabilities([LeftBright(), Neutral()], faces, batch_size=2)
+    assert soft.shape == (3, NUM_CLASSES)
+    expected = {"happy": 0.25, "sad": 0.25, "neutral": 0.5}
+    for name, share in expected.items():
+        np.testing.assert_allclose(soft[:, CLASSES.index(name)], share)
 
 
 # --- train, resume, quantize -----------------------------------------------------------------------

@@ -6,8 +6,9 @@ DATA is the Kaggle image-folder root (``train/``, ``test/``) or ``fer2013.csv``.
 run folder gets a resumable backup, ``last.keras``, ``best.keras`` (best PublicTest accuracy),
 ``history.json`` and ``curves.png``; ``--resume`` carries on an interrupted run where it stopped.
 ``--init-from`` starts from a saved model with a fresh learning-rate schedule, which is how a long
-training is spread over several sessions. ``--teacher`` distils a bigger, better model into this
-one. Augmentation runs in NumPy/OpenCV, so a GPU machine trains the same code under any Keras 3
+training is spread over several sessions. ``--teacher`` (repeatable) distils bigger, better models
+into this one: their averaged probabilities on every training face and its mirror image become part
+of its targets. Augmentation runs in NumPy/OpenCV, so a GPU machine trains the same code under any Keras 3
 backend (``KERAS_BACKEND=jax`` was fastest). Then ``emojify-quantize`` makes the int8 model.
 """
 
@@ -20,7 +21,7 @@ import math
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -47,7 +48,7 @@ class TrainConfig:
     seed: int = 1
     subset: int = 0
     init_from: str = ""
-    teacher: str = ""
+    teacher: list[str] = field(default_factory=list)
     teacher_weight: float = 0.5
     blocks: str = format_blocks(BLOCKS)
     jit_compile: bool = True
@@ -77,11 +78,27 @@ def as_inputs(split: Split) -> tuple[np.ndarray, np.ndarray]:
     return split.x.astype(np.float32)[..., None], np.eye(NUM_CLASSES, dtype=np.float32)[split.y]
 
 
-def augmented_batches(split: Split, batch_size: int, seed: int, teacher=None, teacher_weight: float = 0.0):
+def teacher_probabilities(teachers, faces: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """The teachers' mean probabilities (N, 7) over ``faces`` and their mirror images.
+
+    Expressions do not change in a mirror, so the mean over both is the better soft label, and it holds
+    for a face whichever way the augmentation flips it.
+    """
+    x = faces.astype(np.float32)[..., None]
+    total = np.zeros((len(faces), NUM_CLASSES), np.float64)
+    for teacher in teachers:
+        for view in (x, x[:, :, ::-1]):
+            total += np.concatenate([np.asarray(teacher.predict_on_batch(view[i:i + batch_size]))
+                                     for i in range(0, len(view), batch_size)])
+    return (total / (2 * len(teachers))).astype(np.float32)
+
+
+def augmented_batches(split: Split, batch_size: int, seed: int, soft: np.ndarray | None = None,
+                      teacher_weight: float = 0.0):
     """A Keras ``PyDataset`` of shuffled, freshly augmented training batches, every epoch anew.
 
-    With a ``teacher`` model the targets become ``(1 - w) * one-hot + w * teacher's probabilities``
-    on the same augmented faces (knowledge distillation, ``w = teacher_weight``).
+    With ``soft`` labels (the teachers' probabilities, one row a face) the targets become
+    ``(1 - w) * one-hot + w * soft`` (knowledge distillation, ``w = teacher_weight``).
     """
     import keras
 
@@ -99,8 +116,8 @@ def augmented_batches(split: Split, batch_size: int, seed: int, teacher=None, te
         def __getitem__(self, i):
             pick = self.order[i * batch_size:(i + 1) * batch_size]
             x, y = as_inputs(Split(augment_faces(split.x[pick], self.rng), split.y[pick]))
-            if teacher is not None:
-                y = (1.0 - teacher_weight) * y + teacher_weight * np.asarray(teacher.predict_on_batch(x))
+            if soft is not None:
+                y = (1.0 - teacher_weight) * y + teacher_weight * soft[pick]
             return x, y
 
         def on_epoch_end(self):
@@ -214,10 +231,15 @@ def train(cfg: TrainConfig, run: Path, resume: bool, verbose: int) -> Path:
     log.info("class weights %s", {CLASSES[i]: round(w, 2) for i, w in weights.items()})
 
     callbacks = [keras.callbacks.BackupAndRestore(str(run / "backup")), make_epoch_logger(run, model)]
-    teacher = keras.models.load_model(cfg.teacher, compile=False) if cfg.teacher else None
-    if teacher is not None:
-        log.info("distilling from %s (weight %.2f)", cfg.teacher, cfg.teacher_weight)
-    batches = augmented_batches(train_split, cfg.batch_size, cfg.seed, teacher, cfg.teacher_weight)
+    soft = None
+    if cfg.teacher:
+        teachers = [keras.models.load_model(path, compile=False) for path in cfg.teacher]
+        soft = teacher_probabilities(teachers, train_split.x)
+        agree = float(np.mean(soft.argmax(1) == train_split.y))
+        log.info("distilling from %s (weight %.2f; they agree with %.1f%% of the training labels)",
+                 ", ".join(cfg.teacher), cfg.teacher_weight, 100 * agree)
+        del teachers
+    batches = augmented_batches(train_split, cfg.batch_size, cfg.seed, soft, cfg.teacher_weight)
     model.fit(batches, validation_data=as_inputs(val_split),
               validation_batch_size=256, epochs=cfg.epochs, class_weight=weights, callbacks=callbacks,
               verbose=verbose)
@@ -240,8 +262,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=d.seed, help="random seed (default: %(default)s)")
     p.add_argument("--subset", type=int, default=0, help="train on about N images only (smoke runs)")
     p.add_argument("--init-from", default="", help="start from this saved .keras model, fresh schedule")
-    p.add_argument("--teacher", default="",
-                   help="a stronger saved .keras model to distil from: it soft-labels every augmented batch")
+    p.add_argument("--teacher", action="append", default=[], metavar="MODEL",
+                   help="a stronger saved .keras model to distil from; repeat it for an ensemble. Their "
+                        "mean probabilities on each training face and its mirror become soft labels")
     p.add_argument("--teacher-weight", type=float, default=d.teacher_weight,
                    help="share of the teacher's probabilities in the targets (default: %(default)s)")
     p.add_argument("--blocks", default=d.blocks,
@@ -264,7 +287,10 @@ def main(argv: list[str] | None = None) -> int:
         if not config_path.is_file():
             print(f"emojify-train: error: {run}: no run to resume (no config.json)", file=sys.stderr)
             return 2
-        cfg = TrainConfig(**json.loads(config_path.read_text()))
+        saved = json.loads(config_path.read_text())
+        if isinstance(saved.get("teacher"), str):  # runs from before --teacher could be repeated
+            saved["teacher"] = [saved["teacher"]] if saved["teacher"] else []
+        cfg = TrainConfig(**saved)
         done = json.loads((run / "history.json").read_text()) if (run / "history.json").is_file() else []
         if len(done) >= cfg.epochs and not (run / "backup").exists():
             print(f"emojify-train: {run} already finished its {cfg.epochs} epochs; nothing to resume")
@@ -275,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"emojify-train: error: --blocks {exc}", file=sys.stderr)
             return 2
-        for option, path in (("--init-from", args.init_from), ("--teacher", args.teacher)):
+        for option, path in (("--init-from", args.init_from), *(("--teacher", t) for t in args.teacher)):
             if path and not Path(path).is_file():
                 print(f"emojify-train: error: {option} {path}: no such model file", file=sys.stderr)
                 return 2
