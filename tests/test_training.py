@@ -168,7 +168,7 @@ def test_teachers_are_averaged_over_models_and_mirror_images():
     from emojify.training.train import teacher_probabilities
 
     class LeftBright:  # says "happy" when the left half of the face is the brighter one
-        def predict_on_batch(self, x):
+        def predict(self, x, batch_size, verbose):
             happy = (x[:, :, :24].mean(axis=(1, 2, 3)) > x[:, :, 24:].mean(axis=(1, 2, 3))).astype(np.float32)
             p = np.zeros((len(x), NUM_CLASSES), np.float32)
             p[:, CLASSES.index("happy")] = happy
@@ -176,7 +176,7 @@ def test_teachers_are_averaged_over_models_and_mirror_images():
             return p
 
     class Neutral:
-        def predict_on_batch(self, x):
+        def predict(self, x, batch_size, verbose):
             return np.eye(NUM_CLASSES, dtype=np.float32)[[CLASSES.index("neutral")] * len(x)]
 
     faces = np.zeros((3, 48, 48), np.uint8)

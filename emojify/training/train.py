@@ -88,8 +88,7 @@ def teacher_probabilities(teachers, faces: np.ndarray, batch_size: int = 256) ->
     total = np.zeros((len(faces), NUM_CLASSES), np.float64)
     for teacher in teachers:
         for view in (x, x[:, :, ::-1]):
-            total += np.concatenate([np.asarray(teacher.predict_on_batch(view[i:i + batch_size]))
-                                     for i in range(0, len(view), batch_size)])
+            total += teacher.predict(view, batch_size=batch_size, verbose=0)
     return (total / (2 * len(teachers))).astype(np.float32)
 
 
