@@ -234,9 +234,10 @@ def train(cfg: TrainConfig, run: Path, resume: bool, verbose: int) -> Path:
     if cfg.teacher:
         teachers = [keras.models.load_model(path, compile=False) for path in cfg.teacher]
         soft = teacher_probabilities(teachers, train_split.x)
-        agree = float(np.mean(soft.argmax(1) == train_split.y))
-        log.info("distilling from %s (weight %.2f; they agree with %.1f%% of the training labels)",
-                 ", ".join(cfg.teacher), cfg.teacher_weight, 100 * agree)
+        val_accuracy = np.mean(teacher_probabilities(teachers, val_split.x).argmax(1) == val_split.y)
+        log.info("distilling from %s (weight %.2f); together, over each face and its mirror, they score "
+                 "%.1f%% on the training labels and %.1f%% on PublicTest", ", ".join(cfg.teacher),
+                 cfg.teacher_weight, 100 * np.mean(soft.argmax(1) == train_split.y), 100 * val_accuracy)
         del teachers
     batches = augmented_batches(train_split, cfg.batch_size, cfg.seed, soft, cfg.teacher_weight)
     model.fit(batches, validation_data=as_inputs(val_split),
