@@ -188,6 +188,35 @@ def test_teachers_are_averaged_over_models_and_mirror_images():
         np.testing.assert_allclose(soft[:, CLASSES.index(name)], share)
 
 
+def write_run(run, init_from, val_accuracies):
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"init_from": str(init_from), "lr": 0.001}))
+    history = [{"epoch": i + 1, "val_accuracy": a, "seconds": 100} for i, a in enumerate(val_accuracies)]
+    (run / "history.json").write_text(json.dumps(history))
+
+
+def test_model_metadata_keeps_every_sitting_of_a_model_trained_over_several(tmp_path):
+    from emojify.training.quantize import METADATA_NAME, training_record
+
+    first = tmp_path / "first"
+    write_run(first, "", [0.5, 0.6, 0.55])
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / METADATA_NAME).write_text(json.dumps({"training": training_record(first)}))
+    second = tmp_path / "second"
+    write_run(second, model / "emotion.keras", [0.61, 0.62])
+    (model / METADATA_NAME).write_text(json.dumps({"training": training_record(second)}))
+    third = tmp_path / "third"
+    write_run(third, model / "emotion.keras", [0.63, 0.65, 0.64, 0.6])
+
+    record = training_record(third)
+    assert record["epochs_total"] == 2 + 2 + 2  # the best epoch of each sitting
+    assert record["epochs_this_run"] == 4 and record["seconds_this_run"] == 400
+    assert [s["best_epoch_this_run"] for s in record["earlier_sittings"]] == [2, 2]
+    assert [s["recipe"]["init_from"] for s in record["earlier_sittings"]] == ["", str(model / "emotion.keras")]
+    assert training_record(first)["earlier_sittings"] == []
+
+
 # --- train, resume, quantize -----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

@@ -58,28 +58,36 @@ def convert_int8(model, calibration: np.ndarray) -> bytes:
     return converter.convert()
 
 
-def prior_epochs(init_from: str) -> int:
-    """Epochs already behind a model we trained on from (read from its metadata, if any)."""
+def prior_training(init_from: str) -> dict:
+    """The training record of the model we trained on from (from its metadata), or ``{}``."""
     meta = Path(init_from).with_name(METADATA_NAME) if init_from else None
     if meta and meta.is_file():
-        return int(json.loads(meta.read_text()).get("training", {}).get("epochs_total", 0))
-    return 0
+        return json.loads(meta.read_text()).get("training", {})
+    return {}
 
 
 def training_record(run: Path | None) -> dict:
-    """The recipe and epochs of the run that produced the model (from its folder), if given."""
+    """The recipe and epochs of the run that produced the model (from its folder), if given.
+
+    A run that went on from an earlier model (``--init-from``) carries that model's sittings along
+    in ``earlier_sittings``, oldest first, so the metadata tells the model's whole history.
+    """
     if not run or not (run / "config.json").is_file():
         return {}
     config = json.loads((run / "config.json").read_text())
     history = json.loads((run / "history.json").read_text()) if (run / "history.json").is_file() else []
     best = max(history, key=lambda h: h["val_accuracy"], default={})
-    earlier = prior_epochs(config.get("init_from", ""))
+    earlier = prior_training(config.get("init_from", ""))
+    sittings = list(earlier.get("earlier_sittings", []))
+    if earlier.get("recipe"):
+        sittings.append({k: v for k, v in earlier.items() if k not in ("earlier_sittings", "epochs_total")})
     return {
         "recipe": config,
         "epochs_this_run": len(history),
         "best_epoch_this_run": best.get("epoch"),
-        "epochs_total": earlier + int(best.get("epoch", 0)),
+        "epochs_total": int(earlier.get("epochs_total", 0)) + int(best.get("epoch", 0)),
         "seconds_this_run": round(sum(h.get("seconds", 0) for h in history)),
+        "earlier_sittings": sittings,
     }
 
 
