@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import shutil
 import subprocess
 import sys
@@ -164,6 +165,27 @@ def test_distillation_mixes_the_teachers_probabilities_into_the_targets():
     assert np.array_equal(np.sort(seen), np.sort(split.y))  # every face once an epoch
 
 
+@needs_tensorflow
+def test_consistent_teachers_label_each_face_as_the_student_sees_it_mirrored_or_not():
+    from emojify.training.train import augmented_batches, consistent_teacher
+
+    class LeftBright:  # says "happy" when the left half of the face is the brighter one, else "sad"
+        def predict_on_batch(self, x):
+            happy = (x[:, :, :24].mean(axis=(1, 2, 3)) > x[:, :, 24:].mean(axis=(1, 2, 3))).astype(np.float32)
+            p = np.zeros((len(x), NUM_CLASSES), np.float32)
+            p[:, CLASSES.index("happy")], p[:, CLASSES.index("sad")] = happy, 1 - happy
+            return p
+
+    split = split_with_counts((0, 0, 0, 0, 0, 0, 64))  # every hard label "neutral"
+    split.x[:] = 0
+    split.x[:, :, :24] = 200  # bright on the left until the augmentation mirrors a face
+    x, y = augmented_batches(split, 64, seed=0, soft=consistent_teacher([LeftBright()]), teacher_weight=1.0)[0]
+    left_brighter = x[:, :, :24].mean(axis=(1, 2, 3)) > x[:, :, 24:].mean(axis=(1, 2, 3))
+    assert 0 < left_brighter.sum() < 64  # some faces were mirrored, some not
+    np.testing.assert_array_equal(y[:, CLASSES.index("happy")], left_brighter.astype(np.float32))
+    np.testing.assert_array_equal(y[:, CLASSES.index("sad")], 1 - left_brighter.astype(np.float32))
+
+
 def test_teachers_are_averaged_over_models_and_mirror_images():
     from emojify.training.train import teacher_probabilities
 
@@ -261,6 +283,21 @@ def test_trained_model_takes_faces_and_gives_probabilities(trained):
     out = model.predict(np.full((2, 48, 48, 1), 128, np.float32), verbose=0)
     assert out.shape == (2, NUM_CLASSES)
     assert np.allclose(out.sum(axis=1), 1.0, atol=1e-4)
+
+
+@needs_tensorflow
+def test_a_model_distils_from_teachers_that_label_each_augmented_batch(trained, fer_root, tmp_path, caplog):
+    from emojify.training import train
+
+    _, teacher = trained
+    run = tmp_path / "taught"
+    with caplog.at_level(logging.INFO, logger="emojify.train"):
+        code = train.main([str(fer_root), "--out", str(run), "--epochs", "1", "--subset", "300", "--verbose", "0",
+                           "--teacher", str(teacher / "best.keras"), "--teach-augmented"])
+    assert code == 0
+    assert len(json.loads((run / "history.json").read_text())) == 1
+    assert json.loads((run / "config.json").read_text())["teach_augmented"] is True  # what --resume reuses
+    assert "label every augmented batch" in caplog.text
 
 
 @needs_tensorflow

@@ -8,7 +8,7 @@ run folder gets a resumable backup, ``last.keras``, ``best.keras`` (best PublicT
 ``--init-from`` starts from a saved model with a fresh learning-rate schedule, which is how a long
 training is spread over several sessions. ``--teacher`` (repeatable) distils bigger, better models
 into this one: their averaged probabilities on every training face and its mirror image become part
-of its targets. Augmentation runs in NumPy/OpenCV, so a GPU machine trains the same code under any Keras 3
+of its targets (with ``--teach-augmented``, on each augmented face exactly as the student sees it). Augmentation runs in NumPy/OpenCV, so a GPU machine trains the same code under any Keras 3
 backend (``KERAS_BACKEND=jax`` was fastest). Then ``emojify-quantize`` makes the int8 model.
 """
 
@@ -21,6 +21,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,7 @@ class TrainConfig:
     init_from: str = ""
     teacher: list[str] = field(default_factory=list)
     teacher_weight: float = 0.5
+    teach_augmented: bool = False
     blocks: str = format_blocks(BLOCKS)
     jit_compile: bool = True
 
@@ -92,12 +94,26 @@ def teacher_probabilities(teachers, faces: np.ndarray, batch_size: int = 256) ->
     return (total / (2 * len(teachers))).astype(np.float32)
 
 
-def augmented_batches(split: Split, batch_size: int, seed: int, soft: np.ndarray | None = None,
+def consistent_teacher(teachers):
+    """A function of an input batch (B, 48, 48, 1) giving the teachers' mean probabilities (B, 7).
+
+    Used on each augmented batch, the student is taught on exactly the face it sees, shifted, turned
+    or mirrored, not on a label computed once for the upright face ("consistent teaching").
+    """
+    def probabilities(x: np.ndarray) -> np.ndarray:
+        return np.mean([np.asarray(t.predict_on_batch(x)) for t in teachers], axis=0, dtype=np.float32)
+
+    return probabilities
+
+
+def augmented_batches(split: Split, batch_size: int, seed: int,
+                      soft: np.ndarray | Callable[[np.ndarray], np.ndarray] | None = None,
                       teacher_weight: float = 0.0):
     """A Keras ``PyDataset`` of shuffled, freshly augmented training batches, every epoch anew.
 
-    With ``soft`` labels (the teachers' probabilities, one row a face) the targets become
-    ``(1 - w) * one-hot + w * soft`` (knowledge distillation, ``w = teacher_weight``).
+    With ``soft`` labels (the teachers' probabilities: one row a face, or a function giving them for
+    an augmented batch) the targets become ``(1 - w) * one-hot + w * soft`` (knowledge distillation,
+    ``w = teacher_weight``).
     """
     import keras
 
@@ -116,7 +132,8 @@ def augmented_batches(split: Split, batch_size: int, seed: int, soft: np.ndarray
             pick = self.order[i * batch_size:(i + 1) * batch_size]
             x, y = as_inputs(Split(augment_faces(split.x[pick], self.rng), split.y[pick]))
             if soft is not None:
-                y = (1.0 - teacher_weight) * y + teacher_weight * soft[pick]
+                taught = soft(x) if callable(soft) else soft[pick]
+                y = (1.0 - teacher_weight) * y + teacher_weight * taught
             return x, y
 
         def on_epoch_end(self):
@@ -233,12 +250,17 @@ def train(cfg: TrainConfig, run: Path, resume: bool, verbose: int) -> Path:
     soft = None
     if cfg.teacher:
         teachers = [keras.models.load_model(path, compile=False) for path in cfg.teacher]
-        soft = teacher_probabilities(teachers, train_split.x)
         val_accuracy = np.mean(teacher_probabilities(teachers, val_split.x).argmax(1) == val_split.y)
         log.info("distilling from %s (weight %.2f); together, over each face and its mirror, they score "
-                 "%.1f%% on the training labels and %.1f%% on PublicTest", ", ".join(cfg.teacher),
-                 cfg.teacher_weight, 100 * np.mean(soft.argmax(1) == train_split.y), 100 * val_accuracy)
-        del teachers
+                 "%.1f%% on PublicTest", ", ".join(cfg.teacher), cfg.teacher_weight, 100 * val_accuracy)
+        if cfg.teach_augmented:
+            soft = consistent_teacher(teachers)
+            log.info("the teachers label every augmented batch as the student sees it")
+        else:
+            soft = teacher_probabilities(teachers, train_split.x)
+            log.info("they agree with %.1f%% of the training labels",
+                     100 * np.mean(soft.argmax(1) == train_split.y))
+            del teachers
     batches = augmented_batches(train_split, cfg.batch_size, cfg.seed, soft, cfg.teacher_weight)
     model.fit(batches, validation_data=as_inputs(val_split),
               validation_batch_size=256, epochs=cfg.epochs, class_weight=weights, callbacks=callbacks,
@@ -267,6 +289,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "mean probabilities on each training face and its mirror become soft labels")
     p.add_argument("--teacher-weight", type=float, default=d.teacher_weight,
                    help="share of the teacher's probabilities in the targets (default: %(default)s)")
+    p.add_argument("--teach-augmented", action="store_true",
+                   help="the teachers label each augmented face as the student sees it, not each face once "
+                        "before training (consistent teaching; epochs take longer)")
     p.add_argument("--blocks", default=d.blocks,
                    help="network width and depth: CHANNELSxCONVS per block, each block ending in 2x2 "
                         "max-pooling (default: %(default)s; ignored with --init-from)")
@@ -314,6 +339,7 @@ def main(argv: list[str] | None = None) -> int:
                           class_weight_power=args.class_weight_power,
                           subset=args.subset, init_from=args.init_from, blocks=args.blocks,
                           teacher=args.teacher, teacher_weight=args.teacher_weight,
+                          teach_augmented=args.teach_augmented,
                           jit_compile=not args.no_jit)
         run.mkdir(parents=True, exist_ok=True)
         write_json_atomic(config_path, asdict(cfg))
