@@ -8,8 +8,9 @@ run folder gets a resumable backup, ``last.keras``, ``best.keras`` (best PublicT
 ``--init-from`` starts from a saved model with a fresh learning-rate schedule, which is how a long
 training is spread over several sessions. ``--teacher`` (repeatable) distils bigger, better models
 into this one: their averaged probabilities on every training face and its mirror image become part
-of its targets (with ``--teach-augmented``, on each augmented face exactly as the student sees it). Augmentation runs in NumPy/OpenCV, so a GPU machine trains the same code under any Keras 3
-backend (``KERAS_BACKEND=jax`` was fastest). Then ``emojify-quantize`` makes the int8 model.
+of its targets (with ``--teach-augmented``, on each augmented face exactly as the student sees it).
+Augmentation runs in NumPy/OpenCV, so a GPU machine trains the same code under any Keras 3 backend
+(``KERAS_BACKEND=jax`` was fastest). Then ``emojify-quantize`` makes the int8 model.
 """
 
 from __future__ import annotations
