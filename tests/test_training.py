@@ -165,16 +165,22 @@ def test_distillation_mixes_the_teachers_probabilities_into_the_targets():
     assert np.array_equal(np.sort(seen), np.sort(split.y))  # every face once an epoch
 
 
+def left_bright_probabilities(x: np.ndarray) -> np.ndarray:
+    """A toy teacher's answer for faces (B, 48, 48, 1): "happy" when the left half is the brighter one,
+    else "sad", so a mirror image flips it."""
+    happy = (x[:, :, :24].mean(axis=(1, 2, 3)) > x[:, :, 24:].mean(axis=(1, 2, 3))).astype(np.float32)
+    p = np.zeros((len(x), NUM_CLASSES), np.float32)
+    p[:, CLASSES.index("happy")], p[:, CLASSES.index("sad")] = happy, 1 - happy
+    return p
+
+
 @needs_tensorflow
 def test_consistent_teachers_label_each_face_as_the_student_sees_it_mirrored_or_not():
     from emojify.training.train import augmented_batches, consistent_teacher
 
-    class LeftBright:  # says "happy" when the left half of the face is the brighter one, else "sad"
+    class LeftBright:
         def predict_on_batch(self, x):
-            happy = (x[:, :, :24].mean(axis=(1, 2, 3)) > x[:, :, 24:].mean(axis=(1, 2, 3))).astype(np.float32)
-            p = np.zeros((len(x), NUM_CLASSES), np.float32)
-            p[:, CLASSES.index("happy")], p[:, CLASSES.index("sad")] = happy, 1 - happy
-            return p
+            return left_bright_probabilities(x)
 
     split = split_with_counts((0, 0, 0, 0, 0, 0, 64))  # every hard label "neutral"
     split.x[:] = 0
@@ -189,13 +195,9 @@ def test_consistent_teachers_label_each_face_as_the_student_sees_it_mirrored_or_
 def test_teachers_are_averaged_over_models_and_mirror_images():
     from emojify.training.train import teacher_probabilities
 
-    class LeftBright:  # says "happy" when the left half of the face is the brighter one
+    class LeftBright:
         def predict(self, x, batch_size, verbose):
-            happy = (x[:, :, :24].mean(axis=(1, 2, 3)) > x[:, :, 24:].mean(axis=(1, 2, 3))).astype(np.float32)
-            p = np.zeros((len(x), NUM_CLASSES), np.float32)
-            p[:, CLASSES.index("happy")] = happy
-            p[:, CLASSES.index("sad")] = 1 - happy
-            return p
+            return left_bright_probabilities(x)
 
     class Neutral:
         def predict(self, x, batch_size, verbose):
