@@ -150,6 +150,38 @@ def test_blocks_set_the_width_and_depth_of_the_network():
 
 
 @needs_tensorflow
+def test_batchnorm_statistics_become_the_exact_mean_and_variance_of_each_layer_input():
+    import keras
+
+    from emojify.training.model import build_model, set_batchnorm_statistics
+
+    model = build_model(((8, 1), (16, 1)))
+    faces = np.random.default_rng(0).integers(0, 256, (40, 48, 48)).astype(np.uint8)
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert len(norms) == 3
+    set_batchnorm_statistics(model, faces, batch_size=16)  # batches of 16, 16 and 8 faces
+    for layer in norms:
+        inputs = keras.Model(model.inputs, layer.input).predict(faces[..., None].astype(np.float32), verbose=0)
+        np.testing.assert_allclose(layer.moving_mean.numpy(), inputs.mean((0, 1, 2)), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(layer.moving_variance.numpy(), inputs.var((0, 1, 2)), rtol=1e-3, atol=1e-6)
+    assert np.any(norms[0].moving_mean.numpy() != 0)  # not the untrained 0/1
+
+
+@needs_tensorflow
+def test_batchnorm_statistics_refuse_a_network_that_is_not_a_linear_stack():
+    import keras
+
+    from emojify.training.model import set_batchnorm_statistics
+
+    inputs = keras.Input((48, 48, 1))
+    a = keras.layers.Conv2D(4, 3)(inputs)
+    b = keras.layers.BatchNormalization()(keras.layers.Conv2D(4, 3)(inputs))
+    model = keras.Model(inputs, keras.layers.Add()([a, b]))
+    with pytest.raises(ValueError, match="linear stack"):
+        set_batchnorm_statistics(model, np.zeros((2, 48, 48), np.uint8))
+
+
+@needs_tensorflow
 def test_distillation_mixes_the_teachers_probabilities_into_the_targets():
     from emojify.training.train import augmented_batches
 
@@ -265,7 +297,7 @@ def test_training_writes_the_run_folder(trained):
     assert len(history) == 1
     entry = history[0]
     assert entry["epoch"] == 1
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "val_loss_running_bn", "val_accuracy_running_bn"):
         assert np.isfinite(entry[key]), key
     assert 0.0 <= entry["val_accuracy"] <= 1.0
     with Image.open(run / "curves.png") as curves:
@@ -285,6 +317,23 @@ def test_trained_model_takes_faces_and_gives_probabilities(trained):
     out = model.predict(np.full((2, 48, 48, 1), 128, np.float32), verbose=0)
     assert out.shape == (2, NUM_CLASSES)
     assert np.allclose(out.sum(axis=1), 1.0, atol=1e-4)
+
+
+@needs_tensorflow
+def test_the_history_scores_the_saved_model_itself(trained, fer_root):
+    """best.keras carries exact batch-norm statistics, and its PublicTest score is the one recorded."""
+    import keras
+
+    from emojify.training.data import load_dataset
+    from emojify.training.train import as_inputs
+
+    _, run = trained
+    seed = json.loads((run / "config.json").read_text())["seed"]
+    val = stratified_subset(load_dataset(fer_root)["val"], 700 // 4, seed)
+    x, y = as_inputs(val)
+    model = keras.models.load_model(run / "best.keras", compile=False)
+    accuracy = np.mean(model.predict(x, verbose=0).argmax(1) == y.argmax(1))
+    assert json.loads((run / "history.json").read_text())[0]["val_accuracy"] == pytest.approx(accuracy)
 
 
 @needs_tensorflow
@@ -402,6 +451,23 @@ def test_quantize_metadata_describes_the_model(quantized, fer_root):
 
 
 @needs_tensorflow
+def test_requantizing_a_shipped_model_keeps_its_training_record_and_accuracy(quantized, fer_root, tmp_path):
+    from emojify.training import quantize
+    from emojify.training.train import BATCHNORM_FACES
+
+    _, out_dir, _ = quantized
+    again = tmp_path / "again"
+    assert quantize.main([str(out_dir / "emotion.keras"), str(fer_root), "--out-dir", str(again),
+                          "--samples", "100"]) == 0
+    before, after = (json.loads((d / "emotion_int8.json").read_text()) for d in (out_dir, again))
+    assert after["training"] == before["training"] and after["training"]["epochs_this_run"] == 1
+    assert abs(after["quantization"]["batchnorm_statistics_images"] - BATCHNORM_FACES) <= NUM_CLASSES
+    # its batch-norm statistics were exact already, so the float model scores the same, face for face
+    public = before["metrics"]["publictest"]["float"]
+    assert after["metrics"]["publictest"]["float"]["confusion"] == public["confusion"]
+
+
+@needs_tensorflow
 def test_int8_model_agrees_with_the_float_model(quantized, fer_root):
     """Quantization (and the int8 input convention) keep the float model's probabilities."""
     import keras
@@ -409,6 +475,9 @@ def test_int8_model_agrees_with_the_float_model(quantized, fer_root):
     from emojify.classifier import Classifier
     from emojify.imageio import read_image
     from emojify.preprocess import prepare_face, to_batch
+    from emojify.training.data import load_dataset
+    from emojify.training.model import set_batchnorm_statistics
+    from emojify.training.train import batchnorm_faces
 
     _, out_dir, run = quantized
     files = [p for c in CLASSES for p in fer_files(fer_root, "test", c, "PublicTest_", 8)]
@@ -417,7 +486,9 @@ def test_int8_model_agrees_with_the_float_model(quantized, fer_root):
     float_model = keras.models.load_model(out_dir / "emotion.keras", compile=False)
     floats = float_model.predict(to_batch(faces), verbose=0)
     assert np.abs(int8 - floats).sum(axis=1).mean() < 0.1
+    # the shipped float model is the trained one, its batch-norm statistics set over the full training split
     trained = keras.models.load_model(run / "best.keras", compile=False)
+    set_batchnorm_statistics(trained, batchnorm_faces(load_dataset(fer_root)["train"]))
     np.testing.assert_allclose(floats, trained.predict(to_batch(faces), verbose=0), atol=1e-5)
 
 

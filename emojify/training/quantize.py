@@ -2,12 +2,14 @@
 
     emojify-quantize runs/emotion/best.keras DATA [--out-dir model] [--run runs/emotion]
 
-Calibrates on a class-stratified sample of training images, converts with int8 input and output,
-then scores the float and the int8 model on PublicTest (and PrivateTest where the data has it)
-and writes, all at once so nothing is left half-written:
+Sets the batch-norm statistics to their exact values over un-augmented training faces (see
+``set_batchnorm_statistics``), calibrates on a class-stratified sample of training images, converts
+with int8 input and output, then scores the float and the int8 model on PublicTest (and PrivateTest
+where the data has it) and writes, all at once so nothing is left half-written:
 
 * ``emotion_int8.tflite``  the model the kiosk runs
-* ``emotion.keras``        the float model it came from (to re-quantize, or to train on from)
+* ``emotion.keras``        the float model it came from, with those statistics (to re-quantize, or
+                          to train on from)
 * ``emotion_int8.json``    metadata: classes, input spec, sha256, metrics, training recipe
 * ``confusion_publictest.png``
 """
@@ -31,7 +33,8 @@ from emojify.labels import CLASSES
 from emojify.metrics import summarize
 from emojify.preprocess import INPUT_SIZE, to_batch
 from emojify.training.data import DataError, load_dataset
-from emojify.training.train import stratified_subset
+from emojify.training.model import set_batchnorm_statistics
+from emojify.training.train import batchnorm_faces, stratified_subset
 
 log = logging.getLogger("emojify.quantize")
 
@@ -99,6 +102,9 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
 
     model = keras.models.load_model(keras_path, compile=False)
     splits = load_dataset(data)
+    statistics_faces = batchnorm_faces(splits["train"])
+    set_batchnorm_statistics(model, statistics_faces)
+    log.info("batch-norm statistics set over %d un-augmented training faces", len(statistics_faces))
     calibration = stratified_subset(splits["train"], samples, seed).x
     log.info("calibrating on %d training faces", len(calibration))
     tflite = convert_int8(model, calibration)
@@ -118,11 +124,12 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
                       "normalisation": "inside the model (x / 255); int8 input = quantized pixel value"},
             "output": {"dtype": "int8", "meaning": "softmax probabilities over classes"},
             "quantization": {"type": "full-integer int8 (weights and activations)",
-                             "calibration_images": len(calibration), "from": FLOAT_NAME},
+                             "calibration_images": len(calibration), "from": FLOAT_NAME,
+                             "batchnorm_statistics_images": len(statistics_faces)},
             "float_model": {"file": FLOAT_NAME, "sha256": sha256_of((staging / FLOAT_NAME).read_bytes())},
             "dataset": "FER2013 (Goodfellow et al. 2013): Training to train, PublicTest to select",
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "training": training_record(run),
+            "training": training_record(run) if run else prior_training(str(keras_path)),
             "metrics": {},
         }
         (staging / METADATA_NAME).write_text(json.dumps(metadata, indent=2) + "\n")
@@ -158,7 +165,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("keras_model", type=Path, help="trained float model (.keras), e.g. runs/emotion/best.keras")
     p.add_argument("data", type=Path, help="FER2013 image-folder root or fer2013.csv (calibration + scoring)")
     p.add_argument("--out-dir", type=Path, default=Path("model"), help="where to write (default: %(default)s)")
-    p.add_argument("--run", type=Path, help="training run folder, to record its recipe and epochs")
+    p.add_argument("--run", type=Path, help="training run folder, to record its recipe and epochs; without it, the "
+                   "training record of the model's own metadata (beside it) is kept, if it has one")
     p.add_argument("--samples", type=int, default=1000, help="calibration images (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="default: %(default)s")
     args = p.parse_args(argv)

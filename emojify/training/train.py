@@ -4,7 +4,9 @@
 
 DATA is the Kaggle image-folder root (``train/``, ``test/``) or ``fer2013.csv``. Every epoch the
 run folder gets a resumable backup, ``last.keras``, ``best.keras`` (best PublicTest accuracy),
-``history.json`` and ``curves.png``; ``--resume`` carries on an interrupted run where it stopped.
+``history.json`` and ``curves.png``; the saved models carry exact batch-norm statistics over
+un-augmented training faces, not the running averages of training. ``--resume`` carries on an
+interrupted run where it stopped.
 ``--init-from`` starts from a saved model with a fresh learning-rate schedule, which is how a long
 training is spread over several sessions. ``--teacher`` (repeatable) distils bigger, better models
 into this one: their averaged probabilities on every training face and its mirror image become part
@@ -74,6 +76,15 @@ def stratified_subset(split: Split, n: int, seed: int) -> Split:
         keep.append(rng.choice(idx, size=min(take, len(idx)), replace=False))
     keep = np.sort(np.concatenate(keep))
     return Split(split.x[keep], split.y[keep])
+
+
+BATCHNORM_FACES = 10_000
+"""Training faces over which the batch-norm statistics are set, see ``set_batchnorm_statistics``."""
+
+
+def batchnorm_faces(split: Split) -> np.ndarray:
+    """The same un-augmented training faces every time: the trainer and the quantizer agree."""
+    return stratified_subset(split, BATCHNORM_FACES, seed=0).x
 
 
 def as_inputs(split: Split) -> tuple[np.ndarray, np.ndarray]:
@@ -168,6 +179,9 @@ def plot_curves(history: list[dict], path: Path) -> None:
     for ax, key, title in ((ax1, "loss", "loss"), (ax2, "accuracy", "accuracy")):
         ax.plot(epochs, [h[key] for h in history], label="train (augmented)")
         ax.plot(epochs, [h["val_" + key] for h in history], label="PublicTest")
+        if all(f"val_{key}_running_bn" in h for h in history):
+            ax.plot(epochs, [h[f"val_{key}_running_bn"] for h in history], ls="--",
+                    label="PublicTest, running batch-norm averages")
         ax.set_title(title)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
@@ -182,9 +196,19 @@ def plot_curves(history: list[dict], path: Path) -> None:
     os.replace(tmp, path)
 
 
-def make_epoch_logger(run: Path, model_ref):
-    """A Keras callback writing history.json, curves.png, last.keras and best.keras every epoch."""
+def make_epoch_logger(run: Path, model_ref, statistics_faces: np.ndarray, val_split: Split):
+    """A Keras callback writing history.json, curves.png, last.keras and best.keras every epoch.
+
+    Before saving, it sets the model's batch-norm statistics over ``statistics_faces`` (see
+    ``set_batchnorm_statistics``) and scores PublicTest again: ``val_accuracy`` and ``val_loss`` in the
+    history are those of the saved model; Keras's, with the running averages, are kept as
+    ``val_accuracy_running_bn`` and ``val_loss_running_bn``.
+    """
     import keras
+
+    from emojify.training.model import set_batchnorm_statistics
+
+    x_val, y_val = as_inputs(val_split)
 
     class EpochLogger(keras.callbacks.Callback):
         def __init__(self):
@@ -195,6 +219,13 @@ def make_epoch_logger(run: Path, model_ref):
 
         def on_epoch_end(self, epoch, logs=None):
             logs = {k: float(v) for k, v in (logs or {}).items()}
+            set_batchnorm_statistics(model_ref, statistics_faces)
+            p_val = model_ref.predict(x_val, batch_size=256, verbose=0)
+            exact = {"val_accuracy": float(np.mean(p_val.argmax(1) == y_val.argmax(1))),
+                     "val_loss": float(model_ref.loss(y_val, p_val))}
+            log.info("epoch %d: PublicTest accuracy %.4f with exact batch-norm statistics (%.4f with running "
+                     "averages)", epoch + 1, exact["val_accuracy"], logs.get("val_accuracy", float("nan")))
+            logs = logs | {f"{k}_running_bn": logs[k] for k in exact if k in logs} | exact
             # on resume Keras replays nothing, so the epoch number is ours to keep consistent
             self.history = [h for h in self.history if h["epoch"] < epoch + 1]
             best_before = max((h["val_accuracy"] for h in self.history), default=-1.0)
@@ -247,7 +278,8 @@ def train(cfg: TrainConfig, run: Path, resume: bool, verbose: int) -> Path:
     weights = class_weights(train_split.y, cfg.class_weight_power)
     log.info("class weights %s", {CLASSES[i]: round(w, 2) for i, w in weights.items()})
 
-    callbacks = [keras.callbacks.BackupAndRestore(str(run / "backup")), make_epoch_logger(run, model)]
+    callbacks = [keras.callbacks.BackupAndRestore(str(run / "backup")),
+                 make_epoch_logger(run, model, batchnorm_faces(train_split), val_split)]
     soft = None
     if cfg.teacher:
         teachers = [keras.models.load_model(path, compile=False) for path in cfg.teacher]
