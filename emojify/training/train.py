@@ -178,9 +178,9 @@ def plot_curves(history: list[dict], path: Path) -> None:
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     for ax, key, title in ((ax1, "loss", "loss"), (ax2, "accuracy", "accuracy")):
         ax.plot(epochs, [h[key] for h in history], label="train (augmented)")
-        ax.plot(epochs, [h["val_" + key] for h in history], label="PublicTest")
+        (public,) = ax.plot(epochs, [h["val_" + key] for h in history], label="PublicTest")
         if all(f"val_{key}_running_bn" in h for h in history):
-            ax.plot(epochs, [h[f"val_{key}_running_bn"] for h in history], ls="--",
+            ax.plot(epochs, [h[f"val_{key}_running_bn"] for h in history], ls="--", color=public.get_color(),
                     label="PublicTest, running batch-norm averages")
         ax.set_title(title)
         ax.set_xlabel("epoch")
@@ -188,7 +188,8 @@ def plot_curves(history: list[dict], path: Path) -> None:
         ax.legend()
     best = max(history, key=lambda h: h["val_accuracy"])
     ax2.annotate(f"best {best['val_accuracy']:.3f} @ {best['epoch']}", (best["epoch"], best["val_accuracy"]),
-                 textcoords="offset points", xytext=(-60, -25), arrowprops={"arrowstyle": "->"})
+                 textcoords="offset points", xytext=(-60 if best["epoch"] > epochs[len(epochs) // 2] else 10, -25),
+                 arrowprops={"arrowstyle": "->"})
     fig.tight_layout()
     tmp = path.with_suffix(".tmp.png")
     fig.savefig(tmp, dpi=100)
