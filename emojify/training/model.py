@@ -88,13 +88,12 @@ def set_batchnorm_statistics(model, faces: np.ndarray, batch_size: int = 512) ->
             raise ValueError(f"{model.name}: {layer.name} does not follow {before.name}; "
                              "batch-norm statistics need a linear stack")
     x = faces.astype(np.float32)[..., None]
+    chunks = range(0, len(x), batch_size)
     for layer in layers:
         if isinstance(layer, keras.layers.BatchNormalization):
-            chunks = range(0, len(x), batch_size)
             count = x[..., 0].size
             mean = sum(x[i:i + batch_size].sum((0, 1, 2), dtype=np.float64) for i in chunks) / count
             variance = sum(np.square(x[i:i + batch_size] - mean).sum((0, 1, 2)) for i in chunks) / count
             layer.moving_mean.assign(mean.astype(np.float32))
             layer.moving_variance.assign(variance.astype(np.float32))
-        x = np.concatenate([keras.ops.convert_to_numpy(layer(x[i:i + batch_size], training=False))
-                            for i in range(0, len(x), batch_size)])
+        x = np.concatenate([keras.ops.convert_to_numpy(layer(x[i:i + batch_size], training=False)) for i in chunks])
