@@ -325,15 +325,20 @@ def test_the_history_scores_the_saved_model_itself(trained, fer_root):
     import keras
 
     from emojify.training.data import load_dataset
-    from emojify.training.train import as_inputs
+    from emojify.training.model import set_batchnorm_statistics
+    from emojify.training.train import as_inputs, batchnorm_faces
 
     _, run = trained
     seed = json.loads((run / "config.json").read_text())["seed"]
     val = stratified_subset(load_dataset(fer_root)["val"], 700 // 4, seed)
     x, y = as_inputs(val)
     model = keras.models.load_model(run / "best.keras", compile=False)
-    accuracy = np.mean(model.predict(x, verbose=0).argmax(1) == y.argmax(1))
+    probabilities = model.predict(x, verbose=0)
+    accuracy = np.mean(probabilities.argmax(1) == y.argmax(1))
     assert json.loads((run / "history.json").read_text())[0]["val_accuracy"] == pytest.approx(accuracy)
+    # its statistics are already the exact ones over the run's training faces: setting them changes nothing
+    set_batchnorm_statistics(model, batchnorm_faces(stratified_subset(load_dataset(fer_root)["train"], 700, seed)))
+    np.testing.assert_allclose(model.predict(x, verbose=0), probabilities, atol=1e-5)
 
 
 @needs_tensorflow
