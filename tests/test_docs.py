@@ -1,0 +1,104 @@
+"""The README and the pages in ``docs/``: a README a newcomer can read, and links that lead somewhere.
+
+The README stays short (at most 12,000 characters), opens with the set-up-and-run and the test
+commands (CI runs the second one exactly as written), and every relative link or image in the README
+and in ``docs/*.md`` points to a file in the repository, and to a heading that exists when it names
+one. Links inside code are not links and are ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+README = REPO / "README.md"
+PAGES = [README, *sorted((REPO / "docs").glob("*.md"))]
+README_LIMIT = 12_000
+KIOSK_COMMAND = "bash packaging/setup_env.sh kiosk && .venv/bin/emojify"
+TEST_COMMAND = "bash packaging/setup_env.sh test && .venv/bin/python -m pytest"
+
+FENCE = re.compile(r"^ {0,3}(```|~~~).*?^ {0,3}\1[^\n]*$", re.MULTILINE | re.DOTALL)
+CODE_SPAN = re.compile(r"(`+).+?\1", re.DOTALL)
+INLINE_LINK = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+REFERENCE_LINK = re.compile(r"^ {0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s+\"[^\"]*\")?\s*$", re.MULTILINE)
+HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+def without_code(text: str) -> str:
+    """The Markdown ``text`` with fenced code blocks and inline code spans removed."""
+    return CODE_SPAN.sub("", FENCE.sub("", text))
+
+
+def relative_links(page: Path) -> list[str]:
+    """Every link and image target of ``page`` that is not a web address, in order of appearance."""
+    text = without_code(page.read_text(encoding="utf-8"))
+    targets = INLINE_LINK.findall(text) + REFERENCE_LINK.findall(text)
+    return [t for t in targets if not SCHEME.match(t)]
+
+
+def anchors(page: Path) -> set[str]:
+    """The heading anchors GitHub makes for ``page``: lower case, punctuation dropped, spaces to hyphens."""
+    slugs: set[str] = set()
+    counts: dict[str, int] = {}
+    for title in HEADING.findall(FENCE.sub("", page.read_text(encoding="utf-8"))):
+        title = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", title)  # a link in a heading keeps its text
+        slug = re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
+        repeat = counts.get(slug, 0)
+        counts[slug] = repeat + 1
+        slugs.add(slug if repeat == 0 else f"{slug}-{repeat}")
+    return slugs
+
+
+def broken_links(page: Path, root: Path = REPO) -> list[str]:
+    """The relative links of ``page`` that lead to no file under ``root``, or to no such heading."""
+    broken = []
+    for target in relative_links(page):
+        path_part, _, anchor = target.partition("#")
+        dest = (page.parent / unquote(path_part)).resolve() if path_part else page
+        if not dest.is_relative_to(root.resolve()) or not dest.exists():
+            broken.append(f"{target} (no such file)")
+        elif anchor and dest.suffix == ".md" and anchor.lower() not in anchors(dest):
+            broken.append(f"{target} (no heading '{anchor}' in {dest.name})")
+    return broken
+
+
+def test_readme_is_short_enough_for_a_newcomer():
+    length = len(README.read_text(encoding="utf-8"))
+    assert length <= README_LIMIT, f"README.md has {length:,} characters; move depth into docs/"
+
+
+def test_readme_opens_with_the_two_commands():
+    lines = [line for line in README.read_text(encoding="utf-8").splitlines()[:8] if line.strip()]
+    commands = [line for line in lines if line.startswith("bash ")]
+    assert [c.split("#")[0].strip() for c in commands[:2]] == [KIOSK_COMMAND, TEST_COMMAND]
+
+
+def test_ci_runs_the_readme_test_command_exactly():
+    ci_lines = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert TEST_COMMAND in [line.strip() for line in ci_lines]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_relative_link_resolves(page):
+    broken = broken_links(page)
+    assert not broken, f"{page.relative_to(REPO)} links to: " + "; ".join(broken)
+
+
+def test_the_link_check_finds_a_broken_link(tmp_path):
+    (tmp_path / "there.md").write_text("# Where it is\n", encoding="utf-8")
+    page = tmp_path / "page.md"
+    page.write_text(
+        "[ok](there.md) [ok](there.md#where-it-is) [web](https://example.org/x.md) `[code](gone.md)`\n"
+        "[gone](gone.md) ![gone](img/gone.png) [bad anchor](there.md#nowhere)\n",
+        encoding="utf-8",
+    )
+    assert broken_links(page, root=tmp_path) == [
+        "gone.md (no such file)",
+        "img/gone.png (no such file)",
+        "there.md#nowhere (no heading 'nowhere' in there.md)",
+    ]
