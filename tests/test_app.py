@@ -3,8 +3,9 @@
 Settings (``emojify.config``) are tested in-process without any screen. The window is tested
 for real: the app runs as a subprocess on a virtual X screen (Xvfb) with a folder of real face
 photos as its "camera", is driven with ``xdotool`` and looked at through screenshots and the
-JSON written by its testing option ``--state-file``. Those tests skip, saying why, where Xvfb
-or xdotool is not installed (``apt-get install xvfb xdotool``).
+JSON state it writes to the file named by ``$EMOJIFY_STATE_FILE``. Those tests skip, saying why,
+where Xvfb or xdotool is not installed (``apt-get install xvfb xdotool``). Which screen follows
+which, and when, is tested in-process in ``test_screens.py``.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from conftest import FER_ROOT, REPO, SCREEN
 from PIL import Image
 
 from emojify import cli
-from emojify.app import exit_sequences
+from emojify.app import STATE_FILE_ENV, exit_sequences
 from emojify.config import ConfigError, Settings, settings_from_args
+from emojify.render import ACCENT, HIGHLIGHT, OK
 from emojify.smoothing import ALPHA
 
 FER_HAPPY = FER_ROOT / "test" / "happy"
@@ -183,10 +185,10 @@ class Kiosk:
     def __init__(self, display: str, workdir: Path, *args: str) -> None:
         self.display = display
         self.state_file = workdir / "state.json"
-        self.env = {**os.environ, "DISPLAY": display}
+        self.env = {**os.environ, "DISPLAY": display, STATE_FILE_ENV: str(self.state_file)}
         self.log = (workdir / "app.log").open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "emojify", "run", "--state-file", str(self.state_file), *args],
+            [sys.executable, "-m", "emojify", "run", *args],
             cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         self.window = self.wait(self._window_id, 30, "the window to appear")
 
@@ -314,11 +316,22 @@ def emoji_yellow(pixels: np.ndarray) -> int:
     return int(np.count_nonzero((r > 220) & (g > 160) & (b < 90)))
 
 
+def count_colour(pixels: np.ndarray, colour: tuple[int, int, int], tolerance: int = 6) -> int:
+    """How many pixels are within ``tolerance`` levels of ``colour`` in each channel."""
+    return int(np.count_nonzero((np.abs(pixels - np.array(colour)) <= tolerance).all(axis=-1)))
+
+
+def solid_area(pixels: np.ndarray, colour: tuple[int, int, int], thickness: int = 11) -> int:
+    """Pixels of ``colour`` inside strokes at least ``thickness`` wide (a big digit, not a box's outline)."""
+    mask = (np.abs(pixels - np.array(colour)) <= 6).all(axis=-1).astype(np.uint8)
+    return int(np.count_nonzero(cv2.erode(mask, np.ones((thickness, thickness), np.uint8))))
+
+
 def test_live_picture_emoji_bars_snapshot_lost_source_and_exit(kiosk, faces: Path, tmp_path: Path) -> None:
     source = tmp_path / "camera"
     shutil.copytree(faces, source)
     snaps = tmp_path / "snaps"
-    app = kiosk("--source", str(source), "--save-dir", str(snaps), "--snapshot-seconds", "1")
+    app = kiosk("--source", str(source), "--save-dir", str(snaps), "--snapshot-seconds", "3")
     app.wait_state(lambda s: s["frames_shown"] >= 5 and s["last_label"] and s["face"], "a face on screen")
 
     w, h = WINDOW
@@ -331,19 +344,31 @@ def test_live_picture_emoji_bars_snapshot_lost_source_and_exit(kiosk, faces: Pat
 
     live = app.wait_screen(lambda screen: emoji_yellow(panel(screen)[: h // 3]) > 2000,
                            "a big emoji at the top of the panel")
+    Image.fromarray(live.astype(np.uint8)).save(tmp_path / "live.png")
     assert feed(live).std() > 30, "the camera picture is not drawn"
-    assert len(np.unique(panel(live).reshape(-1, 3), axis=0)) > 500, "the panel has no bars or labels"
+    assert count_colour(panel(live), HIGHLIGHT) > 2000, "the panel does not highlight the winner's bar"
+    assert count_colour(panel(live)[-h // 5:], ACCENT) > 5000, "the panel has no snapshot button"
     assert live[:, w + 10:].max() == 0, "the window should be 1100x620 at the screen's corner"
 
     app.key("space")
+    app.wait_state(lambda s: s["screen"] == "countdown", "the snapshot countdown")
+    assert solid_area(feed(live), ACCENT) == 0, "no big number on the live picture"
+    counting = app.wait_screen(lambda screen: solid_area(feed(screen), ACCENT) > 300,
+                               "the countdown's big number on the picture")
+    Image.fromarray(counting.astype(np.uint8)).save(tmp_path / "countdown.png")
+    assert count_colour(panel(counting)[-h // 5:], ACCENT) < 500, "the button is not greyed during the countdown"
     state = app.wait_state(lambda s: s["snapshot_path"], "a saved snapshot")
-    assert state["snapshots_taken"] == 1
+    assert state["snapshots_taken"] == 1 and state["screen"] == "result"
+    result = app.wait_screen(lambda screen: count_colour(feed(screen)[:h // 4], OK, 35) > 1000,
+                             "the result screen's 'Snapshot saved' banner")
+    Image.fromarray(result.astype(np.uint8)).save(tmp_path / "result.png")
+    assert emoji_yellow(panel(result)[: h // 3]) > 2000, "the snapshot's emoji is not in the panel"
     saved = Path(state["snapshot_path"])
     assert saved.parent == snaps and saved.suffix == ".png"
     with Image.open(saved) as image:
         image.load()
         assert image.width > 640 and image.height >= 480
-    app.wait_state(lambda s: s["mode"] == "live", "the return to live after --snapshot-seconds")
+    app.wait_state(lambda s: s["screen"] == "live", "the return to live after --snapshot-seconds")
 
     source.rename(tmp_path / "unplugged")  # the "camera" goes away
     app.wait_state(lambda s: s["showing_message"], "the no-picture message")
@@ -375,7 +400,7 @@ def test_kiosk_is_fullscreen_ignores_escape_and_close_and_survives_a_failed_save
     state = app.wait_state(lambda s: s["save_error"], "the save error on screen")
     assert "Could not save the snapshot" in state["save_error"] and state["snapshot_path"] is None
     shown = state["frames_shown"]
-    app.wait_state(lambda s: s["frames_shown"] > shown + 3 and s["mode"] == "live", "the kiosk to go on")
+    app.wait_state(lambda s: s["frames_shown"] > shown + 3 and s["screen"] == "live", "the kiosk to go on")
     assert app.process.poll() is None, "Escape or the close request ended the kiosk"
 
     app.key("ctrl+shift+q")
