@@ -17,9 +17,11 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -30,6 +32,7 @@ from PIL import Image
 from emojify import cli
 from emojify.app import STATE_FILE_ENV, exit_sequences
 from emojify.config import ConfigError, Settings, settings_from_args
+from emojify.pipeline import Result
 from emojify.render import ACCENT, HIGHLIGHT, OK
 from emojify.smoothing import ALPHA
 
@@ -416,6 +419,61 @@ def test_normal_window_closes_normally(kiosk, faces: Path, how: str) -> None:
     else:
         app.close_request()
     assert app.exit_code() == 0
+
+
+class FakeWorker:
+    """The worker's mailboxes: one new picture per poll, and the stills asked for."""
+
+    def __init__(self, frame: np.ndarray, result: Result) -> None:
+        self.live, self.stills = (frame, result), []
+
+    def take_live(self) -> tuple[np.ndarray, Result]:
+        return self.live
+
+    def take_snapshot(self) -> None:
+        return None
+
+    def request_snapshot(self, frame: np.ndarray) -> None:
+        self.stills.append(frame)
+
+
+def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display: str, monkeypatch) -> None:
+    """What a GPIO button does: ``App.request_snapshot`` from its own thread; a lamp's hook sees the countdown."""
+    import tkinter as tk
+
+    from emojify.app import App
+    from emojify.emojis import load_emoji_set
+    from emojify.screens import Timings
+    from emojify.sources import SourceStatus, parse_source
+
+    monkeypatch.setenv("DISPLAY", display)
+    frame = astronaut_frame()
+    worker = FakeWorker(frame, Result((0, 0, 640, 480), None, None, None))
+    capture = SimpleNamespace(status=SourceStatus.LIVE, message="Camera on.", spec=parse_source("0"))
+    root = tk.Tk()
+    try:
+        app = App(root, Settings(), worker, capture, load_emoji_set())
+        app.screens.timings = Timings(countdown=0.5, result=0.5)
+        screens: list[str] = []
+        app.screens.on_state_change.append(lambda old, new: screens.append(new))
+
+        def pump_until(check: Callable[[], bool], what: str) -> None:
+            deadline = time.monotonic() + 10
+            while not check():
+                assert time.monotonic() < deadline, f"timed out waiting for {what}"
+                root.update()
+                time.sleep(0.005)
+
+        pump_until(lambda: app.frames_shown >= 3 and app.screens.state == "live", "the live picture")
+        button = threading.Thread(target=app.request_snapshot)
+        button.start()
+        button.join()
+        pump_until(lambda: worker.stills, "the still handed to the worker")
+        assert worker.stills == [frame] and app.state()["snapshots_taken"] == 1
+        pump_until(lambda: app.screens.state == "live", "the return to live")
+        assert screens == ["live", "countdown", "result", "live"]
+    finally:
+        root.destroy()
 
 
 def test_missing_camera_shows_what_to_check_and_keeps_trying(kiosk) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -225,6 +226,7 @@ def test_a_new_screen_is_a_new_entry_in_the_table() -> None:
     table["wait_for_face"] = sc.State("wait_for_face", rules=((face, sc.LIVE),), timer=("attract", "attract"))
     table["attract"] = sc.State("attract", rules=((face, sc.LIVE),))
 
+    @dataclass(frozen=True)
     class Longer(Timings):
         attract: float = 2.0
 
