@@ -59,11 +59,14 @@ KEEPS_TRYING = "emojify keeps trying and carries on by itself."
 
 @dataclass(frozen=True)
 class Timings:
-    """The timers' lengths in seconds, by name (a :class:`State`'s ``timer`` names one)."""
+    """The timers' lengths in seconds, by name (a :class:`State`'s ``timer`` names one).
 
+    ``result`` is how long a snapshot stays on screen (the ``snapshot_seconds`` setting).
+    """
+
+    result: float
     starting: float = STARTING_PATIENCE
     countdown: float = COUNTDOWN_SECONDS
-    result: float = 4.0
     message_delay: float = MESSAGE_DELAY
     error: float = ERROR_SECONDS
 
@@ -181,13 +184,14 @@ class Screens:
     ``capture`` is called with the frame when a snapshot is taken (the window hands it to the
     worker, which answers through :meth:`snapshot_done`). ``no_picture`` is the title and tips
     of the "no picture" message. Functions in :attr:`on_state_change` are called with
-    ``(old, new)`` on every change of screen: a lamp that is on during the countdown is
-    ``screens.on_state_change.append(lambda old, new: lamp.value = new == "countdown")``.
+    ``(old, new)`` on every change of screen, on the window's thread; a gpiozero LED lit during
+    the countdown: ``screens.on_state_change.append(lambda old, new: led.on() if new == COUNTDOWN
+    else led.off())``.
     """
 
     def __init__(self, capture: Callable[[np.ndarray], None], no_picture: tuple[str, list[str]],
-                 timings: Timings | None = None, now: float = 0.0, states: dict[str, State] = STATES) -> None:
-        self.capture, self.timings, self.states = capture, timings or Timings(), states
+                 timings: Timings, now: float = 0.0, states: dict[str, State] = STATES) -> None:
+        self.capture, self.timings, self.states = capture, timings, states
         self.no_picture_title, self.no_picture_tips = no_picture[0], tuple(no_picture[1])
         self.on_state_change: list[Callable[[str, str], None]] = []
         self.state = STARTING

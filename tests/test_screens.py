@@ -232,7 +232,7 @@ def test_a_new_screen_is_a_new_entry_in_the_table() -> None:
 
     app = Kiosk()
     app.screens.states = table
-    app.screens.timings = Longer()
+    app.screens.timings = Longer(result=4.0)
     app.run(0.5)
     app.run(1.9, label=None)
     assert app.state == "wait_for_face"
