@@ -7,8 +7,10 @@ the camera, the model nor the disk can freeze the window. Everything on screen i
 Pillow at the widget's current size and shown through ``ImageTk.PhotoImage``, so text and emoji
 stay crisp from an 800x480 touchscreen to a 1920x1080 monitor.
 
-Only :func:`run_app` knows about settings; drawing is in :mod:`emojify.render` (pure functions,
-arrays and values in, a Pillow image out) and :class:`App` holds the state tests look at.
+Which screen is up (starting, no picture, live, countdown, result) and what it shows is decided
+by :class:`emojify.screens.Screens`, without Tk; drawing is in :mod:`emojify.render` (pure
+functions, arrays and values in, a Pillow image out). :class:`App` keeps the window, kiosk mode,
+keys and touch, and blits what the screens ask for. Only :func:`run_app` knows about settings.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import threading
 import time
 import tkinter as tk
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,50 +36,26 @@ from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.faces import FaceDetector
 from emojify.pipeline import Pipeline, Result
-from emojify.render import (
-    BACKGROUND,
-    ERROR,
-    OK,
-    clamp,
-    message_tips,
-    panel_view,
-    render_feed,
-    render_message,
-    render_panel,
-)
+from emojify.render import BACKGROUND, ERROR, OK, clamp, message_tips, render_feed, render_message, render_panel
+from emojify.screens import MESSAGE_SCREENS, FeedView, Screens, Snapshot, Timings, View
 from emojify.smoothing import Smoother
-from emojify.sources import CaptureThread, Reader, SourceStatus, open_reader, parse_source
+from emojify.sources import CaptureThread, Reader, open_reader, parse_source
 
 log = logging.getLogger(__name__)
 
 POLL_MS = 15
 """How often the Tk thread looks for new results (ms)."""
-MESSAGE_DELAY = 1.0
-"""Seconds without a new picture (and a source that is not LIVE) before the full-window message."""
-STARTING_PATIENCE = 5.0
-"""A source still STARTING after this many seconds is shown as missing, not as starting."""
 SMOOTHER_RESET_GAP = 1.0
 """A gap this long between processed frames (camera lost, reconnected) starts the smoothing afresh."""
-ERROR_SECONDS = 8.0
-"""How long a "could not save" message stays on screen."""
 STATE_INTERVAL = 1.0
-"""Seconds between writes of ``--state-file``."""
+"""Seconds between writes of the state file (a testing aid)."""
+STATE_FILE_ENV = "EMOJIFY_STATE_FILE"
+"""Environment variable naming a file the window writes its :meth:`App.state` to, for tests."""
 DEFAULT_GEOMETRY = "1100x620"
 MIN_SIZE = (480, 300)
-HINT = "Put your face inside the frame"
 
 
 # --- the worker thread ---------------------------------------------------------------------
-
-@dataclass
-class Snapshot:
-    """A still being classified (``result`` None until the worker is done) and where it was saved."""
-
-    frame: np.ndarray
-    result: Result | None = None
-    path: Path | None = None
-    error: str | None = None
-
 
 class Worker:
     """Runs the pipeline off the Tk thread: newest frames for the live view, and snapshots.
@@ -188,42 +165,28 @@ class _CanvasImage:
 
 
 class App:
-    """The kiosk window's state and behaviour; see the module docstring for the threading rules.
+    """The kiosk window: it feeds events to :class:`~emojify.screens.Screens` and draws its view.
 
-    Tests read ``last_result``, ``frames_shown`` (feed pictures drawn), ``snapshot_path`` (last
-    saved file), ``snapshots_taken``, ``status_text`` (the source's sentence), ``showing_message``
-    (the full-window "no picture" message is up), ``mode`` (``"live"`` or ``"snapshot"``) and
-    ``save_error``; :meth:`state` gives them as a JSON-ready dict.
+    Every :data:`POLL_MS` the window hands the worker's results, the source's status and any
+    snapshot request to ``self.screens``, lets it tick, and redraws the parts of its
+    :class:`~emojify.screens.View` that changed. ``frames_shown`` counts the pictures drawn;
+    :meth:`state` gives what tests look at as a JSON-ready dict.
     """
 
     def __init__(self, root: tk.Tk, settings: Settings, worker: Worker, capture: CaptureThread,
-                 emojis: EmojiSet, clock: Callable[[], float] = time.monotonic) -> None:
+                 emojis: EmojiSet) -> None:
         self.root, self.settings, self.worker, self.capture, self.emojis = root, settings, worker, capture, emojis
-        self.clock = clock
-        self.last_result: Result | None = None
+        self.screens = Screens(worker.request_snapshot, message_tips(capture.spec),
+                               Timings(result=settings.snapshot_seconds), now=time.monotonic())
         self.frames_shown = 0
-        self.snapshot_path: Path | None = None
-        self.snapshots_taken = 0
-        self.status_text = capture.message
-        self.showing_message = False
-        self.mode = "live"
-        self.save_error: str | None = None
         self.closed = False
-
-        now = clock()
-        self._started = now
-        self._last_frame_at = -math.inf
-        self._frame: np.ndarray | None = None
-        self._snapshot: Snapshot | None = None
-        self._snapshot_until = 0.0
-        self._error_until = 0.0
-        self._next_state_write = now
-        self._feed_dirty = False
+        self.state_file = state_file_path(settings)
+        self._snapshot_wanted = threading.Event()
+        self._next_state_write = 0.0
         self._size = (0, 0)
+        self._drawn: dict[str, object] = {}  # the part ("feed", "panel", "message") -> the view drawn
         self._feed_box = (0, 0, 0, 0)  # where the picture is, in canvas pixels
         self._button_box = (0, 0, 0, 0)
-        self._panel_key: object = None
-        self._message_key: object = None
 
         root.title("emojify")
         root.configure(background=_hex(BACKGROUND))
@@ -233,7 +196,6 @@ class App:
         self._feed = _CanvasImage(self.canvas, anchor="center")
         self._panel = _CanvasImage(self.canvas)
         self._message = _CanvasImage(self.canvas)
-        self._message.hide()
         self._bind_keys()
         if settings.kiosk:
             self._enter_kiosk()
@@ -257,7 +219,7 @@ class App:
     def _bind_keys(self) -> None:
         root = self.root
         for key in ("<space>", "<Return>", "<KP_Enter>"):
-            root.bind(key, lambda _event: self.take_snapshot())
+            root.bind(key, lambda _event: self.request_snapshot())
         self.canvas.bind("<ButtonPress-1>", self._on_press)
         for sequence in exit_sequences(self.settings.exit_keys):
             root.bind(sequence, lambda _event: self.close())
@@ -280,40 +242,20 @@ class App:
         """A click or touch on the picture or on the button takes a snapshot."""
         for x0, y0, x1, y1 in (self._feed_box, self._button_box):
             if x0 <= event.x <= x1 and y0 <= event.y <= y1:
-                self.take_snapshot()
+                self.request_snapshot()
                 return
 
-    # --- snapshot
+    def request_snapshot(self) -> None:
+        """Ask for a snapshot; safe from any thread (a GPIO button's callback, say).
 
-    def take_snapshot(self) -> None:
-        """Freeze the picture on screen and have the worker classify (and maybe save) it."""
-        if self.mode != "live" or self.showing_message or self._frame is None:
-            return
-        self.mode = "snapshot"
-        self.snapshots_taken += 1
-        self._snapshot = Snapshot(self._frame)
-        self._snapshot_until = self.clock() + self.settings.snapshot_seconds
-        self.worker.request_snapshot(self._frame)
-        self._feed_dirty = True
-
-    def _snapshot_done(self, snapshot: Snapshot) -> None:
-        if snapshot.path is not None:
-            self.snapshot_path = snapshot.path
-        if snapshot.error:
-            self.save_error = snapshot.error
-            self._error_until = self.clock() + ERROR_SECONDS
-        self._feed_dirty = True
-        if self._snapshot is not None and snapshot.frame is self._snapshot.frame:
-            self._snapshot = snapshot  # still on screen: show its emoji (a late one is only recorded)
-
-    def _back_to_live(self) -> None:
-        self.mode, self._snapshot = "live", None
-        self._feed_dirty = True
+        The request is picked up by the window's next poll and taken if the live screen is up.
+        """
+        self._snapshot_wanted.set()
 
     # --- the poll loop
 
     def _tick(self) -> None:
-        """Every POLL_MS: collect results, switch screens, redraw what changed."""
+        """Every POLL_MS: feed the screens their events, then redraw what changed."""
         if self.closed:
             return
         self.root.after(POLL_MS, self._tick)  # first, so an error below cannot stop the loop
@@ -323,98 +265,70 @@ class App:
             log.exception("error while updating the window; the kiosk goes on")
 
     def _update(self) -> None:
-        now = self.clock()
+        now = time.monotonic()
         size = (self.canvas.winfo_width(), self.canvas.winfo_height())
         if size[0] < 2 or size[1] < 2:
             return  # not on screen yet
         if size != self._size:
-            self._size, self._feed_dirty = size, True
+            self._size = size
+            self._drawn.clear()
+        screens = self.screens
         live = self.worker.take_live()
         if live is not None:
-            self._last_frame_at = now
-            if self.mode == "live":
-                self._frame, self.last_result = live
-                self._feed_dirty = True
-        snapshot = self.worker.take_snapshot()
-        if snapshot is not None:
-            self._snapshot_done(snapshot)
-        if self.mode == "snapshot" and now >= self._snapshot_until:
-            self._back_to_live()
-        if self.save_error and now >= self._error_until:
-            self.save_error, self._feed_dirty = None, True
-        self._update_message(now)
-        if not self.showing_message:
-            self._draw(now)
-        if self.settings.state_file and now >= self._next_state_write:
+            screens.frame_arrived(*live)
+        done = self.worker.take_snapshot()
+        if done is not None:
+            screens.snapshot_done(done)
+        screens.source_status(self.capture.status, self.capture.message)
+        if self._snapshot_wanted.is_set():
+            self._snapshot_wanted.clear()
+            screens.request_snapshot()
+        screens.tick(now)
+        self._draw(screens.view())
+        if self.state_file is not None and now >= self._next_state_write:
             self._next_state_write = now + STATE_INTERVAL
-            self._write_state()
+            self._write_state(self.state_file)
 
-    def _update_message(self, now: float) -> None:
-        """Show the full-window message while no pictures arrive; hide it when they are back."""
-        status = self.capture.status
-        self.status_text = self.capture.message
-        if status is SourceStatus.LIVE or now - self._last_frame_at < MESSAGE_DELAY:
-            wanted = None
-        elif status is SourceStatus.STARTING and now - self._started < STARTING_PATIENCE:
-            wanted = (self.status_text, "", [], "")
-        else:
-            title, tips = message_tips(self.capture.spec)
-            wanted = (title, self.status_text, tips, "emojify keeps trying and carries on by itself.")
-        if wanted is None:
-            if self.showing_message:
-                self.showing_message, self._feed_dirty, self._panel_key = False, True, None
+    def _changed(self, part: str, value: object) -> bool:
+        """Whether ``part`` must be redrawn to show ``value`` (and note that it will be)."""
+        if part in self._drawn and self._drawn[part] == value:
+            return False
+        self._drawn[part] = value
+        return True
+
+    def _draw(self, view: View) -> None:
+        """Show the message, or the picture and the panel, redrawing only the parts that changed."""
+        if self._changed("message", view.message):
+            if view.message is None:
                 self._message.hide()
+            else:
+                m = view.message
+                self._message.show(render_message(self._size, m.title, m.detail, list(m.tips), m.footer), 0, 0)
+                self.canvas.tag_raise(self._message.item)
+                self._feed.hide()
+                self._panel.hide()
+                self._drawn.pop("feed", None)
+                self._drawn.pop("panel", None)
+        if view.message is not None:
             return
-        key = (wanted, self._size)
-        if key != self._message_key:
-            self._message_key = key
-            self._message.show(render_message(self._size, *wanted), 0, 0)
-        if not self.showing_message:
-            self.showing_message = True
-            self._feed.hide()
-            self._panel.hide()
-            self.canvas.tag_raise(self._message.item)
-
-    def _draw(self, now: float) -> None:
-        """Redraw the picture (when it changed) and the panel (when what it shows changed)."""
         w, h = self._size
         pad = int(clamp(min(w, h) * 0.02, 6, 24))
         panel_w = int(clamp(w * 0.32, 220, 640))
-        feed_area = (max(1, w - panel_w - 3 * pad), max(1, h - 2 * pad))
-        if self._feed_dirty:
-            self._feed_dirty = False
-            self._draw_feed(feed_area, pad)
-        if self.mode == "snapshot":
-            left = max(0, math.ceil(self._snapshot_until - now))
-            done = self._snapshot is not None and self._snapshot.result is not None
-            view = panel_view(self._snapshot.result if done and self._snapshot else None,
-                              "No face found" if done else "...", f"Back to live in {left}", active=False)
-        else:
-            view = panel_view(self.last_result, "No face yet", "Snapshot")
-        panel_box = (w - panel_w - pad, pad, w - pad, h - pad)
-        key = (view, panel_box)
-        if key != self._panel_key:
-            self._panel_key = key
-            image, (bx0, by0, bx1, by1) = render_panel(view, (panel_w, h - 2 * pad), self.emojis)
-            self._panel.show(image, panel_box[0], panel_box[1])
-            self._button_box = (panel_box[0] + bx0, pad + by0, panel_box[0] + bx1, pad + by1)
+        if self._changed("feed", view.feed):
+            self._draw_feed(view.feed, (max(1, w - panel_w - 3 * pad), max(1, h - 2 * pad)), pad)
+        if self._changed("panel", view.panel) and view.panel is not None:
+            x, y = w - panel_w - pad, pad
+            image, (bx0, by0, bx1, by1) = render_panel(view.panel, (panel_w, h - 2 * pad), self.emojis)
+            self._panel.show(image, x, y)
+            self._button_box = (x + bx0, y + by0, x + bx1, y + by1)
 
-    def _draw_feed(self, area: tuple[int, int], pad: int) -> None:
-        banner = None
-        if self.save_error:
-            banner = (self.save_error, ERROR)
-        elif self.mode == "snapshot" and self._snapshot is not None and self._snapshot.path is not None:
-            banner = ("Snapshot saved", OK)
-        if self.mode == "snapshot" and self._snapshot is not None:
-            snap = self._snapshot
-            image = render_feed(snap.frame, area, snap.result, self.emojis, live=False, banner=banner)
-        elif self._frame is not None:
-            result = self.last_result
-            hint = HINT if result is None or result.label is None else None
-            image = render_feed(self._frame, area, result, self.emojis, hint=hint, banner=banner)
-        else:
+    def _draw_feed(self, feed: FeedView | None, area: tuple[int, int], pad: int) -> None:
+        if feed is None:
             self._feed.hide()
             return
+        banner = None if feed.banner is None else (feed.banner[0], ERROR if feed.banner[1] else OK)
+        image = render_feed(feed.frame, area, feed.result, self.emojis, live=feed.live, hint=feed.hint,
+                            banner=banner, countdown=feed.countdown)
         cx, cy = pad + area[0] / 2, pad + area[1] / 2
         self._feed.show(image, cx, cy)
         self._feed_box = (int(cx - image.width / 2), int(cy - image.height / 2),
@@ -424,33 +338,36 @@ class App:
     # --- state for tests
 
     def state(self) -> dict:
-        """The window's state, JSON-ready."""
-        result = self.last_result
+        """What tests look at, JSON-ready: the screen, pictures drawn, label, snapshots, errors."""
+        screens, result = self.screens, self.screens.result
         return {
+            "screen": screens.state,
             "frames_shown": self.frames_shown,
             "last_label": None if result is None else result.label,
             "face": None if result is None or result.box is None else [int(v) for v in result.box],
-            "showing_message": self.showing_message,
-            "status": self.capture.status.value,
-            "status_text": self.status_text,
-            "mode": self.mode,
-            "snapshots_taken": self.snapshots_taken,
-            "snapshot_path": None if self.snapshot_path is None else str(self.snapshot_path),
-            "save_error": self.save_error,
+            "showing_message": screens.state in MESSAGE_SCREENS,
+            "status": screens.status.value,
+            "status_text": screens.status_text,
+            "snapshots_taken": screens.snapshots_taken,
+            "snapshot_path": None if screens.snapshot_path is None else str(screens.snapshot_path),
+            "save_error": screens.error,
             "window": list(self._size),
         }
 
-    def _write_state(self) -> None:
-        """Write :meth:`state` to ``settings.state_file`` atomically (temporary file + rename)."""
-        path = self.settings.state_file
-        if path is None:
-            return
+    def _write_state(self, path: Path) -> None:
+        """Write :meth:`state` to ``path`` atomically (temporary file + rename)."""
         tmp = path.with_name(f".{path.name}.tmp")
         try:
             tmp.write_text(json.dumps(self.state()), encoding="utf-8")
             os.replace(tmp, path)
         except OSError as exc:
             log.warning("cannot write the state file %s: %s", path, exc)
+
+
+def state_file_path(settings: Settings) -> Path | None:
+    """Where to write the window's state for tests: ``$EMOJIFY_STATE_FILE`` (or ``--state-file``)."""
+    named = os.environ.get(STATE_FILE_ENV) or getattr(settings, "state_file", None)
+    return Path(named) if named else None
 
 
 def _hex(colour: tuple[int, int, int]) -> str:

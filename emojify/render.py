@@ -114,12 +114,14 @@ def draw_corners(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, floa
 
 def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None, emojis: EmojiSet, *,
                 live: bool = True, hint: str | None = None,
-                banner: tuple[str, tuple[int, int, int]] | None = None) -> Image.Image:
+                banner: tuple[str, tuple[int, int, int]] | None = None, countdown: int | None = None
+                ) -> Image.Image:
     """The camera picture, mirrored and fitted into ``size``, with its overlays.
 
     Live: the capture region is a bright window with corner marks in a dimmed picture and the
     face is boxed with its emoji beside it; ``hint`` is shown at the bottom. A still
-    (``live=False``) is framed like a photo. ``banner`` (text, colour) is shown at the top.
+    (``live=False``) is framed like a photo. ``banner`` (text, colour) is shown at the top, and
+    ``countdown`` as a big number in a disc in the middle.
     """
     rows, cols = frame.shape[:2]
     dw, dh = fit((cols, rows), size)
@@ -164,6 +166,9 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         text, colour = banner
         draw_pill(image, (dw / 2, text_size * 2.0), text, font(text_size, bold=True), (255, 255, 255),
                   (*colour, 225))
+    if countdown is not None:
+        draw_pill(image, (dw / 2, dh / 2), str(countdown), font(int(min(dw, dh) * 0.22), bold=True), ACCENT,
+                  (10, 12, 18, 130))
     return image
 
 

@@ -3,8 +3,9 @@
 Settings (``emojify.config``) are tested in-process without any screen. The window is tested
 for real: the app runs as a subprocess on a virtual X screen (Xvfb) with a folder of real face
 photos as its "camera", is driven with ``xdotool`` and looked at through screenshots and the
-JSON written by its testing option ``--state-file``. Those tests skip, saying why, where Xvfb
-or xdotool is not installed (``apt-get install xvfb xdotool``).
+JSON state it writes to the file named by ``$EMOJIFY_STATE_FILE``. Those tests skip, saying why,
+where Xvfb or xdotool is not installed (``apt-get install xvfb xdotool``). Which screen follows
+which, and when, is tested in-process in ``test_screens.py``.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -27,8 +30,10 @@ from conftest import FER_ROOT, REPO, SCREEN
 from PIL import Image
 
 from emojify import cli
-from emojify.app import exit_sequences
+from emojify.app import STATE_FILE_ENV, exit_sequences
 from emojify.config import ConfigError, Settings, settings_from_args
+from emojify.pipeline import Result
+from emojify.render import ACCENT, HIGHLIGHT, OK
 from emojify.smoothing import ALPHA
 
 FER_HAPPY = FER_ROOT / "test" / "happy"
@@ -183,10 +188,10 @@ class Kiosk:
     def __init__(self, display: str, workdir: Path, *args: str) -> None:
         self.display = display
         self.state_file = workdir / "state.json"
-        self.env = {**os.environ, "DISPLAY": display}
+        self.env = {**os.environ, "DISPLAY": display, STATE_FILE_ENV: str(self.state_file)}
         self.log = (workdir / "app.log").open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "emojify", "run", "--state-file", str(self.state_file), *args],
+            [sys.executable, "-m", "emojify", "run", *args],
             cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         self.window = self.wait(self._window_id, 30, "the window to appear")
 
@@ -314,11 +319,22 @@ def emoji_yellow(pixels: np.ndarray) -> int:
     return int(np.count_nonzero((r > 220) & (g > 160) & (b < 90)))
 
 
+def count_colour(pixels: np.ndarray, colour: tuple[int, int, int], tolerance: int = 6) -> int:
+    """How many pixels are within ``tolerance`` levels of ``colour`` in each channel."""
+    return int(np.count_nonzero((np.abs(pixels - np.array(colour)) <= tolerance).all(axis=-1)))
+
+
+def solid_area(pixels: np.ndarray, colour: tuple[int, int, int], thickness: int = 11) -> int:
+    """Pixels of ``colour`` inside strokes at least ``thickness`` wide (a big digit, not a box's outline)."""
+    mask = (np.abs(pixels - np.array(colour)) <= 6).all(axis=-1).astype(np.uint8)
+    return int(np.count_nonzero(cv2.erode(mask, np.ones((thickness, thickness), np.uint8))))
+
+
 def test_live_picture_emoji_bars_snapshot_lost_source_and_exit(kiosk, faces: Path, tmp_path: Path) -> None:
     source = tmp_path / "camera"
     shutil.copytree(faces, source)
     snaps = tmp_path / "snaps"
-    app = kiosk("--source", str(source), "--save-dir", str(snaps), "--snapshot-seconds", "1")
+    app = kiosk("--source", str(source), "--save-dir", str(snaps), "--snapshot-seconds", "3")
     app.wait_state(lambda s: s["frames_shown"] >= 5 and s["last_label"] and s["face"], "a face on screen")
 
     w, h = WINDOW
@@ -331,19 +347,31 @@ def test_live_picture_emoji_bars_snapshot_lost_source_and_exit(kiosk, faces: Pat
 
     live = app.wait_screen(lambda screen: emoji_yellow(panel(screen)[: h // 3]) > 2000,
                            "a big emoji at the top of the panel")
+    Image.fromarray(live.astype(np.uint8)).save(tmp_path / "live.png")
     assert feed(live).std() > 30, "the camera picture is not drawn"
-    assert len(np.unique(panel(live).reshape(-1, 3), axis=0)) > 500, "the panel has no bars or labels"
+    assert count_colour(panel(live), HIGHLIGHT) > 2000, "the panel does not highlight the winner's bar"
+    assert count_colour(panel(live)[-h // 5:], ACCENT) > 5000, "the panel has no snapshot button"
     assert live[:, w + 10:].max() == 0, "the window should be 1100x620 at the screen's corner"
 
     app.key("space")
+    app.wait_state(lambda s: s["screen"] == "countdown", "the snapshot countdown")
+    assert solid_area(feed(live), ACCENT) == 0, "no big number on the live picture"
+    counting = app.wait_screen(lambda screen: solid_area(feed(screen), ACCENT) > 300,
+                               "the countdown's big number on the picture")
+    Image.fromarray(counting.astype(np.uint8)).save(tmp_path / "countdown.png")
+    assert count_colour(panel(counting)[-h // 5:], ACCENT) < 500, "the button is not greyed during the countdown"
     state = app.wait_state(lambda s: s["snapshot_path"], "a saved snapshot")
-    assert state["snapshots_taken"] == 1
+    assert state["snapshots_taken"] == 1 and state["screen"] == "result"
+    result = app.wait_screen(lambda screen: count_colour(feed(screen)[:h // 4], OK, 35) > 1000,
+                             "the result screen's 'Snapshot saved' banner")
+    Image.fromarray(result.astype(np.uint8)).save(tmp_path / "result.png")
+    assert emoji_yellow(panel(result)[: h // 3]) > 2000, "the snapshot's emoji is not in the panel"
     saved = Path(state["snapshot_path"])
     assert saved.parent == snaps and saved.suffix == ".png"
     with Image.open(saved) as image:
         image.load()
         assert image.width > 640 and image.height >= 480
-    app.wait_state(lambda s: s["mode"] == "live", "the return to live after --snapshot-seconds")
+    app.wait_state(lambda s: s["screen"] == "live", "the return to live after --snapshot-seconds")
 
     source.rename(tmp_path / "unplugged")  # the "camera" goes away
     app.wait_state(lambda s: s["showing_message"], "the no-picture message")
@@ -375,7 +403,7 @@ def test_kiosk_is_fullscreen_ignores_escape_and_close_and_survives_a_failed_save
     state = app.wait_state(lambda s: s["save_error"], "the save error on screen")
     assert "Could not save the snapshot" in state["save_error"] and state["snapshot_path"] is None
     shown = state["frames_shown"]
-    app.wait_state(lambda s: s["frames_shown"] > shown + 3 and s["mode"] == "live", "the kiosk to go on")
+    app.wait_state(lambda s: s["frames_shown"] > shown + 3 and s["screen"] == "live", "the kiosk to go on")
     assert app.process.poll() is None, "Escape or the close request ended the kiosk"
 
     app.key("ctrl+shift+q")
@@ -391,6 +419,61 @@ def test_normal_window_closes_normally(kiosk, faces: Path, how: str) -> None:
     else:
         app.close_request()
     assert app.exit_code() == 0
+
+
+class FakeWorker:
+    """The worker's mailboxes: one new picture per poll, and the stills asked for."""
+
+    def __init__(self, frame: np.ndarray, result: Result) -> None:
+        self.live, self.stills = (frame, result), []
+
+    def take_live(self) -> tuple[np.ndarray, Result]:
+        return self.live
+
+    def take_snapshot(self) -> None:
+        return None
+
+    def request_snapshot(self, frame: np.ndarray) -> None:
+        self.stills.append(frame)
+
+
+def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display: str, monkeypatch) -> None:
+    """What a GPIO button does: ``App.request_snapshot`` from its own thread; a lamp's hook sees the countdown."""
+    import tkinter as tk
+
+    from emojify.app import App
+    from emojify.emojis import load_emoji_set
+    from emojify.screens import Timings
+    from emojify.sources import SourceStatus, parse_source
+
+    monkeypatch.setenv("DISPLAY", display)
+    frame = astronaut_frame()
+    worker = FakeWorker(frame, Result((0, 0, 640, 480), None, None, None))
+    capture = SimpleNamespace(status=SourceStatus.LIVE, message="Camera on.", spec=parse_source("0"))
+    root = tk.Tk()
+    try:
+        app = App(root, Settings(), worker, capture, load_emoji_set())
+        app.screens.timings = Timings(countdown=0.5, result=0.5)
+        screens: list[str] = []
+        app.screens.on_state_change.append(lambda old, new: screens.append(new))
+
+        def pump_until(check: Callable[[], bool], what: str) -> None:
+            deadline = time.monotonic() + 10
+            while not check():
+                assert time.monotonic() < deadline, f"timed out waiting for {what}"
+                root.update()
+                time.sleep(0.005)
+
+        pump_until(lambda: app.frames_shown >= 3 and app.screens.state == "live", "the live picture")
+        button = threading.Thread(target=app.request_snapshot)
+        button.start()
+        button.join()
+        pump_until(lambda: worker.stills, "the still handed to the worker")
+        assert worker.stills == [frame] and app.state()["snapshots_taken"] == 1
+        pump_until(lambda: app.screens.state == "live", "the return to live")
+        assert screens == ["live", "countdown", "result", "live"]
+    finally:
+        root.destroy()
 
 
 def test_missing_camera_shows_what_to_check_and_keeps_trying(kiosk) -> None:

@@ -1,0 +1,151 @@
+"""The kiosk's panel, message and countdown, rendered in-process with Pillow and checked pixel by pixel."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from emojify.emojis import load_emoji_set
+from emojify.labels import CLASSES
+from emojify.render import (
+    ACCENT,
+    BACKGROUND,
+    HIGHLIGHT,
+    PANEL,
+    TEXT,
+    TRACK,
+    PanelView,
+    message_tips,
+    render_feed,
+    render_message,
+    render_panel,
+)
+from emojify.sources import parse_source
+
+PANEL_SIZES = [(220, 288), (256, 456), (614, 1036)]
+"""The panel at the smallest window (480x300), an 800x480 touchscreen and a 1920x1080 monitor."""
+SCREEN_SIZES = [(480, 300), (800, 480), (1920, 1080)]
+
+
+@pytest.fixture(scope="module")
+def emojis():
+    return load_emoji_set()
+
+
+def pixels(image) -> np.ndarray:
+    return np.asarray(image.convert("RGB"), dtype=np.int16)
+
+
+def matches(array: np.ndarray, colour: tuple[int, int, int], tolerance: int = 2) -> np.ndarray:
+    """A boolean mask of the pixels within ``tolerance`` of ``colour``."""
+    return (np.abs(array - np.array(colour)) <= tolerance).all(axis=-1)
+
+
+def winner_view(label: str, percent: int = 80, button: str = "Snapshot", active: bool = True) -> PanelView:
+    rest = (100 - percent) // (len(CLASSES) - 1)
+    percents = tuple(percent if c == label else rest for c in CLASSES)
+    return PanelView(label, percents, label.capitalize(), button, active)
+
+
+def highlighted_rows(image) -> np.ndarray:
+    """The y of the pixel rows more than half covered by the winner's highlight."""
+    mask = matches(pixels(image), HIGHLIGHT)
+    return np.flatnonzero(mask.sum(axis=1) > image.width / 2)
+
+
+def longest_run(flags: np.ndarray) -> int:
+    """The length of the longest run of True in a 1-D array (the filled bar, not the text beside it)."""
+    best = run = 0
+    for flag in flags:
+        run = run + 1 if flag else 0
+        best = max(best, run)
+    return best
+
+
+def untouched_border(array: np.ndarray, colour: tuple[int, int, int], margin: int) -> bool:
+    """Whether the outer ``margin`` pixels on all four sides are plain ``colour`` (nothing cut off)."""
+    inner = np.zeros(array.shape[:2], bool)
+    inner[margin:-margin, margin:-margin] = True
+    return bool(matches(array, colour, 0)[~inner].all())
+
+
+@pytest.mark.parametrize("size", PANEL_SIZES)
+def test_the_winners_row_is_highlighted_in_order(emojis, size: tuple[int, int]) -> None:
+    centres = []
+    for label in CLASSES:
+        image, _ = render_panel(winner_view(label), size, emojis)
+        rows = highlighted_rows(image)
+        assert rows.size > 0, f"{label}: no highlighted row"
+        assert rows.max() - rows.min() < size[1] / len(CLASSES), f"{label}: more than one row highlighted"
+        centres.append(rows.mean())
+    assert centres == sorted(centres), "the highlight does not follow the order of the bars"
+
+
+def test_the_winners_bar_grows_with_its_percentage(emojis) -> None:
+    size = PANEL_SIZES[1]
+    widths = []
+    for percent in (40, 80):
+        image, _ = render_panel(winner_view("sad", percent), size, emojis)
+        rows = highlighted_rows(image)
+        band = pixels(image)[rows.min():rows.max() + 1]
+        widths.append(longest_run(matches(band, ACCENT, 8).any(axis=0)))
+    assert 1.6 < widths[1] / widths[0] < 2.4, widths
+
+
+def test_without_a_face_no_row_is_highlighted_and_the_button_is_live(emojis) -> None:
+    image, (x0, y0, x1, y1) = render_panel(PanelView(None, None, "No face yet", "Snapshot"), PANEL_SIZES[1], emojis)
+    assert highlighted_rows(image).size == 0 and not matches(pixels(image), HIGHLIGHT).any()
+    button = pixels(image)[y0:y1, x0:x1]
+    assert matches(button, ACCENT).mean() > 0.6, "the active button is not drawn in the accent colour"
+
+
+@pytest.mark.parametrize("size", PANEL_SIZES)
+def test_panel_fits_its_size_with_the_button_inside(emojis, size: tuple[int, int]) -> None:
+    image, (x0, y0, x1, y1) = render_panel(winner_view("surprise", 100, "Back to live in 4", active=False),
+                                           size, emojis)
+    assert image.size == size
+    assert 0 < x0 < x1 < size[0] and 0 < y0 < y1 < size[1]
+    array = pixels(image)
+    assert untouched_border(array, PANEL, 2), "something is drawn up to the panel's edge (cut off)"
+    button = array[y0:y1, x0:x1]
+    assert matches(button, TRACK).mean() > 0.6 and not matches(button, ACCENT, 8).any(), \
+        "an inactive button must be grey"
+    assert matches(button, TEXT, 30).any(), "the button has no label"
+
+
+@pytest.mark.parametrize("size", SCREEN_SIZES)
+def test_the_no_camera_message_fits_and_is_centred(size: tuple[int, int]) -> None:
+    title, tips = message_tips(parse_source("0"))
+    image = render_message(size, title, "No camera found. Check the USB cable; still trying...", tips,
+                           "emojify keeps trying and carries on by itself.")
+    array = pixels(image)
+    assert image.size == size
+    drawn = ~matches(array, BACKGROUND, 0)
+    rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+    margin = min(size) * 0.03
+    assert rows.min() > margin and rows.max() < size[1] - margin, "the message runs off the top or bottom"
+    assert cols.min() > margin and cols.max() < size[0] - margin, "the message runs off a side"
+    assert abs(rows.min() - (size[1] - 1 - rows.max())) < size[1] * 0.05, "not centred vertically"
+    assert abs(cols.min() - (size[0] - 1 - cols.max())) < size[0] * 0.05, "not centred horizontally"
+    assert matches(array, ACCENT, 10).any(), "the source's sentence is not shown"
+
+
+def test_a_message_without_detail_or_tips_shows_only_its_title() -> None:
+    size = SCREEN_SIZES[1]
+    full = pixels(render_message(size, "Starting the camera...", "Camera lost.", ["Check the cable."], "Footer"))
+    short = pixels(render_message(size, "Starting the camera...", "", [], ""))
+    assert matches(short, ACCENT, 10).sum() < matches(full, ACCENT, 10).sum(), "a sentence is shown without one"
+    text = matches(short, TEXT, 40)
+    assert text.any(), "no title"
+    assert text.sum() < matches(full, TEXT, 40).sum(), "the tips add text"
+
+
+def test_the_countdown_number_is_drawn_in_the_middle_of_the_picture(emojis) -> None:
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    plain = pixels(render_feed(frame, (640, 480), None, emojis))
+    counting = pixels(render_feed(frame, (640, 480), None, emojis, countdown=3))
+    changed = np.abs(counting - plain).sum(axis=2) > 30
+    ys, xs = np.nonzero(changed)
+    assert abs(ys.mean() - 240) < 24 and abs(xs.mean() - 320) < 32, "the number is not in the middle"
+    assert matches(counting, ACCENT, 4).sum() > 1000, "the number is not drawn big in the accent colour"
+    assert not changed[:60].any() and not changed[-60:].any(), "the countdown covers the whole picture"

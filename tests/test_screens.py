@@ -1,0 +1,242 @@
+"""The kiosk's screens, driven in-process by events and a fake clock (no Tk, no camera, no model)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from emojify import screens as sc
+from emojify.labels import CLASSES
+from emojify.pipeline import Result
+from emojify.screens import Screens, Snapshot, Timings
+from emojify.sources import SourceStatus
+
+LIVE_SOURCE = (SourceStatus.LIVE, "Camera on.")
+TIPS = ("No camera picture", ["Check the cable."])
+
+
+def result(label: str | None = "happy") -> Result:
+    """A live result with a face and a clear winner, or (``label=None``) one without a face."""
+    if label is None:
+        return Result((0, 0, 64, 48), None, None, None)
+    probabilities = np.full(len(CLASSES), 0.02)
+    probabilities[CLASSES.index(label)] = 1 - 0.02 * (len(CLASSES) - 1)
+    return Result((0, 0, 64, 48), (10, 10, 20, 20), probabilities, label)
+
+
+class Kiosk:
+    """A :class:`Screens` with a fake clock, a fake camera and a fake worker that records captures."""
+
+    def __init__(self, timings: Timings | None = None) -> None:
+        self.now = 100.0
+        self.captured: list[np.ndarray] = []
+        self.changes: list[tuple[str, str]] = []
+        self.screens = Screens(self.captured.append, TIPS, timings or Timings(result=4.0), now=self.now)
+        self.screens.on_state_change.append(lambda old, new: self.changes.append((old, new)))
+
+    def run(self, seconds: float, frames: bool = True, source=LIVE_SOURCE, label: str | None = "happy",
+            step: float = 0.05) -> None:
+        """Let ``seconds`` pass in ticks of ``step``, with a new picture each tick if ``frames``."""
+        end = self.now + seconds
+        while self.now < end - 1e-9:
+            self.now = round(self.now + step, 6)
+            if frames:
+                self.screens.frame_arrived(np.zeros((48, 64, 3), np.uint8), result(label))
+            self.screens.source_status(*source)
+            self.screens.tick(self.now)
+
+    @property
+    def state(self) -> str:
+        return self.screens.state
+
+    def snapshot(self) -> None:
+        self.screens.request_snapshot()
+        self.run(0.05)
+
+
+@pytest.fixture
+def kiosk() -> Kiosk:
+    app = Kiosk()
+    app.run(0.5)
+    assert app.state == sc.LIVE
+    return app
+
+
+def test_starting_shows_the_source_sentence_then_live_when_pictures_come() -> None:
+    app = Kiosk()
+    app.run(1.0, frames=False, source=(SourceStatus.STARTING, "Starting the camera..."))
+    view = app.screens.view()
+    assert app.state == sc.STARTING and view.feed is None and view.panel is None
+    assert view.message.title == "Starting the camera..."
+    app.run(0.1)
+    view = app.screens.view()
+    assert app.state == sc.LIVE and view.message is None
+    assert view.feed.live and view.feed.hint is None and view.panel.label == "happy"
+    assert app.changes == [(sc.STARTING, sc.LIVE)]
+
+
+def test_a_source_still_starting_after_the_patience_is_shown_as_missing() -> None:
+    app = Kiosk()
+    app.run(sc.STARTING_PATIENCE - 0.2, frames=False, source=(SourceStatus.STARTING, "Starting..."))
+    assert app.state == sc.STARTING
+    app.run(0.4, frames=False, source=(SourceStatus.STARTING, "Starting..."))
+    message = app.screens.view().message
+    assert app.state == sc.NO_PICTURE
+    assert (message.title, message.detail, message.tips) == (TIPS[0], "Starting...", tuple(TIPS[1]))
+
+
+def test_a_missing_camera_shows_what_to_check_at_once() -> None:
+    app = Kiosk()
+    app.run(0.1, frames=False, source=(SourceStatus.LOST, "No camera found."))
+    assert app.state == sc.NO_PICTURE and app.screens.view().message.detail == "No camera found."
+
+
+def test_a_lost_camera_brings_the_message_after_a_second_and_its_return_the_picture(kiosk: Kiosk) -> None:
+    lost = (SourceStatus.LOST, "Camera lost; reconnecting...")
+    kiosk.run(sc.MESSAGE_DELAY - 0.2, frames=False, source=lost)
+    assert kiosk.state == sc.LIVE, "a short gap keeps the last picture"
+    kiosk.run(0.4, frames=False, source=lost)
+    assert kiosk.state == sc.NO_PICTURE and kiosk.screens.view().feed is None
+    kiosk.run(0.1)
+    assert kiosk.state == sc.LIVE and kiosk.screens.view().feed is not None
+
+
+def test_each_new_picture_changes_the_view_and_nothing_else_does(kiosk: Kiosk) -> None:
+    before = kiosk.screens.view()
+    kiosk.run(0.5, frames=False)
+    assert kiosk.screens.view() == before, "no new picture: nothing to redraw"
+    kiosk.run(0.05)
+    after = kiosk.screens.view()
+    assert after.feed != before.feed and after.panel == before.panel
+
+
+def test_no_face_asks_for_one(kiosk: Kiosk) -> None:
+    kiosk.run(0.1, label=None)
+    view = kiosk.screens.view()
+    assert view.feed.hint == sc.HINT and view.panel.label is None and view.panel.title == sc.NO_FACE_YET
+
+
+def test_snapshot_counts_down_then_takes_the_still_and_shows_it_then_goes_back_to_live(kiosk: Kiosk) -> None:
+    kiosk.snapshot()
+    assert kiosk.state == sc.COUNTDOWN and kiosk.captured == []
+    seen = []
+    while kiosk.state == sc.COUNTDOWN:
+        view = kiosk.screens.view()
+        assert view.feed.live and not view.panel.button_active, "the picture stays live during the countdown"
+        seen.append(view.feed.countdown)
+        kiosk.run(0.05)
+    assert sorted(set(seen), reverse=True) == [3, 2, 1]
+    assert kiosk.state == sc.RESULT and len(kiosk.captured) == 1
+    still = kiosk.captured[0]
+
+    view = kiosk.screens.view()
+    assert not view.feed.live and view.feed.frame is still and view.panel.title == sc.WORKING
+    kiosk.run(1.0)
+    assert kiosk.screens.view().feed == view.feed, "new live pictures do not replace the still"
+
+    kiosk.screens.snapshot_done(Snapshot(still, result("surprise"), Path("snap.png")))
+    kiosk.run(0.05)
+    view = kiosk.screens.view()
+    assert view.feed.result.label == "surprise" and view.panel.label == "surprise"
+    assert view.feed.banner == (sc.SAVED, False) and view.panel.button == "Back to live in 3"
+    assert kiosk.screens.snapshot_path == Path("snap.png") and kiosk.screens.snapshots_taken == 1
+
+    kiosk.run(3.0)
+    assert kiosk.state == sc.LIVE and kiosk.screens.view().feed.live
+    assert kiosk.changes[-3:] == [(sc.LIVE, sc.COUNTDOWN), (sc.COUNTDOWN, sc.RESULT), (sc.RESULT, sc.LIVE)]
+
+
+def test_a_zero_countdown_takes_the_still_at_once() -> None:
+    app = Kiosk(Timings(countdown=0, result=2))
+    app.run(0.2)
+    app.snapshot()
+    assert app.state == sc.RESULT and len(app.captured) == 1
+    assert app.changes[-2:] == [(sc.LIVE, sc.COUNTDOWN), (sc.COUNTDOWN, sc.RESULT)]
+
+
+def test_snapshot_requests_outside_the_live_screen_are_dropped(kiosk: Kiosk) -> None:
+    kiosk.snapshot()
+    kiosk.snapshot()  # during the countdown
+    kiosk.run(sc.COUNTDOWN_SECONDS)
+    kiosk.snapshot()  # on the result screen
+    kiosk.run(4.0)
+    assert kiosk.state == sc.LIVE and len(kiosk.captured) == 1
+
+    app = Kiosk()
+    app.screens.request_snapshot()  # before any picture
+    app.run(0.5)
+    assert app.state == sc.LIVE and app.captured == []
+
+
+def test_losing_the_camera_during_the_countdown_cancels_it(kiosk: Kiosk) -> None:
+    kiosk.snapshot()
+    kiosk.run(1.5, frames=False, source=(SourceStatus.LOST, "Camera lost"))
+    assert kiosk.state == sc.NO_PICTURE and kiosk.captured == []
+    assert (sc.COUNTDOWN, sc.NO_PICTURE) in kiosk.changes
+
+
+def test_a_save_error_is_an_overlay_with_its_own_timer(kiosk: Kiosk) -> None:
+    kiosk.snapshot()
+    kiosk.run(sc.COUNTDOWN_SECONDS)
+    still = kiosk.captured[0]
+    kiosk.screens.snapshot_done(Snapshot(still, result(), error="Could not save the snapshot: disk full"))
+    kiosk.run(0.05)
+    assert kiosk.screens.view().feed.banner == ("Could not save the snapshot: disk full", True)
+    kiosk.run(4.0)
+    assert kiosk.state == sc.LIVE, "the error does not hold the result screen"
+    assert kiosk.screens.view().feed.banner[1] is True, "the error stays up over the live picture"
+    kiosk.run(sc.ERROR_SECONDS - 4.0)
+    assert kiosk.screens.view().feed.banner is None and kiosk.screens.error is None
+    assert kiosk.screens.snapshot_path is None
+
+
+def test_a_late_snapshot_is_recorded_but_not_shown(kiosk: Kiosk) -> None:
+    kiosk.snapshot()
+    kiosk.run(sc.COUNTDOWN_SECONDS + 4.0)
+    assert kiosk.state == sc.LIVE
+    kiosk.screens.snapshot_done(Snapshot(kiosk.captured[0], result("sad"), Path("late.png")))
+    kiosk.run(0.05)
+    assert kiosk.screens.snapshot_path == Path("late.png") and kiosk.screens.view().feed.live
+    assert kiosk.screens.view().panel.label == "happy"
+
+
+def test_a_failing_state_change_callback_does_not_stop_the_screens(kiosk: Kiosk) -> None:
+    lamp = []
+    kiosk.screens.on_state_change.insert(0, lambda old, new: 1 / 0)
+    kiosk.screens.on_state_change.append(lambda old, new: lamp.append(new == sc.COUNTDOWN))
+    kiosk.snapshot()
+    kiosk.run(sc.COUNTDOWN_SECONDS)
+    assert kiosk.state == sc.RESULT and lamp == [True, False]
+
+
+def test_a_new_screen_is_a_new_entry_in_the_table() -> None:
+    """An attract screen after 2 s without a face, left when a face appears: only table entries."""
+    def no_face(screens: Screens) -> bool:
+        return screens.result is not None and screens.result.label is None
+
+    def face(screens: Screens) -> bool:
+        return not no_face(screens)
+
+    table = dict(sc.STATES)
+    live = table[sc.LIVE]
+    table[sc.LIVE] = sc.State(sc.LIVE, rules=(*live.rules, (no_face, "wait_for_face")))
+    table["wait_for_face"] = sc.State("wait_for_face", rules=((face, sc.LIVE),), timer=("attract", "attract"))
+    table["attract"] = sc.State("attract", rules=((face, sc.LIVE),))
+
+    @dataclass(frozen=True)
+    class Longer(Timings):
+        attract: float = 2.0
+
+    app = Kiosk()
+    app.screens.states = table
+    app.screens.timings = Longer(result=4.0)
+    app.run(0.5)
+    app.run(1.9, label=None)
+    assert app.state == "wait_for_face"
+    app.run(0.2, label=None)
+    assert app.state == "attract"
+    app.run(0.1)
+    assert app.state == sc.LIVE
