@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageTk
 
+from emojify import texts
 from emojify.classifier import Classifier
 from emojify.composite import compose, save_composite
 from emojify.config import ConfigError, Settings
@@ -40,14 +41,13 @@ from emojify.render import (
     ERROR,
     OK,
     clamp,
-    message_tips,
     panel_view,
     render_feed,
     render_message,
     render_panel,
 )
 from emojify.smoothing import Smoother
-from emojify.sources import CaptureThread, Reader, SourceStatus, open_reader, parse_source
+from emojify.sources import CaptureThread, Reader, SourceStatus, open_reader, parse_source, pi_camera_found
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,6 @@ STATE_INTERVAL = 1.0
 """Seconds between writes of ``--state-file``."""
 DEFAULT_GEOMETRY = "1100x620"
 MIN_SIZE = (480, 300)
-HINT = "Put your face inside the frame"
 
 
 # --- the worker thread ---------------------------------------------------------------------
@@ -159,7 +158,7 @@ class Worker:
                 snapshot.path = save_composite(compose(frame, result, self.emojis), self.save_dir, "snapshot")
                 log.info("snapshot saved as %s", snapshot.path)
             except OSError as exc:
-                snapshot.error = f"Could not save the snapshot: {exc.strerror or exc}"
+                snapshot.error = texts.could_not_save(exc.strerror or exc)
                 log.warning("snapshot not saved in %s: %s", self.save_dir, exc)
         return snapshot
 
@@ -358,8 +357,8 @@ class App:
         elif status is SourceStatus.STARTING and now - self._started < STARTING_PATIENCE:
             wanted = (self.status_text, "", [], "")
         else:
-            title, tips = message_tips(self.capture.spec)
-            wanted = (title, self.status_text, tips, "emojify keeps trying and carries on by itself.")
+            title, tips = texts.message_tips(self.capture.spec, pi_camera_found())
+            wanted = (title, self.status_text, tips, texts.KEEPS_TRYING)
         if wanted is None:
             if self.showing_message:
                 self.showing_message, self._feed_dirty, self._panel_key = False, True, None
@@ -388,9 +387,9 @@ class App:
             left = max(0, math.ceil(self._snapshot_until - now))
             done = self._snapshot is not None and self._snapshot.result is not None
             view = panel_view(self._snapshot.result if done and self._snapshot else None,
-                              "No face found" if done else "...", f"Back to live in {left}", active=False)
+                              texts.NO_FACE_FOUND if done else texts.WORKING, texts.back_to_live(left), active=False)
         else:
-            view = panel_view(self.last_result, "No face yet", "Snapshot")
+            view = panel_view(self.last_result, texts.NO_FACE_YET, texts.SNAPSHOT_BUTTON)
         panel_box = (w - panel_w - pad, pad, w - pad, h - pad)
         key = (view, panel_box)
         if key != self._panel_key:
@@ -404,13 +403,13 @@ class App:
         if self.save_error:
             banner = (self.save_error, ERROR)
         elif self.mode == "snapshot" and self._snapshot is not None and self._snapshot.path is not None:
-            banner = ("Snapshot saved", OK)
+            banner = (texts.SNAPSHOT_SAVED, OK)
         if self.mode == "snapshot" and self._snapshot is not None:
             snap = self._snapshot
             image = render_feed(snap.frame, area, snap.result, self.emojis, live=False, banner=banner)
         elif self._frame is not None:
             result = self.last_result
-            hint = HINT if result is None or result.label is None else None
+            hint = texts.HINT if result is None or result.label is None else None
             image = render_feed(self._frame, area, result, self.emojis, hint=hint, banner=banner)
         else:
             self._feed.hide()
