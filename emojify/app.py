@@ -25,6 +25,7 @@ import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageTk
@@ -48,6 +49,9 @@ from emojify.render import (
 )
 from emojify.smoothing import Smoother
 from emojify.sources import CaptureThread, Reader, SourceStatus, open_reader, parse_source, pi_camera_found
+
+if TYPE_CHECKING:
+    from emojify.gpio import Gpio
 
 log = logging.getLogger(__name__)
 
@@ -471,6 +475,17 @@ class DisplayError(ConfigError):
     """No screen to open the window on (no X display or Wayland); a one-line message for the CLI."""
 
 
+def _follow_gpio(root: tk.Tk, app: App, gpio: Gpio) -> None:
+    """On the Tk thread every POLL_MS: a button press takes a snapshot; the lamp is lit while one shows."""
+    if app.closed:
+        gpio.lamp(False)
+        return
+    if gpio.take_press():
+        app.take_snapshot()
+    gpio.lamp(app.mode == "snapshot")
+    root.after(POLL_MS, _follow_gpio, root, app, gpio)
+
+
 def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> int:
     """Load everything, open the kiosk window and run it until the exit keys; returns 0.
 
@@ -483,6 +498,11 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     detector = FaceDetector()
     pipeline = Pipeline(classifier, detector, region_fraction=settings.region,
                         smoother=Smoother(alpha=settings.smoothing))
+    gpio = None
+    if settings.button_pin is not None or settings.led_pin is not None:
+        from emojify.gpio import Gpio
+
+        gpio = Gpio(settings.button_pin, settings.led_pin)  # no GPIO here: one line, exit code 2
     spec = parse_source(settings.source)
     capture = CaptureThread(
         spec, opener=opener or (lambda: open_reader(spec, settings.camera_width, settings.camera_height)))
@@ -496,6 +516,8 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     worker.start()
     try:
         app = App(root, settings, worker, capture, emojis)
+        if gpio is not None:
+            _follow_gpio(root, app, gpio)
         previous = signal.signal(signal.SIGTERM, lambda *_: root.after_idle(app.close))
         try:
             root.mainloop()
@@ -506,5 +528,7 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
         capture.stop()
         with contextlib.suppress(tk.TclError):
             root.destroy()
+        if gpio is not None:
+            gpio.close()
     log.info("bye")
     return 0

@@ -25,6 +25,12 @@ log = logging.getLogger("emojify")
 
 COMMANDS = ("run", "predict", "evaluate", "bench", "doctor")
 EXIT_BAD_INPUT = 2
+APT_PACKAGES = {"libGL.so.1": "libgl1", "libEGL.so.1": "libegl1", "libglib-2.0.so.0": "libglib2.0-0",
+                "libgthread-2.0.so.0": "libglib2.0-0", "libgobject-2.0.so.0": "libglib2.0-0",
+                "libSM.so.6": "libsm6", "libICE.so.6": "libice6", "libXext.so.6": "libxext6",
+                "libXrender.so.1": "libxrender1", "libX11.so.6": "libx11-6", "libxcb.so.1": "libxcb1",
+                "libgomp.so.1": "libgomp1"}
+"""Debian / Raspberry Pi OS packages holding the shared libraries OpenCV's wheels may miss."""
 
 
 class UsageError(ValueError):
@@ -228,9 +234,29 @@ HANDLERS = {"run": cmd_run, "predict": cmd_predict, "evaluate": cmd_evaluate, "b
             "doctor": cmd_doctor}
 
 
+def opencv_problem(exc: ImportError) -> str:
+    """One line saying why ``import cv2`` failed and what to install: the apt package of a missing library."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if getattr(exc, "name", None) == "cv2" or "No module named 'cv2'" in text:
+        return "OpenCV is not installed here; pip install opencv-python-headless"
+    library = text.split(":", 1)[0].strip()
+    package = APT_PACKAGES.get(library)
+    if package:
+        return (f"OpenCV cannot load {library} ({text}); install it with: sudo apt install {package} "
+                "(or use opencv-python-headless, which needs no GUI libraries)")
+    return f"OpenCV cannot be imported ({text}); pip install --force-reinstall opencv-python-headless"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``emojify`` console script; returns the exit code."""
     args = build_parser().parse_args(normalise_argv(list(sys.argv[1:] if argv is None else argv)))
+    try:  # every command needs OpenCV; a missing system library is an install problem, not a bug
+        import cv2
+    except ImportError as exc:
+        if args.debug:
+            raise
+        print(f"emojify: error: {opencv_problem(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("PIL").setLevel(logging.INFO)  # its DEBUG lines would flood --debug every frame
