@@ -18,6 +18,7 @@ import os
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import cv2
 import numpy as np
@@ -63,8 +64,8 @@ def _layout(bgr: np.ndarray, pixel_format: str) -> np.ndarray:
 class Picamera2:
     """One camera module: configure, start, capture_array, stop, close, like the real class."""
 
-    unplugged = False
-    opened: list[Picamera2] = []
+    unplugged: ClassVar[bool] = False
+    opened: ClassVar[list[Picamera2]] = []
     """Every camera object made (tests check that each was closed)."""
 
     @staticmethod
