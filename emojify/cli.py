@@ -93,8 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", parents=[common], help="time the per-frame path on this machine",
                            description="Time detection, the classifier and the whole per-frame path on a "
                                        "640x480 stream; prints medians and 95th percentiles.")
-    bench.add_argument("--source", help="camera index, video, image or folder (default: built-in synthetic "
-                                        "stream with a real face)")
+    bench.add_argument("--source", help="camera index, picamera[:N], video, image or folder (default: "
+                                        "built-in synthetic stream with a real face)")
     bench.add_argument("--frames", type=int, default=300, help="frames to time (default: %(default)s)")
     bench.add_argument("--threads", type=int, default=1, help="interpreter and OpenCV threads (default: 1)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
@@ -193,7 +193,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from emojify.sources import CaptureThread, open_reader, parse_source
 
         spec = parse_source(args.source)
-        if spec.kind != "camera":  # a file that cannot be read fails here, with what is wrong and the fix
+        if spec.kind not in ("camera", "picamera"):  # a bad file fails here, with what is wrong and the fix
             open_reader(spec).release()
         with CaptureThread(spec) as capture:
             def frames():
