@@ -30,16 +30,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageTk
 
+from emojify import texts
 from emojify.classifier import Classifier
 from emojify.composite import compose, save_composite
 from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.faces import FaceDetector
 from emojify.pipeline import Pipeline, Result
-from emojify.render import BACKGROUND, ERROR, OK, clamp, message_tips, render_feed, render_message, render_panel
-from emojify.screens import MESSAGE_SCREENS, FeedView, Screens, Snapshot, Timings, View
+from emojify.render import BACKGROUND, ERROR, OK, clamp, render_feed, render_message, render_panel
+from emojify.screens import COUNTDOWN, MESSAGE_SCREENS, FeedView, Screens, Snapshot, Timings, View
 from emojify.smoothing import Smoother
-from emojify.sources import CaptureThread, Reader, open_reader, parse_source
+from emojify.sources import CaptureThread, Reader, open_reader, parse_source, pi_camera_found
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ class Worker:
                 snapshot.path = save_composite(compose(frame, result, self.emojis), self.save_dir, "snapshot")
                 log.info("snapshot saved as %s", snapshot.path)
             except OSError as exc:
-                snapshot.error = f"Could not save the snapshot: {exc.strerror or exc}"
+                snapshot.error = texts.could_not_save(exc.strerror or exc)
                 log.warning("snapshot not saved in %s: %s", self.save_dir, exc)
         return snapshot
 
@@ -176,7 +177,7 @@ class App:
     def __init__(self, root: tk.Tk, settings: Settings, worker: Worker, capture: CaptureThread,
                  emojis: EmojiSet) -> None:
         self.root, self.settings, self.worker, self.capture, self.emojis = root, settings, worker, capture, emojis
-        self.screens = Screens(worker.request_snapshot, message_tips(capture.spec),
+        self.screens = Screens(worker.request_snapshot, texts.message_tips(capture.spec, pi_camera_found()),
                                Timings(result=settings.snapshot_seconds), now=time.monotonic())
         self.frames_shown = 0
         self.closed = False
@@ -404,9 +405,16 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     spec = parse_source(settings.source)
     capture = CaptureThread(
         spec, opener=opener or (lambda: open_reader(spec, settings.camera_width, settings.camera_height)))
+    gpio = None
+    if settings.button_pin is not None or settings.led_pin is not None:
+        from emojify.gpio import Gpio
+
+        gpio = Gpio(settings.button_pin, settings.led_pin)  # no GPIO here: one line, exit code 2
     try:
         root = tk.Tk(className="emojify")
     except tk.TclError as exc:
+        if gpio is not None:
+            gpio.close()
         raise DisplayError(f"cannot open the window ({exc}); run it on the desktop or set DISPLAY, "
                            "or check the install with --self-test") from None
     worker = Worker(pipeline, capture, emojis, settings.save_dir)
@@ -414,6 +422,9 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     worker.start()
     try:
         app = App(root, settings, worker, capture, emojis)
+        if gpio is not None:  # the button asks for a snapshot; the lamp is lit during the countdown
+            gpio.on_press = app.request_snapshot
+            app.screens.on_state_change.append(lambda _old, new: gpio.lamp(new == COUNTDOWN))
         previous = signal.signal(signal.SIGTERM, lambda *_: root.after_idle(app.close))
         try:
             root.mainloop()
@@ -422,6 +433,8 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     finally:
         worker.stop()
         capture.stop()
+        if gpio is not None:
+            gpio.close()
         with contextlib.suppress(tk.TclError):
             root.destroy()
     log.info("bye")

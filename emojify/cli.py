@@ -25,6 +25,12 @@ log = logging.getLogger("emojify")
 
 COMMANDS = ("run", "predict", "evaluate", "bench", "doctor")
 EXIT_BAD_INPUT = 2
+APT_PACKAGES = {"libGL.so.1": "libgl1", "libEGL.so.1": "libegl1", "libglib-2.0.so.0": "libglib2.0-0",
+                "libgthread-2.0.so.0": "libglib2.0-0", "libgobject-2.0.so.0": "libglib2.0-0",
+                "libSM.so.6": "libsm6", "libICE.so.6": "libice6", "libXext.so.6": "libxext6",
+                "libXrender.so.1": "libxrender1", "libX11.so.6": "libx11-6", "libxcb.so.1": "libxcb1",
+                "libgomp.so.1": "libgomp1"}
+"""Debian / Raspberry Pi OS packages holding the shared libraries OpenCV's wheels may miss."""
 
 
 class UsageError(ValueError):
@@ -87,8 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", parents=[common], help="time the per-frame path on this machine",
                            description="Time detection, the classifier and the whole per-frame path on a "
                                        "640x480 stream; prints medians and 95th percentiles.")
-    bench.add_argument("--source", help="camera index, video, image or folder (default: built-in synthetic "
-                                        "stream with a real face)")
+    bench.add_argument("--source", help="camera index, picamera[:N], video, image or folder (default: "
+                                        "built-in synthetic stream with a real face)")
     bench.add_argument("--frames", type=int, default=300, help="frames to time (default: %(default)s)")
     bench.add_argument("--threads", type=int, default=1, help="interpreter and OpenCV threads (default: 1)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
@@ -187,7 +193,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from emojify.sources import CaptureThread, open_reader, parse_source
 
         spec = parse_source(args.source)
-        if spec.kind != "camera":  # a file that cannot be read fails here, with what is wrong and the fix
+        if spec.kind not in ("camera", "picamera"):  # a bad file fails here, with what is wrong and the fix
             open_reader(spec).release()
         with CaptureThread(spec) as capture:
             def frames():
@@ -228,9 +234,29 @@ HANDLERS = {"run": cmd_run, "predict": cmd_predict, "evaluate": cmd_evaluate, "b
             "doctor": cmd_doctor}
 
 
+def opencv_problem(exc: ImportError) -> str:
+    """One line saying why ``import cv2`` failed and what to install: the apt package of a missing library."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if getattr(exc, "name", None) == "cv2" or "No module named 'cv2'" in text:
+        return "OpenCV is not installed here; pip install opencv-python-headless"
+    library = text.split(":", 1)[0].strip()
+    package = APT_PACKAGES.get(library)
+    if package:
+        return (f"OpenCV cannot load {library} ({text}); install it with: sudo apt install {package} "
+                "(or use opencv-python-headless, which needs no GUI libraries)")
+    return f"OpenCV cannot be imported ({text}); pip install --force-reinstall opencv-python-headless"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``emojify`` console script; returns the exit code."""
     args = build_parser().parse_args(normalise_argv(list(sys.argv[1:] if argv is None else argv)))
+    try:  # every command needs OpenCV; a missing system library is an install problem, not a bug
+        import cv2
+    except ImportError as exc:
+        if args.debug:
+            raise
+        print(f"emojify: error: {opencv_problem(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("PIL").setLevel(logging.INFO)  # its DEBUG lines would flood --debug every frame

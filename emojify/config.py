@@ -9,12 +9,14 @@ raises :class:`ConfigError` with one line naming where it came from, the key and
 
 A config file uses the flag names as keys (``emoji_dir`` or ``emoji-dir``)::
 
-    source = 0                      # camera index, /dev/videoN, video, image or folder
+    source = 0                      # camera index, /dev/videoN, picamera[:N], video, image or folder
     region = 0.6
     save_dir = "/home/pi/snapshots" # relative paths are relative to this file
     kiosk = true
     exit_keys = "Control-Shift-q"
     camera_size = "640x480"
+    button_pin = 17                 # BCM number of a snapshot button to GND (Raspberry Pi)
+    led_pin = 27                    # BCM number of a lamp lit while a snapshot is shown
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from emojify import smoothing
 REGION_RANGE = (0.1, 1.0)
 SNAPSHOT_RANGE = (1.0, 60.0)
 CAMERA_SIZE_RANGE = (16, 8192)
+GPIO_PIN_RANGE = (0, 27)
+"""BCM numbers of the GPIO pins on a Raspberry Pi's 40-pin header."""
 TK_MODIFIERS = frozenset({"Control", "Shift", "Alt", "Meta", "Lock",
                           "Mod1", "Mod2", "Mod3", "Mod4", "Mod5"})
 """Modifier words allowed in ``exit_keys`` (Tk's event modifiers for keys)."""
@@ -45,7 +49,7 @@ _FUNCTION_KEY = re.compile(r"F([1-9]|[12][0-9]|3[0-5])")
 _CAMERA_SIZE = re.compile(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*")
 
 FILE_KEYS = ("source", "region", "emoji_dir", "save_dir", "kiosk", "exit_keys", "smoothing",
-             "camera_size", "snapshot_seconds", "model", "debug")
+             "camera_size", "snapshot_seconds", "model", "debug", "button_pin", "led_pin")
 """Keys a config file may hold (``-`` may be written for ``_``)."""
 
 
@@ -58,7 +62,7 @@ class Settings:
     """Everything ``emojify run`` needs; the defaults are what plain ``emojify`` does."""
 
     source: str = "0"
-    """Camera index, ``/dev/videoN``, a video, an image or a folder of images."""
+    """Camera index, ``/dev/videoN``, ``picamera[:N]``, a video, an image or a folder of images."""
     region: float = 0.6
     """Capture region: this fraction of the frame's width and height, centred (0.1..1)."""
     emoji_dir: Path | None = None
@@ -80,6 +84,10 @@ class Settings:
     self_test: bool = False
     debug: bool = False
     state_file: Path | None = None
+    button_pin: int | None = None
+    """BCM number of the GPIO pin a snapshot button pulls to GND; None: no button."""
+    led_pin: int | None = None
+    """BCM number of the GPIO pin of a lamp lit while a snapshot is on screen; None: no lamp."""
     """Testing aid: write the window's state as JSON here once a second."""
 
 
@@ -88,8 +96,9 @@ class Settings:
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the ``emojify run`` flags. All default to None so a config file can fill them."""
     parser.add_argument("--source", metavar="SRC",
-                        help="camera index (0, 1, ...) or /dev/videoN, a video file, an image, or a folder "
-                             "of images played as a stream (default: 0)")
+                        help="camera index (0, 1, ...) or /dev/videoN, picamera or picamera:N (a Raspberry "
+                             "Pi camera module), a video file, an image, or a folder of images played as a "
+                             "stream (default: 0)")
     parser.add_argument("--region", metavar="FRACTION",
                         help="size of the centred capture region as a fraction of the picture, 0.1-1; "
                              "faces outside it are ignored (default: 0.6)")
@@ -112,6 +121,10 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snapshot-seconds", metavar="SECONDS",
                         help="how long a snapshot stays on screen, 1-60 (default: 4)")
     parser.add_argument("--model", metavar="FILE", help="int8 .tflite model (default: the shipped model/)")
+    parser.add_argument("--button-pin", metavar="N",
+                        help="GPIO pin (BCM number) of a push button to GND that takes a snapshot (needs gpiozero)")
+    parser.add_argument("--led-pin", metavar="N",
+                        help="GPIO pin (BCM number) of a lamp lit while a snapshot is on screen (needs gpiozero)")
     parser.add_argument("--config", metavar="FILE",
                         help="TOML file with any of these settings (keys as the flags: source, region, "
                              "save_dir, kiosk, ...); flags given here override it")
@@ -204,6 +217,8 @@ def _apply(settings: Settings, key: str, value: Any, origin: str) -> None:
         settings.camera_width, settings.camera_height = _camera_size(value, origin)
     elif key == "snapshot_seconds":
         settings.snapshot_seconds = _number(value, origin, *SNAPSHOT_RANGE)
+    elif key in ("button_pin", "led_pin"):
+        setattr(settings, key, _gpio_pin(value, origin))
     else:  # pragma: no cover - FILE_KEYS and this function are kept in step
         raise ConfigError(f"{origin}: unknown setting")
     if key == "save_dir" and settings.save_dir is not None and settings.save_dir.exists() \
@@ -250,7 +265,7 @@ def _path(value: Any, origin: str) -> Path:
 
 def _source(value: Any, origin: str) -> str:
     """A source as text (an int camera index becomes ``"0"``); checked with ``parse_source``."""
-    from emojify.sources import SourceError, parse_source
+    from emojify.sources import SourceError, SourceUnavailable, parse_source
 
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         text = str(value)
@@ -261,10 +276,22 @@ def _source(value: Any, origin: str) -> str:
                           f"(got {_shown(value)})")
     try:
         parse_source(text)
+    except SourceUnavailable as exc:
+        raise ConfigError(f"{origin}: {exc}") from None
     except SourceError as exc:
-        raise ConfigError(f"{origin} must be a camera index (0, 1, ...), a video, an image or a folder "
-                          f"of images ({exc})") from None
+        raise ConfigError(f"{origin} must be a camera index (0, 1, ...), picamera, a video, an image or a "
+                          f"folder of images ({exc})") from None
     return text
+
+
+def _gpio_pin(value: Any, origin: str) -> int:
+    """A BCM GPIO number in :data:`GPIO_PIN_RANGE`, from an int or a string of digits."""
+    low, high = GPIO_PIN_RANGE
+    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    if not (text.isascii() and text.isdigit() and low <= int(text) <= high):
+        raise ConfigError(f"{origin} must be a GPIO pin number (BCM numbering, {low}-{high}), e.g. 17 "
+                          f"(got {_shown(value)})")
+    return int(text)
 
 
 def _camera_size(value: Any, origin: str) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from emojify import __version__
 from emojify.classifier import BACKENDS, Classifier, backend_version
 from emojify.emojis import load_emoji_set
 from emojify.faces import FaceDetector, cascade_path
+from emojify.sources import picamera_report
 
 
 def interpreter_report() -> list[str]:
@@ -52,6 +53,7 @@ def run_doctor(model: Path | None, emoji_dir: Path | None, say: Callable[[str], 
         ("detector", lambda: (FaceDetector(), f"{cascade_path()}")[1]),
         ("emoji set", lambda: f"{load_emoji_set(emoji_dir).folder} (7 images)"),
         ("camera", camera_report),
+        ("pi camera", picamera_report),
     )
     for name, check in checks:
         try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -19,7 +18,6 @@ from emojify.emojis import EmojiSet
 from emojify.labels import CLASSES
 from emojify.pipeline import Result
 from emojify.preprocess import Box
-from emojify.sources import SourceSpec
 
 BACKGROUND = (22, 24, 31)
 PANEL = (33, 36, 46)
@@ -259,20 +257,6 @@ def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet
     draw.text(((button[0] + button[2]) / 2, (button[1] + button[3]) / 2), view.button, font=button_face,
               fill=ACCENT_DARK if view.button_active else TEXT, anchor="mm")
     return image, button
-
-
-def message_tips(spec: SourceSpec) -> tuple[str, list[str]]:
-    """Title and what-to-check lines of the "no picture" message, for a camera or a file source."""
-    if spec.kind == "camera":
-        return "No camera picture", [
-            "Check that the camera's USB cable is plugged in firmly.",
-            "Close any other program that is using the camera.",
-            "To use another camera or a video, start emojify with --source.",
-        ]
-    return f"No pictures from {Path(spec.target).name or spec.target}", [
-        f"Check that {spec.target} is still there and readable.",
-        "To use a camera instead, start emojify with --source 0.",
-    ]
 
 
 def render_message(size: tuple[int, int], title: str, detail: str, tips: list[str], footer: str

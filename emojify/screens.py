@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emojify import texts
 from emojify.pipeline import Result
 from emojify.render import PanelView, panel_view
 from emojify.sources import SourceStatus
@@ -45,16 +46,6 @@ STARTING_PATIENCE = 5.0
 ERROR_SECONDS = 8.0
 """How long a "could not save" message stays on screen."""
 
-# What the screens say to a visitor.
-HINT = "Put your face inside the frame"
-NO_FACE_YET = "No face yet"
-NO_FACE_FOUND = "No face found"
-BUTTON = "Snapshot"
-GET_READY = "Get ready..."
-WORKING = "..."
-BACK_TO_LIVE = "Back to live in {seconds}"
-SAVED = "Snapshot saved"
-KEEPS_TRYING = "emojify keeps trying and carries on by itself."
 
 
 @dataclass(frozen=True)
@@ -293,25 +284,25 @@ class Screens:
             return View(self.state, message=MessageView(self.status_text))
         if self.state == NO_PICTURE:
             return View(self.state, message=MessageView(self.no_picture_title, self.status_text,
-                                                        self.no_picture_tips, KEEPS_TRYING))
+                                                        self.no_picture_tips, texts.KEEPS_TRYING))
         banner = (self.error, True) if self.error else None
         if self.state == RESULT and self.still is not None:
             done = self.still.result is not None
             if banner is None and self.still.path is not None:
-                banner = (SAVED, False)
+                banner = (texts.SNAPSHOT_SAVED, False)
             feed = FeedView(("still", self.still_number), self.still.frame, self.still.result, live=False,
                             banner=banner)
-            left = BACK_TO_LIVE.format(seconds=math.ceil(self.seconds_left()))
-            panel = panel_view(self.still.result if done else None, NO_FACE_FOUND if done else WORKING, left,
+            left = texts.back_to_live(math.ceil(self.seconds_left()))
+            panel = panel_view(self.still.result if done else None, texts.NO_FACE_FOUND if done else texts.WORKING, left,
                                active=False)
             return View(self.state, feed, panel)
         feed = None
         if self.frame is not None:
             result = self.result
-            hint = HINT if result is None or result.label is None else None
+            hint = texts.HINT if result is None or result.label is None else None
             countdown = math.ceil(self.seconds_left()) if self.state == COUNTDOWN else None
             feed = FeedView(("live", self.frame_number), self.frame, result, hint=hint, banner=banner,
                             countdown=countdown or None)
         counting = self.state == COUNTDOWN
-        return View(self.state, feed, panel_view(self.result, NO_FACE_YET, GET_READY if counting else BUTTON,
+        return View(self.state, feed, panel_view(self.result, texts.NO_FACE_YET, texts.GET_READY if counting else texts.SNAPSHOT_BUTTON,
                                                  active=not counting))

@@ -3,6 +3,9 @@
 #   bash packaging/setup_env.sh kiosk   runtime only: numpy, OpenCV, Pillow, TFLite interpreter
 #   bash packaging/setup_env.sh train   + TensorFlow and matplotlib, to retrain and re-quantize
 #   bash packaging/setup_env.sh test    + everything the test suite needs
+# On a Raspberry Pi (or wherever the system Python has Picamera2) the venv also sees the system's
+# packages, because Picamera2 comes from apt (python3-picamera2) and has no working PyPI release, and
+# the "pi" extra (gpiozero, for --button-pin and --led-pin) is added. PI=1 or PI=0 overrides the guess.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +22,39 @@ if ! "$python" -c "import tkinter" 2>/dev/null; then
   echo "setup_env.sh: $python has no Tkinter; install it first (Debian/Raspberry Pi OS: sudo apt-get install python3-tk)" >&2
   exit 2
 fi
-[ -x .venv/bin/python ] || "$python" -m venv .venv
+
+# A Pi: its device tree says so, or the system Python can import Picamera2.
+pi=${PI:-}
+if [ -z "$pi" ]; then
+  pi=0
+  if grep -qs "Raspberry Pi" /proc/device-tree/model || "$python" -c "import picamera2" 2>/dev/null; then
+    pi=1
+  fi
+fi
+venv_options=()
+if [ "$pi" = 1 ]; then
+  venv_options=(--system-site-packages)
+  extras="$extras,pi"
+  if [ -x .venv/bin/python ] && ! grep -qs "include-system-site-packages = true" .venv/pyvenv.cfg; then
+    echo "setup_env.sh: .venv was made without --system-site-packages, so it cannot see Picamera2;" \
+         "delete .venv and run this again" >&2
+    exit 2
+  fi
+fi
+
+[ -x .venv/bin/python ] || "$python" -m venv ${venv_options[@]+"${venv_options[@]}"} .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[$extras]"
-echo "emojify installed in .venv ($what)"
+
+if [ "$pi" = 1 ]; then
+  if ! "$python" -c "import picamera2" 2>/dev/null; then
+    echo "setup_env.sh: no Picamera2 on this Pi, so --source picamera will not work;" \
+         "for the camera module: sudo apt install python3-picamera2" >&2
+  elif ! .venv/bin/python -c "import picamera2" 2>/dev/null; then
+    # apt's simplejpeg (imported by Picamera2) is built for Debian's numpy 1; the venv's numpy may be 2
+    .venv/bin/python -m pip install --quiet --force-reinstall --no-deps simplejpeg
+    .venv/bin/python -c "import picamera2" \
+      || { echo "setup_env.sh: Picamera2 does not import in .venv (see above)" >&2; exit 2; }
+  fi
+fi
+echo "emojify installed in .venv ($what$([ "$pi" = 1 ] && echo ', Raspberry Pi: with the system packages'))"

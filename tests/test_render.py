@@ -15,12 +15,12 @@ from emojify.render import (
     TEXT,
     TRACK,
     PanelView,
-    message_tips,
     render_feed,
     render_message,
     render_panel,
 )
 from emojify.sources import parse_source
+from emojify.texts import message_tips
 
 PANEL_SIZES = [(220, 288), (256, 456), (614, 1036)]
 """The panel at the smallest window (480x300), an 800x480 touchscreen and a 1920x1080 monitor."""

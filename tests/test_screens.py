@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from emojify import screens as sc
+from emojify import texts
 from emojify.labels import CLASSES
 from emojify.pipeline import Result
 from emojify.screens import Screens, Snapshot, Timings
@@ -116,7 +117,7 @@ def test_each_new_picture_changes_the_view_and_nothing_else_does(kiosk: Kiosk) -
 def test_no_face_asks_for_one(kiosk: Kiosk) -> None:
     kiosk.run(0.1, label=None)
     view = kiosk.screens.view()
-    assert view.feed.hint == sc.HINT and view.panel.label is None and view.panel.title == sc.NO_FACE_YET
+    assert view.feed.hint == texts.HINT and view.panel.label is None and view.panel.title == texts.NO_FACE_YET
 
 
 def test_snapshot_counts_down_then_takes_the_still_and_shows_it_then_goes_back_to_live(kiosk: Kiosk) -> None:
@@ -133,7 +134,7 @@ def test_snapshot_counts_down_then_takes_the_still_and_shows_it_then_goes_back_t
     still = kiosk.captured[0]
 
     view = kiosk.screens.view()
-    assert not view.feed.live and view.feed.frame is still and view.panel.title == sc.WORKING
+    assert not view.feed.live and view.feed.frame is still and view.panel.title == texts.WORKING
     kiosk.run(1.0)
     assert kiosk.screens.view().feed == view.feed, "new live pictures do not replace the still"
 
@@ -141,7 +142,7 @@ def test_snapshot_counts_down_then_takes_the_still_and_shows_it_then_goes_back_t
     kiosk.run(0.05)
     view = kiosk.screens.view()
     assert view.feed.result.label == "surprise" and view.panel.label == "surprise"
-    assert view.feed.banner == (sc.SAVED, False) and view.panel.button == "Back to live in 3"
+    assert view.feed.banner == (texts.SNAPSHOT_SAVED, False) and view.panel.button == "Back to live in 3"
     assert kiosk.screens.snapshot_path == Path("snap.png") and kiosk.screens.snapshots_taken == 1
 
     kiosk.run(3.0)

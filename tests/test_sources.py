@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import get_args
 
 import cv2
 import numpy as np
@@ -15,12 +16,14 @@ import pytest
 from emojify.sources import (
     CaptureThread,
     Frame,
+    ReaderKind,
     SourceError,
     SourceSpec,
     SourceStatus,
     open_reader,
     parse_source,
 )
+from emojify.texts import SourceEvent, message_tips, status_message
 
 CAMERA = SourceSpec("camera", 0)
 
@@ -74,6 +77,17 @@ def test_parse_source_refuses_a_folder_without_images(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no images") as info:
         parse_source(str(tmp_path))
     assert str(tmp_path) in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("kind", ["camera", "picamera", "video", "image", "folder"])
+def test_each_kind_has_its_reader_and_a_sentence_for_every_event(kind: str) -> None:
+    spec = SourceSpec(kind, 0 if kind.endswith("camera") else Path("photos/clip.avi"))
+    reader = ReaderKind[kind.upper()].value
+    assert isinstance(reader, type) and all(hasattr(reader, name) for name in ("from_spec", "read", "release"))
+    sentences = [status_message(spec, event) for event in get_args(SourceEvent)]
+    assert all(sentences) and len(set(sentences)) == len(sentences)
+    title, tips = message_tips(spec)
+    assert title and tips and all(tip.endswith(".") for tip in tips)
 
 
 # --- file readers ---------------------------------------------------------------------------

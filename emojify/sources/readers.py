@@ -1,0 +1,264 @@
+"""The readers: one class per kind of source, each giving one BGR frame per ``read()``.
+
+:class:`ReaderKind` maps each source kind to its reader class, in one place (as picamera2's
+``Preview`` enum maps a preview kind to its class); :func:`open_reader` opens a
+:class:`~emojify.sources.spec.SourceSpec` through it. Files are paced like a camera and loop
+forever; cameras pace themselves.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import math
+import time
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import cv2
+import numpy as np
+
+from emojify.imageio import ImageError, read_image
+from emojify.sources.picamera import PicameraReader
+from emojify.sources.spec import SourceError, SourceSpec, folder_images
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_FILE_FPS = 10.0
+"""Frames per second at which an image or a folder of images is replayed."""
+FALLBACK_VIDEO_FPS = 25.0
+"""Pace for a video whose container does not state a plausible frame rate."""
+MAX_PLAUSIBLE_FPS = 240.0
+"""A stated video frame rate above this (or not above zero) is taken to be bogus."""
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """Something that gives frames: ``read()`` returns a frame or None (no frame / failure)."""
+
+    def read(self) -> np.ndarray | None:
+        """Return the next frame (BGR uint8 for the built-in readers), or None."""
+        ...
+
+    def release(self) -> None:
+        """Free the device or file; calling it twice is harmless."""
+        ...
+
+
+class _Pacer:
+    """Sleeps so that successive calls to :meth:`wait` are ``1 / fps`` seconds apart.
+
+    The first call returns at once; after falling behind by more than one period the schedule
+    restarts from now instead of bursting to catch up.
+    """
+
+    def __init__(self, fps: float) -> None:
+        if not fps > 0:
+            raise ValueError(f"fps must be positive, not {fps}")
+        self.period = 1.0 / fps
+        self._due: float | None = None
+
+    def wait(self) -> None:
+        """Block until the next frame is due, then book the one after it."""
+        now = time.monotonic()
+        if self._due is None or now - self._due > self.period:
+            self._due = now
+        elif self._due > now:
+            time.sleep(self._due - now)
+        self._due += self.period
+
+
+def _as_bgr(image: np.ndarray) -> np.ndarray:
+    """Return a decoded still as 3-channel BGR, so files look like a colour camera's frames."""
+    return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
+
+
+class CameraReader:
+    """A live camera through ``cv2.VideoCapture(index)``; raises OSError if it does not open."""
+
+    @classmethod
+    def from_spec(cls, spec: SourceSpec, size: tuple[int, int] | None, fps: float) -> CameraReader:
+        """Open camera ``spec.target`` asking for ``size``; a camera paces itself, so ``fps`` is unused."""
+        return cls(int(spec.target), *(size or (None, None)))
+
+    def __init__(self, index: int, width: int | None = None, height: int | None = None) -> None:
+        self.index = index
+        self._cap = cv2.VideoCapture(index)
+        if not self._cap.isOpened():
+            self._cap.release()
+            raise OSError(f"camera {index}: cannot be opened (missing, unplugged or in use)")
+        if width:
+            self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
+        if height:
+            self._cap.set(cv2.CAP_PROP_FRAME_HEIGHT, height)
+        self._cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # keep latency low: no queue of old frames
+
+    def read(self) -> np.ndarray | None:
+        """Grab the camera's next frame (it paces itself), or None if the grab failed."""
+        ok, frame = self._cap.read()
+        return frame if ok and frame is not None else None
+
+    def release(self) -> None:
+        """Close the camera."""
+        self._cap.release()
+
+
+def _video_hint() -> str:
+    """Why a video may not open: the executable's slim OpenCV plays MJPEG .avi files only."""
+    if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG):
+        return ""
+    return (" (this OpenCV has no FFmpeg and plays only MJPEG .avi files; convert with: "
+            "ffmpeg -i VIDEO -c:v mjpeg -q:v 3 VIDEO.avi)")
+
+
+class VideoReader:
+    """A video file played at its own frame rate (fallback 25 fps) and looped at its end.
+
+    Raises :class:`SourceError` if OpenCV cannot open the file or decode a first frame from it.
+    """
+
+    @classmethod
+    def from_spec(cls, spec: SourceSpec, size: tuple[int, int] | None, fps: float) -> VideoReader:
+        """Open the video ``spec.target``; it plays at its own rate, whatever ``size`` and ``fps``."""
+        return cls(Path(spec.target))
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._cap = cv2.VideoCapture(str(self.path))
+        ok, first = self._cap.read() if self._cap.isOpened() else (False, None)
+        if not ok or first is None or first.size == 0:
+            self._cap.release()
+            raise SourceError(f"{self.path}: not a video OpenCV can read{_video_hint()}")
+        self._pending: np.ndarray | None = first
+        fps = self._cap.get(cv2.CAP_PROP_FPS)
+        plausible = math.isfinite(fps) and 0 < fps <= MAX_PLAUSIBLE_FPS
+        self.fps = fps if plausible else FALLBACK_VIDEO_FPS
+        self._pacer = _Pacer(self.fps)
+
+    def _restart(self) -> np.ndarray | None:
+        """Go back to the first frame (seek, or reopen where seeking fails) and return it."""
+        self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
+        ok, frame = self._cap.read()
+        if not ok or frame is None:
+            self._cap.release()
+            self._cap = cv2.VideoCapture(str(self.path))
+            ok, frame = self._cap.read()
+        return frame if ok and frame is not None else None
+
+    def read(self) -> np.ndarray | None:
+        """Return the next frame once it is due, starting over after the last one."""
+        self._pacer.wait()
+        if self._pending is not None:
+            frame, self._pending = self._pending, None
+            return frame
+        ok, frame = self._cap.read()
+        if ok and frame is not None:
+            return frame
+        logger.debug("%s: end of video, starting over", self.path)
+        return self._restart()
+
+    def release(self) -> None:
+        """Close the file."""
+        self._cap.release()
+
+
+class ImageReader:
+    """One still image repeated as an endless stream at ``fps`` frames per second.
+
+    Raises :class:`SourceError` if the image cannot be read. Each read returns a fresh copy, so
+    a caller may draw on it without changing later frames.
+    """
+
+    @classmethod
+    def from_spec(cls, spec: SourceSpec, size: tuple[int, int] | None, fps: float) -> ImageReader:
+        """Open the image ``spec.target`` replayed at ``fps``; it keeps its own size."""
+        return cls(Path(spec.target), fps)
+
+    def __init__(self, path: Path, fps: float = DEFAULT_FILE_FPS) -> None:
+        self.path = Path(path)
+        try:
+            self._image = _as_bgr(read_image(self.path))
+        except ImageError as exc:
+            raise SourceError(str(exc)) from None
+        self._pacer = _Pacer(fps)
+
+    def read(self) -> np.ndarray | None:
+        """Return a copy of the image once the next frame is due."""
+        self._pacer.wait()
+        return self._image.copy()
+
+    def release(self) -> None:
+        """Nothing to free; present for the :class:`Reader` protocol."""
+
+
+class FolderReader:
+    """A folder's images in name order at ``fps`` frames per second, looped forever.
+
+    The folder is listed once, when opened. Unreadable images are skipped with one warning each;
+    if none at all can be read, ``read()`` returns None. Raises :class:`SourceError` if the
+    folder holds no image files.
+    """
+
+    @classmethod
+    def from_spec(cls, spec: SourceSpec, size: tuple[int, int] | None, fps: float) -> FolderReader:
+        """Open the folder ``spec.target`` replayed at ``fps``; its images keep their own sizes."""
+        return cls(Path(spec.target), fps)
+
+    def __init__(self, folder: Path, fps: float = DEFAULT_FILE_FPS) -> None:
+        self.folder = Path(folder)
+        try:
+            self.paths = folder_images(self.folder)
+        except OSError as exc:
+            raise SourceError(f"{self.folder}: cannot list folder ({exc.strerror or exc})") from None
+        if not self.paths:
+            raise SourceError(f"{self.folder}: folder holds no images")
+        self._next = 0
+        self._bad: set[Path] = set()
+        self._pacer = _Pacer(fps)
+
+    def read(self) -> np.ndarray | None:
+        """Return the next readable image once it is due, or None if none can be read."""
+        self._pacer.wait()
+        for _ in range(len(self.paths)):
+            path = self.paths[self._next]
+            self._next = (self._next + 1) % len(self.paths)
+            if path in self._bad:
+                continue
+            try:
+                return _as_bgr(read_image(path))
+            except ImageError as exc:
+                logger.warning("skipping %s", exc)
+                self._bad.add(path)
+        return None
+
+    def release(self) -> None:
+        """Nothing to free; present for the :class:`Reader` protocol."""
+
+
+
+
+class ReaderKind(enum.Enum):
+    """Each source kind (``SourceSpec.kind``, upper-cased) and the class that reads it."""
+
+    CAMERA = CameraReader
+    PICAMERA = PicameraReader
+    VIDEO = VideoReader
+    IMAGE = ImageReader
+    FOLDER = FolderReader
+
+
+def open_reader(
+    spec: SourceSpec,
+    width: int | None = None,
+    height: int | None = None,
+    fps: float = DEFAULT_FILE_FPS,
+) -> Reader:
+    """Open ``spec`` as a :class:`Reader` of the class :class:`ReaderKind` names for its kind.
+
+    ``width``/``height`` are asked of a camera (which may pick the nearest mode it has) and
+    ignored for files; ``fps`` paces images and folders (videos use their own rate). Raises
+    OSError for a camera that does not open and :class:`SourceError` for a file or folder that
+    cannot be read.
+    """
+    size = (width, height) if width and height else None
+    return ReaderKind[spec.kind.upper()].value.from_spec(spec, size, fps)

@@ -1,0 +1,82 @@
+"""What the user typed as a source (``0``, ``/dev/video2``, ``picamera``, ``clip.avi``, ``photos/``),
+parsed into a :class:`SourceSpec`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
+"""File suffixes (lower case) treated as still images; any other existing file is a video."""
+
+_DEV_VIDEO = re.compile(r"/dev/video(\d+)")
+_DIGITS = re.compile(r"\d+", re.ASCII)
+_PICAMERA = re.compile(r"picamera(?::(\d+))?", re.ASCII | re.IGNORECASE)
+
+
+class SourceError(ValueError):
+    """A source that can never work (missing path, empty folder, unreadable file); one-line message."""
+
+
+class SourceUnavailable(SourceError):
+    """A source this machine cannot open at all (its library is missing); one-line message."""
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Where frames come from: ``kind`` is camera/picamera/video/image/folder, ``target`` an index or a path."""
+
+    kind: str  # "camera" | "picamera" | "video" | "image" | "folder"
+    target: int | Path
+
+    def __str__(self) -> str:
+        """Name the source for messages and logs: ``camera 0``, ``picamera 0`` or the path."""
+        return f"{self.kind} {self.target}" if self.kind in ("camera", "picamera") else str(self.target)
+
+
+def _is_image_file(path: Path) -> bool:
+    """True for a visible regular file whose suffix is one of :data:`IMAGE_SUFFIXES`."""
+    return path.is_file() and not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def folder_images(folder: Path) -> list[Path]:
+    """List the image files directly inside ``folder`` in name order (hidden files skipped)."""
+    return sorted((p for p in folder.iterdir() if _is_image_file(p)), key=lambda p: p.name)
+
+
+def parse_source(spec: str | int | Path) -> SourceSpec:
+    """Interpret a command-line source: camera index, ``/dev/videoN``, ``picamera[:N]``, folder, image or video.
+
+    An int or a string of ASCII digits is a camera index and ``/dev/videoN`` is camera N;
+    ``picamera`` is the Raspberry Pi camera module 0 and ``picamera:N`` module N (read through
+    Picamera2, which must be importable, else :class:`SourceUnavailable`); an existing directory
+    is a folder (it must hold at least one image), an existing file with an image suffix is an
+    image, and any other existing file is a video. Anything else raises :class:`SourceError` with
+    the message ``"<spec>: no such camera, file or folder"``.
+    """
+    if isinstance(spec, int) and not isinstance(spec, bool):
+        if spec < 0:
+            raise SourceError(f"{spec}: no such camera, file or folder")
+        return SourceSpec("camera", spec)
+    text = str(spec)
+    if _DIGITS.fullmatch(text.strip()):
+        return SourceSpec("camera", int(text.strip()))
+    match = _DEV_VIDEO.fullmatch(text.strip())
+    if match:
+        return SourceSpec("camera", int(match.group(1)))
+    match = _PICAMERA.fullmatch(text.strip())
+    if match:
+        from emojify.sources.picamera import import_picamera2
+
+        import_picamera2()  # raises SourceUnavailable, naming the apt package, where it is missing
+        return SourceSpec("picamera", int(match.group(1) or 0))
+    path = Path(text).expanduser()
+    if text.strip() and path.is_dir():
+        if not folder_images(path):
+            suffixes = " ".join(sorted(IMAGE_SUFFIXES))
+            raise SourceError(f"{text}: folder holds no images ({suffixes})")
+        return SourceSpec("folder", path)
+    if text.strip() and path.is_file():
+        return SourceSpec("image" if path.suffix.lower() in IMAGE_SUFFIXES else "video", path)
+    raise SourceError(f"{text}: no such camera, file or folder")
