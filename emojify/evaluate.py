@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from emojify.classifier import Classifier
+from emojify.errors import EmojifyError
 from emojify.imageio import ImageError, read_image
 from emojify.labels import CLASSES
 from emojify.metrics import summarize
@@ -25,7 +26,7 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".p
 BATCH = 256
 
 
-class FolderError(ValueError):
+class FolderError(EmojifyError):
     """The evaluation folder is not laid out as ``DIR/<class>/*.jpg``."""
 
 

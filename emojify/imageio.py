@@ -12,13 +12,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from emojify.errors import EmojifyError
+
 MAX_SIDE = 4096
 """Larger images are scaled down to this side while (JPEG) or right after decoding."""
 MAX_PIXELS = 400_000_000
 """Images with more pixels than this are refused rather than decoded."""
 
 
-class ImageError(ValueError):
+class ImageError(EmojifyError):
     """An image could not be read; the message is ``"<path>: <reason>"``."""
 
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 import cv2
 import numpy as np
 
+from emojify.errors import EmojifyError
 from emojify.imageio import ImageError, read_image
 
 if TYPE_CHECKING:  # typing.Self is 3.11+; annotations are not evaluated at run time
@@ -47,7 +48,7 @@ _DEV_VIDEO = re.compile(r"/dev/video(\d+)")
 _DIGITS = re.compile(r"\d+", re.ASCII)
 
 
-class SourceError(ValueError):
+class SourceError(EmojifyError):
     """A source that can never work (missing path, empty folder, unreadable file); one-line message."""
 
 
