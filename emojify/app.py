@@ -17,7 +17,6 @@ import contextlib
 import json
 import logging
 import math
-import os
 import signal
 import threading
 import time
@@ -34,6 +33,7 @@ from emojify.composite import compose, save_composite
 from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.faces import FaceDetector
+from emojify.fileio import atomic_path
 from emojify.pipeline import Pipeline, Result
 from emojify.render import (
     BACKGROUND,
@@ -445,10 +445,9 @@ class App:
         path = self.settings.state_file
         if path is None:
             return
-        tmp = path.with_name(f".{path.name}.tmp")
         try:
-            tmp.write_text(json.dumps(self.state()), encoding="utf-8")
-            os.replace(tmp, path)
+            with atomic_path(path) as tmp:
+                tmp.write_text(json.dumps(self.state()), encoding="utf-8")
         except OSError as exc:
             log.warning("cannot write the state file %s: %s", path, exc)
 

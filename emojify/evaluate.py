@@ -15,14 +15,13 @@ import numpy as np
 
 from emojify.classifier import Classifier
 from emojify.errors import EmojifyError
-from emojify.imageio import ImageError, read_image
+from emojify.imageio import IMAGE_SUFFIXES, ImageError, read_image
 from emojify.labels import CLASSES
 from emojify.metrics import summarize
 from emojify.preprocess import prepare_face
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm")
 BATCH = 256
 
 

@@ -26,15 +26,13 @@ import cv2
 import numpy as np
 
 from emojify.errors import EmojifyError
-from emojify.imageio import ImageError, read_image
+from emojify.imageio import IMAGE_SUFFIXES, ImageError, read_image
 
 if TYPE_CHECKING:  # typing.Self is 3.11+; annotations are not evaluated at run time
     from typing import Self
 
 logger = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
-"""File suffixes (lower case) treated as still images; any other existing file is a video."""
 DEFAULT_FILE_FPS = 10.0
 """Frames per second at which an image or a folder of images is replayed."""
 FALLBACK_VIDEO_FPS = 25.0
@@ -305,9 +303,7 @@ def open_reader(
         return VideoReader(Path(spec.target))
     if spec.kind == "image":
         return ImageReader(Path(spec.target), fps=fps)
-    if spec.kind == "folder":
-        return FolderReader(Path(spec.target), fps=fps)
-    raise SourceError(f"{spec.target}: unknown source kind {spec.kind!r}")
+    return FolderReader(Path(spec.target), fps=fps)  # parse_source makes no other kind
 
 
 class SourceStatus(enum.Enum):

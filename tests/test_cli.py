@@ -264,7 +264,7 @@ def test_out_writes_a_composite_per_good_image(images, tmp_path):
             assert composite.format == "PNG"
             composite.load()
             assert composite.width > width
-    assert not list(out_dir.glob(".tmp-*"))  # no half-written files left behind
+    assert sorted(out_dir.iterdir()) == written  # no half-written or temporary files left behind
 
 
 # --- self-test, doctor, bench, help ------------------------------------------------------------------
