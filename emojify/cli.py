@@ -205,9 +205,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if settings.debug:  # from the config file: --debug itself was seen by main()
         logging.getLogger().setLevel(logging.DEBUG)
     if settings.self_test:
-        from emojify.selftest import run_checks
+        from emojify.selftest import run_self_test
 
-        return 0 if run_checks(settings.model, settings.emoji_dir) else 1
+        return 0 if run_self_test(settings.model, settings.emoji_dir) else 1
     from emojify.app import run_app
 
     return run_app(settings)
