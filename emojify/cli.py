@@ -16,6 +16,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -33,13 +34,24 @@ class UsageError(EmojifyError):
     """Bad input from the user: printed as one line, exit code 2."""
 
 
+_ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
+_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
+
+
+def plain_text(docstring: str) -> str:
+    """A module docstring as ``--help`` prints it: reStructuredText markup (literals, roles such as
+    ``:class:``, ``::`` before an indented block) removed, the words and line breaks kept."""
+    text = _LITERAL.sub(r"\1", _ROLE.sub(r"\1", docstring))
+    return re.sub(r"::$", ":", text, flags=re.MULTILINE)
+
+
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
     """``--model FILE``, as ``emojify run`` has it (the settings table holds its help)."""
     add_flag(parser, "model", Path)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="emojify", description=__doc__,
+    parser = argparse.ArgumentParser(prog="emojify", description=plain_text(__doc__),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"emojify {__version__}")
     common = argparse.ArgumentParser(add_help=False)

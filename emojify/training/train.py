@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emojify.cli import plain_text
 from emojify.fileio import atomic_path
 from emojify.labels import CLASSES, NUM_CLASSES
 from emojify.training.data import DataError, Split, load_dataset
@@ -303,7 +304,7 @@ def train(cfg: TrainConfig, run: Path, verbose: int) -> Path:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog="emojify-train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="emojify-train", description=plain_text(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     d = TrainConfig(data="")
     p.add_argument("data", help="FER2013 image-folder root (train/, test/) or fer2013.csv")
     p.add_argument("--out", type=Path, default=Path("runs/emotion"), help="run folder (default: %(default)s)")
