@@ -326,11 +326,12 @@ Settings = _settings_class()
 
 # --- command line --------------------------------------------------------------------------
 
-def add_flag(parser: argparse.ArgumentParser, name: str, convert: Callable[[str], Any] | None = None) -> None:
-    """Add the flag of setting ``name`` to ``parser``, with default None so that an absent flag does
-    not hide a config file's value. ``convert`` turns its text into a value at once, for the
-    commands that have no config file (``--model`` of ``predict``, say)."""
-    setting = BY_NAME[name]
+def add_flag(parser: argparse.ArgumentParser, setting: Setting | str,
+             convert: Callable[[str], Any] | None = None) -> None:
+    """Add the flag of ``setting`` (or of the setting of that name) to ``parser``, with default None
+    so that an absent flag does not hide a config file's value. ``convert`` turns its text into a
+    value at once, for the commands that have no config file (``--model`` of ``predict``, say)."""
+    setting = BY_NAME[setting] if isinstance(setting, str) else setting
     if setting.is_switch:  # --no-x only where it can override a config file's "x = true"
         action = argparse.BooleanOptionalAction if setting.in_file else "store_true"
         parser.add_argument(setting.flag, action=action, default=None, help=setting.flag_help)
@@ -345,7 +346,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="TOML file with any of these settings (keys as the flags: source, region, "
                              "save_dir, kiosk, ...); flags given here override it")
     for setting in SETTINGS:
-        add_flag(parser, setting.name)
+        add_flag(parser, setting)
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
