@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import math
+import os
 import signal
 import threading
 import time
@@ -33,7 +34,6 @@ from emojify.composite import compose, save_composite
 from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.faces import FaceDetector
-from emojify.fileio import atomic_path
 from emojify.pipeline import Pipeline, Result
 from emojify.render import (
     BACKGROUND,
@@ -445,9 +445,10 @@ class App:
         path = self.settings.state_file
         if path is None:
             return
+        tmp = path.with_name(f".{path.name}.tmp")
         try:
-            with atomic_path(path) as tmp:
-                tmp.write_text(json.dumps(self.state()), encoding="utf-8")
+            tmp.write_text(json.dumps(self.state()), encoding="utf-8")
+            os.replace(tmp, path)
         except OSError as exc:
             log.warning("cannot write the state file %s: %s", path, exc)
 
