@@ -224,7 +224,12 @@ class Setting:
     ``check`` turns a raw value into the field's value (``bool`` settings get ``--x/--no-x``
     flags and :func:`boolean`; ``choices`` get :func:`one_of`). ``help`` ends with "(default:
     ...)" made from ``default``, or from ``shown`` when given ("" for none). ``in_file=False``
-    keeps the key out of config files; ``hidden`` keeps the flag out of ``--help``.
+    keeps the key out of config files; ``hidden`` keeps the flag out of ``--help``. For example::
+
+        Setting("detector", str, "blazeface", "face detector", choices=("blazeface", "haar"))
+        Setting("button_pin", int | None, None, "GPIO pin of a snapshot button", integer(0, 27),
+                metavar="N", shown="no button")
+        Setting("large_text", bool, False, "bigger captions for a screen seen from afar")
     """
 
     name: str
@@ -287,7 +292,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("exit_keys", str, "Control-Shift-q", "key combination that quits, also in kiosk mode, in Tk "
             "notation without <>", exit_keys, metavar="KEYS"),
     Setting("smoothing", float, smoothing.ALPHA, "how fast the emoji follows the face: the weight of the "
-            "newest frame, above 0 and at most 1, where 1 means no smoothing", number(0.0, 1.0, low_open=True), metavar="ALPHA"),
+            "newest frame, above 0 and at most 1, where 1 means no smoothing", number(0.0, 1.0, low_open=True),
+            metavar="ALPHA"),
     Setting("camera_size", tuple[int, int], (640, 480), "resolution asked of the camera", camera_size,
             metavar="WxH", shown="640x480"),
     Setting("snapshot_seconds", float, 4.0, "how long a snapshot stays on screen, 1-60", number(1.0, 60.0),

@@ -22,6 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from emojify.errors import EmojifyError
 from emojify.fileio import atomic_path
 from emojify.imageio import IMAGE_SUFFIXES
 from emojify.labels import CLASSES, class_index
@@ -35,7 +36,7 @@ CSV_USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
 SPLITS = ("train", "val", "test")
 
 
-class DataError(ValueError):
+class DataError(EmojifyError):
     """The data set is not laid out as expected; the message says what and where."""
 
 
