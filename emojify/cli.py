@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from emojify import __version__
-from emojify.config import add_flag, add_run_arguments
+from emojify.config import add_flag, add_run_arguments, settings_from_args
 from emojify.errors import EmojifyError
 
 log = logging.getLogger("emojify")
@@ -47,7 +47,7 @@ def plain_text(docstring: str) -> str:
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
     """``--model FILE``, as ``emojify run`` has it (the settings table holds its help)."""
-    add_flag(parser, "model", Path)
+    add_flag(parser, "model", Path, config_file=False)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"emojify {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    add_flag(common, "debug", config_file=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="open the kiosk window (the default)",
@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", parents=[common], help="what is installed and whether it works")
     add_model_argument(doctor)
-    add_flag(doctor, "emoji_dir", Path)
+    add_flag(doctor, "emoji_dir", Path, config_file=False)
     return parser
 
 
@@ -211,8 +211,6 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from emojify.config import settings_from_args
-
     settings = settings_from_args(args)
     if settings.debug:  # from the config file: --debug itself was seen by main()
         logging.getLogger().setLevel(logging.DEBUG)

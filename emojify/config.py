@@ -332,14 +332,18 @@ Settings = _settings_class()
 
 # --- command line --------------------------------------------------------------------------
 
-def add_flag(parser: argparse.ArgumentParser, setting: Setting | str,
-             convert: Callable[[str], Any] | None = None) -> None:
-    """Add the flag of ``setting`` (or of the setting of that name) to ``parser``, with default None
-    so that an absent flag does not hide a config file's value. ``convert`` turns its text into a
-    value at once, for the commands that have no config file (``--model`` of ``predict``, say)."""
+def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, convert: Callable[[str], Any] | None = None,
+             config_file: bool = True) -> None:
+    """Add the flag of ``setting`` (or of the setting of that name) to ``parser``, default None.
+
+    For ``emojify run`` (``config_file``), an absent flag then does not hide the file's value and
+    ``--no-x`` can switch off a file's ``x = true``. Commands without a config file pass
+    ``config_file=False`` (plain ``--x`` switches) and a ``convert`` that turns the text into a
+    value at once (``--model`` of ``predict``, say).
+    """
     setting = BY_NAME[setting] if isinstance(setting, str) else setting
-    if setting.is_switch:  # --no-x only where it can override a config file's "x = true"
-        action = argparse.BooleanOptionalAction if setting.in_file else "store_true"
+    if setting.is_switch:
+        action = argparse.BooleanOptionalAction if config_file and setting.in_file else "store_true"
         parser.add_argument(setting.flag, action=action, default=None, help=setting.flag_help)
         return
     metavar = setting.metavar or "{" + ",".join(map(str, setting.choices)) + "}"
