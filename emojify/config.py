@@ -334,20 +334,24 @@ Settings = _settings_class()
 
 def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, convert: Callable[[str], Any] | None = None,
              config_file: bool = True) -> None:
-    """Add the flag of ``setting`` (or of the setting of that name) to ``parser``, default None.
+    """Add the flag of ``setting`` (or of the setting of that name) to ``parser``.
 
-    For ``emojify run`` (``config_file``), an absent flag then does not hide the file's value and
-    ``--no-x`` can switch off a file's ``x = true``. Commands without a config file pass
-    ``config_file=False`` (plain ``--x`` switches) and a ``convert`` that turns the text into a
-    value at once (``--model`` of ``predict``, say).
+    For ``emojify run`` (``config_file``) the flag defaults to None, so an absent flag does not
+    hide the file's value, its text is checked later by :func:`settings_from_args`, and ``--no-x``
+    can switch off a file's ``x = true``. Commands without a config file (``config_file=False``)
+    get the setting's default, argparse's own check of ``choices``, plain ``--x`` switches, and
+    ``convert`` to turn the text into a value (``Path`` for ``--model``, say).
     """
     setting = BY_NAME[setting] if isinstance(setting, str) else setting
+    default = None if config_file else setting.default
     if setting.is_switch:
         action = argparse.BooleanOptionalAction if config_file and setting.in_file else "store_true"
-        parser.add_argument(setting.flag, action=action, default=None, help=setting.flag_help)
+        parser.add_argument(setting.flag, action=action, default=default, help=setting.flag_help)
         return
     metavar = setting.metavar or "{" + ",".join(map(str, setting.choices)) + "}"
-    parser.add_argument(setting.flag, type=convert, metavar=metavar, help=setting.flag_help)
+    choices = None if config_file or not setting.choices else setting.choices
+    parser.add_argument(setting.flag, type=convert, default=default, choices=choices, metavar=metavar,
+                        help=setting.flag_help)
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:

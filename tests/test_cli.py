@@ -444,6 +444,11 @@ def test_the_table_expresses_choices_optional_numbers_and_switches():
     assert rotate.parse(args.rotate, flag) == 90 and rotate.parse(90, toml) == 90
     assert large.parse(args.large_text, flag) is True
     assert parser.parse_args(["--no-large-text"]).large_text is False
+    plain = argparse.ArgumentParser()  # a command without a config file, such as predict
+    add_flag(plain, detector, config_file=False)
+    assert plain.parse_args([]).detector == "blazeface" and plain.parse_args(["--detector", "haar"]).detector == "haar"
+    with pytest.raises(SystemExit):
+        plain.parse_args(["--detector", "dlib"])
     help_text = parser.format_help()
     assert "{blazeface,haar}" in help_text and "(default: no button)" in help_text and "(default: off)" in help_text
     for setting, bad, message in [
