@@ -36,6 +36,7 @@ from emojify.composite import compose, save_composite
 from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.faces import FaceDetector
+from emojify.fileio import atomic_path
 from emojify.pipeline import Pipeline, Result
 from emojify.render import BACKGROUND, ERROR, OK, clamp, render_feed, render_message, render_panel
 from emojify.screens import COUNTDOWN, MESSAGE_SCREENS, FeedView, Screens, Snapshot, Timings, View
@@ -357,17 +358,16 @@ class App:
 
     def _write_state(self, path: Path) -> None:
         """Write :meth:`state` to ``path`` atomically (temporary file + rename)."""
-        tmp = path.with_name(f".{path.name}.tmp")
         try:
-            tmp.write_text(json.dumps(self.state()), encoding="utf-8")
-            os.replace(tmp, path)
+            with atomic_path(path) as tmp:
+                tmp.write_text(json.dumps(self.state()), encoding="utf-8")
         except OSError as exc:
             log.warning("cannot write the state file %s: %s", path, exc)
 
 
 def state_file_path(settings: Settings) -> Path | None:
-    """Where to write the window's state for tests: ``$EMOJIFY_STATE_FILE`` (or ``--state-file``)."""
-    named = os.environ.get(STATE_FILE_ENV) or getattr(settings, "state_file", None)
+    """Where to write the window's state for tests: ``$EMOJIFY_STATE_FILE``, or nowhere."""
+    named = os.environ.get(STATE_FILE_ENV)
     return Path(named) if named else None
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emojify.errors import EmojifyError
 from emojify.labels import CLASSES
 from emojify.preprocess import INPUT_SIZE, to_batch
 from emojify.resources import resource_dir
@@ -36,7 +37,7 @@ BACKENDS: tuple[tuple[str, str], ...] = (
 """(backend name, module holding ``Interpreter``), in order of preference."""
 
 
-class ModelError(ValueError):
+class ModelError(EmojifyError):
     """The model or its metadata is missing, damaged or does not fit; the message says which and what to do."""
 
 

@@ -1,12 +1,12 @@
-"""The ``emojify`` command: the kiosk (default) and its tools.
+"""The emojify command: the kiosk (default) and its tools.
 
-    emojify [run] [options]      open the kiosk window (``emojify run --help``)
+    emojify [run] [options]      open the kiosk window (see: emojify run --help)
     emojify predict IMAGE...     emoji for photos
     emojify evaluate DIR         accuracy on a labelled folder
     emojify bench                time the per-frame path on this machine
     emojify doctor               what is installed and whether it works
 
-Bad input or bad files end with one line on stderr and exit code 2 (``--debug`` shows a traceback).
+Bad input or bad files end with one line on stderr and exit code 2 (--debug shows a traceback).
 """
 
 from __future__ import annotations
@@ -16,10 +16,13 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import sys
 from pathlib import Path
 
 from emojify import __version__
+from emojify.config import add_flag, add_run_arguments, settings_from_args
+from emojify.errors import EmojifyError
 
 log = logging.getLogger("emojify")
 
@@ -33,39 +36,35 @@ APT_PACKAGES = {"libGL.so.1": "libgl1", "libEGL.so.1": "libegl1", "libglib-2.0.s
 """Debian / Raspberry Pi OS packages holding the shared libraries OpenCV's wheels may miss."""
 
 
-class UsageError(ValueError):
+class UsageError(EmojifyError):
     """Bad input from the user: printed as one line, exit code 2."""
 
 
-def user_errors() -> tuple[type[Exception], ...]:
-    """The exception types that mean "fix your input or files", not "bug"."""
-    from emojify.classifier import ModelError
-    from emojify.config import ConfigError
-    from emojify.emojis import EmojiError
-    from emojify.evaluate import FolderError
-    from emojify.faces import DetectorError
-    from emojify.imageio import ImageError
-    from emojify.sources import SourceError
+_ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
+_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
 
-    return (UsageError, ModelError, ConfigError, EmojiError, FolderError, DetectorError, ImageError,
-            SourceError)
+
+def plain_text(docstring: str) -> str:
+    """A module docstring as ``--help`` prints it: reStructuredText markup (literals, roles such as
+    ``:class:``, ``::`` before an indented block) removed, the words and line breaks kept."""
+    text = _LITERAL.sub(r"\1", _ROLE.sub(r"\1", docstring))
+    return re.sub(r"::$", ":", text, flags=re.MULTILINE)
 
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", type=Path, help="int8 .tflite model (default: the shipped model/)")
+    """``--model FILE``, as ``emojify run`` has it (the settings table holds its help)."""
+    add_flag(parser, "model", Path, config_file=False)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from emojify.config import add_run_arguments
-
-    parser = argparse.ArgumentParser(prog="emojify", description=__doc__,
+    parser = argparse.ArgumentParser(prog="emojify", description=plain_text(__doc__),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"emojify {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
+    add_flag(common, "debug", config_file=False)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    run = sub.add_parser("run", parents=[common], help="open the kiosk window (the default)",
+    run = sub.add_parser("run", help="open the kiosk window (the default)",
                          description="Open the kiosk: live camera, emoji and probability bars. "
                                      "Space, Enter, a click or a touch takes a snapshot.")
     add_run_arguments(run)
@@ -102,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", parents=[common], help="what is installed and whether it works")
     add_model_argument(doctor)
-    doctor.add_argument("--emoji-dir", type=Path, help="check this emoji set instead of the shipped one")
+    add_flag(doctor, "emoji_dir", Path, config_file=False)
     return parser
 
 
@@ -218,13 +217,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from emojify.config import settings_from_args
-
     settings = settings_from_args(args)
+    if settings.debug:  # from the config file: --debug itself was seen by main()
+        logging.getLogger().setLevel(logging.DEBUG)
     if settings.self_test:
-        from emojify.selftest import run_checks
+        from emojify.selftest import run_self_test
 
-        return 0 if run_checks(settings.model, settings.emoji_dir) else 1
+        return 0 if run_self_test(settings.model, settings.emoji_dir) else 1
     from emojify.app import run_app
 
     return run_app(settings)
@@ -267,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
         return HANDLERS[args.command](args)
-    except user_errors() as exc:
+    except EmojifyError as exc:
         if args.debug:
             raise
         print(f"emojify: error: {exc}", file=sys.stderr)

@@ -8,15 +8,13 @@ carry the time plus a counter, so two snapshots in the same second never overwri
 from __future__ import annotations
 
 import datetime as dt
-import errno
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from emojify.emojis import EmojiSet
+from emojify.fileio import atomic_path
 from emojify.pipeline import Result
 
 BOX_COLOUR = (60, 220, 90)
@@ -63,35 +61,15 @@ def unique_name(folder: Path, prefix: str, now: dt.datetime | None = None) -> Pa
     raise FileExistsError(f"{folder}: too many files named {prefix}-{stamp}-*")
 
 
-NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
-"""What link(2) fails with where the file system has no hard links (FAT, exFAT, some network shares)."""
-
-
 def save_png_atomic(image: Image.Image, path: Path) -> Path:
     """Write ``image`` to ``path`` through a temporary file, never replacing an existing file.
 
-    The finished temporary file is hard-linked to ``path``, which fails with FileExistsError if
-    anyone (another thread or process) got that name first; on file systems without hard links
-    (FAT memory sticks) it is renamed after a check instead. On any error (full disk, read-only
-    folder) the temporary file is removed and the error propagates: ``path`` is then either absent
-    or somebody else's complete file, never partial.
+    If anyone (another thread or process) got ``path`` first, FileExistsError; on any other error
+    (full disk, read-only folder) the error propagates and ``path`` is either absent or somebody
+    else's complete file, never partial. Snapshots are visitors' photos: readable by the owner only.
     """
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            image.save(handle, format="PNG")
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)
-        except OSError as exc:  # FileExistsError (EEXIST) included: somebody else's file stays
-            if exc.errno not in NO_HARD_LINKS:
-                raise
-            if path.exists():
-                raise FileExistsError(f"{path}: already exists") from None
-            os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_path(path, exclusive=True, durable=True, mode=0o600) as tmp, open(tmp, "wb") as handle:
+        image.save(handle, format="PNG")
     return path
 
 

@@ -1,22 +1,27 @@
-"""Kiosk settings from command-line flags and an optional TOML file.
+"""Kiosk settings: one table, :data:`SETTINGS`, from which the flags, the file keys and the checks come.
 
-Precedence, lowest first: the built-in defaults of :class:`Settings`, then ``--config FILE``,
-then flags given explicitly on the command line (every ``run`` flag defaults to None, so an
-absent flag never hides a value from the file). Every value is checked here, once; a bad one
-raises :class:`ConfigError` with one line naming where it came from, the key and the fix, e.g.::
+Each :class:`Setting` is one ``emojify run`` setting: its name (the field of :class:`Settings`,
+the config-file key, and the flag ``--name-with-dashes``), its type, default, help and check.
+Precedence, lowest first: the defaults, then ``--config FILE``, then flags given on the command
+line (every flag defaults to None, so an absent flag never hides a value from the file). Every
+value is checked once, by its entry's check; a bad one raises :class:`ConfigError` with one line
+naming where it came from, the key and the fix, e.g.
+``kiosk.toml: 'region' must be a number between 0.1 and 1 (got "big")``.
 
-    kiosk.toml: 'region' must be a number between 0.1 and 1 (got "big")
-
-A config file uses the flag names as keys (``emoji_dir`` or ``emoji-dir``)::
+A config file uses the flag names as keys (``emoji_dir`` or ``emoji-dir``); relative paths in it
+are relative to the file::
 
     source = 0                      # camera index, /dev/videoN, picamera[:N], video, image or folder
     region = 0.6
-    save_dir = "/home/pi/snapshots" # relative paths are relative to this file
+    save_dir = "/home/pi/snapshots"
     kiosk = true
     exit_keys = "Control-Shift-q"
     camera_size = "640x480"
     button_pin = 17                 # BCM number of a snapshot button to GND (Raspberry Pi)
-    led_pin = 27                    # BCM number of a lamp lit while a snapshot is shown
+    led_pin = 27                    # BCM number of a lamp lit during the snapshot countdown
+
+To add a setting, add one :class:`Setting` to :data:`SETTINGS`: the flag, the file key, the check,
+the ``--help`` line and the field of :class:`Settings` all follow from it.
 """
 
 from __future__ import annotations
@@ -24,19 +29,16 @@ from __future__ import annotations
 import argparse
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import Any
 
 import tomllib
 
 from emojify import smoothing
+from emojify.errors import EmojifyError
 
-REGION_RANGE = (0.1, 1.0)
-SNAPSHOT_RANGE = (1.0, 60.0)
-CAMERA_SIZE_RANGE = (16, 8192)
-GPIO_PIN_RANGE = (0, 27)
-"""BCM numbers of the GPIO pins on a Raspberry Pi's 40-pin header."""
 TK_MODIFIERS = frozenset({"Control", "Shift", "Alt", "Meta", "Lock",
                           "Mod1", "Mod2", "Mod3", "Mod4", "Mod5"})
 """Modifier words allowed in ``exit_keys`` (Tk's event modifiers for keys)."""
@@ -48,222 +50,106 @@ TK_KEY_NAMES = frozenset({"Escape", "Return", "space", "Tab", "BackSpace", "Dele
 _FUNCTION_KEY = re.compile(r"F([1-9]|[12][0-9]|3[0-5])")
 _CAMERA_SIZE = re.compile(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*")
 
-FILE_KEYS = ("source", "region", "emoji_dir", "save_dir", "kiosk", "exit_keys", "smoothing",
-             "camera_size", "snapshot_seconds", "model", "debug", "button_pin", "led_pin")
-"""Keys a config file may hold (``-`` may be written for ``_``)."""
 
-
-class ConfigError(ValueError):
+class ConfigError(EmojifyError):
     """A bad setting: one line naming the file or flag, the key and how to fix it."""
 
 
-@dataclass
-class Settings:
-    """Everything ``emojify run`` needs; the defaults are what plain ``emojify`` does."""
+@dataclass(frozen=True)
+class Origin:
+    """Where a raw value came from: ``text`` starts its error messages (``--region`` or
+    ``kiosk.toml: 'region'``); ``folder`` is the config file's folder, which relative paths in
+    the file are relative to (None for flags: relative to the working directory)."""
 
-    source: str = "0"
-    """Camera index, ``/dev/videoN``, ``picamera[:N]``, a video, an image or a folder of images."""
-    region: float = 0.6
-    """Capture region: this fraction of the frame's width and height, centred (0.1..1)."""
-    emoji_dir: Path | None = None
-    """Custom emoji folder; None uses the shipped set."""
-    save_dir: Path | None = None
-    """Where snapshots are saved; None never writes anything to disk (privacy by default)."""
-    kiosk: bool = False
-    """Fullscreen, no cursor, ignores Escape and the close button; exit only with ``exit_keys``."""
-    exit_keys: str = "Control-Shift-q"
-    """Tk key sequence (without angle brackets) that quits, also in kiosk mode."""
-    smoothing: float = smoothing.ALPHA
-    """Weight of the newest frame in the probability average (0 < x <= 1; 1 = no smoothing)."""
-    camera_width: int = 640
-    camera_height: int = 480
-    snapshot_seconds: float = 4.0
-    """How long a snapshot stays on screen before the kiosk goes back to live."""
-    model: Path | None = None
-    """Custom int8 .tflite model; None uses the shipped one."""
-    self_test: bool = False
-    debug: bool = False
-    state_file: Path | None = None
-    button_pin: int | None = None
-    """BCM number of the GPIO pin a snapshot button pulls to GND; None: no button."""
-    led_pin: int | None = None
-    """BCM number of the GPIO pin of a lamp lit while a snapshot is on screen; None: no lamp."""
-    """Testing aid: write the window's state as JSON here once a second."""
+    text: str
+    folder: Path | None = None
+
+    def __str__(self) -> str:
+        return self.text
 
 
-# --- command line --------------------------------------------------------------------------
-
-def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``emojify run`` flags. All default to None so a config file can fill them."""
-    parser.add_argument("--source", metavar="SRC",
-                        help="camera index (0, 1, ...) or /dev/videoN, picamera or picamera:N (a Raspberry "
-                             "Pi camera module), a video file, an image, or a folder of images played as a "
-                             "stream (default: 0)")
-    parser.add_argument("--region", metavar="FRACTION",
-                        help="size of the centred capture region as a fraction of the picture, 0.1-1; "
-                             "faces outside it are ignored (default: 0.6)")
-    parser.add_argument("--emoji-dir", metavar="DIR",
-                        help="folder with your own emoji images, one per expression (default: the shipped set)")
-    parser.add_argument("--save-dir", metavar="DIR",
-                        help="save each snapshot (photo + emoji) as a PNG here; without it nothing is "
-                             "ever written to disk")
-    parser.add_argument("--kiosk", action=argparse.BooleanOptionalAction, default=None,
-                        help="fullscreen kiosk: no window frame or cursor, Escape and the close button are "
-                             "ignored; quit with the exit keys (default: a normal window)")
-    parser.add_argument("--exit-keys", metavar="KEYS",
-                        help="key combination that quits, in Tk notation without <> "
-                             "(default: Control-Shift-q)")
-    parser.add_argument("--smoothing", metavar="ALPHA",
-                        help=f"how fast the emoji follows the face, 0-1: weight of the newest frame "
-                             f"(1 = no smoothing; default: {smoothing.ALPHA})")
-    parser.add_argument("--camera-size", metavar="WxH",
-                        help="resolution asked of the camera (default: 640x480)")
-    parser.add_argument("--snapshot-seconds", metavar="SECONDS",
-                        help="how long a snapshot stays on screen, 1-60 (default: 4)")
-    parser.add_argument("--model", metavar="FILE", help="int8 .tflite model (default: the shipped model/)")
-    parser.add_argument("--button-pin", metavar="N",
-                        help="GPIO pin (BCM number) of a push button to GND that takes a snapshot (needs gpiozero)")
-    parser.add_argument("--led-pin", metavar="N",
-                        help="GPIO pin (BCM number) of a lamp lit while a snapshot is on screen (needs gpiozero)")
-    parser.add_argument("--config", metavar="FILE",
-                        help="TOML file with any of these settings (keys as the flags: source, region, "
-                             "save_dir, kiosk, ...); flags given here override it")
-    parser.add_argument("--self-test", action="store_true", default=None,
-                        help="check the model, emoji and face detector on the built-in sample face and "
-                             "exit (no screen or camera needed)")
-    parser.add_argument("--state-file", metavar="FILE",
-                        help="for testing: write the window's state (frames shown, label, message, "
-                             "last snapshot) as JSON to FILE once a second")
+Check = Callable[[Any, Origin], Any]
+"""Turns a raw value (a flag's text, or a TOML value) into the setting's value, or raises ConfigError."""
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Built-in defaults, then ``args.config``, then the flags in ``args``; all validated."""
-    values: dict[str, tuple[Any, str]] = {}  # key -> (raw value, origin for messages)
-    config = getattr(args, "config", None)
-    if config:
-        path = Path(config).expanduser()
-        for key, value in load_config(path).items():
-            values[key] = (value, _file_origin(path, key))
-    for key in FILE_KEYS + ("self_test", "state_file"):
-        value = getattr(args, key, None)
-        if value is None or (key == "debug" and value is False):  # --debug is a plain store_true
-            continue
-        values[key] = (value, f"--{key.replace('_', '-')}")
-
-    settings = Settings()
-    for key, (value, origin) in values.items():
-        _apply(settings, key, value, origin)
-    return settings
-
-
-# --- config file ---------------------------------------------------------------------------
-
-def load_config(path: Path) -> dict[str, Any]:
-    """Read a TOML config file; keys normalised to ``snake_case``, paths made absolute.
-
-    Raises :class:`ConfigError` for a missing, unreadable or invalid file and for unknown keys.
-    """
-    try:
-        with open(path, "rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found; check the --config path") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read config file ({exc.strerror or exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
-    result: dict[str, Any] = {}
-    for raw_key, value in data.items():
-        key = raw_key.replace("-", "_")
-        if key not in FILE_KEYS:
-            raise ConfigError(f"{path}: unknown key {raw_key!r}; valid keys are: {', '.join(FILE_KEYS)}")
-        if key in ("emoji_dir", "save_dir", "model") and isinstance(value, str) and value.strip():
-            value = str((path.parent / Path(value).expanduser()).resolve())
-        if key == "source" and isinstance(value, str) and _looks_relative_path(value, path.parent):
-            value = str(path.parent / value)
-        result[key] = value
-    return result
-
-
-def _file_origin(path: Path, key: str) -> str:
-    """How a value from a config file is named in messages: ``kiosk.toml: 'region'``."""
-    return f"{path}: {key!r}"
-
-
-def _looks_relative_path(value: str, base: Path) -> bool:
-    """True if a ``source`` string names an existing path relative to the config file's folder."""
-    text = value.strip()
-    return bool(text) and not text.isdigit() and not Path(text).expanduser().is_absolute() \
-        and not text.startswith("/dev/") and (base / text).exists()
-
-
-# --- validation ----------------------------------------------------------------------------
-
-def _apply(settings: Settings, key: str, value: Any, origin: str) -> None:
-    """Check one raw value and store it on ``settings``; ``origin`` starts any error message."""
-    if key == "source":
-        settings.source = _source(value, origin)
-    elif key == "region":
-        settings.region = _number(value, origin, *REGION_RANGE)
-    elif key in ("emoji_dir", "save_dir", "model", "state_file"):
-        setattr(settings, key, _path(value, origin))
-    elif key in ("kiosk", "debug", "self_test"):
-        setattr(settings, key, _boolean(value, origin))
-    elif key == "exit_keys":
-        settings.exit_keys = _exit_keys(value, origin)
-    elif key == "smoothing":
-        settings.smoothing = _number(value, origin, 0.0, 1.0, low_open=True)
-    elif key == "camera_size":
-        settings.camera_width, settings.camera_height = _camera_size(value, origin)
-    elif key == "snapshot_seconds":
-        settings.snapshot_seconds = _number(value, origin, *SNAPSHOT_RANGE)
-    elif key in ("button_pin", "led_pin"):
-        setattr(settings, key, _gpio_pin(value, origin))
-    else:  # pragma: no cover - FILE_KEYS and this function are kept in step
-        raise ConfigError(f"{origin}: unknown setting")
-    if key == "save_dir" and settings.save_dir is not None and settings.save_dir.exists() \
-            and not settings.save_dir.is_dir():
-        raise ConfigError(f"{origin} must be a folder, but {settings.save_dir} is a file; choose a folder")
-
+# --- checks: each takes the raw value and its origin, returns the value or raises ConfigError -----
 
 def _shown(value: Any) -> str:
     """A raw value as it appears in messages: strings in double quotes."""
     return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
-def _number(value: Any, origin: str, low: float, high: float, low_open: bool = False) -> float:
-    """A float in [low, high] (or (low, high] when ``low_open``), from a number or numeric string."""
+def _parsed_number(value: Any, parse: Callable[[str], Any]) -> Any:
+    """``value`` as a number if it is one (not a bool) or a string ``parse`` accepts, else None."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return parse(value)
+        except ValueError:
+            return None
+    return None
+
+
+def number(low: float, high: float, low_open: bool = False) -> Check:
+    """Check for a float in [low, high] (or (low, high] when ``low_open``)."""
     lower = f"above {low:g}" if low_open else f"between {low:g}"
     what = f"a number {lower} and {'at most ' if low_open else ''}{high:g}"
-    number: float | None = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
-    elif isinstance(value, str):
-        try:
-            number = float(value)
-        except ValueError:
-            number = None
-    if number is None or not math.isfinite(number) or number > high or number < low \
-            or (low_open and number == low):
-        raise ConfigError(f"{origin} must be {what} (got {_shown(value)})")
-    return number
+
+    def check(value: Any, origin: Origin) -> float:
+        parsed = _parsed_number(value, float)
+        result = None if parsed is None else float(parsed)
+        if result is None or not math.isfinite(result) or result > high or result < low \
+                or (low_open and result == low):
+            raise ConfigError(f"{origin} must be {what} (got {_shown(value)})")
+        return result
+    return check
 
 
-def _boolean(value: Any, origin: str) -> bool:
+def integer(low: int, high: int) -> Check:
+    """Check for a whole number in [low, high] (``5`` or ``"5"``; not ``5.5`` or ``true``)."""
+    def check(value: Any, origin: Origin) -> int:
+        parsed = _parsed_number(value, int)
+        if not isinstance(parsed, int) or not low <= parsed <= high:
+            raise ConfigError(f"{origin} must be a whole number from {low} to {high} (got {_shown(value)})")
+        return parsed
+    return check
+
+
+def one_of(*choices: Any) -> Check:
+    """Check for one of ``choices``: strings (``"haar"``) or numbers (``90``, also as the text ``"90"``)."""
+    def check(value: Any, origin: Origin) -> Any:
+        for choice in choices:
+            if (value == choice and type(value) is type(choice)) or (isinstance(value, str) and value == str(choice)):
+                return choice
+        raise ConfigError(f"{origin} must be one of {', '.join(map(str, choices))} (got {_shown(value)})")
+    return check
+
+
+def boolean(value: Any, origin: Origin) -> bool:
+    """Check for true or false (flags give a bool already: ``--kiosk`` / ``--no-kiosk``)."""
     if isinstance(value, bool):
         return value
     raise ConfigError(f"{origin} must be true or false (got {_shown(value)})")
 
 
-def _path(value: Any, origin: str) -> Path:
-    if isinstance(value, Path):
-        return value.expanduser()
+def path(value: Any, origin: Origin) -> Path:
+    """Check for a non-empty path; ``~`` expanded, relative to the config file's folder if from one."""
     if isinstance(value, str) and value.strip():
-        return Path(value).expanduser()
+        result = Path(value).expanduser()
+        return (origin.folder / result).resolve() if origin.folder else result
     raise ConfigError(f"{origin} must be a file or folder path (got {_shown(value)})")
 
 
-def _source(value: Any, origin: str) -> str:
+def folder(value: Any, origin: Origin) -> Path:
+    """Like :func:`path`, and not an existing file (the folder itself may not exist yet)."""
+    result = path(value, origin)
+    if result.exists() and not result.is_dir():
+        raise ConfigError(f"{origin} must be a folder, but {result} is a file; choose a folder")
+    return result
+
+
+def source(value: Any, origin: Origin) -> str:
     """A source as text (an int camera index becomes ``"0"``); checked with ``parse_source``."""
     from emojify.sources import SourceError, SourceUnavailable, parse_source
 
@@ -274,6 +160,8 @@ def _source(value: Any, origin: str) -> str:
     else:
         raise ConfigError(f"{origin} must be a camera index, a video, an image or a folder "
                           f"(got {_shown(value)})")
+    if origin.folder and _looks_relative_path(text, origin.folder):
+        text = str(origin.folder / text)
     try:
         parse_source(text)
     except SourceUnavailable as exc:
@@ -284,7 +172,17 @@ def _source(value: Any, origin: str) -> str:
     return text
 
 
-def _gpio_pin(value: Any, origin: str) -> int:
+def _looks_relative_path(text: str, base: Path) -> bool:
+    """True if a ``source`` string names an existing path relative to the config file's folder."""
+    return not text.isdigit() and not Path(text).expanduser().is_absolute() \
+        and not text.startswith("/dev/") and (base / text).exists()
+
+
+GPIO_PIN_RANGE = (0, 27)
+"""BCM numbers of the GPIO pins on a Raspberry Pi's 40-pin header."""
+
+
+def gpio_pin(value: Any, origin: Origin) -> int:
     """A BCM GPIO number in :data:`GPIO_PIN_RANGE`, from an int or a string of digits."""
     low, high = GPIO_PIN_RANGE
     text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
@@ -294,7 +192,10 @@ def _gpio_pin(value: Any, origin: str) -> int:
     return int(text)
 
 
-def _camera_size(value: Any, origin: str) -> tuple[int, int]:
+CAMERA_SIZE_RANGE = (16, 8192)
+
+
+def camera_size(value: Any, origin: Origin) -> tuple[int, int]:
     """``"WxH"`` (or a ``[W, H]`` list in TOML) as two ints in :data:`CAMERA_SIZE_RANGE`."""
     low, high = CAMERA_SIZE_RANGE
     size: tuple[int, int] | None = None
@@ -311,7 +212,7 @@ def _camera_size(value: Any, origin: str) -> tuple[int, int]:
     return size
 
 
-def _exit_keys(value: Any, origin: str) -> str:
+def exit_keys(value: Any, origin: Origin) -> str:
     """A Tk key sequence like ``Control-Shift-q``: modifiers, then one key; angle brackets dropped."""
     fix = ("must be a key combination in Tk notation such as Control-Shift-q or Control-Alt-F12 "
            f"(modifiers: {', '.join(sorted(TK_MODIFIERS))})")
@@ -329,3 +230,191 @@ def _exit_keys(value: Any, origin: str) -> str:
     if not good_key or not all(m in TK_MODIFIERS for m in modifiers) or len(set(modifiers)) != len(modifiers):
         raise ConfigError(f"{origin} {fix} (got {_shown(value)})")
     return "-".join([*modifiers, key])
+
+
+# --- the table -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``emojify run`` setting: field ``name`` of :class:`Settings`, config-file key ``name``,
+    flag ``--name-with-dashes``.
+
+    ``check`` turns a raw value into the field's value (``bool`` settings get ``--x/--no-x``
+    flags and :func:`boolean`; ``choices`` get :func:`one_of`). ``help`` ends with "(default:
+    ...)" made from ``default``, or from ``shown`` when given ("" for none). ``in_file=False``
+    keeps the key out of config files. For example::
+
+        Setting("detector", str, "blazeface", "face detector", choices=("blazeface", "haar"))
+        Setting("button_pin", int | None, None, "GPIO pin of a snapshot button", integer(0, 27),
+                metavar="N", shown="no button")
+        Setting("large_text", bool, False, "bigger captions for a screen seen from afar")
+    """
+
+    name: str
+    type: Any
+    default: Any
+    help: str
+    check: Check | None = None
+    metavar: str | None = None
+    choices: tuple[Any, ...] = ()
+    shown: str | None = None
+    in_file: bool = True
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def is_switch(self) -> bool:
+        """True for on/off settings: ``--x`` / ``--no-x`` on the command line, true/false in a file."""
+        return self.type is bool
+
+    def parse(self, value: Any, origin: Origin) -> Any:
+        """The checked value of ``value``; raises :class:`ConfigError` naming ``origin``."""
+        if self.check is not None:
+            return self.check(value, origin)
+        if self.choices:
+            return one_of(*self.choices)(value, origin)
+        if self.is_switch:
+            return boolean(value, origin)
+        raise TypeError(f"setting {self.name!r} has no check")  # a mistake in SETTINGS, not the user's
+
+    @property
+    def flag_help(self) -> str:
+        return f"{self.help} (default: {self.shown_default})" if self.shown_default else self.help
+
+    @property
+    def shown_default(self) -> str:
+        """The default as ``--help`` says it: ``shown`` if given, else on/off, nothing for None, or the value."""
+        if self.shown is not None:
+            return self.shown
+        if self.is_switch:
+            return "on" if self.default else "off"
+        return "" if self.default is None else str(self.default)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("source", str, "0", "camera index (0, 1, ...) or /dev/videoN, picamera or picamera:N (a Raspberry "
+            "Pi camera module), a video file, an image, or a folder of images played as a stream", source,
+            metavar="SRC"),
+    Setting("region", float, 0.6, "size of the centred capture region as a fraction of the picture, 0.1-1; "
+            "faces outside it are ignored", number(0.1, 1.0), metavar="FRACTION"),
+    Setting("emoji_dir", Path | None, None, "folder with your own emoji images, one per expression", path,
+            metavar="DIR", shown="the shipped set"),
+    Setting("save_dir", Path | None, None, "save each snapshot (photo + emoji) as a PNG here; without it "
+            "nothing is ever written to disk", folder, metavar="DIR", shown=""),
+    Setting("kiosk", bool, False, "fullscreen kiosk: no window frame or cursor, Escape and the close button "
+            "are ignored; quit with the exit keys", shown="a normal window"),
+    Setting("exit_keys", str, "Control-Shift-q", "key combination that quits, also in kiosk mode, in Tk "
+            "notation without <>", exit_keys, metavar="KEYS"),
+    Setting("smoothing", float, smoothing.ALPHA, "how fast the emoji follows the face: the weight of the "
+            "newest frame, above 0 and at most 1, where 1 means no smoothing", number(0.0, 1.0, low_open=True),
+            metavar="ALPHA"),
+    Setting("camera_size", tuple[int, int], (640, 480), "resolution asked of the camera", camera_size,
+            metavar="WxH", shown="640x480"),
+    Setting("snapshot_seconds", float, 4.0, "how long a snapshot stays on screen, 1-60", number(1.0, 60.0),
+            metavar="SECONDS", shown="4"),
+    Setting("model", Path | None, None, "int8 .tflite model", path, metavar="FILE",
+            shown="the shipped model/"),
+    Setting("debug", bool, False, "show tracebacks and debug logging"),
+    Setting("button_pin", int | None, None, "GPIO pin (BCM number) of a push button to GND that takes a snapshot "
+            "(needs gpiozero)", gpio_pin, metavar="N", shown="no button"),
+    Setting("led_pin", int | None, None, "GPIO pin (BCM number) of a lamp lit during the snapshot countdown "
+            "(needs gpiozero)", gpio_pin, metavar="N", shown="no lamp"),
+    Setting("self_test", bool, False, "check the model, emoji and face detector on the built-in sample face "
+            "and exit (no screen or camera needed)", shown="", in_file=False),
+)
+"""Every ``emojify run`` setting, in ``--help`` order. Add a setting by adding an entry here."""
+
+BY_NAME = {setting.name: setting for setting in SETTINGS}
+FILE_KEYS = tuple(setting.name for setting in SETTINGS if setting.in_file)
+"""Keys a config file may hold (``-`` may be written for ``_``)."""
+
+
+def _settings_class() -> type:
+    """The :class:`Settings` dataclass: one field per entry of :data:`SETTINGS`, with its default."""
+    fields = [(s.name, s.type, field(default=s.default)) for s in SETTINGS]
+    namespace = {
+        "camera_width": property(lambda self: self.camera_size[0], doc="Width asked of the camera."),
+        "camera_height": property(lambda self: self.camera_size[1], doc="Height asked of the camera."),
+    }
+    cls = make_dataclass("Settings", fields, namespace=namespace)
+    cls.__module__ = __name__
+    cls.__doc__ = "Everything ``emojify run`` needs, one field per entry of SETTINGS; the defaults are plain ``emojify``."
+    return cls
+
+
+Settings = _settings_class()
+
+
+# --- command line --------------------------------------------------------------------------
+
+def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, convert: Callable[[str], Any] | None = None,
+             config_file: bool = True) -> None:
+    """Add the flag of ``setting`` (or of the setting of that name) to ``parser``.
+
+    For ``emojify run`` (``config_file``) the flag defaults to None, so an absent flag does not
+    hide the file's value, its text is checked later by :func:`settings_from_args`, and ``--no-x``
+    can switch off a file's ``x = true``. Commands without a config file (``config_file=False``)
+    get the setting's default, argparse's own check of ``choices``, plain ``--x`` switches, and
+    ``convert`` to turn the text into a value (``Path`` for ``--model``, say).
+    """
+    setting = BY_NAME[setting] if isinstance(setting, str) else setting
+    default = None if config_file else setting.default
+    if setting.is_switch:
+        action = argparse.BooleanOptionalAction if config_file and setting.in_file else "store_true"
+        parser.add_argument(setting.flag, action=action, default=default, help=setting.flag_help)
+        return
+    metavar = setting.metavar or "{" + ",".join(map(str, setting.choices)) + "}"
+    choices = None if config_file or not setting.choices else setting.choices
+    parser.add_argument(setting.flag, type=convert, default=default, choices=choices, metavar=metavar,
+                        help=setting.flag_help)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``emojify run`` flags: ``--config`` and one per entry of :data:`SETTINGS`."""
+    parser.add_argument("--config", metavar="FILE",
+                        help="TOML file with any of these settings (keys as the flags: source, region, "
+                             "save_dir, kiosk, ...); flags given here override it")
+    for setting in SETTINGS:
+        add_flag(parser, setting)
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Built-in defaults, then ``args.config``, then the flags in ``args``; all validated."""
+    values: dict[str, tuple[Any, Origin]] = {}  # name -> (raw value, where it came from)
+    config = getattr(args, "config", None)
+    if config:
+        config_path = Path(config).expanduser()
+        for name, value in load_config(config_path).items():
+            values[name] = (value, Origin(f"{config_path}: {name!r}", config_path.parent))
+    for setting in SETTINGS:
+        value = getattr(args, setting.name, None)
+        if value is not None:
+            values[setting.name] = (value, Origin(setting.flag))
+    return Settings(**{name: BY_NAME[name].parse(value, origin) for name, (value, origin) in values.items()})
+
+
+# --- config file ---------------------------------------------------------------------------
+
+def load_config(config_path: Path) -> dict[str, Any]:
+    """Read a TOML config file: its raw values by setting name (``-`` in keys read as ``_``).
+
+    Raises :class:`ConfigError` for a missing, unreadable or invalid file and for unknown keys.
+    """
+    try:
+        with open(config_path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{config_path}: config file not found; check the --config path") from None
+    except OSError as exc:
+        raise ConfigError(f"{config_path}: cannot read config file ({exc.strerror or exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_path}: not valid TOML ({exc}); fix the line it names") from None
+    result: dict[str, Any] = {}
+    for raw_key, value in data.items():
+        key = raw_key.replace("-", "_")
+        if key not in FILE_KEYS:
+            raise ConfigError(f"{config_path}: unknown key {raw_key!r}; valid keys are: {', '.join(FILE_KEYS)}")
+        result[key] = value
+    return result

@@ -15,6 +15,7 @@ from emojify import __version__
 from emojify.classifier import BACKENDS, Classifier, backend_version
 from emojify.emojis import load_emoji_set
 from emojify.faces import FaceDetector, cascade_path
+from emojify.selftest import Check, run_checks
 from emojify.sources import picamera_report
 
 
@@ -47,21 +48,14 @@ def run_doctor(model: Path | None, emoji_dir: Path | None, say: Callable[[str], 
     say(f"numpy {np.__version__}, OpenCV {cv2.__version__} (video back-ends: {backends})")
     for line in interpreter_report():
         say(f"interpreter  {line}")
-    healthy = True
-    checks: tuple[tuple[str, Callable[[], str]], ...] = (
+    checks: tuple[Check, ...] = (
         ("model", lambda: _model_line(model)),
         ("detector", lambda: (FaceDetector(), f"{cascade_path()}")[1]),
         ("emoji set", lambda: f"{load_emoji_set(emoji_dir).folder} (7 images)"),
         ("camera", camera_report),
         ("pi camera", picamera_report),
     )
-    for name, check in checks:
-        try:
-            say(f"{name:<12} {check()}")
-        except Exception as exc:  # noqa: BLE001 - report every failure and carry on
-            healthy = False
-            say(f"{name:<12} PROBLEM: {exc}")
-    return healthy
+    return run_checks(checks, lambda o: say(f"{o.name:<12} {'' if o.passed else 'PROBLEM: '}{o.detail}"))
 
 
 def _model_line(model: Path | None) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from emojify.errors import EmojifyError
 from emojify.labels import CLASSES
 from emojify.resources import resource_dir
 
@@ -30,7 +31,7 @@ FIX_HINT = "re-render with packaging/render_emojis.py or fix --emoji-dir"
 _CACHE_LIMIT = 64  # scaled images kept per set; a resizing window must not grow it forever
 
 
-class EmojiError(ValueError):
+class EmojiError(EmojifyError):
     """An emoji folder, its ``emojis.json`` or one of its images is missing or unusable."""
 
 

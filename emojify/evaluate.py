@@ -14,18 +14,18 @@ from pathlib import Path
 import numpy as np
 
 from emojify.classifier import Classifier
-from emojify.imageio import ImageError, read_image
+from emojify.errors import EmojifyError
+from emojify.imageio import IMAGE_SUFFIXES, ImageError, read_image
 from emojify.labels import CLASSES
 from emojify.metrics import summarize
 from emojify.preprocess import prepare_face
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm")
 BATCH = 256
 
 
-class FolderError(ValueError):
+class FolderError(EmojifyError):
     """The evaluation folder is not laid out as ``DIR/<class>/*.jpg``."""
 
 

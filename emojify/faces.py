@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from emojify.errors import EmojifyError
 from emojify.preprocess import Box, equalize, to_gray
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ REGION_FRACTION = 0.6
 """Default capture region: this fraction of the frame's width and height, centred."""
 
 
-class DetectorError(RuntimeError):
+class DetectorError(EmojifyError):
     """The Haar cascade file is missing or unreadable."""
 
 

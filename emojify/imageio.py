@@ -12,13 +12,18 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from emojify.errors import EmojifyError
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"})
+"""File suffixes (lower case) of the still images every command reads: predict, evaluate, the
+training data and ``--source`` images and folders (any other existing file is a video there)."""
 MAX_SIDE = 4096
 """Larger images are scaled down to this side while (JPEG) or right after decoding."""
 MAX_PIXELS = 400_000_000
 """Images with more pixels than this are refused rather than decoded."""
 
 
-class ImageError(ValueError):
+class ImageError(EmojifyError):
     """An image could not be read; the message is ``"<path>: <reason>"``."""
 
 

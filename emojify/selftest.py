@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from emojify.classifier import Classifier
@@ -14,8 +15,37 @@ from emojify.resources import SAMPLE_FACE
 
 EXPECTED_LABEL = "happy"  # the built-in sample face is a smiling astronaut
 
+Check = tuple[str, Callable[[], str]]
+"""A named check: a function that returns a one-line detail, or raises with what is wrong."""
 
-def run_checks(model: Path | None, emoji_dir: Path | None, say: Callable[[str], None] = print) -> bool:
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one check went: its name, whether it passed, and its detail or the error's message."""
+
+    name: str
+    passed: bool
+    detail: str
+
+
+def run_checks(checks: Iterable[Check], report: Callable[[Outcome], None]) -> bool:
+    """Run every check in order, also after one fails, and report each; True only if all passed.
+
+    The one check runner of ``emojify --self-test`` and ``emojify doctor``; they differ only in
+    their checks and in how ``report`` prints an outcome.
+    """
+    passed = True
+    for name, check in checks:
+        try:
+            outcome = Outcome(name, True, check())
+        except Exception as exc:  # noqa: BLE001 - every failure is reported as a failed check
+            outcome = Outcome(name, False, str(exc))
+        passed = passed and outcome.passed
+        report(outcome)
+    return passed
+
+
+def run_self_test(model: Path | None, emoji_dir: Path | None, say: Callable[[str], None] = print) -> bool:
     """Run each check, printing ``ok``/``FAIL`` and a detail per line; True only if all pass."""
     state: dict = {}
 
@@ -43,12 +73,6 @@ def run_checks(model: Path | None, emoji_dir: Path | None, say: Callable[[str], 
 
     checks = (("model", check_model), ("face detector", check_detector), ("emoji set", check_emojis),
               ("pipeline", check_pipeline))
-    passed = True
-    for name, check in checks:
-        try:
-            say(f"ok    {name}: {check()}")
-        except Exception as exc:  # noqa: BLE001 - every failure is reported as a failed check
-            passed = False
-            say(f"FAIL  {name}: {exc}")
+    passed = run_checks(checks, lambda o: say(f"{'ok' if o.passed else 'FAIL':<6}{o.name}: {o.detail}"))
     say("self-test passed" if passed else "self-test FAILED")
     return passed

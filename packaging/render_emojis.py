@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -34,16 +32,11 @@ OFL_URL = "https://openfontlicense.org"
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600 files; these are shipped, world-readable data
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` whole or not at all; world-readable, as shipped data is."""
+    from emojify.fileio import atomic_path  # main() put this checkout on the path
+
+    with atomic_path(path, mode=0o644) as tmp:
+        tmp.write_bytes(data)
 
 
 def render(char: str, font: ImageFont.FreeTypeFont, size: int) -> Image.Image:

@@ -37,7 +37,9 @@ def test_shipped_model_loads_and_is_verified(classifier):
     assert info.path.resolve() == MODEL.resolve()
     assert info.sha256 == sha256_file(MODEL)
     assert info.classes == CLASSES
-    assert info.backend  # names the interpreter that runs it
+    modules = dict(classifier_module.BACKENDS)
+    assert info.backend in modules and modules[info.backend] in sys.modules, info.backend  # the one that runs it
+    assert info.backend_version == classifier_module.backend_version(info.backend) != "?"  # as doctor prints it
 
 
 @pytest.mark.parametrize("n", [1, 5])

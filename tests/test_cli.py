@@ -264,7 +264,7 @@ def test_out_writes_a_composite_per_good_image(images, tmp_path):
             assert composite.format == "PNG"
             composite.load()
             assert composite.width > width
-    assert not list(out_dir.glob(".tmp-*"))  # no half-written files left behind
+    assert sorted(out_dir.iterdir()) == written  # no half-written or temporary files left behind
 
 
 # --- self-test, doctor, bench, help ------------------------------------------------------------------
@@ -364,3 +364,110 @@ def test_installed_command_help_lists_the_commands():
     assert proc.returncode == 0
     for command in HELP:
         assert command in proc.stdout
+
+
+@pytest.mark.parametrize("argv", [["--help"], *([command, "--help"] for command in HELP)])
+def test_help_has_no_markup(argv, capsys):
+    """What a user reads in a terminal: no reStructuredText (``literal``, :class:`X`, ``::``)."""
+    from emojify.training import quantize, train
+
+    for entry in (main, train.main, quantize.main):
+        if entry is not main and argv != ["--help"]:
+            continue
+        with pytest.raises(SystemExit):
+            entry(argv)
+        text = capsys.readouterr().out
+        assert "usage:" in text
+        assert "``" not in text and ":class:" not in text and ":func:" not in text, text
+        assert not any(line.rstrip().endswith("::") for line in text.splitlines()), text
+
+
+# --- the settings table ----------------------------------------------------------------------------
+
+def run_help() -> str:
+    return subprocess.run([sys.executable, "-m", "emojify", "run", "--help"], capture_output=True, text=True,
+                          cwd=REPO, timeout=120, check=True).stdout
+
+
+def test_every_setting_has_a_flag_a_file_key_and_a_field():
+    from dataclasses import fields
+
+    from emojify.config import FILE_KEYS, SETTINGS, Settings
+
+    assert [(f.name, f.default) for f in fields(Settings)] == [(s.name, s.default) for s in SETTINGS]
+    text = run_help()
+    for setting in SETTINGS:
+        assert setting.flag in text, setting.flag
+    assert FILE_KEYS[:3] == ("source", "region", "emoji_dir")
+
+
+def test_debug_from_a_config_file(tmp_path, capsys):
+    from emojify.cli import build_parser
+    from emojify.config import settings_from_args
+
+    config = tmp_path / "kiosk.toml"
+    config.write_text("debug = true\nkiosk = true\n")
+    settings = settings_from_args(build_parser().parse_args(["run", "--config", str(config)]))
+    assert settings.debug is True and settings.kiosk is True
+    settings = settings_from_args(build_parser().parse_args(["run", "--config", str(config), "--no-kiosk"]))
+    assert settings.kiosk is False
+
+
+def test_the_table_expresses_choices_optional_numbers_and_switches():
+    """The kinds of setting the kiosk is gaining (--detector, --button-pin, --rotate, --large-text):
+    each is one Setting, parsed alike from its flag's text and from a config file's value."""
+    import argparse
+
+    from emojify.config import ConfigError, Origin, Setting, add_flag, integer
+
+    detector = Setting("detector", str, "blazeface", "face detector", choices=("blazeface", "haar"))
+    pin = Setting("button_pin", int | None, None, "GPIO pin of the snapshot button", integer(0, 27), metavar="N",
+                  shown="no button")
+    rotate = Setting("rotate", int, 0, "turn the picture", choices=(0, 90, 180, 270), metavar="DEGREES")
+    large = Setting("large_text", bool, False, "bigger captions")
+    parser = argparse.ArgumentParser()
+    for setting in (detector, pin, rotate, large):
+        add_flag(parser, setting)
+    args = parser.parse_args(["--detector", "haar", "--button-pin", "17", "--rotate", "90", "--large-text"])
+    flag, toml = Origin("--x"), Origin("kiosk.toml: 'x'")
+    assert detector.parse(args.detector, flag) == "haar"
+    assert pin.parse(args.button_pin, flag) == 17 and pin.parse(17, toml) == 17
+    assert rotate.parse(args.rotate, flag) == 90 and rotate.parse(90, toml) == 90
+    assert large.parse(args.large_text, flag) is True
+    assert parser.parse_args(["--no-large-text"]).large_text is False
+    plain = argparse.ArgumentParser()  # a command without a config file, such as predict
+    add_flag(plain, detector, config_file=False)
+    assert plain.parse_args([]).detector == "blazeface" and plain.parse_args(["--detector", "haar"]).detector == "haar"
+    with pytest.raises(SystemExit):
+        plain.parse_args(["--detector", "dlib"])
+    help_text = parser.format_help()
+    assert "{blazeface,haar}" in help_text and "(default: no button)" in help_text and "(default: off)" in help_text
+    for setting, bad, message in [
+        (detector, "dlib", "--x must be one of blazeface, haar (got \"dlib\")"),
+        (pin, "40", "--x must be a whole number from 0 to 27 (got \"40\")"),
+        (pin, 4.5, "--x must be a whole number from 0 to 27 (got 4.5)"),
+        (rotate, 45, "--x must be one of 0, 90, 180, 270 (got 45)"),
+        (large, "yes", "--x must be true or false (got \"yes\")"),
+    ]:
+        with pytest.raises(ConfigError) as caught:
+            setting.parse(bad, flag)
+        assert str(caught.value) == message
+
+
+def test_pgm_and_other_suffixes_are_read_alike_by_evaluate_and_source_folders(astronaut, tmp_path):
+    """One list of image suffixes: a folder evaluate scores is a folder --source plays, file for file."""
+    from emojify.classifier import Classifier
+    from emojify.evaluate import evaluate_folder
+    from emojify.imageio import IMAGE_SUFFIXES
+    from emojify.sources import folder_images, parse_source
+
+    happy = tmp_path / "happy"
+    happy.mkdir()
+    gray = Image.fromarray(cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY))  # every format holds gray
+    for suffix in sorted(IMAGE_SUFFIXES):
+        gray.save(happy / f"visitor{suffix}")
+    (happy / "notes.txt").write_text("not an image")
+    assert parse_source(str(happy)).kind == "folder"
+    assert [p.suffix for p in folder_images(happy)] == sorted(IMAGE_SUFFIXES)
+    evaluation = evaluate_folder(Classifier(), tmp_path)
+    assert evaluation.errors == [] and evaluation.summary["n"] == len(IMAGE_SUFFIXES) == len(folder_images(happy))

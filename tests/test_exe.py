@@ -205,10 +205,10 @@ def picture_shown(display: str, geometry: dict[str, int]) -> bool:
 def test_window_shows_the_picture_and_quits_with_the_exit_keys(exe: Path, display: str, faces: Path,
                                                                tmp_path: Path, record_property) -> None:
     state_file, log_path = tmp_path / "state.json", tmp_path / "app.log"
-    env = {**headless_env(), "DISPLAY": display}
+    env = {**headless_env(), "DISPLAY": display, "EMOJIFY_STATE_FILE": str(state_file)}
     started = time.monotonic()
     with log_path.open("w") as log:
-        app = subprocess.Popen([str(exe), "--source", str(faces), "--state-file", str(state_file)],
+        app = subprocess.Popen([str(exe), "--source", str(faces)],
                                env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
     try:
         def wait_for(probe, what: str, timeout: float = 60.0):

@@ -206,9 +206,8 @@ def test_bench_on_a_missing_camera_module_is_one_error_line() -> None:
 def test_the_kiosk_shows_the_pi_cameras_live_picture(display: str, tmp_path: Path) -> None:
     state_file = tmp_path / "state.json"
     log = (tmp_path / "app.log").open("w")
-    env = {**os.environ, **fake_env(DISPLAY=display)}
-    process = subprocess.Popen([sys.executable, "-m", "emojify", "run", "--source", "picamera", "--state-file",
-                                str(state_file)], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    env = {**os.environ, **fake_env(DISPLAY=display, EMOJIFY_STATE_FILE=str(state_file))}
+    process = subprocess.Popen([sys.executable, "-m", "emojify", "run", "--source", "picamera"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         state: dict = {}
         deadline = time.monotonic() + 40

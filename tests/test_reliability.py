@@ -12,7 +12,7 @@
 * A short soak run of ``packaging/soak.py`` (the real soak is run by hand, for hours).
 
 The window test runs the app on test_app's Xvfb screen and skips, saying why, without Xvfb or
-xdotool. The shipped model may be a placeholder, so no test here asserts a particular expression.
+xdotool.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import inspect
 import io
 import json
 import os
+import runpy
 import shutil
 import socket
 import subprocess
@@ -190,12 +191,13 @@ def test_ten_unplug_replug_cycles_give_ten_recoveries(loop: LiveLoop, camera: Fa
         recover_within(loop, 2.0, f"cycle {cycle}")
         recoveries += 1
     assert recoveries == 10 and loop.capture.reconnects == 10
+    assert camera.released == camera.opened - 1, "each unplugged camera is released, only the open one is held"
 
 
 # --- camera faults in the real window --------------------------------------------------------
 
 FAKE_CAMERA_APP = r"""
-import logging, sys, time
+import logging, os, sys, time
 from pathlib import Path
 
 import cv2
@@ -245,7 +247,8 @@ def opener():
 
 logging.basicConfig(level=logging.WARNING)
 app.STATE_INTERVAL = 0.1  # state file 10 times a second, so the test can time recoveries
-sys.exit(app.run_app(Settings(source="0", state_file=control / "state.json"), opener=opener))
+os.environ[app.STATE_FILE_ENV] = str(control / "state.json")
+sys.exit(app.run_app(Settings(source="0"), opener=opener))
 """
 
 
@@ -624,12 +627,8 @@ def test_predict_and_self_test_run_offline_in_a_fresh_process(tmp_path: Path) ->
     predict_code, self_test_code = result["codes"]
     assert predict_code == 0, proc.stdout + proc.stderr
     checks = [line for line in proc.stdout.splitlines() if line.startswith(("ok ", "FAIL "))]
-    assert len(checks) == 4, proc.stdout
-    # The self-test also checks that the sample face comes out "happy": with a placeholder model that
-    # one check may fail for the model's sake; every other check must pass offline.
-    failed = [line for line in checks if line.startswith("FAIL") and "sample face gave" not in line]
-    assert failed == [], proc.stdout
-    assert self_test_code == 0 or len(checks) - sum(c.startswith("ok") for c in checks) == 1
+    assert len(checks) == 4 and all(line.startswith("ok ") for line in checks), proc.stdout
+    assert self_test_code == 0 and "self-test passed" in proc.stdout  # the sample face came out happy, offline
 
 
 NETWORK_MODULES = frozenset({"socket", "urllib", "http", "requests", "ssl"})
@@ -653,12 +652,17 @@ def test_no_module_imports_networking() -> None:
 # --- soak smoke ----------------------------------------------------------------------------------
 
 def test_soak_script_reports_memory_and_latency() -> None:
-    """A short run (the script's fixed 500-frame warm-up plus two blocks); no thresholds: the
-    exit code is the script's own verdict (1 when RSS or latency drifted), not this test's."""
+    """A short run (the script's fixed 500-frame warm-up plus two blocks): memory must not grow by
+    the script's limit, and its exit code must be the verdict its own figures give (latency on a
+    shared machine drifts, so the test does not require a steady one)."""
     proc = subprocess.run([sys.executable, str(REPO / "packaging" / "soak.py"), "--frames", "100", "--block", "50",
                            "--json"], cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
     report = json.loads(proc.stdout)
+    limits = runpy.run_path(str(REPO / "packaging" / "soak.py"))  # its MAX_GROWTH_MB and MAX_DRIFT
+    assert report["rss_growth_mb"] < limits["MAX_GROWTH_MB"], f"memory grew by {report['rss_growth_mb']} MB"
+    drifted = report["latency_drift"] >= limits["MAX_DRIFT"]
+    assert proc.returncode == (1 if drifted else 0), (proc.returncode, report)
     assert report["frames"] == 100
     assert report["rss_mb_start"] > 0 and report["rss_mb_end"] > 0
     assert isinstance(report["latency_drift"], float) and np.isfinite(report["latency_drift"])

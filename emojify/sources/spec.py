@@ -7,15 +7,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
-"""File suffixes (lower case) treated as still images; any other existing file is a video."""
+from emojify.errors import EmojifyError
+from emojify.imageio import IMAGE_SUFFIXES
 
 _DEV_VIDEO = re.compile(r"/dev/video(\d+)")
 _DIGITS = re.compile(r"\d+", re.ASCII)
 _PICAMERA = re.compile(r"picamera(?::(\d+))?", re.ASCII | re.IGNORECASE)
 
 
-class SourceError(ValueError):
+class SourceError(EmojifyError):
     """A source that can never work (missing path, empty folder, unreadable file); one-line message."""
 
 

@@ -22,19 +22,21 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from emojify.errors import EmojifyError
+from emojify.fileio import atomic_path
+from emojify.imageio import IMAGE_SUFFIXES
 from emojify.labels import CLASSES, class_index
 from emojify.preprocess import INPUT_SIZE, prepare_face
 
 log = logging.getLogger(__name__)
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".pgm")
 CACHE_VERSION = 1  # bump when prepare_face or the cache format changes
 CSV_COLUMNS = ("emotion", "pixels", "usage")
 CSV_USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
 SPLITS = ("train", "val", "test")
 
 
-class DataError(ValueError):
+class DataError(EmojifyError):
     """The data set is not laid out as expected; the message says what and where."""
 
 
@@ -196,9 +198,8 @@ def load_dataset(source: Path, cache_dir: Path | None = None) -> dict[str, Split
             return {s: Split(z[f"{s}_x"], z[f"{s}_y"]) for s in SPLITS}
     splits = load_csv(source) if source.is_file() else load_folder(source)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp.npz")
-    np.savez_compressed(tmp, **{f"{s}_{k}": getattr(splits[s], k) for s in SPLITS for k in ("x", "y")})
-    tmp.replace(cache)
+    with atomic_path(cache) as tmp:
+        np.savez_compressed(tmp, **{f"{s}_{k}": getattr(splits[s], k) for s in SPLITS for k in ("x", "y")})
     for stale in folder.glob(f"{prefix}*.npz"):  # older caches of the same source
         if stale != cache:
             stale.unlink(missing_ok=True)

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from emojify.classifier import MODEL_NAME, Classifier, sha256_of
+from emojify.cli import plain_text
 from emojify.labels import CLASSES
 from emojify.metrics import summarize
 from emojify.preprocess import INPUT_SIZE, to_batch
@@ -160,7 +161,7 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="emojify-quantize", description=__doc__,
+    p = argparse.ArgumentParser(prog="emojify-quantize", description=plain_text(__doc__),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("keras_model", type=Path, help="trained float model (.keras), e.g. runs/emotion/best.keras")
     p.add_argument("data", type=Path, help="FER2013 image-folder root or fer2013.csv (calibration + scoring)")

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from emojify.cli import plain_text
+from emojify.fileio import atomic_path
 from emojify.labels import CLASSES, NUM_CLASSES
 from emojify.training.data import DataError, Split, load_dataset
 from emojify.training.model import BLOCKS, format_blocks, parse_blocks
@@ -156,15 +158,13 @@ def augmented_batches(split: Split, batch_size: int, seed: int,
 
 def save_atomic(model, path: Path) -> None:
     """Save a Keras model so that ``path`` is never left half-written."""
-    tmp = path.with_name(path.stem + ".tmp.keras")
-    model.save(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        model.save(tmp)
 
 
 def write_json_atomic(path: Path, obj) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj, indent=2) + "\n")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2) + "\n")
 
 
 def plot_curves(history: list[dict], path: Path) -> None:
@@ -191,10 +191,9 @@ def plot_curves(history: list[dict], path: Path) -> None:
                  textcoords="offset points", xytext=(-60 if best["epoch"] > epochs[len(epochs) // 2] else 10, -25),
                  arrowprops={"arrowstyle": "->"})
     fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp, dpi=100)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
-    os.replace(tmp, path)
 
 
 def make_epoch_logger(run: Path, model_ref, statistics_faces: np.ndarray, val_split: Split):
@@ -245,8 +244,9 @@ def make_epoch_logger(run: Path, model_ref, statistics_faces: np.ndarray, val_sp
     return EpochLogger()
 
 
-def train(cfg: TrainConfig, run: Path, resume: bool, verbose: int) -> Path:
-    """Train according to ``cfg`` into the run folder; returns the path of ``best.keras``."""
+def train(cfg: TrainConfig, run: Path, verbose: int) -> Path:
+    """Train according to ``cfg`` into the run folder (carrying on from its backup, if an earlier
+    run was interrupted); returns the path of ``best.keras``."""
     import keras
 
     from emojify.training.model import build_model
@@ -304,7 +304,7 @@ def train(cfg: TrainConfig, run: Path, resume: bool, verbose: int) -> Path:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        prog="emojify-train", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        prog="emojify-train", description=plain_text(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     d = TrainConfig(data="")
     p.add_argument("data", help="FER2013 image-folder root (train/, test/) or fer2013.csv")
     p.add_argument("--out", type=Path, default=Path("runs/emotion"), help="run folder (default: %(default)s)")
@@ -378,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
         run.mkdir(parents=True, exist_ok=True)
         write_json_atomic(config_path, asdict(cfg))
     try:
-        best = train(cfg, run, args.resume, args.verbose)
+        best = train(cfg, run, args.verbose)
     except (DataError, OSError) as exc:
         print(f"emojify-train: error: {exc}", file=sys.stderr)
         return 2

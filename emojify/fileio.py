@@ -1,0 +1,61 @@
+"""Write files so that a crash, a full disk or a power cut never leaves half of one.
+
+:func:`atomic_path` is the one way emojify writes a file that someone may read while it is being
+written, or that must survive a crash whole: snapshots, the kiosk's state file, training
+checkpoints and history, the data-set cache and the rendered emoji.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
+"""What link(2) fails with where the file system has no hard links (FAT, exFAT, some network shares)."""
+
+
+@contextmanager
+def atomic_path(path: Path, *, exclusive: bool = False, durable: bool = False,
+                mode: int = 0o644) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` to write; when the block ends without error it becomes ``path``.
+
+    The temporary file is hidden, in the same folder, and ends with ``path``'s suffix (so Keras,
+    Matplotlib and numpy, which go by the suffix, write the right format). It then replaces
+    ``path`` in one step (``os.replace``), so readers see the old file or the new one; with
+    ``exclusive`` an existing ``path`` is never replaced: FileExistsError instead (a hard link,
+    or a check and rename where the file system has no hard links). ``durable`` flushes the file
+    to the disk first; ``mode`` is its permission bits. On any error the temporary file is removed
+    and the error propagates.
+    """
+    path = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        if durable:
+            with open(tmp, "rb+") as handle:
+                os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        if exclusive:
+            _link_new(tmp, path)
+        else:
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _link_new(tmp: Path, path: Path) -> None:
+    """Give ``tmp`` the name ``path`` unless that exists (FileExistsError), even against other processes."""
+    try:
+        os.link(tmp, path)
+    except OSError as exc:  # FileExistsError (EEXIST) included: somebody else's file stays
+        if exc.errno not in NO_HARD_LINKS:
+            raise
+        if path.exists():
+            raise FileExistsError(f"{path}: already exists") from None
+        os.replace(tmp, path)
