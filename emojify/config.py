@@ -44,8 +44,11 @@ TK_KEY_NAMES = frozenset({"Escape", "Return", "space", "Tab", "BackSpace", "Dele
 _FUNCTION_KEY = re.compile(r"F([1-9]|[12][0-9]|3[0-5])")
 _CAMERA_SIZE = re.compile(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*")
 
+DETECTORS = ("blazeface", "haar")
+FACES = ("largest", "all")
+
 FILE_KEYS = ("source", "region", "emoji_dir", "save_dir", "kiosk", "exit_keys", "smoothing",
-             "camera_size", "snapshot_seconds", "model", "debug")
+             "camera_size", "snapshot_seconds", "model", "debug", "detector", "faces")
 """Keys a config file may hold (``-`` may be written for ``_``)."""
 
 
@@ -77,6 +80,10 @@ class Settings:
     """How long a snapshot stays on screen before the kiosk goes back to live."""
     model: Path | None = None
     """Custom int8 .tflite model; None uses the shipped one."""
+    detector: str = "blazeface"
+    """Face detector: ``blazeface`` (CNN with eye keypoints) or ``haar`` (OpenCV's cascade)."""
+    faces: str = "largest"
+    """``largest``: the nearest face only; ``all``: party mode, an emoji on every face."""
     self_test: bool = False
     debug: bool = False
     state_file: Path | None = None
@@ -112,6 +119,11 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snapshot-seconds", metavar="SECONDS",
                         help="how long a snapshot stays on screen, 1-60 (default: 4)")
     parser.add_argument("--model", metavar="FILE", help="int8 .tflite model (default: the shipped model/)")
+    parser.add_argument("--detector", choices=DETECTORS,
+                        help="face detector: blazeface (CNN, finds turned faces) or haar (default: blazeface)")
+    parser.add_argument("--faces", choices=FACES,
+                        help="largest: the emoji follows the nearest face; all: party mode, an emoji on "
+                             "every face (default: largest)")
     parser.add_argument("--config", metavar="FILE",
                         help="TOML file with any of these settings (keys as the flags: source, region, "
                              "save_dir, kiosk, ...); flags given here override it")
@@ -200,6 +212,11 @@ def _apply(settings: Settings, key: str, value: Any, origin: str) -> None:
         settings.exit_keys = _exit_keys(value, origin)
     elif key == "smoothing":
         settings.smoothing = _number(value, origin, 0.0, 1.0, low_open=True)
+    elif key in ("detector", "faces"):
+        choices = DETECTORS if key == "detector" else FACES
+        if value not in choices:
+            raise ConfigError(f"{origin} must be one of {', '.join(choices)} (got {_shown(value)})")
+        setattr(settings, key, value)
     elif key == "camera_size":
         settings.camera_width, settings.camera_height = _camera_size(value, origin)
     elif key == "snapshot_seconds":
