@@ -53,7 +53,7 @@ class Track:
 
     @property
     def shown_box(self) -> Box:
-        return tuple(int(round(v)) for v in self.box)  # type: ignore[return-value]
+        return tuple(round(v) for v in self.box)  # type: ignore[return-value]
 
 
 @dataclass
