@@ -1,8 +1,7 @@
 """MediaPipe's BlazeFace face detector: anchors, box and keypoint regression, scores, weighted NMS.
 
-The two shipped models (``model/face_detection_short_range.tflite``, 128x128 input, 896 anchors;
-``model/face_detection_full_range.tflite``, 192x192, 2304 anchors) each give, per anchor, one raw
-score and 16 regression values: the box centre, width and height, then six keypoints (right eye,
+The shipped short-range model (``model/face_detection_short_range.tflite``, 128x128 input, 896
+anchors; the full-range model has 192x192 and 2304 anchors) gives, per anchor, one raw score and 16 regression values: the box centre, width and height, then six keypoints (right eye,
 left eye, nose tip, mouth, right ear, left ear; "right" is the person's right, on the image's
 left). Everything here is in coordinates normalised to the square input (0..1); the caller maps
 them back to its picture. The decoding follows MediaPipe's ``SsdAnchorsCalculator`` and
@@ -44,14 +43,12 @@ class ModelSpec:
 
 
 class Range(Enum):
-    """The two BlazeFace models: SHORT for faces within about 2 m (the kiosk), FULL up to about 5 m."""
+    """The BlazeFace models this program knows: SHORT, for faces within about 2 m, is the one shipped
+    (photos search it over tiles instead of taking the full-range model, 5x larger)."""
 
     SHORT = ModelSpec("face_detection_short_range.tflite",
                       "3bc182eb9f33925d9e58b5c8d59308a760f4adea8f282370e428c51212c26633",
                       128, ((8, 2), (16, 6)), 0.5)
-    FULL = ModelSpec("face_detection_full_range.tflite",
-                     "99bf9494d84f50acc6617d89873f71bf6635a841ea699c17cb3377f9507cfec3",
-                     192, ((4, 1),), 0.6)
 
 
 def anchors(input_size: int, layers: tuple[tuple[int, int], ...]) -> np.ndarray:
