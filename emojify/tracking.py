@@ -69,7 +69,8 @@ class Tracker:
 
     def update(self, boxes: list[Box], now: float) -> list[Track]:
         """The track of each box (same order), matched greedily by IoU, new tracks for new faces;
-        tracks unseen for longer than the grace period are dropped."""
+        tracks unseen for longer than the grace period are dropped first."""
+        self.tracks = [t for t in self.tracks if now - t.last_seen <= self.grace_seconds]
         pairs = sorted(((box_iou(box, track.box), i, j) for i, box in enumerate(boxes)
                         for j, track in enumerate(self.tracks)), reverse=True)
         chosen: dict[int, Track] = {}
@@ -86,7 +87,6 @@ class Tracker:
             if i not in chosen:
                 chosen[i] = Track(next(self._ids), np.asarray(box, np.float64), self.make_smoother(), now)
                 self.tracks.append(chosen[i])
-        self.tracks = [t for t in self.tracks if now - t.last_seen <= self.grace_seconds]
         return [chosen[i] for i in range(len(boxes))]
 
     def reset(self) -> None:
