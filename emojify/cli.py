@@ -121,10 +121,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.classifier import Classifier
     from emojify.composite import compose, save_composite
     from emojify.emojis import load_emoji_set
+    from emojify.faces import Detector
     from emojify.imageio import ImageError, read_image_scaled
     from emojify.pipeline import Pipeline
-
-    from emojify.faces import Detector
 
     pipeline = Pipeline(Classifier(args.model), Detector.named(args.detector).value(),
                         region_fraction=args.region or 1.0)

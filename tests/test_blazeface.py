@@ -254,3 +254,17 @@ def test_bad_detector_model_is_one_line_and_exit_code_2(capsys, monkeypatch, tmp
     assert len(err.splitlines()) == 1 and str(bad) in err and "--detector haar" in err, err
     with pytest.raises(DetectorError):
         BlazeFaceDetector(model_path=bad)
+
+
+def test_run_settings_choose_the_detector_and_party_mode(tmp_path):
+    from emojify.config import ConfigError, settings_from_args
+
+    parse = cli.build_parser().parse_args
+    default = settings_from_args(parse(["run"]))
+    assert (default.detector, default.faces) == ("blazeface", "largest")
+    chosen = settings_from_args(parse(["run", "--detector", "haar", "--faces", "all"]))
+    assert (chosen.detector, chosen.faces) == ("haar", "all")
+    config = tmp_path / "kiosk.toml"
+    config.write_text('faces = "everyone"\n')
+    with pytest.raises(ConfigError, match="faces.*largest, all"):
+        settings_from_args(parse(["run", "--config", str(config)]))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import ASTRONAUT_FACE, FER_ROOT, fer_files, iou, overlap_fraction
 
-from emojify.faces import Detector, HaarDetector, load_cascade
+from emojify.faces import HaarDetector, load_cascade
 from emojify.labels import CLASSES, EMOJI
 from emojify.pipeline import Pipeline, Result
 from emojify.preprocess import to_gray

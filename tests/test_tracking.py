@@ -64,3 +64,25 @@ def test_party_mode_tracks_every_face_in_the_live_feed(classifier, astronaut):
     assert results[0].faces[0].track != results[0].faces[1].track
     largest_only = Pipeline(classifier, BlazeFaceDetector()).live(frame, now=0.0)
     assert len(largest_only.faces) == 1 and largest_only.faces[0].box == largest_only.box
+
+
+def test_party_mode_draws_each_faces_emoji_at_its_head():
+    """The kiosk's picture: with two faces in the result, the second face gets its own emoji above it."""
+    from emojify.emojis import load_emoji_set
+    from emojify.pipeline import Face, Result
+    from emojify.render import render_feed
+
+    emojis = load_emoji_set()
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    probabilities = np.full(7, 1 / 7, np.float32)
+    lead = Face((100, 200, 160, 160), probabilities, "happy", 1)
+    other = Face((420, 260, 100, 100), probabilities, "surprise", 2)
+    one = Result((0, 0, 640, 480), lead.box, probabilities, "happy", (lead,))
+    both = Result((0, 0, 640, 480), lead.box, probabilities, "happy", (lead, other))
+    plain = np.asarray(render_feed(frame, (640, 480), one, emojis), np.int16)
+    party = np.asarray(render_feed(frame, (640, 480), both, emojis), np.int16)
+    # the picture is mirrored: the other face's head is at x 640-520..640-420, above y 260
+    head = (slice(150, 260), slice(120, 220))
+    assert np.abs(party[head] - plain[head]).mean() > 10
+    elsewhere = (slice(0, 120), slice(0, 60))
+    assert np.array_equal(party[elsewhere], plain[elsewhere])
