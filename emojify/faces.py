@@ -57,9 +57,13 @@ TILE_OVERLAP = 0.25
 STILL_MIN_FACE_FRACTION_CNN = 0.02
 """Photos: the smallest face BlazeFace's tiles look for, as a share of the photo's longer side
 (40 pixels in a 2048-pixel photo)."""
-FACE_PER_TILE = 0.2
+FACE_PER_TILE = 0.33
 """A tile is searched for faces of about this share of its side and more (the short-range model
-finds faces down to about 15 of its 128 pixels); the next, larger level takes the larger faces."""
+scores small faces best at a third of its input); the next, larger level takes the larger faces."""
+LEVEL_STEP = 2 ** 0.5
+"""Photos: each pyramid level's tiles are this much smaller than the previous level's."""
+MIN_TILE = 128
+"""Photos: the smallest tile side in pixels, the model's input (smaller tiles, scaled up, find patterns)."""
 TILE_MIN_SCORE = 0.7
 """Photos: a tile's detection must score this much (one call on the whole picture: the model's
 0.5). Many tiles mean many chances for a pattern to pass as a face; on the astronaut photo the
@@ -253,10 +257,10 @@ class BlazeFaceDetector:
         """Candidates from every tile of every pyramid level, cut faces at inner tile edges dropped."""
         rows, cols = rgb.shape[:2]
         longer = max(rows, cols)
-        side, smallest = longer // 2, max(self._model.spec.input_size,
-                                          self.min_face_fraction * longer / FACE_PER_TILE)
+        side, smallest = longer / 2, max(MIN_TILE, self.min_face_fraction * longer / FACE_PER_TILE)
         parts = []
         while side >= smallest * 0.99:
+            side = round(side)
             for y in tile_starts(rows, side):
                 for x in tile_starts(cols, side):
                     found = self._square(rgb, x, y, side, TILE_MIN_SCORE)
@@ -266,7 +270,7 @@ class BlazeFaceDetector:
                              & ((b[:, 2] < x + side - tol) | (x + side >= cols))
                              & ((b[:, 3] < y + side - tol) | (y + side >= rows)))
                     parts.append(Candidates(found.scores[whole], b[whole], found.keypoints[whole]))
-            side //= 2
+            side /= LEVEL_STEP
         return parts
 
     def detect(self, image: np.ndarray, region: Box | None = None) -> list[Detection]:
