@@ -38,7 +38,7 @@ def group_picture(fer: Path) -> tuple[np.ndarray, list[tuple[str, tuple[int, int
     picture = cv2.resize(np.ascontiguousarray(data.rocket()[:, :, ::-1]), SIZE[::-1], interpolation=cv2.INTER_CUBIC)
     placed = []
     for label, side, (x, y) in FACES:
-        path = sorted((fer / "test" / label).glob("PublicTest_*.jpg"))[0]
+        path = min((fer / "test" / label).glob("PublicTest_*.jpg"))
         face = cv2.resize(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (side, side), interpolation=cv2.INTER_CUBIC)
         picture[y:y + side, x:x + side] = face[:, :, None]
         placed.append((label, (x, y, side, side)))
