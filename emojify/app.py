@@ -35,7 +35,7 @@ from emojify.classifier import Classifier
 from emojify.composite import compose, save_composite
 from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
-from emojify.faces import FaceDetector
+from emojify.faces import Detector
 from emojify.fileio import atomic_path
 from emojify.pipeline import Pipeline, Result
 from emojify.render import BACKGROUND, ERROR, OK, clamp, render_feed, render_message, render_panel
@@ -399,9 +399,9 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     """
     classifier = Classifier(settings.model)
     emojis = load_emoji_set(settings.emoji_dir)
-    detector = FaceDetector()
+    detector = Detector.named(settings.detector).value()
     pipeline = Pipeline(classifier, detector, region_fraction=settings.region,
-                        smoother=Smoother(alpha=settings.smoothing))
+                        smoother=Smoother(alpha=settings.smoothing), all_faces=settings.faces == "all")
     spec = parse_source(settings.source)
     capture = CaptureThread(
         spec, opener=opener or (lambda: open_reader(spec, settings.camera_width, settings.camera_height)))

@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--out", type=Path, metavar="DIR", help="also write a composite PNG per image here")
     predict.add_argument("--region", type=float, metavar="FRACTION",
                          help="only faces inside the centred region of this size (default: whole image)")
+    predict.add_argument("--all-faces", action="store_true",
+                         help="classify every face; the JSON gets a 'faces' list, largest first")
+    add_flag(predict, "detector", config_file=False)
     add_model_argument(predict)
 
     evaluate = sub.add_parser("evaluate", parents=[common], help="accuracy on a labelled folder",
@@ -97,6 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--frames", type=int, default=300, help="frames to time (default: %(default)s)")
     bench.add_argument("--threads", type=int, default=1, help="interpreter and OpenCV threads (default: 1)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
+    add_flag(bench, "detector", config_file=False)
     add_model_argument(bench)
 
     doctor = sub.add_parser("doctor", parents=[common], help="what is installed and whether it works")
@@ -116,10 +120,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.classifier import Classifier
     from emojify.composite import compose, save_composite
     from emojify.emojis import load_emoji_set
+    from emojify.faces import Detector
     from emojify.imageio import ImageError, read_image_scaled
     from emojify.pipeline import Pipeline
 
-    pipeline = Pipeline(Classifier(args.model), region_fraction=args.region or 1.0)
+    pipeline = Pipeline(Classifier(args.model), Detector.named(args.detector).value(),
+                        region_fraction=args.region or 1.0)
     emojis = load_emoji_set() if args.out else None
     results, failures = [], 0
     for path in args.images:
@@ -129,15 +135,19 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"emojify: {exc}", file=sys.stderr)
             failures += 1
             continue
-        result = pipeline.analyze(image, use_region=args.region is not None)
+        result = pipeline.analyze(image, use_region=args.region is not None, all_faces=args.all_faces)
         entry = {"path": str(path), **result.as_dict()}
         if result.box is not None:  # in the file's own pixels, even if it was decoded smaller
             entry["face"] = [round(v * scale) for v in result.box]
+        if args.all_faces:
+            entry["faces"] = [{**face.as_dict(), "box": [round(v * scale) for v in face.box]}
+                              for face in result.faces]
         if emojis is not None:
             entry["composite"] = str(save_composite(compose(image, result, emojis), args.out, prefix=path.stem))
         results.append(entry)
         if not args.json:
-            what = f"{result.label} {result.emoji} ({max(result.probabilities):.0%})" if result.label else "no face"
+            what = ", ".join(f"{face.label} {face.emoji} ({max(face.probabilities):.0%})" for face in result.faces)
+            what = what or "no face"
             print(f"{path}: {what}")
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
@@ -184,9 +194,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.frames < 1 or args.threads < 1:
         raise UsageError("--frames and --threads must be at least 1")
     cv2.setNumThreads(args.threads)
-    pipeline = Pipeline(Classifier(args.model, threads=args.threads))
+    from emojify.faces import Detector
+
+    pipeline = Pipeline(Classifier(args.model, threads=args.threads), Detector.named(args.detector).value())
     if args.source is None:
-        report = run_bench(pipeline, synthetic_stream(), args.frames)
+        report = run_bench(pipeline, synthetic_stream(), args.frames, seed_frames=synthetic_stream())
         report["source"] = "synthetic 640x480 stream with the sample face"
     else:
         from emojify.sources import CaptureThread, open_reader, parse_source

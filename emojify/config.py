@@ -317,6 +317,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model", Path | None, None, "int8 .tflite model", path, metavar="FILE",
             shown="the shipped model/"),
     Setting("debug", bool, False, "show tracebacks and debug logging"),
+    Setting("detector", str, "blazeface", "face detector: blazeface (CNN, finds turned and dark faces) or haar "
+            "(OpenCV's cascade)", choices=("blazeface", "haar")),
+    Setting("faces", str, "largest", "largest: the emoji follows the nearest face; all: party mode, an emoji on "
+            "every face", choices=("largest", "all")),
     Setting("button_pin", int | None, None, "GPIO pin (BCM number) of a push button to GND that takes a snapshot "
             "(needs gpiozero)", gpio_pin, metavar="N", shown="no button"),
     Setting("led_pin", int | None, None, "GPIO pin (BCM number) of a lamp lit during the snapshot countdown "

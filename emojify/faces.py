@@ -1,22 +1,28 @@
-"""Find the visitor's face: Haar cascade inside the capture region, the largest face wins.
+"""Find faces: MediaPipe's BlazeFace CNN (the default, with eye keypoints) or OpenCV's Haar cascade.
 
-Detection runs on the capture region only, equalised (so dim rooms still work) and downscaled
-to :data:`DETECT_WIDTH` pixels, which keeps it to a few milliseconds a frame on a small CPU. Photos get a more thorough search
-(:meth:`FaceDetector.for_stills`).
+Each backend is one class, chosen through :class:`Detector` (``Detector.BLAZEFACE.value()``).
+Both search the capture region only and return :class:`Detection` objects, largest first:
+a box in image pixels, a score, and for BlazeFace six keypoints, whose eyes give the face's roll
+(:attr:`Detection.roll`) so the crop can be turned upright. Photos get a more thorough search
+(``for_stills()``): BlazeFace over a pyramid of overlapping tiles, Haar at more scales.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
+from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from emojify.blazeface import LEFT_EYE, RIGHT_EYE, BlazeFaceModel, Candidates, Range, weighted_nms
 from emojify.errors import EmojifyError
-from emojify.preprocess import Box, equalize, to_gray
+from emojify.preprocess import BLAZEFACE_MARGIN, BLAZEFACE_SHIFT, FACE_MARGIN, Box, equalize, to_gray
+from emojify.resources import resource_dir
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +53,51 @@ REGION_FRACTION = 0.6
 """Default capture region: this fraction of the frame's width and height, centred."""
 
 
+TILE_OVERLAP = 0.25
+"""Photos: neighbouring tiles of one pyramid level overlap by this share of their side."""
+STILL_MIN_FACE_FRACTION_CNN = 0.02
+"""Photos: the smallest face BlazeFace's tiles look for, as a share of the photo's longer side
+(40 pixels in a 2048-pixel photo)."""
+FACE_PER_TILE = 0.33
+"""A tile is searched for faces of about this share of its side and more (the short-range model
+scores small faces best at a third of its input); the next, larger level takes the larger faces."""
+LEVEL_STEP = 2 ** 0.5
+"""Photos: each pyramid level's tiles are this much smaller than the previous level's."""
+MIN_TILE = 128
+"""Photos: the smallest tile side in pixels, the model's input (smaller tiles, scaled up, find patterns)."""
+TILE_MIN_SCORE = 0.7
+"""Photos: a tile's detection must score this much (one call on the whole picture: the model's
+0.5). Many tiles mean many chances for a pattern to pass as a face; on the astronaut photo the
+badges on her suit score 0.53 and 0.58 in tiles, her face 0.92."""
+EDGE_TOLERANCE = 0.01
+"""A box touching a tile's inner edge (within this share of the tile) is a cut face: dropped there,
+found whole in an overlapping tile."""
+
+
 class DetectorError(EmojifyError):
-    """The Haar cascade file is missing or unreadable."""
+    """A face detector's file (Haar cascade or BlazeFace model) is missing or unreadable."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One face: ``box`` (x, y, w, h) in image pixels, ``score`` (0..1), and ``keypoints`` (six (x, y)
+    points: right eye, left eye, nose, mouth, right ear, left ear) or None (Haar)."""
+
+    box: Box
+    score: float
+    keypoints: tuple[tuple[float, float], ...] | None = None
+
+    @property
+    def area(self) -> int:
+        return self.box[2] * self.box[3]
+
+    @property
+    def roll(self) -> float:
+        """Degrees the face is turned in the picture (clockwise as seen), from its eyes; 0 without keypoints."""
+        if self.keypoints is None:
+            return 0.0
+        (rx, ry), (lx, ly) = self.keypoints[RIGHT_EYE], self.keypoints[LEFT_EYE]
+        return math.degrees(math.atan2(ly - ry, lx - rx))
 
 
 def cascade_path() -> Path:
@@ -63,9 +112,15 @@ def region_box(shape: tuple[int, ...], fraction: float = REGION_FRACTION) -> Box
     return (cols - w) // 2, (rows - h) // 2, w, h
 
 
-def largest(boxes: list[Box]) -> Box | None:
-    """The box with the largest area, or None."""
-    return max(boxes, key=lambda b: b[2] * b[3], default=None)
+def largest_first(detections: list[Detection]) -> list[Detection]:
+    """Detections sorted by box area, largest first (the nearest visitor leads)."""
+    return sorted(detections, key=lambda d: -d.area)
+
+
+def area_of(image: np.ndarray, region: Box | None) -> tuple[np.ndarray, int, int]:
+    """The part of ``image`` inside ``region`` (all of it if None) and its top-left corner."""
+    x0, y0, w, h = region if region else (0, 0, image.shape[1], image.shape[0])
+    return image[y0:y0 + h, x0:x0 + w], x0, y0
 
 
 @lru_cache(maxsize=1)
@@ -79,7 +134,7 @@ def load_cascade() -> cv2.CascadeClassifier:
 
 
 @dataclass
-class FaceDetector:
+class HaarDetector:
     """The Haar cascade with one tuning; the defaults are for live frames, :meth:`for_stills` for photos."""
 
     scale_factor: float = SCALE_FACTOR
@@ -90,17 +145,19 @@ class FaceDetector:
     def __post_init__(self) -> None:
         self._cascade = load_cascade()
 
+    margin = FACE_MARGIN
+    shift = 0.0
+
     @classmethod
-    def for_stills(cls) -> FaceDetector:
+    def for_stills(cls) -> HaarDetector:
         """A slower, more thorough tuning for single photos (smaller faces, more pixels)."""
         return cls(scale_factor=STILL_SCALE_FACTOR, detect_width=STILL_DETECT_WIDTH,
                    min_face_fraction=STILL_MIN_FACE_FRACTION)
 
-    def detect(self, image: np.ndarray, region: Box | None = None) -> list[Box]:
-        """All faces whose box lies inside ``region`` (whole image if None), in image pixels."""
-        gray = to_gray(image)
-        x0, y0, w, h = region if region else (0, 0, gray.shape[1], gray.shape[0])
-        area = gray[y0:y0 + h, x0:x0 + w]
+    def detect(self, image: np.ndarray, region: Box | None = None) -> list[Detection]:
+        """All faces whose box lies inside ``region`` (whole image if None), largest first; the score
+        is the share of the strongest hit's overlapping hits."""
+        area, x0, y0 = area_of(to_gray(image), region)
         if area.size == 0:
             return []
         scale = min(1.0, self.detect_width / area.shape[1])
@@ -112,11 +169,139 @@ class FaceDetector:
             equalize(area), scaleFactor=self.scale_factor, minNeighbors=self.min_neighbors,
             minSize=(smallest, smallest))
         found, neighbours = np.asarray(found).reshape(-1, 4), np.asarray(neighbours).reshape(-1)
-        if len(found):
-            found = found[neighbours >= RELATIVE_NEIGHBORS * neighbours.max()]
-        return [(x0 + round(x / scale), y0 + round(y / scale), round(fw / scale), round(fh / scale))
-                for x, y, fw, fh in found]
+        if not len(found):
+            return []
+        strength = neighbours / neighbours.max()
+        return largest_first([
+            Detection((x0 + round(x / scale), y0 + round(y / scale), round(fw / scale), round(fh / scale)), float(s))
+            for (x, y, fw, fh), s in zip(found, strength, strict=True) if s >= RELATIVE_NEIGHBORS])
 
     def largest_face(self, image: np.ndarray, region: Box | None = None) -> Box | None:
-        """The largest face inside ``region``, or None."""
-        return largest(self.detect(image, region))
+        """The largest face's box inside ``region``, or None."""
+        found = self.detect(image, region)
+        return found[0].box if found else None
+
+
+FaceDetector = HaarDetector
+"""The name the Haar detector had before BlazeFace came."""
+
+
+def to_rgb(image: np.ndarray) -> np.ndarray:
+    """A uint8 RGB copy of a gray, BGR or BGRA picture."""
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(to_gray(image), cv2.COLOR_GRAY2RGB)
+    if image.dtype != np.uint8:
+        image = to_gray(image)
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
+
+
+def tile_starts(length: int, side: int) -> list[int]:
+    """Starts of tiles of ``side`` covering ``length``, overlapping by :data:`TILE_OVERLAP`; the last
+    one ends at the edge."""
+    if side >= length:
+        return [0]
+    count = math.ceil((length - side) / (side * (1 - TILE_OVERLAP))) + 1
+    return [round(i * (length - side) / (count - 1)) for i in range(count)]
+
+
+def detector_model_path(model_range: Range) -> Path:
+    """A shipped BlazeFace model file, ``model/face_detection_*.tflite``."""
+    try:
+        return resource_dir("model") / model_range.value.filename
+    except FileNotFoundError as exc:
+        raise DetectorError(str(exc)) from None
+
+
+@lru_cache(maxsize=4)
+def load_blazeface(model_range: Range = Range.SHORT, path: Path | None = None) -> BlazeFaceModel:
+    """A BlazeFace model, loaded once per process (``path`` overrides the shipped file)."""
+    return BlazeFaceModel(path or detector_model_path(model_range), model_range.value)
+
+
+@dataclass
+class BlazeFaceDetector:
+    """MediaPipe's short-range BlazeFace: the area is padded square and scaled to 128x128, one model
+    call; ``thorough`` (photos) also searches a pyramid of overlapping tiles down to
+    ``min_face_fraction`` of the longer side."""
+
+    thorough: bool = False
+    min_face_fraction: float = STILL_MIN_FACE_FRACTION_CNN
+    model_path: Path | None = None
+
+    margin = BLAZEFACE_MARGIN
+    shift = BLAZEFACE_SHIFT
+
+    def __post_init__(self) -> None:
+        self._model = load_blazeface(Range.SHORT, self.model_path)
+
+    @classmethod
+    def for_stills(cls) -> BlazeFaceDetector:
+        """The thorough search for single photos: tiles, down to faces of 2% of the photo's side."""
+        return cls(thorough=True)
+
+    def _square(self, image: np.ndarray, x: int, y: int, side: int, min_score: float | None = None) -> Candidates:
+        """Candidates in the square ``side`` at (x, y) of ``image`` (padded black beyond), in its pixels.
+        The patch is scaled down before its colours are converted: the cheaper order."""
+        patch = image[y:y + side, x:x + side]
+        size = self._model.spec.input_size
+        scale = size / side
+        small = to_rgb(cv2.resize(patch, (max(1, round(patch.shape[1] * scale)), max(1, round(patch.shape[0] * scale))),
+                                  interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR))
+        square = np.zeros((size, size, 3), np.uint8)
+        square[:small.shape[0], :small.shape[1]] = small[:size, :size]
+        found = self._model.run(square, min_score)
+        offset = np.array([x, y], np.float32)
+        return Candidates(found.scores, found.boxes * side + np.tile(offset, 2),
+                          found.keypoints * side + offset)
+
+    def _tiles(self, image: np.ndarray) -> list[Candidates]:
+        """Candidates from every tile of every pyramid level, cut faces at inner tile edges dropped."""
+        rows, cols = image.shape[:2]
+        longer = max(rows, cols)
+        side, smallest = longer / 2, max(MIN_TILE, self.min_face_fraction * longer / FACE_PER_TILE)
+        parts = []
+        while side >= smallest * 0.99:
+            side = round(side)
+            for y in tile_starts(rows, side):
+                for x in tile_starts(cols, side):
+                    found = self._square(image, x, y, side, TILE_MIN_SCORE)
+                    tol = EDGE_TOLERANCE * side
+                    b = found.boxes
+                    whole = (((b[:, 0] > x + tol) | (x == 0)) & ((b[:, 1] > y + tol) | (y == 0))
+                             & ((b[:, 2] < x + side - tol) | (x + side >= cols))
+                             & ((b[:, 3] < y + side - tol) | (y + side >= rows)))
+                    parts.append(Candidates(found.scores[whole], b[whole], found.keypoints[whole]))
+            side /= LEVEL_STEP
+        return parts
+
+    def detect(self, image: np.ndarray, region: Box | None = None) -> list[Detection]:
+        """All faces inside ``region`` (whole image if None), largest first."""
+        area, x0, y0 = area_of(image, region)
+        if area.size == 0:
+            return []
+        parts = [self._square(area, 0, 0, max(area.shape[:2]))]
+        if self.thorough:
+            parts += self._tiles(area)
+        found = weighted_nms(Candidates.concat(parts))
+        return largest_first([
+            Detection((x0 + round(bx0), y0 + round(by0), max(1, round(bx1 - bx0)), max(1, round(by1 - by0))),
+                      float(score), tuple((x0 + float(px), y0 + float(py)) for px, py in points))
+            for score, (bx0, by0, bx1, by1), points in zip(found.scores, found.boxes, found.keypoints, strict=True)])
+
+    def largest_face(self, image: np.ndarray, region: Box | None = None) -> Box | None:
+        """The largest face's box inside ``region``, or None."""
+        found = self.detect(image, region)
+        return found[0].box if found else None
+
+
+class Detector(Enum):
+    """The face detectors, by name: ``Detector["BLAZEFACE"].value()`` builds one (the CLI's ``--detector``)."""
+
+    BLAZEFACE = BlazeFaceDetector
+    HAAR = HaarDetector
+
+    @classmethod
+    def named(cls, name: str) -> Detector:
+        """The detector called ``name`` (any case), e.g. ``"haar"``."""
+        return cls[name.upper()]

@@ -1,26 +1,56 @@
-"""Frame in, result out: capture region -> largest face -> preprocessing -> model -> emoji.
+"""Frame in, result out: capture region -> faces -> upright crops -> model -> emoji.
 
 Pure with respect to the screen: nothing here knows about Tk, so the kiosk, the command line,
-the benchmarks and the tests all run the same code.
+the benchmarks and the tests all run the same code. Every expression is classified in one place,
+:meth:`Pipeline.classify`.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from emojify.classifier import Classifier
-from emojify.faces import REGION_FRACTION, FaceDetector, region_box
+from emojify.faces import REGION_FRACTION, BlazeFaceDetector, Detection, Detector, HaarDetector, region_box
 from emojify.labels import CLASSES, EMOJI
 from emojify.preprocess import Box, prepare_face
 from emojify.smoothing import Smoother
+from emojify.tracking import Tracker
+
+
+def probabilities_dict(probabilities: np.ndarray | None) -> dict | None:
+    """Probabilities by class name, rounded for JSON."""
+    if probabilities is None:
+        return None
+    return {c: round(float(p), 4) for c, p in zip(CLASSES, probabilities, strict=True)}
+
+
+@dataclass(frozen=True)
+class Face:
+    """One face of a frame: box, probabilities, label, and in the live feed its track id."""
+
+    box: Box
+    probabilities: np.ndarray | None
+    label: str | None
+    track: int | None = None
+
+    @property
+    def emoji(self) -> str | None:
+        return EMOJI[self.label] if self.label else None
+
+    def as_dict(self) -> dict:
+        """JSON-ready: ``box`` [x, y, w, h], ``label``, ``probabilities`` by class, ``emoji``."""
+        return {"box": [int(v) for v in self.box], "label": self.label,
+                "probabilities": probabilities_dict(self.probabilities), "emoji": self.emoji}
 
 
 @dataclass(frozen=True)
 class Result:
-    """What one frame (or a still) shows: region, face box, probabilities, label and emoji.
+    """What one frame (or a still) shows: region, the largest face's box, probabilities, label and emoji,
+    and ``faces``, every classified face, largest first.
 
     ``box``, ``probabilities``, ``label`` and ``emoji`` are None when no face is found.
     """
@@ -29,6 +59,7 @@ class Result:
     box: Box | None
     probabilities: np.ndarray | None
     label: str | None
+    faces: tuple[Face, ...] = ()
 
     @property
     def emoji(self) -> str | None:
@@ -36,10 +67,16 @@ class Result:
 
     def as_dict(self) -> dict:
         """JSON-ready: ``face`` [x, y, w, h] or None, ``label``, ``probabilities`` by class, ``emoji``."""
-        probs = None if self.probabilities is None else {c: round(float(p), 4)
-                                                         for c, p in zip(CLASSES, self.probabilities, strict=True)}
         return {"face": None if self.box is None else [int(v) for v in self.box],
-                "label": self.label, "probabilities": probs, "emoji": self.emoji}
+                "label": self.label, "probabilities": probabilities_dict(self.probabilities), "emoji": self.emoji}
+
+
+@dataclass
+class StageTimes:
+    """Milliseconds the last frame spent finding faces and classifying them (0 when none was found)."""
+
+    detect_ms: float = 0.0
+    classify_ms: float = 0.0
 
 
 def label_of(probabilities: np.ndarray) -> str:
@@ -47,44 +84,98 @@ def label_of(probabilities: np.ndarray) -> str:
     return CLASSES[int(np.argmax(probabilities))]
 
 
+@dataclass
 class Pipeline:
-    """The per-frame path, holding the loaded model, the detector and the live smoother."""
+    """The per-frame path, holding the loaded model, the detector and the live smoothing.
 
-    def __init__(self, classifier: Classifier | None = None, detector: FaceDetector | None = None,
-                 region_fraction: float = REGION_FRACTION, smoother: Smoother | None = None):
-        self.classifier = classifier or Classifier()
-        self.detector = detector or FaceDetector()
-        self.still_detector = FaceDetector.for_stills()
-        self.region_fraction = region_fraction
-        self.smoother = smoother or Smoother()
+    ``detector`` is a built detector (:class:`~emojify.faces.BlazeFaceDetector` unless given);
+    ``all_faces`` classifies every face in the live feed (party mode), not only the largest;
+    ``align`` turns each crop upright by the eyes' roll before it is classified.
+    """
+
+    classifier: Classifier | None = None
+    detector: BlazeFaceDetector | HaarDetector | None = None
+    region_fraction: float = REGION_FRACTION
+    smoother: Smoother | None = None
+    all_faces: bool = False
+    align: bool = True
+    tracker: Tracker = field(default_factory=Tracker)
+    times: StageTimes = field(default_factory=StageTimes, init=False)
+
+    def __post_init__(self) -> None:
+        self.classifier = self.classifier or Classifier()
+        self.detector = self.detector or Detector.BLAZEFACE.value()
+        self.still_detector = type(self.detector).for_stills()
+        self.smoother = self.smoother or Smoother()
 
     def region(self, frame: np.ndarray) -> Box:
         """The capture region of a frame of this size."""
         return region_box(frame.shape, self.region_fraction)
 
-    def analyze(self, frame: np.ndarray, use_region: bool = True, mirror_average: bool = False) -> Result:
-        """Classify the largest face of one frame, without smoothing.
+    def crops(self, frame: np.ndarray, faces: Sequence[Detection]) -> np.ndarray:
+        """The prepared 48x48 face of each detection ``(N, 48, 48)``, cut with the detector's margin,
+        upright when ``align`` is on."""
+        margin, shift = self.detector.margin, self.detector.shift
+        return np.stack([prepare_face(frame, d.box, margin, d.roll if self.align else 0.0, shift) for d in faces])
 
-        ``use_region=False`` searches the whole image (stills). ``mirror_average`` averages the
-        prediction over the face and its mirror image, a steadier answer for a snapshot.
-        """
+    def classify(self, crops: np.ndarray, mirror_average: bool = False) -> np.ndarray:
+        """Probabilities ``(N, 7)`` for prepared faces ``(N, 48, 48)``: the one place expressions are
+        classified. ``mirror_average`` averages each face with its mirror image (steadier snapshots)."""
+        if not mirror_average:
+            return self.classifier.predict(crops)
+        both = self.classifier.predict(np.concatenate([crops, crops[:, :, ::-1]]))
+        return (both[:len(crops)] + both[len(crops):]) / 2
+
+    def detect(self, frame: np.ndarray, use_region: bool = True) -> tuple[Box | None, list[Detection]]:
+        """The region (None for the whole picture) and the faces in it, largest first, timed."""
+        start = time.perf_counter()
         region = self.region(frame) if use_region else None
         detector = self.detector if use_region else self.still_detector
-        box = detector.largest_face(frame, region)
-        if box is None:
+        found = detector.detect(frame, region)
+        self.times = StageTimes((time.perf_counter() - start) * 1e3)
+        return region, found
+
+    def classify_found(self, frame: np.ndarray, found: list[Detection], mirror_average: bool = False) -> np.ndarray:
+        """Classify the detections of ``frame``, timed; probabilities ``(N, 7)``."""
+        start = time.perf_counter()
+        probabilities = self.classify(self.crops(frame, found), mirror_average)
+        self.times.classify_ms = (time.perf_counter() - start) * 1e3
+        return probabilities
+
+    def analyze(self, frame: np.ndarray, use_region: bool = True, mirror_average: bool = False,
+                all_faces: bool = False) -> Result:
+        """Classify the largest face of one frame (every face with ``all_faces``), without smoothing.
+
+        ``use_region=False`` searches the whole image thoroughly (stills). ``mirror_average``
+        averages the prediction over each face and its mirror image, a steadier answer for a snapshot.
+        """
+        region, found = self.detect(frame, use_region)
+        if not found:
             return Result(region, None, None, None)
-        face = prepare_face(frame, box)
-        faces = np.stack([face, face[:, ::-1]]) if mirror_average else face[None]
-        probabilities = self.classifier.predict(faces).mean(axis=0)
-        return Result(region, box, probabilities, label_of(probabilities))
+        found = found if all_faces else found[:1]
+        probabilities = self.classify_found(frame, found, mirror_average)
+        faces = tuple(Face(d.box, p, label_of(p)) for d, p in zip(found, probabilities, strict=True))
+        return Result(region, faces[0].box, faces[0].probabilities, faces[0].label, faces)
 
     def live(self, frame: np.ndarray, now: float | None = None) -> Result:
-        """One frame of the live stream: :meth:`analyze` inside the region, then smoothing.
+        """One frame of the live stream: faces in the region, tracked with steady boxes, smoothed.
 
-        During the smoother's grace period after the face is lost, the last label and
-        probabilities are kept (with no box), so a missed detection does not blank the emoji.
+        The result's own fields follow the largest face, smoothed by :attr:`smoother`; during its
+        grace period after the face is lost, the last label and probabilities are kept (with no
+        box), so a missed detection does not blank the emoji. ``faces`` holds every tracked face
+        (party mode) or the largest one, each with its own smoothing.
         """
-        raw = self.analyze(frame)
         now = time.monotonic() if now is None else now
-        probabilities, label = self.smoother.update(raw.probabilities, now)
-        return Result(raw.region, raw.box, probabilities, label)
+        region, found = self.detect(frame)
+        found = found if self.all_faces else found[:1]
+        raw = self.classify_found(frame, found) if found else np.zeros((0, len(CLASSES)), np.float32)
+        tracks = self.tracker.update([d.box for d in found], now)
+        probabilities, label = self.smoother.update(raw[0] if len(raw) else None, now)
+        faces = []
+        for index, (track, p) in enumerate(zip(tracks, raw, strict=True)):
+            shown, name = track.smoother.update(p, now)
+            if index == 0:  # the largest face is what the panel shows: its smoothing leads
+                shown, name = probabilities, label
+            faces.append(Face(track.shown_box, shown, name, track.id))
+        box = faces[0].box if faces else None
+        return Result(region, box, probabilities, label, tuple(faces))

@@ -15,12 +15,21 @@ INPUT_SIZE = 48
 """Side of the square gray image the model takes."""
 
 FACE_MARGIN = 0.1
-"""Extra border around a detector box, as a fraction of its side on each side.
+"""Extra border around a Haar detector box, as a fraction of its side on each side.
 
 FER2013's crops include a little forehead and chin beyond the tight Haar box. Measured: on 426
 PublicTest crops upscaled 4x, the Haar box's side is 1/1.19 of the crop's (median), i.e. 0.096 of
 the box on each side; ``tests/test_preprocess.py`` re-measures it.
 """
+
+BLAZEFACE_MARGIN = 0.05
+"""The same for BlazeFace's boxes, which are larger than Haar's. Measured the same way: on 191 of
+200 PublicTest crops upscaled 4x, the crop's side over the box's is 1.11 (median), 0.055 of the
+box on each side; ``tests/test_preprocess.py`` re-measures it."""
+BLAZEFACE_SHIFT = -0.085
+"""BlazeFace's box also sits lower on the face than FER2013's crop (it takes in the chin): the
+crop's centre is moved this share of the box's side along the face's up-down axis (negative:
+up). Measured on the same crops (median); re-measured in ``tests/test_preprocess.py``."""
 
 Box = tuple[int, int, int, int]
 """A face box ``(x, y, w, h)`` in pixels of the image it was found in."""
@@ -51,11 +60,24 @@ def equalize(gray: np.ndarray) -> np.ndarray:
     return cv2.equalizeHist(gray)
 
 
-def crop_square(gray: np.ndarray, box: Box, margin: float = FACE_MARGIN) -> np.ndarray:
-    """Cut the square around ``box`` grown by ``margin``; edges beyond the image are replicated."""
+def crop_square(gray: np.ndarray, box: Box, margin: float = FACE_MARGIN, roll: float = 0.0,
+                shift: float = 0.0) -> np.ndarray:
+    """Cut the square around ``box`` grown by ``margin``; edges beyond the image are replicated.
+
+    ``roll`` (degrees, the face's turn as :attr:`emojify.faces.Detection.roll` gives it) turns the
+    square with the face, so the crop comes out upright with the eyes level. ``shift`` moves the
+    square's centre by that share of the box's side towards the chin (negative: the forehead).
+    """
     x, y, w, h = box
     side = max(w, h) * (1.0 + 2.0 * margin)
-    cx, cy = x + w / 2.0, y + h / 2.0
+    angle = np.radians(roll)
+    cx = x + w / 2.0 - shift * max(w, h) * np.sin(angle)
+    cy = y + h / 2.0 + shift * max(w, h) * np.cos(angle)
+    if roll:
+        matrix = cv2.getRotationMatrix2D((cx, cy), roll, 1.0)
+        matrix[:, 2] += (side / 2 - cx, side / 2 - cy)
+        size = max(1, round(side))
+        return cv2.warpAffine(gray, matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     x0, y0 = round(cx - side / 2), round(cy - side / 2)
     x1, y1 = x0 + round(side), y0 + round(side)
     rows, cols = gray.shape[:2]
@@ -66,15 +88,17 @@ def crop_square(gray: np.ndarray, box: Box, margin: float = FACE_MARGIN) -> np.n
     return gray[y0:y1, x0:x1]
 
 
-def prepare_face(image: np.ndarray, box: Box | None = None, margin: float = FACE_MARGIN) -> np.ndarray:
+def prepare_face(image: np.ndarray, box: Box | None = None, margin: float = FACE_MARGIN,
+                 roll: float = 0.0, shift: float = 0.0) -> np.ndarray:
     """Turn an image (and optionally a face box in it) into the model's 48x48 uint8 input.
 
-    With ``box`` the face is cut out with ``margin`` around it; without, the whole image is taken
-    to be the face (as FER2013's crops are). The result is gray, 48x48, histogram-equalised.
+    With ``box`` the face is cut out with ``margin`` around it (centre moved by ``shift``), turned
+    upright by ``roll`` degrees; without, the whole image is taken to be the face (as FER2013's
+    crops are). The result is gray, 48x48, histogram-equalised.
     """
     gray = to_gray(image)
     if box is not None:
-        gray = crop_square(gray, box, margin)
+        gray = crop_square(gray, box, margin, roll, shift)
     if gray.shape != (INPUT_SIZE, INPUT_SIZE):
         shrinking = gray.shape[0] > INPUT_SIZE
         gray = cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE),

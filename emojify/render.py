@@ -8,6 +8,7 @@ Nothing here touches Tk, so every screen can be rendered and checked without a d
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -16,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from emojify.emojis import EmojiSet
 from emojify.labels import CLASSES
-from emojify.pipeline import Result
+from emojify.pipeline import Face, Result
 from emojify.preprocess import Box
 
 BACKGROUND = (22, 24, 31)
@@ -154,6 +155,8 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
             px = int(clamp(bx1 - badge * 0.55, 0, dw - badge))
             py = int(clamp(by0 - badge * 0.45, 0, dh - badge))
             image.paste(icon, (px, py), icon)
+    if result is not None and len(result.faces) > 1:
+        draw_other_faces(image, result.faces[1:], emojis, scaled, stroke)
     if not live:
         border = max(4, round(min(dw, dh) * 0.018))
         draw.rectangle((0, 0, dw - 1, dh - 1), outline=(255, 255, 255), width=border)
@@ -168,6 +171,24 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         draw_pill(image, (dw / 2, dh / 2), str(countdown), font(int(min(dw, dh) * 0.22), bold=True), ACCENT,
                   (10, 12, 18, 130))
     return image
+
+
+def draw_other_faces(image: Image.Image, faces: tuple[Face, ...], emojis: EmojiSet,
+                     scaled: Callable[[Box], tuple[float, float, float, float]], stroke: int) -> None:
+    """Party mode: every face besides the largest gets a thin box and its own emoji at its head."""
+    draw = ImageDraw.Draw(image)
+    dw, dh = image.size
+    for face in faces:
+        bx0, by0, bx1, by1 = scaled(face.box)
+        draw.rounded_rectangle((bx0, by0, bx1, by1), radius=(bx1 - bx0) * 0.08, outline=ACCENT,
+                               width=max(1, stroke // 2))
+        if face.label is None:
+            continue
+        badge = int(clamp((bx1 - bx0) * 0.5, 20, dh * 0.2))
+        icon = emojis.scaled(face.label, badge)
+        px = int(clamp((bx0 + bx1 - badge) / 2, 0, dw - badge))
+        py = int(clamp(by0 - badge * 1.05, 0, dh - badge))
+        image.paste(icon, (px, py), icon)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from emojify.classifier import Classifier
 from emojify.emojis import load_emoji_set
-from emojify.faces import FaceDetector
+from emojify.faces import Detector
 from emojify.imageio import read_image
 from emojify.pipeline import Pipeline
 from emojify.resources import SAMPLE_FACE
@@ -55,8 +55,9 @@ def run_self_test(model: Path | None, emoji_dir: Path | None, say: Callable[[str
         return f"{info.path.name} sha256 {info.sha256[:12]} verified, {info.backend} {info.backend_version}"
 
     def check_detector() -> str:
-        state["detector"] = FaceDetector()
-        return "Haar frontal-face cascade loaded"
+        state["detector"] = Detector.BLAZEFACE.value()
+        Detector.HAAR.value()
+        return "BlazeFace model verified and loaded; Haar frontal-face cascade loaded"
 
     def check_emojis() -> str:
         emojis = load_emoji_set(emoji_dir)

@@ -4,7 +4,8 @@
     python packaging/soak.py [--frames 20000] [--block 1000] [--json] [--plot soak.png]
 
 Uses the same synthetic 640x480 stream as emojify bench (a real face drifting in the capture
-region). Prints RSS at the start and end and the median per-frame time of every block of frames;
+region), each frame through Pipeline.live, the kiosk's own per-frame call. Prints RSS at the start
+and end and the median per-frame time of every block of frames;
 exits 1 if RSS grew by 5 MB or more, or the last block is more than 25% slower than the first.
 """
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from conftest import fer_files, make_fer_folder
 
-from emojify.faces import FaceDetector
+from emojify.faces import BlazeFaceDetector, FaceDetector, HaarDetector
 from emojify.imageio import read_image
-from emojify.preprocess import FACE_MARGIN, INPUT_SIZE, crop_square, prepare_face
+from emojify.preprocess import BLAZEFACE_MARGIN, BLAZEFACE_SHIFT, FACE_MARGIN, INPUT_SIZE, crop_square, prepare_face
 
 
 def face_of(astronaut: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
@@ -184,22 +184,53 @@ def test_runtime_image_reader_decodes_fer_images_like_the_training_loader(fer_ro
                               prepare_face(cv2.imread(str(path), cv2.IMREAD_UNCHANGED))), path.name
 
 
-def test_face_margin_matches_fer2013_crops(fer_root):
-    """FER2013 crops are the detector's box plus FACE_MARGIN per side: re-measured on PublicTest.
+@pytest.mark.parametrize("detector", [HaarDetector, BlazeFaceDetector])
+def test_face_margin_matches_fer2013_crops(fer_root, detector):
+    """FER2013 crops are the detector's box plus its margin per side: re-measured on PublicTest, one
+    margin per detector (and for BlazeFace, whose box sits lower, the shift of the centre too).
 
     Each 48x48 crop is upscaled 4x and searched with the still detector; the crop's side over the
     box's side, minus one, halved, is the margin the crop has around the detector's box.
     """
     files = sorted((fer_root / "test").glob("*/PublicTest_*.jpg"))
     files = files[:: max(1, len(files) // 200)][:200]
-    detector = FaceDetector.for_stills()
-    margins = []
+    search = detector.for_stills()
+    margins, shifts = [], []
     for path in files:
         gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         big = cv2.resize(gray, (4 * gray.shape[1], 4 * gray.shape[0]), interpolation=cv2.INTER_LINEAR)
-        box = detector.largest_face(big)
+        box = search.largest_face(big)
         if box is not None:
-            margins.append((big.shape[0] / max(box[2], box[3]) - 1) / 2)
+            side = max(box[2], box[3])
+            margins.append((big.shape[0] / side - 1) / 2)
+            shifts.append((big.shape[0] / 2 - (box[1] + box[3] / 2)) / side)
     assert len(margins) >= 0.3 * len(files), f"faces found in only {len(margins)} of {len(files)} crops"
-    measured = float(np.median(margins))
-    assert abs(measured - FACE_MARGIN) <= 0.05, f"measured margin {measured:.3f}, FACE_MARGIN {FACE_MARGIN}"
+    measured, shift = float(np.median(margins)), float(np.median(shifts))
+    assert abs(measured - search.margin) <= 0.05, f"measured margin {measured:.3f}, detector's {search.margin}"
+    assert abs(shift - search.shift) <= 0.04, f"measured shift {shift:.3f}, detector's {search.shift}"
+
+
+def test_each_detector_has_its_own_margin():
+    assert HaarDetector.margin == FACE_MARGIN and BlazeFaceDetector.margin == BLAZEFACE_MARGIN
+    assert BlazeFaceDetector.shift == BLAZEFACE_SHIFT and HaarDetector.shift == 0
+
+
+@pytest.mark.parametrize("angle", [-30, 20])
+def test_turned_face_is_cut_upright(astronaut, angle):
+    """Alignment: the astronaut turned by ``angle`` gives, with the detector's roll, nearly the same
+    48x48 input as the upright photo; without the roll, a clearly different one."""
+    detector = BlazeFaceDetector()
+    upright = detector.detect(astronaut)[0]
+    matrix = cv2.getRotationMatrix2D((256, 256), angle, 1.0)
+    turned_image = cv2.warpAffine(astronaut, matrix, (512, 512), borderMode=cv2.BORDER_REFLECT)
+    turned = detector.detect(turned_image)[0]
+    assert abs((turned.roll - upright.roll) + angle) < 0.5 * abs(angle), (turned.roll, upright.roll)
+
+    def face(image: np.ndarray, found, roll: float) -> np.ndarray:  # blurred: the layout, not the pixels
+        prepared = prepare_face(image, found.box, detector.margin, roll, detector.shift)
+        return cv2.GaussianBlur(prepared.astype(np.float32), (0, 0), 3)
+
+    reference = face(astronaut, upright, upright.roll)
+    error_aligned = np.abs(face(turned_image, turned, turned.roll) - reference).mean()
+    error_plain = np.abs(face(turned_image, turned, 0.0) - reference).mean()
+    assert error_aligned < 0.75 * error_plain, (error_aligned, error_plain)

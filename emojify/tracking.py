@@ -1,0 +1,94 @@
+"""Steady boxes in the live feed: each face keeps its identity (IoU matching) and a smoothed box.
+
+A detector's box wobbles by a few pixels from frame to frame even when the visitor stands still,
+and the emoji badge drawn at it wobbles too. :class:`Tracker` matches each frame's boxes to the
+faces of the previous frames by overlap, averages each face's box over recent frames (jumping at
+once when the face really moves), gives each face its own :class:`~emojify.smoothing.Smoother`
+for the probabilities, and forgets a face once it has been gone for the grace period.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from emojify.preprocess import Box
+from emojify.smoothing import GRACE_SECONDS, Smoother
+
+MATCH_IOU = 0.3
+"""A new box belongs to a known face when they overlap by at least this IoU."""
+BOX_ALPHA = 0.4
+"""Weight of the newest box in a face's running box."""
+JUMP = 0.5
+"""A box whose centre moved more than this share of its side is taken as it is (a real move)."""
+
+
+def box_iou(a: Box | np.ndarray, b: Box | np.ndarray) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    x0, y0 = max(a[0], b[0]), max(a[1], b[1])
+    x1, y1 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
+    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+@dataclass
+class Track:
+    """One face followed over frames: its id, running box, probability smoother and last sighting."""
+
+    id: int
+    box: np.ndarray
+    smoother: Smoother
+    last_seen: float
+
+    def follow(self, box: Box, now: float, alpha: float) -> None:
+        """Move the running box towards ``box`` (or onto it, for a real move)."""
+        new = np.asarray(box, np.float64)
+        moved = np.abs((new[:2] + new[2:] / 2) - (self.box[:2] + self.box[2:] / 2)).max()
+        self.box = new if moved > JUMP * max(self.box[2], 1.0) else alpha * new + (1 - alpha) * self.box
+        self.last_seen = now
+
+    @property
+    def shown_box(self) -> Box:
+        return tuple(round(v) for v in self.box)  # type: ignore[return-value]
+
+
+@dataclass
+class Tracker:
+    """Follows faces across frames; :meth:`update` gives each of a frame's boxes its track."""
+
+    match_iou: float = MATCH_IOU
+    box_alpha: float = BOX_ALPHA
+    grace_seconds: float = GRACE_SECONDS
+    make_smoother: Callable[[], Smoother] = Smoother
+    tracks: list[Track] = field(default_factory=list, init=False)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1), init=False)
+
+    def update(self, boxes: list[Box], now: float) -> list[Track]:
+        """The track of each box (same order), matched greedily by IoU, new tracks for new faces;
+        tracks unseen for longer than the grace period are dropped first."""
+        self.tracks = [t for t in self.tracks if now - t.last_seen <= self.grace_seconds]
+        pairs = sorted(((box_iou(box, track.box), i, j) for i, box in enumerate(boxes)
+                        for j, track in enumerate(self.tracks)), reverse=True)
+        chosen: dict[int, Track] = {}
+        used: set[int] = set()
+        for overlap, i, j in pairs:
+            if overlap < self.match_iou:
+                break
+            if i in chosen or j in used:
+                continue
+            chosen[i] = self.tracks[j]
+            used.add(j)
+            self.tracks[j].follow(boxes[i], now, self.box_alpha)
+        for i, box in enumerate(boxes):
+            if i not in chosen:
+                chosen[i] = Track(next(self._ids), np.asarray(box, np.float64), self.make_smoother(), now)
+                self.tracks.append(chosen[i])
+        return [chosen[i] for i in range(len(boxes))]
+
+    def reset(self) -> None:
+        """Forget every face."""
+        self.tracks = []

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""A labelled group picture: six faces pasted into a 2048x1365 photo, searched as ``predict --all-faces`` does.
+
+    python packaging/group_faces.py path/to/fer2013 [--save group.png] [--detector blazeface|haar] [--json]
+
+No real group photo ships with the project, so this builds one: six PublicTest faces (one each of
+angry, fear, happy, sad, surprise, neutral; upscaled from 48x48 to 40-300 pixels) pasted over
+scikit-image's public-domain rocket photo, scaled to 2048x1365. It reports how many of the six
+faces the whole-picture search finds (a box whose centre lies on the face), how many boxes are not
+on a face, and, for comparison, what the seeds' Haar settings (1.1 / 5 / 30x30) give there.
+``--save`` writes the picture, so ``emojify predict --all-faces --json group.png`` can be run on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from emojify.faces import Detector, load_cascade
+from emojify.pipeline import Pipeline
+from emojify.preprocess import to_gray
+
+SIZE = (1365, 2048)  # rows, cols
+FACES = (("angry", 300, (150, 250)), ("fear", 200, (650, 400)), ("happy", 140, (1050, 200)),
+         ("sad", 90, (1400, 600)), ("surprise", 60, (1750, 300)), ("neutral", 40, (900, 1000)))
+"""(class, side in pixels, top-left (x, y)) of each pasted face."""
+
+
+def group_picture(fer: Path) -> tuple[np.ndarray, list[tuple[str, tuple[int, int, int, int]]]]:
+    """The picture and, per pasted face, its class and box."""
+    from skimage import data
+
+    picture = cv2.resize(np.ascontiguousarray(data.rocket()[:, :, ::-1]), SIZE[::-1], interpolation=cv2.INTER_CUBIC)
+    placed = []
+    for label, side, (x, y) in FACES:
+        path = min((fer / "test" / label).glob("PublicTest_*.jpg"))
+        face = cv2.resize(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (side, side), interpolation=cv2.INTER_CUBIC)
+        picture[y:y + side, x:x + side] = face[:, :, None]
+        placed.append((label, (x, y, side, side)))
+    return picture, placed
+
+
+def on_face(box, where) -> bool:
+    """The box's centre lies on the pasted face."""
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    return where[0] <= cx <= where[0] + where[2] and where[1] <= cy <= where[1] + where[3]
+
+
+def score(boxes, placed) -> tuple[int, int]:
+    """(faces found, boxes on no face)."""
+    found = sum(any(on_face(b, where) for b in boxes) for _, where in placed)
+    stray = sum(not any(on_face(b, where) for _, where in placed) for b in boxes)
+    return found, stray
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("fer", type=Path, help="FER2013 image folders (test/<class>/PublicTest_*.jpg)")
+    p.add_argument("--detector", choices=[d.name.lower() for d in Detector], default="blazeface")
+    p.add_argument("--save", type=Path, help="write the group picture here (PNG)")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+
+    picture, placed = group_picture(args.fer)
+    if args.save:
+        cv2.imwrite(str(args.save), picture)
+    result = Pipeline(detector=Detector.named(args.detector).value()).analyze(picture, use_region=False,
+                                                                               all_faces=True)
+    boxes = [face.box for face in result.faces]
+    seeds = np.asarray(load_cascade().detectMultiScale(to_gray(picture), scaleFactor=1.1, minNeighbors=5,
+                                                       minSize=(30, 30))).reshape(-1, 4).tolist()
+    report = {"detector": args.detector, "faces": len(placed), "boxes": len(boxes),
+              "found": score(boxes, placed)[0], "not_faces": score(boxes, placed)[1],
+              "seeds_haar_boxes": len(seeds), "seeds_haar_found": score(seeds, placed)[0],
+              "seeds_haar_not_faces": score(seeds, placed)[1],
+              "labels": [[label, next((f.label for f in result.faces if on_face(f.box, where)), None)]
+                         for label, where in placed]}
+    print(json.dumps(report) if args.json else
+          f"{args.detector}: {report['found']} of {len(placed)} faces found, {report['not_faces']} boxes on no face; "
+          f"seeds' Haar: {report['seeds_haar_found']} found, {report['seeds_haar_not_faces']} boxes on no face\n"
+          f"labels (pasted -> given): {report['labels']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

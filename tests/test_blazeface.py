@@ -1,0 +1,286 @@
+"""The BlazeFace detector: its decoding against known anchors and boxes, and what a user sees:
+turned, dark, tiny, edge-of-frame and several faces found, ``--detector haar`` still working,
+``predict --all-faces``, and a bad model file refused in one line."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import cv2
+import numpy as np
+import pytest
+from conftest import ASTRONAUT_FACE, FER_ROOT, fer_files, iou
+
+from emojify import cli
+from emojify.blazeface import RIGHT_EYE, Candidates, Range, anchors, decode, sigmoid, weighted_nms
+from emojify.faces import BlazeFaceDetector, Detection, Detector, DetectorError, HaarDetector, load_blazeface
+from emojify.pipeline import Pipeline
+
+SHORT = Range.SHORT.value
+
+
+# --- decoding -----------------------------------------------------------------------------------
+
+def test_short_range_anchors_are_mediapipes():
+    """896 anchors: 16x16 cells of stride 8 with 2 anchors each, then 8x8 cells of stride 16 with 6."""
+    a = anchors(SHORT.input_size, SHORT.layers)
+    assert a.shape == (896, 2)
+    assert np.allclose(a[0], a[1]) and np.allclose(a[0], [0.5 / 16, 0.5 / 16])
+    assert np.allclose(a[2], [1.5 / 16, 0.5 / 16])  # the next cell to the right
+    assert np.allclose(a[32], [0.5 / 16, 1.5 / 16])  # the first cell of the second row
+    assert np.allclose(a[512:518], [0.5 / 8, 0.5 / 8])  # six anchors in the first coarse cell
+    assert np.allclose(a[-1], [7.5 / 8, 7.5 / 8])
+
+
+def test_decode_puts_box_and_keypoints_relative_to_their_anchor():
+    a = anchors(SHORT.input_size, SHORT.layers)
+    raw = np.zeros((896, 16), np.float32)
+    scores = np.full(896, -10.0, np.float32)
+    k = 600  # an anchor of the coarse map
+    scores[k] = 3.0
+    raw[k, :4] = [12.8, -6.4, 32.0, 38.4]  # centre offset (0.1, -0.05), size (0.25, 0.3), in input pixels
+    raw[k, 4:6] = [-6.4, -12.8]  # right eye at (-0.05, -0.1) from the anchor
+    found = decode(raw, scores, a, SHORT.input_size, 0.5)
+    assert len(found) == 1
+    cx, cy = a[k] + [0.1, -0.05]
+    assert np.allclose(found.boxes[0], [cx - 0.125, cy - 0.15, cx + 0.125, cy + 0.15], atol=1e-6)
+    assert np.allclose(found.keypoints[0, RIGHT_EYE], a[k] + [-0.05, -0.1], atol=1e-6)
+    assert np.allclose(found.keypoints[0, 1], a[k])  # zero regression: on the anchor
+    assert np.isclose(found.scores[0], 1 / (1 + np.exp(-3.0)))
+
+
+def test_scores_are_sigmoids_thresholded_and_clipped_without_overflow():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.allclose(sigmoid(np.array([0.0, 1e6, -1e6])), [0.5, 1.0, 0.0])
+    a = anchors(SHORT.input_size, SHORT.layers)
+    scores = np.full(896, -1.0, np.float32)
+    scores[[3, 7]] = [0.1, -0.1]  # 0.525 and 0.475
+    assert len(decode(np.zeros((896, 16)), scores, a, SHORT.input_size, 0.5)) == 1
+
+
+def test_weighted_nms_merges_overlapping_boxes_by_score_and_keeps_apart_ones():
+    boxes = np.array([[0.1, 0.1, 0.3, 0.3], [0.12, 0.1, 0.32, 0.3], [0.6, 0.6, 0.8, 0.8]], np.float32)
+    points = np.zeros((3, 6, 2), np.float32)
+    points[:, :, 0] = [[0.2], [0.26], [0.7]]
+    merged = weighted_nms(Candidates(np.array([0.9, 0.6, 0.7], np.float32), boxes, points))
+    assert len(merged) == 2
+    assert np.allclose(merged.scores, [0.9, 0.7])  # the best score of each group, strongest first
+    assert np.allclose(merged.boxes[0], (0.9 * boxes[0] + 0.6 * boxes[1]) / 1.5)
+    assert np.allclose(merged.keypoints[0, :, 0], (0.9 * 0.2 + 0.6 * 0.26) / 1.5)
+    assert np.allclose(merged.boxes[1], boxes[2])
+    assert len(weighted_nms(Candidates.concat([]))) == 0
+
+
+# --- the model on real faces --------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def detector() -> BlazeFaceDetector:
+    return BlazeFaceDetector()
+
+
+def test_astronaut_face_and_keypoints(detector, astronaut):
+    found = detector.detect(astronaut)
+    assert len(found) == 1 and iou(found[0].box, ASTRONAUT_FACE) > 0.5, found
+    right_eye, left_eye, nose, mouth = found[0].keypoints[:4]
+    assert right_eye[0] < left_eye[0]  # her right eye is on the picture's left
+    assert max(right_eye[1], left_eye[1]) < nose[1] < mouth[1]  # eyes above nose above mouth
+    assert abs(found[0].roll) < 20
+
+
+def background(rows: int, cols: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return cv2.GaussianBlur(rng.integers(40, 200, (rows, cols, 3), dtype=np.uint8), (0, 0), 5)
+
+
+def head_of(astronaut: np.ndarray) -> np.ndarray:
+    """The astronaut's head with some hair and neck, square."""
+    x, y, w, h = ASTRONAUT_FACE
+    side = round(h * 1.6)
+    cx, cy = x + w // 2, y + h // 2
+    return astronaut[max(0, cy - side // 2):cy + side // 2, cx - side // 2:cx + side // 2]
+
+
+def real_faces(astronaut: np.ndarray) -> list[np.ndarray]:
+    """The astronaut's head, and six happy PublicTest faces where the data set is present."""
+    faces = [head_of(astronaut)]
+    if (FER_ROOT / "test" / "happy").is_dir():
+        faces += [cv2.cvtColor(cv2.imread(str(p), cv2.IMREAD_GRAYSCALE), cv2.COLOR_GRAY2BGR)
+                  for p in fer_files(FER_ROOT, "test", "happy", "PublicTest_", 6)]
+    return faces
+
+
+def on_face(box, where) -> bool:
+    """True if ``box`` is the face pasted at ``where``: its centre in the middle 60% of the pasted
+    square, its side 0.3 to 1.3 of the square's (a head crop holds more than the face)."""
+    x, y, side, _ = where
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    return (abs(cx - (x + side / 2)) < 0.3 * side and abs(cy - (y + side / 2)) < 0.3 * side
+            and 0.3 * side <= max(box[2], box[3]) <= 1.3 * side)
+
+
+def pasted(face: np.ndarray, side: int, angle: float = 0.0, brightness: float = 1.0, size=(480, 640),
+           at: tuple[int, int] | None = None, seed: int = 0) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A frame with ``face`` pasted at ``at`` (default: the centre), turned and darkened with noise."""
+    rows, cols = size
+    frame = background(rows, cols, seed)
+    x, y = at if at is not None else ((cols - side) // 2, (rows - side) // 2)
+    patch = cv2.resize(face, (side, side), interpolation=cv2.INTER_AREA)
+    x0, y0, x1, y1 = max(0, x), max(0, y), min(cols, x + side), min(rows, y + side)
+    frame[y0:y1, x0:x1] = patch[y0 - y:y1 - y, x0 - x:x1 - x]
+    if angle:
+        matrix = cv2.getRotationMatrix2D((x + side / 2, y + side / 2), angle, 1.0)
+        frame = cv2.warpAffine(frame, matrix, (cols, rows), borderMode=cv2.BORDER_REFLECT)
+    if brightness != 1.0:
+        noise = np.random.default_rng(seed).normal(0, 3, frame.shape)
+        frame = np.clip(frame.astype(np.float32) * brightness + noise, 0, 255).astype(np.uint8)
+    return frame, (x, y, side, side)
+
+
+@pytest.mark.parametrize("brightness", [1.0, 0.25], ids=["lit", "25% light"])
+@pytest.mark.parametrize("angle", [-35, -25, -15, 15, 25, 35])
+def test_turned_and_dark_faces_are_found_in_the_kiosk_region(astronaut, angle, brightness):
+    pipeline = Pipeline(detector=BlazeFaceDetector())
+    for face in real_faces(astronaut):
+        frame, where = pasted(face, 150, angle, brightness)
+        result = pipeline.analyze(frame)
+        assert result.box is not None and on_face(result.box, where), (angle, brightness, result.box)
+
+
+def test_turned_faces_the_haar_cascade_loses_are_found(astronaut):
+    """What the new detector is for: Haar loses the astronaut turned 35 degrees; BlazeFace does not."""
+    frame, where = pasted(head_of(astronaut), 150, 35)
+    assert not any(on_face(d.box, where) for d in HaarDetector().detect(frame))
+    assert any(on_face(d.box, where) for d in BlazeFaceDetector().detect(frame))
+
+
+def test_tiny_face_in_a_big_photo_is_found_by_the_thorough_search(astronaut):
+    """A 40-pixel face in a 2048-pixel photo: too small for one look at the whole, found by the tiles."""
+    frame, where = pasted(head_of(astronaut), 80, size=(1536, 2048), at=(1500, 300))
+    assert not BlazeFaceDetector().detect(frame)
+    found = BlazeFaceDetector.for_stills().detect(frame)
+    assert any(on_face(d.box, where) and d.box[2] <= 42 for d in found), found
+    assert len(found) <= 2, found  # and the tiles do not find faces in the noise
+
+
+@pytest.mark.parametrize("corner", [(-30, 50), (540, 200), (250, -25)], ids=["left", "right", "top"])
+def test_face_cut_by_the_frame_edge_is_found(astronaut, corner):
+    """A head a quarter out of the picture: found by the photo search, and by the live one once it is large."""
+    frame, where = pasted(head_of(astronaut), 130, at=corner)
+    assert any(on_face(d.box, where) for d in BlazeFaceDetector.for_stills().detect(frame)), corner
+    if corner != (540, 200):
+        x, y = (v * 2 if v < 0 else v for v in corner)
+        frame, where = pasted(head_of(astronaut), 260, at=(x, y))
+        assert any(on_face(d.box, where) for d in BlazeFaceDetector().detect(frame)), corner
+
+
+def group(astronaut: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """Six faces of different sizes in a 1280x720 picture (the astronaut, or PublicTest faces)."""
+    faces = real_faces(astronaut)
+    frame = background(720, 1280, 3)
+    spots = [(60, 80, 220), (380, 120, 160), (640, 60, 130), (900, 100, 190), (200, 420, 120), (700, 400, 250)]
+    where = []
+    for i, (x, y, side) in enumerate(spots):
+        face = faces[i % len(faces)] if len(faces) == 1 else faces[1 + i % (len(faces) - 1)]
+        frame[y:y + side, x:x + side] = cv2.resize(face, (side, side), interpolation=cv2.INTER_AREA)
+        where.append((x, y, side, side))
+    return frame, where
+
+
+def test_several_faces_are_all_found_largest_first(astronaut):
+    frame, where = group(astronaut)
+    result = Pipeline(detector=BlazeFaceDetector()).analyze(frame, use_region=False, all_faces=True)
+    boxes = [face.box for face in result.faces]
+    assert all(any(on_face(b, w) for b in boxes) for w in where), boxes
+    assert len(boxes) <= len(where) + 1, boxes  # at most one box that is not a face
+    assert [b[2] * b[3] for b in boxes] == sorted((b[2] * b[3] for b in boxes), reverse=True)
+    assert result.box == boxes[0] and result.label == result.faces[0].label
+
+
+def test_detector_enum_builds_each_backend():
+    assert isinstance(Detector.named("haar").value(), HaarDetector)
+    assert isinstance(Detector.named("BlazeFace").value(), BlazeFaceDetector)
+    assert Detection((0, 0, 10, 10), 0.9).roll == 0.0
+
+
+# --- the command line ---------------------------------------------------------------------------
+
+def predict_json(capsys, *argv: str) -> tuple[int, list[dict]]:
+    code = cli.main(["predict", "--json", *argv])
+    return code, json.loads(capsys.readouterr().out)
+
+
+@pytest.mark.parametrize("name", ["blazeface", "haar"])
+def test_predict_with_either_detector_finds_the_astronaut(capsys, astronaut_jpg, name):
+    code, [entry] = predict_json(capsys, str(astronaut_jpg), "--detector", name)
+    assert code == 0 and entry["label"] == "happy"
+    assert iou(entry["face"], ASTRONAUT_FACE) > 0.4
+
+
+def test_predict_all_faces_lists_every_face_largest_first(capsys, astronaut, tmp_path):
+    frame, where = group(astronaut)
+    path = tmp_path / "group.png"
+    cv2.imwrite(str(path), frame)
+    code, [entry] = predict_json(capsys, str(path), "--all-faces")
+    assert code == 0
+    faces = entry["faces"]
+    assert len(where) <= len(faces) <= len(where) + 1
+    assert set(faces[0]) == {"box", "label", "probabilities", "emoji"}
+    assert faces[0]["box"] == entry["face"] and faces[0]["label"] == entry["label"]
+    areas = [f["box"][2] * f["box"][3] for f in faces]
+    assert areas == sorted(areas, reverse=True)
+    code, [plain] = predict_json(capsys, str(path))
+    assert "faces" not in plain and plain["face"] == entry["face"]
+
+
+@pytest.mark.parametrize("damage", ["missing", "corrupt"])
+def test_bad_detector_model_is_one_line_and_exit_code_2(capsys, monkeypatch, tmp_path, astronaut_jpg, damage):
+    import emojify.faces as faces_module
+
+    bad = tmp_path / "face_detection_short_range.tflite"
+    if damage == "corrupt":
+        data = bytearray(faces_module.detector_model_path(Range.SHORT).read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        bad.write_bytes(bytes(data))
+    monkeypatch.setattr(faces_module, "detector_model_path", lambda model_range: bad)
+    load_blazeface.cache_clear()
+    try:
+        code = cli.main(["predict", str(astronaut_jpg)])
+    finally:
+        load_blazeface.cache_clear()
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert len(err.splitlines()) == 1 and str(bad) in err and "--detector haar" in err, err
+    with pytest.raises(DetectorError):
+        BlazeFaceDetector(model_path=bad)
+
+
+def test_run_settings_choose_the_detector_and_party_mode(tmp_path):
+    from emojify.config import ConfigError, settings_from_args
+
+    parse = cli.build_parser().parse_args
+    default = settings_from_args(parse(["run"]))
+    assert (default.detector, default.faces) == ("blazeface", "largest")
+    chosen = settings_from_args(parse(["run", "--detector", "haar", "--faces", "all"]))
+    assert (chosen.detector, chosen.faces) == ("haar", "all")
+    config = tmp_path / "kiosk.toml"
+    config.write_text('faces = "everyone"\n')
+    with pytest.raises(ConfigError, match="faces.*largest, all"):
+        settings_from_args(parse(["run", "--config", str(config)]))
+
+
+def test_bench_times_the_kiosks_own_pipeline_and_the_seeds_baseline(classifier, monkeypatch):
+    """``bench`` runs every frame through ``Pipeline.live`` and reads the stage times the pipeline
+    records, and times the seeds' whole-frame Haar path on the same frames."""
+    from emojify.bench import run_bench, synthetic_stream
+
+    pipeline = Pipeline(classifier, BlazeFaceDetector())
+    calls = []
+    live = pipeline.live
+    monkeypatch.setattr(pipeline, "live", lambda frame: calls.append(1) or live(frame))
+    report = run_bench(pipeline, synthetic_stream(), 6, warmup=2, seed_frames=synthetic_stream())
+    assert len(calls) == 8 and report["frames_with_face"] == 6
+    assert report["detector"] == "BlazeFaceDetector"
+    assert 0 < report["detect_ms_median"] <= report["frame_ms_median"]
+    assert report["frame_vs_seeds"] == round(report["frame_ms_median"] / report["seeds_frame_ms_median"], 4)

@@ -1,0 +1,88 @@
+"""Steady boxes: each face keeps its identity from frame to frame, its box does not jitter, and it
+is forgotten once gone; in party mode the live pipeline gives every face its own track."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from conftest import ASTRONAUT_FACE
+
+from emojify.faces import BlazeFaceDetector
+from emojify.pipeline import Pipeline
+from emojify.smoothing import GRACE_SECONDS
+from emojify.tracking import Tracker, box_iou
+
+
+def test_faces_keep_their_ids_whatever_order_they_come_in():
+    tracker = Tracker()
+    left, right = (50, 100, 80, 80), (400, 120, 100, 100)
+    first = [t.id for t in tracker.update([left, right], 0.0)]
+    assert first[0] != first[1]
+    moved = [(54, 102, 80, 80), (396, 118, 100, 100)]
+    again = [t.id for t in tracker.update(moved[::-1], 0.05)]  # the detector lists them the other way round
+    assert again == first[::-1]
+
+
+def test_a_new_face_gets_a_new_id_and_a_gone_face_is_forgotten_after_the_grace_period():
+    tracker = Tracker()
+    [first] = tracker.update([(50, 100, 80, 80)], 0.0)
+    [same] = tracker.update([(52, 100, 80, 80)], GRACE_SECONDS * 0.5)  # back after a missed frame
+    assert same.id == first.id
+    tracker.update([], GRACE_SECONDS * 0.6)
+    [later] = tracker.update([(52, 100, 80, 80)], GRACE_SECONDS * 2.0)  # long gone: a new visitor
+    assert later.id != first.id
+    assert [t.id for t in tracker.tracks] == [later.id]
+
+
+def test_a_still_face_gets_a_steady_box_and_a_real_move_is_followed_at_once():
+    rng = np.random.default_rng(0)
+    tracker = Tracker()
+    raw, shown = [], []
+    for i in range(60):
+        box = tuple(int(v) for v in np.array([200, 150, 120, 120]) + rng.integers(-4, 5, 4))
+        raw.append(box)
+        shown.append(tracker.update([box], i / 30)[0].shown_box)
+    assert np.std(np.diff(np.array(shown[10:]), axis=0)) < 0.6 * np.std(np.diff(np.array(raw[10:]), axis=0))
+    [moved] = tracker.update([(400, 150, 120, 120)], 2.1)  # the visitor stepped aside: no slow glide
+    assert moved.shown_box == (400, 150, 120, 120)
+
+
+def test_party_mode_tracks_every_face_in_the_live_feed(classifier, astronaut):
+    x, y, w, h = ASTRONAUT_FACE
+    head = astronaut[y - 30:y + h + 30, x - 25:x + w + 25]
+    frame = cv2.GaussianBlur(np.random.default_rng(1).integers(40, 200, (480, 640, 3), dtype=np.uint8), (0, 0), 5)
+    for (px, py), side in (((150, 140), 170), ((380, 170), 110)):
+        frame[py:py + side, px:px + side] = cv2.resize(head, (side, side), interpolation=cv2.INTER_AREA)
+    pipeline = Pipeline(classifier, BlazeFaceDetector(), all_faces=True)
+    results = [pipeline.live(frame, now=t / 30) for t in range(5)]
+    for result in results:
+        assert len(result.faces) == 2
+        assert result.box == result.faces[0].box and result.label == result.faces[0].label
+        assert box_iou(result.faces[0].box, (150, 140, 170, 170)) > 0.3  # the larger face leads
+        assert all(face.label is not None and face.track is not None for face in result.faces)
+    assert {f.track for f in results[0].faces} == {f.track for f in results[-1].faces}
+    assert results[0].faces[0].track != results[0].faces[1].track
+    largest_only = Pipeline(classifier, BlazeFaceDetector()).live(frame, now=0.0)
+    assert len(largest_only.faces) == 1 and largest_only.faces[0].box == largest_only.box
+
+
+def test_party_mode_draws_each_faces_emoji_at_its_head():
+    """The kiosk's picture: with two faces in the result, the second face gets its own emoji above it."""
+    from emojify.emojis import load_emoji_set
+    from emojify.pipeline import Face, Result
+    from emojify.render import render_feed
+
+    emojis = load_emoji_set()
+    frame = np.full((480, 640, 3), 90, np.uint8)
+    probabilities = np.full(7, 1 / 7, np.float32)
+    lead = Face((100, 200, 160, 160), probabilities, "happy", 1)
+    other = Face((420, 260, 100, 100), probabilities, "surprise", 2)
+    one = Result((0, 0, 640, 480), lead.box, probabilities, "happy", (lead,))
+    both = Result((0, 0, 640, 480), lead.box, probabilities, "happy", (lead, other))
+    plain = np.asarray(render_feed(frame, (640, 480), one, emojis), np.int16)
+    party = np.asarray(render_feed(frame, (640, 480), both, emojis), np.int16)
+    # the picture is mirrored: the other face's head is at x 640-520..640-420, above y 260
+    head = (slice(150, 260), slice(120, 220))
+    assert np.abs(party[head] - plain[head]).mean() > 10
+    elsewhere = (slice(0, 120), slice(0, 60))
+    assert np.array_equal(party[elsewhere], plain[elsewhere])
