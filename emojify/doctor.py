@@ -14,7 +14,7 @@ import numpy as np
 from emojify import __version__
 from emojify.classifier import BACKENDS, Classifier, backend_version
 from emojify.emojis import load_emoji_set
-from emojify.faces import FaceDetector, cascade_path
+from emojify.faces import Detector, Range, cascade_path, detector_model_path
 from emojify.selftest import Check, run_checks
 from emojify.sources import picamera_report
 
@@ -50,12 +50,19 @@ def run_doctor(model: Path | None, emoji_dir: Path | None, say: Callable[[str], 
         say(f"interpreter  {line}")
     checks: tuple[Check, ...] = (
         ("model", lambda: _model_line(model)),
-        ("detector", lambda: (FaceDetector(), f"{cascade_path()}")[1]),
+        ("detector", _detector_line),
         ("emoji set", lambda: f"{load_emoji_set(emoji_dir).folder} (7 images)"),
         ("camera", camera_report),
         ("pi camera", picamera_report),
     )
     return run_checks(checks, lambda o: say(f"{o.name:<12} {'' if o.passed else 'PROBLEM: '}{o.detail}"))
+
+
+def _detector_line() -> str:
+    """Both face detectors load: BlazeFace (the default, checksum verified) and the Haar cascade."""
+    for detector in Detector:
+        detector.value()
+    return f"{detector_model_path(Range.SHORT)} (verified, default); Haar: {cascade_path()}"
 
 
 def _model_line(model: Path | None) -> str:
