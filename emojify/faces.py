@@ -182,8 +182,6 @@ class HaarDetector:
         return found[0].box if found else None
 
 
-FaceDetector = HaarDetector
-"""The name the Haar detector had before BlazeFace came."""
 
 
 def to_rgb(image: np.ndarray) -> np.ndarray:

@@ -165,12 +165,12 @@ def astronaut_frame() -> np.ndarray:
 @pytest.fixture(scope="session")
 def faces(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder source: the astronaut and, where FER2013 is here, three upscaled happy faces."""
-    from emojify.faces import FaceDetector, region_box
+    from emojify.faces import HaarDetector, region_box
 
     folder = tmp_path_factory.mktemp("faces")
     cv2.imwrite(str(folder / "0-astronaut.png"), astronaut_frame())
     if FER_HAPPY.is_dir():
-        detector, kept = FaceDetector(), 0
+        detector, kept = HaarDetector(), 0
         for path in sorted(FER_HAPPY.glob("*.jpg"))[:20]:
             frame = np.full((480, 640), 110, np.uint8)
             frame[120:360, 200:440] = cv2.resize(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (240, 240),

@@ -17,7 +17,7 @@ import pytest
 from conftest import REPO, run_cli, stderr_lines
 
 from emojify.config import ConfigError
-from emojify.faces import FaceDetector, region_box
+from emojify.faces import HaarDetector, region_box
 from emojify.sources import (
     CaptureThread,
     SourceSpec,
@@ -135,7 +135,7 @@ def test_the_live_picture_holds_a_face_the_detector_finds(fake_picamera2: object
         frames = [reader.read() for _ in range(5)]
     finally:
         reader.release()
-    detector = FaceDetector()
+    detector = HaarDetector()
     assert all(detector.largest_face(f, region_box(f.shape)) is not None for f in frames)
 
 
@@ -226,7 +226,7 @@ def test_the_kiosk_shows_the_pi_cameras_live_picture(display: str, tmp_path: Pat
         screen = cv2.cvtColor(np.asarray(ImageGrab.grab(xdisplay=display).convert("RGB")), cv2.COLOR_RGB2BGR)
         width, height = state["window"]
         picture = np.ascontiguousarray(screen[:height, : int(width * 0.65)])  # the window's picture side
-        assert FaceDetector.for_stills().largest_face(picture) is not None  # the astronaut, on screen
+        assert HaarDetector.for_stills().largest_face(picture) is not None  # the astronaut, on screen
     finally:
         process.terminate()
         process.wait(10)

@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 from conftest import fer_files, make_fer_folder
 
-from emojify.faces import BlazeFaceDetector, FaceDetector, HaarDetector
+from emojify.faces import BlazeFaceDetector, HaarDetector
 from emojify.imageio import read_image
 from emojify.preprocess import BLAZEFACE_MARGIN, BLAZEFACE_SHIFT, FACE_MARGIN, INPUT_SIZE, crop_square, prepare_face
 
 
 def face_of(astronaut: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """The astronaut photo and the detector's box around her face."""
-    box = FaceDetector.for_stills().largest_face(astronaut)
+    box = HaarDetector.for_stills().largest_face(astronaut)
     assert box is not None, "the still detector finds no face in the astronaut photo"
     return astronaut, box
 

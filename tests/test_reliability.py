@@ -45,7 +45,7 @@ from test_sources import CAMERA, FakeCamera
 
 from emojify import cli, composite
 from emojify.classifier import Classifier
-from emojify.faces import FaceDetector, region_box
+from emojify.faces import HaarDetector, region_box
 from emojify.pipeline import Pipeline
 from emojify.sources import CaptureThread, SourceStatus, status_message
 
@@ -592,7 +592,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 def test_pipeline_and_predict_need_no_network(no_network: list[str], tmp_path: Path,
                                               capsys: pytest.CaptureFixture[str]) -> None:
-    pipeline = Pipeline(Classifier(), FaceDetector())
+    pipeline = Pipeline(Classifier(), HaarDetector())
     assert pipeline.live(astronaut_frame()).box is not None
     photo = tmp_path / "visitor.jpg"
     assert cv2.imwrite(str(photo), astronaut_frame())
