@@ -26,7 +26,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from conftest import FER_ROOT, REPO, SCREEN
+from helpers import FER_ROOT, REPO, SCREEN
 from PIL import Image
 
 from emojify import cli

@@ -10,7 +10,7 @@ import warnings
 import cv2
 import numpy as np
 import pytest
-from conftest import ASTRONAUT_FACE, FER_ROOT, fer_files, iou
+from helpers import ASTRONAUT_FACE, FER_ROOT, fer_files, iou
 
 from emojify import cli
 from emojify.blazeface import RIGHT_EYE, Candidates, Range, anchors, decode, sigmoid, weighted_nms

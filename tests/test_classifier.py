@@ -8,7 +8,7 @@ import types
 
 import numpy as np
 import pytest
-from conftest import MODEL, copy_model, sha256_file, six_class_model
+from helpers import MODEL, copy_model, sha256_file, six_class_model
 
 from emojify import classifier as classifier_module
 from emojify.classifier import Classifier, ModelError

@@ -10,7 +10,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from conftest import ASTRONAUT_FACE, REPO, load_json_output, overlap_fraction, run_cli, sha256_file, stderr_lines
+from helpers import ASTRONAUT_FACE, REPO, load_json_output, overlap_fraction, run_cli, sha256_file, stderr_lines
 from PIL import Image
 
 from emojify.cli import main

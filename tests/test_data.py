@@ -9,7 +9,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-from conftest import make_fer_folder, synthetic_face, write_fer_csv
+from helpers import make_fer_folder, synthetic_face, write_fer_csv
 
 from emojify.labels import CLASSES
 from emojify.training import data

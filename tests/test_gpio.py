@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, stderr_lines
+from helpers import run_cli, stderr_lines
 
 from emojify.config import ConfigError
 from emojify.gpio import BOUNCE_SECONDS, Gpio, GpioError

@@ -7,7 +7,7 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-from conftest import fer_files, load_json_output, run_cli, stderr_lines
+from helpers import fer_files, load_json_output, run_cli, stderr_lines
 from PIL import Image
 
 from emojify.labels import CLASSES

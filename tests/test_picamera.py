@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import REPO, run_cli, stderr_lines
+from helpers import REPO, run_cli, stderr_lines
 
 from emojify.config import ConfigError
 from emojify.faces import HaarDetector, region_box

@@ -8,7 +8,7 @@ import json
 import cv2
 import numpy as np
 import pytest
-from conftest import ASTRONAUT_FACE, FER_ROOT, fer_files, iou, overlap_fraction
+from helpers import ASTRONAUT_FACE, FER_ROOT, fer_files, iou, overlap_fraction
 
 from emojify.faces import HaarDetector, load_cascade
 from emojify.labels import CLASSES, EMOJI

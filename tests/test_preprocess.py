@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import fer_files, make_fer_folder
+from helpers import fer_files, make_fer_folder
 
 from emojify.faces import BlazeFaceDetector, HaarDetector
 from emojify.imageio import read_image

@@ -38,7 +38,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from conftest import REPO, copy_model, flip_byte, make_fer_folder, run_cli, six_class_model, stderr_lines
+from helpers import REPO, copy_model, flip_byte, make_fer_folder, run_cli, six_class_model, stderr_lines
 from PIL import Image
 from test_app import Kiosk, astronaut_frame
 from test_sources import CAMERA, FakeCamera

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
-from conftest import ASTRONAUT_FACE
+from helpers import ASTRONAUT_FACE
 
 from emojify.faces import BlazeFaceDetector
 from emojify.pipeline import Pipeline

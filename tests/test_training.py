@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import REPO, fer_files, load_json_output, run_cli, sha256_file
+from helpers import REPO, fer_files, load_json_output, run_cli, sha256_file
 from PIL import Image
 
 from emojify.labels import CLASSES, NUM_CLASSES
