@@ -32,6 +32,8 @@ from emojify import smoothing
 
 REGION_RANGE = (0.1, 1.0)
 SNAPSHOT_RANGE = (1.0, 60.0)
+ATTRACT_RANGE = (0.0, 3600.0)
+ROTATIONS = (0, 90, 180, 270)
 CAMERA_SIZE_RANGE = (16, 8192)
 TK_MODIFIERS = frozenset({"Control", "Shift", "Alt", "Meta", "Lock",
                           "Mod1", "Mod2", "Mod3", "Mod4", "Mod5"})
@@ -45,7 +47,8 @@ _FUNCTION_KEY = re.compile(r"F([1-9]|[12][0-9]|3[0-5])")
 _CAMERA_SIZE = re.compile(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*")
 
 FILE_KEYS = ("source", "region", "emoji_dir", "save_dir", "kiosk", "exit_keys", "smoothing",
-             "camera_size", "snapshot_seconds", "model", "debug")
+             "camera_size", "snapshot_seconds", "model", "debug", "attract_after", "challenge", "large_text",
+             "rotate")
 """Keys a config file may hold (``-`` may be written for ``_``)."""
 
 
@@ -77,6 +80,14 @@ class Settings:
     """How long a snapshot stays on screen before the kiosk goes back to live."""
     model: Path | None = None
     """Custom int8 .tflite model; None uses the shipped one."""
+    attract_after: float = 20.0
+    """Seconds without a face before the attract screen (0: never)."""
+    challenge: bool = False
+    """The challenge game: the button starts a round of five faces to match."""
+    large_text: bool = False
+    """All texts larger."""
+    rotate: int = 0
+    """Degrees clockwise to turn the whole picture, for a screen mounted turned (0, 90, 180, 270)."""
     self_test: bool = False
     debug: bool = False
     state_file: Path | None = None
@@ -112,6 +123,17 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--snapshot-seconds", metavar="SECONDS",
                         help="how long a snapshot stays on screen, 1-60 (default: 4)")
     parser.add_argument("--model", metavar="FILE", help="int8 .tflite model (default: the shipped model/)")
+    parser.add_argument("--attract-after", metavar="SECONDS",
+                        help="show the attract screen (cycling emoji, what to do, what the kiosk keeps) after "
+                             "this many seconds without a face; 0 never (default: 20)")
+    parser.add_argument("--challenge", action=argparse.BooleanOptionalAction, default=None,
+                        help="the challenge game: the button (Space, Enter, touch, GPIO) starts a round of five "
+                             "faces to match in time, with a score (default: the snapshot button)")
+    parser.add_argument("--large-text", action=argparse.BooleanOptionalAction, default=None,
+                        help="draw every text larger (default: normal size)")
+    parser.add_argument("--rotate", metavar="DEGREES",
+                        help="turn the whole picture clockwise by 90, 180 or 270 degrees, for a screen mounted "
+                             "turned when the system does not rotate it (default: 0)")
     parser.add_argument("--config", metavar="FILE",
                         help="TOML file with any of these settings (keys as the flags: source, region, "
                              "save_dir, kiosk, ...); flags given here override it")
@@ -194,7 +216,7 @@ def _apply(settings: Settings, key: str, value: Any, origin: str) -> None:
         settings.region = _number(value, origin, *REGION_RANGE)
     elif key in ("emoji_dir", "save_dir", "model", "state_file"):
         setattr(settings, key, _path(value, origin))
-    elif key in ("kiosk", "debug", "self_test"):
+    elif key in ("kiosk", "debug", "self_test", "challenge", "large_text"):
         setattr(settings, key, _boolean(value, origin))
     elif key == "exit_keys":
         settings.exit_keys = _exit_keys(value, origin)
@@ -204,6 +226,10 @@ def _apply(settings: Settings, key: str, value: Any, origin: str) -> None:
         settings.camera_width, settings.camera_height = _camera_size(value, origin)
     elif key == "snapshot_seconds":
         settings.snapshot_seconds = _number(value, origin, *SNAPSHOT_RANGE)
+    elif key == "attract_after":
+        settings.attract_after = _number(value, origin, *ATTRACT_RANGE)
+    elif key == "rotate":
+        settings.rotate = _rotation(value, origin)
     else:  # pragma: no cover - FILE_KEYS and this function are kept in step
         raise ConfigError(f"{origin}: unknown setting")
     if key == "save_dir" and settings.save_dir is not None and settings.save_dir.exists() \
@@ -232,6 +258,14 @@ def _number(value: Any, origin: str, low: float, high: float, low_open: bool = F
             or (low_open and number == low):
         raise ConfigError(f"{origin} must be {what} (got {_shown(value)})")
     return number
+
+
+def _rotation(value: Any, origin: str) -> int:
+    """One of :data:`ROTATIONS`, from an int or a numeric string."""
+    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    if not (text.isdigit() and int(text) in ROTATIONS):
+        raise ConfigError(f"{origin} must be 0, 90, 180 or 270 degrees (got {_shown(value)})")
+    return int(text)
 
 
 def _boolean(value: Any, origin: str) -> bool:
