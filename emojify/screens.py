@@ -257,7 +257,7 @@ STATES: dict[str, State] = {state.name: state for state in (
 CHALLENGE_STATES: dict[str, State] = {**{name: state for name, state in STATES.items()
                                          if name not in (COUNTDOWN, RESULT)}, **{state.name: state for state in (
     State(LIVE, rules=((picture_missing, NO_PICTURE), (snapshot_wanted, CHALLENGE), (idle, ATTRACT))),
-    State(ATTRACT, rules=((picture_missing, NO_PICTURE), (face_seen, LIVE), (snapshot_wanted, CHALLENGE))),
+    State(ATTRACT, rules=((picture_missing, NO_PICTURE), (snapshot_wanted, CHALLENGE), (face_seen, LIVE))),
     State(CHALLENGE, rules=((picture_missing, NO_PICTURE), (round_finished, CHALLENGE_OVER)), enter=start_round,
           during=play_round),
     State(CHALLENGE_OVER, rules=((picture_missing, NO_PICTURE), (snapshot_wanted, CHALLENGE)),
