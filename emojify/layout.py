@@ -17,6 +17,12 @@ MIN_TEXT_PX = 14
 """No text is drawn smaller than this font size (pixels), from 800x480 and 480x800 up."""
 LARGE_TEXT = 1.3
 """How much larger every text is with ``--large-text``."""
+
+
+def min_text(text_scale: float = 1.0) -> int:
+    """The smallest font size drawn (pixels) at this text scale."""
+    return int(MIN_TEXT_PX * text_scale)
+
 DEFAULT_WINDOW = (1100, 620)
 """A normal window's size on a large landscape screen (turned round on a portrait one)."""
 SCREEN_SHARE = 0.9

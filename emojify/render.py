@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from emojify.emojis import EmojiSet
 from emojify.labels import CLASSES
-from emojify.layout import MIN_TEXT_PX
+from emojify.layout import min_text
 from emojify.pipeline import Result
 from emojify.preprocess import Box
 from emojify.sources import SourceSpec
@@ -129,7 +129,7 @@ def blend(colour: tuple[int, int, int], alpha: int, under: tuple[int, int, int])
 
 def text_px(size: float, text_scale: float = 1.0) -> int:
     """A font size scaled by ``text_scale`` and never below :data:`MIN_TEXT_PX` times it."""
-    return int(max(MIN_TEXT_PX * text_scale, size * text_scale))
+    return max(min_text(text_scale), int(size * text_scale))
 
 
 def fitting_font(draw: ImageDraw.ImageDraw, text: str, width: float, size: int, floor: int,
@@ -142,24 +142,30 @@ def fitting_font(draw: ImageDraw.ImageDraw, text: str, width: float, size: int, 
 
 
 def draw_pill(image: Image.Image, center: tuple[float, float], text: str, face: ImageFont.ImageFont,
-              fill: tuple[int, int, int], background: tuple[int, int, int, int], texts: Texts | None = None
-              ) -> None:
-    """A rounded, translucent label with ``text`` centred at ``center``, drawn into ``image``."""
+              fill: tuple[int, int, int], background: tuple[int, int, int, int], texts: Texts | None = None,
+              width: float | None = None) -> None:
+    """A rounded, translucent label with ``text`` centred at ``center``, drawn into ``image``;
+    ``text`` is wrapped into lines no wider than ``width`` when given."""
     probe = ImageDraw.Draw(image)
-    left, _, right, _ = probe.textbbox((0, 0), text, font=face, anchor="lt")
+    text = "\n".join(wrap(text, width, face, probe)) if width else text
+    spacing = int(face.size * 0.25)
+    left, top, right, bottom = probe.multiline_textbbox((0, 0), text, font=face, spacing=spacing, anchor="la")
     pad_x, pad_y = face.size * 0.9, face.size * 0.45
-    w, h = right - left + 2 * pad_x, face.size + 2 * pad_y
+    w, h = right - left + 2 * pad_x, max(face.size, bottom - top) + 2 * pad_y
     x0 = int(clamp(center[0] - w / 2, 0, max(0, image.width - w)))
     y0 = int(clamp(center[1] - h / 2, 0, max(0, image.height - h)))
     area = (x0, y0, min(image.width, x0 + int(w) + 1), min(image.height, y0 + int(h) + 1))
     patch = image.crop(area).convert("RGBA")
     overlay = Image.new("RGBA", patch.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
-    draw.rounded_rectangle((0, 0, patch.width - 1, patch.height - 1), radius=patch.height // 2, fill=background)
-    draw.text((patch.width / 2, patch.height / 2), text, font=face, fill=fill, anchor="mm")
+    radius = min(patch.height // 2, int(face.size * 1.1))
+    draw.rounded_rectangle((0, 0, patch.width - 1, patch.height - 1), radius=radius, fill=background)
+    middle = (patch.width / 2, patch.height / 2)
+    draw.multiline_text(middle, text, font=face, fill=fill, anchor="mm", align="center", spacing=spacing)
     image.paste(Image.alpha_composite(patch, overlay).convert("RGB"), area[:2])
     if texts is not None:
-        box = probe.textbbox((x0 + patch.width / 2, y0 + patch.height / 2), text, font=face, anchor="mm")
+        box = probe.multiline_textbbox((x0 + middle[0], y0 + middle[1]), text, font=face, anchor="mm",
+                                       align="center", spacing=spacing)
         colour, alpha = background[:3], background[3]
         texts.append(DrawnText(text, box, int(face.size), fill,
                                (blend(colour, alpha, (0, 0, 0)), blend(colour, alpha, (255, 255, 255)))))
@@ -225,14 +231,14 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         draw.rectangle((0, 0, dw - 1, dh - 1), outline=(255, 255, 255), width=border)
     size_px = text_px(min(dh * 0.045, 44), text_scale)
     if hint:
-        face = fitting_font(draw, hint, dw * 0.86, size_px, text_px(0, text_scale))
-        draw_pill(image, (dw / 2, dh - size_px * 2.2), hint, face, TEXT, (*SHADE, PILL_ALPHA), texts)
+        draw_pill(image, (dw / 2, dh - size_px * 2.2), hint, font(size_px, bold=True), TEXT, (*SHADE, PILL_ALPHA),
+                  texts, dw * 0.8)
     if banner:
         text, colour = banner
-        face = fitting_font(draw, text, dw * 0.86, size_px, text_px(0, text_scale))
-        draw_pill(image, (dw / 2, size_px * 2.0), text, face, (255, 255, 255), (*colour, PILL_ALPHA), texts)
+        draw_pill(image, (dw / 2, size_px * 2.0), text, font(size_px, bold=True), (255, 255, 255),
+                  (*colour, PILL_ALPHA), texts, dw * 0.8)
     if countdown is not None:
-        draw_pill(image, (dw / 2, dh / 2), str(countdown), font(int(min(dw, dh) * 0.22), bold=True), ACCENT,
+        draw_pill(image, (dw / 2, dh / 2), str(countdown), font(int(min(dw, dh) * 0.22 * text_scale), bold=True), ACCENT,
                   (*SHADE, 200), texts)
     return image
 
@@ -290,7 +296,7 @@ class PanelFrame:
     """Where a panel's parts go: the emoji and title (head), the rows (body) and the button.
 
     A panel taller than wide stacks them; a wide one (below the picture on a portrait screen)
-    puts the head over the button in a left column and the rows on the right.
+    puts the head in a left column beside the rows, over a button as wide as the panel.
     """
 
     size: tuple[int, int]
@@ -300,6 +306,7 @@ class PanelFrame:
     button: Box4
     title_px: int
     floor: int
+    text_scale: float
 
 
 def panel_frame(size: tuple[int, int], text_scale: float = 1.0) -> PanelFrame:
@@ -311,15 +318,15 @@ def panel_frame(size: tuple[int, int], text_scale: float = 1.0) -> PanelFrame:
     button_px = text_px(min(h * 0.045, 48), text_scale)
     button_h = int(max(h * 0.13 if w <= h else h * 0.16, button_px * 2.4))
     if w > h * 0.9:
-        column = int(min(w * 0.42, h * 0.85))
-        button = (pad, h - pad - button_h, pad + column, h - pad)
-        return PanelFrame((w, h), pad, (pad, pad, pad + column, button[1] - pad), (pad * 2 + column, pad, w - pad,
-                                                                                  h - pad), button, title_px, floor)
-    emoji = int(max(16, min(w - 2 * pad, h * 0.3)))
+        column = int(min(w * 0.4 / text_scale, h * 0.85))
+        button = (pad, h - pad - button_h, w - pad, h - pad)
+        return PanelFrame((w, h), pad, (pad, pad, pad + column, button[1] - pad),
+                          (pad * 2 + column, pad, w - pad, button[1] - pad), button, title_px, floor, text_scale)
+    emoji = int(max(16, min(w - 2 * pad, h * 0.3 / text_scale)))
     head = (pad, pad, w - pad, int(pad + emoji + pad * 0.5 + title_px * 1.3))
     button = (pad, h - pad - button_h, w - pad, h - pad)
     return PanelFrame((w, h), pad, head, (pad, head[3] + pad // 2, w - pad, int(button[1] - pad * 0.6)), button,
-                      title_px, floor)
+                      title_px, floor, text_scale)
 
 
 def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, label: str | None, title: str,
@@ -347,7 +354,8 @@ def draw_button(draw: ImageDraw.ImageDraw, frame: PanelFrame, text: str, active:
     x0, y0, x1, y1 = frame.button
     fill = ACCENT if active else TRACK
     draw.rounded_rectangle(frame.button, radius=(y1 - y0) * 0.28, fill=fill)
-    face = fitting_font(draw, text, (x1 - x0) * 0.9, text_px(min((y1 - y0) * 0.36, 48)), frame.floor)
+    face = fitting_font(draw, text, (x1 - x0) * 0.9, text_px(min((y1 - y0) * 0.36 / frame.text_scale, 48),
+                                                             frame.text_scale), frame.floor)
     put_text(draw, ((x0 + x1) / 2, (y0 + y1) / 2), text, face, ACCENT_DARK if active else TEXT, fill, texts,
              anchor="mm")
 
@@ -360,10 +368,11 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
     row_h = max(8.0, (bottom - top) / (slots or len(rows)))
     size = int(min(max(frame.floor, min(row_h * 0.46, max(34, row_h * 0.3)) * text_scale),
                    max(frame.floor, row_h * 0.8)))
-    bar_share = 0.25 if any(r.fraction is not None for r in rows) else 0.0
-    while True:  # shrink (not below the floor) until names, bars and values fit side by side
+    bar_share = 0.25 / text_scale if any(r.fraction is not None for r in rows) else 0.0
+    icons = any(r.icon for r in rows)
+    while True:  # drop the small emoji, then shrink (not below the floor) until a row fits side by side
         regular, bold = font(size), font(size, bold=True)
-        icon_px = int(min(row_h * 0.72, size * 1.6)) if any(r.icon for r in rows) else 0
+        icon_px = int(min(row_h * 0.72, size * 1.6)) if icons else 0
         gap = max(4, size // 2)
         barred = [r for r in rows if r.fraction is not None] or rows
         name_w = max(draw.textlength(r.name, font=bold) for r in barred)
@@ -372,6 +381,9 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
         longest = max(draw.textlength(r.name, font=bold) + (icon_px + gap if r.icon else 0) for r in rows)
         if max(used, longest) <= x1 - x0 or size <= frame.floor:
             break
+        if icons and text_scale > 1:
+            icons = False
+            continue
         size = max(frame.floor, int(size * 0.92))
     name_x = x0 + (icon_px + gap if icon_px >= 10 else 0)
     bar_x0, bar_x1 = name_x + name_w + gap, x1 - value_w - (gap if value_w else 0)
@@ -383,7 +395,7 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
         if row.strong:
             draw.rounded_rectangle((x0 - inset, cy - row_h * 0.47, x1 + inset, cy + row_h * 0.47),
                                    radius=row_h * 0.3, fill=HIGHLIGHT)
-        if row.icon is not None and icon_px >= 10:
+        if row.icon is not None and icons and icon_px >= 10:
             icon = emojis.scaled(row.icon, icon_px)
             image.paste(icon, (int(x0), int(cy - icon_px / 2)), icon)
         face = bold if row.strong else regular
@@ -460,13 +472,24 @@ def centred_lines(draw: ImageDraw.ImageDraw, text: str, width: float, face: Imag
     return [(t, face, colour, face.size * spacing, None) for t in wrap(text, width, face, draw)]
 
 
-def draw_screen(image: Image.Image, icon_h: float, draw_icon: Callable[[float], None], lines: list[Line],
-                gap: float, texts: Texts | None) -> None:
-    """A full-window screen: an icon ``icon_h`` high (``draw_icon(top)`` draws it) over ``lines``,
-    all centred as one block; left-aligned lines form a block that is centred as a whole."""
+def draw_screen(image: Image.Image, compose: Callable[[float], tuple[float, Callable[[float], None], list[Line]]],
+                texts: Texts | None) -> None:
+    """A full-window screen: an icon over lines of text, all centred as one block; left-aligned
+    lines form a block that is centred as a whole.
+
+    ``compose(shrink)`` gives the icon's height, the function that draws it at a top y, and the
+    lines, for fonts and icon shrunk by ``shrink`` (1 at first, smaller until the whole fits).
+    """
     draw = ImageDraw.Draw(image)
     w, h = image.size
-    total = icon_h + gap + sum(gap if line is None else line[3] for line in lines)
+    shrink = 1.0
+    while True:
+        icon_h, draw_icon, lines = compose(shrink)
+        gap = min(w / 16, h / 9) * 0.45 * shrink
+        total = icon_h + gap + sum(gap if line is None else line[3] for line in lines)
+        if total <= h * 0.94 or shrink < 0.4:
+            break
+        shrink *= 0.9
     y = (h - total) / 2
     draw_icon(y)
     y += icon_h + gap
@@ -484,12 +507,13 @@ def draw_screen(image: Image.Image, icon_h: float, draw_icon: Callable[[float], 
         y += height
 
 
-def screen_fonts(size: tuple[int, int], text_scale: float) -> tuple[float, float, ImageFont.ImageFont,
-                                                                     ImageFont.ImageFont, ImageFont.ImageFont]:
-    """A full-window screen's unit, text width and title, detail and small fonts."""
+def screen_fonts(size: tuple[int, int], text_scale: float, shrink: float = 1.0
+                 ) -> tuple[float, float, ImageFont.ImageFont, ImageFont.ImageFont, ImageFont.ImageFont]:
+    """A full-window screen's unit, text width and title, detail and small fonts (times ``shrink``,
+    never below the smallest text size)."""
     w, h = size
-    unit = min(w / 16, h / 9) if w >= h else min(w / 9, h / 16)
-    width = min(w * 0.86, unit * 13)
+    unit = (min(w / 16, h / 9) if w >= h else min(w / 9, h / 16)) * shrink
+    width = min(w * 0.9, unit * 13 * text_scale / shrink)
     return (unit, width, font(text_px(min(unit * 0.62, 72), text_scale), bold=True),
             font(text_px(min(unit * 0.38, 40), text_scale)), font(text_px(min(unit * 0.33, 34), text_scale)))
 
@@ -503,36 +527,40 @@ def render_message(size: tuple[int, int], title: str, detail: str, tips: list[st
     w, h = max(1, size[0]), max(1, size[1])
     image = Image.new("RGB", (w, h), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    unit, width, title_face, detail_face, tip_face = screen_fonts((w, h), text_scale)
-    bullet = "\u2022  "
-    indent = draw.textlength(bullet, font=tip_face)
 
-    lines: list[Line] = centred_lines(draw, title, width, title_face, TEXT, 1.25)
-    if detail:
-        lines += [None, *centred_lines(draw, detail, width, detail_face, ACCENT, 1.4)]
-    if tips:
-        lines.append(None)
-        for tip in tips:
-            for n, text in enumerate(wrap(tip, width - indent, tip_face, draw)):
-                lines.append(((bullet if n == 0 else "") + text, tip_face, TEXT, tip_face.size * 1.5,
-                              0.0 if n == 0 else indent))
-    if footer:
-        lines += [None, *centred_lines(draw, footer, width, tip_face, MUTED, 1.5)]
-    icon = unit * 1.6
+    def compose(shrink: float) -> tuple[float, Callable[[float], None], list[Line]]:
+        unit, width, title_face, detail_face, tip_face = screen_fonts((w, h), text_scale, shrink)
+        bullet = "\u2022  "
+        indent = draw.textlength(bullet, font=tip_face)
+        lines: list[Line] = centred_lines(draw, title, width, title_face, TEXT, 1.25)
+        if detail:
+            lines += [None, *centred_lines(draw, detail, width, detail_face, ACCENT, 1.4)]
+        if tips:
+            lines.append(None)
+            for tip in tips:
+                for n, text in enumerate(wrap(tip, width - indent, tip_face, draw)):
+                    lines.append(((bullet if n == 0 else "") + text, tip_face, TEXT, tip_face.size * 1.5,
+                                  0.0 if n == 0 else indent))
+        if footer:
+            lines += [None, *centred_lines(draw, footer, width, tip_face, MUTED, 1.5)]
+        icon = unit * 1.6
 
-    def camera(y: float) -> None:  # body, lens, viewfinder bump, and a slash through it
-        cx = w / 2
-        stroke = max(2, int(unit * 0.09))
-        body = (cx - icon * 0.62, y + icon * 0.22, cx + icon * 0.62, y + icon * 0.95)
-        draw.rounded_rectangle((cx - icon * 0.2, y + icon * 0.08, cx + icon * 0.2, y + icon * 0.3),
-                               radius=icon * 0.06, outline=MUTED, width=stroke)
-        draw.rounded_rectangle(body, radius=icon * 0.14, fill=BACKGROUND, outline=MUTED, width=stroke)
-        lens = icon * 0.22
-        lens_y = (body[1] + body[3]) / 2
-        draw.ellipse((cx - lens, lens_y - lens, cx + lens, lens_y + lens), outline=MUTED, width=stroke)
-        draw.line((cx - icon * 0.55, y + icon, cx + icon * 0.55, y + icon * 0.05), fill=ACCENT, width=stroke + 1)
+        def camera(y: float) -> None:  # body, lens, viewfinder bump, and a slash through it
+            cx = w / 2
+            stroke = max(2, int(unit * 0.09))
+            body = (cx - icon * 0.62, y + icon * 0.22, cx + icon * 0.62, y + icon * 0.95)
+            draw.rounded_rectangle((cx - icon * 0.2, y + icon * 0.08, cx + icon * 0.2, y + icon * 0.3),
+                                   radius=icon * 0.06, outline=MUTED, width=stroke)
+            draw.rounded_rectangle(body, radius=icon * 0.14, fill=BACKGROUND, outline=MUTED, width=stroke)
+            lens = icon * 0.22
+            lens_y = (body[1] + body[3]) / 2
+            draw.ellipse((cx - lens, lens_y - lens, cx + lens, lens_y + lens), outline=MUTED, width=stroke)
+            draw.line((cx - icon * 0.55, y + icon, cx + icon * 0.55, y + icon * 0.05), fill=ACCENT,
+                      width=stroke + 1)
 
-    draw_screen(image, icon, camera, lines, unit * 0.45, texts)
+        return icon, camera, lines
+
+    draw_screen(image, compose, texts)
     return image
 
 
@@ -553,21 +581,25 @@ def render_attract(size: tuple[int, int], view: AttractView, emojis: EmojiSet, t
     w, h = max(1, size[0]), max(1, size[1])
     image = Image.new("RGB", (w, h), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    unit, width, title_face, detail_face, small_face = screen_fonts((w, h), text_scale)
-    title_face = font(int(title_face.size * 1.35), bold=True)
-    lines: list[Line] = centred_lines(draw, view.title, width, title_face, ACCENT, 1.25)
-    for text in view.lines:
-        lines += centred_lines(draw, text, width, detail_face, TEXT, 1.4)
-    if view.notice:
-        lines.append(None)
-        for text in view.notice:
-            lines += centred_lines(draw, text, width, small_face, MUTED, 1.45)
-    used = sum(unit * 0.45 if line is None else line[3] for line in lines)
-    icon = int(max(16, min(min(w, h) * 0.45, h * 0.9 - used - unit)))
 
-    def emoji(y: float) -> None:
-        picture = emojis.scaled(view.label, icon)
-        image.paste(picture, (int((w - icon) / 2), int(y)), picture)
+    def compose(shrink: float) -> tuple[float, Callable[[float], None], list[Line]]:
+        unit, width, title_face, detail_face, small_face = screen_fonts((w, h), text_scale, shrink)
+        title_face = font(int(title_face.size * 1.35), bold=True)
+        lines: list[Line] = centred_lines(draw, view.title, width, title_face, ACCENT, 1.25)
+        for text in view.lines:
+            lines += centred_lines(draw, text, width, detail_face, TEXT, 1.4)
+        if view.notice:
+            lines.append(None)
+            for text in view.notice:
+                lines += centred_lines(draw, text, width, small_face, MUTED, 1.45)
+        used = sum(unit * 0.45 if line is None else line[3] for line in lines)
+        icon = int(max(16, min(min(w, h) * 0.45 * shrink, h * 0.9 - used - unit)))
 
-    draw_screen(image, icon, emoji, lines, unit * 0.45, texts)
+        def emoji(y: float) -> None:
+            picture = emojis.scaled(view.label, icon)
+            image.paste(picture, (int((w - icon) / 2), int(y)), picture)
+
+        return icon, emoji, lines
+
+    draw_screen(image, compose, texts)
     return image

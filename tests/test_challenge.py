@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 
 import numpy as np
@@ -118,7 +119,7 @@ def test_targets_differ_and_never_repeat_in_a_row() -> None:
         targets = pick_targets(5, rng)
         assert len(set(targets)) == 5 and set(targets) <= set(TARGET_POOL)
     long = pick_targets(30, rng)
-    assert all(a != b for a, b in zip(long, long[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(long))
 
 
 def test_the_days_best_is_kept_and_a_new_day_starts_again() -> None:
