@@ -593,7 +593,7 @@ def render_attract(size: tuple[int, int], view: AttractView, emojis: EmojiSet, t
             for text in view.notice:
                 lines += centred_lines(draw, text, width, small_face, MUTED, 1.45)
         used = sum(unit * 0.45 if line is None else line[3] for line in lines)
-        icon = int(max(16, min(min(w, h) * 0.45 * shrink, h * 0.9 - used - unit)))
+        icon = int(max(16, min((h * 0.45 if w >= h else w * 0.6) * shrink, h * 0.9 - used - unit)))
 
         def emoji(y: float) -> None:
             picture = emojis.scaled(view.label, icon)
