@@ -224,16 +224,16 @@ SCREEN = (1280, 800)
 """Size of the Xvfb screen the window tests run on."""
 
 
-@pytest.fixture(scope="session")
-def display() -> Iterator[str]:
-    """A private Xvfb screen; skips the window tests where Xvfb or xdotool is missing."""
+def start_xvfb(*screens: tuple[int, int]) -> tuple[subprocess.Popen, str]:
+    """An Xvfb server with one screen per size (``:N.0``, ``:N.1``, ...); skips where it cannot start."""
     missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"{' and '.join(missing)} not installed (apt-get install xvfb xdotool)")
     number = next(n for n in range(73, 200)
                   if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists())
-    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
-                               "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    layout = [arg for i, (w, h) in enumerate(screens) for arg in ("-screen", str(i), f"{w}x{h}x24")]
+    server = subprocess.Popen(["Xvfb", f":{number}", *layout, "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     socket = Path(f"/tmp/.X11-unix/X{number}")
     deadline = time.monotonic() + 10
     while not socket.exists():
@@ -241,6 +241,13 @@ def display() -> Iterator[str]:
             server.kill()
             pytest.skip(f"Xvfb :{number} did not start")
         time.sleep(0.05)
-    yield f":{number}"
+    return server, f":{number}"
+
+
+@pytest.fixture(scope="session")
+def display() -> Iterator[str]:
+    """A private Xvfb screen of :data:`SCREEN`; skips the window tests where Xvfb or xdotool is missing."""
+    server, name = start_xvfb(SCREEN)
+    yield name
     server.terminate()
     server.wait(5)
