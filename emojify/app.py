@@ -7,8 +7,10 @@ the camera, the model nor the disk can freeze the window. Everything on screen i
 Pillow at the widget's current size and shown through ``ImageTk.PhotoImage``, so text and emoji
 stay crisp from an 800x480 touchscreen to a 1920x1080 monitor.
 
-Which screen is up (starting, no picture, live, countdown, result) and what it shows is decided
-by :class:`emojify.screens.Screens`, without Tk; drawing is in :mod:`emojify.render` (pure
+Which screen is up (starting, no picture, live, countdown, result, attract, the challenge game)
+and what it shows is decided by :class:`emojify.screens.Screens`, without Tk; where things go is
+:mod:`emojify.layout` (the panel beside the picture on a landscape window, below it on a portrait
+one; ``--rotate`` turns the whole picture) and drawing is in :mod:`emojify.render` (pure
 functions, arrays and values in, a Pillow image out). :class:`App` keeps the window, kiosk mode,
 keys and touch, and blits what the screens ask for. Only :func:`run_app` knows about settings.
 """
@@ -37,9 +39,22 @@ from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.faces import Detector
 from emojify.fileio import atomic_path
+from emojify.layout import MIN_WINDOW, Layout, Rect, initial_size, layout, rotate_image, rotated_size, unrotate_point
 from emojify.pipeline import Pipeline, Result
-from emojify.render import BACKGROUND, ERROR, OK, clamp, render_feed, render_message, render_panel
-from emojify.screens import COUNTDOWN, MESSAGE_SCREENS, FeedView, Screens, Snapshot, Timings, View
+from emojify.render import (
+    BACKGROUND,
+    ERROR,
+    OK,
+    AttractView,
+    ChallengeView,
+    PanelView,
+    render_attract,
+    render_challenge,
+    render_feed,
+    render_message,
+    render_panel,
+)
+from emojify.screens import COUNTDOWN, MESSAGE_SCREENS, FeedView, MessageView, Screens, Snapshot, Timings, View
 from emojify.smoothing import Smoother
 from emojify.sources import CaptureThread, Reader, open_reader, parse_source, pi_camera_found
 
@@ -53,8 +68,6 @@ STATE_INTERVAL = 1.0
 """Seconds between writes of the state file (a testing aid)."""
 STATE_FILE_ENV = "EMOJIFY_STATE_FILE"
 """Environment variable naming a file the window writes its :meth:`App.state` to, for tests."""
-DEFAULT_GEOMETRY = "1100x620"
-MIN_SIZE = (480, 300)
 
 
 # --- the worker thread ---------------------------------------------------------------------
@@ -179,31 +192,35 @@ class App:
                  emojis: EmojiSet) -> None:
         self.root, self.settings, self.worker, self.capture, self.emojis = root, settings, worker, capture, emojis
         self.screens = Screens(worker.request_snapshot, texts.message_tips(capture.spec, pi_camera_found()),
-                               Timings(result=settings.snapshot_seconds), now=time.monotonic())
+                               Timings(result=settings.snapshot_seconds, attract_after=settings.attract_after),
+                               now=time.monotonic(), challenge=settings.challenge,
+                               saving=settings.save_dir is not None)
         self.frames_shown = 0
         self.closed = False
         self.state_file = state_file_path(settings)
         self._snapshot_wanted = threading.Event()
         self._next_state_write = 0.0
-        self._size = (0, 0)
-        self._drawn: dict[str, object] = {}  # the part ("feed", "panel", "message") -> the view drawn
-        self._feed_box = (0, 0, 0, 0)  # where the picture is, in canvas pixels
-        self._button_box = (0, 0, 0, 0)
+        self._size = (0, 0)  # the canvas's size
+        self._layout: Layout = layout((1, 1))  # for the drawn (unturned) picture
+        self._drawn: dict[str, object] = {}  # the part ("feed", "panel", "full") -> the view drawn
+        self._parts: dict[str, tuple[Image.Image, int, int]] = {}  # the part -> its image and place
+        self._feed_box = Rect(0, 0, 0, 0)  # where the picture and the button are, in drawn pixels
+        self._button_box = Rect(0, 0, 0, 0)
+        self._whole = False  # a press anywhere counts (the attract screen)
 
         root.title("emojify")
         root.configure(background=_hex(BACKGROUND))
         root.report_callback_exception = self._report_exception
         self.canvas = tk.Canvas(root, background=_hex(BACKGROUND), highlightthickness=0, borderwidth=0)
         self.canvas.pack(fill="both", expand=True)
-        self._feed = _CanvasImage(self.canvas, anchor="center")
-        self._panel = _CanvasImage(self.canvas)
-        self._message = _CanvasImage(self.canvas)
+        self._items = {part: _CanvasImage(self.canvas) for part in ("feed", "panel", "full")}
         self._bind_keys()
         if settings.kiosk:
             self._enter_kiosk()
         else:
-            root.geometry(DEFAULT_GEOMETRY)
-            root.minsize(*MIN_SIZE)
+            width, height = initial_size((root.winfo_screenwidth(), root.winfo_screenheight()))
+            root.geometry(f"{width}x{height}")
+            root.minsize(*(min(m, s) for m, s in zip(MIN_WINDOW, (width, height), strict=True)))
         self._tick()
 
     # --- window, keys and exit
@@ -241,16 +258,17 @@ class App:
         log.error("error in a window callback; the kiosk goes on", exc_info=(kind, value, tb))
 
     def _on_press(self, event: tk.Event) -> None:
-        """A click or touch on the picture or on the button takes a snapshot."""
-        for x0, y0, x1, y1 in (self._feed_box, self._button_box):
-            if x0 <= event.x <= x1 and y0 <= event.y <= y1:
-                self.request_snapshot()
-                return
+        """A click or touch on the picture or on the button presses the button (anywhere on the
+        attract screen)."""
+        point = unrotate_point((event.x, event.y), self._size, self.settings.rotate)
+        if self._whole or self._feed_box.contains(point) or self._button_box.contains(point):
+            self.request_snapshot()
 
     def request_snapshot(self) -> None:
-        """Ask for a snapshot; safe from any thread (a GPIO button's callback, say).
+        """Press the kiosk's button; safe from any thread (a GPIO button's callback, say).
 
-        The request is picked up by the window's next poll and taken if the live screen is up.
+        The request is picked up by the window's next poll: the live screen takes a snapshot (in
+        challenge mode it starts a round; on the attract screen it brings the live view back).
         """
         self._snapshot_wanted.set()
 
@@ -273,6 +291,7 @@ class App:
             return  # not on screen yet
         if size != self._size:
             self._size = size
+            self._layout = layout(rotated_size(size, self.settings.rotate), self.settings.large_text)
             self._drawn.clear()
         screens = self.screens
         live = self.worker.take_live()
@@ -299,43 +318,72 @@ class App:
         return True
 
     def _draw(self, view: View) -> None:
-        """Show the message, or the picture and the panel, redrawing only the parts that changed."""
-        if self._changed("message", view.message):
-            if view.message is None:
-                self._message.hide()
-            else:
-                m = view.message
-                self._message.show(render_message(self._size, m.title, m.detail, list(m.tips), m.footer), 0, 0)
-                self.canvas.tag_raise(self._message.item)
-                self._feed.hide()
-                self._panel.hide()
-                self._drawn.pop("feed", None)
-                self._drawn.pop("panel", None)
-        if view.message is not None:
-            return
-        w, h = self._size
-        pad = int(clamp(min(w, h) * 0.02, 6, 24))
-        panel_w = int(clamp(w * 0.32, 220, 640))
-        if self._changed("feed", view.feed):
-            self._draw_feed(view.feed, (max(1, w - panel_w - 3 * pad), max(1, h - 2 * pad)), pad)
-        if self._changed("panel", view.panel) and view.panel is not None:
-            x, y = w - panel_w - pad, pad
-            image, (bx0, by0, bx1, by1) = render_panel(view.panel, (panel_w, h - 2 * pad), self.emojis)
-            self._panel.show(image, x, y)
-            self._button_box = (x + bx0, y + by0, x + bx1, y + by1)
+        """Render the parts of ``view`` that changed, then show them."""
+        full = view.message or view.attract
+        self._whole = view.attract is not None
+        changed = [part for part, value in (("full", full), ("feed", view.feed), ("panel", view.panel))
+                   if (part == "full" or full is None) and self._changed(part, value)]
+        if "full" in changed:
+            self._set("full", None if full is None else (self._render_full(full), 0, 0))
+            if full is not None:  # drawn again when the message goes
+                for part in ("feed", "panel"):
+                    self._set(part, None)
+                    self._drawn.pop(part, None)
+        if "feed" in changed:
+            self._set("feed", None if view.feed is None else self._render_feed(view.feed, self._layout.feed))
+        if "panel" in changed:
+            self._set("panel", None if view.panel is None else self._render_panel(view.panel, self._layout.panel))
+        if changed:
+            self._show()
 
-    def _draw_feed(self, feed: FeedView | None, area: tuple[int, int], pad: int) -> None:
-        if feed is None:
-            self._feed.hide()
-            return
+    def _set(self, part: str, placed: tuple[Image.Image, int, int] | None) -> None:
+        if placed is None:
+            self._parts.pop(part, None)
+        else:
+            self._parts[part] = placed
+
+    def _render_full(self, full: MessageView | AttractView) -> Image.Image:
+        """A full-window message or the attract screen."""
+        lay = self._layout
+        if isinstance(full, MessageView):
+            return render_message(lay.window, full.title, full.detail, list(full.tips), full.footer, lay.text_scale)
+        return render_attract(lay.window, full, self.emojis, lay.text_scale)
+
+    def _render_feed(self, feed: FeedView, area: Rect) -> tuple[Image.Image, int, int]:
+        """The picture centred in ``area``; notes where it is, for touches."""
         banner = None if feed.banner is None else (feed.banner[0], ERROR if feed.banner[1] else OK)
-        image = render_feed(feed.frame, area, feed.result, self.emojis, live=feed.live, hint=feed.hint,
-                            banner=banner, countdown=feed.countdown)
-        cx, cy = pad + area[0] / 2, pad + area[1] / 2
-        self._feed.show(image, cx, cy)
-        self._feed_box = (int(cx - image.width / 2), int(cy - image.height / 2),
-                          int(cx + image.width / 2), int(cy + image.height / 2))
+        image = render_feed(feed.frame, area.size, feed.result, self.emojis, live=feed.live, hint=feed.hint,
+                            banner=banner, countdown=feed.countdown, text_scale=self._layout.text_scale)
+        x, y = area.x + (area.w - image.width) // 2, area.y + (area.h - image.height) // 2
+        self._feed_box = Rect(x, y, image.width, image.height)
         self.frames_shown += 1
+        return image, x, y
+
+    def _render_panel(self, panel: PanelView | ChallengeView, area: Rect) -> tuple[Image.Image, int, int]:
+        """The panel (the challenge's in a round) in ``area``; notes where its button is."""
+        render = render_challenge if isinstance(panel, ChallengeView) else render_panel
+        image, (bx0, by0, bx1, by1) = render(panel, area.size, self.emojis, self._layout.text_scale)
+        self._button_box = Rect(area.x + bx0, area.y + by0, bx1 - bx0, by1 - by0)
+        return image, area.x, area.y
+
+    def _show(self) -> None:
+        """Blit the parts: each on its own canvas image, or, turned, as one picture of the window."""
+        rotate = self.settings.rotate
+        if rotate == 0:
+            for part, item in self._items.items():
+                if part in self._parts:
+                    item.show(*self._parts[part])
+                else:
+                    item.hide()
+            return
+        whole = Image.new("RGB", self._layout.window, BACKGROUND)
+        for part in ("feed", "panel", "full"):
+            if part in self._parts:
+                image, x, y = self._parts[part]
+                whole.paste(image, (x, y))
+        self._items["feed"].hide()
+        self._items["panel"].hide()
+        self._items["full"].show(rotate_image(whole, rotate), 0, 0)
 
     # --- state for tests
 
@@ -354,6 +402,10 @@ class App:
             "snapshot_path": None if screens.snapshot_path is None else str(screens.snapshot_path),
             "save_error": screens.error,
             "window": list(self._size),
+            "layout": "portrait" if self._layout.portrait else "landscape",
+            "challenge": None if screens.round is None else {
+                "target": screens.round.target, "score": screens.round.score, "matched": screens.round.matched,
+                "rounds": screens.rounds_played, "best": screens.best.score},
         }
 
     def _write_state(self, path: Path) -> None:

@@ -325,6 +325,14 @@ SETTINGS: tuple[Setting, ...] = (
             "(needs gpiozero)", gpio_pin, metavar="N", shown="no button"),
     Setting("led_pin", int | None, None, "GPIO pin (BCM number) of a lamp lit during the snapshot countdown "
             "(needs gpiozero)", gpio_pin, metavar="N", shown="no lamp"),
+    Setting("attract_after", float, 20.0, "show the attract screen (cycling emoji, what to do, what the kiosk "
+            "keeps) after this many seconds without a face, 0-3600; 0 never", number(0.0, 3600.0),
+            metavar="SECONDS", shown="20"),
+    Setting("challenge", bool, False, "the challenge game: the button (Space, Enter, touch, GPIO) starts a "
+            "round of five faces to match in time, with a score", shown="the snapshot button"),
+    Setting("large_text", bool, False, "draw every text larger", shown="normal size"),
+    Setting("rotate", int, 0, "turn the whole picture clockwise by this many degrees, for a screen mounted "
+            "turned when the system does not rotate it", choices=(0, 90, 180, 270), metavar="DEGREES"),
     Setting("self_test", bool, False, "check the model, emoji and face detector on the built-in sample face "
             "and exit (no screen or camera needed)", shown="", in_file=False),
 )

@@ -1,8 +1,12 @@
 """What the kiosk shows, drawn with Pillow: pure functions from arrays and values to images.
 
-The live picture (mirrored, capture region dimmed around, face boxed), the side panel (big emoji,
-label, seven probability bars, the snapshot button) and the full-window "no camera" message.
-Nothing here touches Tk, so every screen can be rendered and checked without a display.
+The live picture (mirrored, capture region dimmed around, face boxed), the panel (big emoji,
+label, seven probability bars, the snapshot button; or the challenge game's target, timer and
+score), the full-window "no camera" message and the attract screen. Nothing here touches Tk, so
+every screen can be rendered and checked without a display. No text is drawn below
+:data:`emojify.layout.MIN_TEXT_PX` (times ``text_scale``), and every text colour has a WCAG AA
+contrast (4.5:1) against what it is drawn on; a renderer given a ``texts`` list records every
+text it draws there (:class:`DrawnText`), so tests can check both.
 """
 
 from __future__ import annotations
@@ -17,21 +21,27 @@ from PIL import Image, ImageDraw, ImageFont
 
 from emojify.emojis import EmojiSet
 from emojify.labels import CLASSES
+from emojify.layout import min_text
 from emojify.pipeline import Face, Result
 from emojify.preprocess import Box
 
 BACKGROUND = (22, 24, 31)
 PANEL = (33, 36, 46)
 TEXT = (238, 240, 245)
-MUTED = (140, 147, 164)
+MUTED = (160, 167, 184)
 TRACK = (55, 59, 73)
 BAR = (104, 113, 138)
 ACCENT = (255, 199, 64)
 ACCENT_DARK = (40, 30, 6)
 HIGHLIGHT = (62, 56, 40)
 GUIDE = (255, 255, 255)
-ERROR = (235, 87, 87)
-OK = (76, 200, 120)
+ERROR = (190, 40, 40)
+OK = (25, 110, 55)
+"""Banner backgrounds (under white text): dark enough for 4.5:1 over any picture."""
+PILL_ALPHA = 235
+"""Opacity of the pills (hint, banner, countdown) drawn over the picture."""
+SHADE = (10, 12, 18)
+"""The dark pill behind the hint and the countdown number."""
 DIM = 0.4
 """Brightness of the picture outside the capture region."""
 
@@ -82,22 +92,81 @@ def wrap(text: str, width: float, face: ImageFont.ImageFont, draw: ImageDraw.Ima
     return lines
 
 
+@dataclass(frozen=True)
+class DrawnText:
+    """One text a renderer drew: where (x0, y0, x1, y1), its font size, its colour, and the colours
+    it may stand on (two for a translucent pill over a picture: over black and over white)."""
+
+    text: str
+    box: tuple[float, float, float, float]
+    size: int
+    colour: tuple[int, int, int]
+    backgrounds: tuple[tuple[int, int, int], ...]
+
+
+Texts = list[DrawnText]
+"""Where renderers record the texts they draw (tests pass one in; the kiosk passes None)."""
+
+
+def put_text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, face: ImageFont.ImageFont,
+             colour: tuple[int, int, int], on: tuple[int, int, int] | tuple[tuple[int, int, int], ...],
+             texts: Texts | None, anchor: str = "la") -> None:
+    """Draw ``text`` and, when ``texts`` is a list, record it with the colour(s) ``on`` it stands on."""
+    draw.text(xy, text, font=face, fill=colour, anchor=anchor)
+    if texts is not None:
+        backgrounds = on if isinstance(on[0], tuple) else (on,)
+        texts.append(DrawnText(text, draw.textbbox(xy, text, font=face, anchor=anchor), int(face.size),
+                               colour, backgrounds))  # type: ignore[arg-type]
+
+
+def blend(colour: tuple[int, int, int], alpha: int, under: tuple[int, int, int]) -> tuple[int, int, int]:
+    """``colour`` at opacity ``alpha`` (0..255) over ``under``."""
+    a = alpha / 255
+    return tuple(round(a * c + (1 - a) * u) for c, u in zip(colour, under, strict=True))  # type: ignore[return-value]
+
+
+def text_px(size: float, text_scale: float = 1.0) -> int:
+    """A font size scaled by ``text_scale`` and never below :data:`MIN_TEXT_PX` times it."""
+    return max(min_text(text_scale), int(size * text_scale))
+
+
+def fitting_font(draw: ImageDraw.ImageDraw, text: str, width: float, size: int, floor: int,
+                 bold: bool = True) -> ImageFont.ImageFont:
+    """The largest font from ``size`` down to ``floor`` in which ``text`` is at most ``width`` wide."""
+    face = font(size, bold)
+    while face.size > floor and draw.textlength(text, font=face) > width:
+        face = font(max(floor, int(face.size * 0.92)), bold)
+    return face
+
+
 def draw_pill(image: Image.Image, center: tuple[float, float], text: str, face: ImageFont.ImageFont,
-              fill: tuple[int, int, int], background: tuple[int, int, int, int]) -> None:
-    """A rounded, translucent label with ``text`` centred at ``center``, drawn into ``image``."""
+              fill: tuple[int, int, int], background: tuple[int, int, int, int], texts: Texts | None = None,
+              width: float | None = None) -> None:
+    """A rounded, translucent label with ``text`` centred at ``center``, drawn into ``image``;
+    ``text`` is wrapped into lines no wider than ``width`` when given."""
     probe = ImageDraw.Draw(image)
-    left, _, right, _ = probe.textbbox((0, 0), text, font=face, anchor="lt")
+    text = "\n".join(wrap(text, width, face, probe)) if width else text
+    spacing = int(face.size * 0.25)
+    left, top, right, bottom = probe.multiline_textbbox((0, 0), text, font=face, spacing=spacing, anchor="la")
     pad_x, pad_y = face.size * 0.9, face.size * 0.45
-    w, h = right - left + 2 * pad_x, face.size + 2 * pad_y
+    w, h = right - left + 2 * pad_x, max(face.size, bottom - top) + 2 * pad_y
     x0 = int(clamp(center[0] - w / 2, 0, max(0, image.width - w)))
     y0 = int(clamp(center[1] - h / 2, 0, max(0, image.height - h)))
     area = (x0, y0, min(image.width, x0 + int(w) + 1), min(image.height, y0 + int(h) + 1))
     patch = image.crop(area).convert("RGBA")
     overlay = Image.new("RGBA", patch.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
-    draw.rounded_rectangle((0, 0, patch.width - 1, patch.height - 1), radius=patch.height // 2, fill=background)
-    draw.text((patch.width / 2, patch.height / 2), text, font=face, fill=fill, anchor="mm")
+    radius = min(patch.height // 2, int(face.size * 1.1))
+    draw.rounded_rectangle((0, 0, patch.width - 1, patch.height - 1), radius=radius, fill=background)
+    middle = (patch.width / 2, patch.height / 2)
+    draw.multiline_text(middle, text, font=face, fill=fill, anchor="mm", align="center", spacing=spacing)
     image.paste(Image.alpha_composite(patch, overlay).convert("RGB"), area[:2])
+    if texts is not None:
+        box = probe.multiline_textbbox((x0 + middle[0], y0 + middle[1]), text, font=face, anchor="mm",
+                                       align="center", spacing=spacing)
+        colour, alpha = background[:3], background[3]
+        texts.append(DrawnText(text, box, int(face.size), fill,
+                               (blend(colour, alpha, (0, 0, 0)), blend(colour, alpha, (255, 255, 255)))))
 
 
 def draw_corners(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], width: int) -> None:
@@ -113,8 +182,8 @@ def draw_corners(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, floa
 
 def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None, emojis: EmojiSet, *,
                 live: bool = True, hint: str | None = None,
-                banner: tuple[str, tuple[int, int, int]] | None = None, countdown: int | None = None
-                ) -> Image.Image:
+                banner: tuple[str, tuple[int, int, int]] | None = None, countdown: int | None = None,
+                text_scale: float = 1.0, texts: Texts | None = None) -> Image.Image:
     """The camera picture, mirrored and fitted into ``size``, with its overlays.
 
     Live: the capture region is a bright window with corner marks in a dimmed picture and the
@@ -160,16 +229,17 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     if not live:
         border = max(4, round(min(dw, dh) * 0.018))
         draw.rectangle((0, 0, dw - 1, dh - 1), outline=(255, 255, 255), width=border)
-    text_size = int(clamp(dh * 0.045, 12, 44))
+    size_px = text_px(min(dh * 0.045, 44), text_scale)
     if hint:
-        draw_pill(image, (dw / 2, dh - text_size * 2.2), hint, font(text_size, bold=True), TEXT, (10, 12, 18, 200))
+        draw_pill(image, (dw / 2, dh - size_px * 2.2), hint, font(size_px, bold=True), TEXT, (*SHADE, PILL_ALPHA),
+                  texts, dw * 0.8)
     if banner:
         text, colour = banner
-        draw_pill(image, (dw / 2, text_size * 2.0), text, font(text_size, bold=True), (255, 255, 255),
-                  (*colour, 225))
+        draw_pill(image, (dw / 2, size_px * 2.0), text, font(size_px, bold=True), (255, 255, 255),
+                  (*colour, PILL_ALPHA), texts, dw * 0.8)
     if countdown is not None:
-        draw_pill(image, (dw / 2, dh / 2), str(countdown), font(int(min(dw, dh) * 0.22), bold=True), ACCENT,
-                  (10, 12, 18, 130))
+        draw_pill(image, (dw / 2, dh / 2), str(countdown), font(int(min(dw, dh) * 0.22 * text_scale), bold=True), ACCENT,
+                  (*SHADE, 200), texts)
     return image
 
 
@@ -193,7 +263,7 @@ def draw_other_faces(image: Image.Image, faces: tuple[Face, ...], emojis: EmojiS
 
 @dataclass(frozen=True)
 class PanelView:
-    """What the right-hand panel shows; equal views draw equal pictures (so redraws can be skipped)."""
+    """What the panel shows; equal views draw equal pictures (so redraws can be skipped)."""
 
     label: str | None
     percents: tuple[int, ...] | None
@@ -210,124 +280,223 @@ def panel_view(result: Result | None, title_if_none: str, button: str, active: b
     return PanelView(result.label, percents, display_name(result.label), button, active)
 
 
-def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet
-                 ) -> tuple[Image.Image, tuple[int, int, int, int]]:
-    """The right-hand panel: big emoji, its name, seven labelled bars and the big button.
+@dataclass(frozen=True)
+class Row:
+    """One row of a panel's body: an optional emoji, a name, a bar (fraction 0..1 or None) and a value."""
+
+    name: str
+    fraction: float | None = None
+    value: str = ""
+    icon: str | None = None
+    strong: bool = False
+    muted: bool = False
+
+
+@dataclass(frozen=True)
+class ChallengeView:
+    """The challenge game's panel: the target emoji and its name (or the round's result), rows (the
+    time left and the hold as bars, the score as lines) and the button."""
+
+    target: str | None
+    title: str
+    rows: tuple[Row, ...] = ()
+    button: str = ""
+    button_active: bool = True
+    good: bool = False
+    """The title is good news (drawn in the accent colour)."""
+
+
+Box4 = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class PanelFrame:
+    """Where a panel's parts go: the emoji and title (head), the rows (body) and the button.
+
+    A panel taller than wide stacks them; a wide one (below the picture on a portrait screen)
+    puts the head in a left column beside the rows, over a button as wide as the panel.
+    """
+
+    size: tuple[int, int]
+    pad: int
+    head: Box4
+    body: Box4
+    button: Box4
+    title_px: int
+    floor: int
+    text_scale: float
+
+
+def panel_frame(size: tuple[int, int], text_scale: float = 1.0) -> PanelFrame:
+    """The parts of a panel of ``size``; ``text_scale`` makes room for larger texts."""
+    w, h = max(1, size[0]), max(1, size[1])
+    pad = int(clamp(min(w, h) * 0.055, 8, 40))
+    floor = text_px(0, text_scale)
+    title_px = text_px(min(h * 0.055, max(60, h * 0.04)), text_scale)
+    button_px = text_px(min(h * 0.045, 48), text_scale)
+    button_h = int(max(h * 0.13 if w <= h else h * 0.16, button_px * 2.4))
+    if w > h * 0.9:
+        column = int(min(w * 0.4 / text_scale, h * 0.85))
+        button = (pad, h - pad - button_h, w - pad, h - pad)
+        return PanelFrame((w, h), pad, (pad, pad, pad + column, button[1] - pad),
+                          (pad * 2 + column, pad, w - pad, button[1] - pad), button, title_px, floor, text_scale)
+    emoji = int(max(16, min(w - 2 * pad, h * 0.3 / text_scale)))
+    head = (pad, pad, w - pad, int(pad + emoji + pad * 0.5 + title_px * 1.3))
+    button = (pad, h - pad - button_h, w - pad, h - pad)
+    return PanelFrame((w, h), pad, head, (pad, head[3] + pad // 2, w - pad, int(button[1] - pad * 0.6)), button,
+                      title_px, floor, text_scale)
+
+
+def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, label: str | None, title: str,
+              colour: tuple[int, int, int], emojis: EmojiSet, texts: Texts | None) -> None:
+    """The big emoji (an empty face with a question mark when ``label`` is None) over the title."""
+    x0, y0, x1, y1 = frame.head
+    face = fitting_font(draw, title, x1 - x0, frame.title_px, frame.floor)
+    title_h = face.size * 1.3
+    size = int(max(16, min(x1 - x0, y1 - y0 - title_h - frame.pad * 0.5)))
+    ex, ey = int((x0 + x1 - size) / 2), y0
+    if label is not None:
+        icon = emojis.scaled(label, size)
+        image.paste(icon, (ex, ey), icon)
+    else:
+        ring = max(2, size // 40)
+        inset = size * 0.06
+        draw.ellipse((ex + inset, ey + inset, ex + size - inset, ey + size - inset), outline=TRACK, width=ring)
+        put_text(draw, (ex + size / 2, ey + size / 2), "?", font(max(frame.floor, size // 2), bold=True), MUTED,
+                 PANEL, texts, anchor="mm")
+    put_text(draw, ((x0 + x1) / 2, ey + size + frame.pad * 0.5), title, face, colour, PANEL, texts, anchor="mt")
+
+
+def draw_button(draw: ImageDraw.ImageDraw, frame: PanelFrame, text: str, active: bool, texts: Texts | None) -> None:
+    """The big button: accent-coloured when it does something, grey when not."""
+    x0, y0, x1, y1 = frame.button
+    fill = ACCENT if active else TRACK
+    draw.rounded_rectangle(frame.button, radius=(y1 - y0) * 0.28, fill=fill)
+    face = fitting_font(draw, text, (x1 - x0) * 0.9, text_px(min((y1 - y0) * 0.36 / frame.text_scale, 48),
+                                                             frame.text_scale), frame.floor)
+    put_text(draw, ((x0 + x1) / 2, (y0 + y1) / 2), text, face, ACCENT_DARK if active else TEXT, fill, texts,
+             anchor="mm")
+
+
+def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, rows: list[Row],
+              emojis: EmojiSet, text_scale: float, texts: Texts | None, slots: int | None = None) -> None:
+    """``rows`` in equal slices of the body (``slots`` of them): icon, name, bar, value; a strong row
+    is highlighted."""
+    x0, top, x1, bottom = frame.body
+    row_h = max(8.0, (bottom - top) / (slots or len(rows)))
+    size = int(min(max(frame.floor, min(row_h * 0.46, max(34, row_h * 0.3)) * text_scale),
+                   max(frame.floor, row_h * 0.8)))
+    bar_share = 0.25 / text_scale if any(r.fraction is not None for r in rows) else 0.0
+    icons = any(r.icon for r in rows)
+    while True:  # drop the small emoji, then shrink (not below the floor) until a row fits side by side
+        regular, bold = font(size), font(size, bold=True)
+        icon_px = int(min(row_h * 0.72, size * 1.6)) if icons else 0
+        gap = max(4, size // 2)
+        barred = [r for r in rows if r.fraction is not None] or rows
+        name_w = max(draw.textlength(r.name, font=bold) for r in barred)
+        value_w = max([draw.textlength(r.value, font=bold) for r in rows if r.value], default=0)
+        used = icon_px + name_w + value_w + 3 * gap + (x1 - x0) * bar_share
+        longest = max(draw.textlength(r.name, font=bold) + (icon_px + gap if r.icon else 0) for r in rows)
+        if max(used, longest) <= x1 - x0 or size <= frame.floor:
+            break
+        if icons and text_scale > 1:
+            icons = False
+            continue
+        size = max(frame.floor, int(size * 0.92))
+    name_x = x0 + (icon_px + gap if icon_px >= 10 else 0)
+    bar_x0, bar_x1 = name_x + name_w + gap, x1 - value_w - (gap if value_w else 0)
+    bar_h = max(4, int(min(row_h * 0.34, size * 0.8)))
+    inset = frame.pad * 0.6
+    for i, row in enumerate(rows):
+        cy = top + row_h * (i + 0.5)
+        on = HIGHLIGHT if row.strong else PANEL
+        if row.strong:
+            draw.rounded_rectangle((x0 - inset, cy - row_h * 0.47, x1 + inset, cy + row_h * 0.47),
+                                   radius=row_h * 0.3, fill=HIGHLIGHT)
+        if row.icon is not None and icons and icon_px >= 10:
+            icon = emojis.scaled(row.icon, icon_px)
+            image.paste(icon, (int(x0), int(cy - icon_px / 2)), icon)
+        face = bold if row.strong else regular
+        colour = ACCENT if row.strong else MUTED if row.muted else TEXT
+        put_text(draw, (name_x, cy), row.name, face, colour, on, texts, anchor="lm")
+        if row.fraction is not None and bar_x1 - bar_x0 > bar_h:
+            draw.rounded_rectangle((bar_x0, cy - bar_h / 2, bar_x1, cy + bar_h / 2), radius=bar_h / 2, fill=TRACK)
+            filled = (bar_x1 - bar_x0) * clamp(row.fraction, 0, 1)
+            if filled >= 1:
+                draw.rounded_rectangle((bar_x0, cy - bar_h / 2, bar_x0 + max(filled, bar_h), cy + bar_h / 2),
+                                       radius=bar_h / 2, fill=ACCENT if row.strong else BAR)
+        if row.value:
+            put_text(draw, (x1, cy), row.value, face, colour, on, texts, anchor="rm")
+
+
+def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet, text_scale: float = 1.0,
+                 texts: Texts | None = None) -> tuple[Image.Image, Box4]:
+    """The panel: big emoji, its name, seven labelled bars and the big button (see :class:`PanelFrame`).
 
     Returns the image and the button's box (x0, y0, x1, y1) in the image, for hit-testing.
     """
-    w, h = max(1, size[0]), max(1, size[1])
-    image = Image.new("RGB", (w, h), PANEL)
+    frame = panel_frame(size, text_scale)
+    image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
-    pad = int(clamp(min(w, h) * 0.055, 8, 40))
-    button_h = int(clamp(h * 0.13, 44, 130))
-    button = (pad, h - pad - button_h, w - pad, h - pad)
-
-    emoji_size = int(max(16, min(w - 2 * pad, h * 0.3)))
-    ex, ey = (w - emoji_size) // 2, pad
-    if view.label is not None:
-        icon = emojis.scaled(view.label, emoji_size)
-        image.paste(icon, (ex, ey), icon)
-    else:  # an empty face-shaped placeholder
-        ring = max(2, emoji_size // 40)
-        inset = emoji_size * 0.06
-        draw.ellipse((ex + inset, ey + inset, ex + emoji_size - inset, ey + emoji_size - inset),
-                     outline=TRACK, width=ring)
-        draw.text((w / 2, ey + emoji_size / 2), "?", font=font(emoji_size // 2, bold=True), fill=TRACK,
-                  anchor="mm")
-    title_face = font(int(clamp(h * 0.055, 14, 60)), bold=True)
-    title_y = ey + emoji_size + pad * 0.5
-    draw.text((w / 2, title_y), view.title, font=title_face, fill=TEXT if view.label else MUTED, anchor="mt")
-
-    top = title_y + title_face.size * 1.25 + pad * 0.5
-    bottom = button[1] - pad * 0.6
-    row_h = max(8.0, (bottom - top) / len(CLASSES))
-    text_px = int(clamp(row_h * 0.46, 9, 34))
-    regular, bold = font(text_px), font(text_px, bold=True)
-    icon_px = int(row_h * 0.72)
-    gap = max(4, text_px // 2)
-    name_w = max(draw.textlength(display_name(c), font=bold) for c in CLASSES)
-    pct_w = draw.textlength("100%", font=bold)
-    name_x = pad + icon_px + gap
-    bar_x0, bar_x1 = name_x + name_w + gap, w - pad - pct_w - gap
-    bar_h = max(4, int(row_h * 0.34))
-    for i, label in enumerate(CLASSES):
-        cy = top + row_h * (i + 0.5)
-        winner = label == view.label
-        if winner:
-            draw.rounded_rectangle((pad * 0.4, cy - row_h * 0.47, w - pad * 0.4, cy + row_h * 0.47),
-                                   radius=row_h * 0.3, fill=HIGHLIGHT)
-        if icon_px >= 10:
-            icon = emojis.scaled(label, icon_px)
-            image.paste(icon, (pad, int(cy - icon_px / 2)), icon)
-        face = bold if winner else regular
-        colour = ACCENT if winner else TEXT
-        draw.text((name_x, cy), display_name(label), font=face, fill=colour, anchor="lm")
-        percent = view.percents[i] if view.percents else 0
-        if bar_x1 - bar_x0 > bar_h:
-            draw.rounded_rectangle((bar_x0, cy - bar_h / 2, bar_x1, cy + bar_h / 2), radius=bar_h / 2, fill=TRACK)
-            filled = (bar_x1 - bar_x0) * percent / 100
-            if filled >= 1:
-                draw.rounded_rectangle((bar_x0, cy - bar_h / 2, bar_x0 + max(filled, bar_h), cy + bar_h / 2),
-                                       radius=bar_h / 2, fill=ACCENT if winner else BAR)
-        draw.text((w - pad, cy), f"{percent}%" if view.percents else "-", font=face,
-                  fill=colour if view.percents else MUTED, anchor="rm")
-
-    draw.rounded_rectangle(button, radius=button_h * 0.28, fill=ACCENT if view.button_active else TRACK)
-    button_face = font(int(clamp(button_h * 0.36, 12, 48)), bold=True)
-    draw.text(((button[0] + button[2]) / 2, (button[1] + button[3]) / 2), view.button, font=button_face,
-              fill=ACCENT_DARK if view.button_active else TEXT, anchor="mm")
-    return image, button
+    draw_head(image, draw, frame, view.label, view.title, TEXT if view.label else MUTED, emojis, texts)
+    rows = [Row(display_name(label), (view.percents[i] if view.percents else 0) / 100,
+                f"{view.percents[i]}%" if view.percents else "-", label, label == view.label,
+                muted=not view.percents) for i, label in enumerate(CLASSES)]
+    draw_rows(image, draw, frame, rows, emojis, text_scale, texts)
+    draw_button(draw, frame, view.button, view.button_active, texts)
+    return image, frame.button
 
 
-def render_message(size: tuple[int, int], title: str, detail: str, tips: list[str], footer: str
-                   ) -> Image.Image:
-    """A full-window message: a crossed-out camera, a title, the source's sentence, tips, a footer.
+CHALLENGE_ROWS = 5
+"""Rows of the challenge panel's body (time, hold and up to three lines), so they keep their place."""
 
-    Everything is centred; the tips are a left-aligned block centred as a whole.
+
+def render_challenge(view: ChallengeView, size: tuple[int, int], emojis: EmojiSet, text_scale: float = 1.0,
+                     texts: Texts | None = None) -> tuple[Image.Image, Box4]:
+    """The challenge game's panel: the target emoji and name, time and hold bars, score lines, button."""
+    frame = panel_frame(size, text_scale)
+    image = Image.new("RGB", frame.size, PANEL)
+    draw = ImageDraw.Draw(image)
+    draw_head(image, draw, frame, view.target, view.title, ACCENT if view.good else TEXT, emojis, texts)
+    rows = list(view.rows)
+    if rows:
+        draw_rows(image, draw, frame, rows, emojis, text_scale, texts, slots=max(CHALLENGE_ROWS, len(rows)))
+    draw_button(draw, frame, view.button, view.button_active, texts)
+    return image, frame.button
+
+
+Line = tuple[str, ImageFont.ImageFont, tuple[int, int, int], float, "float | None"] | None
+"""One line of a full-window screen: (text, font, colour, line height, indent in a left-aligned
+block or None: centred); None is a gap."""
+
+
+def centred_lines(draw: ImageDraw.ImageDraw, text: str, width: float, face: ImageFont.ImageFont,
+                  colour: tuple[int, int, int], spacing: float) -> list[Line]:
+    """``text`` wrapped to ``width`` as centred lines."""
+    return [(t, face, colour, face.size * spacing, None) for t in wrap(text, width, face, draw)]
+
+
+def draw_screen(image: Image.Image, compose: Callable[[float], tuple[float, Callable[[float], None], list[Line]]],
+                texts: Texts | None) -> None:
+    """A full-window screen: an icon over lines of text, all centred as one block; left-aligned
+    lines form a block that is centred as a whole.
+
+    ``compose(shrink)`` gives the icon's height, the function that draws it at a top y, and the
+    lines, for fonts and icon shrunk by ``shrink`` (1 at first, smaller until the whole fits).
     """
-    w, h = max(1, size[0]), max(1, size[1])
-    image = Image.new("RGB", (w, h), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    unit = min(w / 16, h / 9)
-    width = min(w * 0.86, unit * 13)
-    title_face = font(int(clamp(unit * 0.62, 16, 72)), bold=True)
-    detail_face = font(int(clamp(unit * 0.38, 12, 40)))
-    tip_face = font(int(clamp(unit * 0.33, 11, 34)))
-    bullet = "\u2022  "
-    indent = draw.textlength(bullet, font=tip_face)
-
-    # (text, font, colour, line height, indent in the tips block or None: centred); None: a gap
-    lines: list[tuple[str, ImageFont.ImageFont, tuple[int, int, int], float, float | None] | None] = []
-    lines += [(t, title_face, TEXT, title_face.size * 1.25, None) for t in wrap(title, width, title_face, draw)]
-    if detail:
-        lines += [None] + [(t, detail_face, ACCENT, detail_face.size * 1.4, None)
-                           for t in wrap(detail, width, detail_face, draw)]
-    if tips:
-        lines.append(None)
-        for tip in tips:
-            for n, text in enumerate(wrap(tip, width - indent, tip_face, draw)):
-                lines.append(((bullet if n == 0 else "") + text, tip_face, TEXT, tip_face.size * 1.5,
-                              0.0 if n == 0 else indent))
-    if footer:
-        lines += [None, (footer, tip_face, MUTED, tip_face.size * 1.5, None)]
-    gap = unit * 0.45
-    icon = unit * 1.6
-    total = icon + gap + sum(gap if line is None else line[3] for line in lines)
+    w, h = image.size
+    shrink = 1.0
+    while True:
+        icon_h, draw_icon, lines = compose(shrink)
+        gap = min(w / 16, h / 9) * 0.45 * shrink
+        total = icon_h + gap + sum(gap if line is None else line[3] for line in lines)
+        if total <= h * 0.94 or shrink < 0.4:
+            break
+        shrink *= 0.9
     y = (h - total) / 2
-
-    cx = w / 2  # camera icon: body, lens, viewfinder bump, and a slash through it
-    stroke = max(2, int(unit * 0.09))
-    body = (cx - icon * 0.62, y + icon * 0.22, cx + icon * 0.62, y + icon * 0.95)
-    draw.rounded_rectangle((cx - icon * 0.2, y + icon * 0.08, cx + icon * 0.2, y + icon * 0.3),
-                           radius=icon * 0.06, outline=MUTED, width=stroke)
-    draw.rounded_rectangle(body, radius=icon * 0.14, fill=BACKGROUND, outline=MUTED, width=stroke)
-    lens = icon * 0.22
-    lens_y = (body[1] + body[3]) / 2
-    draw.ellipse((cx - lens, lens_y - lens, cx + lens, lens_y + lens), outline=MUTED, width=stroke)
-    draw.line((cx - icon * 0.55, y + icon, cx + icon * 0.55, y + icon * 0.05), fill=ACCENT, width=stroke + 1)
-    y += icon + gap
-
+    draw_icon(y)
+    y += icon_h + gap
     block = max((line[4] + draw.textlength(line[0], font=line[1]) for line in lines
                  if line and line[4] is not None), default=0)
     for line in lines:
@@ -336,10 +505,105 @@ def render_message(size: tuple[int, int], title: str, detail: str, tips: list[st
             continue
         text, face, colour, height, offset = line
         if offset is None:
-            draw.text((w / 2, y), text, font=face, fill=colour, anchor="ma")
+            put_text(draw, (w / 2, y), text, face, colour, BACKGROUND, texts, anchor="ma")
         else:
-            draw.text(((w - block) / 2 + offset, y), text, font=face, fill=colour, anchor="la")
+            put_text(draw, ((w - block) / 2 + offset, y), text, face, colour, BACKGROUND, texts, anchor="la")
         y += height
+
+
+def screen_fonts(size: tuple[int, int], text_scale: float, shrink: float = 1.0
+                 ) -> tuple[float, float, ImageFont.ImageFont, ImageFont.ImageFont, ImageFont.ImageFont]:
+    """A full-window screen's unit, text width and title, detail and small fonts (times ``shrink``,
+    never below the smallest text size)."""
+    w, h = size
+    unit = (min(w / 16, h / 9) if w >= h else min(w / 9, h / 16)) * shrink
+    width = min(w * 0.9, unit * 13 * text_scale / shrink)
+    return (unit, width, font(text_px(min(unit * 0.62, 72), text_scale), bold=True),
+            font(text_px(min(unit * 0.38, 40), text_scale)), font(text_px(min(unit * 0.33, 34), text_scale)))
+
+
+def render_message(size: tuple[int, int], title: str, detail: str, tips: list[str], footer: str,
+                   text_scale: float = 1.0, texts: Texts | None = None) -> Image.Image:
+    """A full-window message: a crossed-out camera, a title, the source's sentence, tips, a footer.
+
+    Everything is centred; the tips are a left-aligned block centred as a whole.
+    """
+    w, h = max(1, size[0]), max(1, size[1])
+    image = Image.new("RGB", (w, h), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+
+    def compose(shrink: float) -> tuple[float, Callable[[float], None], list[Line]]:
+        unit, width, title_face, detail_face, tip_face = screen_fonts((w, h), text_scale, shrink)
+        bullet = "\u2022  "
+        indent = draw.textlength(bullet, font=tip_face)
+        lines: list[Line] = centred_lines(draw, title, width, title_face, TEXT, 1.25)
+        if detail:
+            lines += [None, *centred_lines(draw, detail, width, detail_face, ACCENT, 1.4)]
+        if tips:
+            lines.append(None)
+            for tip in tips:
+                for n, text in enumerate(wrap(tip, width - indent, tip_face, draw)):
+                    lines.append(((bullet if n == 0 else "") + text, tip_face, TEXT, tip_face.size * 1.5,
+                                  0.0 if n == 0 else indent))
+        if footer:
+            lines += [None, *centred_lines(draw, footer, width, tip_face, MUTED, 1.5)]
+        icon = unit * 1.6
+
+        def camera(y: float) -> None:  # body, lens, viewfinder bump, and a slash through it
+            cx = w / 2
+            stroke = max(2, int(unit * 0.09))
+            body = (cx - icon * 0.62, y + icon * 0.22, cx + icon * 0.62, y + icon * 0.95)
+            draw.rounded_rectangle((cx - icon * 0.2, y + icon * 0.08, cx + icon * 0.2, y + icon * 0.3),
+                                   radius=icon * 0.06, outline=MUTED, width=stroke)
+            draw.rounded_rectangle(body, radius=icon * 0.14, fill=BACKGROUND, outline=MUTED, width=stroke)
+            lens = icon * 0.22
+            lens_y = (body[1] + body[3]) / 2
+            draw.ellipse((cx - lens, lens_y - lens, cx + lens, lens_y + lens), outline=MUTED, width=stroke)
+            draw.line((cx - icon * 0.55, y + icon, cx + icon * 0.55, y + icon * 0.05), fill=ACCENT,
+                      width=stroke + 1)
+
+        return icon, camera, lines
+
+    draw_screen(image, compose, texts)
     return image
 
 
+@dataclass(frozen=True)
+class AttractView:
+    """The attract screen: one emoji of the cycle, an invitation, what to do, and the notice."""
+
+    label: str
+    title: str
+    lines: tuple[str, ...] = ()
+    notice: tuple[str, ...] = ()
+
+
+def render_attract(size: tuple[int, int], view: AttractView, emojis: EmojiSet, text_scale: float = 1.0,
+                   texts: Texts | None = None) -> Image.Image:
+    """The attract screen: a big emoji, the invitation in the accent colour, what to do, and the
+    notice (what the kiosk does with faces) in smaller, quieter type; all centred."""
+    w, h = max(1, size[0]), max(1, size[1])
+    image = Image.new("RGB", (w, h), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+
+    def compose(shrink: float) -> tuple[float, Callable[[float], None], list[Line]]:
+        unit, width, title_face, detail_face, small_face = screen_fonts((w, h), text_scale, shrink)
+        title_face = font(int(title_face.size * 1.35), bold=True)
+        lines: list[Line] = centred_lines(draw, view.title, width, title_face, ACCENT, 1.25)
+        for text in view.lines:
+            lines += centred_lines(draw, text, width, detail_face, TEXT, 1.4)
+        if view.notice:
+            lines.append(None)
+            for text in view.notice:
+                lines += centred_lines(draw, text, width, small_face, MUTED, 1.45)
+        used = sum(unit * 0.45 if line is None else line[3] for line in lines)
+        icon = int(max(16, min((h * 0.45 if w >= h else w * 0.6) * shrink, h * 0.9 - used - unit)))
+
+        def emoji(y: float) -> None:
+            picture = emojis.scaled(view.label, icon)
+            image.paste(picture, (int((w - icon) / 2), int(y)), picture)
+
+        return icon, emoji, lines
+
+    draw_screen(image, compose, texts)
+    return image

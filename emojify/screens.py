@@ -10,15 +10,21 @@ timers run). :meth:`Screens.view` then says what to draw, as a frozen :class:`Vi
 draw equal pictures, so the window redraws only what changed. The "could not save" error is an
 overlay with its own timer, shown over whichever screen is up.
 
-Adding a screen means adding a :class:`State` to the table and a rule that leads to it (for
-instance an attract screen: a ``"live"`` rule "no face for N seconds" -> ``"attract"``, and
-``"attract"`` leading back to ``"live"`` when a face appears).
+Adding a screen means adding a :class:`State` to the table and a rule that leads to it: the
+attract screen is a ``"live"`` rule "no face for N seconds" -> ``"attract"``, and ``"attract"``
+leading back to ``"live"`` when a face appears. The challenge game (``--challenge``) is its own
+table, :data:`CHALLENGE_STATES`: there the button starts a round (``"challenge"``, played by
+:class:`emojify.challenge.Round` on every tick) and ``"challenge_over"`` shows the score.
+
+Every sentence a visitor reads is in :mod:`emojify.texts`, to be translated.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import math
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,13 +32,15 @@ from pathlib import Path
 import numpy as np
 
 from emojify import texts
+from emojify.challenge import DayBest, Round, Rules, pick_targets
 from emojify.pipeline import Result
-from emojify.render import PanelView, panel_view
+from emojify.render import AttractView, ChallengeView, PanelView, Row, display_name, panel_view
 from emojify.sources import SourceStatus
 
 log = logging.getLogger(__name__)
 
 STARTING, NO_PICTURE, LIVE, COUNTDOWN, RESULT = "starting", "no_picture", "live", "countdown", "result"
+ATTRACT, CHALLENGE, CHALLENGE_OVER = "attract", "challenge", "challenge_over"
 """The screens' names (what :attr:`Screens.state` and the ``on_state_change`` callbacks see)."""
 MESSAGE_SCREENS = (STARTING, NO_PICTURE)
 """The screens that show a full-window message instead of the picture."""
@@ -45,6 +53,12 @@ STARTING_PATIENCE = 5.0
 """A source still starting after this many seconds is shown as missing, not as starting."""
 ERROR_SECONDS = 8.0
 """How long a "could not save" message stays on screen."""
+ATTRACT_CYCLE = 1.5
+"""Seconds each emoji stays on the attract screen."""
+ATTRACT_ORDER = ("happy", "surprise", "sad", "angry", "neutral", "fear", "disgust")
+"""The order in which the attract screen cycles the emoji."""
+CHALLENGE_OVER_SECONDS = 10.0
+"""How long a round's score stays up before the live screen."""
 
 
 
@@ -60,6 +74,10 @@ class Timings:
     countdown: float = COUNTDOWN_SECONDS
     message_delay: float = MESSAGE_DELAY
     error: float = ERROR_SECONDS
+    attract_after: float = 0.0
+    """Seconds on the live screen without a face before the attract screen (the ``attract_after``
+    setting); 0: never."""
+    challenge_over: float = CHALLENGE_OVER_SECONDS
 
 
 @dataclass
@@ -105,12 +123,15 @@ class MessageView:
 
 @dataclass(frozen=True)
 class View:
-    """What the window shows: the picture and the panel, or a full-window message."""
+    """What the window shows: the picture and the panel (the challenge's during a round), or a
+    full-window message or attract screen."""
 
     screen: str
     feed: FeedView | None = None
-    panel: PanelView | None = None
+    panel: PanelView | ChallengeView | None = None
     message: MessageView | None = None
+    attract: AttractView | None = None
+    """The attract screen (full-window, like ``message``)."""
 
 
 # --- the table -----------------------------------------------------------------------------
@@ -121,12 +142,14 @@ Condition = Callable[["Screens"], bool]
 @dataclass(frozen=True)
 class State:
     """One screen: rules ``(condition, next state)`` tried in order on every tick, then its timer
-    ``(name of a Timings field, next state)``, and ``enter``, run when the screen comes up."""
+    ``(name of a Timings field, next state)``; ``enter`` runs when the screen comes up, and
+    ``during`` on every tick while it is up (before the rules)."""
 
     name: str
     rules: tuple[tuple[Condition, str], ...] = ()
     timer: tuple[str, str] | None = None
     enter: Callable[[Screens], None] | None = None
+    during: Callable[[Screens], None] | None = None
 
 
 def picture_missing(screens: Screens) -> bool:
@@ -157,14 +180,61 @@ def take_still(screens: Screens) -> None:
     screens.capture(screens.frame)
 
 
+def idle(screens: Screens) -> bool:
+    """No face on this screen for ``attract_after`` seconds (never when that is 0)."""
+    after = screens.timings.attract_after
+    return after > 0 and screens.now - max(screens.last_face_at, screens.entered) >= after
+
+
+def face_seen(screens: Screens) -> bool:
+    """A face arrived since this screen came up."""
+    return screens.last_face_at > screens.entered
+
+
+def round_finished(screens: Screens) -> bool:
+    return screens.round is None or screens.round.finished
+
+
+def start_round(screens: Screens) -> None:
+    """A new round of the challenge game, with fresh targets."""
+    rules = screens.rules
+    screens.round = Round(pick_targets(rules.targets, screens.rng), screens.now, rules)
+    screens.rounds_played += 1
+
+
+def play_round(screens: Screens) -> None:
+    """Feed the round the newest smoothed probabilities (none without a face)."""
+    result = screens.result
+    if screens.round is not None:
+        screens.round.update(None if result is None or result.label is None else result.probabilities, screens.now)
+
+
+def record_score(screens: Screens) -> None:
+    """Note the round's score as the day's best if it beats it."""
+    if screens.round is not None:
+        screens.new_best = screens.best.record(screens.round.score, screens.today())
+
+
 STATES: dict[str, State] = {state.name: state for state in (
     State(STARTING, rules=((picture_back, LIVE), (source_lost, NO_PICTURE)), timer=("starting", NO_PICTURE)),
     State(NO_PICTURE, rules=((picture_back, LIVE),)),
-    State(LIVE, rules=((picture_missing, NO_PICTURE), (snapshot_wanted, COUNTDOWN))),
+    State(LIVE, rules=((picture_missing, NO_PICTURE), (snapshot_wanted, COUNTDOWN), (idle, ATTRACT))),
     State(COUNTDOWN, rules=((picture_missing, NO_PICTURE),), timer=("countdown", RESULT)),
     State(RESULT, timer=("result", LIVE), enter=take_still),
+    State(ATTRACT, rules=((picture_missing, NO_PICTURE), (face_seen, LIVE), (snapshot_wanted, LIVE))),
 )}
-"""Every screen, by name."""
+"""Every screen, by name: the kiosk with the snapshot button."""
+
+CHALLENGE_STATES: dict[str, State] = {**{name: state for name, state in STATES.items()
+                                         if name not in (COUNTDOWN, RESULT)}, **{state.name: state for state in (
+    State(LIVE, rules=((picture_missing, NO_PICTURE), (snapshot_wanted, CHALLENGE), (idle, ATTRACT))),
+    State(ATTRACT, rules=((picture_missing, NO_PICTURE), (snapshot_wanted, CHALLENGE), (face_seen, LIVE))),
+    State(CHALLENGE, rules=((picture_missing, NO_PICTURE), (round_finished, CHALLENGE_OVER)), enter=start_round,
+          during=play_round),
+    State(CHALLENGE_OVER, rules=((picture_missing, NO_PICTURE), (snapshot_wanted, CHALLENGE)),
+          timer=("challenge_over", LIVE), enter=record_score),
+)}}
+"""The kiosk with the challenge game (``--challenge``): the button starts a round."""
 
 
 # --- the machine ---------------------------------------------------------------------------
@@ -181,8 +251,13 @@ class Screens:
     """
 
     def __init__(self, capture: Callable[[np.ndarray], None], no_picture: tuple[str, list[str]],
-                 timings: Timings, now: float = 0.0, states: dict[str, State] = STATES) -> None:
-        self.capture, self.timings, self.states = capture, timings, states
+                 timings: Timings, now: float = 0.0, states: dict[str, State] | None = None, *,
+                 challenge: bool = False, saving: bool = False, rules: Rules | None = None,
+                 rng: random.Random | None = None, today: Callable[[], dt.date] = dt.date.today) -> None:
+        self.capture, self.timings = capture, timings
+        self.states = states or (CHALLENGE_STATES if challenge else STATES)
+        self.challenge, self.saving = challenge, saving
+        self.rules, self.rng, self.today = rules or Rules(), rng or random.Random(), today
         self.no_picture_title, self.no_picture_tips = no_picture[0], tuple(no_picture[1])
         self.on_state_change: list[Callable[[str, str], None]] = []
         self.state = STARTING
@@ -200,6 +275,11 @@ class Screens:
         self.snapshot_path: Path | None = None  # the last file saved
         self.error: str | None = None  # the overlay
         self.error_until: float | None = None
+        self.last_face_at = now  # when the last picture with a face arrived (the attract screen's clock)
+        self.round: Round | None = None  # the challenge game's round, and the day's best in memory
+        self.rounds_played = 0
+        self.best = DayBest()
+        self.new_best = False
 
     # --- events
 
@@ -232,11 +312,16 @@ class Screens:
         self.now = now
         if self._new_frame:
             self.last_frame_at, self._new_frame = now, False
+            if self.result is not None and self.result.label is not None:
+                self.last_face_at = now
         if self.error is not None:
             if self.error_until is None:
                 self.error_until = now + self.timings.error
             elif now >= self.error_until:
                 self.error = self.error_until = None
+        during = self.states[self.state].during
+        if during is not None:
+            during(self)
         for _ in range(len(self.states)):  # a chain of moves (a 0 s countdown) ends within this many
             following = self._next()
             if following is None:
@@ -296,13 +381,45 @@ class Screens:
             panel = panel_view(self.still.result if done else None, texts.NO_FACE_FOUND if done else texts.WORKING, left,
                                active=False)
             return View(self.state, feed, panel)
+        if self.state == ATTRACT:
+            return View(self.state, attract=self.attract_view())
         feed = None
         if self.frame is not None:
             result = self.result
             hint = texts.HINT if result is None or result.label is None else None
+            if self.state == CHALLENGE and self.round is not None and self.round.target is not None:
+                hint = texts.MAKE_THIS_FACE.format(name=display_name(self.round.target))
             countdown = math.ceil(self.seconds_left()) if self.state == COUNTDOWN else None
             feed = FeedView(("live", self.frame_number), self.frame, result, hint=hint, banner=banner,
                             countdown=countdown or None)
+        if self.state in (CHALLENGE, CHALLENGE_OVER) and self.round is not None:
+            return View(self.state, feed, self.challenge_view(self.round))
         counting = self.state == COUNTDOWN
-        return View(self.state, feed, panel_view(self.result, texts.NO_FACE_YET, texts.GET_READY if counting else texts.SNAPSHOT_BUTTON,
-                                                 active=not counting))
+        button = texts.GET_READY if counting else texts.PLAY if self.challenge else texts.SNAPSHOT_BUTTON
+        return View(self.state, feed, panel_view(self.result, texts.NO_FACE_YET, button, active=not counting))
+
+    def attract_view(self) -> AttractView:
+        """The attract screen: the emoji in turn, the invitation and the notice."""
+        label = ATTRACT_ORDER[int((self.now - self.entered) / ATTRACT_CYCLE) % len(ATTRACT_ORDER)]
+        lines = (texts.ATTRACT_LINE, texts.ATTRACT_PLAY) if self.challenge else (texts.ATTRACT_LINE,)
+        return AttractView(label, texts.ATTRACT_TITLE, lines, (texts.NOTICE, texts.NOTICE_SAVED if self.saving else texts.NOTICE_NOTHING_KEPT))
+
+    def challenge_view(self, game: Round) -> ChallengeView:
+        """The challenge panel: the target, its time and hold, or the outcome; or the round's score."""
+        best = self.best.today(self.today())
+        if self.state == CHALLENGE_OVER:
+            lines = (Row(texts.MATCHED_OF.format(matched=game.matched, total=len(game.targets))),
+                     Row(texts.NEW_BEST if self.new_best else texts.BEST_TODAY.format(score=best)))
+            return ChallengeView(None, texts.SCORE.format(score=game.score), lines, texts.PLAY_AGAIN, True, good=self.new_best)
+        total, shown = len(game.targets), game.showing
+        number = min(game.index + 1, total)
+        score_rows = (Row(texts.TARGET_OF.format(number=number, total=total)), Row(texts.SCORE.format(score=game.score)),
+                      Row(texts.BEST_TODAY.format(score=best)))
+        if shown is not None:
+            title = texts.MATCHED.format(points=shown.points) if shown.matched else texts.MISSED
+            return ChallengeView(shown.target, title, score_rows, texts.PLAYING, False, good=shown.matched)
+        left = game.seconds_left()
+        bars = (Row(texts.TIME, round(left / game.rules.seconds, 2), texts.SECONDS.format(seconds=math.ceil(left))),
+                Row(texts.HOLD, round(game.hold_progress(), 2), strong=game.hold_progress() > 0))
+        target = game.target or game.targets[-1]
+        return ChallengeView(target, display_name(target), bars + score_rows, texts.PLAYING, False)

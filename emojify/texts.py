@@ -26,6 +26,29 @@ SNAPSHOT_SAVED = "Snapshot saved"
 KEEPS_TRYING = "emojify keeps trying and carries on by itself."
 
 
+# --- the attract screen and the challenge game ---------------------------------------------------
+ATTRACT_TITLE = "Make a face!"
+ATTRACT_LINE = "Smile, frown or look surprised: an emoji mirrors your face."
+ATTRACT_PLAY = "Press the button to play the face challenge."
+NOTICE = "This kiosk reads facial expressions (not feelings) to choose an emoji."
+NOTICE_NOTHING_KEPT = "It keeps nothing: no picture is stored."
+NOTICE_SAVED = "Snapshots are saved when you take one; nothing else is kept."
+PLAY = "Start the game"
+PLAYING = "Playing..."
+PLAY_AGAIN = "Play again"
+MAKE_THIS_FACE = "Make this face: {name}"
+TIME = "Time"
+SECONDS = "{seconds} s"
+HOLD = "Hold it"
+TARGET_OF = "Face {number} of {total}"
+SCORE = "Score {score}"
+BEST_TODAY = "Best today {score}"
+NEW_BEST = "New best today!"
+MATCHED = "Matched! +{points}"
+MISSED = "Time's up"
+MATCHED_OF = "{matched} of {total} matched"
+
+
 def back_to_live(seconds: int) -> str:
     """The panel's countdown while a snapshot is on screen."""
     return f"Back to live in {seconds}"

@@ -6,16 +6,13 @@ Plain helpers (paths, tiny data sets, running the CLI) are in ``helpers.py``.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from helpers import FER_ROOT, SCREEN, copy_model, flip_byte
+from helpers import FER_ROOT, SCREEN, copy_model, flip_byte, start_xvfb
 
 # --- real data -----------------------------------------------------------------------------
 
@@ -59,21 +56,8 @@ def classifier():
 
 @pytest.fixture(scope="session")
 def display() -> Iterator[str]:
-    """A private Xvfb screen; skips the window tests where Xvfb or xdotool is missing."""
-    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
-    if missing:
-        pytest.skip(f"{' and '.join(missing)} not installed (apt-get install xvfb xdotool)")
-    number = next(n for n in range(73, 200)
-                  if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists())
-    server = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
-                               "-nolisten", "tcp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    deadline = time.monotonic() + 10
-    while not socket.exists():
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.skip(f"Xvfb :{number} did not start")
-        time.sleep(0.05)
-    yield f":{number}"
+    """A private Xvfb screen of :data:`SCREEN`; skips the window tests where Xvfb or xdotool is missing."""
+    server, name = start_xvfb(SCREEN)
+    yield name
     server.terminate()
     server.wait(5)

@@ -19,11 +19,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 
 from emojify.labels import CLASSES
 
@@ -178,3 +180,23 @@ def load_json_output(stdout: str):
 
 SCREEN = (1280, 800)
 """Size of the Xvfb screen the window tests run on."""
+
+
+def start_xvfb(*screens: tuple[int, int]) -> tuple[subprocess.Popen, str]:
+    """An Xvfb server with one screen per size (``:N.0``, ``:N.1``, ...); skips where it cannot start."""
+    missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed (apt-get install xvfb xdotool)")
+    number = next(n for n in range(73, 200)
+                  if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists())
+    layout = [arg for i, (w, h) in enumerate(screens) for arg in ("-screen", str(i), f"{w}x{h}x24")]
+    server = subprocess.Popen(["Xvfb", f":{number}", *layout, "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    deadline = time.monotonic() + 10
+    while not socket.exists():
+        if server.poll() is not None or time.monotonic() > deadline:
+            server.kill()
+            pytest.skip(f"Xvfb :{number} did not start")
+        time.sleep(0.05)
+    return server, f":{number}"

@@ -26,18 +26,19 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from helpers import FER_ROOT, REPO, SCREEN
+from helpers import FER_ROOT, REPO, SCREEN, start_xvfb
 from PIL import Image
 
 from emojify import cli
 from emojify.app import STATE_FILE_ENV, exit_sequences
 from emojify.config import ConfigError, Settings, settings_from_args
+from emojify.layout import layout
 from emojify.pipeline import Result
-from emojify.render import ACCENT, HIGHLIGHT, OK
+from emojify.render import ACCENT, BAR, HIGHLIGHT, OK, panel_frame
 from emojify.smoothing import ALPHA
 
 FER_HAPPY = FER_ROOT / "test" / "happy"
-WINDOW = (1100, 620)  # the app's default window size (app.DEFAULT_GEOMETRY)
+WINDOW = (1100, 620)  # the app's default window size on the 1280x800 test screen (layout.initial_size)
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -98,6 +99,12 @@ def test_config_file_then_flags_take_precedence(tmp_path: Path) -> None:
     ("snapshot_seconds = 0", "'snapshot_seconds' must be a number between 1 and 60"),
     ('source = "no-such-folder"', "'source' must be a camera index"),
     ('save_dir = ""', "'save_dir' must be a file or folder path"),
+    ("attract_after = -1", "'attract_after' must be a number between 0 and 3600 (got -1)"),
+    ('attract-after = "soon"', """'attract_after' must be a number between 0 and 3600 (got "soon")"""),
+    ('challenge = "yes"', """'challenge' must be true or false (got "yes")"""),
+    ("large_text = 1", "'large_text' must be true or false (got 1)"),
+    ("rotate = 45", "'rotate' must be one of 0, 90, 180, 270 (got 45)"),
+    ("rotate = true", "'rotate' must be one of 0, 90, 180, 270 (got True)"),
 ])
 def test_each_bad_config_value_is_one_clear_line(tmp_path: Path, toml: str, message: str) -> None:
     config = write_toml(tmp_path, toml + "\n")
@@ -114,10 +121,23 @@ def test_each_bad_config_value_is_one_clear_line(tmp_path: Path, toml: str, mess
     (["--camera-size", "0x480"], "--camera-size must be WIDTHxHEIGHT"),
     (["--exit-keys", "Control-Shift-"], "--exit-keys must be a key combination"),
     (["--config", "missing.toml"], "missing.toml: config file not found"),
+    (["--attract-after", "forever"], '--attract-after must be a number between 0 and 3600 (got "forever")'),
+    (["--rotate", "-90"], '--rotate must be one of 0, 90, 180, 270 (got "-90")'),
 ])
 def test_bad_flags_are_config_errors(argv: list[str], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         settings(*argv)
+
+
+def test_kiosk_modes_from_the_file_and_the_flags(tmp_path: Path) -> None:
+    assert (Settings().attract_after, Settings().challenge, Settings().large_text, Settings().rotate) == \
+        (20.0, False, False, 0)
+    config = write_toml(tmp_path, "attract_after = 0\nchallenge = true\nlarge-text = true\nrotate = 270\n")
+    from_file = settings("--config", str(config))
+    assert (from_file.attract_after, from_file.challenge, from_file.large_text, from_file.rotate) == (0, True, True, 270)
+    flags = settings("--config", str(config), "--attract-after", "45", "--no-challenge", "--no-large-text",
+                     "--rotate", "90")
+    assert (flags.attract_after, flags.challenge, flags.large_text, flags.rotate) == (45.0, False, False, 90)
 
 
 def test_save_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
@@ -239,6 +259,11 @@ class Kiosk:
         self.xdotool("mousemove", "200", "200")
         self.xdotool("windowfocus", "--sync", self.window)
         self.xdotool("key", *keys)
+
+    def touch(self, x: int, y: int) -> None:
+        """A click at (x, y) on the app's X screen (``:N.S``: the pointer moves to screen S first)."""
+        screen = self.display.rpartition(".")[2] if "." in self.display else "0"
+        self.xdotool("mousemove", "--screen", screen, str(x), str(y), "click", "1")
 
     def close_request(self) -> None:
         """What a window manager's close button does: a WM_DELETE_WINDOW client message."""
@@ -486,3 +511,204 @@ def test_missing_camera_shows_what_to_check_and_keeps_trying(kiosk) -> None:
     assert app.process.poll() is None
     app.key("ctrl+shift+q")
     assert app.exit_code() == 0
+
+
+# --- kiosk modes on landscape and portrait screens -----------------------------------------
+
+SHOTS = os.environ.get("EMOJIFY_SCREENSHOTS")
+"""A folder to keep the mode tests' screenshots in (they always go to the test's tmp_path too)."""
+SCREENS = {"landscape": (1280, 720), "small": (800, 480), "portrait": (480, 800)}
+"""The screens of the mode tests: one Xvfb server, one X screen each (``:N.0``, ``:N.1``, ...)."""
+
+
+@pytest.fixture(scope="module")
+def screens() -> Iterator[dict[str, str]]:
+    """The X display name of each of :data:`SCREENS`."""
+    server, name = start_xvfb(*SCREENS.values())
+    yield {kind: f"{name}.{i}" for i, kind in enumerate(SCREENS)}
+    server.terminate()
+    server.wait(5)
+
+
+@pytest.fixture
+def on_screen(screens: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Kiosk]]:
+    """Start the app on one of :data:`SCREENS` with these arguments; killed after the test."""
+    started: list[Kiosk] = []
+
+    def start(kind: str, *args: str) -> Kiosk:
+        app = Kiosk(screens[kind], tmp_path, *args)
+        started.append(app)
+        return app
+
+    yield start
+    for app in started:
+        app.stop()
+
+
+def keep(screen: np.ndarray, tmp_path: Path, name: str) -> None:
+    """Save a screenshot in the test's folder and, with ``$EMOJIFY_SCREENSHOTS``, there too."""
+    image = Image.fromarray(screen.astype(np.uint8))
+    image.save(tmp_path / f"{name}.png")
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        image.save(Path(SHOTS) / f"{name}.png")
+
+
+def swap_frame(folder: Path, frame: np.ndarray) -> None:
+    """Replace the folder source's one picture (atomically: the reader never sees half a file)."""
+    tmp = folder / ".next.png"
+    cv2.imwrite(str(tmp), frame)
+    os.replace(tmp, folder / "frame.png")
+
+
+def test_on_a_portrait_screen_the_panel_is_below_the_picture(on_screen, tmp_path: Path) -> None:
+    app = on_screen("portrait", "--kiosk", "--source", str(astronaut_camera(tmp_path)))
+    app.wait_state(lambda s: s["frames_shown"] >= 3 and s["last_label"] and s["window"] == [480, 800],
+                   "the live picture fullscreen on the portrait screen")
+    assert app.state()["layout"] == "portrait"
+    shot = app.wait_screen(lambda screen: emoji_yellow(screen[430:620]) > 3000, "the big emoji below the picture")
+    keep(shot, tmp_path, "screen-portrait")
+    assert shot[20:360, 20:460].std() > 30, "the picture is not across the top"
+    assert emoji_yellow(shot[:380, 20:460]) < emoji_yellow(shot[430:620]), "the emoji is not below the picture"
+    assert count_colour(shot[700:800], ACCENT) > 5000, "no full-width button at the bottom"
+    app.key("ctrl+shift+q")
+    assert app.exit_code() == 0
+
+
+@pytest.mark.parametrize("kind", ["portrait", "small"])
+def test_a_normal_window_opens_inside_a_small_screen(on_screen, faces: Path, kind: str) -> None:
+    app = on_screen(kind, "--source", str(faces))
+    state = app.wait_state(lambda s: s["frames_shown"] >= 1, "the first picture")
+    width, height = SCREENS[kind]
+    assert 0 < state["window"][0] <= width * 0.9 and 0 < state["window"][1] <= height * 0.9, state["window"]
+    assert state["layout"] == ("portrait" if kind == "portrait" else "landscape")
+
+
+@pytest.mark.parametrize("kind", ["landscape", "portrait"])
+def test_the_attract_screen_invites_tells_and_leaves_when_a_face_comes(on_screen, tmp_path: Path, kind: str) -> None:
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    swap_frame(camera, np.full((480, 640, 3), 90, np.uint8))  # nobody in front of the kiosk
+    app = on_screen(kind, "--kiosk", "--source", str(camera), "--attract-after", "2",
+                    "--save-dir", str(tmp_path / "snaps"))
+    app.wait_state(lambda s: s["screen"] == "attract", "the attract screen after 2 s without a face")
+    w, h = SCREENS[kind]
+    top = (slice(0, h // 2), slice(w // 4, 3 * w // 4))
+    shot = app.wait_screen(lambda screen: emoji_yellow(screen[top]) > 5000, "a big emoji in the upper half")
+    keep(shot, tmp_path, f"screen-attract-{kind}")
+    r, g, b = shot[..., 0], shot[..., 1], shot[..., 2]
+    below = np.flatnonzero(((r > 220) & (g > 160) & (b < 90)).any(axis=1)).max() + 5  # the emoji and the title
+    assert np.count_nonzero(shot[below:].min(axis=2) > 200) > 800, "no invitation under the title"
+    assert np.count_nonzero(shot[below:].min(axis=2) > 140) > 1600, "no notice under the invitation"
+    first = shot[top].copy()
+    app.wait_screen(lambda screen: np.count_nonzero(np.abs(screen[top] - first).sum(axis=2) > 60) > 2000,
+                    "the next emoji of the cycle")
+
+    swap_frame(camera, astronaut_frame())  # somebody steps up
+    app.wait_state(lambda s: s["screen"] == "live" and s["last_label"], "the live view back with a face", timeout=5)
+    app.key("ctrl+shift+q")
+    assert app.exit_code() == 0
+
+
+def astronaut_camera(tmp_path: Path) -> Path:
+    """A folder source showing only the astronaut."""
+    camera = tmp_path / "camera"
+    camera.mkdir()
+    swap_frame(camera, astronaut_frame())
+    return camera
+
+
+@pytest.mark.parametrize("kind", ["landscape", "small", "portrait"])
+def test_a_challenge_round_starts_with_a_touch_or_a_key(on_screen, tmp_path: Path, kind: str) -> None:
+    app = on_screen(kind, "--kiosk", "--challenge", "--source", str(astronaut_camera(tmp_path)))
+    app.wait_state(lambda s: s["frames_shown"] >= 3 and s["last_label"], "the live picture")
+    panel = layout(SCREENS[kind]).panel
+    if kind == "small":
+        app.key("space")
+    else:  # a touch on the "Start the game" button
+        app.touch(panel.x + panel.w // 2, panel.y + panel.h - 30)
+    state = app.wait_state(lambda s: s["screen"] == "challenge", "a round started by the button")
+    assert state["challenge"]["rounds"] == 1 and state["challenge"]["target"]
+
+    def inside(screen: np.ndarray) -> np.ndarray:
+        return screen[panel.y:panel.y + panel.h, panel.x:panel.x + panel.w]
+
+    shot = app.wait_screen(lambda screen: count_colour(inside(screen), BAR) > 300, "the target's time bar")
+    keep(shot, tmp_path, f"screen-challenge-{kind}")
+    x0, y0, x1, y1 = panel_frame(panel.size).head
+    assert emoji_yellow(inside(shot)[y0:y1, x0:x1]) > 1500, "no target emoji at the head of the panel"
+    assert app.state()["snapshots_taken"] == 0, "the button plays; it takes no snapshot"
+    app.wait_state(lambda s: s["screen"] == "challenge" and s["challenge"]["target"] != state["challenge"]["target"],
+                   "the second target after the first is matched or runs out", timeout=12)
+    app.key("ctrl+shift+q")
+    assert app.exit_code() == 0
+
+
+def test_large_text_on_a_small_screen(on_screen, tmp_path: Path) -> None:
+    app = on_screen("small", "--kiosk", "--large-text", "--source", str(astronaut_camera(tmp_path)))
+    app.wait_state(lambda s: s["frames_shown"] >= 3 and s["last_label"] and s["window"] == [800, 480], "the picture")
+    shot = app.wait_screen(lambda screen: emoji_yellow(screen[:200, 480:]) > 2000, "the panel's emoji")
+    keep(shot, tmp_path, "screen-large-text")
+    app.key("ctrl+shift+q")
+    assert app.exit_code() == 0
+
+
+def test_rotate_turns_the_whole_picture_and_the_touches(on_screen, tmp_path: Path) -> None:
+    """--rotate 90 on a landscape screen: laid out as portrait, turned clockwise, so the panel (below
+    the picture when upright) is on the screen's left, and a touch on the picture still counts."""
+    app = on_screen("landscape", "--kiosk", "--rotate", "90", "--source", str(astronaut_camera(tmp_path)))
+    state = app.wait_state(lambda s: s["frames_shown"] >= 3 and s["last_label"] and s["window"] == [1280, 720],
+                           "the turned picture")
+    assert state["layout"] == "portrait"
+    shot = app.wait_screen(lambda screen: emoji_yellow(screen[:, :640]) > 5000, "the panel's emoji on the left")
+    keep(shot, tmp_path, "screen-rotate-90")
+    assert shot[40:680, 760:1240].std() > 30, "the picture is not on the right"
+    app.touch(1000, 360)  # on the picture
+    app.wait_state(lambda s: s["screen"] == "countdown", "a snapshot countdown from a touch on the turned picture")
+    app.key("ctrl+shift+q")
+    assert app.exit_code() == 0
+
+
+def test_in_challenge_mode_the_gpio_button_plays_a_whole_round(display: str, monkeypatch, tmp_path: Path) -> None:
+    """``App.request_snapshot`` from another thread (a GPIO button) starts a round; with quick rules
+    the astronaut's smile matches the happy target, and the score screen shows the day's best."""
+    import tkinter as tk
+
+    from emojify.app import App
+    from emojify.challenge import Rules
+    from emojify.emojis import load_emoji_set
+    from emojify.labels import CLASSES
+    from emojify.sources import SourceStatus, parse_source
+
+    monkeypatch.setenv("DISPLAY", display)
+    probabilities = np.full(len(CLASSES), 0.02)
+    probabilities[CLASSES.index("happy")] = 0.88
+    worker = FakeWorker(astronaut_frame(), Result((0, 0, 640, 480), (250, 90, 150, 170), probabilities, "happy"))
+    capture = SimpleNamespace(status=SourceStatus.LIVE, message="Camera on.", spec=parse_source("0"))
+    root = tk.Tk()
+    try:
+        app = App(root, Settings(challenge=True), worker, capture, load_emoji_set())
+        app.screens.rules = Rules(targets=2, seconds=1.0, pause=0.3)
+        app.screens.rng.seed(0)
+
+        def pump_until(check: Callable[[], bool], what: str) -> None:
+            deadline = time.monotonic() + 15
+            while not check():
+                assert time.monotonic() < deadline, f"timed out waiting for {what}"
+                root.update()
+                time.sleep(0.005)
+
+        pump_until(lambda: app.frames_shown >= 3, "the live picture")
+        button = threading.Thread(target=app.request_snapshot)
+        button.start()
+        button.join()
+        pump_until(lambda: app.screens.state == "challenge", "the round started by the button")
+        targets = app.screens.round.targets
+        pump_until(lambda: app.screens.state == "challenge_over", "the end of the round")
+        state = app.state()
+        matched = sum(t == "happy" for t in targets)
+        assert state["challenge"]["matched"] == matched and worker.stills == []
+        assert state["challenge"]["best"] == state["challenge"]["score"] == app.screens.round.score
+        assert (state["challenge"]["score"] > 0) == (matched > 0)
+    finally:
+        root.destroy()

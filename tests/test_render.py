@@ -5,22 +5,29 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from emojify import texts
 from emojify.emojis import load_emoji_set
 from emojify.labels import CLASSES
+from emojify.layout import LARGE_TEXT, layout, min_text
 from emojify.render import (
     ACCENT,
     BACKGROUND,
+    ERROR,
     HIGHLIGHT,
     PANEL,
     TEXT,
     TRACK,
+    AttractView,
+    ChallengeView,
     PanelView,
+    Row,
+    render_attract,
+    render_challenge,
     render_feed,
     render_message,
     render_panel,
 )
 from emojify.sources import parse_source
-from emojify.texts import message_tips
 
 PANEL_SIZES = [(220, 288), (256, 456), (614, 1036)]
 """The panel at the smallest window (480x300), an 800x480 touchscreen and a 1920x1080 monitor."""
@@ -115,7 +122,7 @@ def test_panel_fits_its_size_with_the_button_inside(emojis, size: tuple[int, int
 
 @pytest.mark.parametrize("size", SCREEN_SIZES)
 def test_the_no_camera_message_fits_and_is_centred(size: tuple[int, int]) -> None:
-    title, tips = message_tips(parse_source("0"))
+    title, tips = texts.message_tips(parse_source("0"))
     image = render_message(size, title, "No camera found. Check the USB cable; still trying...", tips,
                            "emojify keeps trying and carries on by itself.")
     array = pixels(image)
@@ -149,3 +156,106 @@ def test_the_countdown_number_is_drawn_in_the_middle_of_the_picture(emojis) -> N
     assert abs(ys.mean() - 240) < 24 and abs(xs.mean() - 320) < 32, "the number is not in the middle"
     assert matches(counting, ACCENT, 4).sum() > 1000, "the number is not drawn big in the accent colour"
     assert not changed[:60].any() and not changed[-60:].any(), "the countdown covers the whole picture"
+
+
+# --- every screen at every size: legible, fitting, and with enough contrast ------------------
+
+LEGIBLE_WINDOWS = [(800, 480), (480, 800), (1280, 720), (720, 1280), (1920, 1080), (3840, 2160)]
+"""From the smallest touchscreens, either way round, up to a 4K monitor."""
+
+
+def wcag_contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
+    """WCAG 2 contrast ratio of two sRGB colours: (L1 + 0.05) / (L2 + 0.05) of their relative luminance."""
+    def luminance(colour: tuple[int, int, int]) -> float:
+        linear = [c / 255 / 12.92 if c / 255 <= 0.04045 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in colour]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def every_screen(window: tuple[int, int], large_text: bool, emojis) -> list[tuple[str, tuple[int, int], list]]:
+    """Every screen's parts rendered for ``window``: (what, image size, the texts drawn)."""
+    lay = layout(window, large_text)
+    scale = lay.text_scale
+    drawn = []
+
+    def record(what: str, render, *args, **kwargs) -> None:
+        seen: list = []
+        image = render(*args, text_scale=scale, texts=seen, **kwargs)
+        image = image[0] if isinstance(image, tuple) else image
+        drawn.append((what, image.size, seen))
+
+    frame = np.full((480, 640, 3), 200, np.uint8)
+    playing = ChallengeView("surprise", "Surprise", (
+        Row(texts.TIME, 0.6, texts.SECONDS.format(seconds=5)), Row(texts.HOLD, 0.4, strong=True),
+        Row(texts.TARGET_OF.format(number=5, total=5)), Row(texts.SCORE.format(score=1000)),
+        Row(texts.BEST_TODAY.format(score=1000))), texts.PLAYING, False)
+    over = ChallengeView(None, texts.SCORE.format(score=1000), (Row(texts.MATCHED_OF.format(matched=5, total=5)),
+                                                             Row(texts.NEW_BEST)), texts.PLAY_AGAIN, True, good=True)
+    record("live panel", render_panel, winner_view("surprise", 100), lay.panel.size, emojis)
+    record("no-face panel", render_panel, PanelView(None, None, texts.NO_FACE_FOUND, texts.PLAY), lay.panel.size, emojis)
+    record("result panel", render_panel, winner_view("disgust", 100, texts.back_to_live(60), False),
+           lay.panel.size, emojis)
+    record("challenge panel", render_challenge, playing, lay.panel.size, emojis)
+    record("matched panel", render_challenge, ChallengeView("happy", texts.MATCHED.format(points=200), playing.rows,
+                                                            texts.PLAYING, False, good=True), lay.panel.size, emojis)
+    record("score panel", render_challenge, over, lay.panel.size, emojis)
+    record("feed", render_feed, frame, lay.feed.size, None, emojis, hint=texts.MAKE_THIS_FACE.format(name="Surprise"),
+           banner=("Could not save the snapshot: No space left on device", ERROR), countdown=3)
+    title, tips = texts.message_tips(parse_source("0"))
+    record("message", render_message, window, title, "No camera found. Check the USB cable; still trying...",
+           tips, texts.KEEPS_TRYING)
+    record("attract", render_attract, window, AttractView("happy", texts.ATTRACT_TITLE, (texts.ATTRACT_LINE, texts.ATTRACT_PLAY),
+                                                          (texts.NOTICE, texts.NOTICE_SAVED)), emojis)
+    return drawn
+
+
+def overlapping(a, b) -> bool:
+    return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
+
+
+@pytest.mark.parametrize("window", LEGIBLE_WINDOWS)
+@pytest.mark.parametrize("large_text", [False, True])
+def test_every_text_is_legible_and_fits_at_every_window_size(emojis, window, large_text: bool) -> None:
+    smallest = min_text(layout(window, large_text).text_scale)
+    for what, (w, h), seen in every_screen(window, large_text, emojis):
+        assert seen, f"{what}: no text drawn"
+        for text in seen:
+            x0, y0, x1, y1 = text.box
+            assert text.size >= smallest, f"{what}: {text.text!r} drawn at {text.size} px, below {smallest}"
+            assert x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h, f"{what}: {text.text!r} cut off at {text.box}"
+        for i, a in enumerate(seen):
+            for b in seen[i + 1:]:
+                assert not overlapping(a.box, b.box), f"{what}: {a.text!r} overlaps {b.text!r}"
+
+
+@pytest.mark.parametrize("window", [(800, 480), (480, 800), (1920, 1080)])
+def test_large_text_draws_the_texts_larger(emojis, window) -> None:
+    """No text below the larger floor, and every screen's texts larger on average (the picture and
+    the panel share the window, so a long title may not grow by the full factor)."""
+    floor = min_text(LARGE_TEXT)
+    normal = every_screen(window, False, emojis)
+    large = every_screen(window, True, emojis)
+    for (what, _, plain), (_, _, big) in zip(normal, large, strict=True):
+        assert min(t.size for t in big) >= floor > min_text(), what
+        sizes = [np.mean([t.size for t in drawn if t.text != "?"]) for drawn in (plain, big)]
+        assert sizes[1] >= 1.05 * sizes[0], f"{what}: texts on average {sizes[0]:.1f} px, large {sizes[1]:.1f} px"
+
+
+def test_every_text_has_a_contrast_of_at_least_4_5_to_1(emojis) -> None:
+    """WCAG AA for normal text; a pill over the picture counts over black and over white."""
+    pairs = {}
+    for window in [(800, 480), (480, 800)]:
+        for what, _, seen in every_screen(window, False, emojis):
+            for text in seen:
+                for background in text.backgrounds:
+                    pairs[(text.colour, background)] = f"{what}: {text.text!r}"
+    assert len(pairs) >= 8, "not every colour pair was seen"
+    weak = {where: round(wcag_contrast(*pair), 2) for pair, where in pairs.items() if wcag_contrast(*pair) < 4.5}
+    assert not weak, f"texts below 4.5:1: {weak}"
+
+
+def test_the_contrast_formula_matches_wcag() -> None:
+    assert wcag_contrast((0, 0, 0), (255, 255, 255)) == pytest.approx(21.0)
+    assert wcag_contrast((119, 119, 119), (255, 255, 255)) == pytest.approx(4.48, abs=0.01)  # WCAG's #777 example

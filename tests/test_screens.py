@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,8 +12,10 @@ import pytest
 
 from emojify import screens as sc
 from emojify import texts
+from emojify.challenge import Rules
 from emojify.labels import CLASSES
 from emojify.pipeline import Result
+from emojify.render import ChallengeView
 from emojify.screens import Screens, Snapshot, Timings
 from emojify.sources import SourceStatus
 
@@ -31,11 +35,11 @@ def result(label: str | None = "happy") -> Result:
 class Kiosk:
     """A :class:`Screens` with a fake clock, a fake camera and a fake worker that records captures."""
 
-    def __init__(self, timings: Timings | None = None) -> None:
+    def __init__(self, timings: Timings | None = None, **options) -> None:
         self.now = 100.0
         self.captured: list[np.ndarray] = []
         self.changes: list[tuple[str, str]] = []
-        self.screens = Screens(self.captured.append, TIPS, timings or Timings(result=4.0), now=self.now)
+        self.screens = Screens(self.captured.append, TIPS, timings or Timings(result=4.0), now=self.now, **options)
         self.screens.on_state_change.append(lambda old, new: self.changes.append((old, new)))
 
     def run(self, seconds: float, frames: bool = True, source=LIVE_SOURCE, label: str | None = "happy",
@@ -241,3 +245,169 @@ def test_a_new_screen_is_a_new_entry_in_the_table() -> None:
     assert app.state == "attract"
     app.run(0.1)
     assert app.state == sc.LIVE
+
+
+# --- the attract screen --------------------------------------------------------------------
+
+def attract_kiosk(after: float = 20.0, **options) -> Kiosk:
+    app = Kiosk(Timings(result=4.0, attract_after=after), **options)
+    app.run(0.5)
+    assert app.state == sc.LIVE
+    return app
+
+
+def test_the_attract_screen_comes_after_the_set_time_without_a_face() -> None:
+    app = attract_kiosk(20.0)
+    app.run(19.8, label=None)
+    assert app.state == sc.LIVE, "too early"
+    app.run(0.4, label=None)
+    view = app.screens.view()
+    assert app.state == sc.ATTRACT and view.feed is None and view.panel is None and view.message is None
+    assert view.attract.title == texts.ATTRACT_TITLE and texts.ATTRACT_LINE in view.attract.lines
+    assert texts.NOTICE in view.attract.notice and texts.NOTICE_NOTHING_KEPT in view.attract.notice
+    assert "not feelings" in texts.NOTICE and "keeps nothing" in texts.NOTICE_NOTHING_KEPT
+
+
+def test_a_face_now_and_then_keeps_the_live_screen() -> None:
+    app = attract_kiosk(20.0)
+    for _ in range(5):
+        app.run(15.0, label=None)
+        app.run(0.1)
+    assert app.state == sc.LIVE and (sc.LIVE, sc.ATTRACT) not in app.changes
+
+
+def test_a_face_brings_the_live_view_back_at_once() -> None:
+    app = attract_kiosk(2.0)
+    app.run(2.5, label=None)
+    assert app.state == sc.ATTRACT
+    app.run(0.05)
+    assert app.state == sc.LIVE and app.screens.view().panel.label == "happy"
+    app.run(1.5, label=None)
+    assert app.state == sc.LIVE, "the wait starts again after the face"
+
+
+def test_the_attract_screen_cycles_the_emoji() -> None:
+    app = attract_kiosk(1.0)
+    app.run(1.1, label=None)
+    shown = []
+    for _ in range(len(sc.ATTRACT_ORDER)):
+        shown.append(app.screens.view().attract.label)
+        app.run(sc.ATTRACT_CYCLE, label=None)
+    assert sorted(shown) == sorted(CLASSES), "each emoji in turn"
+    assert app.state == sc.ATTRACT
+
+
+def test_the_notice_says_when_snapshots_are_saved_and_the_button_wakes_the_kiosk() -> None:
+    app = attract_kiosk(1.0, saving=True)
+    app.run(1.1, label=None)
+    notice = app.screens.view().attract.notice
+    assert texts.NOTICE_SAVED in notice and texts.NOTICE_NOTHING_KEPT not in notice
+    assert "Snapshots are saved" in texts.NOTICE_SAVED
+    app.screens.request_snapshot()
+    app.run(0.05, label=None)
+    assert app.state == sc.LIVE and app.captured == [], "waking up takes no snapshot"
+
+
+def test_attract_after_zero_never_shows_it() -> None:
+    app = attract_kiosk(0.0)
+    app.run(120.0, label=None, step=0.5)
+    assert app.state == sc.LIVE
+
+
+def test_losing_the_camera_on_the_attract_screen_shows_what_to_check() -> None:
+    app = attract_kiosk(1.0)
+    app.run(1.1, label=None)
+    app.run(1.5, frames=False, source=(SourceStatus.LOST, "Camera lost"))
+    assert app.state == sc.NO_PICTURE
+
+
+# --- the challenge game --------------------------------------------------------------------
+
+class Calendar:
+    """A fake date for the day's best."""
+
+    def __init__(self) -> None:
+        self.day = dt.date(2026, 12, 7)
+
+    def __call__(self) -> dt.date:
+        return self.day
+
+
+@pytest.fixture
+def game() -> Kiosk:
+    app = Kiosk(Timings(result=4.0, attract_after=20.0), challenge=True, rng=random.Random(3), today=Calendar())
+    app.run(0.5)
+    return app
+
+
+def play_round(app: Kiosk, match: list[bool]) -> None:
+    """Start a round with the button and show each target's face (or a neutral face) until it ends."""
+    app.snapshot()
+    assert app.state == sc.CHALLENGE
+    for wanted in match:
+        target = app.screens.round.target
+        face = target if wanted else next(c for c in CLASSES if c != target)
+        app.run(Rules().hold + 0.1 if wanted else Rules().seconds, label=face)
+        app.run(Rules().pause, label="neutral" if target != "neutral" else "sad")
+
+
+def test_in_challenge_mode_the_button_starts_a_round_and_shows_the_target(game: Kiosk) -> None:
+    assert game.screens.view().panel.button == texts.PLAY
+    game.snapshot()
+    view = game.screens.view()
+    target = game.screens.round.target
+    assert game.state == sc.CHALLENGE and game.captured == [], "no snapshot is taken"
+    assert isinstance(view.panel, ChallengeView) and view.panel.target == target
+    assert view.panel.title == target.capitalize() and not view.panel.button_active
+    assert view.feed.hint == texts.MAKE_THIS_FACE.format(name=target.capitalize())
+    names = [row.name for row in view.panel.rows]
+    assert texts.TIME in names and texts.HOLD in names and texts.SCORE.format(score=0) in names
+
+
+def test_a_matched_target_shows_its_points_then_the_next_target(game: Kiosk) -> None:
+    game.snapshot()
+    first = game.screens.round.target
+    game.run(Rules().hold + 0.1, label=first)
+    panel = game.screens.view().panel
+    points = game.screens.round.outcomes[0].points
+    assert panel.good and panel.title == texts.MATCHED.format(points=points) and panel.target == first
+    game.run(Rules().pause, label="neutral" if first != "neutral" else "sad")
+    panel = game.screens.view().panel
+    assert panel.target == game.screens.round.target != first
+    assert texts.TARGET_OF.format(number=2, total=5) in [row.name for row in panel.rows]
+
+
+def test_a_round_of_five_ends_with_the_score_and_the_days_best_is_kept(game: Kiosk) -> None:
+    play_round(game, [True, False, True, True, False])
+    assert game.state == sc.CHALLENGE_OVER
+    first = game.screens.round.score
+    panel = game.screens.view().panel
+    assert panel.title == texts.SCORE.format(score=first) and panel.good and panel.button_active
+    assert [row.name for row in panel.rows] == [texts.MATCHED_OF.format(matched=3, total=5), texts.NEW_BEST]
+
+    play_round(game, [False, False, False, False, True])  # "Play again" from the score screen
+    assert game.state == sc.CHALLENGE_OVER and game.screens.rounds_played == 2
+    panel = game.screens.view().panel
+    assert game.screens.round.score < first and not panel.good
+    assert panel.rows[-1].name == texts.BEST_TODAY.format(score=first)
+    game.run(sc.CHALLENGE_OVER_SECONDS)
+    assert game.state == sc.LIVE
+
+    game.screens.today.day += dt.timedelta(days=1)
+    play_round(game, [False] * 5)
+    assert game.screens.view().panel.rows[-1].name == texts.BEST_TODAY.format(score=0), "a new day, a new best"
+
+
+def test_without_a_face_the_round_times_out_target_by_target(game: Kiosk) -> None:
+    game.snapshot()
+    game.run(5 * (Rules().seconds + Rules().pause) - 0.5, label=None)
+    assert game.state == sc.CHALLENGE, "no attract screen during a round"
+    game.run(1.0, label=None)
+    assert game.state == sc.CHALLENGE_OVER and game.screens.round.score == 0
+
+
+def test_on_the_attract_screen_the_button_starts_a_round(game: Kiosk) -> None:
+    game.run(20.5, label=None)
+    assert game.state == sc.ATTRACT and texts.ATTRACT_PLAY in game.screens.view().attract.lines
+    game.snapshot()
+    assert game.state == sc.CHALLENGE
