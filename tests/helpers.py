@@ -7,19 +7,27 @@
   copied from the real data set.
 * :func:`run_cli` runs ``python -m emojify ...`` in a subprocess and returns (code, stdout, stderr).
 
-Test modules import them with ``from helpers import ...`` (pytest puts ``tests/`` on the path).
+* The fake camera (:class:`FakeCamera`), the astronaut as a webcam frame, and :class:`Kiosk`, which
+  runs ``emojify run`` on a virtual screen and drives it.
+
+Test modules import them with ``from helpers import ...`` (pytest puts ``tests/`` on the path);
+no test module imports another.
 """
 
 from __future__ import annotations
 
 import csv
+import ctypes
+import ctypes.util
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +35,9 @@ import cv2
 import numpy as np
 import pytest
 
+from emojify.app import STATE_FILE_ENV
 from emojify.labels import CLASSES
+from emojify.sources import Frame, SourceSpec
 
 REPO = Path(__file__).resolve().parents[1]
 FER_ROOT = Path(os.environ.get("EMOJIFY_FER2013", REPO.parent / "shared" / "data" / "fer2013"))
@@ -200,3 +210,210 @@ def start_xvfb(*screens: tuple[int, int]) -> tuple[subprocess.Popen, str]:
             pytest.skip(f"Xvfb :{number} did not start")
         time.sleep(0.05)
     return server, f":{number}"
+
+
+# --- sources and the kiosk window ---------------------------------------------------------
+
+CAMERA = SourceSpec("camera", 0)
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 3.0) -> bool:
+    """Poll ``condition`` every 10 ms until it holds or ``timeout`` s pass; return whether it held."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return bool(condition())
+
+
+class FakeCamera:
+    """A camera the test drives: plug/unplug it, or set what its reads do next.
+
+    Modes: "frames" (a new numbered frame every 10 ms), "none" (read returns None), "raise"
+    (read raises), "empty" (a 0-size array), "resize" (frames alternate between two sizes),
+    "stall" (read blocks until the mode changes, then gives a frame), "hold" (read blocks
+    while the mode stays "hold"). Each frame carries its number in its first two pixels.
+    """
+
+    def __init__(self, plugged: bool = True) -> None:
+        self.plugged = plugged
+        self.mode = "frames"
+        self.count = 0
+        self.opened = 0
+        self.released = 0
+        self.lock = threading.Lock()
+
+    def open(self) -> FakeReader:
+        if not self.plugged:
+            raise OSError("fake camera: no such device")
+        with self.lock:
+            self.opened += 1
+        return FakeReader(self)
+
+    def next_frame(self, shape: tuple[int, int] = (24, 32)) -> np.ndarray:
+        with self.lock:
+            self.count += 1
+            count = self.count
+        image = np.zeros((*shape, 3), np.uint8)
+        image[0, 0, 0], image[0, 0, 1] = count % 256, count // 256
+        return image
+
+
+def frame_number(frame: Frame) -> int:
+    """The fake camera's number for the frame it made."""
+    return int(frame.image[0, 0, 0]) + 256 * int(frame.image[0, 0, 1])
+
+
+class FakeReader:
+    """One open handle on a :class:`FakeCamera`."""
+
+    def __init__(self, camera: FakeCamera) -> None:
+        self.camera = camera
+
+    def read(self) -> np.ndarray | None:
+        camera = self.camera
+        time.sleep(0.01)
+        while camera.mode in ("stall", "hold") and camera.plugged:
+            time.sleep(0.01)
+        if not camera.plugged or camera.mode == "none":
+            return None
+        if camera.mode == "raise":
+            raise RuntimeError("fake driver fault")
+        if camera.mode == "empty":
+            return np.empty((0, 0, 3), np.uint8)
+        if camera.mode == "resize":
+            return camera.next_frame((24, 32) if camera.count % 2 else (48, 64))
+        return camera.next_frame()
+
+    def release(self) -> None:
+        with self.camera.lock:
+            self.camera.released += 1
+
+
+def astronaut_frame() -> np.ndarray:
+    """A 640x480 BGR "webcam" frame: scikit-image's smiling astronaut, face in the capture region."""
+    data = pytest.importorskip("skimage.data")
+    photo = cv2.resize(data.astronaut(), None, fx=1.8, fy=1.8, interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(photo[3:483, 83:723, ::-1])
+
+
+class Kiosk:
+    """``emojify run`` as a subprocess on ``display``, with helpers to drive and inspect it."""
+
+    def __init__(self, display: str, workdir: Path, *args: str) -> None:
+        self.display = display
+        self.state_file = workdir / "state.json"
+        self.env = {**os.environ, "DISPLAY": display, STATE_FILE_ENV: str(self.state_file)}
+        self.log = (workdir / "app.log").open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "emojify", "run", *args],
+            cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        self.window = self.wait(self._window_id, 30, "the window to appear")
+
+    def _window_id(self) -> str | None:
+        found = self.xdotool("search", "--name", "^emojify$")
+        return found.split()[0] if found else None
+
+    def xdotool(self, *args: str) -> str:
+        return subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True,
+                              timeout=10, check=False).stdout.strip()
+
+    def wait(self, probe: Callable[[], object], timeout: float, what: str) -> object:
+        """Poll ``probe`` until it returns something truthy; fail naming ``what`` (with the log)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = probe()
+            if value is not None and value is not False and (isinstance(value, np.ndarray) or value):
+                return value
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.1)
+        pytest.fail(f"timed out waiting for {what}; exit code {self.process.poll()}; "
+                    f"state {self.state()}; log:\n{self.log_text()}")
+
+    def state(self) -> dict:
+        try:
+            return json.loads(self.state_file.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def wait_state(self, check: Callable[[dict], bool], what: str, timeout: float = 20) -> dict:
+        """Wait until the app's state file satisfies ``check``; return that state."""
+        def probe() -> dict | None:
+            state = self.state()
+            return state if state and check(state) else None
+
+        return self.wait(probe, timeout, what)
+
+    def log_text(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text()[-3000:]
+
+    def key(self, *keys: str) -> None:
+        """Type keys into the window (pointer over it and input focus on it, as without a window manager)."""
+        self.xdotool("mousemove", "200", "200")
+        self.xdotool("windowfocus", "--sync", self.window)
+        self.xdotool("key", *keys)
+
+    def touch(self, x: int, y: int) -> None:
+        """A click at (x, y) on the app's X screen (``:N.S``: the pointer moves to screen S first)."""
+        screen = self.display.rpartition(".")[2] if "." in self.display else "0"
+        self.xdotool("mousemove", "--screen", screen, str(x), str(y), "click", "1")
+
+    def close_request(self) -> None:
+        """What a window manager's close button does: a WM_DELETE_WINDOW client message."""
+        send_wm_delete(self.display, int(self.window))
+
+    def screenshot(self) -> np.ndarray:
+        from PIL import ImageGrab
+
+        return np.asarray(ImageGrab.grab(xdisplay=self.display).convert("RGB"), dtype=np.int16)
+
+    def wait_screen(self, check: Callable[[np.ndarray], bool], what: str, timeout: float = 5) -> np.ndarray:
+        """Take screenshots until one passes ``check`` (drawing lags the state file a little)."""
+        def probe() -> np.ndarray | None:
+            screen = self.screenshot()
+            return screen if check(screen) else None
+
+        return self.wait(probe, timeout, what)
+
+    def exit_code(self, timeout: float = 15) -> int:
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the app did not exit; log:\n{self.log_text()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+        self.log.close()
+
+
+def send_wm_delete(display: str, window: int) -> None:
+    """Send the ICCCM WM_DELETE_WINDOW request with Xlib through ctypes (no window manager runs)."""
+    class ClientMessage(ctypes.Structure):
+        _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
+                    ("display", ctypes.c_void_p), ("window", ctypes.c_ulong), ("message_type", ctypes.c_ulong),
+                    ("format", ctypes.c_int), ("data", ctypes.c_long * 5)]
+
+    class XEvent(ctypes.Union):
+        _fields_ = [("xclient", ClientMessage), ("pad", ctypes.c_long * 24)]
+
+    xlib = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+    xlib.XOpenDisplay.restype, xlib.XOpenDisplay.argtypes = ctypes.c_void_p, [ctypes.c_char_p]
+    xlib.XInternAtom.restype = ctypes.c_ulong
+    xlib.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
+    xlib.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long,
+                                ctypes.POINTER(XEvent)]
+    xlib.XFlush.argtypes = xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+    connection = xlib.XOpenDisplay(display.encode())
+    assert connection, f"cannot open X display {display}"
+    event = XEvent()
+    event.xclient.type, event.xclient.window, event.xclient.format = 33, window, 32  # 33: ClientMessage
+    event.xclient.message_type = xlib.XInternAtom(connection, b"WM_PROTOCOLS", 0)
+    event.xclient.data[0] = xlib.XInternAtom(connection, b"WM_DELETE_WINDOW", 0)
+    xlib.XSendEvent(connection, window, 0, 0, ctypes.byref(event))
+    xlib.XFlush(connection)
+    xlib.XCloseDisplay(connection)

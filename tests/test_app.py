@@ -10,13 +10,8 @@ which, and when, is tested in-process in ``test_screens.py``.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import json
 import os
 import shutil
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,11 +21,11 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from helpers import FER_ROOT, REPO, SCREEN, start_xvfb
+from helpers import FER_ROOT, SCREEN, Kiosk, astronaut_frame, start_xvfb
 from PIL import Image
 
 from emojify import cli
-from emojify.app import STATE_FILE_ENV, exit_sequences
+from emojify.app import exit_sequences
 from emojify.config import ConfigError, Settings, settings_from_args
 from emojify.layout import layout
 from emojify.pipeline import Result
@@ -175,13 +170,6 @@ def test_exit_keys_are_bound_in_both_cases() -> None:
 
 # --- the real window under Xvfb ------------------------------------------------------------
 
-def astronaut_frame() -> np.ndarray:
-    """A 640x480 BGR "webcam" frame: scikit-image's smiling astronaut, face in the capture region."""
-    data = pytest.importorskip("skimage.data")
-    photo = cv2.resize(data.astronaut(), None, fx=1.8, fy=1.8, interpolation=cv2.INTER_AREA)
-    return np.ascontiguousarray(photo[3:483, 83:723, ::-1])
-
-
 @pytest.fixture(scope="session")
 def faces(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder source: the astronaut and, where FER2013 is here, three upscaled happy faces."""
@@ -202,99 +190,6 @@ def faces(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-class Kiosk:
-    """``emojify run`` as a subprocess on ``display``, with helpers to drive and inspect it."""
-
-    def __init__(self, display: str, workdir: Path, *args: str) -> None:
-        self.display = display
-        self.state_file = workdir / "state.json"
-        self.env = {**os.environ, "DISPLAY": display, STATE_FILE_ENV: str(self.state_file)}
-        self.log = (workdir / "app.log").open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "emojify", "run", *args],
-            cwd=REPO, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.window = self.wait(self._window_id, 30, "the window to appear")
-
-    def _window_id(self) -> str | None:
-        found = self.xdotool("search", "--name", "^emojify$")
-        return found.split()[0] if found else None
-
-    def xdotool(self, *args: str) -> str:
-        return subprocess.run(["xdotool", *args], env=self.env, capture_output=True, text=True,
-                              timeout=10, check=False).stdout.strip()
-
-    def wait(self, probe: Callable[[], object], timeout: float, what: str) -> object:
-        """Poll ``probe`` until it returns something truthy; fail naming ``what`` (with the log)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            value = probe()
-            if value is not None and value is not False and (isinstance(value, np.ndarray) or value):
-                return value
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.1)
-        pytest.fail(f"timed out waiting for {what}; exit code {self.process.poll()}; "
-                    f"state {self.state()}; log:\n{self.log_text()}")
-
-    def state(self) -> dict:
-        try:
-            return json.loads(self.state_file.read_text())
-        except (OSError, ValueError):
-            return {}
-
-    def wait_state(self, check: Callable[[dict], bool], what: str, timeout: float = 20) -> dict:
-        """Wait until the app's state file satisfies ``check``; return that state."""
-        def probe() -> dict | None:
-            state = self.state()
-            return state if state and check(state) else None
-
-        return self.wait(probe, timeout, what)
-
-    def log_text(self) -> str:
-        self.log.flush()
-        return Path(self.log.name).read_text()[-3000:]
-
-    def key(self, *keys: str) -> None:
-        """Type keys into the window (pointer over it and input focus on it, as without a window manager)."""
-        self.xdotool("mousemove", "200", "200")
-        self.xdotool("windowfocus", "--sync", self.window)
-        self.xdotool("key", *keys)
-
-    def touch(self, x: int, y: int) -> None:
-        """A click at (x, y) on the app's X screen (``:N.S``: the pointer moves to screen S first)."""
-        screen = self.display.rpartition(".")[2] if "." in self.display else "0"
-        self.xdotool("mousemove", "--screen", screen, str(x), str(y), "click", "1")
-
-    def close_request(self) -> None:
-        """What a window manager's close button does: a WM_DELETE_WINDOW client message."""
-        send_wm_delete(self.display, int(self.window))
-
-    def screenshot(self) -> np.ndarray:
-        from PIL import ImageGrab
-
-        return np.asarray(ImageGrab.grab(xdisplay=self.display).convert("RGB"), dtype=np.int16)
-
-    def wait_screen(self, check: Callable[[np.ndarray], bool], what: str, timeout: float = 5) -> np.ndarray:
-        """Take screenshots until one passes ``check`` (drawing lags the state file a little)."""
-        def probe() -> np.ndarray | None:
-            screen = self.screenshot()
-            return screen if check(screen) else None
-
-        return self.wait(probe, timeout, what)
-
-    def exit_code(self, timeout: float = 15) -> int:
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"the app did not exit; log:\n{self.log_text()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(5)
-        self.log.close()
-
-
 @pytest.fixture
 def kiosk(display: str, tmp_path: Path) -> Iterator[Callable[..., Kiosk]]:
     """Start the app with these arguments; it is killed after the test if still running."""
@@ -308,34 +203,6 @@ def kiosk(display: str, tmp_path: Path) -> Iterator[Callable[..., Kiosk]]:
     yield start
     for app in started:
         app.stop()
-
-
-def send_wm_delete(display: str, window: int) -> None:
-    """Send the ICCCM WM_DELETE_WINDOW request with Xlib through ctypes (no window manager runs)."""
-    class ClientMessage(ctypes.Structure):
-        _fields_ = [("type", ctypes.c_int), ("serial", ctypes.c_ulong), ("send_event", ctypes.c_int),
-                    ("display", ctypes.c_void_p), ("window", ctypes.c_ulong), ("message_type", ctypes.c_ulong),
-                    ("format", ctypes.c_int), ("data", ctypes.c_long * 5)]
-
-    class XEvent(ctypes.Union):
-        _fields_ = [("xclient", ClientMessage), ("pad", ctypes.c_long * 24)]
-
-    xlib = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
-    xlib.XOpenDisplay.restype, xlib.XOpenDisplay.argtypes = ctypes.c_void_p, [ctypes.c_char_p]
-    xlib.XInternAtom.restype = ctypes.c_ulong
-    xlib.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-    xlib.XSendEvent.argtypes = [ctypes.c_void_p, ctypes.c_ulong, ctypes.c_int, ctypes.c_long,
-                                ctypes.POINTER(XEvent)]
-    xlib.XFlush.argtypes = xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
-    connection = xlib.XOpenDisplay(display.encode())
-    assert connection, f"cannot open X display {display}"
-    event = XEvent()
-    event.xclient.type, event.xclient.window, event.xclient.format = 33, window, 32  # 33: ClientMessage
-    event.xclient.message_type = xlib.XInternAtom(connection, b"WM_PROTOCOLS", 0)
-    event.xclient.data[0] = xlib.XInternAtom(connection, b"WM_DELETE_WINDOW", 0)
-    xlib.XSendEvent(connection, window, 0, 0, ctypes.byref(event))
-    xlib.XFlush(connection)
-    xlib.XCloseDisplay(connection)
 
 
 def emoji_yellow(pixels: np.ndarray) -> int:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import run_cli, stderr_lines
+from helpers import run_cli, stderr_lines, wait_until
 
 from emojify.config import ConfigError
 from emojify.gpio import BOUNCE_SECONDS, Gpio, GpioError
@@ -138,16 +137,6 @@ def test_a_bad_pin_in_the_settings_file_is_one_clear_line(tmp_path: Path, value:
 
 
 # --- the kiosk window with the button and lamp (in-process, on a virtual screen) ------------------
-
-def wait_until(condition: Callable[[], object], timeout: float) -> bool:
-    """Poll ``condition`` every 10 ms until it holds or ``timeout`` s pass; return whether it held."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return bool(condition())
-
 
 def test_the_button_takes_a_snapshot_and_the_lamp_lights_during_the_countdown(
         pins: MockFactory, display: str, astronaut_jpg: Path, monkeypatch: pytest.MonkeyPatch) -> None:

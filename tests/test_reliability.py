@@ -38,10 +38,20 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from helpers import REPO, copy_model, flip_byte, make_fer_folder, run_cli, six_class_model, stderr_lines
+from helpers import (
+    CAMERA,
+    REPO,
+    FakeCamera,
+    Kiosk,
+    astronaut_frame,
+    copy_model,
+    flip_byte,
+    make_fer_folder,
+    run_cli,
+    six_class_model,
+    stderr_lines,
+)
 from PIL import Image
-from test_app import Kiosk, astronaut_frame
-from test_sources import CAMERA, FakeCamera
 
 from emojify import cli, composite
 from emojify.classifier import Classifier

@@ -12,6 +12,7 @@ from typing import get_args
 import cv2
 import numpy as np
 import pytest
+from helpers import CAMERA, FakeCamera, frame_number, wait_until
 
 from emojify.sources import (
     CaptureThread,
@@ -24,18 +25,6 @@ from emojify.sources import (
     parse_source,
 )
 from emojify.texts import SourceEvent, message_tips, status_message
-
-CAMERA = SourceSpec("camera", 0)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 3.0) -> bool:
-    """Poll ``condition`` every 10 ms until it holds or ``timeout`` s pass; return whether it held."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def gray_image(value: int, shape: tuple[int, int] = (24, 32)) -> np.ndarray:
@@ -180,70 +169,6 @@ def test_without_ffmpeg_a_video_error_says_which_videos_play(tmp_path: Path,
 
 
 # --- capture thread with a scripted fake camera ---------------------------------------------
-
-
-class FakeCamera:
-    """A camera the test drives: plug/unplug it, or set what its reads do next.
-
-    Modes: "frames" (a new numbered frame every 10 ms), "none" (read returns None), "raise"
-    (read raises), "empty" (a 0-size array), "resize" (frames alternate between two sizes),
-    "stall" (read blocks until the mode changes, then gives a frame), "hold" (read blocks
-    while the mode stays "hold"). Each frame carries its number in its first two pixels.
-    """
-
-    def __init__(self, plugged: bool = True) -> None:
-        self.plugged = plugged
-        self.mode = "frames"
-        self.count = 0
-        self.opened = 0
-        self.released = 0
-        self.lock = threading.Lock()
-
-    def open(self) -> FakeReader:
-        if not self.plugged:
-            raise OSError("fake camera: no such device")
-        with self.lock:
-            self.opened += 1
-        return FakeReader(self)
-
-    def next_frame(self, shape: tuple[int, int] = (24, 32)) -> np.ndarray:
-        with self.lock:
-            self.count += 1
-            count = self.count
-        image = np.zeros((*shape, 3), np.uint8)
-        image[0, 0, 0], image[0, 0, 1] = count % 256, count // 256
-        return image
-
-
-def frame_number(frame: Frame) -> int:
-    """The fake camera's number for the frame it made."""
-    return int(frame.image[0, 0, 0]) + 256 * int(frame.image[0, 0, 1])
-
-
-class FakeReader:
-    """One open handle on a :class:`FakeCamera`."""
-
-    def __init__(self, camera: FakeCamera) -> None:
-        self.camera = camera
-
-    def read(self) -> np.ndarray | None:
-        camera = self.camera
-        time.sleep(0.01)
-        while camera.mode in ("stall", "hold") and camera.plugged:
-            time.sleep(0.01)
-        if not camera.plugged or camera.mode == "none":
-            return None
-        if camera.mode == "raise":
-            raise RuntimeError("fake driver fault")
-        if camera.mode == "empty":
-            return np.empty((0, 0, 3), np.uint8)
-        if camera.mode == "resize":
-            return camera.next_frame((24, 32) if camera.count % 2 else (48, 64))
-        return camera.next_frame()
-
-    def release(self) -> None:
-        with self.camera.lock:
-            self.camera.released += 1
 
 
 @pytest.fixture
