@@ -6,7 +6,6 @@
   layout) and :func:`write_fer_csv` (the original ``fer2013.csv``). Images are generated, never
   copied from the real data set.
 * :func:`run_cli` runs ``python -m emojify ...`` in a subprocess and returns (code, stdout, stderr).
-
 * The fake camera (:class:`FakeCamera`), the astronaut as a webcam frame, and :class:`Kiosk`, which
   runs ``emojify run`` on a virtual screen and drives it.
 
