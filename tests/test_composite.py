@@ -179,3 +179,66 @@ def test_predict_writes_mask_composites(astronaut_jpg, tmp_path):
     original = cv2.imread(str(astronaut_jpg))
     gone = (np.abs(pixels.astype(np.int16) - original[:, :, ::-1]) > 40).any(axis=-1)
     assert gone[inner(ASTRONAUT_FACE)].mean() > 0.9
+
+
+# --- the kiosk -------------------------------------------------------------------------------
+
+def test_the_result_screen_shows_the_masked_still():
+    from emojify.screens import Screens, Snapshot, Timings
+
+    frame = np.zeros((480, 640, 3), np.uint8)
+    masked = np.full((480, 640, 3), 200, np.uint8)
+    from emojify.sources import SourceStatus
+
+    screens = Screens(lambda _frame: None, ("", []), Timings(result=4.0))
+    screens.source_status(SourceStatus.LIVE, "")
+    screens.tick(0.1)
+    screens.request_snapshot()
+    for t in np.arange(0.2, 6.0, 0.1):
+        screens.frame_arrived(frame, Result(None, None, None, None))
+        screens.tick(float(t))
+        if screens.state == "result":
+            break
+    assert screens.state == "result" and screens.still is not None
+    result = Result(None, (10, 10, 50, 50), np.full(7, 1 / 7), "happy")
+    screens.snapshot_done(Snapshot(screens.still.frame, result, masked=masked))
+    feed = screens.view().feed
+    assert feed.frame is masked and feed.result is None  # the masks instead of the box and badge
+    screens.snapshot_done(Snapshot(screens.still.frame, result))
+    feed = screens.view().feed
+    assert feed.frame is frame and feed.result is result
+
+
+def test_the_kiosk_saves_and_shows_a_mask_snapshot(display, tmp_path):
+    from test_app import WINDOW, Kiosk, astronaut_frame, emoji_yellow
+
+    source = tmp_path / "camera"
+    source.mkdir()
+    frame = astronaut_frame()
+    cv2.imwrite(str(source / "astronaut.png"), frame)
+    snaps = tmp_path / "snaps"
+    app = Kiosk(display, tmp_path, "--source", str(source), "--snapshot-style", "mask", "--save-dir", str(snaps),
+                "--snapshot-seconds", "5")
+    try:
+        app.wait_state(lambda s: s["frames_shown"] >= 3 and s["face"], "a face on screen")
+        w, h = WINDOW
+
+        def feed(screen: np.ndarray) -> np.ndarray:
+            return screen[40:h - 40, 20:int(w * 0.6)]
+
+        live = emoji_yellow(feed(app.screenshot()))
+        app.key("space")
+        state = app.wait_state(lambda s: s["snapshot_path"], "a saved snapshot")
+        shown = app.wait_screen(lambda screen: emoji_yellow(feed(screen)) > live + 5000, "the masked still on screen")
+        Image.fromarray(shown.astype(np.uint8)).save(tmp_path / "result.png")
+        saved = Path(state["snapshot_path"])
+        with Image.open(saved) as image:
+            image.load()
+            assert image.size == (640, 480)
+            pixels = image.convert("RGB")
+        box = Pipeline(detector=BlazeFaceDetector()).analyze(frame, mirror_average=True).box
+        assert changed(frame, pixels)[inner(box)].mean() > 0.9, "the saved snapshot shows the face, not its mask"
+        app.key("ctrl+shift+q")
+        assert app.exit_code() == 0
+    finally:
+        app.stop()
