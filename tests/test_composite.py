@@ -170,7 +170,7 @@ def test_a_bad_snapshot_style_is_one_line_and_exit_code_2(tmp_path, where):
 
 
 def test_predict_writes_mask_composites(astronaut_jpg, tmp_path):
-    code, stdout, stderr = run_cli("predict", astronaut_jpg, "--out", tmp_path, "--snapshot-style", "mask")
+    code, _, stderr = run_cli("predict", astronaut_jpg, "--out", tmp_path, "--snapshot-style", "mask")
     assert code == 0, stderr
     [written] = tmp_path.glob("astronaut-*.png")
     with Image.open(written) as image:
