@@ -169,7 +169,8 @@ class Pipeline:
         grace period after the face is lost, the last label and probabilities are kept (with no
         box), so a missed detection does not blank the emoji. ``faces`` holds every tracked face
         (party mode) or the largest one, the leading face first, each with its own smoothing and at
-        its tracked, smoothed box.
+        its tracked, smoothed box; in party mode a face missed for a moment
+        (:data:`~emojify.tracking.HOLD_SECONDS`) stays at its last box.
         """
         now = time.monotonic() if now is None else now
         region, found = self.detect(frame)
@@ -177,16 +178,23 @@ class Pipeline:
         raw = self.classify_found(frame, found) if found else np.zeros((0, len(CLASSES)), np.float32)
         lead = self.tracker.lead
         tracks = self.tracker.update([d.box for d in found], now)
+        for track, detection in zip(tracks, found, strict=True):
+            track.roll = detection.roll
+        tracks += self.tracker.held(tracks, now) if self.all_faces else []  # missed faces, kept a moment
+
+        def seen(index: int) -> np.ndarray | None:
+            return raw[index] if index < len(found) else None
+
         order = self.tracker.lead_first(tracks)
         if self.tracker.lead != lead and any(track.id == lead for track in tracks):
             self.smoother.reset()  # another visitor took the lead: the panel starts afresh, not from a blend of two
-        probabilities, label = self.smoother.update(raw[order[0]] if order else None, now)
+        probabilities, label = self.smoother.update(seen(order[0]) if order else None, now)
         faces = []
         for index in order:
             track = tracks[index]
-            shown, name = track.smoother.update(raw[index], now)
+            shown, name = track.smoother.update(seen(index), now)
             if index == order[0]:  # the leading face is what the panel shows: its smoothing leads
                 shown, name = probabilities, label
-            faces.append(Face(track.shown_box, shown, name, track.id, found[index].roll))
+            faces.append(Face(track.shown_box, shown, name, track.id, track.roll))
         box = faces[0].box if faces else None
         return Result(region, box, probabilities, label, tuple(faces))

@@ -24,6 +24,9 @@ BOX_ALPHA = 0.4
 """Weight of the newest box in a face's running box."""
 JUMP = 0.5
 """A box whose centre moved more than this share of its side is taken as it is (a real move)."""
+HOLD_SECONDS = 0.25
+"""In party mode a face the detector misses (a blink, a turned head) keeps its emoji at its last box
+this long, so the emoji does not flicker."""
 LEAD_SHARE = 0.8
 """The leading face (the panel's) keeps the lead while its running box is at least this share of the
 largest one's area, so two faces of about the same size do not take turns from frame to frame."""
@@ -40,12 +43,13 @@ def box_iou(a: Box | np.ndarray, b: Box | np.ndarray) -> float:
 
 @dataclass
 class Track:
-    """One face followed over frames: its id, running box, probability smoother and last sighting."""
+    """One face followed over frames: its id, running box, probability smoother, last sighting and roll."""
 
     id: int
     box: np.ndarray
     smoother: Smoother
     last_seen: float
+    roll: float = 0.0
 
     def follow(self, box: Box, now: float, alpha: float) -> None:
         """Move the running box towards ``box`` (or onto it, for a real move)."""
@@ -98,6 +102,10 @@ class Tracker:
                 chosen[i] = Track(next(self._ids), np.asarray(box, np.float64), self.make_smoother(), now)
                 self.tracks.append(chosen[i])
         return [chosen[i] for i in range(len(boxes))]
+
+    def held(self, present: list[Track], now: float, hold: float = HOLD_SECONDS) -> list[Track]:
+        """Faces missing from this frame (not in ``present``) but seen within ``hold`` seconds."""
+        return [t for t in self.tracks if t not in present and now - t.last_seen <= hold]
 
     def lead_first(self, tracks: list[Track]) -> list[int]:
         """Indices of ``tracks`` (one frame's), the leading face first and the others largest first

@@ -108,6 +108,26 @@ def test_party_mode_faces_keep_their_ids_and_their_own_labels_frame_after_frame(
         assert result.label == result.faces[0].label
 
 
+def test_party_mode_keeps_a_face_missed_for_a_frame_and_lets_it_go_after(classifier, astronaut):
+    from emojify.tracking import HOLD_SECONDS
+
+    x, y, w, h = ASTRONAUT_FACE
+    head = astronaut[y - 30:y + h + 30, x - 25:x + w + 25]
+    empty = cv2.GaussianBlur(np.random.default_rng(3).integers(40, 200, (480, 640, 3), dtype=np.uint8), (0, 0), 5)
+    one, both = empty.copy(), empty.copy()
+    for frame, spots in ((one, [(150, 140, 170)]), (both, [(150, 140, 170), (380, 170, 110)])):
+        for px, py, side in spots:
+            frame[py:py + side, px:px + side] = cv2.resize(head, (side, side), interpolation=cv2.INTER_AREA)
+    pipeline = Pipeline(classifier, BlazeFaceDetector(), all_faces=True)
+    before = pipeline.live(both, now=0.0)
+    assert len(before.faces) == 2
+    blink = pipeline.live(one, now=1 / 30)  # the detector misses the small face once
+    assert [(f.track, f.box, f.label) for f in blink.faces][1] == [(f.track, f.box, f.label) for f in before.faces][1]
+    assert blink.faces[0].track == before.faces[0].track
+    gone = pipeline.live(one, now=1 / 30 + HOLD_SECONDS * 1.5)
+    assert [f.track for f in gone.faces] == [before.faces[0].track]
+
+
 def test_the_lead_stays_with_a_face_of_about_the_same_size_and_passes_to_a_clearly_larger_one():
     tracker = Tracker()
     left, right = (50, 100, 100, 100), (300, 100, 96, 96)
