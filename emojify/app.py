@@ -34,7 +34,7 @@ from PIL import Image, ImageTk
 
 from emojify import texts
 from emojify.classifier import Classifier
-from emojify.composite import compose, save_composite
+from emojify.composite import compose, masked_frame, save_composite
 from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.faces import Detector
@@ -80,11 +80,12 @@ class Worker:
     """
 
     def __init__(self, pipeline: Pipeline, capture: CaptureThread, emojis: EmojiSet,
-                 save_dir: Path | None) -> None:
+                 save_dir: Path | None, snapshot_style: str = "side") -> None:
         self.pipeline = pipeline
         self.capture = capture
         self.emojis = emojis
         self.save_dir = save_dir
+        self.snapshot_style = snapshot_style
         self._lock = threading.Lock()
         self._live: tuple[np.ndarray, Result] | None = None
         self._request: np.ndarray | None = None
@@ -144,11 +145,13 @@ class Worker:
                 self._stopping.wait(0.2)
 
     def _snapshot(self, frame: np.ndarray) -> Snapshot:
-        result = self.pipeline.analyze(frame, mirror_average=True)
-        snapshot = Snapshot(frame, result)
+        mask = self.snapshot_style == "mask"
+        result = self.pipeline.analyze(frame, mirror_average=True, all_faces=mask or self.pipeline.all_faces)
+        snapshot = Snapshot(frame, result, masked=masked_frame(frame, result, self.emojis) if mask else None)
         if self.save_dir is not None:
             try:
-                snapshot.path = save_composite(compose(frame, result, self.emojis), self.save_dir, "snapshot")
+                composite = compose(frame, result, self.emojis, self.snapshot_style)
+                snapshot.path = save_composite(composite, self.save_dir, "snapshot")
                 log.info("snapshot saved as %s", snapshot.path)
             except OSError as exc:
                 snapshot.error = texts.could_not_save(exc.strerror or exc)
@@ -469,7 +472,7 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
             gpio.close()
         raise DisplayError(f"cannot open the window ({exc}); run it on the desktop or set DISPLAY, "
                            "or check the install with --self-test") from None
-    worker = Worker(pipeline, capture, emojis, settings.save_dir)
+    worker = Worker(pipeline, capture, emojis, settings.save_dir, settings.snapshot_style)
     capture.start()
     worker.start()
     try:

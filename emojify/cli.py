@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--all-faces", action="store_true",
                          help="classify every face; the JSON gets a 'faces' list, largest first")
     add_flag(predict, "detector", config_file=False)
+    add_flag(predict, "snapshot_style", config_file=False)
     add_model_argument(predict)
 
     evaluate = sub.add_parser("evaluate", parents=[common], help="accuracy on a labelled folder",
@@ -135,7 +136,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"emojify: {exc}", file=sys.stderr)
             failures += 1
             continue
-        result = pipeline.analyze(image, use_region=args.region is not None, all_faces=args.all_faces)
+        result = pipeline.analyze(image, use_region=args.region is not None,
+                                  all_faces=args.all_faces or args.snapshot_style == "mask")
         entry = {"path": str(path), **result.as_dict()}
         if result.box is not None:  # in the file's own pixels, even if it was decoded smaller
             entry["face"] = [round(v * scale) for v in result.box]
@@ -143,7 +145,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             entry["faces"] = [{**face.as_dict(), "box": [round(v * scale) for v in face.box]}
                               for face in result.faces]
         if emojis is not None:
-            entry["composite"] = str(save_composite(compose(image, result, emojis), args.out, prefix=path.stem))
+            entry["composite"] = str(save_composite(compose(image, result, emojis, args.snapshot_style), args.out, prefix=path.stem))
         results.append(entry)
         if not args.json:
             what = ", ".join(f"{face.label} {face.emoji} ({max(face.probabilities):.0%})" for face in result.faces)

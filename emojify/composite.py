@@ -1,6 +1,8 @@
-"""Composite pictures (photo + face box + emoji + label) and saving them safely.
+"""Composite pictures (photo + face box + emoji + label, or every face masked by its emoji) and saving them safely.
 
-Used for ``emojify predict --out`` and for kiosk snapshots. Files are written to a temporary
+Used for ``emojify predict --out`` and for kiosk snapshots, in one of :data:`STYLES`: ``side`` (the
+photo with the face boxed, the emoji and its label beside it) or ``mask`` (each face covered by its
+emoji, sized to the face and turned with it). Files are written to a temporary
 name in the same folder and renamed, so a crash or power cut never leaves half a PNG, and names
 carry the time plus a counter, so two snapshots in the same second never overwrite each other.
 """
@@ -15,10 +17,14 @@ from PIL import Image, ImageDraw, ImageFont
 
 from emojify.emojis import EmojiSet
 from emojify.fileio import atomic_path
-from emojify.pipeline import Result
+from emojify.pipeline import Face, Result
 
 BOX_COLOUR = (60, 220, 90)
 BACKGROUND = (250, 250, 250)
+STYLES = ("side", "mask")
+"""Snapshot styles: the emoji beside the photo, or an emoji mask on every face."""
+MASK_SCALE = 1.3
+"""A mask's side as a multiple of the face box's larger side (the round emoji then covers the box)."""
 
 
 def bgr_to_pil(frame: np.ndarray) -> Image.Image:
@@ -28,8 +34,38 @@ def bgr_to_pil(frame: np.ndarray) -> Image.Image:
     return Image.fromarray(np.ascontiguousarray(frame[:, :, 2::-1]))
 
 
-def compose(frame: np.ndarray, result: Result, emojis: EmojiSet) -> Image.Image:
-    """The photo with the face boxed, and beside it the emoji and its label (or "no face")."""
+def pil_to_bgr(image: Image.Image) -> np.ndarray:
+    """A Pillow image as an OpenCV BGR frame."""
+    return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
+
+
+def paste_masks(photo: Image.Image, faces: tuple[Face, ...], emojis: EmojiSet) -> Image.Image:
+    """``photo`` with each labelled face covered by its emoji: :data:`MASK_SCALE` times the face's
+    size, turned by the face's roll (clockwise as seen), centred on the face, alpha-blended."""
+    masked = photo.convert("RGB")
+    for face in faces:
+        if face.label is None:
+            continue
+        x, y, w, h = face.box
+        icon = emojis.scaled(face.label, max(1, round(max(w, h) * MASK_SCALE)))
+        if face.roll:
+            icon = icon.rotate(-face.roll, resample=Image.Resampling.BICUBIC, expand=True)
+        masked.paste(icon, (round(x + w / 2 - icon.width / 2), round(y + h / 2 - icon.height / 2)), icon)
+    return masked
+
+
+def masked_frame(frame: np.ndarray, result: Result, emojis: EmojiSet) -> np.ndarray:
+    """The BGR frame with every face of ``result`` masked by its emoji (the still shown on screen)."""
+    return pil_to_bgr(paste_masks(bgr_to_pil(frame), result.faces, emojis))
+
+
+def compose(frame: np.ndarray, result: Result, emojis: EmojiSet, style: str = "side") -> Image.Image:
+    """The composite of one style (:data:`STYLES`): ``side``, the photo with the face boxed and beside
+    it the emoji and its label (or "no face"); ``mask``, the photo with every face covered by its emoji."""
+    if style not in STYLES:
+        raise ValueError(f"snapshot style must be one of {', '.join(STYLES)}, got {style!r}")
+    if style == "mask":
+        return paste_masks(bgr_to_pil(frame), result.faces, emojis)
     photo = bgr_to_pil(frame)
     width, height = photo.size
     side = max(160, height)

@@ -331,6 +331,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("challenge", bool, False, "the challenge game: the button (Space, Enter, touch, GPIO) starts a "
             "round of five faces to match in time, with a score", shown="the snapshot button"),
     Setting("large_text", bool, False, "draw every text larger", shown="normal size"),
+    Setting("snapshot_style", str, "side", "side: the photo with the emoji and its label beside it; mask: every "
+            "face covered by its emoji, turned with the face", choices=("side", "mask")),
     Setting("rotate", int, 0, "turn the whole picture clockwise by this many degrees, for a screen mounted "
             "turned when the system does not rotate it", choices=(0, 90, 180, 270), metavar="DEGREES"),
     Setting("self_test", bool, False, "check the model, emoji and face detector on the built-in sample face "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -30,12 +30,14 @@ def probabilities_dict(probabilities: np.ndarray | None) -> dict | None:
 
 @dataclass(frozen=True)
 class Face:
-    """One face of a frame: box, probabilities, label, and in the live feed its track id."""
+    """One face of a frame: box, probabilities, label, in the live feed its track id, and its roll
+    (degrees turned clockwise as seen, from the eyes; 0 without keypoints)."""
 
     box: Box
     probabilities: np.ndarray | None
     label: str | None
     track: int | None = None
+    roll: float = 0.0
 
     @property
     def emoji(self) -> str | None:
@@ -107,6 +109,8 @@ class Pipeline:
         self.detector = self.detector or Detector.BLAZEFACE.value()
         self.still_detector = type(self.detector).for_stills()
         self.smoother = self.smoother or Smoother()
+        if self.tracker.make_smoother is Smoother:  # every face is smoothed like the panel's
+            self.tracker.make_smoother = lambda: replace(self.smoother)
 
     def region(self, frame: np.ndarray) -> Box:
         """The capture region of a frame of this size."""
@@ -154,28 +158,43 @@ class Pipeline:
             return Result(region, None, None, None)
         found = found if all_faces else found[:1]
         probabilities = self.classify_found(frame, found, mirror_average)
-        faces = tuple(Face(d.box, p, label_of(p)) for d, p in zip(found, probabilities, strict=True))
+        faces = tuple(Face(d.box, p, label_of(p), roll=d.roll) for d, p in zip(found, probabilities, strict=True))
         return Result(region, faces[0].box, faces[0].probabilities, faces[0].label, faces)
 
     def live(self, frame: np.ndarray, now: float | None = None) -> Result:
         """One frame of the live stream: faces in the region, tracked with steady boxes, smoothed.
 
-        The result's own fields follow the largest face, smoothed by :attr:`smoother`; during its
+        The result's own fields follow the leading face (the largest, kept while it stays nearly the
+        largest: :meth:`~emojify.tracking.Tracker.lead_first`), smoothed by :attr:`smoother`; during its
         grace period after the face is lost, the last label and probabilities are kept (with no
         box), so a missed detection does not blank the emoji. ``faces`` holds every tracked face
-        (party mode) or the largest one, each with its own smoothing.
+        (party mode) or the largest one, the leading face first, each with its own smoothing and at
+        its tracked, smoothed box; in party mode a face missed for a moment
+        (:data:`~emojify.tracking.HOLD_SECONDS`) stays at its last box.
         """
         now = time.monotonic() if now is None else now
         region, found = self.detect(frame)
         found = found if self.all_faces else found[:1]
         raw = self.classify_found(frame, found) if found else np.zeros((0, len(CLASSES)), np.float32)
+        lead = self.tracker.lead
         tracks = self.tracker.update([d.box for d in found], now)
-        probabilities, label = self.smoother.update(raw[0] if len(raw) else None, now)
+        for track, detection in zip(tracks, found, strict=True):
+            track.roll = detection.roll
+        tracks += self.tracker.held(tracks, now) if self.all_faces else []  # missed faces, kept a moment
+
+        def seen(index: int) -> np.ndarray | None:
+            return raw[index] if index < len(found) else None
+
+        order = self.tracker.lead_first(tracks)
+        if self.tracker.lead != lead and any(track.id == lead for track in tracks):
+            self.smoother.reset()  # another visitor took the lead: the panel starts afresh, not from a blend of two
+        probabilities, label = self.smoother.update(seen(order[0]) if order else None, now)
         faces = []
-        for index, (track, p) in enumerate(zip(tracks, raw, strict=True)):
-            shown, name = track.smoother.update(p, now)
-            if index == 0:  # the largest face is what the panel shows: its smoothing leads
+        for index in order:
+            track = tracks[index]
+            shown, name = track.smoother.update(seen(index), now)
+            if index == order[0]:  # the leading face is what the panel shows: its smoothing leads
                 shown, name = probabilities, label
-            faces.append(Face(track.shown_box, shown, name, track.id))
+            faces.append(Face(track.shown_box, shown, name, track.id, track.roll))
         box = faces[0].box if faces else None
         return Result(region, box, probabilities, label, tuple(faces))

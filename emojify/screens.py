@@ -82,12 +82,14 @@ class Timings:
 
 @dataclass
 class Snapshot:
-    """A still being classified (``result`` None until the worker is done) and where it was saved."""
+    """A still being classified (``result`` None until the worker is done) and where it was saved;
+    ``masked``, the still with every face covered by its emoji (the ``mask`` snapshot style)."""
 
     frame: np.ndarray
     result: Result | None = None
     path: Path | None = None
     error: str | None = None
+    masked: np.ndarray | None = None
 
 
 # --- what to draw --------------------------------------------------------------------------
@@ -375,8 +377,9 @@ class Screens:
             done = self.still.result is not None
             if banner is None and self.still.path is not None:
                 banner = (texts.SNAPSHOT_SAVED, False)
-            feed = FeedView(("still", self.still_number), self.still.frame, self.still.result, live=False,
-                            banner=banner)
+            masked = self.still.masked
+            feed = FeedView(("still", self.still_number), self.still.frame if masked is None else masked,
+                            self.still.result if masked is None else None, live=False, banner=banner)
             left = texts.back_to_live(math.ceil(self.seconds_left()))
             panel = panel_view(self.still.result if done else None, texts.NO_FACE_FOUND if done else texts.WORKING, left,
                                active=False)

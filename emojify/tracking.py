@@ -24,6 +24,12 @@ BOX_ALPHA = 0.4
 """Weight of the newest box in a face's running box."""
 JUMP = 0.5
 """A box whose centre moved more than this share of its side is taken as it is (a real move)."""
+HOLD_SECONDS = 0.25
+"""In party mode a face the detector misses (a blink, a turned head) keeps its emoji at its last box
+this long, so the emoji does not flicker."""
+LEAD_SHARE = 0.8
+"""The leading face (the panel's) keeps the lead while its running box is at least this share of the
+largest one's area, so two faces of about the same size do not take turns from frame to frame."""
 
 
 def box_iou(a: Box | np.ndarray, b: Box | np.ndarray) -> float:
@@ -37,12 +43,13 @@ def box_iou(a: Box | np.ndarray, b: Box | np.ndarray) -> float:
 
 @dataclass
 class Track:
-    """One face followed over frames: its id, running box, probability smoother and last sighting."""
+    """One face followed over frames: its id, running box, probability smoother, last sighting and roll."""
 
     id: int
     box: np.ndarray
     smoother: Smoother
     last_seen: float
+    roll: float = 0.0
 
     def follow(self, box: Box, now: float, alpha: float) -> None:
         """Move the running box towards ``box`` (or onto it, for a real move)."""
@@ -55,6 +62,10 @@ class Track:
     def shown_box(self) -> Box:
         return tuple(round(v) for v in self.box)  # type: ignore[return-value]
 
+    @property
+    def area(self) -> float:
+        return float(self.box[2] * self.box[3])
+
 
 @dataclass
 class Tracker:
@@ -64,7 +75,10 @@ class Tracker:
     box_alpha: float = BOX_ALPHA
     grace_seconds: float = GRACE_SECONDS
     make_smoother: Callable[[], Smoother] = Smoother
+    lead_share: float = LEAD_SHARE
     tracks: list[Track] = field(default_factory=list, init=False)
+    lead: int | None = field(default=None, init=False)
+    """The id of the leading face: the largest, kept while it stays nearly the largest."""
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1), init=False)
 
     def update(self, boxes: list[Box], now: float) -> list[Track]:
@@ -89,6 +103,23 @@ class Tracker:
                 self.tracks.append(chosen[i])
         return [chosen[i] for i in range(len(boxes))]
 
+    def held(self, present: list[Track], now: float, hold: float = HOLD_SECONDS) -> list[Track]:
+        """Faces missing from this frame (not in ``present``) but seen within ``hold`` seconds."""
+        return [t for t in self.tracks if t not in present and now - t.last_seen <= hold]
+
+    def lead_first(self, tracks: list[Track]) -> list[int]:
+        """Indices of ``tracks`` (one frame's), the leading face first and the others largest first
+        by running box; the lead changes only when another face is clearly larger (:data:`LEAD_SHARE`)."""
+        order = sorted(range(len(tracks)), key=lambda i: -tracks[i].area)
+        if not order:
+            return order
+        held = next((i for i in order if tracks[i].id == self.lead), None)
+        if held is None or tracks[held].area < self.lead_share * tracks[order[0]].area:
+            held = order[0]
+        self.lead = tracks[held].id
+        return [held, *(i for i in order if i != held)]
+
     def reset(self) -> None:
         """Forget every face."""
         self.tracks = []
+        self.lead = None

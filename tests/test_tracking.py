@@ -86,3 +86,65 @@ def test_party_mode_draws_each_faces_emoji_at_its_head():
     assert np.abs(party[head] - plain[head]).mean() > 10
     elsewhere = (slice(0, 120), slice(0, 60))
     assert np.array_equal(party[elsewhere], plain[elsewhere])
+
+
+def test_party_mode_faces_keep_their_ids_and_their_own_labels_frame_after_frame(classifier, astronaut):
+    x, y, w, h = ASTRONAUT_FACE
+    frame = cv2.GaussianBlur(np.random.default_rng(2).integers(40, 200, (480, 640, 3), dtype=np.uint8), (0, 0), 5)
+    head = astronaut[y - 30:y + h + 30, x - 25:x + w + 25]
+    frame[140:310, 150:320] = cv2.resize(head, (170, 170))
+    straight = head.copy()  # another face, another look: the smile blurred away
+    mouth = slice(round(len(head) * 0.6), round(len(head) * 0.8))
+    straight[mouth] = cv2.GaussianBlur(straight[mouth], (0, 0), 14)
+    frame[160:300, 360:500] = cv2.resize(straight, (140, 140))
+    still = Pipeline(classifier, BlazeFaceDetector()).analyze(frame, all_faces=True)
+    assert len(still.faces) == 2 and still.faces[0].label != still.faces[1].label, still.faces
+    pipeline = Pipeline(classifier, BlazeFaceDetector(), all_faces=True)
+    first, second = pipeline.live(frame, now=0.0), pipeline.live(frame, now=1 / 30)
+    assert [f.track for f in first.faces] == [f.track for f in second.faces]
+    assert len({f.track for f in first.faces}) == 2
+    for result in (first, second):  # each face shows what its own face shows, the lead as the panel does
+        assert [f.label for f in result.faces] == [f.label for f in still.faces]
+        assert result.label == result.faces[0].label
+
+
+def test_party_mode_keeps_a_face_missed_for_a_frame_and_lets_it_go_after(classifier, astronaut):
+    from emojify.tracking import HOLD_SECONDS
+
+    x, y, w, h = ASTRONAUT_FACE
+    head = astronaut[y - 30:y + h + 30, x - 25:x + w + 25]
+    empty = cv2.GaussianBlur(np.random.default_rng(3).integers(40, 200, (480, 640, 3), dtype=np.uint8), (0, 0), 5)
+    one, both = empty.copy(), empty.copy()
+    for frame, spots in ((one, [(150, 140, 170)]), (both, [(150, 140, 170), (380, 170, 110)])):
+        for px, py, side in spots:
+            frame[py:py + side, px:px + side] = cv2.resize(head, (side, side), interpolation=cv2.INTER_AREA)
+    pipeline = Pipeline(classifier, BlazeFaceDetector(), all_faces=True)
+    before = pipeline.live(both, now=0.0)
+    assert len(before.faces) == 2
+    blink = pipeline.live(one, now=1 / 30)  # the detector misses the small face once
+    assert [(f.track, f.box, f.label) for f in blink.faces][1] == [(f.track, f.box, f.label) for f in before.faces][1]
+    assert blink.faces[0].track == before.faces[0].track
+    gone = pipeline.live(one, now=1 / 30 + HOLD_SECONDS * 1.5)
+    assert [f.track for f in gone.faces] == [before.faces[0].track]
+
+
+def test_the_lead_stays_with_a_face_of_about_the_same_size_and_passes_to_a_clearly_larger_one():
+    tracker = Tracker()
+    left, right = (50, 100, 100, 100), (300, 100, 96, 96)
+    tracks = tracker.update([left, right], 0.0)
+    assert tracks[tracker.lead_first(tracks)[0]].id == tracks[0].id
+    lead = tracker.lead
+    for i in range(1, 10):  # the detector's sizes wobble: the right face is now and then a bit larger
+        grow = 6 if i % 2 else 0
+        tracks = tracker.update([left, (300 - grow, 100 - grow, 96 + 2 * grow, 96 + 2 * grow)], i / 30)
+        order = tracker.lead_first(tracks)
+        assert tracks[order[0]].id == lead, i
+    tracks = tracker.update([left, (260, 60, 180, 180)], 0.5)  # the right visitor steps up close
+    assert tracks[tracker.lead_first(tracks)[0]].id != lead
+
+
+def test_every_face_is_smoothed_like_the_panel(classifier):
+    from emojify.smoothing import Smoother
+
+    pipeline = Pipeline(classifier, BlazeFaceDetector(), smoother=Smoother(alpha=1.0), all_faces=True)
+    assert pipeline.tracker.make_smoother().alpha == 1.0

@@ -1,0 +1,244 @@
+"""Snapshot composites in both styles: ``side`` (the emoji beside the photo) and ``mask`` (every face
+covered by its emoji, sized to the face and turned with it), the ``--snapshot-style`` setting, and a
+mask snapshot taken by the kiosk in a real window."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from helpers import ASTRONAUT_FACE, run_cli, stderr_lines
+from PIL import Image
+
+from emojify.composite import compose
+from emojify.emojis import EmojiSet, load_emoji_set
+from emojify.faces import BlazeFaceDetector
+from emojify.labels import CLASSES
+from emojify.pipeline import Face, Pipeline, Result
+
+FACES_AT = (((150, 140), 170), ((380, 170), 110))
+"""Where :func:`two_faces` pastes the astronaut's head: (x, y) and side, both in the capture region."""
+
+
+@pytest.fixture(scope="module")
+def pipeline(classifier) -> Pipeline:
+    return Pipeline(classifier, BlazeFaceDetector())
+
+
+@pytest.fixture(scope="module")
+def emojis() -> EmojiSet:
+    return load_emoji_set()
+
+
+def bar_emojis() -> EmojiSet:
+    """An emoji set whose every "emoji" is a wide green bar, so a pasted mask shows which way it is turned."""
+    bar = Image.new("RGBA", (200, 200), (0, 0, 0, 0))
+    bar.paste((0, 255, 0, 255), (0, 75, 200, 125))
+    return EmojiSet(Path("bars"), {label: bar for label in CLASSES})
+
+
+def changed(before: np.ndarray, after: Image.Image, threshold: int = 40) -> np.ndarray:
+    """Where the composite differs from the BGR photo by more than ``threshold`` levels in a channel."""
+    rgb = np.asarray(after.convert("RGB"), np.int16)
+    return (np.abs(rgb - before[:, :, ::-1].astype(np.int16)) > threshold).any(axis=-1)
+
+
+def orientation(mask: np.ndarray) -> float:
+    """Degrees the long axis of ``mask``'s pixels is turned clockwise (as seen) from horizontal."""
+    moments = cv2.moments(mask.astype(np.uint8), binaryImage=True)
+    return math.degrees(0.5 * math.atan2(2 * moments["mu11"], moments["mu20"] - moments["mu02"]))
+
+
+def inner(box, share: float = 0.6) -> tuple[slice, slice]:
+    """The middle ``share`` of a box (x, y, w, h) as array slices."""
+    x, y, w, h = box
+    mx, my = round(w * (1 - share) / 2), round(h * (1 - share) / 2)
+    return slice(y + my, y + h - my), slice(x + mx, x + w - mx)
+
+
+def emoji_centre_colour(emojis: EmojiSet, label: str) -> np.ndarray:
+    """The mean RGB of the middle of an emoji."""
+    pixels = np.asarray(emojis.images[label].convert("RGB"), np.float64)
+    rows, cols = pixels.shape[:2]
+    return pixels[rows // 5:rows - rows // 5, cols // 5:cols - cols // 5].reshape(-1, 3).mean(axis=0)
+
+
+def two_faces(astronaut: np.ndarray) -> np.ndarray:
+    """A 640x480 frame with the astronaut's head twice, large and small, on a blurred background."""
+    x, y, w, h = ASTRONAUT_FACE
+    head = astronaut[y - 30:y + h + 30, x - 25:x + w + 25]
+    frame = cv2.GaussianBlur(np.random.default_rng(1).integers(40, 200, (480, 640, 3), dtype=np.uint8), (0, 0), 5)
+    for (px, py), side in FACES_AT:
+        frame[py:py + side, px:px + side] = cv2.resize(head, (side, side), interpolation=cv2.INTER_AREA)
+    return frame
+
+
+def turned(image: np.ndarray, degrees: float, centre: tuple[float, float]) -> np.ndarray:
+    """``image`` turned ``degrees`` clockwise as seen, about ``centre``."""
+    matrix = cv2.getRotationMatrix2D(centre, -degrees, 1.0)
+    return cv2.warpAffine(image, matrix, image.shape[1::-1], borderMode=cv2.BORDER_REFLECT)
+
+
+# --- the mask style --------------------------------------------------------------------------
+
+def test_a_mask_covers_the_astronauts_face_with_its_emoji(pipeline, emojis, astronaut):
+    result = pipeline.analyze(astronaut, use_region=False, all_faces=True)
+    assert result.faces and result.label is not None
+    masked = compose(astronaut, result, emojis, "mask")
+    side = compose(astronaut, result, emojis)
+    assert masked.size == (512, 512) and side.width > 512  # the mask style keeps the photo's own size
+    middle = inner(result.box)
+    gone = changed(astronaut, masked)
+    assert gone[middle].mean() > 0.9, "the face's own pixels are still there"
+    shown = np.asarray(masked.convert("RGB"), np.float64)[middle].reshape(-1, 3).mean(axis=0)
+    photo = astronaut[middle][:, :, ::-1].reshape(-1, 3).mean(axis=0)
+    assert np.abs(shown - emoji_centre_colour(emojis, result.label)).max() < 40, (shown, result.label)
+    assert np.abs(shown - photo).max() > 40
+    assert not gone[:, :60].any() and not gone[-60:].any(), "the mask spills far beyond the face"
+
+
+def test_a_face_turned_30_degrees_gets_a_mask_turned_with_it(pipeline, astronaut):
+    x, y, w, h = ASTRONAUT_FACE
+    photo = turned(astronaut, 30, (x + w / 2, y + h / 2))
+    result = pipeline.analyze(photo, use_region=False, all_faces=True)
+    assert result.faces, "the turned face is not found"
+    roll = result.faces[0].roll
+    assert 20 < roll < 40, roll
+    bar = changed(photo, compose(photo, result, bar_emojis(), "mask"))
+    assert abs(orientation(bar) - roll) < 3, (orientation(bar), roll)
+
+
+def test_masks_follow_the_roll_they_are_given_and_skip_faces_without_a_label():
+    frame = np.full((400, 400, 3), 128, np.uint8)
+    for roll in (0.0, -30.0, 30.0):
+        face = Face((140, 140, 120, 120), np.full(7, 1 / 7), "happy", roll=roll)
+        bar = changed(frame, compose(frame, Result(None, face.box, face.probabilities, "happy", (face,)),
+                                     bar_emojis(), "mask"))
+        assert abs(orientation(bar) - roll) < 2, (orientation(bar), roll)
+    unlabelled = Face((140, 140, 120, 120), None, None)
+    plain = compose(frame, Result(None, None, None, None, (unlabelled,)), bar_emojis(), "mask")
+    assert not changed(frame, plain).any()
+
+
+def test_two_faces_get_two_masks(pipeline, emojis, astronaut):
+    frame = two_faces(astronaut)
+    result = pipeline.analyze(frame, use_region=False, all_faces=True)
+    assert len(result.faces) == 2, [f.box for f in result.faces]
+    gone = changed(frame, compose(frame, result, emojis, "mask"))
+    for (px, py), side in FACES_AT:  # the middle of each pasted head: its face
+        assert gone[inner((px, py, side, side), 0.4)].mean() > 0.9, (px, py)
+    largest_only = pipeline.analyze(frame, use_region=False)
+    one = changed(frame, compose(frame, largest_only, emojis, "mask"))
+    (px, py), side = FACES_AT[1]
+    assert one[inner((px, py, side, side), 0.4)].mean() < 0.1, "a result of one face masks one face"
+
+
+def test_an_unknown_style_is_refused(emojis, astronaut):
+    with pytest.raises(ValueError, match="side, mask"):
+        compose(astronaut, Result(None, None, None, None), emojis, "masks")
+
+
+# --- the setting -----------------------------------------------------------------------------
+
+def test_snapshot_style_from_the_flag_and_the_file(tmp_path):
+    from emojify import cli
+    from emojify.config import settings_from_args
+
+    def settings(*argv):
+        return settings_from_args(cli.build_parser().parse_args(["run", *argv]))
+
+    assert settings().snapshot_style == "side"
+    config = tmp_path / "kiosk.toml"
+    config.write_text('snapshot-style = "mask"\n', encoding="utf-8")
+    assert settings("--config", str(config)).snapshot_style == "mask"
+    assert settings("--config", str(config), "--snapshot-style", "side").snapshot_style == "side"
+
+
+@pytest.mark.parametrize("where", ["flag", "file"])
+def test_a_bad_snapshot_style_is_one_line_and_exit_code_2(tmp_path, where):
+    config = tmp_path / "kiosk.toml"
+    config.write_text('snapshot_style = "bad"\n', encoding="utf-8")
+    args = ("--snapshot-style", "bad") if where == "flag" else ("--config", config)
+    code, _, stderr = run_cli("run", *args)
+    lines = stderr_lines(stderr)
+    assert code == 2 and len(lines) == 1, stderr
+    assert "snapshot_style" in lines[0] or "--snapshot-style" in lines[0]
+    assert "side, mask" in lines[0] and "bad" in lines[0]
+
+
+def test_predict_writes_mask_composites(astronaut_jpg, tmp_path):
+    code, _, stderr = run_cli("predict", astronaut_jpg, "--out", tmp_path, "--snapshot-style", "mask")
+    assert code == 0, stderr
+    [written] = tmp_path.glob("astronaut-*.png")
+    with Image.open(written) as image:
+        assert image.size == (512, 512)  # the photo itself, masked; no panel beside it
+        pixels = np.asarray(image.convert("RGB"))
+    original = cv2.imread(str(astronaut_jpg))
+    gone = (np.abs(pixels.astype(np.int16) - original[:, :, ::-1]) > 40).any(axis=-1)
+    assert gone[inner(ASTRONAUT_FACE)].mean() > 0.9
+
+
+# --- the kiosk -------------------------------------------------------------------------------
+
+def test_the_result_screen_shows_the_masked_still():
+    from emojify.screens import Screens, Snapshot, Timings
+
+    frame = np.zeros((480, 640, 3), np.uint8)
+    masked = np.full((480, 640, 3), 200, np.uint8)
+    from emojify.sources import SourceStatus
+
+    screens = Screens(lambda _frame: None, ("", []), Timings(result=4.0))
+    screens.source_status(SourceStatus.LIVE, "")
+    screens.tick(0.1)
+    screens.request_snapshot()
+    for t in np.arange(0.2, 6.0, 0.1):
+        screens.frame_arrived(frame, Result(None, None, None, None))
+        screens.tick(float(t))
+        if screens.state == "result":
+            break
+    assert screens.state == "result" and screens.still is not None
+    result = Result(None, (10, 10, 50, 50), np.full(7, 1 / 7), "happy")
+    screens.snapshot_done(Snapshot(screens.still.frame, result, masked=masked))
+    feed = screens.view().feed
+    assert feed.frame is masked and feed.result is None  # the masks instead of the box and badge
+    screens.snapshot_done(Snapshot(screens.still.frame, result))
+    feed = screens.view().feed
+    assert feed.frame is frame and feed.result is result
+
+
+def test_the_kiosk_saves_and_shows_a_mask_snapshot(display, tmp_path):
+    from test_app import WINDOW, Kiosk, astronaut_frame, emoji_yellow
+
+    source = tmp_path / "camera"
+    source.mkdir()
+    frame = astronaut_frame()
+    cv2.imwrite(str(source / "astronaut.png"), frame)
+    snaps = tmp_path / "snaps"
+    app = Kiosk(display, tmp_path, "--source", str(source), "--snapshot-style", "mask", "--save-dir", str(snaps),
+                "--snapshot-seconds", "5")
+    try:
+        app.wait_state(lambda s: s["frames_shown"] >= 3 and s["face"], "a face on screen")
+        w, h = WINDOW
+
+        def feed(screen: np.ndarray) -> np.ndarray:
+            return screen[40:h - 40, 20:int(w * 0.6)]
+
+        live = emoji_yellow(feed(app.screenshot()))
+        app.key("space")
+        state = app.wait_state(lambda s: s["snapshot_path"], "a saved snapshot")
+        shown = app.wait_screen(lambda screen: emoji_yellow(feed(screen)) > live + 5000, "the masked still on screen")
+        Image.fromarray(shown.astype(np.uint8)).save(tmp_path / "result.png")
+        saved = Path(state["snapshot_path"])
+        with Image.open(saved) as image:
+            image.load()
+            assert image.size == (640, 480)
+            pixels = image.convert("RGB")
+        box = Pipeline(detector=BlazeFaceDetector()).analyze(frame, mirror_average=True).box
+        assert changed(frame, pixels)[inner(box)].mean() > 0.9, "the saved snapshot shows the face, not its mask"
+        app.key("ctrl+shift+q")
+        assert app.exit_code() == 0
+    finally:
+        app.stop()
