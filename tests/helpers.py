@@ -189,6 +189,7 @@ def load_json_output(stdout: str):
 
 SCREEN = (1280, 800)
 """Size of the Xvfb screen the window tests run on."""
+WINDOW = (1100, 620)  # the app's default window size on the 1280x800 test screen (layout.initial_size)
 
 
 def start_xvfb(*screens: tuple[int, int]) -> tuple[subprocess.Popen, str]:
@@ -416,3 +417,9 @@ def send_wm_delete(display: str, window: int) -> None:
     xlib.XSendEvent(connection, window, 0, 0, ctypes.byref(event))
     xlib.XFlush(connection)
     xlib.XCloseDisplay(connection)
+
+
+def emoji_yellow(pixels: np.ndarray) -> int:
+    """How many pixels have an emoji face's yellow (bright red and green, little blue)."""
+    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    return int(np.count_nonzero((r > 220) & (g > 160) & (b < 90)))

@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from helpers import FER_ROOT, SCREEN, Kiosk, astronaut_frame, start_xvfb
+from helpers import FER_ROOT, SCREEN, WINDOW, Kiosk, astronaut_frame, emoji_yellow, start_xvfb
 from PIL import Image
 
 from emojify import cli
@@ -33,7 +33,6 @@ from emojify.render import ACCENT, BAR, HIGHLIGHT, OK, panel_frame
 from emojify.smoothing import ALPHA
 
 FER_HAPPY = FER_ROOT / "test" / "happy"
-WINDOW = (1100, 620)  # the app's default window size on the 1280x800 test screen (layout.initial_size)
 
 
 # --- settings ------------------------------------------------------------------------------
@@ -203,12 +202,6 @@ def kiosk(display: str, tmp_path: Path) -> Iterator[Callable[..., Kiosk]]:
     yield start
     for app in started:
         app.stop()
-
-
-def emoji_yellow(pixels: np.ndarray) -> int:
-    """How many pixels have an emoji face's yellow (bright red and green, little blue)."""
-    r, g, b = pixels[..., 0], pixels[..., 1], pixels[..., 2]
-    return int(np.count_nonzero((r > 220) & (g > 160) & (b < 90)))
 
 
 def count_colour(pixels: np.ndarray, colour: tuple[int, int, int], tolerance: int = 6) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers import ASTRONAUT_FACE, run_cli, stderr_lines
+from helpers import ASTRONAUT_FACE, WINDOW, Kiosk, astronaut_frame, emoji_yellow, run_cli, stderr_lines
 from PIL import Image
 
 from emojify.composite import compose
@@ -210,7 +210,6 @@ def test_the_result_screen_shows_the_masked_still():
 
 
 def test_the_kiosk_saves_and_shows_a_mask_snapshot(display, tmp_path):
-    from test_app import WINDOW, Kiosk, astronaut_frame, emoji_yellow
 
     source = tmp_path / "camera"
     source.mkdir()
