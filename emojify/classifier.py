@@ -16,11 +16,12 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from emojify.decision import DecisionRule, decide, rule_from_metadata
 from emojify.labels import CLASSES
 from emojify.preprocess import INPUT_SIZE, to_batch
 from emojify.resources import resource_dir
@@ -168,6 +169,10 @@ class Classifier:
         self._in_scale, self._in_zero = inp["quantization"]
         self._out_index, self._out_dtype = out["index"], out["dtype"]
         self._out_scale, self._out_zero = out["quantization"]
+        try:
+            self.decision = rule_from_metadata(metadata)
+        except ValueError as exc:
+            raise ModelError(f"{metadata_path(path)}: {exc}; re-create it with emojify-quantize") from None
         log.info("model %s (%s) on %s %s", path, self.info.sha256[:12], backend, version)
 
     def _quantize(self, batch: np.ndarray) -> np.ndarray:
@@ -190,3 +195,18 @@ class Classifier:
             out[i] = raw
         out = np.clip(out, 0.0, None)
         return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
+
+    def classify(self, faces: np.ndarray, mirror: bool | None = None,
+                 rule: DecisionRule | None = None) -> np.ndarray:
+        """The probabilities to show ``(N, 7)`` for prepared faces: the model's decision rule over :meth:`predict`.
+
+        The rule (see :mod:`emojify.decision`) comes from the model's metadata unless ``rule`` is
+        given; ``mirror`` True or False overrides whether it averages each face with its mirror image
+        (two model calls a face instead of one).
+        """
+        rule = self.decision if rule is None else rule
+        rule = rule if mirror is None else replace(rule, mirror=mirror)
+        faces = np.asarray(faces)
+        faces = faces[None] if faces.ndim == 2 else faces
+        mirrored = self.predict(faces[:, :, ::-1]) if rule.mirror else None
+        return decide(self.predict(faces), mirrored, rule)

@@ -65,8 +65,9 @@ class Pipeline:
     def analyze(self, frame: np.ndarray, use_region: bool = True, mirror_average: bool = False) -> Result:
         """Classify the largest face of one frame, without smoothing.
 
-        ``use_region=False`` searches the whole image (stills). ``mirror_average`` averages the
-        prediction over the face and its mirror image, a steadier answer for a snapshot.
+        ``use_region=False`` searches the whole image (stills). The probabilities are the model's
+        decision rule (:meth:`Classifier.classify`); ``mirror_average`` makes it average the face
+        with its mirror image even where the rule does not.
         """
         region = self.region(frame) if use_region else None
         detector = self.detector if use_region else self.still_detector
@@ -74,8 +75,7 @@ class Pipeline:
         if box is None:
             return Result(region, None, None, None)
         face = prepare_face(frame, box)
-        faces = np.stack([face, face[:, ::-1]]) if mirror_average else face[None]
-        probabilities = self.classifier.predict(faces).mean(axis=0)
+        probabilities = self.classifier.classify(face, mirror=mirror_average or None)[0]
         return Result(region, box, probabilities, label_of(probabilities))
 
     def live(self, frame: np.ndarray, now: float | None = None) -> Result:

@@ -1,4 +1,8 @@
-"""Training-time augmentation of prepared faces: random flips, rotations, shifts and zooms.
+"""Training-time augmentation of prepared faces: random flips, rotations, shifts and zooms, and lighting.
+
+Lighting (:func:`relight_faces`, opt-in with ``emojify-train --lighting``) darkens a share of the
+faces, bends their gamma and adds sensor noise, then prepares them again as the kiosk would; the
+same :func:`dim` makes the darkened PublicTest faces of the dim-room check.
 
 Pure NumPy and OpenCV on the CPU, one affine warp a face (about 20 us at 48x48), so it costs the
 same on every Keras backend and never becomes the slow part of a GPU run.
@@ -9,11 +13,19 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from emojify.preprocess import prepare_face
+
 MAX_ROTATION_DEG = 14.0
 MAX_SHIFT = 0.1
 """Largest shift, as a fraction of the face's side."""
 MAX_ZOOM = 0.1
 """Scale is drawn from ``1 +- MAX_ZOOM``."""
+BRIGHTNESS = (0.2, 1.0)
+"""Range of the brightness factor :func:`relight_faces` draws."""
+GAMMA = (0.67, 1.5)
+"""Range of the gamma :func:`relight_faces` draws."""
+NOISE_SIGMA = (0.0, 4.0)
+"""Range of the sensor noise (grey levels, standard deviation) :func:`relight_faces` draws."""
 
 
 def random_affines(n: int, size: int, rng: np.random.Generator) -> np.ndarray:
@@ -39,4 +51,28 @@ def augment_faces(faces: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         src = face[:, ::-1] if flips[i] else face
         out[i] = cv2.warpAffine(np.ascontiguousarray(src), matrix, (size, size), flags=cv2.INTER_LINEAR,
                                 borderMode=cv2.BORDER_REFLECT_101)
+    return out
+
+
+def dim(image: np.ndarray, brightness: float, noise_sigma: float, rng: np.random.Generator,
+        gamma: float = 1.0) -> np.ndarray:
+    """A uint8 image as a dimmer room shows it: gamma, then scaled by ``brightness``, plus Gaussian sensor noise.
+
+    Values are rounded and clipped to 0..255, as a camera would deliver them.
+    """
+    level = 255.0 * (np.asarray(image, np.float32) / 255.0) ** gamma * brightness
+    noisy = level + rng.normal(0.0, noise_sigma, level.shape) if noise_sigma else level
+    return np.clip(np.round(noisy), 0, 255).astype(np.uint8)
+
+
+def relight_faces(faces: np.ndarray, rng: np.random.Generator, share: float) -> np.ndarray:
+    """Copies of prepared faces ``(N, 48, 48)`` where a random ``share`` is dimmed, gamma-bent and noised.
+
+    Each chosen face draws its brightness, gamma and noise from :data:`BRIGHTNESS`, :data:`GAMMA`
+    and :data:`NOISE_SIGMA`, and is then prepared again (denoised, equalised) as the kiosk does.
+    """
+    out = np.array(faces, copy=True)
+    for i in np.flatnonzero(rng.random(len(faces)) < share):
+        out[i] = prepare_face(dim(faces[i], rng.uniform(*BRIGHTNESS), rng.uniform(*NOISE_SIGMA), rng,
+                                  gamma=float(np.exp(rng.uniform(*np.log(GAMMA))))))
     return out
