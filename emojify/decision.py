@@ -104,7 +104,7 @@ def fit_rule(y: np.ndarray, probabilities: np.ndarray, mirrored: np.ndarray | No
     """Fit the rule on a labelled selection split (PublicTest), given the training class ``frequencies``.
 
     The power is the one with the best balanced accuracy among those that keep accuracy within
-    :data:`ACCURACY_TOLERANCE` of the raw model's (:data:`IDENTITY`); then the temperature is the one
+    :data:`ACCURACY_TOLERANCE` of the raw model's (:data:`IDENTITY`), else 0; then the temperature is the one
     with the lowest expected calibration error (what the bars promise), ties to the lower NLL.
     """
     from emojify.metrics import expected_calibration_error, summarize
@@ -118,7 +118,8 @@ def fit_rule(y: np.ndarray, probabilities: np.ndarray, mirrored: np.ndarray | No
 
     floor = summarize(y, np.asarray(probabilities).argmax(axis=1))["accuracy"] - ACCURACY_TOLERANCE
     by_power = {power: scores(power) for power in POWERS}
-    power = max((p for p, (acc, _) in by_power.items() if acc >= floor), key=lambda p: (by_power[p][1], -p))
+    allowed = [p for p, (acc, _) in by_power.items() if acc >= floor] or [0.0]
+    power = max(allowed, key=lambda p: (by_power[p][1], -p))
 
     def calibration(temperature: float) -> tuple[float, float]:
         shown = decide(probabilities, mirrored, DecisionRule(frequencies, power, temperature, mirror))

@@ -18,12 +18,15 @@ from emojify.decision import DecisionRule
 from emojify.imageio import ImageError, read_image
 from emojify.labels import CLASSES
 from emojify.metrics import summarize
-from emojify.preprocess import prepare_face
+from emojify.preprocess import prepare_face, to_gray
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm")
 BATCH = 256
+DIM_NOISE_SIGMA = 3.0
+"""Sensor noise (grey levels, standard deviation) of ``emojify evaluate --dim``."""
+DIM_SEED = 0
 
 
 class FolderError(ValueError):
@@ -67,14 +70,28 @@ def labelled_images(root: Path) -> list[tuple[Path, int]]:
     return items
 
 
+def dim(image: np.ndarray, brightness: float, noise_sigma: float, rng: np.random.Generator,
+        gamma: float = 1.0) -> np.ndarray:
+    """A uint8 image as a dimmer room shows it: gamma, then scaled by ``brightness``, plus Gaussian sensor noise.
+
+    Values are rounded and clipped to 0..255, as a camera would deliver them.
+    """
+    level = 255.0 * (np.asarray(image, np.float32) / 255.0) ** gamma * brightness
+    noisy = level + rng.normal(0.0, noise_sigma, level.shape) if noise_sigma else level
+    return np.clip(np.round(noisy), 0, 255).astype(np.uint8)
+
+
 def evaluate_folder(classifier: Classifier, root: Path,
                     progress: Callable[[Iterable], Iterable] = lambda it: it,
-                    rule: DecisionRule | None = None) -> Evaluation:
+                    rule: DecisionRule | None = None, brightness: float | None = None) -> Evaluation:
     """Classify every labelled image under ``root`` and summarise; unreadable files are listed, not fatal.
 
     The probabilities are those the kiosk shows (:meth:`Classifier.classify`, the model's decision
     rule, or ``rule`` when given), so accuracy, balanced accuracy and calibration are the kiosk's.
+    With ``brightness`` each image is first dimmed to it with :data:`DIM_NOISE_SIGMA` of sensor
+    noise (:func:`dim`, seeded: the same faces every run), as in a dim room.
     """
+    rng = np.random.default_rng(DIM_SEED)
     items = labelled_images(root)
     errors: list[str] = []
     y_true, probabilities, faces = [], [], []
@@ -86,7 +103,8 @@ def evaluate_folder(classifier: Classifier, root: Path,
 
     for path, label in progress(items):
         try:
-            faces.append(prepare_face(read_image(path)))
+            image = to_gray(read_image(path))
+            faces.append(prepare_face(image if brightness is None else dim(image, brightness, DIM_NOISE_SIGMA, rng)))
         except ImageError as exc:
             errors.append(str(exc))
             continue

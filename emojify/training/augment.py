@@ -1,8 +1,8 @@
 """Training-time augmentation of prepared faces: random flips, rotations, shifts and zooms, and lighting.
 
 Lighting (:func:`relight_faces`, opt-in with ``emojify-train --lighting``) darkens a share of the
-faces, bends their gamma and adds sensor noise, then prepares them again as the kiosk would; the
-same :func:`dim` makes the darkened PublicTest faces of the dim-room check.
+faces, bends their gamma and adds sensor noise, then prepares them again as the kiosk would, with
+the same :func:`emojify.evaluate.dim` that makes the faces of ``emojify evaluate --dim``.
 
 Pure NumPy and OpenCV on the CPU, one affine warp a face (about 20 us at 48x48), so it costs the
 same on every Keras backend and never becomes the slow part of a GPU run.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from emojify.evaluate import dim
 from emojify.preprocess import prepare_face
 
 MAX_ROTATION_DEG = 14.0
@@ -52,17 +53,6 @@ def augment_faces(faces: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         out[i] = cv2.warpAffine(np.ascontiguousarray(src), matrix, (size, size), flags=cv2.INTER_LINEAR,
                                 borderMode=cv2.BORDER_REFLECT_101)
     return out
-
-
-def dim(image: np.ndarray, brightness: float, noise_sigma: float, rng: np.random.Generator,
-        gamma: float = 1.0) -> np.ndarray:
-    """A uint8 image as a dimmer room shows it: gamma, then scaled by ``brightness``, plus Gaussian sensor noise.
-
-    Values are rounded and clipped to 0..255, as a camera would deliver them.
-    """
-    level = 255.0 * (np.asarray(image, np.float32) / 255.0) ** gamma * brightness
-    noisy = level + rng.normal(0.0, noise_sigma, level.shape) if noise_sigma else level
-    return np.clip(np.round(noisy), 0, 255).astype(np.uint8)
 
 
 def relight_faces(faces: np.ndarray, rng: np.random.Generator, share: float) -> np.ndarray:
