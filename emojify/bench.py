@@ -149,7 +149,8 @@ def format_report(report: dict) -> str:
     for name in ("detect", "classifier", "single_pass", "frame"):
         median, p95 = report[f"{name}_ms_median"], report[f"{name}_ms_p95"]
         if median is not None:
-            lines.append(f"{name.replace('_', ' '):<11}median {median:6.2f} ms   p95 {p95:6.2f} ms")
+            lines.append(f"{'one pass' if name == 'single_pass' else name:<11}median {median:6.2f} ms   "
+                         f"p95 {p95:6.2f} ms")
     lines.append(f"fps        {report['fps']:.0f} (whole per-frame path, one thread)")
     lines.append(f"memory     RSS {report['rss_mb_start']} MB -> {report['rss_mb_end']} MB")
     return "\n".join(lines)

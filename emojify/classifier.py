@@ -185,6 +185,10 @@ class Classifier:
     def predict(self, faces: np.ndarray) -> np.ndarray:
         """Probabilities ``(N, 7)`` float32 for prepared faces ``(N, 48, 48)`` (or one ``(48, 48)``)."""
         batch = self._quantize(to_batch(faces))
+        return self._run(batch)
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        """One model call per face of a quantized batch ``(N, 48, 48, 1)``; normalised probabilities."""
         out = np.empty((len(batch), len(CLASSES)), np.float32)
         for i, face in enumerate(batch):
             self._interpreter.set_tensor(self._in_index, face[None])
@@ -206,7 +210,8 @@ class Classifier:
         """
         rule = self.decision if rule is None else rule
         rule = rule if mirror is None else replace(rule, mirror=mirror)
-        faces = np.asarray(faces)
-        faces = faces[None] if faces.ndim == 2 else faces
-        mirrored = self.predict(faces[:, :, ::-1]) if rule.mirror else None
-        return decide(self.predict(faces), mirrored, rule)
+        batch = self._quantize(to_batch(faces))
+        if not rule.mirror:
+            return decide(self._run(batch), None, rule)
+        both = self._run(np.concatenate([batch, batch[:, :, ::-1]]))  # each face, then its mirror image
+        return decide(both[:len(batch)], both[len(batch):], rule)

@@ -17,6 +17,7 @@ model's metadata JSON as ``"decision"``; a model without one gets :data:`IDENTIT
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -47,6 +48,11 @@ class DecisionRule:
             raise ValueError(f"decision rule: class_frequencies must be {NUM_CLASSES} positive numbers")
         if self.temperature <= 0 or self.power < 0:
             raise ValueError("decision rule: temperature must be > 0 and power >= 0")
+
+    @cached_property
+    def log_prior_offset(self) -> np.ndarray:
+        """``power * log(class_frequencies)``, what prior correction subtracts from the log-probabilities."""
+        return self.power * np.log(np.array(self.class_frequencies))
 
     def as_dict(self) -> dict:
         """JSON-ready parameters (what the metadata stores)."""
@@ -82,9 +88,8 @@ def decide(probabilities: np.ndarray, mirrored: np.ndarray | None, rule: Decisio
         if mirrored is None:
             raise ValueError("decision rule averages mirror images, but none were given")
         q = (q + np.asarray(mirrored, np.float64)) / 2.0
-    logits = (np.log(np.maximum(q, EPS)) - rule.power * np.log(rule.class_frequencies)) / rule.temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    out = np.exp(logits)
+    logits = (np.log(np.maximum(q, EPS)) - rule.log_prior_offset) / rule.temperature
+    out = np.exp(logits - logits.max(axis=1, keepdims=True))
     return (out / out.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
