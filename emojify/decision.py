@@ -52,7 +52,7 @@ class DecisionRule:
     @cached_property
     def log_prior_offset(self) -> np.ndarray:
         """``power * log(class_frequencies)``, what prior correction subtracts from the log-probabilities."""
-        return self.power * np.log(np.array(self.class_frequencies))
+        return (self.power * np.log(np.array(self.class_frequencies))).astype(np.float32)
 
     def as_dict(self) -> dict:
         """JSON-ready parameters (what the metadata stores)."""
@@ -83,14 +83,18 @@ def decide(probabilities: np.ndarray, mirrored: np.ndarray | None, rule: Decisio
 
     ``mirrored`` is ignored when ``rule.mirror`` is False; it is required when it is True.
     """
-    q = np.asarray(probabilities, np.float64)
+    q = np.asarray(probabilities, np.float32)
     if rule.mirror:
         if mirrored is None:
             raise ValueError("decision rule averages mirror images, but none were given")
-        q = (q + np.asarray(mirrored, np.float64)) / 2.0
-    logits = (np.log(np.maximum(q, EPS)) - rule.log_prior_offset) / rule.temperature
-    out = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return (out / out.sum(axis=1, keepdims=True)).astype(np.float32)
+        q = (q + np.asarray(mirrored, np.float32)) * np.float32(0.5)
+    logits = np.log(np.maximum(q, np.float32(EPS)))
+    logits -= rule.log_prior_offset
+    logits *= np.float32(1.0 / rule.temperature)
+    logits -= logits.max(axis=1, keepdims=True)
+    out = np.exp(logits, out=logits)
+    out /= out.sum(axis=1, keepdims=True)
+    return out
 
 
 def class_frequencies(y: np.ndarray) -> tuple[float, ...]:
