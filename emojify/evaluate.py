@@ -27,6 +27,7 @@ BATCH = 256
 DIM_NOISE_SIGMA = 3.0
 """Sensor noise (grey levels, standard deviation) of ``emojify evaluate --dim``."""
 DIM_SEED = 0
+"""Seed of that noise: `--dim` darkens the same faces the same way on every run."""
 
 
 class FolderError(ValueError):
