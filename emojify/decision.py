@@ -62,10 +62,11 @@ class DecisionRule:
     def from_dict(cls, params: dict) -> DecisionRule:
         """The rule stored in metadata; raises ValueError for missing or malformed parameters."""
         try:
-            return cls(tuple(float(f) for f in params["class_frequencies"]), float(params["power"]),
-                       float(params["temperature"]), bool(params["mirror"]))
-        except (KeyError, TypeError) as exc:
+            values = (tuple(float(f) for f in params["class_frequencies"]), float(params["power"]),
+                      float(params["temperature"]), bool(params["mirror"]))
+        except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"decision rule: malformed parameters ({exc!r})") from None
+        return cls(*values)
 
 
 IDENTITY = DecisionRule()

@@ -76,6 +76,7 @@ def test_mirror_averaging_takes_the_mean_of_face_and_mirror():
 @pytest.mark.parametrize("params", [
     {"power": 0.5, "temperature": 0.7, "mirror": True},  # no class_frequencies
     {"class_frequencies": [0.5, 0.5], "power": 0.5, "temperature": 0.7, "mirror": True},
+    {"class_frequencies": list(FREQUENCIES), "power": "strong", "temperature": 0.7, "mirror": True},
     {"class_frequencies": list(FREQUENCIES), "power": 0.5, "temperature": 0.0, "mirror": True},
 ])
 def test_malformed_parameters_are_refused(params):
