@@ -16,11 +16,12 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from emojify.decision import DecisionRule, decide, rule_from_metadata
 from emojify.errors import EmojifyError
 from emojify.labels import CLASSES
 from emojify.preprocess import INPUT_SIZE, to_batch
@@ -169,6 +170,10 @@ class Classifier:
         self._in_scale, self._in_zero = inp["quantization"]
         self._out_index, self._out_dtype = out["index"], out["dtype"]
         self._out_scale, self._out_zero = out["quantization"]
+        try:
+            self.decision = rule_from_metadata(metadata)
+        except ValueError as exc:
+            raise ModelError(f"{metadata_path(path)}: {exc}; re-create it with emojify-quantize") from None
         log.info("model %s (%s) on %s %s", path, self.info.sha256[:12], backend, version)
 
     def _quantize(self, batch: np.ndarray) -> np.ndarray:
@@ -181,6 +186,10 @@ class Classifier:
     def predict(self, faces: np.ndarray) -> np.ndarray:
         """Probabilities ``(N, 7)`` float32 for prepared faces ``(N, 48, 48)`` (or one ``(48, 48)``)."""
         batch = self._quantize(to_batch(faces))
+        return self._run(batch)
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
+        """One model call per face of a quantized batch ``(N, 48, 48, 1)``; normalised probabilities."""
         out = np.empty((len(batch), len(CLASSES)), np.float32)
         for i, face in enumerate(batch):
             self._interpreter.set_tensor(self._in_index, face[None])
@@ -191,3 +200,19 @@ class Classifier:
             out[i] = raw
         out = np.clip(out, 0.0, None)
         return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
+
+    def classify(self, faces: np.ndarray, mirror: bool | None = None,
+                 rule: DecisionRule | None = None) -> np.ndarray:
+        """The probabilities to show ``(N, 7)`` for prepared faces: the model's decision rule over :meth:`predict`.
+
+        The rule (see :mod:`emojify.decision`) comes from the model's metadata unless ``rule`` is
+        given; ``mirror`` True or False overrides whether it averages each face with its mirror image
+        (two model calls a face instead of one).
+        """
+        rule = self.decision if rule is None else rule
+        rule = rule if mirror is None else replace(rule, mirror=mirror)
+        batch = self._quantize(to_batch(faces))
+        if not rule.mirror:
+            return decide(self._run(batch), None, rule)
+        both = self._run(np.concatenate([batch, batch[:, :, ::-1]]))  # each face, then its mirror image
+        return decide(both[:len(batch)], both[len(batch):], rule)

@@ -88,9 +88,14 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Score the model on DIR/<class>/*.jpg (classes may be missing), "
                                           "with the TFLite interpreter alone.")
     evaluate.add_argument("folder", type=Path, metavar="DIR")
-    evaluate.add_argument("--json", action="store_true", help="print one JSON object (n, accuracy, macro_f1, "
-                                                              "per_class_recall, confusion, ...)")
-    evaluate.add_argument("--plot", type=Path, metavar="PNG", help="save the confusion matrix as a picture")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object (n, accuracy, "
+                          "balanced_accuracy, macro_f1, ece, per_class_recall, confusion, reliability, ...)")
+    evaluate.add_argument("--plot", type=Path, metavar="PNG", help="save the confusion matrix as a picture, and "
+                          "the reliability diagram beside it (NAME-reliability.png)")
+    evaluate.add_argument("--raw", action="store_true", help="score the model's raw probabilities, without its "
+                          "decision rule (prior correction, temperature, mirror averaging)")
+    evaluate.add_argument("--dim", type=float, metavar="BRIGHTNESS", help="as in a dim room: each image scaled to "
+                          "this brightness (e.g. 0.3) with sensor noise of sigma 3 grey levels (fixed seed)")
     add_model_argument(evaluate)
 
     bench = sub.add_parser("bench", parents=[common], help="time the per-frame path on this machine",
@@ -158,20 +163,29 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from emojify.classifier import Classifier
-    from emojify.evaluate import evaluate_folder, format_table, plot_confusion
+    from emojify.decision import IDENTITY
+    from emojify.evaluate import evaluate_folder, format_table, plot_confusion, plot_reliability, reliability_path
 
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         raise UsageError("--plot needs matplotlib, which is not installed here (pip install matplotlib)")
     classifier = Classifier(args.model)
     progress = (lambda items: items) if args.json else progress_bar
-    evaluation = evaluate_folder(classifier, args.folder, progress)
+    if args.dim is not None and not 0.0 < args.dim <= 1.0:
+        raise UsageError(f"--dim {args.dim}: brightness must be in (0, 1]")
+    evaluation = evaluate_folder(classifier, args.folder, progress, rule=IDENTITY if args.raw else None,
+                                 brightness=args.dim)
     for error in evaluation.errors:
         print(f"emojify: {error}", file=sys.stderr)
     summary = evaluation.summary
     if args.plot:
-        plot_confusion(summary, args.plot, f"{classifier.info.path.name} on {args.folder}")
+        title = (f"{classifier.info.path.name}{' (raw)' if args.raw else ''} on {args.folder}"
+                 f"{f' at brightness {args.dim}' if args.dim else ''}")
+        plot_confusion(summary, args.plot, title)
+        plot_reliability(summary, reliability_path(args.plot), title)
     if args.json:
-        print(json.dumps({**summary, "model_sha256": classifier.info.sha256, "unreadable": len(evaluation.errors)}))
+        rule = IDENTITY if args.raw else classifier.decision
+        print(json.dumps({**summary, "decision": rule.as_dict(), "model_sha256": classifier.info.sha256,
+                          "unreadable": len(evaluation.errors)}))
     else:
         print(format_table(summary))
     return EXIT_BAD_INPUT if evaluation.errors else 0

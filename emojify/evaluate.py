@@ -14,15 +14,20 @@ from pathlib import Path
 import numpy as np
 
 from emojify.classifier import Classifier
+from emojify.decision import DecisionRule
 from emojify.errors import EmojifyError
 from emojify.imageio import IMAGE_SUFFIXES, ImageError, read_image
 from emojify.labels import CLASSES
 from emojify.metrics import summarize
-from emojify.preprocess import prepare_face
+from emojify.preprocess import prepare_face, to_gray
 
 log = logging.getLogger(__name__)
 
 BATCH = 256
+DIM_NOISE_SIGMA = 3.0
+"""Sensor noise (grey levels, standard deviation) of ``emojify evaluate --dim``."""
+DIM_SEED = 0
+"""Seed of that noise: `--dim` darkens the same faces the same way on every run."""
 
 
 class FolderError(EmojifyError):
@@ -66,21 +71,41 @@ def labelled_images(root: Path) -> list[tuple[Path, int]]:
     return items
 
 
+def dim(image: np.ndarray, brightness: float, noise_sigma: float, rng: np.random.Generator,
+        gamma: float = 1.0) -> np.ndarray:
+    """A uint8 image as a dimmer room shows it: gamma, then scaled by ``brightness``, plus Gaussian sensor noise.
+
+    Values are rounded and clipped to 0..255, as a camera would deliver them.
+    """
+    level = 255.0 * (np.asarray(image, np.float32) / 255.0) ** gamma * brightness
+    noisy = level + rng.normal(0.0, noise_sigma, level.shape) if noise_sigma else level
+    return np.clip(np.round(noisy), 0, 255).astype(np.uint8)
+
+
 def evaluate_folder(classifier: Classifier, root: Path,
-                    progress: Callable[[Iterable], Iterable] = lambda it: it) -> Evaluation:
-    """Classify every labelled image under ``root`` and summarise; unreadable files are listed, not fatal."""
+                    progress: Callable[[Iterable], Iterable] = lambda it: it,
+                    rule: DecisionRule | None = None, brightness: float | None = None) -> Evaluation:
+    """Classify every labelled image under ``root`` and summarise; unreadable files are listed, not fatal.
+
+    The probabilities are those the kiosk shows (:meth:`Classifier.classify`, the model's decision
+    rule, or ``rule`` when given), so accuracy, balanced accuracy and calibration are the kiosk's.
+    With ``brightness`` each image is first dimmed to it with :data:`DIM_NOISE_SIGMA` of sensor
+    noise (:func:`dim`, seeded: the same faces every run), as in a dim room.
+    """
+    rng = np.random.default_rng(DIM_SEED)
     items = labelled_images(root)
     errors: list[str] = []
-    y_true, y_pred, faces = [], [], []
+    y_true, probabilities, faces = [], [], []
 
     def flush():
         if faces:
-            y_pred.extend(classifier.predict(np.stack(faces)).argmax(axis=1).tolist())
+            probabilities.append(classifier.classify(np.stack(faces), rule=rule))
             faces.clear()
 
     for path, label in progress(items):
         try:
-            faces.append(prepare_face(read_image(path)))
+            image = to_gray(read_image(path))
+            faces.append(prepare_face(image if brightness is None else dim(image, brightness, DIM_NOISE_SIGMA, rng)))
         except ImageError as exc:
             errors.append(str(exc))
             continue
@@ -88,7 +113,8 @@ def evaluate_folder(classifier: Classifier, root: Path,
         if len(faces) == BATCH:
             flush()
     flush()
-    return Evaluation(summarize(np.array(y_true, int), np.array(y_pred, int)), errors)
+    shown = np.concatenate(probabilities) if probabilities else np.zeros((0, len(CLASSES)), np.float32)
+    return Evaluation(summarize(np.array(y_true, int), shown.argmax(axis=1), shown), errors)
 
 
 def format_table(summary: dict) -> str:
@@ -98,17 +124,29 @@ def format_table(summary: dict) -> str:
         recall = summary["per_class_recall"][name]
         lines.append(f"{name:<10}{summary['support'][name]:>8}{'-' if recall is None else f'{recall:.1%}':>9}")
     lines += ["-" * 27, (f"accuracy {summary['accuracy']:.2%} on {summary['n']} images, "
-              f"macro F1 {summary['macro_f1']:.3f}")]
+              f"balanced accuracy {summary['balanced_accuracy']:.2%}, macro F1 {summary['macro_f1']:.3f}, "
+              f"ECE {summary['ece']:.3f}")]
     return "\n".join(lines)
 
 
-def plot_confusion(summary: dict, path: Path, title: str) -> None:
-    """Save the row-normalised confusion matrix as a PNG (needs matplotlib)."""
+def reliability_path(confusion_png: Path) -> Path:
+    """Where ``--plot`` puts the reliability diagram: beside the confusion matrix, ``NAME-reliability.png``."""
+    return confusion_png.with_name(f"{confusion_png.stem}-reliability.png")
+
+
+def pyplot():
+    """matplotlib's pyplot on the file-only Agg backend."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def plot_confusion(summary: dict, path: Path, title: str) -> None:
+    """Save the row-normalised confusion matrix as a PNG (needs matplotlib)."""
+    plt = pyplot()
     matrix = np.array(summary["confusion"], float)
     rows = np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     norm = matrix / rows
@@ -122,8 +160,39 @@ def plot_confusion(summary: dict, path: Path, title: str) -> None:
     ax.set_yticks(range(len(CLASSES)), CLASSES)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(f"{title}\naccuracy {summary['accuracy']:.1%}, macro F1 {summary['macro_f1']:.3f}, "
+    balanced = f", balanced {summary['balanced_accuracy']:.1%}" if "balanced_accuracy" in summary else ""
+    ax.set_title(f"{title}\naccuracy {summary['accuracy']:.1%}{balanced}, macro F1 {summary['macro_f1']:.3f}, "
                  f"n={summary['n']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_reliability(summary: dict, path: Path, title: str) -> None:
+    """Save the reliability diagram (accuracy against the shown top probability, per bin) as a PNG.
+
+    Bars are the accuracy of each equal-width bin of the top probability, the diagonal is perfect
+    calibration, and the grey bars underneath show how many faces fell in each bin.
+    """
+    plt = pyplot()
+    bins = summary["reliability"]
+    width = bins[0]["high"] - bins[0]["low"]
+    centres = [(b["low"] + b["high"]) / 2 for b in bins]
+    fig, (ax, count_ax) = plt.subplots(2, 1, figsize=(5.6, 6.4), sharex=True,
+                                       gridspec_kw={"height_ratios": (3, 1)})
+    ax.bar(centres, [b["accuracy"] or 0.0 for b in bins], width=width * 0.9, color="tab:blue",
+           edgecolor="black", label="accuracy in the bin")
+    ax.plot([b["confidence"] for b in bins if b["n"]], [b["accuracy"] for b in bins if b["n"]], "o",
+            color="tab:orange", label="(mean shown probability, accuracy)")
+    ax.plot([0, 1], [0, 1], "--", color="grey", label="perfectly calibrated")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("accuracy")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.set_title(f"{title}\nECE {summary['ece']:.3f} ({len(bins)} bins), n={summary['n']}")
+    count_ax.bar(centres, [b["n"] for b in bins], width=width * 0.9, color="grey")
+    count_ax.set_xlabel("top probability shown")
+    count_ax.set_ylabel("faces")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -6,6 +6,9 @@ import numpy as np
 
 from emojify.labels import CLASSES, NUM_CLASSES
 
+ECE_BINS = 15
+"""Equal-width bins of the top probability for the expected calibration error and the reliability diagram."""
+
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     """Counts ``[true class, predicted class]`` as a 7x7 int array."""
@@ -14,11 +17,12 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
     return matrix
 
 
-def summarize(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
-    """Accuracy, macro F1 (over classes present in ``y_true``), per-class recall and the confusion matrix.
+def summarize(y_true: np.ndarray, y_pred: np.ndarray, probabilities: np.ndarray | None = None) -> dict:
+    """Accuracy, balanced accuracy, macro F1, per-class recall and the confusion matrix (and calibration).
 
-    Classes absent from ``y_true`` are left out of macro F1 and get ``None`` recall, so a folder
-    without, say, neutral faces is scored fairly.
+    Classes absent from ``y_true`` are left out of balanced accuracy and macro F1 and get ``None``
+    recall, so a folder without, say, neutral faces is scored fairly. With the ``probabilities``
+    ``(N, 7)`` behind ``y_pred``, ``ece`` and the ``reliability`` bins are added.
     """
     matrix = confusion_matrix(y_true, y_pred)
     support = matrix.sum(axis=1)
@@ -33,8 +37,43 @@ def summarize(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     return {
         "n": n,
         "accuracy": float(hits.sum() / n) if n else 0.0,
+        "balanced_accuracy": float(recall[present].mean()) if present.any() else 0.0,
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
         "per_class_recall": {c: (float(recall[i]) if present[i] else None) for i, c in enumerate(CLASSES)},
         "support": {c: int(support[i]) for i, c in enumerate(CLASSES)},
         "confusion": matrix.tolist(),
-    }
+    } | ({} if probabilities is None else {"ece": expected_calibration_error(y_true, probabilities),
+                                            "reliability": reliability_bins(y_true, probabilities)})
+
+
+
+def balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Mean recall over the classes present in ``y_true`` (what visitors who try every expression see)."""
+    return summarize(y_true, y_pred)["balanced_accuracy"]
+
+
+def reliability_bins(y_true: np.ndarray, probabilities: np.ndarray, bins: int = ECE_BINS) -> list[dict]:
+    """Per equal-width bin of the top probability: its range, face count, mean top probability and accuracy.
+
+    Empty bins are kept with ``n`` 0 and ``None`` means, so the list always has ``bins`` entries.
+    """
+    probabilities = np.asarray(probabilities, float)
+    confidence = probabilities.max(axis=1) if len(probabilities) else np.zeros(0)
+    correct = probabilities.argmax(axis=1) == np.asarray(y_true) if len(probabilities) else np.zeros(0, bool)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.searchsorted(edges, confidence, side="right") - 1, 0, bins - 1)
+    out = []
+    for b in range(bins):
+        inside = index == b
+        n = int(inside.sum())
+        out.append({"low": float(edges[b]), "high": float(edges[b + 1]), "n": n,
+                    "confidence": float(confidence[inside].mean()) if n else None,
+                    "accuracy": float(correct[inside].mean()) if n else None})
+    return out
+
+
+def expected_calibration_error(y_true: np.ndarray, probabilities: np.ndarray, bins: int = ECE_BINS) -> float:
+    """ECE: the face-weighted mean gap between top probability and accuracy over equal-width bins."""
+    table = reliability_bins(y_true, probabilities, bins)
+    n = sum(b["n"] for b in table)
+    return float(sum(b["n"] * abs(b["confidence"] - b["accuracy"]) for b in table if b["n"]) / n) if n else 0.0

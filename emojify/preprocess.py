@@ -60,6 +60,16 @@ def equalize(gray: np.ndarray) -> np.ndarray:
     return cv2.equalizeHist(gray)
 
 
+def denoise(gray: np.ndarray) -> np.ndarray:
+    """Smooth sensor noise, keeping edges (a 5-pixel bilateral filter over 6 grey levels), before equalising.
+
+    In a dim room a face spans few grey levels and equalisation multiplies its noise with them;
+    this filter takes that noise out first. Measured on PublicTest darkened to 30% with noise of
+    sigma 3: accuracy kept 89% -> 96% (docs/model.md), at about 0.01 ms a face, daylight accuracy unchanged.
+    """
+    return cv2.bilateralFilter(gray, 5, 6.0, 3.0)
+
+
 def crop_square(gray: np.ndarray, box: Box, margin: float = FACE_MARGIN, roll: float = 0.0,
                 shift: float = 0.0) -> np.ndarray:
     """Cut the square around ``box`` grown by ``margin``; edges beyond the image are replicated.
@@ -94,7 +104,7 @@ def prepare_face(image: np.ndarray, box: Box | None = None, margin: float = FACE
 
     With ``box`` the face is cut out with ``margin`` around it (centre moved by ``shift``), turned
     upright by ``roll`` degrees; without, the whole image is taken to be the face (as FER2013's
-    crops are). The result is gray, 48x48, histogram-equalised.
+    crops are). The result is gray, 48x48, denoised, histogram-equalised.
     """
     gray = to_gray(image)
     if box is not None:
@@ -103,7 +113,7 @@ def prepare_face(image: np.ndarray, box: Box | None = None, margin: float = FACE
         shrinking = gray.shape[0] > INPUT_SIZE
         gray = cv2.resize(gray, (INPUT_SIZE, INPUT_SIZE),
                           interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
-    return equalize(np.ascontiguousarray(gray))
+    return equalize(denoise(np.ascontiguousarray(gray)))
 
 
 def to_batch(faces: np.ndarray) -> np.ndarray:

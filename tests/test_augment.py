@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from emojify.training.augment import augment_faces
+from emojify.preprocess import prepare_face
+from emojify.training.augment import augment_faces, relight_faces
 
 
 def test_augmented_faces_keep_shape_and_dtype_but_change():
@@ -53,3 +54,17 @@ def test_warps_stay_small_enough_to_keep_the_face():
     corr = [np.corrcoef(o.ravel(), face.ravel())[0, 1] for o in unflipped]
     assert len(unflipped) > 50
     assert np.median(corr) > 0.5
+
+
+def test_relighting_changes_the_chosen_share_and_prepares_them_again():
+    """A share of the faces is relit (then denoised and equalised like a kiosk face); the rest stay as they were."""
+    rng = np.random.default_rng(0)
+    faces = np.stack([prepare_face(rng.integers(0, 256, (48, 48), dtype=np.uint8)) for _ in range(200)])
+    before = faces.copy()
+    out = relight_faces(faces, np.random.default_rng(3), share=0.3)
+    np.testing.assert_array_equal(faces, before)
+    changed = np.array([not np.array_equal(a, b) for a, b in zip(out, faces, strict=True)])
+    assert 0.2 < changed.mean() < 0.4
+    assert out.dtype == np.uint8 and out.shape == faces.shape
+    assert all(face.max() >= 250 and face.min() <= 5 for face in out[changed])  # equalised again, full range
+    np.testing.assert_array_equal(relight_faces(faces, np.random.default_rng(3), share=0.0), faces)

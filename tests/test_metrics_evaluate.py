@@ -11,7 +11,14 @@ from helpers import fer_files, load_json_output, run_cli, stderr_lines
 from PIL import Image
 
 from emojify.labels import CLASSES
-from emojify.metrics import confusion_matrix, summarize
+from emojify.metrics import (
+    ECE_BINS,
+    balanced_accuracy,
+    confusion_matrix,
+    expected_calibration_error,
+    reliability_bins,
+    summarize,
+)
 from emojify.preprocess import prepare_face
 
 A, D, F, H, S, U, N = range(7)  # angry, disgust, fear, happy, sad, surprise, neutral
@@ -66,6 +73,51 @@ def test_confusion_matrix_counts_true_rows_predicted_columns():
     assert matrix[F, S] == 2 and matrix[N, F] == 1 and matrix.sum() == 3
 
 
+def test_balanced_accuracy_weighs_every_present_class_alike():
+    """Nine happy faces right and one sad face wrong: 90% accuracy, but only half the expressions work."""
+    y_true = np.array([H] * 9 + [S])
+    y_pred = np.array([H] * 10)
+    assert summarize(y_true, y_pred)["accuracy"] == pytest.approx(0.9)
+    assert balanced_accuracy(y_true, y_pred) == pytest.approx(0.5)
+    assert summarize(y_true, y_pred)["balanced_accuracy"] == pytest.approx(0.5)
+    assert balanced_accuracy(np.array([], int), np.array([], int)) == 0.0
+
+
+def one_hot_ish(top: list[int], confidence: list[float]) -> np.ndarray:
+    """Probability rows whose top class is ``top`` with the given probability (the rest spread evenly)."""
+    rows = np.array([[(1 - c) / 6] * 7 for c in confidence])
+    rows[np.arange(len(top)), top] = confidence
+    return rows
+
+
+def test_ece_by_hand():
+    """Two bins: 0.9 shown, 2 of 4 right (gap 0.4); 0.5 shown, 1 of 2 right (gap 0): ECE = 4/6 * 0.4."""
+    y_true = np.array([H, H, S, S, A, A])
+    probabilities = one_hot_ish([H, H, H, H, A, H], [0.9, 0.9, 0.9, 0.9, 0.5, 0.5])
+    assert expected_calibration_error(y_true, probabilities) == pytest.approx(4 / 6 * 0.4)
+    bins = reliability_bins(y_true, probabilities)
+    assert len(bins) == ECE_BINS and sum(b["n"] for b in bins) == 6
+    high = next(b for b in bins if b["low"] <= 0.9 < b["high"])
+    assert high["n"] == 4 and high["confidence"] == pytest.approx(0.9) and high["accuracy"] == pytest.approx(0.5)
+    assert all(b["confidence"] is None for b in bins if not b["n"])
+
+
+def test_a_calibrated_model_has_no_ece_and_a_confident_wrong_one_the_most():
+    y_true = np.array([H, H, H, S])
+    assert expected_calibration_error(y_true, one_hot_ish([H, H, H, H], [0.75] * 4)) == pytest.approx(0.0)
+    assert expected_calibration_error(y_true, one_hot_ish([S, S, S, H], [1.0] * 4)) == pytest.approx(1.0)
+    assert expected_calibration_error(np.array([], int), np.zeros((0, 7))) == 0.0
+
+
+def test_summary_has_calibration_only_with_probabilities():
+    y_true = np.array([H, S])
+    probabilities = one_hot_ish([H, H], [0.8, 0.6])
+    assert "ece" not in summarize(y_true, probabilities.argmax(1))
+    summary = summarize(y_true, probabilities.argmax(1), probabilities)
+    assert summary["ece"] == pytest.approx(expected_calibration_error(y_true, probabilities))
+    assert len(summary["reliability"]) == ECE_BINS
+
+
 # --- emojify evaluate on real faces ---------------------------------------------------------------
 
 PER_CLASS = 15
@@ -88,14 +140,14 @@ def eval_folder(fer_root, tmp_path_factory):
 
 
 def direct_accuracy(classifier, root) -> tuple[float, dict[str, float]]:
-    """Accuracy and per-class recall computed here: OpenCV decoding, prepare_face, Classifier."""
+    """Accuracy and per-class recall computed here: OpenCV decoding, prepare_face, the Classifier's rule."""
     hits, per_class = [], {}
     for folder in sorted(p for p in root.iterdir() if p.is_dir()):
         files = sorted(folder.glob("*.jpg"))
         if not files:
             continue
         faces = np.stack([prepare_face(cv2.imread(str(p), cv2.IMREAD_UNCHANGED)) for p in files])
-        right = classifier.predict(faces).argmax(axis=1) == CLASSES.index(folder.name)
+        right = classifier.classify(faces).argmax(axis=1) == CLASSES.index(folder.name)
         per_class[folder.name] = float(right.mean())
         hits += right.tolist()
     return float(np.mean(hits)), per_class
@@ -123,6 +175,10 @@ def test_evaluate_json_reports_the_folder(evaluate_json):
     assert confusion[CLASSES.index(MISSING)].sum() == 0 and confusion[CLASSES.index(EMPTY)].sum() == 0
     assert all(confusion[CLASSES.index(c)].sum() == PER_CLASS for c in CLASSES if c not in (MISSING, EMPTY))
     assert np.trace(confusion) / n == pytest.approx(report["accuracy"])
+    present = [report["per_class_recall"][c] for c in CLASSES if c not in (MISSING, EMPTY)]
+    assert report["balanced_accuracy"] == pytest.approx(np.mean(present))
+    assert 0.0 <= report["ece"] <= 1.0
+    assert sum(b["n"] for b in report["reliability"]) == n
 
 
 def test_evaluate_accuracy_is_the_classifiers(evaluate_json, eval_folder, classifier):
@@ -154,10 +210,11 @@ def test_evaluate_plot_writes_a_png(eval_folder, tmp_path):
     plot = tmp_path / "confusion.png"
     code, _, err = run_cli("evaluate", eval_folder, "--json", "--plot", plot)
     assert code == 0, err
-    with Image.open(plot) as image:
-        assert image.format == "PNG"
-        image.load()
-        assert image.width > 100 and image.height > 100
+    for picture in (plot, tmp_path / "confusion-reliability.png"):
+        with Image.open(picture) as image:
+            assert image.format == "PNG"
+            image.load()
+            assert image.width > 100 and image.height > 100
 
 
 def test_evaluate_reports_a_corrupt_image_and_scores_the_rest(fer_root, tmp_path):
@@ -229,3 +286,51 @@ def test_evaluate_no_images_exits_2_naming_the_folder(tmp_path):
     assert code == 2 and "Traceback" not in err
     assert any(str(root) in line and "no images" in line for line in stderr_lines(err)), err
     assert out.strip() == ""
+
+
+# --- dim rooms ------------------------------------------------------------------------------------
+
+DIM_BRIGHTNESS = 0.3
+DIM_KEPT = 0.92
+"""Share of its daylight accuracy the kiosk must keep at 30% brightness with sensor noise (sigma 3)."""
+
+
+@pytest.fixture(scope="module")
+def public_test(fer_root, tmp_path_factory):
+    """All of PublicTest, linked into DIR/<class>/."""
+    root = tmp_path_factory.mktemp("publictest")
+    for name in CLASSES:
+        (root / name).mkdir()
+        for path in fer_files(fer_root, "test", name, "PublicTest_"):
+            (root / name / path.name).symlink_to(path)
+    return root
+
+
+def test_dim_room_keeps_most_of_the_accuracy(classifier, public_test):
+    """PublicTest darkened to 30% with sensor noise (seeded) keeps >= 92% of its daylight accuracy."""
+    from emojify.evaluate import evaluate_folder
+
+    daylight = evaluate_folder(classifier, public_test).summary
+    dim = evaluate_folder(classifier, public_test, brightness=DIM_BRIGHTNESS).summary
+    assert dim["n"] == daylight["n"] > 3000
+    assert dim["accuracy"] < daylight["accuracy"]  # the faces really were darkened
+    assert dim["accuracy"] >= DIM_KEPT * daylight["accuracy"], (dim["accuracy"], daylight["accuracy"])
+
+
+def test_dimmed_face_is_darker_and_noisy_but_the_same_size():
+    from emojify.evaluate import dim
+
+    face = np.full((48, 48), 200, np.uint8)
+    darker = dim(face, 0.3, 3.0, np.random.default_rng(0))
+    assert darker.shape == face.shape and darker.dtype == np.uint8
+    assert darker.mean() == pytest.approx(60, abs=1) and 2.0 < darker.std() < 4.0
+    np.testing.assert_array_equal(darker, dim(face, 0.3, 3.0, np.random.default_rng(0)))  # seeded: repeatable
+
+
+def test_evaluate_dim_option_scores_lower_than_daylight(eval_folder):
+    day = load_json_output(run_cli("evaluate", eval_folder, "--json")[1])
+    code, out, err = run_cli("evaluate", eval_folder, "--json", "--dim", "0.05")
+    assert code == 0, err
+    assert load_json_output(out)["accuracy"] < day["accuracy"]
+    code, _, err = run_cli("evaluate", eval_folder, "--dim", "1.5")
+    assert code == 2 and len(stderr_lines(err)) == 1 and "--dim" in err

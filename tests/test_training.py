@@ -6,13 +6,14 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import os
 import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
-from helpers import REPO, fer_files, load_json_output, run_cli, sha256_file
+from helpers import REPO, copy_model, fer_files, load_json_output, make_fer_folder, run_cli, sha256_file
 from PIL import Image
 
 from emojify.labels import CLASSES, NUM_CLASSES
@@ -453,6 +454,17 @@ def test_quantize_metadata_describes_the_model(quantized, fer_root):
     assert 0.0 <= public["int8_float_agreement"] <= 1.0
     assert meta["training"]["epochs_this_run"] == 1
     assert meta["training"]["recipe"]["subset"] == 700
+    # the decision rule is fitted on PublicTest with the training split's class shares, and the Classifier uses it
+    from emojify.classifier import Classifier
+    from emojify.decision import DecisionRule, class_frequencies
+    from emojify.training.data import load_dataset
+
+    rule = DecisionRule.from_dict(meta["decision"])
+    assert meta["decision"]["fitted_on"] == "publictest"
+    np.testing.assert_allclose(rule.class_frequencies, class_frequencies(load_dataset(fer_root)["train"].y),
+                               atol=1e-6)
+    assert Classifier(out_dir / "emotion_int8.tflite").decision == rule
+    assert {"balanced_accuracy", "ece"} <= set(public["int8_decision"])
 
 
 @needs_tensorflow
@@ -466,6 +478,7 @@ def test_requantizing_a_shipped_model_keeps_its_training_record_and_accuracy(qua
                           "--samples", "100"]) == 0
     before, after = (json.loads((d / "emotion_int8.json").read_text()) for d in (out_dir, again))
     assert after["training"] == before["training"] and after["training"]["epochs_this_run"] == 1
+    assert after["decision"] == before["decision"]  # the same model and data: the same rule
     assert abs(after["quantization"]["batchnorm_statistics_images"] - BATCHNORM_FACES) <= NUM_CLASSES
     # its batch-norm statistics were exact already, so the float model scores the same, face for face
     public = before["metrics"]["publictest"]["float"]
@@ -558,3 +571,52 @@ def test_runtime_never_imports_tensorflow(astronaut_jpg, tmp_path):
     report = json.loads(reports[-1].split(" ", 1)[1])
     assert report["codes"] == [0, 0]
     assert report["heavy"] == [], f"the runtime imported {report['heavy'][:5]}"
+
+
+# --- the whole retraining chain -------------------------------------------------------------------
+
+RETRAIN = REPO / "packaging" / "retrain.sh"
+
+
+def retrain(*args) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHON": sys.executable, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    return subprocess.run(["bash", str(RETRAIN), *map(str, args)], capture_output=True, text=True, env=env,
+                          timeout=600, check=False)
+
+
+@pytest.fixture
+def tiny_fer_and_model(tmp_path):
+    """A generated FER-style folder (6 training and 2 PublicTest faces a class) and a copy of the shipped model."""
+    make_fer_folder(tmp_path / "fer", train=6, public=2, private=0)
+    return tmp_path / "fer", copy_model(tmp_path / "model").parent
+
+
+@needs_tensorflow
+def test_retrain_script_trains_quantizes_evaluates_and_installs(tiny_fer_and_model, tmp_path):
+    data, model_dir = tiny_fer_and_model
+    run = tmp_path / "run"
+    done = retrain(data, "--run", run, "--epochs", "1", "--install", "--no-exe", "--model-dir", model_dir,
+                   "--", "--verbose", "0", "--no-jit", "--batch-size", "16")
+    assert done.returncode == 0, done.stderr[-2000:]
+    steps = [line for line in done.stdout.splitlines() if line.startswith("== retrain.sh step")]
+    assert [s.split()[3] for s in steps] == ["1/5", "2/5", "3/5", "4/5", "5/5"]
+    for figure in ("accuracy", "balanced accuracy", "ECE", "dim accuracy kept"):
+        assert any(line.startswith(figure) and len(line.split()) >= 3 for line in done.stdout.splitlines()), figure
+    installed = json.loads((model_dir / "emotion_int8.json").read_text())
+    assert installed["sha256"] == sha256_file(run / "model" / "emotion_int8.tflite")
+    assert installed["sha256"] == sha256_file(model_dir / "emotion_int8.tflite")
+    assert installed["decision"]["fitted_on"] == "publictest" and installed["training"]["epochs_this_run"] == 1
+
+
+def test_retrain_script_stops_at_the_failing_step_in_one_line(tiny_fer_and_model, tmp_path):
+    data, model_dir = tiny_fer_and_model
+    before = sha256_file(model_dir / "emotion_int8.tflite")
+    failed = retrain(data, "--run", tmp_path / "run", "--epochs", "1", "--install", "--no-exe",
+                     "--model-dir", model_dir, "--", "--blocks", "not-blocks")
+    assert failed.returncode != 0
+    assert failed.stderr.strip().splitlines()[-1] == "retrain.sh: step 1/5 train failed; nothing after it was done"
+    assert "2/5" not in failed.stdout
+    assert sha256_file(model_dir / "emotion_int8.tflite") == before
+    missing = retrain(tmp_path / "nowhere")
+    assert missing.returncode != 0 and missing.stderr.strip().splitlines() == [
+        f"retrain.sh: {tmp_path / 'nowhere'}: not a FER2013 image folder (expected train/ and test/)"]

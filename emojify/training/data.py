@@ -30,7 +30,7 @@ from emojify.preprocess import INPUT_SIZE, prepare_face
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1  # bump when prepare_face or the cache format changes
+CACHE_VERSION = 2  # bump when prepare_face or the cache format changes
 CSV_COLUMNS = ("emotion", "pixels", "usage")
 CSV_USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
 SPLITS = ("train", "val", "test")

@@ -57,6 +57,7 @@ class TrainConfig:
     teacher: list[str] = field(default_factory=list)
     teacher_weight: float = 0.5
     teach_augmented: bool = False
+    lighting: float = 0.0
     blocks: str = format_blocks(BLOCKS)
     jit_compile: bool = True
 
@@ -122,16 +123,16 @@ def consistent_teacher(teachers):
 
 def augmented_batches(split: Split, batch_size: int, seed: int,
                       soft: np.ndarray | Callable[[np.ndarray], np.ndarray] | None = None,
-                      teacher_weight: float = 0.0):
+                      teacher_weight: float = 0.0, lighting: float = 0.0):
     """A Keras ``PyDataset`` of shuffled, freshly augmented training batches, every epoch anew.
 
-    With ``soft`` labels (the teachers' probabilities: one row a face, or a function giving them for
+    A share ``lighting`` of the faces is also dimmed, gamma-bent and noised (``relight_faces``). With ``soft`` labels (the teachers' probabilities: one row a face, or a function giving them for
     an augmented batch) the targets become ``(1 - w) * one-hot + w * soft`` (knowledge distillation,
     ``w = teacher_weight``).
     """
     import keras
 
-    from emojify.training.augment import augment_faces
+    from emojify.training.augment import augment_faces, relight_faces
 
     class AugmentedFaces(keras.utils.PyDataset):
         def __init__(self):
@@ -144,7 +145,10 @@ def augmented_batches(split: Split, batch_size: int, seed: int,
 
         def __getitem__(self, i):
             pick = self.order[i * batch_size:(i + 1) * batch_size]
-            x, y = as_inputs(Split(augment_faces(split.x[pick], self.rng), split.y[pick]))
+            faces = augment_faces(split.x[pick], self.rng)
+            if lighting:
+                faces = relight_faces(faces, self.rng, lighting)
+            x, y = as_inputs(Split(faces, split.y[pick]))
             if soft is not None:
                 taught = soft(x) if callable(soft) else soft[pick]
                 y = (1.0 - teacher_weight) * y + teacher_weight * taught
@@ -295,7 +299,7 @@ def train(cfg: TrainConfig, run: Path, verbose: int) -> Path:
             log.info("they agree with %.1f%% of the training labels",
                      100 * np.mean(soft.argmax(1) == train_split.y))
             del teachers
-    batches = augmented_batches(train_split, cfg.batch_size, cfg.seed, soft, cfg.teacher_weight)
+    batches = augmented_batches(train_split, cfg.batch_size, cfg.seed, soft, cfg.teacher_weight, cfg.lighting)
     model.fit(batches, validation_data=as_inputs(val_split),
               validation_batch_size=256, epochs=cfg.epochs, class_weight=weights, callbacks=callbacks,
               verbose=verbose)
@@ -329,6 +333,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--blocks", default=d.blocks,
                    help="network width and depth: CHANNELSxCONVS per block, each block ending in 2x2 "
                         "max-pooling (default: %(default)s; ignored with --init-from)")
+    p.add_argument("--lighting", type=float, default=d.lighting, metavar="SHARE",
+                   help="dim, gamma-bend and noise this share of the training faces, for dim rooms "
+                        "(default: %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
     p.add_argument("--no-jit", action="store_true", help="do not XLA-compile the training step")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
@@ -373,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
                           class_weight_power=args.class_weight_power,
                           subset=args.subset, init_from=args.init_from, blocks=args.blocks,
                           teacher=args.teacher, teacher_weight=args.teacher_weight,
-                          teach_augmented=args.teach_augmented,
+                          teach_augmented=args.teach_augmented, lighting=args.lighting,
                           jit_compile=not args.no_jit)
         run.mkdir(parents=True, exist_ok=True)
         write_json_atomic(config_path, asdict(cfg))

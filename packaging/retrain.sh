@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# Retrain the expression model and put it into the kiosk, the whole chain in order:
+#
+#   1. train      emojify-train into the run folder (an interrupted run there is resumed)
+#   2. quantize   emojify-quantize: the int8 model, its metadata and its fitted decision rule
+#   3. evaluate   emojify evaluate on DATA/test, in daylight and dimmed, next to the shipped model
+#   4. install    copy the new model into model/ (asks first, unless --install)
+#   5. build      rebuild the executable with packaging/build_exe.sh (unless --no-exe)
+#
+#   bash packaging/retrain.sh path/to/fer2013 --epochs 30 --background
+#   bash packaging/retrain.sh path/to/fer2013 --install -- --init-from model/emotion.keras --lr 5e-4
+#
+# It stops at the first step that fails, with one line saying which.
+set -euo pipefail
+
+usage() {
+  cat <<'EOF'
+Usage: bash packaging/retrain.sh DATA [--run DIR] [--epochs N] [--background] [--install]
+                                 [--no-exe] [--model-dir DIR] [-- EMOJIFY-TRAIN OPTIONS...]
+
+Train, quantize, evaluate, install and package a new expression model from FER2013 in DATA (the
+image-folder root with train/ and test/).
+
+  --run DIR        the training run folder (default: runs/retrain in the checkout); if it holds an unfinished
+                   run, training resumes it, and a finished run goes straight to quantizing
+  --epochs N       epochs of a new run (default: 30)
+  --background     run the whole chain with nohup, writing DIR/retrain.log, and return at once
+  --install        put the new model into the model folder without asking
+  --no-exe         do not rebuild the executable
+  --model-dir DIR  the model folder to compare with and install into (default: the checkout's model/)
+  --               what follows goes to emojify-train for a new run (e.g. --init-from, --lr)
+  -h, --help       show this help
+
+Environment: PYTHON  the Python with the train extra installed (default: python3)
+EOF
+}
+
+die() { echo "retrain.sh: $*" >&2; exit 1; }
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+PYTHON=${PYTHON:-python3}
+RUN=$REPO/runs/retrain EPOCHS=30 BACKGROUND=0 INSTALL=0 EXE=1 MODEL_DIR=$REPO/model DATA=""
+TRAIN_ARGS=()
+while (($#)); do
+  case $1 in
+    -h|--help) usage; exit 0 ;;
+    --run) RUN=${2:?--run needs a folder}; shift ;;
+    --epochs) EPOCHS=${2:?--epochs needs a number}; shift ;;
+    --background) BACKGROUND=1 ;;
+    --install) INSTALL=1 ;;
+    --no-exe) EXE=0 ;;
+    --model-dir) MODEL_DIR=${2:?--model-dir needs a folder}; shift ;;
+    --) shift; TRAIN_ARGS=("$@"); break ;;
+    -*) usage >&2; die "unknown option $1" ;;
+    *) [[ -z $DATA ]] || die "one DATA folder only (got $DATA and $1)"; DATA=$1 ;;
+  esac
+  shift
+done
+[[ -n $DATA ]] || { usage >&2; die "DATA (the FER2013 folder) is missing"; }
+[[ -d $DATA/train && -d $DATA/test ]] || die "$DATA: not a FER2013 image folder (expected train/ and test/)"
+[[ $EPOCHS =~ ^[1-9][0-9]*$ ]] || die "--epochs $EPOCHS: not a positive whole number"
+DATA=$(realpath -m "$DATA") RUN=$(realpath -m "$RUN") MODEL_DIR=$(realpath -m "$MODEL_DIR")
+cd "$REPO"  # python -m emojify... runs this checkout's code
+
+if ((BACKGROUND)); then
+  mkdir -p "$RUN"
+  args=("$DATA" --run "$RUN" --epochs "$EPOCHS" --model-dir "$MODEL_DIR")
+  ((INSTALL)) && args+=(--install)
+  ((EXE)) || args+=(--no-exe)
+  nohup bash packaging/retrain.sh "${args[@]}" -- "${TRAIN_ARGS[@]}" >"$RUN/retrain.log" 2>&1 </dev/null &
+  echo "retrain.sh: running in the background (pid $!); follow it with: tail -f $RUN/retrain.log"
+  exit 0
+fi
+
+step() { echo; echo "== retrain.sh step $1"; }
+fail() { echo "retrain.sh: step $1 failed; nothing after it was done" >&2; exit 1; }
+
+step "1/5 train ($RUN)"
+if [[ -f $RUN/config.json ]]; then
+  "$PYTHON" -m emojify.training.train "$DATA" --out "$RUN" --resume || fail "1/5 train (resuming $RUN)"
+else
+  "$PYTHON" -m emojify.training.train "$DATA" --out "$RUN" --epochs "$EPOCHS" "${TRAIN_ARGS[@]}" \
+    || fail "1/5 train"
+fi
+[[ -f $RUN/best.keras ]] || fail "1/5 train (no $RUN/best.keras)"
+
+step "2/5 quantize and fit the decision rule"
+"$PYTHON" -m emojify.training.quantize "$RUN/best.keras" "$DATA" --out-dir "$RUN/model" --run "$RUN" \
+  || fail "2/5 quantize"
+
+step "3/5 evaluate on $DATA/test (daylight, and at 30% brightness with sensor noise)"
+for which in new shipped; do
+  model=$RUN/model/emotion_int8.tflite
+  [[ $which == shipped ]] && model=$MODEL_DIR/emotion_int8.tflite
+  [[ $which == shipped && ! -f $model ]] && continue
+  "$PYTHON" -m emojify evaluate "$DATA/test" --json --model "$model" >"$RUN/evaluate-$which.json" \
+    || fail "3/5 evaluate ($which model)"
+  "$PYTHON" -m emojify evaluate "$DATA/test" --json --dim 0.3 --model "$model" >"$RUN/evaluate-$which-dim.json" \
+    || fail "3/5 evaluate ($which model, dimmed)"
+done
+"$PYTHON" - "$RUN" <<'PY' || fail "3/5 evaluate (comparing)"
+import json, sys
+from pathlib import Path
+
+run = Path(sys.argv[1])
+print(f"{'':22}{'new':>10}{'shipped':>10}")
+rows = (("accuracy", "accuracy", ""), ("balanced accuracy", "balanced_accuracy", ""), ("ECE", "ece", ""),
+        ("dim accuracy kept", "accuracy", "kept"))
+for label, key, kind in rows:
+    cells = []
+    for which in ("new", "shipped"):
+        path = run / f"evaluate-{which}.json"
+        if not path.is_file():
+            cells.append("-")
+            continue
+        day = json.loads(path.read_text())
+        if kind == "kept":
+            dim = json.loads((run / f"evaluate-{which}-dim.json").read_text())
+            cells.append(f"{dim[key] / day[key]:.1%}" if day[key] else "-")
+        else:
+            cells.append(f"{day[key]:.3f}" if key == "ece" else f"{day[key]:.1%}")
+    print(f"{label:22}{cells[0]:>10}{cells[1]:>10}")
+PY
+
+step "4/5 install into $MODEL_DIR"
+FILES=(emotion_int8.tflite emotion_int8.json emotion.keras confusion_publictest.png)
+if ((!INSTALL)) && [[ -t 0 ]]; then
+  read -r -p "Put the new model into $MODEL_DIR? [y/N] " answer
+  [[ $answer == [yY]* ]] && INSTALL=1
+fi
+if ((!INSTALL)); then
+  echo "not installed; to install later: cp ${FILES[*]/#/$RUN/model/} $MODEL_DIR/"
+  exit 0
+fi
+mkdir -p "$MODEL_DIR" || fail "4/5 install"
+for name in "${FILES[@]}"; do
+  cp "$RUN/model/$name" "$MODEL_DIR/.$name.new" && mv "$MODEL_DIR/.$name.new" "$MODEL_DIR/$name" \
+    || fail "4/5 install ($name)"
+done
+echo "installed the new model into $MODEL_DIR"
+
+step "5/5 rebuild the executable"
+if ((!EXE)); then
+  echo "skipped (--no-exe)"
+  exit 0
+fi
+bash packaging/build_exe.sh --reuse || fail "5/5 build the executable"
+echo "done"
