@@ -449,6 +449,7 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     with the CLI's one-line error (exit code 2) instead of a broken window. ``opener`` replaces
     the source's reader (tests drive the window with a scripted camera that fails on cue).
     """
+    texts.set_language(settings.language)
     classifier = Classifier(settings.model)
     emojis = load_emoji_set(settings.emoji_dir)
     detector = Detector.named(settings.detector).value()

@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from emojify import texts
 from emojify.emojis import EmojiSet
 from emojify.labels import CLASSES
 from emojify.layout import min_text
@@ -61,8 +62,8 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.Im
 
 
 def display_name(label: str) -> str:
-    """A class label as shown on screen: ``"happy"`` -> ``"Happy"``."""
-    return label.capitalize()
+    """A class label as shown on screen, in the kiosk's language: ``"happy"`` -> ``"Happy"``."""
+    return texts.expression_name(label)
 
 
 def clamp(value: float, low: float, high: float) -> float:
@@ -82,9 +83,10 @@ def mirror_box(box: Box, frame_width: int) -> Box:
 
 
 def wrap(text: str, width: float, face: ImageFont.ImageFont, draw: ImageDraw.ImageDraw) -> list[str]:
-    """``text`` broken into lines no wider than ``width`` pixels (a long word keeps its line)."""
+    """``text`` broken into lines no wider than ``width`` pixels (a long word keeps its line), at
+    ordinary spaces only: a no-break space (French "visage !") holds its neighbours together."""
     lines: list[str] = []
-    for word in text.split():
+    for word in filter(None, text.split(" ")):
         if lines and draw.textlength(f"{lines[-1]} {word}", font=face) <= width:
             lines[-1] = f"{lines[-1]} {word}"
         else:
