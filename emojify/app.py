@@ -403,6 +403,7 @@ class App:
             "save_error": screens.error,
             "window": list(self._size),
             "layout": "portrait" if self._layout.portrait else "landscape",
+            "language": texts.language(),
             "challenge": None if screens.round is None else {
                 "target": screens.round.target, "score": screens.round.score, "matched": screens.round.matched,
                 "rounds": screens.rounds_played, "best": screens.best.score},
