@@ -351,11 +351,13 @@ def panel_frame(size: tuple[int, int], text_scale: float = 1.0) -> PanelFrame:
 
 def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, label: str | None, title: str,
               colour: tuple[int, int, int], emojis: EmojiSet, texts: Texts | None) -> None:
-    """The big emoji (an empty face with a question mark when ``label`` is None) over the title."""
+    """The big emoji (an empty face with a question mark when ``label`` is None) over the title
+    (on two lines where even the smallest size is too wide, as a long translation may be)."""
     x0, y0, x1, y1 = frame.head
     face = fitting_font(draw, title, x1 - x0, frame.title_px, frame.floor)
-    title_h = face.size * 1.3
-    size = int(max(16, min(x1 - x0, y1 - y0 - title_h - frame.pad * 0.5)))
+    lines = wrap(title, x1 - x0, face, draw)
+    line_h = face.size * 1.3
+    size = int(max(16, min(x1 - x0, y1 - y0 - line_h * len(lines) - frame.pad * 0.5)))
     ex, ey = int((x0 + x1 - size) / 2), y0
     if label is not None:
         icon = emojis.scaled(label, size)
@@ -366,7 +368,9 @@ def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
         draw.ellipse((ex + inset, ey + inset, ex + size - inset, ey + size - inset), outline=TRACK, width=ring)
         put_text(draw, (ex + size / 2, ey + size / 2), "?", font(max(frame.floor, size // 2), bold=True), MUTED,
                  PANEL, texts, anchor="mm")
-    put_text(draw, ((x0 + x1) / 2, ey + size + frame.pad * 0.5), title, face, colour, PANEL, texts, anchor="mt")
+    for n, line in enumerate(lines):
+        put_text(draw, ((x0 + x1) / 2, ey + size + frame.pad * 0.5 + n * line_h), line, face, colour, PANEL, texts,
+                 anchor="mt")
 
 
 def draw_button(draw: ImageDraw.ImageDraw, frame: PanelFrame, text: str, active: bool, texts: Texts | None) -> None:
