@@ -21,11 +21,11 @@ from emojify.render import (
     ChallengeView,
     PanelView,
     Row,
+    display_name,
     render_attract,
     render_challenge,
     render_feed,
     render_message,
-    display_name,
     render_panel,
 )
 from emojify.sources import SourceSpec, parse_source

@@ -3,6 +3,8 @@ and German on the panel and in a real window."""
 
 from __future__ import annotations
 
+import configparser
+import fnmatch
 import gettext
 import string
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from helpers import REPO
 from PIL import Image, ImageDraw
 
 from emojify import cli, texts
@@ -19,6 +22,7 @@ from emojify.labels import CLASSES
 from emojify.layout import layout
 from emojify.pipeline import Result
 from emojify.render import display_name, font, render_panel, wrap
+from emojify.resources import PACKAGE_DIR
 from emojify.screens import Screens, Timings
 from emojify.sources import SourceStatus, parse_source
 
@@ -81,6 +85,17 @@ def test_the_shipped_mo_files_are_compiled_from_the_po_files(code: str) -> None:
     assert not stale, f"{code}: the .mo differs from the .po for {stale[:3]}; run pybabel compile (docs/languages.md)"
 
 
+def test_the_package_and_the_executable_ship_the_compiled_catalogues() -> None:
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg")
+    patterns = [pattern.strip() for pattern in config["options.package_data"]["emojify"].split(",")]
+    spec = (REPO / "packaging" / "emojify.spec").read_text()
+    for code in TRANSLATED:
+        shipped = catalogue_path(code, ".mo").relative_to(PACKAGE_DIR).as_posix()
+        assert any(fnmatch.fnmatch(shipped, pattern) for pattern in patterns), f"setup.cfg leaves out {shipped}"
+    assert '"*/LC_MESSAGES/emojify.mo"' in spec, "the executable would have no languages"
+
+
 def test_expressions_are_named_as_expressions_not_feelings() -> None:
     """The notice keeps the expression/emotion distinction in every language."""
     words = {"de": "Gesichtsausdr", "fr": "expressions du visage", "es": "expresiones faciales"}
@@ -126,8 +141,8 @@ def test_auto_follows_the_system_locale(monkeypatch: pytest.MonkeyPatch, environ
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     assert texts.set_language("auto") == expected
-    english = gettext.NullTranslations().gettext("Put your face inside the frame")
-    assert (texts.HINT == english) == (expected == "en"), texts.HINT
+    hint = texts.HINT
+    assert (hint == "Put your face inside the frame") == (expected == "en"), hint
 
 
 # --- German on screen ------------------------------------------------------------------------
