@@ -15,6 +15,7 @@ from __future__ import annotations
 import gettext
 import locale
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -46,7 +47,7 @@ def _(message: str) -> str:
     return _translation.gettext(message)
 
 
-def system_language(environ: dict[str, str] | os._Environ[str] | None = None) -> str:
+def system_language(environ: Mapping[str, str] | None = None) -> str:
     """The first of :data:`LANGUAGES` named by the system locale, else English.
 
     Reads ``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES`` and ``LANG`` (the first one set, as gettext
