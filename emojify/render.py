@@ -19,12 +19,12 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from emojify import texts
 from emojify.emojis import EmojiSet
 from emojify.labels import CLASSES
 from emojify.layout import min_text
 from emojify.pipeline import Face, Result
 from emojify.preprocess import Box
+from emojify.texts import expression_name
 
 BACKGROUND = (22, 24, 31)
 PANEL = (33, 36, 46)
@@ -63,7 +63,7 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.Im
 
 def display_name(label: str) -> str:
     """A class label as shown on screen, in the kiosk's language: ``"happy"`` -> ``"Happy"``."""
-    return texts.expression_name(label)
+    return expression_name(label)
 
 
 def clamp(value: float, low: float, high: float) -> float:
