@@ -406,6 +406,7 @@ class App:
             "save_error": screens.error,
             "window": list(self._size),
             "layout": "portrait" if self._layout.portrait else "landscape",
+            "language": texts.language(),
             "challenge": None if screens.round is None else {
                 "target": screens.round.target, "score": screens.round.score, "matched": screens.round.matched,
                 "rounds": screens.rounds_played, "best": screens.best.score},
@@ -452,6 +453,7 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     with the CLI's one-line error (exit code 2) instead of a broken window. ``opener`` replaces
     the source's reader (tests drive the window with a scripted camera that fails on cue).
     """
+    texts.set_language(settings.language)
     classifier = Classifier(settings.model)
     emojis = load_emoji_set(settings.emoji_dir)
     detector = Detector.named(settings.detector).value()

@@ -36,7 +36,7 @@ from typing import Any
 
 import tomllib
 
-from emojify import smoothing
+from emojify import smoothing, texts
 from emojify.errors import EmojifyError
 
 TK_MODIFIERS = frozenset({"Control", "Shift", "Alt", "Meta", "Lock",
@@ -335,6 +335,8 @@ SETTINGS: tuple[Setting, ...] = (
             "face covered by its emoji, turned with the face", choices=("side", "mask")),
     Setting("rotate", int, 0, "turn the whole picture clockwise by this many degrees, for a screen mounted "
             "turned when the system does not rotate it", choices=(0, 90, 180, 270), metavar="DEGREES"),
+    Setting("language", str, "auto", "language of every on-screen text: auto (the system locale's, else "
+            "English), " + ", ".join(texts.LANGUAGES), choices=("auto", *texts.LANGUAGES), metavar="LANG"),
     Setting("self_test", bool, False, "check the model, emoji and face detector on the built-in sample face "
             "and exit (no screen or camera needed)", shown="", in_file=False),
 )

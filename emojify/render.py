@@ -24,6 +24,7 @@ from emojify.labels import CLASSES
 from emojify.layout import min_text
 from emojify.pipeline import Face, Result
 from emojify.preprocess import Box
+from emojify.texts import expression_name
 
 BACKGROUND = (22, 24, 31)
 PANEL = (33, 36, 46)
@@ -61,8 +62,8 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.Im
 
 
 def display_name(label: str) -> str:
-    """A class label as shown on screen: ``"happy"`` -> ``"Happy"``."""
-    return label.capitalize()
+    """A class label as shown on screen, in the kiosk's language: ``"happy"`` -> ``"Happy"``."""
+    return expression_name(label)
 
 
 def clamp(value: float, low: float, high: float) -> float:
@@ -82,9 +83,10 @@ def mirror_box(box: Box, frame_width: int) -> Box:
 
 
 def wrap(text: str, width: float, face: ImageFont.ImageFont, draw: ImageDraw.ImageDraw) -> list[str]:
-    """``text`` broken into lines no wider than ``width`` pixels (a long word keeps its line)."""
+    """``text`` broken into lines no wider than ``width`` pixels (a long word keeps its line), at
+    ordinary spaces only: a no-break space (French "visage !") holds its neighbours together."""
     lines: list[str] = []
-    for word in text.split():
+    for word in filter(None, text.split(" ")):
         if lines and draw.textlength(f"{lines[-1]} {word}", font=face) <= width:
             lines[-1] = f"{lines[-1]} {word}"
         else:
@@ -349,11 +351,13 @@ def panel_frame(size: tuple[int, int], text_scale: float = 1.0) -> PanelFrame:
 
 def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, label: str | None, title: str,
               colour: tuple[int, int, int], emojis: EmojiSet, texts: Texts | None) -> None:
-    """The big emoji (an empty face with a question mark when ``label`` is None) over the title."""
+    """The big emoji (an empty face with a question mark when ``label`` is None) over the title
+    (on two lines where even the smallest size is too wide, as a long translation may be)."""
     x0, y0, x1, y1 = frame.head
     face = fitting_font(draw, title, x1 - x0, frame.title_px, frame.floor)
-    title_h = face.size * 1.3
-    size = int(max(16, min(x1 - x0, y1 - y0 - title_h - frame.pad * 0.5)))
+    lines = wrap(title, x1 - x0, face, draw)
+    line_h = face.size * 1.3
+    size = int(max(16, min(x1 - x0, y1 - y0 - line_h * len(lines) - frame.pad * 0.5)))
     ex, ey = int((x0 + x1 - size) / 2), y0
     if label is not None:
         icon = emojis.scaled(label, size)
@@ -364,7 +368,9 @@ def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
         draw.ellipse((ex + inset, ey + inset, ex + size - inset, ey + size - inset), outline=TRACK, width=ring)
         put_text(draw, (ex + size / 2, ey + size / 2), "?", font(max(frame.floor, size // 2), bold=True), MUTED,
                  PANEL, texts, anchor="mm")
-    put_text(draw, ((x0 + x1) / 2, ey + size + frame.pad * 0.5), title, face, colour, PANEL, texts, anchor="mt")
+    for n, line in enumerate(lines):
+        put_text(draw, ((x0 + x1) / 2, ey + size + frame.pad * 0.5 + n * line_h), line, face, colour, PANEL, texts,
+                 anchor="mt")
 
 
 def draw_button(draw: ImageDraw.ImageDraw, frame: PanelFrame, text: str, active: bool, texts: Texts | None) -> None:

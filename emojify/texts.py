@@ -1,85 +1,191 @@
-"""Every sentence the kiosk shows a visitor, in one place (so that they can be translated).
+"""Every sentence the kiosk shows a visitor, in one place, translated through gettext catalogues.
 
-Plain module-level strings and small functions that fill in a source's name; nothing here draws,
-reads a camera or decides when a sentence is shown.
+The sentences are English msgids marked with ``N_()``; they are translated when they are read,
+not when this module is imported: ``texts.HINT`` (through the module's ``__getattr__``) and the
+functions below look the text up in the language chosen by :func:`set_language`, which the kiosk
+calls once at start-up from its ``language`` setting (English until then). Read them as
+``texts.NAME`` at the moment they are shown; ``from emojify.texts import HINT`` would freeze one
+language. The catalogues are ``locale/<lang>/LC_MESSAGES/emojify.po`` beside this module, compiled
+to ``.mo`` files that ship with the package (docs/languages.md says how to add a language).
+Nothing here draws, reads a camera or decides when a sentence is shown.
 """
 
 from __future__ import annotations
 
+import gettext
+import locale
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+
+from emojify.resources import PACKAGE_DIR
 
 if TYPE_CHECKING:
     from emojify.sources import SourceSpec
 
+DOMAIN = "emojify"
+LOCALE_DIR = PACKAGE_DIR / "locale"
+"""Where the catalogues are: ``<lang>/LC_MESSAGES/emojify.mo`` (the ``.po`` sources beside them)."""
+LANGUAGES = ("en", "de", "fr", "es")
+"""The languages the kiosk speaks; English is the msgids themselves, the others have catalogues."""
+SOURCE_LANGUAGE = "en"
+LOCALE_VARIABLES = ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG")
+"""The environment variables that name the system's language, strongest first (as gettext reads them)."""
+
+_translation: gettext.NullTranslations = gettext.NullTranslations()
+_language = SOURCE_LANGUAGE
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogues without translating it (it is translated when read)."""
+    return message
+
+
+def _(message: str) -> str:
+    """``message`` in the current language (itself where the catalogue has no translation)."""
+    return _translation.gettext(message)
+
+
+def system_language(environ: Mapping[str, str] | None = None) -> str:
+    """The first of :data:`LANGUAGES` named by the system locale, else English.
+
+    Reads ``LANGUAGE``, ``LC_ALL``, ``LC_MESSAGES`` and ``LANG`` (the first one set, as gettext
+    does; ``LANGUAGE`` may list several, ``de:fr``), then :func:`locale.getlocale`:
+    ``fr_FR.UTF-8`` gives ``"fr"``, ``C`` or an unknown language gives ``"en"``.
+    """
+    environ = os.environ if environ is None else environ
+    names = next((environ[name].split(":") for name in LOCALE_VARIABLES if environ.get(name)), None)
+    if names is None:
+        names = [locale.getlocale()[0] or ""]
+    for name in names:
+        code = name.split(".")[0].split("@")[0].split("_")[0].split("-")[0].lower()
+        if code in LANGUAGES:
+            return code
+    return SOURCE_LANGUAGE
+
+
+def set_language(code: str) -> str:
+    """Show every text in language ``code`` (one of :data:`LANGUAGES`, or ``"auto"`` for the
+    system's); returns the language now in use."""
+    global _translation, _language
+    language = system_language() if code == "auto" else code
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {code!r} (expected auto or one of: {', '.join(LANGUAGES)})")
+    _translation = gettext.translation(DOMAIN, LOCALE_DIR, languages=[language], fallback=True)
+    _language = language
+    return language
+
+
+def language() -> str:
+    """The language the texts are shown in now (see :func:`set_language`)."""
+    return _language
+
+
 SourceEvent = Literal["starting", "live", "absent", "lost", "stalled"]
 """What a source just did: "absent" = it cannot be opened, "lost" = a read failed."""
 
-# --- the live screen and the panel ---------------------------------------------------------------
-HINT = "Put your face inside the frame"
-NO_FACE_YET = "No face yet"
-NO_FACE_FOUND = "No face found"
 WORKING = "..."
-SNAPSHOT_BUTTON = "Snapshot"
-GET_READY = "Get ready..."
-SNAPSHOT_SAVED = "Snapshot saved"
-KEEPS_TRYING = "emojify keeps trying and carries on by itself."
+"""The panel's title while a snapshot is classified (the same in every language)."""
+
+_SENTENCES: dict[str, str] = {
+    # --- the live screen and the panel
+    "HINT": N_("Put your face inside the frame"),
+    "NO_FACE_YET": N_("No face yet"),
+    "NO_FACE_FOUND": N_("No face found"),
+    "SNAPSHOT_BUTTON": N_("Snapshot"),
+    "GET_READY": N_("Get ready..."),
+    "SNAPSHOT_SAVED": N_("Snapshot saved"),
+    "KEEPS_TRYING": N_("emojify keeps trying and carries on by itself."),
+    # --- the attract screen and the challenge game
+    "ATTRACT_TITLE": N_("Make a face!"),
+    "ATTRACT_LINE": N_("Smile, frown or look surprised: an emoji mirrors your face."),
+    "ATTRACT_PLAY": N_("Press the button to play the face challenge."),
+    # TRANSLATORS: the kiosk reads what a face shows (an expression), never what a person feels (an
+    # emotion): keep that distinction (de: Gesichtsausdruck, fr: expression du visage, es: expresión facial).
+    "NOTICE": N_("This kiosk reads facial expressions (not feelings) to choose an emoji."),
+    "NOTICE_NOTHING_KEPT": N_("It keeps nothing: no picture is stored."),
+    "NOTICE_SAVED": N_("Snapshots are saved when you take one; nothing else is kept."),
+    "PLAY": N_("Start the game"),
+    "PLAYING": N_("Playing..."),
+    "PLAY_AGAIN": N_("Play again"),
+    "MAKE_THIS_FACE": N_("Make this face: {name}"),
+    "TIME": N_("Time"),
+    "SECONDS": N_("{seconds} s"),
+    "HOLD": N_("Hold it"),
+    "TARGET_OF": N_("Face {number} of {total}"),
+    "SCORE": N_("Score {score}"),
+    "BEST_TODAY": N_("Best today {score}"),
+    "NEW_BEST": N_("New best today!"),
+    "MATCHED": N_("Matched! +{points}"),
+    "MISSED": N_("Time's up"),
+    "MATCHED_OF": N_("{matched} of {total} matched"),
+}
+"""The fixed sentences by name, read as ``texts.NAME`` (translated at that moment)."""
 
 
-# --- the attract screen and the challenge game ---------------------------------------------------
-ATTRACT_TITLE = "Make a face!"
-ATTRACT_LINE = "Smile, frown or look surprised: an emoji mirrors your face."
-ATTRACT_PLAY = "Press the button to play the face challenge."
-NOTICE = "This kiosk reads facial expressions (not feelings) to choose an emoji."
-NOTICE_NOTHING_KEPT = "It keeps nothing: no picture is stored."
-NOTICE_SAVED = "Snapshots are saved when you take one; nothing else is kept."
-PLAY = "Start the game"
-PLAYING = "Playing..."
-PLAY_AGAIN = "Play again"
-MAKE_THIS_FACE = "Make this face: {name}"
-TIME = "Time"
-SECONDS = "{seconds} s"
-HOLD = "Hold it"
-TARGET_OF = "Face {number} of {total}"
-SCORE = "Score {score}"
-BEST_TODAY = "Best today {score}"
-NEW_BEST = "New best today!"
-MATCHED = "Matched! +{points}"
-MISSED = "Time's up"
-MATCHED_OF = "{matched} of {total} matched"
+def __getattr__(name: str) -> str:
+    """``texts.HINT`` and the other names of :data:`_SENTENCES`, in the current language."""
+    try:
+        return _(_SENTENCES[name])
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_SENTENCES])
+
+
+EXPRESSION_NAMES: dict[str, str] = {
+    # TRANSLATORS: this and the next six are the expressions as the panel and the challenge name them.
+    # They describe what a face shows (a happy face), not what a person feels. Keep them short.
+    "angry": N_("Angry"),
+    "disgust": N_("Disgust"),
+    "fear": N_("Fear"),
+    "happy": N_("Happy"),
+    "sad": N_("Sad"),
+    "surprise": N_("Surprise"),
+    "neutral": N_("Neutral"),
+}
+"""The on-screen name of each class of :data:`emojify.labels.CLASSES`, before translation."""
+
+
+def expression_name(label: str) -> str:
+    """A class label as shown on screen, in the current language: ``"happy"`` -> ``"Happy"``."""
+    return _(EXPRESSION_NAMES[label])
 
 
 def back_to_live(seconds: int) -> str:
     """The panel's countdown while a snapshot is on screen."""
-    return f"Back to live in {seconds}"
+    return _("Back to live in {seconds}").format(seconds=seconds)
 
 
 def could_not_save(reason: object) -> str:
     """The banner shown when a snapshot could not be written to the save folder."""
-    return f"Could not save the snapshot: {reason}"
+    return _("Could not save the snapshot: {reason}").format(reason=reason)
 
 
 # --- the source's status and the "no picture" message ---------------------------------------------
 _CAMERA_STATUS = {
-    "starting": "Starting the camera...",
-    "live": "Camera on.",
-    "absent": "No camera found. Check the USB cable; still trying...",
-    "lost": "Camera lost; reconnecting...",
-    "stalled": "Camera stopped sending pictures; reconnecting...",
+    "starting": N_("Starting the camera..."),
+    "live": N_("Camera on."),
+    "absent": N_("No camera found. Check the USB cable; still trying..."),
+    "lost": N_("Camera lost; reconnecting..."),
+    "stalled": N_("Camera stopped sending pictures; reconnecting..."),
 }
 _PICAMERA_STATUS = {
-    "starting": "Starting the camera module...",
-    "live": "Camera module on.",
-    "absent": "No camera module found. Check its ribbon cable; still trying...",
-    "lost": "Camera module lost; reconnecting...",
-    "stalled": "Camera module stopped sending pictures; reconnecting...",
+    "starting": N_("Starting the camera module..."),
+    "live": N_("Camera module on."),
+    "absent": N_("No camera module found. Check its ribbon cable; still trying..."),
+    "lost": N_("Camera module lost; reconnecting..."),
+    "stalled": N_("Camera module stopped sending pictures; reconnecting..."),
 }
 _FILE_STATUS = {
-    "starting": "Opening {name}...",
-    "live": "Showing {name}.",
-    "absent": "Cannot open {name}; still trying...",
-    "lost": "Lost {name}; reopening...",
-    "stalled": "{name} stopped sending pictures; reopening...",
+    "starting": N_("Opening {name}..."),
+    "live": N_("Showing {name}."),
+    "absent": N_("Cannot open {name}; still trying..."),
+    "lost": N_("Lost {name}; reopening..."),
+    "stalled": N_("{name} stopped sending pictures; reopening..."),
 }
 
 
@@ -91,10 +197,10 @@ def _file_name(spec: SourceSpec) -> str:
 def status_message(spec: SourceSpec, event: SourceEvent) -> str:
     """The sentence shown to a visitor for ``event`` of the source ``spec``."""
     if spec.kind == "camera":
-        return _CAMERA_STATUS[event]
+        return _(_CAMERA_STATUS[event])
     if spec.kind == "picamera":
-        return _PICAMERA_STATUS[event]
-    return _FILE_STATUS[event].format(name=_file_name(spec))
+        return _(_PICAMERA_STATUS[event])
+    return _(_FILE_STATUS[event]).format(name=_file_name(spec))
 
 
 def message_tips(spec: SourceSpec, pi_camera: bool = False) -> tuple[str, list[str]]:
@@ -104,19 +210,19 @@ def message_tips(spec: SourceSpec, pi_camera: bool = False) -> tuple[str, list[s
     gives no pictures then gets the tip to use it instead.
     """
     if spec.kind == "camera":
-        tips = ["Check that the camera's USB cable is plugged in firmly.",
-                "Close any other program that is using the camera.",
-                "To use another camera or a video, start emojify with --source."]
+        tips = [_("Check that the camera's USB cable is plugged in firmly."),
+                _("Close any other program that is using the camera."),
+                _("To use another camera or a video, start emojify with --source.")]
         if pi_camera:
-            tips.insert(0, "A Raspberry Pi camera module is attached: start emojify with --source picamera.")
-        return "No camera picture", tips
+            tips.insert(0, _("A Raspberry Pi camera module is attached: start emojify with --source picamera."))
+        return _("No camera picture"), tips
     if spec.kind == "picamera":
-        return "No camera picture", [
-            "Check that the camera module's ribbon cable is seated firmly at both ends.",
-            "Close any other program that is using the camera (rpicam-hello, another emojify).",
-            "To use a USB camera or a video instead, start emojify with --source.",
+        return _("No camera picture"), [
+            _("Check that the camera module's ribbon cable is seated firmly at both ends."),
+            _("Close any other program that is using the camera (rpicam-hello, another emojify)."),
+            _("To use a USB camera or a video instead, start emojify with --source."),
         ]
-    return f"No pictures from {_file_name(spec)}", [
-        f"Check that {spec.target} is still there and readable.",
-        "To use a camera instead, start emojify with --source 0.",
+    return _("No pictures from {name}").format(name=_file_name(spec)), [
+        _("Check that {path} is still there and readable.").format(path=spec.target),
+        _("To use a camera instead, start emojify with --source 0."),
     ]

@@ -14,6 +14,17 @@ import numpy as np
 import pytest
 from helpers import FER_ROOT, SCREEN, copy_model, flip_byte, start_xvfb
 
+
+@pytest.fixture(autouse=True)
+def english_texts() -> Iterator[None]:
+    """Every test starts and ends with the texts in English (``run_app`` sets the language)."""
+    from emojify import texts
+
+    texts.set_language("en")
+    yield
+    texts.set_language("en")
+
+
 # --- real data -----------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")

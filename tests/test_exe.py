@@ -120,7 +120,8 @@ def test_bundle_has_no_tensorflow_and_fits_the_size_limit(exe: Path, record_prop
     unwanted = [str(p) for p in names if any(UNUSED.fullmatch(part) for part in p.parts)]
     assert not unwanted, f"files the kiosk never uses: {unwanted[:10]}"
     for needed in ("model/emotion_int8.tflite", "model/emotion_int8.json", "emojis/emojis.json",
-                   "emojify/data/astronaut.jpg", "cv2/data/haarcascade_frontalface_default.xml"):
+                   "emojify/data/astronaut.jpg", "cv2/data/haarcascade_frontalface_default.xml",
+                   "emojify/locale/de/LC_MESSAGES/emojify.mo"):
         assert (bundle / "_internal" / needed).is_file(), needed
     assert not list((bundle / "_internal" / "model").glob("*.keras"))
     size = bundle_size_mib(bundle)

@@ -21,13 +21,14 @@ from emojify.render import (
     ChallengeView,
     PanelView,
     Row,
+    display_name,
     render_attract,
     render_challenge,
     render_feed,
     render_message,
     render_panel,
 )
-from emojify.sources import parse_source
+from emojify.sources import SourceSpec, parse_source
 
 PANEL_SIZES = [(220, 288), (256, 456), (614, 1036)]
 """The panel at the smallest window (480x300), an 800x480 touchscreen and a 1920x1080 monitor."""
@@ -51,7 +52,7 @@ def matches(array: np.ndarray, colour: tuple[int, int, int], tolerance: int = 2)
 def winner_view(label: str, percent: int = 80, button: str = "Snapshot", active: bool = True) -> PanelView:
     rest = (100 - percent) // (len(CLASSES) - 1)
     percents = tuple(percent if c == label else rest for c in CLASSES)
-    return PanelView(label, percents, label.capitalize(), button, active)
+    return PanelView(label, percents, display_name(label), button, active)
 
 
 def highlighted_rows(image) -> np.ndarray:
@@ -187,25 +188,32 @@ def every_screen(window: tuple[int, int], large_text: bool, emojis) -> list[tupl
         drawn.append((what, image.size, seen))
 
     frame = np.full((480, 640, 3), 200, np.uint8)
-    playing = ChallengeView("surprise", "Surprise", (
+    camera = parse_source("0")
+    playing = ChallengeView("surprise", display_name("surprise"), (
         Row(texts.TIME, 0.6, texts.SECONDS.format(seconds=5)), Row(texts.HOLD, 0.4, strong=True),
         Row(texts.TARGET_OF.format(number=5, total=5)), Row(texts.SCORE.format(score=1000)),
         Row(texts.BEST_TODAY.format(score=1000))), texts.PLAYING, False)
     over = ChallengeView(None, texts.SCORE.format(score=1000), (Row(texts.MATCHED_OF.format(matched=5, total=5)),
                                                              Row(texts.NEW_BEST)), texts.PLAY_AGAIN, True, good=True)
-    record("live panel", render_panel, winner_view("surprise", 100), lay.panel.size, emojis)
+    record("live panel", render_panel, winner_view("surprise", 100, texts.SNAPSHOT_BUTTON), lay.panel.size, emojis)
     record("no-face panel", render_panel, PanelView(None, None, texts.NO_FACE_FOUND, texts.PLAY), lay.panel.size, emojis)
+    record("waiting panel", render_panel, PanelView(None, None, texts.NO_FACE_YET, texts.GET_READY, False), lay.panel.size,
+           emojis)
     record("result panel", render_panel, winner_view("disgust", 100, texts.back_to_live(60), False),
            lay.panel.size, emojis)
     record("challenge panel", render_challenge, playing, lay.panel.size, emojis)
     record("matched panel", render_challenge, ChallengeView("happy", texts.MATCHED.format(points=200), playing.rows,
                                                             texts.PLAYING, False, good=True), lay.panel.size, emojis)
     record("score panel", render_challenge, over, lay.panel.size, emojis)
-    record("feed", render_feed, frame, lay.feed.size, None, emojis, hint=texts.MAKE_THIS_FACE.format(name="Surprise"),
-           banner=("Could not save the snapshot: No space left on device", ERROR), countdown=3)
-    title, tips = texts.message_tips(parse_source("0"))
-    record("message", render_message, window, title, "No camera found. Check the USB cable; still trying...",
-           tips, texts.KEEPS_TRYING)
+    record("feed", render_feed, frame, lay.feed.size, None, emojis,
+           hint=texts.MAKE_THIS_FACE.format(name=display_name("disgust")),
+           banner=(texts.could_not_save("No space left on device"), ERROR), countdown=3)
+    title, tips = texts.message_tips(camera, pi_camera=True)
+    record("message", render_message, window, title, texts.status_message(camera, "absent"), tips, texts.KEEPS_TRYING)
+    pi_camera = SourceSpec("picamera", 0)
+    title, tips = texts.message_tips(pi_camera)
+    record("picamera message", render_message, window, title, texts.status_message(pi_camera, "stalled"), tips,
+           texts.KEEPS_TRYING)
     record("attract", render_attract, window, AttractView("happy", texts.ATTRACT_TITLE, (texts.ATTRACT_LINE, texts.ATTRACT_PLAY),
                                                           (texts.NOTICE, texts.NOTICE_SAVED)), emojis)
     return drawn
@@ -215,9 +223,11 @@ def overlapping(a, b) -> bool:
     return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
 
 
+@pytest.mark.parametrize("language", texts.LANGUAGES)
 @pytest.mark.parametrize("window", LEGIBLE_WINDOWS)
 @pytest.mark.parametrize("large_text", [False, True])
-def test_every_text_is_legible_and_fits_at_every_window_size(emojis, window, large_text: bool) -> None:
+def test_every_text_is_legible_and_fits_at_every_window_size(emojis, window, large_text: bool, language: str) -> None:
+    texts.set_language(language)
     smallest = min_text(layout(window, large_text).text_scale)
     for what, (w, h), seen in every_screen(window, large_text, emojis):
         assert seen, f"{what}: no text drawn"
