@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers import REPO
+from helpers import REPO, Kiosk, astronaut_frame
 from PIL import Image, ImageDraw
 
 from emojify import cli, texts
@@ -183,11 +183,6 @@ def test_a_no_break_space_keeps_french_punctuation_with_its_word() -> None:
 
 def test_the_kiosk_window_speaks_german(display: str, tmp_path: Path) -> None:
     """The real window with ``--language de``; its screenshot is kept as ``german.png`` in tmp_path."""
-    try:  # the window-test driver lives in helpers.py; older checkouts kept it in test_app.py
-        from helpers import Kiosk, astronaut_frame
-    except ImportError:
-        from test_app import Kiosk, astronaut_frame
-
     camera = tmp_path / "camera"
     camera.mkdir()
     cv2.imwrite(str(camera / "astronaut.png"), astronaut_frame())
