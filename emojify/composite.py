@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from emojify import texts
 from emojify.emojis import EmojiSet
 from emojify.fileio import atomic_path
 from emojify.pipeline import Face, Result
@@ -80,9 +81,9 @@ def compose(frame: np.ndarray, result: Result, emojis: EmojiSet, style: str = "s
         emoji_size = int(side * 0.7)
         icon = emojis.scaled(result.label, emoji_size)
         canvas.paste(icon, (width + (side - emoji_size) // 2, side // 20), icon)
-        caption = f"{result.label} {float(np.max(result.probabilities)):.0%}"
+        caption = f"{texts.expression_name(result.label)} {float(np.max(result.probabilities)):.0%}"
     else:
-        caption = "no face"
+        caption = texts.NO_FACE_FOUND
     draw.text((width + side // 2, int(side * 0.88)), caption, fill=(30, 30, 30), font=font, anchor="mm")
     return canvas
 

@@ -61,11 +61,6 @@ def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont | ImageFont.Im
     return ImageFont.load_default(size)
 
 
-def display_name(label: str) -> str:
-    """A class label as shown on screen, in the kiosk's language: ``"happy"`` -> ``"Happy"``."""
-    return expression_name(label)
-
-
 def clamp(value: float, low: float, high: float) -> float:
     return max(low, min(high, value))
 
@@ -279,7 +274,7 @@ def panel_view(result: Result | None, title_if_none: str, button: str, active: b
     if result is None or result.label is None or result.probabilities is None:
         return PanelView(None, None, title_if_none, button, active)
     percents = tuple(round(float(p) * 100) for p in result.probabilities)
-    return PanelView(result.label, percents, display_name(result.label), button, active)
+    return PanelView(result.label, percents, expression_name(result.label), button, active)
 
 
 @dataclass(frozen=True)
@@ -445,7 +440,7 @@ def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet, text_
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
     draw_head(image, draw, frame, view.label, view.title, TEXT if view.label else MUTED, emojis, texts)
-    rows = [Row(display_name(label), (view.percents[i] if view.percents else 0) / 100,
+    rows = [Row(expression_name(label), (view.percents[i] if view.percents else 0) / 100,
                 f"{view.percents[i]}%" if view.percents else "-", label, label == view.label,
                 muted=not view.percents) for i, label in enumerate(CLASSES)]
     draw_rows(image, draw, frame, rows, emojis, text_scale, texts)

@@ -34,7 +34,7 @@ import numpy as np
 from emojify import texts
 from emojify.challenge import DayBest, Round, Rules, pick_targets
 from emojify.pipeline import Result
-from emojify.render import AttractView, ChallengeView, PanelView, Row, display_name, panel_view
+from emojify.render import AttractView, ChallengeView, PanelView, Row, panel_view
 from emojify.sources import SourceStatus
 
 log = logging.getLogger(__name__)
@@ -391,7 +391,7 @@ class Screens:
             result = self.result
             hint = texts.HINT if result is None or result.label is None else None
             if self.state == CHALLENGE and self.round is not None and self.round.target is not None:
-                hint = texts.MAKE_THIS_FACE.format(name=display_name(self.round.target))
+                hint = texts.MAKE_THIS_FACE.format(name=texts.expression_name(self.round.target))
             countdown = math.ceil(self.seconds_left()) if self.state == COUNTDOWN else None
             feed = FeedView(("live", self.frame_number), self.frame, result, hint=hint, banner=banner,
                             countdown=countdown or None)
@@ -425,4 +425,4 @@ class Screens:
         bars = (Row(texts.TIME, round(left / game.rules.seconds, 2), texts.SECONDS.format(seconds=math.ceil(left))),
                 Row(texts.HOLD, round(game.hold_progress(), 2), strong=game.hold_progress() > 0))
         target = game.target or game.targets[-1]
-        return ChallengeView(target, display_name(target), bars + score_rows, texts.PLAYING, False)
+        return ChallengeView(target, texts.expression_name(target), bars + score_rows, texts.PLAYING, False)

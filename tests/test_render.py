@@ -21,7 +21,6 @@ from emojify.render import (
     ChallengeView,
     PanelView,
     Row,
-    display_name,
     render_attract,
     render_challenge,
     render_feed,
@@ -52,7 +51,7 @@ def matches(array: np.ndarray, colour: tuple[int, int, int], tolerance: int = 2)
 def winner_view(label: str, percent: int = 80, button: str = "Snapshot", active: bool = True) -> PanelView:
     rest = (100 - percent) // (len(CLASSES) - 1)
     percents = tuple(percent if c == label else rest for c in CLASSES)
-    return PanelView(label, percents, display_name(label), button, active)
+    return PanelView(label, percents, texts.expression_name(label), button, active)
 
 
 def highlighted_rows(image) -> np.ndarray:
@@ -189,7 +188,7 @@ def every_screen(window: tuple[int, int], large_text: bool, emojis) -> list[tupl
 
     frame = np.full((480, 640, 3), 200, np.uint8)
     camera = parse_source("0")
-    playing = ChallengeView("surprise", display_name("surprise"), (
+    playing = ChallengeView("surprise", texts.expression_name("surprise"), (
         Row(texts.TIME, 0.6, texts.SECONDS.format(seconds=5)), Row(texts.HOLD, 0.4, strong=True),
         Row(texts.TARGET_OF.format(number=5, total=5)), Row(texts.SCORE.format(score=1000)),
         Row(texts.BEST_TODAY.format(score=1000))), texts.PLAYING, False)
@@ -206,7 +205,7 @@ def every_screen(window: tuple[int, int], large_text: bool, emojis) -> list[tupl
                                                             texts.PLAYING, False, good=True), lay.panel.size, emojis)
     record("score panel", render_challenge, over, lay.panel.size, emojis)
     record("feed", render_feed, frame, lay.feed.size, None, emojis,
-           hint=texts.MAKE_THIS_FACE.format(name=display_name("disgust")),
+           hint=texts.MAKE_THIS_FACE.format(name=texts.expression_name("disgust")),
            banner=(texts.could_not_save("No space left on device"), ERROR), countdown=3)
     title, tips = texts.message_tips(camera, pi_camera=True)
     record("message", render_message, window, title, texts.status_message(camera, "absent"), tips, texts.KEEPS_TRYING)

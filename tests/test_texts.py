@@ -21,7 +21,7 @@ from emojify.emojis import load_emoji_set
 from emojify.labels import CLASSES
 from emojify.layout import layout
 from emojify.pipeline import Result
-from emojify.render import display_name, font, render_panel, wrap
+from emojify.render import font, render_panel, wrap
 from emojify.resources import PACKAGE_DIR
 from emojify.screens import Screens, Timings
 from emojify.sources import SourceStatus, parse_source
@@ -102,7 +102,7 @@ def test_expressions_are_named_as_expressions_not_feelings() -> None:
     for code in TRANSLATED:
         texts.set_language(code)
         assert words[code] in texts.NOTICE, texts.NOTICE
-        assert len({display_name(label) for label in CLASSES}) == len(CLASSES), f"{code}: two expressions share a name"
+        assert len({texts.expression_name(label) for label in CLASSES}) == len(CLASSES), f"{code}: two expressions share a name"
 
 
 # --- choosing the language ----------------------------------------------------------------------
