@@ -115,7 +115,9 @@ in_root() {
   for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
     [ -n "${!v:-}" ] && pass+=("$v=${!v}")
   done
+  # PIP_CERT: pip in a venv checks certificates against its own list unless told the system's
   chroot "$rootfs" /usr/bin/env -i HOME=/root LANG=C.UTF-8 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "${pass[@]}" \
     /bin/bash -euo pipefail -c "$1"
 }
@@ -189,6 +191,8 @@ make_root() {
   mount --rbind /dev "$rootfs/dev"
   mount --make-rslave "$rootfs/dev"
   cp -L /etc/resolv.conf "$rootfs/etc/resolv.conf"
+  # the root trusts the certificates this machine trusts (a proxy's own authority, say)
+  cp -L /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
   in_root 'echo "$(uname -m), $(. /etc/os-release; echo "$PRETTY_NAME"), $(python3 --version)"'
   [ "$(in_root 'uname -m')" = aarch64 ] || { echo "the root does not run as aarch64" >&2; return 1; }
 }
