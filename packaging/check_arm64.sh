@@ -91,7 +91,7 @@ rootfs="$work/root"
 mounted() { grep -q " $rootfs/" /proc/self/mounts; }
 cleanup() {
   local rc=$?
-  for m in dev sys proc; do
+  for m in dev proc; do
     if mountpoint -q "$rootfs/$m" 2>/dev/null; then
       umount -R "$rootfs/$m" 2>/dev/null || umount -R -l "$rootfs/$m" || true
     fi
@@ -186,8 +186,9 @@ make_root() {
       echo "cached in $tarball"
     fi
   fi
+  # no /sys: under emulation it would describe this machine's CPUs, and the TFLite interpreter's
+  # CPU probe crashes (segmentation fault) reading x86-64 CPUs from an aarch64 process
   mount -t proc proc "$rootfs/proc"
-  mount -t sysfs sysfs "$rootfs/sys"
   mount --rbind /dev "$rootfs/dev"
   mount --make-rslave "$rootfs/dev"
   cp -L /etc/resolv.conf "$rootfs/etc/resolv.conf"
@@ -210,7 +211,7 @@ clone() {
   fi
   in_root 'rm -rf /root/emojify && git clone -q /srv/emojify.git /root/emojify && git -C /root/emojify log -1 --format=%h'
 }
-setup_kiosk() { in_root 'cd /root/emojify && bash packaging/setup_env.sh kiosk && .venv/bin/pip list 2>/dev/null | grep -iE "^(numpy|opencv|pillow|ai-edge-litert) "'; }
+setup_kiosk() { in_root 'cd /root/emojify && bash packaging/setup_env.sh kiosk && .venv/bin/pip list 2>/dev/null | grep -iE "^(numpy|opencv[a-z-]*|pillow|ai-edge-litert) "'; }
 self_test() { in_root 'cd /root/emojify && env -u DISPLAY .venv/bin/emojify --self-test'; }
 predict() {
   in_root 'cd /root/emojify && .venv/bin/emojify predict emojify/data/astronaut.jpg
