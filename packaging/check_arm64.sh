@@ -31,7 +31,8 @@ README's Raspberry Pi steps in it: clone, setup_env.sh kiosk, --self-test, predi
 same result as on this machine), build_exe.sh --stock-opencv and the executable's --self-test.
 
   --cache DIR   keep the freshly bootstrapped root as a tar file in DIR and start from it next time
-  --work DIR    where the root is made (default: a new folder in /var/tmp, removed at the end)
+  --work DIR    where the root is made, in DIR/root (default: a new folder in /var/tmp); the
+                root is removed at the end
   --keep        keep the work folder at the end (to look inside the root)
   -h, --help    show this help
 
@@ -100,8 +101,9 @@ cleanup() {
     echo "check_arm64.sh: mounts under $rootfs remain; not deleting $work" >&2
   elif [ "$keep" = 1 ]; then
     echo "check_arm64.sh: the root is kept in $rootfs"
-  else
-    rm -rf "$work"
+  else  # only what the check made: the root and its notes, then the folder if that leaves it empty
+    rm -rf "$rootfs" "$work/debootstrap.log" "$work"/evaluate-*.json
+    rmdir "$work" 2>/dev/null || true
   fi
   exit "$rc"
 }
@@ -169,6 +171,10 @@ make_root() {
   local key tarball="" mirror
   key=$(printf '%s\n' "$suite" arm64 minbase "$packages" | sha256sum | cut -c1-12)
   [ -n "$cache" ] && tarball="$(mkdir -p "$cache" && cd "$cache" && pwd)/debian-$suite-arm64-$key.tar"
+  if mounted; then
+    echo "mounts under $rootfs remain from an earlier run; unmount them first (umount -R)" >&2
+    return 1
+  fi
   rm -rf "$rootfs"
   mkdir -p "$rootfs"
   if [ -n "$tarball" ] && [ -f "$tarball" ]; then
