@@ -119,9 +119,9 @@ say "installing emojify[kiosk,build] into the build venv"
 # The kiosk draws with Tk and never calls cv2.imshow, so the bundle takes a headless OpenCV of the
 # same version: by default the slim build (only the modules the kiosk calls, no FFmpeg, OpenBLAS or
 # codec libraries), or with --stock-opencv PyPI's headless wheel (the same cv2 module without Qt).
-cv_version=$("$vpy" -c 'from importlib.metadata import version; print(version("opencv-python"))')
+cv_version=$("$vpy" -c 'from importlib.metadata import version; print(version("opencv-python-headless"))')
 if [ "$stock_opencv" = 1 ]; then
-  say "replacing opencv-python $cv_version by opencv-python-headless $cv_version in the build venv"
+  say "using PyPI's opencv-python-headless $cv_version in the build venv"
   cv_wheel="opencv-python-headless==$cv_version"
 else
   say "building the slim OpenCV $cv_version (packaging/build_opencv.sh; reused from $opencv_dir if there)"
