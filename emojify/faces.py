@@ -129,7 +129,7 @@ def load_cascade() -> cv2.CascadeClassifier:
     path = cascade_path()
     cascade = cv2.CascadeClassifier(str(path))
     if cascade.empty():
-        raise DetectorError(f"{path}: cannot load the Haar face cascade; reinstall opencv-python<5")
+        raise DetectorError(f"{path}: cannot load the Haar face cascade; reinstall opencv-python-headless<5")
     return cascade
 
 
