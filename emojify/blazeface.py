@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -95,15 +96,16 @@ def decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, anchor_centres: np.nda
            min_score: float) -> Candidates:
     """The candidates scoring at least ``min_score``: regression ``(N, 16)`` in input pixels relative
     to each anchor's centre, raw scores ``(N,)`` or ``(N, 1)``."""
-    scores = sigmoid(np.asarray(raw_scores, np.float32).reshape(-1))
-    keep = scores >= min_score
-    raw = np.asarray(raw_boxes, np.float32).reshape(len(scores), -1)[keep] / input_size
+    logits = np.asarray(raw_scores, np.float32).reshape(-1)
+    keep = logits >= math.log(min_score / (1.0 - min_score))  # the sigmoid is monotonic: only kept ones need it
+    scores = sigmoid(logits[keep])
+    raw = np.asarray(raw_boxes, np.float32).reshape(len(logits), -1)[keep] / input_size
     centre = anchor_centres[keep]
     cx, cy = raw[:, 0] + centre[:, 0], raw[:, 1] + centre[:, 1]
     w, h = raw[:, 2], raw[:, 3]
     boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
     keypoints = raw[:, 4:16].reshape(-1, 6, 2) + centre[:, None, :]
-    return Candidates(scores[keep], boxes, keypoints)
+    return Candidates(scores, boxes, keypoints)
 
 
 def iou_matrix(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:

@@ -240,12 +240,15 @@ class BlazeFaceDetector:
 
     def _square(self, image: np.ndarray, x: int, y: int, side: int, min_score: float | None = None) -> Candidates:
         """Candidates in the square ``side`` at (x, y) of ``image`` (padded black beyond), in its pixels.
-        The patch is scaled down before its colours are converted: the cheaper order."""
+        The patch is scaled down before its colours are converted: the cheaper order. Photos shrink
+        with area averaging (small faces keep their detail); live frames, whose faces are large, with
+        bilinear sampling, a quarter of the cost (0.03 against 0.13 ms for a 384x288 region)."""
         patch = image[y:y + side, x:x + side]
         size = self._model.spec.input_size
         scale = size / side
+        shrink = cv2.INTER_AREA if self.thorough else cv2.INTER_LINEAR
         small = to_rgb(cv2.resize(patch, (max(1, round(patch.shape[1] * scale)), max(1, round(patch.shape[0] * scale))),
-                                  interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR))
+                                  interpolation=shrink if scale < 1 else cv2.INTER_LINEAR))
         square = np.zeros((size, size, 3), np.uint8)
         square[:small.shape[0], :small.shape[1]] = small[:size, :size]
         found = self._model.run(square, min_score)
@@ -278,10 +281,8 @@ class BlazeFaceDetector:
         area, x0, y0 = area_of(image, region)
         if area.size == 0:
             return []
-        parts = [self._square(area, 0, 0, max(area.shape[:2]))]
-        if self.thorough:
-            parts += self._tiles(area)
-        found = weighted_nms(Candidates.concat(parts))
+        whole = self._square(area, 0, 0, max(area.shape[:2]))
+        found = weighted_nms(Candidates.concat([whole, *self._tiles(area)]) if self.thorough else whole)
         return largest_first([
             Detection((x0 + round(bx0), y0 + round(by0), max(1, round(bx1 - bx0)), max(1, round(by1 - by0))),
                       float(score), tuple((x0 + float(px), y0 + float(py)) for px, py in points))
