@@ -306,6 +306,15 @@ def test_normal_window_closes_normally(kiosk, faces: Path, how: str) -> None:
     assert app.exit_code() == 0
 
 
+def pump_until(root, check: Callable[[], object], what: str, timeout: float = 15) -> None:
+    """Run the window's event loop in the test's thread until ``check()`` holds; fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        root.update()
+        time.sleep(0.005)
+
+
 class FakeWorker:
     """The worker's mailboxes: one new picture per poll, and the stills asked for."""
 
@@ -342,20 +351,13 @@ def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display
         screens: list[str] = []
         app.screens.on_state_change.append(lambda old, new: screens.append(new))
 
-        def pump_until(check: Callable[[], bool], what: str) -> None:
-            deadline = time.monotonic() + 10
-            while not check():
-                assert time.monotonic() < deadline, f"timed out waiting for {what}"
-                root.update()
-                time.sleep(0.005)
-
-        pump_until(lambda: app.frames_shown >= 3 and app.screens.state == "live", "the live picture")
+        pump_until(root, lambda: app.frames_shown >= 3 and app.screens.state == "live", "the live picture")
         button = threading.Thread(target=app.request_snapshot)
         button.start()
         button.join()
-        pump_until(lambda: worker.stills, "the still handed to the worker")
+        pump_until(root, lambda: worker.stills, "the still handed to the worker")
         assert worker.stills == [frame] and app.state()["snapshots_taken"] == 1
-        pump_until(lambda: app.screens.state == "live", "the return to live")
+        pump_until(root, lambda: app.screens.state == "live", "the return to live")
         assert screens == ["live", "countdown", "result", "live"]
     finally:
         root.destroy()
@@ -551,20 +553,13 @@ def test_in_challenge_mode_the_gpio_button_plays_a_whole_round(display: str, mon
         app.screens.rules = Rules(targets=2, seconds=1.0, pause=0.3)
         app.screens.rng.seed(0)
 
-        def pump_until(check: Callable[[], bool], what: str) -> None:
-            deadline = time.monotonic() + 15
-            while not check():
-                assert time.monotonic() < deadline, f"timed out waiting for {what}"
-                root.update()
-                time.sleep(0.005)
-
-        pump_until(lambda: app.frames_shown >= 3, "the live picture")
+        pump_until(root, lambda: app.frames_shown >= 3, "the live picture")
         button = threading.Thread(target=app.request_snapshot)
         button.start()
         button.join()
-        pump_until(lambda: app.screens.state == "challenge", "the round started by the button")
+        pump_until(root, lambda: app.screens.state == "challenge", "the round started by the button")
         targets = app.screens.round.targets
-        pump_until(lambda: app.screens.state == "challenge_over", "the end of the round")
+        pump_until(root, lambda: app.screens.state == "challenge_over", "the end of the round")
         state = app.state()
         matched = sum(t == "happy" for t in targets)
         assert state["challenge"]["matched"] == matched and worker.stills == []
