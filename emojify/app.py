@@ -34,7 +34,7 @@ from PIL import Image, ImageTk
 
 from emojify import texts
 from emojify.classifier import Classifier
-from emojify.composite import compose, masked_frame, save_composite
+from emojify.composite import compose, pil_to_bgr, save_composite
 from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.faces import Detector
@@ -147,10 +147,11 @@ class Worker:
     def _snapshot(self, frame: np.ndarray) -> Snapshot:
         mask = self.snapshot_style == "mask"
         result = self.pipeline.analyze(frame, mirror_average=True, all_faces=mask or self.pipeline.all_faces)
-        snapshot = Snapshot(frame, result, masked=masked_frame(frame, result, self.emojis) if mask else None)
-        if self.save_dir is not None:
+        composite = compose(frame, result, self.emojis, self.snapshot_style) \
+            if mask or self.save_dir is not None else None
+        snapshot = Snapshot(frame, result, masked=pil_to_bgr(composite) if mask else None)
+        if composite is not None and self.save_dir is not None:
             try:
-                composite = compose(frame, result, self.emojis, self.snapshot_style)
                 snapshot.path = save_composite(composite, self.save_dir, "snapshot")
                 log.info("snapshot saved as %s", snapshot.path)
             except OSError as exc:
@@ -194,13 +195,13 @@ class App:
     def __init__(self, root: tk.Tk, settings: Settings, worker: Worker, capture: CaptureThread,
                  emojis: EmojiSet) -> None:
         self.root, self.settings, self.worker, self.capture, self.emojis = root, settings, worker, capture, emojis
-        self.screens = Screens(worker.request_snapshot, texts.message_tips(capture.spec, pi_camera_found()),
+        self.screens = Screens(worker.request_snapshot, texts.message_tips(capture.spec, capture.spec.kind == "camera" and pi_camera_found()),
                                Timings(result=settings.snapshot_seconds, attract_after=settings.attract_after),
                                now=time.monotonic(), challenge=settings.challenge,
                                saving=settings.save_dir is not None)
         self.frames_shown = 0
         self.closed = False
-        self.state_file = state_file_path(settings)
+        self.state_file = state_file_path()
         self._snapshot_wanted = threading.Event()
         self._next_state_write = 0.0
         self._size = (0, 0)  # the canvas's size
@@ -421,7 +422,7 @@ class App:
             log.warning("cannot write the state file %s: %s", path, exc)
 
 
-def state_file_path(settings: Settings) -> Path | None:
+def state_file_path() -> Path | None:
     """Where to write the window's state for tests: ``$EMOJIFY_STATE_FILE``, or nowhere."""
     named = os.environ.get(STATE_FILE_ENV)
     return Path(named) if named else None

@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from emojify.classifier import ModelError, make_interpreter
+from emojify.errors import EmojifyError
 
 log = logging.getLogger(__name__)
 
-KEYPOINTS = ("right eye", "left eye", "nose", "mouth", "right ear", "left ear")
 RIGHT_EYE, LEFT_EYE = 0, 1
 RAW_SCORE_LIMIT = 100.0
 """Raw scores are clipped to +-this before the sigmoid, as MediaPipe does."""
@@ -139,12 +139,14 @@ def weighted_nms(candidates: Candidates, threshold: float = NMS_IOU) -> Candidat
     return Candidates(*(np.asarray(column, np.float32) for column in zip(*kept, strict=True)))
 
 
+class DetectorError(EmojifyError):
+    """A face detector's file (Haar cascade or BlazeFace model) is missing or unreadable."""
+
+
 class BlazeFaceModel:
     """One BlazeFace model on the TFLite interpreter: a square RGB picture in, candidates out."""
 
     def __init__(self, path: Path, spec: ModelSpec, threads: int = 1):
-        from emojify.faces import DetectorError
-
         try:
             content = path.read_bytes()
         except OSError as exc:

@@ -16,13 +16,13 @@ import importlib.util
 import json
 import logging
 import os
-import re
 import sys
 from pathlib import Path
 
 from emojify import __version__
 from emojify.config import add_flag, add_run_arguments, settings_from_args
 from emojify.errors import EmojifyError
+from emojify.helptext import plain_text
 
 log = logging.getLogger("emojify")
 
@@ -38,17 +38,6 @@ APT_PACKAGES = {"libGL.so.1": "libgl1", "libEGL.so.1": "libegl1", "libglib-2.0.s
 
 class UsageError(EmojifyError):
     """Bad input from the user: printed as one line, exit code 2."""
-
-
-_ROLE = re.compile(r":[a-z]+:`~?([^`]+)`")
-_LITERAL = re.compile(r"``(.+?)``", re.DOTALL)
-
-
-def plain_text(docstring: str) -> str:
-    """A module docstring as ``--help`` prints it: reStructuredText markup (literals, roles such as
-    ``:class:``, ``::`` before an indented block) removed, the words and line breaks kept."""
-    text = _LITERAL.sub(r"\1", _ROLE.sub(r"\1", docstring))
-    return re.sub(r"::$", ":", text, flags=re.MULTILINE)
 
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
@@ -289,8 +278,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("PIL").setLevel(logging.INFO)  # its DEBUG lines would flood --debug every frame
     if not args.debug:  # camera-probe and FFmpeg noise ("moov atom not found"); our errors say more
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read when FFmpeg first opens a file
-        import cv2
-
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
         return HANDLERS[args.command](args)

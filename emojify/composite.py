@@ -55,11 +55,6 @@ def paste_masks(photo: Image.Image, faces: tuple[Face, ...], emojis: EmojiSet) -
     return masked
 
 
-def masked_frame(frame: np.ndarray, result: Result, emojis: EmojiSet) -> np.ndarray:
-    """The BGR frame with every face of ``result`` masked by its emoji (the still shown on screen)."""
-    return pil_to_bgr(paste_masks(bgr_to_pil(frame), result.faces, emojis))
-
-
 def compose(frame: np.ndarray, result: Result, emojis: EmojiSet, style: str = "side") -> Image.Image:
     """The composite of one style (:data:`STYLES`): ``side``, the photo with the face boxed and beside
     it the emoji and its label (or "no face"); ``mask``, the photo with every face covered by its emoji."""

@@ -19,8 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emojify.blazeface import LEFT_EYE, RIGHT_EYE, BlazeFaceModel, Candidates, Range, weighted_nms
-from emojify.errors import EmojifyError
+from emojify.blazeface import LEFT_EYE, RIGHT_EYE, BlazeFaceModel, Candidates, DetectorError, Range, weighted_nms
 from emojify.preprocess import BLAZEFACE_MARGIN, BLAZEFACE_SHIFT, FACE_MARGIN, Box, equalize, to_gray
 from emojify.resources import resource_dir
 
@@ -74,8 +73,13 @@ EDGE_TOLERANCE = 0.01
 found whole in an overlapping tile."""
 
 
-class DetectorError(EmojifyError):
-    """A face detector's file (Haar cascade or BlazeFace model) is missing or unreadable."""
+class LargestFace:
+    """What both detectors offer besides ``detect``: the largest face's box."""
+
+    def largest_face(self, image: np.ndarray, region: Box | None = None) -> Box | None:
+        """The largest face's box inside ``region``, or None."""
+        found = self.detect(image, region)  # type: ignore[attr-defined]
+        return found[0].box if found else None
 
 
 @dataclass(frozen=True)
@@ -134,7 +138,7 @@ def load_cascade() -> cv2.CascadeClassifier:
 
 
 @dataclass
-class HaarDetector:
+class HaarDetector(LargestFace):
     """The Haar cascade with one tuning; the defaults are for live frames, :meth:`for_stills` for photos."""
 
     scale_factor: float = SCALE_FACTOR
@@ -176,21 +180,10 @@ class HaarDetector:
             Detection((x0 + round(x / scale), y0 + round(y / scale), round(fw / scale), round(fh / scale)), float(s))
             for (x, y, fw, fh), s in zip(found, strength, strict=True) if s >= RELATIVE_NEIGHBORS])
 
-    def largest_face(self, image: np.ndarray, region: Box | None = None) -> Box | None:
-        """The largest face's box inside ``region``, or None."""
-        found = self.detect(image, region)
-        return found[0].box if found else None
-
-
-
-
 def to_rgb(image: np.ndarray) -> np.ndarray:
     """A uint8 RGB copy of a gray, BGR or BGRA picture."""
-    if image.ndim == 2 or image.shape[2] == 1:
+    if image.ndim == 2 or image.shape[2] == 1 or image.dtype != np.uint8:
         return cv2.cvtColor(to_gray(image), cv2.COLOR_GRAY2RGB)
-    if image.dtype != np.uint8:
-        image = to_gray(image)
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
     return cv2.cvtColor(image, cv2.COLOR_BGRA2RGB if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
 
 
@@ -218,7 +211,7 @@ def load_blazeface(model_range: Range = Range.SHORT, path: Path | None = None) -
 
 
 @dataclass
-class BlazeFaceDetector:
+class BlazeFaceDetector(LargestFace):
     """MediaPipe's short-range BlazeFace: the area is padded square and scaled to 128x128, one model
     call; ``thorough`` (photos) also searches a pyramid of overlapping tiles down to
     ``min_face_fraction`` of the longer side."""
@@ -288,10 +281,6 @@ class BlazeFaceDetector:
                       float(score), tuple((x0 + float(px), y0 + float(py)) for px, py in points))
             for score, (bx0, by0, bx1, by1), points in zip(found.scores, found.boxes, found.keypoints, strict=True)])
 
-    def largest_face(self, image: np.ndarray, region: Box | None = None) -> Box | None:
-        """The largest face's box inside ``region``, or None."""
-        found = self.detect(image, region)
-        return found[0].box if found else None
 
 
 class Detector(Enum):

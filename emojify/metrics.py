@@ -42,8 +42,7 @@ def summarize(y_true: np.ndarray, y_pred: np.ndarray, probabilities: np.ndarray 
         "per_class_recall": {c: (float(recall[i]) if present[i] else None) for i, c in enumerate(CLASSES)},
         "support": {c: int(support[i]) for i, c in enumerate(CLASSES)},
         "confusion": matrix.tolist(),
-    } | ({} if probabilities is None else {"ece": expected_calibration_error(y_true, probabilities),
-                                            "reliability": reliability_bins(y_true, probabilities)})
+    } | ({} if probabilities is None else calibration(reliability_bins(y_true, probabilities)))
 
 
 
@@ -74,6 +73,11 @@ def reliability_bins(y_true: np.ndarray, probabilities: np.ndarray, bins: int = 
 
 def expected_calibration_error(y_true: np.ndarray, probabilities: np.ndarray, bins: int = ECE_BINS) -> float:
     """ECE: the face-weighted mean gap between top probability and accuracy over equal-width bins."""
-    table = reliability_bins(y_true, probabilities, bins)
+    return calibration(reliability_bins(y_true, probabilities, bins))["ece"]
+
+
+def calibration(table: list[dict]) -> dict:
+    """``ece`` and ``reliability`` (the bins themselves) from one table of :func:`reliability_bins`."""
     n = sum(b["n"] for b in table)
-    return float(sum(b["n"] * abs(b["confidence"] - b["accuracy"]) for b in table if b["n"]) / n) if n else 0.0
+    ece = float(sum(b["n"] * abs(b["confidence"] - b["accuracy"]) for b in table if b["n"]) / n) if n else 0.0
+    return {"ece": ece, "reliability": table}

@@ -190,8 +190,11 @@ class Pipeline:
         faces = []
         for index in order:
             track = tracks[index]
-            shown, name = track.smoother.update(seen(index), now)
-            if index == order[0]:  # the leading face is what the panel shows: its smoothing leads
+            if index != order[0]:
+                shown, name = track.smoother.update(seen(index), now)
+            else:  # the leading face is what the panel shows: its smoothing leads
+                if self.all_faces:  # its own smoothing goes on, for when it loses the lead
+                    track.smoother.update(seen(index), now)
                 shown, name = probabilities, label
             faces.append(Face(track.shown_box, shown, name, track.id, track.roll))
         box = faces[0].box if faces else None

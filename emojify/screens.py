@@ -253,11 +253,11 @@ class Screens:
     """
 
     def __init__(self, capture: Callable[[np.ndarray], None], no_picture: tuple[str, list[str]],
-                 timings: Timings, now: float = 0.0, states: dict[str, State] | None = None, *,
+                 timings: Timings, now: float = 0.0, *,
                  challenge: bool = False, saving: bool = False, rules: Rules | None = None,
                  rng: random.Random | None = None, today: Callable[[], dt.date] = dt.date.today) -> None:
         self.capture, self.timings = capture, timings
-        self.states = states or (CHALLENGE_STATES if challenge else STATES)
+        self.states = CHALLENGE_STATES if challenge else STATES
         self.challenge, self.saving = challenge, saving
         self.rules, self.rng, self.today = rules or Rules(), rng or random.Random(), today
         self.no_picture_title, self.no_picture_tips = no_picture[0], tuple(no_picture[1])
@@ -421,8 +421,8 @@ class Screens:
         if shown is not None:
             title = texts.MATCHED.format(points=shown.points) if shown.matched else texts.MISSED
             return ChallengeView(shown.target, title, score_rows, texts.PLAYING, False, good=shown.matched)
-        left = game.seconds_left()
+        left, hold = game.seconds_left(), game.hold_progress()
         bars = (Row(texts.TIME, round(left / game.rules.seconds, 2), texts.SECONDS.format(seconds=math.ceil(left))),
-                Row(texts.HOLD, round(game.hold_progress(), 2), strong=game.hold_progress() > 0))
+                Row(texts.HOLD, round(hold, 2), strong=hold > 0))
         target = game.target or game.targets[-1]
         return ChallengeView(target, texts.expression_name(target), bars + score_rows, texts.PLAYING, False)

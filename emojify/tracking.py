@@ -103,9 +103,9 @@ class Tracker:
                 self.tracks.append(chosen[i])
         return [chosen[i] for i in range(len(boxes))]
 
-    def held(self, present: list[Track], now: float, hold: float = HOLD_SECONDS) -> list[Track]:
-        """Faces missing from this frame (not in ``present``) but seen within ``hold`` seconds."""
-        return [t for t in self.tracks if t not in present and now - t.last_seen <= hold]
+    def held(self, present: list[Track], now: float) -> list[Track]:
+        """Faces missing from this frame (not in ``present``) but seen within :data:`HOLD_SECONDS`."""
+        return [t for t in self.tracks if t not in present and now - t.last_seen <= HOLD_SECONDS]
 
     def lead_first(self, tracks: list[Track]) -> list[int]:
         """Indices of ``tracks`` (one frame's), the leading face first and the others largest first

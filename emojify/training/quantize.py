@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from emojify.classifier import MODEL_NAME, Classifier, sha256_of
-from emojify.cli import plain_text
 from emojify.decision import METADATA_KEY, class_frequencies, fit_rule
+from emojify.helptext import plain_text
 from emojify.labels import CLASSES
 from emojify.metrics import summarize
 from emojify.preprocess import INPUT_SIZE, to_batch

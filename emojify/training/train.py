@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from emojify.cli import plain_text
 from emojify.fileio import atomic_path
+from emojify.helptext import plain_text
 from emojify.labels import CLASSES, NUM_CLASSES
 from emojify.training.data import DataError, Split, load_dataset
 from emojify.training.model import BLOCKS, format_blocks, parse_blocks
