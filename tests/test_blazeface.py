@@ -5,12 +5,14 @@ turned, dark, tiny, edge-of-frame and several faces found, ``--detector haar`` s
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import warnings
 
 import cv2
 import numpy as np
 import pytest
-from helpers import ASTRONAUT_FACE, FER_ROOT, fer_files, iou
+from helpers import ASTRONAUT_FACE, FER_ROOT, REPO, fer_files, iou
 
 from emojify import cli
 from emojify.blazeface import RIGHT_EYE, Candidates, Range, anchors, decode, sigmoid, weighted_nms
@@ -24,28 +26,36 @@ SHORT = Range.SHORT.value
 
 def test_short_range_anchors_are_mediapipes():
     """896 anchors: 16x16 cells of stride 8 with 2 anchors each, then 8x8 cells of stride 16 with 6."""
-    a = anchors(SHORT.input_size, SHORT.layers)
+    a = anchors(SHORT.input_size, SHORT.input_size, SHORT.layers)
     assert a.shape == (896, 2)
-    assert np.allclose(a[0], a[1]) and np.allclose(a[0], [0.5 / 16, 0.5 / 16])
-    assert np.allclose(a[2], [1.5 / 16, 0.5 / 16])  # the next cell to the right
-    assert np.allclose(a[32], [0.5 / 16, 1.5 / 16])  # the first cell of the second row
-    assert np.allclose(a[512:518], [0.5 / 8, 0.5 / 8])  # six anchors in the first coarse cell
-    assert np.allclose(a[-1], [7.5 / 8, 7.5 / 8])
+    assert np.allclose(a[0], a[1]) and np.allclose(a[0], [4, 4])  # pixels: the first cell's centre
+    assert np.allclose(a[2], [12, 4])  # the next cell to the right
+    assert np.allclose(a[32], [4, 12])  # the first cell of the second row
+    assert np.allclose(a[512:518], [8, 8])  # six anchors in the first coarse cell
+    assert np.allclose(a[-1], [120, 120])
+
+
+def test_anchors_of_a_landscape_input_follow_its_grid():
+    """A 4:3 camera region runs as a 96x128 input: 12x16 fine cells and 6x8 coarse ones."""
+    a = anchors(96, 128, SHORT.layers)
+    assert a.shape == (12 * 16 * 2 + 6 * 8 * 6, 2)
+    assert np.allclose(a[2], [12, 4]) and np.allclose(a[32], [4, 12])  # rows of 16 cells, as in the square
+    assert np.allclose(a[12 * 16 * 2 - 1], [124, 92]) and np.allclose(a[-1], [120, 88])
 
 
 def test_decode_puts_box_and_keypoints_relative_to_their_anchor():
-    a = anchors(SHORT.input_size, SHORT.layers)
+    a = anchors(SHORT.input_size, SHORT.input_size, SHORT.layers)
     raw = np.zeros((896, 16), np.float32)
     scores = np.full(896, -10.0, np.float32)
     k = 600  # an anchor of the coarse map
     scores[k] = 3.0
-    raw[k, :4] = [12.8, -6.4, 32.0, 38.4]  # centre offset (0.1, -0.05), size (0.25, 0.3), in input pixels
-    raw[k, 4:6] = [-6.4, -12.8]  # right eye at (-0.05, -0.1) from the anchor
-    found = decode(raw, scores, a, SHORT.input_size, 0.5)
+    raw[k, :4] = [12.8, -6.4, 32.0, 38.4]  # centre offset and size, in input pixels
+    raw[k, 4:6] = [-6.4, -12.8]  # right eye, from the anchor
+    found = decode(raw, scores, a, 0.5)
     assert len(found) == 1
-    cx, cy = a[k] + [0.1, -0.05]
-    assert np.allclose(found.boxes[0], [cx - 0.125, cy - 0.15, cx + 0.125, cy + 0.15], atol=1e-6)
-    assert np.allclose(found.keypoints[0, RIGHT_EYE], a[k] + [-0.05, -0.1], atol=1e-6)
+    cx, cy = a[k] + [12.8, -6.4]
+    assert np.allclose(found.boxes[0], [cx - 16, cy - 19.2, cx + 16, cy + 19.2], atol=1e-4)
+    assert np.allclose(found.keypoints[0, RIGHT_EYE], a[k] + [-6.4, -12.8], atol=1e-4)
     assert np.allclose(found.keypoints[0, 1], a[k])  # zero regression: on the anchor
     assert np.isclose(found.scores[0], 1 / (1 + np.exp(-3.0)))
 
@@ -54,10 +64,10 @@ def test_scores_are_sigmoids_thresholded_and_clipped_without_overflow():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert np.allclose(sigmoid(np.array([0.0, 1e6, -1e6])), [0.5, 1.0, 0.0])
-    a = anchors(SHORT.input_size, SHORT.layers)
+    a = anchors(SHORT.input_size, SHORT.input_size, SHORT.layers)
     scores = np.full(896, -1.0, np.float32)
     scores[[3, 7]] = [0.1, -0.1]  # 0.525 and 0.475
-    assert len(decode(np.zeros((896, 16)), scores, a, SHORT.input_size, 0.5)) == 1
+    assert len(decode(np.zeros((896, 16)), scores, a, 0.5)) == 1
 
 
 def test_weighted_nms_merges_overlapping_boxes_by_score_and_keeps_apart_ones():
@@ -196,6 +206,38 @@ def test_several_faces_are_all_found_largest_first(astronaut):
     assert len(boxes) <= len(where) + 1, boxes  # at most one box that is not a face
     assert [b[2] * b[3] for b in boxes] == sorted((b[2] * b[3] for b in boxes), reverse=True)
     assert result.box == boxes[0] and result.label == result.faces[0].label
+
+
+def test_live_region_runs_on_its_own_shape_and_finds_the_same_face(astronaut):
+    """The live search feeds a 4:3 region as a 96x128 input, not padded square: same face, same box."""
+    frame, where = pasted(head_of(astronaut), 150)
+    live = BlazeFaceDetector()
+    square = BlazeFaceDetector(thorough=True, min_face_fraction=1.0)  # one square call, no small tiles
+    found, reference = live.detect(frame, (128, 96, 384, 288)), square.detect(frame, (128, 96, 384, 288))
+    assert len(found) == 1 and on_face(found[0].box, where), found
+    assert iou(found[0].box, reference[0].box) > 0.9, (found, reference)
+    assert (96, 128) in live._model._shaped  # the region's own shape was used
+
+
+@pytest.mark.skipif(not (FER_ROOT / "test").is_dir(), reason="needs FER2013 (EMOJIFY_FER2013)")
+def test_group_picture_all_six_faces_and_no_stray_box():
+    """``packaging/group_faces.py``: six PublicTest faces from 300 down to 40 pixels on a 2048-pixel photo."""
+    pytest.importorskip("skimage.data")
+    done = subprocess.run([sys.executable, str(REPO / "packaging" / "group_faces.py"), str(FER_ROOT), "--json"],
+                          capture_output=True, text=True, timeout=300, check=True)
+    report = json.loads(done.stdout)
+    assert report["found"] == 6 and report["not_faces"] <= 1, report
+
+
+@pytest.mark.parametrize("name", ["gravel", "coins", "page"])
+def test_photo_search_finds_no_face_in_photos_without_one(name):
+    """Many tiles give patterns many chances to pass as faces; the second look turns them away
+    (without it, gravel, coins and a page of text scaled to 2048 pixels gave 6 to 12 boxes)."""
+    data = pytest.importorskip("skimage.data")
+    picture = getattr(data, name)()
+    picture = cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR) if picture.ndim == 2 else picture[:, :, ::-1]
+    picture = cv2.resize(np.ascontiguousarray(picture), (2048, round(2048 * picture.shape[0] / picture.shape[1])))
+    assert BlazeFaceDetector.for_stills().detect(picture) == []
 
 
 def test_detector_enum_builds_each_backend():
