@@ -165,9 +165,9 @@ class Worker:
 class _CanvasImage:
     """One canvas image item backed by a PhotoImage that is reused while its size stays the same."""
 
-    def __init__(self, canvas: tk.Canvas, anchor: str = "nw") -> None:
+    def __init__(self, canvas: tk.Canvas) -> None:
         self.canvas = canvas
-        self.item = canvas.create_image(0, 0, anchor=anchor)
+        self.item = canvas.create_image(0, 0, anchor="nw")
         self.photo: ImageTk.PhotoImage | None = None
 
     def show(self, image: Image.Image, x: float, y: float) -> None:
@@ -208,6 +208,7 @@ class App:
         self._layout: Layout = layout((1, 1))  # for the drawn (unturned) picture
         self._drawn: dict[str, object] = {}  # the part ("feed", "panel", "full") -> the view drawn
         self._parts: dict[str, tuple[Image.Image, int, int]] = {}  # the part -> its image and place
+        self._dirty: set[str] = set()  # the parts set since they were last blitted
         self._feed_box = Rect(0, 0, 0, 0)  # where the picture and the button are, in drawn pixels
         self._button_box = Rect(0, 0, 0, 0)
         self._whole = False  # a press anywhere counts (the attract screen)
@@ -345,6 +346,7 @@ class App:
             self._parts.pop(part, None)
         else:
             self._parts[part] = placed
+        self._dirty.add(part)
 
     def _render_full(self, full: MessageView | AttractView) -> Image.Image:
         """A full-window message or the attract screen."""
@@ -371,14 +373,16 @@ class App:
         return image, area.x, area.y
 
     def _show(self) -> None:
-        """Blit the parts: each on its own canvas image, or, turned, as one picture of the window."""
+        """Blit the parts set since the last blit, each on its own canvas image (the others stay as
+        they are), or, turned, the window as one picture."""
         rotate = self.settings.rotate
+        dirty, self._dirty = self._dirty, set()
         if rotate == 0:
-            for part, item in self._items.items():
+            for part in dirty:
                 if part in self._parts:
-                    item.show(*self._parts[part])
+                    self._items[part].show(*self._parts[part])
                 else:
-                    item.hide()
+                    self._items[part].hide()
             return
         whole = Image.new("RGB", self._layout.window, BACKGROUND)
         for part in ("feed", "panel", "full"):

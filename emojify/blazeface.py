@@ -136,7 +136,8 @@ def weighted_nms(candidates: Candidates, threshold: float = NMS_IOU) -> Candidat
             continue
         group = alive & (iou_matrix(boxes[i], boxes) > threshold)
         group[i] = True
-        weights = scores[group] / scores[group].sum()
+        weights = scores[group]
+        weights = weights / weights.sum()
         kept_scores.append(scores[i])
         kept_boxes.append(weights @ boxes[group])
         kept_points.append(np.tensordot(weights, points[group], 1))

@@ -264,8 +264,7 @@ class BlazeFaceDetector(LargestFace):
         shrink = cv2.INTER_AREA if self.thorough else cv2.INTER_LINEAR
         small = cv2.resize(patch, (max(1, round(patch.shape[1] * scale)), max(1, round(patch.shape[0] * scale))),
                            interpolation=shrink if scale < 1 else cv2.INTER_LINEAR)
-        size = self._model.spec.input_size
-        found = self._model.run(to_bgr(small)[:size, :size], min_score, fit=not self.thorough)
+        found = self._model.run(to_bgr(small), min_score, fit=not self.thorough)
         offset = np.array([x, y], np.float32)
         return Candidates(found.scores, found.boxes / scale + np.tile(offset, 2), found.keypoints / scale + offset)
 

@@ -16,7 +16,7 @@ import numpy as np
 from emojify.classifier import Classifier
 from emojify.faces import REGION_FRACTION, BlazeFaceDetector, Detection, Detector, HaarDetector, region_box
 from emojify.labels import CLASSES, EMOJI
-from emojify.preprocess import Box, prepare_face
+from emojify.preprocess import Box, prepare_face, to_gray
 from emojify.smoothing import Smoother
 from emojify.tracking import Tracker
 
@@ -120,7 +120,8 @@ class Pipeline:
         """The prepared 48x48 face of each detection ``(N, 48, 48)``, cut with the detector's margin,
         upright when ``align`` is on."""
         margin, shift = self.detector.margin, self.detector.shift
-        return np.stack([prepare_face(frame, d.box, margin, d.roll if self.align else 0.0, shift) for d in faces])
+        gray = to_gray(frame)  # once for every face
+        return np.stack([prepare_face(gray, d.box, margin, d.roll if self.align else 0.0, shift) for d in faces])
 
     def classify(self, crops: np.ndarray, mirror_average: bool = False) -> np.ndarray:
         """Probabilities ``(N, 7)`` for prepared faces ``(N, 48, 48)``: the one place expressions are

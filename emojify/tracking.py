@@ -118,8 +118,3 @@ class Tracker:
             held = order[0]
         self.lead = tracks[held].id
         return [held, *(i for i in order if i != held)]
-
-    def reset(self) -> None:
-        """Forget every face."""
-        self.tracks = []
-        self.lead = None

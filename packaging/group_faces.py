@@ -74,10 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     boxes = [face.box for face in result.faces]
     seeds = np.asarray(load_cascade().detectMultiScale(to_gray(picture), scaleFactor=1.1, minNeighbors=5,
                                                        minSize=(30, 30))).reshape(-1, 4).tolist()
+    (found, stray), (seeds_found, seeds_stray) = score(boxes, placed), score(seeds, placed)
     report = {"detector": args.detector, "faces": len(placed), "boxes": len(boxes),
-              "found": score(boxes, placed)[0], "not_faces": score(boxes, placed)[1],
-              "seeds_haar_boxes": len(seeds), "seeds_haar_found": score(seeds, placed)[0],
-              "seeds_haar_not_faces": score(seeds, placed)[1],
+              "found": found, "not_faces": stray,
+              "seeds_haar_boxes": len(seeds), "seeds_haar_found": seeds_found, "seeds_haar_not_faces": seeds_stray,
               "labels": [[label, next((f.label for f in result.faces if on_face(f.box, where)), None)]
                          for label, where in placed]}
     print(json.dumps(report) if args.json else

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emojify.evaluate import pyplot
 from emojify.fileio import atomic_path
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES, NUM_CLASSES
@@ -173,11 +174,7 @@ def write_json_atomic(path: Path, obj) -> None:
 
 def plot_curves(history: list[dict], path: Path) -> None:
     """Loss and accuracy per epoch, training vs PublicTest, as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     epochs = [h["epoch"] for h in history]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     for ax, key, title in ((ax1, "loss", "loss"), (ax2, "accuracy", "accuracy")):

@@ -1,0 +1,66 @@
+#!/usr/bin/env python3
+"""Photos without a face through the photo search: how many boxes it invents, with and without its second look.
+
+    python packaging/faceless_photos.py [--side 2048] [--no-second-look] [--json]
+
+Eighteen of scikit-image's photos with no human face in them (textures, coins, a star field, text,
+a cat, a horse...), scaled to ``--side`` pixels wide, go through ``BlazeFaceDetector.for_stills()``,
+what ``emojify predict`` runs; every box it gives is a false one. ``--no-second-look`` keeps every
+tile candidate as it is (what the search did before the second look), for comparison. The
+astronaut photo, scaled the same way, is reported too: one box, her face, is right.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import cv2
+import numpy as np
+
+from emojify import faces
+
+PHOTOS = ("rocket", "coffee", "chelsea", "hubble_deep_field", "immunohistochemistry", "text", "brick", "grass",
+          "gravel", "colorwheel", "logo", "moon", "page", "retina", "horse", "cat", "coins", "clock")
+
+
+def as_bgr(picture: np.ndarray, side: int) -> np.ndarray:
+    """A scikit-image picture (gray, RGB, RGBA, bool or float) as uint8 BGR, ``side`` pixels wide."""
+    picture = np.asarray(picture)
+    if picture.dtype != np.uint8:
+        picture = (picture * 255 if picture.max() <= 1 else picture).astype(np.uint8)
+    picture = cv2.cvtColor(picture, cv2.COLOR_GRAY2BGR) if picture.ndim == 2 else picture[:, :, 2::-1]
+    return cv2.resize(np.ascontiguousarray(picture), (side, round(side * picture.shape[0] / picture.shape[1])))
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--side", type=int, default=2048, help="width the photos are scaled to (default: %(default)s)")
+    p.add_argument("--no-second-look", action="store_true", help="keep every tile candidate, as before the second look")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    try:
+        from skimage import data
+    except ImportError:
+        print("faceless_photos.py: needs scikit-image (bash packaging/setup_env.sh test)", file=sys.stderr)
+        return 2
+    if args.no_second_look:
+        faces.TILE_SURE_SCORE = 0.0  # every candidate counts as sure: none is looked at again
+
+    detector = faces.BlazeFaceDetector.for_stills()
+    boxes = {name: len(detector.detect(as_bgr(getattr(data, name)(), args.side))) for name in PHOTOS}
+    report = {"side": args.side, "second_look": not args.no_second_look, "boxes": boxes,
+              "false_boxes": sum(boxes.values()),
+              "astronaut_boxes": len(detector.detect(as_bgr(data.astronaut(), args.side)))}
+    if args.json:
+        print(json.dumps(report))
+    else:
+        for name, count in boxes.items():
+            print(f"{name:<22}{count} box{'es' if count != 1 else ''}")
+        print(f"false boxes in all: {report['false_boxes']}; astronaut: {report['astronaut_boxes']} box(es), one is right")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
