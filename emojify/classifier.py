@@ -156,7 +156,9 @@ def backend_version(name: str) -> str:
 class Classifier:
     """The expression model behind a small API: 48x48 prepared faces in, 7 probabilities out."""
 
-    def __init__(self, model_path: Path | None = None, threads: int = 1):
+    def __init__(self, model_path: Path | None = None, threads: int = 1, decision: DecisionRule | None = None):
+        """Load and check the model; ``decision`` replaces the decision rule of its metadata (e.g.
+        :data:`~emojify.decision.IDENTITY` for the raw probabilities)."""
         path = Path(model_path) if model_path else default_model_path()
         content, metadata = read_model(path)
         self._interpreter, backend, version = make_interpreter(content, threads, path)
@@ -171,7 +173,7 @@ class Classifier:
         self._out_index, self._out_dtype = out["index"], out["dtype"]
         self._out_scale, self._out_zero = out["quantization"]
         try:
-            self.decision = rule_from_metadata(metadata)
+            self.decision = rule_from_metadata(metadata) if decision is None else decision
         except ValueError as exc:
             raise ModelError(f"{metadata_path(path)}: {exc}; re-create it with emojify-quantize") from None
         log.info("model %s (%s) on %s %s", path, self.info.sha256[:12], backend, version)
