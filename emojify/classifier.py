@@ -204,17 +204,18 @@ class Classifier:
         return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
 
     def classify(self, faces: np.ndarray, mirror: bool | None = None,
-                 rule: DecisionRule | None = None) -> np.ndarray:
+                 rule: DecisionRule | None = None, camera: bool = False) -> np.ndarray:
         """The probabilities to show ``(N, 7)`` for prepared faces: the model's decision rule over :meth:`predict`.
 
         The rule (see :mod:`emojify.decision`) comes from the model's metadata unless ``rule`` is
         given; ``mirror`` True or False overrides whether it averages each face with its mirror image
-        (two model calls a face instead of one).
+        (two model calls a face instead of one); ``camera`` says the faces were found in a photo or a
+        video frame, which adds the rule's camera bias (FER2013-style crops go without).
         """
         rule = self.decision if rule is None else rule
         rule = rule if mirror is None else replace(rule, mirror=mirror)
         batch = self._quantize(to_batch(faces))
         if not rule.mirror:
-            return decide(self._run(batch), None, rule)
+            return decide(self._run(batch), None, rule, camera)
         both = self._run(np.concatenate([batch, batch[:, :, ::-1]]))  # each face, then its mirror image
-        return decide(both[:len(batch)], both[len(batch):], rule)
+        return decide(both[:len(batch)], both[len(batch):], rule, camera)
