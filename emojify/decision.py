@@ -177,37 +177,36 @@ def fit_camera_bias(y: np.ndarray, shown: np.ndarray, classes: tuple[int, ...]) 
 
     ``shown`` ``(N, 7)`` are the probabilities the rule shows without a bias, for labelled real
     photos ``y`` (``-1`` where no face was found: those rows are wrong whatever the bias, and
-    left out). Only the biases of ``classes`` are searched (a coordinate search over
-    :data:`CAMERA_BIASES`, ties to the smaller bias); every other class keeps the mean of theirs,
-    so a rare class is neither tuned to its handful of faces nor pushed aside to help the others.
-    The result is centred: the other classes' bias is 0.
+    left out). Only the biases of ``classes`` are searched, the others stay 0, so no rare class
+    is tuned to its handful of faces. As in :func:`fit_rule`, a bias must keep the accuracy over
+    the photos of ``classes`` within :data:`ACCURACY_TOLERANCE` of no bias's: balanced accuracy
+    is not bought by showing the commonest expressions less often than they are right. A
+    coordinate search over :data:`CAMERA_BIASES`, ties to the smaller bias.
     """
     y, shown = np.asarray(y), np.asarray(shown, np.float64)
     found = y >= 0
     y, log_shown = y[found], np.log(np.maximum(shown[found], EPS))
-    tuned = list(classes)
-    others = [c for c in range(NUM_CLASSES) if c not in tuned]
-    members = [y == c for c in tuned]
+    members = [y == c for c in classes]
+    tuned = np.isin(y, classes)
 
-    def full(bias: np.ndarray) -> np.ndarray:
-        out = bias.copy()
-        out[others] = bias[tuned].mean()
-        return out
-
-    def score(bias: np.ndarray) -> float:
-        predicted = (log_shown + full(bias)).argmax(axis=1)
-        return float(np.mean([np.mean(predicted[m] == c) for c, m in zip(tuned, members, strict=True) if m.any()]))
+    def scores(bias: np.ndarray) -> tuple[float, float]:
+        """(balanced accuracy over ``classes``, accuracy over their photos)."""
+        predicted = (log_shown + bias).argmax(axis=1)
+        recalls = [np.mean(predicted[m] == c) for c, m in zip(classes, members, strict=True) if m.any()]
+        return float(np.mean(recalls)), float(np.mean(predicted[tuned] == y[tuned]))
 
     bias = np.zeros(NUM_CLASSES)
+    floor = scores(bias)[1] - ACCURACY_TOLERANCE
     for _ in range(CAMERA_ROUNDS):
         before = bias.copy()
-        for c in tuned:
-            candidates = []
+        for c in classes:
+            candidates = [(0.0, 0.0, 0.0)]  # (balanced, -|bias|, bias): no bias when none keeps the accuracy
             for value in CAMERA_BIASES:
                 bias[c] = value
-                candidates.append((score(bias), -abs(value), value))
+                balanced, accuracy = scores(bias)
+                if accuracy >= floor:
+                    candidates.append((balanced, -abs(value), value))
             bias[c] = max(candidates)[2]
         if np.array_equal(bias, before):
             break
-    centred = full(bias) - bias[tuned].mean()
-    return tuple(round(float(b), 4) for b in centred)
+    return tuple(round(float(b), 4) for b in bias)

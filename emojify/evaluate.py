@@ -217,9 +217,10 @@ def plot_confusion(summary: dict, path: Path, title: str) -> None:
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     balanced = f", balanced {summary['balanced_accuracy']:.1%}" if "balanced_accuracy" in summary else ""
-    balanced += f" ({summary[MIN30_KEY]:.1%} over classes of {MIN_SUPPORT}+)" if MIN30_KEY in summary else ""
-    ax.set_title(f"{title}\naccuracy {summary['accuracy']:.1%}{balanced}, macro F1 {summary['macro_f1']:.3f}, "
-                 f"n={summary['n']}")
+    common = f"\nbalanced over classes of {MIN_SUPPORT}+ images {summary[MIN30_KEY]:.1%}" if MIN30_KEY in summary else ""
+    found = f", faces found {summary['faces_found']}" if "faces_found" in summary else ""
+    ax.set_title(f"{title}\naccuracy {summary['accuracy']:.1%}{balanced}, macro F1 {summary['macro_f1']:.3f}"
+                 f"{common}, n={summary['n']}{found}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
