@@ -135,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
             link_parts(parts, args.parts)
         labels, shown = shown_probabilities(model, parts["fit"])
         classes = tuned_classes(labels)
+        if not classes:
+            raise FolderError(f"{args.photos}: no expression besides {' and '.join(NOT_TUNED)} has "
+                              f"{MIN_SUPPORT} photos with a face in the fit part; nothing to fit")
         bias = fit_camera_bias(labels, shown, classes)
         counts = {CLASSES[c]: int((labels == c).sum()) for c in classes}
         note = {"photos": args.photos.name, "part": "fit (CRC-32 of the person's name, even)",
