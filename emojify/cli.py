@@ -81,11 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
                                           "are scored.")
     evaluate.add_argument("folder", type=Path, metavar="DIR")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object (n, accuracy, "
-                          "balanced_accuracy, macro_f1, ece, per_class_recall, confusion, reliability, ...)")
+                          "balanced_accuracy, balanced_accuracy_min30 over the classes of 30+ images, macro_f1, ece, "
+                          "per_class_recall, confusion, reliability, ...)")
     evaluate.add_argument("--plot", type=Path, metavar="PNG", help="save the confusion matrix as a picture, and "
                           "the reliability diagram beside it (NAME-reliability.png)")
     evaluate.add_argument("--raw", action="store_true", help="score the model's raw probabilities, without its "
-                          "decision rule (prior correction, temperature, mirror averaging)")
+                          "decision rule (prior correction, temperature, mirror averaging, camera bias)")
     evaluate.add_argument("--dim", type=float, metavar="BRIGHTNESS", help="as in a dim room: each image scaled to "
                           "this brightness (e.g. 0.3) with sensor noise of sigma 3 grey levels (fixed seed)")
     evaluate.add_argument("--detect", action="store_true", help="whole photos, as 'emojify predict' sees them: "

@@ -10,7 +10,7 @@ on which the bias is fitted, and the **development** part, kept for measuring
 ``emojify predict`` (the face found, cropped, classified by the model's rule without a camera
 bias); :func:`emojify.decision.fit_camera_bias` then chooses the bias of the expressions with
 :data:`~emojify.metrics.MIN_SUPPORT` or more fit photos, fear and disgust excepted (too few, too
-noisy to tune to). The model, unchanged, and its metadata with the bias are written into ``--out``,
+noisy to tune to), for the best balanced accuracy over them with their accuracy kept. The model, unchanged, and its metadata with the bias are written into ``--out``,
 all at once; the model folder you ship from stays untouched until you copy them there.
 Needs no TensorFlow.
 """
