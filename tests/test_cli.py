@@ -276,7 +276,7 @@ def test_self_test_passes(tmp_path):
     checks = lines[:-1]
     assert code == 0, out + err
     assert len(checks) >= 4 and all(line.startswith("ok") for line in checks), out
-    for name in ("model", "detector", "emoji", "pipeline"):
+    for name in ("model", "detector", "face mesh", "emoji", "pipeline"):
         assert any(name in line for line in checks), name
     assert "FAIL" not in out
     assert "passed" in lines[-1]
@@ -303,6 +303,7 @@ def test_doctor_names_the_backend_and_the_model(classifier):
     assert code == 0, out + err
     assert classifier.info.backend in out
     assert sha256_file(classifier.info.path) in out
+    assert any(line.startswith("face mesh") and "face_landmark.tflite (verified)" in line for line in out.splitlines())
     assert "Traceback" not in out + err
 
 
