@@ -33,14 +33,14 @@ BROWS = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336)
 INNER_BROWS = (55, 285)
 """The lower inner ends of the eyebrows (right, left)."""
 
-MOUTH_REST, MOUTH_SPAN = 0.55, 0.08
+MOUTH_REST, MOUTH_SPAN = 0.55, 0.12
 """mouth_open = logistic((inner gap + outer lip height) / mouth width - REST) / SPAN): a resting
-mouth (median 0.38-0.43) reads about 0.1, a mouth open in surprise (median 0.55-0.61) 0.5 and more."""
+mouth (median 0.38-0.43) reads about 0.2, a mouth open in surprise (median 0.55-0.61) 0.5 and more."""
 SMILE_REST, SMILE_SPAN = 0.42, 0.1
 SMILE_LIFT = 2.0
 """smile = tanh((mouth width / face width + LIFT * corner lift / mouth width - REST) / SPAN):
 a resting mouth (median 0.41) reads 0, a smile (median 0.60) 0.95, corners drawn down below 0."""
-BROW_REST, BROW_SPAN = 0.38, 0.04
+BROW_REST, BROW_SPAN = 0.38, 0.1
 BROW_GATHER = 0.5
 """brows = tanh((brow height over the upper lids / forehead-to-nose length + GATHER * (inner brow
 gap / eye distance) - REST) / SPAN): raised brows above 0, lowered and drawn together below."""

@@ -1,0 +1,102 @@
+"""The face shape and the generated emoji: the measures move the right way on made pictures and keep
+still when the face is scaled; the emoji opens its mouth, stays transparent around, draws every base."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from emojify.faces import BlazeFaceDetector
+from emojify.generated import GeneratedEmoji, draw
+from emojify.imageio import read_image
+from emojify.labels import CLASSES
+from emojify.landmarks import load_mesh
+from emojify.resources import SAMPLE_FACE
+from emojify.shape import Shape, shape_of
+
+MEASURES = ("mouth_open", "smile", "brows")
+
+
+def shape_in(picture: np.ndarray) -> Shape:
+    face = BlazeFaceDetector.for_stills().detect(picture)[0]
+    return shape_of(load_mesh().run(picture, face.box, face.roll).points)
+
+
+@pytest.fixture(scope="module")
+def sample() -> np.ndarray:
+    return read_image(SAMPLE_FACE)
+
+
+def test_the_smiling_sample_reads_as_a_smile(sample):
+    shape = shape_in(sample)
+    assert shape.smile > 0.5 and abs(shape.roll) < 15 and min(shape.eyes_open) > 0.2
+
+
+def test_mouth_covered_by_cheek_loses_the_smile(sample):
+    """The sample's smiling mouth painted over with the skin below her eyes: the smile drops."""
+    face = BlazeFaceDetector.for_stills().detect(sample)[0]
+    points = load_mesh().run(sample, face.box, face.roll).points
+    covered = sample.copy()
+    lips = points[[61, 291, 0, 17], :2]
+    x0, y0 = lips.min(0).astype(int) - 4
+    x1, y1 = lips.max(0).astype(int) + 4
+    skin = sample[int(points[118, 1]) - 3:int(points[118, 1]) + 3, int(points[118, 0]) - 3:int(points[118, 0]) + 3]
+    covered[y0:y1, x0:x1] = skin.reshape(-1, 3).mean(0)
+    covered = cv2.GaussianBlur(covered, (0, 0), 1.0)
+    assert shape_in(covered).smile < shape_in(sample).smile - 0.3
+
+
+@pytest.mark.parametrize("factor", [0.5, 2.0])
+def test_measures_keep_still_when_the_face_is_scaled(sample, factor):
+    scaled = cv2.resize(sample, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+    first, again = shape_in(sample), shape_in(scaled)
+    for name in MEASURES:
+        assert abs(getattr(first, name) - getattr(again, name)) < 0.08, name  # measured up to 0.06
+    assert np.allclose(first.eyes_open, again.eyes_open, atol=0.05)
+
+
+def test_shape_as_dict_is_json_ready():
+    out = Shape(0.123456, -0.5, 0.25, (0.5, 1.0), 3.14159, -2.0, 1.0).as_dict()
+    assert out == {"mouth_open": 0.123, "smile": -0.5, "brows": 0.25, "eyes_open": [0.5, 1.0], "roll": 3.1,
+                   "yaw": -2.0, "pitch": 1.0}
+
+
+def mouth_area(picture) -> np.ndarray:
+    size = picture.size[0]
+    return np.asarray(picture)[int(size * 0.6):int(size * 0.95), int(size * 0.3):int(size * 0.7)].astype(int)
+
+
+@pytest.mark.parametrize("label", CLASSES)
+def test_an_open_mouth_shows(label):
+    closed, opened = draw(label, Shape(mouth_open=0.0), 256), draw(label, Shape(mouth_open=1.0), 256)
+    assert np.abs(mouth_area(closed) - mouth_area(opened)).mean() > 5
+
+
+@pytest.mark.parametrize("label", CLASSES)
+def test_background_stays_transparent_and_the_disc_opaque(label):
+    for shape in (Shape(), Shape(1.0, 1.0, 1.0, (1.0, 1.0), 30.0, 40.0, -40.0), Shape(0.5, -1.0, -1.0, (0.0, 0.0))):
+        alpha = np.asarray(draw(label, shape, 200))[..., 3]
+        assert alpha[:8, :8].max() == 0 and alpha[-8:, -8:].max() == 0 and alpha[100, 100] == 255
+
+
+def test_every_expression_has_its_own_base():
+    pictures = [np.asarray(draw(label, Shape(), 128)).astype(int) for label in CLASSES]
+    for i in range(len(pictures)):
+        for j in range(i + 1, len(pictures)):
+            assert np.abs(pictures[i] - pictures[j]).mean() > 1, (CLASSES[i], CLASSES[j])
+
+
+def test_the_face_follows_the_eyes_and_brows():
+    shut, wide = draw("neutral", Shape(eyes_open=(0.0, 0.0)), 256), draw("neutral", Shape(eyes_open=(1.0, 1.0)), 256)
+    eyes = (slice(70, 130), slice(50, 206))
+    assert (np.asarray(wide)[eyes][..., 0] < 120).sum() > 2 * (np.asarray(shut)[eyes][..., 0] < 120).sum()
+
+
+def test_cache_gives_the_same_picture_for_a_face_that_kept_still():
+    emoji = GeneratedEmoji()
+    first = emoji.picture("happy", Shape(smile=0.5), 128)
+    assert emoji.picture("happy", Shape(smile=0.51), 128) is first
+    assert emoji.picture("happy", Shape(smile=0.9), 128) is not first
+    with pytest.raises(KeyError):
+        emoji.picture("bored", None, 128)
