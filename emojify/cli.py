@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from emojify import __version__
-from emojify.config import add_flag, add_run_arguments, settings_from_args
+from emojify.config import EMOJI, add_flag, add_run_arguments, settings_from_args
 from emojify.errors import EmojifyError
 from emojify.helptext import plain_text
 
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="classify every face; the JSON gets a 'faces' list, largest first")
     add_flag(predict, "detector", config_file=False)
     add_flag(predict, "snapshot_style", config_file=False)
+    add_flag(predict, EMOJI, config_file=False)
     add_model_argument(predict)
 
     evaluate = sub.add_parser("evaluate", parents=[common], help="accuracy on a labelled folder",
@@ -116,12 +117,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.composite import compose, save_composite
     from emojify.emojis import load_emoji_set
     from emojify.faces import Detector
+    from emojify.generated import STICKER_PX, GeneratedEmoji
     from emojify.imageio import ImageError, read_image_scaled
     from emojify.pipeline import Pipeline
 
     pipeline = Pipeline(Classifier(args.model), Detector.named(args.detector).value(),
                         region_fraction=args.region or 1.0)
     emojis = load_emoji_set() if args.out else None
+    generated = GeneratedEmoji() if args.out and args.emoji == "generated" else None
     results, failures = [], 0
     for path in args.images:
         try:
@@ -140,6 +143,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
                               for face in result.faces]
         if emojis is not None:
             entry["composite"] = str(save_composite(compose(image, result, emojis, args.snapshot_style), args.out, prefix=path.stem))
+            if generated is not None:  # a transparent sticker of each face's own emoji
+                entry["stickers"] = [str(save_composite(generated.picture(face.label, face.shape, STICKER_PX), args.out,
+                                                        prefix=f"{path.stem}-face{index + 1}"))
+                                     for index, face in enumerate(result.faces)]
         results.append(entry)
         if not args.json:
             what = ", ".join(f"{face.label} {face.emoji} ({max(face.probabilities):.0%})" for face in result.faces)

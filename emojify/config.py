@@ -342,6 +342,12 @@ SETTINGS: tuple[Setting, ...] = (
 )
 """Every ``emojify run`` setting, in ``--help`` order. Add a setting by adding an entry here."""
 
+EMOJI = Setting("emoji", str, "set", "set: the shipped emoji pictures; generated: an emoji drawn from each "
+                "face's own shape (mouth, smile, brows, eyes, tilt) on the expression's base",
+                choices=("set", "generated"))
+"""The emoji style. Only ``predict`` takes it so far; the window's panel, party mode and mask
+snapshots are still to be wired to it before it joins :data:`SETTINGS`."""
+
 BY_NAME = {setting.name: setting for setting in SETTINGS}
 FILE_KEYS = tuple(setting.name for setting in SETTINGS if setting.in_file)
 """Keys a config file may hold (``-`` may be written for ``_``)."""

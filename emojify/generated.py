@@ -27,6 +27,8 @@ QUANTUM = 0.05
 """Measures are rounded to this before drawing (angles to 2 degrees): the cache's key."""
 ANGLE_QUANTUM = 2.0
 CACHE_SIZE = 256
+STICKER_PX = 512
+"""Side of the PNG stickers ``predict --out DIR --emoji generated`` writes."""
 FEATURE = (66, 43, 13)
 """Noto's dark brown for eyes, brows and mouth."""
 MOUTH_INSIDE = (92, 38, 28)

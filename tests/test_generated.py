@@ -100,3 +100,22 @@ def test_cache_gives_the_same_picture_for_a_face_that_kept_still():
     assert emoji.picture("happy", Shape(smile=0.9), 128) is not first
     with pytest.raises(KeyError):
         emoji.picture("bored", None, 128)
+
+
+def test_predict_gives_shapes_and_writes_stickers(tmp_path, capsys):
+    import json
+
+    from PIL import Image
+
+    from emojify import cli
+
+    code = cli.main(["predict", str(SAMPLE_FACE), "--json", "--out", str(tmp_path), "--emoji", "generated"])
+    [entry] = json.loads(capsys.readouterr().out)
+    assert code == 0 and entry["shape"]["smile"] > 0.5
+    [sticker] = entry["stickers"]
+    picture = Image.open(sticker)
+    assert picture.mode == "RGBA" and picture.getpixel((0, 0))[3] == 0
+    assert picture.getpixel((picture.width // 2, picture.height // 3))[3] == 255
+    code = cli.main(["predict", str(SAMPLE_FACE), "--json", "--out", str(tmp_path / "set")])
+    [entry] = json.loads(capsys.readouterr().out)
+    assert "stickers" not in entry and entry["shape"] is not None  # the shape with either emoji
