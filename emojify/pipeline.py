@@ -170,8 +170,9 @@ class Pipeline:
         model sees no face, and for all with ``shapes`` off), timed."""
         start = time.perf_counter()
         meshes = [self.mesh.run(frame, d.box, d.roll) for d in found] if self.shapes else [None] * len(found)
+        shapes = [None if mesh is None else shape_of(mesh.points) for mesh in meshes]
         self.times.landmarks_ms = (time.perf_counter() - start) * 1e3
-        return [None if mesh is None else shape_of(mesh.points) for mesh in meshes]
+        return shapes
 
     def read_faces(self, frame: np.ndarray, found: list[Detection],
                    mirror_average: bool = False) -> tuple[np.ndarray, list[Shape | None]]:
