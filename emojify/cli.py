@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from emojify import __version__
-from emojify.config import EMOJI, add_flag, add_run_arguments, settings_from_args
+from emojify.config import add_flag, add_run_arguments, settings_from_args
 from emojify.errors import EmojifyError
 from emojify.helptext import plain_text
 
@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="classify every face; the JSON gets a 'faces' list, largest first")
     add_flag(predict, "detector", config_file=False)
     add_flag(predict, "snapshot_style", config_file=False)
-    add_flag(predict, EMOJI, config_file=False)
+    add_flag(predict, "emoji", config_file=False)
     add_model_argument(predict)
 
     evaluate = sub.add_parser("evaluate", parents=[common], help="accuracy on a labelled folder",

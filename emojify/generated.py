@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from emojify.emojis import EmojiSet
 from emojify.labels import CLASSES
 from emojify.shape import Shape
 
@@ -201,3 +202,31 @@ class GeneratedEmoji:
         if len(self._cache) > self._limit:
             self._cache.popitem(last=False)
         return picture
+
+
+@dataclass(frozen=True)
+class GeneratedEmojiSet(EmojiSet):
+    """The emoji set with each face's emoji generated from its shape (``--emoji generated``): the
+    rows of probabilities and the challenge's target keep the set's pictures (:meth:`scaled`)."""
+
+    drawer: GeneratedEmoji = field(default_factory=GeneratedEmoji, compare=False, repr=False)
+
+    def face(self, label: str, shape: Shape | None, size: int) -> Image.Image:
+        return self.drawer.picture(label, shape, size)
+
+
+def with_generated(emojis: EmojiSet) -> GeneratedEmojiSet:
+    """``emojis`` whose faces are generated."""
+    return GeneratedEmojiSet(emojis.folder, emojis.images)
+
+
+DEMO_PERIOD = 6.0
+"""Seconds of the attract screen's show of the generated emoji: a smile, a wink, surprise, a tilt."""
+
+
+def demo_shape(seconds: float) -> Shape:
+    """The shape the attract screen shows ``seconds`` into its show: smooth, looping every :data:`DEMO_PERIOD`."""
+    phase = 2 * math.pi * (seconds % DEMO_PERIOD) / DEMO_PERIOD
+    wink = max(0.0, math.sin(3 * phase)) ** 8
+    return Shape(mouth_open=max(0.0, math.sin(phase + 1.0)) ** 2, smile=math.sin(phase),
+                 brows=math.sin(2 * phase), eyes_open=(0.75, 0.75 * (1 - wink)), roll=12 * math.sin(phase / 1.0 + 2.0))

@@ -109,7 +109,7 @@ def test_image_without_a_face_is_a_result_not_an_error(images, name):
     code, results, err = predict_json(images[name])
     assert code == 0, err
     assert results == [{"path": str(images[name]), "face": None, "label": None, "probabilities": None,
-                        "emoji": None}]
+                        "emoji": None, "shape": None}]
 
 
 @pytest.mark.parametrize("name", ["gray.png", "gray.jpg", "sixteen-bit.png", "sixteen-bit-gray.png", "rgba.png"])
