@@ -159,7 +159,7 @@ def draw_face(pen: _Pen, shape: Shape, base: Base) -> None:
     inner = np.r_[upper + (0, 0.03), lower[::-1] - (0, 0.03)]
     pen.polygon(inner, MOUTH_INSIDE)
     if opening > 0.15:
-        pen.ellipse((0, top_y + bend * 0.5 + opening * 0.78), width * 0.28, opening * 0.22, TONGUE)
+        pen.ellipse((0, top_y + bend * 0.5 + opening * 0.68), width * 0.26, opening * 0.2, TONGUE)
 
 
 def quantised(shape: Shape) -> Shape:

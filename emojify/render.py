@@ -219,7 +219,7 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         draw.rounded_rectangle((bx0, by0, bx1, by1), radius=(bx1 - bx0) * 0.08, outline=ACCENT, width=stroke)
         if result.label is not None:
             badge = int(clamp((bx1 - bx0) * 0.38, 24, dh * 0.25))
-            icon = emojis.face(result.label, result.faces[0].shape if result.faces else None, badge)
+            icon = emojis.face(result.label, mirrored(result.faces[0].shape) if result.faces else None, badge)
             px = int(clamp(bx1 - badge * 0.55, 0, dw - badge))
             py = int(clamp(by0 - badge * 0.45, 0, dh - badge))
             image.paste(icon, (px, py), icon)
@@ -242,6 +242,11 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     return image
 
 
+def mirrored(shape: Shape | None) -> Shape | None:
+    """A face's shape as the mirrored live view shows it (None stays None)."""
+    return None if shape is None else shape.mirrored()
+
+
 def draw_other_faces(image: Image.Image, faces: tuple[Face, ...], emojis: EmojiSet,
                      scaled: Callable[[Box], tuple[float, float, float, float]], stroke: int) -> None:
     """Party mode: every face besides the largest gets a thin box and its own emoji at its head."""
@@ -254,7 +259,7 @@ def draw_other_faces(image: Image.Image, faces: tuple[Face, ...], emojis: EmojiS
         if face.label is None:
             continue
         badge = int(clamp((bx1 - bx0) * 0.5, 20, dh * 0.2))
-        icon = emojis.face(face.label, face.shape, badge)
+        icon = emojis.face(face.label, mirrored(face.shape), badge)
         px = int(clamp((bx0 + bx1 - badge) / 2, 0, dw - badge))
         py = int(clamp(by0 - badge * 1.05, 0, dh - badge))
         image.paste(icon, (px, py), icon)
@@ -282,7 +287,7 @@ def panel_view(result: Result | None, title_if_none: str, button: str, active: b
     percents = tuple(round(float(p) * 100) for p in result.probabilities)
     shape = result.faces[0].shape if shapes and result.faces else None
     return PanelView(result.label, percents, expression_name(result.label), button, active,
-                     None if shape is None else quantised(shape))
+                     None if shape is None else quantised(shape.mirrored()))
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,10 @@ class Shape:
             out[name] = round(out[name], 1)
         return out
 
+    def mirrored(self) -> Shape:
+        """The shape seen in a mirror (the kiosk's live view): eyes swapped, roll and yaw the other way."""
+        return Shape(self.mouth_open, self.smile, self.brows, self.eyes_open[::-1], -self.roll, -self.yaw, self.pitch)
+
     @classmethod
     def blend(cls, old: Shape, new: Shape, weight: float) -> Shape:
         """``old`` moved ``weight`` (0..1) of the way to ``new``: the live smoothing."""

@@ -119,3 +119,34 @@ def test_predict_gives_shapes_and_writes_stickers(tmp_path, capsys):
     code = cli.main(["predict", str(SAMPLE_FACE), "--json", "--out", str(tmp_path / "set")])
     [entry] = json.loads(capsys.readouterr().out)
     assert "stickers" not in entry and entry["shape"] is not None  # the shape with either emoji
+
+
+def test_panel_and_attract_screen_carry_the_shape_only_for_the_generated_emoji():
+    from emojify.pipeline import Face, Result
+    from emojify.render import panel_view
+    from emojify.screens import Screens, Timings
+
+    shape = Shape(0.5, 0.8, 0.1, (0.2, 0.9), 10.0, 5.0, 0.0)
+    face = Face((10, 10, 50, 50), np.full(7, 1 / 7), "happy", shape=shape)
+    result = Result(None, face.box, face.probabilities, "happy", (face,))
+    assert panel_view(result, "", "").shape is None
+    shown = panel_view(result, "", "", shapes=True).shape
+    assert shown.eyes_open == (0.9, 0.2) and shown.roll == -10.0  # the mirrored live view's face
+
+    def attract(shapes: bool, at: float):
+        screens = Screens(lambda frame: None, ("", []), Timings(result=4.0), now=0.0, shapes=shapes)
+        screens.now = at
+        return screens.attract_view().shape
+
+    assert attract(False, 1.0) is None
+    assert attract(True, 1.0) != attract(True, 2.5)  # the generated emoji moves on the attract screen
+
+
+def test_the_generated_set_draws_faces_and_keeps_the_sets_rows():
+    from emojify.emojis import load_emoji_set
+    from emojify.generated import with_generated
+
+    emojis = load_emoji_set()
+    generated = with_generated(emojis)
+    assert np.array_equal(np.asarray(generated.scaled("happy", 64)), np.asarray(emojis.scaled("happy", 64)))
+    assert not np.array_equal(np.asarray(generated.face("happy", Shape(), 64)), np.asarray(emojis.face("happy", Shape(), 64)))
