@@ -207,8 +207,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise UsageError("--frames and --threads must be at least 1")
     cv2.setNumThreads(args.threads)
     from emojify.faces import Detector
+    from emojify.landmarks import FaceMesh
 
-    pipeline = Pipeline(Classifier(args.model, threads=args.threads), Detector.named(args.detector).value())
+    pipeline = Pipeline(Classifier(args.model, threads=args.threads), Detector.named(args.detector).value(),
+                        mesh=FaceMesh(threads=args.threads))
     if args.source is None:
         report = run_bench(pipeline, synthetic_stream(), args.frames, seed_frames=synthetic_stream())
         report["source"] = "synthetic 640x480 stream with the sample face"

@@ -318,7 +318,7 @@ def test_bench_json(classifier):
     assert code == 0, err
     report = load_json_output(out)
     assert isinstance(report, dict)
-    for key in ("detect_ms_median", "classifier_ms_median", "frame_ms_median", "fps"):
+    for key in ("detect_ms_median", "classifier_ms_median", "landmarks_ms_median", "frame_ms_median", "fps"):
         assert isinstance(report[key], (int, float)) and report[key] > 0, key
     assert classifier.info.backend in report["backend"]
     assert isinstance(report["machine"], str) and report["machine"]
@@ -339,7 +339,7 @@ def test_bench_rejects_zero_frames():
 
 
 HELP = {
-    "predict": ["--json", "--out", "--region", "--model"],
+    "predict": ["--json", "--out", "--region", "--emoji", "--model"],
     "evaluate": ["--json", "--plot", "--model"],
     "bench": ["--frames", "--threads", "--json", "--source", "--model"],
     "doctor": ["--model", "--emoji-dir"],
