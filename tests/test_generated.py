@@ -150,3 +150,11 @@ def test_the_generated_set_draws_faces_and_keeps_the_sets_rows():
     generated = with_generated(emojis)
     assert np.array_equal(np.asarray(generated.scaled("happy", 64)), np.asarray(emojis.scaled("happy", 64)))
     assert not np.array_equal(np.asarray(generated.face("happy", Shape(), 64)), np.asarray(emojis.face("happy", Shape(), 64)))
+
+
+def test_roll_follows_a_turned_face(sample):
+    face = BlazeFaceDetector.for_stills().detect(sample)[0]
+    x, y, w, h = face.box
+    turned = cv2.warpAffine(sample, cv2.getRotationMatrix2D((x + w / 2, y + h / 2), -20, 1.0), sample.shape[1::-1],
+                            borderMode=cv2.BORDER_REPLICATE)
+    assert abs(shape_in(turned).roll - shape_in(sample).roll - 20) < 2
