@@ -158,3 +158,21 @@ def test_roll_follows_a_turned_face(sample):
     turned = cv2.warpAffine(sample, cv2.getRotationMatrix2D((x + w / 2, y + h / 2), -20, 1.0), sample.shape[1::-1],
                             borderMode=cv2.BORDER_REPLICATE)
     assert abs(shape_in(turned).roll - shape_in(sample).roll - 20) < 2
+
+
+def test_live_shapes_are_smoothed_per_face(sample):
+    """Live, a face's shape moves part of the way towards each new measurement, like its probabilities."""
+    from emojify.pipeline import Pipeline
+
+    frame = cv2.copyMakeBorder(sample, 100, 100, 100, 100, cv2.BORDER_REPLICATE)
+    face = BlazeFaceDetector.for_stills().detect(frame)[0]
+    flat = frame.copy()  # the mouth painted over: the smile goes
+    points = load_mesh().run(frame, face.box, face.roll).points
+    (x0, y0), (x1, y1) = points[[61, 291, 0, 17], :2].min(0).astype(int) - 4, points[[61, 291, 0, 17], :2].max(0).astype(int) + 4
+    flat[y0:y1, x0:x1] = frame[int(points[118, 1]), int(points[118, 0])]
+    pipeline = Pipeline(region_fraction=1.0)
+    smiling = pipeline.live(frame, now=0.0).faces[0].shape
+    after_one = pipeline.live(flat, now=0.1).faces[0].shape
+    for step in range(2, 12):
+        settled = pipeline.live(flat, now=0.1 * step).faces[0].shape
+    assert settled.smile < after_one.smile < smiling.smile

@@ -468,7 +468,7 @@ def test_predict_on_a_1x1_image_is_no_face(tmp_path: Path, capsys: pytest.Captur
     assert cli.main(["predict", "--json", str(tiny)]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out) == [{"path": str(tiny), "face": None, "label": None, "probabilities": None,
-                                         "emoji": None}]
+                                         "emoji": None, "shape": None}]
     assert captured.err.strip() == ""
 
 
