@@ -224,8 +224,15 @@ DEMO_PERIOD = 6.0
 """Seconds of the attract screen's show of the generated emoji: a smile, a wink, surprise, a tilt."""
 
 
+DEMO_STEP = 0.125
+"""The show moves in steps of this many seconds: 8 new pictures a second at most, each a whole
+attract screen to draw."""
+
+
 def demo_shape(seconds: float) -> Shape:
-    """The shape the attract screen shows ``seconds`` into its show: smooth, looping every :data:`DEMO_PERIOD`."""
+    """The shape the attract screen shows ``seconds`` into its show: looping every :data:`DEMO_PERIOD`,
+    moving every :data:`DEMO_STEP`."""
+    seconds = math.floor(seconds / DEMO_STEP) * DEMO_STEP
     phase = 2 * math.pi * (seconds % DEMO_PERIOD) / DEMO_PERIOD
     wink = max(0.0, math.sin(3 * phase)) ** 8
     return Shape(mouth_open=max(0.0, math.sin(phase + 1.0)) ** 2, smile=math.sin(phase),
