@@ -65,12 +65,13 @@ class Timings:
     detect: list[float]
     classify: list[float]
     frame: list[float]
+    landmarks: list[float]
 
 
 def time_frames(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int) -> Timings:
     """Run ``count`` frames through :meth:`Pipeline.live`, timing the whole call; the detection and
     classification times are the ones the pipeline measures itself (``pipeline.times``)."""
-    timings = Timings([], [], [])
+    timings = Timings([], [], [], [])
     for _, frame in zip(range(count), frames, strict=False):
         start = time.perf_counter()
         result = pipeline.live(frame)
@@ -78,6 +79,7 @@ def time_frames(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int) ->
         timings.detect.append(pipeline.times.detect_ms)
         if result.box is not None:
             timings.classify.append(pipeline.times.classify_ms)
+            timings.landmarks.append(pipeline.times.landmarks_ms)
     return timings
 
 
@@ -131,7 +133,8 @@ def run_bench(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int, warm
         seeds_ms = time_seed_path(pipeline.classifier, seed_frames, count)
     report: dict = {}
     for name, values in (("detect", timings.detect), ("classifier", classifier_ms), ("single_pass", single_pass_ms),
-                         ("frame", timings.frame), ("seeds_frame", seeds_ms)):
+                         ("landmarks", timings.landmarks), ("frame", timings.frame),
+                         ("seeds_frame", seeds_ms)):
         report[f"{name}_ms_median"], report[f"{name}_ms_p95"] = stats(values)
     info = pipeline.classifier.info
     report.update({
@@ -168,7 +171,7 @@ def format_report(report: dict) -> str:
     lines = [f"machine    {report['machine']}, Python {report['python']}, OpenCV {report['opencv']}",
              f"backend    {report['backend']} (model {report['model_sha256']}), detector {report['detector']}",
              f"frames     {report['frames']} ({report['frames_with_face']} with a face)"]
-    for name in ("detect", "classifier", "single_pass", "frame", "seeds_frame"):
+    for name in ("detect", "classifier", "single_pass", "landmarks", "frame", "seeds_frame"):
         median, p95 = report[f"{name}_ms_median"], report[f"{name}_ms_p95"]
         if median is not None:
             lines.append(f"{'one pass' if name == 'single_pass' else name:<12}median {median:6.2f} ms   "
