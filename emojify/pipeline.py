@@ -14,7 +14,15 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from emojify.classifier import Classifier
-from emojify.faces import REGION_FRACTION, BlazeFaceDetector, Detection, Detector, HaarDetector, region_box
+from emojify.faces import (
+    REGION_FRACTION,
+    BlazeFaceDetector,
+    Detection,
+    Detector,
+    HaarDetector,
+    largest_first,
+    region_box,
+)
 from emojify.labels import CLASSES, EMOJI
 from emojify.landmarks import FaceMesh, load_mesh
 from emojify.preprocess import Box, prepare_face, to_gray
@@ -150,11 +158,13 @@ class Pipeline:
         return self.classifier.classify(crops, mirror=mirror_average or None, camera=True)
 
     def detect(self, frame: np.ndarray, use_region: bool = True) -> tuple[Box | None, list[Detection]]:
-        """The region (None for the whole picture) and the faces in it, largest first, timed."""
+        """The region (None for the whole picture) and the faces in it, largest first, each after the
+        detector's last look (:meth:`~emojify.faces.BlazeFaceDetector.refine`, the same for both), timed."""
         start = time.perf_counter()
         region = self.region(frame) if use_region else None
         detector = self.detector if use_region else self.still_detector
-        found = detector.detect(frame, region)
+        # every face ends with the same last look, live or still, so both cut the same crop
+        found = largest_first([self.detector.refine(frame, d) for d in detector.detect(frame, region)])
         self.times = StageTimes((time.perf_counter() - start) * 1e3)
         return region, found
 
