@@ -56,7 +56,7 @@ from emojify.render import (
 )
 from emojify.screens import COUNTDOWN, MESSAGE_SCREENS, FeedView, MessageView, Screens, Snapshot, Timings, View
 from emojify.smoothing import Smoother
-from emojify.sources import CaptureThread, Reader, open_reader, parse_source, pi_camera_found
+from emojify.sources import CaptureThread, Reader, SourceSpec, open_reader, parse_source, pi_camera_found
 
 log = logging.getLogger(__name__)
 
@@ -451,6 +451,11 @@ class DisplayError(ConfigError):
     """No screen to open the window on (no X display or Wayland); a one-line message for the CLI."""
 
 
+def open_source(spec: SourceSpec, settings: Settings) -> Reader:
+    """Open ``spec`` as the settings ask: the camera at ``camera_size``, pictures at ``folder_fps``."""
+    return open_reader(spec, settings.camera_width, settings.camera_height, settings.folder_fps)
+
+
 def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> int:
     """Load everything, open the kiosk window and run it until the exit keys; returns 0.
 
@@ -465,8 +470,7 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     pipeline = Pipeline(classifier, detector, region_fraction=settings.region,
                         smoother=Smoother(alpha=settings.smoothing), all_faces=settings.faces == "all")
     spec = parse_source(settings.source)
-    capture = CaptureThread(
-        spec, opener=opener or (lambda: open_reader(spec, settings.camera_width, settings.camera_height)))
+    capture = CaptureThread(spec, opener=opener or (lambda: open_source(spec, settings)))
     gpio = None
     if settings.button_pin is not None or settings.led_pin is not None:
         from emojify.gpio import Gpio
