@@ -65,17 +65,19 @@ class Timings:
     detect: list[float]
     classify: list[float]
     frame: list[float]
+    faces: list[int]
 
 
 def time_frames(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int) -> Timings:
     """Run ``count`` frames through :meth:`Pipeline.live`, timing the whole call; the detection and
     classification times are the ones the pipeline measures itself (``pipeline.times``)."""
-    timings = Timings([], [], [])
+    timings = Timings([], [], [], [])
     for _, frame in zip(range(count), frames, strict=False):
         start = time.perf_counter()
         result = pipeline.live(frame)
         timings.frame.append((time.perf_counter() - start) * 1e3)
         timings.detect.append(pipeline.times.detect_ms)
+        timings.faces.append(len(result.faces))
         if result.box is not None:
             timings.classify.append(pipeline.times.classify_ms)
     return timings
@@ -141,6 +143,9 @@ def run_bench(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int, warm
         "fps": 1000.0 / report["frame_ms_median"],
         "frames": count,
         "frames_with_face": len(timings.classify),
+        "faces_median": float(np.median(timings.faces)) if timings.faces else None,
+        "faces": "all" if pipeline.all_faces else "largest",
+        "region": pipeline.region_fraction,
         "rss_mb_start": round(rss_start, 1),
         "rss_mb_end": round(rss_mb(), 1),
         "backend": f"{info.backend} {info.backend_version}",
@@ -167,7 +172,9 @@ def format_report(report: dict) -> str:
     """Human-readable lines for the terminal."""
     lines = [f"machine    {report['machine']}, Python {report['python']}, OpenCV {report['opencv']}",
              f"backend    {report['backend']} (model {report['model_sha256']}), detector {report['detector']}",
-             f"frames     {report['frames']} ({report['frames_with_face']} with a face)"]
+             (f"frames     {report['frames']} ({report['frames_with_face']} with a face, "
+              f"{report['faces_median']:g} faces a frame (median), --faces {report['faces']}, "
+              f"--region {report['region']:g})")]
     for name in ("detect", "classifier", "single_pass", "frame", "seeds_frame"):
         median, p95 = report[f"{name}_ms_median"], report[f"{name}_ms_p95"]
         if median is not None:

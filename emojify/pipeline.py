@@ -103,6 +103,8 @@ class Pipeline:
     align: bool = True
     tracker: Tracker = field(default_factory=Tracker)
     times: StageTimes = field(default_factory=StageTimes, init=False)
+    _step: int = field(default=0, init=False, repr=False)
+    """Party mode: which square of the region the next frame searches for new faces."""
 
     def __post_init__(self) -> None:
         self.classifier = self.classifier or Classifier()
@@ -135,6 +137,19 @@ class Pipeline:
         region = self.region(frame) if use_region else None
         detector = self.detector if use_region else self.still_detector
         found = detector.detect(frame, region)
+        self.times = StageTimes((time.perf_counter() - start) * 1e3)
+        return region, found
+
+    def detect_live(self, frame: np.ndarray) -> tuple[Box, list[Detection]]:
+        """The region and the faces in it for the live feed, timed. Party mode with BlazeFace searches
+        down to far faces (:meth:`~emojify.faces.BlazeFaceDetector.detect_party`), looking again at the
+        tracker's faces and at one more square of the region each frame; otherwise as :meth:`detect`."""
+        if not (self.all_faces and isinstance(self.detector, BlazeFaceDetector)):
+            return self.detect(frame)
+        start = time.perf_counter()
+        region = self.region(frame)
+        found = self.detector.detect_party(frame, region, [t.shown_box for t in self.tracker.tracks], self._step)
+        self._step += 1
         self.times = StageTimes((time.perf_counter() - start) * 1e3)
         return region, found
 
@@ -172,7 +187,7 @@ class Pipeline:
         (:data:`~emojify.tracking.HOLD_SECONDS`) stays at its last box.
         """
         now = time.monotonic() if now is None else now
-        region, found = self.detect(frame)
+        region, found = self.detect_live(frame)
         found = found if self.all_faces else found[:1]
         raw = self.classify_found(frame, found) if found else np.zeros((0, len(CLASSES)), np.float32)
         lead = self.tracker.lead
