@@ -99,8 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     add_flag(bench, "detector", config_file=False)
     add_flag(bench, "faces", config_file=False)
-    add_flag(bench, "region", float, config_file=False)
-    add_flag(bench, "folder_fps", float, config_file=False)
+    add_flag(bench, "region", config_file=False)
+    add_flag(bench, "folder_fps", config_file=False)
     add_model_argument(bench)
 
     doctor = sub.add_parser("doctor", parents=[common], help="what is installed and whether it works")
@@ -203,9 +203,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.frames < 1 or args.threads < 1:
         raise UsageError("--frames and --threads must be at least 1")
-    for name in ("region", "folder_fps"):  # the same checks as emojify run's
+    for name in ("region", "folder_fps"):  # the same checks and messages as emojify run's
         setting = BY_NAME[name]
-        setting.parse(getattr(args, name), Origin(setting.flag))
+        setattr(args, name, setting.parse(getattr(args, name), Origin(setting.flag)))
     cv2.setNumThreads(args.threads)
     from emojify.faces import Detector
 

@@ -332,8 +332,8 @@ class BlazeFaceDetector(LargestFace):
             # beyond the picture's edges: black, as the model pads (the cell keeps the face at its centre)
             patch = cv2.copyMakeBorder(patch, max(0, -y), side - patch.shape[0] - max(0, -y), max(0, -x),
                                        side - patch.shape[1] - max(0, -x), cv2.BORDER_CONSTANT)
-            shrink = cv2.INTER_AREA if side > PARTY_CELL else cv2.INTER_LINEAR
-            cells.append(cv2.resize(patch, (PARTY_CELL, PARTY_CELL), interpolation=shrink))
+            # bilinear, as for the live region: area averaging a near face's 350-pixel square costs 0.26 ms
+            cells.append(cv2.resize(patch, (PARTY_CELL, PARTY_CELL), interpolation=cv2.INTER_LINEAR))
             places.append((x, y, side / PARTY_CELL))
         found = self._model.run(to_bgr(np.concatenate(cells, axis=1)), fit=True)
         cell = np.clip((found.boxes[:, 0] + found.boxes[:, 2]) // (2 * PARTY_CELL), 0, len(cells) - 1).astype(int)

@@ -165,15 +165,21 @@ def party_frame(seed: int = 4) -> np.ndarray:
     return cv2.GaussianBlur(np.random.default_rng(seed).integers(40, 200, (480, 640, 3), dtype=np.uint8), (0, 0), 5)
 
 
-def test_party_mode_boxes_six_faces_of_30_pixels_at_party_distance(classifier, astronaut):
-    """Six visitors a few metres from a 640x480 camera: faces of 30 pixels, under 5% of the picture's
-    width, too small for the region's one look; party mode boxes all six and nothing else."""
+def six_far_faces(astronaut: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """A 640x480 frame with six faces of 30 pixels, and their boxes."""
     head, (fx, fy, fw, fh) = party_head(astronaut, 30)
     frame = party_frame()
     truths = []
     for px, py in ((40, 60), (250, 40), (520, 90), (110, 330), (330, 260), (560, 380)):
         frame[py:py + head.shape[0], px:px + head.shape[1]] = head
         truths.append((px + fx, py + fy, fw, fh))
+    return frame, truths
+
+
+def test_party_mode_boxes_six_faces_of_30_pixels_at_party_distance(classifier, astronaut):
+    """Six visitors a few metres from a 640x480 camera: faces of 30 pixels, under 5% of the picture's
+    width, too small for the region's one look; party mode boxes all six and nothing else."""
+    frame, truths = six_far_faces(astronaut)
     assert not Pipeline(classifier, BlazeFaceDetector(), region_fraction=1.0).live(frame, now=0.0).faces
     pipeline = Pipeline(classifier, BlazeFaceDetector(), region_fraction=1.0, all_faces=True)
     results = [pipeline.live(frame, now=t / 30) for t in range(90)]
@@ -207,3 +213,21 @@ def test_a_face_walking_away_keeps_its_track_down_to_party_distance(classifier, 
         else:
             misses += 1
     assert misses <= 2 and len(set(tracks)) == 1, (misses, tracks)
+
+
+def test_bench_measures_party_mode_as_the_kiosk_runs_it(astronaut, tmp_path):
+    """``emojify bench --faces all --region 1`` counts the faces the kiosk would show: six."""
+    from helpers import load_json_output, run_cli
+
+    frame, _ = six_far_faces(astronaut)
+    cv2.imwrite(str(tmp_path / "party.png"), frame)
+    common = ("bench", "--source", tmp_path / "party.png", "--region", "1", "--folder-fps", "60", "--json")
+    code, out, err = run_cli(*common, "--faces", "all", "--frames", "100")
+    assert code == 0, err
+    party = load_json_output(out)
+    assert (party["faces"], party["region"], party["faces_median"]) == ("all", 1.0, 6)
+    code, out, err = run_cli(*common, "--frames", "20")
+    assert code == 0, err
+    assert load_json_output(out)["faces_median"] == 0  # the single-face look sees none of them
+    code, _, err = run_cli(*common, "--faces", "all", "--region", "0")
+    assert code == 2 and err.strip() == """emojify: error: --region must be a number between 0.1 and 1 (got "0")"""
