@@ -37,10 +37,11 @@ from emojify.classifier import Classifier
 from emojify.composite import compose, pil_to_bgr, save_composite
 from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
-from emojify.faces import Detector
+from emojify.faces import BlazeFaceDetector, Detector
 from emojify.fileio import atomic_path
 from emojify.layout import MIN_WINDOW, Layout, Rect, initial_size, layout, rotate_image, rotated_size, unrotate_point
 from emojify.pipeline import Pipeline, Result
+from emojify.preprocess import Box
 from emojify.render import (
     BACKGROUND,
     ERROR,
@@ -92,6 +93,9 @@ class Worker:
         self._done: Snapshot | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="emojify worker", daemon=True)
+        self._search: threading.Thread | None = None  # the photo search begun at the countdown's start
+        self._known: list[Box] | None = None  # the faces it found
+        self._searcher: BlazeFaceDetector | None = None  # its own model: it runs beside the live frames
 
     def start(self) -> None:
         self._thread.start()
@@ -112,6 +116,39 @@ class Worker:
         """Classify (and, with a save folder, save) this still; collect it with :meth:`take_snapshot`."""
         with self._lock:
             self._request = frame
+
+    def prepare_still(self, frame: np.ndarray) -> None:
+        """The countdown started: search ``frame`` for every face (the photo search, on a thread of
+        its own), so that the still taken at the countdown's end needs only a quick look
+        (:meth:`Pipeline.analyze_still` with the faces found here)."""
+        if self._search is not None and self._search.is_alive():
+            return
+        with self._lock:
+            self._known = None
+        self._search = threading.Thread(target=self._search_faces, args=(frame,), name="emojify still search",
+                                        daemon=True)
+        self._search.start()
+
+    def _search_faces(self, frame: np.ndarray) -> None:
+        if not isinstance(self.pipeline.detector, BlazeFaceDetector):
+            return  # Haar: the still gets the whole photo search at the countdown's end
+        try:
+            if self._searcher is None:
+                self._searcher = BlazeFaceDetector.for_stills(own_model=True)
+            found = self._searcher.detect(frame, self.pipeline.region(frame))
+            with self._lock:
+                self._known = [d.box for d in found]
+        except Exception:  # the still then gets the whole search; the kiosk goes on
+            log.exception("worker: the search at the countdown's start failed")
+
+    def _known_faces(self) -> list[Box] | None:
+        """The faces the countdown's search found (waiting for it if it is still at work), once."""
+        if self._search is not None:
+            self._search.join()
+            self._search = None
+        with self._lock:
+            known, self._known = self._known, None
+        return known
 
     def take_snapshot(self) -> Snapshot | None:
         """A finished snapshot not taken yet, or None."""
@@ -145,12 +182,16 @@ class Worker:
                 self._stopping.wait(0.2)
 
     def _snapshot(self, frame: np.ndarray) -> Snapshot:
+        """The still classified (every face the photo search finds, with the mask style or in party mode)
+        and handed to the window at once; then saved, and handed again with its file or error."""
         mask = self.snapshot_style == "mask"
-        result = self.pipeline.analyze(frame, mirror_average=True, all_faces=mask or self.pipeline.all_faces)
+        result = self.pipeline.analyze_still(frame, self._known_faces(), all_faces=mask or self.pipeline.all_faces)
         composite = compose(frame, result, self.emojis, self.snapshot_style) \
             if mask or self.save_dir is not None else None
         snapshot = Snapshot(frame, result, masked=pil_to_bgr(composite) if mask else None)
         if composite is not None and self.save_dir is not None:
+            with self._lock:
+                self._done = snapshot  # shown while the file is written
             try:
                 snapshot.path = save_composite(composite, self.save_dir, "snapshot")
                 log.info("snapshot saved as %s", snapshot.path)
@@ -199,6 +240,7 @@ class App:
                                Timings(result=settings.snapshot_seconds, attract_after=settings.attract_after),
                                now=time.monotonic(), challenge=settings.challenge,
                                saving=settings.save_dir is not None)
+        self.screens.on_state_change.append(self._countdown_started)
         self.frames_shown = 0
         self.closed = False
         self.state_file = state_file_path()
@@ -268,6 +310,11 @@ class App:
         point = unrotate_point((event.x, event.y), self._size, self.settings.rotate)
         if self._whole or self._feed_box.contains(point) or self._button_box.contains(point):
             self.request_snapshot()
+
+    def _countdown_started(self, _old: str, new: str) -> None:
+        """The still's search starts with the countdown, on the picture shown then."""
+        if new == COUNTDOWN and self.screens.frame is not None:
+            self.worker.prepare_still(self.screens.frame)
 
     def request_snapshot(self) -> None:
         """Press the kiosk's button; safe from any thread (a GPIO button's callback, say).

@@ -258,17 +258,23 @@ class BlazeFaceDetector(LargestFace):
     thorough: bool = False
     min_face_fraction: float = STILL_MIN_FACE_FRACTION_CNN
     model_path: Path | None = None
+    own_model: bool = False
+    """Load a model of its own instead of the process's shared one: for a search on another thread
+    (an interpreter serves one thread at a time)."""
 
     margin = BLAZEFACE_MARGIN
     shift = BLAZEFACE_SHIFT
 
     def __post_init__(self) -> None:
-        self._model = load_blazeface(Range.SHORT, self.model_path)
+        if self.own_model:
+            self._model = BlazeFaceModel(self.model_path or detector_model_path(Range.SHORT), Range.SHORT.value)
+        else:
+            self._model = load_blazeface(Range.SHORT, self.model_path)
 
     @classmethod
-    def for_stills(cls) -> BlazeFaceDetector:
+    def for_stills(cls, own_model: bool = False) -> BlazeFaceDetector:
         """The thorough search for single photos: tiles, down to faces of 2% of the photo's side."""
-        return cls(thorough=True)
+        return cls(thorough=True, own_model=own_model)
 
     def _square(self, image: np.ndarray, x: int, y: int, side: int, min_score: float | None = None) -> Candidates:
         """Candidates in the square ``side`` at (x, y) of ``image`` (black beyond its edges), in its pixels.
@@ -375,8 +381,7 @@ class BlazeFaceDetector(LargestFace):
         if area.size == 0:
             return []
         rows, cols = area.shape[:2]
-        inside = [(bx - x0, by - y0, bw, bh) for bx, by, bw, bh in known
-                  if 0 <= bx - x0 + bw / 2 < cols and 0 <= by - y0 + bh / 2 < rows]
+        inside = _inside(known, x0, y0, area.shape)
         looks = min(len(inside), PARTY_LOOKS)
         first = step * PARTY_LOOKS
         parts = [self._look_again(area, [inside[(first + i) % len(inside)] for i in range(looks)])] if looks else []
@@ -391,6 +396,20 @@ class BlazeFaceDetector(LargestFace):
                 fresh = np.array([not (iou_matrix(b, seen) > CONFIRM_IOU).any() for b in new.boxes])
                 new = Candidates(new.scores[fresh], new.boxes[fresh], new.keypoints[fresh])
             parts.append(self._confirmed(area, weighted_nms(new)))
+        return self._detections(weighted_nms(Candidates.concat(parts)), x0, y0)
+
+    def detect_again(self, image: np.ndarray, region: Box | None, known: Sequence[Box]) -> list[Detection]:
+        """A quick search of a picture taken moments after one in which the thorough search found
+        ``known``: the whole area's one look (near faces, new ones too) and a second look at every
+        known face (:meth:`_look_again`), two model calls however many faces. A snapshot runs this on
+        the still, having searched the picture at the countdown's start thoroughly."""
+        area, x0, y0 = area_of(image, region)
+        if area.size == 0:
+            return []
+        inside = _inside(known, x0, y0, area.shape)
+        parts = [self._square(area, 0, 0, max(area.shape[:2]))]
+        if inside:
+            parts.append(self._look_again(area, inside))
         return self._detections(weighted_nms(Candidates.concat(parts)), x0, y0)
 
     @staticmethod
@@ -416,6 +435,13 @@ class BlazeFaceDetector(LargestFace):
             found = weighted_nms(whole)
         return self._detections(found, x0, y0)
 
+
+
+def _inside(known: Sequence[Box], x0: int, y0: int, shape: tuple[int, ...]) -> list[Box]:
+    """The boxes of ``known`` whose centre lies in the area at (x0, y0) of ``shape``, in its pixels."""
+    rows, cols = shape[:2]
+    return [(bx - x0, by - y0, bw, bh) for bx, by, bw, bh in known
+            if 0 <= bx - x0 + bw / 2 < cols and 0 <= by - y0 + bh / 2 < rows]
 
 
 class Detector(Enum):

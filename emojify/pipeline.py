@@ -161,6 +161,25 @@ class Pipeline:
         self.times = StageTimes.since(start, start_cpu)
         return region, found
 
+    def detect_still(self, frame: np.ndarray, known: Sequence[Box] | None = None) -> tuple[Box, list[Detection]]:
+        """The faces of a snapshot's still in the capture region, largest first, timed: the photo
+        search, or with ``known`` (the boxes it found in a picture moments earlier, at the countdown's
+        start) its quick follow-up (:meth:`~emojify.faces.BlazeFaceDetector.detect_again`)."""
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        region = self.region(frame)
+        if known is not None and isinstance(self.still_detector, BlazeFaceDetector):
+            found = self.still_detector.detect_again(frame, region, known)
+        else:
+            found = self.still_detector.detect(frame, region)
+        self.times = StageTimes.since(start, start_cpu)
+        return region, found
+
+    def analyze_still(self, frame: np.ndarray, known: Sequence[Box] | None = None, all_faces: bool = True) -> Result:
+        """A snapshot's result: the faces :meth:`detect_still` finds, every one (or the largest), each
+        classified with mirror averaging."""
+        region, found = self.detect_still(frame, known)
+        return self._result(frame, region, found, True, all_faces)
+
     def classify_found(self, frame: np.ndarray, found: list[Detection], mirror_average: bool = False) -> np.ndarray:
         """Classify the detections of ``frame``, timed; probabilities ``(N, 7)``."""
         start = time.perf_counter()
@@ -176,6 +195,11 @@ class Pipeline:
         averages the prediction over each face and its mirror image, a steadier answer for a snapshot.
         """
         region, found = self.detect(frame, use_region)
+        return self._result(frame, region, found, mirror_average, all_faces)
+
+    def _result(self, frame: np.ndarray, region: Box | None, found: list[Detection], mirror_average: bool,
+                all_faces: bool) -> Result:
+        """The result of a picture's detections: the largest (or every) face classified."""
         if not found:
             return Result(region, None, None, None)
         found = found if all_faces else found[:1]

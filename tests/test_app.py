@@ -319,7 +319,7 @@ class FakeWorker:
     """The worker's mailboxes: one new picture per poll, and the stills asked for."""
 
     def __init__(self, frame: np.ndarray, result: Result) -> None:
-        self.live, self.stills = (frame, result), []
+        self.live, self.stills, self.prepared = (frame, result), [], []
 
     def take_live(self) -> tuple[np.ndarray, Result]:
         return self.live
@@ -329,6 +329,9 @@ class FakeWorker:
 
     def request_snapshot(self, frame: np.ndarray) -> None:
         self.stills.append(frame)
+
+    def prepare_still(self, frame: np.ndarray) -> None:
+        self.prepared.append(frame)
 
 
 def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display: str, monkeypatch) -> None:
@@ -357,6 +360,7 @@ def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display
         button.join()
         pump_until(root, lambda: worker.stills, "the still handed to the worker")
         assert worker.stills == [frame] and app.state()["snapshots_taken"] == 1
+        assert worker.prepared == [frame]  # the still's search began with the countdown
         pump_until(root, lambda: app.screens.state == "live", "the return to live")
         assert screens == ["live", "countdown", "result", "live"]
     finally:
