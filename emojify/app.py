@@ -58,6 +58,7 @@ from emojify.render import (
 from emojify.screens import COUNTDOWN, MESSAGE_SCREENS, FeedView, MessageView, Screens, Snapshot, Timings, View
 from emojify.smoothing import Smoother
 from emojify.sources import CaptureThread, Reader, SourceSpec, open_reader, parse_source, pi_camera_found
+from emojify.stats import FrameStats
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +243,7 @@ class App:
                                saving=settings.save_dir is not None)
         self.screens.on_state_change.append(self._countdown_started)
         self.frames_shown = 0
+        self.stats = FrameStats() if settings.stats else None
         self.closed = False
         self.state_file = state_file_path()
         self._snapshot_wanted = threading.Event()
@@ -358,6 +360,9 @@ class App:
             screens.request_snapshot()
         screens.tick(now)
         self._draw(screens.view())
+        if self.stats is not None:
+            latest = self.capture.latest()
+            self.stats.poll(self.frames_shown, None if latest is None else latest.seq)
         if self.state_file is not None and now >= self._next_state_write:
             self._next_state_write = now + STATE_INTERVAL
             self._write_state(self.state_file)

@@ -246,6 +246,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if settings.debug:  # from the config file: --debug itself was seen by main()
         logging.getLogger().setLevel(logging.DEBUG)
+    if settings.stats:  # its lines are INFO, shown though the rest stays at WARNING
+        logging.getLogger("emojify.stats").setLevel(logging.INFO)
     if settings.self_test:
         from emojify.selftest import run_self_test
 

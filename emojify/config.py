@@ -344,6 +344,8 @@ SETTINGS: tuple[Setting, ...] = (
             "turned when the system does not rotate it", choices=(0, 90, 180, 270), metavar="DEGREES"),
     Setting("language", str, "auto", "language of every on-screen text: auto (the system locale's, else "
             "English), " + ", ".join(texts.LANGUAGES), choices=("auto", *texts.LANGUAGES), metavar="LANG"),
+    Setting("stats", bool, False, "log once a minute the frames shown a second, the camera's frames a second "
+            "and the processor time per shown frame (emojify doctor says how to read them)", shown="off"),
     Setting("self_test", bool, False, "check the model, emoji and face detector on the built-in sample face "
             "and exit (no screen or camera needed)", shown="", in_file=False),
 )

@@ -17,6 +17,7 @@ from emojify.emojis import load_emoji_set
 from emojify.faces import Detector, Range, cascade_path, detector_model_path
 from emojify.selftest import Check, run_checks
 from emojify.sources import picamera_report
+from emojify.stats import HOW_TO_READ
 
 
 def interpreter_report() -> list[str]:
@@ -55,7 +56,9 @@ def run_doctor(model: Path | None, emoji_dir: Path | None, say: Callable[[str], 
         ("camera", camera_report),
         ("pi camera", picamera_report),
     )
-    return run_checks(checks, lambda o: say(f"{o.name:<12} {'' if o.passed else 'PROBLEM: '}{o.detail}"))
+    passed = run_checks(checks, lambda o: say(f"{o.name:<12} {'' if o.passed else 'PROBLEM: '}{o.detail}"))
+    say(f"{'speed':<12} {HOW_TO_READ}")
+    return passed
 
 
 def _detector_line() -> str:
