@@ -49,6 +49,7 @@ from emojify.render import (
     AttractView,
     ChallengeView,
     PanelView,
+    panel_differs,
     render_attract,
     render_challenge,
     render_feed,
@@ -368,8 +369,10 @@ class App:
             self._write_state(self.state_file)
 
     def _changed(self, part: str, value: object) -> bool:
-        """Whether ``part`` must be redrawn to show ``value`` (and note that it will be)."""
-        if part in self._drawn and self._drawn[part] == value:
+        """Whether ``part`` must be redrawn to show ``value`` (and note that it will be); the panel only
+        when it would look different (:func:`~emojify.render.panel_differs`)."""
+        if part in self._drawn and (not panel_differs(self._drawn[part], value) if part == "panel"
+                                    else self._drawn[part] == value):
             return False
         self._drawn[part] = value
         return True
