@@ -65,6 +65,7 @@ class Timings:
     detect: list[float]
     classify: list[float]
     frame: list[float]
+    landmarks: list[float]
     faces: list[int]
     detect_cpu: list[float]
 
@@ -72,7 +73,7 @@ class Timings:
 def time_frames(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int) -> Timings:
     """Run ``count`` frames through :meth:`Pipeline.live`, timing the whole call; the detection and
     classification times are the ones the pipeline measures itself (``pipeline.times``)."""
-    timings = Timings([], [], [], [], [])
+    timings = Timings([], [], [], [], [], [])
     for _, frame in zip(range(count), frames, strict=False):
         start = time.perf_counter()
         result = pipeline.live(frame)
@@ -82,6 +83,7 @@ def time_frames(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int) ->
         timings.faces.append(len(result.faces))
         if result.box is not None:
             timings.classify.append(pipeline.times.classify_ms)
+            timings.landmarks.append(pipeline.times.landmarks_ms)
     return timings
 
 
@@ -134,8 +136,9 @@ def run_bench(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int, warm
         time_seed_path(pipeline.classifier, seed_frames, warmup)  # the same warm-up frames, untimed
         seeds_ms = time_seed_path(pipeline.classifier, seed_frames, count)
     report: dict = {}
-    for name, values in (("detect", timings.detect), ("detect_cpu", timings.detect_cpu), ("classifier", classifier_ms), ("single_pass", single_pass_ms),
-                         ("frame", timings.frame), ("seeds_frame", seeds_ms)):
+    for name, values in (("detect", timings.detect), ("detect_cpu", timings.detect_cpu), ("classifier", classifier_ms),
+                         ("single_pass", single_pass_ms), ("landmarks", timings.landmarks), ("frame", timings.frame),
+                         ("seeds_frame", seeds_ms)):
         report[f"{name}_ms_median"], report[f"{name}_ms_p95"] = stats(values)
     info = pipeline.classifier.info
     report.update({
@@ -178,7 +181,7 @@ def format_report(report: dict) -> str:
               f"{report['faces_median']:g} faces a frame (median), --faces {report['faces']}, "
               f"--region {report['region']:g})")]
     shown = {"single_pass": "one pass", "detect_cpu": "detect CPU"}
-    for name in ("detect", "detect_cpu", "classifier", "single_pass", "frame", "seeds_frame"):
+    for name in ("detect", "detect_cpu", "classifier", "single_pass", "landmarks", "frame", "seeds_frame"):
         median, p95 = report[f"{name}_ms_median"], report[f"{name}_ms_p95"]
         if median is not None:
             lines.append(f"{shown.get(name, name):<12}median {median:6.2f} ms   "
