@@ -106,7 +106,7 @@ def time_seed_path(classifier: Classifier, frames: Iterator[np.ndarray], count: 
 def time_classifier(pipeline: Pipeline, face: np.ndarray, count: int, single_pass: bool = False) -> list[float]:
     """Milliseconds per face of the model with its decision rule (``classifier_ms``, as the live path does),
     or of one model call alone (``single_pass_ms``)."""
-    call = pipeline.classifier.predict if single_pass else pipeline.classifier.classify
+    call = pipeline.classifier.predict if single_pass else pipeline.classify  # the rule for camera pictures
     out = []
     for _ in range(count):
         start = time.perf_counter()

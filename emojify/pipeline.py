@@ -154,9 +154,9 @@ class Pipeline:
 
     def classify(self, crops: np.ndarray, mirror_average: bool = False) -> np.ndarray:
         """Probabilities ``(N, 7)`` for prepared faces ``(N, 48, 48)``: the one place expressions are
-        classified, by the model's decision rule (:meth:`Classifier.classify`); ``mirror_average``
-        makes it average each face with its mirror image even where the rule does not."""
-        return self.classifier.classify(crops, mirror=mirror_average or None)
+        classified, by the model's decision rule for camera pictures (:meth:`Classifier.classify`);
+        ``mirror_average`` makes it average each face with its mirror image even where the rule does not."""
+        return self.classifier.classify(crops, mirror=mirror_average or None, camera=True)
 
     def detect(self, frame: np.ndarray, use_region: bool = True) -> tuple[Box | None, list[Detection]]:
         """The region (None for the whole picture) and the faces in it, largest first, timed."""
