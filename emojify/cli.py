@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from emojify import __version__
-from emojify.config import add_flag, add_run_arguments, settings_from_args
+from emojify.config import BY_NAME, Origin, add_flag, add_run_arguments, settings_from_args
 from emojify.errors import EmojifyError
 from emojify.helptext import plain_text
 
@@ -98,13 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", parents=[common], help="time the per-frame path on this machine",
                            description="Time detection, the classifier and the whole per-frame path on a "
-                                       "640x480 stream; prints medians and 95th percentiles.")
+                                       "640x480 stream, with the kiosk's settings that change the per-frame "
+                                       "work (--faces, --region, --detector); prints medians and 95th "
+                                       "percentiles. With --faces all, detect covers the whole party search.")
     bench.add_argument("--source", help="camera index, picamera[:N], video, image or folder (default: "
                                         "built-in synthetic stream with a real face)")
     bench.add_argument("--frames", type=int, default=300, help="frames to time (default: %(default)s)")
     bench.add_argument("--threads", type=int, default=1, help="interpreter and OpenCV threads (default: 1)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     add_flag(bench, "detector", config_file=False)
+    add_flag(bench, "faces", config_file=False)
+    add_flag(bench, "region", config_file=False)
+    add_flag(bench, "folder_fps", config_file=False)
     add_model_argument(bench)
 
     doctor = sub.add_parser("doctor", parents=[common], help="what is installed and whether it works")
@@ -220,12 +225,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.frames < 1 or args.threads < 1:
         raise UsageError("--frames and --threads must be at least 1")
+    for name in ("region", "folder_fps"):  # the same checks and messages as emojify run's
+        setting = BY_NAME[name]
+        setattr(args, name, setting.parse(getattr(args, name), Origin(setting.flag)))
     cv2.setNumThreads(args.threads)
     from emojify.faces import Detector
     from emojify.landmarks import FaceMesh
 
     pipeline = Pipeline(Classifier(args.model, threads=args.threads), Detector.named(args.detector).value(),
-                        mesh=FaceMesh(threads=args.threads))
+                        region_fraction=args.region, all_faces=args.faces == "all", mesh=FaceMesh(threads=args.threads))
     if args.source is None:
         report = run_bench(pipeline, synthetic_stream(), args.frames, seed_frames=synthetic_stream())
         report["source"] = "synthetic 640x480 stream with the sample face"
@@ -235,7 +243,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         spec = parse_source(args.source)
         if spec.kind not in ("camera", "picamera"):  # a bad file fails here, with what is wrong and the fix
             open_reader(spec).release()
-        with CaptureThread(spec) as capture:
+        with CaptureThread(spec, opener=lambda: open_reader(spec, fps=args.folder_fps)) as capture:
             def frames():
                 seq = 0
                 while True:
@@ -261,6 +269,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if settings.debug:  # from the config file: --debug itself was seen by main()
         logging.getLogger().setLevel(logging.DEBUG)
+    if settings.stats:  # its lines are INFO, shown though the rest stays at WARNING
+        logging.getLogger("emojify.stats").setLevel(logging.INFO)
     if settings.self_test:
         from emojify.selftest import run_self_test
 
