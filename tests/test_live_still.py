@@ -87,3 +87,10 @@ def test_a_steady_face_is_cut_and_read_alike_live_and_still(pictures):
         first_boxes_differ += (pipeline.detector.detect(frame, pipeline.region(frame))[0].box
                                != pipeline.still_detector.detect(frame)[0].box)
     assert first_boxes_differ  # the pictures do test the last look: without it their boxes differ
+
+
+def test_the_two_halves_split_the_pictures_chosen(pictures):
+    script = load_script()
+    chosen = script.picture_files(pictures, 3)
+    first, second = script.picture_files(pictures, 3, 1), script.picture_files(pictures, 3, 2)
+    assert len(chosen) == 3 and first == chosen[0::2] and second == chosen[1::2]
