@@ -98,8 +98,8 @@ to :data:`REFINE_STEPS_PER_OCTAVE` steps per doubling, its centre to 1/:data:`RE
 so two boxes of one face that differ by a few pixels (the live region's one pass, the photo search's
 tiles) look at the very same square and end as the same box. Without it the two paths' boxes overlap
 by a median IoU of 0.91 and the crop's few pixels change 12% of real faces' labels; with it 61% of the
-boxes are the same to the pixel, the median IoU is 1.0 and labels differ for 3% (150 of realfaces'
-development photos in 640x480 frames; ``packaging/live_still_agreement.py``)."""
+boxes are the same within a pixel, the median IoU is 1.0 and labels differ for 3% (clean frames of 150
+of realfaces' development photos in 640x480 frames; the model card's "Live view against stills")."""
 PARTY_TILE = 160
 """Party mode: the side, in the frame's own pixels, of the squares searched in turn for faces too small
 for the whole region's look (scaled to the model's 128, a 24-pixel face becomes 19). Measured on the
