@@ -345,9 +345,8 @@ class BlazeFaceDetector(LargestFace):
         best = int(np.argmax(overlap))
         if overlap[best] < CONFIRM_IOU:
             return detection
-        bx0, by0, bx1, by1 = found.boxes[best].tolist()
-        return Detection((round(bx0), round(by0), max(1, round(bx1 - bx0)), max(1, round(by1 - by0))),
-                         float(found.scores[best]), tuple(map(tuple, found.keypoints[best].tolist())))
+        pick = slice(best, best + 1)
+        return self._detections(Candidates(found.scores[pick], found.boxes[pick], found.keypoints[pick]), 0, 0)[0]
 
     def _tile(self, image: np.ndarray, x: int, y: int, side: int) -> Candidates:
         """Candidates of the tile ``side`` at (x, y), faces cut by an inner edge of the tile dropped."""
