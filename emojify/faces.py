@@ -249,15 +249,17 @@ def tile_starts(length: int, side: int) -> list[int]:
     return [round(i * (length - side) / (count - 1)) for i in range(count)]
 
 
-def snapped_square(cx: float, cy: float, side: float) -> tuple[int, int, int]:
+def snapped_square(cx: float, cy: float, side: float, shape: tuple[int, ...]) -> tuple[int, int, int]:
     """Left, top and side of the square of about ``side`` centred near (cx, cy), snapped to
     :data:`REFINE_STEPS_PER_OCTAVE` sides per doubling and centres on a grid of 1/:data:`REFINE_GRID`
-    of the side: nearby squares of one face become the same square."""
+    of the side (nearby squares of one face become the same square), then moved (and shrunk, if
+    need be) inside a picture of ``shape``: the model sees picture, not black, around a face near an edge."""
     side = 2 ** (round(math.log2(max(side, 1.0)) * REFINE_STEPS_PER_OCTAVE) / REFINE_STEPS_PER_OCTAVE)
     step = side / REFINE_GRID
     cx, cy = round(cx / step) * step, round(cy / step) * step
-    whole = max(1, round(side))
-    return round(cx - whole / 2), round(cy - whole / 2), whole
+    rows, cols = shape[:2]
+    whole = max(1, min(round(side), rows, cols))
+    return (min(max(round(cx - whole / 2), 0), cols - whole), min(max(round(cy - whole / 2), 0), rows - whole), whole)
 
 
 def detector_model_path(model_range: Range) -> Path:
@@ -337,7 +339,7 @@ class BlazeFaceDetector(LargestFace):
         (:data:`REFINE_GRID`), the same call whichever tuning this detector has; the detection as it
         is where that look finds no face on the same spot."""
         x0, y0, w, h = detection.box
-        found = weighted_nms(self._square(image, *snapped_square(x0 + w / 2, y0 + h / 2, CONFIRM_CONTEXT * max(w, h)),
+        found = weighted_nms(self._square(image, *snapped_square(x0 + w / 2, y0 + h / 2, CONFIRM_CONTEXT * max(w, h), image.shape),
                                           thorough=True))
         if not len(found):
             return detection
