@@ -30,14 +30,16 @@ def probabilities_dict(probabilities: np.ndarray | None) -> dict | None:
 
 @dataclass(frozen=True)
 class Face:
-    """One face of a frame: box, probabilities, label, in the live feed its track id, and its roll
-    (degrees turned clockwise as seen, from the eyes; 0 without keypoints)."""
+    """One face of a frame: box, probabilities, label, in the live feed its track id, its roll
+    (degrees turned clockwise as seen, from the eyes; 0 without keypoints) and, in a still, the
+    detector's score (0..1)."""
 
     box: Box
     probabilities: np.ndarray | None
     label: str | None
     track: int | None = None
     roll: float = 0.0
+    score: float | None = None
 
     @property
     def emoji(self) -> str | None:
@@ -157,7 +159,7 @@ class Pipeline:
             return Result(region, None, None, None)
         found = found if all_faces else found[:1]
         probabilities = self.classify_found(frame, found, mirror_average)
-        faces = tuple(Face(d.box, p, label_of(p), roll=d.roll) for d, p in zip(found, probabilities, strict=True))
+        faces = tuple(Face(d.box, p, label_of(p), roll=d.roll, score=d.score) for d, p in zip(found, probabilities, strict=True))
         return Result(region, faces[0].box, faces[0].probabilities, faces[0].label, faces)
 
     def live(self, frame: np.ndarray, now: float | None = None) -> Result:
