@@ -116,7 +116,9 @@ def test_desktop_entry_exec_line_as_glib_parses_it(tmp_path: Path) -> None:
     (BUILD_SCRIPT, ("--reuse", "--onefile", "--dist", "--no-self-test", "--stock-opencv", "--opencv-dir")),
     (OPENCV_SCRIPT, ("--version", "--out", "--jobs", "--python")),
     (PACKAGING / "check_arm64.sh", ("--cache", "--work", "--keep")),
-], ids=["build_exe", "build_opencv", "check_arm64"])
+    (PACKAGING / "check_wheel.sh", ("--python", "--out", "--keep")),
+    (PACKAGING / "check_pythons.sh", ("--versions", "--skip", "--keep")),
+], ids=["build_exe", "build_opencv", "check_arm64", "check_wheel", "check_pythons"])
 def test_build_script_is_valid_bash_with_help_and_refuses_unknown_options(script: Path, options) -> None:
     subprocess.run(["bash", "-n", str(script)], check=True, timeout=30)
     shown = subprocess.run(["bash", str(script), "--help"], capture_output=True, text=True, timeout=30,
