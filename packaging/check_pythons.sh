@@ -9,6 +9,8 @@
 #   tests/test_app.py       the Tk window under Xvfb, the slowest file; the window code is the same
 #                           on every version, and the other window tests still run
 # Pythons are looked for in pyenv's versions folder (the newest patch release of each minor version).
+# Measured here (x86-64, 2 Intel Xeon cores shared with other jobs), each version's whole run:
+# 3.10.13 271 s, 3.12.1 288 s, 3.13.0 277 s (the test suite 227-248 s of it, 595-596 tests).
 # One line per version with each step's PASS/FAIL and seconds; exit code 1 if any step failed.
 set -uo pipefail
 
