@@ -14,6 +14,7 @@ calls from several threads are safe and give the same answers as calls from one.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,12 +78,12 @@ class Reading:
 def as_image(image: Any) -> tuple[np.ndarray, float]:
     """A picture as a uint8 gray or BGR array, and the picture's own pixels per array pixel.
 
-    ``image`` is a path (``str`` or ``Path``; read as ``emojify predict`` reads files, large ones
+    ``image`` is a path (``str`` or ``os.PathLike``; read as ``emojify predict`` reads files, large ones
     decoded smaller), a NumPy array (uint8 gray ``(H, W)``, BGR ``(H, W, 3)`` or BGRA ``(H, W, 4)``)
     or a Pillow image. Anything else raises :class:`~emojify.imageio.ImageError`.
     """
-    if isinstance(image, str | Path):
-        return read_image_scaled(image)
+    if isinstance(image, str | os.PathLike):
+        return read_image_scaled(Path(image))
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3, 4))):
             raise ImageError(f"image: a {image.dtype} array of shape {image.shape}; expected uint8 gray (H, W), "
