@@ -14,12 +14,12 @@ import typing
 from emojify.errors import EmojifyError
 
 __version__ = "0.1.0"
-__all__ = ["EmojifyError", "Face", "Reader", "Reading", "__version__", "detect"]
+__all__ = ["EmojifyError", "Face", "Reader", "Reading", "Shape", "__version__", "detect"]
 
 if typing.TYPE_CHECKING:
-    from emojify.api import Face, Reader, Reading, detect
+    from emojify.api import Face, Reader, Reading, Shape, detect
 
-_API_NAMES = frozenset({"Face", "Reader", "Reading", "detect"})
+_API_NAMES = frozenset({"Face", "Reader", "Reading", "Shape", "detect"})
 
 
 def __getattr__(name: str) -> typing.Any:

@@ -28,8 +28,9 @@ from emojify.imageio import ImageError, read_image_scaled, to_array
 from emojify.labels import CLASSES, EMOJI
 from emojify.pipeline import Pipeline, Result
 from emojify.preprocess import Box
+from emojify.shape import Shape
 
-__all__ = ["Face", "Reader", "Reading", "detect"]
+__all__ = ["Face", "Reader", "Reading", "Shape", "detect"]
 
 DEFAULT_DETECTOR = "blazeface"
 
@@ -47,7 +48,9 @@ class Face:
     ``box`` is (x, y, w, h) in the picture's own pixels (a file's, even when it was decoded smaller);
     ``label`` the expression it shows, one of ``emojify.labels.CLASSES``; ``probabilities`` each
     expression's probability by label (they sum to 1); ``emoji`` the label's emoji character;
-    ``score`` how sure the face detector is that this is a face (0..1).
+    ``score`` how sure the face detector is that this is a face (0..1); ``shape`` what the face does,
+    from its face mesh (:class:`~emojify.shape.Shape`: mouth open, smile, brows, eyes open, pose), or
+    None where the mesh found no face in the box.
     """
 
     box: Box
@@ -55,12 +58,15 @@ class Face:
     probabilities: dict[str, float] = field(hash=False)
     emoji: str
     score: float
+    shape: Shape | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``box`` [x, y, w, h], ``label``, ``probabilities`` (rounded), ``emoji``, ``score``."""
+        """JSON-ready: ``box`` [x, y, w, h], ``label``, ``probabilities`` (rounded), ``emoji``, ``score``,
+        ``shape`` (an object, or None)."""
         return {"box": list(self.box), "label": self.label,
                 "probabilities": {c: round(p, 4) for c, p in self.probabilities.items()},
-                "emoji": self.emoji, "score": round(self.score, 4)}
+                "emoji": self.emoji, "score": round(self.score, 4),
+                "shape": None if self.shape is None else self.shape.as_dict()}
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,7 @@ class Reader:
             result = self._pipeline.analyze(array, use_region=region is not None, all_faces=all_faces)
         faces = [Face(tuple(round(v * scale) for v in face.box), face.label,
                       {c: float(p) for c, p in zip(CLASSES, face.probabilities, strict=True)},
-                      EMOJI[face.label], float(face.score))
+                      EMOJI[face.label], float(face.score), face.shape)
                  for face in result.faces]
         return Reading(array, scale, result, faces)
 

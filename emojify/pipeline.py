@@ -16,7 +16,9 @@ import numpy as np
 from emojify.classifier import Classifier
 from emojify.faces import REGION_FRACTION, BlazeFaceDetector, Detection, Detector, HaarDetector, region_box
 from emojify.labels import CLASSES, EMOJI
+from emojify.landmarks import FaceMesh, load_mesh
 from emojify.preprocess import Box, prepare_face, to_gray
+from emojify.shape import Shape, shape_of
 from emojify.smoothing import Smoother
 from emojify.tracking import Tracker
 
@@ -31,14 +33,16 @@ def probabilities_dict(probabilities: np.ndarray | None) -> dict | None:
 @dataclass(frozen=True)
 class Face:
     """One face of a frame: box, probabilities, label, in the live feed its track id, its roll
-    (degrees turned clockwise as seen, from the eyes; 0 without keypoints) and, in a still, the
-    detector's score (0..1)."""
+    (degrees turned clockwise as seen, from the eyes; 0 without keypoints), its :class:`Shape`
+    from the face mesh (None where the mesh model saw no face) and, in a still, the detector's
+    score (0..1)."""
 
     box: Box
     probabilities: np.ndarray | None
     label: str | None
     track: int | None = None
     roll: float = 0.0
+    shape: Shape | None = None
     score: float | None = None
 
     @property
@@ -46,9 +50,10 @@ class Face:
         return EMOJI[self.label] if self.label else None
 
     def as_dict(self) -> dict:
-        """JSON-ready: ``box`` [x, y, w, h], ``label``, ``probabilities`` by class, ``emoji``."""
+        """JSON-ready: ``box`` [x, y, w, h], ``label``, ``probabilities`` by class, ``emoji``, ``shape``."""
         return {"box": [int(v) for v in self.box], "label": self.label,
-                "probabilities": probabilities_dict(self.probabilities), "emoji": self.emoji}
+                "probabilities": probabilities_dict(self.probabilities), "emoji": self.emoji,
+                "shape": None if self.shape is None else self.shape.as_dict()}
 
 
 @dataclass(frozen=True)
@@ -70,17 +75,34 @@ class Result:
         return EMOJI[self.label] if self.label else None
 
     def as_dict(self) -> dict:
-        """JSON-ready: ``face`` [x, y, w, h] or None, ``label``, ``probabilities`` by class, ``emoji``."""
+        """JSON-ready: ``face`` [x, y, w, h] or None, ``label``, ``probabilities`` by class, ``emoji``,
+        and the leading face's ``shape`` (None without a face or a mesh)."""
+        shape = self.faces[0].shape if self.faces else None
         return {"face": None if self.box is None else [int(v) for v in self.box],
-                "label": self.label, "probabilities": probabilities_dict(self.probabilities), "emoji": self.emoji}
+                "label": self.label, "probabilities": probabilities_dict(self.probabilities), "emoji": self.emoji,
+                "shape": None if shape is None else shape.as_dict()}
 
 
 @dataclass
 class StageTimes:
-    """Milliseconds the last frame spent finding faces and classifying them (0 when none was found)."""
+    """Milliseconds the last frame spent finding faces, classifying them and finding their meshes
+    (0 when none was found), and the processor time the search took on its thread (``detect_cpu_ms``:
+    what a busy machine's other processes do not inflate)."""
 
     detect_ms: float = 0.0
     classify_ms: float = 0.0
+    landmarks_ms: float = 0.0
+    detect_cpu_ms: float = 0.0
+
+    @classmethod
+    def since(cls, start: float, start_cpu: float) -> StageTimes:
+        """The times of a search begun at ``time.perf_counter()`` ``start`` and ``time.thread_time()`` ``start_cpu``."""
+        return cls((time.perf_counter() - start) * 1e3, detect_cpu_ms=(time.thread_time() - start_cpu) * 1e3)
+
+
+SHAPE_SMOOTHING = 0.5
+"""Live: each frame moves a face's shown shape this share of the way to the measured one (steady,
+yet a mouth opening shows within a few frames)."""
 
 
 def label_of(probabilities: np.ndarray) -> str:
@@ -94,7 +116,8 @@ class Pipeline:
 
     ``detector`` is a built detector (:class:`~emojify.faces.BlazeFaceDetector` unless given);
     ``all_faces`` classifies every face in the live feed (party mode), not only the largest;
-    ``align`` turns each crop upright by the eyes' roll before it is classified.
+    ``align`` turns each crop upright by the eyes' roll before it is classified; ``shapes`` finds
+    each face's mesh and :class:`Shape` (``mesh`` is the Face Mesh model, loaded when not given).
     """
 
     classifier: Classifier | None = None
@@ -104,13 +127,19 @@ class Pipeline:
     all_faces: bool = False
     align: bool = True
     tracker: Tracker = field(default_factory=Tracker)
+    shapes: bool = True
+    mesh: FaceMesh | None = None
     times: StageTimes = field(default_factory=StageTimes, init=False)
+    _step: int = field(default=0, init=False, repr=False)
+    """Party mode: which square of the region the next frame searches for new faces."""
 
     def __post_init__(self) -> None:
         self.classifier = self.classifier or Classifier()
         self.detector = self.detector or Detector.BLAZEFACE.value()
         self.still_detector = type(self.detector).for_stills()
         self.smoother = self.smoother or Smoother()
+        if self.shapes and self.mesh is None:
+            self.mesh = load_mesh()
         if self.tracker.make_smoother is Smoother:  # every face is smoothed like the panel's
             self.tracker.make_smoother = lambda: replace(self.smoother)
 
@@ -127,18 +156,50 @@ class Pipeline:
 
     def classify(self, crops: np.ndarray, mirror_average: bool = False) -> np.ndarray:
         """Probabilities ``(N, 7)`` for prepared faces ``(N, 48, 48)``: the one place expressions are
-        classified, by the model's decision rule (:meth:`Classifier.classify`); ``mirror_average``
-        makes it average each face with its mirror image even where the rule does not."""
-        return self.classifier.classify(crops, mirror=mirror_average or None)
+        classified, by the model's decision rule for camera pictures (:meth:`Classifier.classify`);
+        ``mirror_average`` makes it average each face with its mirror image even where the rule does not."""
+        return self.classifier.classify(crops, mirror=mirror_average or None, camera=True)
 
     def detect(self, frame: np.ndarray, use_region: bool = True) -> tuple[Box | None, list[Detection]]:
         """The region (None for the whole picture) and the faces in it, largest first, timed."""
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         region = self.region(frame) if use_region else None
         detector = self.detector if use_region else self.still_detector
         found = detector.detect(frame, region)
-        self.times = StageTimes((time.perf_counter() - start) * 1e3)
+        self.times = StageTimes.since(start, start_cpu)
         return region, found
+
+    def detect_live(self, frame: np.ndarray) -> tuple[Box, list[Detection]]:
+        """The region and the faces in it for the live feed, timed. Party mode with BlazeFace searches
+        down to far faces (:meth:`~emojify.faces.BlazeFaceDetector.detect_party`), looking again at the
+        tracker's faces and at one more square of the region each frame; otherwise as :meth:`detect`."""
+        if not (self.all_faces and isinstance(self.detector, BlazeFaceDetector)):
+            return self.detect(frame)
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        region = self.region(frame)
+        found = self.detector.detect_party(frame, region, [t.shown_box for t in self.tracker.tracks], self._step)
+        self._step += 1
+        self.times = StageTimes.since(start, start_cpu)
+        return region, found
+
+    def detect_still(self, frame: np.ndarray, known: Sequence[Box] | None = None) -> tuple[Box, list[Detection]]:
+        """The faces of a snapshot's still in the capture region, largest first, timed: the photo
+        search, or with ``known`` (the boxes it found in a picture moments earlier, at the countdown's
+        start) its quick follow-up (:meth:`~emojify.faces.BlazeFaceDetector.detect_again`)."""
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        region = self.region(frame)
+        if known is not None and isinstance(self.still_detector, BlazeFaceDetector):
+            found = self.still_detector.detect_again(frame, region, known)
+        else:
+            found = self.still_detector.detect(frame, region)
+        self.times = StageTimes.since(start, start_cpu)
+        return region, found
+
+    def analyze_still(self, frame: np.ndarray, known: Sequence[Box] | None = None, all_faces: bool = True) -> Result:
+        """A snapshot's result: the faces :meth:`detect_still` finds, every one (or the largest), each
+        classified with mirror averaging."""
+        region, found = self.detect_still(frame, known)
+        return self._result(frame, region, found, True, all_faces)
 
     def classify_found(self, frame: np.ndarray, found: list[Detection], mirror_average: bool = False) -> np.ndarray:
         """Classify the detections of ``frame``, timed; probabilities ``(N, 7)``."""
@@ -146,6 +207,23 @@ class Pipeline:
         probabilities = self.classify(self.crops(frame, found), mirror_average)
         self.times.classify_ms = (time.perf_counter() - start) * 1e3
         return probabilities
+
+    def shapes_found(self, frame: np.ndarray, found: list[Detection]) -> list[Shape | None]:
+        """The :class:`Shape` of each detection of ``frame`` from its face mesh (None where the mesh
+        model sees no face, and for all with ``shapes`` off), timed."""
+        start = time.perf_counter()
+        meshes = [self.mesh.run(frame, d.box, d.roll) for d in found] if self.shapes else [None] * len(found)
+        shapes = [None if mesh is None else shape_of(mesh.points) for mesh in meshes]
+        self.times.landmarks_ms = (time.perf_counter() - start) * 1e3
+        return shapes
+
+    def read_faces(self, frame: np.ndarray, found: list[Detection],
+                   mirror_average: bool = False) -> tuple[np.ndarray, list[Shape | None]]:
+        """The one place a face gets its crop, its classification and its landmarks: probabilities
+        ``(N, 7)`` and shapes of the detections of ``frame``."""
+        if not found:
+            return np.zeros((0, len(CLASSES)), np.float32), []
+        return self.classify_found(frame, found, mirror_average), self.shapes_found(frame, found)
 
     def analyze(self, frame: np.ndarray, use_region: bool = True, mirror_average: bool = False,
                 all_faces: bool = False) -> Result:
@@ -155,11 +233,17 @@ class Pipeline:
         averages the prediction over each face and its mirror image, a steadier answer for a snapshot.
         """
         region, found = self.detect(frame, use_region)
+        return self._result(frame, region, found, mirror_average, all_faces)
+
+    def _result(self, frame: np.ndarray, region: Box | None, found: list[Detection], mirror_average: bool,
+                all_faces: bool) -> Result:
+        """The result of a picture's detections: the largest (or every) face classified."""
         if not found:
             return Result(region, None, None, None)
         found = found if all_faces else found[:1]
-        probabilities = self.classify_found(frame, found, mirror_average)
-        faces = tuple(Face(d.box, p, label_of(p), roll=d.roll, score=d.score) for d, p in zip(found, probabilities, strict=True))
+        probabilities, shapes = self.read_faces(frame, found, mirror_average)
+        faces = tuple(Face(d.box, p, label_of(p), roll=d.roll, shape=s, score=d.score)
+                      for d, p, s in zip(found, probabilities, shapes, strict=True))
         return Result(region, faces[0].box, faces[0].probabilities, faces[0].label, faces)
 
     def live(self, frame: np.ndarray, now: float | None = None) -> Result:
@@ -174,13 +258,15 @@ class Pipeline:
         (:data:`~emojify.tracking.HOLD_SECONDS`) stays at its last box.
         """
         now = time.monotonic() if now is None else now
-        region, found = self.detect(frame)
+        region, found = self.detect_live(frame)
         found = found if self.all_faces else found[:1]
-        raw = self.classify_found(frame, found) if found else np.zeros((0, len(CLASSES)), np.float32)
+        raw, shapes = self.read_faces(frame, found)
         lead = self.tracker.lead
         tracks = self.tracker.update([d.box for d in found], now)
-        for track, detection in zip(tracks, found, strict=True):
+        for track, detection, shape in zip(tracks, found, shapes, strict=True):
             track.roll = detection.roll
+            if shape is not None:
+                track.shape = shape if track.shape is None else Shape.blend(track.shape, shape, SHAPE_SMOOTHING)
         tracks += self.tracker.held(tracks, now) if self.all_faces else []  # missed faces, kept a moment
 
         def seen(index: int) -> np.ndarray | None:
@@ -199,6 +285,6 @@ class Pipeline:
                 if self.all_faces:  # its own smoothing goes on, for when it loses the lead
                     track.smoother.update(seen(index), now)
                 shown, name = probabilities, label
-            faces.append(Face(track.shown_box, shown, name, track.id, track.roll))
+            faces.append(Face(track.shown_box, shown, name, track.id, track.roll, track.shape))
         box = faces[0].box if faces else None
         return Result(region, box, probabilities, label, tuple(faces))

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from emojify.emojis import EmojiSet
+from emojify.generated import quantised
 from emojify.labels import CLASSES
 from emojify.layout import min_text
 from emojify.pipeline import Face, Result
 from emojify.preprocess import Box
+from emojify.shape import Shape
 from emojify.texts import expression_name
 
 BACKGROUND = (22, 24, 31)
@@ -191,8 +193,6 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     rows, cols = frame.shape[:2]
     dw, dh = fit((cols, rows), size)
     shrink = dw < cols
-    view = cv2.resize(frame, (dw, dh), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    view = cv2.cvtColor(cv2.flip(view, 1), cv2.COLOR_BGR2RGB if view.ndim == 3 else cv2.COLOR_GRAY2RGB)
     sx, sy = dw / cols, dh / rows
     stroke = max(2, round(min(dw, dh) / 110))
 
@@ -201,13 +201,21 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         return x * sx, y * sy, (x + w) * sx, (y + h) * sy
 
     region = scaled(result.region) if live and result is not None and result.region is not None else None
-    if region is not None and (region[2] - region[0]) < dw * 0.98:
-        x0, y0, x1, y1 = (round(v) for v in region)
-        dimmed = cv2.convertScaleAbs(view, alpha=DIM)
-        dimmed[y0:y1, x0:x1] = view[y0:y1, x0:x1]
-        view = dimmed
-    else:
+    if region is not None and (region[2] - region[0]) >= dw * 0.98:
         region = None
+    # Mirroring, colours and dimming at the smaller of the camera's and the screen's sizes, and one
+    # resize: the window's largest cost after Tk's own is making full-size copies (a 640x480 camera
+    # on a 1920x1080 screen: one full-size copy instead of five).
+    if shrink:
+        view = cv2.resize(frame, (dw, dh), interpolation=cv2.INTER_AREA)
+        view = cv2.cvtColor(cv2.flip(view, 1), _TO_RGB[view.ndim])
+        if region is not None:
+            view = _dimmed_outside(view, region)
+    else:
+        small = cv2.cvtColor(cv2.flip(frame, 1), _TO_RGB[frame.ndim])
+        if region is not None:
+            small = _dimmed_outside(small, (region[0] / sx, region[1] / sy, region[2] / sx, region[3] / sy))
+        view = cv2.resize(small, (dw, dh), interpolation=cv2.INTER_LINEAR)
     image = Image.fromarray(view)
     draw = ImageDraw.Draw(image)
     if region is not None:
@@ -217,7 +225,7 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         draw.rounded_rectangle((bx0, by0, bx1, by1), radius=(bx1 - bx0) * 0.08, outline=ACCENT, width=stroke)
         if result.label is not None:
             badge = int(clamp((bx1 - bx0) * 0.38, 24, dh * 0.25))
-            icon = emojis.scaled(result.label, badge)
+            icon = emojis.face(result.label, mirrored(result.faces[0].shape) if result.faces else None, badge)
             px = int(clamp(bx1 - badge * 0.55, 0, dw - badge))
             py = int(clamp(by0 - badge * 0.45, 0, dh - badge))
             image.paste(icon, (px, py), icon)
@@ -240,6 +248,23 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     return image
 
 
+_TO_RGB = {3: cv2.COLOR_BGR2RGB, 2: cv2.COLOR_GRAY2RGB}
+"""The conversion of a camera frame (by its number of dimensions) to the window's RGB."""
+
+
+def _dimmed_outside(view: np.ndarray, region: tuple[float, float, float, float]) -> np.ndarray:
+    """``view`` dimmed outside ``region`` (x0, y0, x1, y1 in its pixels)."""
+    x0, y0, x1, y1 = (round(v) for v in region)
+    dimmed = cv2.convertScaleAbs(view, alpha=DIM)
+    dimmed[y0:y1, x0:x1] = view[y0:y1, x0:x1]
+    return dimmed
+
+
+def mirrored(shape: Shape | None) -> Shape | None:
+    """A face's shape as the mirrored live view shows it (None stays None)."""
+    return None if shape is None else shape.mirrored()
+
+
 def draw_other_faces(image: Image.Image, faces: tuple[Face, ...], emojis: EmojiSet,
                      scaled: Callable[[Box], tuple[float, float, float, float]], stroke: int) -> None:
     """Party mode: every face besides the largest gets a thin box and its own emoji at its head."""
@@ -252,7 +277,7 @@ def draw_other_faces(image: Image.Image, faces: tuple[Face, ...], emojis: EmojiS
         if face.label is None:
             continue
         badge = int(clamp((bx1 - bx0) * 0.5, 20, dh * 0.2))
-        icon = emojis.scaled(face.label, badge)
+        icon = emojis.face(face.label, mirrored(face.shape), badge)
         px = int(clamp((bx0 + bx1 - badge) / 2, 0, dw - badge))
         py = int(clamp(by0 - badge * 1.05, 0, dh - badge))
         image.paste(icon, (px, py), icon)
@@ -267,14 +292,37 @@ class PanelView:
     title: str
     button: str
     button_active: bool = True
+    shape: Shape | None = None
+    """The leading face's shape, quantised (the generated emoji), or None."""
 
 
-def panel_view(result: Result | None, title_if_none: str, button: str, active: bool = True) -> PanelView:
-    """The panel for a result: its emoji, name and rounded percentages."""
+PANEL_STEP = 2
+"""The panel is drawn again when a percentage has moved this many points from the one shown (or when
+anything else on it changes): the smoothing moves them by a point now and then on most frames, a
+change no visitor notices, and each drawing of the panel costs a render and a blit."""
+
+
+def panel_differs(shown: object, new: object) -> bool:
+    """Whether the panel ``new`` looks different from ``shown`` (views of any panel kind, or None):
+    any change but percentages that each moved less than :data:`PANEL_STEP` points."""
+    if not (isinstance(shown, PanelView) and isinstance(new, PanelView)) or shown.percents is None \
+            or new.percents is None:
+        return shown != new
+    if replace(shown, percents=new.percents) != new:
+        return True
+    return any(abs(a - b) >= PANEL_STEP for a, b in zip(shown.percents, new.percents, strict=True))
+
+
+def panel_view(result: Result | None, title_if_none: str, button: str, active: bool = True,
+               shapes: bool = False) -> PanelView:
+    """The panel for a result: its emoji, name and rounded percentages, and with ``shapes`` the
+    leading face's shape (quantised: a face that keeps still redraws nothing)."""
     if result is None or result.label is None or result.probabilities is None:
         return PanelView(None, None, title_if_none, button, active)
     percents = tuple(round(float(p) * 100) for p in result.probabilities)
-    return PanelView(result.label, percents, expression_name(result.label), button, active)
+    shape = result.faces[0].shape if shapes and result.faces else None
+    return PanelView(result.label, percents, expression_name(result.label), button, active,
+                     None if shape is None else quantised(shape.mirrored()))
 
 
 @dataclass(frozen=True)
@@ -345,9 +393,11 @@ def panel_frame(size: tuple[int, int], text_scale: float = 1.0) -> PanelFrame:
 
 
 def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, label: str | None, title: str,
-              colour: tuple[int, int, int], emojis: EmojiSet, texts: Texts | None) -> None:
+              colour: tuple[int, int, int], emojis: EmojiSet, texts: Texts | None, own_face: bool = False,
+              shape: Shape | None = None) -> None:
     """The big emoji (an empty face with a question mark when ``label`` is None) over the title
-    (on two lines where even the smallest size is too wide, as a long translation may be)."""
+    (on two lines where even the smallest size is too wide, as a long translation may be); with
+    ``own_face`` the face's own emoji (:meth:`EmojiSet.face`, moved by ``shape`` where generated)."""
     x0, y0, x1, y1 = frame.head
     face = fitting_font(draw, title, x1 - x0, frame.title_px, frame.floor)
     lines = wrap(title, x1 - x0, face, draw)
@@ -355,7 +405,7 @@ def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
     size = int(max(16, min(x1 - x0, y1 - y0 - line_h * len(lines) - frame.pad * 0.5)))
     ex, ey = int((x0 + x1 - size) / 2), y0
     if label is not None:
-        icon = emojis.scaled(label, size)
+        icon = emojis.face(label, shape, size) if own_face else emojis.scaled(label, size)
         image.paste(icon, (ex, ey), icon)
     else:
         ring = max(2, size // 40)
@@ -439,7 +489,8 @@ def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet, text_
     frame = panel_frame(size, text_scale)
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
-    draw_head(image, draw, frame, view.label, view.title, TEXT if view.label else MUTED, emojis, texts)
+    draw_head(image, draw, frame, view.label, view.title, TEXT if view.label else MUTED, emojis, texts,
+              own_face=True, shape=view.shape)
     rows = [Row(expression_name(label), (view.percents[i] if view.percents else 0) / 100,
                 f"{view.percents[i]}%" if view.percents else "-", label, label == view.label,
                 muted=not view.percents) for i, label in enumerate(CLASSES)]
@@ -577,6 +628,8 @@ class AttractView:
     title: str
     lines: tuple[str, ...] = ()
     notice: tuple[str, ...] = ()
+    shape: Shape | None = None
+    """The generated emoji's shape of the moment (None: the set's picture)."""
 
 
 def render_attract(size: tuple[int, int], view: AttractView, emojis: EmojiSet, text_scale: float = 1.0,
@@ -601,7 +654,7 @@ def render_attract(size: tuple[int, int], view: AttractView, emojis: EmojiSet, t
         icon = int(max(16, min((h * 0.45 if w >= h else w * 0.6) * shrink, h * 0.9 - used - unit)))
 
         def emoji(y: float) -> None:
-            picture = emojis.scaled(view.label, icon)
+            picture = emojis.face(view.label, view.shape, icon)
             image.paste(picture, (int((w - icon) / 2), int(y)), picture)
 
         return icon, emoji, lines

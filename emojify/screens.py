@@ -33,6 +33,7 @@ import numpy as np
 
 from emojify import texts
 from emojify.challenge import DayBest, Round, Rules, pick_targets
+from emojify.generated import demo_shape, quantised
 from emojify.pipeline import Result
 from emojify.render import AttractView, ChallengeView, PanelView, Row, panel_view
 from emojify.sources import SourceStatus
@@ -254,11 +255,11 @@ class Screens:
 
     def __init__(self, capture: Callable[[np.ndarray], None], no_picture: tuple[str, list[str]],
                  timings: Timings, now: float = 0.0, *,
-                 challenge: bool = False, saving: bool = False, rules: Rules | None = None,
+                 challenge: bool = False, saving: bool = False, shapes: bool = False, rules: Rules | None = None,
                  rng: random.Random | None = None, today: Callable[[], dt.date] = dt.date.today) -> None:
         self.capture, self.timings = capture, timings
         self.states = CHALLENGE_STATES if challenge else STATES
-        self.challenge, self.saving = challenge, saving
+        self.challenge, self.saving, self.shapes = challenge, saving, shapes
         self.rules, self.rng, self.today = rules or Rules(), rng or random.Random(), today
         self.no_picture_title, self.no_picture_tips = no_picture[0], tuple(no_picture[1])
         self.on_state_change: list[Callable[[str, str], None]] = []
@@ -270,6 +271,7 @@ class Screens:
         self.frame_number = 0
         self.last_frame_at = -math.inf
         self._new_frame = False
+        self._still_shown = False  # the finished still arrived: its timer starts at the next tick
         self.snapshot_requested_on: str | None = None  # the screen up when a snapshot was asked for
         self.still: Snapshot | None = None  # the snapshot on the result screen
         self.still_number = 0
@@ -306,12 +308,16 @@ class Screens:
         if snapshot.error:
             self.error, self.error_until = snapshot.error, None  # its timer starts at the next tick
         if self.still is not None and snapshot.frame is self.still.frame:
+            if self.still.result is None and self.state == RESULT:
+                self._still_shown = True  # "back to live in N" counts from the finished still
             self.still = snapshot
             self.still_number += 1
 
     def tick(self, now: float) -> None:
         """Advance the clock to ``now``: expire the overlay, then follow rules and timers."""
         self.now = now
+        if self._still_shown:
+            self.entered, self._still_shown = now, False
         if self._new_frame:
             self.last_frame_at, self._new_frame = now, False
             if self.result is not None and self.result.label is not None:
@@ -399,13 +405,16 @@ class Screens:
             return View(self.state, feed, self.challenge_view(self.round))
         counting = self.state == COUNTDOWN
         button = texts.GET_READY if counting else texts.PLAY if self.challenge else texts.SNAPSHOT_BUTTON
-        return View(self.state, feed, panel_view(self.result, texts.NO_FACE_YET, button, active=not counting))
+        return View(self.state, feed, panel_view(self.result, texts.NO_FACE_YET, button, active=not counting,
+                                                 shapes=self.shapes))
 
     def attract_view(self) -> AttractView:
         """The attract screen: the emoji in turn, the invitation and the notice."""
         label = ATTRACT_ORDER[int((self.now - self.entered) / ATTRACT_CYCLE) % len(ATTRACT_ORDER)]
         lines = (texts.ATTRACT_LINE, texts.ATTRACT_PLAY) if self.challenge else (texts.ATTRACT_LINE,)
-        return AttractView(label, texts.ATTRACT_TITLE, lines, (texts.NOTICE, texts.NOTICE_SAVED if self.saving else texts.NOTICE_NOTHING_KEPT))
+        shape = quantised(demo_shape(self.now - self.entered)) if self.shapes else None  # the generated emoji shows off
+        return AttractView(label, texts.ATTRACT_TITLE, lines, (texts.NOTICE, texts.NOTICE_SAVED if self.saving else texts.NOTICE_NOTHING_KEPT),
+                           shape)
 
     def challenge_view(self, game: Round) -> ChallengeView:
         """The challenge panel: the target, its time and hold, or the outcome; or the round's score."""

@@ -28,6 +28,7 @@ def assert_astronaut(faces: list[emojify.Face], box=ASTRONAUT_FACE) -> None:
     assert set(face.probabilities) == set(CLASSES) and sum(face.probabilities.values()) == pytest.approx(1, abs=1e-3)
     assert max(face.probabilities, key=face.probabilities.get) == "happy"
     assert 0.5 < face.score <= 1.0
+    assert isinstance(face.shape, emojify.Shape) and face.shape.smile > 0.5  # her broad smile, from the mesh
 
 
 # --- each kind of picture --------------------------------------------------------------------
@@ -177,6 +178,7 @@ def test_all_names_the_whole_api() -> None:
     exec("from emojify import *", namespace)  # noqa: S102 - what a user's star import gives
     assert set(namespace) - {"__builtins__"} == set(emojify.__all__) == set(dir(emojify))
     assert set(api.__all__) | {"EmojifyError", "__version__"} == set(emojify.__all__)
+    assert emojify.Shape is emojify.shape.Shape
     for name in api.__all__:
         assert getattr(emojify, name) is getattr(api, name)
     with pytest.raises(AttributeError):
