@@ -68,7 +68,7 @@ step build "$python" -m build --outdir "$out" "$root"
 
 # What each artefact must carry: the models, the emoji set and the catalogues (a wheel puts the
 # models and emoji under <prefix>/share/emojify, where emojify.resources looks for them).
-needed=(model/emotion_int8.tflite model/emotion_int8.json model/face_detection_short_range.tflite
+needed=(model/emotion_int8.tflite model/emotion_int8.json model/face_detection_short_range.tflite model/face_landmark.tflite
         emojis/emojis.json emojis/happy.png emojify/locale/de/LC_MESSAGES/emojify.mo emojify/data/astronaut.jpg)
 carries() {  # carries LISTING-COMMAND...: every needed file in the listing
   local listing missing=()
