@@ -56,7 +56,7 @@ from emojify.render import (
 )
 from emojify.screens import COUNTDOWN, MESSAGE_SCREENS, FeedView, MessageView, Screens, Snapshot, Timings, View
 from emojify.smoothing import Smoother
-from emojify.sources import CaptureThread, Reader, open_reader, parse_source, pi_camera_found
+from emojify.sources import CaptureThread, Reader, SourceKind, open_reader, pi_camera_found, probe_source
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class App:
     def __init__(self, root: tk.Tk, settings: Settings, worker: Worker, capture: CaptureThread,
                  emojis: EmojiSet) -> None:
         self.root, self.settings, self.worker, self.capture, self.emojis = root, settings, worker, capture, emojis
-        self.screens = Screens(worker.request_snapshot, texts.message_tips(capture.spec, capture.spec.kind == "camera" and pi_camera_found()),
+        self.screens = Screens(worker.request_snapshot, texts.message_tips(capture.spec, capture.spec.kind is SourceKind.CAMERA and pi_camera_found()),
                                Timings(result=settings.snapshot_seconds, attract_after=settings.attract_after),
                                now=time.monotonic(), challenge=settings.challenge,
                                saving=settings.save_dir is not None)
@@ -305,7 +305,7 @@ class App:
         done = self.worker.take_snapshot()
         if done is not None:
             screens.snapshot_done(done)
-        screens.source_status(self.capture.status, self.capture.message)
+        screens.source_status(self.capture.status, texts.status_message(self.capture.spec, self.capture.event))
         if self._snapshot_wanted.is_set():
             self._snapshot_wanted.clear()
             screens.request_snapshot()
@@ -464,7 +464,9 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     detector = Detector.named(settings.detector).value()
     pipeline = Pipeline(classifier, detector, region_fraction=settings.region,
                         smoother=Smoother(alpha=settings.smoothing), all_faces=settings.faces == "all")
-    spec = parse_source(settings.source)
+    spec = settings.source
+    if opener is None:
+        probe_source(spec)  # a file that is no picture, or a Pi camera without Picamera2: one line, exit code 2
     capture = CaptureThread(
         spec, opener=opener or (lambda: open_reader(spec, settings.camera_width, settings.camera_height)))
     gpio = None

@@ -21,6 +21,7 @@ import ctypes.util
 import hashlib
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -193,23 +194,29 @@ WINDOW = (1100, 620)  # the app's default window size on the 1280x800 test scree
 
 
 def start_xvfb(*screens: tuple[int, int]) -> tuple[subprocess.Popen, str]:
-    """An Xvfb server with one screen per size (``:N.0``, ``:N.1``, ...); skips where it cannot start."""
+    """An Xvfb server with one screen per size (``:N.0``, ``:N.1``, ...); skips where it cannot start.
+
+    The server picks a free display number itself and tells it through a pipe (``-displayfd``), so
+    tests never collide with another X server on the machine.
+    """
     missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"{' and '.join(missing)} not installed (apt-get install xvfb xdotool)")
-    number = next(n for n in range(73, 200)
-                  if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists())
     layout = [arg for i, (w, h) in enumerate(screens) for arg in ("-screen", str(i), f"{w}x{h}x24")]
-    server = subprocess.Popen(["Xvfb", f":{number}", *layout, "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    deadline = time.monotonic() + 10
-    while not socket.exists():
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.skip(f"Xvfb :{number} did not start")
-        time.sleep(0.05)
-    return server, f":{number}"
+    read_end, write_end = os.pipe()
+    try:
+        server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), *layout, "-nolisten", "tcp"],
+                                  pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        ready, _, _ = select.select([pipe], [], [], 10)
+        number = pipe.readline().strip() if ready else b""
+    if not number.isdigit():
+        server.kill()
+        server.wait(5)
+        pytest.skip("Xvfb did not start (it named no display)")
+    return server, f":{int(number)}"
 
 
 # --- sources and the kiosk window ---------------------------------------------------------
@@ -298,6 +305,10 @@ def astronaut_frame() -> np.ndarray:
     return np.ascontiguousarray(photo[3:483, 83:723, ::-1])
 
 
+WAIT_SECONDS = 20.0
+"""How long a window test waits for what it expects to see (state or screen) before it fails."""
+
+
 class Kiosk:
     """``emojify run`` as a subprocess on ``display``, with helpers to drive and inspect it."""
 
@@ -338,7 +349,7 @@ class Kiosk:
         except (OSError, ValueError):
             return {}
 
-    def wait_state(self, check: Callable[[dict], bool], what: str, timeout: float = 20) -> dict:
+    def wait_state(self, check: Callable[[dict], bool], what: str, timeout: float = WAIT_SECONDS) -> dict:
         """Wait until the app's state file satisfies ``check``; return that state."""
         def probe() -> dict | None:
             state = self.state()
@@ -370,8 +381,11 @@ class Kiosk:
 
         return np.asarray(ImageGrab.grab(xdisplay=self.display).convert("RGB"), dtype=np.int16)
 
-    def wait_screen(self, check: Callable[[np.ndarray], bool], what: str, timeout: float = 5) -> np.ndarray:
-        """Take screenshots until one passes ``check`` (drawing lags the state file a little)."""
+    def wait_screen(self, check: Callable[[np.ndarray], bool], what: str, timeout: float = WAIT_SECONDS
+                    ) -> np.ndarray:
+        """Take screenshots until one passes ``check``. Drawing lags the state file a little, and more
+        on a busy machine, so this waits as long as :meth:`wait_state`: a wait ends as soon as its
+        condition holds, and only a window that never shows it fails."""
         def probe() -> np.ndarray | None:
             screen = self.screenshot()
             return screen if check(screen) else None

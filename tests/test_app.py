@@ -21,7 +21,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from helpers import FER_ROOT, SCREEN, WINDOW, Kiosk, astronaut_frame, emoji_yellow, start_xvfb
+from helpers import CAMERA, FER_ROOT, SCREEN, WINDOW, Kiosk, astronaut_frame, emoji_yellow, start_xvfb
 from PIL import Image
 
 from emojify import cli
@@ -31,6 +31,7 @@ from emojify.layout import layout
 from emojify.pipeline import Result
 from emojify.render import ACCENT, BAR, HIGHLIGHT, OK, panel_frame
 from emojify.smoothing import ALPHA
+from emojify.sources import SourceKind, SourceSpec
 
 FER_HAPPY = FER_ROOT / "test" / "happy"
 
@@ -51,7 +52,7 @@ def write_toml(folder: Path, text: str, name: str = "kiosk.toml") -> Path:
 def test_defaults_are_private_and_windowed() -> None:
     s = settings()
     assert s == Settings()
-    assert (s.source, s.region, s.save_dir, s.kiosk, s.exit_keys) == ("0", 0.6, None, False, "Control-Shift-q")
+    assert (s.source, s.region, s.save_dir, s.kiosk, s.exit_keys) == (CAMERA, 0.6, None, False, "Control-Shift-q")
     assert (s.camera_width, s.camera_height, s.smoothing, s.snapshot_seconds) == (640, 480, ALPHA, 4.0)
 
 
@@ -67,7 +68,7 @@ def test_config_file_then_flags_take_precedence(tmp_path: Path) -> None:
         source = 1
     ''')
     from_file = settings("--config", str(config))
-    assert from_file.region == 0.5 and from_file.kiosk is True and from_file.source == "1"
+    assert from_file.region == 0.5 and from_file.kiosk is True and from_file.source == SourceSpec(SourceKind.CAMERA, 1)
     assert from_file.save_dir == (tmp_path / "snaps").resolve()
     assert from_file.exit_keys == "Control-Alt-F12"
     assert (from_file.camera_width, from_file.camera_height) == (1280, 720)
@@ -75,7 +76,7 @@ def test_config_file_then_flags_take_precedence(tmp_path: Path) -> None:
 
     flags = settings("--config", str(config), "--region", "0.8", "--no-kiosk", "--camera-size", "320x240",
                      "--source", "0")
-    assert (flags.region, flags.kiosk, flags.source) == (0.8, False, "0")
+    assert (flags.region, flags.kiosk, flags.source) == (0.8, False, CAMERA)
     assert (flags.camera_width, flags.camera_height) == (320, 240)
     assert flags.smoothing == 0.5  # not given as a flag: the file's value stays
 
@@ -338,12 +339,12 @@ def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display
     from emojify.app import App
     from emojify.emojis import load_emoji_set
     from emojify.screens import Timings
-    from emojify.sources import SourceStatus, parse_source
+    from emojify.sources import SourceEvent, SourceStatus, parse_source
 
     monkeypatch.setenv("DISPLAY", display)
     frame = astronaut_frame()
     worker = FakeWorker(frame, Result((0, 0, 640, 480), None, None, None))
-    capture = SimpleNamespace(status=SourceStatus.LIVE, message="Camera on.", spec=parse_source("0"))
+    capture = SimpleNamespace(status=SourceStatus.LIVE, event=SourceEvent.LIVE, spec=parse_source("0"))
     root = tk.Tk()
     try:
         app = App(root, Settings(), worker, capture, load_emoji_set())
@@ -540,13 +541,13 @@ def test_in_challenge_mode_the_gpio_button_plays_a_whole_round(display: str, mon
     from emojify.challenge import Rules
     from emojify.emojis import load_emoji_set
     from emojify.labels import CLASSES
-    from emojify.sources import SourceStatus, parse_source
+    from emojify.sources import SourceEvent, SourceStatus, parse_source
 
     monkeypatch.setenv("DISPLAY", display)
     probabilities = np.full(len(CLASSES), 0.02)
     probabilities[CLASSES.index("happy")] = 0.88
     worker = FakeWorker(astronaut_frame(), Result((0, 0, 640, 480), (250, 90, 150, 170), probabilities, "happy"))
-    capture = SimpleNamespace(status=SourceStatus.LIVE, message="Camera on.", spec=parse_source("0"))
+    capture = SimpleNamespace(status=SourceStatus.LIVE, event=SourceEvent.LIVE, spec=parse_source("0"))
     root = tk.Tk()
     try:
         app = App(root, Settings(challenge=True), worker, capture, load_emoji_set())

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import cv2
 import numpy as np
 import pytest
-from helpers import ASTRONAUT_FACE, REPO, load_json_output, overlap_fraction, run_cli, sha256_file, stderr_lines
+from helpers import (
+    ASTRONAUT_FACE,
+    CLI_TIMEOUT,
+    REPO,
+    load_json_output,
+    overlap_fraction,
+    run_cli,
+    sha256_file,
+    stderr_lines,
+)
 from PIL import Image
 
 from emojify.cli import main
@@ -392,9 +402,11 @@ def run_help() -> str:
 def test_every_setting_has_a_flag_a_file_key_and_a_field():
     from dataclasses import fields
 
-    from emojify.config import FILE_KEYS, SETTINGS, Settings
+    from emojify.config import FILE_KEYS, SETTINGS, Origin, Settings
 
-    assert [(f.name, f.default) for f in fields(Settings)] == [(s.name, s.default) for s in SETTINGS]
+    defaults = Settings()
+    assert [(f.name, getattr(defaults, f.name)) for f in fields(Settings)] == [
+        (s.name, s.parse(s.default, Origin("default")) if s.raw_default else s.default) for s in SETTINGS]
     text = run_help()
     for setting in SETTINGS:
         assert setting.flag in text, setting.flag
@@ -471,3 +483,44 @@ def test_pgm_and_other_suffixes_are_read_alike_by_evaluate_and_source_folders(as
     assert [p.suffix for p in folder_images(happy)] == sorted(IMAGE_SUFFIXES)
     evaluation = evaluate_folder(Classifier(), tmp_path)
     assert evaluation.errors == [] and evaluation.summary["n"] == len(IMAGE_SUFFIXES) == len(folder_images(happy))
+
+
+# --- every bad input: one line and exit code 2 -------------------------------------------------
+
+@pytest.mark.parametrize("region", ["0", "-1", "5", "big"])
+def test_predict_region_outside_its_range_is_one_line(images, region):
+    code, out, err = run_cli("predict", f"--region={region}", images["astronaut.jpg"])
+    assert code == 2 and out == "" and "Traceback" not in err, err
+    assert len(stderr_lines(err)) <= 2 and "--region" in stderr_lines(err)[-1], err  # argparse adds its usage line
+
+
+@pytest.mark.parametrize("argv", [["predict", "--json"], ["predict"], ["evaluate", "--json"], ["--help"],
+                                  ["doctor"]])
+def test_a_closed_pipe_ends_every_command_quietly(images, argv, tmp_path):
+    """``emojify predict --json ... | head -1``: the reader went away; no traceback, exit code 141."""
+    (tmp_path / "happy").mkdir()
+    shutil.copy(images["astronaut.jpg"], tmp_path / "happy")
+    extra = {"predict": [images["astronaut.jpg"], images["flat.png"]], "evaluate": [tmp_path]}
+    proc = subprocess.Popen([sys.executable, "-m", "emojify", *argv, *map(str, extra.get(argv[0], []))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read().decode()
+    expected = 0 if argv == ["--help"] else 141  # argparse itself ignores a closed pipe while printing help
+    assert proc.wait(CLI_TIMEOUT) == expected and err == "", err
+
+
+def test_run_with_a_file_that_is_no_image_says_so_at_once(tmp_path):
+    fake = tmp_path / "notimage.jpg"
+    fake.write_text("hello\n")
+    code, _, err = run_cli("run", "--source", fake, env={"DISPLAY": ""}, timeout=120)
+    assert code == 2 and "Traceback" not in err
+    assert stderr_lines(err) == [f"emojify: error: {fake}: not an image (unrecognised format)"]
+
+
+def test_debug_in_a_settings_file_shows_the_traceback(tmp_path):
+    config = tmp_path / "kiosk.toml"
+    config.write_text('debug = true\nmodel = "missing.tflite"\n')
+    code, _, err = run_cli("run", "--config", config, env={"DISPLAY": ""}, timeout=120)
+    assert code != 0 and "Traceback" in err and "ModelError" in err and "missing.tflite" in err
+    code, _, err = run_cli("run", "--config", config, "--no-debug", env={"DISPLAY": ""}, timeout=120)
+    assert code == 2 and "Traceback" not in err and len(stderr_lines(err)) == 1

@@ -18,6 +18,8 @@ REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
 PAGES = [README, *sorted((REPO / "docs").glob("*.md"))]
 README_LIMIT = 12_000
+SECTION_LIMIT = 2_000
+"""Characters of one README section at most: about a screenful."""
 KIOSK_COMMAND = "bash packaging/setup_env.sh kiosk && .venv/bin/emojify"
 TEST_COMMAND = "bash packaging/setup_env.sh test && .venv/bin/python -m pytest"
 
@@ -68,8 +70,16 @@ def broken_links(page: Path, root: Path = REPO) -> list[str]:
 
 
 def test_readme_is_short_enough_for_a_newcomer():
-    length = len(README.read_text(encoding="utf-8"))
-    assert length <= README_LIMIT, f"README.md has {length:,} characters; move depth into docs/"
+    """Short as a whole, in sections of a screenful each, and the first paragraph says what it is."""
+    text = README.read_text(encoding="utf-8")
+    assert len(text) <= README_LIMIT, f"README.md has {len(text):,} characters; move depth into docs/"
+    parts = re.split(r"^(#{1,3} .*)$", text, flags=re.MULTILINE)
+    sections = dict(zip(parts[1::2], parts[2::2], strict=True))
+    assert len(sections) >= 5, "README.md has too few sections to find one's way"
+    long = {title: len(body) for title, body in sections.items() if len(body) > SECTION_LIMIT}
+    assert not long, f"README sections over {SECTION_LIMIT:,} characters (a screenful): {long}; move depth into docs/"
+    first = next(p for p in without_code(next(iter(sections.values()))).split("\n\n") if p.strip())
+    assert "emoji" in first and "expression" in first, f"the first paragraph does not say what emojify is: {first!r}"
 
 
 def test_readme_opens_with_the_two_commands():

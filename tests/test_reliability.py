@@ -57,7 +57,8 @@ from emojify import cli, composite
 from emojify.classifier import Classifier
 from emojify.faces import HaarDetector, region_box
 from emojify.pipeline import Pipeline
-from emojify.sources import CaptureThread, SourceStatus, status_message
+from emojify.sources import CaptureThread, SourceStatus
+from emojify.texts import status_message
 
 NO_DISPLAY = {"DISPLAY": "", "WAYLAND_DISPLAY": ""}
 """Environment for commands that must fail before any window (an empty DISPLAY is no display)."""
@@ -105,7 +106,7 @@ class LiveLoop:
         self.last_seq = 0
 
     def step(self) -> Seen:
-        frame, status = self.capture.latest(), self.capture.status
+        frame, status = self.capture.wait_for_frame(0), self.capture.status
         if frame is None or frame.seq == self.last_seq:
             return Seen(time.monotonic(), status)
         self.last_seq = frame.seq
@@ -258,7 +259,7 @@ def opener():
 logging.basicConfig(level=logging.WARNING)
 app.STATE_INTERVAL = 0.1  # state file 10 times a second, so the test can time recoveries
 os.environ[app.STATE_FILE_ENV] = str(control / "state.json")
-sys.exit(app.run_app(Settings(source="0"), opener=opener))
+sys.exit(app.run_app(Settings(), opener=opener))
 """
 
 
