@@ -25,6 +25,7 @@ from emojify.layout import min_text
 from emojify.pipeline import Face, Result
 from emojify.preprocess import Box
 from emojify.texts import expression_name
+from emojify.views import AttractView, ChallengeView, PanelView, Row
 
 BACKGROUND = (22, 24, 31)
 PANEL = (33, 36, 46)
@@ -256,51 +257,6 @@ def draw_other_faces(image: Image.Image, faces: tuple[Face, ...], emojis: EmojiS
         px = int(clamp((bx0 + bx1 - badge) / 2, 0, dw - badge))
         py = int(clamp(by0 - badge * 1.05, 0, dh - badge))
         image.paste(icon, (px, py), icon)
-
-
-@dataclass(frozen=True)
-class PanelView:
-    """What the panel shows; equal views draw equal pictures (so redraws can be skipped)."""
-
-    label: str | None
-    percents: tuple[int, ...] | None
-    title: str
-    button: str
-    button_active: bool = True
-
-
-def panel_view(result: Result | None, title_if_none: str, button: str, active: bool = True) -> PanelView:
-    """The panel for a result: its emoji, name and rounded percentages."""
-    if result is None or result.label is None or result.probabilities is None:
-        return PanelView(None, None, title_if_none, button, active)
-    percents = tuple(round(float(p) * 100) for p in result.probabilities)
-    return PanelView(result.label, percents, expression_name(result.label), button, active)
-
-
-@dataclass(frozen=True)
-class Row:
-    """One row of a panel's body: an optional emoji, a name, a bar (fraction 0..1 or None) and a value."""
-
-    name: str
-    fraction: float | None = None
-    value: str = ""
-    icon: str | None = None
-    strong: bool = False
-    muted: bool = False
-
-
-@dataclass(frozen=True)
-class ChallengeView:
-    """The challenge game's panel: the target emoji and its name (or the round's result), rows (the
-    time left and the hold as bars, the score as lines) and the button."""
-
-    target: str | None
-    title: str
-    rows: tuple[Row, ...] = ()
-    button: str = ""
-    button_active: bool = True
-    good: bool = False
-    """The title is good news (drawn in the accent colour)."""
 
 
 Box4 = tuple[int, int, int, int]
@@ -567,16 +523,6 @@ def render_message(size: tuple[int, int], title: str, detail: str, tips: list[st
 
     draw_screen(image, compose, texts)
     return image
-
-
-@dataclass(frozen=True)
-class AttractView:
-    """The attract screen: one emoji of the cycle, an invitation, what to do, and the notice."""
-
-    label: str
-    title: str
-    lines: tuple[str, ...] = ()
-    notice: tuple[str, ...] = ()
 
 
 def render_attract(size: tuple[int, int], view: AttractView, emojis: EmojiSet, text_scale: float = 1.0,

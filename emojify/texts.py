@@ -94,6 +94,9 @@ _SENTENCES: dict[str, str] = {
     "GET_READY": N_("Get ready..."),
     "SNAPSHOT_SAVED": N_("Snapshot saved"),
     "KEEPS_TRYING": N_("emojify keeps trying and carries on by itself."),
+    "SNAPSHOT_FAILED": N_("That snapshot did not work; please try again."),
+    "FAILURE_TITLE": N_("Something went wrong"),
+    "FAILURE_DETAIL": N_("The picture will be back in a moment."),
     # --- the attract screen and the challenge game
     "ATTRACT_TITLE": N_("Make a face!"),
     "ATTRACT_LINE": N_("Smile, frown or look surprised: an emoji mirrors your face."),

@@ -21,10 +21,10 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from helpers import CAMERA, FER_ROOT, SCREEN, WINDOW, Kiosk, astronaut_frame, emoji_yellow, start_xvfb
+from helpers import CAMERA, FER_ROOT, SCREEN, WAIT_SECONDS, WINDOW, Kiosk, astronaut_frame, emoji_yellow, start_xvfb
 from PIL import Image
 
-from emojify import cli
+from emojify import cli, texts
 from emojify.app import exit_sequences
 from emojify.config import ConfigError, Settings, settings_from_args
 from emojify.layout import layout
@@ -221,7 +221,7 @@ def test_live_picture_emoji_bars_snapshot_lost_source_and_exit(kiosk, faces: Pat
     shutil.copytree(faces, source)
     snaps = tmp_path / "snaps"
     app = kiosk("--source", str(source), "--save-dir", str(snaps), "--snapshot-seconds", "3")
-    app.wait_state(lambda s: s["frames_shown"] >= 5 and s["last_label"] and s["face"], "a face on screen")
+    app.wait_state(lambda s: s["frames_shown"] >= 5 and s["last_label"] and s["box"], "a face on screen")
 
     w, h = WINDOW
 
@@ -328,8 +328,8 @@ class FakeWorker:
     def take_snapshot(self) -> None:
         return None
 
-    def request_snapshot(self, frame: np.ndarray) -> None:
-        self.stills.append(frame)
+    def request_snapshot(self, request) -> None:
+        self.stills.append(request)
 
 
 def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display: str, monkeypatch) -> None:
@@ -357,9 +357,50 @@ def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display
         button.start()
         button.join()
         pump_until(root, lambda: worker.stills, "the still handed to the worker")
-        assert worker.stills == [frame] and app.state()["snapshots_taken"] == 1
+        assert [still.frame for still in worker.stills] == [frame] and app.state()["snapshots_taken"] == 1
         pump_until(root, lambda: app.screens.state == "live", "the return to live")
         assert screens == ["live", "countdown", "result", "live"]
+    finally:
+        root.destroy()
+
+
+def test_a_drawing_error_is_logged_once_shows_the_failure_screen_and_passes(display: str, monkeypatch,
+                                                                           caplog) -> None:
+    """A renderer that keeps failing: one log record with its traceback (not one per poll), the
+    failure screen after a few failures, and the live picture again by itself once drawing works."""
+    import tkinter as tk
+
+    import emojify.app
+    from emojify import screens as sc
+    from emojify.emojis import load_emoji_set
+    from emojify.sources import SourceEvent, SourceStatus, parse_source
+
+    monkeypatch.setenv("DISPLAY", display)
+    worker = FakeWorker(astronaut_frame(), Result((0, 0, 640, 480), None, None, None))
+    capture = SimpleNamespace(status=SourceStatus.LIVE, event=SourceEvent.LIVE, spec=parse_source("0"))
+    broken = True
+    render_feed = emojify.app.render_feed
+
+    def failing_render_feed(*args, **kwargs):
+        if broken:
+            raise RuntimeError("the picture cannot be drawn")
+        return render_feed(*args, **kwargs)
+
+    monkeypatch.setattr(emojify.app, "render_feed", failing_render_feed)
+    monkeypatch.setattr(sc, "RECOVERY_SECONDS", 0.5)
+    root = tk.Tk()
+    try:
+        app = emojify.app.App(root, Settings(), worker, capture, load_emoji_set())
+        with caplog.at_level("ERROR", logger="emojify.app"):
+            pump_until(root, lambda: app.screens.state == sc.FAILURE, "the failure screen")
+            pump_until(root, lambda: app.state()["drawing_failures"] >= 8, "more failures")
+        records = [r for r in caplog.records if r.name == "emojify.app"]
+        assert len(records) == 1, [r.exc_info[1] for r in records]
+        assert records[0].exc_info and "the picture cannot be drawn" in str(records[0].exc_info[1])
+        pump_until(root, lambda: app.screens.state == sc.FAILURE, "the failure screen while it still fails")
+        assert app.screens.view().message.title == texts.FAILURE_TITLE
+        broken = False
+        pump_until(root, lambda: app.screens.state == sc.LIVE and app.frames_shown >= 3, "the picture's return")
     finally:
         root.destroy()
 
@@ -369,7 +410,7 @@ def test_missing_camera_shows_what_to_check_and_keeps_trying(kiosk) -> None:
     state = app.wait_state(lambda s: s["showing_message"], "the no-camera message", timeout=20)
     assert state["status"] == "lost" and "still trying" in state["status_text"]
     app.wait(lambda: np.count_nonzero(app.screenshot()[:WINDOW[1], :WINDOW[0]].min(axis=2) > 200) > 2000,
-             5, "the message's text on screen")
+             WAIT_SECONDS, "the message's text on screen")
     time.sleep(1.5)
     assert app.process.poll() is None
     app.key("ctrl+shift+q")

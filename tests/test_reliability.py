@@ -305,7 +305,7 @@ def scripted_kiosk(display: str, tmp_path: Path) -> Iterator[ScriptedKiosk]:
 
 def test_window_rides_out_camera_faults_and_exits_cleanly(scripted_kiosk: ScriptedKiosk) -> None:
     app = scripted_kiosk
-    state = app.wait_state(lambda s: s["frames_shown"] >= 3 and s["face"] and not s["showing_message"],
+    state = app.wait_state(lambda s: s["frames_shown"] >= 3 and s["box"] and not s["showing_message"],
                            "the live picture with a face")
     for mode in ("large", "small", "frames"):  # 1280x720 and 320x240 frames are drawn like any other
         app.set_mode(mode)

@@ -17,10 +17,6 @@ from emojify.render import (
     PANEL,
     TEXT,
     TRACK,
-    AttractView,
-    ChallengeView,
-    PanelView,
-    Row,
     render_attract,
     render_challenge,
     render_feed,
@@ -28,6 +24,7 @@ from emojify.render import (
     render_panel,
 )
 from emojify.sources import SourceSpec, parse_source
+from emojify.views import AttractView, ChallengeView, PanelView, Row
 
 PANEL_SIZES = [(220, 288), (256, 456), (614, 1036)]
 """The panel at the smallest window (480x300), an 800x480 touchscreen and a 1920x1080 monitor."""
