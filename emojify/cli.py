@@ -138,7 +138,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
                                   all_faces=args.all_faces or args.snapshot_style == "mask")
         entry = {"path": str(path), **result.as_dict()}
         if result.box is not None:  # in the file's own pixels, even if it was decoded smaller
-            entry["face"] = [round(v * scale) for v in result.box]
+            entry["box"] = [round(v * scale) for v in result.box]
         if args.all_faces:
             entry["faces"] = [{**face.as_dict(), "box": [round(v * scale) for v in face.box]}
                               for face in result.faces]

@@ -110,16 +110,6 @@ def number(low: float, high: float, low_open: bool = False) -> Check:
     return check
 
 
-def integer(low: int, high: int) -> Check:
-    """Check for a whole number in [low, high] (``5`` or ``"5"``; not ``5.5`` or ``true``)."""
-    def check(value: Any, origin: Origin) -> int:
-        parsed = _parsed_number(value, int)
-        if not isinstance(parsed, int) or not low <= parsed <= high:
-            raise ConfigError(f"{origin} must be a whole number from {low} to {high} (got {_shown(value)})")
-        return parsed
-    return check
-
-
 def one_of(*choices: Any) -> Check:
     """Check for one of ``choices``: strings (``"haar"``) or numbers (``90``, also as the text ``"90"``)."""
     def check(value: Any, origin: Origin) -> Any:
@@ -247,7 +237,7 @@ class Setting:
     keeps the key out of config files. For example::
 
         Setting("detector", str, "blazeface", "face detector", choices=("blazeface", "haar"))
-        Setting("button_pin", int | None, None, "GPIO pin of a snapshot button", integer(0, 27),
+        Setting("button_pin", int | None, None, "GPIO pin of a snapshot button", gpio_pin,
                 metavar="N", shown="no button")
         Setting("large_text", bool, False, "bigger captions for a screen seen from afar")
     """

@@ -94,15 +94,6 @@ EDGE_TOLERANCE = 0.01
 found whole in an overlapping tile."""
 
 
-class LargestFace:
-    """What both detectors offer besides ``detect``: the largest face's box."""
-
-    def largest_face(self, image: np.ndarray, region: Box | None = None) -> Box | None:
-        """The largest face's box inside ``region``, or None."""
-        found = self.detect(image, region)  # type: ignore[attr-defined]
-        return found[0].box if found else None
-
-
 @dataclass(frozen=True)
 class Detection:
     """One face: ``box`` (x, y, w, h) in image pixels, ``score`` (0..1), and ``keypoints`` (six (x, y)
@@ -159,7 +150,7 @@ def load_cascade() -> cv2.CascadeClassifier:
 
 
 @dataclass
-class HaarDetector(LargestFace):
+class HaarDetector:
     """The Haar cascade with one tuning; the defaults are for live frames, :meth:`for_stills` for photos."""
 
     scale_factor: float = SCALE_FACTOR
@@ -232,7 +223,7 @@ def load_blazeface(model_range: Range = Range.SHORT, path: Path | None = None) -
 
 
 @dataclass
-class BlazeFaceDetector(LargestFace):
+class BlazeFaceDetector:
     """MediaPipe's short-range BlazeFace: the area scaled to 128 pixels on its longer side, one model
     call in the area's own shape; ``thorough`` (photos) also searches a pyramid of overlapping tiles
     down to ``min_face_fraction`` of the longer side, each tile's face confirmed by a second look."""

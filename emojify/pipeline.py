@@ -68,8 +68,8 @@ class Result:
         return EMOJI[self.label] if self.label else None
 
     def as_dict(self) -> dict:
-        """JSON-ready: ``face`` [x, y, w, h] or None, ``label``, ``probabilities`` by class, ``emoji``."""
-        return {"face": None if self.box is None else [int(v) for v in self.box],
+        """JSON-ready: ``box`` [x, y, w, h] or None (as each face's), ``label``, ``probabilities`` by class, ``emoji``."""
+        return {"box": None if self.box is None else [int(v) for v in self.box],
                 "label": self.label, "probabilities": probabilities_dict(self.probabilities), "emoji": self.emoji}
 
 

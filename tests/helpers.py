@@ -49,6 +49,12 @@ ASTRONAUT_FACE = (170, 50, 110, 120)
 """(x, y, w, h): roughly where the astronaut's face is in the 512x512 photo."""
 
 
+def largest_face(detector, image: np.ndarray, region=None):
+    """The largest face's box that ``detector`` finds in ``image`` (inside ``region``), or None."""
+    found = detector.detect(image, region)
+    return found[0].box if found else None
+
+
 def fer_files(root: Path, top: str, cls: str, prefix: str = "", count: int | None = None) -> list[Path]:
     """Sorted image files of ``root/top/cls`` whose names start with ``prefix`` (first ``count``)."""
     files = sorted(p for p in (root / top / cls).iterdir() if p.name.startswith(prefix) and p.suffix == ".jpg")

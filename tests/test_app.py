@@ -21,7 +21,18 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from helpers import CAMERA, FER_ROOT, SCREEN, WAIT_SECONDS, WINDOW, Kiosk, astronaut_frame, emoji_yellow, start_xvfb
+from helpers import (
+    CAMERA,
+    FER_ROOT,
+    SCREEN,
+    WAIT_SECONDS,
+    WINDOW,
+    Kiosk,
+    astronaut_frame,
+    emoji_yellow,
+    largest_face,
+    start_xvfb,
+)
 from PIL import Image
 
 from emojify import cli, texts
@@ -184,7 +195,7 @@ def faces(tmp_path_factory: pytest.TempPathFactory) -> Path:
             frame[120:360, 200:440] = cv2.resize(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (240, 240),
                                                  interpolation=cv2.INTER_CUBIC)
             frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-            if detector.largest_face(frame, region_box(frame.shape)) and kept < 3:
+            if largest_face(detector, frame, region_box(frame.shape)) and kept < 3:
                 cv2.imwrite(str(folder / f"1-fer-{path.stem}.png"), frame)
                 kept += 1
     return folder

@@ -257,7 +257,7 @@ def predict_json(capsys, *argv: str) -> tuple[int, list[dict]]:
 def test_predict_with_either_detector_finds_the_astronaut(capsys, astronaut_jpg, name):
     code, [entry] = predict_json(capsys, str(astronaut_jpg), "--detector", name)
     assert code == 0 and entry["label"] == "happy"
-    assert iou(entry["face"], ASTRONAUT_FACE) > 0.4
+    assert iou(entry["box"], ASTRONAUT_FACE) > 0.4
 
 
 def test_predict_all_faces_lists_every_face_largest_first(capsys, astronaut, tmp_path):
@@ -269,11 +269,11 @@ def test_predict_all_faces_lists_every_face_largest_first(capsys, astronaut, tmp
     faces = entry["faces"]
     assert len(where) <= len(faces) <= len(where) + 1
     assert set(faces[0]) == {"box", "label", "probabilities", "emoji"}
-    assert faces[0]["box"] == entry["face"] and faces[0]["label"] == entry["label"]
+    assert faces[0]["box"] == entry["box"] and faces[0]["label"] == entry["label"]
     areas = [f["box"][2] * f["box"][3] for f in faces]
     assert areas == sorted(areas, reverse=True)
     code, [plain] = predict_json(capsys, str(path))
-    assert "faces" not in plain and plain["face"] == entry["face"]
+    assert "faces" not in plain and plain["box"] == entry["box"]
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])

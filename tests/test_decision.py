@@ -221,7 +221,7 @@ def test_predict_command_shows_the_rule(astronaut_jpg, classifier):
     assert code == 0, err
     (entry,) = load_json_output(out)
     box, expected = rule_on_largest_face(classifier, read_image(astronaut_jpg))
-    assert tuple(entry["face"]) == box
+    assert tuple(entry["box"]) == box
     shown = np.array([entry["probabilities"][c] for c in CLASSES])
     np.testing.assert_allclose(shown, expected, atol=6e-5)  # the JSON rounds to 4 places
 

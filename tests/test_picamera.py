@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers import REPO, run_cli, stderr_lines
+from helpers import REPO, largest_face, run_cli, stderr_lines
 
 from emojify.faces import HaarDetector, region_box
 from emojify.sources import (
@@ -134,7 +134,7 @@ def test_the_live_picture_holds_a_face_the_detector_finds(fake_picamera2: object
     finally:
         reader.release()
     detector = HaarDetector()
-    assert all(detector.largest_face(f, region_box(f.shape)) is not None for f in frames)
+    assert all(largest_face(detector, f, region_box(f.shape)) is not None for f in frames)
 
 
 def test_a_missing_camera_module_does_not_open(fake_picamera2: object) -> None:
@@ -214,17 +214,17 @@ def test_the_kiosk_shows_the_pi_cameras_live_picture(display: str, tmp_path: Pat
                 state = json.loads(state_file.read_text())
             except (OSError, ValueError):
                 state = {}
-            if state.get("status") == "live" and state.get("frames_shown", 0) >= 3 and state.get("face"):
+            if state.get("status") == "live" and state.get("frames_shown", 0) >= 3 and state.get("box"):
                 break
             time.sleep(0.2)
-        assert state.get("status") == "live" and state.get("face"), (state, (tmp_path / "app.log").read_text())
+        assert state.get("status") == "live" and state.get("box"), (state, (tmp_path / "app.log").read_text())
         assert state["status_text"] == status_message(PICAMERA, "live") and not state["showing_message"]
         from PIL import ImageGrab
 
         screen = cv2.cvtColor(np.asarray(ImageGrab.grab(xdisplay=display).convert("RGB")), cv2.COLOR_RGB2BGR)
         width, height = state["window"]
         picture = np.ascontiguousarray(screen[:height, : int(width * 0.65)])  # the window's picture side
-        assert HaarDetector.for_stills().largest_face(picture) is not None  # the astronaut, on screen
+        assert largest_face(HaarDetector.for_stills(), picture) is not None  # the astronaut, on screen
     finally:
         process.terminate()
         process.wait(10)

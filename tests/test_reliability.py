@@ -468,7 +468,7 @@ def test_predict_on_a_1x1_image_is_no_face(tmp_path: Path, capsys: pytest.Captur
     assert cv2.imwrite(str(tiny), np.full((1, 1, 3), 200, np.uint8))
     assert cli.main(["predict", "--json", str(tiny)]) == 0
     captured = capsys.readouterr()
-    assert json.loads(captured.out) == [{"path": str(tiny), "face": None, "label": None, "probabilities": None,
+    assert json.loads(captured.out) == [{"path": str(tiny), "box": None, "label": None, "probabilities": None,
                                          "emoji": None}]
     assert captured.err.strip() == ""
 
@@ -608,7 +608,7 @@ def test_pipeline_and_predict_need_no_network(no_network: list[str], tmp_path: P
     photo = tmp_path / "visitor.jpg"
     assert cv2.imwrite(str(photo), astronaut_frame())
     assert cli.main(["predict", "--json", str(photo)]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["face"] is not None
+    assert json.loads(capsys.readouterr().out)[0]["box"] is not None
     assert no_network == []
 
 
