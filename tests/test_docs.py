@@ -3,7 +3,8 @@
 The README stays short (at most 12,000 characters), opens with the set-up-and-run and the test
 commands (CI runs the second one exactly as written), and every relative link or image in the README
 and in ``docs/*.md`` points to a file in the repository, and to a heading that exists when it names
-one. Links inside code are not links and are ignored.
+one. Links inside code are not links and are ignored. The model's figures in the README,
+``docs/model.md``, ``docs/training.md`` and ``emojify doctor`` are those of its metadata.
 """
 
 from __future__ import annotations
@@ -112,3 +113,47 @@ def test_the_link_check_finds_a_broken_link(tmp_path):
         "img/gone.png (no such file)",
         "there.md#nowhere (no heading 'nowhere' in there.md)",
     ]
+
+
+# --- one source for the model's figures ------------------------------------------------------------
+
+def publictest_metrics() -> dict:
+    """The shipped model's PublicTest figures, as ``emojify-quantize`` measured them into its metadata."""
+    import json
+
+    return json.loads((REPO / "model" / "emotion_int8.json").read_text())["metrics"]["publictest"]
+
+
+def recall_words(recall: dict[str, float]) -> str:
+    """``happy 86%, surprise 85%, ...``: per-class recall, highest first, as the docs write it."""
+    return ", ".join(f"{name} {value:.0%}" for name, value in sorted(recall.items(), key=lambda kv: -kv[1]))
+
+
+def test_the_readme_the_model_card_and_doctor_give_the_metadata_figures():
+    """The accuracy and its companions are written in several places; the model's metadata is the one
+    source, so a new model cannot leave an old figure behind (re-write these lines from it)."""
+    from emojify.classifier import Classifier
+    from emojify.doctor import accuracy_words
+
+    m = publictest_metrics()
+    raw, shown = m["int8"], m["int8_decision"]
+    readme = README.read_text(encoding="utf-8")
+    for line in (f"**{shown['accuracy']:.1%}** (raw network {raw['accuracy']:.1%})",
+                 f"**{shown['balanced_accuracy']:.1%}** (raw {raw['balanced_accuracy']:.1%})",
+                 f"**{shown['ece']:.3f}** (raw {raw['ece']:.3f})",
+                 f"| per-class recall | {recall_words(shown['per_class_recall'])} |"):
+        assert line in readme, f"README.md lacks {line!r} (from model/emotion_int8.json)"
+    card = (REPO / "docs" / "model.md").read_text(encoding="utf-8")
+    rows = [f"| accuracy | {raw['accuracy']:.1%} | {shown['accuracy']:.1%} |",
+            f"| balanced accuracy (mean recall of the 7 classes) | {raw['balanced_accuracy']:.1%} | "
+            f"**{shown['balanced_accuracy']:.1%}** |",
+            f"| macro F1 | {raw['macro_f1']:.3f} | {shown['macro_f1']:.3f} |"]
+    rows += [f"| {name} | {m['int8']['support'][name]} | {raw['per_class_recall'][name]:.1%} | "
+             f"{shown['per_class_recall'][name]:.1%} |" for name in raw["per_class_recall"]]
+    for row in rows:
+        assert row in card, f"docs/model.md lacks {row!r} (from model/emotion_int8.json)"
+    training = (REPO / "docs" / "training.md").read_text(encoding="utf-8")
+    assert f"| {raw['accuracy']:.1%} (" in training and f"| **{shown['accuracy']:.1%}** |" in training
+    assert f"| {recall_words(raw['per_class_recall'])} |" in training
+    words = accuracy_words(Classifier().info.metadata)
+    assert words == f"PublicTest accuracy {shown['accuracy']:.1%} (raw network {raw['accuracy']:.1%})"
