@@ -145,8 +145,8 @@ def test_the_readme_the_model_card_and_doctor_give_the_metadata_figures():
         assert line in readme, f"README.md lacks {line!r} (from model/emotion_int8.json)"
     card = (REPO / "docs" / "model.md").read_text(encoding="utf-8")
     rows = [f"| accuracy | {raw['accuracy']:.1%} | {shown['accuracy']:.1%} |",
-            f"| balanced accuracy (mean recall of the 7 classes) | {raw['balanced_accuracy']:.1%} | "
-            f"**{shown['balanced_accuracy']:.1%}** |",
+            (f"| balanced accuracy (mean recall of the 7 classes) | {raw['balanced_accuracy']:.1%} | "
+             f"**{shown['balanced_accuracy']:.1%}** |"),
             f"| macro F1 | {raw['macro_f1']:.3f} | {shown['macro_f1']:.3f} |"]
     rows += [f"| {name} | {m['int8']['support'][name]} | {raw['per_class_recall'][name]:.1%} | "
              f"{shown['per_class_recall'][name]:.1%} |" for name in raw["per_class_recall"]]
