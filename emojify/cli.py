@@ -207,7 +207,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     pipeline = Pipeline(Classifier(args.model, threads=args.threads), Detector.named(args.detector).value())
     if args.source is None:
-        report = run_bench(pipeline, synthetic_stream(), args.frames, seed_frames=synthetic_stream())
+        report = run_bench(pipeline, synthetic_stream(), args.frames, baseline_frames=synthetic_stream())
         report["source"] = "synthetic 640x480 stream with the sample face"
     else:
         from emojify import texts

@@ -37,10 +37,11 @@ log = logging.getLogger(__name__)
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 SCALE_FACTOR = 1.15
-"""Step between detector scales. The seeds use 1.1; with faces bounded below (MIN_FACE_FRACTION)
-1.15 finds the same kiosk faces in about 25% less time."""
+"""Step between detector scales. OpenCV's textbook 1.1 (``emojify bench``'s baseline) searches more
+scales; with faces bounded below (MIN_FACE_FRACTION) 1.15 finds the same kiosk faces in about 25%
+less time."""
 MIN_NEIGHBORS = 5
-"""Overlapping hits required; 5, as in the seeds, rejects background patterns (fewer let a
+"""Overlapping hits required; 5, as in the baseline, rejects background patterns (fewer let a
 badge on the sample photo's sleeve pass as a face once the image is equalised)."""
 DETECT_WIDTH = 160
 """Width the capture region is scaled down to for detection. A visitor's face fills a good part
