@@ -38,9 +38,9 @@ from PIL import Image
 from emojify import cli, texts
 from emojify.app import exit_sequences
 from emojify.config import ConfigError, Settings, settings_from_args
-from emojify.layout import layout
+from emojify.layout import LARGE_TEXT, layout
 from emojify.pipeline import Result
-from emojify.render import ACCENT, BAR, HIGHLIGHT, OK, panel_frame
+from emojify.render import ACCENT, BAR, HIGHLIGHT, OK, TEXT, panel_frame
 from emojify.smoothing import ALPHA
 from emojify.sources import SourceKind, SourceSpec
 
@@ -559,13 +559,32 @@ def test_a_challenge_round_starts_with_a_touch_or_a_key(on_screen, tmp_path: Pat
     assert app.exit_code() == 0
 
 
+def tallest_text_line(panel: np.ndarray) -> int:
+    """Height in pixels of the tallest line of light text (the panel's title) in a screenshot's panel."""
+    light = (np.abs(panel - np.array(TEXT)).max(axis=2) <= 12).sum(axis=1) >= 3
+    tallest = run = 0
+    for row in light:
+        run = run + 1 if row else 0
+        tallest = max(tallest, run)
+    return tallest
+
+
 def test_large_text_on_a_small_screen(on_screen, tmp_path: Path) -> None:
-    app = on_screen("small", "--kiosk", "--large-text", "--source", str(astronaut_camera(tmp_path)))
-    app.wait_state(lambda s: s["frames_shown"] >= 3 and s["last_label"] and s["window"] == [800, 480], "the picture")
-    shot = app.wait_screen(lambda screen: emoji_yellow(screen[:200, 480:]) > 2000, "the panel's emoji")
-    keep(shot, tmp_path, "screen-large-text")
-    app.key("ctrl+shift+q")
-    assert app.exit_code() == 0
+    """--large-text on an 800x480 touchscreen: the panel's words are drawn clearly larger than without it."""
+    camera = astronaut_camera(tmp_path)
+    heights = {}
+    for name, flags in (("normal", ()), ("large", ("--large-text",))):
+        app = on_screen("small", "--kiosk", *flags, "--source", str(camera))
+        app.wait_state(lambda s: s["frames_shown"] >= 3 and s["last_label"] == "happy" and s["window"] == [800, 480],
+                       "the picture")
+        panel = layout((800, 480), large_text=bool(flags)).panel
+        shot = app.wait_screen(lambda screen, p=panel: emoji_yellow(screen[p.y:p.y + p.h // 2, p.x:p.x + p.w]) > 2000,
+                               "the panel's emoji")
+        keep(shot, tmp_path, f"screen-{name}-text")
+        heights[name] = tallest_text_line(shot[panel.y:panel.y + panel.h, panel.x:panel.x + panel.w])
+        app.key("ctrl+shift+q")
+        assert app.exit_code() == 0
+    assert heights["normal"] >= 12 and heights["large"] >= heights["normal"] * LARGE_TEXT * 0.9, heights
 
 
 def test_rotate_turns_the_whole_picture_and_the_touches(on_screen, tmp_path: Path) -> None:
