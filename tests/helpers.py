@@ -15,6 +15,7 @@ no test module imports another.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import ctypes
 import ctypes.util
@@ -27,7 +28,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,6 +191,58 @@ def stderr_lines(stderr: str) -> list[str]:
 def load_json_output(stdout: str):
     """The command's stdout parsed as exactly one JSON document."""
     return json.loads(stdout)
+
+
+# --- the texts the renderers draw ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class DrawnText:
+    """One text a renderer drew: where (x0, y0, x1, y1), its font size, its colour, and the colours
+    it stands on (two for a translucent pill over a picture: over black and over white)."""
+
+    text: str
+    box: tuple[float, float, float, float]
+    size: int
+    colour: tuple[int, int, int]
+    backgrounds: tuple[tuple[int, int, int], ...]
+
+
+def blend(colour: tuple[int, int, int], alpha: int, under: tuple[int, int, int]) -> tuple[int, int, int]:
+    """``colour`` at opacity ``alpha`` (0..255) over ``under``."""
+    a = alpha / 255
+    return tuple(round(a * c + (1 - a) * u) for c, u in zip(colour, under, strict=True))
+
+
+@contextlib.contextmanager
+def drawn_texts() -> Iterator[list[DrawnText]]:
+    """Record every text :mod:`emojify.render` draws inside the block (its ``put_text`` and
+    ``draw_pill``). A plain text's background is what the picture holds under it just before it is
+    drawn (the commonest colour of its box); a pill's, its colour over black and over white."""
+    from emojify import render
+
+    seen: list[DrawnText] = []
+    put_text, draw_pill = render.put_text, render.draw_pill
+
+    def recording_put_text(draw, xy, text, face, colour, anchor="la"):
+        box = draw.textbbox(xy, text, font=face, anchor=anchor)
+        under = np.asarray(draw._image.convert("RGB").crop(tuple(round(v) for v in box))).reshape(-1, 3)
+        colours, counts = np.unique(under, axis=0, return_counts=True)
+        background = tuple(int(v) for v in colours[counts.argmax()])
+        put_text(draw, xy, text, face, colour, anchor)
+        seen.append(DrawnText(text, box, int(face.size), tuple(colour), (background,)))
+
+    def recording_draw_pill(image, center, text, face, fill, background, width=None):
+        box = draw_pill(image, center, text, face, fill, background, width)
+        colour, alpha = background[:3], background[3]
+        seen.append(DrawnText(text, box, int(face.size), tuple(fill),
+                              (blend(colour, alpha, (0, 0, 0)), blend(colour, alpha, (255, 255, 255)))))
+        return box
+
+    render.put_text, render.draw_pill = recording_put_text, recording_draw_pill
+    try:
+        yield seen
+    finally:
+        render.put_text, render.draw_pill = put_text, draw_pill
 
 
 # --- a virtual screen ----------------------------------------------------------------------

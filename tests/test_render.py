@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import drawn_texts
 
 from emojify import texts
 from emojify.emojis import load_emoji_set
@@ -178,8 +179,8 @@ def every_screen(window: tuple[int, int], large_text: bool, emojis) -> list[tupl
     drawn = []
 
     def record(what: str, render, *args, **kwargs) -> None:
-        seen: list = []
-        image = render(*args, text_scale=scale, texts=seen, **kwargs)
+        with drawn_texts() as seen:
+            image = render(*args, text_scale=scale, **kwargs)
         image = image[0] if isinstance(image, tuple) else image
         drawn.append((what, image.size, seen))
 
