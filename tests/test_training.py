@@ -659,3 +659,18 @@ def test_the_model_and_its_metadata_are_swapped_as_one_pair(tmp_path):
         "emotion_int8.tflite": "new model", "emotion_int8.json": "new meta",
         "face_detection_short_range.tflite": "detector"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_retrain_installs_a_run_s_model_as_one_swap(tmp_path):
+    from emojify.training.quantize import OUTPUT_FILES, install
+
+    run, model = tmp_path / "run" / "model", tmp_path / "model"
+    run.mkdir(parents=True)
+    model.mkdir()
+    for name in OUTPUT_FILES:
+        (run / name).write_text(f"new {name}")
+        (model / name).write_text(f"old {name}")
+    (model / "face_detection_short_range.tflite").write_text("detector")
+    install(run, model)
+    assert {p.name: p.read_text() for p in model.iterdir()} == {
+        **{name: f"new {name}" for name in OUTPUT_FILES}, "face_detection_short_range.tflite": "detector"}

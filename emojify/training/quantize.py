@@ -49,6 +49,8 @@ log = logging.getLogger("emojify.quantize")
 FLOAT_NAME = "emotion.keras"
 METADATA_NAME = "emotion_int8.json"
 CONFUSION_NAME = "confusion_publictest.png"
+OUTPUT_FILES = (MODEL_NAME, METADATA_NAME, FLOAT_NAME, CONFUSION_NAME)
+"""What :func:`quantize` writes."""
 SPLIT_NAMES = {"val": "publictest", "test": "privatetest"}
 
 
@@ -147,6 +149,15 @@ def staged_folder(target: Path, replace: bool) -> Iterator[Path]:
             shutil.rmtree(old, ignore_errors=True)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def install(folder: Path, target: Path = INSTALL_DIR) -> None:
+    """Put the model files a run wrote into ``folder`` into ``target`` (the kiosk's ``model/``) as
+    one swap (:func:`staged_folder`): the other files there, the face detector's, stay."""
+    with staged_folder(target, replace=True) as staging:
+        for name in OUTPUT_FILES:
+            if (Path(folder) / name).is_file():
+                shutil.copy2(Path(folder) / name, staging / name)
 
 
 def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samples: int, seed: int,
