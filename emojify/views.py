@@ -13,12 +13,13 @@ table, and a renderer for a new type in :data:`emojify.app.FULL_RENDERERS`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:  # a view only carries the pipeline's result; it never looks inside
-    from emojify.pipeline import Result
+Result = Any
+"""An :class:`emojify.pipeline.Result`: a view carries it to the renderer and never looks inside, so
+this module names it without importing the pipeline (and stays a leaf)."""
 
 
 @dataclass(frozen=True)
