@@ -42,6 +42,7 @@ from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.faces import Detector
 from emojify.fileio import atomic_path
+from emojify.generated import STICKER_PX, GeneratedEmojiSet, with_generated
 from emojify.layout import MIN_WINDOW, Layout, Rect, initial_size, layout, rotate_image, rotated_size, unrotate_point
 from emojify.pipeline import Pipeline, Result
 from emojify.render import (
@@ -175,6 +176,10 @@ class Worker:
             try:
                 snapshot = replace(snapshot, path=save_composite(composite, self.save_dir, "snapshot"))
                 log.info("snapshot saved as %s", snapshot.path)
+                if isinstance(self.emojis, GeneratedEmojiSet):  # each face's own emoji beside it, a sticker
+                    for index, face in enumerate(f for f in result.faces if f.label is not None):
+                        save_composite(self.emojis.face(face.label, face.shape, STICKER_PX), self.save_dir,
+                                       f"{snapshot.path.stem}-face{index + 1}")
             except OSError as exc:
                 snapshot = replace(snapshot, error=texts.could_not_save(exc.strerror or exc))
                 log.warning("snapshot not saved in %s: %s", self.save_dir, exc)
@@ -219,7 +224,7 @@ class App:
         self.screens = Screens(worker.request_snapshot, texts.message_tips(capture.spec, capture.spec.kind is SourceKind.CAMERA and pi_camera_found()),
                                Timings(result=settings.snapshot_seconds, attract_after=settings.attract_after),
                                now=time.monotonic(), challenge=settings.challenge,
-                               saving=settings.save_dir is not None)
+                               saving=settings.save_dir is not None, shapes=settings.emoji == "generated")
         self.frames_shown = 0
         self.closed = False
         self.state_file = state_file_path()
@@ -492,6 +497,8 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     texts.set_language(settings.language)
     classifier = Classifier(settings.model)
     emojis = load_emoji_set(settings.emoji_dir)
+    if settings.emoji == "generated":
+        emojis = with_generated(emojis)
     detector = Detector.named(settings.detector).value()
     pipeline = Pipeline(classifier, detector, region_fraction=settings.region,
                         smoother=Smoother(alpha=settings.smoothing), all_faces=settings.faces == "all")

@@ -65,12 +65,13 @@ class Timings:
     detect: list[float]
     classify: list[float]
     frame: list[float]
+    landmarks: list[float]
 
 
 def time_frames(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int) -> Timings:
     """Run ``count`` frames through :meth:`Pipeline.live`, timing the whole call; the detection and
     classification times are the ones the pipeline measures itself (``pipeline.times``)."""
-    timings = Timings([], [], [])
+    timings = Timings([], [], [], [])
     for _, frame in zip(range(count), frames, strict=False):
         start = time.perf_counter()
         result = pipeline.live(frame)
@@ -78,6 +79,7 @@ def time_frames(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int) ->
         timings.detect.append(pipeline.times.detect_ms)
         if result.box is not None:
             timings.classify.append(pipeline.times.classify_ms)
+            timings.landmarks.append(pipeline.times.landmarks_ms)
     return timings
 
 
@@ -135,7 +137,8 @@ def run_bench(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int, warm
         baseline_ms = time_baseline(pipeline.classifier, baseline_frames, count)
     report: dict = {}
     for name, values in (("detect", timings.detect), ("classifier", classifier_ms), ("single_pass", single_pass_ms),
-                         ("frame", timings.frame), ("baseline_frame", baseline_ms)):
+                         ("landmarks", timings.landmarks), ("frame", timings.frame),
+                         ("baseline_frame", baseline_ms)):
         report[f"{name}_ms_median"], report[f"{name}_ms_p95"] = stats(values)
     info = pipeline.classifier.info
     report.update({
@@ -167,10 +170,10 @@ def cpu_name() -> str:
     return next((fields[k] for k in ("model name", "model", "hardware") if k in fields), "")
 
 
-REPORT_NAMES = {"detect": "detect", "classifier": "classifier", "single_pass": "one pass", "frame": "frame",
-                "baseline_frame": "baseline"}
+REPORT_NAMES = {"detect": "detect", "classifier": "classifier", "single_pass": "one pass", "landmarks": "landmarks",
+                "frame": "frame", "baseline_frame": "baseline"}
 """How :func:`format_report` names each timing: finding faces, the model with its decision rule, one model
-call alone, the kiosk's whole per-frame path, and the :data:`BASELINE` path."""
+call alone, the face mesh and shape, the kiosk's whole per-frame path, and the :data:`BASELINE` path."""
 
 
 def format_report(report: dict) -> str:
@@ -178,7 +181,7 @@ def format_report(report: dict) -> str:
     lines = [f"machine    {report['machine']}, Python {report['python']}, OpenCV {report['opencv']}",
              f"backend    {report['backend']} (model {report['model_sha256']}), detector {report['detector']}",
              f"frames     {report['frames']} ({report['frames_with_face']} with a face)"]
-    for name in ("detect", "classifier", "single_pass", "frame", "baseline_frame"):
+    for name in ("detect", "classifier", "single_pass", "landmarks", "frame", "baseline_frame"):
         median, p95 = report[f"{name}_ms_median"], report[f"{name}_ms_p95"]
         if median is not None:
             lines.append(f"{REPORT_NAMES[name]:<12}median {median:6.2f} ms   p95 {p95:6.2f} ms")

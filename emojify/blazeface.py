@@ -147,7 +147,19 @@ def weighted_nms(candidates: Candidates, threshold: float = NMS_IOU) -> Candidat
 
 
 class DetectorError(EmojifyError):
-    """A face detector's file (Haar cascade or BlazeFace model) is missing or unreadable."""
+    """A face detector's file (Haar cascade, BlazeFace or Face Mesh model) is missing or unreadable."""
+
+
+def read_verified(path: Path, sha256: str, what: str, advice: str = "; restore model/ from the repository") -> bytes:
+    """The bytes of a shipped model file whose checksum must be ``sha256``; :class:`DetectorError`
+    naming ``what`` (and ending with ``advice``) when it cannot be read or differs."""
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        raise DetectorError(f"{path}: cannot read the {what} ({exc.strerror or exc}){advice}") from None
+    if hashlib.sha256(content).hexdigest() != sha256:
+        raise DetectorError(f"{path}: {what} is damaged or replaced (checksum differs){advice}")
+    return content
 
 
 @dataclass(frozen=True)
@@ -165,14 +177,8 @@ class BlazeFaceModel:
     """One BlazeFace model on the TFLite interpreter: an RGB picture in, candidates out."""
 
     def __init__(self, path: Path, spec: ModelSpec, threads: int = 1):
-        try:
-            content = path.read_bytes()
-        except OSError as exc:
-            raise DetectorError(f"{path}: cannot read the face detector model ({exc.strerror or exc}); "
-                                "restore model/ from the repository or use --detector haar") from None
-        if hashlib.sha256(content).hexdigest() != spec.sha256:
-            raise DetectorError(f"{path}: face detector model is damaged or replaced (checksum differs); "
-                                "restore model/ from the repository or use --detector haar")
+        content = read_verified(path, spec.sha256, "face detector model", "; restore model/ from the repository "
+                                "or use --detector haar")
         self.spec, self._content, self._path, self._threads = spec, content, path, threads
         self._shaped: dict[tuple[int, int], _Shaped] = {}
         self._for((spec.input_size, spec.input_size))  # a broken model fails now, not at the first frame

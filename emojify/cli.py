@@ -74,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="classify every face; the JSON gets a 'faces' list, largest first")
     add_flag(predict, "detector", config_file=False)
     add_flag(predict, "snapshot_style", config_file=False)
+    add_flag(predict, "emoji", config_file=False)
     add_model_argument(predict)
 
     evaluate = sub.add_parser("evaluate", parents=[common], help="accuracy on a labelled folder",
@@ -119,6 +120,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.composite import compose, save_composite
     from emojify.emojis import load_emoji_set
     from emojify.faces import Detector
+    from emojify.generated import STICKER_PX, GeneratedEmoji
     from emojify.imageio import ImageError, read_image_scaled
     from emojify.pipeline import Pipeline
 
@@ -126,6 +128,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     pipeline = Pipeline(Classifier(args.model), Detector.named(args.detector).value(),
                         region_fraction=region or 1.0)
     emojis = load_emoji_set() if args.out else None
+    generated = GeneratedEmoji() if args.out and args.emoji == "generated" else None
     results, failures = [], 0
     for path in args.images:
         try:
@@ -144,6 +147,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
                               for face in result.faces]
         if emojis is not None:
             entry["composite"] = str(save_composite(compose(image, result, emojis, args.snapshot_style), args.out, prefix=path.stem))
+            if generated is not None:  # a transparent sticker of each face's own emoji
+                entry["stickers"] = [str(save_composite(generated.picture(face.label, face.shape, STICKER_PX), args.out,
+                                                        prefix=f"{path.stem}-face{index + 1}"))
+                                     for index, face in enumerate(result.faces)]
         results.append(entry)
         if not args.json:
             what = ", ".join(f"{face.label} {face.emoji} ({max(face.probabilities):.0%})" for face in result.faces)
@@ -204,8 +211,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise UsageError("--frames and --threads must be at least 1")
     cv2.setNumThreads(args.threads)
     from emojify.faces import Detector
+    from emojify.landmarks import FaceMesh
 
-    pipeline = Pipeline(Classifier(args.model, threads=args.threads), Detector.named(args.detector).value())
+    pipeline = Pipeline(Classifier(args.model, threads=args.threads), Detector.named(args.detector).value(),
+                        mesh=FaceMesh(threads=args.threads))
     if args.source is None:
         report = run_bench(pipeline, synthetic_stream(), args.frames, baseline_frames=synthetic_stream())
         report["source"] = "synthetic 640x480 stream with the sample face"

@@ -48,7 +48,7 @@ def paste_masks(photo: Image.Image, faces: tuple[Face, ...], emojis: EmojiSet) -
         if face.label is None:
             continue
         x, y, w, h = face.box
-        icon = emojis.scaled(face.label, max(1, round(max(w, h) * MASK_SCALE)))
+        icon = emojis.face(face.label, face.shape, max(1, round(max(w, h) * MASK_SCALE)))
         if face.roll:
             icon = icon.rotate(-face.roll, resample=Image.Resampling.BICUBIC, expand=True)
         masked.paste(icon, (round(x + w / 2 - icon.width / 2), round(y + h / 2 - icon.height / 2)), icon)
@@ -74,7 +74,7 @@ def compose(frame: np.ndarray, result: Result, emojis: EmojiSet, style: str = "s
     font = ImageFont.load_default(size=max(14, side // 10))
     if result.label is not None:
         emoji_size = int(side * 0.7)
-        icon = emojis.scaled(result.label, emoji_size)
+        icon = emojis.face(result.label, result.faces[0].shape if result.faces else None, emoji_size)
         canvas.paste(icon, (width + (side - emoji_size) // 2, side // 20), icon)
         caption = f"{texts.expression_name(result.label)} {float(np.max(result.probabilities)):.0%}"
     else:

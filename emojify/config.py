@@ -327,6 +327,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("large_text", bool, False, "draw every text larger", shown="normal size"),
     Setting("snapshot_style", str, "side", "side: the photo with the emoji and its label beside it; mask: every "
             "face covered by its emoji, turned with the face", choices=("side", "mask")),
+    Setting("emoji", str, "set", "set: the shipped emoji pictures; generated: the visitor's own emoji, drawn "
+            "from each face's shape (mouth, smile, brows, eyes, tilt) on the expression's base, in the panel, "
+            "over each face and in the snapshots", choices=("set", "generated")),
     Setting("rotate", int, 0, "turn the whole picture clockwise by this many degrees, for a screen mounted "
             "turned when the system does not rotate it", choices=(0, 90, 180, 270), metavar="DEGREES"),
     Setting("language", str, "auto", "language of every on-screen text: auto (the system locale's, else "

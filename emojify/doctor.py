@@ -15,6 +15,7 @@ from emojify import __version__
 from emojify.classifier import BACKENDS, Classifier, backend_version
 from emojify.emojis import load_emoji_set
 from emojify.faces import Detector, Range, cascade_path, detector_model_path
+from emojify.landmarks import load_mesh
 from emojify.selftest import Check, run_checks
 from emojify.sources import picamera_report
 
@@ -51,6 +52,7 @@ def run_doctor(model: Path | None, emoji_dir: Path | None, say: Callable[[str], 
     checks: tuple[Check, ...] = (
         ("model", lambda: _model_line(model)),
         ("detector", _detector_line),
+        ("face mesh", lambda: f"{load_mesh().path} (verified)"),
         ("emoji set", lambda: f"{load_emoji_set(emoji_dir).folder} (7 images)"),
         ("camera", camera_report),
         ("pi camera", picamera_report),

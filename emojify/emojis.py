@@ -15,12 +15,16 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from emojify.errors import EmojifyError
 from emojify.labels import CLASSES
 from emojify.resources import resource_dir
+
+if TYPE_CHECKING:
+    from emojify.shape import Shape
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,12 @@ class EmojiSet:
                 self._scaled.clear()
             cached = self._scaled[key] = _fit(self.images[label], size)
         return cached
+
+    def face(self, label: str, shape: Shape | None, size: int) -> Image.Image:
+        """The emoji shown for one face (the panel's, the one over a face, a mask): here the set's
+        picture, :meth:`scaled`; the generated set (:class:`emojify.generated.GeneratedEmojiSet`)
+        draws it from the face's ``shape`` instead."""
+        return self.scaled(label, size)
 
 
 def _fit(image: Image.Image, size: int) -> Image.Image:

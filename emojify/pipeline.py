@@ -16,7 +16,9 @@ import numpy as np
 from emojify.classifier import Classifier
 from emojify.faces import REGION_FRACTION, BlazeFaceDetector, Detection, Detector, HaarDetector, region_box
 from emojify.labels import CLASSES, EMOJI
+from emojify.landmarks import FaceMesh, load_mesh
 from emojify.preprocess import Box, prepare_face, to_gray
+from emojify.shape import Shape, shape_of
 from emojify.smoothing import Smoother
 from emojify.tracking import Tracker
 
@@ -30,23 +32,26 @@ def probabilities_dict(probabilities: np.ndarray | None) -> dict | None:
 
 @dataclass(frozen=True)
 class Face:
-    """One face of a frame: box, probabilities, label, in the live feed its track id, and its roll
-    (degrees turned clockwise as seen, from the eyes; 0 without keypoints)."""
+    """One face of a frame: box, probabilities, label, in the live feed its track id, its roll
+    (degrees turned clockwise as seen, from the eyes; 0 without keypoints) and its :class:`Shape`
+    from the face mesh (None where the mesh model saw no face)."""
 
     box: Box
     probabilities: np.ndarray | None
     label: str | None
     track: int | None = None
     roll: float = 0.0
+    shape: Shape | None = None
 
     @property
     def emoji(self) -> str | None:
         return EMOJI[self.label] if self.label else None
 
     def as_dict(self) -> dict:
-        """JSON-ready: ``box`` [x, y, w, h], ``label``, ``probabilities`` by class, ``emoji``."""
+        """JSON-ready: ``box`` [x, y, w, h], ``label``, ``probabilities`` by class, ``emoji``, ``shape``."""
         return {"box": [int(v) for v in self.box], "label": self.label,
-                "probabilities": probabilities_dict(self.probabilities), "emoji": self.emoji}
+                "probabilities": probabilities_dict(self.probabilities), "emoji": self.emoji,
+                "shape": None if self.shape is None else self.shape.as_dict()}
 
 
 @dataclass(frozen=True)
@@ -68,17 +73,27 @@ class Result:
         return EMOJI[self.label] if self.label else None
 
     def as_dict(self) -> dict:
-        """JSON-ready: ``box`` [x, y, w, h] or None (as each face's), ``label``, ``probabilities`` by class, ``emoji``."""
+        """JSON-ready: ``box`` [x, y, w, h] or None (as each face's), ``label``, ``probabilities`` by class,
+        ``emoji``, and the leading face's ``shape`` (None without a face or a mesh)."""
+        shape = self.faces[0].shape if self.faces else None
         return {"box": None if self.box is None else [int(v) for v in self.box],
-                "label": self.label, "probabilities": probabilities_dict(self.probabilities), "emoji": self.emoji}
+                "label": self.label, "probabilities": probabilities_dict(self.probabilities), "emoji": self.emoji,
+                "shape": None if shape is None else shape.as_dict()}
 
 
 @dataclass
 class StageTimes:
-    """Milliseconds the last frame spent finding faces and classifying them (0 when none was found)."""
+    """Milliseconds the last frame spent finding faces, classifying them and finding their meshes
+    (0 when none was found)."""
 
     detect_ms: float = 0.0
     classify_ms: float = 0.0
+    landmarks_ms: float = 0.0
+
+
+SHAPE_SMOOTHING = 0.5
+"""Live: each frame moves a face's shown shape this share of the way to the measured one (steady,
+yet a mouth opening shows within a few frames)."""
 
 
 def label_of(probabilities: np.ndarray) -> str:
@@ -92,7 +107,8 @@ class Pipeline:
 
     ``detector`` is a built detector (:class:`~emojify.faces.BlazeFaceDetector` unless given);
     ``all_faces`` classifies every face in the live feed (party mode), not only the largest;
-    ``align`` turns each crop upright by the eyes' roll before it is classified.
+    ``align`` turns each crop upright by the eyes' roll before it is classified; ``shapes`` finds
+    each face's mesh and :class:`Shape` (``mesh`` is the Face Mesh model, loaded when not given).
     """
 
     classifier: Classifier | None = None
@@ -102,6 +118,8 @@ class Pipeline:
     all_faces: bool = False
     align: bool = True
     tracker: Tracker = field(default_factory=Tracker)
+    shapes: bool = True
+    mesh: FaceMesh | None = None
     times: StageTimes = field(default_factory=StageTimes, init=False)
 
     def __post_init__(self) -> None:
@@ -109,6 +127,8 @@ class Pipeline:
         self.detector = self.detector or Detector.BLAZEFACE.value()
         self.still_detector = type(self.detector).for_stills()
         self.smoother = self.smoother or Smoother()
+        if self.shapes and self.mesh is None:
+            self.mesh = load_mesh()
         if self.tracker.make_smoother is Smoother:  # every face is smoothed like the panel's
             self.tracker.make_smoother = lambda: replace(self.smoother)
 
@@ -145,6 +165,23 @@ class Pipeline:
         self.times.classify_ms = (time.perf_counter() - start) * 1e3
         return probabilities
 
+    def shapes_found(self, frame: np.ndarray, found: list[Detection]) -> list[Shape | None]:
+        """The :class:`Shape` of each detection of ``frame`` from its face mesh (None where the mesh
+        model sees no face, and for all with ``shapes`` off), timed."""
+        start = time.perf_counter()
+        meshes = [self.mesh.run(frame, d.box, d.roll) for d in found] if self.shapes else [None] * len(found)
+        shapes = [None if mesh is None else shape_of(mesh.points) for mesh in meshes]
+        self.times.landmarks_ms = (time.perf_counter() - start) * 1e3
+        return shapes
+
+    def read_faces(self, frame: np.ndarray, found: list[Detection],
+                   mirror_average: bool = False) -> tuple[np.ndarray, list[Shape | None]]:
+        """The one place a face gets its crop, its classification and its landmarks: probabilities
+        ``(N, 7)`` and shapes of the detections of ``frame``."""
+        if not found:
+            return np.zeros((0, len(CLASSES)), np.float32), []
+        return self.classify_found(frame, found, mirror_average), self.shapes_found(frame, found)
+
     def analyze(self, frame: np.ndarray, use_region: bool = True, mirror_average: bool = False,
                 all_faces: bool = False) -> Result:
         """Classify the largest face of one frame (every face with ``all_faces``), without smoothing.
@@ -156,8 +193,9 @@ class Pipeline:
         if not found:
             return Result(region, None, None, None)
         found = found if all_faces else found[:1]
-        probabilities = self.classify_found(frame, found, mirror_average)
-        faces = tuple(Face(d.box, p, label_of(p), roll=d.roll) for d, p in zip(found, probabilities, strict=True))
+        probabilities, shapes = self.read_faces(frame, found, mirror_average)
+        faces = tuple(Face(d.box, p, label_of(p), roll=d.roll, shape=s)
+                      for d, p, s in zip(found, probabilities, shapes, strict=True))
         return Result(region, faces[0].box, faces[0].probabilities, faces[0].label, faces)
 
     def live(self, frame: np.ndarray, now: float | None = None) -> Result:
@@ -174,11 +212,13 @@ class Pipeline:
         now = time.monotonic() if now is None else now
         region, found = self.detect(frame)
         found = found if self.all_faces else found[:1]
-        raw = self.classify_found(frame, found) if found else np.zeros((0, len(CLASSES)), np.float32)
+        raw, shapes = self.read_faces(frame, found)
         lead = self.tracker.lead
         tracks = self.tracker.update([d.box for d in found], now)
-        for track, detection in zip(tracks, found, strict=True):
+        for track, detection, shape in zip(tracks, found, shapes, strict=True):
             track.roll = detection.roll
+            if shape is not None:
+                track.shape = shape if track.shape is None else Shape.blend(track.shape, shape, SHAPE_SMOOTHING)
         tracks += self.tracker.held(tracks, now) if self.all_faces else []  # missed faces, kept a moment
 
         def seen(index: int) -> np.ndarray | None:
@@ -197,6 +237,6 @@ class Pipeline:
                 if self.all_faces:  # its own smoothing goes on, for when it loses the lead
                     track.smoother.update(seen(index), now)
                 shown, name = probabilities, label
-            faces.append(Face(track.shown_box, shown, name, track.id, track.roll))
+            faces.append(Face(track.shown_box, shown, name, track.id, track.roll, track.shape))
         box = faces[0].box if faces else None
         return Result(region, box, probabilities, label, tuple(faces))

@@ -24,6 +24,7 @@ from emojify.labels import CLASSES
 from emojify.layout import min_text
 from emojify.pipeline import Face, Result
 from emojify.preprocess import Box
+from emojify.shape import Shape
 from emojify.texts import expression_name
 from emojify.views import AttractView, ChallengeView, PanelView, Row
 
@@ -187,7 +188,7 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         draw.rounded_rectangle((bx0, by0, bx1, by1), radius=(bx1 - bx0) * 0.08, outline=ACCENT, width=stroke)
         if result.label is not None:
             badge = int(clamp((bx1 - bx0) * 0.38, 24, dh * 0.25))
-            icon = emojis.scaled(result.label, badge)
+            icon = emojis.face(result.label, mirrored(result.faces[0].shape) if result.faces else None, badge)
             px = int(clamp(bx1 - badge * 0.55, 0, dw - badge))
             py = int(clamp(by0 - badge * 0.45, 0, dh - badge))
             image.paste(icon, (px, py), icon)
@@ -210,6 +211,11 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     return image
 
 
+def mirrored(shape: Shape | None) -> Shape | None:
+    """A face's shape as the mirrored live view shows it (None stays None)."""
+    return None if shape is None else shape.mirrored()
+
+
 def draw_other_faces(image: Image.Image, faces: tuple[Face, ...], emojis: EmojiSet,
                      scaled: Callable[[Box], tuple[float, float, float, float]], stroke: int) -> None:
     """Party mode: every face besides the largest gets a thin box and its own emoji at its head."""
@@ -222,7 +228,7 @@ def draw_other_faces(image: Image.Image, faces: tuple[Face, ...], emojis: EmojiS
         if face.label is None:
             continue
         badge = int(clamp((bx1 - bx0) * 0.5, 20, dh * 0.2))
-        icon = emojis.scaled(face.label, badge)
+        icon = emojis.face(face.label, mirrored(face.shape), badge)
         px = int(clamp((bx0 + bx1 - badge) / 2, 0, dw - badge))
         py = int(clamp(by0 - badge * 1.05, 0, dh - badge))
         image.paste(icon, (px, py), icon)
@@ -270,9 +276,11 @@ def panel_frame(size: tuple[int, int], text_scale: float = 1.0) -> PanelFrame:
 
 
 def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, label: str | None, title: str,
-              colour: tuple[int, int, int], emojis: EmojiSet) -> None:
+              colour: tuple[int, int, int], emojis: EmojiSet, own_face: bool = False,
+              shape: Shape | None = None) -> None:
     """The big emoji (an empty face with a question mark when ``label`` is None) over the title
-    (on two lines where even the smallest size is too wide, as a long translation may be)."""
+    (on two lines where even the smallest size is too wide, as a long translation may be); with
+    ``own_face`` the face's own emoji (:meth:`EmojiSet.face`, moved by ``shape`` where generated)."""
     x0, y0, x1, y1 = frame.head
     face = fitting_font(draw, title, x1 - x0, frame.title_px, frame.floor)
     lines = wrap(title, x1 - x0, face, draw)
@@ -280,7 +288,7 @@ def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
     size = int(max(16, min(x1 - x0, y1 - y0 - line_h * len(lines) - frame.pad * 0.5)))
     ex, ey = int((x0 + x1 - size) / 2), y0
     if label is not None:
-        icon = emojis.scaled(label, size)
+        icon = emojis.face(label, shape, size) if own_face else emojis.scaled(label, size)
         image.paste(icon, (ex, ey), icon)
     else:
         ring = max(2, size // 40)
@@ -362,7 +370,8 @@ def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet, text_
     frame = panel_frame(size, text_scale)
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
-    draw_head(image, draw, frame, view.label, view.title, TEXT if view.label else MUTED, emojis)
+    draw_head(image, draw, frame, view.label, view.title, TEXT if view.label else MUTED, emojis,
+              own_face=True, shape=view.shape)
     rows = [Row(expression_name(label), (view.percents[i] if view.percents else 0) / 100,
                 f"{view.percents[i]}%" if view.percents else "-", label, label == view.label,
                 muted=not view.percents) for i, label in enumerate(CLASSES)]
@@ -511,7 +520,7 @@ def render_attract(size: tuple[int, int], view: AttractView, emojis: EmojiSet, t
         icon = int(max(16, min((h * 0.45 if w >= h else w * 0.6) * shrink, h * 0.9 - used - unit)))
 
         def emoji(y: float) -> None:
-            picture = emojis.scaled(view.label, icon)
+            picture = emojis.face(view.label, view.shape, icon)
             image.paste(picture, (int((w - icon) / 2), int(y)), picture)
 
         return icon, emoji, lines

@@ -41,6 +41,7 @@ import numpy as np
 
 from emojify import texts
 from emojify.challenge import DayBest, Round, Rules, pick_targets
+from emojify.generated import demo_shape, quantised
 from emojify.sources import SourceStatus
 from emojify.views import AttractView, ChallengeView, FeedView, MessageView, PanelView, Row, View
 
@@ -158,7 +159,7 @@ def live_view(screens: Screens) -> View:
     counting = screens.state == COUNTDOWN
     button = texts.GET_READY if counting else texts.PLAY if screens.challenge else texts.SNAPSHOT_BUTTON
     return View(screens.state, screens.live_feed(), panel_view(screens.result, texts.NO_FACE_YET, button,
-                                                               active=not counting))
+                                                               active=not counting, shapes=screens.shapes))
 
 
 def starting_view(screens: Screens) -> View:
@@ -193,7 +194,9 @@ def attract_view(screens: Screens) -> View:
     label = ATTRACT_ORDER[int((screens.now - screens.entered) / ATTRACT_CYCLE) % len(ATTRACT_ORDER)]
     lines = (texts.ATTRACT_LINE, texts.ATTRACT_PLAY) if screens.challenge else (texts.ATTRACT_LINE,)
     notice = (texts.NOTICE, texts.NOTICE_SAVED if screens.saving else texts.NOTICE_NOTHING_KEPT)
-    return View(screens.state, full=AttractView(label, texts.ATTRACT_TITLE, lines, notice))
+    elapsed = screens.now - screens.entered
+    shape = quantised(demo_shape(elapsed)) if screens.shapes else None  # the generated emoji shows off
+    return View(screens.state, full=AttractView(label, texts.ATTRACT_TITLE, lines, notice, shape))
 
 
 def challenge_view(screens: Screens) -> View:
@@ -208,12 +211,16 @@ def failure_view(screens: Screens) -> View:
     return View(screens.state, full=MessageView(texts.FAILURE_TITLE, texts.FAILURE_DETAIL, (), texts.KEEPS_TRYING))
 
 
-def panel_view(result: Result | None, title_if_none: str, button: str, active: bool = True) -> PanelView:
-    """The panel for a result: its emoji, name and rounded percentages."""
+def panel_view(result: Result | None, title_if_none: str, button: str, active: bool = True,
+               shapes: bool = False) -> PanelView:
+    """The panel for a result: its emoji, name and rounded percentages, and with ``shapes`` the
+    leading face's shape (quantised: a face that keeps still redraws nothing)."""
     if result is None or result.label is None or result.probabilities is None:
         return PanelView(None, None, title_if_none, button, active)
     percents = tuple(round(float(p) * 100) for p in result.probabilities)
-    return PanelView(result.label, percents, texts.expression_name(result.label), button, active)
+    shape = result.faces[0].shape if shapes and result.faces else None
+    return PanelView(result.label, percents, texts.expression_name(result.label), button, active,
+                     None if shape is None else quantised(shape.mirrored()))
 
 
 @dataclass(frozen=True)
@@ -358,11 +365,11 @@ class Screens:
 
     def __init__(self, capture: Callable[[Snapshot], None], no_picture: tuple[str, list[str]],
                  timings: Timings, now: float = 0.0, *,
-                 challenge: bool = False, saving: bool = False, rules: Rules | None = None,
+                 challenge: bool = False, saving: bool = False, shapes: bool = False, rules: Rules | None = None,
                  rng: random.Random | None = None, today: Callable[[], dt.date] = dt.date.today) -> None:
         self.capture, self.timings = capture, timings
         self.states = CHALLENGE_STATES if challenge else STATES
-        self.challenge, self.saving = challenge, saving
+        self.challenge, self.saving, self.shapes = challenge, saving, shapes
         self.rules, self.rng, self.today = rules or Rules(), rng or random.Random(), today
         self.no_picture_title, self.no_picture_tips = no_picture[0], tuple(no_picture[1])
         self.on_state_change: list[Callable[[str, str], None]] = []

@@ -10,6 +10,7 @@ from emojify.classifier import Classifier
 from emojify.emojis import load_emoji_set
 from emojify.faces import Detector
 from emojify.imageio import read_image
+from emojify.landmarks import load_mesh
 from emojify.pipeline import Pipeline
 from emojify.resources import SAMPLE_FACE
 
@@ -59,6 +60,15 @@ def run_self_test(model: Path | None, emoji_dir: Path | None, say: Callable[[str
         Detector.HAAR.value()
         return "BlazeFace model verified and loaded; Haar frontal-face cascade loaded"
 
+    def check_mesh() -> str:
+        mesh_model = load_mesh()
+        picture = read_image(SAMPLE_FACE)
+        found = Detector.BLAZEFACE.value.for_stills().detect(picture)
+        mesh = mesh_model.run(picture, found[0].box, found[0].roll) if found else None
+        if mesh is None:
+            raise AssertionError("no face mesh on the sample face")
+        return f"{mesh_model.path.name} verified, {len(mesh.points)} points on the sample face (score {mesh.score:.2f})"
+
     def check_emojis() -> str:
         emojis = load_emoji_set(emoji_dir)
         return f"{len(emojis.images)} emoji images in {emojis.folder}"
@@ -72,7 +82,8 @@ def run_self_test(model: Path | None, emoji_dir: Path | None, say: Callable[[str
             raise AssertionError(f"sample face gave {result.label!r}, expected {EXPECTED_LABEL!r}")
         return f"sample face -> {result.label} {result.emoji} ({max(result.probabilities):.0%})"
 
-    checks = (("model", check_model), ("face detector", check_detector), ("emoji set", check_emojis),
+    checks = (("model", check_model), ("face detector", check_detector), ("face mesh", check_mesh),
+              ("emoji set", check_emojis),
               ("pipeline", check_pipeline))
     passed = run_checks(checks, lambda o: say(f"{'ok' if o.passed else 'FAIL':<6}{o.name}: {o.detail}"))
     say("self-test passed" if passed else "self-test FAILED")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from emojify.preprocess import Box
+from emojify.shape import Shape
 from emojify.smoothing import GRACE_SECONDS, Smoother
 
 MATCH_IOU = 0.3
@@ -43,13 +44,15 @@ def box_iou(a: Box | np.ndarray, b: Box | np.ndarray) -> float:
 
 @dataclass
 class Track:
-    """One face followed over frames: its id, running box, probability smoother, last sighting and roll."""
+    """One face followed over frames: its id, running box, probability smoother, last sighting, roll and shape."""
 
     id: int
     box: np.ndarray
     smoother: Smoother
     last_seen: float
     roll: float = 0.0
+    shape: Shape | None = None
+    """The face's smoothed :class:`~emojify.shape.Shape` (None until a mesh is seen)."""
 
     def follow(self, box: Box, now: float, alpha: float) -> None:
         """Move the running box towards ``box`` (or onto it, for a real move)."""

@@ -3,8 +3,8 @@
 :mod:`emojify.screens` builds a :class:`View` for the screen that is up (each screen of its table
 has its own builder); :mod:`emojify.render` draws each part with Pillow; :mod:`emojify.app` blits
 the parts. Views are frozen, and equal views draw equal pictures, so the window redraws only the
-parts that changed. This module imports nothing of emojify's, so the machine, the renderers and
-the window can all depend on it.
+parts that changed. This module imports nothing of emojify's but the shape value type, so the
+machine, the renderers and the window can all depend on it.
 
 Adding a screen: a view type here (or an existing one), a builder and a rule in the screens'
 table, and a renderer for a new type in :data:`emojify.app.FULL_RENDERERS`.
@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from emojify.shape import Shape
 
 Result = Any
 """An :class:`emojify.pipeline.Result`: a view carries it to the renderer and never looks inside, so
@@ -50,6 +52,8 @@ class PanelView:
     title: str
     button: str
     button_active: bool = True
+    shape: Shape | None = None
+    """The leading face's shape, quantised (the generated emoji), or None."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,8 @@ class AttractView:
     title: str
     lines: tuple[str, ...] = ()
     notice: tuple[str, ...] = ()
+    shape: Shape | None = None
+    """The generated emoji's shape of the moment (None: the set's picture)."""
 
 
 FullView = MessageView | AttractView

@@ -639,3 +639,31 @@ def test_in_challenge_mode_the_gpio_button_plays_a_whole_round(display: str, mon
         assert (state["challenge"]["score"] > 0) == (matched > 0)
     finally:
         root.destroy()
+
+
+def test_generated_emoji_in_the_panel_and_a_sticker_beside_the_snapshot(kiosk, tmp_path: Path) -> None:
+    """``--emoji generated``: the panel's big emoji is the visitor's own (not the set's picture, which
+    the same face shows with ``--emoji set``), and ``--save-dir`` gets each face's sticker."""
+    source, snaps = astronaut_camera(tmp_path), tmp_path / "snaps"
+    w, h = WINDOW
+
+    def head(screen: np.ndarray) -> np.ndarray:
+        return screen[20:h // 3, int(w * 0.7):w - 20].astype(int)
+
+    shown = {}
+    for style in ("generated", "set"):
+        app = kiosk("--source", str(source), "--emoji", style, *(["--save-dir", str(snaps)] if style == "generated" else []))
+        app.wait_state(lambda s: s["frames_shown"] >= 5 and s["last_label"] == "happy" and s["box"], "the astronaut")
+        shown[style] = app.wait_screen(lambda screen: emoji_yellow(head(screen)) > 2000, "a big emoji in the panel")
+        keep(shown[style], tmp_path, f"emoji-{style}")
+        if style == "generated":
+            app.key("space")
+            state = app.wait_state(lambda s: s["snapshot_path"], "a saved snapshot")
+            saved = Path(state["snapshot_path"])
+            stickers = [p for p in snaps.iterdir() if p.name.startswith(f"{saved.stem}-face1")]
+            assert len(stickers) == 1, sorted(p.name for p in snaps.iterdir())
+            with Image.open(stickers[0]) as sticker:
+                assert sticker.mode == "RGBA" and sticker.getpixel((0, 0))[3] == 0
+        app.key("ctrl+shift+q")
+        assert app.exit_code() == 0
+    assert np.abs(head(shown["generated"]) - head(shown["set"])).mean() > 8, "the generated emoji looks like the set's"

@@ -268,7 +268,8 @@ def test_predict_all_faces_lists_every_face_largest_first(capsys, astronaut, tmp
     assert code == 0
     faces = entry["faces"]
     assert len(where) <= len(faces) <= len(where) + 1
-    assert set(faces[0]) == {"box", "label", "probabilities", "emoji"}
+    assert set(faces[0]) == {"box", "label", "probabilities", "emoji", "shape"}
+    assert all(face["shape"] is not None for face in faces)  # every face gets its shape
     assert faces[0]["box"] == entry["box"] and faces[0]["label"] == entry["label"]
     areas = [f["box"][2] * f["box"][3] for f in faces]
     assert areas == sorted(areas, reverse=True)

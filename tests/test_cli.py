@@ -119,7 +119,7 @@ def test_image_without_a_face_is_a_result_not_an_error(images, name):
     code, results, err = predict_json(images[name])
     assert code == 0, err
     assert results == [{"path": str(images[name]), "box": None, "label": None, "probabilities": None,
-                        "emoji": None}]
+                        "emoji": None, "shape": None}]
 
 
 @pytest.mark.parametrize("name", ["gray.png", "gray.jpg", "sixteen-bit.png", "sixteen-bit-gray.png", "rgba.png"])
@@ -286,7 +286,7 @@ def test_self_test_passes(tmp_path):
     checks = lines[:-1]
     assert code == 0, out + err
     assert len(checks) >= 4 and all(line.startswith("ok") for line in checks), out
-    for name in ("model", "detector", "emoji", "pipeline"):
+    for name in ("model", "detector", "face mesh", "emoji", "pipeline"):
         assert any(name in line for line in checks), name
     assert "FAIL" not in out
     assert "passed" in lines[-1]
@@ -313,6 +313,7 @@ def test_doctor_names_the_backend_and_the_model(classifier):
     assert code == 0, out + err
     assert classifier.info.backend in out
     assert sha256_file(classifier.info.path) in out
+    assert any(line.startswith("face mesh") and "face_landmark.tflite (verified)" in line for line in out.splitlines())
     assert "Traceback" not in out + err
 
 
@@ -327,7 +328,7 @@ def test_bench_json(classifier):
     assert code == 0, err
     report = load_json_output(out)
     assert isinstance(report, dict)
-    for key in ("detect_ms_median", "classifier_ms_median", "frame_ms_median", "fps"):
+    for key in ("detect_ms_median", "classifier_ms_median", "landmarks_ms_median", "frame_ms_median", "fps"):
         assert isinstance(report[key], (int, float)) and report[key] > 0, key
     assert classifier.info.backend in report["backend"]
     assert isinstance(report["machine"], str) and report["machine"]
@@ -348,7 +349,7 @@ def test_bench_rejects_zero_frames():
 
 
 HELP = {
-    "predict": ["--json", "--out", "--region", "--model"],
+    "predict": ["--json", "--out", "--region", "--emoji", "--model"],
     "evaluate": ["--json", "--plot", "--model"],
     "bench": ["--frames", "--threads", "--json", "--source", "--model"],
     "doctor": ["--model", "--emoji-dir"],

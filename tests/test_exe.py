@@ -119,7 +119,8 @@ def test_bundle_has_no_tensorflow_and_fits_the_size_limit(exe: Path, record_prop
     assert not tensorflow, f"TensorFlow in the bundle: {tensorflow[:10]}"
     unwanted = [str(p) for p in names if any(UNUSED.fullmatch(part) for part in p.parts)]
     assert not unwanted, f"files the kiosk never uses: {unwanted[:10]}"
-    for needed in ("model/emotion_int8.tflite", "model/emotion_int8.json", "emojis/emojis.json",
+    for needed in ("model/emotion_int8.tflite", "model/emotion_int8.json", "model/face_landmark.tflite",
+                   "emojis/emojis.json",
                    "emojify/data/astronaut.jpg", "cv2/data/haarcascade_frontalface_default.xml",
                    "emojify/locale/de/LC_MESSAGES/emojify.mo"):
         assert (bundle / "_internal" / needed).is_file(), needed

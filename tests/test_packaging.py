@@ -149,10 +149,11 @@ def test_slim_opencv_keeps_what_the_kiosk_calls() -> None:
 
 def test_build_script_and_spec_name_what_the_bundle_needs() -> None:
     spec = (PACKAGING / "emojify.spec").read_text()
-    for needed in ("emotion_int8.tflite", "emotion_int8.json", "astronaut.jpg", "haarcascade_frontalface",
+    for needed in ("emotion_int8.tflite", "emotion_int8.json", "face_landmark.tflite", "astronaut.jpg",
+                   "haarcascade_frontalface",
                    "emojis.json", "PIL._tkinter_finder", "emojify_main.py", "LC_MESSAGES/emojify.mo"):
         assert needed in spec, needed
     assert ".keras" not in spec.replace("tf_keras", "")  # the float model stays out of the bundle
     for path in (REPO / "model" / "emotion_int8.tflite", REPO / "model" / "emotion_int8.json",
-                 REPO / "emojify" / "data" / "astronaut.jpg", PACKAGING / "emojify_main.py"):
+                 REPO / "model" / "face_landmark.tflite", REPO / "emojify" / "data" / "astronaut.jpg", PACKAGING / "emojify_main.py"):
         assert path.is_file(), path

@@ -469,7 +469,7 @@ def test_predict_on_a_1x1_image_is_no_face(tmp_path: Path, capsys: pytest.Captur
     assert cli.main(["predict", "--json", str(tiny)]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out) == [{"path": str(tiny), "box": None, "label": None, "probabilities": None,
-                                         "emoji": None}]
+                                         "emoji": None, "shape": None}]
     assert captured.err.strip() == ""
 
 
@@ -638,7 +638,7 @@ def test_predict_and_self_test_run_offline_in_a_fresh_process(tmp_path: Path) ->
     predict_code, self_test_code = result["codes"]
     assert predict_code == 0, proc.stdout + proc.stderr
     checks = [line for line in proc.stdout.splitlines() if line.startswith(("ok ", "FAIL "))]
-    assert len(checks) == 4 and all(line.startswith("ok ") for line in checks), proc.stdout
+    assert len(checks) == 5 and all(line.startswith("ok ") for line in checks), proc.stdout
     assert self_test_code == 0 and "self-test passed" in proc.stdout  # the sample face came out happy, offline
 
 

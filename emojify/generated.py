@@ -1,0 +1,239 @@
+"""The generated emoji: a face in the style of the shipped set, drawn from a face's :class:`Shape`.
+
+The expression the model reads sets the base (the disc's colours and its extras: tears for sad, the
+red of angry, disgust's green and blush, fear's blue brow); the shape moves the features: eyes and
+lids (``eyes_open``), brows (``brows``), the mouth (``mouth_open``, ``smile``), and the whole face
+turns with ``roll`` and looks aside with ``yaw``/``pitch``. Features are polygons drawn on masks
+:data:`SUPERSAMPLE` times larger and reduced (anti-aliasing), the disc's gradient and soft edge are
+computed once per size and base, and whole pictures are cached by the shape rounded to
+:data:`QUANTUM`, so a face that keeps still costs nothing (``packaging/generated_bench.py`` times it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from emojify.emojis import EmojiSet
+from emojify.labels import CLASSES
+from emojify.shape import Shape
+
+SUPERSAMPLE = 3
+QUANTUM = 0.05
+"""Measures are rounded to this before drawing (angles to 2 degrees): the cache's key."""
+ANGLE_QUANTUM = 2.0
+CACHE_SIZE = 256
+STICKER_PX = 512
+"""Side of the PNG stickers ``predict --out DIR --emoji generated`` writes."""
+FEATURE = (66, 43, 13)
+"""Noto's dark brown for eyes, brows and mouth."""
+MOUTH_INSIDE = (92, 38, 28)
+TONGUE = (240, 98, 104)
+TEAR = (74, 158, 238)
+BLUSH = (240, 120, 110)
+
+
+@dataclass(frozen=True)
+class Base:
+    """One expression's base: the disc's centre and edge colours, a top tint (colour, strength) and extras."""
+
+    centre: tuple[int, int, int] = (255, 225, 75)
+    edge: tuple[int, int, int] = (250, 170, 30)
+    top: tuple[tuple[int, int, int], float] | None = None
+    tears: bool = False
+    blush: bool = False
+    brow_bias: float = 0.0
+    """Added to the shape's brows (angry's brows are drawn down even when the face's are not)."""
+    smile_bias: float = 0.0
+    mouth_bias: float = 0.0
+    """Added to the shape's mouth_open (surprise's mouth stays a little open)."""
+
+
+BASES = {
+    "angry": Base((255, 150, 80), (225, 70, 40), ((215, 40, 30), 0.6), brow_bias=-0.8, smile_bias=-0.3),
+    "disgust": Base((200, 220, 90), (140, 190, 60), blush=True, brow_bias=-0.3, smile_bias=-0.4),
+    "fear": Base(top=((90, 120, 230), 0.75), brow_bias=0.5, mouth_bias=0.2),
+    "happy": Base(smile_bias=0.6),
+    "neutral": Base(),
+    "sad": Base(tears=True, brow_bias=0.3, smile_bias=-0.5),
+    "surprise": Base(brow_bias=0.4, mouth_bias=0.3),
+}
+assert set(BASES) == set(CLASSES)
+
+
+@lru_cache(maxsize=32)
+def disc(label: str, size: int) -> Image.Image:
+    """The base disc of ``label`` at ``size`` px: a radial gradient lit from the top left, a tint
+    from the top where the base has one, an anti-aliased edge, transparent around."""
+    base = BASES[label]
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5
+    c, radius = size / 2, size * 0.47
+    r = np.hypot(xx - c, yy - c) / radius
+    light = np.clip(np.hypot(xx - c * 0.8, yy - c * 0.7) / (radius * 1.25), 0, 1) ** 1.6
+    rgb = (np.array(base.centre, np.float32) * (1 - light[..., None]) + np.array(base.edge, np.float32) * light[..., None])
+    if base.top:
+        colour, strength = base.top
+        weight = np.clip(1 - (yy - (c - radius)) / (1.1 * radius), 0, 1)[..., None] * strength
+        rgb = rgb * (1 - weight) + np.array(colour, np.float32) * weight
+    alpha = np.clip((1 - r) * radius + 0.5, 0, 1) * 255  # one pixel of soft edge
+    return Image.fromarray(np.dstack([rgb, alpha]).astype(np.uint8), "RGBA")
+
+
+class _Pen:
+    """Draws polygons given in the face's units (-1..1 across the disc, y down) onto a picture, each
+    on its own small mask :data:`SUPERSAMPLE` times larger, reduced and pasted in its colour (small
+    masks: a whole-picture mask per colour costs 15 times more at 512 px). The face is turned by its
+    roll and shifted by its yaw and pitch."""
+
+    def __init__(self, picture: Image.Image, roll: float, shift: tuple[float, float]):
+        self.picture, self.size = picture, picture.size[0]
+        self.cos, self.sin = math.cos(math.radians(roll)), math.sin(math.radians(roll))
+        self.shift = shift
+
+    def polygon(self, points: np.ndarray, colour: tuple[int, int, int], fill: int = 255) -> None:
+        x, y = points[:, 0] + self.shift[0], points[:, 1] + self.shift[1]
+        half = self.size * 0.47
+        xs = self.size / 2 + half * (x * self.cos - y * self.sin)
+        ys = self.size / 2 + half * (x * self.sin + y * self.cos)
+        x0, y0 = max(0, int(xs.min()) - 1), max(0, int(ys.min()) - 1)
+        x1, y1 = min(self.size, int(xs.max()) + 2), min(self.size, int(ys.max()) + 2)
+        if x1 <= x0 or y1 <= y0:
+            return
+        mask = Image.new("L", ((x1 - x0) * SUPERSAMPLE, (y1 - y0) * SUPERSAMPLE), 0)
+        corners = np.c_[(xs - x0) * SUPERSAMPLE, (ys - y0) * SUPERSAMPLE]
+        ImageDraw.Draw(mask).polygon([tuple(p) for p in corners.tolist()], fill=fill)
+        self.picture.paste(colour, (x0, y0, x1, y1), mask.reduce(SUPERSAMPLE))
+
+    def ellipse(self, centre: tuple[float, float], rx: float, ry: float, colour: tuple[int, int, int],
+                fill: int = 255) -> None:
+        t = np.linspace(0, 2 * math.pi, 28, endpoint=False)
+        self.polygon(np.c_[centre[0] + rx * np.cos(t), centre[1] + ry * np.sin(t)], colour, fill)
+
+
+def _curve(width: float, bend: float, y: float, steps: int = 12) -> np.ndarray:
+    """Points of a parabola across ``width`` (centred), at height ``y``, its middle ``bend`` lower."""
+    x = np.linspace(-width / 2, width / 2, steps)
+    return np.c_[x, y + bend * (1 - (2 * x / width) ** 2)]
+
+
+def draw_face(pen: _Pen, shape: Shape, base: Base) -> None:
+    """Eyes, brows, mouth and extras for ``shape`` on ``pen``."""
+    brows = float(np.clip(shape.brows + base.brow_bias, -1, 1))
+    smile = float(np.clip(shape.smile + base.smile_bias, -1, 1))
+    mouth_open = float(np.clip(shape.mouth_open + base.mouth_bias, 0, 1))
+    for side, opened in ((-1, shape.eyes_open[0]), (1, shape.eyes_open[1])):
+        cx, cy = side * 0.33, -0.12 - 0.04 * max(brows, 0)
+        ry = 0.02 + 0.15 * opened * (1 + 0.25 * max(brows, 0))
+        pen.ellipse((cx, cy), 0.095, ry, FEATURE)
+        # brow: a slanted bar, higher when raised, its inner end lower when drawn together
+        lift = -0.36 - 0.12 * brows
+        inner, outer = side * 0.14, side * 0.5
+        tilt = -0.12 * min(brows, 0) - 0.06 * max(brows, 0)  # lowered: the inner end down; raised: up
+        a, b = np.array([inner, lift + tilt]), np.array([outer, lift + 0.01])
+        normal = np.array([-(b - a)[1], (b - a)[0]])
+        normal = 0.035 * normal / np.linalg.norm(normal)
+        pen.polygon(np.array([a + normal, b + normal, b - normal, a - normal]), FEATURE)
+        if base.tears and side == -1:
+            pen.polygon(np.array([[cx, cy + 0.12], [cx - 0.09, cy + 0.38], [cx, cy + 0.46], [cx + 0.09, cy + 0.38]]),
+                        TEAR)
+            pen.ellipse((cx, cy + 0.38), 0.09, 0.08, TEAR)
+        if base.blush:
+            pen.ellipse((side * 0.55, 0.2), 0.13, 0.07, BLUSH, fill=140)
+    width = 0.42 + 0.28 * max(smile, 0) - 0.08 * mouth_open
+    bend = 0.2 * smile
+    top_y = 0.36 - 0.06 * mouth_open
+    opening = 0.04 + 0.42 * mouth_open + 0.18 * max(smile, 0) * mouth_open
+    if opening < 0.09 and abs(smile) < 0.5:  # a closed mouth: a thick curved line
+        upper = _curve(width, bend, top_y)
+        pen.polygon(np.r_[upper - (0, 0.03), upper[::-1] + (0, 0.03)], FEATURE)
+        return
+    upper = _curve(width, bend * 0.5, top_y)
+    lower = _curve(width, bend * 0.5 + opening, top_y)
+    outline = np.r_[upper, lower[::-1]]
+    pen.polygon(outline, FEATURE)
+    inner = np.r_[upper + (0, 0.03), lower[::-1] - (0, 0.03)]
+    pen.polygon(inner, MOUTH_INSIDE)
+    if opening > 0.15:
+        pen.ellipse((0, top_y + bend * 0.5 + opening * 0.68), width * 0.26, opening * 0.2, TONGUE)
+
+
+def quantised(shape: Shape) -> Shape:
+    """``shape`` rounded to the cache's grid (:data:`QUANTUM`, :data:`ANGLE_QUANTUM`)."""
+    def q(value: float, step: float = QUANTUM) -> float:
+        return round(value / step) * step
+    return Shape(q(shape.mouth_open), q(shape.smile), q(shape.brows),
+                 (q(shape.eyes_open[0]), q(shape.eyes_open[1])), q(shape.roll, ANGLE_QUANTUM),
+                 q(shape.yaw, ANGLE_QUANTUM), q(shape.pitch, ANGLE_QUANTUM))
+
+
+def draw(label: str, shape: Shape, size: int) -> Image.Image:
+    """A new RGBA picture of ``size`` px: ``label``'s base with ``shape``'s features (no cache)."""
+    picture = disc(label, size).copy()
+    shift = (0.25 * math.sin(math.radians(np.clip(shape.yaw, -45, 45))),
+             -0.25 * math.sin(math.radians(np.clip(shape.pitch, -45, 45))))
+    draw_face(_Pen(picture, shape.roll, shift), shape, BASES[label])
+    return picture
+
+
+class GeneratedEmoji:
+    """Generated emoji by expression, shape and size, with the last :data:`CACHE_SIZE` pictures cached
+    (keyed by the quantised shape). Callers must not modify the pictures they get."""
+
+    def __init__(self, cache_size: int = CACHE_SIZE):
+        self._cache: OrderedDict[tuple, Image.Image] = OrderedDict()
+        self._limit = cache_size
+
+    def picture(self, label: str, shape: Shape | None, size: int) -> Image.Image:
+        """The emoji for ``label`` moved by ``shape`` (a resting face when None) at ``size`` px."""
+        if label not in BASES:
+            raise KeyError(label)
+        key = (label, quantised(shape or Shape()), int(size))
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        picture = draw(label, key[1], int(size))
+        self._cache[key] = picture
+        if len(self._cache) > self._limit:
+            self._cache.popitem(last=False)
+        return picture
+
+
+@dataclass(frozen=True)
+class GeneratedEmojiSet(EmojiSet):
+    """The emoji set with each face's emoji generated from its shape (``--emoji generated``): the
+    rows of probabilities and the challenge's target keep the set's pictures (:meth:`scaled`)."""
+
+    drawer: GeneratedEmoji = field(default_factory=GeneratedEmoji, compare=False, repr=False)
+
+    def face(self, label: str, shape: Shape | None, size: int) -> Image.Image:
+        return self.drawer.picture(label, shape, size)
+
+
+def with_generated(emojis: EmojiSet) -> GeneratedEmojiSet:
+    """``emojis`` whose faces are generated."""
+    return GeneratedEmojiSet(emojis.folder, emojis.images)
+
+
+DEMO_PERIOD = 6.0
+"""Seconds of the attract screen's show of the generated emoji: a smile, a wink, surprise, a tilt."""
+
+
+DEMO_STEP = 0.125
+"""The show moves in steps of this many seconds: 8 new pictures a second at most, each a whole
+attract screen to draw."""
+
+
+def demo_shape(seconds: float) -> Shape:
+    """The shape the attract screen shows ``seconds`` into its show: looping every :data:`DEMO_PERIOD`,
+    moving every :data:`DEMO_STEP`."""
+    seconds = math.floor(seconds / DEMO_STEP) * DEMO_STEP
+    phase = 2 * math.pi * (seconds % DEMO_PERIOD) / DEMO_PERIOD
+    wink = max(0.0, math.sin(3 * phase)) ** 8
+    return Shape(mouth_open=max(0.0, math.sin(phase + 1.0)) ** 2, smile=math.sin(phase),
+                 brows=math.sin(2 * phase), eyes_open=(0.75, 0.75 * (1 - wink)), roll=12 * math.sin(phase / 1.0 + 2.0))

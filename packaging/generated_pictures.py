@@ -1,0 +1,66 @@
+"""Render the pictures of docs/generated-emoji.md from the shipped sample face.
+
+    python packaging/generated_pictures.py
+
+Writes docs/generated-emoji-faces.png (the sample face, the same with its mouth painted over with
+its cheek's colour, and turned 20 degrees clockwise, each beside its generated emoji) and
+docs/generated-emoji-bases.png (every expression's base with four shapes), and prints the shapes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+from PIL import Image
+
+from emojify.faces import BlazeFaceDetector
+from emojify.generated import draw
+from emojify.imageio import read_image
+from emojify.labels import CLASSES
+from emojify.landmarks import load_mesh
+from emojify.resources import SAMPLE_FACE
+from emojify.shape import Shape, shape_of
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+TILE, BASE_TILE = 160, 96
+CHEEK = 118  # a Face Mesh point on the right cheek
+DEMO_SHAPES = (Shape(), Shape(mouth_open=1.0, brows=1.0, eyes_open=(1, 1)), Shape(smile=1.0, mouth_open=0.5),
+               Shape(eyes_open=(0.0, 0.8), smile=0.6, roll=15))
+
+
+def main() -> int:
+    detector, mesh = BlazeFaceDetector.for_stills(), load_mesh()
+    sample = read_image(SAMPLE_FACE)
+    face = detector.detect(sample)[0]
+    points = mesh.run(sample, face.box, face.roll).points
+    covered = sample.copy()
+    lips = points[[61, 291, 0, 17], :2]
+    (x0, y0), (x1, y1) = lips.min(0).astype(int) - 4, lips.max(0).astype(int) + 4
+    cx, cy = points[CHEEK, :2].astype(int)
+    covered[y0:y1, x0:x1] = sample[cy - 3:cy + 3, cx - 3:cx + 3].reshape(-1, 3).mean(0)
+    covered = cv2.GaussianBlur(covered, (0, 0), 1.0)
+    x, y, w, h = face.box
+    turned = cv2.warpAffine(sample, cv2.getRotationMatrix2D((x + w / 2, y + h / 2), -20, 1.0), sample.shape[1::-1],
+                            borderMode=cv2.BORDER_REPLICATE)
+    row = Image.new("RGBA", (TILE * 6, TILE), (255, 255, 255, 255))
+    for i, (picture, label) in enumerate(((sample, "happy"), (covered, "neutral"), (turned, "happy"))):
+        found = detector.detect(picture)[0]
+        shape = shape_of(mesh.run(picture, found.box, found.roll).points)
+        print(shape.as_dict())
+        fx, fy, fw, _ = found.box
+        side, (mx, my) = int(fw * 1.5), (fx + fw // 2, fy + fw // 2)
+        crop = cv2.resize(picture[my - side // 2:my + side // 2, mx - side // 2:mx + side // 2], (TILE, TILE))
+        row.paste(Image.fromarray(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)), (2 * i * TILE, 0))
+        row.alpha_composite(draw(label, shape, TILE), (2 * i * TILE + TILE, 0))
+    row.convert("RGB").save(DOCS / "generated-emoji-faces.png", optimize=True)
+    grid = Image.new("RGBA", (BASE_TILE * len(CLASSES), BASE_TILE * len(DEMO_SHAPES)), (255, 255, 255, 255))
+    for j, shape in enumerate(DEMO_SHAPES):
+        for i, label in enumerate(CLASSES):
+            grid.alpha_composite(draw(label, shape, BASE_TILE), (BASE_TILE * i, BASE_TILE * j))
+    grid.convert("RGB").save(DOCS / "generated-emoji-bases.png", optimize=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

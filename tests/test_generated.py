@@ -1,0 +1,177 @@
+"""The face shape and the generated emoji: the measures move the right way on made pictures and keep
+still when the face is scaled; the emoji opens its mouth, stays transparent around, draws every base."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from emojify.faces import BlazeFaceDetector
+from emojify.generated import GeneratedEmoji, draw
+from emojify.imageio import read_image
+from emojify.labels import CLASSES
+from emojify.landmarks import load_mesh
+from emojify.resources import SAMPLE_FACE
+from emojify.shape import Shape, shape_of
+
+MEASURES = ("mouth_open", "smile", "brows")
+
+
+def shape_in(picture: np.ndarray) -> Shape:
+    face = BlazeFaceDetector.for_stills().detect(picture)[0]
+    return shape_of(load_mesh().run(picture, face.box, face.roll).points)
+
+
+@pytest.fixture(scope="module")
+def sample() -> np.ndarray:
+    return read_image(SAMPLE_FACE)
+
+
+def test_the_smiling_sample_reads_as_a_smile(sample):
+    shape = shape_in(sample)
+    assert shape.smile > 0.5 and abs(shape.roll) < 15 and min(shape.eyes_open) > 0.2
+
+
+def test_mouth_covered_by_cheek_loses_the_smile(sample):
+    """The sample's smiling mouth painted over with the skin below her eyes: the smile drops."""
+    face = BlazeFaceDetector.for_stills().detect(sample)[0]
+    points = load_mesh().run(sample, face.box, face.roll).points
+    covered = sample.copy()
+    lips = points[[61, 291, 0, 17], :2]
+    x0, y0 = lips.min(0).astype(int) - 4
+    x1, y1 = lips.max(0).astype(int) + 4
+    skin = sample[int(points[118, 1]) - 3:int(points[118, 1]) + 3, int(points[118, 0]) - 3:int(points[118, 0]) + 3]
+    covered[y0:y1, x0:x1] = skin.reshape(-1, 3).mean(0)
+    covered = cv2.GaussianBlur(covered, (0, 0), 1.0)
+    assert shape_in(covered).smile < shape_in(sample).smile - 0.3
+
+
+@pytest.mark.parametrize("factor", [0.5, 2.0])
+def test_measures_keep_still_when_the_face_is_scaled(sample, factor):
+    scaled = cv2.resize(sample, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+    first, again = shape_in(sample), shape_in(scaled)
+    for name in MEASURES:
+        assert abs(getattr(first, name) - getattr(again, name)) < 0.08, name  # measured up to 0.06
+    assert np.allclose(first.eyes_open, again.eyes_open, atol=0.05)
+
+
+def test_shape_as_dict_is_json_ready():
+    out = Shape(0.123456, -0.5, 0.25, (0.5, 1.0), 3.14159, -2.0, 1.0).as_dict()
+    assert out == {"mouth_open": 0.123, "smile": -0.5, "brows": 0.25, "eyes_open": [0.5, 1.0], "roll": 3.1,
+                   "yaw": -2.0, "pitch": 1.0}
+
+
+def mouth_area(picture) -> np.ndarray:
+    size = picture.size[0]
+    return np.asarray(picture)[int(size * 0.6):int(size * 0.95), int(size * 0.3):int(size * 0.7)].astype(int)
+
+
+@pytest.mark.parametrize("label", CLASSES)
+def test_an_open_mouth_shows(label):
+    closed, opened = draw(label, Shape(mouth_open=0.0), 256), draw(label, Shape(mouth_open=1.0), 256)
+    assert np.abs(mouth_area(closed) - mouth_area(opened)).mean() > 5
+
+
+@pytest.mark.parametrize("label", CLASSES)
+def test_background_stays_transparent_and_the_disc_opaque(label):
+    for shape in (Shape(), Shape(1.0, 1.0, 1.0, (1.0, 1.0), 30.0, 40.0, -40.0), Shape(0.5, -1.0, -1.0, (0.0, 0.0))):
+        alpha = np.asarray(draw(label, shape, 200))[..., 3]
+        assert alpha[:8, :8].max() == 0 and alpha[-8:, -8:].max() == 0 and alpha[100, 100] == 255
+
+
+def test_every_expression_has_its_own_base():
+    pictures = [np.asarray(draw(label, Shape(), 128)).astype(int) for label in CLASSES]
+    for i in range(len(pictures)):
+        for j in range(i + 1, len(pictures)):
+            assert np.abs(pictures[i] - pictures[j]).mean() > 1, (CLASSES[i], CLASSES[j])
+
+
+def test_the_face_follows_the_eyes_and_brows():
+    shut, wide = draw("neutral", Shape(eyes_open=(0.0, 0.0)), 256), draw("neutral", Shape(eyes_open=(1.0, 1.0)), 256)
+    eyes = (slice(70, 130), slice(50, 206))
+    assert (np.asarray(wide)[eyes][..., 0] < 120).sum() > 2 * (np.asarray(shut)[eyes][..., 0] < 120).sum()
+
+
+def test_cache_gives_the_same_picture_for_a_face_that_kept_still():
+    emoji = GeneratedEmoji()
+    first = emoji.picture("happy", Shape(smile=0.5), 128)
+    assert emoji.picture("happy", Shape(smile=0.51), 128) is first
+    assert emoji.picture("happy", Shape(smile=0.9), 128) is not first
+    with pytest.raises(KeyError):
+        emoji.picture("bored", None, 128)
+
+
+def test_predict_gives_shapes_and_writes_stickers(tmp_path, capsys):
+    import json
+
+    from PIL import Image
+
+    from emojify import cli
+
+    code = cli.main(["predict", str(SAMPLE_FACE), "--json", "--out", str(tmp_path), "--emoji", "generated"])
+    [entry] = json.loads(capsys.readouterr().out)
+    assert code == 0 and entry["shape"]["smile"] > 0.5
+    [sticker] = entry["stickers"]
+    picture = Image.open(sticker)
+    assert picture.mode == "RGBA" and picture.getpixel((0, 0))[3] == 0
+    assert picture.getpixel((picture.width // 2, picture.height // 3))[3] == 255
+    code = cli.main(["predict", str(SAMPLE_FACE), "--json", "--out", str(tmp_path / "set")])
+    [entry] = json.loads(capsys.readouterr().out)
+    assert "stickers" not in entry and entry["shape"] is not None  # the shape with either emoji
+
+
+def test_panel_and_attract_screen_carry_the_shape_only_for_the_generated_emoji():
+    from emojify.pipeline import Face, Result
+    from emojify.screens import Screens, Timings, attract_view, panel_view
+
+    shape = Shape(0.5, 0.8, 0.1, (0.2, 0.9), 10.0, 5.0, 0.0)
+    face = Face((10, 10, 50, 50), np.full(7, 1 / 7), "happy", shape=shape)
+    result = Result(None, face.box, face.probabilities, "happy", (face,))
+    assert panel_view(result, "", "").shape is None
+    shown = panel_view(result, "", "", shapes=True).shape
+    assert shown.eyes_open == (0.9, 0.2) and shown.roll == -10.0  # the mirrored live view's face
+
+    def attract(shapes: bool, at: float):
+        screens = Screens(lambda frame: None, ("", []), Timings(result=4.0), now=0.0, shapes=shapes)
+        screens.now = at
+        return attract_view(screens).attract.shape
+
+    assert attract(False, 1.0) is None
+    assert attract(True, 1.0) != attract(True, 2.5)  # the generated emoji moves on the attract screen
+
+
+def test_the_generated_set_draws_faces_and_keeps_the_sets_rows():
+    from emojify.emojis import load_emoji_set
+    from emojify.generated import with_generated
+
+    emojis = load_emoji_set()
+    generated = with_generated(emojis)
+    assert np.array_equal(np.asarray(generated.scaled("happy", 64)), np.asarray(emojis.scaled("happy", 64)))
+    assert not np.array_equal(np.asarray(generated.face("happy", Shape(), 64)), np.asarray(emojis.face("happy", Shape(), 64)))
+
+
+def test_roll_follows_a_turned_face(sample):
+    face = BlazeFaceDetector.for_stills().detect(sample)[0]
+    x, y, w, h = face.box
+    turned = cv2.warpAffine(sample, cv2.getRotationMatrix2D((x + w / 2, y + h / 2), -20, 1.0), sample.shape[1::-1],
+                            borderMode=cv2.BORDER_REPLICATE)
+    assert abs(shape_in(turned).roll - shape_in(sample).roll - 20) < 2
+
+
+def test_live_shapes_are_smoothed_per_face(sample):
+    """Live, a face's shape moves part of the way towards each new measurement, like its probabilities."""
+    from emojify.pipeline import Pipeline
+
+    frame = cv2.copyMakeBorder(sample, 100, 100, 100, 100, cv2.BORDER_REPLICATE)
+    face = BlazeFaceDetector.for_stills().detect(frame)[0]
+    flat = frame.copy()  # the mouth painted over: the smile goes
+    points = load_mesh().run(frame, face.box, face.roll).points
+    (x0, y0), (x1, y1) = points[[61, 291, 0, 17], :2].min(0).astype(int) - 4, points[[61, 291, 0, 17], :2].max(0).astype(int) + 4
+    flat[y0:y1, x0:x1] = frame[int(points[118, 1]), int(points[118, 0])]
+    pipeline = Pipeline(region_fraction=1.0)
+    smiling = pipeline.live(frame, now=0.0).faces[0].shape
+    after_one = pipeline.live(flat, now=0.1).faces[0].shape
+    for step in range(2, 12):
+        settled = pipeline.live(flat, now=0.1 * step).faces[0].shape
+    assert settled.smile < after_one.smile < smiling.smile
