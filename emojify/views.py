@@ -12,7 +12,7 @@ table, and a renderer for a new type in :data:`emojify.app.FULL_RENDERERS`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -54,6 +54,23 @@ class PanelView:
     button_active: bool = True
     shape: Shape | None = None
     """The leading face's shape, quantised (the generated emoji), or None."""
+
+
+PANEL_STEP = 2
+"""The panel is drawn again when a percentage has moved this many points from the one shown (or when
+anything else on it changes): the smoothing moves them by a point now and then on most frames, a
+change no visitor notices, and each drawing of the panel costs a render and a blit."""
+
+
+def panel_differs(shown: object, new: object) -> bool:
+    """Whether the panel ``new`` looks different from ``shown`` (views of any panel kind, or None):
+    any change but percentages that each moved less than :data:`PANEL_STEP` points."""
+    if not (isinstance(shown, PanelView) and isinstance(new, PanelView)) or shown.percents is None \
+            or new.percents is None:
+        return shown != new
+    if replace(shown, percents=new.percents) != new:
+        return True
+    return any(abs(a - b) >= PANEL_STEP for a, b in zip(shown.percents, new.percents, strict=True))
 
 
 @dataclass(frozen=True)
