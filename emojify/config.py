@@ -39,6 +39,7 @@ import tomllib
 
 from emojify import smoothing, texts
 from emojify.errors import EmojifyError
+from emojify.imageio import DEFAULT_FOLDER_FPS
 
 if TYPE_CHECKING:  # imported when a source is checked: the sources need OpenCV, which the CLI imports with care
     from emojify.sources import SourceSpec
@@ -187,8 +188,6 @@ def gpio_pin(value: Any, origin: Origin) -> int:
 CAMERA_SIZE_RANGE = (16, 8192)
 FOLDER_FPS_RANGE = (0.05, 60.0)
 """Pictures a second an image or a folder may be played at: one every 20 s up to a camera's rate."""
-DEFAULT_FOLDER_FPS = 10.0
-"""Pictures a second of an image or a folder of images when ``folder_fps`` is not set."""
 
 
 def camera_size(value: Any, origin: Origin) -> tuple[int, int]:

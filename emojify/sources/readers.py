@@ -18,7 +18,7 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
-from emojify.config import DEFAULT_FOLDER_FPS as DEFAULT_FILE_FPS
+from emojify.imageio import DEFAULT_FOLDER_FPS as DEFAULT_FILE_FPS
 from emojify.imageio import ImageError, read_image
 from emojify.sources.picamera import PicameraReader, import_picamera2
 from emojify.sources.spec import SourceError, SourceKind, SourceSpec, folder_images
