@@ -665,13 +665,13 @@ def test_the_panel_is_not_drawn_again_while_nothing_visible_changes(display: str
 
     from emojify.app import App
     from emojify.emojis import load_emoji_set
-    from emojify.sources import SourceStatus, parse_source
+    from emojify.sources import SourceEvent, SourceStatus, parse_source
 
     monkeypatch.setenv("DISPLAY", display)
     probabilities = np.full(len(CLASSES), 0.0225)  # each percentage wobbles between two neighbours
     probabilities[CLASSES.index("happy")] = 0.8525
     worker = JitteryWorker(astronaut_frame(), probabilities)
-    capture = SimpleNamespace(status=SourceStatus.LIVE, message="Camera on.", spec=parse_source("0"))
+    capture = SimpleNamespace(status=SourceStatus.LIVE, event=SourceEvent.LIVE, spec=parse_source("0"))
     root = tk.Tk()
     try:
         app = App(root, Settings(), worker, capture, load_emoji_set())
