@@ -266,6 +266,7 @@ def test_a_mask_snapshot_of_the_group_picture_masks_every_face(classifier, emoji
     from types import SimpleNamespace
 
     from emojify.app import Worker
+    from emojify.screens import Snapshot
 
     sys.path.insert(0, str(REPO / "packaging"))
     from group_faces import group_picture
@@ -282,7 +283,7 @@ def test_a_mask_snapshot_of_the_group_picture_masks_every_face(classifier, emoji
     worker.start()
     try:
         worker.prepare_still(start)  # the countdown starts
-        worker.request_snapshot(still)  # and ends
+        worker.request_snapshot(Snapshot(1, still))  # and ends
         deadline, snapshot = time.monotonic() + 60, None
         while (snapshot is None or snapshot.path is None) and time.monotonic() < deadline:
             snapshot = worker.take_snapshot() or snapshot
