@@ -35,8 +35,7 @@ def test_the_smiling_sample_reads_as_a_smile(sample):
 
 def test_mouth_covered_by_cheek_loses_the_smile(sample):
     """The sample's smiling mouth painted over with the skin below her eyes: the smile drops."""
-    face = BlazeFaceDetector.for_stills().detect(sample)[0]
-    points = load_mesh().run(sample, face.box, face.roll).points
+    points = sample_points(sample)
     covered = sample.copy()
     lips = points[[61, 291, 0, 17], :2]
     x0, y0 = lips.min(0).astype(int) - 4
@@ -45,6 +44,39 @@ def test_mouth_covered_by_cheek_loses_the_smile(sample):
     covered[y0:y1, x0:x1] = skin.reshape(-1, 3).mean(0)
     covered = cv2.GaussianBlur(covered, (0, 0), 1.0)
     assert shape_in(covered).smile < shape_in(sample).smile - 0.3
+
+
+LOWER_LIP = (146, 91, 181, 84, 17, 314, 405, 321, 375, 95, 88, 178, 87, 14, 317, 402, 318, 324)
+"""The Face Mesh's lower lip, outer and inner edge."""
+
+
+def sample_points(sample: np.ndarray) -> np.ndarray:
+    face = BlazeFaceDetector.for_stills().detect(sample)[0]
+    return load_mesh().run(sample, face.box, face.roll).points
+
+
+def test_the_mouth_reads_open_when_the_lower_lip_drops(sample):
+    """The sample's mesh with its lower lip moved down a quarter of the eye distance (towards the
+    chin, as a dropped jaw does): mouth_open goes from closed to more than half open, the rest stays."""
+    points = sample_points(sample)
+    eyes = float(np.linalg.norm(points[[33, 133]].mean(0) - points[[263, 362]].mean(0)))
+    opened = points.copy()
+    opened[list(LOWER_LIP), 1] += 0.25 * eyes
+    before, after = shape_of(points), shape_of(opened)
+    assert before.mouth_open < 0.2
+    assert after.mouth_open > 0.5
+    assert after.brows == pytest.approx(before.brows) and after.eyes_open == pytest.approx(before.eyes_open)
+
+
+def test_measures_do_not_change_when_the_mesh_is_scaled_moved_and_turned(sample):
+    points = sample_points(sample)
+    angle = np.radians(25)
+    turn = np.array([[np.cos(angle), -np.sin(angle), 0], [np.sin(angle), np.cos(angle), 0], [0, 0, 1]])
+    moved = 2.5 * points @ turn.T + (40, -12, 0)
+    first, again = shape_of(points), shape_of(moved)
+    for name in MEASURES:
+        assert getattr(again, name) == pytest.approx(getattr(first, name), abs=1e-6), name
+    assert again.roll == pytest.approx(first.roll + 25, abs=1e-3)
 
 
 @pytest.mark.parametrize("factor", [0.5, 2.0])
