@@ -41,10 +41,11 @@ SMILE_REST, SMILE_SPAN = 0.42, 0.1
 SMILE_LIFT = 2.0
 """smile = tanh((mouth width / face width + LIFT * corner lift / mouth width - REST) / SPAN):
 a resting mouth (median 0.41) reads 0, a smile (median 0.60) 0.95, corners drawn down below 0."""
-BROW_REST, BROW_SPAN = 0.38, 0.1
-BROW_GATHER = 0.5
-"""brows = tanh((brow height over the upper lids / forehead-to-nose length + GATHER * (inner brow
-gap / eye distance) - REST) / SPAN): raised brows above 0, lowered and drawn together below."""
+BROW_REST, BROW_SPAN = 0.53, 0.1
+BROW_GATHER = 0.25
+"""brows = tanh((the brows' height above the eye line / the forehead's top's height above it +
+GATHER * inner brow gap / eye distance - REST) / SPAN): a resting face (median 0.51-0.54) reads
+-0.2 to 0.1, raised brows (surprise's median 0.53-0.59) up to 0.5, lowered and drawn together below 0."""
 EYE_SHUT, EYE_WIDE = 0.08, 0.40
 """Lid gap over eye width that reads 0 (shut) and 1 (wide open)."""
 
@@ -128,10 +129,9 @@ def smile_ratio(face: np.ndarray) -> float:
 
 
 def brow_ratio(face: np.ndarray) -> float:
-    """The brows' height above the upper lids over the forehead-to-nose length, plus
-    :data:`BROW_GATHER` times the gap between the brows' inner ends."""
-    lids = (face[RIGHT_LIDS[0], 1] + face[LEFT_LIDS[0], 1]) / 2
-    height = (lids - face[list(BROWS), 1].mean()) / max(face[NOSE_BOTTOM, 1] - face[FOREHEAD, 1], 1e-6)
+    """How high the brows' upper edge sits between the eye line and the forehead's top (0 on the
+    eyes, 1 at the top), plus :data:`BROW_GATHER` times the gap between the brows' inner ends."""
+    height = face[list(BROWS), 1].mean() / min(face[FOREHEAD, 1], -1e-6)  # both above the eyes: y < 0
     return height + BROW_GATHER * (face[INNER_BROWS[1], 0] - face[INNER_BROWS[0], 0])
 
 
