@@ -37,11 +37,12 @@ from emojify.classifier import Classifier
 from emojify.composite import compose, pil_to_bgr, save_composite
 from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
-from emojify.faces import Detector
+from emojify.faces import BlazeFaceDetector, Detector
 from emojify.fileio import atomic_path
 from emojify.generated import STICKER_PX, GeneratedEmojiSet, with_generated
 from emojify.layout import MIN_WINDOW, Layout, Rect, initial_size, layout, rotate_image, rotated_size, unrotate_point
 from emojify.pipeline import Pipeline, Result
+from emojify.preprocess import Box
 from emojify.render import (
     BACKGROUND,
     ERROR,
@@ -49,6 +50,7 @@ from emojify.render import (
     AttractView,
     ChallengeView,
     PanelView,
+    panel_differs,
     render_attract,
     render_challenge,
     render_feed,
@@ -57,7 +59,8 @@ from emojify.render import (
 )
 from emojify.screens import COUNTDOWN, MESSAGE_SCREENS, FeedView, MessageView, Screens, Snapshot, Timings, View
 from emojify.smoothing import Smoother
-from emojify.sources import CaptureThread, Reader, open_reader, parse_source, pi_camera_found
+from emojify.sources import CaptureThread, Reader, SourceSpec, open_reader, parse_source, pi_camera_found
+from emojify.stats import FrameStats
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +96,9 @@ class Worker:
         self._done: Snapshot | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="emojify worker", daemon=True)
+        self._search: threading.Thread | None = None  # the photo search begun at the countdown's start
+        self._known: list[Box] | None = None  # the faces it found
+        self._searcher: BlazeFaceDetector | None = None  # its own model: it runs beside the live frames
 
     def start(self) -> None:
         self._thread.start()
@@ -113,6 +119,39 @@ class Worker:
         """Classify (and, with a save folder, save) this still; collect it with :meth:`take_snapshot`."""
         with self._lock:
             self._request = frame
+
+    def prepare_still(self, frame: np.ndarray) -> None:
+        """The countdown started: search ``frame`` for every face (the photo search, on a thread of
+        its own), so that the still taken at the countdown's end needs only a quick look
+        (:meth:`Pipeline.analyze_still` with the faces found here)."""
+        if self._search is not None and self._search.is_alive():
+            return
+        with self._lock:
+            self._known = None
+        self._search = threading.Thread(target=self._search_faces, args=(frame,), name="emojify still search",
+                                        daemon=True)
+        self._search.start()
+
+    def _search_faces(self, frame: np.ndarray) -> None:
+        if not isinstance(self.pipeline.detector, BlazeFaceDetector):
+            return  # Haar: the still gets the whole photo search at the countdown's end
+        try:
+            if self._searcher is None:
+                self._searcher = BlazeFaceDetector.for_stills(own_model=True)
+            found = self._searcher.detect(frame, self.pipeline.region(frame))
+            with self._lock:
+                self._known = [d.box for d in found]
+        except Exception:  # the still then gets the whole search; the kiosk goes on
+            log.exception("worker: the search at the countdown's start failed")
+
+    def _known_faces(self) -> list[Box] | None:
+        """The faces the countdown's search found (waiting for it if it is still at work), once."""
+        if self._search is not None:
+            self._search.join()
+            self._search = None
+        with self._lock:
+            known, self._known = self._known, None
+        return known
 
     def take_snapshot(self) -> Snapshot | None:
         """A finished snapshot not taken yet, or None."""
@@ -146,12 +185,16 @@ class Worker:
                 self._stopping.wait(0.2)
 
     def _snapshot(self, frame: np.ndarray) -> Snapshot:
+        """The still classified (every face the photo search finds, with the mask style or in party mode)
+        and handed to the window at once; then saved, and handed again with its file or error."""
         mask = self.snapshot_style == "mask"
-        result = self.pipeline.analyze(frame, mirror_average=True, all_faces=mask or self.pipeline.all_faces)
+        result = self.pipeline.analyze_still(frame, self._known_faces(), all_faces=mask or self.pipeline.all_faces)
         composite = compose(frame, result, self.emojis, self.snapshot_style) \
             if mask or self.save_dir is not None else None
         snapshot = Snapshot(frame, result, masked=pil_to_bgr(composite) if mask else None)
         if composite is not None and self.save_dir is not None:
+            with self._lock:
+                self._done = snapshot  # shown while the file is written
             try:
                 snapshot.path = save_composite(composite, self.save_dir, "snapshot")
                 log.info("snapshot saved as %s", snapshot.path)
@@ -204,7 +247,9 @@ class App:
                                Timings(result=settings.snapshot_seconds, attract_after=settings.attract_after),
                                now=time.monotonic(), challenge=settings.challenge,
                                saving=settings.save_dir is not None, shapes=settings.emoji == "generated")
+        self.screens.on_state_change.append(self._countdown_started)
         self.frames_shown = 0
+        self.stats = FrameStats() if settings.stats else None
         self.closed = False
         self.state_file = state_file_path()
         self._snapshot_wanted = threading.Event()
@@ -274,6 +319,11 @@ class App:
         if self._whole or self._feed_box.contains(point) or self._button_box.contains(point):
             self.request_snapshot()
 
+    def _countdown_started(self, _old: str, new: str) -> None:
+        """The still's search starts with the countdown, on the picture shown then."""
+        if new == COUNTDOWN and self.screens.frame is not None:
+            self.worker.prepare_still(self.screens.frame)
+
     def request_snapshot(self) -> None:
         """Press the kiosk's button; safe from any thread (a GPIO button's callback, say).
 
@@ -316,13 +366,18 @@ class App:
             screens.request_snapshot()
         screens.tick(now)
         self._draw(screens.view())
+        if self.stats is not None:
+            latest = self.capture.latest()
+            self.stats.poll(self.frames_shown, None if latest is None else latest.seq)
         if self.state_file is not None and now >= self._next_state_write:
             self._next_state_write = now + STATE_INTERVAL
             self._write_state(self.state_file)
 
     def _changed(self, part: str, value: object) -> bool:
-        """Whether ``part`` must be redrawn to show ``value`` (and note that it will be)."""
-        if part in self._drawn and self._drawn[part] == value:
+        """Whether ``part`` must be redrawn to show ``value`` (and note that it will be); the panel only
+        when it would look different (:func:`~emojify.render.panel_differs`)."""
+        if part in self._drawn and (not panel_differs(self._drawn[part], value) if part == "panel"
+                                    else self._drawn[part] == value):
             return False
         self._drawn[part] = value
         return True
@@ -456,6 +511,11 @@ class DisplayError(ConfigError):
     """No screen to open the window on (no X display or Wayland); a one-line message for the CLI."""
 
 
+def open_source(spec: SourceSpec, settings: Settings) -> Reader:
+    """Open ``spec`` as the settings ask: the camera at ``camera_size``, pictures at ``folder_fps``."""
+    return open_reader(spec, settings.camera_width, settings.camera_height, settings.folder_fps)
+
+
 def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> int:
     """Load everything, open the kiosk window and run it until the exit keys; returns 0.
 
@@ -472,8 +532,7 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     pipeline = Pipeline(classifier, detector, region_fraction=settings.region,
                         smoother=Smoother(alpha=settings.smoothing), all_faces=settings.faces == "all")
     spec = parse_source(settings.source)
-    capture = CaptureThread(
-        spec, opener=opener or (lambda: open_reader(spec, settings.camera_width, settings.camera_height)))
+    capture = CaptureThread(spec, opener=opener or (lambda: open_source(spec, settings)))
     gpio = None
     if settings.button_pin is not None or settings.led_pin is not None:
         from emojify.gpio import Gpio

@@ -66,17 +66,21 @@ class Timings:
     classify: list[float]
     frame: list[float]
     landmarks: list[float]
+    faces: list[int]
+    detect_cpu: list[float]
 
 
 def time_frames(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int) -> Timings:
     """Run ``count`` frames through :meth:`Pipeline.live`, timing the whole call; the detection and
     classification times are the ones the pipeline measures itself (``pipeline.times``)."""
-    timings = Timings([], [], [], [])
+    timings = Timings([], [], [], [], [], [])
     for _, frame in zip(range(count), frames, strict=False):
         start = time.perf_counter()
         result = pipeline.live(frame)
         timings.frame.append((time.perf_counter() - start) * 1e3)
         timings.detect.append(pipeline.times.detect_ms)
+        timings.detect_cpu.append(pipeline.times.detect_cpu_ms)
+        timings.faces.append(len(result.faces))
         if result.box is not None:
             timings.classify.append(pipeline.times.classify_ms)
             timings.landmarks.append(pipeline.times.landmarks_ms)
@@ -102,7 +106,7 @@ def time_seed_path(classifier: Classifier, frames: Iterator[np.ndarray], count: 
 def time_classifier(pipeline: Pipeline, face: np.ndarray, count: int, single_pass: bool = False) -> list[float]:
     """Milliseconds per face of the model with its decision rule (``classifier_ms``, as the live path does),
     or of one model call alone (``single_pass_ms``)."""
-    call = pipeline.classifier.predict if single_pass else pipeline.classifier.classify
+    call = pipeline.classifier.predict if single_pass else pipeline.classify  # the rule for camera pictures
     out = []
     for _ in range(count):
         start = time.perf_counter()
@@ -132,8 +136,8 @@ def run_bench(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int, warm
         time_seed_path(pipeline.classifier, seed_frames, warmup)  # the same warm-up frames, untimed
         seeds_ms = time_seed_path(pipeline.classifier, seed_frames, count)
     report: dict = {}
-    for name, values in (("detect", timings.detect), ("classifier", classifier_ms), ("single_pass", single_pass_ms),
-                         ("landmarks", timings.landmarks), ("frame", timings.frame),
+    for name, values in (("detect", timings.detect), ("detect_cpu", timings.detect_cpu), ("classifier", classifier_ms),
+                         ("single_pass", single_pass_ms), ("landmarks", timings.landmarks), ("frame", timings.frame),
                          ("seeds_frame", seeds_ms)):
         report[f"{name}_ms_median"], report[f"{name}_ms_p95"] = stats(values)
     info = pipeline.classifier.info
@@ -144,6 +148,9 @@ def run_bench(pipeline: Pipeline, frames: Iterator[np.ndarray], count: int, warm
         "fps": 1000.0 / report["frame_ms_median"],
         "frames": count,
         "frames_with_face": len(timings.classify),
+        "faces_median": float(np.median(timings.faces)) if timings.faces else None,
+        "faces": "all" if pipeline.all_faces else "largest",
+        "region": pipeline.region_fraction,
         "rss_mb_start": round(rss_start, 1),
         "rss_mb_end": round(rss_mb(), 1),
         "backend": f"{info.backend} {info.backend_version}",
@@ -170,11 +177,14 @@ def format_report(report: dict) -> str:
     """Human-readable lines for the terminal."""
     lines = [f"machine    {report['machine']}, Python {report['python']}, OpenCV {report['opencv']}",
              f"backend    {report['backend']} (model {report['model_sha256']}), detector {report['detector']}",
-             f"frames     {report['frames']} ({report['frames_with_face']} with a face)"]
-    for name in ("detect", "classifier", "single_pass", "landmarks", "frame", "seeds_frame"):
+             (f"frames     {report['frames']} ({report['frames_with_face']} with a face, "
+              f"{report['faces_median']:g} faces a frame (median), --faces {report['faces']}, "
+              f"--region {report['region']:g})")]
+    shown = {"single_pass": "one pass", "detect_cpu": "detect CPU"}
+    for name in ("detect", "detect_cpu", "classifier", "single_pass", "landmarks", "frame", "seeds_frame"):
         median, p95 = report[f"{name}_ms_median"], report[f"{name}_ms_p95"]
         if median is not None:
-            lines.append(f"{'one pass' if name == 'single_pass' else name:<12}median {median:6.2f} ms   "
+            lines.append(f"{shown.get(name, name):<12}median {median:6.2f} ms   "
                          f"p95 {p95:6.2f} ms")
     if report["frame_vs_seeds"] is not None:
         lines.append(f"vs seeds    {report['frame_vs_seeds']:.3f}x the seeds' whole-frame path "

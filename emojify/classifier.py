@@ -156,7 +156,9 @@ def backend_version(name: str) -> str:
 class Classifier:
     """The expression model behind a small API: 48x48 prepared faces in, 7 probabilities out."""
 
-    def __init__(self, model_path: Path | None = None, threads: int = 1):
+    def __init__(self, model_path: Path | None = None, threads: int = 1, decision: DecisionRule | None = None):
+        """Load and check the model; ``decision`` replaces the decision rule of its metadata (e.g.
+        :data:`~emojify.decision.IDENTITY` for the raw probabilities)."""
         path = Path(model_path) if model_path else default_model_path()
         content, metadata = read_model(path)
         self._interpreter, backend, version = make_interpreter(content, threads, path)
@@ -171,7 +173,7 @@ class Classifier:
         self._out_index, self._out_dtype = out["index"], out["dtype"]
         self._out_scale, self._out_zero = out["quantization"]
         try:
-            self.decision = rule_from_metadata(metadata)
+            self.decision = rule_from_metadata(metadata) if decision is None else decision
         except ValueError as exc:
             raise ModelError(f"{metadata_path(path)}: {exc}; re-create it with emojify-quantize") from None
         log.info("model %s (%s) on %s %s", path, self.info.sha256[:12], backend, version)
@@ -202,17 +204,18 @@ class Classifier:
         return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
 
     def classify(self, faces: np.ndarray, mirror: bool | None = None,
-                 rule: DecisionRule | None = None) -> np.ndarray:
+                 rule: DecisionRule | None = None, camera: bool = False) -> np.ndarray:
         """The probabilities to show ``(N, 7)`` for prepared faces: the model's decision rule over :meth:`predict`.
 
         The rule (see :mod:`emojify.decision`) comes from the model's metadata unless ``rule`` is
         given; ``mirror`` True or False overrides whether it averages each face with its mirror image
-        (two model calls a face instead of one).
+        (two model calls a face instead of one); ``camera`` says the faces were found in a photo or a
+        video frame, which adds the rule's camera bias (FER2013-style crops go without).
         """
         rule = self.decision if rule is None else rule
         rule = rule if mirror is None else replace(rule, mirror=mirror)
         batch = self._quantize(to_batch(faces))
         if not rule.mirror:
-            return decide(self._run(batch), None, rule)
+            return decide(self._run(batch), None, rule, camera)
         both = self._run(np.concatenate([batch, batch[:, :, ::-1]]))  # each face, then its mirror image
-        return decide(both[:len(batch)], both[len(batch):], rule)
+        return decide(both[:len(batch)], both[len(batch):], rule, camera)

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from emojify import __version__
-from emojify.config import add_flag, add_run_arguments, settings_from_args
+from emojify.config import BY_NAME, Origin, add_flag, add_run_arguments, settings_from_args
 from emojify.errors import EmojifyError
 from emojify.helptext import plain_text
 
@@ -76,27 +76,40 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("evaluate", parents=[common], help="accuracy on a labelled folder",
                               description="Score the model on DIR/<class>/*.jpg (classes may be missing), "
-                                          "with the TFLite interpreter alone.")
+                                          "with the TFLite interpreter alone. Each image is taken as a face "
+                                          "crop (as in FER2013), or with --detect as a whole photo. "
+                                          "Unreadable images are reported (exit code 2) after the others "
+                                          "are scored.")
     evaluate.add_argument("folder", type=Path, metavar="DIR")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object (n, accuracy, "
-                          "balanced_accuracy, macro_f1, ece, per_class_recall, confusion, reliability, ...)")
+                          "balanced_accuracy, balanced_accuracy_min30 over the classes of 30+ images, macro_f1, ece, "
+                          "per_class_recall, confusion, reliability, ...)")
     evaluate.add_argument("--plot", type=Path, metavar="PNG", help="save the confusion matrix as a picture, and "
                           "the reliability diagram beside it (NAME-reliability.png)")
     evaluate.add_argument("--raw", action="store_true", help="score the model's raw probabilities, without its "
-                          "decision rule (prior correction, temperature, mirror averaging)")
+                          "decision rule (prior correction, temperature, mirror averaging, camera bias)")
     evaluate.add_argument("--dim", type=float, metavar="BRIGHTNESS", help="as in a dim room: each image scaled to "
                           "this brightness (e.g. 0.3) with sensor noise of sigma 3 grey levels (fixed seed)")
+    evaluate.add_argument("--detect", action="store_true", help="whole photos, as 'emojify predict' sees them: "
+                          "the largest face found, cropped and classified; a photo without a face found counts "
+                          "as wrong (the JSON adds faces_found and no_face per class)")
+    add_flag(evaluate, "detector", config_file=False)
     add_model_argument(evaluate)
 
     bench = sub.add_parser("bench", parents=[common], help="time the per-frame path on this machine",
                            description="Time detection, the classifier and the whole per-frame path on a "
-                                       "640x480 stream; prints medians and 95th percentiles.")
+                                       "640x480 stream, with the kiosk's settings that change the per-frame "
+                                       "work (--faces, --region, --detector); prints medians and 95th "
+                                       "percentiles. With --faces all, detect covers the whole party search.")
     bench.add_argument("--source", help="camera index, picamera[:N], video, image or folder (default: "
                                         "built-in synthetic stream with a real face)")
     bench.add_argument("--frames", type=int, default=300, help="frames to time (default: %(default)s)")
     bench.add_argument("--threads", type=int, default=1, help="interpreter and OpenCV threads (default: 1)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     add_flag(bench, "detector", config_file=False)
+    add_flag(bench, "faces", config_file=False)
+    add_flag(bench, "region", config_file=False)
+    add_flag(bench, "folder_fps", config_file=False)
     add_model_argument(bench)
 
     doctor = sub.add_parser("doctor", parents=[common], help="what is installed and whether it works")
@@ -164,23 +177,30 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         raise UsageError("--plot needs matplotlib, which is not installed here (pip install matplotlib)")
-    classifier = Classifier(args.model)
-    progress = (lambda items: items) if args.json else progress_bar
     if args.dim is not None and not 0.0 < args.dim <= 1.0:
         raise UsageError(f"--dim {args.dim}: brightness must be in (0, 1]")
-    evaluation = evaluate_folder(classifier, args.folder, progress, rule=IDENTITY if args.raw else None,
-                                 brightness=args.dim)
+    classifier = Classifier(args.model, decision=IDENTITY if args.raw else None)
+    progress = (lambda items: items) if args.json else progress_bar
+    if args.detect:  # the photo as cmd_predict sees it
+        from emojify.evaluate import evaluate_photos
+        from emojify.faces import Detector
+        from emojify.pipeline import Pipeline
+
+        pipeline = Pipeline(classifier, Detector.named(args.detector).value(), region_fraction=1.0)
+        evaluation = evaluate_photos(pipeline, args.folder, progress, brightness=args.dim)
+    else:
+        evaluation = evaluate_folder(classifier, args.folder, progress, brightness=args.dim)
     for error in evaluation.errors:
         print(f"emojify: {error}", file=sys.stderr)
     summary = evaluation.summary
     if args.plot:
         title = (f"{classifier.info.path.name}{' (raw)' if args.raw else ''} on {args.folder}"
+                 f"{' (whole photos)' if args.detect else ''}"
                  f"{f' at brightness {args.dim}' if args.dim else ''}")
         plot_confusion(summary, args.plot, title)
         plot_reliability(summary, reliability_path(args.plot), title)
     if args.json:
-        rule = IDENTITY if args.raw else classifier.decision
-        print(json.dumps({**summary, "decision": rule.as_dict(), "model_sha256": classifier.info.sha256,
+        print(json.dumps({**summary, "decision": classifier.decision.as_dict(), "model_sha256": classifier.info.sha256,
                           "unreadable": len(evaluation.errors)}))
     else:
         print(format_table(summary))
@@ -205,12 +225,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.frames < 1 or args.threads < 1:
         raise UsageError("--frames and --threads must be at least 1")
+    for name in ("region", "folder_fps"):  # the same checks and messages as emojify run's
+        setting = BY_NAME[name]
+        setattr(args, name, setting.parse(getattr(args, name), Origin(setting.flag)))
     cv2.setNumThreads(args.threads)
     from emojify.faces import Detector
     from emojify.landmarks import FaceMesh
 
     pipeline = Pipeline(Classifier(args.model, threads=args.threads), Detector.named(args.detector).value(),
-                        mesh=FaceMesh(threads=args.threads))
+                        region_fraction=args.region, all_faces=args.faces == "all", mesh=FaceMesh(threads=args.threads))
     if args.source is None:
         report = run_bench(pipeline, synthetic_stream(), args.frames, seed_frames=synthetic_stream())
         report["source"] = "synthetic 640x480 stream with the sample face"
@@ -220,7 +243,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         spec = parse_source(args.source)
         if spec.kind not in ("camera", "picamera"):  # a bad file fails here, with what is wrong and the fix
             open_reader(spec).release()
-        with CaptureThread(spec) as capture:
+        with CaptureThread(spec, opener=lambda: open_reader(spec, fps=args.folder_fps)) as capture:
             def frames():
                 seq = 0
                 while True:
@@ -246,6 +269,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if settings.debug:  # from the config file: --debug itself was seen by main()
         logging.getLogger().setLevel(logging.DEBUG)
+    if settings.stats:  # its lines are INFO, shown though the rest stays at WARNING
+        logging.getLogger("emojify.stats").setLevel(logging.INFO)
     if settings.self_test:
         from emojify.selftest import run_self_test
 

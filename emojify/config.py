@@ -193,6 +193,10 @@ def gpio_pin(value: Any, origin: Origin) -> int:
 
 
 CAMERA_SIZE_RANGE = (16, 8192)
+FOLDER_FPS_RANGE = (0.05, 60.0)
+"""Pictures a second an image or a folder may be played at: one every 20 s up to a camera's rate."""
+DEFAULT_FOLDER_FPS = 10.0
+"""Pictures a second of an image or a folder of images when ``folder_fps`` is not set."""
 
 
 def camera_size(value: Any, origin: Origin) -> tuple[int, int]:
@@ -312,6 +316,9 @@ SETTINGS: tuple[Setting, ...] = (
             metavar="ALPHA"),
     Setting("camera_size", tuple[int, int], (640, 480), "resolution asked of the camera", camera_size,
             metavar="WxH", shown="640x480"),
+    Setting("folder_fps", float, DEFAULT_FOLDER_FPS, "pictures a second when the source is an image or a folder "
+            f"of images, {FOLDER_FPS_RANGE[0]:g}-{FOLDER_FPS_RANGE[1]:g}; 0.2 shows each picture for 5 s",
+            number(*FOLDER_FPS_RANGE), metavar="FPS"),
     Setting("snapshot_seconds", float, 4.0, "how long a snapshot stays on screen, 1-60", number(1.0, 60.0),
             metavar="SECONDS", shown="4"),
     Setting("model", Path | None, None, "int8 .tflite model", path, metavar="FILE",
@@ -340,6 +347,8 @@ SETTINGS: tuple[Setting, ...] = (
             "turned when the system does not rotate it", choices=(0, 90, 180, 270), metavar="DEGREES"),
     Setting("language", str, "auto", "language of every on-screen text: auto (the system locale's, else "
             "English), " + ", ".join(texts.LANGUAGES), choices=("auto", *texts.LANGUAGES), metavar="LANG"),
+    Setting("stats", bool, False, "log once a minute the frames shown a second, the camera's frames a second "
+            "and the processor time per shown frame (emojify doctor says how to read them)", shown="off"),
     Setting("self_test", bool, False, "check the model, emoji and face detector on the built-in sample face "
             "and exit (no screen or camera needed)", shown="", in_file=False),
 )

@@ -8,10 +8,14 @@ with a parameter in :class:`DecisionRule`:
 2. prior correction: divide by the training class frequencies to the power ``power``, so the rare
    expressions (disgust, fear) are not drowned by the common ones (happy);
 3. temperature: ``softmax(log(q) / temperature)``, so the percentages on the bars match how often
-   the top answer is right.
+   the top answer is right;
+4. for camera pictures only (faces found in a photo or a video frame, ``camera=True``), a class bias
+   ``camera_bias`` added to the log-probabilities: FER2013's crops and a camera's faces differ
+   (on real photos the network says "neutral" far too often), and the bias is fitted on real faces.
 
-``emojify-quantize`` fits the parameters on PublicTest (:func:`fit_rule`) and stores them in the
+``emojify-quantize`` fits steps 1-3 on PublicTest (:func:`fit_rule`) and stores them in the
 model's metadata JSON as ``"decision"``; a model without one gets :data:`IDENTITY` (raw probabilities).
+``python -m emojify.training.camera_rule`` fits step 4 on real photos (:func:`fit_camera_bias`).
 """
 
 from __future__ import annotations
@@ -42,10 +46,14 @@ class DecisionRule:
     power: float = 0.0
     temperature: float = 1.0
     mirror: bool = False
+    camera_bias: tuple[float, ...] | None = None
 
     def __post_init__(self):
         if len(self.class_frequencies) != NUM_CLASSES or min(self.class_frequencies) <= 0:
             raise ValueError(f"decision rule: class_frequencies must be {NUM_CLASSES} positive numbers")
+        if self.camera_bias is not None and (len(self.camera_bias) != NUM_CLASSES
+                                             or not np.all(np.isfinite(self.camera_bias))):
+            raise ValueError(f"decision rule: camera_bias must be {NUM_CLASSES} finite numbers")
         if self.temperature <= 0 or self.power < 0:
             raise ValueError("decision rule: temperature must be > 0 and power >= 0")
 
@@ -55,16 +63,23 @@ class DecisionRule:
         return (self.power * np.log(np.array(self.class_frequencies))).astype(np.float32)
 
     def as_dict(self) -> dict:
-        """JSON-ready parameters (what the metadata stores)."""
-        return asdict(self) | {"class_frequencies": [round(f, 6) for f in self.class_frequencies]}
+        """JSON-ready parameters (what the metadata stores; ``camera_bias`` only when there is one)."""
+        params = asdict(self) | {"class_frequencies": [round(f, 6) for f in self.class_frequencies]}
+        if self.camera_bias is None:
+            del params["camera_bias"]
+        else:
+            params["camera_bias"] = [round(b, 4) for b in self.camera_bias]
+        return params
 
     @classmethod
     def from_dict(cls, params: dict) -> DecisionRule:
         """The rule stored in metadata; raises ValueError for missing or malformed parameters."""
         try:
+            bias = params.get("camera_bias")
             values = (tuple(float(f) for f in params["class_frequencies"]), float(params["power"]),
-                      float(params["temperature"]), bool(params["mirror"]))
-        except (KeyError, TypeError, ValueError) as exc:
+                      float(params["temperature"]), bool(params["mirror"]),
+                      None if bias is None else tuple(float(b) for b in bias))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"decision rule: malformed parameters ({exc!r})") from None
         return cls(*values)
 
@@ -79,10 +94,13 @@ def rule_from_metadata(metadata: dict) -> DecisionRule:
     return IDENTITY if params is None else DecisionRule.from_dict(params)
 
 
-def decide(probabilities: np.ndarray, mirrored: np.ndarray | None, rule: DecisionRule) -> np.ndarray:
+def decide(probabilities: np.ndarray, mirrored: np.ndarray | None, rule: DecisionRule,
+           camera: bool = False) -> np.ndarray:
     """Shown probabilities ``(N, 7)`` from raw ones ``(N, 7)`` (and of the mirror images, when the rule mirrors).
 
-    ``mirrored`` is ignored when ``rule.mirror`` is False; it is required when it is True.
+    ``mirrored`` is ignored when ``rule.mirror`` is False; it is required when it is True. With
+    ``camera`` (a face found in a photo or a video frame) the rule's ``camera_bias``, if any, is
+    added to the tempered log-probabilities.
     """
     q = np.asarray(probabilities, np.float32)
     if rule.mirror:
@@ -92,6 +110,8 @@ def decide(probabilities: np.ndarray, mirrored: np.ndarray | None, rule: Decisio
     logits = np.log(np.maximum(q, np.float32(EPS)))
     logits -= rule.log_prior_offset
     logits *= np.float32(1.0 / rule.temperature)
+    if camera and rule.camera_bias is not None:
+        logits += np.asarray(rule.camera_bias, np.float32)
     logits -= logits.max(axis=1, keepdims=True)
     out = np.exp(logits, out=logits)
     out /= out.sum(axis=1, keepdims=True)
@@ -136,3 +156,57 @@ def fit_rule(y: np.ndarray, probabilities: np.ndarray, mirrored: np.ndarray | No
         return expected_calibration_error(y, shown), negative_log_likelihood(y, shown)
 
     return DecisionRule(frequencies, float(power), float(min(TEMPERATURES, key=calibration)), mirror)
+
+
+CAMERA_BIASES = tuple(np.round(np.arange(-2.0, 2.001, 0.05), 2))
+"""Values :func:`fit_camera_bias` tries for each class's bias."""
+CAMERA_ROUNDS = 4
+"""Rounds of :func:`fit_camera_bias`'s coordinate search (it settles within two or three)."""
+
+
+def with_bias(shown: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """``softmax(log(shown) + bias)``: shown probabilities ``(N, 7)`` with a class bias added."""
+    logits = np.log(np.maximum(np.asarray(shown, np.float64), EPS)) + np.asarray(bias, np.float64)
+    logits -= logits.max(axis=1, keepdims=True)
+    out = np.exp(logits)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def fit_camera_bias(y: np.ndarray, shown: np.ndarray, classes: tuple[int, ...]) -> tuple[float, ...]:
+    """The camera bias (per class, added to the log-probabilities) with the best balanced accuracy over ``classes``.
+
+    ``shown`` ``(N, 7)`` are the probabilities the rule shows without a bias, for labelled real
+    photos ``y`` (``-1`` where no face was found: those rows are wrong whatever the bias, and
+    left out). Only the biases of ``classes`` are searched, the others stay 0, so no rare class
+    is tuned to its handful of faces. As in :func:`fit_rule`, a bias must keep the accuracy over
+    the photos of ``classes`` within :data:`ACCURACY_TOLERANCE` of no bias's: balanced accuracy
+    is not bought by showing the commonest expressions less often than they are right. A
+    coordinate search over :data:`CAMERA_BIASES`, ties to the smaller bias.
+    """
+    y, shown = np.asarray(y), np.asarray(shown, np.float64)
+    found = y >= 0
+    y, log_shown = y[found], np.log(np.maximum(shown[found], EPS))
+    members = [y == c for c in classes]
+    tuned = np.isin(y, classes)
+
+    def scores(bias: np.ndarray) -> tuple[float, float]:
+        """(balanced accuracy over ``classes``, accuracy over their photos)."""
+        predicted = (log_shown + bias).argmax(axis=1)
+        recalls = [np.mean(predicted[m] == c) for c, m in zip(classes, members, strict=True) if m.any()]
+        return float(np.mean(recalls)), float(np.mean(predicted[tuned] == y[tuned]))
+
+    bias = np.zeros(NUM_CLASSES)
+    floor = scores(bias)[1] - ACCURACY_TOLERANCE
+    for _ in range(CAMERA_ROUNDS):
+        before = bias.copy()
+        for c in classes:
+            candidates = [(0.0, 0.0, 0.0)]  # (balanced, -|bias|, bias): no bias when none keeps the accuracy
+            for value in CAMERA_BIASES:
+                bias[c] = value
+                balanced, accuracy = scores(bias)
+                if accuracy >= floor:
+                    candidates.append((balanced, -abs(value), value))
+            bias[c] = max(candidates)[2]
+        if np.array_equal(bias, before):
+            break
+    return tuple(round(float(b), 4) for b in bias)

@@ -18,6 +18,7 @@ from emojify.faces import Detector, Range, cascade_path, detector_model_path
 from emojify.landmarks import load_mesh
 from emojify.selftest import Check, run_checks
 from emojify.sources import picamera_report
+from emojify.stats import HOW_TO_READ
 
 
 def interpreter_report() -> list[str]:
@@ -57,7 +58,9 @@ def run_doctor(model: Path | None, emoji_dir: Path | None, say: Callable[[str], 
         ("camera", camera_report),
         ("pi camera", picamera_report),
     )
-    return run_checks(checks, lambda o: say(f"{o.name:<12} {'' if o.passed else 'PROBLEM: '}{o.detail}"))
+    passed = run_checks(checks, lambda o: say(f"{o.name:<12} {'' if o.passed else 'PROBLEM: '}{o.detail}"))
+    say(f"{'speed':<12} {HOW_TO_READ}")
+    return passed
 
 
 def _detector_line() -> str:

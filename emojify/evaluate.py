@@ -1,7 +1,9 @@
 """Score the TFLite model on a folder of labelled faces, with the interpreter alone (no TensorFlow).
 
 The folder holds one sub-folder per class, named by the class (``happy/``, ``sad/``, ...); classes
-may be missing. Each image is taken to be a face crop, as in FER2013 (any size, colour or gray).
+may be missing. :func:`evaluate_folder` takes each image to be a face crop, as in FER2013 (any
+size, colour or gray); :func:`evaluate_photos` takes whole photos as ``emojify predict`` does (the
+face found, cropped, classified), and a photo without a face found counts as wrong.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,8 +21,11 @@ from emojify.decision import DecisionRule
 from emojify.errors import EmojifyError
 from emojify.imageio import IMAGE_SUFFIXES, ImageError, read_image
 from emojify.labels import CLASSES
-from emojify.metrics import summarize
+from emojify.metrics import MIN30_KEY, MIN_SUPPORT, NO_ANSWER, summarize
 from emojify.preprocess import prepare_face, to_gray
+
+if TYPE_CHECKING:
+    from emojify.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +123,61 @@ def evaluate_folder(classifier: Classifier, root: Path,
     return Evaluation(summarize(np.array(y_true, int), shown.argmax(axis=1), shown), errors)
 
 
+def evaluate_photos(pipeline: Pipeline, root: Path,
+                    progress: Callable[[Iterable], Iterable] = lambda it: it,
+                    brightness: float | None = None) -> Evaluation:
+    """Score whole photos as ``emojify predict`` sees them: the largest face found, cropped, classified.
+
+    Each labelled image under ``root`` goes through :meth:`Pipeline.analyze` over the whole picture,
+    as :func:`emojify.cli.cmd_predict` does (so its decision rule is the pipeline's classifier's). A
+    photo where no face is found counts as wrong; the summary adds ``faces_found`` and ``no_face``
+    (per class, the photos where none was found). Calibration is over the faces found. With
+    ``brightness`` each photo is dimmed first, as :func:`evaluate_folder` does.
+    """
+    from emojify.imageio import read_image_scaled
+
+    rng = np.random.default_rng(DIM_SEED)
+    items = labelled_images(root)
+    errors: list[str] = []
+    y_true, y_pred, shown = [], [], []
+    for path, label in progress(items):
+        try:
+            image = read_image_scaled(path)[0]
+        except ImageError as exc:
+            errors.append(str(exc))
+            continue
+        if brightness is not None:
+            image = dim(image, brightness, DIM_NOISE_SIGMA, rng)
+        result = pipeline.analyze(image, use_region=False)
+        y_true.append(label)
+        found = result.probabilities is not None
+        y_pred.append(int(np.argmax(result.probabilities)) if found else NO_ANSWER)
+        shown.append(result.probabilities if found else np.zeros(len(CLASSES), np.float32))
+    y_true_array, y_pred_array = np.array(y_true, int), np.array(y_pred, int)
+    probabilities = np.array(shown, np.float32).reshape(-1, len(CLASSES))
+    missed = y_true_array[y_pred_array == NO_ANSWER]
+    summary = summarize(y_true_array, y_pred_array, probabilities) | {
+        "faces_found": int((y_pred_array != NO_ANSWER).sum()),
+        "no_face": {c: int((missed == i).sum()) for i, c in enumerate(CLASSES)}}
+    return Evaluation(summary, errors)
+
+
 def format_table(summary: dict) -> str:
     """A readable per-class table with accuracy and macro F1 underneath."""
-    lines = [f"{'class':<10}{'images':>8}{'recall':>9}", "-" * 27]
+    photos = "no_face" in summary
+    width = 36 if photos else 27
+    lines = [f"{'class':<10}{'images':>8}{'recall':>9}{'no face':>9}"[:width], "-" * width]
     for name in CLASSES:
         recall = summary["per_class_recall"][name]
-        lines.append(f"{name:<10}{summary['support'][name]:>8}{'-' if recall is None else f'{recall:.1%}':>9}")
-    lines += ["-" * 27, (f"accuracy {summary['accuracy']:.2%} on {summary['n']} images, "
-              f"balanced accuracy {summary['balanced_accuracy']:.2%}, macro F1 {summary['macro_f1']:.3f}, "
-              f"ECE {summary['ece']:.3f}")]
+        missed = f"{summary['no_face'][name]:>9}" if photos else ""
+        lines.append(f"{name:<10}{summary['support'][name]:>8}{'-' if recall is None else f'{recall:.1%}':>9}{missed}")
+    lines += ["-" * width, (f"accuracy {summary['accuracy']:.2%} on {summary['n']} images, "
+              f"balanced accuracy {summary['balanced_accuracy']:.2%} "
+              f"({summary[MIN30_KEY]:.2%} over classes of {MIN_SUPPORT}+ images), "
+              f"macro F1 {summary['macro_f1']:.3f}, ECE {summary['ece']:.3f}")]
+    if photos:
+        lines.append(f"faces found in {summary['faces_found']} of {summary['n']} photos "
+                     "(a photo without one counts as wrong)")
     return "\n".join(lines)
 
 
@@ -145,24 +197,30 @@ def pyplot():
 
 
 def plot_confusion(summary: dict, path: Path, title: str) -> None:
-    """Save the row-normalised confusion matrix as a PNG (needs matplotlib)."""
+    """Save the row-normalised confusion matrix as a PNG (needs matplotlib); whole photos get a "no face" column."""
     plt = pyplot()
     matrix = np.array(summary["confusion"], float)
+    columns = list(CLASSES)
+    if "no_face" in summary:  # whole photos: a last column for the photos where no face was found
+        matrix = np.column_stack([matrix, [summary["no_face"][c] for c in CLASSES]])
+        columns.append("no face")
     rows = np.maximum(matrix.sum(axis=1, keepdims=True), 1)
     norm = matrix / rows
-    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    fig, ax = plt.subplots(figsize=(6.4 + 0.6 * (len(columns) - len(CLASSES)), 5.6))
     ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
     for i in range(len(CLASSES)):
-        for j in range(len(CLASSES)):
+        for j in range(len(columns)):
             ax.text(j, i, f"{norm[i, j]:.2f}", ha="center", va="center", fontsize=8,
                     color="white" if norm[i, j] > 0.5 else "black")
-    ax.set_xticks(range(len(CLASSES)), CLASSES, rotation=45, ha="right")
+    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right")
     ax.set_yticks(range(len(CLASSES)), CLASSES)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     balanced = f", balanced {summary['balanced_accuracy']:.1%}" if "balanced_accuracy" in summary else ""
-    ax.set_title(f"{title}\naccuracy {summary['accuracy']:.1%}{balanced}, macro F1 {summary['macro_f1']:.3f}, "
-                 f"n={summary['n']}")
+    common = f"\nbalanced over classes of {MIN_SUPPORT}+ images {summary[MIN30_KEY]:.1%}" if MIN30_KEY in summary else ""
+    found = f", faces found {summary['faces_found']}" if "faces_found" in summary else ""
+    ax.set_title(f"{title}\naccuracy {summary['accuracy']:.1%}{balanced}, macro F1 {summary['macro_f1']:.3f}"
+                 f"{common}, n={summary['n']}{found}", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -89,6 +90,23 @@ it by :data:`CONFIRM_IOU`). Many tiles give patterns many chances to pass as fac
 separates them (measured on scikit-image's photos scaled to 2048 pixels: faces 0.83-0.91 there,
 the patterns tiles let through, from gravel, coins, star fields, text and the badges on the
 astronaut's suit, 0.72 at most)."""
+PARTY_TILE = 160
+"""Party mode: the side, in the frame's own pixels, of the squares searched in turn for faces too small
+for the whole region's look (scaled to the model's 128, a 24-pixel face becomes 19). Measured on the
+group picture of ``packaging/group_faces.py`` at 640x480: 160-pixel squares score its 28-pixel face
+0.84 (128: 0.80; 192: not found)."""
+PARTY_CELL = 64
+PARTY_CONTEXT = 2.0
+"""Party mode: every known face is looked at again each frame, in a square :data:`PARTY_CONTEXT` times
+its side scaled to :data:`PARTY_CELL` pixels, all of them side by side in one model call (a strip of
+cells): the face is then about 32 pixels, where the model scores the group picture's faces 0.54-0.88
+(48-pixel cells: 0.49-0.81, and one 28-pixel face lost at 2.5 times)."""
+PARTY_WHOLE_EVERY = 2
+"""Party mode: the whole region is looked at between every this many tiles (a near face is found in a
+few frames; a far one once the tiles come round to it)."""
+PARTY_LOOKS = 3
+"""Party mode: at most this many known faces are looked at again each frame, the next ones the next
+frame (with 6 faces each is seen every other frame; the tracker holds its box in between)."""
 EDGE_TOLERANCE = 0.01
 """A box touching a tile's inner edge (within this share of the tile) is a cut face: dropped there,
 found whole in an overlapping tile."""
@@ -240,17 +258,23 @@ class BlazeFaceDetector(LargestFace):
     thorough: bool = False
     min_face_fraction: float = STILL_MIN_FACE_FRACTION_CNN
     model_path: Path | None = None
+    own_model: bool = False
+    """Load a model of its own instead of the process's shared one: for a search on another thread
+    (an interpreter serves one thread at a time)."""
 
     margin = BLAZEFACE_MARGIN
     shift = BLAZEFACE_SHIFT
 
     def __post_init__(self) -> None:
-        self._model = load_blazeface(Range.SHORT, self.model_path)
+        if self.own_model:
+            self._model = BlazeFaceModel(self.model_path or detector_model_path(Range.SHORT), Range.SHORT.value)
+        else:
+            self._model = load_blazeface(Range.SHORT, self.model_path)
 
     @classmethod
-    def for_stills(cls) -> BlazeFaceDetector:
+    def for_stills(cls, own_model: bool = False) -> BlazeFaceDetector:
         """The thorough search for single photos: tiles, down to faces of 2% of the photo's side."""
-        return cls(thorough=True)
+        return cls(thorough=True, own_model=own_model)
 
     def _square(self, image: np.ndarray, x: int, y: int, side: int, min_score: float | None = None) -> Candidates:
         """Candidates in the square ``side`` at (x, y) of ``image`` (black beyond its edges), in its pixels.
@@ -280,6 +304,17 @@ class BlazeFaceDetector(LargestFace):
             keep[i] = bool(len(again)) and bool((iou_matrix(box, again.boxes) > CONFIRM_IOU).any())
         return Candidates(found.scores[keep], found.boxes[keep], found.keypoints[keep])
 
+    def _tile(self, image: np.ndarray, x: int, y: int, side: int) -> Candidates:
+        """Candidates of the tile ``side`` at (x, y), faces cut by an inner edge of the tile dropped."""
+        rows, cols = image.shape[:2]
+        found = self._square(image, x, y, side, TILE_MIN_SCORE)
+        tol = EDGE_TOLERANCE * side
+        b = found.boxes
+        whole = (((b[:, 0] > x + tol) | (x == 0)) & ((b[:, 1] > y + tol) | (y == 0))
+                 & ((b[:, 2] < x + side - tol) | (x + side >= cols))
+                 & ((b[:, 3] < y + side - tol) | (y + side >= rows)))
+        return Candidates(found.scores[whole], b[whole], found.keypoints[whole])
+
     def _tiles(self, image: np.ndarray) -> list[Candidates]:
         """Candidates from every tile of every pyramid level, cut faces at inner tile edges dropped."""
         rows, cols = image.shape[:2]
@@ -288,17 +323,104 @@ class BlazeFaceDetector(LargestFace):
         parts = []
         while side >= smallest * 0.99:
             side = round(side)
-            for y in tile_starts(rows, side):
-                for x in tile_starts(cols, side):
-                    found = self._square(image, x, y, side, TILE_MIN_SCORE)
-                    tol = EDGE_TOLERANCE * side
-                    b = found.boxes
-                    whole = (((b[:, 0] > x + tol) | (x == 0)) & ((b[:, 1] > y + tol) | (y == 0))
-                             & ((b[:, 2] < x + side - tol) | (x + side >= cols))
-                             & ((b[:, 3] < y + side - tol) | (y + side >= rows)))
-                    parts.append(Candidates(found.scores[whole], b[whole], found.keypoints[whole]))
+            parts += [self._tile(image, x, y, side) for y in tile_starts(rows, side) for x in tile_starts(cols, side)]
             side /= LEVEL_STEP
         return parts
+
+    def _look_again(self, image: np.ndarray, boxes: Sequence[Box]) -> Candidates:
+        """Candidates near each of ``boxes`` (x, y, w, h in ``image``'s pixels): one model call on a strip
+        of :data:`PARTY_CELL`-pixel cells, each the square :data:`PARTY_CONTEXT` times a box around it."""
+        cells, places = [], []
+        for bx, by, bw, bh in boxes:
+            side = max(1, round(PARTY_CONTEXT * max(bw, bh)))
+            x, y = round(bx + bw / 2 - side / 2), round(by + bh / 2 - side / 2)
+            patch = image[max(0, y):y + side, max(0, x):x + side]
+            # beyond the picture's edges: black, as the model pads (the cell keeps the face at its centre)
+            patch = cv2.copyMakeBorder(patch, max(0, -y), side - patch.shape[0] - max(0, -y), max(0, -x),
+                                       side - patch.shape[1] - max(0, -x), cv2.BORDER_CONSTANT)
+            # bilinear, as for the live region: area averaging a near face's 350-pixel square costs 0.26 ms
+            cells.append(cv2.resize(patch, (PARTY_CELL, PARTY_CELL), interpolation=cv2.INTER_LINEAR))
+            places.append((x, y, side / PARTY_CELL))
+        found = self._model.run(to_bgr(np.concatenate(cells, axis=1)), fit=True)
+        cell = np.clip((found.boxes[:, 0] + found.boxes[:, 2]) // (2 * PARTY_CELL), 0, len(cells) - 1).astype(int)
+        x, y, scale = (np.array(v, np.float32)[cell] for v in zip(*places, strict=True))
+        left = (cell * PARTY_CELL).astype(np.float32)
+        boxes_out = (found.boxes - np.stack([left, 0 * left, left, 0 * left], 1)) * scale[:, None] \
+            + np.stack([x, y, x, y], 1)
+        points = (found.keypoints - np.stack([left, 0 * left], 1)[:, None]) * scale[:, None, None] \
+            + np.stack([x, y], 1)[:, None]
+        return Candidates(found.scores, boxes_out.astype(np.float32), points.astype(np.float32))
+
+    def party_steps(self, shape: tuple[int, ...]) -> list[tuple[int, int, int]]:
+        """The squares (x, y, side) party mode searches in turn in an area of ``shape``: tiles of
+        :data:`PARTY_TILE` pixels, then twice, four times... that, up to half the area's longer side (each
+        level's tiles see faces of about 0.15 to 0.5 of their side), and before every
+        :data:`PARTY_WHOLE_EVERY` th of them the whole area, whose one look finds the near faces."""
+        rows, cols = shape[:2]
+        whole = (0, 0, max(rows, cols))
+        tiles, side = [], PARTY_TILE
+        while side <= max(rows, cols) / 2:
+            tiles += [(x, y, side) for y in tile_starts(rows, side) for x in tile_starts(cols, side)]
+            side *= 2
+        steps = []
+        for index, tile in enumerate(tiles):
+            steps += [whole, tile] if index % PARTY_WHOLE_EVERY == 0 else [tile]
+        return steps or [whole]
+
+    def detect_party(self, image: np.ndarray, region: Box | None, known: Sequence[Box], step: int) -> list[Detection]:
+        """Party mode's search of one frame: every face inside ``region``, largest first, down to faces
+        of about 24 pixels, at about the cost of two or three single-face looks.
+
+        ``known`` are the boxes of faces already followed (the tracker's): each is looked at again
+        (:meth:`_look_again`). ``step`` picks one square of :meth:`party_steps`, searched for new faces:
+        the whole region (which gives its faces as they are) or one small tile, whose new faces must
+        pass a second look first (:meth:`_confirmed`). Over ``len(party_steps)`` frames the whole
+        region is searched; a face once found is followed from frame to frame through ``known``.
+        """
+        area, x0, y0 = area_of(image, region)
+        if area.size == 0:
+            return []
+        rows, cols = area.shape[:2]
+        inside = _inside(known, x0, y0, area.shape)
+        looks = min(len(inside), PARTY_LOOKS)
+        first = step * PARTY_LOOKS
+        parts = [self._look_again(area, [inside[(first + i) % len(inside)] for i in range(looks)])] if looks else []
+        steps = self.party_steps(area.shape)
+        x, y, side = steps[step % len(steps)]
+        if side >= max(rows, cols):
+            parts.append(self._square(area, 0, 0, side))
+        else:
+            new = self._tile(area, x, y, side)
+            if len(new) and inside:  # faces already followed need no second look
+                seen = np.array([(bx, by, bx + bw, by + bh) for bx, by, bw, bh in inside], np.float32)
+                fresh = np.array([not (iou_matrix(b, seen) > CONFIRM_IOU).any() for b in new.boxes])
+                new = Candidates(new.scores[fresh], new.boxes[fresh], new.keypoints[fresh])
+            parts.append(self._confirmed(area, weighted_nms(new)))
+        return self._detections(weighted_nms(Candidates.concat(parts)), x0, y0)
+
+    def detect_again(self, image: np.ndarray, region: Box | None, known: Sequence[Box]) -> list[Detection]:
+        """A quick search of a picture taken moments after one in which the thorough search found
+        ``known``: the whole area's one look (near faces, new ones too) and a second look at every
+        known face (:meth:`_look_again`), two model calls however many faces. A snapshot runs this on
+        the still, having searched the picture at the countdown's start thoroughly."""
+        area, x0, y0 = area_of(image, region)
+        if area.size == 0:
+            return []
+        inside = _inside(known, x0, y0, area.shape)
+        parts = [self._square(area, 0, 0, max(area.shape[:2]))]
+        if inside:
+            parts.append(self._look_again(area, inside))
+        return self._detections(weighted_nms(Candidates.concat(parts)), x0, y0)
+
+    @staticmethod
+    def _detections(found: Candidates, x0: int, y0: int) -> list[Detection]:
+        """Candidates of an area at (x0, y0) as the picture's detections, largest first."""
+        offset = np.array([x0, y0], np.float32)
+        return largest_first([
+            Detection((x0 + round(bx0), y0 + round(by0), max(1, round(bx1 - bx0)), max(1, round(by1 - by0))),
+                      score, tuple(map(tuple, points)))
+            for score, (bx0, by0, bx1, by1), points in zip(found.scores.tolist(), found.boxes.tolist(),
+                                                            (found.keypoints + offset).tolist(), strict=True)])
 
     def detect(self, image: np.ndarray, region: Box | None = None) -> list[Detection]:
         """All faces inside ``region`` (whole image if None), largest first."""
@@ -311,13 +433,15 @@ class BlazeFaceDetector(LargestFace):
             found = weighted_nms(Candidates.concat([whole, tiles]))
         else:
             found = weighted_nms(whole)
-        offset = np.array([x0, y0], np.float32)
-        return largest_first([
-            Detection((x0 + round(bx0), y0 + round(by0), max(1, round(bx1 - bx0)), max(1, round(by1 - by0))),
-                      score, tuple(map(tuple, points)))
-            for score, (bx0, by0, bx1, by1), points in zip(found.scores.tolist(), found.boxes.tolist(),
-                                                            (found.keypoints + offset).tolist(), strict=True)])
+        return self._detections(found, x0, y0)
 
+
+
+def _inside(known: Sequence[Box], x0: int, y0: int, shape: tuple[int, ...]) -> list[Box]:
+    """The boxes of ``known`` whose centre lies in the area at (x0, y0) of ``shape``, in its pixels."""
+    rows, cols = shape[:2]
+    return [(bx - x0, by - y0, bw, bh) for bx, by, bw, bh in known
+            if 0 <= bx - x0 + bw / 2 < cols and 0 <= by - y0 + bh / 2 < rows]
 
 
 class Detector(Enum):

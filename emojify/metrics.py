@@ -8,6 +8,12 @@ from emojify.labels import CLASSES, NUM_CLASSES
 
 ECE_BINS = 15
 """Equal-width bins of the top probability for the expected calibration error and the reliability diagram."""
+NO_ANSWER = -1
+"""A prediction of :func:`summarize` that names no class (no face was found): wrong, and outside the confusion."""
+MIN_SUPPORT = 30
+""":data:`MIN30_KEY` averages the recall of the classes with at least this many images: a class of a
+handful of noisy faces (realfaces' 9 fear faces) would swing the mean by chance."""
+MIN30_KEY = f"balanced_accuracy_min{MIN_SUPPORT}"
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
@@ -21,14 +27,20 @@ def summarize(y_true: np.ndarray, y_pred: np.ndarray, probabilities: np.ndarray 
     """Accuracy, balanced accuracy, macro F1, per-class recall and the confusion matrix (and calibration).
 
     Classes absent from ``y_true`` are left out of balanced accuracy and macro F1 and get ``None``
-    recall, so a folder without, say, neutral faces is scored fairly. With the ``probabilities``
-    ``(N, 7)`` behind ``y_pred``, ``ece`` and the ``reliability`` bins are added.
+    recall, so a folder without, say, neutral faces is scored fairly; ``balanced_accuracy_min30``
+    is the mean recall over the classes with :data:`MIN_SUPPORT` images or more. A prediction of
+    :data:`NO_ANSWER` (no face found) counts as wrong and is left out of the confusion matrix. With
+    the ``probabilities`` ``(N, 7)`` behind ``y_pred``, ``ece`` and the ``reliability`` bins are
+    added, over the answered rows.
     """
-    matrix = confusion_matrix(y_true, y_pred)
-    support = matrix.sum(axis=1)
+    y_true, y_pred = np.asarray(y_true, int), np.asarray(y_pred, int)
+    answered = y_pred != NO_ANSWER
+    matrix = confusion_matrix(y_true[answered], y_pred[answered])
+    support = np.bincount(y_true, minlength=NUM_CLASSES)
     predicted = matrix.sum(axis=0)
     hits = np.diag(matrix)
     present = support > 0
+    common = support >= MIN_SUPPORT
     recall = np.divide(hits, support, out=np.zeros(NUM_CLASSES), where=present)
     precision = np.divide(hits, predicted, out=np.zeros(NUM_CLASSES), where=predicted > 0)
     denom = precision + recall
@@ -38,12 +50,13 @@ def summarize(y_true: np.ndarray, y_pred: np.ndarray, probabilities: np.ndarray 
         "n": n,
         "accuracy": float(hits.sum() / n) if n else 0.0,
         "balanced_accuracy": float(recall[present].mean()) if present.any() else 0.0,
+        MIN30_KEY: float(recall[common].mean()) if common.any() else 0.0,
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
         "per_class_recall": {c: (float(recall[i]) if present[i] else None) for i, c in enumerate(CLASSES)},
         "support": {c: int(support[i]) for i, c in enumerate(CLASSES)},
         "confusion": matrix.tolist(),
-    } | ({} if probabilities is None else calibration(reliability_bins(y_true, probabilities)))
-
+    } | ({} if probabilities is None else
+         calibration(reliability_bins(y_true[answered], np.asarray(probabilities)[answered])))
 
 
 def balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:

@@ -84,11 +84,18 @@ class Result:
 @dataclass
 class StageTimes:
     """Milliseconds the last frame spent finding faces, classifying them and finding their meshes
-    (0 when none was found)."""
+    (0 when none was found), and the processor time the search took on its thread (``detect_cpu_ms``:
+    what a busy machine's other processes do not inflate)."""
 
     detect_ms: float = 0.0
     classify_ms: float = 0.0
     landmarks_ms: float = 0.0
+    detect_cpu_ms: float = 0.0
+
+    @classmethod
+    def since(cls, start: float, start_cpu: float) -> StageTimes:
+        """The times of a search begun at ``time.perf_counter()`` ``start`` and ``time.thread_time()`` ``start_cpu``."""
+        return cls((time.perf_counter() - start) * 1e3, detect_cpu_ms=(time.thread_time() - start_cpu) * 1e3)
 
 
 SHAPE_SMOOTHING = 0.5
@@ -121,6 +128,8 @@ class Pipeline:
     shapes: bool = True
     mesh: FaceMesh | None = None
     times: StageTimes = field(default_factory=StageTimes, init=False)
+    _step: int = field(default=0, init=False, repr=False)
+    """Party mode: which square of the region the next frame searches for new faces."""
 
     def __post_init__(self) -> None:
         self.classifier = self.classifier or Classifier()
@@ -145,18 +154,50 @@ class Pipeline:
 
     def classify(self, crops: np.ndarray, mirror_average: bool = False) -> np.ndarray:
         """Probabilities ``(N, 7)`` for prepared faces ``(N, 48, 48)``: the one place expressions are
-        classified, by the model's decision rule (:meth:`Classifier.classify`); ``mirror_average``
-        makes it average each face with its mirror image even where the rule does not."""
-        return self.classifier.classify(crops, mirror=mirror_average or None)
+        classified, by the model's decision rule for camera pictures (:meth:`Classifier.classify`);
+        ``mirror_average`` makes it average each face with its mirror image even where the rule does not."""
+        return self.classifier.classify(crops, mirror=mirror_average or None, camera=True)
 
     def detect(self, frame: np.ndarray, use_region: bool = True) -> tuple[Box | None, list[Detection]]:
         """The region (None for the whole picture) and the faces in it, largest first, timed."""
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         region = self.region(frame) if use_region else None
         detector = self.detector if use_region else self.still_detector
         found = detector.detect(frame, region)
-        self.times = StageTimes((time.perf_counter() - start) * 1e3)
+        self.times = StageTimes.since(start, start_cpu)
         return region, found
+
+    def detect_live(self, frame: np.ndarray) -> tuple[Box, list[Detection]]:
+        """The region and the faces in it for the live feed, timed. Party mode with BlazeFace searches
+        down to far faces (:meth:`~emojify.faces.BlazeFaceDetector.detect_party`), looking again at the
+        tracker's faces and at one more square of the region each frame; otherwise as :meth:`detect`."""
+        if not (self.all_faces and isinstance(self.detector, BlazeFaceDetector)):
+            return self.detect(frame)
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        region = self.region(frame)
+        found = self.detector.detect_party(frame, region, [t.shown_box for t in self.tracker.tracks], self._step)
+        self._step += 1
+        self.times = StageTimes.since(start, start_cpu)
+        return region, found
+
+    def detect_still(self, frame: np.ndarray, known: Sequence[Box] | None = None) -> tuple[Box, list[Detection]]:
+        """The faces of a snapshot's still in the capture region, largest first, timed: the photo
+        search, or with ``known`` (the boxes it found in a picture moments earlier, at the countdown's
+        start) its quick follow-up (:meth:`~emojify.faces.BlazeFaceDetector.detect_again`)."""
+        start, start_cpu = time.perf_counter(), time.thread_time()
+        region = self.region(frame)
+        if known is not None and isinstance(self.still_detector, BlazeFaceDetector):
+            found = self.still_detector.detect_again(frame, region, known)
+        else:
+            found = self.still_detector.detect(frame, region)
+        self.times = StageTimes.since(start, start_cpu)
+        return region, found
+
+    def analyze_still(self, frame: np.ndarray, known: Sequence[Box] | None = None, all_faces: bool = True) -> Result:
+        """A snapshot's result: the faces :meth:`detect_still` finds, every one (or the largest), each
+        classified with mirror averaging."""
+        region, found = self.detect_still(frame, known)
+        return self._result(frame, region, found, True, all_faces)
 
     def classify_found(self, frame: np.ndarray, found: list[Detection], mirror_average: bool = False) -> np.ndarray:
         """Classify the detections of ``frame``, timed; probabilities ``(N, 7)``."""
@@ -190,6 +231,11 @@ class Pipeline:
         averages the prediction over each face and its mirror image, a steadier answer for a snapshot.
         """
         region, found = self.detect(frame, use_region)
+        return self._result(frame, region, found, mirror_average, all_faces)
+
+    def _result(self, frame: np.ndarray, region: Box | None, found: list[Detection], mirror_average: bool,
+                all_faces: bool) -> Result:
+        """The result of a picture's detections: the largest (or every) face classified."""
         if not found:
             return Result(region, None, None, None)
         found = found if all_faces else found[:1]
@@ -210,7 +256,7 @@ class Pipeline:
         (:data:`~emojify.tracking.HOLD_SECONDS`) stays at its last box.
         """
         now = time.monotonic() if now is None else now
-        region, found = self.detect(frame)
+        region, found = self.detect_live(frame)
         found = found if self.all_faces else found[:1]
         raw, shapes = self.read_faces(frame, found)
         lead = self.tracker.lead

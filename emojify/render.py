@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -193,8 +193,6 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     rows, cols = frame.shape[:2]
     dw, dh = fit((cols, rows), size)
     shrink = dw < cols
-    view = cv2.resize(frame, (dw, dh), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    view = cv2.cvtColor(cv2.flip(view, 1), cv2.COLOR_BGR2RGB if view.ndim == 3 else cv2.COLOR_GRAY2RGB)
     sx, sy = dw / cols, dh / rows
     stroke = max(2, round(min(dw, dh) / 110))
 
@@ -203,13 +201,21 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         return x * sx, y * sy, (x + w) * sx, (y + h) * sy
 
     region = scaled(result.region) if live and result is not None and result.region is not None else None
-    if region is not None and (region[2] - region[0]) < dw * 0.98:
-        x0, y0, x1, y1 = (round(v) for v in region)
-        dimmed = cv2.convertScaleAbs(view, alpha=DIM)
-        dimmed[y0:y1, x0:x1] = view[y0:y1, x0:x1]
-        view = dimmed
-    else:
+    if region is not None and (region[2] - region[0]) >= dw * 0.98:
         region = None
+    # Mirroring, colours and dimming at the smaller of the camera's and the screen's sizes, and one
+    # resize: the window's largest cost after Tk's own is making full-size copies (a 640x480 camera
+    # on a 1920x1080 screen: one full-size copy instead of five).
+    if shrink:
+        view = cv2.resize(frame, (dw, dh), interpolation=cv2.INTER_AREA)
+        view = cv2.cvtColor(cv2.flip(view, 1), _TO_RGB[view.ndim])
+        if region is not None:
+            view = _dimmed_outside(view, region)
+    else:
+        small = cv2.cvtColor(cv2.flip(frame, 1), _TO_RGB[frame.ndim])
+        if region is not None:
+            small = _dimmed_outside(small, (region[0] / sx, region[1] / sy, region[2] / sx, region[3] / sy))
+        view = cv2.resize(small, (dw, dh), interpolation=cv2.INTER_LINEAR)
     image = Image.fromarray(view)
     draw = ImageDraw.Draw(image)
     if region is not None:
@@ -240,6 +246,18 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         draw_pill(image, (dw / 2, dh / 2), str(countdown), font(int(min(dw, dh) * 0.22 * text_scale), bold=True), ACCENT,
                   (*SHADE, 200), texts)
     return image
+
+
+_TO_RGB = {3: cv2.COLOR_BGR2RGB, 2: cv2.COLOR_GRAY2RGB}
+"""The conversion of a camera frame (by its number of dimensions) to the window's RGB."""
+
+
+def _dimmed_outside(view: np.ndarray, region: tuple[float, float, float, float]) -> np.ndarray:
+    """``view`` dimmed outside ``region`` (x0, y0, x1, y1 in its pixels)."""
+    x0, y0, x1, y1 = (round(v) for v in region)
+    dimmed = cv2.convertScaleAbs(view, alpha=DIM)
+    dimmed[y0:y1, x0:x1] = view[y0:y1, x0:x1]
+    return dimmed
 
 
 def mirrored(shape: Shape | None) -> Shape | None:
@@ -276,6 +294,23 @@ class PanelView:
     button_active: bool = True
     shape: Shape | None = None
     """The leading face's shape, quantised (the generated emoji), or None."""
+
+
+PANEL_STEP = 2
+"""The panel is drawn again when a percentage has moved this many points from the one shown (or when
+anything else on it changes): the smoothing moves them by a point now and then on most frames, a
+change no visitor notices, and each drawing of the panel costs a render and a blit."""
+
+
+def panel_differs(shown: object, new: object) -> bool:
+    """Whether the panel ``new`` looks different from ``shown`` (views of any panel kind, or None):
+    any change but percentages that each moved less than :data:`PANEL_STEP` points."""
+    if not (isinstance(shown, PanelView) and isinstance(new, PanelView)) or shown.percents is None \
+            or new.percents is None:
+        return shown != new
+    if replace(shown, percents=new.percents) != new:
+        return True
+    return any(abs(a - b) >= PANEL_STEP for a, b in zip(shown.percents, new.percents, strict=True))
 
 
 def panel_view(result: Result | None, title_if_none: str, button: str, active: bool = True,

@@ -271,6 +271,7 @@ class Screens:
         self.frame_number = 0
         self.last_frame_at = -math.inf
         self._new_frame = False
+        self._still_shown = False  # the finished still arrived: its timer starts at the next tick
         self.snapshot_requested_on: str | None = None  # the screen up when a snapshot was asked for
         self.still: Snapshot | None = None  # the snapshot on the result screen
         self.still_number = 0
@@ -307,12 +308,16 @@ class Screens:
         if snapshot.error:
             self.error, self.error_until = snapshot.error, None  # its timer starts at the next tick
         if self.still is not None and snapshot.frame is self.still.frame:
+            if self.still.result is None and self.state == RESULT:
+                self._still_shown = True  # "back to live in N" counts from the finished still
             self.still = snapshot
             self.still_number += 1
 
     def tick(self, now: float) -> None:
         """Advance the clock to ``now``: expire the overlay, then follow rules and timers."""
         self.now = now
+        if self._still_shown:
+            self.entered, self._still_shown = now, False
         if self._new_frame:
             self.last_frame_at, self._new_frame = now, False
             if self.result is not None and self.result.label is not None:

@@ -27,6 +27,7 @@ from PIL import Image
 from emojify import cli
 from emojify.app import exit_sequences
 from emojify.config import ConfigError, Settings, settings_from_args
+from emojify.labels import CLASSES
 from emojify.layout import layout
 from emojify.pipeline import Result
 from emojify.render import ACCENT, BAR, HIGHLIGHT, OK, panel_frame
@@ -319,7 +320,7 @@ class FakeWorker:
     """The worker's mailboxes: one new picture per poll, and the stills asked for."""
 
     def __init__(self, frame: np.ndarray, result: Result) -> None:
-        self.live, self.stills = (frame, result), []
+        self.live, self.stills, self.prepared = (frame, result), [], []
 
     def take_live(self) -> tuple[np.ndarray, Result]:
         return self.live
@@ -329,6 +330,9 @@ class FakeWorker:
 
     def request_snapshot(self, frame: np.ndarray) -> None:
         self.stills.append(frame)
+
+    def prepare_still(self, frame: np.ndarray) -> None:
+        self.prepared.append(frame)
 
 
 def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display: str, monkeypatch) -> None:
@@ -357,6 +361,7 @@ def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display
         button.join()
         pump_until(root, lambda: worker.stills, "the still handed to the worker")
         assert worker.stills == [frame] and app.state()["snapshots_taken"] == 1
+        assert worker.prepared == [frame]  # the still's search began with the countdown
         pump_until(root, lambda: app.screens.state == "live", "the return to live")
         assert screens == ["live", "countdown", "result", "live"]
     finally:
@@ -539,7 +544,6 @@ def test_in_challenge_mode_the_gpio_button_plays_a_whole_round(display: str, mon
     from emojify.app import App
     from emojify.challenge import Rules
     from emojify.emojis import load_emoji_set
-    from emojify.labels import CLASSES
     from emojify.sources import SourceStatus, parse_source
 
     monkeypatch.setenv("DISPLAY", display)
@@ -565,6 +569,49 @@ def test_in_challenge_mode_the_gpio_button_plays_a_whole_round(display: str, mon
         assert state["challenge"]["matched"] == matched and worker.stills == []
         assert state["challenge"]["best"] == state["challenge"]["score"] == app.screens.round.score
         assert (state["challenge"]["score"] > 0) == (matched > 0)
+    finally:
+        root.destroy()
+
+
+class JitteryWorker(FakeWorker):
+    """A new result every poll, its probabilities wobbling by under a point, as the smoothing makes them."""
+
+    def __init__(self, frame: np.ndarray, probabilities: np.ndarray) -> None:
+        super().__init__(frame, Result((0, 0, 640, 480), (250, 90, 150, 170), probabilities, "happy"))
+        self.probabilities, self.rng = probabilities, np.random.default_rng(0)
+
+    def take_live(self) -> tuple[np.ndarray, Result]:
+        wobble = self.probabilities + self.rng.uniform(-0.004, 0.004, len(self.probabilities))
+        label = CLASSES[int(np.argmax(wobble))]
+        return self.live[0], Result((0, 0, 640, 480), (250, 90, 150, 170), wobble, label)
+
+
+def test_the_panel_is_not_drawn_again_while_nothing_visible_changes(display: str, monkeypatch) -> None:
+    """Every poll brings a new picture whose percentages wobble by a point: the feed is drawn each
+    time, the panel once; a clear change of expression draws it again."""
+    import tkinter as tk
+
+    from emojify.app import App
+    from emojify.emojis import load_emoji_set
+    from emojify.sources import SourceStatus, parse_source
+
+    monkeypatch.setenv("DISPLAY", display)
+    probabilities = np.full(len(CLASSES), 0.0225)  # each percentage wobbles between two neighbours
+    probabilities[CLASSES.index("happy")] = 0.8525
+    worker = JitteryWorker(astronaut_frame(), probabilities)
+    capture = SimpleNamespace(status=SourceStatus.LIVE, message="Camera on.", spec=parse_source("0"))
+    root = tk.Tk()
+    try:
+        app = App(root, Settings(), worker, capture, load_emoji_set())
+        panels = []
+        render_panel = app._render_panel
+        monkeypatch.setattr(app, "_render_panel", lambda *args: panels.append(args[0]) or render_panel(*args))
+        pump_until(root, lambda: app.frames_shown >= 60, "60 pictures")
+        assert len(panels) == 1, [p.percents for p in panels]
+        worker.probabilities = np.roll(probabilities, 1)  # another expression altogether
+        shown = app.frames_shown
+        pump_until(root, lambda: app.frames_shown >= shown + 5, "5 more pictures")
+        assert len(panels) == 2 and panels[-1].label != "happy"
     finally:
         root.destroy()
 

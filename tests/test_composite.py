@@ -10,7 +10,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers import ASTRONAUT_FACE, WINDOW, Kiosk, astronaut_frame, emoji_yellow, run_cli, stderr_lines
+from helpers import (
+    ASTRONAUT_FACE,
+    FER_ROOT,
+    REPO,
+    WINDOW,
+    Kiosk,
+    astronaut_frame,
+    emoji_yellow,
+    run_cli,
+    stderr_lines,
+)
 from PIL import Image
 
 from emojify.composite import compose
@@ -241,3 +251,44 @@ def test_the_kiosk_saves_and_shows_a_mask_snapshot(display, tmp_path):
         assert app.exit_code() == 0
     finally:
         app.stop()
+
+
+@pytest.mark.skipif(not (FER_ROOT / "test").is_dir(), reason="needs FER2013 (EMOJIFY_FER2013)")
+def test_a_mask_snapshot_of_the_group_picture_masks_every_face(classifier, emojis, tmp_path):
+    """The kiosk's mask snapshot of a 2048x1536 group picture: the search begun at the countdown's start
+    and the quick look at the still find every face the photo search finds, and the saved composite
+    masks them all, though the visitors moved a little meanwhile."""
+    import sys
+    import time
+    from types import SimpleNamespace
+
+    from emojify.app import Worker
+
+    sys.path.insert(0, str(REPO / "packaging"))
+    from group_faces import group_picture
+
+    picture, placed = group_picture(FER_ROOT)
+    scale_y = 1536 / picture.shape[0]
+    start = cv2.resize(picture, (2048, 1536), interpolation=cv2.INTER_AREA)
+    still = np.roll(start, 8, axis=1)  # at the countdown's end everyone stands 8 pixels further right
+    placed = [(x + 8, round(y * scale_y), w, round(h * scale_y)) for _, (x, y, w, h) in placed]
+    pipeline = Pipeline(classifier, region_fraction=1.0)
+    thorough = pipeline.analyze_still(still)
+    camera = SimpleNamespace(wait_for_frame=lambda timeout, after: time.sleep(timeout))  # no live frames
+    worker = Worker(pipeline, camera, emojis, tmp_path, "mask")
+    worker.start()
+    try:
+        worker.prepare_still(start)  # the countdown starts
+        worker.request_snapshot(still)  # and ends
+        deadline, snapshot = time.monotonic() + 60, None
+        while (snapshot is None or snapshot.path is None) and time.monotonic() < deadline:
+            snapshot = worker.take_snapshot() or snapshot
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert snapshot is not None and snapshot.path is not None and snapshot.error is None
+    assert len(snapshot.result.faces) == len(thorough.faces) == 6, [f.box for f in snapshot.result.faces]
+    saved = cv2.imread(str(snapshot.path))
+    gone = changed(still, Image.fromarray(saved[:, :, ::-1]))
+    for box in placed:
+        assert gone[inner(box, 0.4)].mean() > 0.8, box  # unmasked: 0

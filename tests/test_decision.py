@@ -19,6 +19,7 @@ from emojify.decision import (
     DecisionRule,
     class_frequencies,
     decide,
+    fit_camera_bias,
     fit_rule,
     negative_log_likelihood,
     rule_from_metadata,
@@ -90,6 +91,50 @@ def test_parameters_round_trip_through_json():
     assert again.power == 0.65 and again.temperature == 0.7 and again.mirror
     np.testing.assert_allclose(again.class_frequencies, FREQUENCIES, atol=1e-6)
     assert rule_from_metadata({}) == IDENTITY
+
+
+def test_camera_bias_moves_only_camera_pictures():
+    """A face the model finds a little more sad than neutral: a camera picture with a neutral bias reads neutral."""
+    raw = rows([0.05, 0.01, 0.05, 0.1, 0.42, 0.02, 0.35])
+    rule = DecisionRule(camera_bias=(0.0,) * 6 + (0.5,))
+    assert CLASSES[int(decide(raw, None, rule).argmax())] == "sad"
+    on_camera = decide(raw, None, rule, camera=True)
+    assert CLASSES[int(on_camera.argmax())] == "neutral" and on_camera.sum() == pytest.approx(1.0)
+    ratio = on_camera[0, :6] / raw[0, :6]  # the other classes keep their proportions
+    np.testing.assert_allclose(ratio, ratio[0], rtol=1e-4)
+
+
+def test_camera_bias_round_trips_and_a_bad_one_is_refused():
+    rule = DecisionRule(FREQUENCIES, 0.65, 0.7, True, (0.1, 0.0, 0.0, -0.2, 0.3, 0.0, 0.45))
+    again = rule_from_metadata(json.loads(json.dumps({"decision": rule.as_dict()})))
+    assert again.camera_bias == rule.camera_bias and again.power == rule.power
+    assert "camera_bias" not in DecisionRule(FREQUENCIES, 0.65, 0.7, True).as_dict()
+    for bad in ([0.1, 0.2], [0.0] * 6 + ["x"], [0.0] * 6 + [float("nan")]):
+        with pytest.raises(ValueError, match="decision rule"):
+            rule_from_metadata({"decision": rule.as_dict() | {"camera_bias": bad}})
+
+
+def test_fitted_camera_bias_gives_back_the_class_a_model_under_calls():
+    """A model that reads a third of the neutral faces as sad: the fitted bias lifts neutral over sad,
+    raising balanced accuracy, and leaves the classes it was not asked to tune at 0."""
+    rng = np.random.default_rng(1)
+    y = np.repeat([H, S, N, D], [300, 100, 300, 20])
+    logits = rng.normal(0.0, 1.0, (len(y), NUM_CLASSES))
+    logits[np.arange(len(y)), y] += 3.0
+    logits[y == N, S] += 2.6  # neutral faces look sad to it
+    shown = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    bias = np.array(fit_camera_bias(y, shown, (H, S, N)))
+    before = summarize(y, shown.argmax(axis=1))["per_class_recall"]
+    after = summarize(y, (np.log(shown) + bias).argmax(axis=1))["per_class_recall"]
+    assert bias[N] - bias[S] > 0.3
+    assert bias[D] == 0.0 and bias[A] == 0.0
+    assert after["neutral"] > before["neutral"] + 0.1
+    assert np.mean([after[c] for c in ("happy", "sad", "neutral")]) > np.mean([before[c] for c in ("happy", "sad", "neutral")])
+
+
+def test_photos_missed_by_the_detector_do_not_steer_the_camera_bias():
+    shown = rows(*([[0.1, 0.0, 0.0, 0.8, 0.1, 0.0, 0.0]] * 4))
+    assert fit_camera_bias(np.array([H, H, -1, -1]), shown, (H, S)) == (0.0,) * NUM_CLASSES
 
 
 # --- fitting ----------------------------------------------------------------------------------------
@@ -175,7 +220,7 @@ def rule_on_largest_face(classifier, image, use_region: bool = False):
     pipeline = Pipeline(classifier)
     _, found = pipeline.detect(image, use_region)
     assert found, "no face found"
-    return found[0].box, classifier.classify(pipeline.crops(image, found[:1]))[0]
+    return found[0].box, classifier.classify(pipeline.crops(image, found[:1]), camera=True)[0]
 
 
 @pytest.fixture(scope="module")

@@ -334,3 +334,81 @@ def test_evaluate_dim_option_scores_lower_than_daylight(eval_folder):
     assert load_json_output(out)["accuracy"] < day["accuracy"]
     code, _, err = run_cli("evaluate", eval_folder, "--dim", "1.5")
     assert code == 2 and len(stderr_lines(err)) == 1 and "--dim" in err
+
+
+# --- whole photos: evaluate --detect ------------------------------------------------------------
+
+def test_no_answer_counts_as_wrong_and_stays_out_of_the_confusion():
+    """Two happy photos, one of them without a face found: 50% recall, one count in the matrix."""
+    from emojify.metrics import NO_ANSWER
+
+    probabilities = np.eye(7)[[H, H, S]].astype(np.float32)
+    summary = summarize(np.array([H, H, S]), np.array([H, NO_ANSWER, S]), probabilities)
+    assert summary["n"] == 3 and summary["accuracy"] == pytest.approx(2 / 3)
+    assert summary["per_class_recall"]["happy"] == pytest.approx(0.5)
+    assert summary["support"]["happy"] == 2
+    assert np.array(summary["confusion"]).sum() == 2
+    assert summary["ece"] == pytest.approx(0.0)  # over the two answered photos, both right at 100%
+
+
+def test_balanced_accuracy_min30_leaves_out_classes_under_30_images():
+    y_true = np.array([H] * 30 + [S] * 30 + [F] * 5)
+    y_pred = np.array([H] * 30 + [S] * 15 + [H] * 15 + [H] * 5)
+    summary = summarize(y_true, y_pred)
+    assert summary["balanced_accuracy_min30"] == pytest.approx((1.0 + 0.5) / 2)
+    assert summary["balanced_accuracy"] == pytest.approx((1.0 + 0.5 + 0.0) / 3)
+
+
+@pytest.fixture(scope="module")
+def photo_folder(tmp_path_factory):
+    """Whole pictures: the bundled astronaut pasted into two larger frames (happy/), and a picture with no face (sad/)."""
+    from emojify.resources import SAMPLE_FACE
+
+    face = cv2.imread(str(SAMPLE_FACE))
+    root = tmp_path_factory.mktemp("photos")
+    (root / "happy").mkdir()
+    (root / "sad").mkdir()
+    for name, (height, width, x, y) in {"left.jpg": (720, 1280, 40, 100), "corner.png": (900, 900, 380, 380)}.items():
+        frame = np.full((height, width, 3), 90, np.uint8)
+        frame[y:y + face.shape[0], x:x + face.shape[1]] = face[:height - y, :width - x]
+        assert cv2.imwrite(str(root / "happy" / name), frame)
+    wall = np.random.default_rng(0).integers(60, 200, (480, 640, 3)).astype(np.uint8)
+    assert cv2.imwrite(str(root / "sad" / "wall.jpg"), cv2.GaussianBlur(wall, (9, 9), 3))
+    return root
+
+
+def test_evaluate_detect_finds_the_faces_and_counts_the_faceless_picture_wrong(photo_folder):
+    code, out, err = run_cli("evaluate", photo_folder, "--detect", "--json")
+    assert code == 0, err
+    report = load_json_output(out)
+    assert report["n"] == 3 and report["faces_found"] == 2
+    assert report["no_face"] == {c: (1 if c == "sad" else 0) for c in CLASSES}
+    assert report["per_class_recall"]["happy"] == 1.0  # the smiling astronaut, found in both frames
+    assert report["per_class_recall"]["sad"] == 0.0
+    assert report["accuracy"] == pytest.approx(2 / 3)
+    assert np.array(report["confusion"]).sum() == 2
+
+
+def test_evaluate_without_detect_takes_each_picture_as_a_crop(photo_folder):
+    """The same folder as crops: every picture gets an answer, so no faces_found key."""
+    code, out, err = run_cli("evaluate", photo_folder, "--json")
+    assert code == 0, err
+    report = load_json_output(out)
+    assert report["n"] == 3 and "faces_found" not in report and np.array(report["confusion"]).sum() == 3
+
+
+def test_evaluate_detect_reports_an_unreadable_photo_and_scores_the_rest(photo_folder, tmp_path):
+    shutil.copytree(photo_folder, tmp_path / "photos")
+    (tmp_path / "photos" / "happy" / "broken.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
+    code, out, err = run_cli("evaluate", tmp_path / "photos", "--detect")
+    assert code == 2
+    assert any("broken.jpg" in line for line in stderr_lines(err))
+    assert "faces found in 2 of 3 photos" in out
+
+
+def test_evaluate_detect_plot_has_a_no_face_column(photo_folder, tmp_path):
+    pytest.importorskip("matplotlib")
+    code, _, err = run_cli("evaluate", photo_folder, "--detect", "--plot", tmp_path / "confusion.png")
+    assert code == 0, err
+    picture = cv2.imread(str(tmp_path / "confusion.png"))
+    assert picture is not None and picture.shape[1] > picture.shape[0]  # wider than tall: the extra column

@@ -268,3 +268,14 @@ def test_every_text_has_a_contrast_of_at_least_4_5_to_1(emojis) -> None:
 def test_the_contrast_formula_matches_wcag() -> None:
     assert wcag_contrast((0, 0, 0), (255, 255, 255)) == pytest.approx(21.0)
     assert wcag_contrast((119, 119, 119), (255, 255, 255)) == pytest.approx(4.48, abs=0.01)  # WCAG's #777 example
+
+
+def test_the_panel_is_drawn_again_only_when_it_would_look_different():
+    from emojify.render import PanelView, panel_differs
+
+    shown = PanelView("happy", (80, 5, 5, 4, 3, 2, 1), "Happy", "Snapshot")
+    assert not panel_differs(shown, PanelView("happy", (79, 6, 5, 4, 3, 2, 1), "Happy", "Snapshot"))
+    assert panel_differs(shown, PanelView("happy", (78, 7, 5, 4, 3, 2, 1), "Happy", "Snapshot"))
+    assert panel_differs(shown, PanelView("happy", (80, 5, 5, 4, 3, 2, 1), "Happy", "Back to live in 3"))
+    assert panel_differs(shown, PanelView(None, None, "No face yet", "Snapshot"))
+    assert panel_differs(None, shown) and not panel_differs(shown, shown)

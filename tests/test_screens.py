@@ -146,12 +146,36 @@ def test_snapshot_counts_down_then_takes_the_still_and_shows_it_then_goes_back_t
     kiosk.run(0.05)
     view = kiosk.screens.view()
     assert view.feed.result.label == "surprise" and view.panel.label == "surprise"
-    assert view.feed.banner == (texts.SNAPSHOT_SAVED, False) and view.panel.button == "Back to live in 3"
+    assert view.feed.banner == (texts.SNAPSHOT_SAVED, False) and view.panel.button == "Back to live in 4"
     assert kiosk.screens.snapshot_path == Path("snap.png") and kiosk.screens.snapshots_taken == 1
 
-    kiosk.run(3.0)
+    kiosk.run(4.0)
     assert kiosk.state == sc.LIVE and kiosk.screens.view().feed.live
     assert kiosk.changes[-3:] == [(sc.LIVE, sc.COUNTDOWN), (sc.COUNTDOWN, sc.RESULT), (sc.RESULT, sc.LIVE)]
+
+
+def test_back_to_live_counts_from_when_the_finished_still_is_shown(kiosk: Kiosk) -> None:
+    """The still's result comes 2.5 s after the countdown: the visitor still gets the whole 4 s with it."""
+    kiosk.snapshot()
+    kiosk.run(sc.COUNTDOWN_SECONDS)
+    assert kiosk.state == sc.RESULT
+    kiosk.run(2.5)
+    assert kiosk.screens.view().panel.title == texts.WORKING
+    kiosk.screens.snapshot_done(Snapshot(kiosk.captured[0], result("surprise")))
+    kiosk.run(0.05)
+    assert kiosk.screens.view().panel.button == "Back to live in 4"
+    kiosk.screens.snapshot_done(Snapshot(kiosk.captured[0], result("surprise"), Path("saved.png")))  # then saved
+    kiosk.run(3.85)
+    assert kiosk.state == sc.RESULT and kiosk.screens.view().panel.button == "Back to live in 1"
+    assert kiosk.screens.view().feed.banner == (texts.SNAPSHOT_SAVED, False)
+    kiosk.run(0.15)
+    assert kiosk.state == sc.LIVE
+
+
+def test_a_still_that_never_finishes_goes_back_to_live_in_time(kiosk: Kiosk) -> None:
+    kiosk.snapshot()
+    kiosk.run(sc.COUNTDOWN_SECONDS + 4.1)
+    assert kiosk.state == sc.LIVE and kiosk.changes[-1] == (sc.RESULT, sc.LIVE)
 
 
 def test_a_zero_countdown_takes_the_still_at_once() -> None:

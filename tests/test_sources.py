@@ -119,6 +119,68 @@ def test_image_reader_repeats_the_image_at_a_camera_like_pace(tmp_path: Path) ->
     assert (reader.read() == 123).all()
 
 
+class FakeClock:
+    """``time.monotonic`` and ``time.sleep`` of the readers' module: sleeping moves the clock."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.mark.parametrize("folder_fps", ["0.5", "4"])
+def test_folder_fps_sets_how_long_each_picture_stays(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, folder_fps: str
+) -> None:
+    from emojify import cli
+    from emojify.app import open_source
+    from emojify.config import settings_from_args
+
+    for name, value in [("a.png", 50), ("b.png", 100)]:
+        cv2.imwrite(str(tmp_path / name), gray_image(value))
+    args = cli.build_parser().parse_args(["run", "--source", str(tmp_path), "--folder-fps", folder_fps])
+    settings = settings_from_args(args)
+    clock = FakeClock()
+    monkeypatch.setattr("emojify.sources.readers.time", clock)
+    reader = open_source(parse_source(settings.source), settings)
+    shown = []
+    for _ in range(5):
+        value = int(reader.read()[0, 0, 0])
+        shown.append((value, clock.now))
+    assert [value for value, _ in shown] == [50, 100, 50, 100, 50]
+    gaps = np.diff([when for _, when in shown])
+    assert gaps == pytest.approx([1 / float(folder_fps)] * 4)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "100", "fast", "nan"])
+def test_bad_folder_fps_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str
+) -> None:
+    from emojify import cli
+
+    cv2.imwrite(str(tmp_path / "a.png"), gray_image(50))
+    assert cli.main(["run", "--source", str(tmp_path), f"--folder-fps={value}"]) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err.strip()
+    assert err == f'emojify: error: --folder-fps must be a number between 0.05 and 60 (got "{value}")'
+
+
+def test_folder_fps_from_a_config_file(tmp_path: Path) -> None:
+    from emojify import cli
+    from emojify.config import ConfigError, settings_from_args
+
+    config = tmp_path / "kiosk.toml"
+    config.write_text("folder-fps = 0.25\n")
+    args = cli.build_parser().parse_args(["run", "--config", str(config)])
+    assert settings_from_args(args).folder_fps == 0.25
+    config.write_text('folder_fps = "slow"\n')
+    with pytest.raises(ConfigError, match="'folder_fps' must be a number between 0.05 and 60"):
+        settings_from_args(args)
+
+
 def test_unreadable_image_is_a_source_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.png"
     path.write_bytes(b"\x89PNG\r\n garbage")

@@ -148,3 +148,86 @@ def test_every_face_is_smoothed_like_the_panel(classifier):
 
     pipeline = Pipeline(classifier, BlazeFaceDetector(), smoother=Smoother(alpha=1.0), all_faces=True)
     assert pipeline.tracker.make_smoother().alpha == 1.0
+
+
+def party_head(astronaut: np.ndarray, face_side: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """The astronaut's head scaled so her face is ``face_side`` pixels wide, and her face's box in it."""
+    x, y, w, h = ASTRONAUT_FACE
+    margin_x, margin_y = 25, 30
+    head = astronaut[y - margin_y:y + h + margin_y, x - margin_x:x + w + margin_x]
+    scale = face_side / w
+    size = (round(head.shape[1] * scale), round(head.shape[0] * scale))
+    return (cv2.resize(head, size, interpolation=cv2.INTER_AREA),
+            (round(margin_x * scale), round(margin_y * scale), face_side, round(h * scale)))
+
+
+def party_frame(seed: int = 4) -> np.ndarray:
+    return cv2.GaussianBlur(np.random.default_rng(seed).integers(40, 200, (480, 640, 3), dtype=np.uint8), (0, 0), 5)
+
+
+def six_far_faces(astronaut: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """A 640x480 frame with six faces of 30 pixels, and their boxes."""
+    head, (fx, fy, fw, fh) = party_head(astronaut, 30)
+    frame = party_frame()
+    truths = []
+    for px, py in ((40, 60), (250, 40), (520, 90), (110, 330), (330, 260), (560, 380)):
+        frame[py:py + head.shape[0], px:px + head.shape[1]] = head
+        truths.append((px + fx, py + fy, fw, fh))
+    return frame, truths
+
+
+def test_party_mode_boxes_six_faces_of_30_pixels_at_party_distance(classifier, astronaut):
+    """Six visitors a few metres from a 640x480 camera: faces of 30 pixels, under 5% of the picture's
+    width, too small for the region's one look; party mode boxes all six and nothing else."""
+    frame, truths = six_far_faces(astronaut)
+    assert not Pipeline(classifier, BlazeFaceDetector(), region_fraction=1.0).live(frame, now=0.0).faces
+    pipeline = Pipeline(classifier, BlazeFaceDetector(), region_fraction=1.0, all_faces=True)
+    results = [pipeline.live(frame, now=t / 30) for t in range(90)]
+    for result in results[-30:]:  # once the search has come round, every frame shows all six
+        boxes = [face.box for face in result.faces]
+        assert len(boxes) == 6, boxes
+        assert all(max(box_iou(box, truth) for truth in truths) > 0.3 for box in boxes), boxes
+        assert all(face.label is not None for face in result.faces)
+    tracks = [{face.track for face in result.faces} for result in results[-30:]]
+    assert all(ids == tracks[0] for ids in tracks)  # the same six tracks throughout: steady boxes
+
+
+def test_a_face_walking_away_keeps_its_track_down_to_party_distance(classifier, astronaut):
+    """A visitor walks from near the camera (a 200-pixel face) to far (30 pixels) over three seconds:
+    party mode follows the same face, with the same track, all the way."""
+    background = party_frame(5)
+    pipeline = Pipeline(classifier, BlazeFaceDetector(), region_fraction=1.0, all_faces=True)
+    steps = 90
+    tracks, misses = [], 0
+    for t in range(steps):
+        side = round(200 * (30 / 200) ** (t / (steps - 1)))  # shrinking evenly in scale
+        head, (fx, fy, fw, fh) = party_head(astronaut, side)
+        frame = background.copy()
+        px, py = 200 + t, 120 + t // 2
+        frame[py:py + head.shape[0], px:px + head.shape[1]] = head
+        result = pipeline.live(frame, now=t / 30)
+        on_face = [f for f in result.faces if box_iou(f.box, (px + fx, py + fy, fw, fh)) > 0.3]
+        assert len(result.faces) == len(on_face), f"a box on no face at step {t}: {result.faces}"
+        if on_face:
+            tracks.append(on_face[0].track)
+        else:
+            misses += 1
+    assert misses <= 2 and len(set(tracks)) == 1, (misses, tracks)
+
+
+def test_bench_measures_party_mode_as_the_kiosk_runs_it(astronaut, tmp_path):
+    """``emojify bench --faces all --region 1`` counts the faces the kiosk would show: six."""
+    from helpers import load_json_output, run_cli
+
+    frame, _ = six_far_faces(astronaut)
+    cv2.imwrite(str(tmp_path / "party.png"), frame)
+    common = ("bench", "--source", tmp_path / "party.png", "--region", "1", "--folder-fps", "60", "--json")
+    code, out, err = run_cli(*common, "--faces", "all", "--frames", "100")
+    assert code == 0, err
+    party = load_json_output(out)
+    assert (party["faces"], party["region"], party["faces_median"]) == ("all", 1.0, 6)
+    code, out, err = run_cli(*common, "--frames", "20")
+    assert code == 0, err
+    assert load_json_output(out)["faces_median"] == 0  # the single-face look sees none of them
+    code, _, err = run_cli(*common, "--faces", "all", "--region", "0")
+    assert code == 2 and err.strip() == """emojify: error: --region must be a number between 0.1 and 1 (got "0")"""

@@ -18,14 +18,13 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
+from emojify.config import DEFAULT_FOLDER_FPS as DEFAULT_FILE_FPS
 from emojify.imageio import ImageError, read_image
 from emojify.sources.picamera import PicameraReader
 from emojify.sources.spec import SourceError, SourceSpec, folder_images
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_FILE_FPS = 10.0
-"""Frames per second at which an image or a folder of images is replayed."""
 FALLBACK_VIDEO_FPS = 25.0
 """Pace for a video whose container does not state a plausible frame rate."""
 MAX_PLAUSIBLE_FPS = 240.0

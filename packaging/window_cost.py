@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""What the kiosk's window costs: frames shown a second and processor time per shown frame, by screen size.
+
+    python packaging/window_cost.py [--sizes 800x480 1280x720 1920x1080] [--seconds 20] [--json]
+
+For each screen size, starts a virtual screen (Xvfb) of that size and the kiosk on it (``emojify
+--kiosk``, fullscreen) with a 30 fps 640x480 video as the camera: the sample face drifting, as in
+``emojify bench``. After a warm-up it counts, over ``--seconds``, the frames the window drew (from
+the state file the window writes for tests) and the processor time of the kiosk's whole process
+(camera decoding, faces, expressions and window; from /proc), and reports shown frames a second and
+CPU ms per shown frame. The processor time suffers less than the frame rate from other processes on
+a busy machine. Needs Linux and Xvfb (``apt install xvfb``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import cv2
+
+from emojify.bench import cpu_name, synthetic_stream
+
+VIDEO_FPS = 30
+WARM_UP = 8.0
+DISPLAY = 71
+"""First X display number tried (the tests use lower ones)."""
+
+
+def write_video(path: Path, seconds: int = 10) -> None:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), VIDEO_FPS, (640, 480))
+    for _, frame in zip(range(VIDEO_FPS * seconds), synthetic_stream(), strict=False):
+        writer.write(frame)
+    writer.release()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User plus system processor time of process ``pid`` (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def frames_shown(state: Path) -> int:
+    for _ in range(50):
+        try:
+            return json.loads(state.read_text())["frames_shown"]
+        except (OSError, ValueError):
+            time.sleep(0.02)  # being written
+    raise RuntimeError(f"{state}: no state from the window")
+
+
+def measure(size: str, video: Path, folder: Path, seconds: float, display: int) -> dict:
+    screen = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = folder / f"state-{size}.json"
+    env = {**os.environ, "DISPLAY": f":{display}", "EMOJIFY_STATE_FILE": str(state)}
+    try:
+        time.sleep(1.0)
+        kiosk = subprocess.Popen([sys.executable, "-m", "emojify", "--kiosk", "--source", str(video)], env=env)
+        try:
+            time.sleep(WARM_UP)
+            shown0, cpu0, wall0 = frames_shown(state), process_cpu_seconds(kiosk.pid), time.monotonic()
+            time.sleep(seconds)
+            shown1, cpu1, wall1 = frames_shown(state), process_cpu_seconds(kiosk.pid), time.monotonic()
+        finally:
+            kiosk.terminate()
+            kiosk.wait(10)
+    finally:
+        screen.terminate()
+        screen.wait(10)
+    frames = shown1 - shown0
+    return {"screen": size, "shown_fps": round(frames / (wall1 - wall0), 1),
+            "cpu_ms_per_shown_frame": round((cpu1 - cpu0) * 1e3 / frames, 2) if frames else None,
+            "cpu_share_of_a_core": round((cpu1 - cpu0) / (wall1 - wall0), 3), "source_fps": VIDEO_FPS}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", nargs="+", default=["800x480", "1280x720", "1920x1080"], metavar="WxH")
+    p.add_argument("--seconds", type=float, default=20.0, help="measured time per size (default: %(default)s)")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args(argv)
+    with tempfile.TemporaryDirectory() as folder:
+        video = Path(folder) / "camera.avi"
+        write_video(video)
+        for index, size in enumerate(args.sizes):
+            report = measure(size, video, Path(folder), args.seconds, DISPLAY + index)
+            report["machine"] = f"{os.cpu_count()} cores, {cpu_name()}"
+            print(json.dumps(report) if args.json else
+                  f"{size}: {report['shown_fps']} frames shown a second (source {VIDEO_FPS}), "
+                  f"{report['cpu_ms_per_shown_frame']} ms CPU per shown frame (whole process), "
+                  f"{report['cpu_share_of_a_core']:.0%} of a core", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""``python -m emojify.training.camera_rule``: the fit/development split of real photos and the model it writes."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from helpers import copy_model
+
+from emojify.classifier import Classifier
+from emojify.labels import CLASSES
+from emojify.resources import SAMPLE_FACE
+from emojify.training import camera_rule
+
+
+def test_one_persons_photos_stay_on_one_side_and_the_split_is_stable(tmp_path):
+    assert camera_rule.person(tmp_path / "George_W_Bush_0012.jpg") == "George_W_Bush"
+    assert camera_rule.person(tmp_path / "Avinash_10.jpg") == "Avinash"
+    assert camera_rule.part_of(tmp_path / "George_W_Bush_0012.jpg") == camera_rule.part_of(tmp_path / "x" / "George_W_Bush_0201.jpg")
+    names = [f"Person_{i}_0001.jpg" for i in range(200)]
+    parts = [camera_rule.part_of(tmp_path / n) for n in names]
+    assert 70 < parts.count("dev") < 130  # about half each
+    assert camera_rule.part_of(tmp_path / "George_W_Bush_0012.jpg") == "dev"  # CRC-32: the same on every machine
+
+
+def astronaut_photos(root, per_class: int):
+    """``per_class`` pictures of the smiling astronaut, shifted, in happy/ and in sad/ (mirrored), one person each."""
+    face = cv2.imread(str(SAMPLE_FACE))
+    for label, picture in (("happy", face), ("sad", np.ascontiguousarray(face[:, ::-1]))):
+        (root / label).mkdir(parents=True)
+        for i in range(per_class):
+            assert cv2.imwrite(str(root / label / f"{label}_person_{i}_0001.jpg"), np.roll(picture, 3 * i, axis=1))
+
+
+def test_fits_a_bias_into_a_new_folder_and_leaves_the_model_alone(tmp_path):
+    """The same face labelled happy and sad, 80 of each: a new model folder with the same network and a camera
+    bias that lifts sad (the only way to get any sad face right), the model it came from unchanged."""
+    source = copy_model(tmp_path / "model")
+    before = source.with_suffix(".json").read_text()
+    astronaut_photos(tmp_path / "photos", 80)
+    code = camera_rule.main([str(tmp_path / "photos"), "--out", str(tmp_path / "new"), "--model", str(source),
+                             "--parts", str(tmp_path / "parts")])
+    assert code == 0
+    assert source.with_suffix(".json").read_text() == before
+    new = Classifier(tmp_path / "new" / source.name)
+    assert new.info.sha256 == Classifier(source).info.sha256
+    bias = dict(zip(CLASSES, new.decision.camera_bias, strict=True))
+    assert bias["disgust"] == bias["fear"] == bias["angry"] == 0.0
+    assert len(list((tmp_path / "parts").rglob("*.jpg"))) == 160
+    note = json.loads((tmp_path / "new" / source.with_suffix(".json").name).read_text())
+    assert note["decision"]["camera_bias_fitted_on"]["part"].startswith("fit")
+
+
+def test_too_few_photos_to_fit_is_one_line_and_exit_code_2(tmp_path, capsys):
+    astronaut_photos(tmp_path / "photos", 4)
+    code = camera_rule.main([str(tmp_path / "photos"), "--out", str(tmp_path / "new")])
+    assert code == 2 and "nothing to fit" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+
+
+def test_refuses_to_write_over_the_models_own_folder(tmp_path, capsys):
+    source = copy_model(tmp_path / "model")
+    (tmp_path / "photos" / "happy").mkdir(parents=True)
+    code = camera_rule.main([str(tmp_path / "photos"), "--out", str(source.parent), "--model", str(source)])
+    assert code == 2 and "write a new one" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("folder", ["missing", "empty"])
+def test_a_bad_photo_folder_is_one_line_and_exit_code_2(tmp_path, capsys, folder):
+    (tmp_path / "empty").mkdir()
+    code = camera_rule.main([str(tmp_path / folder), "--out", str(tmp_path / "new")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1

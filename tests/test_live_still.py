@@ -1,0 +1,70 @@
+"""``packaging/live_still_agreement.py``: the live view and ``predict`` read a steady face alike."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from helpers import ASTRONAUT_FACE, REPO
+
+from emojify.resources import SAMPLE_FACE
+
+SCRIPT = REPO / "packaging" / "live_still_agreement.py"
+
+
+def load_script():
+    spec = importlib.util.spec_from_file_location("live_still_agreement", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory):
+    """Three head shots cut from the bundled astronaut photo (as it is, mirrored, darker), and a wall without a face."""
+    photo = cv2.imread(str(SAMPLE_FACE))
+    x, y, w, h = ASTRONAUT_FACE
+    side = int(max(w, h) * 1.8)
+    cx, cy = x + w // 2, y + h // 2
+    head = photo[max(cy - side // 2, 0):cy + side // 2, max(cx - side // 2, 0):cx + side // 2]
+    root = tmp_path_factory.mktemp("pictures")
+    (root / "happy").mkdir()
+    for name, picture in {"head.png": head, "mirrored.png": head[:, ::-1],
+                          "darker.png": (head * 0.6).astype(np.uint8)}.items():
+        assert cv2.imwrite(str(root / "happy" / name), picture)
+    wall = cv2.GaussianBlur(np.random.default_rng(0).integers(60, 200, (192, 192)).astype(np.uint8), (9, 9), 3)
+    assert cv2.imwrite(str(root / "wall.png"), wall)
+    return root
+
+
+def test_script_plays_the_faces_and_its_counts_add_up(pictures):
+    done = subprocess.run([sys.executable, str(SCRIPT), str(pictures), "--seconds", "1", "--json"],
+                          capture_output=True, text=True, timeout=300, check=False, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["pictures"] == 4
+    assert report["both_found"] == 3 and report["still_no_face"] == 1 and report["live_no_face"] == 1
+    assert report["agree"] + sum(report["differ"].values()) == report["both_found"]
+    assert report["share"] == pytest.approx(report["agree"] / report["both_found"])
+    assert report["agree"] == 3  # the smiling astronaut reads the same live and still
+
+
+def test_the_script_refuses_counts_that_do_not_add_up():
+    agreement = load_script().Agreement(pictures=3, both_found=3, agree=2, differ={}, share=2 / 3)
+    with pytest.raises(ArithmeticError, match="agree"):
+        agreement.check()
+    agreement = load_script().Agreement(pictures=3, both_found=3, agree=2, differ={"happy -> sad": 1}, share=0.5)
+    with pytest.raises(ArithmeticError, match="share"):
+        agreement.check()
+
+
+def test_an_empty_folder_is_one_line_and_exit_code_2(tmp_path):
+    done = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True,
+                          timeout=120, check=False, cwd=REPO)
+    assert done.returncode == 2 and "no pictures found" in done.stderr and len(done.stderr.splitlines()) == 1
