@@ -17,6 +17,10 @@ from emojify.errors import EmojifyError
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"})
 """File suffixes (lower case) of the still images every command reads: predict, evaluate, the
 training data and ``--source`` images and folders (any other existing file is a video there)."""
+DEFAULT_FOLDER_FPS = 10.0
+"""Pictures a second of an image or a folder of images played as a stream when ``folder_fps`` is not
+set (here, beside the suffixes, so that the settings and the readers share it without importing each
+other)."""
 MAX_SIDE = 4096
 """Larger images are scaled down to this side while (JPEG) or right after decoding."""
 MAX_PIXELS = 400_000_000

@@ -75,10 +75,10 @@ class Result:
         return EMOJI[self.label] if self.label else None
 
     def as_dict(self) -> dict:
-        """JSON-ready: ``face`` [x, y, w, h] or None, ``label``, ``probabilities`` by class, ``emoji``,
-        and the leading face's ``shape`` (None without a face or a mesh)."""
+        """JSON-ready: ``box`` [x, y, w, h] or None (as each face's), ``label``, ``probabilities`` by class,
+        ``emoji``, and the leading face's ``shape`` (None without a face or a mesh)."""
         shape = self.faces[0].shape if self.faces else None
-        return {"face": None if self.box is None else [int(v) for v in self.box],
+        return {"box": None if self.box is None else [int(v) for v in self.box],
                 "label": self.label, "probabilities": probabilities_dict(self.probabilities), "emoji": self.emoji,
                 "shape": None if shape is None else shape.as_dict()}
 
