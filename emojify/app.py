@@ -7,12 +7,14 @@ the camera, the model nor the disk can freeze the window. Everything on screen i
 Pillow at the widget's current size and shown through ``ImageTk.PhotoImage``, so text and emoji
 stay crisp from an 800x480 touchscreen to a 1920x1080 monitor.
 
-Which screen is up (starting, no picture, live, countdown, result, attract, the challenge game)
-and what it shows is decided by :class:`emojify.screens.Screens`, without Tk; where things go is
-:mod:`emojify.layout` (the panel beside the picture on a landscape window, below it on a portrait
-one; ``--rotate`` turns the whole picture) and drawing is in :mod:`emojify.render` (pure
-functions, arrays and values in, a Pillow image out). :class:`App` keeps the window, kiosk mode,
-keys and touch, and blits what the screens ask for. Only :func:`run_app` knows about settings.
+Which screen is up (starting, no picture, live, countdown, result, attract, the challenge game,
+failure) and what it shows is decided by :class:`emojify.screens.Screens`, without Tk, as a
+:class:`~emojify.views.View`; where things go is :mod:`emojify.layout` (the panel beside the
+picture on a landscape window, below it on a portrait one; ``--rotate`` turns the whole picture)
+and drawing is in :mod:`emojify.render` (pure functions, arrays and values in, a Pillow image
+out), one renderer per view type (:data:`FULL_RENDERERS`, :data:`PANEL_RENDERERS`). :class:`App`
+keeps the window, kiosk mode, keys and touch, and blits what the screens ask for. Only
+:func:`run_app` knows about settings.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import threading
 import time
 import tkinter as tk
 from collections.abc import Callable
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -47,20 +50,17 @@ from emojify.render import (
     BACKGROUND,
     ERROR,
     OK,
-    AttractView,
-    ChallengeView,
-    PanelView,
-    panel_differs,
     render_attract,
     render_challenge,
     render_feed,
     render_message,
     render_panel,
 )
-from emojify.screens import COUNTDOWN, MESSAGE_SCREENS, FeedView, MessageView, Screens, Snapshot, Timings, View
+from emojify.screens import COUNTDOWN, Screens, Snapshot, Timings
 from emojify.smoothing import Smoother
-from emojify.sources import CaptureThread, Reader, SourceSpec, open_reader, parse_source, pi_camera_found
+from emojify.sources import CaptureThread, Reader, SourceKind, SourceSpec, open_reader, pi_camera_found, probe_source
 from emojify.stats import FrameStats
+from emojify.views import AttractView, ChallengeView, FeedView, FullView, MessageView, PanelView, View, panel_differs
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,17 @@ STATE_INTERVAL = 1.0
 """Seconds between writes of the state file (a testing aid)."""
 STATE_FILE_ENV = "EMOJIFY_STATE_FILE"
 """Environment variable naming a file the window writes its :meth:`App.state` to, for tests."""
+ERROR_LOG_SECONDS = 60.0
+"""A drawing error that repeats is logged (with its traceback) once in this many seconds."""
+
+FULL_RENDERERS: dict[type, Callable[[Layout, FullView, EmojiSet], Image.Image]] = {
+    MessageView: lambda lay, view, emojis: render_message(lay.window, view.title, view.detail, list(view.tips),
+                                                          view.footer, lay.text_scale),
+    AttractView: lambda lay, view, emojis: render_attract(lay.window, view, emojis, lay.text_scale),
+}
+"""The renderer of each full-window view type."""
+PANEL_RENDERERS = {PanelView: render_panel, ChallengeView: render_challenge}
+"""The renderer of each panel view type: it returns the image and the button's box."""
 
 
 # --- the worker thread ---------------------------------------------------------------------
@@ -92,7 +103,7 @@ class Worker:
         self.snapshot_style = snapshot_style
         self._lock = threading.Lock()
         self._live: tuple[np.ndarray, Result] | None = None
-        self._request: np.ndarray | None = None
+        self._request: Snapshot | None = None
         self._done: Snapshot | None = None
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="emojify worker", daemon=True)
@@ -115,10 +126,11 @@ class Worker:
             item, self._live = self._live, None
         return item
 
-    def request_snapshot(self, frame: np.ndarray) -> None:
-        """Classify (and, with a save folder, save) this still; collect it with :meth:`take_snapshot`."""
+    def request_snapshot(self, request: Snapshot) -> None:
+        """Classify (and, with a save folder, save) this still; collect it, with the same request
+        number, with :meth:`take_snapshot`."""
         with self._lock:
-            self._request = frame
+            self._request = request
 
     def prepare_still(self, frame: np.ndarray) -> None:
         """The countdown started: search ``frame`` for every face (the photo search, on a thread of
@@ -166,7 +178,7 @@ class Worker:
                 with self._lock:
                     request, self._request = self._request, None
                 if request is not None:
-                    snapshot = self._snapshot(request)
+                    snapshot = self._finished(request)
                     with self._lock:
                         self._done = snapshot
                     continue
@@ -184,26 +196,34 @@ class Worker:
                 log.exception("worker: frame processing failed; going on")
                 self._stopping.wait(0.2)
 
-    def _snapshot(self, frame: np.ndarray) -> Snapshot:
+    def _finished(self, request: Snapshot) -> Snapshot:
+        """The snapshot made, or marked failed with a short message (the screens go back to live)."""
+        try:
+            return self._snapshot(request)
+        except Exception:  # a still that breaks the pipeline must not leave the result screen waiting
+            log.exception("snapshot %d failed; back to live", request.request)
+            return replace(request, failed=True, error=texts.SNAPSHOT_FAILED)
+
+    def _snapshot(self, request: Snapshot) -> Snapshot:
         """The still classified (every face the photo search finds, with the mask style or in party mode)
         and handed to the window at once; then saved, and handed again with its file or error."""
-        mask = self.snapshot_style == "mask"
+        frame, mask = request.frame, self.snapshot_style == "mask"
         result = self.pipeline.analyze_still(frame, self._known_faces(), all_faces=mask or self.pipeline.all_faces)
         composite = compose(frame, result, self.emojis, self.snapshot_style) \
             if mask or self.save_dir is not None else None
-        snapshot = Snapshot(frame, result, masked=pil_to_bgr(composite) if mask else None)
+        snapshot = replace(request, result=result, masked=pil_to_bgr(composite) if mask else None)
         if composite is not None and self.save_dir is not None:
             with self._lock:
                 self._done = snapshot  # shown while the file is written
             try:
-                snapshot.path = save_composite(composite, self.save_dir, "snapshot")
+                snapshot = replace(snapshot, path=save_composite(composite, self.save_dir, "snapshot"))
                 log.info("snapshot saved as %s", snapshot.path)
                 if isinstance(self.emojis, GeneratedEmojiSet):  # each face's own emoji beside it, a sticker
                     for index, face in enumerate(f for f in result.faces if f.label is not None):
                         save_composite(self.emojis.face(face.label, face.shape, STICKER_PX), self.save_dir,
                                        f"{snapshot.path.stem}-face{index + 1}")
             except OSError as exc:
-                snapshot.error = texts.could_not_save(exc.strerror or exc)
+                snapshot = replace(snapshot, error=texts.could_not_save(exc.strerror or exc))
                 log.warning("snapshot not saved in %s: %s", self.save_dir, exc)
         return snapshot
 
@@ -243,7 +263,7 @@ class App:
     def __init__(self, root: tk.Tk, settings: Settings, worker: Worker, capture: CaptureThread,
                  emojis: EmojiSet) -> None:
         self.root, self.settings, self.worker, self.capture, self.emojis = root, settings, worker, capture, emojis
-        self.screens = Screens(worker.request_snapshot, texts.message_tips(capture.spec, capture.spec.kind == "camera" and pi_camera_found()),
+        self.screens = Screens(worker.request_snapshot, texts.message_tips(capture.spec, capture.spec.kind is SourceKind.CAMERA and pi_camera_found()),
                                Timings(result=settings.snapshot_seconds, attract_after=settings.attract_after),
                                now=time.monotonic(), challenge=settings.challenge,
                                saving=settings.save_dir is not None, shapes=settings.emoji == "generated")
@@ -262,6 +282,7 @@ class App:
         self._feed_box = Rect(0, 0, 0, 0)  # where the picture and the button are, in drawn pixels
         self._button_box = Rect(0, 0, 0, 0)
         self._whole = False  # a press anywhere counts (the attract screen)
+        self._errors_logged: dict[str, float] = {}  # a drawing error -> when it was last logged
 
         root.title("emojify")
         root.configure(background=_hex(BACKGROUND))
@@ -341,8 +362,20 @@ class App:
         self.root.after(POLL_MS, self._tick)  # first, so an error below cannot stop the loop
         try:
             self._update()
-        except Exception:  # a drawing bug must not freeze the kiosk
-            log.exception("error while updating the window; the kiosk goes on")
+        except Exception as exc:  # noqa: BLE001 - a drawing bug must not freeze the kiosk; it is logged
+            self._drawing_failed(exc)
+
+    def _drawing_failed(self, exc: Exception) -> None:
+        """Log a drawing error once per :data:`ERROR_LOG_SECONDS` while it repeats, and tell the screens
+        (repeated failures bring up the failure screen, which recovers by itself)."""
+        now = time.monotonic()
+        key = f"{type(exc).__name__}: {exc}"
+        if now - self._errors_logged.get(key, -math.inf) >= ERROR_LOG_SECONDS:
+            self._errors_logged[key] = now
+            log.error("error while updating the window (logged once a minute while it repeats); the kiosk goes on",
+                      exc_info=exc)
+        self._drawn.clear()  # what failed was noted as drawn: draw every part again
+        self.screens.drawing_failed(now)
 
     def _update(self) -> None:
         now = time.monotonic()
@@ -360,7 +393,7 @@ class App:
         done = self.worker.take_snapshot()
         if done is not None:
             screens.snapshot_done(done)
-        screens.source_status(self.capture.status, self.capture.message)
+        screens.source_status(self.capture.status, texts.status_message(self.capture.spec, self.capture.event))
         if self._snapshot_wanted.is_set():
             self._snapshot_wanted.clear()
             screens.request_snapshot()
@@ -375,7 +408,7 @@ class App:
 
     def _changed(self, part: str, value: object) -> bool:
         """Whether ``part`` must be redrawn to show ``value`` (and note that it will be); the panel only
-        when it would look different (:func:`~emojify.render.panel_differs`)."""
+        when it would look different (:func:`~emojify.views.panel_differs`)."""
         if part in self._drawn and (not panel_differs(self._drawn[part], value) if part == "panel"
                                     else self._drawn[part] == value):
             return False
@@ -384,7 +417,7 @@ class App:
 
     def _draw(self, view: View) -> None:
         """Render the parts of ``view`` that changed, then show them."""
-        full = view.message or view.attract
+        full = view.full
         self._whole = view.attract is not None
         changed = [part for part, value in (("full", full), ("feed", view.feed), ("panel", view.panel))
                    if (part == "full" or full is None) and self._changed(part, value)]
@@ -408,12 +441,9 @@ class App:
             self._parts[part] = placed
         self._dirty.add(part)
 
-    def _render_full(self, full: MessageView | AttractView) -> Image.Image:
-        """A full-window message or the attract screen."""
-        lay = self._layout
-        if isinstance(full, MessageView):
-            return render_message(lay.window, full.title, full.detail, list(full.tips), full.footer, lay.text_scale)
-        return render_attract(lay.window, full, self.emojis, lay.text_scale)
+    def _render_full(self, full: FullView) -> Image.Image:
+        """A full-window view (a message, the attract screen), by its type's renderer."""
+        return FULL_RENDERERS[type(full)](self._layout, full, self.emojis)
 
     def _render_feed(self, feed: FeedView, area: Rect) -> tuple[Image.Image, int, int]:
         """The picture centred in ``area``; notes where it is, for touches."""
@@ -427,7 +457,7 @@ class App:
 
     def _render_panel(self, panel: PanelView | ChallengeView, area: Rect) -> tuple[Image.Image, int, int]:
         """The panel (the challenge's in a round) in ``area``; notes where its button is."""
-        render = render_challenge if isinstance(panel, ChallengeView) else render_panel
+        render = PANEL_RENDERERS[type(panel)]
         image, (bx0, by0, bx1, by1) = render(panel, area.size, self.emojis, self._layout.text_scale)
         self._button_box = Rect(area.x + bx0, area.y + by0, bx1 - bx0, by1 - by0)
         return image, area.x, area.y
@@ -456,25 +486,25 @@ class App:
     # --- state for tests
 
     def state(self) -> dict:
-        """What tests look at, JSON-ready: the screen, pictures drawn, label, snapshots, errors."""
-        screens, result = self.screens, self.screens.result
+        """What tests look at, JSON-ready: the screens' :meth:`~emojify.screens.Screens.current` state,
+        the pictures drawn, the window's size, layout and language."""
+        now = self.screens.current()
         return {
-            "screen": screens.state,
+            "screen": now.screen,
             "frames_shown": self.frames_shown,
-            "last_label": None if result is None else result.label,
-            "face": None if result is None or result.box is None else [int(v) for v in result.box],
-            "showing_message": screens.state in MESSAGE_SCREENS,
-            "status": screens.status.value,
-            "status_text": screens.status_text,
-            "snapshots_taken": screens.snapshots_taken,
-            "snapshot_path": None if screens.snapshot_path is None else str(screens.snapshot_path),
-            "save_error": screens.error,
+            "last_label": now.label,
+            "box": None if now.box is None else list(now.box),
+            "showing_message": now.showing_message,
+            "status": now.status.value,
+            "status_text": now.status_text,
+            "snapshots_taken": now.snapshots_taken,
+            "snapshot_path": None if now.snapshot_path is None else str(now.snapshot_path),
+            "save_error": now.error,
+            "drawing_failures": now.drawing_failures,
             "window": list(self._size),
             "layout": "portrait" if self._layout.portrait else "landscape",
             "language": texts.language(),
-            "challenge": None if screens.round is None else {
-                "target": screens.round.target, "score": screens.round.score, "matched": screens.round.matched,
-                "rounds": screens.rounds_played, "best": screens.best.score},
+            "challenge": None if now.challenge is None else asdict(now.challenge),
         }
 
     def _write_state(self, path: Path) -> None:
@@ -531,7 +561,9 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     detector = Detector.named(settings.detector).value()
     pipeline = Pipeline(classifier, detector, region_fraction=settings.region,
                         smoother=Smoother(alpha=settings.smoothing), all_faces=settings.faces == "all")
-    spec = parse_source(settings.source)
+    spec = settings.source
+    if opener is None:
+        probe_source(spec)  # a file that is no picture, or a Pi camera without Picamera2: one line, exit code 2
     capture = CaptureThread(spec, opener=opener or (lambda: open_source(spec, settings)))
     gpio = None
     if settings.button_pin is not None or settings.led_pin is not None:

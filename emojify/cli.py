@@ -28,6 +28,9 @@ log = logging.getLogger("emojify")
 
 COMMANDS = ("run", "predict", "evaluate", "bench", "doctor")
 EXIT_BAD_INPUT = 2
+EXIT_BROKEN_PIPE = 141
+"""Exit code when the reader of our output went away (``emojify predict --json ... | head -1``): 128 +
+SIGPIPE, what a shell reports for a command ended by a closed pipe."""
 APT_PACKAGES = {"libGL.so.1": "libgl1", "libEGL.so.1": "libegl1", "libglib-2.0.so.0": "libglib2.0-0",
                 "libgthread-2.0.so.0": "libglib2.0-0", "libgobject-2.0.so.0": "libglib2.0-0",
                 "libSM.so.6": "libsm6", "libICE.so.6": "libice6", "libXext.so.6": "libxext6",
@@ -65,8 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     predict.add_argument("--json", action="store_true", help="print one JSON list, an object per image")
     predict.add_argument("--out", type=Path, metavar="DIR", help="also write a composite PNG per image here")
-    predict.add_argument("--region", type=float, metavar="FRACTION",
-                         help="only faces inside the centred region of this size (default: whole image)")
+    predict.add_argument("--region", metavar="FRACTION",
+                         help="only faces inside the centred region of this size, 0.1-1 (default: whole image)")
     predict.add_argument("--all-faces", action="store_true",
                          help="classify every face; the JSON gets a 'faces' list, largest first")
     add_flag(predict, "detector", config_file=False)
@@ -126,45 +129,42 @@ def normalise_argv(argv: list[str]) -> list[str]:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from emojify.classifier import Classifier
+    from emojify.api import Reader
     from emojify.composite import compose, save_composite
     from emojify.emojis import load_emoji_set
-    from emojify.faces import Detector
     from emojify.generated import STICKER_PX, GeneratedEmoji
-    from emojify.imageio import ImageError, read_image_scaled
-    from emojify.pipeline import Pipeline
+    from emojify.imageio import ImageError
 
-    pipeline = Pipeline(Classifier(args.model), Detector.named(args.detector).value(),
-                        region_fraction=args.region or 1.0)
+    region = None if args.region is None else BY_NAME["region"].parse(args.region, Origin("--region"))
+    reader = Reader(args.model, args.detector)
     emojis = load_emoji_set() if args.out else None
     generated = GeneratedEmoji() if args.out and args.emoji == "generated" else None
     results, failures = [], 0
     for path in args.images:
         try:
-            image, scale = read_image_scaled(path)
+            reading = reader.read(path, region=region,
+                                  all_faces=args.all_faces or args.snapshot_style == "mask")
         except ImageError as exc:
             print(f"emojify: {exc}", file=sys.stderr)
             failures += 1
             continue
-        result = pipeline.analyze(image, use_region=args.region is not None,
-                                  all_faces=args.all_faces or args.snapshot_style == "mask")
-        entry = {"path": str(path), **result.as_dict()}
-        if result.box is not None:  # in the file's own pixels, even if it was decoded smaller
-            entry["face"] = [round(v * scale) for v in result.box]
+        faces = reading.faces if args.all_faces else reading.faces[:1]
+        first = faces[0].as_dict() if faces else dict.fromkeys(("box", "label", "probabilities", "emoji", "shape"))
+        first.pop("score", None)  # the image's own fields are the leading face's, as before; its score is in faces
+        entry = {"path": str(path), **first}
         if args.all_faces:
-            entry["faces"] = [{**face.as_dict(), "box": [round(v * scale) for v in face.box]}
-                              for face in result.faces]
+            entry["faces"] = [face.as_dict() for face in faces]
         if emojis is not None:
-            entry["composite"] = str(save_composite(compose(image, result, emojis, args.snapshot_style), args.out, prefix=path.stem))
+            picture = compose(reading.image, reading.result, emojis, args.snapshot_style)
+            entry["composite"] = str(save_composite(picture, args.out, prefix=path.stem))
             if generated is not None:  # a transparent sticker of each face's own emoji
                 entry["stickers"] = [str(save_composite(generated.picture(face.label, face.shape, STICKER_PX), args.out,
                                                         prefix=f"{path.stem}-face{index + 1}"))
-                                     for index, face in enumerate(result.faces)]
+                                     for index, face in enumerate(reading.faces)]
         results.append(entry)
         if not args.json:
-            what = ", ".join(f"{face.label} {face.emoji} ({max(face.probabilities):.0%})" for face in result.faces)
-            what = what or "no face"
-            print(f"{path}: {what}")
+            what = ", ".join(f"{face.label} {face.emoji} ({face.probabilities[face.label]:.0%})" for face in faces)
+            print(f"{path}: {what or 'no face'}")
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
     return EXIT_BAD_INPUT if failures else 0
@@ -235,21 +235,22 @@ def cmd_bench(args: argparse.Namespace) -> int:
     pipeline = Pipeline(Classifier(args.model, threads=args.threads), Detector.named(args.detector).value(),
                         region_fraction=args.region, all_faces=args.faces == "all", mesh=FaceMesh(threads=args.threads))
     if args.source is None:
-        report = run_bench(pipeline, synthetic_stream(), args.frames, seed_frames=synthetic_stream())
+        report = run_bench(pipeline, synthetic_stream(), args.frames, baseline_frames=synthetic_stream())
         report["source"] = "synthetic 640x480 stream with the sample face"
     else:
-        from emojify.sources import CaptureThread, open_reader, parse_source
+        from emojify import texts
+        from emojify.sources import CaptureThread, open_reader, parse_source, probe_source
 
         spec = parse_source(args.source)
-        if spec.kind not in ("camera", "picamera"):  # a bad file fails here, with what is wrong and the fix
-            open_reader(spec).release()
+        probe_source(spec)  # a bad file fails here, with what is wrong and the fix
         with CaptureThread(spec, opener=lambda: open_reader(spec, fps=args.folder_fps)) as capture:
             def frames():
                 seq = 0
                 while True:
                     frame = capture.wait_for_frame(5.0, after=seq)
                     if frame is None:
-                        raise UsageError(f"{args.source}: no frames ({capture.message})")
+                        raise UsageError(f"{args.source}: no frames "
+                                         f"({texts.status_message(spec, capture.event)})")
                     seq = frame.seq
                     yield frame.image
             report = run_bench(pipeline, frames(), args.frames)
@@ -268,6 +269,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if settings.debug:  # from the config file: --debug itself was seen by main()
+        args.debug = True  # main() shows the traceback of an error from here on
         logging.getLogger().setLevel(logging.DEBUG)
     if settings.stats:  # its lines are INFO, shown though the rest stays at WARNING
         logging.getLogger("emojify.stats").setLevel(logging.INFO)
@@ -298,7 +300,22 @@ def opencv_problem(exc: ImportError) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``emojify`` console script; returns the exit code."""
+    """Entry point of the ``emojify`` console script; returns the exit code.
+
+    A reader that closes our output early (``| head -1``) ends the command quietly, with
+    :data:`EXIT_BROKEN_PIPE`, as other Unix tools do.
+    """
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # Point stdout at /dev/null, so that Python's own flush at exit does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_BROKEN_PIPE
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(normalise_argv(list(sys.argv[1:] if argv is None else argv)))
     try:  # every command needs OpenCV; a missing system library is an install problem, not a bug
         import cv2

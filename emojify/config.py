@@ -27,17 +27,26 @@ the ``--help`` line and the field of :class:`Settings` all follow from it.
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, from PyPI, before it joined the standard library
+    import tomli as tomllib
 
 from emojify import smoothing, texts
 from emojify.errors import EmojifyError
+from emojify.imageio import DEFAULT_FOLDER_FPS
+
+if TYPE_CHECKING:  # imported when a source is checked: the sources need OpenCV, which the CLI imports with care
+    from emojify.sources import SourceSpec
 
 TK_MODIFIERS = frozenset({"Control", "Shift", "Alt", "Meta", "Lock",
                           "Mod1", "Mod2", "Mod3", "Mod4", "Mod5"})
@@ -106,16 +115,6 @@ def number(low: float, high: float, low_open: bool = False) -> Check:
     return check
 
 
-def integer(low: int, high: int) -> Check:
-    """Check for a whole number in [low, high] (``5`` or ``"5"``; not ``5.5`` or ``true``)."""
-    def check(value: Any, origin: Origin) -> int:
-        parsed = _parsed_number(value, int)
-        if not isinstance(parsed, int) or not low <= parsed <= high:
-            raise ConfigError(f"{origin} must be a whole number from {low} to {high} (got {_shown(value)})")
-        return parsed
-    return check
-
-
 def one_of(*choices: Any) -> Check:
     """Check for one of ``choices``: strings (``"haar"``) or numbers (``90``, also as the text ``"90"``)."""
     def check(value: Any, origin: Origin) -> Any:
@@ -149,9 +148,10 @@ def folder(value: Any, origin: Origin) -> Path:
     return result
 
 
-def source(value: Any, origin: Origin) -> str:
-    """A source as text (an int camera index becomes ``"0"``); checked with ``parse_source``."""
-    from emojify.sources import SourceError, SourceUnavailable, parse_source
+def source(value: Any, origin: Origin) -> SourceSpec:
+    """A source parsed by ``parse_source`` (an int is a camera index); a relative path in a config
+    file is relative to the file's folder."""
+    from emojify.sources import SourceError, parse_source
 
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         text = str(value)
@@ -163,13 +163,10 @@ def source(value: Any, origin: Origin) -> str:
     if origin.folder and _looks_relative_path(text, origin.folder):
         text = str(origin.folder / text)
     try:
-        parse_source(text)
-    except SourceUnavailable as exc:
-        raise ConfigError(f"{origin}: {exc}") from None
+        return parse_source(text)
     except SourceError as exc:
         raise ConfigError(f"{origin} must be a camera index (0, 1, ...), picamera, a video, an image or a "
                           f"folder of images ({exc})") from None
-    return text
 
 
 def _looks_relative_path(text: str, base: Path) -> bool:
@@ -195,8 +192,6 @@ def gpio_pin(value: Any, origin: Origin) -> int:
 CAMERA_SIZE_RANGE = (16, 8192)
 FOLDER_FPS_RANGE = (0.05, 60.0)
 """Pictures a second an image or a folder may be played at: one every 20 s up to a camera's rate."""
-DEFAULT_FOLDER_FPS = 10.0
-"""Pictures a second of an image or a folder of images when ``folder_fps`` is not set."""
 
 
 def camera_size(value: Any, origin: Origin) -> tuple[int, int]:
@@ -249,7 +244,7 @@ class Setting:
     keeps the key out of config files. For example::
 
         Setting("detector", str, "blazeface", "face detector", choices=("blazeface", "haar"))
-        Setting("button_pin", int | None, None, "GPIO pin of a snapshot button", integer(0, 27),
+        Setting("button_pin", int | None, None, "GPIO pin of a snapshot button", gpio_pin,
                 metavar="N", shown="no button")
         Setting("large_text", bool, False, "bigger captions for a screen seen from afar")
     """
@@ -263,6 +258,8 @@ class Setting:
     choices: tuple[Any, ...] = ()
     shown: str | None = None
     in_file: bool = True
+    raw_default: bool = False
+    """``default`` is text that ``check`` turns into the value when a :class:`Settings` is made."""
 
     @property
     def flag(self) -> str:
@@ -298,9 +295,9 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("source", str, "0", "camera index (0, 1, ...) or /dev/videoN, picamera or picamera:N (a Raspberry "
+    Setting("source", "SourceSpec", "0", "camera index (0, 1, ...) or /dev/videoN, picamera or picamera:N (a Raspberry "
             "Pi camera module), a video file, an image, or a folder of images played as a stream", source,
-            metavar="SRC"),
+            metavar="SRC", raw_default=True),
     Setting("region", float, 0.6, "size of the centred capture region as a fraction of the picture, 0.1-1; "
             "faces outside it are ignored", number(0.1, 1.0), metavar="FRACTION"),
     Setting("emoji_dir", Path | None, None, "folder with your own emoji images, one per expression", path,
@@ -361,7 +358,8 @@ FILE_KEYS = tuple(setting.name for setting in SETTINGS if setting.in_file)
 
 def _settings_class() -> type:
     """The :class:`Settings` dataclass: one field per entry of :data:`SETTINGS`, with its default."""
-    fields = [(s.name, s.type, field(default=s.default)) for s in SETTINGS]
+    fields = [(s.name, s.type, field(default_factory=functools.partial(s.parse, s.default, Origin(f"default {s.name}")))
+               if s.raw_default else field(default=s.default)) for s in SETTINGS]
     namespace = {
         "camera_width": property(lambda self: self.camera_size[0], doc="Width asked of the camera."),
         "camera_height": property(lambda self: self.camera_size[1], doc="Height asked of the camera."),

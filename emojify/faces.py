@@ -38,10 +38,11 @@ log = logging.getLogger(__name__)
 
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
 SCALE_FACTOR = 1.15
-"""Step between detector scales. The seeds use 1.1; with faces bounded below (MIN_FACE_FRACTION)
-1.15 finds the same kiosk faces in about 25% less time."""
+"""Step between detector scales. OpenCV's textbook 1.1 (``emojify bench``'s baseline) searches more
+scales; with faces bounded below (MIN_FACE_FRACTION) 1.15 finds the same kiosk faces in about 25%
+less time."""
 MIN_NEIGHBORS = 5
-"""Overlapping hits required; 5, as in the seeds, rejects background patterns (fewer let a
+"""Overlapping hits required; 5, as in the baseline, rejects background patterns (fewer let a
 badge on the sample photo's sleeve pass as a face once the image is equalised)."""
 DETECT_WIDTH = 160
 """Width the capture region is scaled down to for detection. A visitor's face fills a good part
@@ -122,19 +123,6 @@ EDGE_TOLERANCE = 0.01
 found whole in an overlapping tile."""
 
 
-class LargestFace:
-    """What both detectors offer besides ``detect``: the largest face's box."""
-
-    def largest_face(self, image: np.ndarray, region: Box | None = None) -> Box | None:
-        """The largest face's box inside ``region``, or None."""
-        found = self.detect(image, region)  # type: ignore[attr-defined]
-        return found[0].box if found else None
-
-    def refine(self, image: np.ndarray, detection: Detection) -> Detection:
-        """The face's box after a last look at it; a detector without one keeps the box as it is."""
-        return detection
-
-
 @dataclass(frozen=True)
 class Detection:
     """One face: ``box`` (x, y, w, h) in image pixels, ``score`` (0..1), and ``keypoints`` (six (x, y)
@@ -191,7 +179,7 @@ def load_cascade() -> cv2.CascadeClassifier:
 
 
 @dataclass
-class HaarDetector(LargestFace):
+class HaarDetector:
     """The Haar cascade with one tuning; the defaults are for live frames, :meth:`for_stills` for photos."""
 
     scale_factor: float = SCALE_FACTOR
@@ -204,6 +192,10 @@ class HaarDetector(LargestFace):
 
     margin = FACE_MARGIN
     shift = 0.0
+
+    def refine(self, image: np.ndarray, detection: Detection) -> Detection:
+        """The face as it is: the cascade has no last look (:meth:`BlazeFaceDetector.refine`)."""
+        return detection
 
     @classmethod
     def for_stills(cls) -> HaarDetector:
@@ -277,7 +269,7 @@ def load_blazeface(model_range: Range = Range.SHORT, path: Path | None = None) -
 
 
 @dataclass
-class BlazeFaceDetector(LargestFace):
+class BlazeFaceDetector:
     """MediaPipe's short-range BlazeFace: the area scaled to 128 pixels on its longer side, one model
     call in the area's own shape; ``thorough`` (photos) also searches a pyramid of overlapping tiles
     down to ``min_face_fraction`` of the longer side, each tile's face confirmed by a second look."""

@@ -41,8 +41,9 @@ def probabilities_dict(probabilities: np.ndarray | None) -> dict | None:
 @dataclass(frozen=True)
 class Face:
     """One face of a frame: box, probabilities, label, in the live feed its track id, its roll
-    (degrees turned clockwise as seen, from the eyes; 0 without keypoints) and its :class:`Shape`
-    from the face mesh (None where the mesh model saw no face)."""
+    (degrees turned clockwise as seen, from the eyes; 0 without keypoints), its :class:`Shape`
+    from the face mesh (None where the mesh model saw no face) and, in a still, the detector's
+    score (0..1)."""
 
     box: Box
     probabilities: np.ndarray | None
@@ -50,6 +51,7 @@ class Face:
     track: int | None = None
     roll: float = 0.0
     shape: Shape | None = None
+    score: float | None = None
 
     @property
     def emoji(self) -> str | None:
@@ -81,10 +83,10 @@ class Result:
         return EMOJI[self.label] if self.label else None
 
     def as_dict(self) -> dict:
-        """JSON-ready: ``face`` [x, y, w, h] or None, ``label``, ``probabilities`` by class, ``emoji``,
-        and the leading face's ``shape`` (None without a face or a mesh)."""
+        """JSON-ready: ``box`` [x, y, w, h] or None (as each face's), ``label``, ``probabilities`` by class,
+        ``emoji``, and the leading face's ``shape`` (None without a face or a mesh)."""
         shape = self.faces[0].shape if self.faces else None
-        return {"face": None if self.box is None else [int(v) for v in self.box],
+        return {"box": None if self.box is None else [int(v) for v in self.box],
                 "label": self.label, "probabilities": probabilities_dict(self.probabilities), "emoji": self.emoji,
                 "shape": None if shape is None else shape.as_dict()}
 
@@ -257,7 +259,7 @@ class Pipeline:
             return Result(region, None, None, None)
         found = found if all_faces else found[:1]
         probabilities, shapes = self.read_faces(frame, found, mirror_average)
-        faces = tuple(Face(d.box, p, label_of(p), roll=d.roll, shape=s)
+        faces = tuple(Face(d.box, p, label_of(p), roll=d.roll, shape=s, score=d.score)
                       for d, p, s in zip(found, probabilities, shapes, strict=True))
         return Result(region, faces[0].box, faces[0].probabilities, faces[0].label, faces)
 

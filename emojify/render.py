@@ -5,28 +5,28 @@ label, seven probability bars, the snapshot button; or the challenge game's targ
 score), the full-window "no camera" message and the attract screen. Nothing here touches Tk, so
 every screen can be rendered and checked without a display. No text is drawn below
 :data:`emojify.layout.MIN_TEXT_PX` (times ``text_scale``), and every text colour has a WCAG AA
-contrast (4.5:1) against what it is drawn on; a renderer given a ``texts`` list records every
-text it draws there (:class:`DrawnText`), so tests can check both.
+contrast (4.5:1) against what it is drawn on. Every text goes through :func:`put_text` or
+:func:`draw_pill`, so tests can watch those two and check both.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from emojify.emojis import EmojiSet
-from emojify.generated import quantised
 from emojify.labels import CLASSES
 from emojify.layout import min_text
 from emojify.pipeline import Face, Result
 from emojify.preprocess import Box
 from emojify.shape import Shape
 from emojify.texts import expression_name
+from emojify.views import AttractView, ChallengeView, PanelView, Row
 
 BACKGROUND = (22, 24, 31)
 PANEL = (33, 36, 46)
@@ -91,37 +91,10 @@ def wrap(text: str, width: float, face: ImageFont.ImageFont, draw: ImageDraw.Ima
     return lines
 
 
-@dataclass(frozen=True)
-class DrawnText:
-    """One text a renderer drew: where (x0, y0, x1, y1), its font size, its colour, and the colours
-    it may stand on (two for a translucent pill over a picture: over black and over white)."""
-
-    text: str
-    box: tuple[float, float, float, float]
-    size: int
-    colour: tuple[int, int, int]
-    backgrounds: tuple[tuple[int, int, int], ...]
-
-
-Texts = list[DrawnText]
-"""Where renderers record the texts they draw (tests pass one in; the kiosk passes None)."""
-
-
 def put_text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, face: ImageFont.ImageFont,
-             colour: tuple[int, int, int], on: tuple[int, int, int] | tuple[tuple[int, int, int], ...],
-             texts: Texts | None, anchor: str = "la") -> None:
-    """Draw ``text`` and, when ``texts`` is a list, record it with the colour(s) ``on`` it stands on."""
+             colour: tuple[int, int, int], anchor: str = "la") -> None:
+    """Draw one line of ``text``: every plain text of the renderers is drawn here."""
     draw.text(xy, text, font=face, fill=colour, anchor=anchor)
-    if texts is not None:
-        backgrounds = on if isinstance(on[0], tuple) else (on,)
-        texts.append(DrawnText(text, draw.textbbox(xy, text, font=face, anchor=anchor), int(face.size),
-                               colour, backgrounds))  # type: ignore[arg-type]
-
-
-def blend(colour: tuple[int, int, int], alpha: int, under: tuple[int, int, int]) -> tuple[int, int, int]:
-    """``colour`` at opacity ``alpha`` (0..255) over ``under``."""
-    a = alpha / 255
-    return tuple(round(a * c + (1 - a) * u) for c, u in zip(colour, under, strict=True))  # type: ignore[return-value]
 
 
 def text_px(size: float, text_scale: float = 1.0) -> int:
@@ -139,10 +112,10 @@ def fitting_font(draw: ImageDraw.ImageDraw, text: str, width: float, size: int, 
 
 
 def draw_pill(image: Image.Image, center: tuple[float, float], text: str, face: ImageFont.ImageFont,
-              fill: tuple[int, int, int], background: tuple[int, int, int, int], texts: Texts | None = None,
-              width: float | None = None) -> None:
+              fill: tuple[int, int, int], background: tuple[int, int, int, int],
+              width: float | None = None) -> tuple[float, float, float, float]:
     """A rounded, translucent label with ``text`` centred at ``center``, drawn into ``image``;
-    ``text`` is wrapped into lines no wider than ``width`` when given."""
+    ``text`` is wrapped into lines no wider than ``width`` when given. Returns the text's box."""
     probe = ImageDraw.Draw(image)
     text = "\n".join(wrap(text, width, face, probe)) if width else text
     spacing = int(face.size * 0.25)
@@ -160,12 +133,8 @@ def draw_pill(image: Image.Image, center: tuple[float, float], text: str, face: 
     middle = (patch.width / 2, patch.height / 2)
     draw.multiline_text(middle, text, font=face, fill=fill, anchor="mm", align="center", spacing=spacing)
     image.paste(Image.alpha_composite(patch, overlay).convert("RGB"), area[:2])
-    if texts is not None:
-        box = probe.multiline_textbbox((x0 + middle[0], y0 + middle[1]), text, font=face, anchor="mm",
-                                       align="center", spacing=spacing)
-        colour, alpha = background[:3], background[3]
-        texts.append(DrawnText(text, box, int(face.size), fill,
-                               (blend(colour, alpha, (0, 0, 0)), blend(colour, alpha, (255, 255, 255)))))
+    return probe.multiline_textbbox((x0 + middle[0], y0 + middle[1]), text, font=face, anchor="mm",
+                                    align="center", spacing=spacing)
 
 
 def draw_corners(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], width: int) -> None:
@@ -182,7 +151,7 @@ def draw_corners(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, floa
 def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None, emojis: EmojiSet, *,
                 live: bool = True, hint: str | None = None,
                 banner: tuple[str, tuple[int, int, int]] | None = None, countdown: int | None = None,
-                text_scale: float = 1.0, texts: Texts | None = None) -> Image.Image:
+                text_scale: float = 1.0) -> Image.Image:
     """The camera picture, mirrored and fitted into ``size``, with its overlays.
 
     Live: the capture region is a bright window with corner marks in a dimmed picture and the
@@ -237,14 +206,14 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     size_px = text_px(min(dh * 0.045, 44), text_scale)
     if hint:
         draw_pill(image, (dw / 2, dh - size_px * 2.2), hint, font(size_px, bold=True), TEXT, (*SHADE, PILL_ALPHA),
-                  texts, dw * 0.8)
+                  dw * 0.8)
     if banner:
         text, colour = banner
         draw_pill(image, (dw / 2, size_px * 2.0), text, font(size_px, bold=True), (255, 255, 255),
-                  (*colour, PILL_ALPHA), texts, dw * 0.8)
+                  (*colour, PILL_ALPHA), dw * 0.8)
     if countdown is not None:
         draw_pill(image, (dw / 2, dh / 2), str(countdown), font(int(min(dw, dh) * 0.22 * text_scale), bold=True), ACCENT,
-                  (*SHADE, 200), texts)
+                  (*SHADE, 200))
     return image
 
 
@@ -281,74 +250,6 @@ def draw_other_faces(image: Image.Image, faces: tuple[Face, ...], emojis: EmojiS
         px = int(clamp((bx0 + bx1 - badge) / 2, 0, dw - badge))
         py = int(clamp(by0 - badge * 1.05, 0, dh - badge))
         image.paste(icon, (px, py), icon)
-
-
-@dataclass(frozen=True)
-class PanelView:
-    """What the panel shows; equal views draw equal pictures (so redraws can be skipped)."""
-
-    label: str | None
-    percents: tuple[int, ...] | None
-    title: str
-    button: str
-    button_active: bool = True
-    shape: Shape | None = None
-    """The leading face's shape, quantised (the generated emoji), or None."""
-
-
-PANEL_STEP = 2
-"""The panel is drawn again when a percentage has moved this many points from the one shown (or when
-anything else on it changes): the smoothing moves them by a point now and then on most frames, a
-change no visitor notices, and each drawing of the panel costs a render and a blit."""
-
-
-def panel_differs(shown: object, new: object) -> bool:
-    """Whether the panel ``new`` looks different from ``shown`` (views of any panel kind, or None):
-    any change but percentages that each moved less than :data:`PANEL_STEP` points."""
-    if not (isinstance(shown, PanelView) and isinstance(new, PanelView)) or shown.percents is None \
-            or new.percents is None:
-        return shown != new
-    if replace(shown, percents=new.percents) != new:
-        return True
-    return any(abs(a - b) >= PANEL_STEP for a, b in zip(shown.percents, new.percents, strict=True))
-
-
-def panel_view(result: Result | None, title_if_none: str, button: str, active: bool = True,
-               shapes: bool = False) -> PanelView:
-    """The panel for a result: its emoji, name and rounded percentages, and with ``shapes`` the
-    leading face's shape (quantised: a face that keeps still redraws nothing)."""
-    if result is None or result.label is None or result.probabilities is None:
-        return PanelView(None, None, title_if_none, button, active)
-    percents = tuple(round(float(p) * 100) for p in result.probabilities)
-    shape = result.faces[0].shape if shapes and result.faces else None
-    return PanelView(result.label, percents, expression_name(result.label), button, active,
-                     None if shape is None else quantised(shape.mirrored()))
-
-
-@dataclass(frozen=True)
-class Row:
-    """One row of a panel's body: an optional emoji, a name, a bar (fraction 0..1 or None) and a value."""
-
-    name: str
-    fraction: float | None = None
-    value: str = ""
-    icon: str | None = None
-    strong: bool = False
-    muted: bool = False
-
-
-@dataclass(frozen=True)
-class ChallengeView:
-    """The challenge game's panel: the target emoji and its name (or the round's result), rows (the
-    time left and the hold as bars, the score as lines) and the button."""
-
-    target: str | None
-    title: str
-    rows: tuple[Row, ...] = ()
-    button: str = ""
-    button_active: bool = True
-    good: bool = False
-    """The title is good news (drawn in the accent colour)."""
 
 
 Box4 = tuple[int, int, int, int]
@@ -393,7 +294,7 @@ def panel_frame(size: tuple[int, int], text_scale: float = 1.0) -> PanelFrame:
 
 
 def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, label: str | None, title: str,
-              colour: tuple[int, int, int], emojis: EmojiSet, texts: Texts | None, own_face: bool = False,
+              colour: tuple[int, int, int], emojis: EmojiSet, own_face: bool = False,
               shape: Shape | None = None) -> None:
     """The big emoji (an empty face with a question mark when ``label`` is None) over the title
     (on two lines where even the smallest size is too wide, as a long translation may be); with
@@ -412,25 +313,25 @@ def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
         inset = size * 0.06
         draw.ellipse((ex + inset, ey + inset, ex + size - inset, ey + size - inset), outline=TRACK, width=ring)
         put_text(draw, (ex + size / 2, ey + size / 2), "?", font(max(frame.floor, size // 2), bold=True), MUTED,
-                 PANEL, texts, anchor="mm")
+                 anchor="mm")
     for n, line in enumerate(lines):
-        put_text(draw, ((x0 + x1) / 2, ey + size + frame.pad * 0.5 + n * line_h), line, face, colour, PANEL, texts,
+        put_text(draw, ((x0 + x1) / 2, ey + size + frame.pad * 0.5 + n * line_h), line, face, colour,
                  anchor="mt")
 
 
-def draw_button(draw: ImageDraw.ImageDraw, frame: PanelFrame, text: str, active: bool, texts: Texts | None) -> None:
+def draw_button(draw: ImageDraw.ImageDraw, frame: PanelFrame, text: str, active: bool) -> None:
     """The big button: accent-coloured when it does something, grey when not."""
     x0, y0, x1, y1 = frame.button
     fill = ACCENT if active else TRACK
     draw.rounded_rectangle(frame.button, radius=(y1 - y0) * 0.28, fill=fill)
     face = fitting_font(draw, text, (x1 - x0) * 0.9, text_px(min((y1 - y0) * 0.36 / frame.text_scale, 48),
                                                              frame.text_scale), frame.floor)
-    put_text(draw, ((x0 + x1) / 2, (y0 + y1) / 2), text, face, ACCENT_DARK if active else TEXT, fill, texts,
+    put_text(draw, ((x0 + x1) / 2, (y0 + y1) / 2), text, face, ACCENT_DARK if active else TEXT,
              anchor="mm")
 
 
 def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, rows: list[Row],
-              emojis: EmojiSet, text_scale: float, texts: Texts | None, slots: int | None = None) -> None:
+              emojis: EmojiSet, text_scale: float, slots: int | None = None) -> None:
     """``rows`` in equal slices of the body (``slots`` of them): icon, name, bar, value; a strong row
     is highlighted."""
     x0, top, x1, bottom = frame.body
@@ -460,7 +361,6 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
     inset = frame.pad * 0.6
     for i, row in enumerate(rows):
         cy = top + row_h * (i + 0.5)
-        on = HIGHLIGHT if row.strong else PANEL
         if row.strong:
             draw.rounded_rectangle((x0 - inset, cy - row_h * 0.47, x1 + inset, cy + row_h * 0.47),
                                    radius=row_h * 0.3, fill=HIGHLIGHT)
@@ -469,7 +369,7 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
             image.paste(icon, (int(x0), int(cy - icon_px / 2)), icon)
         face = bold if row.strong else regular
         colour = ACCENT if row.strong else MUTED if row.muted else TEXT
-        put_text(draw, (name_x, cy), row.name, face, colour, on, texts, anchor="lm")
+        put_text(draw, (name_x, cy), row.name, face, colour, anchor="lm")
         if row.fraction is not None and bar_x1 - bar_x0 > bar_h:
             draw.rounded_rectangle((bar_x0, cy - bar_h / 2, bar_x1, cy + bar_h / 2), radius=bar_h / 2, fill=TRACK)
             filled = (bar_x1 - bar_x0) * clamp(row.fraction, 0, 1)
@@ -477,11 +377,10 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
                 draw.rounded_rectangle((bar_x0, cy - bar_h / 2, bar_x0 + max(filled, bar_h), cy + bar_h / 2),
                                        radius=bar_h / 2, fill=ACCENT if row.strong else BAR)
         if row.value:
-            put_text(draw, (x1, cy), row.value, face, colour, on, texts, anchor="rm")
+            put_text(draw, (x1, cy), row.value, face, colour, anchor="rm")
 
 
-def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet, text_scale: float = 1.0,
-                 texts: Texts | None = None) -> tuple[Image.Image, Box4]:
+def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet, text_scale: float = 1.0) -> tuple[Image.Image, Box4]:
     """The panel: big emoji, its name, seven labelled bars and the big button (see :class:`PanelFrame`).
 
     Returns the image and the button's box (x0, y0, x1, y1) in the image, for hit-testing.
@@ -489,13 +388,13 @@ def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet, text_
     frame = panel_frame(size, text_scale)
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
-    draw_head(image, draw, frame, view.label, view.title, TEXT if view.label else MUTED, emojis, texts,
+    draw_head(image, draw, frame, view.label, view.title, TEXT if view.label else MUTED, emojis,
               own_face=True, shape=view.shape)
     rows = [Row(expression_name(label), (view.percents[i] if view.percents else 0) / 100,
                 f"{view.percents[i]}%" if view.percents else "-", label, label == view.label,
                 muted=not view.percents) for i, label in enumerate(CLASSES)]
-    draw_rows(image, draw, frame, rows, emojis, text_scale, texts)
-    draw_button(draw, frame, view.button, view.button_active, texts)
+    draw_rows(image, draw, frame, rows, emojis, text_scale)
+    draw_button(draw, frame, view.button, view.button_active)
     return image, frame.button
 
 
@@ -503,17 +402,16 @@ CHALLENGE_ROWS = 5
 """Rows of the challenge panel's body (time, hold and up to three lines), so they keep their place."""
 
 
-def render_challenge(view: ChallengeView, size: tuple[int, int], emojis: EmojiSet, text_scale: float = 1.0,
-                     texts: Texts | None = None) -> tuple[Image.Image, Box4]:
+def render_challenge(view: ChallengeView, size: tuple[int, int], emojis: EmojiSet, text_scale: float = 1.0) -> tuple[Image.Image, Box4]:
     """The challenge game's panel: the target emoji and name, time and hold bars, score lines, button."""
     frame = panel_frame(size, text_scale)
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
-    draw_head(image, draw, frame, view.target, view.title, ACCENT if view.good else TEXT, emojis, texts)
+    draw_head(image, draw, frame, view.target, view.title, ACCENT if view.good else TEXT, emojis)
     rows = list(view.rows)
     if rows:
-        draw_rows(image, draw, frame, rows, emojis, text_scale, texts, slots=max(CHALLENGE_ROWS, len(rows)))
-    draw_button(draw, frame, view.button, view.button_active, texts)
+        draw_rows(image, draw, frame, rows, emojis, text_scale, slots=max(CHALLENGE_ROWS, len(rows)))
+    draw_button(draw, frame, view.button, view.button_active)
     return image, frame.button
 
 
@@ -528,8 +426,7 @@ def centred_lines(draw: ImageDraw.ImageDraw, text: str, width: float, face: Imag
     return [(t, face, colour, face.size * spacing, None) for t in wrap(text, width, face, draw)]
 
 
-def draw_screen(image: Image.Image, compose: Callable[[float], tuple[float, Callable[[float], None], list[Line]]],
-                texts: Texts | None) -> None:
+def draw_screen(image: Image.Image, compose: Callable[[float], tuple[float, Callable[[float], None], list[Line]]]) -> None:
     """A full-window screen: an icon over lines of text, all centred as one block; left-aligned
     lines form a block that is centred as a whole.
 
@@ -557,9 +454,9 @@ def draw_screen(image: Image.Image, compose: Callable[[float], tuple[float, Call
             continue
         text, face, colour, height, offset = line
         if offset is None:
-            put_text(draw, (w / 2, y), text, face, colour, BACKGROUND, texts, anchor="ma")
+            put_text(draw, (w / 2, y), text, face, colour, anchor="ma")
         else:
-            put_text(draw, ((w - block) / 2 + offset, y), text, face, colour, BACKGROUND, texts, anchor="la")
+            put_text(draw, ((w - block) / 2 + offset, y), text, face, colour, anchor="la")
         y += height
 
 
@@ -575,7 +472,7 @@ def screen_fonts(size: tuple[int, int], text_scale: float, shrink: float = 1.0
 
 
 def render_message(size: tuple[int, int], title: str, detail: str, tips: list[str], footer: str,
-                   text_scale: float = 1.0, texts: Texts | None = None) -> Image.Image:
+                   text_scale: float = 1.0) -> Image.Image:
     """A full-window message: a crossed-out camera, a title, the source's sentence, tips, a footer.
 
     Everything is centred; the tips are a left-aligned block centred as a whole.
@@ -616,24 +513,11 @@ def render_message(size: tuple[int, int], title: str, detail: str, tips: list[st
 
         return icon, camera, lines
 
-    draw_screen(image, compose, texts)
+    draw_screen(image, compose)
     return image
 
 
-@dataclass(frozen=True)
-class AttractView:
-    """The attract screen: one emoji of the cycle, an invitation, what to do, and the notice."""
-
-    label: str
-    title: str
-    lines: tuple[str, ...] = ()
-    notice: tuple[str, ...] = ()
-    shape: Shape | None = None
-    """The generated emoji's shape of the moment (None: the set's picture)."""
-
-
-def render_attract(size: tuple[int, int], view: AttractView, emojis: EmojiSet, text_scale: float = 1.0,
-                   texts: Texts | None = None) -> Image.Image:
+def render_attract(size: tuple[int, int], view: AttractView, emojis: EmojiSet, text_scale: float = 1.0) -> Image.Image:
     """The attract screen: a big emoji, the invitation in the accent colour, what to do, and the
     notice (what the kiosk does with faces) in smaller, quieter type; all centred."""
     w, h = max(1, size[0]), max(1, size[1])
@@ -659,5 +543,5 @@ def render_attract(size: tuple[int, int], view: AttractView, emojis: EmojiSet, t
 
         return icon, emoji, lines
 
-    draw_screen(image, compose, texts)
+    draw_screen(image, compose)
     return image

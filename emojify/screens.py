@@ -6,11 +6,18 @@ optional timer (how long the state lasts and where it leads then) and what happe
 :class:`Screens` is driven by events: :meth:`Screens.frame_arrived` (a processed camera picture arrived),
 :meth:`Screens.source_status` (the source's status and sentence), :meth:`Screens.request_snapshot`,
 :meth:`Screens.snapshot_done` and :meth:`Screens.tick` (the clock's time, where the rules and
-timers run). :meth:`Screens.view` then says what to draw, as a frozen :class:`View`: equal views
-draw equal pictures, so the window redraws only what changed. The "could not save" error is an
-overlay with its own timer, shown over whichever screen is up.
+timers run). :meth:`Screens.view` then says what to draw, as a frozen :class:`~emojify.views.View`
+built by the screen's own builder in the table: equal views draw equal pictures, so the window
+redraws only what changed. :meth:`Screens.current` is the machine's state as one frozen
+:class:`ScreenState`, for whoever watches it (the window's state file). The "could not save"
+error is an overlay with its own timer, shown over whichever screen is up.
 
-Adding a screen means adding a :class:`State` to the table and a rule that leads to it: the
+Failures show and pass: a snapshot the worker could not make returns to the live screen with a
+short message; drawing errors reported by the window (:meth:`Screens.drawing_failed`) bring up
+the ``"failure"`` screen when they repeat, and it goes back to live by itself once they stop.
+
+Adding a screen means adding a :class:`State` to the table (with its view builder) and a rule that
+leads to it: the
 attract screen is a ``"live"`` rule "no face for N seconds" -> ``"attract"``, and ``"attract"``
 leading back to ``"live"`` when a face appears. The challenge game (``--challenge``) is its own
 table, :data:`CHALLENGE_STATES`: there the button starts a round (``"challenge"``, played by
@@ -28,22 +35,25 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from emojify import texts
 from emojify.challenge import DayBest, Round, Rules, pick_targets
 from emojify.generated import demo_shape, quantised
-from emojify.pipeline import Result
-from emojify.render import AttractView, ChallengeView, PanelView, Row, panel_view
 from emojify.sources import SourceStatus
+from emojify.views import AttractView, ChallengeView, FeedView, MessageView, PanelView, Row, View
+
+if TYPE_CHECKING:
+    from emojify.pipeline import Result
 
 log = logging.getLogger(__name__)
 
 STARTING, NO_PICTURE, LIVE, COUNTDOWN, RESULT = "starting", "no_picture", "live", "countdown", "result"
-ATTRACT, CHALLENGE, CHALLENGE_OVER = "attract", "challenge", "challenge_over"
+ATTRACT, CHALLENGE, CHALLENGE_OVER, FAILURE = "attract", "challenge", "challenge_over", "failure"
 """The screens' names (what :attr:`Screens.state` and the ``on_state_change`` callbacks see)."""
-MESSAGE_SCREENS = (STARTING, NO_PICTURE)
+MESSAGE_SCREENS = (STARTING, NO_PICTURE, FAILURE)
 """The screens that show a full-window message instead of the picture."""
 
 COUNTDOWN_SECONDS = 3.0
@@ -60,7 +70,11 @@ ATTRACT_ORDER = ("happy", "surprise", "sad", "angry", "neutral", "fear", "disgus
 """The order in which the attract screen cycles the emoji."""
 CHALLENGE_OVER_SECONDS = 10.0
 """How long a round's score stays up before the live screen."""
-
+FAILURES_TO_SHOW = 5
+"""Drawing errors within :data:`FAILURE_WINDOW` seconds that bring up the failure screen."""
+FAILURE_WINDOW = 10.0
+RECOVERY_SECONDS = 5.0
+"""Seconds without a drawing error after which the failure screen goes back to live."""
 
 
 @dataclass(frozen=True)
@@ -80,61 +94,56 @@ class Timings:
     setting); 0: never."""
     challenge_over: float = CHALLENGE_OVER_SECONDS
 
+    def seconds(self, timer: str) -> float:
+        """The length of the timer named ``timer`` (a :class:`State`'s ``timer`` names a field)."""
+        return float(getattr(self, timer))
 
-@dataclass
+
+@dataclass(frozen=True)
 class Snapshot:
-    """A still being classified (``result`` None until the worker is done) and where it was saved;
-    ``masked``, the still with every face covered by its emoji (the ``mask`` snapshot style)."""
+    """A still: ``request`` numbers it (the worker answers with the same number), ``frame`` is the
+    picture; the worker fills in ``result``, where it was saved or why not (``error``), ``masked``
+    (the still with every face covered by its emoji, the ``mask`` style), and ``failed`` when it
+    could not classify it at all."""
 
-    frame: np.ndarray
+    request: int
+    frame: np.ndarray = field(repr=False)
     result: Result | None = None
     path: Path | None = None
     error: str | None = None
-    masked: np.ndarray | None = None
-
-
-# --- what to draw --------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class FeedView:
-    """The picture: a live frame or the still, with its overlays.
-
-    ``picture`` names the picture shown (``("live", n)`` or ``("still", n)``) and changes whenever
-    another one is to be drawn; the arrays themselves take no part in comparisons.
-    """
-
-    picture: tuple[str, int]
-    frame: np.ndarray = field(compare=False, repr=False)
-    result: Result | None = field(compare=False, repr=False)
-    live: bool = True
-    hint: str | None = None
-    banner: tuple[str, bool] | None = None
-    """(text, is an error) shown at the top of the picture."""
-    countdown: int | None = None
-    """The big number of the snapshot countdown."""
+    masked: np.ndarray | None = field(default=None, repr=False)
+    failed: bool = False
 
 
 @dataclass(frozen=True)
-class MessageView:
-    """A full-window message (:func:`emojify.render.render_message`'s texts)."""
+class ChallengeState:
+    """The challenge game as :class:`ScreenState` reports it."""
 
-    title: str
-    detail: str = ""
-    tips: tuple[str, ...] = ()
-    footer: str = ""
+    target: str | None
+    score: int
+    matched: int
+    rounds: int
+    best: int
 
 
 @dataclass(frozen=True)
-class View:
-    """What the window shows: the picture and the panel (the challenge's during a round), or a
-    full-window message or attract screen."""
+class ScreenState:
+    """The machine's state at its last tick, frozen: what a watcher (the window's state file) reads."""
 
     screen: str
-    feed: FeedView | None = None
-    panel: PanelView | ChallengeView | None = None
-    message: MessageView | None = None
-    attract: AttractView | None = None
-    """The attract screen (full-window, like ``message``)."""
+    status: SourceStatus
+    status_text: str
+    label: str | None
+    box: tuple[int, int, int, int] | None
+    snapshots_taken: int
+    snapshot_path: Path | None
+    error: str | None
+    drawing_failures: int
+    challenge: ChallengeState | None
+
+    @property
+    def showing_message(self) -> bool:
+        return self.screen in MESSAGE_SCREENS
 
 
 # --- the table -----------------------------------------------------------------------------
@@ -142,17 +151,90 @@ class View:
 Condition = Callable[["Screens"], bool]
 
 
+ViewBuilder = Callable[["Screens"], View]
+
+
+def live_view(screens: Screens) -> View:
+    """The live picture (with the countdown's number) beside the panel: emoji, bars and the button."""
+    counting = screens.state == COUNTDOWN
+    button = texts.GET_READY if counting else texts.PLAY if screens.challenge else texts.SNAPSHOT_BUTTON
+    return View(screens.state, screens.live_feed(), panel_view(screens.result, texts.NO_FACE_YET, button,
+                                                               active=not counting, shapes=screens.shapes))
+
+
+def starting_view(screens: Screens) -> View:
+    return View(screens.state, full=MessageView(screens.status_text))
+
+
+def no_picture_view(screens: Screens) -> View:
+    return View(screens.state, full=MessageView(screens.no_picture_title, screens.status_text,
+                                                screens.no_picture_tips, texts.KEEPS_TRYING))
+
+
+def result_view(screens: Screens) -> View:
+    """The still (or its masked copy) beside its emoji and bars, "..." while the worker is at it."""
+    still = screens.still
+    if still is None:
+        return live_view(screens)
+    done = still.result is not None
+    banner = screens.banner()
+    if banner is None and still.path is not None:
+        banner = (texts.SNAPSHOT_SAVED, False)
+    masked = still.masked
+    feed = FeedView(("still", screens.still_number), still.frame if masked is None else masked,
+                    still.result if masked is None else None, live=False, banner=banner)
+    left = texts.back_to_live(math.ceil(screens.seconds_left()))
+    panel = panel_view(still.result if done else None, texts.NO_FACE_FOUND if done else texts.WORKING, left,
+                       active=False)
+    return View(screens.state, feed, panel)
+
+
+def attract_view(screens: Screens) -> View:
+    """The attract screen: the emoji in turn, the invitation and the notice."""
+    label = ATTRACT_ORDER[int((screens.now - screens.entered) / ATTRACT_CYCLE) % len(ATTRACT_ORDER)]
+    lines = (texts.ATTRACT_LINE, texts.ATTRACT_PLAY) if screens.challenge else (texts.ATTRACT_LINE,)
+    notice = (texts.NOTICE, texts.NOTICE_SAVED if screens.saving else texts.NOTICE_NOTHING_KEPT)
+    elapsed = screens.now - screens.entered
+    shape = quantised(demo_shape(elapsed)) if screens.shapes else None  # the generated emoji shows off
+    return View(screens.state, full=AttractView(label, texts.ATTRACT_TITLE, lines, notice, shape))
+
+
+def challenge_view(screens: Screens) -> View:
+    """The live picture beside the challenge's panel (the live screen's without a round)."""
+    if screens.round is None:
+        return live_view(screens)
+    return View(screens.state, screens.live_feed(), screens.challenge_panel(screens.round))
+
+
+def failure_view(screens: Screens) -> View:
+    """The failure screen: something went wrong, and the kiosk carries on by itself."""
+    return View(screens.state, full=MessageView(texts.FAILURE_TITLE, texts.FAILURE_DETAIL, (), texts.KEEPS_TRYING))
+
+
+def panel_view(result: Result | None, title_if_none: str, button: str, active: bool = True,
+               shapes: bool = False) -> PanelView:
+    """The panel for a result: its emoji, name and rounded percentages, and with ``shapes`` the
+    leading face's shape (quantised: a face that keeps still redraws nothing)."""
+    if result is None or result.label is None or result.probabilities is None:
+        return PanelView(None, None, title_if_none, button, active)
+    percents = tuple(round(float(p) * 100) for p in result.probabilities)
+    shape = result.faces[0].shape if shapes and result.faces else None
+    return PanelView(result.label, percents, texts.expression_name(result.label), button, active,
+                     None if shape is None else quantised(shape.mirrored()))
+
+
 @dataclass(frozen=True)
 class State:
     """One screen: rules ``(condition, next state)`` tried in order on every tick, then its timer
     ``(name of a Timings field, next state)``; ``enter`` runs when the screen comes up, and
-    ``during`` on every tick while it is up (before the rules)."""
+    ``during`` on every tick while it is up (before the rules); ``view`` builds what it shows."""
 
     name: str
     rules: tuple[tuple[Condition, str], ...] = ()
     timer: tuple[str, str] | None = None
     enter: Callable[[Screens], None] | None = None
     during: Callable[[Screens], None] | None = None
+    view: ViewBuilder = live_view
 
 
 def picture_missing(screens: Screens) -> bool:
@@ -175,12 +257,33 @@ def snapshot_wanted(screens: Screens) -> bool:
 
 
 def take_still(screens: Screens) -> None:
-    """Freeze the newest picture and hand it to the ``capture`` callback (the worker)."""
+    """Freeze the newest picture and hand it, numbered, to the ``capture`` callback (the worker)."""
     assert screens.frame is not None  # countdown is only entered with a picture
-    screens.still = Snapshot(screens.frame)
-    screens.still_number += 1
     screens.snapshots_taken += 1
-    screens.capture(screens.frame)
+    screens.still = Snapshot(screens.snapshots_taken, screens.frame)
+    screens.still_number += 1
+    screens.capture(screens.still)
+
+
+def snapshot_failed(screens: Screens) -> bool:
+    """The worker could not make the snapshot on the screen (its message is up as the overlay)."""
+    return screens.still is not None and screens.still.failed
+
+
+def failing(screens: Screens) -> bool:
+    """Drawing failed :data:`FAILURES_TO_SHOW` times within :data:`FAILURE_WINDOW` seconds."""
+    recent = [t for t in screens.failure_times if screens.now - t <= FAILURE_WINDOW]
+    return len(recent) >= FAILURES_TO_SHOW
+
+
+def recovered(screens: Screens) -> bool:
+    """No drawing error for :data:`RECOVERY_SECONDS` on this screen."""
+    return screens.now - max([screens.entered, *screens.failure_times]) >= RECOVERY_SECONDS
+
+
+def forget_failures(screens: Screens) -> None:
+    """Start counting drawing errors afresh: after the failure screen it takes as many to come back."""
+    screens.failure_times = []
 
 
 def idle(screens: Screens) -> bool:
@@ -218,24 +321,31 @@ def record_score(screens: Screens) -> None:
         screens.new_best = screens.best.record(screens.round.score, screens.today())
 
 
+ANYWHERE: tuple[tuple[Condition, str], ...] = ((failing, FAILURE),)
+"""Rules tried before every screen's own (but the failure screen's)."""
+
 STATES: dict[str, State] = {state.name: state for state in (
-    State(STARTING, rules=((picture_back, LIVE), (source_lost, NO_PICTURE)), timer=("starting", NO_PICTURE)),
-    State(NO_PICTURE, rules=((picture_back, LIVE),)),
+    State(STARTING, rules=((picture_back, LIVE), (source_lost, NO_PICTURE)), timer=("starting", NO_PICTURE),
+          view=starting_view),
+    State(NO_PICTURE, rules=((picture_back, LIVE),), view=no_picture_view),
     State(LIVE, rules=((picture_missing, NO_PICTURE), (snapshot_wanted, COUNTDOWN), (idle, ATTRACT))),
     State(COUNTDOWN, rules=((picture_missing, NO_PICTURE),), timer=("countdown", RESULT)),
-    State(RESULT, timer=("result", LIVE), enter=take_still),
-    State(ATTRACT, rules=((picture_missing, NO_PICTURE), (face_seen, LIVE), (snapshot_wanted, LIVE))),
+    State(RESULT, rules=((snapshot_failed, LIVE),), timer=("result", LIVE), enter=take_still, view=result_view),
+    State(ATTRACT, rules=((picture_missing, NO_PICTURE), (face_seen, LIVE), (snapshot_wanted, LIVE)),
+          view=attract_view),
+    State(FAILURE, rules=((recovered, LIVE),), enter=forget_failures, view=failure_view),
 )}
 """Every screen, by name: the kiosk with the snapshot button."""
 
 CHALLENGE_STATES: dict[str, State] = {**{name: state for name, state in STATES.items()
                                          if name not in (COUNTDOWN, RESULT)}, **{state.name: state for state in (
     State(LIVE, rules=((picture_missing, NO_PICTURE), (snapshot_wanted, CHALLENGE), (idle, ATTRACT))),
-    State(ATTRACT, rules=((picture_missing, NO_PICTURE), (snapshot_wanted, CHALLENGE), (face_seen, LIVE))),
+    State(ATTRACT, rules=((picture_missing, NO_PICTURE), (snapshot_wanted, CHALLENGE), (face_seen, LIVE)),
+          view=attract_view),
     State(CHALLENGE, rules=((picture_missing, NO_PICTURE), (round_finished, CHALLENGE_OVER)), enter=start_round,
-          during=play_round),
+          during=play_round, view=challenge_view),
     State(CHALLENGE_OVER, rules=((picture_missing, NO_PICTURE), (snapshot_wanted, CHALLENGE)),
-          timer=("challenge_over", LIVE), enter=record_score),
+          timer=("challenge_over", LIVE), enter=record_score, view=challenge_view),
 )}}
 """The kiosk with the challenge game (``--challenge``): the button starts a round."""
 
@@ -245,15 +355,15 @@ CHALLENGE_STATES: dict[str, State] = {**{name: state for name, state in STATES.i
 class Screens:
     """The screens' state machine; single-threaded (the window calls it from its own thread).
 
-    ``capture`` is called with the frame when a snapshot is taken (the window hands it to the
-    worker, which answers through :meth:`snapshot_done`). ``no_picture`` is the title and tips
+    ``capture`` is called with a numbered :class:`Snapshot` when one is taken (the window hands it
+    to the worker, which answers through :meth:`snapshot_done` with the same number). ``no_picture`` is the title and tips
     of the "no picture" message. Functions in :attr:`on_state_change` are called with
     ``(old, new)`` on every change of screen, on the window's thread; a gpiozero LED lit during
     the countdown: ``screens.on_state_change.append(lambda old, new: led.on() if new == COUNTDOWN
     else led.off())``.
     """
 
-    def __init__(self, capture: Callable[[np.ndarray], None], no_picture: tuple[str, list[str]],
+    def __init__(self, capture: Callable[[Snapshot], None], no_picture: tuple[str, list[str]],
                  timings: Timings, now: float = 0.0, *,
                  challenge: bool = False, saving: bool = False, shapes: bool = False, rules: Rules | None = None,
                  rng: random.Random | None = None, today: Callable[[], dt.date] = dt.date.today) -> None:
@@ -284,6 +394,8 @@ class Screens:
         self.rounds_played = 0
         self.best = DayBest()
         self.new_best = False
+        self.failure_times: list[float] = []  # when drawing failed lately (the failure screen's clock)
+        self.drawing_failures = 0
 
     # --- events
 
@@ -302,16 +414,22 @@ class Screens:
         self.snapshot_requested_on = self.state
 
     def snapshot_done(self, snapshot: Snapshot) -> None:
-        """The worker finished a snapshot: record its file or error, and show its emoji if still up."""
+        """The worker finished a snapshot: record its file or error, and show it if it is still up
+        (a failed one leads back to live, its message over the picture)."""
         if snapshot.path is not None:
             self.snapshot_path = snapshot.path
         if snapshot.error:
             self.error, self.error_until = snapshot.error, None  # its timer starts at the next tick
-        if self.still is not None and snapshot.frame is self.still.frame:
+        if self.still is not None and snapshot.request == self.still.request:
             if self.still.result is None and self.state == RESULT:
                 self._still_shown = True  # "back to live in N" counts from the finished still
             self.still = snapshot
             self.still_number += 1
+
+    def drawing_failed(self, now: float) -> None:
+        """The window could not draw a view; repeated failures bring up the failure screen."""
+        self.drawing_failures += 1
+        self.failure_times = [t for t in self.failure_times if now - t <= FAILURE_WINDOW] + [now]
 
     def tick(self, now: float) -> None:
         """Advance the clock to ``now``: expire the overlay, then follow rules and timers."""
@@ -341,10 +459,11 @@ class Screens:
 
     def _next(self) -> str | None:
         state = self.states[self.state]
-        for condition, target in state.rules:
+        rules = state.rules if self.state == FAILURE else (*ANYWHERE, *state.rules)
+        for condition, target in rules:
             if condition(self):
                 return target
-        if state.timer is not None and self.now - self.entered >= getattr(self.timings, state.timer[0]):
+        if state.timer is not None and self.now - self.entered >= self.timings.seconds(state.timer[0]):
             return state.timer[1]
         return None
 
@@ -367,56 +486,41 @@ class Screens:
         timer = self.states[self.state].timer
         if timer is None:
             return math.inf
-        return max(0.0, getattr(self.timings, timer[0]) - (self.now - self.entered))
+        return max(0.0, self.timings.seconds(timer[0]) - (self.now - self.entered))
 
-    # --- what to draw
+    # --- what to draw, and what to report
 
     def view(self) -> View:
-        """What the window should show now (at the last tick's time)."""
-        if self.state == STARTING:
-            return View(self.state, message=MessageView(self.status_text))
-        if self.state == NO_PICTURE:
-            return View(self.state, message=MessageView(self.no_picture_title, self.status_text,
-                                                        self.no_picture_tips, texts.KEEPS_TRYING))
-        banner = (self.error, True) if self.error else None
-        if self.state == RESULT and self.still is not None:
-            done = self.still.result is not None
-            if banner is None and self.still.path is not None:
-                banner = (texts.SNAPSHOT_SAVED, False)
-            masked = self.still.masked
-            feed = FeedView(("still", self.still_number), self.still.frame if masked is None else masked,
-                            self.still.result if masked is None else None, live=False, banner=banner)
-            left = texts.back_to_live(math.ceil(self.seconds_left()))
-            panel = panel_view(self.still.result if done else None, texts.NO_FACE_FOUND if done else texts.WORKING, left,
-                               active=False)
-            return View(self.state, feed, panel)
-        if self.state == ATTRACT:
-            return View(self.state, attract=self.attract_view())
-        feed = None
-        if self.frame is not None:
-            result = self.result
-            hint = texts.HINT if result is None or result.label is None else None
-            if self.state == CHALLENGE and self.round is not None and self.round.target is not None:
-                hint = texts.MAKE_THIS_FACE.format(name=texts.expression_name(self.round.target))
-            countdown = math.ceil(self.seconds_left()) if self.state == COUNTDOWN else None
-            feed = FeedView(("live", self.frame_number), self.frame, result, hint=hint, banner=banner,
-                            countdown=countdown or None)
-        if self.state in (CHALLENGE, CHALLENGE_OVER) and self.round is not None:
-            return View(self.state, feed, self.challenge_view(self.round))
-        counting = self.state == COUNTDOWN
-        button = texts.GET_READY if counting else texts.PLAY if self.challenge else texts.SNAPSHOT_BUTTON
-        return View(self.state, feed, panel_view(self.result, texts.NO_FACE_YET, button, active=not counting,
-                                                 shapes=self.shapes))
+        """What the window should show now (at the last tick's time), by the screen's own builder."""
+        return self.states[self.state].view(self)
 
-    def attract_view(self) -> AttractView:
-        """The attract screen: the emoji in turn, the invitation and the notice."""
-        label = ATTRACT_ORDER[int((self.now - self.entered) / ATTRACT_CYCLE) % len(ATTRACT_ORDER)]
-        lines = (texts.ATTRACT_LINE, texts.ATTRACT_PLAY) if self.challenge else (texts.ATTRACT_LINE,)
-        shape = quantised(demo_shape(self.now - self.entered)) if self.shapes else None  # the generated emoji shows off
-        return AttractView(label, texts.ATTRACT_TITLE, lines, (texts.NOTICE, texts.NOTICE_SAVED if self.saving else texts.NOTICE_NOTHING_KEPT),
-                           shape)
+    def banner(self) -> tuple[str, bool] | None:
+        """The error overlay, as (text, is an error), while it is up."""
+        return (self.error, True) if self.error else None
 
-    def challenge_view(self, game: Round) -> ChallengeView:
+    def live_feed(self) -> FeedView | None:
+        """The newest live picture with its hint, banner and countdown (None before the first)."""
+        if self.frame is None:
+            return None
+        result = self.result
+        hint = texts.HINT if result is None or result.label is None else None
+        if self.state == CHALLENGE and self.round is not None and self.round.target is not None:
+            hint = texts.MAKE_THIS_FACE.format(name=texts.expression_name(self.round.target))
+        countdown = math.ceil(self.seconds_left()) if self.state == COUNTDOWN else None
+        return FeedView(("live", self.frame_number), self.frame, result, hint=hint, banner=self.banner(),
+                        countdown=countdown or None)
+
+    def current(self) -> ScreenState:
+        """The machine's state at the last tick, as one frozen value."""
+        result, game = self.result, self.round
+        box = None if result is None or result.box is None else tuple(int(v) for v in result.box)
+        challenge = None if game is None else ChallengeState(game.target, game.score, game.matched,
+                                                             self.rounds_played, self.best.score)
+        return ScreenState(self.state, self.status, self.status_text, None if result is None else result.label,
+                           box, self.snapshots_taken, self.snapshot_path, self.error,  # type: ignore[arg-type]
+                           self.drawing_failures, challenge)
+
+    def challenge_panel(self, game: Round) -> ChallengeView:
         """The challenge panel: the target, its time and hold, or the outcome; or the round's score."""
         best = self.best.today(self.today())
         if self.state == CHALLENGE_OVER:

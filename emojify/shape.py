@@ -24,26 +24,28 @@ RIGHT_LIDS, LEFT_LIDS = (159, 145), (386, 374)
 """(upper, lower) eyelid, at the eye's middle."""
 FOREHEAD, NOSE_BOTTOM = 10, 2
 MOUTH_RIGHT, MOUTH_LEFT = 61, 291
-UPPER_LIP_OUTER, LOWER_LIP_OUTER = 0, 17
-INNER_LIP_PAIRS = ((81, 178), (13, 14), (311, 402))
-"""(upper, lower) points of the inner lips: right of the middle, middle, left of the middle."""
+UPPER_LIP_OUTER, LOWER_LIP_OUTER, CHIN = 0, 17, 152
+INNER_LIP_MIDDLE = (13, 14)
+"""(upper, lower) inner lip at the mouth's middle."""
 FACE_RIGHT, FACE_LEFT = 234, 454
 BROWS = (70, 63, 105, 66, 107, 300, 293, 334, 296, 336)
 """The upper edge of both eyebrows, outer to inner."""
 INNER_BROWS = (55, 285)
 """The lower inner ends of the eyebrows (right, left)."""
 
-MOUTH_REST, MOUTH_SPAN = 0.55, 0.12
-"""mouth_open = logistic((inner gap + outer lip height) / mouth width - REST) / SPAN): a resting
-mouth (median 0.38-0.43) reads about 0.2, a mouth open in surprise (median 0.55-0.61) 0.5 and more."""
+MOUTH_REST, MOUTH_SPAN = 0.1, 0.06
+"""mouth_open = logistic((outer lip height / mouth width - lower lip to chin / eye distance - REST) /
+SPAN): a resting mouth (median -0.03 to -0.05) reads about 0.1, a mouth open in surprise (median
+0.11-0.15) 0.6 and a wide open one (0.3) 0.97."""
 SMILE_REST, SMILE_SPAN = 0.42, 0.1
 SMILE_LIFT = 2.0
 """smile = tanh((mouth width / face width + LIFT * corner lift / mouth width - REST) / SPAN):
 a resting mouth (median 0.41) reads 0, a smile (median 0.60) 0.95, corners drawn down below 0."""
-BROW_REST, BROW_SPAN = 0.38, 0.1
-BROW_GATHER = 0.5
-"""brows = tanh((brow height over the upper lids / forehead-to-nose length + GATHER * (inner brow
-gap / eye distance) - REST) / SPAN): raised brows above 0, lowered and drawn together below."""
+BROW_REST, BROW_SPAN = 0.53, 0.1
+BROW_GATHER = 0.25
+"""brows = tanh((the brows' height above the eye line / the forehead's top's height above it +
+GATHER * inner brow gap / eye distance - REST) / SPAN): a resting face (median 0.51-0.54) reads
+-0.2 to 0.1, raised brows (surprise's median 0.53-0.59) up to 0.5, lowered and drawn together below 0."""
 EYE_SHUT, EYE_WIDE = 0.08, 0.40
 """Lid gap over eye width that reads 0 (shut) and 1 (wide open)."""
 
@@ -109,25 +111,27 @@ def logistic(value: float) -> float:
 
 
 def mouth_ratio(face: np.ndarray) -> float:
-    """(Inner lip gap + outer lip height) over mouth width, in the face's frame."""
-    gap = float(np.mean([face[lower, 1] - face[upper, 1] for upper, lower in INNER_LIP_PAIRS]))
+    """The lips' outer height over the mouth's width (the lips parting), less the lower lip's
+    distance to the chin over the eye distance (a dropped jaw brings the lower lip nearer the mesh's
+    chin point: alone, that separates surprise from neutral with ROC AUC 0.77-0.82), in the face's
+    frame."""
     height = face[LOWER_LIP_OUTER, 1] - face[UPPER_LIP_OUTER, 1]
-    return (gap + height) / max(face[MOUTH_LEFT, 0] - face[MOUTH_RIGHT, 0], 1e-6)
+    width = max(face[MOUTH_LEFT, 0] - face[MOUTH_RIGHT, 0], 1e-6)
+    return height / width - (face[CHIN, 1] - face[LOWER_LIP_OUTER, 1])
 
 
 def smile_ratio(face: np.ndarray) -> float:
     """Mouth width over face width plus :data:`SMILE_LIFT` times the corners' lift (above the inner
     lips' middle) over the mouth's width."""
     width = max(face[MOUTH_LEFT, 0] - face[MOUTH_RIGHT, 0], 1e-6)
-    lift = (face[13, 1] + face[14, 1]) / 2 - (face[MOUTH_RIGHT, 1] + face[MOUTH_LEFT, 1]) / 2
+    lift = face[list(INNER_LIP_MIDDLE), 1].mean() - (face[MOUTH_RIGHT, 1] + face[MOUTH_LEFT, 1]) / 2
     return width / max(face[FACE_LEFT, 0] - face[FACE_RIGHT, 0], 1e-6) + SMILE_LIFT * lift / width
 
 
 def brow_ratio(face: np.ndarray) -> float:
-    """The brows' height above the upper lids over the forehead-to-nose length, plus
-    :data:`BROW_GATHER` times the gap between the brows' inner ends."""
-    lids = (face[RIGHT_LIDS[0], 1] + face[LEFT_LIDS[0], 1]) / 2
-    height = (lids - face[list(BROWS), 1].mean()) / max(face[NOSE_BOTTOM, 1] - face[FOREHEAD, 1], 1e-6)
+    """How high the brows' upper edge sits between the eye line and the forehead's top (0 on the
+    eyes, 1 at the top), plus :data:`BROW_GATHER` times the gap between the brows' inner ends."""
+    height = face[list(BROWS), 1].mean() / min(face[FOREHEAD, 1], -1e-6)  # both above the eyes: y < 0
     return height + BROW_GATHER * (face[INNER_BROWS[1], 0] - face[INNER_BROWS[0], 0])
 
 

@@ -17,12 +17,12 @@ import locale
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 from emojify.resources import PACKAGE_DIR
 
 if TYPE_CHECKING:
-    from emojify.sources import SourceSpec
+    from emojify.sources import SourceEvent, SourceSpec
 
 DOMAIN = "emojify"
 LOCALE_DIR = PACKAGE_DIR / "locale"
@@ -82,9 +82,6 @@ def language() -> str:
     return _language
 
 
-SourceEvent = Literal["starting", "live", "absent", "lost", "stalled"]
-"""What a source just did: "absent" = it cannot be opened, "lost" = a read failed."""
-
 WORKING = "..."
 """The panel's title while a snapshot is classified (the same in every language)."""
 
@@ -97,6 +94,9 @@ _SENTENCES: dict[str, str] = {
     "GET_READY": N_("Get ready..."),
     "SNAPSHOT_SAVED": N_("Snapshot saved"),
     "KEEPS_TRYING": N_("emojify keeps trying and carries on by itself."),
+    "SNAPSHOT_FAILED": N_("That snapshot did not work; please try again."),
+    "FAILURE_TITLE": N_("Something went wrong"),
+    "FAILURE_DETAIL": N_("The picture will be back in a moment."),
     # --- the attract screen and the challenge game
     "ATTRACT_TITLE": N_("Make a face!"),
     "ATTRACT_LINE": N_("Smile, frown or look surprised: an emoji mirrors your face."),
@@ -194,13 +194,15 @@ def _file_name(spec: SourceSpec) -> str:
     return Path(spec.target).name or str(spec.target)
 
 
-def status_message(spec: SourceSpec, event: SourceEvent) -> str:
-    """The sentence shown to a visitor for ``event`` of the source ``spec``."""
-    if spec.kind == "camera":
-        return _(_CAMERA_STATUS[event])
-    if spec.kind == "picamera":
-        return _(_PICAMERA_STATUS[event])
-    return _(_FILE_STATUS[event]).format(name=_file_name(spec))
+_STATUS = {"camera": _CAMERA_STATUS, "picamera": _PICAMERA_STATUS}
+"""The status sentences by source kind (:class:`emojify.sources.SourceKind`'s values); files get _FILE_STATUS."""
+
+
+def status_message(spec: SourceSpec, event: SourceEvent | str) -> str:
+    """The sentence shown to a visitor for ``event`` (a :class:`emojify.sources.SourceEvent`) of ``spec``."""
+    if spec.kind.is_camera:
+        return _(_STATUS[str(spec.kind)][str(event)])
+    return _(_FILE_STATUS[str(event)]).format(name=_file_name(spec))
 
 
 def message_tips(spec: SourceSpec, pi_camera: bool = False) -> tuple[str, list[str]]:
@@ -209,14 +211,14 @@ def message_tips(spec: SourceSpec, pi_camera: bool = False) -> tuple[str, list[s
     ``pi_camera`` says that a Raspberry Pi camera module is attached: a USB camera index that
     gives no pictures then gets the tip to use it instead.
     """
-    if spec.kind == "camera":
+    if spec.kind.value == "camera":
         tips = [_("Check that the camera's USB cable is plugged in firmly."),
                 _("Close any other program that is using the camera."),
                 _("To use another camera or a video, start emojify with --source.")]
         if pi_camera:
             tips.insert(0, _("A Raspberry Pi camera module is attached: start emojify with --source picamera."))
         return _("No camera picture"), tips
-    if spec.kind == "picamera":
+    if spec.kind.value == "picamera":
         return _("No camera picture"), [
             _("Check that the camera module's ribbon cable is seated firmly at both ends."),
             _("Close any other program that is using the camera (rpicam-hello, another emojify)."),

@@ -6,7 +6,9 @@ Prints, on this machine: the generated emoji's drawing time at 512 px without th
 p95 over shapes that all differ), its median through the cache over a live sequence (the sample
 face of ``emojify bench``'s synthetic stream, its smoothed shapes), and the whole live frame's
 median with and without the face mesh (``Pipeline(shapes=False)``), both run on each frame, taking
-turns to go first, so that other work on the machine weighs on both alike.
+turns to go first, so that other work on the machine weighs on both alike; and one face's mesh call
+(``FaceMesh.run``) against the model's own call alone, taking turns, median and fastest: on a
+machine shared with other jobs a 2-ms call is often cut by their turns, so the fastest tells the work.
 """
 
 from __future__ import annotations
@@ -61,6 +63,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"live frame: median {np.median(frame_ms[True]):.2f} ms with the face mesh, {np.median(frame_ms[False]):.2f} ms "
           f"without ({ratio:.2f}x); landmarks median {np.median(landmarks_ms):.2f} ms a face; detection and "
           f"classification {np.median(stages_ms[True]):.2f} ms with, {np.median(stages_ms[False]):.2f} ms without")
+    frame = next(frames)
+    face = with_mesh.detect(frame)[1][0]
+    mesh_ms: dict[str, list[float]] = {"FaceMesh.run": [], "the model's call alone": []}
+    invoke = with_mesh.mesh._interpreter.invoke  # the model's call alone, without the crop around it
+    for _ in range(args.frames):
+        for name, call in (("FaceMesh.run", lambda: with_mesh.mesh.run(frame, face.box, face.roll)),
+                           ("the model's call alone", invoke)):
+            start = time.perf_counter()
+            call()
+            mesh_ms[name].append((time.perf_counter() - start) * 1e3)
+    print("; ".join(f"{name}: median {np.median(ms):.2f} ms, fastest {np.min(ms):.2f} ms" for name, ms in mesh_ms.items()))
     print(f"the live sequence's generated emoji through the cache: median {np.median(cached):.3f} ms, "
           f"p95 {np.percentile(cached, 95):.2f} ms")
     return 0

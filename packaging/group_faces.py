@@ -7,7 +7,7 @@ No real group photo ships with the project, so this builds one: six PublicTest f
 angry, fear, happy, sad, surprise, neutral; upscaled from 48x48 to 40-300 pixels) pasted over
 scikit-image's public-domain rocket photo, scaled to 2048x1365. It reports how many of the six
 faces the whole-picture search finds (a box whose centre lies on the face), how many boxes are not
-on a face, and, for comparison, what the seeds' Haar settings (1.1 / 5 / 30x30) give there.
+on a face, and, for comparison, what the baseline Haar settings (1.1 / 5 / 30x30, as emojify bench's baseline) give there.
 ``--save`` writes the picture, so ``emojify predict --all-faces --json group.png`` can be run on it.
 """
 
@@ -72,17 +72,17 @@ def main(argv: list[str] | None = None) -> int:
     result = Pipeline(detector=Detector.named(args.detector).value()).analyze(picture, use_region=False,
                                                                                all_faces=True)
     boxes = [face.box for face in result.faces]
-    seeds = np.asarray(load_cascade().detectMultiScale(to_gray(picture), scaleFactor=1.1, minNeighbors=5,
+    baseline = np.asarray(load_cascade().detectMultiScale(to_gray(picture), scaleFactor=1.1, minNeighbors=5,
                                                        minSize=(30, 30))).reshape(-1, 4).tolist()
-    (found, stray), (seeds_found, seeds_stray) = score(boxes, placed), score(seeds, placed)
+    (found, stray), (baseline_found, baseline_stray) = score(boxes, placed), score(baseline, placed)
     report = {"detector": args.detector, "faces": len(placed), "boxes": len(boxes),
               "found": found, "not_faces": stray,
-              "seeds_haar_boxes": len(seeds), "seeds_haar_found": seeds_found, "seeds_haar_not_faces": seeds_stray,
+              "baseline_haar_boxes": len(baseline), "baseline_haar_found": baseline_found, "baseline_haar_not_faces": baseline_stray,
               "labels": [[label, next((f.label for f in result.faces if on_face(f.box, where)), None)]
                          for label, where in placed]}
     print(json.dumps(report) if args.json else
           f"{args.detector}: {report['found']} of {len(placed)} faces found, {report['not_faces']} boxes on no face; "
-          f"seeds' Haar: {report['seeds_haar_found']} found, {report['seeds_haar_not_faces']} boxes on no face\n"
+          f"baseline Haar: {report['baseline_haar_found']} found, {report['baseline_haar_not_faces']} boxes on no face\n"
           f"labels (pasted -> given): {report['labels']}")
     return 0
 

@@ -4,7 +4,7 @@
 #   1. train      emojify-train into the run folder (an interrupted run there is resumed)
 #   2. quantize   emojify-quantize: the int8 model, its metadata and its fitted decision rule
 #   3. evaluate   emojify evaluate on DATA/test, in daylight and dimmed, next to the shipped model
-#   4. install    copy the new model into model/ (asks first, unless --install)
+#   4. install    swap the new model into model/ in one rename (asks first, unless --install)
 #   5. build      rebuild the executable with packaging/build_exe.sh (unless --no-exe)
 #
 #   bash packaging/retrain.sh path/to/fer2013 --epochs 30 --background
@@ -85,6 +85,7 @@ fi
 [[ -f $RUN/best.keras ]] || fail "1/5 train (no $RUN/best.keras)"
 
 step "2/5 quantize and fit the decision rule"
+rm -rf "$RUN/model"  # an earlier attempt's output: quantize writes a new folder
 "$PYTHON" -m emojify.training.quantize "$RUN/best.keras" "$DATA" --out-dir "$RUN/model" --run "$RUN" \
   || fail "2/5 quantize"
 
@@ -123,20 +124,17 @@ for label, key, kind in rows:
 PY
 
 step "4/5 install into $MODEL_DIR"
-FILES=(emotion_int8.tflite emotion_int8.json emotion.keras confusion_publictest.png)
+INSTALL_PY='import sys; from pathlib import Path; from emojify.training.quantize import install
+install(Path(sys.argv[1]), Path(sys.argv[2]))'  # one swap of the folder: never a new model beside old metadata
 if ((!INSTALL)) && [[ -t 0 ]]; then
   read -r -p "Put the new model into $MODEL_DIR? [y/N] " answer
   [[ $answer == [yY]* ]] && INSTALL=1
 fi
 if ((!INSTALL)); then
-  echo "not installed; to install later: cp ${FILES[*]/#/$RUN/model/} $MODEL_DIR/"
+  echo "not installed; to install later: $PYTHON -c '$INSTALL_PY' $RUN/model $MODEL_DIR"
   exit 0
 fi
-mkdir -p "$MODEL_DIR" || fail "4/5 install"
-for name in "${FILES[@]}"; do
-  cp "$RUN/model/$name" "$MODEL_DIR/.$name.new" && mv "$MODEL_DIR/.$name.new" "$MODEL_DIR/$name" \
-    || fail "4/5 install ($name)"
-done
+"$PYTHON" -c "$INSTALL_PY" "$RUN/model" "$MODEL_DIR" || fail "4/5 install"
 echo "installed the new model into $MODEL_DIR"
 
 step "5/5 rebuild the executable"

@@ -1,7 +1,7 @@
 """How well the face shape's measures separate expressions: ROC AUC on FER2013 PublicTest and real photos.
 
     python packaging/shape_auc.py [--fer ../shared/data/fer2013/test] [--real ../shared/data/realfaces]
-                                  [--per-class 400] [--seed 0]
+                                  [--per-class 400] [--seed 0] [--half 0|1]
 
 For each folder (``<class>/*.jpg``) it takes up to ``--per-class`` pictures of angry, happy, neutral
 and surprise (a seeded sample), finds the face (photos: BlazeFace's thorough search, the largest
@@ -9,6 +9,8 @@ face; FER2013's 48-pixel crops: scaled to 192 pixels with a 48-pixel replicated 
 crop when BlazeFace finds nothing), runs the Face Mesh and :func:`emojify.shape.shape_of`, and
 prints the ROC AUC of: mouth_open surprise over neutral, smile happy over neutral, brows surprise
 over neutral and neutral over angry, with the medians per class. Faces without a mesh are counted.
+``--half`` keeps the pictures whose file name's CRC-32 is even (0) or odd (1): the measures were
+chosen on half 0, and half 1 is the figure on pictures they were not chosen on.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+import zlib
 from pathlib import Path
 
 import cv2
@@ -60,11 +63,16 @@ def face_shape(picture: np.ndarray, detector: BlazeFaceDetector, small: bool) ->
     return None if mesh is None else shape_of(mesh.points)
 
 
-def measure_folder(root: Path, per_class: int, seed: int, small: bool) -> dict[str, list[Shape]]:
+def in_half(path: Path, half: int | None) -> bool:
+    """Whether ``path`` is in ``half`` (0 or 1, by its name's CRC-32; None: every picture)."""
+    return half is None or zlib.crc32(path.name.encode()) % 2 == half
+
+
+def measure_folder(root: Path, per_class: int, seed: int, small: bool, half: int | None = None) -> dict[str, list[Shape]]:
     detector = BlazeFaceDetector.for_stills()
     shapes: dict[str, list[Shape]] = {}
     for name in CLASSES:
-        files = sorted((root / name).glob("*.jpg"))
+        files = [path for path in sorted((root / name).glob("*.jpg")) if in_half(path, half)]
         random.Random(seed).shuffle(files)
         files = files[:per_class]
         found = [face_shape(read_image(path), detector, small) for path in files]
@@ -95,13 +103,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="real photos by class (default: ../shared/data/realfaces)")
     parser.add_argument("--per-class", type=int, default=400, help="pictures per class and folder (default 400)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--half", type=int, choices=(0, 1),
+                        help="only the pictures whose name's CRC-32 is even (0) or odd (1); default: all")
     args = parser.parse_args(argv)
     for title, root, small in (("FER2013 PublicTest", args.fer, True), ("real photos", args.real, False)):
         if not root.is_dir():
             print(f"{title}: {root} not found, skipped", file=sys.stderr)
             continue
         print(f"{title} ({root.name}):")
-        report(f"{title}:", measure_folder(root, args.per_class, args.seed, small))
+        report(f"{title}:", measure_folder(root, args.per_class, args.seed, small, args.half))
     return 0
 
 

@@ -15,18 +15,20 @@ no test module imports another.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import ctypes
 import ctypes.util
 import hashlib
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +48,12 @@ MODEL_JSON = MODEL.with_suffix(".json")
 
 ASTRONAUT_FACE = (170, 50, 110, 120)
 """(x, y, w, h): roughly where the astronaut's face is in the 512x512 photo."""
+
+
+def largest_face(detector, image: np.ndarray, region=None):
+    """The largest face's box that ``detector`` finds in ``image`` (inside ``region``), or None."""
+    found = detector.detect(image, region)
+    return found[0].box if found else None
 
 
 def fer_files(root: Path, top: str, cls: str, prefix: str = "", count: int | None = None) -> list[Path]:
@@ -185,6 +193,58 @@ def load_json_output(stdout: str):
     return json.loads(stdout)
 
 
+# --- the texts the renderers draw ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class DrawnText:
+    """One text a renderer drew: where (x0, y0, x1, y1), its font size, its colour, and the colours
+    it stands on (two for a translucent pill over a picture: over black and over white)."""
+
+    text: str
+    box: tuple[float, float, float, float]
+    size: int
+    colour: tuple[int, int, int]
+    backgrounds: tuple[tuple[int, int, int], ...]
+
+
+def blend(colour: tuple[int, int, int], alpha: int, under: tuple[int, int, int]) -> tuple[int, int, int]:
+    """``colour`` at opacity ``alpha`` (0..255) over ``under``."""
+    a = alpha / 255
+    return tuple(round(a * c + (1 - a) * u) for c, u in zip(colour, under, strict=True))
+
+
+@contextlib.contextmanager
+def drawn_texts() -> Iterator[list[DrawnText]]:
+    """Record every text :mod:`emojify.render` draws inside the block (its ``put_text`` and
+    ``draw_pill``). A plain text's background is what the picture holds under it just before it is
+    drawn (the commonest colour of its box); a pill's, its colour over black and over white."""
+    from emojify import render
+
+    seen: list[DrawnText] = []
+    put_text, draw_pill = render.put_text, render.draw_pill
+
+    def recording_put_text(draw, xy, text, face, colour, anchor="la"):
+        box = draw.textbbox(xy, text, font=face, anchor=anchor)
+        under = np.asarray(draw._image.convert("RGB").crop(tuple(round(v) for v in box))).reshape(-1, 3)
+        colours, counts = np.unique(under, axis=0, return_counts=True)
+        background = tuple(int(v) for v in colours[counts.argmax()])
+        put_text(draw, xy, text, face, colour, anchor)
+        seen.append(DrawnText(text, box, int(face.size), tuple(colour), (background,)))
+
+    def recording_draw_pill(image, center, text, face, fill, background, width=None):
+        box = draw_pill(image, center, text, face, fill, background, width)
+        colour, alpha = background[:3], background[3]
+        seen.append(DrawnText(text, box, int(face.size), tuple(fill),
+                              (blend(colour, alpha, (0, 0, 0)), blend(colour, alpha, (255, 255, 255)))))
+        return box
+
+    render.put_text, render.draw_pill = recording_put_text, recording_draw_pill
+    try:
+        yield seen
+    finally:
+        render.put_text, render.draw_pill = put_text, draw_pill
+
+
 # --- a virtual screen ----------------------------------------------------------------------
 
 SCREEN = (1280, 800)
@@ -193,23 +253,29 @@ WINDOW = (1100, 620)  # the app's default window size on the 1280x800 test scree
 
 
 def start_xvfb(*screens: tuple[int, int]) -> tuple[subprocess.Popen, str]:
-    """An Xvfb server with one screen per size (``:N.0``, ``:N.1``, ...); skips where it cannot start."""
+    """An Xvfb server with one screen per size (``:N.0``, ``:N.1``, ...); skips where it cannot start.
+
+    The server picks a free display number itself and tells it through a pipe (``-displayfd``), so
+    tests never collide with another X server on the machine.
+    """
     missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"{' and '.join(missing)} not installed (apt-get install xvfb xdotool)")
-    number = next(n for n in range(73, 200)
-                  if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists())
     layout = [arg for i, (w, h) in enumerate(screens) for arg in ("-screen", str(i), f"{w}x{h}x24")]
-    server = subprocess.Popen(["Xvfb", f":{number}", *layout, "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    socket = Path(f"/tmp/.X11-unix/X{number}")
-    deadline = time.monotonic() + 10
-    while not socket.exists():
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            pytest.skip(f"Xvfb :{number} did not start")
-        time.sleep(0.05)
-    return server, f":{number}"
+    read_end, write_end = os.pipe()
+    try:
+        server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), *layout, "-nolisten", "tcp"],
+                                  pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        ready, _, _ = select.select([pipe], [], [], 10)
+        number = pipe.readline().strip() if ready else b""
+    if not number.isdigit():
+        server.kill()
+        server.wait(5)
+        pytest.skip("Xvfb did not start (it named no display)")
+    return server, f":{int(number)}"
 
 
 # --- sources and the kiosk window ---------------------------------------------------------
@@ -298,6 +364,10 @@ def astronaut_frame() -> np.ndarray:
     return np.ascontiguousarray(photo[3:483, 83:723, ::-1])
 
 
+WAIT_SECONDS = 20.0
+"""How long a window test waits for what it expects to see (state or screen) before it fails."""
+
+
 class Kiosk:
     """``emojify run`` as a subprocess on ``display``, with helpers to drive and inspect it."""
 
@@ -338,7 +408,7 @@ class Kiosk:
         except (OSError, ValueError):
             return {}
 
-    def wait_state(self, check: Callable[[dict], bool], what: str, timeout: float = 20) -> dict:
+    def wait_state(self, check: Callable[[dict], bool], what: str, timeout: float = WAIT_SECONDS) -> dict:
         """Wait until the app's state file satisfies ``check``; return that state."""
         def probe() -> dict | None:
             state = self.state()
@@ -370,8 +440,11 @@ class Kiosk:
 
         return np.asarray(ImageGrab.grab(xdisplay=self.display).convert("RGB"), dtype=np.int16)
 
-    def wait_screen(self, check: Callable[[np.ndarray], bool], what: str, timeout: float = 5) -> np.ndarray:
-        """Take screenshots until one passes ``check`` (drawing lags the state file a little)."""
+    def wait_screen(self, check: Callable[[np.ndarray], bool], what: str, timeout: float = WAIT_SECONDS
+                    ) -> np.ndarray:
+        """Take screenshots until one passes ``check``. Drawing lags the state file a little, and more
+        on a busy machine, so this waits as long as :meth:`wait_state`: a wait ends as soon as its
+        condition holds, and only a window that never shows it fails."""
         def probe() -> np.ndarray | None:
             screen = self.screenshot()
             return screen if check(screen) else None

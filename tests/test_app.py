@@ -21,17 +21,29 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from helpers import FER_ROOT, SCREEN, WINDOW, Kiosk, astronaut_frame, emoji_yellow, start_xvfb
+from helpers import (
+    CAMERA,
+    FER_ROOT,
+    SCREEN,
+    WAIT_SECONDS,
+    WINDOW,
+    Kiosk,
+    astronaut_frame,
+    emoji_yellow,
+    largest_face,
+    start_xvfb,
+)
 from PIL import Image
 
-from emojify import cli
+from emojify import cli, texts
 from emojify.app import exit_sequences
 from emojify.config import ConfigError, Settings, settings_from_args
 from emojify.labels import CLASSES
-from emojify.layout import layout
+from emojify.layout import LARGE_TEXT, layout
 from emojify.pipeline import Result
-from emojify.render import ACCENT, BAR, HIGHLIGHT, OK, panel_frame
+from emojify.render import ACCENT, BAR, HIGHLIGHT, OK, TEXT, panel_frame
 from emojify.smoothing import ALPHA
+from emojify.sources import SourceKind, SourceSpec
 
 FER_HAPPY = FER_ROOT / "test" / "happy"
 
@@ -52,7 +64,7 @@ def write_toml(folder: Path, text: str, name: str = "kiosk.toml") -> Path:
 def test_defaults_are_private_and_windowed() -> None:
     s = settings()
     assert s == Settings()
-    assert (s.source, s.region, s.save_dir, s.kiosk, s.exit_keys) == ("0", 0.6, None, False, "Control-Shift-q")
+    assert (s.source, s.region, s.save_dir, s.kiosk, s.exit_keys) == (CAMERA, 0.6, None, False, "Control-Shift-q")
     assert (s.camera_width, s.camera_height, s.smoothing, s.snapshot_seconds) == (640, 480, ALPHA, 4.0)
 
 
@@ -68,7 +80,7 @@ def test_config_file_then_flags_take_precedence(tmp_path: Path) -> None:
         source = 1
     ''')
     from_file = settings("--config", str(config))
-    assert from_file.region == 0.5 and from_file.kiosk is True and from_file.source == "1"
+    assert from_file.region == 0.5 and from_file.kiosk is True and from_file.source == SourceSpec(SourceKind.CAMERA, 1)
     assert from_file.save_dir == (tmp_path / "snaps").resolve()
     assert from_file.exit_keys == "Control-Alt-F12"
     assert (from_file.camera_width, from_file.camera_height) == (1280, 720)
@@ -76,7 +88,7 @@ def test_config_file_then_flags_take_precedence(tmp_path: Path) -> None:
 
     flags = settings("--config", str(config), "--region", "0.8", "--no-kiosk", "--camera-size", "320x240",
                      "--source", "0")
-    assert (flags.region, flags.kiosk, flags.source) == (0.8, False, "0")
+    assert (flags.region, flags.kiosk, flags.source) == (0.8, False, CAMERA)
     assert (flags.camera_width, flags.camera_height) == (320, 240)
     assert flags.smoothing == 0.5  # not given as a flag: the file's value stays
 
@@ -184,7 +196,7 @@ def faces(tmp_path_factory: pytest.TempPathFactory) -> Path:
             frame[120:360, 200:440] = cv2.resize(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (240, 240),
                                                  interpolation=cv2.INTER_CUBIC)
             frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-            if detector.largest_face(frame, region_box(frame.shape)) and kept < 3:
+            if largest_face(detector, frame, region_box(frame.shape)) and kept < 3:
                 cv2.imwrite(str(folder / f"1-fer-{path.stem}.png"), frame)
                 kept += 1
     return folder
@@ -221,7 +233,7 @@ def test_live_picture_emoji_bars_snapshot_lost_source_and_exit(kiosk, faces: Pat
     shutil.copytree(faces, source)
     snaps = tmp_path / "snaps"
     app = kiosk("--source", str(source), "--save-dir", str(snaps), "--snapshot-seconds", "3")
-    app.wait_state(lambda s: s["frames_shown"] >= 5 and s["last_label"] and s["face"], "a face on screen")
+    app.wait_state(lambda s: s["frames_shown"] >= 5 and s["last_label"] and s["box"], "a face on screen")
 
     w, h = WINDOW
 
@@ -328,8 +340,8 @@ class FakeWorker:
     def take_snapshot(self) -> None:
         return None
 
-    def request_snapshot(self, frame: np.ndarray) -> None:
-        self.stills.append(frame)
+    def request_snapshot(self, request) -> None:
+        self.stills.append(request)
 
     def prepare_still(self, frame: np.ndarray) -> None:
         self.prepared.append(frame)
@@ -342,12 +354,12 @@ def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display
     from emojify.app import App
     from emojify.emojis import load_emoji_set
     from emojify.screens import Timings
-    from emojify.sources import SourceStatus, parse_source
+    from emojify.sources import SourceEvent, SourceStatus, parse_source
 
     monkeypatch.setenv("DISPLAY", display)
     frame = astronaut_frame()
     worker = FakeWorker(frame, Result((0, 0, 640, 480), None, None, None))
-    capture = SimpleNamespace(status=SourceStatus.LIVE, message="Camera on.", spec=parse_source("0"))
+    capture = SimpleNamespace(status=SourceStatus.LIVE, event=SourceEvent.LIVE, spec=parse_source("0"))
     root = tk.Tk()
     try:
         app = App(root, Settings(), worker, capture, load_emoji_set())
@@ -360,10 +372,51 @@ def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display
         button.start()
         button.join()
         pump_until(root, lambda: worker.stills, "the still handed to the worker")
-        assert worker.stills == [frame] and app.state()["snapshots_taken"] == 1
+        assert [still.frame for still in worker.stills] == [frame] and app.state()["snapshots_taken"] == 1
         assert worker.prepared == [frame]  # the still's search began with the countdown
         pump_until(root, lambda: app.screens.state == "live", "the return to live")
         assert screens == ["live", "countdown", "result", "live"]
+    finally:
+        root.destroy()
+
+
+def test_a_drawing_error_is_logged_once_shows_the_failure_screen_and_passes(display: str, monkeypatch,
+                                                                           caplog) -> None:
+    """A renderer that keeps failing: one log record with its traceback (not one per poll), the
+    failure screen after a few failures, and the live picture again by itself once drawing works."""
+    import tkinter as tk
+
+    import emojify.app
+    from emojify import screens as sc
+    from emojify.emojis import load_emoji_set
+    from emojify.sources import SourceEvent, SourceStatus, parse_source
+
+    monkeypatch.setenv("DISPLAY", display)
+    worker = FakeWorker(astronaut_frame(), Result((0, 0, 640, 480), None, None, None))
+    capture = SimpleNamespace(status=SourceStatus.LIVE, event=SourceEvent.LIVE, spec=parse_source("0"))
+    broken = True
+    render_feed = emojify.app.render_feed
+
+    def failing_render_feed(*args, **kwargs):
+        if broken:
+            raise RuntimeError("the picture cannot be drawn")
+        return render_feed(*args, **kwargs)
+
+    monkeypatch.setattr(emojify.app, "render_feed", failing_render_feed)
+    monkeypatch.setattr(sc, "RECOVERY_SECONDS", 0.5)
+    root = tk.Tk()
+    try:
+        app = emojify.app.App(root, Settings(), worker, capture, load_emoji_set())
+        with caplog.at_level("ERROR", logger="emojify.app"):
+            pump_until(root, lambda: app.screens.state == sc.FAILURE, "the failure screen")
+            pump_until(root, lambda: app.state()["drawing_failures"] >= 8, "more failures")
+        records = [r for r in caplog.records if r.name == "emojify.app"]
+        assert len(records) == 1, [r.exc_info[1] for r in records]
+        assert records[0].exc_info and "the picture cannot be drawn" in str(records[0].exc_info[1])
+        pump_until(root, lambda: app.screens.state == sc.FAILURE, "the failure screen while it still fails")
+        assert app.screens.view().message.title == texts.FAILURE_TITLE
+        broken = False
+        pump_until(root, lambda: app.screens.state == sc.LIVE and app.frames_shown >= 3, "the picture's return")
     finally:
         root.destroy()
 
@@ -373,7 +426,7 @@ def test_missing_camera_shows_what_to_check_and_keeps_trying(kiosk) -> None:
     state = app.wait_state(lambda s: s["showing_message"], "the no-camera message", timeout=20)
     assert state["status"] == "lost" and "still trying" in state["status_text"]
     app.wait(lambda: np.count_nonzero(app.screenshot()[:WINDOW[1], :WINDOW[0]].min(axis=2) > 200) > 2000,
-             5, "the message's text on screen")
+             WAIT_SECONDS, "the message's text on screen")
     time.sleep(1.5)
     assert app.process.poll() is None
     app.key("ctrl+shift+q")
@@ -511,13 +564,32 @@ def test_a_challenge_round_starts_with_a_touch_or_a_key(on_screen, tmp_path: Pat
     assert app.exit_code() == 0
 
 
+def tallest_text_line(panel: np.ndarray) -> int:
+    """Height in pixels of the tallest line of light text (the panel's title) in a screenshot's panel."""
+    light = (np.abs(panel - np.array(TEXT)).max(axis=2) <= 12).sum(axis=1) >= 3
+    tallest = run = 0
+    for row in light:
+        run = run + 1 if row else 0
+        tallest = max(tallest, run)
+    return tallest
+
+
 def test_large_text_on_a_small_screen(on_screen, tmp_path: Path) -> None:
-    app = on_screen("small", "--kiosk", "--large-text", "--source", str(astronaut_camera(tmp_path)))
-    app.wait_state(lambda s: s["frames_shown"] >= 3 and s["last_label"] and s["window"] == [800, 480], "the picture")
-    shot = app.wait_screen(lambda screen: emoji_yellow(screen[:200, 480:]) > 2000, "the panel's emoji")
-    keep(shot, tmp_path, "screen-large-text")
-    app.key("ctrl+shift+q")
-    assert app.exit_code() == 0
+    """--large-text on an 800x480 touchscreen: the panel's words are drawn clearly larger than without it."""
+    camera = astronaut_camera(tmp_path)
+    heights = {}
+    for name, flags in (("normal", ()), ("large", ("--large-text",))):
+        app = on_screen("small", "--kiosk", *flags, "--source", str(camera))
+        app.wait_state(lambda s: s["frames_shown"] >= 3 and s["last_label"] == "happy" and s["window"] == [800, 480],
+                       "the picture")
+        panel = layout((800, 480), large_text=bool(flags)).panel
+        shot = app.wait_screen(lambda screen, p=panel: emoji_yellow(screen[p.y:p.y + p.h // 2, p.x:p.x + p.w]) > 2000,
+                               "the panel's emoji")
+        keep(shot, tmp_path, f"screen-{name}-text")
+        heights[name] = tallest_text_line(shot[panel.y:panel.y + panel.h, panel.x:panel.x + panel.w])
+        app.key("ctrl+shift+q")
+        assert app.exit_code() == 0
+    assert heights["normal"] >= 12 and heights["large"] >= heights["normal"] * LARGE_TEXT * 0.9, heights
 
 
 def test_rotate_turns_the_whole_picture_and_the_touches(on_screen, tmp_path: Path) -> None:
@@ -544,13 +616,13 @@ def test_in_challenge_mode_the_gpio_button_plays_a_whole_round(display: str, mon
     from emojify.app import App
     from emojify.challenge import Rules
     from emojify.emojis import load_emoji_set
-    from emojify.sources import SourceStatus, parse_source
+    from emojify.sources import SourceEvent, SourceStatus, parse_source
 
     monkeypatch.setenv("DISPLAY", display)
     probabilities = np.full(len(CLASSES), 0.02)
     probabilities[CLASSES.index("happy")] = 0.88
     worker = FakeWorker(astronaut_frame(), Result((0, 0, 640, 480), (250, 90, 150, 170), probabilities, "happy"))
-    capture = SimpleNamespace(status=SourceStatus.LIVE, message="Camera on.", spec=parse_source("0"))
+    capture = SimpleNamespace(status=SourceStatus.LIVE, event=SourceEvent.LIVE, spec=parse_source("0"))
     root = tk.Tk()
     try:
         app = App(root, Settings(challenge=True), worker, capture, load_emoji_set())
@@ -593,13 +665,13 @@ def test_the_panel_is_not_drawn_again_while_nothing_visible_changes(display: str
 
     from emojify.app import App
     from emojify.emojis import load_emoji_set
-    from emojify.sources import SourceStatus, parse_source
+    from emojify.sources import SourceEvent, SourceStatus, parse_source
 
     monkeypatch.setenv("DISPLAY", display)
     probabilities = np.full(len(CLASSES), 0.0225)  # each percentage wobbles between two neighbours
     probabilities[CLASSES.index("happy")] = 0.8525
     worker = JitteryWorker(astronaut_frame(), probabilities)
-    capture = SimpleNamespace(status=SourceStatus.LIVE, message="Camera on.", spec=parse_source("0"))
+    capture = SimpleNamespace(status=SourceStatus.LIVE, event=SourceEvent.LIVE, spec=parse_source("0"))
     root = tk.Tk()
     try:
         app = App(root, Settings(), worker, capture, load_emoji_set())
@@ -628,7 +700,7 @@ def test_generated_emoji_in_the_panel_and_a_sticker_beside_the_snapshot(kiosk, t
     shown = {}
     for style in ("generated", "set"):
         app = kiosk("--source", str(source), "--emoji", style, *(["--save-dir", str(snaps)] if style == "generated" else []))
-        app.wait_state(lambda s: s["frames_shown"] >= 5 and s["last_label"] == "happy" and s["face"], "the astronaut")
+        app.wait_state(lambda s: s["frames_shown"] >= 5 and s["last_label"] == "happy" and s["box"], "the astronaut")
         shown[style] = app.wait_screen(lambda screen: emoji_yellow(head(screen)) > 2000, "a big emoji in the panel")
         keep(shown[style], tmp_path, f"emoji-{style}")
         if style == "generated":

@@ -265,7 +265,7 @@ def predict_json(capsys, *argv: str) -> tuple[int, list[dict]]:
 def test_predict_with_either_detector_finds_the_astronaut(capsys, astronaut_jpg, name):
     code, [entry] = predict_json(capsys, str(astronaut_jpg), "--detector", name)
     assert code == 0 and entry["label"] == "happy"
-    assert iou(entry["face"], ASTRONAUT_FACE) > 0.4
+    assert iou(entry["box"], ASTRONAUT_FACE) > 0.4
 
 
 def test_predict_all_faces_lists_every_face_largest_first(capsys, astronaut, tmp_path):
@@ -276,13 +276,14 @@ def test_predict_all_faces_lists_every_face_largest_first(capsys, astronaut, tmp
     assert code == 0
     faces = entry["faces"]
     assert len(where) <= len(faces) <= len(where) + 1
-    assert set(faces[0]) == {"box", "label", "probabilities", "emoji", "shape"}
+    assert set(faces[0]) == {"box", "label", "probabilities", "emoji", "shape", "score"}
     assert all(face["shape"] is not None for face in faces)  # every face gets its shape
-    assert faces[0]["box"] == entry["face"] and faces[0]["label"] == entry["label"]
+    assert all(0 < f["score"] <= 1 for f in faces)
+    assert faces[0]["box"] == entry["box"] and faces[0]["label"] == entry["label"]
     areas = [f["box"][2] * f["box"][3] for f in faces]
     assert areas == sorted(areas, reverse=True)
     code, [plain] = predict_json(capsys, str(path))
-    assert "faces" not in plain and plain["face"] == entry["face"]
+    assert "faces" not in plain and plain["box"] == entry["box"]
 
 
 @pytest.mark.parametrize("damage", ["missing", "corrupt"])
@@ -321,20 +322,20 @@ def test_run_settings_choose_the_detector_and_party_mode(tmp_path):
         settings_from_args(parse(["run", "--config", str(config)]))
 
 
-def test_bench_times_the_kiosks_own_pipeline_and_the_seeds_baseline(classifier, monkeypatch):
+def test_bench_times_the_kiosks_own_pipeline_and_the_plain_haar_baseline(classifier, monkeypatch):
     """``bench`` runs every frame through ``Pipeline.live`` and reads the stage times the pipeline
-    records, and times the seeds' whole-frame Haar path on the same frames."""
+    records, and times the plain whole-frame Haar path (the baseline) on the same frames."""
     from emojify.bench import run_bench, synthetic_stream
 
     pipeline = Pipeline(classifier, BlazeFaceDetector())
     calls = []
     live = pipeline.live
     monkeypatch.setattr(pipeline, "live", lambda frame: calls.append(1) or live(frame))
-    report = run_bench(pipeline, synthetic_stream(), 6, warmup=2, seed_frames=synthetic_stream())
+    report = run_bench(pipeline, synthetic_stream(), 6, warmup=2, baseline_frames=synthetic_stream())
     assert len(calls) == 8 and report["frames_with_face"] == 6
     assert report["detector"] == "BlazeFaceDetector"
     assert 0 < report["detect_ms_median"] <= report["frame_ms_median"]
-    assert report["frame_vs_seeds"] == round(report["frame_ms_median"] / report["seeds_frame_ms_median"], 4)
+    assert report["frame_vs_baseline"] == round(report["frame_ms_median"] / report["baseline_frame_ms_median"], 4)
 
 
 def test_nearby_squares_of_one_face_snap_to_the_same_square():

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 import cv2
 import numpy as np
 import pytest
-from helpers import ASTRONAUT_FACE, REPO, load_json_output, overlap_fraction, run_cli, sha256_file, stderr_lines
+from helpers import (
+    ASTRONAUT_FACE,
+    CLI_TIMEOUT,
+    REPO,
+    load_json_output,
+    overlap_fraction,
+    run_cli,
+    sha256_file,
+    stderr_lines,
+)
 from PIL import Image
 
 from emojify.cli import main
@@ -51,8 +61,8 @@ def predict_json(*args) -> tuple[int, list, str]:
 
 def assert_is_the_astronauts_face(entry: dict, scale: float = 1.0) -> None:
     reference = tuple(round(v * scale) for v in ASTRONAUT_FACE)
-    assert entry["face"] is not None, entry
-    assert overlap_fraction(entry["face"], reference) > 0.5, (entry["face"], reference)
+    assert entry["box"] is not None, entry
+    assert overlap_fraction(entry["box"], reference) > 0.5, (entry["box"], reference)
 
 
 # --- predict -------------------------------------------------------------------------------------
@@ -63,8 +73,8 @@ def test_predict_json_gives_one_object_per_image(images):
     assert isinstance(results, list) and len(results) == 1
     entry = results[0]
     assert entry["path"] == str(images["astronaut.png"])
-    assert len(entry["face"]) == 4 and all(isinstance(v, int) for v in entry["face"])
-    x, y, w, h = entry["face"]
+    assert len(entry["box"]) == 4 and all(isinstance(v, int) for v in entry["box"])
+    x, y, w, h = entry["box"]
     assert x >= 0 and y >= 0 and x + w <= 512 and y + h <= 512 and w > 20 and h > 20
     assert entry["label"] in CLASSES
     assert list(entry["probabilities"]) == list(CLASSES)
@@ -108,7 +118,7 @@ def test_text_output_says_happy_for_the_astronaut(images):
 def test_image_without_a_face_is_a_result_not_an_error(images, name):
     code, results, err = predict_json(images[name])
     assert code == 0, err
-    assert results == [{"path": str(images[name]), "face": None, "label": None, "probabilities": None,
+    assert results == [{"path": str(images[name]), "box": None, "label": None, "probabilities": None,
                         "emoji": None, "shape": None}]
 
 
@@ -162,7 +172,7 @@ def test_each_bad_input_is_one_line_and_the_good_images_still_count(images, tmp_
         assert sum(str(bad[kind]) in line for line in lines) == 1, (kind, err)
     results = load_json_output(out)
     assert [r["path"] for r in results] == [str(p) for p in good]
-    assert results[0]["face"] is not None
+    assert results[0]["box"] is not None
 
 
 @pytest.mark.parametrize("kind", BAD_KINDS)
@@ -193,7 +203,7 @@ def test_names_with_spaces_and_non_ascii_characters(images, tmp_path):
     assert code == 2
     results = load_json_output(out)
     assert [r["path"] for r in results] == [str(good)]
-    assert results[0]["face"] is not None
+    assert results[0]["box"] is not None
     lines = stderr_lines(err)
     assert len(lines) == 1 and str(broken) in lines[0], err
 
@@ -234,7 +244,7 @@ def test_huge_jpeg_works_without_decoding_it_all(big_prediction):
     (small_code, _, small_peak), (code, out, peak) = big_prediction
     assert small_code == 0 and code == 0
     results = json.loads(out)
-    assert len(results) == 1 and results[0]["face"] is not None
+    assert len(results) == 1 and results[0]["box"] is not None
     full_decode_mb = BIG_SIDE * BIG_SIDE * 3 / 2**20  # 412 MB for the pixels alone
     extra_mb = (peak - small_peak) / 1024
     assert extra_mb < full_decode_mb, f"{extra_mb:.0f} MB more than for a small photo"
@@ -393,9 +403,11 @@ def run_help() -> str:
 def test_every_setting_has_a_flag_a_file_key_and_a_field():
     from dataclasses import fields
 
-    from emojify.config import FILE_KEYS, SETTINGS, Settings
+    from emojify.config import FILE_KEYS, SETTINGS, Origin, Settings
 
-    assert [(f.name, f.default) for f in fields(Settings)] == [(s.name, s.default) for s in SETTINGS]
+    defaults = Settings()
+    assert [(f.name, getattr(defaults, f.name)) for f in fields(Settings)] == [
+        (s.name, s.parse(s.default, Origin("default")) if s.raw_default else s.default) for s in SETTINGS]
     text = run_help()
     for setting in SETTINGS:
         assert setting.flag in text, setting.flag
@@ -419,10 +431,10 @@ def test_the_table_expresses_choices_optional_numbers_and_switches():
     each is one Setting, parsed alike from its flag's text and from a config file's value."""
     import argparse
 
-    from emojify.config import ConfigError, Origin, Setting, add_flag, integer
+    from emojify.config import ConfigError, Origin, Setting, add_flag, gpio_pin
 
     detector = Setting("detector", str, "blazeface", "face detector", choices=("blazeface", "haar"))
-    pin = Setting("button_pin", int | None, None, "GPIO pin of the snapshot button", integer(0, 27), metavar="N",
+    pin = Setting("button_pin", int | None, None, "GPIO pin of the snapshot button", gpio_pin, metavar="N",
                   shown="no button")
     rotate = Setting("rotate", int, 0, "turn the picture", choices=(0, 90, 180, 270), metavar="DEGREES")
     large = Setting("large_text", bool, False, "bigger captions")
@@ -445,8 +457,8 @@ def test_the_table_expresses_choices_optional_numbers_and_switches():
     assert "{blazeface,haar}" in help_text and "(default: no button)" in help_text and "(default: off)" in help_text
     for setting, bad, message in [
         (detector, "dlib", "--x must be one of blazeface, haar (got \"dlib\")"),
-        (pin, "40", "--x must be a whole number from 0 to 27 (got \"40\")"),
-        (pin, 4.5, "--x must be a whole number from 0 to 27 (got 4.5)"),
+        (pin, "40", "--x must be a GPIO pin number (BCM numbering, 0-27), e.g. 17 (got \"40\")"),
+        (pin, 4.5, "--x must be a GPIO pin number (BCM numbering, 0-27), e.g. 17 (got 4.5)"),
         (rotate, 45, "--x must be one of 0, 90, 180, 270 (got 45)"),
         (large, "yes", "--x must be true or false (got \"yes\")"),
     ]:
@@ -472,3 +484,44 @@ def test_pgm_and_other_suffixes_are_read_alike_by_evaluate_and_source_folders(as
     assert [p.suffix for p in folder_images(happy)] == sorted(IMAGE_SUFFIXES)
     evaluation = evaluate_folder(Classifier(), tmp_path)
     assert evaluation.errors == [] and evaluation.summary["n"] == len(IMAGE_SUFFIXES) == len(folder_images(happy))
+
+
+# --- every bad input: one line and exit code 2 -------------------------------------------------
+
+@pytest.mark.parametrize("region", ["0", "-1", "5", "big"])
+def test_predict_region_outside_its_range_is_one_line(images, region):
+    code, out, err = run_cli("predict", f"--region={region}", images["astronaut.jpg"])
+    assert code == 2 and out == "" and "Traceback" not in err, err
+    assert len(stderr_lines(err)) <= 2 and "--region" in stderr_lines(err)[-1], err  # argparse adds its usage line
+
+
+@pytest.mark.parametrize("argv", [["predict", "--json"], ["predict"], ["evaluate", "--json"], ["--help"],
+                                  ["doctor"]])
+def test_a_closed_pipe_ends_every_command_quietly(images, argv, tmp_path):
+    """``emojify predict --json ... | head -1``: the reader went away; no traceback, exit code 141."""
+    (tmp_path / "happy").mkdir()
+    shutil.copy(images["astronaut.jpg"], tmp_path / "happy")
+    extra = {"predict": [images["astronaut.jpg"], images["flat.png"]], "evaluate": [tmp_path]}
+    proc = subprocess.Popen([sys.executable, "-m", "emojify", *argv, *map(str, extra.get(argv[0], []))],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read().decode()
+    expected = 0 if argv == ["--help"] else 141  # argparse itself ignores a closed pipe while printing help
+    assert proc.wait(CLI_TIMEOUT) == expected and err == "", err
+
+
+def test_run_with_a_file_that_is_no_image_says_so_at_once(tmp_path):
+    fake = tmp_path / "notimage.jpg"
+    fake.write_text("hello\n")
+    code, _, err = run_cli("run", "--source", fake, env={"DISPLAY": ""}, timeout=120)
+    assert code == 2 and "Traceback" not in err
+    assert stderr_lines(err) == [f"emojify: error: {fake}: not an image (unrecognised format)"]
+
+
+def test_debug_in_a_settings_file_shows_the_traceback(tmp_path):
+    config = tmp_path / "kiosk.toml"
+    config.write_text('debug = true\nmodel = "missing.tflite"\n')
+    code, _, err = run_cli("run", "--config", config, env={"DISPLAY": ""}, timeout=120)
+    assert code != 0 and "Traceback" in err and "ModelError" in err and "missing.tflite" in err
+    code, _, err = run_cli("run", "--config", config, "--no-debug", env={"DISPLAY": ""}, timeout=120)
+    assert code == 2 and "Traceback" not in err and len(stderr_lines(err)) == 1

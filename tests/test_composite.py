@@ -194,7 +194,9 @@ def test_predict_writes_mask_composites(astronaut_jpg, tmp_path):
 # --- the kiosk -------------------------------------------------------------------------------
 
 def test_the_result_screen_shows_the_masked_still():
-    from emojify.screens import Screens, Snapshot, Timings
+    from dataclasses import replace
+
+    from emojify.screens import Screens, Timings
 
     frame = np.zeros((480, 640, 3), np.uint8)
     masked = np.full((480, 640, 3), 200, np.uint8)
@@ -211,10 +213,11 @@ def test_the_result_screen_shows_the_masked_still():
             break
     assert screens.state == "result" and screens.still is not None
     result = Result(None, (10, 10, 50, 50), np.full(7, 1 / 7), "happy")
-    screens.snapshot_done(Snapshot(screens.still.frame, result, masked=masked))
+    request = screens.still  # what the worker was given
+    screens.snapshot_done(replace(request, result=result, masked=masked))
     feed = screens.view().feed
     assert feed.frame is masked and feed.result is None  # the masks instead of the box and badge
-    screens.snapshot_done(Snapshot(screens.still.frame, result))
+    screens.snapshot_done(replace(request, result=result))
     feed = screens.view().feed
     assert feed.frame is frame and feed.result is result
 
@@ -229,7 +232,7 @@ def test_the_kiosk_saves_and_shows_a_mask_snapshot(display, tmp_path):
     app = Kiosk(display, tmp_path, "--source", str(source), "--snapshot-style", "mask", "--save-dir", str(snaps),
                 "--snapshot-seconds", "5")
     try:
-        app.wait_state(lambda s: s["frames_shown"] >= 3 and s["face"], "a face on screen")
+        app.wait_state(lambda s: s["frames_shown"] >= 3 and s["box"], "a face on screen")
         w, h = WINDOW
 
         def feed(screen: np.ndarray) -> np.ndarray:
@@ -263,6 +266,7 @@ def test_a_mask_snapshot_of_the_group_picture_masks_every_face(classifier, emoji
     from types import SimpleNamespace
 
     from emojify.app import Worker
+    from emojify.screens import Snapshot
 
     sys.path.insert(0, str(REPO / "packaging"))
     from group_faces import group_picture
@@ -279,7 +283,7 @@ def test_a_mask_snapshot_of_the_group_picture_masks_every_face(classifier, emoji
     worker.start()
     try:
         worker.prepare_still(start)  # the countdown starts
-        worker.request_snapshot(still)  # and ends
+        worker.request_snapshot(Snapshot(1, still))  # and ends
         deadline, snapshot = time.monotonic() + 60, None
         while (snapshot is None or snapshot.path is None) and time.monotonic() < deadline:
             snapshot = worker.take_snapshot() or snapshot

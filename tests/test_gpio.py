@@ -12,6 +12,7 @@ from helpers import run_cli, stderr_lines, wait_until
 
 from emojify.config import ConfigError
 from emojify.gpio import BOUNCE_SECONDS, Gpio, GpioError
+from emojify.sources import parse_source
 
 gpiozero = pytest.importorskip("gpiozero", reason="gpiozero is not installed (pip install gpiozero)")
 from gpiozero.pins.mock import MockFactory
@@ -183,7 +184,7 @@ def test_the_button_takes_a_snapshot_and_the_lamp_lights_during_the_countdown(
 
     thread = threading.Thread(target=visitor, daemon=True)
     thread.start()
-    code = emojify.app.run_app(Settings(source=str(astronaut_jpg), button_pin=BUTTON, led_pin=LAMP,
+    code = emojify.app.run_app(Settings(source=parse_source(str(astronaut_jpg)), button_pin=BUTTON, led_pin=LAMP,
                                         snapshot_seconds=2.0))
     thread.join(5)
     assert code == 0

@@ -242,10 +242,10 @@ def test_haar_without_equalisation_would_miss_dark_faces(pipeline, face_patches,
 def test_result_as_dict_is_json_ready(pipeline, astronaut):
     result = pipeline.analyze(astronaut, use_region=False)
     data = json.loads(json.dumps(result.as_dict(), ensure_ascii=False))
-    assert set(data) == {"face", "label", "probabilities", "emoji", "shape"}
+    assert set(data) == {"box", "label", "probabilities", "emoji", "shape"}
     assert data["shape"]["smile"] > 0.5  # the smiling astronaut
-    assert len(data["face"]) == 4 and all(isinstance(v, int) for v in data["face"])
-    assert data["face"] == list(result.box)
+    assert len(data["box"]) == 4 and all(isinstance(v, int) for v in data["box"])
+    assert data["box"] == list(result.box)
     assert list(data["probabilities"]) == list(CLASSES)
     assert abs(sum(data["probabilities"].values()) - 1.0) < 0.01
     assert data["label"] == max(data["probabilities"], key=data["probabilities"].get)
@@ -254,7 +254,7 @@ def test_result_as_dict_is_json_ready(pipeline, astronaut):
 
 def test_no_face_result_as_dict():
     data = json.loads(json.dumps(Result((0, 0, 10, 10), None, None, None).as_dict()))
-    assert data == {"face": None, "label": None, "probabilities": None, "emoji": None, "shape": None}
+    assert data == {"box": None, "label": None, "probabilities": None, "emoji": None, "shape": None}
 
 
 def test_flat_frame_has_no_face(pipeline):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from helpers import fer_files, make_fer_folder
+from helpers import fer_files, largest_face, make_fer_folder
 
 from emojify.faces import BlazeFaceDetector, HaarDetector
 from emojify.imageio import read_image
@@ -19,7 +19,7 @@ from emojify.preprocess import BLAZEFACE_MARGIN, BLAZEFACE_SHIFT, FACE_MARGIN, I
 
 def face_of(astronaut: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """The astronaut photo and the detector's box around her face."""
-    box = HaarDetector.for_stills().largest_face(astronaut)
+    box = largest_face(HaarDetector.for_stills(), astronaut)
     assert box is not None, "the still detector finds no face in the astronaut photo"
     return astronaut, box
 
@@ -199,7 +199,7 @@ def test_face_margin_matches_fer2013_crops(fer_root, detector):
     for path in files:
         gray = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         big = cv2.resize(gray, (4 * gray.shape[1], 4 * gray.shape[0]), interpolation=cv2.INTER_LINEAR)
-        box = search.largest_face(big)
+        box = largest_face(search, big)
         if box is not None:
             side = max(box[2], box[3])
             margins.append((big.shape[0] / side - 1) / 2)

@@ -57,7 +57,8 @@ from emojify import cli, composite
 from emojify.classifier import Classifier
 from emojify.faces import HaarDetector, region_box
 from emojify.pipeline import Pipeline
-from emojify.sources import CaptureThread, SourceStatus, status_message
+from emojify.sources import CaptureThread, SourceStatus
+from emojify.texts import status_message
 
 NO_DISPLAY = {"DISPLAY": "", "WAYLAND_DISPLAY": ""}
 """Environment for commands that must fail before any window (an empty DISPLAY is no display)."""
@@ -105,7 +106,7 @@ class LiveLoop:
         self.last_seq = 0
 
     def step(self) -> Seen:
-        frame, status = self.capture.latest(), self.capture.status
+        frame, status = self.capture.wait_for_frame(0), self.capture.status
         if frame is None or frame.seq == self.last_seq:
             return Seen(time.monotonic(), status)
         self.last_seq = frame.seq
@@ -258,7 +259,7 @@ def opener():
 logging.basicConfig(level=logging.WARNING)
 app.STATE_INTERVAL = 0.1  # state file 10 times a second, so the test can time recoveries
 os.environ[app.STATE_FILE_ENV] = str(control / "state.json")
-sys.exit(app.run_app(Settings(source="0"), opener=opener))
+sys.exit(app.run_app(Settings(), opener=opener))
 """
 
 
@@ -304,7 +305,7 @@ def scripted_kiosk(display: str, tmp_path: Path) -> Iterator[ScriptedKiosk]:
 
 def test_window_rides_out_camera_faults_and_exits_cleanly(scripted_kiosk: ScriptedKiosk) -> None:
     app = scripted_kiosk
-    state = app.wait_state(lambda s: s["frames_shown"] >= 3 and s["face"] and not s["showing_message"],
+    state = app.wait_state(lambda s: s["frames_shown"] >= 3 and s["box"] and not s["showing_message"],
                            "the live picture with a face")
     for mode in ("large", "small", "frames"):  # 1280x720 and 320x240 frames are drawn like any other
         app.set_mode(mode)
@@ -467,7 +468,7 @@ def test_predict_on_a_1x1_image_is_no_face(tmp_path: Path, capsys: pytest.Captur
     assert cv2.imwrite(str(tiny), np.full((1, 1, 3), 200, np.uint8))
     assert cli.main(["predict", "--json", str(tiny)]) == 0
     captured = capsys.readouterr()
-    assert json.loads(captured.out) == [{"path": str(tiny), "face": None, "label": None, "probabilities": None,
+    assert json.loads(captured.out) == [{"path": str(tiny), "box": None, "label": None, "probabilities": None,
                                          "emoji": None, "shape": None}]
     assert captured.err.strip() == ""
 
@@ -607,7 +608,7 @@ def test_pipeline_and_predict_need_no_network(no_network: list[str], tmp_path: P
     photo = tmp_path / "visitor.jpg"
     assert cv2.imwrite(str(photo), astronaut_frame())
     assert cli.main(["predict", "--json", str(photo)]) == 0
-    assert json.loads(capsys.readouterr().out)[0]["face"] is not None
+    assert json.loads(capsys.readouterr().out)[0]["box"] is not None
     assert no_network == []
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import drawn_texts
 
 from emojify import texts
 from emojify.emojis import load_emoji_set
@@ -17,10 +18,6 @@ from emojify.render import (
     PANEL,
     TEXT,
     TRACK,
-    AttractView,
-    ChallengeView,
-    PanelView,
-    Row,
     render_attract,
     render_challenge,
     render_feed,
@@ -28,6 +25,7 @@ from emojify.render import (
     render_panel,
 )
 from emojify.sources import SourceSpec, parse_source
+from emojify.views import AttractView, ChallengeView, PanelView, Row
 
 PANEL_SIZES = [(220, 288), (256, 456), (614, 1036)]
 """The panel at the smallest window (480x300), an 800x480 touchscreen and a 1920x1080 monitor."""
@@ -181,8 +179,8 @@ def every_screen(window: tuple[int, int], large_text: bool, emojis) -> list[tupl
     drawn = []
 
     def record(what: str, render, *args, **kwargs) -> None:
-        seen: list = []
-        image = render(*args, text_scale=scale, texts=seen, **kwargs)
+        with drawn_texts() as seen:
+            image = render(*args, text_scale=scale, **kwargs)
         image = image[0] if isinstance(image, tuple) else image
         drawn.append((what, image.size, seen))
 
@@ -271,7 +269,7 @@ def test_the_contrast_formula_matches_wcag() -> None:
 
 
 def test_the_panel_is_drawn_again_only_when_it_would_look_different():
-    from emojify.render import PanelView, panel_differs
+    from emojify.views import PanelView, panel_differs
 
     shown = PanelView("happy", (80, 5, 5, 4, 3, 2, 1), "Happy", "Snapshot")
     assert not panel_differs(shown, PanelView("happy", (79, 6, 5, 4, 3, 2, 1), "Happy", "Snapshot"))

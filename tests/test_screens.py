@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +15,9 @@ from emojify import texts
 from emojify.challenge import Rules
 from emojify.labels import CLASSES
 from emojify.pipeline import Result
-from emojify.render import ChallengeView
 from emojify.screens import Screens, Snapshot, Timings
 from emojify.sources import SourceStatus
+from emojify.views import ChallengeView
 
 LIVE_SOURCE = (SourceStatus.LIVE, "Camera on.")
 TIPS = ("No camera picture", ["Check the cable."])
@@ -37,7 +37,7 @@ class Kiosk:
 
     def __init__(self, timings: Timings | None = None, **options) -> None:
         self.now = 100.0
-        self.captured: list[np.ndarray] = []
+        self.captured: list[Snapshot] = []
         self.changes: list[tuple[str, str]] = []
         self.screens = Screens(self.captured.append, TIPS, timings or Timings(result=4.0), now=self.now, **options)
         self.screens.on_state_change.append(lambda old, new: self.changes.append((old, new)))
@@ -138,11 +138,11 @@ def test_snapshot_counts_down_then_takes_the_still_and_shows_it_then_goes_back_t
     still = kiosk.captured[0]
 
     view = kiosk.screens.view()
-    assert not view.feed.live and view.feed.frame is still and view.panel.title == texts.WORKING
+    assert not view.feed.live and view.feed.frame is still.frame and view.panel.title == texts.WORKING
     kiosk.run(1.0)
     assert kiosk.screens.view().feed == view.feed, "new live pictures do not replace the still"
 
-    kiosk.screens.snapshot_done(Snapshot(still, result("surprise"), Path("snap.png")))
+    kiosk.screens.snapshot_done(replace(still, result=result("surprise"), path=Path("snap.png")))
     kiosk.run(0.05)
     view = kiosk.screens.view()
     assert view.feed.result.label == "surprise" and view.panel.label == "surprise"
@@ -161,10 +161,10 @@ def test_back_to_live_counts_from_when_the_finished_still_is_shown(kiosk: Kiosk)
     assert kiosk.state == sc.RESULT
     kiosk.run(2.5)
     assert kiosk.screens.view().panel.title == texts.WORKING
-    kiosk.screens.snapshot_done(Snapshot(kiosk.captured[0], result("surprise")))
+    kiosk.screens.snapshot_done(replace(kiosk.captured[0], result=result("surprise")))
     kiosk.run(0.05)
     assert kiosk.screens.view().panel.button == "Back to live in 4"
-    kiosk.screens.snapshot_done(Snapshot(kiosk.captured[0], result("surprise"), Path("saved.png")))  # then saved
+    kiosk.screens.snapshot_done(replace(kiosk.captured[0], result=result("surprise"), path=Path("saved.png")))
     kiosk.run(3.85)
     assert kiosk.state == sc.RESULT and kiosk.screens.view().panel.button == "Back to live in 1"
     assert kiosk.screens.view().feed.banner == (texts.SNAPSHOT_SAVED, False)
@@ -211,7 +211,7 @@ def test_a_save_error_is_an_overlay_with_its_own_timer(kiosk: Kiosk) -> None:
     kiosk.snapshot()
     kiosk.run(sc.COUNTDOWN_SECONDS)
     still = kiosk.captured[0]
-    kiosk.screens.snapshot_done(Snapshot(still, result(), error="Could not save the snapshot: disk full"))
+    kiosk.screens.snapshot_done(replace(still, result=result(), error="Could not save the snapshot: disk full"))
     kiosk.run(0.05)
     assert kiosk.screens.view().feed.banner == ("Could not save the snapshot: disk full", True)
     kiosk.run(4.0)
@@ -226,7 +226,7 @@ def test_a_late_snapshot_is_recorded_but_not_shown(kiosk: Kiosk) -> None:
     kiosk.snapshot()
     kiosk.run(sc.COUNTDOWN_SECONDS + 4.0)
     assert kiosk.state == sc.LIVE
-    kiosk.screens.snapshot_done(Snapshot(kiosk.captured[0], result("sad"), Path("late.png")))
+    kiosk.screens.snapshot_done(replace(kiosk.captured[0], result=result("sad"), path=Path("late.png")))
     kiosk.run(0.05)
     assert kiosk.screens.snapshot_path == Path("late.png") and kiosk.screens.view().feed.live
     assert kiosk.screens.view().panel.label == "happy"
@@ -435,3 +435,57 @@ def test_on_the_attract_screen_the_button_starts_a_round(game: Kiosk) -> None:
     assert game.state == sc.ATTRACT and texts.ATTRACT_PLAY in game.screens.view().attract.lines
     game.snapshot()
     assert game.state == sc.CHALLENGE
+
+
+# --- failures show, and pass ----------------------------------------------------------------------
+
+def test_a_failed_snapshot_says_so_and_goes_back_to_live(kiosk: Kiosk) -> None:
+    kiosk.snapshot()
+    kiosk.run(sc.COUNTDOWN_SECONDS)
+    assert kiosk.state == sc.RESULT and kiosk.screens.view().panel.title == texts.WORKING
+    kiosk.screens.snapshot_done(replace(kiosk.captured[0], failed=True, error=texts.SNAPSHOT_FAILED))
+    kiosk.run(0.05)
+    view = kiosk.screens.view()
+    assert kiosk.state == sc.LIVE and view.feed.live and view.feed.banner == (texts.SNAPSHOT_FAILED, True)
+
+
+def test_a_snapshot_is_matched_to_its_request_by_number(kiosk: Kiosk) -> None:
+    """The answer to an earlier request never takes the place of the still on screen, even when it
+    carries the same picture."""
+    kiosk.snapshot()
+    kiosk.run(sc.COUNTDOWN_SECONDS + 4.0)
+    kiosk.snapshot()
+    kiosk.run(sc.COUNTDOWN_SECONDS)
+    first, second = kiosk.captured
+    assert kiosk.state == sc.RESULT and first.request != second.request
+    kiosk.screens.snapshot_done(replace(second, request=first.request, result=result("sad")))  # a late answer
+    kiosk.run(0.05)
+    assert kiosk.screens.view().panel.title == texts.WORKING
+    kiosk.screens.snapshot_done(replace(second, result=result("surprise")))
+    kiosk.run(0.05)
+    assert kiosk.screens.view().panel.label == "surprise"
+
+
+def test_repeated_drawing_errors_show_the_failure_screen_which_recovers_by_itself(kiosk: Kiosk) -> None:
+    for _ in range(sc.FAILURES_TO_SHOW - 1):
+        kiosk.screens.drawing_failed(kiosk.now)
+        kiosk.run(0.05)
+    assert kiosk.state == sc.LIVE, "a few errors are not yet a failure"
+    kiosk.screens.drawing_failed(kiosk.now)
+    kiosk.run(0.05)
+    view = kiosk.screens.view()
+    assert kiosk.state == sc.FAILURE and view.feed is None and view.message.title == texts.FAILURE_TITLE
+    assert kiosk.screens.current().showing_message and kiosk.screens.current().drawing_failures == sc.FAILURES_TO_SHOW
+    kiosk.run(sc.RECOVERY_SECONDS + 0.1)
+    assert kiosk.state == sc.LIVE and kiosk.screens.view().feed.live
+
+
+def test_the_machine_state_is_one_frozen_value(kiosk: Kiosk) -> None:
+    import dataclasses
+
+    state = kiosk.screens.current()
+    assert (state.screen, state.label, state.box, state.snapshots_taken) == (sc.LIVE, "happy", (10, 10, 20, 20), 0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        state.screen = sc.RESULT  # type: ignore[misc]
+    kiosk.snapshot()
+    assert state.screen == sc.LIVE and kiosk.screens.current().screen == sc.COUNTDOWN

@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import get_args
 
 import cv2
 import numpy as np
@@ -19,12 +18,13 @@ from emojify.sources import (
     Frame,
     ReaderKind,
     SourceError,
+    SourceEvent,
     SourceSpec,
     SourceStatus,
     open_reader,
     parse_source,
 )
-from emojify.texts import SourceEvent, message_tips, status_message
+from emojify.texts import message_tips, status_message
 
 
 def gray_image(value: int, shape: tuple[int, int] = (24, 32)) -> np.ndarray:
@@ -71,9 +71,9 @@ def test_parse_source_refuses_a_folder_without_images(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["camera", "picamera", "video", "image", "folder"])
 def test_each_kind_has_its_reader_and_a_sentence_for_every_event(kind: str) -> None:
     spec = SourceSpec(kind, 0 if kind.endswith("camera") else Path("photos/clip.avi"))
-    reader = ReaderKind[kind.upper()].value
+    reader = ReaderKind[spec.kind.name].value
     assert isinstance(reader, type) and all(hasattr(reader, name) for name in ("from_spec", "read", "release"))
-    sentences = [status_message(spec, event) for event in get_args(SourceEvent)]
+    sentences = [status_message(spec, event) for event in SourceEvent]
     assert all(sentences) and len(set(sentences)) == len(sentences)
     title, tips = message_tips(spec)
     assert title and tips and all(tip.endswith(".") for tip in tips)
@@ -259,14 +259,14 @@ def test_capture_goes_lost_then_live_again(
     camera: FakeCamera, capture: CaptureThread, failure: str
 ) -> None:
     assert wait_until(is_live(capture))
-    assert capture.message == "Camera on."
-    before = capture.latest()
+    assert status_message(capture.spec, capture.event) == "Camera on."
+    before = capture.wait_for_frame(0)
     assert before is not None
 
     camera.mode = failure
     assert wait_until(is_lost(capture))
-    assert capture.latest() is None
-    assert "reconnecting" in capture.message
+    assert capture.wait_for_frame(0) is None
+    assert "reconnecting" in status_message(capture.spec, capture.event)
 
     camera.mode = "frames"
     assert wait_until(is_live(capture), timeout=2.0)
@@ -282,7 +282,7 @@ def test_latest_is_only_ever_the_newest_frame(camera: FakeCamera) -> None:
         seen: list[Frame] = []
         deadline = time.monotonic() + 0.5
         while time.monotonic() < deadline:
-            frame = capture.latest()
+            frame = capture.wait_for_frame(0)
             if frame is not None:
                 seen.append(frame)
             time.sleep(0.003)
@@ -293,7 +293,7 @@ def test_latest_is_only_ever_the_newest_frame(camera: FakeCamera) -> None:
 
         camera.mode = "hold"  # the camera pauses; what we hold must be its very last frame
         time.sleep(0.1)
-        newest = capture.latest()
+        newest = capture.wait_for_frame(0)
         assert newest is not None and frame_number(newest) == camera.count
         assert newest.seq == max(seqs + [newest.seq])
         assert capture.wait_for_frame(0.2, after=newest.seq) is None  # nothing newer came
@@ -318,7 +318,7 @@ def test_camera_missing_at_start_is_found_once_plugged_in() -> None:
     camera = FakeCamera(plugged=False)
     with CaptureThread(CAMERA, opener=camera.open) as capture:  # default back-off cap 1 s
         assert wait_until(is_lost(capture))
-        assert capture.message == "No camera found. Check the USB cable; still trying..."
+        assert status_message(capture.spec, capture.event) == "No camera found. Check the USB cable; still trying..."
         assert capture.wait_for_frame(0.3) is None
         time.sleep(1.2)  # long enough for the back-off to reach its cap
         camera.plugged = True
@@ -361,4 +361,4 @@ def test_capture_thread_plays_a_folder_with_the_default_opener(tmp_path: Path) -
         assert first is not None and int(first.image[0, 0, 0]) == 40
         second = capture.wait_for_frame(3.0, after=first.seq)
         assert second is not None and int(second.image[0, 0, 0]) == 80
-        assert capture.message == f"Showing {tmp_path.name}."
+        assert status_message(capture.spec, capture.event) == f"Showing {tmp_path.name}."

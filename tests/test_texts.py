@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers import REPO, Kiosk, astronaut_frame
+from helpers import REPO, Kiosk, astronaut_frame, drawn_texts
 from PIL import Image, ImageDraw
 
 from emojify import cli, texts
@@ -165,8 +165,8 @@ def test_language_de_shows_german_on_the_panel(monkeypatch: pytest.MonkeyPatch,
     assert cli.main(["run", "--language", "de", "--source", "0"]) == cli.EXIT_BAD_INPUT
     assert "cannot open the window" in capsys.readouterr().err
     view = live_screens().view()
-    seen: list = []
-    render_panel(view.panel, layout((800, 480)).panel.size, load_emoji_set(), texts=seen)
+    with drawn_texts() as seen:
+        render_panel(view.panel, layout((800, 480)).panel.size, load_emoji_set())
     drawn = {text.text for text in seen}
     assert {"Noch kein Gesicht", "Foto", "Fröhlich", "Traurig", "Überrascht", "Wütend"} <= drawn, drawn
     assert not drawn & {"No face yet", "Snapshot", "Happy", "Sad"}, drawn

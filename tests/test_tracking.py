@@ -143,11 +143,29 @@ def test_the_lead_stays_with_a_face_of_about_the_same_size_and_passes_to_a_clear
     assert tracks[tracker.lead_first(tracks)[0]].id != lead
 
 
-def test_every_face_is_smoothed_like_the_panel(classifier):
+def test_every_face_is_smoothed_like_the_panel(classifier, astronaut):
+    """In party mode each face's shown probabilities follow the ``smoothing`` setting: with alpha 0.5
+    the mean of the last two frames' own answers (alpha 1), the first frame shown as it is."""
     from emojify.smoothing import Smoother
 
-    pipeline = Pipeline(classifier, BlazeFaceDetector(), smoother=Smoother(alpha=1.0), all_faces=True)
-    assert pipeline.tracker.make_smoother().alpha == 1.0
+    x, y, w, h = ASTRONAUT_FACE
+    head = astronaut[y - 30:y + h + 30, x - 25:x + w + 25]
+    bright = cv2.GaussianBlur(np.random.default_rng(3).integers(40, 200, (480, 640, 3), dtype=np.uint8), (0, 0), 5)
+    for px, py, side in ((150, 140, 170), (380, 170, 110)):
+        bright[py:py + side, px:px + side] = cv2.resize(head, (side, side), interpolation=cv2.INTER_AREA)
+    dim = cv2.convertScaleAbs(bright, alpha=0.5)  # the same faces in a dimmer room: a little other answer
+
+    def shown(alpha: float, *frames: np.ndarray) -> list[np.ndarray]:
+        pipeline = Pipeline(classifier, BlazeFaceDetector(), smoother=Smoother(alpha=alpha), all_faces=True)
+        results = [pipeline.live(frame, now=i / 30) for i, frame in enumerate(frames)]
+        assert len(results[-1].faces) == 2
+        return [face.probabilities for face in results[-1].faces]
+
+    first = shown(1.0, bright)  # the first frame as it is
+    second = shown(1.0, bright, dim)  # without smoothing: the second frame's own answer (same tracked boxes)
+    assert all(np.abs(a - b).max() > 1e-3 for a, b in zip(first, second, strict=True))  # the frames differ
+    for face, (old, new) in enumerate(zip(first, second, strict=True)):
+        np.testing.assert_allclose(shown(0.5, bright, dim)[face], (old + new) / 2, atol=1e-5)
 
 
 def party_head(astronaut: np.ndarray, face_side: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:

@@ -620,3 +620,57 @@ def test_retrain_script_stops_at_the_failing_step_in_one_line(tiny_fer_and_model
     missing = retrain(tmp_path / "nowhere")
     assert missing.returncode != 0 and missing.stderr.strip().splitlines() == [
         f"retrain.sh: {tmp_path / 'nowhere'}: not a FER2013 image folder (expected train/ and test/)"]
+
+
+# --- where emojify-quantize writes --------------------------------------------------------------------
+
+def test_quantize_never_writes_into_an_existing_folder_unless_installing(tmp_path, capsys):
+    from emojify.training import quantize
+
+    keras_file = tmp_path / "best.keras"
+    keras_file.write_bytes(b"not looked at")
+    taken = tmp_path / "taken"
+    taken.mkdir()
+    assert quantize.main([str(keras_file), str(tmp_path), "--out-dir", str(taken)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already exists" in err and "--install" in err
+    assert list(taken.iterdir()) == []
+    assert quantize.default_out_dir().name.startswith("quantized-") and not quantize.default_out_dir().exists()
+
+
+def test_the_model_and_its_metadata_are_swapped_as_one_pair(tmp_path):
+    from emojify.training.quantize import staged_folder
+
+    model = tmp_path / "model"
+    model.mkdir()
+    for name, text in (("emotion_int8.tflite", "old model"), ("emotion_int8.json", "old meta"),
+                       ("face_detection_short_range.tflite", "detector")):
+        (model / name).write_text(text)
+    with pytest.raises(RuntimeError), staged_folder(model, replace=True) as staging:  # a crash half-way
+        (staging / "emotion_int8.tflite").write_text("new model")
+        raise RuntimeError("the machine fell over")
+    assert (model / "emotion_int8.tflite").read_text() == "old model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging folder left behind
+    with staged_folder(model, replace=True) as staging:
+        (staging / "emotion_int8.tflite").write_text("new model")
+        (staging / "emotion_int8.json").write_text("new meta")
+        assert (model / "emotion_int8.json").read_text() == "old meta"  # nothing changes until the end
+    assert {p.name: p.read_text() for p in model.iterdir()} == {
+        "emotion_int8.tflite": "new model", "emotion_int8.json": "new meta",
+        "face_detection_short_range.tflite": "detector"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_retrain_installs_a_run_s_model_as_one_swap(tmp_path):
+    from emojify.training.quantize import OUTPUT_FILES, install
+
+    run, model = tmp_path / "run" / "model", tmp_path / "model"
+    run.mkdir(parents=True)
+    model.mkdir()
+    for name in OUTPUT_FILES:
+        (run / name).write_text(f"new {name}")
+        (model / name).write_text(f"old {name}")
+    (model / "face_detection_short_range.tflite").write_text("detector")
+    install(run, model)
+    assert {p.name: p.read_text() for p in model.iterdir()} == {
+        **{name: f"new {name}" for name in OUTPUT_FILES}, "face_detection_short_range.tflite": "detector"}

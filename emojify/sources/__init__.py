@@ -5,10 +5,11 @@
 :func:`open_reader` (:mod:`.readers`) opens it as a :class:`Reader` through the one table of
 reader classes, :class:`ReaderKind`; :class:`CaptureThread` (:mod:`.capture`) reads it in the
 background, keeps only the newest frame and reconnects. The Pi camera module's reader is in
-:mod:`.picamera`; what the visitor is told is in :mod:`emojify.texts`.
+:mod:`.picamera`; :func:`probe_source` fails at once, saying why, for a source this machine can never
+open. What the visitor is told is in :mod:`emojify.texts`.
 """
 
-from emojify.sources.capture import INITIAL_BACKOFF, CaptureThread, Frame, SourceStatus
+from emojify.sources.capture import INITIAL_BACKOFF, CaptureThread, Frame, SourceEvent, SourceStatus
 from emojify.sources.picamera import PicameraReader, pi_camera_found, picamera_report
 from emojify.sources.readers import (
     DEFAULT_FILE_FPS,
@@ -19,20 +20,41 @@ from emojify.sources.readers import (
     ReaderKind,
     VideoReader,
     open_reader,
+    probe_source,
 )
 from emojify.sources.spec import (
     IMAGE_SUFFIXES,
     SourceError,
+    SourceKind,
     SourceSpec,
     SourceUnavailable,
     folder_images,
     parse_source,
 )
-from emojify.texts import status_message
 
 __all__ = [
-    "DEFAULT_FILE_FPS", "IMAGE_SUFFIXES", "INITIAL_BACKOFF", "CameraReader", "CaptureThread", "FolderReader",
-    "Frame", "ImageReader", "PicameraReader", "Reader", "ReaderKind", "SourceError", "SourceSpec", "SourceStatus",
-    "SourceUnavailable", "VideoReader", "folder_images", "open_reader", "parse_source", "pi_camera_found",
-    "picamera_report", "status_message",
+    "DEFAULT_FILE_FPS",
+    "IMAGE_SUFFIXES",
+    "INITIAL_BACKOFF",
+    "CameraReader",
+    "CaptureThread",
+    "FolderReader",
+    "Frame",
+    "ImageReader",
+    "PicameraReader",
+    "Reader",
+    "ReaderKind",
+    "SourceError",
+    "SourceEvent",
+    "SourceKind",
+    "SourceSpec",
+    "SourceStatus",
+    "SourceUnavailable",
+    "VideoReader",
+    "folder_images",
+    "open_reader",
+    "parse_source",
+    "pi_camera_found",
+    "picamera_report",
+    "probe_source",
 ]

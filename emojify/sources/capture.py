@@ -1,6 +1,7 @@
 """The capture thread: reads a source in the background, keeps only the newest frame, and survives
 a camera that is missing, unplugged, failing or stalled by reconnecting with back-off, while telling
-the screen what is going on through :class:`SourceStatus` and a sentence from :mod:`emojify.texts`.
+the screen what is going on through :class:`SourceStatus` and the last :class:`SourceEvent` (which
+:func:`emojify.texts.status_message` words for the visitor).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import numpy as np
 
 from emojify.sources.readers import Reader, open_reader
 from emojify.sources.spec import SourceSpec
-from emojify.texts import SourceEvent, status_message
 
 if TYPE_CHECKING:  # typing.Self is 3.11+; annotations are not evaluated at run time
     from typing import Self
@@ -37,11 +37,25 @@ class SourceStatus(enum.Enum):
     LOST = "lost"
 
 
+class SourceEvent(str, enum.Enum):
+    """What a source did last: ABSENT = it cannot be opened, LOST = a read failed, STALLED = no
+    picture for too long."""
+
+    STARTING = "starting"
+    LIVE = "live"
+    ABSENT = "absent"
+    LOST = "lost"
+    STALLED = "stalled"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class Frame:
     """One captured image with its sequence number (1, 2, ...) and ``time.monotonic()`` time.
 
-    The array is shared by every caller of :meth:`CaptureThread.latest`; copy it before
+    The array is shared by every caller of :meth:`CaptureThread.wait_for_frame`; copy it before
     drawing on it.
     """
 
@@ -80,7 +94,7 @@ class CaptureThread:
         self._seq = 0
         self._last_good = 0.0
         self._status = SourceStatus.STARTING
-        self._message = status_message(spec, "starting")
+        self._event = SourceEvent.STARTING
         self._reconnects = 0
 
     # --- public API -------------------------------------------------------------------------
@@ -111,13 +125,6 @@ class CaptureThread:
                 logger.warning("%s: a read is still blocking; the reader is released when it returns",
                                self.spec)
 
-    def latest(self) -> Frame | None:
-        """The newest frame, or None before the first one and while the source is LOST."""
-        with self._lock:
-            if self._current(time.monotonic())[0] is not SourceStatus.LIVE:
-                return None
-            return self._frame
-
     def wait_for_frame(self, timeout: float, after: int = 0) -> Frame | None:
         """Wait up to ``timeout`` s for a live frame with ``seq > after``; None on timeout or stop."""
         deadline = time.monotonic() + timeout
@@ -140,8 +147,8 @@ class CaptureThread:
             return self._current(time.monotonic())[0]
 
     @property
-    def message(self) -> str:
-        """A sentence for the visitor describing the current status."""
+    def event(self) -> SourceEvent:
+        """What the source did last (STALLED once a LIVE source sent nothing for ``stall_seconds``)."""
         with self._lock:
             return self._current(time.monotonic())[1]
 
@@ -167,18 +174,18 @@ class CaptureThread:
 
     # --- internals --------------------------------------------------------------------------
 
-    def _current(self, now: float) -> tuple[SourceStatus, str]:
-        """Status and message as seen now (caller holds the lock); a silent LIVE source is LOST."""
+    def _current(self, now: float) -> tuple[SourceStatus, SourceEvent]:
+        """Status and event as seen now (caller holds the lock); a silent LIVE source is LOST."""
         if self._status is SourceStatus.LIVE and now - self._last_good > self._stall_seconds:
-            return SourceStatus.LOST, status_message(self.spec, "stalled")
-        return self._status, self._message
+            return SourceStatus.LOST, SourceEvent.STALLED
+        return self._status, self._event
 
     def _mark_lost(self, event: SourceEvent, detail: object) -> None:
         """Record that the source is gone (``event`` picks the sentence); log once per outage."""
         with self._changed:
             was = self._status
             self._status = SourceStatus.LOST
-            self._message = status_message(self.spec, event)
+            self._event = event
             self._frame = None
             self._changed.notify_all()
         if was is SourceStatus.LOST:
@@ -195,7 +202,7 @@ class CaptureThread:
             was = self._status
             if was is not SourceStatus.LIVE:
                 self._status = SourceStatus.LIVE
-                self._message = status_message(self.spec, "live")
+                self._event = SourceEvent.LIVE
                 if was is SourceStatus.LOST:
                     self._reconnects += 1
             reconnects = self._reconnects
@@ -211,7 +218,7 @@ class CaptureThread:
             return self._opener()
         except Exception as exc:  # noqa: BLE001 - any open failure (missing camera, driver
             # error, vanished file) means "no source yet": report it and retry after back-off.
-            self._mark_lost("absent", exc)
+            self._mark_lost(SourceEvent.ABSENT, exc)
             return None
 
     def _release(self, reader: Reader) -> None:
@@ -233,16 +240,16 @@ class CaptureThread:
                 image = reader.read()
             except Exception as exc:  # noqa: BLE001 - any reader exception is a camera fault to
                 # report and recover from (reopen), never a reason to end the capture thread.
-                self._mark_lost("lost", f"read raised {type(exc).__name__}: {exc}")
+                self._mark_lost(SourceEvent.LOST, f"read raised {type(exc).__name__}: {exc}")
                 return last_good is not None
             now = time.monotonic()
             if self._stopping.is_set():
                 break
             if not isinstance(image, np.ndarray) or image.size == 0:
-                self._mark_lost("lost", "no frame" if image is None else "empty frame")
+                self._mark_lost(SourceEvent.LOST, "no frame" if image is None else "empty frame")
                 return last_good is not None
             if last_good is not None and now - last_good > self._stall_seconds:
-                self._mark_lost("stalled", f"no frame for {now - last_good:.1f} s")
+                self._mark_lost(SourceEvent.STALLED, f"no frame for {now - last_good:.1f} s")
                 return True
             last_good = now
             self._publish(image, now)

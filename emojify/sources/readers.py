@@ -18,10 +18,10 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
-from emojify.config import DEFAULT_FOLDER_FPS as DEFAULT_FILE_FPS
+from emojify.imageio import DEFAULT_FOLDER_FPS as DEFAULT_FILE_FPS
 from emojify.imageio import ImageError, read_image
-from emojify.sources.picamera import PicameraReader
-from emojify.sources.spec import SourceError, SourceSpec, folder_images
+from emojify.sources.picamera import PicameraReader, import_picamera2
+from emojify.sources.spec import SourceError, SourceKind, SourceSpec, folder_images
 
 logger = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ class FolderReader:
 
 
 class ReaderKind(enum.Enum):
-    """Each source kind (``SourceSpec.kind``, upper-cased) and the class that reads it."""
+    """Each :class:`SourceKind`, by the same name, and the class that reads it."""
 
     CAMERA = CameraReader
     PICAMERA = PicameraReader
@@ -260,4 +260,17 @@ def open_reader(
     cannot be read.
     """
     size = (width, height) if width and height else None
-    return ReaderKind[spec.kind.upper()].value.from_spec(spec, size, fps)
+    return ReaderKind[spec.kind.name].value.from_spec(spec, size, fps)
+
+
+def probe_source(spec: SourceSpec) -> None:
+    """Fail now, with one line saying why, for a source that can never work on this machine.
+
+    A Pi camera needs Picamera2 (:class:`SourceUnavailable`, naming the apt package); a file or a
+    folder is opened once and let go (:class:`SourceError`: not an image, not a video, ...). A USB
+    camera is not opened: it may be plugged in later, and the kiosk waits for it.
+    """
+    if spec.kind is SourceKind.PICAMERA:
+        import_picamera2()
+    elif not spec.kind.is_camera:
+        open_reader(spec).release()

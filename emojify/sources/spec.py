@@ -1,8 +1,13 @@
 """What the user typed as a source (``0``, ``/dev/video2``, ``picamera``, ``clip.avi``, ``photos/``),
-parsed into a :class:`SourceSpec`."""
+parsed into a :class:`SourceSpec`.
+
+Parsing only reads the text and looks at the file system; it imports no camera library. Whether
+this machine can open the source is :func:`emojify.sources.readers.probe_source`'s question.
+"""
 
 from __future__ import annotations
 
+import enum
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,16 +28,37 @@ class SourceUnavailable(SourceError):
     """A source this machine cannot open at all (its library is missing); one-line message."""
 
 
+class SourceKind(str, enum.Enum):
+    """The kinds of source. A ``str`` enum, so ``spec.kind == "camera"`` reads as before."""
+
+    CAMERA = "camera"
+    PICAMERA = "picamera"
+    VIDEO = "video"
+    IMAGE = "image"
+    FOLDER = "folder"
+
+    @property
+    def is_camera(self) -> bool:
+        """A live camera (USB or Pi camera module), as opposed to a file or a folder."""
+        return self in (SourceKind.CAMERA, SourceKind.PICAMERA)
+
+    def __str__(self) -> str:
+        return self.value
+
+
 @dataclass(frozen=True)
 class SourceSpec:
-    """Where frames come from: ``kind`` is camera/picamera/video/image/folder, ``target`` an index or a path."""
+    """Where frames come from: ``kind`` (a :class:`SourceKind`), ``target`` a camera index or a path."""
 
-    kind: str  # "camera" | "picamera" | "video" | "image" | "folder"
+    kind: SourceKind
     target: int | Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", SourceKind(self.kind))  # "camera" given as text becomes the enum
 
     def __str__(self) -> str:
         """Name the source for messages and logs: ``camera 0``, ``picamera 0`` or the path."""
-        return f"{self.kind} {self.target}" if self.kind in ("camera", "picamera") else str(self.target)
+        return f"{self.kind} {self.target}" if self.kind.is_camera else str(self.target)
 
 
 def _is_image_file(path: Path) -> bool:
@@ -50,7 +76,7 @@ def parse_source(spec: str | int | Path) -> SourceSpec:
 
     An int or a string of ASCII digits is a camera index and ``/dev/videoN`` is camera N;
     ``picamera`` is the Raspberry Pi camera module 0 and ``picamera:N`` module N (read through
-    Picamera2, which must be importable, else :class:`SourceUnavailable`); an existing directory
+    Picamera2, which this does not import); an existing directory
     is a folder (it must hold at least one image), an existing file with an image suffix is an
     image, and any other existing file is a video. Anything else raises :class:`SourceError` with
     the message ``"<spec>: no such camera, file or folder"``.
@@ -58,25 +84,22 @@ def parse_source(spec: str | int | Path) -> SourceSpec:
     if isinstance(spec, int) and not isinstance(spec, bool):
         if spec < 0:
             raise SourceError(f"{spec}: no such camera, file or folder")
-        return SourceSpec("camera", spec)
+        return SourceSpec(SourceKind.CAMERA, spec)
     text = str(spec)
     if _DIGITS.fullmatch(text.strip()):
-        return SourceSpec("camera", int(text.strip()))
+        return SourceSpec(SourceKind.CAMERA, int(text.strip()))
     match = _DEV_VIDEO.fullmatch(text.strip())
     if match:
-        return SourceSpec("camera", int(match.group(1)))
+        return SourceSpec(SourceKind.CAMERA, int(match.group(1)))
     match = _PICAMERA.fullmatch(text.strip())
     if match:
-        from emojify.sources.picamera import import_picamera2
-
-        import_picamera2()  # raises SourceUnavailable, naming the apt package, where it is missing
-        return SourceSpec("picamera", int(match.group(1) or 0))
+        return SourceSpec(SourceKind.PICAMERA, int(match.group(1) or 0))
     path = Path(text).expanduser()
     if text.strip() and path.is_dir():
         if not folder_images(path):
             suffixes = " ".join(sorted(IMAGE_SUFFIXES))
             raise SourceError(f"{text}: folder holds no images ({suffixes})")
-        return SourceSpec("folder", path)
+        return SourceSpec(SourceKind.FOLDER, path)
     if text.strip() and path.is_file():
-        return SourceSpec("image" if path.suffix.lower() in IMAGE_SUFFIXES else "video", path)
+        return SourceSpec(SourceKind.IMAGE if path.suffix.lower() in IMAGE_SUFFIXES else SourceKind.VIDEO, path)
     raise SourceError(f"{text}: no such camera, file or folder")

@@ -1,11 +1,14 @@
 """Turn a trained Keras model into the shipped full-integer int8 TFLite model, and measure it.
 
-    emojify-quantize runs/emotion/best.keras DATA [--out-dir model] [--run runs/emotion]
+    emojify-quantize runs/emotion/best.keras DATA [--out-dir DIR | --install] [--run runs/emotion]
 
 Sets the batch-norm statistics to their exact values over un-augmented training faces (see
 ``set_batchnorm_statistics``), calibrates on a class-stratified sample of training images, converts
 with int8 input and output, then scores the float and the int8 model on PublicTest (and PrivateTest
-where the data has it) and writes, all at once so nothing is left half-written:
+where the data has it) and writes into a new folder (``--out-dir``, by default
+``quantized-<UTC time>``), or with ``--install`` into ``model/``, the folder the kiosk loads. The
+files are written into a hidden folder beside it, which then takes the folder's name in one
+rename, so the model and its metadata change as one pair and nothing is left half-written:
 
 * ``emotion_int8.tflite``  the model the kiosk runs
 * ``emotion.keras``        the float model it came from, with those statistics (to re-quantize, or
@@ -18,6 +21,7 @@ where the data has it) and writes, all at once so nothing is left half-written:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -25,6 +29,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +49,8 @@ log = logging.getLogger("emojify.quantize")
 FLOAT_NAME = "emotion.keras"
 METADATA_NAME = "emotion_int8.json"
 CONFUSION_NAME = "confusion_publictest.png"
+OUTPUT_FILES = (MODEL_NAME, METADATA_NAME, FLOAT_NAME, CONFUSION_NAME)
+"""What :func:`quantize` writes."""
 SPLIT_NAMES = {"val": "publictest", "test": "privatetest"}
 
 
@@ -97,8 +104,67 @@ def training_record(run: Path | None) -> dict:
     }
 
 
-def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samples: int, seed: int) -> dict:
-    """Convert, evaluate and write the model files into ``out_dir``; returns the metadata."""
+INSTALL_DIR = Path("model")
+"""Where ``--install`` puts the model: the folder the kiosk loads (the checkout's ``model/``)."""
+
+
+def default_out_dir(now: dt.datetime | None = None) -> Path:
+    """A new folder for a quantized model, named after the time: ``quantized-20261202-170512``."""
+    return Path(f"quantized-{(now or dt.datetime.now(dt.timezone.utc)):%Y%m%d-%H%M%S}")
+
+
+def refuse_existing(target: Path, replace: bool) -> None:
+    """:class:`FileExistsError` for an existing ``target`` unless ``replace``: a run never overwrites by default."""
+    if not replace and Path(target).exists():
+        raise FileExistsError(f"{target}: already exists; give a new --out-dir, or --install to replace {INSTALL_DIR}/")
+
+
+@contextlib.contextmanager
+def staged_folder(target: Path, replace: bool) -> Iterator[Path]:
+    """Yield a hidden folder beside ``target`` to fill; when the block ends without error it becomes
+    ``target`` in one rename, so a reader sees the old files or the new ones, never a mix.
+
+    Without ``replace`` an existing ``target`` is an error (:class:`FileExistsError`, before
+    anything is written). With it, the files of the old folder that were not written anew
+    (the face detector, its licence) are carried over, the old folder is moved aside and
+    removed after the rename; a crash between the two renames leaves the whole old folder as
+    ``.NAME.old-*`` beside it. On any error the hidden folder is removed.
+    """
+    target = Path(target)
+    refuse_existing(target, replace)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    try:
+        yield staging
+        old = None
+        if target.exists():
+            for item in target.iterdir():
+                if item.is_file() and not (staging / item.name).exists():
+                    shutil.copy2(item, staging / item.name)
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.replace(target, old / target.name)
+        staging.chmod(0o755)
+        os.replace(staging, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def install(folder: Path, target: Path = INSTALL_DIR) -> None:
+    """Put the model files a run wrote into ``folder`` into ``target`` (the kiosk's ``model/``) as
+    one swap (:func:`staged_folder`): the other files there, the face detector's, stay."""
+    with staged_folder(target, replace=True) as staging:
+        for name in OUTPUT_FILES:
+            if (Path(folder) / name).is_file():
+                shutil.copy2(Path(folder) / name, staging / name)
+
+
+def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samples: int, seed: int,
+             replace: bool = False) -> dict:
+    """Convert, evaluate and write the model files into the new folder ``out_dir`` (or in place of
+    it, with ``replace``: see :func:`staged_folder`); returns the metadata."""
+    refuse_existing(out_dir, replace)  # before the long work, not after it
     import keras
 
     from emojify.evaluate import plot_confusion
@@ -112,9 +178,7 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
     log.info("calibrating on %d training faces", len(calibration))
     tflite = convert_int8(model, calibration)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".quantize-", dir=out_dir))
-    try:
+    with staged_folder(out_dir, replace) as staging:
         (staging / MODEL_NAME).write_bytes(tflite)
         model.save(staging / FLOAT_NAME)  # loaded uncompiled: the weights without the optimizer state
         metadata = {
@@ -168,10 +232,6 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
         if "publictest" in metadata["metrics"]:
             plot_confusion(metadata["metrics"]["publictest"]["int8_decision"], staging / CONFUSION_NAME,
                            "int8 model with its decision rule on FER2013 PublicTest")
-        for item in staging.iterdir():
-            os.replace(item, out_dir / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return metadata
 
 
@@ -180,7 +240,11 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("keras_model", type=Path, help="trained float model (.keras), e.g. runs/emotion/best.keras")
     p.add_argument("data", type=Path, help="FER2013 image-folder root or fer2013.csv (calibration + scoring)")
-    p.add_argument("--out-dir", type=Path, default=Path("model"), help="where to write (default: %(default)s)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--out-dir", type=Path, help="a new folder to write (default: quantized-<UTC time>)")
+    where.add_argument("--install", action="store_true",
+                       help=f"replace the model in {INSTALL_DIR}/, the folder the kiosk loads (model and metadata "
+                            "change together, in one rename)")
     p.add_argument("--run", type=Path, help="training run folder, to record its recipe and epochs; without it, the "
                    "training record of the model's own metadata (beside it) is kept, if it has one")
     p.add_argument("--samples", type=int, default=1000, help="calibration images (default: %(default)s)")
@@ -192,11 +256,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"emojify-quantize: error: {args.keras_model}: no such model file", file=sys.stderr)
         return 2
     try:
-        meta = quantize(args.keras_model, args.data, args.out_dir, args.run, args.samples, args.seed)
+        out_dir = INSTALL_DIR if args.install else args.out_dir or default_out_dir()
+        meta = quantize(args.keras_model, args.data, out_dir, args.run, args.samples, args.seed, replace=args.install)
     except (DataError, OSError, ValueError) as exc:
         print(f"emojify-quantize: error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps({k: v for k, v in meta.items() if k in ("sha256", "size_bytes")}
+    print(json.dumps({"folder": str(out_dir)} | {k: v for k, v in meta.items() if k in ("sha256", "size_bytes")}
                      | {s: {"int8": m["int8"]["accuracy"], "float": m["float"]["accuracy"],
                             "agreement": m["int8_float_agreement"],
                             "decision": {k: m["int8_decision"][k] for k in ("accuracy", "balanced_accuracy", "ece")}}

@@ -1,0 +1,146 @@
+"""What the kiosk window shows, as values: every view type, and nothing that builds or draws one.
+
+:mod:`emojify.screens` builds a :class:`View` for the screen that is up (each screen of its table
+has its own builder); :mod:`emojify.render` draws each part with Pillow; :mod:`emojify.app` blits
+the parts. Views are frozen, and equal views draw equal pictures, so the window redraws only the
+parts that changed. This module imports nothing of emojify's but the shape value type, so the
+machine, the renderers and the window can all depend on it.
+
+Adding a screen: a view type here (or an existing one), a builder and a rule in the screens'
+table, and a renderer for a new type in :data:`emojify.app.FULL_RENDERERS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from emojify.shape import Shape
+
+Result = Any
+"""An :class:`emojify.pipeline.Result`: a view carries it to the renderer and never looks inside, so
+this module names it without importing the pipeline (and stays a leaf)."""
+
+
+@dataclass(frozen=True)
+class FeedView:
+    """The picture: a live frame or the still, with its overlays.
+
+    ``picture`` names the picture shown (``("live", n)`` or ``("still", n)``) and changes whenever
+    another one is to be drawn; the arrays themselves take no part in comparisons.
+    """
+
+    picture: tuple[str, int]
+    frame: np.ndarray = field(compare=False, repr=False)
+    result: Result | None = field(compare=False, repr=False)
+    live: bool = True
+    hint: str | None = None
+    banner: tuple[str, bool] | None = None
+    """(text, is an error) shown at the top of the picture."""
+    countdown: int | None = None
+    """The big number of the snapshot countdown."""
+
+
+@dataclass(frozen=True)
+class PanelView:
+    """What the panel beside the picture shows: the emoji, its name, the seven bars and the button."""
+
+    label: str | None
+    percents: tuple[int, ...] | None
+    title: str
+    button: str
+    button_active: bool = True
+    shape: Shape | None = None
+    """The leading face's shape, quantised (the generated emoji), or None."""
+
+
+PANEL_STEP = 2
+"""The panel is drawn again when a percentage has moved this many points from the one shown (or when
+anything else on it changes): the smoothing moves them by a point now and then on most frames, a
+change no visitor notices, and each drawing of the panel costs a render and a blit."""
+
+
+def panel_differs(shown: object, new: object) -> bool:
+    """Whether the panel ``new`` looks different from ``shown`` (views of any panel kind, or None):
+    any change but percentages that each moved less than :data:`PANEL_STEP` points."""
+    if not (isinstance(shown, PanelView) and isinstance(new, PanelView)) or shown.percents is None \
+            or new.percents is None:
+        return shown != new
+    if replace(shown, percents=new.percents) != new:
+        return True
+    return any(abs(a - b) >= PANEL_STEP for a, b in zip(shown.percents, new.percents, strict=True))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of a panel's body: an optional emoji, a name, a bar (fraction 0..1 or None) and a value."""
+
+    name: str
+    fraction: float | None = None
+    value: str = ""
+    icon: str | None = None
+    strong: bool = False
+    muted: bool = False
+
+
+@dataclass(frozen=True)
+class ChallengeView:
+    """The challenge game's panel: the target emoji and its name (or the round's result), rows (the
+    time left and the hold as bars, the score as lines) and the button."""
+
+    target: str | None
+    title: str
+    rows: tuple[Row, ...] = ()
+    button: str = ""
+    button_active: bool = True
+    good: bool = False
+    """The title is good news (drawn in the accent colour)."""
+
+
+@dataclass(frozen=True)
+class MessageView:
+    """A full-window message: a title, the source's sentence, what to check, a footer."""
+
+    title: str
+    detail: str = ""
+    tips: tuple[str, ...] = ()
+    footer: str = ""
+
+
+@dataclass(frozen=True)
+class AttractView:
+    """The attract screen: one emoji of the cycle, an invitation, what to do, and the notice."""
+
+    label: str
+    title: str
+    lines: tuple[str, ...] = ()
+    notice: tuple[str, ...] = ()
+    shape: Shape | None = None
+    """The generated emoji's shape of the moment (None: the set's picture)."""
+
+
+FullView = MessageView | AttractView
+"""A view that fills the whole window (no picture, no panel)."""
+
+
+@dataclass(frozen=True)
+class View:
+    """What the window shows: the picture and a panel, or one full-window view."""
+
+    screen: str
+    feed: FeedView | None = None
+    panel: PanelView | ChallengeView | None = None
+    full: FullView | None = None
+    """A full-window view; the picture and the panel are not shown under it."""
+
+    @property
+    def message(self) -> MessageView | None:
+        """The full-window message, if that is what is shown."""
+        return self.full if isinstance(self.full, MessageView) else None
+
+    @property
+    def attract(self) -> AttractView | None:
+        """The attract screen, if that is what is shown."""
+        return self.full if isinstance(self.full, AttractView) else None
