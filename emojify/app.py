@@ -40,7 +40,7 @@ from emojify.classifier import Classifier
 from emojify.composite import compose, pil_to_bgr, save_composite
 from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
-from emojify.faces import BlazeFaceDetector, Detector
+from emojify.faces import DETECTORS, BlazeFaceDetector
 from emojify.fileio import atomic_path
 from emojify.generated import STICKER_PX, GeneratedEmojiSet, with_generated
 from emojify.layout import MIN_WINDOW, Layout, Rect, initial_size, layout, rotate_image, rotated_size, unrotate_point
@@ -558,7 +558,7 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     emojis = load_emoji_set(settings.emoji_dir)
     if settings.emoji == "generated":
         emojis = with_generated(emojis)
-    detector = Detector.named(settings.detector).value()
+    detector = DETECTORS[settings.detector]()
     pipeline = Pipeline(classifier, detector, region_fraction=settings.region,
                         smoother=Smoother(alpha=settings.smoothing), all_faces=settings.faces == "all")
     spec = settings.source

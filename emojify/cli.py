@@ -132,13 +132,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.classifier import Classifier
     from emojify.composite import compose, save_composite
     from emojify.emojis import load_emoji_set
-    from emojify.faces import Detector
+    from emojify.faces import DETECTORS
     from emojify.generated import STICKER_PX, GeneratedEmoji
     from emojify.imageio import ImageError, read_image_scaled
     from emojify.pipeline import Pipeline
 
     region = None if args.region is None else BY_NAME["region"].parse(args.region, Origin("--region"))
-    pipeline = Pipeline(Classifier(args.model), Detector.named(args.detector).value(),
+    pipeline = Pipeline(Classifier(args.model), DETECTORS[args.detector](),
                         region_fraction=region or 1.0)
     emojis = load_emoji_set() if args.out else None
     generated = GeneratedEmoji() if args.out and args.emoji == "generated" else None
@@ -187,10 +187,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     progress = (lambda items: items) if args.json else progress_bar
     if args.detect:  # the photo as cmd_predict sees it
         from emojify.evaluate import evaluate_photos
-        from emojify.faces import Detector
+        from emojify.faces import DETECTORS
         from emojify.pipeline import Pipeline
 
-        pipeline = Pipeline(classifier, Detector.named(args.detector).value(), region_fraction=1.0)
+        pipeline = Pipeline(classifier, DETECTORS[args.detector](), region_fraction=1.0)
         evaluation = evaluate_photos(pipeline, args.folder, progress, brightness=args.dim)
     else:
         evaluation = evaluate_folder(classifier, args.folder, progress, brightness=args.dim)
@@ -233,10 +233,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         setting = BY_NAME[name]
         setattr(args, name, setting.parse(getattr(args, name), Origin(setting.flag)))
     cv2.setNumThreads(args.threads)
-    from emojify.faces import Detector
+    from emojify.faces import DETECTORS
     from emojify.landmarks import FaceMesh
 
-    pipeline = Pipeline(Classifier(args.model, threads=args.threads), Detector.named(args.detector).value(),
+    pipeline = Pipeline(Classifier(args.model, threads=args.threads), DETECTORS[args.detector](),
                         region_fraction=args.region, all_faces=args.faces == "all", mesh=FaceMesh(threads=args.threads))
     if args.source is None:
         report = run_bench(pipeline, synthetic_stream(), args.frames, baseline_frames=synthetic_stream())

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from emojify.classifier import Classifier
-from emojify.faces import REGION_FRACTION, BlazeFaceDetector, Detection, Detector, HaarDetector, region_box
+from emojify.faces import REGION_FRACTION, BlazeFaceDetector, Detection, HaarDetector, region_box
 from emojify.labels import CLASSES, EMOJI
 from emojify.landmarks import FaceMesh, load_mesh
 from emojify.preprocess import Box, prepare_face, to_gray
@@ -133,7 +133,7 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self.classifier = self.classifier or Classifier()
-        self.detector = self.detector or Detector.BLAZEFACE.value()
+        self.detector = self.detector or BlazeFaceDetector()
         self.still_detector = type(self.detector).for_stills()
         self.smoother = self.smoother or Smoother()
         if self.shapes and self.mesh is None:

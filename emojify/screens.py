@@ -41,8 +41,8 @@ import numpy as np
 
 from emojify import texts
 from emojify.challenge import DayBest, Round, Rules, pick_targets
-from emojify.generated import demo_shape, quantised
-from emojify.sources import SourceStatus
+from emojify.shape import Shape
+from emojify.source_status import SourceStatus
 from emojify.views import AttractView, ChallengeView, FeedView, MessageView, PanelView, Row, View
 
 if TYPE_CHECKING:
@@ -68,6 +68,11 @@ ATTRACT_CYCLE = 1.5
 """Seconds each emoji stays on the attract screen."""
 ATTRACT_ORDER = ("happy", "surprise", "sad", "angry", "neutral", "fear", "disgust")
 """The order in which the attract screen cycles the emoji."""
+DEMO_PERIOD = 6.0
+"""Seconds of the attract screen's show of the generated emoji: a smile, a wink, surprise, a tilt."""
+DEMO_STEP = 0.125
+"""The show moves in steps of this many seconds: 8 new pictures a second at most, each a whole
+attract screen to draw."""
 CHALLENGE_OVER_SECONDS = 10.0
 """How long a round's score stays up before the live screen."""
 FAILURES_TO_SHOW = 5
@@ -189,13 +194,23 @@ def result_view(screens: Screens) -> View:
     return View(screens.state, feed, panel)
 
 
+def demo_shape(seconds: float) -> Shape:
+    """The shape the attract screen shows ``seconds`` into its show: looping every :data:`DEMO_PERIOD`,
+    moving every :data:`DEMO_STEP`."""
+    seconds = math.floor(seconds / DEMO_STEP) * DEMO_STEP
+    phase = 2 * math.pi * (seconds % DEMO_PERIOD) / DEMO_PERIOD
+    wink = max(0.0, math.sin(3 * phase)) ** 8
+    return Shape(mouth_open=max(0.0, math.sin(phase + 1.0)) ** 2, smile=math.sin(phase),
+                 brows=math.sin(2 * phase), eyes_open=(0.75, 0.75 * (1 - wink)), roll=12 * math.sin(phase / 1.0 + 2.0))
+
+
 def attract_view(screens: Screens) -> View:
     """The attract screen: the emoji in turn, the invitation and the notice."""
     label = ATTRACT_ORDER[int((screens.now - screens.entered) / ATTRACT_CYCLE) % len(ATTRACT_ORDER)]
     lines = (texts.ATTRACT_LINE, texts.ATTRACT_PLAY) if screens.challenge else (texts.ATTRACT_LINE,)
     notice = (texts.NOTICE, texts.NOTICE_SAVED if screens.saving else texts.NOTICE_NOTHING_KEPT)
     elapsed = screens.now - screens.entered
-    shape = quantised(demo_shape(elapsed)) if screens.shapes else None  # the generated emoji shows off
+    shape = demo_shape(elapsed).quantised() if screens.shapes else None  # the generated emoji shows off
     return View(screens.state, full=AttractView(label, texts.ATTRACT_TITLE, lines, notice, shape))
 
 
@@ -220,7 +235,7 @@ def panel_view(result: Result | None, title_if_none: str, button: str, active: b
     percents = tuple(round(float(p) * 100) for p in result.probabilities)
     shape = result.faces[0].shape if shapes and result.faces else None
     return PanelView(result.label, percents, texts.expression_name(result.label), button, active,
-                     None if shape is None else quantised(shape.mirrored()))
+                     None if shape is None else shape.mirrored().quantised())
 
 
 @dataclass(frozen=True)

@@ -489,3 +489,13 @@ def test_the_machine_state_is_one_frozen_value(kiosk: Kiosk) -> None:
         state.screen = sc.RESULT  # type: ignore[misc]
     kiosk.snapshot()
     assert state.screen == sc.LIVE and kiosk.screens.current().screen == sc.COUNTDOWN
+
+
+def test_the_screen_machine_imports_no_renderer_nor_camera_library():
+    """The screens decide without drawing: importing them loads neither Pillow nor OpenCV."""
+    import subprocess
+    import sys
+
+    code = "import sys, emojify.screens; print(sorted({'PIL', 'cv2', 'emojify.render'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
