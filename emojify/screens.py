@@ -10,7 +10,8 @@ timers run). :meth:`Screens.view` then says what to draw, as a frozen :class:`~e
 built by the screen's own builder in the table: equal views draw equal pictures, so the window
 redraws only what changed. :meth:`Screens.current` is the machine's state as one frozen
 :class:`ScreenState`, for whoever watches it (the window's state file). The "could not save"
-error is an overlay with its own timer, shown over whichever screen is up.
+error is an overlay with its own timer, shown over whichever screen is up. The table's rules and
+view builders work on the machine's insides, a :class:`Machine` that only :class:`Screens` holds.
 
 Failures show and pass: a snapshot the worker could not make returns to the live screen with a
 short message; drawing errors reported by the window (:meth:`Screens.drawing_failed`) bring up
@@ -52,7 +53,7 @@ log = logging.getLogger(__name__)
 
 STARTING, NO_PICTURE, LIVE, COUNTDOWN, RESULT = "starting", "no_picture", "live", "countdown", "result"
 ATTRACT, CHALLENGE, CHALLENGE_OVER, FAILURE = "attract", "challenge", "challenge_over", "failure"
-"""The screens' names (what :attr:`Screens.state` and the ``on_state_change`` callbacks see)."""
+"""The screens' names (what :attr:`ScreenState.screen` and the ``on_state_change`` callbacks see)."""
 MESSAGE_SCREENS = (STARTING, NO_PICTURE, FAILURE)
 """The screens that show a full-window message instead of the picture."""
 
