@@ -30,12 +30,16 @@ import argparse
 import functools
 import math
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, make_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import tomllib
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, from PyPI, before it joined the standard library
+    import tomli as tomllib
 
 from emojify import smoothing, texts
 from emojify.detectors import Detector

@@ -33,8 +33,9 @@ def probabilities_dict(probabilities: np.ndarray | None) -> dict | None:
 @dataclass(frozen=True)
 class Face:
     """One face of a frame: box, probabilities, label, in the live feed its track id, its roll
-    (degrees turned clockwise as seen, from the eyes; 0 without keypoints) and its :class:`Shape`
-    from the face mesh (None where the mesh model saw no face)."""
+    (degrees turned clockwise as seen, from the eyes; 0 without keypoints), its :class:`Shape`
+    from the face mesh (None where the mesh model saw no face) and, in a still, the detector's
+    score (0..1)."""
 
     box: Box
     probabilities: np.ndarray | None
@@ -42,6 +43,7 @@ class Face:
     track: int | None = None
     roll: float = 0.0
     shape: Shape | None = None
+    score: float | None = None
 
     @property
     def emoji(self) -> str | None:
@@ -240,7 +242,7 @@ class Pipeline:
             return Result(region, None, None, None)
         found = found if all_faces else found[:1]
         probabilities, shapes = self.read_faces(frame, found, mirror_average)
-        faces = tuple(Face(d.box, p, label_of(p), roll=d.roll, shape=s)
+        faces = tuple(Face(d.box, p, label_of(p), roll=d.roll, shape=s, score=d.score)
                       for d, p, s in zip(found, probabilities, shapes, strict=True))
         return Result(region, faces[0].box, faces[0].probabilities, faces[0].label, faces)
 

@@ -16,7 +16,8 @@ from helpers import ASTRONAUT_FACE, FER_ROOT, REPO, fer_files, iou
 
 from emojify import cli
 from emojify.blazeface import RIGHT_EYE, Candidates, Range, anchors, decode, sigmoid, weighted_nms
-from emojify.faces import BlazeFaceDetector, Detection, Detector, DetectorError, HaarDetector, load_blazeface
+from emojify.detectors import Detector
+from emojify.faces import DETECTORS, BlazeFaceDetector, Detection, DetectorError, HaarDetector, load_blazeface
 from emojify.pipeline import Pipeline
 
 SHORT = Range.SHORT.value
@@ -241,8 +242,9 @@ def test_photo_search_finds_no_face_in_photos_without_one(name):
 
 
 def test_detector_enum_builds_each_backend():
-    assert isinstance(Detector.named("haar").value(), HaarDetector)
-    assert isinstance(Detector.named("BlazeFace").value(), BlazeFaceDetector)
+    assert isinstance(DETECTORS[Detector("haar")](), HaarDetector)
+    assert isinstance(DETECTORS[Detector.BLAZEFACE](), BlazeFaceDetector)
+    assert set(DETECTORS) == set(Detector), "every choice builds a detector"
     assert Detection((0, 0, 10, 10), 0.9).roll == 0.0
 
 
@@ -268,8 +270,9 @@ def test_predict_all_faces_lists_every_face_largest_first(capsys, astronaut, tmp
     assert code == 0
     faces = entry["faces"]
     assert len(where) <= len(faces) <= len(where) + 1
-    assert set(faces[0]) == {"box", "label", "probabilities", "emoji", "shape"}
+    assert set(faces[0]) == {"box", "label", "probabilities", "emoji", "shape", "score"}
     assert all(face["shape"] is not None for face in faces)  # every face gets its shape
+    assert all(0 < f["score"] <= 1 for f in faces)
     assert faces[0]["box"] == entry["box"] and faces[0]["label"] == entry["label"]
     areas = [f["box"][2] * f["box"][3] for f in faces]
     assert areas == sorted(areas, reverse=True)
