@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from emojify.classifier import Classifier
-from emojify.faces import REGION_FRACTION, BlazeFaceDetector, Detection, HaarDetector, region_box
+from emojify.faces import REGION_FRACTION, BlazeFaceDetector, Detection, HaarDetector, largest_first, region_box
 from emojify.labels import CLASSES, EMOJI
 from emojify.landmarks import FaceMesh, load_mesh
 from emojify.preprocess import Box, prepare_face, to_gray
@@ -110,6 +110,13 @@ def label_of(probabilities: np.ndarray) -> str:
     return CLASSES[int(np.argmax(probabilities))]
 
 
+def last_look(detector: BlazeFaceDetector | HaarDetector, frame: np.ndarray, found: list[Detection]) -> list[Detection]:
+    """``found`` after the detector's last look at each face (:meth:`~emojify.faces.BlazeFaceDetector.refine`),
+    largest first: the same step ends the live search and the photo search, so a steady face is cut, and
+    read, alike in both."""
+    return largest_first([detector.refine(frame, d) for d in found])
+
+
 @dataclass
 class Pipeline:
     """The per-frame path, holding the loaded model, the detector and the live smoothing.
@@ -161,11 +168,12 @@ class Pipeline:
         return self.classifier.classify(crops, mirror=mirror_average or None, camera=True)
 
     def detect(self, frame: np.ndarray, use_region: bool = True) -> tuple[Box | None, list[Detection]]:
-        """The region (None for the whole picture) and the faces in it, largest first, timed."""
+        """The region (None for the whole picture) and the faces in it, largest first, each after the
+        detector's last look (:func:`last_look`), timed."""
         start, start_cpu = time.perf_counter(), time.thread_time()
         region = self.region(frame) if use_region else None
         detector = self.detector if use_region else self.still_detector
-        found = detector.detect(frame, region)
+        found = last_look(detector, frame, detector.detect(frame, region))
         self.times = StageTimes.since(start, start_cpu)
         return region, found
 
@@ -192,6 +200,7 @@ class Pipeline:
             found = self.still_detector.detect_again(frame, region, known)
         else:
             found = self.still_detector.detect(frame, region)
+        found = last_look(self.still_detector, frame, found)
         self.times = StageTimes.since(start, start_cpu)
         return region, found
 
