@@ -563,7 +563,9 @@ class Screens:
     the countdown: ``screens.on_state_change.append(lambda old, new: led.on() if new == COUNTDOWN
     else led.off())``.
 
-    ``states`` replaces the table (:data:`STATES`, or :data:`CHALLENGE_STATES` with ``challenge``).
+    ``options`` are :class:`Machine`'s keywords: ``challenge`` (the game's table), ``saving``, ``shapes``
+    (the generated emoji), the game's ``rules``, ``rng`` and ``today``, and ``states``, a table
+    replacing :data:`STATES` (or :data:`CHALLENGE_STATES`).
     The public surface is the events, :meth:`view` and :meth:`current`; the rules work on a
     :class:`Machine` inside, which nobody else changes.
     """
