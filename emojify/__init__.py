@@ -1,3 +1,35 @@
-"""emojify: a camera kiosk that shows the emoji matching the expression on a visitor's face."""
+"""emojify: the emoji matching the expression on a face, for a camera kiosk and for your own scripts.
+
+    >>> import emojify
+    >>> faces = emojify.detect("photo.jpg")  # doctest: +SKIP
+
+``import emojify`` stays light: the API's modules (OpenCV, the interpreters) load on first use of a
+name below. docs/api.md describes the API.
+"""
+
+from __future__ import annotations
+
+import typing
+
+from emojify.errors import EmojifyError
 
 __version__ = "0.1.0"
+__all__ = ["EmojifyError", "Face", "Reader", "Reading", "Shape", "__version__", "detect"]
+
+if typing.TYPE_CHECKING:
+    from emojify.api import Face, Reader, Reading, Shape, detect
+
+_API_NAMES = frozenset({"Face", "Reader", "Reading", "Shape", "detect"})
+
+
+def __getattr__(name: str) -> typing.Any:
+    """The API's names, imported from :mod:`emojify.api` when first asked for (PEP 562)."""
+    if name in _API_NAMES:
+        from emojify import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'emojify' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

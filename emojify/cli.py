@@ -129,46 +129,42 @@ def normalise_argv(argv: list[str]) -> list[str]:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from emojify.classifier import Classifier
+    from emojify.api import Reader
     from emojify.composite import compose, save_composite
     from emojify.emojis import load_emoji_set
-    from emojify.faces import Detector
     from emojify.generated import STICKER_PX, GeneratedEmoji
-    from emojify.imageio import ImageError, read_image_scaled
-    from emojify.pipeline import Pipeline
+    from emojify.imageio import ImageError
 
     region = None if args.region is None else BY_NAME["region"].parse(args.region, Origin("--region"))
-    pipeline = Pipeline(Classifier(args.model), Detector.named(args.detector).value(),
-                        region_fraction=region or 1.0)
+    reader = Reader(args.model, args.detector)
     emojis = load_emoji_set() if args.out else None
     generated = GeneratedEmoji() if args.out and args.emoji == "generated" else None
     results, failures = [], 0
     for path in args.images:
         try:
-            image, scale = read_image_scaled(path)
+            reading = reader.read(path, region=region,
+                                  all_faces=args.all_faces or args.snapshot_style == "mask")
         except ImageError as exc:
             print(f"emojify: {exc}", file=sys.stderr)
             failures += 1
             continue
-        result = pipeline.analyze(image, use_region=region is not None,
-                                  all_faces=args.all_faces or args.snapshot_style == "mask")
-        entry = {"path": str(path), **result.as_dict()}
-        if result.box is not None:  # in the file's own pixels, even if it was decoded smaller
-            entry["box"] = [round(v * scale) for v in result.box]
+        faces = reading.faces if args.all_faces else reading.faces[:1]
+        first = faces[0].as_dict() if faces else dict.fromkeys(("box", "label", "probabilities", "emoji", "shape"))
+        first.pop("score", None)  # the image's own fields are the leading face's, as before; its score is in faces
+        entry = {"path": str(path), **first}
         if args.all_faces:
-            entry["faces"] = [{**face.as_dict(), "box": [round(v * scale) for v in face.box]}
-                              for face in result.faces]
+            entry["faces"] = [face.as_dict() for face in faces]
         if emojis is not None:
-            entry["composite"] = str(save_composite(compose(image, result, emojis, args.snapshot_style), args.out, prefix=path.stem))
+            picture = compose(reading.image, reading.result, emojis, args.snapshot_style)
+            entry["composite"] = str(save_composite(picture, args.out, prefix=path.stem))
             if generated is not None:  # a transparent sticker of each face's own emoji
                 entry["stickers"] = [str(save_composite(generated.picture(face.label, face.shape, STICKER_PX), args.out,
                                                         prefix=f"{path.stem}-face{index + 1}"))
-                                     for index, face in enumerate(result.faces)]
+                                     for index, face in enumerate(reading.faces)]
         results.append(entry)
         if not args.json:
-            what = ", ".join(f"{face.label} {face.emoji} ({max(face.probabilities):.0%})" for face in result.faces)
-            what = what or "no face"
-            print(f"{path}: {what}")
+            what = ", ".join(f"{face.label} {face.emoji} ({face.probabilities[face.label]:.0%})" for face in faces)
+            print(f"{path}: {what or 'no face'}")
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))
     return EXIT_BAD_INPUT if failures else 0
@@ -187,10 +183,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     progress = (lambda items: items) if args.json else progress_bar
     if args.detect:  # the photo as cmd_predict sees it
         from emojify.evaluate import evaluate_photos
-        from emojify.faces import Detector
+        from emojify.faces import DETECTORS
         from emojify.pipeline import Pipeline
 
-        pipeline = Pipeline(classifier, Detector.named(args.detector).value(), region_fraction=1.0)
+        pipeline = Pipeline(classifier, DETECTORS[args.detector](), region_fraction=1.0)
         evaluation = evaluate_photos(pipeline, args.folder, progress, brightness=args.dim)
     else:
         evaluation = evaluate_folder(classifier, args.folder, progress, brightness=args.dim)
@@ -233,10 +229,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
         setting = BY_NAME[name]
         setattr(args, name, setting.parse(getattr(args, name), Origin(setting.flag)))
     cv2.setNumThreads(args.threads)
-    from emojify.faces import Detector
+    from emojify.faces import DETECTORS
     from emojify.landmarks import FaceMesh
 
-    pipeline = Pipeline(Classifier(args.model, threads=args.threads), Detector.named(args.detector).value(),
+    pipeline = Pipeline(Classifier(args.model, threads=args.threads), DETECTORS[args.detector](),
                         region_fraction=args.region, all_faces=args.faces == "all", mesh=FaceMesh(threads=args.threads))
     if args.source is None:
         report = run_bench(pipeline, synthetic_stream(), args.frames, baseline_frames=synthetic_stream())

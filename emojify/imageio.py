@@ -85,7 +85,7 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
                 if max(image.size) > max_side:
                     image.draft(image.mode, (max_side, max_side))  # JPEG: decode at reduced size
                 image.load()
-                image = _to_uint8(image)
+                image = _to_uint8(image)  # before thumbnail: it cannot scale every mode
                 if max(image.size) > max_side:
                     image.thumbnail((max_side, max_side), Image.Resampling.BOX)
     except ImageError:
@@ -94,6 +94,12 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
         raise ImageError(f"{path}: not an image (unrecognised format)") from None
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ImageError(f"{path}: truncated or corrupt image ({exc})") from None
-    array = np.asarray(image)
-    array = np.ascontiguousarray(array[:, :, ::-1]) if array.ndim == 3 else array
+    array = to_array(image)
     return array, original_width / array.shape[1]
+
+
+def to_array(image: Image.Image) -> np.ndarray:
+    """A decoded Pillow image as a uint8 array: gray ``(H, W)`` or BGR ``(H, W, 3)`` (OpenCV's order);
+    16-bit, float, palette and alpha modes are turned into 8-bit gray or RGB first (alpha over white)."""
+    array = np.asarray(_to_uint8(image))
+    return np.ascontiguousarray(array[:, :, ::-1]) if array.ndim == 3 else array

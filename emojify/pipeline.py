@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from emojify.classifier import Classifier
-from emojify.faces import REGION_FRACTION, BlazeFaceDetector, Detection, Detector, HaarDetector, region_box
+from emojify.faces import REGION_FRACTION, BlazeFaceDetector, Detection, HaarDetector, largest_first, region_box
 from emojify.labels import CLASSES, EMOJI
 from emojify.landmarks import FaceMesh, load_mesh
 from emojify.preprocess import Box, prepare_face, to_gray
@@ -33,8 +33,9 @@ def probabilities_dict(probabilities: np.ndarray | None) -> dict | None:
 @dataclass(frozen=True)
 class Face:
     """One face of a frame: box, probabilities, label, in the live feed its track id, its roll
-    (degrees turned clockwise as seen, from the eyes; 0 without keypoints) and its :class:`Shape`
-    from the face mesh (None where the mesh model saw no face)."""
+    (degrees turned clockwise as seen, from the eyes; 0 without keypoints), its :class:`Shape`
+    from the face mesh (None where the mesh model saw no face) and, in a still, the detector's
+    score (0..1)."""
 
     box: Box
     probabilities: np.ndarray | None
@@ -42,6 +43,7 @@ class Face:
     track: int | None = None
     roll: float = 0.0
     shape: Shape | None = None
+    score: float | None = None
 
     @property
     def emoji(self) -> str | None:
@@ -108,6 +110,13 @@ def label_of(probabilities: np.ndarray) -> str:
     return CLASSES[int(np.argmax(probabilities))]
 
 
+def last_look(detector: BlazeFaceDetector | HaarDetector, frame: np.ndarray, found: list[Detection]) -> list[Detection]:
+    """``found`` after the detector's last look at each face (:meth:`~emojify.faces.BlazeFaceDetector.refine`),
+    largest first: the same step ends the live search and the photo search, so a steady face is cut, and
+    read, alike in both."""
+    return largest_first([detector.refine(frame, d) for d in found])
+
+
 @dataclass
 class Pipeline:
     """The per-frame path, holding the loaded model, the detector and the live smoothing.
@@ -133,7 +142,7 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self.classifier = self.classifier or Classifier()
-        self.detector = self.detector or Detector.BLAZEFACE.value()
+        self.detector = self.detector or BlazeFaceDetector()
         self.still_detector = type(self.detector).for_stills()
         self.smoother = self.smoother or Smoother()
         if self.shapes and self.mesh is None:
@@ -159,11 +168,12 @@ class Pipeline:
         return self.classifier.classify(crops, mirror=mirror_average or None, camera=True)
 
     def detect(self, frame: np.ndarray, use_region: bool = True) -> tuple[Box | None, list[Detection]]:
-        """The region (None for the whole picture) and the faces in it, largest first, timed."""
+        """The region (None for the whole picture) and the faces in it, largest first, each after the
+        detector's last look (:func:`last_look`), timed."""
         start, start_cpu = time.perf_counter(), time.thread_time()
         region = self.region(frame) if use_region else None
         detector = self.detector if use_region else self.still_detector
-        found = detector.detect(frame, region)
+        found = last_look(detector, frame, detector.detect(frame, region))
         self.times = StageTimes.since(start, start_cpu)
         return region, found
 
@@ -190,6 +200,7 @@ class Pipeline:
             found = self.still_detector.detect_again(frame, region, known)
         else:
             found = self.still_detector.detect(frame, region)
+        found = last_look(self.still_detector, frame, found)
         self.times = StageTimes.since(start, start_cpu)
         return region, found
 
@@ -240,7 +251,7 @@ class Pipeline:
             return Result(region, None, None, None)
         found = found if all_faces else found[:1]
         probabilities, shapes = self.read_faces(frame, found, mirror_average)
-        faces = tuple(Face(d.box, p, label_of(p), roll=d.roll, shape=s)
+        faces = tuple(Face(d.box, p, label_of(p), roll=d.roll, shape=s, score=d.score)
                       for d, p, s in zip(found, probabilities, shapes, strict=True))
         return Result(region, faces[0].box, faces[0].probabilities, faces[0].label, faces)
 

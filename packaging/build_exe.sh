@@ -7,9 +7,11 @@
 #
 # The bundle holds the runtime only (numpy, OpenCV, Pillow, Tkinter, the ai-edge-litert
 # interpreter, model/, emojis/, the sample face and the Haar cascade); TensorFlow is never
-# installed into the build venv. OpenCV is a slim build of the same version made from source by
-# packaging/build_opencv.sh (about 110 MB smaller; once per --opencv-dir); --stock-opencv takes
-# PyPI's headless wheel instead (a faster build, a bigger bundle that also plays MP4 videos).
+# installed into the build venv. OpenCV is PyPI's headless wheel (a quick build, a 250 MB bundle
+# that also plays MP4 videos) unless a slim build of the same version is at hand: --slim-opencv
+# compiles one with packaging/build_opencv.sh (about 10 minutes on 2 cores, once: the wheel is kept
+# in ~/.cache/emojify/opencv-wheel, outside the checkout) and every later build takes it by itself
+# (a 116 MB bundle); --stock-opencv always takes PyPI's.
 # Works on x86_64 and aarch64 (Raspberry Pi OS Bookworm 64-bit).
 # An executable runs only on the CPU architecture (and glibc or newer) it was built on:
 # build on the Pi for the Pi.
@@ -17,8 +19,8 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-Usage: bash packaging/build_exe.sh [--reuse] [--onefile] [--stock-opencv] [--dist DIR] [--work DIR]
-                                  [--venv DIR] [--opencv-dir DIR] [--no-self-test]
+Usage: bash packaging/build_exe.sh [--reuse] [--onefile] [--slim-opencv | --stock-opencv] [--dist DIR]
+                                  [--work DIR] [--venv DIR] [--opencv-dir DIR] [--no-self-test]
 
 Build the emojify executable from this checkout with PyInstaller (packaging/emojify.spec).
 
@@ -26,10 +28,15 @@ Build the emojify executable from this checkout with PyInstaller (packaging/emoj
                   re-create it, so the bundle holds exactly what ".[kiosk,build]" installs)
   --onefile       also build a single-file executable DIR/emojify-onefile (starts slower:
                   it unpacks itself to a temporary folder on every start)
-  --stock-opencv  bundle PyPI's opencv-python-headless wheel (about 150 MB, with FFmpeg) instead
-                  of the slim OpenCV that packaging/build_opencv.sh compiles (about 18 MB, no
-                  FFmpeg: video files play only as MJPEG .avi; cameras and images are the same)
-  --opencv-dir D  where the slim OpenCV wheel is built, and reused from (default: build/opencv-wheel)
+  --slim-opencv   bundle a slim OpenCV (about 18 MB, no FFmpeg: video files play only as MJPEG
+                  .avi; cameras and images are the same), compiled by packaging/build_opencv.sh
+                  if none was built before (about 10 minutes on 2 cores; needs build-essential,
+                  cmake, python3-dev)
+  --stock-opencv  bundle PyPI's opencv-python-headless wheel (about 150 MB, with FFmpeg) even
+                  if a slim one was built before
+                  Default: the slim OpenCV if one was built before for this version, else PyPI's
+  --opencv-dir D  where the slim OpenCV wheel is built, and reused from (default:
+                  ~/.cache/emojify/opencv-wheel, or under $XDG_CACHE_HOME)
   --dist DIR      where the executables go (default: dist); the onedir bundle is DIR/emojify/
   --work DIR      PyInstaller's work folder (default: build/pyinstaller)
   --venv DIR      the build venv (default: build/venv-exe)
@@ -45,14 +52,16 @@ EOF
 }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-reuse=0 onefile=0 self_test=1 stock_opencv=0
-dist="$root/dist" work="$root/build/pyinstaller" venv="$root/build/venv-exe" opencv_dir="$root/build/opencv-wheel"
+reuse=0 onefile=0 self_test=1 opencv=auto
+dist="$root/dist" work="$root/build/pyinstaller" venv="$root/build/venv-exe"
+opencv_dir="${XDG_CACHE_HOME:-$HOME/.cache}/emojify/opencv-wheel"
 while [ $# -gt 0 ]; do
   case "$1" in
     --reuse) reuse=1 ;;
     --onefile) onefile=1 ;;
     --no-self-test) self_test=0 ;;
-    --stock-opencv) stock_opencv=1 ;;
+    --stock-opencv) opencv=stock ;;
+    --slim-opencv) opencv=slim ;;
     --dist|--work|--venv|--opencv-dir)
       [ $# -ge 2 ] && [ -n "$2" ] || { echo "build_exe.sh: $1 needs a folder" >&2; exit 2; }
       case "$2" in /*) folder="$2" ;; *) folder="$PWD/$2" ;; esac
@@ -117,15 +126,19 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 say "installing emojify[kiosk,build] into the build venv"
 "$vpy" -m pip install --quiet ".[kiosk,build]"
 # The kiosk draws with Tk and never calls cv2.imshow, so the bundle takes a headless OpenCV of the
-# same version: by default the slim build (only the modules the kiosk calls, no FFmpeg, OpenBLAS or
-# codec libraries), or with --stock-opencv PyPI's headless wheel (the same cv2 module without Qt).
+# same version: the slim build (only the modules the kiosk calls, no FFmpeg, OpenBLAS or codec
+# libraries) when asked for or already built, else PyPI's headless wheel (the same cv2 module).
 cv_version=$("$vpy" -c 'from importlib.metadata import version; print(version("opencv-python-headless"))')
-if [ "$stock_opencv" = 1 ]; then
-  say "using PyPI's opencv-python-headless $cv_version in the build venv"
+opencv_args=(--version "$cv_version" --out "$opencv_dir" --python "$vpy")
+if [ "$opencv" = auto ]; then
+  if cv_wheel=$(bash packaging/build_opencv.sh "${opencv_args[@]}" --find); then opencv=slim; else opencv=stock; fi
+fi
+if [ "$opencv" = stock ]; then
+  say "using PyPI's opencv-python-headless $cv_version (--slim-opencv: a bundle 130 MB smaller, after a compile)"
   cv_wheel="opencv-python-headless==$cv_version"
 else
-  say "building the slim OpenCV $cv_version (packaging/build_opencv.sh; reused from $opencv_dir if there)"
-  cv_wheel=$(bash packaging/build_opencv.sh --version "$cv_version" --out "$opencv_dir" --python "$vpy") \
+  say "the slim OpenCV $cv_version (packaging/build_opencv.sh; reused from $opencv_dir if there)"
+  cv_wheel=$(bash packaging/build_opencv.sh "${opencv_args[@]}") \
     || { echo "build_exe.sh: the slim OpenCV build failed (see above); --stock-opencv skips it" >&2; exit 1; }
 fi
 # both, so that a reused venv starts from no cv2 at all (the two share the files of cv2/)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build a slim OpenCV wheel for the kiosk executable, from the official opencv-python-headless sdist.
 #
-#   bash packaging/build_opencv.sh [--version 4.14.0.94] [--out build/opencv-wheel] [--jobs N]
+#   bash packaging/build_opencv.sh [--version 4.14.0.94] [--out ~/.cache/emojify/opencv-wheel] [--jobs N]
 #
 # The PyPI wheel carries every OpenCV module plus FFmpeg, OpenBLAS and a dozen codecs: about 150 MB
 # installed, more than half the bundle. The kiosk calls a handful of functions (VideoCapture on
@@ -20,7 +20,7 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-Usage: bash packaging/build_opencv.sh [--version V] [--out DIR] [--jobs N] [--python PY]
+Usage: bash packaging/build_opencv.sh [--version V] [--out DIR] [--jobs N] [--python PY] [--find]
 
 Build opencv_python_headless-V-cp37-abi3-linux_<arch>.whl with only the modules the kiosk uses
 (core, imgproc, imgcodecs, videoio with V4L2, objdetect) into a sub-folder of DIR, and print its
@@ -28,21 +28,25 @@ path. A wheel built earlier for the same version, Python, CPU and build flags is
 
   --version V   the opencv-python-headless version to build (default: the opencv-python version
                 installed for PY, else 4.14.0.94)
-  --out DIR     where the wheel goes (default: build/opencv-wheel)
+  --out DIR     where the wheel goes (default: ~/.cache/emojify/opencv-wheel, or under
+                $XDG_CACHE_HOME: outside the checkout, so every clone reuses it)
   --jobs N      parallel compile jobs (default: the number of CPUs)
   --python PY   the Python to build for (default: python3); the wheel is for its version and CPU
+  --find        only print the wheel built earlier for these settings; exit code 1 if there is none
   -h, --help    show this help
 EOF
 }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-version="" out="$root/build/opencv-wheel" jobs=$(nproc 2>/dev/null || echo 2) python=python3
+version="" out="${XDG_CACHE_HOME:-$HOME/.cache}/emojify/opencv-wheel" jobs=$(nproc 2>/dev/null || echo 2) python=python3
+find_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --version|--out|--jobs|--python)
       [ $# -ge 2 ] && [ -n "$2" ] || { echo "build_opencv.sh: $1 needs a value" >&2; exit 2; }
       case "$1" in --version) version="$2" ;; --out) out="$2" ;; --jobs) jobs="$2" ;; *) python="$2" ;; esac
       shift ;;
+    --find) find_only=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "build_opencv.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -64,11 +68,13 @@ PY
   version=${version:-4.14.0.94}
 fi
 case "$version" in 4.*.*.*) ;; *) echo "build_opencv.sh: --version must be an opencv-python 4.x version like 4.14.0.94, not '$version'" >&2; exit 2 ;; esac
-for tool in c++ cmake; do
-  command -v "$tool" >/dev/null || { echo "build_opencv.sh: $tool not found (Debian/Raspberry Pi OS: sudo apt-get install build-essential cmake)" >&2; exit 2; }
-done
-"$python" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
-  || { echo "build_opencv.sh: no Python.h for $python (Debian/Raspberry Pi OS: sudo apt-get install python3-dev)" >&2; exit 2; }
+if [ "$find_only" = 0 ]; then  # what the compile needs
+  for tool in c++ cmake; do
+    command -v "$tool" >/dev/null || { echo "build_opencv.sh: $tool not found (Debian/Raspberry Pi OS: sudo apt-get install build-essential cmake)" >&2; exit 2; }
+  done
+  "$python" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+    || { echo "build_opencv.sh: no Python.h for $python (Debian/Raspberry Pi OS: sudo apt-get install python3-dev)" >&2; exit 2; }
+fi
 
 # Every option the kiosk does not need is off; third-party image libraries are compiled in, so the
 # module needs no system library beyond libc and libstdc++.
@@ -92,10 +98,16 @@ fi
 # One sub-folder per version, Python, CPU and set of flags: a wheel is reused only where all four match.
 pytag=$("$python" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')
 key=$(printf '%s\n' "$version" "$pytag" "$(uname -m)" "${cmake_args[@]}" | sha256sum | cut -c1-12)
-mkdir -p "$out/$version-$pytag-$key"
-out=$(cd "$out/$version-$pytag-$key" && pwd)
+out="$out/$version-$pytag-$key"
 built_wheel() { ls "$out"/opencv_python_headless-"$version"-*.whl 2>/dev/null | head -1 || true; }
 existing=$(built_wheel)
+if [ "$find_only" = 1 ]; then
+  [ -n "$existing" ] && echo "$existing"
+  [ -n "$existing" ]
+  exit
+fi
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 if [ -n "$existing" ]; then
   echo "==> reusing $existing" >&2
   echo "$existing"

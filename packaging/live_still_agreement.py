@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Does the live view read a steady face as ``emojify predict`` reads the same frame?
 
-    python packaging/live_still_agreement.py PHOTOS [--limit N] [--seconds 2] [--noise 2] [--json]
+    python packaging/live_still_agreement.py PHOTOS [--limit N] [--half 1|2] [--seconds 2] [--noise 2] [--json]
 
 Each picture of ``PHOTOS`` (any images, in sub-folders or not; realfaces' development part, say)
 is scaled to fill the capture region's height and pasted in the middle of a grey 640x480 frame.
@@ -114,18 +114,22 @@ def measure(pipeline: Pipeline, pictures: list[Path], seconds: float = 2.0, nois
     return report
 
 
-def picture_files(root: Path, limit: int | None) -> list[Path]:
-    """Image files under ``root`` (recursively, sorted), every k-th one so that ``limit`` spans all classes."""
+def picture_files(root: Path, limit: int | None, half: int | None = None) -> list[Path]:
+    """Image files under ``root`` (recursively, sorted), every k-th one so that ``limit`` spans all classes;
+    with ``half`` 1 or 2 the first, third... or the second, fourth... of those (one half to tune on,
+    the other to confirm on)."""
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if limit and len(files) > limit:
         files = [files[i] for i in np.linspace(0, len(files) - 1, limit).round().astype(int)]
-    return files
+    return files[half - 1::2] if half else files
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("photos", type=Path, help="folder of pictures (searched recursively)")
     p.add_argument("--limit", type=int, help="play at most this many, spread over the sorted list")
+    p.add_argument("--half", type=int, choices=(1, 2),
+                   help="play only the odd-numbered (1) or even-numbered (2) of the pictures chosen")
     p.add_argument("--seconds", type=float, default=2.0, help="how long each picture is shown (default: %(default)s)")
     p.add_argument("--noise", type=float, default=2.0, help="sensor noise, grey levels (default: %(default)s)")
     p.add_argument("--model", type=Path, help="model file (default: the shipped one)")
@@ -135,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     from emojify.errors import EmojifyError
 
     try:
-        pictures = picture_files(args.photos, args.limit) if args.photos.is_dir() else []
+        pictures = picture_files(args.photos, args.limit, args.half) if args.photos.is_dir() else []
         if not pictures:
             raise ImageError(f"{args.photos}: no pictures found")
         report = measure(Pipeline(Classifier(args.model)), pictures, args.seconds, args.noise)

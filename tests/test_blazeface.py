@@ -16,7 +16,16 @@ from helpers import ASTRONAUT_FACE, FER_ROOT, REPO, fer_files, iou
 
 from emojify import cli
 from emojify.blazeface import RIGHT_EYE, Candidates, Range, anchors, decode, sigmoid, weighted_nms
-from emojify.faces import BlazeFaceDetector, Detection, Detector, DetectorError, HaarDetector, load_blazeface
+from emojify.detectors import Detector
+from emojify.faces import (
+    DETECTORS,
+    BlazeFaceDetector,
+    Detection,
+    DetectorError,
+    HaarDetector,
+    load_blazeface,
+    snapped_square,
+)
 from emojify.pipeline import Pipeline
 
 SHORT = Range.SHORT.value
@@ -241,8 +250,9 @@ def test_photo_search_finds_no_face_in_photos_without_one(name):
 
 
 def test_detector_enum_builds_each_backend():
-    assert isinstance(Detector.named("haar").value(), HaarDetector)
-    assert isinstance(Detector.named("BlazeFace").value(), BlazeFaceDetector)
+    assert isinstance(DETECTORS[Detector("haar")](), HaarDetector)
+    assert isinstance(DETECTORS[Detector.BLAZEFACE](), BlazeFaceDetector)
+    assert set(DETECTORS) == set(Detector), "every choice builds a detector"
     assert Detection((0, 0, 10, 10), 0.9).roll == 0.0
 
 
@@ -268,8 +278,9 @@ def test_predict_all_faces_lists_every_face_largest_first(capsys, astronaut, tmp
     assert code == 0
     faces = entry["faces"]
     assert len(where) <= len(faces) <= len(where) + 1
-    assert set(faces[0]) == {"box", "label", "probabilities", "emoji", "shape"}
+    assert set(faces[0]) == {"box", "label", "probabilities", "emoji", "shape", "score"}
     assert all(face["shape"] is not None for face in faces)  # every face gets its shape
+    assert all(0 < f["score"] <= 1 for f in faces)
     assert faces[0]["box"] == entry["box"] and faces[0]["label"] == entry["label"]
     areas = [f["box"][2] * f["box"][3] for f in faces]
     assert areas == sorted(areas, reverse=True)
@@ -327,3 +338,24 @@ def test_bench_times_the_kiosks_own_pipeline_and_the_plain_haar_baseline(classif
     assert report["detector"] == "BlazeFaceDetector"
     assert 0 < report["detect_ms_median"] <= report["frame_ms_median"]
     assert report["frame_vs_baseline"] == round(report["frame_ms_median"] / report["baseline_frame_ms_median"], 4)
+
+
+def test_nearby_squares_of_one_face_snap_to_the_same_square():
+    """The last look's square: a face's boxes a few pixels apart look at the same pixels; a face that
+    really moved or grew looks at another square, about twice its side and centred on it."""
+    frame = (480, 640)
+    x, y, side = snapped_square(320.0, 240.0, 270.0, frame)
+    assert {snapped_square(320 + dx, 240 + dy, 270 * grow, frame) for dx in (-2, 0, 2) for dy in (-2, 0, 2)
+            for grow in (0.98, 1.0, 1.02)} == {(x, y, side)}
+    assert 0.9 * 270 <= side <= 1.1 * 270 and abs(x + side / 2 - 320) <= side / 16 and abs(y + side / 2 - 240) <= side / 16
+    assert snapped_square(340.0, 240.0, 270.0, frame) != (x, y, side)
+    assert snapped_square(320.0, 240.0, 340.0, frame)[2] > side
+    # near an edge the square moves inside the picture; larger than the picture, it is the picture
+    assert snapped_square(20.0, 240.0, 270.0, frame)[0] == 0
+    assert snapped_square(96.0, 96.0, 200.0, (192, 192)) == (0, 0, 192)
+
+
+def test_last_look_gives_a_haar_box_as_it_is(astronaut):
+    haar = HaarDetector.for_stills()
+    (found, *_) = haar.detect(astronaut)
+    assert haar.refine(astronaut, found) == found

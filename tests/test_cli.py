@@ -467,6 +467,32 @@ def test_the_table_expresses_choices_optional_numbers_and_switches():
         assert str(caught.value) == message
 
 
+def test_the_detector_is_parsed_once_into_its_enum(tmp_path, capsys):
+    """The words stay blazeface and haar, on every command and in a settings file, but what travels
+    to the pipeline is a Detector, parsed once where the word comes in."""
+    from emojify.cli import build_parser
+    from emojify.config import Settings, settings_from_args
+    from emojify.detectors import Detector
+    from emojify.faces import DETECTORS, HaarDetector
+
+    parser = build_parser()
+    for command in (["predict", "face.jpg"], ["evaluate", "faces/"], ["bench"]):
+        assert parser.parse_args(command).detector is Detector.BLAZEFACE
+        assert parser.parse_args([*command, "--detector", "haar"]).detector is Detector.HAAR
+    assert settings_from_args(parser.parse_args(["run", "--detector", "haar"])).detector is Detector.HAAR
+    assert Settings().detector is Detector.BLAZEFACE
+    config = tmp_path / "kiosk.toml"
+    config.write_text('detector = "haar"\n')
+    assert settings_from_args(parser.parse_args(["run", "--config", str(config)])).detector is Detector.HAAR
+    assert isinstance(DETECTORS[Detector.HAAR](), HaarDetector)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["predict", "face.jpg", "--detector", "HAAR"])
+    assert "invalid choice: 'HAAR' (choose from 'blazeface', 'haar')" in capsys.readouterr().err
+    config.write_text('detector = "dlib"\n')
+    assert main(["run", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.strip().endswith("'detector' must be one of blazeface, haar (got \"dlib\")")
+
+
 def test_pgm_and_other_suffixes_are_read_alike_by_evaluate_and_source_folders(astronaut, tmp_path):
     """One list of image suffixes: a folder evaluate scores is a folder --source plays, file for file."""
     from emojify.classifier import Classifier

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from helpers import ASTRONAUT_FACE, REPO
 
+from emojify.imageio import read_image
+from emojify.pipeline import Pipeline
 from emojify.resources import SAMPLE_FACE
 
 SCRIPT = REPO / "packaging" / "live_still_agreement.py"
@@ -68,3 +70,27 @@ def test_an_empty_folder_is_one_line_and_exit_code_2(tmp_path):
     done = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path)], capture_output=True, text=True,
                           timeout=120, check=False, cwd=REPO)
     assert done.returncode == 2 and "no pictures found" in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+def test_a_steady_face_is_cut_and_read_alike_live_and_still(pictures):
+    """Both searches end with the same last look at the face, so the live path classifies the very crop
+    ``predict`` does, though their first boxes differ by a few pixels (the region's one look, the tiles)."""
+    script, pipeline = load_script(), Pipeline(shapes=False)
+    region_height = pipeline.region(np.zeros((*script.FRAME, 3), np.uint8))[3]
+    first_boxes_differ = 0
+    for path in sorted((pictures / "happy").iterdir()):
+        frame = script.in_frame(read_image(path), region_height)
+        (live, *_), (still, *_) = pipeline.detect(frame)[1], pipeline.detect(frame, use_region=False)[1]
+        assert live.box == still.box and live.roll == pytest.approx(still.roll), path.name
+        live_probabilities = pipeline.classify(pipeline.crops(frame, [live]))
+        np.testing.assert_allclose(live_probabilities, pipeline.classify(pipeline.crops(frame, [still])), atol=1e-6)
+        first_boxes_differ += (pipeline.detector.detect(frame, pipeline.region(frame))[0].box
+                               != pipeline.still_detector.detect(frame)[0].box)
+    assert first_boxes_differ  # the pictures do test the last look: without it their boxes differ
+
+
+def test_the_two_halves_split_the_pictures_chosen(pictures):
+    script = load_script()
+    chosen = script.picture_files(pictures, 3)
+    first, second = script.picture_files(pictures, 3, 1), script.picture_files(pictures, 3, 2)
+    assert len(chosen) == 3 and first == chosen[0::2] and second == chosen[1::2]

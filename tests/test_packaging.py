@@ -65,6 +65,13 @@ def test_service_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     assert done.returncode == 0 and not complaints, output
 
 
+def test_service_unit_names_the_venv_command_for_a_venv_install() -> None:
+    """The commented ExecStart for ``setup_env.sh kiosk``: the venv's emojify with the same options."""
+    venv_line = next(line[1:] for line in SERVICE.read_text().splitlines() if line.startswith("#ExecStart="))
+    exe_args = read_ini(SERVICE)["Service"]["ExecStart"].split()
+    assert venv_line.split("=", 1)[1].split() == ["%h/emojify/.venv/bin/emojify", *exe_args[1:]]
+
+
 def test_service_unit_runs_the_kiosk_and_restarts_it() -> None:
     unit = read_ini(SERVICE)
     service = unit["Service"]
@@ -113,10 +120,13 @@ def test_desktop_entry_exec_line_as_glib_parses_it(tmp_path: Path) -> None:
 # --- build script ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("script", "options"), [
-    (BUILD_SCRIPT, ("--reuse", "--onefile", "--dist", "--no-self-test", "--stock-opencv", "--opencv-dir")),
-    (OPENCV_SCRIPT, ("--version", "--out", "--jobs", "--python")),
+    (BUILD_SCRIPT, ("--reuse", "--onefile", "--dist", "--no-self-test", "--stock-opencv", "--slim-opencv",
+                    "--opencv-dir")),
+    (OPENCV_SCRIPT, ("--version", "--out", "--jobs", "--python", "--find")),
     (PACKAGING / "check_arm64.sh", ("--cache", "--work", "--keep")),
-], ids=["build_exe", "build_opencv", "check_arm64"])
+    (PACKAGING / "check_wheel.sh", ("--python", "--out", "--keep")),
+    (PACKAGING / "check_pythons.sh", ("--versions", "--skip", "--keep")),
+], ids=["build_exe", "build_opencv", "check_arm64", "check_wheel", "check_pythons"])
 def test_build_script_is_valid_bash_with_help_and_refuses_unknown_options(script: Path, options) -> None:
     subprocess.run(["bash", "-n", str(script)], check=True, timeout=30)
     shown = subprocess.run(["bash", str(script), "--help"], capture_output=True, text=True, timeout=30,

@@ -1,0 +1,172 @@
+"""The Python API: faces and their expressions in a picture, in one call.
+
+    >>> import emojify
+    >>> faces = emojify.detect("photo.jpg")          # doctest: +SKIP
+    >>> faces[0].label, faces[0].emoji               # doctest: +SKIP
+    ('happy', '😄')
+
+:func:`detect` takes a path, a NumPy array (BGR as OpenCV gives it, or gray) or a Pillow image and
+returns :class:`Face` objects, largest first. The models load on the first call and are kept;
+:class:`Reader` holds them for a chosen model file or detector. ``emojify predict`` runs on this
+module. The interpreters are not safe to share between threads, so one lock serialises their use:
+calls from several threads are safe and give the same answers as calls from one.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from emojify.detectors import Detector
+from emojify.errors import EmojifyError
+from emojify.faces import DETECTORS
+from emojify.imageio import ImageError, read_image_scaled, to_array
+from emojify.labels import CLASSES, EMOJI
+from emojify.pipeline import Pipeline, Result
+from emojify.preprocess import Box
+from emojify.shape import Shape
+
+__all__ = ["Face", "Reader", "Reading", "Shape", "detect"]
+
+_MODELS_LOCK = threading.Lock()
+"""Held around every use of the interpreters: BlazeFace's model is shared by every detector of the
+process (``faces.load_blazeface``), and a TFLite interpreter must not run in two threads at once."""
+_DEFAULT_LOCK = threading.Lock()
+_default_reader: Reader | None = None
+
+
+@dataclass(frozen=True)
+class Face:
+    """One face of a picture.
+
+    ``box`` is (x, y, w, h) in the picture's own pixels (a file's, even when it was decoded smaller);
+    ``label`` the expression it shows, one of ``emojify.labels.CLASSES``; ``probabilities`` each
+    expression's probability by label (they sum to 1); ``emoji`` the label's emoji character;
+    ``score`` how sure the face detector is that this is a face (0..1); ``shape`` what the face does,
+    from its face mesh (:class:`~emojify.shape.Shape`: mouth open, smile, brows, eyes open, pose), or
+    None where the mesh found no face in the box.
+    """
+
+    box: Box
+    label: str
+    probabilities: dict[str, float] = field(hash=False)
+    emoji: str
+    score: float
+    shape: Shape | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``box`` [x, y, w, h], ``label``, ``probabilities`` (rounded), ``emoji``, ``score``,
+        ``shape`` (an object, or None)."""
+        return {"box": list(self.box), "label": self.label,
+                "probabilities": {c: round(p, 4) for c, p in self.probabilities.items()},
+                "emoji": self.emoji, "score": round(self.score, 4),
+                "shape": None if self.shape is None else self.shape.as_dict()}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What :meth:`Reader.read` saw: the decoded ``image`` (gray or BGR), ``scale`` (the picture's own
+    pixels per decoded pixel: above 1 for a file decoded smaller), the pipeline's ``result`` (in the
+    decoded pixels, for drawing on ``image``) and ``faces`` (in the picture's own pixels)."""
+
+    image: np.ndarray
+    scale: float
+    result: Result
+    faces: list[Face]
+
+
+def as_image(image: Any) -> tuple[np.ndarray, float]:
+    """A picture as a uint8 gray or BGR array, and the picture's own pixels per array pixel.
+
+    ``image`` is a path (``str`` or ``os.PathLike``; read as ``emojify predict`` reads files, large ones
+    decoded smaller), a NumPy array (uint8 gray ``(H, W)``, BGR ``(H, W, 3)`` or BGRA ``(H, W, 4)``)
+    or a Pillow image. Anything else raises :class:`~emojify.imageio.ImageError`.
+    """
+    if isinstance(image, str | os.PathLike):
+        return read_image_scaled(Path(image))
+    if isinstance(image, np.ndarray):
+        if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3, 4))):
+            raise ImageError(f"image: a {image.dtype} array of shape {image.shape}; expected uint8 gray (H, W), "
+                             "BGR (H, W, 3) or BGRA (H, W, 4)")
+        if image.size == 0:
+            raise ImageError(f"image: an empty array of shape {image.shape}")
+        return image, 1.0
+    from PIL import Image
+
+    if isinstance(image, Image.Image):
+        try:
+            return to_array(image), 1.0
+        except (OSError, ValueError) as exc:
+            raise ImageError(f"image: cannot read the Pillow image ({exc})") from None
+    raise ImageError(f"image: a {type(image).__name__}; expected a path, a NumPy array or a Pillow image")
+
+
+def check_region(region: float | None) -> None:
+    """Refuse a capture region that is not a share of the picture in (0, 1]."""
+    if region is not None and not (isinstance(region, int | float) and 0.0 < region <= 1.0):
+        raise EmojifyError(f"region {region!r}: must be a share of the picture's width and height in (0, 1]")
+
+
+class Reader:
+    """The models, loaded once, for :meth:`detect`: ``model`` a ``.tflite`` expression model (default: the
+    shipped one, with its ``.json`` beside it), ``detector`` a :class:`~emojify.detectors.Detector` or its
+    name, ``"blazeface"`` or ``"haar"`` (any case).
+
+    Loading happens here, so a bad model file or detector name raises :class:`~emojify.EmojifyError` at once.
+    """
+
+    def __init__(self, model: str | Path | None = None, detector: Detector | str = Detector.BLAZEFACE) -> None:
+        from emojify.classifier import Classifier
+
+        try:
+            chosen = Detector(str(detector).lower())
+        except ValueError:
+            names = ", ".join(map(str, Detector))
+            raise EmojifyError(f"detector {detector!r}: unknown (choose from {names})") from None
+        with _MODELS_LOCK:
+            self._pipeline = Pipeline(Classifier(Path(model) if model else None), DETECTORS[chosen]())
+
+    def read(self, image: Any, *, all_faces: bool = False, region: float | None = None) -> Reading:
+        """Like :meth:`detect`, also returning the decoded picture and the pipeline's own result."""
+        check_region(region)
+        array, scale = as_image(image)
+        with _MODELS_LOCK:
+            self._pipeline.region_fraction = region or 1.0  # read only when a region is asked for
+            result = self._pipeline.analyze(array, use_region=region is not None, all_faces=all_faces)
+        faces = [Face(tuple(round(v * scale) for v in face.box), face.label,
+                      {c: float(p) for c, p in zip(CLASSES, face.probabilities, strict=True)},
+                      EMOJI[face.label], float(face.score), face.shape)
+                 for face in result.faces]
+        return Reading(array, scale, result, faces)
+
+    def detect(self, image: Any, *, all_faces: bool = False, region: float | None = None) -> list[Face]:
+        """The faces in ``image`` with their expressions, largest first; an empty list when there is none.
+
+        ``image``: a path, a NumPy array (BGR as OpenCV gives it, or gray) or a Pillow image.
+        ``all_faces``: every face, not only the largest. ``region``: only faces inside the centred
+        part of this share of the picture's width and height (e.g. 0.6), searched as the kiosk's
+        live feed searches; by default the whole picture is searched thoroughly, as for a photo.
+        A picture that cannot be read raises :class:`~emojify.EmojifyError`.
+        """
+        return self.read(image, all_faces=all_faces, region=region).faces
+
+
+def default_reader() -> Reader:
+    """The process's :class:`Reader` with the shipped model and BlazeFace, made on first use."""
+    global _default_reader
+    with _DEFAULT_LOCK:
+        if _default_reader is None:
+            _default_reader = Reader()
+        return _default_reader
+
+
+
+def detect(image: Any, *, all_faces: bool = False, region: float | None = None) -> list[Face]:
+    """The faces in ``image`` with their expressions, largest first (:meth:`Reader.detect` with the
+    shipped model and detector, loaded on the first call)."""
+    return default_reader().detect(image, all_faces=all_faces, region=region)
