@@ -220,8 +220,11 @@ class Pipeline:
     def shapes_found(self, frame: np.ndarray, found: list[Detection]) -> list[Shape | None]:
         """The :class:`Shape` of each detection of ``frame`` from its face mesh (None where the mesh
         model sees no face, and for all with ``shapes`` off), timed."""
+        if not self.shapes:
+            self.times.landmarks_ms = 0.0
+            return [None] * len(found)
         start = time.perf_counter()
-        meshes = [self.mesh.run(frame, d.box, d.roll) for d in found] if self.shapes else [None] * len(found)
+        meshes = [self.mesh.run(frame, d.box, d.roll) for d in found]
         shapes = [None if mesh is None else shape_of(mesh.points) for mesh in meshes]
         self.times.landmarks_ms = (time.perf_counter() - start) * 1e3
         return shapes

@@ -324,7 +324,7 @@ def test_doctor_reports_a_tampered_model(tampered_model):
 
 
 def test_bench_json(classifier):
-    code, out, err = run_cli("bench", "--frames", "30", "--json")
+    code, out, err = run_cli("bench", "--frames", "30", "--json", "--emoji", "generated")
     assert code == 0, err
     report = load_json_output(out)
     assert isinstance(report, dict)
@@ -333,6 +333,12 @@ def test_bench_json(classifier):
     assert classifier.info.backend in report["backend"]
     assert isinstance(report["machine"], str) and report["machine"]
     assert report["frames"] == 30
+
+
+def test_bench_runs_the_face_mesh_only_for_the_generated_emoji_as_the_kiosk_does():
+    code, out, err = run_cli("bench", "--frames", "5", "--json")
+    assert code == 0, err
+    assert load_json_output(out)["landmarks_ms_median"] == 0
 
 
 def test_bench_on_an_unreadable_video_fails_with_one_line_saying_why(tmp_path):
