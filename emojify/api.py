@@ -22,8 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from emojify.detectors import Detector
 from emojify.errors import EmojifyError
-from emojify.faces import Detector
+from emojify.faces import DETECTORS
 from emojify.imageio import ImageError, read_image_scaled, to_array
 from emojify.labels import CLASSES, EMOJI
 from emojify.pipeline import Pipeline, Result
@@ -31,8 +32,6 @@ from emojify.preprocess import Box
 from emojify.shape import Shape
 
 __all__ = ["Face", "Reader", "Reading", "Shape", "detect"]
-
-DEFAULT_DETECTOR = "blazeface"
 
 _MODELS_LOCK = threading.Lock()
 """Held around every use of the interpreters: BlazeFace's model is shared by every detector of the
@@ -115,21 +114,22 @@ def check_region(region: float | None) -> None:
 
 class Reader:
     """The models, loaded once, for :meth:`detect`: ``model`` a ``.tflite`` expression model (default: the
-    shipped one, with its ``.json`` beside it), ``detector`` ``"blazeface"`` or ``"haar"``.
+    shipped one, with its ``.json`` beside it), ``detector`` a :class:`~emojify.detectors.Detector` or its
+    name, ``"blazeface"`` or ``"haar"`` (any case).
 
     Loading happens here, so a bad model file or detector name raises :class:`~emojify.EmojifyError` at once.
     """
 
-    def __init__(self, model: str | Path | None = None, detector: str = DEFAULT_DETECTOR) -> None:
+    def __init__(self, model: str | Path | None = None, detector: Detector | str = Detector.BLAZEFACE) -> None:
         from emojify.classifier import Classifier
 
         try:
-            chosen = Detector.named(detector)
-        except KeyError:
-            names = ", ".join(d.name.lower() for d in Detector)
+            chosen = Detector(str(detector).lower())
+        except ValueError:
+            names = ", ".join(map(str, Detector))
             raise EmojifyError(f"detector {detector!r}: unknown (choose from {names})") from None
         with _MODELS_LOCK:
-            self._pipeline = Pipeline(Classifier(Path(model) if model else None), chosen.value())
+            self._pipeline = Pipeline(Classifier(Path(model) if model else None), DETECTORS[chosen]())
 
     def read(self, image: Any, *, all_faces: bool = False, region: float | None = None) -> Reading:
         """Like :meth:`detect`, also returning the decoded picture and the pipeline's own result."""

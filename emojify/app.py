@@ -40,7 +40,7 @@ from emojify.classifier import Classifier
 from emojify.composite import compose, pil_to_bgr, save_composite
 from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
-from emojify.faces import BlazeFaceDetector, Detector
+from emojify.faces import DETECTORS, BlazeFaceDetector
 from emojify.fileio import atomic_path
 from emojify.generated import STICKER_PX, GeneratedEmojiSet, with_generated
 from emojify.layout import MIN_WINDOW, Layout, Rect, initial_size, layout, rotate_image, rotated_size, unrotate_point
@@ -268,6 +268,7 @@ class App:
                                now=time.monotonic(), challenge=settings.challenge,
                                saving=settings.save_dir is not None, shapes=settings.emoji == "generated")
         self.screens.on_state_change.append(self._countdown_started)
+        self._live_frame: np.ndarray | None = None  # the newest live picture handed to the screens
         self.frames_shown = 0
         self.stats = FrameStats() if settings.stats else None
         self.closed = False
@@ -342,8 +343,8 @@ class App:
 
     def _countdown_started(self, _old: str, new: str) -> None:
         """The still's search starts with the countdown, on the picture shown then."""
-        if new == COUNTDOWN and self.screens.frame is not None:
-            self.worker.prepare_still(self.screens.frame)
+        if new == COUNTDOWN and self._live_frame is not None:
+            self.worker.prepare_still(self._live_frame)
 
     def request_snapshot(self) -> None:
         """Press the kiosk's button; safe from any thread (a GPIO button's callback, say).
@@ -389,6 +390,7 @@ class App:
         screens = self.screens
         live = self.worker.take_live()
         if live is not None:
+            self._live_frame = live[0]
             screens.frame_arrived(*live)
         done = self.worker.take_snapshot()
         if done is not None:
@@ -558,9 +560,11 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     emojis = load_emoji_set(settings.emoji_dir)
     if settings.emoji == "generated":
         emojis = with_generated(emojis)
-    detector = Detector.named(settings.detector).value()
+    detector = DETECTORS[settings.detector]()
+    # The face mesh (2.5-3 ms a face and frame) only where its shapes are drawn: the generated emoji.
     pipeline = Pipeline(classifier, detector, region_fraction=settings.region,
-                        smoother=Smoother(alpha=settings.smoothing), all_faces=settings.faces == "all")
+                        smoother=Smoother(alpha=settings.smoothing), all_faces=settings.faces == "all",
+                        shapes=settings.emoji == "generated")
     spec = settings.source
     if opener is None:
         probe_source(spec)  # a file that is no picture, or a Pi camera without Picamera2: one line, exit code 2

@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", parents=[common], help="time the per-frame path on this machine",
                            description="Time detection, the classifier and the whole per-frame path on a "
                                        "640x480 stream, with the kiosk's settings that change the per-frame "
-                                       "work (--faces, --region, --detector); prints medians and 95th "
+                                       "work (--faces, --region, --detector, --emoji); prints medians and 95th "
                                        "percentiles. With --faces all, detect covers the whole party search.")
     bench.add_argument("--source", help="camera index, picamera[:N], video, image or folder (default: "
                                         "built-in synthetic stream with a real face)")
@@ -113,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_flag(bench, "faces", config_file=False)
     add_flag(bench, "region", config_file=False)
     add_flag(bench, "folder_fps", config_file=False)
+    add_flag(bench, "emoji", config_file=False)  # generated: the face mesh runs on every face, as in the kiosk
     add_model_argument(bench)
 
     doctor = sub.add_parser("doctor", parents=[common], help="what is installed and whether it works")
@@ -183,10 +184,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     progress = (lambda items: items) if args.json else progress_bar
     if args.detect:  # the photo as cmd_predict sees it
         from emojify.evaluate import evaluate_photos
-        from emojify.faces import Detector
+        from emojify.faces import DETECTORS
         from emojify.pipeline import Pipeline
 
-        pipeline = Pipeline(classifier, Detector.named(args.detector).value(), region_fraction=1.0)
+        pipeline = Pipeline(classifier, DETECTORS[args.detector](), region_fraction=1.0)
         evaluation = evaluate_photos(pipeline, args.folder, progress, brightness=args.dim)
     else:
         evaluation = evaluate_folder(classifier, args.folder, progress, brightness=args.dim)
@@ -229,11 +230,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
         setting = BY_NAME[name]
         setattr(args, name, setting.parse(getattr(args, name), Origin(setting.flag)))
     cv2.setNumThreads(args.threads)
-    from emojify.faces import Detector
+    from emojify.faces import DETECTORS
     from emojify.landmarks import FaceMesh
 
-    pipeline = Pipeline(Classifier(args.model, threads=args.threads), Detector.named(args.detector).value(),
-                        region_fraction=args.region, all_faces=args.faces == "all", mesh=FaceMesh(threads=args.threads))
+    shapes = args.emoji == "generated"  # the kiosk finds face meshes only to draw the generated emoji
+    pipeline = Pipeline(Classifier(args.model, threads=args.threads), DETECTORS[args.detector](),
+                        region_fraction=args.region, all_faces=args.faces == "all", shapes=shapes,
+                        mesh=FaceMesh(threads=args.threads) if shapes else None)
     if args.source is None:
         report = run_bench(pipeline, synthetic_stream(), args.frames, baseline_frames=synthetic_stream())
         report["source"] = "synthetic 640x480 stream with the sample face"

@@ -42,6 +42,7 @@ else:  # the same parser, from PyPI, before it joined the standard library
     import tomli as tomllib
 
 from emojify import smoothing, texts
+from emojify.detectors import Detector
 from emojify.errors import EmojifyError
 from emojify.imageio import DEFAULT_FOLDER_FPS
 
@@ -321,8 +322,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("model", Path | None, None, "int8 .tflite model", path, metavar="FILE",
             shown="the shipped model/"),
     Setting("debug", bool, False, "show tracebacks and debug logging"),
-    Setting("detector", str, "blazeface", "face detector: blazeface (CNN, finds turned and dark faces) or haar "
-            "(OpenCV's cascade)", choices=("blazeface", "haar")),
+    Setting("detector", Detector, Detector.BLAZEFACE, "face detector: blazeface (CNN, finds turned and dark faces) "
+            "or haar (OpenCV's cascade)", choices=tuple(Detector)),
     Setting("faces", str, "largest", "largest: the emoji follows the nearest face; all: party mode, an emoji on "
             "every face", choices=("largest", "all")),
     Setting("button_pin", int | None, None, "GPIO pin (BCM number) of a push button to GND that takes a snapshot "
@@ -393,8 +394,17 @@ def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, convert: C
         return
     metavar = setting.metavar or "{" + ",".join(map(str, setting.choices)) + "}"
     choices = None if config_file or not setting.choices else setting.choices
+    if choices and convert is None:  # the word becomes the choice it names (a Detector), which argparse checks
+        convert = functools.partial(_choice_named, choices)
+        if all(isinstance(choice, str) for choice in choices):  # str enums: refused words name the words, not reprs
+            choices = tuple(map(str, choices))
     parser.add_argument(setting.flag, type=convert, default=default, choices=choices, metavar=metavar,
                         help=setting.flag_help)
+
+
+def _choice_named(choices: tuple[Any, ...], text: str) -> Any:
+    """The choice whose text is ``text``, else ``text`` itself, for argparse to refuse with the choices."""
+    return next((choice for choice in choices if str(choice) == text), text)
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:

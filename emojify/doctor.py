@@ -14,7 +14,7 @@ import numpy as np
 from emojify import __version__
 from emojify.classifier import BACKENDS, Classifier, backend_version
 from emojify.emojis import load_emoji_set
-from emojify.faces import Detector, Range, cascade_path, detector_model_path
+from emojify.faces import DETECTORS, Range, cascade_path, detector_model_path
 from emojify.landmarks import load_mesh
 from emojify.selftest import Check, run_checks
 from emojify.sources import picamera_report
@@ -65,8 +65,8 @@ def run_doctor(model: Path | None, emoji_dir: Path | None, say: Callable[[str], 
 
 def _detector_line() -> str:
     """Both face detectors load: BlazeFace (the default, checksum verified) and the Haar cascade."""
-    for detector in Detector:
-        detector.value()
+    for detector_class in DETECTORS.values():
+        detector_class()
     return f"{detector_model_path(Range.SHORT)} (verified, default); Haar: {cascade_path()}"
 
 

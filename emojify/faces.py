@@ -1,6 +1,6 @@
 """Find faces: MediaPipe's BlazeFace CNN (the default, with eye keypoints) or OpenCV's Haar cascade.
 
-Each backend is one class, chosen through :class:`Detector` (``Detector.BLAZEFACE.value()``).
+Each backend is one class, chosen through :data:`DETECTORS` (``DETECTORS[Detector.HAAR]()``).
 Both search the capture region only and return :class:`Detection` objects, largest first:
 a box in image pixels, a score, and for BlazeFace six keypoints, whose eyes give the face's roll
 (:attr:`Detection.roll`) so the crop can be turned upright. Photos get a more thorough search
@@ -14,7 +14,6 @@ import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from emojify.blazeface import (
     iou_matrix,
     weighted_nms,
 )
+from emojify.detectors import Detector
 from emojify.preprocess import BLAZEFACE_MARGIN, BLAZEFACE_SHIFT, FACE_MARGIN, Box, equalize, to_gray
 from emojify.resources import resource_dir
 
@@ -487,13 +487,6 @@ def _inside(known: Sequence[Box], x0: int, y0: int, shape: tuple[int, ...]) -> l
             if 0 <= bx - x0 + bw / 2 < cols and 0 <= by - y0 + bh / 2 < rows]
 
 
-class Detector(Enum):
-    """The face detectors, by name: ``Detector["BLAZEFACE"].value()`` builds one (the CLI's ``--detector``)."""
-
-    BLAZEFACE = BlazeFaceDetector
-    HAAR = HaarDetector
-
-    @classmethod
-    def named(cls, name: str) -> Detector:
-        """The detector called ``name`` (any case), e.g. ``"haar"``."""
-        return cls[name.upper()]
+DETECTORS: dict[Detector, type[BlazeFaceDetector | HaarDetector]] = {
+    Detector.BLAZEFACE: BlazeFaceDetector, Detector.HAAR: HaarDetector}
+"""The detector class of each choice: ``DETECTORS[settings.detector]()`` builds one."""

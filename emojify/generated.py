@@ -6,7 +6,7 @@ lids (``eyes_open``), brows (``brows``), the mouth (``mouth_open``, ``smile``), 
 turns with ``roll`` and looks aside with ``yaw``/``pitch``. Features are polygons drawn on masks
 :data:`SUPERSAMPLE` times larger and reduced (anti-aliasing), the disc's gradient and soft edge are
 computed once per size and base, and whole pictures are cached by the shape rounded to
-:data:`QUANTUM`, so a face that keeps still costs nothing (``packaging/generated_bench.py`` times it).
+:data:`~emojify.shape.QUANTUM` (:meth:`Shape.quantised`), so a face that keeps still costs nothing (``packaging/generated_bench.py`` times it).
 """
 
 from __future__ import annotations
@@ -24,9 +24,6 @@ from emojify.labels import CLASSES
 from emojify.shape import Shape
 
 SUPERSAMPLE = 3
-QUANTUM = 0.05
-"""Measures are rounded to this before drawing (angles to 2 degrees): the cache's key."""
-ANGLE_QUANTUM = 2.0
 CACHE_SIZE = 256
 STICKER_PX = 512
 """Side of the PNG stickers ``predict --out DIR --emoji generated`` writes."""
@@ -162,15 +159,6 @@ def draw_face(pen: _Pen, shape: Shape, base: Base) -> None:
         pen.ellipse((0, top_y + bend * 0.5 + opening * 0.68), width * 0.26, opening * 0.2, TONGUE)
 
 
-def quantised(shape: Shape) -> Shape:
-    """``shape`` rounded to the cache's grid (:data:`QUANTUM`, :data:`ANGLE_QUANTUM`)."""
-    def q(value: float, step: float = QUANTUM) -> float:
-        return round(value / step) * step
-    return Shape(q(shape.mouth_open), q(shape.smile), q(shape.brows),
-                 (q(shape.eyes_open[0]), q(shape.eyes_open[1])), q(shape.roll, ANGLE_QUANTUM),
-                 q(shape.yaw, ANGLE_QUANTUM), q(shape.pitch, ANGLE_QUANTUM))
-
-
 def draw(label: str, shape: Shape, size: int) -> Image.Image:
     """A new RGBA picture of ``size`` px: ``label``'s base with ``shape``'s features (no cache)."""
     picture = disc(label, size).copy()
@@ -192,7 +180,7 @@ class GeneratedEmoji:
         """The emoji for ``label`` moved by ``shape`` (a resting face when None) at ``size`` px."""
         if label not in BASES:
             raise KeyError(label)
-        key = (label, quantised(shape or Shape()), int(size))
+        key = (label, (shape or Shape()).quantised(), int(size))
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
@@ -218,22 +206,3 @@ class GeneratedEmojiSet(EmojiSet):
 def with_generated(emojis: EmojiSet) -> GeneratedEmojiSet:
     """``emojis`` whose faces are generated."""
     return GeneratedEmojiSet(emojis.folder, emojis.images)
-
-
-DEMO_PERIOD = 6.0
-"""Seconds of the attract screen's show of the generated emoji: a smile, a wink, surprise, a tilt."""
-
-
-DEMO_STEP = 0.125
-"""The show moves in steps of this many seconds: 8 new pictures a second at most, each a whole
-attract screen to draw."""
-
-
-def demo_shape(seconds: float) -> Shape:
-    """The shape the attract screen shows ``seconds`` into its show: looping every :data:`DEMO_PERIOD`,
-    moving every :data:`DEMO_STEP`."""
-    seconds = math.floor(seconds / DEMO_STEP) * DEMO_STEP
-    phase = 2 * math.pi * (seconds % DEMO_PERIOD) / DEMO_PERIOD
-    wink = max(0.0, math.sin(3 * phase)) ** 8
-    return Shape(mouth_open=max(0.0, math.sin(phase + 1.0)) ** 2, smile=math.sin(phase),
-                 brows=math.sin(2 * phase), eyes_open=(0.75, 0.75 * (1 - wink)), roll=12 * math.sin(phase / 1.0 + 2.0))

@@ -14,15 +14,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from emojify.classifier import Classifier
-from emojify.faces import (
-    REGION_FRACTION,
-    BlazeFaceDetector,
-    Detection,
-    Detector,
-    HaarDetector,
-    largest_first,
-    region_box,
-)
+from emojify.faces import REGION_FRACTION, BlazeFaceDetector, Detection, HaarDetector, largest_first, region_box
 from emojify.labels import CLASSES, EMOJI
 from emojify.landmarks import FaceMesh, load_mesh
 from emojify.preprocess import Box, prepare_face, to_gray
@@ -150,7 +142,7 @@ class Pipeline:
 
     def __post_init__(self) -> None:
         self.classifier = self.classifier or Classifier()
-        self.detector = self.detector or Detector.BLAZEFACE.value()
+        self.detector = self.detector or BlazeFaceDetector()
         self.still_detector = type(self.detector).for_stills()
         self.smoother = self.smoother or Smoother()
         if self.shapes and self.mesh is None:
@@ -228,8 +220,11 @@ class Pipeline:
     def shapes_found(self, frame: np.ndarray, found: list[Detection]) -> list[Shape | None]:
         """The :class:`Shape` of each detection of ``frame`` from its face mesh (None where the mesh
         model sees no face, and for all with ``shapes`` off), timed."""
+        if not self.shapes:
+            self.times.landmarks_ms = 0.0
+            return [None] * len(found)
         start = time.perf_counter()
-        meshes = [self.mesh.run(frame, d.box, d.roll) for d in found] if self.shapes else [None] * len(found)
+        meshes = [self.mesh.run(frame, d.box, d.roll) for d in found]
         shapes = [None if mesh is None else shape_of(mesh.points) for mesh in meshes]
         self.times.landmarks_ms = (time.perf_counter() - start) * 1e3
         return shapes

@@ -10,7 +10,8 @@ timers run). :meth:`Screens.view` then says what to draw, as a frozen :class:`~e
 built by the screen's own builder in the table: equal views draw equal pictures, so the window
 redraws only what changed. :meth:`Screens.current` is the machine's state as one frozen
 :class:`ScreenState`, for whoever watches it (the window's state file). The "could not save"
-error is an overlay with its own timer, shown over whichever screen is up.
+error is an overlay with its own timer, shown over whichever screen is up. The table's rules and
+view builders work on the machine's insides, a :class:`Machine` that only :class:`Screens` holds.
 
 Failures show and pass: a snapshot the worker could not make returns to the live screen with a
 short message; drawing errors reported by the window (:meth:`Screens.drawing_failed`) bring up
@@ -35,14 +36,14 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from emojify import texts
 from emojify.challenge import DayBest, Round, Rules, pick_targets
-from emojify.generated import demo_shape, quantised
-from emojify.sources import SourceStatus
+from emojify.shape import Shape
+from emojify.source_status import SourceStatus
 from emojify.views import AttractView, ChallengeView, FeedView, MessageView, PanelView, Row, View
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ log = logging.getLogger(__name__)
 
 STARTING, NO_PICTURE, LIVE, COUNTDOWN, RESULT = "starting", "no_picture", "live", "countdown", "result"
 ATTRACT, CHALLENGE, CHALLENGE_OVER, FAILURE = "attract", "challenge", "challenge_over", "failure"
-"""The screens' names (what :attr:`Screens.state` and the ``on_state_change`` callbacks see)."""
+"""The screens' names (what :attr:`ScreenState.screen` and the ``on_state_change`` callbacks see)."""
 MESSAGE_SCREENS = (STARTING, NO_PICTURE, FAILURE)
 """The screens that show a full-window message instead of the picture."""
 
@@ -68,6 +69,11 @@ ATTRACT_CYCLE = 1.5
 """Seconds each emoji stays on the attract screen."""
 ATTRACT_ORDER = ("happy", "surprise", "sad", "angry", "neutral", "fear", "disgust")
 """The order in which the attract screen cycles the emoji."""
+DEMO_PERIOD = 6.0
+"""Seconds of the attract screen's show of the generated emoji: a smile, a wink, surprise, a tilt."""
+DEMO_STEP = 0.125
+"""The show moves in steps of this many seconds: 8 new pictures a second at most, each a whole
+attract screen to draw."""
 CHALLENGE_OVER_SECONDS = 10.0
 """How long a round's score stays up before the live screen."""
 FAILURES_TO_SHOW = 5
@@ -124,6 +130,8 @@ class ChallengeState:
     matched: int
     rounds: int
     best: int
+    targets: tuple[str, ...] = ()
+    """The round's expressions to make, in order."""
 
 
 @dataclass(frozen=True)
@@ -148,67 +156,77 @@ class ScreenState:
 
 # --- the table -----------------------------------------------------------------------------
 
-Condition = Callable[["Screens"], bool]
+Condition = Callable[["Machine"], bool]
 
 
-ViewBuilder = Callable[["Screens"], View]
+ViewBuilder = Callable[["Machine"], View]
 
 
-def live_view(screens: Screens) -> View:
+def live_view(machine: Machine) -> View:
     """The live picture (with the countdown's number) beside the panel: emoji, bars and the button."""
-    counting = screens.state == COUNTDOWN
-    button = texts.GET_READY if counting else texts.PLAY if screens.challenge else texts.SNAPSHOT_BUTTON
-    return View(screens.state, screens.live_feed(), panel_view(screens.result, texts.NO_FACE_YET, button,
-                                                               active=not counting, shapes=screens.shapes))
+    counting = machine.state == COUNTDOWN
+    button = texts.GET_READY if counting else texts.PLAY if machine.challenge else texts.SNAPSHOT_BUTTON
+    return View(machine.state, machine.live_feed(), panel_view(machine.result, texts.NO_FACE_YET, button,
+                                                               active=not counting, shapes=machine.shapes))
 
 
-def starting_view(screens: Screens) -> View:
-    return View(screens.state, full=MessageView(screens.status_text))
+def starting_view(machine: Machine) -> View:
+    return View(machine.state, full=MessageView(machine.status_text))
 
 
-def no_picture_view(screens: Screens) -> View:
-    return View(screens.state, full=MessageView(screens.no_picture_title, screens.status_text,
-                                                screens.no_picture_tips, texts.KEEPS_TRYING))
+def no_picture_view(machine: Machine) -> View:
+    return View(machine.state, full=MessageView(machine.no_picture_title, machine.status_text,
+                                                machine.no_picture_tips, texts.KEEPS_TRYING))
 
 
-def result_view(screens: Screens) -> View:
+def result_view(machine: Machine) -> View:
     """The still (or its masked copy) beside its emoji and bars, "..." while the worker is at it."""
-    still = screens.still
+    still = machine.still
     if still is None:
-        return live_view(screens)
+        return live_view(machine)
     done = still.result is not None
-    banner = screens.banner()
+    banner = machine.banner()
     if banner is None and still.path is not None:
         banner = (texts.SNAPSHOT_SAVED, False)
     masked = still.masked
-    feed = FeedView(("still", screens.still_number), still.frame if masked is None else masked,
+    feed = FeedView(("still", machine.still_number), still.frame if masked is None else masked,
                     still.result if masked is None else None, live=False, banner=banner)
-    left = texts.back_to_live(math.ceil(screens.seconds_left()))
+    left = texts.back_to_live(math.ceil(machine.seconds_left()))
     panel = panel_view(still.result if done else None, texts.NO_FACE_FOUND if done else texts.WORKING, left,
                        active=False)
-    return View(screens.state, feed, panel)
+    return View(machine.state, feed, panel)
 
 
-def attract_view(screens: Screens) -> View:
+def demo_shape(seconds: float) -> Shape:
+    """The shape the attract screen shows ``seconds`` into its show: looping every :data:`DEMO_PERIOD`,
+    moving every :data:`DEMO_STEP`."""
+    seconds = math.floor(seconds / DEMO_STEP) * DEMO_STEP
+    phase = 2 * math.pi * (seconds % DEMO_PERIOD) / DEMO_PERIOD
+    wink = max(0.0, math.sin(3 * phase)) ** 8
+    return Shape(mouth_open=max(0.0, math.sin(phase + 1.0)) ** 2, smile=math.sin(phase),
+                 brows=math.sin(2 * phase), eyes_open=(0.75, 0.75 * (1 - wink)), roll=12 * math.sin(phase / 1.0 + 2.0))
+
+
+def attract_view(machine: Machine) -> View:
     """The attract screen: the emoji in turn, the invitation and the notice."""
-    label = ATTRACT_ORDER[int((screens.now - screens.entered) / ATTRACT_CYCLE) % len(ATTRACT_ORDER)]
-    lines = (texts.ATTRACT_LINE, texts.ATTRACT_PLAY) if screens.challenge else (texts.ATTRACT_LINE,)
-    notice = (texts.NOTICE, texts.NOTICE_SAVED if screens.saving else texts.NOTICE_NOTHING_KEPT)
-    elapsed = screens.now - screens.entered
-    shape = quantised(demo_shape(elapsed)) if screens.shapes else None  # the generated emoji shows off
-    return View(screens.state, full=AttractView(label, texts.ATTRACT_TITLE, lines, notice, shape))
+    label = ATTRACT_ORDER[int((machine.now - machine.entered) / ATTRACT_CYCLE) % len(ATTRACT_ORDER)]
+    lines = (texts.ATTRACT_LINE, texts.ATTRACT_PLAY) if machine.challenge else (texts.ATTRACT_LINE,)
+    notice = (texts.NOTICE, texts.NOTICE_SAVED if machine.saving else texts.NOTICE_NOTHING_KEPT)
+    elapsed = machine.now - machine.entered
+    shape = demo_shape(elapsed).quantised() if machine.shapes else None  # the generated emoji shows off
+    return View(machine.state, full=AttractView(label, texts.ATTRACT_TITLE, lines, notice, shape))
 
 
-def challenge_view(screens: Screens) -> View:
+def challenge_view(machine: Machine) -> View:
     """The live picture beside the challenge's panel (the live screen's without a round)."""
-    if screens.round is None:
-        return live_view(screens)
-    return View(screens.state, screens.live_feed(), screens.challenge_panel(screens.round))
+    if machine.round is None:
+        return live_view(machine)
+    return View(machine.state, machine.live_feed(), machine.challenge_panel(machine.round))
 
 
-def failure_view(screens: Screens) -> View:
+def failure_view(machine: Machine) -> View:
     """The failure screen: something went wrong, and the kiosk carries on by itself."""
-    return View(screens.state, full=MessageView(texts.FAILURE_TITLE, texts.FAILURE_DETAIL, (), texts.KEEPS_TRYING))
+    return View(machine.state, full=MessageView(texts.FAILURE_TITLE, texts.FAILURE_DETAIL, (), texts.KEEPS_TRYING))
 
 
 def panel_view(result: Result | None, title_if_none: str, button: str, active: bool = True,
@@ -220,7 +238,7 @@ def panel_view(result: Result | None, title_if_none: str, button: str, active: b
     percents = tuple(round(float(p) * 100) for p in result.probabilities)
     shape = result.faces[0].shape if shapes and result.faces else None
     return PanelView(result.label, percents, texts.expression_name(result.label), button, active,
-                     None if shape is None else quantised(shape.mirrored()))
+                     None if shape is None else shape.mirrored().quantised())
 
 
 @dataclass(frozen=True)
@@ -232,93 +250,93 @@ class State:
     name: str
     rules: tuple[tuple[Condition, str], ...] = ()
     timer: tuple[str, str] | None = None
-    enter: Callable[[Screens], None] | None = None
-    during: Callable[[Screens], None] | None = None
+    enter: Callable[[Machine], None] | None = None
+    during: Callable[[Machine], None] | None = None
     view: ViewBuilder = live_view
 
 
-def picture_missing(screens: Screens) -> bool:
+def picture_missing(machine: Machine) -> bool:
     """No picture for a while and the source does not say it is live."""
-    return (screens.status is not SourceStatus.LIVE
-            and screens.now - screens.last_frame_at >= screens.timings.message_delay)
+    return (machine.status is not SourceStatus.LIVE
+            and machine.now - machine.last_frame_at >= machine.timings.message_delay)
 
 
-def picture_back(screens: Screens) -> bool:
-    return not picture_missing(screens)
+def picture_back(machine: Machine) -> bool:
+    return not picture_missing(machine)
 
 
-def source_lost(screens: Screens) -> bool:
-    return screens.status is SourceStatus.LOST
+def source_lost(machine: Machine) -> bool:
+    return machine.status is SourceStatus.LOST
 
 
-def snapshot_wanted(screens: Screens) -> bool:
+def snapshot_wanted(machine: Machine) -> bool:
     """A snapshot was asked for on this screen and there is a picture to take it of."""
-    return screens.snapshot_requested_on == screens.state and screens.frame is not None
+    return machine.snapshot_requested_on == machine.state and machine.frame is not None
 
 
-def take_still(screens: Screens) -> None:
+def take_still(machine: Machine) -> None:
     """Freeze the newest picture and hand it, numbered, to the ``capture`` callback (the worker)."""
-    assert screens.frame is not None  # countdown is only entered with a picture
-    screens.snapshots_taken += 1
-    screens.still = Snapshot(screens.snapshots_taken, screens.frame)
-    screens.still_number += 1
-    screens.capture(screens.still)
+    assert machine.frame is not None  # countdown is only entered with a picture
+    machine.snapshots_taken += 1
+    machine.still = Snapshot(machine.snapshots_taken, machine.frame)
+    machine.still_number += 1
+    machine.capture(machine.still)
 
 
-def snapshot_failed(screens: Screens) -> bool:
+def snapshot_failed(machine: Machine) -> bool:
     """The worker could not make the snapshot on the screen (its message is up as the overlay)."""
-    return screens.still is not None and screens.still.failed
+    return machine.still is not None and machine.still.failed
 
 
-def failing(screens: Screens) -> bool:
+def failing(machine: Machine) -> bool:
     """Drawing failed :data:`FAILURES_TO_SHOW` times within :data:`FAILURE_WINDOW` seconds."""
-    recent = [t for t in screens.failure_times if screens.now - t <= FAILURE_WINDOW]
+    recent = [t for t in machine.failure_times if machine.now - t <= FAILURE_WINDOW]
     return len(recent) >= FAILURES_TO_SHOW
 
 
-def recovered(screens: Screens) -> bool:
+def recovered(machine: Machine) -> bool:
     """No drawing error for :data:`RECOVERY_SECONDS` on this screen."""
-    return screens.now - max([screens.entered, *screens.failure_times]) >= RECOVERY_SECONDS
+    return machine.now - max([machine.entered, *machine.failure_times]) >= RECOVERY_SECONDS
 
 
-def forget_failures(screens: Screens) -> None:
+def forget_failures(machine: Machine) -> None:
     """Start counting drawing errors afresh: after the failure screen it takes as many to come back."""
-    screens.failure_times = []
+    machine.failure_times = []
 
 
-def idle(screens: Screens) -> bool:
+def idle(machine: Machine) -> bool:
     """No face on this screen for ``attract_after`` seconds (never when that is 0)."""
-    after = screens.timings.attract_after
-    return after > 0 and screens.now - max(screens.last_face_at, screens.entered) >= after
+    after = machine.timings.attract_after
+    return after > 0 and machine.now - max(machine.last_face_at, machine.entered) >= after
 
 
-def face_seen(screens: Screens) -> bool:
+def face_seen(machine: Machine) -> bool:
     """A face arrived since this screen came up."""
-    return screens.last_face_at > screens.entered
+    return machine.last_face_at > machine.entered
 
 
-def round_finished(screens: Screens) -> bool:
-    return screens.round is None or screens.round.finished
+def round_finished(machine: Machine) -> bool:
+    return machine.round is None or machine.round.finished
 
 
-def start_round(screens: Screens) -> None:
+def start_round(machine: Machine) -> None:
     """A new round of the challenge game, with fresh targets."""
-    rules = screens.rules
-    screens.round = Round(pick_targets(rules.targets, screens.rng), screens.now, rules)
-    screens.rounds_played += 1
+    rules = machine.rules
+    machine.round = Round(pick_targets(rules.targets, machine.rng), machine.now, rules)
+    machine.rounds_played += 1
 
 
-def play_round(screens: Screens) -> None:
+def play_round(machine: Machine) -> None:
     """Feed the round the newest smoothed probabilities (none without a face)."""
-    result = screens.result
-    if screens.round is not None:
-        screens.round.update(None if result is None or result.label is None else result.probabilities, screens.now)
+    result = machine.result
+    if machine.round is not None:
+        machine.round.update(None if result is None or result.label is None else result.probabilities, machine.now)
 
 
-def record_score(screens: Screens) -> None:
+def record_score(machine: Machine) -> None:
     """Note the round's score as the day's best if it beats it."""
-    if screens.round is not None:
-        screens.new_best = screens.best.record(screens.round.score, screens.today())
+    if machine.round is not None:
+        machine.new_best = machine.best.record(machine.round.score, machine.today())
 
 
 ANYWHERE: tuple[tuple[Condition, str], ...] = ((failing, FAILURE),)
@@ -352,23 +370,17 @@ CHALLENGE_STATES: dict[str, State] = {**{name: state for name, state in STATES.i
 
 # --- the machine ---------------------------------------------------------------------------
 
-class Screens:
-    """The screens' state machine; single-threaded (the window calls it from its own thread).
-
-    ``capture`` is called with a numbered :class:`Snapshot` when one is taken (the window hands it
-    to the worker, which answers through :meth:`snapshot_done` with the same number). ``no_picture`` is the title and tips
-    of the "no picture" message. Functions in :attr:`on_state_change` are called with
-    ``(old, new)`` on every change of screen, on the window's thread; a gpiozero LED lit during
-    the countdown: ``screens.on_state_change.append(lambda old, new: led.on() if new == COUNTDOWN
-    else led.off())``.
-    """
+class Machine:
+    """The machine's insides, mutable: what the table's rules, timers and view builders receive and
+    change. Only :class:`Screens` holds one; everyone else sees its events, view and frozen state."""
 
     def __init__(self, capture: Callable[[Snapshot], None], no_picture: tuple[str, list[str]],
                  timings: Timings, now: float = 0.0, *,
                  challenge: bool = False, saving: bool = False, shapes: bool = False, rules: Rules | None = None,
-                 rng: random.Random | None = None, today: Callable[[], dt.date] = dt.date.today) -> None:
+                 rng: random.Random | None = None, today: Callable[[], dt.date] = dt.date.today,
+                 states: dict[str, State] | None = None) -> None:
         self.capture, self.timings = capture, timings
-        self.states = CHALLENGE_STATES if challenge else STATES
+        self.states = states or (CHALLENGE_STATES if challenge else STATES)
         self.challenge, self.saving, self.shapes = challenge, saving, shapes
         self.rules, self.rng, self.today = rules or Rules(), rng or random.Random(), today
         self.no_picture_title, self.no_picture_tips = no_picture[0], tuple(no_picture[1])
@@ -515,7 +527,7 @@ class Screens:
         result, game = self.result, self.round
         box = None if result is None or result.box is None else tuple(int(v) for v in result.box)
         challenge = None if game is None else ChallengeState(game.target, game.score, game.matched,
-                                                             self.rounds_played, self.best.score)
+                                                             self.rounds_played, self.best.score, tuple(game.targets))
         return ScreenState(self.state, self.status, self.status_text, None if result is None else result.label,
                            box, self.snapshots_taken, self.snapshot_path, self.error,  # type: ignore[arg-type]
                            self.drawing_failures, challenge)
@@ -539,3 +551,58 @@ class Screens:
                 Row(texts.HOLD, round(hold, 2), strong=hold > 0))
         target = game.target or game.targets[-1]
         return ChallengeView(target, texts.expression_name(target), bars + score_rows, texts.PLAYING, False)
+
+
+class Screens:
+    """The screens' state machine; single-threaded (the window calls it from its own thread).
+
+    ``capture`` is called with a numbered :class:`Snapshot` when one is taken (the window hands it
+    to the worker, which answers through :meth:`snapshot_done` with the same number). ``no_picture`` is the title and tips
+    of the "no picture" message. Functions in :attr:`on_state_change` are called with
+    ``(old, new)`` on every change of screen, on the window's thread; a gpiozero LED lit during
+    the countdown: ``screens.on_state_change.append(lambda old, new: led.on() if new == COUNTDOWN
+    else led.off())``.
+
+    ``options`` are :class:`Machine`'s keywords: ``challenge`` (the game's table), ``saving``, ``shapes``
+    (the generated emoji), the game's ``rules``, ``rng`` and ``today``, and ``states``, a table
+    replacing :data:`STATES` (or :data:`CHALLENGE_STATES`).
+    The public surface is the events, :meth:`view` and :meth:`current`; the rules work on a
+    :class:`Machine` inside, which nobody else changes.
+    """
+
+    def __init__(self, capture: Callable[[Snapshot], None], no_picture: tuple[str, list[str]],
+                 timings: Timings, now: float = 0.0, **options: Any) -> None:
+        self._machine = Machine(capture, no_picture, timings, now, **options)
+        self.on_state_change = self._machine.on_state_change
+
+    def frame_arrived(self, image: np.ndarray, result: Result) -> None:
+        """A processed live picture arrived."""
+        self._machine.frame_arrived(image, result)
+
+    def source_status(self, status: SourceStatus, text: str) -> None:
+        """The source's status and its sentence for the visitor."""
+        self._machine.source_status(status, text)
+
+    def request_snapshot(self) -> None:
+        """Ask for a snapshot: the next tick takes it if the screen up now has a rule for it."""
+        self._machine.request_snapshot()
+
+    def snapshot_done(self, snapshot: Snapshot) -> None:
+        """The worker finished the snapshot numbered ``snapshot.request``."""
+        self._machine.snapshot_done(snapshot)
+
+    def drawing_failed(self, now: float) -> None:
+        """The window could not draw a view; repeated failures bring up the failure screen."""
+        self._machine.drawing_failed(now)
+
+    def tick(self, now: float) -> None:
+        """Advance the clock to ``now``: expire the overlay, then follow rules and timers."""
+        self._machine.tick(now)
+
+    def view(self) -> View:
+        """What the window should show now (at the last tick's time), by the screen's own builder."""
+        return self._machine.view()
+
+    def current(self) -> ScreenState:
+        """The machine's state at the last tick, as one frozen value."""
+        return self._machine.current()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from emojify.classifier import Classifier
 from emojify.emojis import load_emoji_set
-from emojify.faces import Detector
+from emojify.faces import BlazeFaceDetector, HaarDetector
 from emojify.imageio import read_image
 from emojify.landmarks import load_mesh
 from emojify.pipeline import Pipeline
@@ -56,14 +56,14 @@ def run_self_test(model: Path | None, emoji_dir: Path | None, say: Callable[[str
         return f"{info.path.name} sha256 {info.sha256[:12]} verified, {info.backend} {info.backend_version}"
 
     def check_detector() -> str:
-        state["detector"] = Detector.BLAZEFACE.value()
-        Detector.HAAR.value()
+        state["detector"] = BlazeFaceDetector()
+        HaarDetector()
         return "BlazeFace model verified and loaded; Haar frontal-face cascade loaded"
 
     def check_mesh() -> str:
         mesh_model = load_mesh()
         picture = read_image(SAMPLE_FACE)
-        found = Detector.BLAZEFACE.value.for_stills().detect(picture)
+        found = BlazeFaceDetector.for_stills().detect(picture)
         mesh = mesh_model.run(picture, found[0].box, found[0].roll) if found else None
         if mesh is None:
             raise AssertionError("no face mesh on the sample face")

@@ -48,6 +48,10 @@ GATHER * inner brow gap / eye distance - REST) / SPAN): a resting face (median 0
 -0.2 to 0.1, raised brows (surprise's median 0.53-0.59) up to 0.5, lowered and drawn together below 0."""
 EYE_SHUT, EYE_WIDE = 0.08, 0.40
 """Lid gap over eye width that reads 0 (shut) and 1 (wide open)."""
+QUANTUM = 0.05
+"""Measures are rounded to this for drawing (angles to :data:`ANGLE_QUANTUM` degrees): the generated
+emoji's cache key, and what the screens compare, so a face that keeps still redraws nothing."""
+ANGLE_QUANTUM = 2.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +82,13 @@ class Shape:
     def mirrored(self) -> Shape:
         """The shape seen in a mirror (the kiosk's live view): eyes swapped, roll and yaw the other way."""
         return Shape(self.mouth_open, self.smile, self.brows, self.eyes_open[::-1], -self.roll, -self.yaw, self.pitch)
+
+    def quantised(self) -> Shape:
+        """The shape rounded to the drawing's grid (:data:`QUANTUM`, :data:`ANGLE_QUANTUM`)."""
+        def q(value: float, step: float = QUANTUM) -> float:
+            return round(value / step) * step
+        return Shape(q(self.mouth_open), q(self.smile), q(self.brows), (q(self.eyes_open[0]), q(self.eyes_open[1])),
+                     q(self.roll, ANGLE_QUANTUM), q(self.yaw, ANGLE_QUANTUM), q(self.pitch, ANGLE_QUANTUM))
 
     @classmethod
     def blend(cls, old: Shape, new: Shape, weight: float) -> Shape:

@@ -43,18 +43,9 @@ EOF
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cache="" work="" keep=0
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --cache|--work)
-      [ $# -ge 2 ] && [ -n "$2" ] || { echo "check_arm64.sh: $1 needs a folder" >&2; exit 2; }
-      case "$1" in --cache) cache="$2" ;; *) work="$2" ;; esac
-      shift ;;
-    --keep) keep=1 ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "check_arm64.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
+# shellcheck source=packaging/options.sh
+source "$root/packaging/options.sh"
+parse_options check_arm64.sh usage --cache=cache --work=work -- "$@"
 [ "$(id -u)" = 0 ] || { echo "check_arm64.sh: run it as root (sudo bash packaging/check_arm64.sh)" >&2; exit 2; }
 
 suite=bookworm

@@ -31,18 +31,9 @@ EOF
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 versions="3.10 3.11 3.12 3.13" skip="" keep=0
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --versions|--skip)
-      [ $# -ge 2 ] && [ -n "$2" ] || { echo "check_pythons.sh: $1 needs a value" >&2; exit 2; }
-      case "$1" in --versions) versions="$2" ;; *) skip="$2" ;; esac
-      shift ;;
-    --keep) keep=1 ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "check_pythons.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
+# shellcheck source=packaging/options.sh
+source "$root/packaging/options.sh"
+parse_options check_pythons.sh usage --versions=versions --skip=skip -- "$@"
 if [ -z "$skip" ]; then
   main_python=python3
   [ -x "$root/.venv/bin/python" ] && main_python="$root/.venv/bin/python"

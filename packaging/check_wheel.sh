@@ -24,18 +24,9 @@ EOF
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 python="" out="$root/dist" keep=0
-while [ $# -gt 0 ]; do
-  case "$1" in
-    --python|--out)
-      [ $# -ge 2 ] && [ -n "$2" ] || { echo "check_wheel.sh: $1 needs a value" >&2; exit 2; }
-      case "$1" in --python) python="$2" ;; *) out="$2" ;; esac
-      shift ;;
-    --keep) keep=1 ;;
-    -h|--help) usage; exit 0 ;;
-    *) echo "check_wheel.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
-  esac
-  shift
-done
+# shellcheck source=packaging/options.sh
+source "$root/packaging/options.sh"
+parse_options check_wheel.sh usage --python=python --out=out -- "$@"
 if [ -z "$python" ]; then
   if [ -x "$root/.venv/bin/python" ]; then python="$root/.venv/bin/python"; else python=python3; fi
 fi

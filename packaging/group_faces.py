@@ -21,7 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emojify.faces import Detector, load_cascade
+from emojify.detectors import Detector
+from emojify.faces import DETECTORS, load_cascade
 from emojify.pipeline import Pipeline
 from emojify.preprocess import to_gray
 
@@ -61,7 +62,7 @@ def score(boxes, placed) -> tuple[int, int]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("fer", type=Path, help="FER2013 image folders (test/<class>/PublicTest_*.jpg)")
-    p.add_argument("--detector", choices=[d.name.lower() for d in Detector], default="blazeface")
+    p.add_argument("--detector", type=Detector, choices=list(Detector), default=Detector.BLAZEFACE)
     p.add_argument("--save", type=Path, help="write the group picture here (PNG)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     picture, placed = group_picture(args.fer)
     if args.save:
         cv2.imwrite(str(args.save), picture)
-    result = Pipeline(detector=Detector.named(args.detector).value()).analyze(picture, use_region=False,
+    result = Pipeline(detector=DETECTORS[args.detector]()).analyze(picture, use_region=False,
                                                                                all_faces=True)
     boxes = [face.box for face in result.faces]
     baseline = np.asarray(load_cascade().detectMultiScale(to_gray(picture), scaleFactor=1.1, minNeighbors=5,

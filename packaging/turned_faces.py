@@ -21,7 +21,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emojify.faces import Detector
+from emojify.detectors import Detector
+from emojify.faces import DETECTORS
 from emojify.labels import CLASSES
 from emojify.pipeline import Pipeline, label_of
 from emojify.tracking import box_iou
@@ -52,12 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("fer", type=Path, help="FER2013 image folders (test/<class>/PublicTest_*.jpg)")
     p.add_argument("--per-class", type=int, default=30, help="faces per class (default: %(default)s)")
     p.add_argument("--angles", type=float, nargs="+", default=[-30, -15, 0, 15, 30])
-    p.add_argument("--detector", choices=[d.name.lower() for d in Detector], default="blazeface")
+    p.add_argument("--detector", type=Detector, choices=list(Detector), default=Detector.BLAZEFACE)
     p.add_argument("--brightness", type=float, default=1.0, help="scale the frame's light (default: 1)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
 
-    pipeline = Pipeline(detector=Detector.named(args.detector).value())
+    pipeline = Pipeline(detector=DETECTORS[args.detector]())
     rng = np.random.default_rng(0)
     faces = [(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), label) for label in CLASSES
              for path in sorted((args.fer / "test" / label).glob("PublicTest_*.jpg"))[:args.per_class]]

@@ -11,6 +11,7 @@ which, and when, is tested in-process in ``test_screens.py``.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import threading
 import time
@@ -351,9 +352,10 @@ def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display
     """What a GPIO button does: ``App.request_snapshot`` from its own thread; a lamp's hook sees the countdown."""
     import tkinter as tk
 
+    import emojify.app
     from emojify.app import App
     from emojify.emojis import load_emoji_set
-    from emojify.screens import Timings
+    from emojify.screens import Screens, Timings
     from emojify.sources import SourceEvent, SourceStatus, parse_source
 
     monkeypatch.setenv("DISPLAY", display)
@@ -362,19 +364,21 @@ def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display
     capture = SimpleNamespace(status=SourceStatus.LIVE, event=SourceEvent.LIVE, spec=parse_source("0"))
     root = tk.Tk()
     try:
+        quick = Timings(countdown=0.5, result=0.5)
+        monkeypatch.setattr(emojify.app, "Screens", lambda capture, tips, _timings, **options:
+                            Screens(capture, tips, quick, **options))
         app = App(root, Settings(), worker, capture, load_emoji_set())
-        app.screens.timings = Timings(countdown=0.5, result=0.5)
         screens: list[str] = []
         app.screens.on_state_change.append(lambda old, new: screens.append(new))
 
-        pump_until(root, lambda: app.frames_shown >= 3 and app.screens.state == "live", "the live picture")
+        pump_until(root, lambda: app.frames_shown >= 3 and app.screens.current().screen == "live", "the live picture")
         button = threading.Thread(target=app.request_snapshot)
         button.start()
         button.join()
         pump_until(root, lambda: worker.stills, "the still handed to the worker")
         assert [still.frame for still in worker.stills] == [frame] and app.state()["snapshots_taken"] == 1
         assert worker.prepared == [frame]  # the still's search began with the countdown
-        pump_until(root, lambda: app.screens.state == "live", "the return to live")
+        pump_until(root, lambda: app.screens.current().screen == "live", "the return to live")
         assert screens == ["live", "countdown", "result", "live"]
     finally:
         root.destroy()
@@ -408,15 +412,15 @@ def test_a_drawing_error_is_logged_once_shows_the_failure_screen_and_passes(disp
     try:
         app = emojify.app.App(root, Settings(), worker, capture, load_emoji_set())
         with caplog.at_level("ERROR", logger="emojify.app"):
-            pump_until(root, lambda: app.screens.state == sc.FAILURE, "the failure screen")
+            pump_until(root, lambda: app.screens.current().screen == sc.FAILURE, "the failure screen")
             pump_until(root, lambda: app.state()["drawing_failures"] >= 8, "more failures")
         records = [r for r in caplog.records if r.name == "emojify.app"]
         assert len(records) == 1, [r.exc_info[1] for r in records]
         assert records[0].exc_info and "the picture cannot be drawn" in str(records[0].exc_info[1])
-        pump_until(root, lambda: app.screens.state == sc.FAILURE, "the failure screen while it still fails")
+        pump_until(root, lambda: app.screens.current().screen == sc.FAILURE, "the failure screen while it still fails")
         assert app.screens.view().message.title == texts.FAILURE_TITLE
         broken = False
-        pump_until(root, lambda: app.screens.state == sc.LIVE and app.frames_shown >= 3, "the picture's return")
+        pump_until(root, lambda: app.screens.current().screen == sc.LIVE and app.frames_shown >= 3, "the picture's return")
     finally:
         root.destroy()
 
@@ -613,9 +617,11 @@ def test_in_challenge_mode_the_gpio_button_plays_a_whole_round(display: str, mon
     the astronaut's smile matches the happy target, and the score screen shows the day's best."""
     import tkinter as tk
 
+    import emojify.app
     from emojify.app import App
     from emojify.challenge import Rules
     from emojify.emojis import load_emoji_set
+    from emojify.screens import Screens
     from emojify.sources import SourceEvent, SourceStatus, parse_source
 
     monkeypatch.setenv("DISPLAY", display)
@@ -625,21 +631,21 @@ def test_in_challenge_mode_the_gpio_button_plays_a_whole_round(display: str, mon
     capture = SimpleNamespace(status=SourceStatus.LIVE, event=SourceEvent.LIVE, spec=parse_source("0"))
     root = tk.Tk()
     try:
+        quick = {"rules": Rules(targets=2, seconds=1.0, pause=0.3), "rng": random.Random(0)}
+        monkeypatch.setattr(emojify.app, "Screens", lambda *args, **options: Screens(*args, **options, **quick))
         app = App(root, Settings(challenge=True), worker, capture, load_emoji_set())
-        app.screens.rules = Rules(targets=2, seconds=1.0, pause=0.3)
-        app.screens.rng.seed(0)
 
         pump_until(root, lambda: app.frames_shown >= 3, "the live picture")
         button = threading.Thread(target=app.request_snapshot)
         button.start()
         button.join()
-        pump_until(root, lambda: app.screens.state == "challenge", "the round started by the button")
-        targets = app.screens.round.targets
-        pump_until(root, lambda: app.screens.state == "challenge_over", "the end of the round")
+        pump_until(root, lambda: app.screens.current().screen == "challenge", "the round started by the button")
+        targets = app.screens.current().challenge.targets
+        pump_until(root, lambda: app.screens.current().screen == "challenge_over", "the end of the round")
         state = app.state()
         matched = sum(t == "happy" for t in targets)
         assert state["challenge"]["matched"] == matched and worker.stills == []
-        assert state["challenge"]["best"] == state["challenge"]["score"] == app.screens.round.score
+        assert state["challenge"]["best"] == state["challenge"]["score"] == app.screens.current().challenge.score
         assert (state["challenge"]["score"] > 0) == (matched > 0)
     finally:
         root.destroy()

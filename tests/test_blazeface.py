@@ -16,11 +16,12 @@ from helpers import ASTRONAUT_FACE, FER_ROOT, REPO, fer_files, iou
 
 from emojify import cli
 from emojify.blazeface import RIGHT_EYE, Candidates, Range, anchors, decode, sigmoid, weighted_nms
+from emojify.detectors import Detector
 from emojify.faces import (
     CONFIRM_CONTEXT,
+    DETECTORS,
     BlazeFaceDetector,
     Detection,
-    Detector,
     DetectorError,
     HaarDetector,
     load_blazeface,
@@ -250,8 +251,9 @@ def test_photo_search_finds_no_face_in_photos_without_one(name):
 
 
 def test_detector_enum_builds_each_backend():
-    assert isinstance(Detector.named("haar").value(), HaarDetector)
-    assert isinstance(Detector.named("BlazeFace").value(), BlazeFaceDetector)
+    assert isinstance(DETECTORS[Detector("haar")](), HaarDetector)
+    assert isinstance(DETECTORS[Detector.BLAZEFACE](), BlazeFaceDetector)
+    assert set(DETECTORS) == set(Detector), "every choice builds a detector"
     assert Detection((0, 0, 10, 10), 0.9).roll == 0.0
 
 

@@ -324,7 +324,7 @@ def test_doctor_reports_a_tampered_model(tampered_model):
 
 
 def test_bench_json(classifier):
-    code, out, err = run_cli("bench", "--frames", "30", "--json")
+    code, out, err = run_cli("bench", "--frames", "30", "--json", "--emoji", "generated")
     assert code == 0, err
     report = load_json_output(out)
     assert isinstance(report, dict)
@@ -333,6 +333,12 @@ def test_bench_json(classifier):
     assert classifier.info.backend in report["backend"]
     assert isinstance(report["machine"], str) and report["machine"]
     assert report["frames"] == 30
+
+
+def test_bench_runs_the_face_mesh_only_for_the_generated_emoji_as_the_kiosk_does():
+    code, out, err = run_cli("bench", "--frames", "5", "--json")
+    assert code == 0, err
+    assert load_json_output(out)["landmarks_ms_median"] == 0
 
 
 def test_bench_on_an_unreadable_video_fails_with_one_line_saying_why(tmp_path):
@@ -465,6 +471,32 @@ def test_the_table_expresses_choices_optional_numbers_and_switches():
         with pytest.raises(ConfigError) as caught:
             setting.parse(bad, flag)
         assert str(caught.value) == message
+
+
+def test_the_detector_is_parsed_once_into_its_enum(tmp_path, capsys):
+    """The words stay blazeface and haar, on every command and in a settings file, but what travels
+    to the pipeline is a Detector, parsed once where the word comes in."""
+    from emojify.cli import build_parser
+    from emojify.config import Settings, settings_from_args
+    from emojify.detectors import Detector
+    from emojify.faces import DETECTORS, HaarDetector
+
+    parser = build_parser()
+    for command in (["predict", "face.jpg"], ["evaluate", "faces/"], ["bench"]):
+        assert parser.parse_args(command).detector is Detector.BLAZEFACE
+        assert parser.parse_args([*command, "--detector", "haar"]).detector is Detector.HAAR
+    assert settings_from_args(parser.parse_args(["run", "--detector", "haar"])).detector is Detector.HAAR
+    assert Settings().detector is Detector.BLAZEFACE
+    config = tmp_path / "kiosk.toml"
+    config.write_text('detector = "haar"\n')
+    assert settings_from_args(parser.parse_args(["run", "--config", str(config)])).detector is Detector.HAAR
+    assert isinstance(DETECTORS[Detector.HAAR](), HaarDetector)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["predict", "face.jpg", "--detector", "HAAR"])
+    assert "invalid choice: 'HAAR' (choose from 'blazeface', 'haar')" in capsys.readouterr().err
+    config.write_text('detector = "dlib"\n')
+    assert main(["run", "--config", str(config)]) == 2
+    assert capsys.readouterr().err.strip().endswith("'detector' must be one of blazeface, haar (got \"dlib\")")
 
 
 def test_pgm_and_other_suffixes_are_read_alike_by_evaluate_and_source_folders(astronaut, tmp_path):

@@ -202,18 +202,19 @@ def test_the_result_screen_shows_the_masked_still():
     masked = np.full((480, 640, 3), 200, np.uint8)
     from emojify.sources import SourceStatus
 
-    screens = Screens(lambda _frame: None, ("", []), Timings(result=4.0))
+    given: list = []  # the stills handed to the worker
+    screens = Screens(given.append, ("", []), Timings(result=4.0))
     screens.source_status(SourceStatus.LIVE, "")
     screens.tick(0.1)
     screens.request_snapshot()
     for t in np.arange(0.2, 6.0, 0.1):
         screens.frame_arrived(frame, Result(None, None, None, None))
         screens.tick(float(t))
-        if screens.state == "result":
+        if screens.current().screen == "result":
             break
-    assert screens.state == "result" and screens.still is not None
+    assert screens.current().screen == "result" and len(given) == 1
     result = Result(None, (10, 10, 50, 50), np.full(7, 1 / 7), "happy")
-    request = screens.still  # what the worker was given
+    request = given[0]  # what the worker was given
     screens.snapshot_done(replace(request, result=result, masked=masked))
     feed = screens.view().feed
     assert feed.frame is masked and feed.result is None  # the masks instead of the box and badge

@@ -161,7 +161,7 @@ def test_predict_gives_shapes_and_writes_stickers(tmp_path, capsys):
 
 def test_panel_and_attract_screen_carry_the_shape_only_for_the_generated_emoji():
     from emojify.pipeline import Face, Result
-    from emojify.screens import Screens, Timings, attract_view, panel_view
+    from emojify.screens import Machine, Timings, attract_view, panel_view
 
     shape = Shape(0.5, 0.8, 0.1, (0.2, 0.9), 10.0, 5.0, 0.0)
     face = Face((10, 10, 50, 50), np.full(7, 1 / 7), "happy", shape=shape)
@@ -171,9 +171,9 @@ def test_panel_and_attract_screen_carry_the_shape_only_for_the_generated_emoji()
     assert shown.eyes_open == (0.9, 0.2) and shown.roll == -10.0  # the mirrored live view's face
 
     def attract(shapes: bool, at: float):
-        screens = Screens(lambda frame: None, ("", []), Timings(result=4.0), now=0.0, shapes=shapes)
-        screens.now = at
-        return attract_view(screens).attract.shape
+        machine = Machine(lambda frame: None, ("", []), Timings(result=4.0), now=0.0, shapes=shapes)
+        machine.now = at  # the table's view builders see the machine's insides
+        return attract_view(machine).attract.shape
 
     assert attract(False, 1.0) is None
     assert attract(True, 1.0) != attract(True, 2.5)  # the generated emoji moves on the attract screen

@@ -167,18 +167,18 @@ def test_the_button_takes_a_snapshot_and_the_lamp_lights_during_the_countdown(
 
     def visitor() -> None:
         try:
-            live = wait_until(lambda: apps and apps[0].frames_shown > 0 and apps[0].screens.state == "live", 40)
+            live = wait_until(lambda: apps and apps[0].frames_shown > 0 and apps[0].screens.current().screen == "live", 40)
             seen["live"] = live
             if not live:
                 return
             app, lamp = apps[0], pins.pin(LAMP)
             seen["lamp_before"] = bool(lamp.state)
             press(pins)
-            seen["snapshot"] = wait_until(lambda: app.screens.state == "countdown", 5)
-            seen["lamp_during"] = wait_until(lambda: lamp.state and app.screens.state == "countdown", 2)
-            seen["back_to_live"] = wait_until(lambda: app.screens.state == "live", 15)
+            seen["snapshot"] = wait_until(lambda: app.screens.current().screen == "countdown", 5)
+            seen["lamp_during"] = wait_until(lambda: lamp.state and app.screens.current().screen == "countdown", 2)
+            seen["back_to_live"] = wait_until(lambda: app.screens.current().screen == "live", 15)
             seen["lamp_after"] = wait_until(lambda: not lamp.state, 2)
-            seen["snapshots_taken"] = app.screens.snapshots_taken
+            seen["snapshots_taken"] = app.screens.current().snapshots_taken
         finally:
             done.set()
 

@@ -156,6 +156,21 @@ def test_the_countdown_number_is_drawn_in_the_middle_of_the_picture(emojis) -> N
     assert not changed[:60].any() and not changed[-60:].any(), "the countdown covers the whole picture"
 
 
+def test_the_overlays_are_drawn_on_the_picture_and_never_on_the_camera_frame(emojis) -> None:
+    # The picture is drawn on an array of its own (no copy into Pillow): the frame the worker and
+    # the snapshot still share must stay as the camera gave it, at either side of the screen's size.
+    frame = np.zeros((480, 640, 3), np.uint8)
+    frame[:, :320] = (255, 0, 0)  # blue on the camera's left (BGR)
+    for size in ((640, 480), (1280, 960), (320, 240)):
+        before = frame.copy()
+        picture = pixels(render_feed(frame, size, None, emojis, countdown=3))
+        assert np.array_equal(frame, before), f"{size}: the camera frame was drawn on"
+        w = picture.shape[1]
+        assert (np.abs(picture[5, w - 5] - (0, 0, 255)) <= 2).all(), f"{size}: not mirrored blue on the right"
+        assert (picture[5, 5] <= 2).all(), f"{size}: the left is not black"
+        assert matches(picture, ACCENT, 4).sum() > 100, f"{size}: the countdown is not drawn"
+
+
 # --- every screen at every size: legible, fitting, and with enough contrast ------------------
 
 LEGIBLE_WINDOWS = [(800, 480), (480, 800), (1280, 720), (720, 1280), (1920, 1080), (3840, 2160)]

@@ -39,6 +39,7 @@ class Kiosk:
         self.now = 100.0
         self.captured: list[Snapshot] = []
         self.changes: list[tuple[str, str]] = []
+        self.options = options
         self.screens = Screens(self.captured.append, TIPS, timings or Timings(result=4.0), now=self.now, **options)
         self.screens.on_state_change.append(lambda old, new: self.changes.append((old, new)))
 
@@ -55,7 +56,7 @@ class Kiosk:
 
     @property
     def state(self) -> str:
-        return self.screens.state
+        return self.screens.current().screen
 
     def snapshot(self) -> None:
         self.screens.request_snapshot()
@@ -147,7 +148,7 @@ def test_snapshot_counts_down_then_takes_the_still_and_shows_it_then_goes_back_t
     view = kiosk.screens.view()
     assert view.feed.result.label == "surprise" and view.panel.label == "surprise"
     assert view.feed.banner == (texts.SNAPSHOT_SAVED, False) and view.panel.button == "Back to live in 4"
-    assert kiosk.screens.snapshot_path == Path("snap.png") and kiosk.screens.snapshots_taken == 1
+    assert kiosk.screens.current().snapshot_path == Path("snap.png") and kiosk.screens.current().snapshots_taken == 1
 
     kiosk.run(4.0)
     assert kiosk.state == sc.LIVE and kiosk.screens.view().feed.live
@@ -218,8 +219,8 @@ def test_a_save_error_is_an_overlay_with_its_own_timer(kiosk: Kiosk) -> None:
     assert kiosk.state == sc.LIVE, "the error does not hold the result screen"
     assert kiosk.screens.view().feed.banner[1] is True, "the error stays up over the live picture"
     kiosk.run(sc.ERROR_SECONDS - 4.0)
-    assert kiosk.screens.view().feed.banner is None and kiosk.screens.error is None
-    assert kiosk.screens.snapshot_path is None
+    assert kiosk.screens.view().feed.banner is None and kiosk.screens.current().error is None
+    assert kiosk.screens.current().snapshot_path is None
 
 
 def test_a_late_snapshot_is_recorded_but_not_shown(kiosk: Kiosk) -> None:
@@ -228,7 +229,7 @@ def test_a_late_snapshot_is_recorded_but_not_shown(kiosk: Kiosk) -> None:
     assert kiosk.state == sc.LIVE
     kiosk.screens.snapshot_done(replace(kiosk.captured[0], result=result("sad"), path=Path("late.png")))
     kiosk.run(0.05)
-    assert kiosk.screens.snapshot_path == Path("late.png") and kiosk.screens.view().feed.live
+    assert kiosk.screens.current().snapshot_path == Path("late.png") and kiosk.screens.view().feed.live
     assert kiosk.screens.view().panel.label == "happy"
 
 
@@ -243,11 +244,11 @@ def test_a_failing_state_change_callback_does_not_stop_the_screens(kiosk: Kiosk)
 
 def test_a_new_screen_is_a_new_entry_in_the_table() -> None:
     """An attract screen after 2 s without a face, left when a face appears: only table entries."""
-    def no_face(screens: Screens) -> bool:
-        return screens.result is not None and screens.result.label is None
+    def no_face(machine: sc.Machine) -> bool:
+        return machine.result is not None and machine.result.label is None
 
-    def face(screens: Screens) -> bool:
-        return not no_face(screens)
+    def face(machine: sc.Machine) -> bool:
+        return not no_face(machine)
 
     table = dict(sc.STATES)
     live = table[sc.LIVE]
@@ -259,9 +260,7 @@ def test_a_new_screen_is_a_new_entry_in_the_table() -> None:
     class Longer(Timings):
         attract: float = 2.0
 
-    app = Kiosk()
-    app.screens.states = table
-    app.screens.timings = Longer(result=4.0)
+    app = Kiosk(Longer(result=4.0), states=table)
     app.run(0.5)
     app.run(1.9, label=None)
     assert app.state == "wait_for_face"
@@ -360,6 +359,7 @@ class Calendar:
 @pytest.fixture
 def game() -> Kiosk:
     app = Kiosk(Timings(result=4.0, attract_after=20.0), challenge=True, rng=random.Random(3), today=Calendar())
+    app.today = app.options["today"]  # the game's calendar, which a test turns to the next day
     app.run(0.5)
     return app
 
@@ -369,7 +369,7 @@ def play_round(app: Kiosk, match: list[bool]) -> None:
     app.snapshot()
     assert app.state == sc.CHALLENGE
     for wanted in match:
-        target = app.screens.round.target
+        target = app.screens.current().challenge.target
         face = target if wanted else next(c for c in CLASSES if c != target)
         app.run(Rules().hold + 0.1 if wanted else Rules().seconds, label=face)
         app.run(Rules().pause, label="neutral" if target != "neutral" else "sad")
@@ -379,7 +379,7 @@ def test_in_challenge_mode_the_button_starts_a_round_and_shows_the_target(game: 
     assert game.screens.view().panel.button == texts.PLAY
     game.snapshot()
     view = game.screens.view()
-    target = game.screens.round.target
+    target = game.screens.current().challenge.target
     assert game.state == sc.CHALLENGE and game.captured == [], "no snapshot is taken"
     assert isinstance(view.panel, ChallengeView) and view.panel.target == target
     assert view.panel.title == target.capitalize() and not view.panel.button_active
@@ -390,34 +390,34 @@ def test_in_challenge_mode_the_button_starts_a_round_and_shows_the_target(game: 
 
 def test_a_matched_target_shows_its_points_then_the_next_target(game: Kiosk) -> None:
     game.snapshot()
-    first = game.screens.round.target
+    first = game.screens.current().challenge.target
     game.run(Rules().hold + 0.1, label=first)
     panel = game.screens.view().panel
-    points = game.screens.round.outcomes[0].points
+    points = game.screens.current().challenge.score  # the first target's
     assert panel.good and panel.title == texts.MATCHED.format(points=points) and panel.target == first
     game.run(Rules().pause, label="neutral" if first != "neutral" else "sad")
     panel = game.screens.view().panel
-    assert panel.target == game.screens.round.target != first
+    assert panel.target == game.screens.current().challenge.target != first
     assert texts.TARGET_OF.format(number=2, total=5) in [row.name for row in panel.rows]
 
 
 def test_a_round_of_five_ends_with_the_score_and_the_days_best_is_kept(game: Kiosk) -> None:
     play_round(game, [True, False, True, True, False])
     assert game.state == sc.CHALLENGE_OVER
-    first = game.screens.round.score
+    first = game.screens.current().challenge.score
     panel = game.screens.view().panel
     assert panel.title == texts.SCORE.format(score=first) and panel.good and panel.button_active
     assert [row.name for row in panel.rows] == [texts.MATCHED_OF.format(matched=3, total=5), texts.NEW_BEST]
 
     play_round(game, [False, False, False, False, True])  # "Play again" from the score screen
-    assert game.state == sc.CHALLENGE_OVER and game.screens.rounds_played == 2
+    assert game.state == sc.CHALLENGE_OVER and game.screens.current().challenge.rounds == 2
     panel = game.screens.view().panel
-    assert game.screens.round.score < first and not panel.good
+    assert game.screens.current().challenge.score < first and not panel.good
     assert panel.rows[-1].name == texts.BEST_TODAY.format(score=first)
     game.run(sc.CHALLENGE_OVER_SECONDS)
     assert game.state == sc.LIVE
 
-    game.screens.today.day += dt.timedelta(days=1)
+    game.today.day += dt.timedelta(days=1)
     play_round(game, [False] * 5)
     assert game.screens.view().panel.rows[-1].name == texts.BEST_TODAY.format(score=0), "a new day, a new best"
 
@@ -427,7 +427,7 @@ def test_without_a_face_the_round_times_out_target_by_target(game: Kiosk) -> Non
     game.run(5 * (Rules().seconds + Rules().pause) - 0.5, label=None)
     assert game.state == sc.CHALLENGE, "no attract screen during a round"
     game.run(1.0, label=None)
-    assert game.state == sc.CHALLENGE_OVER and game.screens.round.score == 0
+    assert game.state == sc.CHALLENGE_OVER and game.screens.current().challenge.score == 0
 
 
 def test_on_the_attract_screen_the_button_starts_a_round(game: Kiosk) -> None:
@@ -489,3 +489,13 @@ def test_the_machine_state_is_one_frozen_value(kiosk: Kiosk) -> None:
         state.screen = sc.RESULT  # type: ignore[misc]
     kiosk.snapshot()
     assert state.screen == sc.LIVE and kiosk.screens.current().screen == sc.COUNTDOWN
+
+
+def test_the_screen_machine_imports_no_renderer_nor_camera_library():
+    """The screens decide without drawing: importing them loads neither Pillow nor OpenCV."""
+    import subprocess
+    import sys
+
+    code = "import sys, emojify.screens; print(sorted({'PIL', 'cv2', 'emojify.render'} & set(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

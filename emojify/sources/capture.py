@@ -6,7 +6,6 @@ the screen what is going on through :class:`SourceStatus` and the last :class:`S
 
 from __future__ import annotations
 
-import enum
 import logging
 import threading
 import time
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from emojify.source_status import SourceEvent, SourceStatus
 from emojify.sources.readers import Reader, open_reader
 from emojify.sources.spec import SourceSpec
 
@@ -27,28 +27,6 @@ logger = logging.getLogger(__name__)
 
 INITIAL_BACKOFF = 0.1
 """Seconds :class:`CaptureThread` waits before its first reconnection attempt."""
-
-
-class SourceStatus(enum.Enum):
-    """Whether frames are arriving: STARTING (not yet), LIVE, or LOST (none: missing or failing)."""
-
-    STARTING = "starting"
-    LIVE = "live"
-    LOST = "lost"
-
-
-class SourceEvent(str, enum.Enum):
-    """What a source did last: ABSENT = it cannot be opened, LOST = a read failed, STALLED = no
-    picture for too long."""
-
-    STARTING = "starting"
-    LIVE = "live"
-    ABSENT = "absent"
-    LOST = "lost"
-    STALLED = "stalled"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True)
