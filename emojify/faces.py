@@ -101,10 +101,6 @@ tiles) look at the very same square and end as the same box. Without it the two 
 by a median IoU of 0.91 and the crop's few pixels change 12% of real faces' labels; with it 61% of the
 boxes are the same within a pixel, the median IoU is 1.0 and labels differ for 3% (clean frames of 150
 of realfaces' development photos in 640x480 frames; the model card's "Live view against stills")."""
-REFINE_INPUT = 64
-"""The last look's square is scaled to this many pixels (the face, half its side, about 32, as party
-mode's second look): a quarter of the model's 128-pixel square's cost, for every face of every live
-frame (the model card's "Live view against stills" and face-detection.md's cost)."""
 PARTY_TILE = 160
 """Party mode: the side, in the frame's own pixels, of the squares searched in turn for faces too small
 for the whole region's look (scaled to the model's 128, a 24-pixel face becomes 19). Measured on the
@@ -300,22 +296,21 @@ class BlazeFaceDetector:
         return cls(thorough=True, own_model=own_model)
 
     def _square(self, image: np.ndarray, x: int, y: int, side: int, min_score: float | None = None,
-                thorough: bool | None = None, size: int | None = None) -> Candidates:
+                thorough: bool | None = None) -> Candidates:
         """Candidates in the square ``side`` at (x, y) of ``image`` (black beyond its edges), in its pixels.
         The patch is scaled down before anything else: the cheaper order. Photos shrink with area
         averaging (small faces keep their detail); live frames, whose faces are large, with bilinear
         sampling, a quarter of the cost (0.03 against 0.13 ms for a 384x288 region). ``thorough`` overrides
-        the detector's own tuning; ``size`` scales the square to that many pixels, in an input of its own
-        shape, instead of the model's square."""
+        the detector's own tuning."""
         thorough = self.thorough if thorough is None else thorough
         patch = image[max(0, y):y + side, max(0, x):x + side]
         if x < 0 or y < 0:  # beyond the top or left edge: black there (beyond the others, the model pads)
             patch = cv2.copyMakeBorder(patch, max(0, -y), 0, max(0, -x), 0, cv2.BORDER_CONSTANT)
-        scale = (size or self._model.spec.input_size) / side
+        scale = self._model.spec.input_size / side
         shrink = cv2.INTER_AREA if thorough else cv2.INTER_LINEAR
         small = cv2.resize(patch, (max(1, round(patch.shape[1] * scale)), max(1, round(patch.shape[0] * scale))),
                            interpolation=shrink if scale < 1 else cv2.INTER_LINEAR)
-        found = self._model.run(to_bgr(small), min_score, fit=not thorough or size is not None)
+        found = self._model.run(to_bgr(small), min_score, fit=not thorough)
         offset = np.array([x, y], np.float32)
         return Candidates(found.scores, found.boxes / scale + np.tile(offset, 2), found.keypoints / scale + offset)
 
@@ -337,7 +332,7 @@ class BlazeFaceDetector:
         is where that look finds no face on the same spot."""
         x0, y0, w, h = detection.box
         found = weighted_nms(self._square(image, *snapped_square(x0 + w / 2, y0 + h / 2, CONFIRM_CONTEXT * max(w, h), image.shape),
-                                          thorough=True, size=REFINE_INPUT))
+                                          thorough=True))
         if not len(found):
             return detection
         overlap = iou_matrix(np.array([x0, y0, x0 + w, y0 + h], np.float32), found.boxes)

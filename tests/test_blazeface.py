@@ -18,7 +18,6 @@ from emojify import cli
 from emojify.blazeface import RIGHT_EYE, Candidates, Range, anchors, decode, sigmoid, weighted_nms
 from emojify.detectors import Detector
 from emojify.faces import (
-    CONFIRM_CONTEXT,
     DETECTORS,
     BlazeFaceDetector,
     Detection,
@@ -360,24 +359,3 @@ def test_last_look_gives_a_haar_box_as_it_is(astronaut):
     haar = HaarDetector.for_stills()
     (found, *_) = haar.detect(astronaut)
     assert haar.refine(astronaut, found) == found
-
-
-def test_last_look_gives_one_box_for_boxes_a_few_pixels_apart(astronaut):
-    """The last look, live or still: the astronaut's face found a few pixels off either way ends as
-    one box (the same crop) for each snapped square, the boxes of neighbouring squares nearly alike,
-    all over the face."""
-    detector = BlazeFaceDetector()
-    (found, *_) = detector.detect(astronaut)
-    x, y, w, h = found.box
-    looks = {}
-    for dx in (-2, 0, 2):
-        for dy in (-2, 0, 2):
-            for dw in (-2, 0, 2):
-                box = (x + dx, y + dy, w + dw, h + dw)
-                square = snapped_square(box[0] + box[2] / 2, box[1] + box[3] / 2, CONFIRM_CONTEXT * (w + dw), astronaut.shape)
-                looks.setdefault(square, set()).add(detector.refine(astronaut, Detection(box, found.score)).box)
-    assert all(len(boxes) == 1 for boxes in looks.values())
-    boxes = [box for (box,) in looks.values()]
-    assert len(boxes) < 27 / 3
-    assert min(iou(a, b) for a in boxes for b in boxes) > 0.9
-    assert min(iou(box, ASTRONAUT_FACE) for box in boxes) > 0.5
