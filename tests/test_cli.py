@@ -538,8 +538,10 @@ def test_a_closed_pipe_ends_every_command_quietly(images, argv, tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO)
     proc.stdout.close()  # the reader is gone before the first line is written
     err = proc.stderr.read().decode()
-    expected = 0 if argv == ["--help"] else 141  # argparse itself ignores a closed pipe while printing help
-    assert proc.wait(CLI_TIMEOUT) == expected and err == "", err
+    # argparse itself ignores a closed pipe while printing help from Python 3.11 on (exit 0); on 3.10
+    # our own handler ends it (141): quiet either way
+    expected = {0, 141} if argv == ["--help"] else {141}
+    assert proc.wait(CLI_TIMEOUT) in expected and err == "", err
 
 
 def test_run_with_a_file_that_is_no_image_says_so_at_once(tmp_path):
