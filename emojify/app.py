@@ -32,6 +32,7 @@ from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageTk
 
@@ -556,6 +557,10 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     the source's reader (tests drive the window with a scripted camera that fails on cue).
     """
     texts.set_language(settings.language)
+    # OpenCV's own thread pool off: the kiosk already keeps its three threads (camera, faces, window)
+    # busy on their own small pictures, and handing each resize to a pool costs more in waking and
+    # waiting than it saves (packaging/window_cost.py: see docs/performance.md).
+    cv2.setNumThreads(1)
     classifier = Classifier(settings.model)
     emojis = load_emoji_set(settings.emoji_dir)
     if settings.emoji == "generated":

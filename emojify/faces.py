@@ -326,21 +326,25 @@ class BlazeFaceDetector:
             keep[i] = bool(len(again)) and bool((iou_matrix(box, again.boxes) > CONFIRM_IOU).any())
         return Candidates(found.scores[keep], found.boxes[keep], found.keypoints[keep])
 
-    def refine(self, image: np.ndarray, detection: Detection) -> Detection:
-        """The face's box and keypoints from one model call on the snapped square around it
-        (:data:`REFINE_GRID`), the same call whichever tuning this detector has; the detection as it
-        is where that look finds no face on the same spot."""
-        x0, y0, w, h = detection.box
+    def look_at(self, image: np.ndarray, box: Box) -> Detection | None:
+        """The face at ``box`` from one model call on the snapped square around it (:data:`REFINE_GRID`),
+        the same call whichever tuning this detector has; None where that look finds no face on the
+        same spot. The live view follows a face from frame to frame with this look alone."""
+        x0, y0, w, h = box
         found = weighted_nms(self._square(image, *snapped_square(x0 + w / 2, y0 + h / 2, CONFIRM_CONTEXT * max(w, h), image.shape),
                                           thorough=True))
         if not len(found):
-            return detection
+            return None
         overlap = iou_matrix(np.array([x0, y0, x0 + w, y0 + h], np.float32), found.boxes)
         best = int(np.argmax(overlap))
         if overlap[best] < CONFIRM_IOU:
-            return detection
+            return None
         pick = slice(best, best + 1)
         return self._detections(Candidates(found.scores[pick], found.boxes[pick], found.keypoints[pick]), 0, 0)[0]
+
+    def refine(self, image: np.ndarray, detection: Detection) -> Detection:
+        """The detection after the last look at it (:meth:`look_at`); as it is where that look finds no face."""
+        return self.look_at(image, detection.box) or detection
 
     def _tile(self, image: np.ndarray, x: int, y: int, side: int) -> Candidates:
         """Candidates of the tile ``side`` at (x, y), faces cut by an inner edge of the tile dropped."""

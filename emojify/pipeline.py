@@ -103,11 +103,23 @@ class StageTimes:
 SHAPE_SMOOTHING = 0.5
 """Live: each frame moves a face's shown shape this share of the way to the measured one (steady,
 yet a mouth opening shows within a few frames)."""
+SEARCH_EVERY = 5
+"""Live, one face: the face found in the last frame is followed with the detector's last look alone
+(one model call on the square around it, :meth:`~emojify.faces.BlazeFaceDetector.look_at`), and the
+whole region is searched on every :data:`SEARCH_EVERY` th frame (six times a second at 30 fps: a
+nearer visitor takes the lead within a fifth of a second) and whenever the face is lost."""
 
 
 def label_of(probabilities: np.ndarray) -> str:
     """The class with the highest probability."""
     return CLASSES[int(np.argmax(probabilities))]
+
+
+def centre_inside(box: Box, region: Box) -> bool:
+    """Whether the centre of ``box`` lies inside ``region`` (both x, y, w, h)."""
+    x, y, w, h = box
+    rx, ry, rw, rh = region
+    return rx <= x + w / 2 < rx + rw and ry <= y + h / 2 < ry + rh
 
 
 def last_look(detector: BlazeFaceDetector | HaarDetector, frame: np.ndarray, found: list[Detection]) -> list[Detection]:
@@ -138,7 +150,9 @@ class Pipeline:
     mesh: FaceMesh | None = None
     times: StageTimes = field(default_factory=StageTimes, init=False)
     _step: int = field(default=0, init=False, repr=False)
-    """Party mode: which square of the region the next frame searches for new faces."""
+    """The live frames seen: party mode's square of the region to search next; one face: when to search the whole region."""
+    _followed: Detection | None = field(default=None, init=False, repr=False)
+    """One face, live: the face found in the last frame, followed with one look (:data:`SEARCH_EVERY`)."""
 
     def __post_init__(self) -> None:
         self.classifier = self.classifier or Classifier()
@@ -167,25 +181,38 @@ class Pipeline:
         ``mirror_average`` makes it average each face with its mirror image even where the rule does not."""
         return self.classifier.classify(crops, mirror=mirror_average or None, camera=True)
 
-    def detect(self, frame: np.ndarray, use_region: bool = True) -> tuple[Box | None, list[Detection]]:
-        """The region (None for the whole picture) and the faces in it, largest first, each after the
-        detector's last look (:func:`last_look`), timed."""
+    def detect(self, frame: np.ndarray, use_region: bool = True,
+               all_faces: bool = True) -> tuple[Box | None, list[Detection]]:
+        """The region (None for the whole picture) and the faces in it, largest first (only the
+        largest unless ``all_faces``), each after the detector's last look (:func:`last_look`), timed."""
         start, start_cpu = time.perf_counter(), time.thread_time()
         region = self.region(frame) if use_region else None
         detector = self.detector if use_region else self.still_detector
-        found = last_look(detector, frame, detector.detect(frame, region))
+        found = detector.detect(frame, region)
+        found = last_look(detector, frame, found if all_faces else found[:1])
         self.times = StageTimes.since(start, start_cpu)
         return region, found
 
     def detect_live(self, frame: np.ndarray) -> tuple[Box, list[Detection]]:
         """The region and the faces in it for the live feed, timed. Party mode with BlazeFace searches
         down to far faces (:meth:`~emojify.faces.BlazeFaceDetector.detect_party`), looking again at the
-        tracker's faces and at one more square of the region each frame; otherwise as :meth:`detect`."""
-        if not (self.all_faces and isinstance(self.detector, BlazeFaceDetector)):
-            return self.detect(frame)
+        tracker's faces and at one more square of the region each frame. One face with BlazeFace: the
+        last frame's face is followed by one look (:data:`SEARCH_EVERY`); otherwise as :meth:`detect`."""
+        if not isinstance(self.detector, BlazeFaceDetector):
+            return self.detect(frame, all_faces=self.all_faces)
         start, start_cpu = time.perf_counter(), time.thread_time()
         region = self.region(frame)
-        found = self.detector.detect_party(frame, region, [t.shown_box for t in self.tracker.tracks], self._step)
+        if self.all_faces:
+            found = self.detector.detect_party(frame, region, [t.shown_box for t in self.tracker.tracks], self._step)
+        else:
+            followed = None
+            if self._followed is not None and self._step % SEARCH_EVERY:
+                followed = self.detector.look_at(frame, self._followed.box)
+            if followed is not None and centre_inside(followed.box, region):
+                found = [followed]
+            else:
+                found = last_look(self.detector, frame, self.detector.detect(frame, region)[:1])
+            self._followed = found[0] if found else None
         self._step += 1
         self.times = StageTimes.since(start, start_cpu)
         return region, found
@@ -244,7 +271,7 @@ class Pipeline:
         ``use_region=False`` searches the whole image thoroughly (stills). ``mirror_average``
         averages the prediction over each face and its mirror image, a steadier answer for a snapshot.
         """
-        region, found = self.detect(frame, use_region)
+        region, found = self.detect(frame, use_region, all_faces)
         return self._result(frame, region, found, mirror_average, all_faces)
 
     def _result(self, frame: np.ndarray, region: Box | None, found: list[Detection], mirror_average: bool,
