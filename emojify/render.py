@@ -157,8 +157,8 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     Live: the capture region is a bright window with corner marks in a dimmed picture and the
     face is boxed with its emoji beside it; ``hint`` is shown at the bottom. A still
     (``live=False``) is framed like a photo. ``banner`` (text, colour) is shown at the top, and
-    ``countdown`` as a big number in a disc in the middle. The image is in mode ``RGBX`` (RGB with
-    an unused fourth byte), drawn on its own array.
+    ``countdown`` as a big number in a disc in the middle. The image is an ``RGB`` image drawn on
+    its own four-byte array (:func:`rgb_over`).
     """
     rows, cols = frame.shape[:2]
     dw, dh = fit((cols, rows), size)
@@ -188,11 +188,9 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         if region is not None:
             small = _dimmed_outside(small, (region[0] / sx, region[1] / sy, region[2] / sx, region[3] / sy))
         view = cv2.resize(small, (dw, dh), interpolation=cv2.INTER_LINEAR)
-    # Four bytes a pixel (RGBX, Pillow's own layout): the image shares the array's memory, so there
-    # is no full-size copy into Pillow (Image.fromarray of RGB made one, 2 ms at 1440x1080), and the
-    # overlays are drawn on the array in place.
-    image = Image.frombuffer("RGBX", (dw, dh), np.ascontiguousarray(view), "raw", "RGBX", 0, 1)
-    image.readonly = 0  # Pillow marks a shared buffer read-only (it would copy it to draw): this array is ours
+    # Four bytes a pixel, Pillow's own layout: the image shares the array's memory (no full-size copy
+    # into Pillow) and the overlays are drawn on the array in place.
+    image = rgb_over(np.ascontiguousarray(view))
     draw = ImageDraw.Draw(image)
     if region is not None:
         draw_corners(draw, region, stroke + 1)
@@ -225,8 +223,24 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
 
 
 _TO_RGB = {3: cv2.COLOR_BGR2RGBA, 2: cv2.COLOR_GRAY2RGBA}
-"""The conversion of a camera frame (by its number of dimensions) to the window's RGBX (the fourth
-byte unused)."""
+"""The conversion of a camera frame (by its number of dimensions) to four bytes a pixel, RGB and
+an unused byte (:func:`rgb_over`)."""
+
+
+def rgb_over(pixels: np.ndarray) -> Image.Image:
+    """A Pillow ``RGB`` image that shares the memory of ``pixels``, a C-contiguous ``(rows, cols, 4)``
+    uint8 array (R, G, B and an unused byte), to draw on in place.
+
+    Pillow keeps RGB in four bytes a pixel, so it can share such an array, but its public
+    ``Image.frombuffer`` shares only modes like RGBX; and the window's photo image takes RGB, so an
+    RGBX picture is converted pixel by pixel on its way to the screen (1.3 ms at 1440x1080) where an
+    RGB one is copied whole (0.4 ms). This makes the call ``frombuffer`` makes for RGBX with mode RGB
+    (no library does it; ``tests/test_render.py`` checks it against ``frombuffer``'s RGBX image).
+    """
+    rows, cols = pixels.shape[:2]
+    image = Image.new("RGB", (0, 0))._new(Image.core.map_buffer(pixels, (cols, rows), "raw", 0, ("RGB", 0, 1)))
+    image.readonly = 0  # Pillow marks a shared buffer read-only (it would copy it to draw): this array is ours
+    return image
 
 
 def _dimmed_outside(view: np.ndarray, region: tuple[float, float, float, float]) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import drawn_texts
+from PIL import Image, ImageDraw
 
 from emojify import texts
 from emojify.emojis import load_emoji_set
@@ -292,3 +293,19 @@ def test_the_panel_is_drawn_again_only_when_it_would_look_different():
     assert panel_differs(shown, PanelView("happy", (80, 5, 5, 4, 3, 2, 1), "Happy", "Back to live in 3"))
     assert panel_differs(shown, PanelView(None, None, "No face yet", "Snapshot"))
     assert panel_differs(None, shown) and not panel_differs(shown, shown)
+
+
+def test_rgb_over_shares_the_array_and_reads_as_rgbx() -> None:
+    """The feed's picture is drawn straight on its array: drawing shows in the array, and the image
+    reads as Pillow's own RGBX image of the same array does (so the screen shows the same pixels)."""
+    from emojify.render import rgb_over
+
+    rng = np.random.default_rng(0)
+    array = rng.integers(0, 256, (30, 40, 4), np.uint8)
+    image = rgb_over(array)
+    assert image.mode == "RGB" and image.size == (40, 30)
+    reference = Image.frombuffer("RGBX", (40, 30), array.copy(), "raw", "RGBX", 0, 1).convert("RGB")
+    assert np.array_equal(np.asarray(image), np.asarray(reference))
+    ImageDraw.Draw(image).rectangle((5, 5, 9, 9), fill=(255, 0, 0))
+    assert (array[5:10, 5:10, :3] == (255, 0, 0)).all()
+    assert (array[20:, 20:, :3] == np.asarray(reference)[20:, 20:]).all()  # elsewhere untouched
