@@ -720,3 +720,35 @@ def test_generated_emoji_in_the_panel_and_a_sticker_beside_the_snapshot(kiosk, t
         app.key("ctrl+shift+q")
         assert app.exit_code() == 0
     assert np.abs(head(shown["generated"]) - head(shown["set"])).mean() > 8, "the generated emoji looks like the set's"
+
+
+def test_stats_log_the_shown_and_camera_rates_of_a_real_source(display: str, monkeypatch, tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    """``--stats`` on a window fed by a real capture thread: the line gives the camera's rate as well
+    as the window's, and the window draws on without a single drawing error."""
+    import logging
+    import tkinter as tk
+
+    from emojify.app import App
+    from emojify.emojis import load_emoji_set
+    from emojify.sources import CaptureThread, open_reader, parse_source
+
+    monkeypatch.setenv("DISPLAY", display)
+    caplog.set_level(logging.INFO, "emojify.stats")
+    picture = tmp_path / "face.png"
+    cv2.imwrite(str(picture), astronaut_frame())
+    spec = parse_source(str(picture))
+    probabilities = np.full(len(CLASSES), 0.1)
+    probabilities[CLASSES.index("happy")] = 0.4
+    with CaptureThread(spec, opener=lambda: open_reader(spec, fps=30)) as capture:
+        root = tk.Tk()
+        try:
+            app = App(root, Settings(stats=True), JitteryWorker(astronaut_frame(), probabilities), capture,
+                      load_emoji_set())
+            app.stats.interval = 0.5  # a line every half second instead of every minute
+            pump_until(root, lambda: [r for r in caplog.records if r.message.startswith("stats:")], "a stats line")
+            line = next(r.message for r in caplog.records if r.message.startswith("stats:"))
+            assert "camera ?" not in line and "CPU ?" not in line, line
+            assert app.state()["drawing_failures"] == 0
+        finally:
+            root.destroy()

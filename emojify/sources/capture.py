@@ -118,6 +118,11 @@ class CaptureThread:
                 # Wake at least at the deadline; a frame or stop() notifies sooner.
                 self._changed.wait(deadline - now)
 
+    def latest(self) -> Frame | None:
+        """The newest frame without waiting (None before the first): its ``seq`` counts the source's frames."""
+        with self._lock:
+            return self._frame
+
     @property
     def status(self) -> SourceStatus:
         """STARTING, LIVE or LOST (LIVE turns LOST once no frame came for ``stall_seconds``)."""
