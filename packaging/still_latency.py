@@ -27,7 +27,7 @@ import cv2
 from emojify.app import Worker
 from emojify.emojis import load_emoji_set
 from emojify.pipeline import Pipeline
-from emojify.screens import COUNTDOWN_SECONDS
+from emojify.screens import COUNTDOWN_SECONDS, Snapshot
 from emojify.sources import CaptureThread, open_reader, parse_source
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -55,15 +55,18 @@ def main(argv: list[str] | None = None) -> int:
             worker = Worker(pipeline, capture, load_emoji_set(), None, "mask")
             worker.start()
             try:
-                for _ in range(args.snapshots):
+                for number in range(1, args.snapshots + 1):
                     time.sleep(1.0)  # live frames meanwhile
                     worker.prepare_still(capture.latest().image)
                     time.sleep(COUNTDOWN_SECONDS)
                     still = capture.latest().image
                     asked = time.perf_counter()
-                    worker.request_snapshot(still)
+                    worker.request_snapshot(Snapshot(number, still))
                     while (snapshot := worker.take_snapshot()) is None:
                         time.sleep(0.001)
+                    if snapshot.failed or snapshot.result is None:
+                        print(f"still_latency.py: snapshot {number} failed (see the log above)", file=sys.stderr)
+                        return 1
                     waits.append(time.perf_counter() - asked)
                     masked.append(len(snapshot.result.faces))
             finally:

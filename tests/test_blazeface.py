@@ -238,6 +238,18 @@ def test_group_picture_all_six_faces_and_no_stray_box():
     assert report["found"] == 6 and report["not_faces"] <= 1, report
 
 
+@pytest.mark.skipif(not (FER_ROOT / "test").is_dir(), reason="needs FER2013 (EMOJIFY_FER2013)")
+def test_still_latency_script_masks_every_face_of_the_group():
+    """``packaging/still_latency.py`` drives the kiosk's worker through a mask snapshot of the group
+    picture: the finished still masks every face the photo search finds (its timing is not checked)."""
+    pytest.importorskip("skimage.data")
+    done = subprocess.run([sys.executable, str(REPO / "packaging" / "still_latency.py"), str(FER_ROOT),
+                           "--snapshots", "1", "--json"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["photo_search_faces"] == 6 and report["masked_faces"] == [6], report
+
+
 @pytest.mark.parametrize("name", ["gravel", "coins", "page"])
 def test_photo_search_finds_no_face_in_photos_without_one(name):
     """Many tiles give patterns many chances to pass as faces; the second look turns them away
