@@ -244,7 +244,7 @@ def test_still_latency_script_masks_every_face_of_the_group():
     picture: the finished still masks every face the photo search finds (its timing is not checked)."""
     pytest.importorskip("skimage.data")
     done = subprocess.run([sys.executable, str(REPO / "packaging" / "still_latency.py"), str(FER_ROOT),
-                           "--snapshots", "1", "--json"], capture_output=True, text=True, timeout=300)
+                           "--snapshots", "1", "--json"], capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads(done.stdout)
     assert report["photo_search_faces"] == 6 and report["masked_faces"] == [6], report
