@@ -479,11 +479,17 @@ class BlazeFaceDetector:
 
 
 
+def centre_inside(box: Box, area: Box) -> bool:
+    """Whether the centre of ``box`` lies inside ``area`` (both x, y, w, h)."""
+    x, y, w, h = box
+    ax, ay, aw, ah = area
+    return ax <= x + w / 2 < ax + aw and ay <= y + h / 2 < ay + ah
+
+
 def _inside(known: Sequence[Box], x0: int, y0: int, shape: tuple[int, ...]) -> list[Box]:
     """The boxes of ``known`` whose centre lies in the area at (x0, y0) of ``shape``, in its pixels."""
-    rows, cols = shape[:2]
-    return [(bx - x0, by - y0, bw, bh) for bx, by, bw, bh in known
-            if 0 <= bx - x0 + bw / 2 < cols and 0 <= by - y0 + bh / 2 < rows]
+    area = (x0, y0, shape[1], shape[0])
+    return [(bx - x0, by - y0, bw, bh) for bx, by, bw, bh in known if centre_inside((bx, by, bw, bh), area)]
 
 
 DETECTORS: dict[Detector, type[BlazeFaceDetector | HaarDetector]] = {

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from emojify.classifier import Classifier
-from emojify.faces import REGION_FRACTION, BlazeFaceDetector, Detection, HaarDetector, largest_first, region_box
+from emojify.faces import (
+    REGION_FRACTION,
+    BlazeFaceDetector,
+    Detection,
+    HaarDetector,
+    centre_inside,
+    largest_first,
+    region_box,
+)
 from emojify.labels import CLASSES, EMOJI
 from emojify.landmarks import FaceMesh, load_mesh
 from emojify.preprocess import Box, prepare_face, to_gray
@@ -113,13 +121,6 @@ nearer visitor takes the lead within a fifth of a second) and whenever the face 
 def label_of(probabilities: np.ndarray) -> str:
     """The class with the highest probability."""
     return CLASSES[int(np.argmax(probabilities))]
-
-
-def centre_inside(box: Box, region: Box) -> bool:
-    """Whether the centre of ``box`` lies inside ``region`` (both x, y, w, h)."""
-    x, y, w, h = box
-    rx, ry, rw, rh = region
-    return rx <= x + w / 2 < rx + rw and ry <= y + h / 2 < ry + rh
 
 
 def last_look(detector: BlazeFaceDetector | HaarDetector, frame: np.ndarray, found: list[Detection]) -> list[Detection]:
