@@ -12,7 +12,7 @@ from helpers import ASTRONAUT_FACE, FER_ROOT, fer_files, iou, overlap_fraction
 
 from emojify.faces import HaarDetector, load_cascade
 from emojify.labels import CLASSES, EMOJI
-from emojify.pipeline import Pipeline, Result
+from emojify.pipeline import SEARCH_EVERY, Pipeline, Result
 from emojify.preprocess import to_gray
 from emojify.smoothing import Smoother
 
@@ -284,3 +284,33 @@ def test_live_keeps_the_emoji_through_a_short_gap_and_clears_it_after(classifier
 
     gone = pipeline.live(empty, now=0.10 + grace * 0.8 + grace * 1.2)  # the visitor left
     assert gone.label is None and gone.probabilities is None and gone.box is None
+
+
+def test_live_follows_its_face_with_one_look_and_a_nearer_visitor_takes_over(classifier, face_patches):
+    """One face, live: after the first frame, the face is followed with one detector call a frame,
+    the whole region is searched again every SEARCH_EVERY th frame, and a nearer (larger) visitor who
+    steps in takes the box within SEARCH_EVERY frames."""
+    live = Pipeline(classifier)
+    calls = []
+    run = live.detector._model.run
+    live.detector._model.run = lambda *args, **kwargs: calls.append(1) or run(*args, **kwargs)
+    face = face_patches[0]
+    alone = background(5)
+    rx, ry, rw, rh = live.region(alone)
+    near = paste(alone.copy(), face, rx + rw - 170 - 8, ry + (rh - 170) // 2, 170)  # where the visitor will stand
+    far = paste(alone, face, rx + 8, ry + (rh - 100) // 2, 100)
+    per_frame = []
+    for t in range(2 * SEARCH_EVERY):
+        calls.clear()
+        result = live.live(alone, now=t / 30)
+        per_frame.append(len(calls))
+        assert result.box is not None and iou(result.box, far) > 0.4, (t, result.box)
+    searched = [t for t in range(2 * SEARCH_EVERY) if t % SEARCH_EVERY == 0]
+    assert all(per_frame[t] == 1 for t in range(2 * SEARCH_EVERY) if t not in searched), per_frame
+    assert all(per_frame[t] == 2 for t in searched), per_frame
+    both = alone.copy()
+    paste(both, face, *near[:3])
+    if not any(iou(d.box, near) > 0.4 for d in live.detector.detect(both, live.region(both))):
+        pytest.skip("the detector does not see the pasted nearer face")
+    boxes = [live.live(both, now=(2 * SEARCH_EVERY + t) / 30).box for t in range(SEARCH_EVERY)]
+    assert iou(boxes[-1], near) > 0.4, boxes
