@@ -168,9 +168,18 @@ def area_of(image: np.ndarray, region: Box | None) -> tuple[np.ndarray, int, int
     return image[y0:y0 + h, x0:x0 + w], x0, y0
 
 
+def haar_available() -> bool:
+    """Whether this OpenCV has the cascade classifier: the executable's slim OpenCV leaves out its
+    module (objdetect) to compile in minutes; PyPI's wheels have it."""
+    return hasattr(cv2, "CascadeClassifier")
+
+
 @lru_cache(maxsize=1)
 def load_cascade() -> cv2.CascadeClassifier:
     """The frontal-face cascade, loaded once per process."""
+    if not haar_available():
+        raise DetectorError("this build's OpenCV has no Haar cascade (the slim one leaves it out); "
+                            "use --detector blazeface, or build with --stock-opencv")
     path = cascade_path()
     cascade = cv2.CascadeClassifier(str(path))
     if cascade.empty():

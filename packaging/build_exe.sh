@@ -6,12 +6,12 @@
 #   bash packaging/build_exe.sh --help        all options
 #
 # The bundle holds the runtime only (numpy, OpenCV, Pillow, Tkinter, the ai-edge-litert
-# interpreter, model/, emojis/, the sample face and the Haar cascade); TensorFlow is never
-# installed into the build venv. OpenCV is PyPI's headless wheel (a quick build, a 250 MB bundle
-# that also plays MP4 videos) unless a slim build of the same version is at hand: --slim-opencv
-# compiles one with packaging/build_opencv.sh (about 10 minutes on 2 cores, once: the wheel is kept
-# in ~/.cache/emojify/opencv-wheel, outside the checkout) and every later build takes it by itself
-# (a 116 MB bundle); --stock-opencv always takes PyPI's.
+# interpreter, model/, emojis/ and the sample face); TensorFlow is never installed into the build
+# venv. OpenCV is a slim build of PyPI's version (packaging/build_opencv.sh: only the modules the
+# kiosk calls; about 2.5 minutes to compile on 2 cores, once: the wheel is kept in
+# ~/.cache/emojify/opencv-wheel, outside the checkout, and every later build takes it), for a bundle
+# of about 110 MB. Without a compiler it takes PyPI's headless wheel, as --stock-opencv does: a
+# 250 MB bundle that also plays MP4 videos and has the Haar cascade.
 # Works on x86_64 and aarch64 (Raspberry Pi OS Bookworm 64-bit).
 # An executable runs only on the CPU architecture (and glibc or newer) it was built on:
 # build on the Pi for the Pi.
@@ -28,13 +28,14 @@ Build the emojify executable from this checkout with PyInstaller (packaging/emoj
                   re-create it, so the bundle holds exactly what ".[kiosk,build]" installs)
   --onefile       also build a single-file executable DIR/emojify-onefile (starts slower:
                   it unpacks itself to a temporary folder on every start)
-  --slim-opencv   bundle a slim OpenCV (about 18 MB, no FFmpeg: video files play only as MJPEG
-                  .avi; cameras and images are the same), compiled by packaging/build_opencv.sh
-                  if none was built before (about 10 minutes on 2 cores; needs build-essential,
-                  cmake, python3-dev)
-  --stock-opencv  bundle PyPI's opencv-python-headless wheel (about 150 MB, with FFmpeg) even
-                  if a slim one was built before
-                  Default: the slim OpenCV if one was built before for this version, else PyPI's
+  --slim-opencv   insist on the slim OpenCV (about 14 MB; no FFmpeg: video files play only as
+                  MJPEG .avi; no Haar cascade: BlazeFace only; cameras and images are the
+                  same), compiled by packaging/build_opencv.sh unless built before (about 2.5
+                  minutes on 2 cores; needs build-essential, cmake, python3-dev): fail without
+  --stock-opencv  bundle PyPI's opencv-python-headless wheel (about 150 MB, with FFmpeg and the
+                  Haar cascade) even if a slim one was built before or could be
+                  Default: the slim OpenCV, compiled if need be; PyPI's where the compile's tools
+                  are missing (it says which)
   --opencv-dir D  where the slim OpenCV wheel is built, and reused from (default:
                   ~/.cache/emojify/opencv-wheel, or under $XDG_CACHE_HOME)
   --dist DIR      where the executables go (default: dist); the onedir bundle is DIR/emojify/
@@ -47,6 +48,7 @@ Environment: PYTHON  the Python to build with (default: python3; needs Tkinter, 
 Needs (Debian/Raspberry Pi OS packages): binutils (objdump, strip), python3-venv, python3-tk and
 libpython3.X (the shared Python library); for the slim OpenCV also build-essential, cmake and
 python3-dev; network access to PyPI for the build venv and the OpenCV source.
+Time (x86-64, 2 idle cores, a fresh clone): see docs/executable.md.
 The result: DIR/emojify/emojify (run it with --help, --self-test, or no argument for the kiosk).
 EOF
 }
@@ -127,14 +129,21 @@ say "installing emojify[kiosk,build] into the build venv"
 "$vpy" -m pip install --quiet ".[kiosk,build]"
 # The kiosk draws with Tk and never calls cv2.imshow, so the bundle takes a headless OpenCV of the
 # same version: the slim build (only the modules the kiosk calls, no FFmpeg, OpenBLAS or codec
-# libraries) when asked for or already built, else PyPI's headless wheel (the same cv2 module).
+# libraries), compiled here unless built before, else PyPI's headless wheel (the same cv2 module).
 cv_version=$("$vpy" -c 'from importlib.metadata import version; print(version("opencv-python-headless"))')
 opencv_args=(--version "$cv_version" --out "$opencv_dir" --python "$vpy")
 if [ "$opencv" = auto ]; then
-  if cv_wheel=$(bash packaging/build_opencv.sh "${opencv_args[@]}" --find); then opencv=slim; else opencv=stock; fi
+  if bash packaging/build_opencv.sh "${opencv_args[@]}" --find >/dev/null; then
+    opencv=slim
+  elif missing=$(bash packaging/build_opencv.sh "${opencv_args[@]}" --check 2>&1); then
+    opencv=slim
+  else
+    say "cannot compile the slim OpenCV here (${missing#build_opencv.sh: }): taking PyPI's, a bundle 140 MB larger"
+    opencv=stock
+  fi
 fi
 if [ "$opencv" = stock ]; then
-  say "using PyPI's opencv-python-headless $cv_version (--slim-opencv: a bundle 130 MB smaller, after a compile)"
+  say "using PyPI's opencv-python-headless $cv_version"
   cv_wheel="opencv-python-headless==$cv_version"
 else
   say "the slim OpenCV $cv_version (packaging/build_opencv.sh; reused from $opencv_dir if there)"
@@ -144,8 +153,8 @@ fi
 # both, so that a reused venv starts from no cv2 at all (the two share the files of cv2/)
 "$vpy" -m pip uninstall --quiet --yes opencv-python opencv-python-headless 2>/dev/null
 "$vpy" -m pip install --quiet --no-deps "$cv_wheel"
-"$vpy" -c 'import cv2, sys; sys.exit(not hasattr(cv2, "CascadeClassifier"))' \
-  || { echo "build_exe.sh: OpenCV in $venv is broken (no cv2.CascadeClassifier)" >&2; exit 1; }
+"$vpy" -c 'import cv2, sys; sys.exit(not hasattr(cv2, "VideoCapture"))' \
+  || { echo "build_exe.sh: OpenCV in $venv is broken (no cv2.VideoCapture)" >&2; exit 1; }
 if "$vpy" -c 'import importlib.util as u, sys; sys.exit(u.find_spec("tensorflow") is None)'; then
   echo "build_exe.sh: tensorflow is installed in $venv; it must not be (re-run without --reuse)" >&2
   exit 1

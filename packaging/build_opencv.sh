@@ -5,25 +5,28 @@
 #
 # The PyPI wheel carries every OpenCV module plus FFmpeg, OpenBLAS and a dozen codecs: about 150 MB
 # installed, more than half the bundle. The kiosk calls a handful of functions (VideoCapture on
-# V4L2 cameras, cvtColor/resize/equalizeHist, CascadeClassifier), so this wheel holds only core,
-# imgproc, imgcodecs, videoio and objdetect (with calib3d, features2d and flann, which objdetect
-# needs), linked statically into one cv2 module with no external libraries: about 18 MB.
-# Same version and same Python API as the wheel it replaces; what it drops:
+# V4L2 cameras, cvtColor/resize/warpAffine/equalizeHist), so this wheel holds only core, imgproc,
+# imgcodecs and videoio, linked statically into one cv2 module with no external libraries: about
+# 14 MB. Same version and same Python API for those modules as the wheel it replaces; what it drops:
+#   - objdetect, and with it the Haar cascade (--detector haar): objdetect needs calib3d,
+#     features2d and flann, which took 27% of the compile; BlazeFace, the default, is a TFLite model;
 #   - FFmpeg/GStreamer: video *files* play only as MJPEG .avi (cameras, image files and image
 #     folders are unaffected; Pillow reads the images);
-#   - OpenBLAS/LAPACK, OpenCL, IPP, the dnn/ml/photo/video/gapi/stitching modules, TIFF/WebP/EXR/AVIF.
+#   - OpenBLAS/LAPACK, OpenCL, IPP, the dnn/ml/photo/video/gapi/stitching modules, TIFF/WebP/EXR/AVIF;
+#   - the extra SIMD kernels built beside the baseline (AVX2 on x86-64, NEON_FP16/DOTPROD on arm64):
+#     only the baseline's (SSE3 on x86-64, NEON on arm64), and -O2 (Debian's own level) for -O3.
+#     Those two cut the compile by a fifth and cost the kiosk's whole frame about 5% (docs/executable.md).
 # Needs a C++ compiler, cmake >= 3.13 and the Python headers (Debian/Raspberry Pi OS:
 # sudo apt-get install build-essential cmake python3-dev), and PyPI for the sdist and build tools.
-# The compile is most of an executable's build time (10.5 min on 2 idle x86-64 cores); on a
-# Raspberry Pi expect it to take longer.
+# The compile takes about 2.5 minutes on 2 idle x86-64 cores (docs/executable.md); longer on a Pi.
 set -euo pipefail
 
 usage() {
   cat <<'EOF'
-Usage: bash packaging/build_opencv.sh [--version V] [--out DIR] [--jobs N] [--python PY] [--find]
+Usage: bash packaging/build_opencv.sh [--version V] [--out DIR] [--jobs N] [--python PY] [--find | --check]
 
 Build opencv_python_headless-V-cp37-abi3-linux_<arch>.whl with only the modules the kiosk uses
-(core, imgproc, imgcodecs, videoio with V4L2, objdetect) into a sub-folder of DIR, and print its
+(core, imgproc, imgcodecs, videoio with V4L2; no Haar cascade) into a sub-folder of DIR, and print its
 path. A wheel built earlier for the same version, Python, CPU and build flags is reused.
 
   --version V   the opencv-python-headless version to build (default: the opencv-python version
@@ -33,13 +36,14 @@ path. A wheel built earlier for the same version, Python, CPU and build flags is
   --jobs N      parallel compile jobs (default: the number of CPUs)
   --python PY   the Python to build for (default: python3); the wheel is for its version and CPU
   --find        only print the wheel built earlier for these settings; exit code 1 if there is none
+  --check       only check that the compile's tools are here; exit code 2 and what to install if not
   -h, --help    show this help
 EOF
 }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 version="" out="${XDG_CACHE_HOME:-$HOME/.cache}/emojify/opencv-wheel" jobs=$(nproc 2>/dev/null || echo 2) python=python3
-find_only=0
+find_only=0 check_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --version|--out|--jobs|--python)
@@ -47,6 +51,7 @@ while [ $# -gt 0 ]; do
       case "$1" in --version) version="$2" ;; --out) out="$2" ;; --jobs) jobs="$2" ;; *) python="$2" ;; esac
       shift ;;
     --find) find_only=1 ;;
+    --check) check_only=1 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "build_opencv.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -74,12 +79,13 @@ if [ "$find_only" = 0 ]; then  # what the compile needs
   done
   "$python" -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
     || { echo "build_opencv.sh: no Python.h for $python (Debian/Raspberry Pi OS: sudo apt-get install python3-dev)" >&2; exit 2; }
+  [ "$check_only" = 0 ] || exit 0
 fi
 
 # Every option the kiosk does not need is off; third-party image libraries are compiled in, so the
 # module needs no system library beyond libc and libstdc++.
 cmake_args=(
-  -DBUILD_LIST=core,imgproc,imgcodecs,videoio,objdetect,python3,python_bindings_generator
+  -DBUILD_LIST=core,imgproc,imgcodecs,videoio,python3,python_bindings_generator
   -DWITH_V4L=ON -DVIDEOIO_ENABLE_PLUGINS=OFF
   -DWITH_FFMPEG=OFF -DWITH_GSTREAMER=OFF -DWITH_1394=OFF -DWITH_OBSENSOR=OFF
   -DWITH_LAPACK=OFF -DWITH_EIGEN=OFF -DWITH_IPP=OFF -DWITH_TBB=OFF -DWITH_OPENCL=OFF -DWITH_ITT=OFF
@@ -90,10 +96,10 @@ cmake_args=(
   -DWITH_IMGCODEC_PXM=OFF -DWITH_IMGCODEC_PFM=OFF
   -DBUILD_JPEG=ON -DBUILD_PNG=ON -DBUILD_ZLIB=ON
   -DCMAKE_BUILD_TYPE=Release
+  # the baseline SIMD only, at -O2 (OpenCV adds -DNDEBUG itself; scikit-build splits CMAKE_ARGS at
+  # spaces, so no value here may hold one): see the header
+  -DCPU_DISPATCH= -DCMAKE_C_FLAGS_RELEASE=-O2 -DCMAKE_CXX_FLAGS_RELEASE=-O2
 )
-if [ "$(uname -m)" = x86_64 ]; then
-  cmake_args+=(-DCPU_DISPATCH=AVX2)  # the SSE3 baseline plus AVX2 kernels: half the compile time
-fi
 
 # One sub-folder per version, Python, CPU and set of flags: a wheel is reused only where all four match.
 pytag=$("$python" -c 'import sys; print("cp%d%d" % sys.version_info[:2])')

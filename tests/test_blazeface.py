@@ -24,6 +24,7 @@ from emojify.faces import (
     DetectorError,
     HaarDetector,
     load_blazeface,
+    load_cascade,
     snapped_square,
 )
 from emojify.pipeline import Pipeline
@@ -371,3 +372,29 @@ def test_last_look_gives_a_haar_box_as_it_is(astronaut):
     haar = HaarDetector.for_stills()
     (found, *_) = haar.detect(astronaut)
     assert haar.refine(astronaut, found) == found
+
+
+def test_an_opencv_without_the_haar_cascade_runs_everything_but_detector_haar(capsys, monkeypatch, astronaut_jpg):
+    """The executable's slim OpenCV leaves objdetect (the cascade classifier) out: the self-test, doctor,
+    bench and predict work with BlazeFace, and --detector haar is one line and exit code 2 saying why."""
+    from emojify.doctor import run_doctor
+    from emojify.selftest import run_self_test
+
+    load_cascade.cache_clear()  # a cascade loaded by an earlier test would hide the missing module
+    monkeypatch.delattr(cv2, "CascadeClassifier")
+    assert cli.main(["predict", "--detector", "haar", str(astronaut_jpg)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "no Haar cascade" in err and "--detector blazeface" in err, err
+    lines: list[str] = []
+    assert run_self_test(None, None, say=lines.append), lines
+    assert any("detector" in line and "no Haar cascade in this OpenCV" in line for line in lines), lines
+    lines.clear()
+    run_doctor(None, None, say=lines.append)
+    detector = next(line for line in lines if line.startswith("detector"))
+    assert "PROBLEM" not in detector and "--detector haar is unavailable" in detector, detector
+    code, [entry] = predict_json(capsys, str(astronaut_jpg))
+    assert code == 0 and entry["label"] == "happy"
+    assert cli.main(["bench", "--json", "--frames", "3"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["frames_with_face"] == 3 and report["frame_ms_median"] > 0
+    assert report["baseline_frame_ms_median"] is None and report["frame_vs_baseline"] is None
