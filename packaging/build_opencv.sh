@@ -130,12 +130,12 @@ trap 'rm -rf "$src"' EXIT
   || { echo "build_opencv.sh: cannot download the opencv-python-headless $version source from PyPI (see $log)" >&2; exit 1; }
 tar -xzf "$src"/opencv_python_headless-"$version".tar.gz -C "$src"
 tree="$src/opencv_python_headless-$version"
-# opencv-python's setup.py insists on OpenCV's typing stubs (cv2/py.typed), but OpenCV's stub
-# generator fails without features2d and calib3d (opencv-python issues 871 and 1010), which this
+# opencv-python's setup.py insists on OpenCV's typing stubs (cv2/py.typed, cv2/typing/), but OpenCV's
+# stub generator fails without features2d and calib3d (opencv-python issues 871 and 1010), which this
 # build leaves out: the stubs become optional, as setup.py already makes the gapi files. The kiosk
 # never reads them.
-sed -i 's/if not found and "gapi" not in relpath_re:/if not found and "gapi" not in relpath_re and "py.typed" not in relpath_re:/' "$tree/setup.py"
-grep -q '"py.typed" not in relpath_re' "$tree/setup.py" \
+sed -i 's/if not found and "gapi" not in relpath_re:/if not found and not any(optional in relpath_re for optional in ("gapi", "py.typed", "\/typing\/")):/' "$tree/setup.py"
+grep -q '"gapi", "py.typed", "/typing/"' "$tree/setup.py" \
   || { echo "build_opencv.sh: opencv-python-headless $version's setup.py is not the one this script adapts; use --version 4.14.0.94" >&2; exit 1; }
 # ENABLE_HEADLESS: no GUI back-end; CMAKE_ARGS: read by scikit-build; pip fetches the build tools
 # (scikit-build, numpy headers) from PyPI into an isolated build environment.
