@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,7 +123,7 @@ def test_desktop_entry_exec_line_as_glib_parses_it(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("script", "options"), [
     (BUILD_SCRIPT, ("--reuse", "--onefile", "--dist", "--no-self-test", "--stock-opencv", "--slim-opencv",
                     "--opencv-dir")),
-    (OPENCV_SCRIPT, ("--version", "--out", "--jobs", "--python", "--find")),
+    (OPENCV_SCRIPT, ("--version", "--out", "--jobs", "--python", "--find", "--check")),
     (PACKAGING / "check_arm64.sh", ("--cache", "--work", "--keep")),
     (PACKAGING / "check_wheel.sh", ("--python", "--out", "--keep")),
     (PACKAGING / "check_pythons.sh", ("--versions", "--skip", "--keep")),
@@ -146,6 +147,26 @@ def test_opencv_script_refuses_bad_values_before_building(args: list[str], tmp_p
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert done.stderr.startswith("build_opencv.sh: ")
     assert not list(tmp_path.iterdir())  # nothing built, nothing left behind
+
+
+def test_opencv_check_names_the_missing_tool_so_the_build_can_take_pypis(tmp_path: Path) -> None:
+    """build_exe.sh compiles the slim OpenCV only where ``build_opencv.sh --check`` passes; elsewhere it
+    takes PyPI's and prints the reason, which must name the missing tool and its Debian package."""
+    tools = tmp_path / "bin"  # a PATH with what the script needs, but no cmake
+    tools.mkdir()
+    for name in ("bash", "c++", "date", "dirname", "nproc", "python3"):
+        (tools / name).symlink_to(shutil.which(name))
+    env = {"PATH": str(tools), "HOME": str(tmp_path)}
+    done = subprocess.run(["bash", str(OPENCV_SCRIPT), "--check", "--version", "4.14.0.94"], capture_output=True,
+                          text=True, timeout=30, check=False, env=env, cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "cmake not found" in done.stderr and "apt-get install build-essential cmake" in done.stderr
+    (tools / "cmake").symlink_to(shutil.which("cmake"))
+    done = subprocess.run(["bash", str(OPENCV_SCRIPT), "--check", "--version", "4.14.0.94", "--python", sys.executable],
+                          capture_output=True, text=True, timeout=30, check=False, env=env, cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    build = BUILD_SCRIPT.read_text()  # and build_exe.sh asks it before choosing
+    assert '--check 2>&1' in build and "taking PyPI's" in build
 
 
 def test_slim_opencv_keeps_what_the_kiosk_calls() -> None:
