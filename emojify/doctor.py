@@ -14,7 +14,7 @@ import numpy as np
 from emojify import __version__
 from emojify.classifier import BACKENDS, Classifier, backend_version
 from emojify.emojis import load_emoji_set
-from emojify.faces import DETECTORS, HaarDetector, Range, cascade_path, detector_model_path, haar_available
+from emojify.faces import BlazeFaceDetector, Range, detector_model_path, haar_report
 from emojify.landmarks import load_mesh
 from emojify.selftest import Check, run_checks
 from emojify.sources import picamera_report
@@ -66,11 +66,8 @@ def run_doctor(model: Path | None, emoji_dir: Path | None, say: Callable[[str], 
 def _detector_line() -> str:
     """Both face detectors load: BlazeFace (the default, checksum verified) and the Haar cascade, where
     this OpenCV has one (the executable's slim OpenCV has not: that is no problem)."""
-    for detector_class in DETECTORS.values():
-        if detector_class is not HaarDetector or haar_available():
-            detector_class()
-    haar = cascade_path() if haar_available() else "not in this OpenCV (slim build: --detector haar is unavailable)"
-    return f"{detector_model_path(Range.SHORT)} (verified, default); Haar: {haar}"
+    BlazeFaceDetector()
+    return f"{detector_model_path(Range.SHORT)} (verified, default); {haar_report()}"
 
 
 def accuracy_words(metadata: dict) -> str:

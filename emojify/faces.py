@@ -174,6 +174,16 @@ def haar_available() -> bool:
     return hasattr(cv2, "CascadeClassifier")
 
 
+def haar_report() -> str:
+    """The Haar cascade as ``doctor`` and the self-test report it: loaded, with its path, or why this
+    OpenCV has none (no failure: BlazeFace is the default). Raises :class:`DetectorError` if it will
+    not load."""
+    if not haar_available():
+        return "no Haar cascade in this OpenCV (slim build: --detector haar is unavailable)"
+    load_cascade()
+    return f"Haar cascade loaded from {cascade_path()}"
+
+
 @lru_cache(maxsize=1)
 def load_cascade() -> cv2.CascadeClassifier:
     """The frontal-face cascade, loaded once per process."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from emojify.classifier import Classifier
 from emojify.emojis import load_emoji_set
-from emojify.faces import BlazeFaceDetector, HaarDetector, haar_available
+from emojify.faces import BlazeFaceDetector, haar_report
 from emojify.imageio import read_image
 from emojify.landmarks import load_mesh
 from emojify.pipeline import Pipeline
@@ -57,10 +57,7 @@ def run_self_test(model: Path | None, emoji_dir: Path | None, say: Callable[[str
 
     def check_detector() -> str:
         state["detector"] = BlazeFaceDetector()
-        if not haar_available():
-            return "BlazeFace model verified and loaded; no Haar cascade in this OpenCV (slim build)"
-        HaarDetector()
-        return "BlazeFace model verified and loaded; Haar frontal-face cascade loaded"
+        return f"BlazeFace model verified and loaded; {haar_report()}"
 
     def check_mesh() -> str:
         mesh_model = load_mesh()

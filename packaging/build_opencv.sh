@@ -15,7 +15,7 @@
 #   - OpenBLAS/LAPACK, OpenCL, IPP, the dnn/ml/photo/video/gapi/stitching modules, TIFF/WebP/EXR/AVIF;
 #   - the extra SIMD kernels built beside the baseline (AVX2 on x86-64, NEON_FP16/DOTPROD on arm64):
 #     only the baseline's (SSE3 on x86-64, NEON on arm64), and -O2 (Debian's own level) for -O3.
-#     Those two cut the compile by a fifth and cost the kiosk's whole frame about 5% (docs/executable.md).
+#     Those two cut the compile by a fifth and cost the kiosk's whole frame about 4% (docs/executable.md).
 # Needs a C++ compiler, cmake >= 3.13 and the Python headers (Debian/Raspberry Pi OS:
 # sudo apt-get install build-essential cmake python3-dev), and PyPI for the sdist and build tools.
 # The compile takes about 2.5 minutes on 2 idle x86-64 cores (docs/executable.md); longer on a Pi.
@@ -25,7 +25,7 @@ usage() {
   cat <<'EOF'
 Usage: bash packaging/build_opencv.sh [--version V] [--out DIR] [--jobs N] [--python PY] [--find | --check]
 
-Build opencv_python_headless-V-cp37-abi3-linux_<arch>.whl with only the modules the kiosk uses
+Build opencv_python_headless-V-<python>-linux_<arch>.whl with only the modules the kiosk uses
 (core, imgproc, imgcodecs, videoio with V4L2; no Haar cascade) into a sub-folder of DIR, and print its
 path. A wheel built earlier for the same version, Python, CPU and build flags is reused.
 
