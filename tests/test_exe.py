@@ -147,7 +147,7 @@ def has_haar(exe: Path) -> bool:
     """Whether the bundled OpenCV has the Haar cascade, as ``doctor`` says."""
     done = run(exe, "doctor")
     line = next(line for line in done.stdout.splitlines() if line.startswith("detector"))
-    return "not in this OpenCV" not in line
+    return "no Haar cascade in this OpenCV" not in line
 
 
 def test_the_slim_opencv_says_why_there_is_no_haar_detector(exe: Path) -> None:
