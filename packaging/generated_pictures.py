@@ -1,6 +1,6 @@
 """Render the pictures of docs/generated-emoji.md from the shipped sample face.
 
-    python packaging/generated_pictures.py
+    python packaging/generated_pictures.py [--out docs]
 
 Writes docs/generated-emoji-faces.png (the sample face, the same with its mouth painted over with
 its cheek's colour, and turned 20 degrees clockwise, each beside its generated emoji) and
@@ -9,9 +9,11 @@ docs/generated-emoji-bases.png (every expression's base with four shapes), and p
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import cv2
+import numpy as np
 from PIL import Image
 
 from emojify.faces import BlazeFaceDetector
@@ -29,17 +31,27 @@ DEMO_SHAPES = (Shape(), Shape(mouth_open=1.0, brows=1.0, eyes_open=(1, 1)), Shap
                Shape(eyes_open=(0.0, 0.8), smile=0.6, roll=15))
 
 
-def main() -> int:
-    detector, mesh = BlazeFaceDetector.for_stills(), load_mesh()
-    sample = read_image(SAMPLE_FACE)
-    face = detector.detect(sample)[0]
-    points = mesh.run(sample, face.box, face.roll).points
-    covered = sample.copy()
+def mouth_covered(picture: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``picture`` with the mouth of the face whose mesh is ``points`` painted over with the colour
+    of its right cheek and softened (a made face with no smile; the tests use it too)."""
     lips = points[[61, 291, 0, 17], :2]
     (x0, y0), (x1, y1) = lips.min(0).astype(int) - 4, lips.max(0).astype(int) + 4
     cx, cy = points[CHEEK, :2].astype(int)
-    covered[y0:y1, x0:x1] = sample[cy - 3:cy + 3, cx - 3:cx + 3].reshape(-1, 3).mean(0)
-    covered = cv2.GaussianBlur(covered, (0, 0), 1.0)
+    covered = picture.copy()
+    covered[y0:y1, x0:x1] = picture[cy - 3:cy + 3, cx - 3:cx + 3].reshape(-1, 3).mean(0)
+    return cv2.GaussianBlur(covered, (0, 0), 1.0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=DOCS, help="folder the two pictures go to (default: docs/)")
+    out = parser.parse_args(argv).out
+    if not out.is_dir():
+        parser.error(f"--out: {out} is not a folder")
+    detector, mesh = BlazeFaceDetector.for_stills(), load_mesh()
+    sample = read_image(SAMPLE_FACE)
+    face = detector.detect(sample)[0]
+    covered = mouth_covered(sample, mesh.run(sample, face.box, face.roll).points)
     x, y, w, h = face.box
     turned = cv2.warpAffine(sample, cv2.getRotationMatrix2D((x + w / 2, y + h / 2), -20, 1.0), sample.shape[1::-1],
                             borderMode=cv2.BORDER_REPLICATE)
@@ -53,12 +65,12 @@ def main() -> int:
         crop = cv2.resize(picture[my - side // 2:my + side // 2, mx - side // 2:mx + side // 2], (TILE, TILE))
         row.paste(Image.fromarray(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)), (2 * i * TILE, 0))
         row.alpha_composite(draw(label, shape, TILE), (2 * i * TILE + TILE, 0))
-    row.convert("RGB").save(DOCS / "generated-emoji-faces.png", optimize=True)
+    row.convert("RGB").save(out / "generated-emoji-faces.png", optimize=True)
     grid = Image.new("RGBA", (BASE_TILE * len(CLASSES), BASE_TILE * len(DEMO_SHAPES)), (255, 255, 255, 255))
     for j, shape in enumerate(DEMO_SHAPES):
         for i, label in enumerate(CLASSES):
             grid.alpha_composite(draw(label, shape, BASE_TILE), (BASE_TILE * i, BASE_TILE * j))
-    grid.convert("RGB").save(DOCS / "generated-emoji-bases.png", optimize=True)
+    grid.convert("RGB").save(out / "generated-emoji-bases.png", optimize=True)
     return 0
 
 

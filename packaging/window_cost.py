@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,8 +31,32 @@ from emojify.bench import cpu_name, synthetic_stream
 
 VIDEO_FPS = 30
 WARM_UP = 8.0
-DISPLAY = 71
-"""First X display number tried (the tests use lower ones)."""
+
+
+def screen_size(text: str) -> str:
+    """A ``WxH`` argument, checked (argparse's type)."""
+    width, _, height = text.partition("x")
+    if not (width.isdigit() and height.isdigit() and int(width) >= 320 and int(height) >= 240):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a screen size like 800x480 (at least 320x240)")
+    return text
+
+
+def start_screen(size: str) -> tuple[subprocess.Popen, str]:
+    """Xvfb with one screen of ``size``, on a display number it picks itself and tells through a
+    pipe (``-displayfd``), so that it never takes another X server's number."""
+    read_end, write_end = os.pipe()
+    try:
+        screen = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
+                                  pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finally:
+        os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        number = pipe.readline().strip() if select.select([pipe], [], [], 10)[0] else b""
+    if not number.isdigit():
+        screen.kill()
+        screen.wait(5)
+        raise RuntimeError(f"Xvfb did not start a {size} screen")
+    return screen, f":{int(number)}"
 
 
 def write_video(path: Path, seconds: int = 10) -> None:
@@ -52,16 +78,14 @@ def frames_shown(state: Path) -> int:
             return json.loads(state.read_text())["frames_shown"]
         except (OSError, ValueError):
             time.sleep(0.02)  # being written
-    raise RuntimeError(f"{state}: no state from the window")
+    raise RuntimeError("the kiosk's window drew nothing (run it by hand to see why: emojify --kiosk)")
 
 
-def measure(size: str, video: Path, folder: Path, seconds: float, display: int) -> dict:
-    screen = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def measure(size: str, video: Path, folder: Path, seconds: float) -> dict:
+    screen, display = start_screen(size)
     state = folder / f"state-{size}.json"
-    env = {**os.environ, "DISPLAY": f":{display}", "EMOJIFY_STATE_FILE": str(state)}
+    env = {**os.environ, "DISPLAY": display, "EMOJIFY_STATE_FILE": str(state)}
     try:
-        time.sleep(1.0)
         kiosk = subprocess.Popen([sys.executable, "-m", "emojify", "--kiosk", "--source", str(video)], env=env)
         try:
             time.sleep(WARM_UP)
@@ -82,15 +106,22 @@ def measure(size: str, video: Path, folder: Path, seconds: float, display: int) 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", nargs="+", default=["800x480", "1280x720", "1920x1080"], metavar="WxH")
+    p.add_argument("--sizes", nargs="+", type=screen_size, default=["800x480", "1280x720", "1920x1080"], metavar="WxH")
     p.add_argument("--seconds", type=float, default=20.0, help="measured time per size (default: %(default)s)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
+    if not args.seconds > 0:
+        p.error("--seconds must be more than 0")
+    if shutil.which("Xvfb") is None:
+        p.exit(2, "window_cost.py: needs Xvfb (apt-get install xvfb)\n")
     with tempfile.TemporaryDirectory() as folder:
         video = Path(folder) / "camera.avi"
         write_video(video)
-        for index, size in enumerate(args.sizes):
-            report = measure(size, video, Path(folder), args.seconds, DISPLAY + index)
+        for size in args.sizes:
+            try:
+                report = measure(size, video, Path(folder), args.seconds)
+            except RuntimeError as exc:
+                p.exit(1, f"window_cost.py: {size}: {exc}\n")
             report["machine"] = f"{os.cpu_count()} cores, {cpu_name()}"
             print(json.dumps(report) if args.json else
                   f"{size}: {report['shown_fps']} frames shown a second (source {VIDEO_FPS}), "

@@ -5,6 +5,7 @@
 * Tiny FER-style data sets written into a folder: :func:`make_fer_folder` (the Kaggle image-folder
   layout) and :func:`write_fer_csv` (the original ``fer2013.csv``). Images are generated, never
   copied from the real data set.
+* :func:`load_script` imports a script of ``packaging/`` as a module.
 * :func:`run_cli` runs ``python -m emojify ...`` in a subprocess and returns (code, stdout, stderr).
 * The fake camera (:class:`FakeCamera`), the astronaut as a webcam frame, and :class:`Kiosk`, which
   runs ``emojify run`` on a virtual screen and drives it.
@@ -20,6 +21,7 @@ import csv
 import ctypes
 import ctypes.util
 import hashlib
+import importlib.util
 import json
 import os
 import select
@@ -48,6 +50,15 @@ MODEL_JSON = MODEL.with_suffix(".json")
 
 ASTRONAUT_FACE = (170, 50, 110, 120)
 """(x, y, w, h): roughly where the astronaut's face is in the 512x512 photo."""
+
+
+def load_script(name: str):
+    """``packaging/<name>.py`` imported as the module ``name`` (registered, so its dataclasses work)."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "packaging" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def largest_face(detector, image: np.ndarray, region=None):

@@ -4,7 +4,6 @@ no face, bad pictures, the object form, threads, the public names and the exampl
 from __future__ import annotations
 
 import doctest
-import importlib.util
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -13,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers import ASTRONAUT_FACE, REPO, iou, overlap_fraction
+from helpers import ASTRONAUT_FACE, REPO, iou, load_script, overlap_fraction
 from PIL import Image
 
 import emojify
@@ -100,9 +99,7 @@ def test_several_faces_largest_first(astronaut: np.ndarray) -> None:
 
 
 def test_group_picture_gives_every_face(fer_root: Path) -> None:
-    spec = importlib.util.spec_from_file_location("group_faces", REPO / "packaging" / "group_faces.py")
-    group_faces = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(group_faces)
+    group_faces = load_script("group_faces")
     picture, placed = group_faces.group_picture(fer_root)
     faces = emojify.detect(picture, all_faces=True)
     found, stray = group_faces.score([face.box for face in faces], placed)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+from helpers import load_script
 
 from emojify.faces import BlazeFaceDetector
 from emojify.generated import GeneratedEmoji, draw
@@ -35,14 +36,7 @@ def test_the_smiling_sample_reads_as_a_smile(sample):
 
 def test_mouth_covered_by_cheek_loses_the_smile(sample):
     """The sample's smiling mouth painted over with the skin below her eyes: the smile drops."""
-    points = sample_points(sample)
-    covered = sample.copy()
-    lips = points[[61, 291, 0, 17], :2]
-    x0, y0 = lips.min(0).astype(int) - 4
-    x1, y1 = lips.max(0).astype(int) + 4
-    skin = sample[int(points[118, 1]) - 3:int(points[118, 1]) + 3, int(points[118, 0]) - 3:int(points[118, 0]) + 3]
-    covered[y0:y1, x0:x1] = skin.reshape(-1, 3).mean(0)
-    covered = cv2.GaussianBlur(covered, (0, 0), 1.0)
+    covered = load_script("generated_pictures").mouth_covered(sample, sample_points(sample))
     assert shape_in(covered).smile < shape_in(sample).smile - 0.3
 
 

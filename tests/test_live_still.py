@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -10,21 +9,13 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from helpers import ASTRONAUT_FACE, REPO
+from helpers import ASTRONAUT_FACE, REPO, load_script
 
 from emojify.imageio import read_image
 from emojify.pipeline import Pipeline
 from emojify.resources import SAMPLE_FACE
 
 SCRIPT = REPO / "packaging" / "live_still_agreement.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("live_still_agreement", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -58,10 +49,10 @@ def test_script_plays_the_faces_and_its_counts_add_up(pictures):
 
 
 def test_the_script_refuses_counts_that_do_not_add_up():
-    agreement = load_script().Agreement(pictures=3, both_found=3, agree=2, differ={}, share=2 / 3)
+    agreement = load_script("live_still_agreement").Agreement(pictures=3, both_found=3, agree=2, differ={}, share=2 / 3)
     with pytest.raises(ArithmeticError, match="agree"):
         agreement.check()
-    agreement = load_script().Agreement(pictures=3, both_found=3, agree=2, differ={"happy -> sad": 1}, share=0.5)
+    agreement = load_script("live_still_agreement").Agreement(pictures=3, both_found=3, agree=2, differ={"happy -> sad": 1}, share=0.5)
     with pytest.raises(ArithmeticError, match="share"):
         agreement.check()
 
@@ -75,7 +66,7 @@ def test_an_empty_folder_is_one_line_and_exit_code_2(tmp_path):
 def test_a_steady_face_is_cut_and_read_alike_live_and_still(pictures):
     """Both searches end with the same last look at the face, so the live path classifies the very crop
     ``predict`` does, though their first boxes differ by a few pixels (the region's one look, the tiles)."""
-    script, pipeline = load_script(), Pipeline(shapes=False)
+    script, pipeline = load_script("live_still_agreement"), Pipeline(shapes=False)
     region_height = pipeline.region(np.zeros((*script.FRAME, 3), np.uint8))[3]
     first_boxes_differ = 0
     for path in sorted((pictures / "happy").iterdir()):
@@ -90,7 +81,7 @@ def test_a_steady_face_is_cut_and_read_alike_live_and_still(pictures):
 
 
 def test_the_two_halves_split_the_pictures_chosen(pictures):
-    script = load_script()
+    script = load_script("live_still_agreement")
     chosen = script.picture_files(pictures, 3)
     first, second = script.picture_files(pictures, 3, 1), script.picture_files(pictures, 3, 2)
     assert len(chosen) == 3 and first == chosen[0::2] and second == chosen[1::2]

@@ -1,0 +1,77 @@
+"""The measuring scripts of ``packaging/`` that docs quote run, briefly, and report what they say they do.
+
+Their figures are timings and are not checked here (no timings in tests); what is checked is that
+each documented command still runs to the end and its report holds what a reader of the docs expects.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from helpers import FER_ROOT, REPO
+
+
+def run_script(name: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / "packaging" / f"{name}.py"), *args], capture_output=True,
+                          text=True, timeout=timeout, check=False, cwd=REPO)
+
+
+def test_faceless_photos_counts_boxes_on_eighteen_photos_and_finds_the_astronaut():
+    done = run_script("faceless_photos", "--side", "512", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert len(report["boxes"]) == 18 and report["false_boxes"] == sum(report["boxes"].values())
+    assert report["astronaut_boxes"] == 1
+
+
+def test_generated_bench_reports_drawing_mesh_and_frame(tmp_path):
+    done = run_script("generated_bench", "--frames", "20")
+    assert done.returncode == 0, done.stderr
+    for start in ("machine:", "generated emoji 512 px, no cache: median", "live frame: median",
+                  "FaceMesh.run: median", "the live sequence's generated emoji through the cache: median"):
+        assert any(line.startswith(start) for line in done.stdout.splitlines()), start
+
+
+def test_generated_pictures_writes_both_pictures_of_the_docs(tmp_path):
+    done = run_script("generated_pictures", "--out", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    from PIL import Image
+    assert Image.open(tmp_path / "generated-emoji-faces.png").size == (960, 160)  # three faces, each with its emoji
+    assert Image.open(tmp_path / "generated-emoji-bases.png").size == (672, 384)  # seven bases, four shapes
+    smiles = [float(line.split("'smile': ")[1].split(",")[0]) for line in done.stdout.splitlines()]
+    assert len(smiles) == 3 and smiles[1] < smiles[0] - 0.3  # the covered mouth loses the smile
+    assert run_script("generated_pictures", "--out", str(tmp_path / "missing")).returncode == 2
+
+
+@pytest.mark.skipif(not (FER_ROOT / "test").is_dir(), reason=f"FER2013 not found at {FER_ROOT}")
+def test_party_bench_plays_the_group_at_both_sizes():
+    done = run_script("party_bench", str(FER_ROOT), "--frames", "30", "--json")
+    assert done.returncode == 0, done.stderr
+    reports = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["size"] for r in reports] == ["640x480", "1280x720"]
+    assert [r["predict_faces"] for r in reports] == [4, 5]  # what docs/face-detection.md quotes
+    assert all(r["frames_without_stray"] >= 0.9 and r["party_vs_single"] > 0 for r in reports)
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb not installed (apt-get install xvfb)")
+def test_window_cost_measures_a_kiosk_on_its_own_screen():
+    done = run_script("window_cost", "--sizes", "640x480", "--seconds", "1", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["screen"] == "640x480" and report["shown_fps"] > 0 and report["cpu_ms_per_shown_frame"] > 0
+
+
+@pytest.mark.parametrize("args", [["--sizes", "800"], ["--sizes", "10x10"], ["--seconds", "0"]])
+def test_window_cost_refuses_bad_arguments_in_one_line(args):
+    done = run_script("window_cost", *args)
+    assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].startswith("window_cost.py: error:")
+
+
+def test_the_docs_quote_each_script_tested_here():
+    docs = "\n".join(path.read_text() for path in (REPO / "docs").glob("*.md"))
+    for name in ("faceless_photos", "generated_bench", "generated_pictures", "party_bench", "window_cost", "shape_auc"):
+        assert f"packaging/{name}.py" in docs, name
