@@ -8,7 +8,8 @@ and surprise (a seeded sample), finds the face (photos: BlazeFace's thorough sea
 face; FER2013's 48-pixel crops: scaled to 192 pixels with a 48-pixel replicated border, the whole
 crop when BlazeFace finds nothing), runs the Face Mesh and :func:`emojify.shape.shape_of`, and
 prints the ROC AUC of: mouth_open surprise over neutral, smile happy over neutral, brows surprise
-over neutral and neutral over angry, with the medians per class. Faces without a mesh are counted.
+over neutral and neutral over angry, each with its 95% bootstrap interval (how far it could move on
+another sample of as many pictures), and the medians per class. Faces without a mesh are counted.
 ``--half`` keeps the pictures whose file name's CRC-32 is even (0) or odd (1): the measures were
 chosen on half 0, and half 1 is the figure on pictures they were not chosen on.
 
@@ -50,6 +51,7 @@ BROW_AREA = (70, 63, 105, 66, 107, 46, 53, 52, 65, 55, 300, 293, 334, 296, 336, 
 """Both brows' upper and lower edges, the eyes' corners and the midline from the nose's root to the forehead."""
 LEARNED = (("mouth_open", LIPS + JAW, "surprise"), ("smile", LIPS, "happy"), ("brows", BROW_AREA, "surprise"))
 """(measure, the mesh points its learned stand-in reads, the expression it is fitted to tell from neutral)."""
+BOOTSTRAP_ROUNDS = 1000
 SHRINKAGE = 0.001
 """The within-class covariance's shrinkage towards the identity (times its mean variance)."""
 
@@ -65,6 +67,16 @@ def roc_auc(higher: np.ndarray, lower: np.ndarray) -> float:
     ranks = (np.cumsum(counts) - (counts - 1) / 2)[inverse]  # the average rank of each run of ties
     n = len(higher)
     return float((ranks[:n].sum() - n * (n + 1) / 2) / (n * len(lower)))
+
+
+def auc_interval(higher: np.ndarray, lower: np.ndarray, rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0) -> tuple[float, float]:
+    """The 95% bootstrap interval of :func:`roc_auc`: both samples drawn again with replacement
+    ``rounds`` times (how far the figure could move on another draw of as many pictures)."""
+    rng = np.random.default_rng(seed)
+    higher, lower = np.asarray(higher, np.float64), np.asarray(lower, np.float64)
+    aucs = [roc_auc(rng.choice(higher, len(higher)), rng.choice(lower, len(lower))) for _ in range(rounds)]
+    low, high = np.percentile(aucs, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def fisher_direction(higher: np.ndarray, lower: np.ndarray, shrinkage: float = SHRINKAGE) -> np.ndarray:
@@ -112,8 +124,13 @@ def measure_folder(root: Path, per_class: int, seed: int, small: bool, half: int
     return meshes
 
 
-def verdict(auc: float, target: float) -> str:
-    return "no faces" if np.isnan(auc) else f"{auc:.3f} (target {target}, {'met' if auc >= target else 'NOT met'})"
+def verdict(higher: np.ndarray, lower: np.ndarray, target: float) -> str:
+    """The ROC AUC of ``higher`` over ``lower``, its 95% interval and whether it meets ``target``."""
+    auc = roc_auc(higher, lower)
+    if np.isnan(auc):
+        return "no faces"
+    low, high = auc_interval(higher, lower)
+    return f"{auc:.3f} (95% interval {low:.3f}-{high:.3f}; target {target}, {'met' if auc >= target else 'NOT met'})"
 
 
 def report(title: str, meshes: dict[str, np.ndarray]) -> None:
@@ -122,7 +139,7 @@ def report(title: str, meshes: dict[str, np.ndarray]) -> None:
     for measure, high, low, target in PAIRS:
         a = np.array([getattr(s, measure) for s in shapes[high]])
         b = np.array([getattr(s, measure) for s in shapes[low]])
-        print(f"  {measure:<10} {high} > {low}: ROC AUC {verdict(roc_auc(a, b), target)}; "
+        print(f"  {measure:<10} {high} > {low}: ROC AUC {verdict(a, b, target)}; "
               f"medians {np.median(a) if len(a) else np.nan:+.2f} vs {np.median(b) if len(b) else np.nan:+.2f}")
     for measure in ("mouth_open", "smile", "brows"):
         medians = ", ".join(f"{c} {np.median([getattr(s, measure) for s in shapes[c]]) if shapes[c] else np.nan:+.2f}"
