@@ -32,7 +32,7 @@ import numpy as np
 
 from emojify.faces import BlazeFaceDetector
 from emojify.imageio import read_image
-from emojify.landmarks import load_mesh
+from emojify.landmarks import POINT_COUNT, load_mesh
 from emojify.shape import face_frame, shape_of
 
 CLASSES = ("angry", "happy", "neutral", "surprise")
@@ -111,7 +111,7 @@ def in_half(path: Path, half: int | None) -> bool:
 
 
 def measure_folder(root: Path, per_class: int, seed: int, small: bool, half: int | None = None) -> dict[str, np.ndarray]:
-    """Each class's meshes ``(faces, 468, 3)`` in picture pixels."""
+    """Each class's meshes ``(faces, POINT_COUNT, 3)`` in picture pixels."""
     detector = BlazeFaceDetector.for_stills()
     meshes: dict[str, np.ndarray] = {}
     for name in CLASSES:
@@ -119,7 +119,7 @@ def measure_folder(root: Path, per_class: int, seed: int, small: bool, half: int
         random.Random(seed).shuffle(files)
         files = files[:per_class]
         found = [face_points(read_image(path), detector, small) for path in files]
-        meshes[name] = np.array([points for points in found if points is not None]).reshape(-1, 468, 3)
+        meshes[name] = np.array([points for points in found if points is not None]).reshape(-1, POINT_COUNT, 3)
         print(f"  {name:<9} {len(files)} pictures, {len(files) - len(meshes[name])} without a mesh", flush=True)
     return meshes
 
@@ -133,6 +133,11 @@ def verdict(higher: np.ndarray, lower: np.ndarray, target: float) -> str:
     return f"{auc:.3f} (95% interval {low:.3f}-{high:.3f}; target {target}, {'met' if auc >= target else 'NOT met'})"
 
 
+def median(values: list[float] | np.ndarray) -> float:
+    """The median, NaN for no values (a class without faces)."""
+    return float(np.median(values)) if len(values) else float("nan")
+
+
 def report(title: str, meshes: dict[str, np.ndarray]) -> None:
     print(title)
     shapes = {name: [shape_of(points) for points in found] for name, found in meshes.items()}
@@ -140,20 +145,27 @@ def report(title: str, meshes: dict[str, np.ndarray]) -> None:
         a = np.array([getattr(s, measure) for s in shapes[high]])
         b = np.array([getattr(s, measure) for s in shapes[low]])
         print(f"  {measure:<10} {high} > {low}: ROC AUC {verdict(a, b, target)}; "
-              f"medians {np.median(a) if len(a) else np.nan:+.2f} vs {np.median(b) if len(b) else np.nan:+.2f}")
+              f"medians {median(a):+.2f} vs {median(b):+.2f}")
     for measure in ("mouth_open", "smile", "brows"):
-        medians = ", ".join(f"{c} {np.median([getattr(s, measure) for s in shapes[c]]) if shapes[c] else np.nan:+.2f}"
-                            for c in CLASSES)
+        medians = ", ".join(f"{c} {median([getattr(s, measure) for s in shapes[c]]):+.2f}" for c in CLASSES)
         print(f"  {measure:<10} medians: {medians}")
 
 
-def features(meshes: np.ndarray, points: tuple[int, ...]) -> np.ndarray:
-    """``(faces, 2 * len(points))``: the points' x and y in each face's own frame."""
-    return np.array([face_frame(mesh)[0][list(points), :2].ravel() for mesh in meshes]).reshape(len(meshes), 2 * len(points))
+def in_face_frames(meshes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each class's meshes in the faces' own frames (:func:`emojify.shape.face_frame`), once."""
+    return {name: np.array([face_frame(mesh)[0] for mesh in found]).reshape(-1, POINT_COUNT, 3)
+            for name, found in meshes.items()}
+
+
+def features(frames: np.ndarray, points: tuple[int, ...]) -> np.ndarray:
+    """``(faces, 2 * len(points))``: the points' x and y from meshes in the faces' frames."""
+    return frames[:, list(points), :2].reshape(len(frames), 2 * len(points))
 
 
 def report_learned(train: dict[str, np.ndarray], tests: list[tuple[str, dict[str, np.ndarray]]]) -> None:
     print("Learned linear measures (fitted on the training pictures):")
+    train = in_face_frames(train)
+    tests = [(title, in_face_frames(meshes)) for title, meshes in tests]
     for measure, points, expression in LEARNED:
         if min(len(train[expression]), len(train["neutral"])) < 2:
             print(f"  {measure:<10} skipped: fewer than two training faces of {expression} or neutral")

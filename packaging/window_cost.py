@@ -41,12 +41,14 @@ def screen_size(text: str) -> str:
     return text
 
 
-def start_screen(size: str) -> tuple[subprocess.Popen, str]:
-    """Xvfb with one screen of ``size``, on a display number it picks itself and tells through a
-    pipe (``-displayfd``), so that it never takes another X server's number."""
+def start_screen(*sizes: str) -> tuple[subprocess.Popen, str]:
+    """Xvfb with one screen per ``WxH`` size (``:N.0``, ``:N.1``, ...), on a display number it picks
+    itself and tells through a pipe (``-displayfd``), so that it never takes another X server's
+    number; raises RuntimeError where it does not start. The tests' virtual screens use it too."""
+    layout = [arg for i, size in enumerate(sizes) for arg in ("-screen", str(i), f"{size}x24")]
     read_end, write_end = os.pipe()
     try:
-        screen = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
+        screen = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), *layout, "-nolisten", "tcp"],
                                   pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     finally:
         os.close(write_end)
@@ -55,7 +57,7 @@ def start_screen(size: str) -> tuple[subprocess.Popen, str]:
     if not number.isdigit():
         screen.kill()
         screen.wait(5)
-        raise RuntimeError(f"Xvfb did not start a {size} screen")
+        raise RuntimeError(f"Xvfb did not start (screens {' '.join(sizes)}; it named no display)")
     return screen, f":{int(number)}"
 
 

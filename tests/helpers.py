@@ -24,7 +24,6 @@ import hashlib
 import importlib.util
 import json
 import os
-import select
 import shutil
 import subprocess
 import sys
@@ -266,27 +265,16 @@ WINDOW = (1100, 620)  # the app's default window size on the 1280x800 test scree
 def start_xvfb(*screens: tuple[int, int]) -> tuple[subprocess.Popen, str]:
     """An Xvfb server with one screen per size (``:N.0``, ``:N.1``, ...); skips where it cannot start.
 
-    The server picks a free display number itself and tells it through a pipe (``-displayfd``), so
-    tests never collide with another X server on the machine.
+    The server picks a free display number itself (``packaging/window_cost.py``'s ``start_screen``),
+    so tests never collide with another X server on the machine.
     """
     missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"{' and '.join(missing)} not installed (apt-get install xvfb xdotool)")
-    layout = [arg for i, (w, h) in enumerate(screens) for arg in ("-screen", str(i), f"{w}x{h}x24")]
-    read_end, write_end = os.pipe()
     try:
-        server = subprocess.Popen(["Xvfb", "-displayfd", str(write_end), *layout, "-nolisten", "tcp"],
-                                  pass_fds=(write_end,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    finally:
-        os.close(write_end)
-    with os.fdopen(read_end, "rb") as pipe:
-        ready, _, _ = select.select([pipe], [], [], 10)
-        number = pipe.readline().strip() if ready else b""
-    if not number.isdigit():
-        server.kill()
-        server.wait(5)
-        pytest.skip("Xvfb did not start (it named no display)")
-    return server, f":{int(number)}"
+        return load_script("window_cost").start_screen(*(f"{w}x{h}" for w, h in screens))
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
 
 
 # --- sources and the kiosk window ---------------------------------------------------------
