@@ -133,6 +133,12 @@ def verdict(higher: np.ndarray, lower: np.ndarray, target: float) -> str:
     return f"{auc:.3f} (95% interval {low:.3f}-{high:.3f}; target {target}, {'met' if auc >= target else 'NOT met'})"
 
 
+def auc_words(higher: np.ndarray, lower: np.ndarray) -> str:
+    """`` 0.912`` for the ROC AUC of ``higher`` over ``lower``, ``: no faces`` where a side has none."""
+    auc = roc_auc(higher, lower)
+    return ": no faces" if np.isnan(auc) else f" {auc:.3f}"
+
+
 def median(values: list[float] | np.ndarray) -> float:
     """The median, NaN for no values (a class without faces)."""
     return float(np.median(values)) if len(values) else float("nan")
@@ -173,10 +179,10 @@ def report_learned(train: dict[str, np.ndarray], tests: list[tuple[str, dict[str
         weights = fisher_direction(features(train[expression], points), features(train["neutral"], points))
         for title, meshes in tests:
             scores = {name: features(found, points) @ weights for name, found in meshes.items()}
-            others = ", ".join(f"{name} {auc:.3f}" if not np.isnan(auc := roc_auc(scores[name], scores["neutral"]))
-                               else f"{name}: no faces" for name in CLASSES if name not in ("neutral", expression))
-            print(f"  {measure:<10} ({len(points)} points) {title}: {expression} > neutral "
-                  f"{roc_auc(scores[expression], scores['neutral']):.3f}; over neutral also {others}")
+            over_neutral = {name: auc_words(scores[name], scores["neutral"]) for name in CLASSES if name != "neutral"}
+            others = ", ".join(f"{name}{words}" for name, words in over_neutral.items() if name != expression)
+            print(f"  {measure:<10} ({len(points)} points) {title}: {expression} > neutral"
+                  f"{over_neutral[expression]}; over neutral also {others}")
 
 
 def main(argv: list[str] | None = None) -> int:
