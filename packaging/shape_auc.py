@@ -2,6 +2,7 @@
 
     python packaging/shape_auc.py [--fer ../shared/data/fer2013/test] [--real ../shared/data/realfaces]
                                   [--per-class 400] [--seed 0] [--half 0|1] [--learned [--train DIR]]
+                                  [--landmarker face_landmarker.task]
 
 For each folder (``<class>/*.jpg``) it takes up to ``--per-class`` pictures of angry, happy, neutral
 and surprise (a seeded sample), finds the face (photos: BlazeFace's thorough search, the largest
@@ -17,6 +18,11 @@ chosen on half 0, and half 1 is the figure on pictures they were not chosen on.
 class), a linear measure over the mesh points each measure reads (Fisher's discriminant of the
 expression and neutral) and prints its ROC AUCs on the same test pictures, with every other
 expression over neutral: what such a measure gains, and what else it picks up.
+
+``--landmarker`` also runs MediaPipe's newer Face Landmarker (a ``face_landmarker.task`` bundle: a
+478-point mesh from a 256x256 crop, and a model of 52 blendshapes over its points) on the same
+faces, taking turns with the shipped mesh, and prints the measures on its mesh, its blendshapes'
+ROC AUCs, and the median milliseconds of one call of each: what the bigger mesh would gain, and cost.
 """
 
 from __future__ import annotations
@@ -24,15 +30,19 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+import time
+import zipfile
 import zlib
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from emojify.faces import BlazeFaceDetector
+from emojify.blazeface import sigmoid
+from emojify.classifier import ModelError, make_interpreter
+from emojify.faces import BlazeFaceDetector, to_bgr
 from emojify.imageio import read_image
-from emojify.landmarks import POINT_COUNT, load_mesh
+from emojify.landmarks import MIN_FACE_SCORE, POINT_COUNT, crop_matrix, load_mesh, to_picture
 from emojify.shape import face_frame, shape_of
 
 CLASSES = ("angry", "happy", "neutral", "surprise")
@@ -88,20 +98,93 @@ def fisher_direction(higher: np.ndarray, lower: np.ndarray, shrinkage: float = S
     return np.linalg.solve(pooled + ridge, higher.mean(0) - lower.mean(0))
 
 
-def face_points(picture: np.ndarray, detector: BlazeFaceDetector, small: bool) -> np.ndarray | None:
-    """The mesh points of the largest face of a photo, or of a FER2013 crop (``small``); None without a mesh."""
+LANDMARKER_MODELS = ("face_landmarks_detector.tflite", "face_blendshapes.tflite")
+"""The Face Landmarker bundle's mesh and blendshapes models (the bundle is a zip file)."""
+LANDMARKER_SIZE, LANDMARKER_POINTS, BLENDSHAPE_COUNT = 256, 478, 52
+BLENDSHAPE_POINTS = (
+    0, 1, 4, 5, 6, 7, 8, 10, 13, 14, 17, 21, 33, 37, 39, 40, 46, 52, 53, 54, 55, 58, 61, 63, 65, 66, 67,
+    70, 78, 80, 81, 82, 84, 87, 88, 91, 93, 95, 103, 105, 107, 109, 127, 132, 133, 136, 144, 145, 146,
+    148, 149, 150, 152, 153, 154, 155, 157, 158, 159, 160, 161, 162, 163, 168, 172, 173, 176, 178, 181,
+    185, 191, 195, 197, 234, 246, 249, 251, 263, 267, 269, 270, 276, 282, 283, 284, 285, 288, 291, 293,
+    295, 296, 297, 300, 308, 310, 311, 312, 314, 317, 318, 321, 323, 324, 332, 334, 336, 338, 356, 361,
+    362, 365, 373, 374, 375, 377, 378, 379, 380, 381, 382, 384, 385, 386, 387, 388, 389, 390, 397, 398,
+    400, 402, 405, 409, 415, 454, 466, 468, 469, 470, 471, 472, 473, 474, 475, 476, 477)
+"""The 146 mesh points, in this order, that the blendshapes model reads as (x, y) in picture pixels
+(MediaPipe's face_blendshapes_graph)."""
+BLEND_PAIRS = (("jawOpen", (25,), "surprise", "happy"),
+               ("mouthSmileLeft+Right", (44, 45), "happy", "angry"),
+               ("browInnerUp+OuterUpLeft+Right", (3, 4, 5), "surprise", "angry"),
+               ("browDownLeft+Right", (1, 2), "angry", "surprise"))
+"""The stand-ins of mouth_open, smile, brows raised and brows lowered: (name, the blendshapes summed
+(their indices among the 52), the expression they should read above neutral, one they should not)."""
+
+
+class Landmarker:
+    """MediaPipe's Face Landmarker from its ``.task`` bundle: :meth:`run` gives a face's 478 mesh
+    points in picture pixels and its 52 blendshapes (0..1). The crop is the shipped mesh's
+    (:func:`emojify.landmarks.crop_matrix`) at 256 pixels. It keeps its results by class
+    (:func:`measure_folder` fills them) and the milliseconds of its calls and the shipped mesh's."""
+
+    def __init__(self, task: Path):
+        try:
+            with zipfile.ZipFile(task) as bundle:
+                contents = [bundle.read(name) for name in LANDMARKER_MODELS]
+            (self._mesh, _, _), (self._blend, _, _) = (make_interpreter(content, 1, task) for content in contents)
+        except (OSError, zipfile.BadZipFile, KeyError, ModelError) as exc:
+            raise ValueError(f"{task}: not a Face Landmarker bundle ({exc})".splitlines()[0]) from None
+        # The mesh's outputs: the points, the face score's logit and another single value, in this order.
+        outputs = [(int(np.prod(d["shape"])), d["index"]) for d in self._mesh.get_output_details()]
+        sizes = [size for size, _ in outputs]
+        blend_input = self._blend.get_input_details()[0]
+        if {LANDMARKER_POINTS * 3, 1} - set(sizes) or tuple(blend_input["shape"]) != (1, len(BLENDSHAPE_POINTS), 2):
+            raise ValueError(f"{task}: not a Face Landmarker bundle (its mesh's outputs of {sizes} values)")
+        self._points = next(index for size, index in outputs if size == LANDMARKER_POINTS * 3)
+        self._score = next(index for size, index in outputs if size == 1)
+        self._input, self._blend_input = self._mesh.get_input_details()[0]["index"], blend_input["index"]
+        self._blend_output = self._blend.get_output_details()[0]["index"]
+        self.results: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {}
+        self.mesh_ms: list[float] = []
+        self.blend_ms: list[float] = []
+        self.shipped_ms: list[float] = []
+
+    def run(self, picture: np.ndarray, box, roll: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """``(points (478, 3), blendshapes (52,))`` of the face at ``box``, None where the mesh's face score is low."""
+        started = time.perf_counter()
+        matrix = crop_matrix(box, roll, LANDMARKER_SIZE)
+        crop = cv2.warpAffine(to_bgr(picture), matrix, (LANDMARKER_SIZE, LANDMARKER_SIZE), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_REPLICATE)
+        self._mesh.set_tensor(self._input, cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)[None].astype(np.float32) / 255)
+        self._mesh.invoke()
+        points = to_picture(self._mesh.get_tensor(self._points).reshape(LANDMARKER_POINTS, 3), matrix)
+        score = float(sigmoid(self._mesh.get_tensor(self._score).reshape(-1))[0])
+        middle = time.perf_counter()
+        self._blend.set_tensor(self._blend_input, points[list(BLENDSHAPE_POINTS), :2][None])
+        self._blend.invoke()
+        blendshapes = self._blend.get_tensor(self._blend_output).reshape(BLENDSHAPE_COUNT).copy()
+        self.mesh_ms.append(1000 * (middle - started))
+        self.blend_ms.append(1000 * (time.perf_counter() - middle))
+        return None if score < MIN_FACE_SCORE else (points, blendshapes)
+
+
+def face_box(picture: np.ndarray, detector: BlazeFaceDetector, small: bool) -> tuple[np.ndarray, tuple, float] | None:
+    """``(picture, box, roll)``: the largest face of a photo, or of a FER2013 crop (``small``: scaled
+    up, with a border, the whole crop where BlazeFace finds nothing); None where a photo has none."""
     if small:
         picture = cv2.resize(picture, None, fx=FER_SCALE, fy=FER_SCALE, interpolation=cv2.INTER_CUBIC)
         picture = cv2.copyMakeBorder(picture, *[FER_BORDER] * 4, cv2.BORDER_REPLICATE)
     found = detector.detect(picture)
     if found:
-        box, roll = found[0].box, found[0].roll
-    elif small:
-        side = picture.shape[0] - 2 * FER_BORDER
-        box, roll = (FER_BORDER, FER_BORDER, side, side), 0.0
-    else:
-        return None
-    mesh = load_mesh().run(picture, box, roll)
+        return picture, found[0].box, found[0].roll
+    side = picture.shape[0] - 2 * FER_BORDER
+    return (picture, (FER_BORDER, FER_BORDER, side, side), 0.0) if small else None
+
+
+def timed_mesh(face: tuple[np.ndarray, tuple, float], times: list[float]) -> np.ndarray | None:
+    """The shipped mesh's points of ``face`` (:func:`face_box`), None without a mesh; the call's
+    milliseconds are appended to ``times``."""
+    started = time.perf_counter()
+    mesh = load_mesh().run(*face)
+    times.append(1000 * (time.perf_counter() - started))
     return None if mesh is None else mesh.points
 
 
@@ -110,17 +193,27 @@ def in_half(path: Path, half: int | None) -> bool:
     return half is None or zlib.crc32(path.name.encode()) % 2 == half
 
 
-def measure_folder(root: Path, per_class: int, seed: int, small: bool, half: int | None = None) -> dict[str, np.ndarray]:
-    """Each class's meshes ``(faces, POINT_COUNT, 3)`` in picture pixels."""
+def measure_folder(root: Path, per_class: int, seed: int, small: bool, half: int | None = None,
+                   landmarker: Landmarker | None = None) -> dict[str, np.ndarray]:
+    """Each class's meshes ``(faces, POINT_COUNT, 3)`` in picture pixels. With a ``landmarker``, it
+    runs too, taking turns with the shipped mesh face by face, and keeps its results and times."""
     detector = BlazeFaceDetector.for_stills()
     meshes: dict[str, np.ndarray] = {}
     for name in CLASSES:
         files = [path for path in sorted((root / name).glob("*.jpg")) if in_half(path, half)]
         random.Random(seed).shuffle(files)
         files = files[:per_class]
-        found = [face_points(read_image(path), detector, small) for path in files]
+        faces = [face for face in (face_box(read_image(path), detector, small) for path in files) if face]
+        found, bigger = [], []
+        for face in faces:
+            found.append(timed_mesh(face, landmarker.shipped_ms if landmarker else []))
+            bigger.append(landmarker.run(*face) if landmarker else None)
         meshes[name] = np.array([points for points in found if points is not None]).reshape(-1, POINT_COUNT, 3)
-        print(f"  {name:<9} {len(files)} pictures, {len(files) - len(meshes[name])} without a mesh", flush=True)
+        words = f"{len(files)} pictures, {len(files) - len(meshes[name])} without a mesh"
+        if landmarker:
+            landmarker.results[name] = [result for result in bigger if result is not None]
+            words += f" ({len(files) - len(landmarker.results[name])} without the Face Landmarker's)"
+        print(f"  {name:<9} {words}", flush=True)
     return meshes
 
 
@@ -144,9 +237,11 @@ def median(values: list[float] | np.ndarray) -> float:
     return float(np.median(values)) if len(values) else float("nan")
 
 
-def report(title: str, meshes: dict[str, np.ndarray]) -> None:
+def report(title: str, meshes: dict[str, np.ndarray] | dict[str, list[np.ndarray]]) -> None:
+    """The measures' ROC AUCs and medians on each class's meshes (their first 468 points: the
+    Face Landmarker's 478 begin with the shipped mesh's)."""
     print(title)
-    shapes = {name: [shape_of(points) for points in found] for name, found in meshes.items()}
+    shapes = {name: [shape_of(points[:POINT_COUNT]) for points in found] for name, found in meshes.items()}
     for measure, high, low, target in PAIRS:
         a = np.array([getattr(s, measure) for s in shapes[high]])
         b = np.array([getattr(s, measure) for s in shapes[low]])
@@ -155,6 +250,18 @@ def report(title: str, meshes: dict[str, np.ndarray]) -> None:
     for measure in ("mouth_open", "smile", "brows"):
         medians = ", ".join(f"{c} {median([getattr(s, measure) for s in shapes[c]]):+.2f}" for c in CLASSES)
         print(f"  {measure:<10} medians: {medians}")
+
+
+def report_landmarker(title: str, landmarker: Landmarker) -> None:
+    """The measures on the Face Landmarker's mesh, and its blendshapes' ROC AUCs over neutral."""
+    results = landmarker.results
+    report(f"{title}, the Face Landmarker's mesh:", {name: [points for points, _ in found] for name, found in results.items()})
+    print(f"{title}, the Face Landmarker's blendshapes (ROC AUC over neutral):")
+    for name, indices, expression, other in BLEND_PAIRS:
+        scores = {label: np.array([blendshapes[list(indices)].sum() for _, blendshapes in found]).reshape(-1)
+                  for label, found in results.items()}
+        print(f"  {name:<29} {expression}{auc_words(scores[expression], scores['neutral'])}, "
+              f"{other}{auc_words(scores[other], scores['neutral'])}")
 
 
 def in_face_frames(meshes: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -202,19 +309,31 @@ def main(argv: list[str] | None = None) -> int:
                         help="FER2013 training folders for --learned (default: ../shared/data/fer2013/train)")
     parser.add_argument("--train-per-class", type=int, default=1500,
                         help="training pictures a class for --learned (default 1500)")
+    parser.add_argument("--landmarker", type=Path, metavar="TASK",
+                        help="also measure MediaPipe's Face Landmarker from its bundle (face_landmarker.task; see above)")
     args = parser.parse_args(argv)
     if min(args.per_class, args.train_per_class) < 1:
         parser.error("--per-class and --train-per-class must be at least 1")
     if args.learned and not args.train.is_dir():
         parser.error(f"--learned: {args.train} not found")
+    try:
+        landmarker = Landmarker(args.landmarker) if args.landmarker else None
+    except ValueError as exc:
+        parser.error(f"--landmarker: {exc}")
     tests = []
     for title, root, small in (("FER2013 PublicTest", args.fer, True), ("real photos", args.real, False)):
         if not root.is_dir():
             print(f"{title}: {root} not found, skipped", file=sys.stderr)
             continue
         print(f"{title} ({root.name}):")
-        tests.append((title, measure_folder(root, args.per_class, args.seed, small, args.half)))
+        tests.append((title, measure_folder(root, args.per_class, args.seed, small, args.half, landmarker)))
         report(f"{title}:", tests[-1][1])
+        if landmarker:
+            report_landmarker(title, landmarker)
+    if landmarker and landmarker.shipped_ms:
+        print(f"One call, median of {len(landmarker.shipped_ms)} faces taking turns (one thread, crop included): "
+              f"the shipped mesh {median(landmarker.shipped_ms):.2f} ms, the Face Landmarker's mesh "
+              f"{median(landmarker.mesh_ms):.2f} ms, its blendshapes {median(landmarker.blend_ms):.2f} ms")
     if args.learned and tests:
         print(f"FER2013 training pictures ({args.train.name}):")
         report_learned(measure_folder(args.train, args.train_per_class, args.seed, True), tests)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import zipfile
 
 import cv2
 import numpy as np
@@ -12,10 +13,12 @@ from helpers import REPO, load_script
 
 from emojify.faces import BlazeFaceDetector
 from emojify.imageio import read_image
-from emojify.landmarks import load_mesh
+from emojify.landmarks import crop_matrix, load_mesh, to_picture
 from emojify.resources import SAMPLE_FACE
 
 SCRIPT = REPO / "packaging" / "shape_auc.py"
+LANDMARKER_MODELS = ("face_landmarks_detector.tflite", "face_blendshapes.tflite")
+"""The bundle's two models, by the names MediaPipe gives them."""
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +110,65 @@ def test_the_script_refuses_bad_arguments_in_one_line(args):
     done = run_script(*args)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("shape_auc.py: error:")
+
+
+def test_a_bundle_without_the_face_landmarkers_models_is_refused_in_one_line(script, tmp_path):
+    """The shipped 468-point mesh packed under the Face Landmarker's names is not its 478-point mesh;
+    a zip without the names, or no zip at all, is refused too."""
+    shipped = (REPO / "model" / "face_landmark.tflite").read_bytes()
+    wrong = tmp_path / "wrong.task"
+    with zipfile.ZipFile(wrong, "w") as bundle:
+        for name in LANDMARKER_MODELS:
+            bundle.writestr(name, shipped)
+    empty = tmp_path / "empty.task"
+    with zipfile.ZipFile(empty, "w") as bundle:
+        bundle.writestr("readme.txt", "no models")
+    text = tmp_path / "text.task"
+    text.write_text("not a zip")
+    for path, why in ((wrong, r"\[1404, 1\]"), (empty, "face_landmarks_detector.tflite"), (text, "zip")):
+        with pytest.raises(ValueError, match=f"not a Face Landmarker bundle.*{why}") as caught:
+            script.Landmarker(path)
+        assert "\n" not in str(caught.value)
+
+
+def test_the_script_refuses_a_missing_landmarker_bundle_before_measuring(tmp_path):
+    done = run_script("--landmarker", str(tmp_path / "face_landmarker.task"), "--fer", str(tmp_path), "--real", str(tmp_path))
+    assert done.returncode == 2 and not done.stdout
+    assert done.stderr.strip().splitlines()[-1].startswith("shape_auc.py: error: --landmarker:")
+
+
+def stand_in_bundle(path, crop_points: np.ndarray, score_logit: float = 5.0) -> None:
+    """A bundle of two small models with the Face Landmarker's shapes: the mesh gives ``crop_points``
+    (478, 3) and ``score_logit`` whatever the crop; the blendshapes give back the x of their first 52 points."""
+    tf = pytest.importorskip("tensorflow")
+
+    crop = tf.keras.Input((256, 256, 3), batch_size=1)
+    touch = tf.keras.layers.Lambda(lambda x: tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True) * 0.0)(crop)
+    points = tf.keras.layers.Lambda(lambda t: tf.reshape(tf.constant(crop_points.reshape(-1), tf.float32), (1, 1, 1, -1)) + t)(touch)
+    score = tf.keras.layers.Lambda(lambda t: t + score_logit)(touch)
+    read = tf.keras.Input((146, 2), batch_size=1)
+    first_x = tf.keras.layers.Lambda(lambda p: tf.reshape(p[0, :52, 0], (52,)))(read)
+    with zipfile.ZipFile(path, "w") as bundle:
+        for name, model in zip(LANDMARKER_MODELS, (tf.keras.Model(crop, [points, score]), tf.keras.Model(read, first_x)),
+                               strict=True):
+            bundle.writestr(name, tf.lite.TFLiteConverter.from_keras_model(model).convert())
+
+
+def test_the_landmarker_maps_its_points_back_and_feeds_the_blendshapes_their_points_in_picture_pixels(script, tmp_path):
+    rng = np.random.default_rng(0)
+    crop_points = np.column_stack([rng.uniform(0, 256, (478, 2)), rng.uniform(-20, 20, 478)]).astype(np.float32)
+    stand_in_bundle(tmp_path / "stand-in.task", crop_points)
+    landmarker = script.Landmarker(tmp_path / "stand-in.task")
+    picture = np.full((480, 640, 3), 128, np.uint8)
+    box, roll = (300, 100, 120, 150), 12.0
+    points, blendshapes = landmarker.run(picture, box, roll)
+    expected = to_picture(crop_points, crop_matrix(box, roll, 256))
+    np.testing.assert_allclose(points, expected, atol=1e-3)
+    assert abs(np.linalg.norm(points[1, :2] - points[0, :2]) / np.linalg.norm(crop_points[1, :2] - crop_points[0, :2])
+               - 1.5 * 150 / 256) < 1e-4  # the crop is 1.5 times the box's longer side
+    np.testing.assert_allclose(blendshapes, expected[list(script.BLENDSHAPE_POINTS[:52]), 0], atol=1e-3)
+    assert len(landmarker.mesh_ms) == len(landmarker.blend_ms) == 1
+    stand_in_bundle(tmp_path / "no-face.task", crop_points, score_logit=-5.0)
+    assert script.Landmarker(tmp_path / "no-face.task").run(picture, box, roll) is None  # a low face score: no mesh
+    order = script.BLENDSHAPE_POINTS  # MediaPipe's 146, rising, the ten iris points (468-477) last
+    assert len(order) == 146 and list(order) == sorted(set(order)) and order[-10:] == tuple(range(468, 478))
