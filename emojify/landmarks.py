@@ -59,6 +59,14 @@ def crop_matrix(box: Box, roll: float = 0.0, size: int = INPUT_SIZE, scale: floa
     return matrix
 
 
+def face_crop(picture: np.ndarray, box: Box, roll: float = 0.0, size: int = INPUT_SIZE) -> tuple[np.ndarray, np.ndarray]:
+    """``(crop, matrix)``: the face at ``box`` cut as :func:`crop_matrix` says, upright, as an RGB
+    ``(size, size, 3)`` uint8 crop from a BGR (or gray) picture, and the transform that cut it."""
+    matrix = crop_matrix(box, roll, size)
+    crop = cv2.warpAffine(to_bgr(picture), matrix, (size, size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.cvtColor(crop, cv2.COLOR_BGR2RGB), matrix
+
+
 def to_picture(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Points ``(N, 3)`` in the crop's pixels mapped back to the picture through ``matrix`` (the
     transform :func:`crop_matrix` gave); z is scaled like x and y."""
@@ -98,10 +106,7 @@ class FaceMesh:
     def run(self, picture: np.ndarray, box: Box, roll: float = 0.0, min_score: float = MIN_FACE_SCORE) -> Mesh | None:
         """The mesh of the face at ``box`` (turned ``roll`` degrees) in a BGR (or gray) picture, or None
         when the model's face score is under ``min_score``."""
-        matrix = crop_matrix(box, roll)
-        crop = cv2.warpAffine(to_bgr(picture), matrix, (INPUT_SIZE, INPUT_SIZE), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_REPLICATE)
-        rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
+        rgb, matrix = face_crop(picture, box, roll)
         tensor = self._interpreter.tensor(self._input)()[0]  # a view of the input: no extra copy
         np.multiply(rgb, np.float32(1 / 255), out=tensor)
         del tensor  # invoke() refuses to run while a view of the interpreter's memory is alive

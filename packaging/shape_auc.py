@@ -40,9 +40,9 @@ import numpy as np
 
 from emojify.blazeface import sigmoid
 from emojify.classifier import ModelError, make_interpreter
-from emojify.faces import BlazeFaceDetector, to_bgr
+from emojify.faces import BlazeFaceDetector
 from emojify.imageio import read_image
-from emojify.landmarks import MIN_FACE_SCORE, POINT_COUNT, crop_matrix, load_mesh, to_picture
+from emojify.landmarks import MIN_FACE_SCORE, POINT_COUNT, face_crop, load_mesh, to_picture
 from emojify.shape import face_frame, shape_of
 
 CLASSES = ("angry", "happy", "neutral", "surprise")
@@ -122,7 +122,7 @@ BLEND_PAIRS = (("jawOpen", (25,), "surprise", "happy"),
 class Landmarker:
     """MediaPipe's Face Landmarker from its ``.task`` bundle: :meth:`run` gives a face's 478 mesh
     points in picture pixels and its 52 blendshapes (0..1). The crop is the shipped mesh's
-    (:func:`emojify.landmarks.crop_matrix`) at 256 pixels. It keeps its results by class
+    (:func:`emojify.landmarks.face_crop`) at 256 pixels. It keeps its results by class
     (:func:`measure_folder` fills them) and the milliseconds of its calls and the shipped mesh's."""
 
     def __init__(self, task: Path):
@@ -150,10 +150,8 @@ class Landmarker:
     def run(self, picture: np.ndarray, box, roll: float) -> tuple[np.ndarray, np.ndarray] | None:
         """``(points (478, 3), blendshapes (52,))`` of the face at ``box``, None where the mesh's face score is low."""
         started = time.perf_counter()
-        matrix = crop_matrix(box, roll, LANDMARKER_SIZE)
-        crop = cv2.warpAffine(to_bgr(picture), matrix, (LANDMARKER_SIZE, LANDMARKER_SIZE), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_REPLICATE)
-        self._mesh.set_tensor(self._input, cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)[None].astype(np.float32) / 255)
+        rgb, matrix = face_crop(picture, box, roll, LANDMARKER_SIZE)
+        self._mesh.set_tensor(self._input, rgb[None].astype(np.float32) / 255)
         self._mesh.invoke()
         points = to_picture(self._mesh.get_tensor(self._points).reshape(LANDMARKER_POINTS, 3), matrix)
         score = float(sigmoid(self._mesh.get_tensor(self._score).reshape(-1))[0])

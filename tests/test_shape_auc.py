@@ -139,17 +139,19 @@ def test_the_script_refuses_a_missing_landmarker_bundle_before_measuring(tmp_pat
 
 def stand_in_bundle(path, crop_points: np.ndarray, score_logit: float = 5.0) -> None:
     """A bundle of two small models with the Face Landmarker's shapes: the mesh gives ``crop_points``
-    (478, 3) and ``score_logit`` whatever the crop; the blendshapes give back the x of their first 52 points."""
+    (478, 3), ``score_logit`` and, after it, another single value (its opposite: taking it for the
+    score would be caught) whatever the crop; the blendshapes give back the x of their first 52 points."""
     tf = pytest.importorskip("tensorflow")
 
     crop = tf.keras.Input((256, 256, 3), batch_size=1)
     touch = tf.keras.layers.Lambda(lambda x: tf.reduce_mean(x, axis=[1, 2, 3], keepdims=True) * 0.0)(crop)
     points = tf.keras.layers.Lambda(lambda t: tf.reshape(tf.constant(crop_points.reshape(-1), tf.float32), (1, 1, 1, -1)) + t)(touch)
     score = tf.keras.layers.Lambda(lambda t: t + score_logit)(touch)
+    other = tf.keras.layers.Lambda(lambda t: tf.reshape(t, (1, 1)) - score_logit)(touch)
     read = tf.keras.Input((146, 2), batch_size=1)
     first_x = tf.keras.layers.Lambda(lambda p: tf.reshape(p[0, :52, 0], (52,)))(read)
     with zipfile.ZipFile(path, "w") as bundle:
-        for name, model in zip(LANDMARKER_MODELS, (tf.keras.Model(crop, [points, score]), tf.keras.Model(read, first_x)),
+        for name, model in zip(LANDMARKER_MODELS, (tf.keras.Model(crop, [points, score, other]), tf.keras.Model(read, first_x)),
                                strict=True):
             bundle.writestr(name, tf.lite.TFLiteConverter.from_keras_model(model).convert())
 
