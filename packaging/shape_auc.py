@@ -2,7 +2,7 @@
 
     python packaging/shape_auc.py [--fer ../shared/data/fer2013/test] [--real ../shared/data/realfaces]
                                   [--per-class 400] [--seed 0] [--half 0|1] [--learned [--train DIR]]
-                                  [--landmarker face_landmarker.task]
+                                  [--landmarker face_landmarker.task] [--scaled 0.5]
 
 For each folder (``<class>/*.jpg``) it takes up to ``--per-class`` pictures of angry, happy, neutral
 and surprise (a seeded sample), finds the face (photos: BlazeFace's thorough search, the largest
@@ -23,6 +23,11 @@ expression over neutral: what such a measure gains, and what else it picks up.
 478-point mesh from a 256x256 crop, and a model of 52 blendshapes over its points) on the same
 faces, taking turns with the shipped mesh, and prints the measures on its mesh, its blendshapes'
 ROC AUCs, and the median milliseconds of one call of each: what the bigger mesh would gain, and cost.
+
+``--scaled FACTOR`` also resizes each chosen photo by FACTOR (as ``tests/test_generated.py`` does
+the sample face: area averaging down, bicubic up) and prints how far each measure moves between the
+two sizes: the median, the 90th percentile and the share of faces that move less than 0.05. FER2013's
+crops are left out: they are scaled up already.
 """
 
 from __future__ import annotations
@@ -43,7 +48,7 @@ from emojify.classifier import ModelError, make_interpreter
 from emojify.faces import BlazeFaceDetector
 from emojify.imageio import read_image
 from emojify.landmarks import MIN_FACE_SCORE, POINT_COUNT, face_crop, load_mesh, to_picture
-from emojify.shape import face_frame, shape_of
+from emojify.shape import Shape, face_frame, shape_of
 
 CLASSES = ("angry", "happy", "neutral", "surprise")
 PAIRS = (("mouth_open", "surprise", "neutral", 0.92), ("smile", "happy", "neutral", 0.95),
@@ -59,8 +64,12 @@ JAW = (152, 148, 176, 149, 150, 377, 400, 378, 379, 2, 164)
 BROW_AREA = (70, 63, 105, 66, 107, 46, 53, 52, 65, 55, 300, 293, 334, 296, 336, 276, 283, 282, 295, 285,
              33, 133, 263, 362, 9, 8, 168, 151, 10)
 """Both brows' upper and lower edges, the eyes' corners and the midline from the nose's root to the forehead."""
-LEARNED = (("mouth_open", LIPS + JAW, "surprise"), ("smile", LIPS, "happy"), ("brows", BROW_AREA, "surprise"))
-"""(measure, the mesh points its learned stand-in reads, the expression it is fitted to tell from neutral)."""
+LEARNED = (("mouth_open", LIPS + JAW, "surprise"), ("smile", LIPS, "happy"), ("brows", BROW_AREA, "surprise"),
+           ("brows", BROW_AREA, "angry"))
+"""(measure, the mesh points its learned stand-in reads, the expression it is fitted to tell from
+neutral). The brows get two: raised (surprise) and lowered (angry), the two ends one measure must hold."""
+SCALED_MEASURES = ("mouth_open", "smile", "brows", "eyes_open")
+"""The measures ``--scaled`` follows (``eyes_open``: the eye that moves more)."""
 BOOTSTRAP_ROUNDS = 1000
 SHRINKAGE = 0.001
 """The within-class covariance's shrinkage towards the identity (times its mean variance)."""
@@ -191,6 +200,13 @@ def in_half(path: Path, half: int | None) -> bool:
     return half is None or zlib.crc32(path.name.encode()) % 2 == half
 
 
+def chosen(root: Path, name: str, per_class: int, seed: int, half: int | None) -> list[Path]:
+    """Up to ``per_class`` pictures of class ``name`` under ``root``, a seeded sample of ``half``."""
+    files = [path for path in sorted((root / name).glob("*.jpg")) if in_half(path, half)]
+    random.Random(seed).shuffle(files)
+    return files[:per_class]
+
+
 def measure_folder(root: Path, per_class: int, seed: int, small: bool, half: int | None = None,
                    landmarker: Landmarker | None = None) -> dict[str, np.ndarray]:
     """Each class's meshes ``(faces, POINT_COUNT, 3)`` in picture pixels. With a ``landmarker``, it
@@ -198,9 +214,7 @@ def measure_folder(root: Path, per_class: int, seed: int, small: bool, half: int
     detector = BlazeFaceDetector.for_stills()
     meshes: dict[str, np.ndarray] = {}
     for name in CLASSES:
-        files = [path for path in sorted((root / name).glob("*.jpg")) if in_half(path, half)]
-        random.Random(seed).shuffle(files)
-        files = files[:per_class]
+        files = chosen(root, name, per_class, seed, half)
         faces = [face for face in (face_box(read_image(path), detector, small) for path in files) if face]
         found, bigger = [], []
         for face in faces:
@@ -290,6 +304,50 @@ def report_learned(train: dict[str, np.ndarray], tests: list[tuple[str, dict[str
                   f"{over_neutral[expression]}; over neutral also {others}")
 
 
+def resized(picture: np.ndarray, factor: float) -> np.ndarray:
+    """``picture`` scaled by ``factor``: area averaging down (as a camera's smaller face), bicubic up."""
+    return cv2.resize(picture, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
+
+
+def measures(shape: Shape) -> np.ndarray:
+    """The :data:`SCALED_MEASURES` of ``shape``, both eyes last."""
+    return np.array([shape.mouth_open, shape.smile, shape.brows, *shape.eyes_open])
+
+
+def scale_moves(root: Path, per_class: int, seed: int, half: int | None, factor: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(moves, widths)``: for each chosen photo with a mesh as it is and :func:`resized` by
+    ``factor``, how far each of :data:`SCALED_MEASURES` moves ``(faces, 4)``, and the face box's
+    width at both sizes ``(faces, 2)``."""
+    detector = BlazeFaceDetector.for_stills()
+    moves, widths = [], []
+    for name in CLASSES:
+        for path in chosen(root, name, per_class, seed, half):
+            picture = read_image(path)
+            faces = [face_box(shown, detector, False) for shown in (picture, resized(picture, factor))]
+            meshes = [load_mesh().run(*face) for face in faces if face]
+            if len(meshes) < 2 or any(mesh is None for mesh in meshes):
+                continue
+            first, again = (measures(shape_of(mesh.points)) for mesh in meshes)
+            move = np.abs(again - first)
+            moves.append([*move[:3], move[3:].max()])
+            widths.append([face[1][2] for face in faces])
+    return np.array(moves).reshape(-1, len(SCALED_MEASURES)), np.array(widths).reshape(-1, 2)
+
+
+def report_scaled(root: Path, per_class: int, seed: int, half: int | None, factor: float) -> None:
+    """How far each measure moves on the photos under ``root`` resized by ``factor`` (:func:`scale_moves`)."""
+    moves, widths = scale_moves(root, per_class, seed, half, factor)
+    if not len(moves):
+        print(f"Photos resized {factor:g}x: no face with a mesh at both sizes")
+        return
+    print(f"Photos resized {factor:g}x ({len(moves)} faces with a mesh at both sizes; the face box's median width "
+          f"{median(widths[:, 0]):.0f} px as they are, {median(widths[:, 1]):.0f} px resized):")
+    for column, measure in enumerate(SCALED_MEASURES):
+        move = moves[:, column]
+        print(f"  {measure:<10} moves median {median(move):.3f}, 90th percentile {np.percentile(move, 90):.3f}; "
+              f"less than 0.05 on {100 * np.mean(move < 0.05):.0f}% of the faces")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     data = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -309,9 +367,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="training pictures a class for --learned (default 1500)")
     parser.add_argument("--landmarker", type=Path, metavar="TASK",
                         help="also measure MediaPipe's Face Landmarker from its bundle (face_landmarker.task; see above)")
+    parser.add_argument("--scaled", type=float, metavar="FACTOR",
+                        help="also resize each photo by FACTOR (0.1-4) and say how far the measures move (see above)")
     args = parser.parse_args(argv)
     if min(args.per_class, args.train_per_class) < 1:
         parser.error("--per-class and --train-per-class must be at least 1")
+    if args.scaled is not None and not 0.1 <= args.scaled <= 4:
+        parser.error(f"--scaled must be between 0.1 and 4 (got {args.scaled:g})")
     if args.learned and not args.train.is_dir():
         parser.error(f"--learned: {args.train} not found")
     try:
@@ -328,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
         report(f"{title}:", tests[-1][1])
         if landmarker:
             report_landmarker(title, landmarker)
+        if args.scaled is not None and not small:
+            report_scaled(root, args.per_class, args.seed, args.half, args.scaled)
     if landmarker and landmarker.shipped_ms:
         print(f"One call, median of {len(landmarker.shipped_ms)} faces taking turns (one thread, crop included): "
               f"the shipped mesh {median(landmarker.shipped_ms):.2f} ms, the Face Landmarker's mesh "

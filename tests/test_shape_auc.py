@@ -103,9 +103,27 @@ def test_the_script_scores_made_pictures_and_says_which_pairs_have_no_faces(pict
     learned = next(line for line in lines if line.strip().startswith("smile") and "(40 points)" in line)
     assert "happy > neutral 1.000" in learned and "angry: no faces" in learned  # fitted and scored on the same six pictures: the plumbing works
     assert any(line.strip().startswith("mouth_open skipped: fewer than two training faces of surprise") for line in lines)
+    assert any(line.strip().startswith("brows      skipped: fewer than two training faces of angry") for line in lines)
 
 
-@pytest.mark.parametrize("args", [["--per-class", "0"], ["--learned", "--train", "no-such-folder"]])
+def test_a_photo_measured_again_at_its_own_size_moves_nothing(script, pictures):
+    done = run_script("--fer", "no-such-folder", "--real", str(pictures), "--scaled", "1")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    head = lines.index(next(line for line in lines if line.startswith("Photos resized 1x")))
+    assert "(6 faces with a mesh at both sizes" in lines[head]
+    for line, measure in zip(lines[head + 1:head + 5], script.SCALED_MEASURES, strict=True):
+        assert " ".join(line.split()) == f"{measure} moves median 0.000, 90th percentile 0.000; less than 0.05 on 100% of the faces"
+
+
+def test_scale_moves_measures_each_photo_at_both_sizes(script, pictures):
+    moves, widths = script.scale_moves(pictures, 10, 0, None, 0.5)
+    assert moves.shape == (6, 4) and (moves >= 0).all()
+    assert widths[:, 1] / widths[:, 0] == pytest.approx(np.full(6, 0.5), abs=0.05)  # the face found again, half as wide
+    assert moves.max() > 0  # a face half as big is not the same picture to the mesh
+
+
+@pytest.mark.parametrize("args", [["--per-class", "0"], ["--learned", "--train", "no-such-folder"], ["--scaled", "0"]])
 def test_the_script_refuses_bad_arguments_in_one_line(args):
     done = run_script(*args)
     assert done.returncode == 2
