@@ -376,6 +376,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--scaled must be between 0.1 and 4 (got {args.scaled:g})")
     if args.learned and not args.train.is_dir():
         parser.error(f"--learned: {args.train} not found")
+    if args.landmarker and not args.landmarker.is_file():
+        parser.error(f"--landmarker: {args.landmarker} not found")
     try:
         landmarker = Landmarker(args.landmarker) if args.landmarker else None
     except ValueError as exc:

@@ -152,7 +152,7 @@ def test_a_bundle_without_the_face_landmarkers_models_is_refused_in_one_line(scr
 def test_the_script_refuses_a_missing_landmarker_bundle_before_measuring(tmp_path):
     done = run_script("--landmarker", str(tmp_path / "face_landmarker.task"), "--fer", str(tmp_path), "--real", str(tmp_path))
     assert done.returncode == 2 and not done.stdout
-    assert done.stderr.strip().splitlines()[-1].startswith("shape_auc.py: error: --landmarker:")
+    assert done.stderr.strip().splitlines()[-1] == f"shape_auc.py: error: --landmarker: {tmp_path / 'face_landmarker.task'} not found"
 
 
 def stand_in_bundle(path, crop_points: np.ndarray, score_logit: float = 5.0) -> None:
