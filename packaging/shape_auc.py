@@ -324,8 +324,10 @@ def scale_moves(root: Path, per_class: int, seed: int, half: int | None, factor:
         for path in chosen(root, name, per_class, seed, half):
             picture = read_image(path)
             faces = [face_box(shown, detector, False) for shown in (picture, resized(picture, factor))]
-            meshes = [load_mesh().run(*face) for face in faces if face]
-            if len(meshes) < 2 or any(mesh is None for mesh in meshes):
+            if None in faces:
+                continue
+            meshes = [load_mesh().run(*face) for face in faces]
+            if None in meshes:
                 continue
             first, again = (measures(shape_of(mesh.points)) for mesh in meshes)
             move = np.abs(again - first)
