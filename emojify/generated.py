@@ -30,9 +30,18 @@ STICKER_PX = 512
 FEATURE = (66, 43, 13)
 """Noto's dark brown for eyes, brows and mouth."""
 MOUTH_INSIDE = (92, 38, 28)
+TEETH = (250, 250, 250)
 TONGUE = (240, 98, 104)
 TEAR = (74, 158, 238)
 BLUSH = (240, 120, 110)
+GRIN_FROM = 0.4
+"""A smile (after the base's bias) over this is drawn as a grin (:func:`grin_of`)."""
+TEETH_SHARE = 0.45
+"""The upper teeth fill at most this share of the open mouth's height."""
+LIP = 0.03
+"""The lips' line: half the closed mouth's thickness, the open mouth's rim (in the face's units, 1 = the disc's radius)."""
+MOUTH_LOWEST = 0.88
+"""The open mouth's lowest point, within the disc's edge at 1 (a wide smile with the mouth wide open reaches it)."""
 
 
 @dataclass(frozen=True)
@@ -118,6 +127,12 @@ def _curve(width: float, bend: float, y: float, steps: int = 12) -> np.ndarray:
     return np.c_[x, y + bend * (1 - (2 * x / width) ** 2)]
 
 
+def grin_of(smile: float) -> float:
+    """How much a smile (after the base's bias) is a grin, 0 below :data:`GRIN_FROM` .. 1 at a full smile:
+    a grin opens the mouth a little and shows the upper teeth, as a broad smile does (the set's happy face)."""
+    return float(np.clip((smile - GRIN_FROM) / (1 - GRIN_FROM), 0, 1))
+
+
 def draw_face(pen: _Pen, shape: Shape, base: Base) -> None:
     """Eyes, brows, mouth and extras for ``shape`` on ``pen``."""
     brows = float(np.clip(shape.brows + base.brow_bias, -1, 1))
@@ -144,19 +159,48 @@ def draw_face(pen: _Pen, shape: Shape, base: Base) -> None:
     width = 0.42 + 0.28 * max(smile, 0) - 0.08 * mouth_open
     bend = 0.2 * smile
     top_y = 0.36 - 0.06 * mouth_open
-    opening = 0.04 + 0.42 * mouth_open + 0.18 * max(smile, 0) * mouth_open
+    grin = grin_of(smile)
+    opening = 0.04 + 0.42 * mouth_open + 0.18 * max(smile, 0) * mouth_open + 0.16 * grin * (1 - mouth_open)
     if opening < 0.09 and abs(smile) < 0.5:  # a closed mouth: a thick curved line
         upper = _curve(width, bend, top_y)
-        pen.polygon(np.r_[upper - (0, 0.03), upper[::-1] + (0, 0.03)], FEATURE)
+        pen.polygon(np.r_[upper - (0, LIP), upper[::-1] + (0, LIP)], FEATURE)
         return
+    opening = min(opening, MOUTH_LOWEST - max(pen.shift[1], 0) - top_y - bend * 0.5)  # within the disc
     upper = _curve(width, bend * 0.5, top_y)
     lower = _curve(width, bend * 0.5 + opening, top_y)
-    outline = np.r_[upper, lower[::-1]]
-    pen.polygon(outline, FEATURE)
-    inner = np.r_[upper + (0, 0.03), lower[::-1] - (0, 0.03)]
-    pen.polygon(inner, MOUTH_INSIDE)
-    if opening > 0.15:
-        pen.ellipse((0, top_y + bend * 0.5 + opening * 0.68), width * 0.26, opening * 0.2, TONGUE)
+    pen.polygon(np.r_[upper, lower[::-1]], FEATURE)
+    inside = mouth_inside(upper, lower, LIP)
+    if inside is None:
+        return
+    x, top, bottom = inside
+    pen.polygon(np.r_[np.c_[x, top], np.c_[x, bottom][::-1]], MOUTH_INSIDE)
+    if grin > 0:  # the upper teeth, under the upper lip, over a share of the mouth's inside at each point
+        pen.polygon(np.r_[np.c_[x, top], np.c_[x, top + TEETH_SHARE * min(1.0, 2 * grin) * (bottom - top)][::-1]],
+                    TEETH)
+    if opening > 0.15:  # the tongue, resting on the lower lip: an arch over the lip's inner edge
+        half = min(width * 0.26, x[-1], -x[0])
+        tx = np.linspace(-half, half, 16)
+        floor = np.interp(tx, x, bottom)
+        arch = np.minimum(floor, floor.max() - opening * 0.4 * np.sqrt(1 - (tx / half) ** 2))
+        pen.polygon(np.r_[np.c_[tx, arch], np.c_[tx, floor][::-1]], TONGUE)
+
+
+def mouth_inside(upper: np.ndarray, lower: np.ndarray, rim: float) -> tuple[np.ndarray, ...] | None:
+    """The inside of a mouth whose lips are ``upper`` and ``lower`` (points from left to right, the two
+    meeting at both ends): each lip moved ``rim`` inwards along its normal (an even lip line where the
+    sides are steep), both read on one grid of x, kept where the top stays above the bottom. Returns
+    (x, top, bottom), or None where the lips leave no inside."""
+
+    def moved(curve: np.ndarray, inwards: float) -> np.ndarray:
+        tangent = np.gradient(curve, axis=0)
+        normal = np.c_[-tangent[:, 1], tangent[:, 0]]  # left to right, y down: (0, 1) points down
+        return curve + inwards * rim * normal / np.linalg.norm(normal, axis=1, keepdims=True)
+
+    top, bottom = moved(upper, 1.0), moved(lower, -1.0)
+    x = np.linspace(max(top[0, 0], bottom[0, 0]), min(top[-1, 0], bottom[-1, 0]), 32)
+    top_y, bottom_y = np.interp(x, top[:, 0], top[:, 1]), np.interp(x, bottom[:, 0], bottom[:, 1])
+    keep = top_y < bottom_y
+    return (x[keep], top_y[keep], bottom_y[keep]) if keep.sum() >= 2 else None
 
 
 def draw(label: str, shape: Shape, size: int) -> Image.Image:

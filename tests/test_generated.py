@@ -9,7 +9,7 @@ import pytest
 from helpers import load_script
 
 from emojify.faces import BlazeFaceDetector
-from emojify.generated import GeneratedEmoji, draw
+from emojify.generated import BASES, TONGUE, GeneratedEmoji, draw
 from emojify.imageio import read_image
 from emojify.labels import CLASSES
 from emojify.landmarks import load_mesh
@@ -105,11 +105,40 @@ def test_an_open_mouth_shows(label):
     assert np.abs(mouth_area(closed) - mouth_area(opened)).mean() > 5
 
 
+def teeth(picture) -> int:
+    """Near-white pixels in the mouth area (the disc and its features have none)."""
+    return int((mouth_area(picture)[..., :3] > 235).all(-1).sum())
+
+
+@pytest.mark.parametrize("label", CLASSES)
+def test_a_broad_smile_shows_its_teeth_and_a_frown_none(label):
+    """A full smile grins where the base does not pull the mouth down (angry, disgust, sad); a frown
+    never does, open or closed."""
+    if BASES[label].smile_bias >= 0:
+        assert teeth(draw(label, Shape(smile=1.0), 256)) > 100
+        assert teeth(draw(label, Shape(smile=1.0, mouth_open=0.5), 256)) > 100
+    assert teeth(draw(label, Shape(smile=-1.0), 256)) == teeth(draw(label, Shape(smile=-1.0, mouth_open=1.0), 256)) == 0
+
+
+def test_the_tongue_stays_inside_the_mouth():
+    """No pixel of the disc's yellow lies within 2 pixels of the tongue: it rests inside the mouth."""
+    for shape in (Shape(smile=1.0), Shape(smile=0.3, mouth_open=0.1), Shape(mouth_open=0.3), Shape(mouth_open=1.0, smile=1.0)):
+        rgb = np.asarray(draw("happy", shape, 256))[..., :3].astype(int)
+        tongue = (np.abs(rgb - TONGUE).sum(-1) < 30).astype(np.uint8)
+        near = cv2.dilate(tongue, np.ones((5, 5), np.uint8)).astype(bool)
+        disc = (rgb[..., 0] > 200) & (rgb[..., 1] > 140) & (rgb[..., 2] < 120)
+        assert tongue.sum() > 20 and not (near & disc).any(), shape
+
+
 @pytest.mark.parametrize("label", CLASSES)
 def test_background_stays_transparent_and_the_disc_opaque(label):
-    for shape in (Shape(), Shape(1.0, 1.0, 1.0, (1.0, 1.0), 30.0, 40.0, -40.0), Shape(0.5, -1.0, -1.0, (0.0, 0.0))):
+    """Nothing is drawn outside the disc, not even a wide open grin with the head bowed."""
+    yy, xx = np.mgrid[0:200, 0:200] + 0.5
+    outside = np.hypot(xx - 100, yy - 100) > 200 * 0.47 + 1
+    for shape in (Shape(), Shape(1.0, 1.0, 1.0, (1.0, 1.0), 30.0, 40.0, -40.0), Shape(0.5, -1.0, -1.0, (0.0, 0.0)),
+                  Shape(1.0, 1.0, pitch=-45.0)):
         alpha = np.asarray(draw(label, shape, 200))[..., 3]
-        assert alpha[:8, :8].max() == 0 and alpha[-8:, -8:].max() == 0 and alpha[100, 100] == 255
+        assert alpha[outside].max() == 0 and alpha[100, 100] == 255, shape
 
 
 def test_every_expression_has_its_own_base():
