@@ -40,6 +40,11 @@ TEETH_SHARE = 0.45
 """The upper teeth fill at most this share of the open mouth's height."""
 LIP = 0.03
 """The lips' line: half the closed mouth's thickness, the open mouth's rim (in the face's units, 1 = the disc's radius)."""
+O_RISE = 0.25
+O_ROUND = 1.5
+"""An open mouth that does not smile is an "O", as the set's surprised face has it: this share of the
+opening lies above the corners (the upper lip arches up), and the lips are half ellipses as far as
+``O_ROUND`` times ``mouth_open`` (a parabola's lower lip, wide open, comes to a point: a "V")."""
 MOUTH_LOWEST = 0.88
 """The open mouth's lowest point, within the disc's edge at 1 (a wide smile with the mouth wide open reaches it)."""
 
@@ -121,10 +126,13 @@ class _Pen:
         self.polygon(np.c_[centre[0] + rx * np.cos(t), centre[1] + ry * np.sin(t)], colour, fill)
 
 
-def _curve(width: float, bend: float, y: float, steps: int = 12) -> np.ndarray:
-    """Points of a parabola across ``width`` (centred), at height ``y``, its middle ``bend`` lower."""
-    x = np.linspace(-width / 2, width / 2, steps)
-    return np.c_[x, y + bend * (1 - (2 * x / width) ** 2)]
+def _curve(width: float, bend: float, y: float, roundness: float = 0.0, steps: int = 16) -> np.ndarray:
+    """Points of a lip across ``width`` (centred), at height ``y`` at its ends, its middle ``bend`` lower:
+    a parabola, blended by ``roundness`` (0..1) into a half ellipse (steep at the corners, as an "O" is).
+    The points are closer together towards the corners, where the ellipse turns."""
+    t = -np.cos(np.linspace(0, math.pi, steps))
+    depth = (1 - roundness) * (1 - t**2) + roundness * np.sqrt(np.clip(1 - t**2, 0, 1))
+    return np.c_[t * width / 2, y + bend * depth]
 
 
 def grin_of(smile: float) -> float:
@@ -165,9 +173,12 @@ def draw_face(pen: _Pen, shape: Shape, base: Base) -> None:
         upper = _curve(width, bend, top_y)
         pen.polygon(np.r_[upper - (0, LIP), upper[::-1] + (0, LIP)], FEATURE)
         return
-    opening = min(opening, MOUTH_LOWEST - max(pen.shift[1], 0) - top_y - bend * 0.5)  # within the disc
-    upper = _curve(width, bend * 0.5, top_y)
-    lower = _curve(width, bend * 0.5 + opening, top_y)
+    rise = O_RISE * (1 - max(smile, 0))  # the share of the opening above the corners: none in a grin
+    lowest = MOUTH_LOWEST - max(pen.shift[1], 0) - top_y - bend * 0.5
+    opening = min(opening, lowest / (1 - rise))  # within the disc
+    roundness = min(1.0, O_ROUND * mouth_open)
+    upper = _curve(width, bend * 0.5 - rise * opening, top_y, roundness)
+    lower = _curve(width, bend * 0.5 + (1 - rise) * opening, top_y, roundness)
     pen.polygon(np.r_[upper, lower[::-1]], FEATURE)
     inside = mouth_inside(upper, lower, LIP)
     if inside is None:

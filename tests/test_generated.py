@@ -105,6 +105,24 @@ def test_an_open_mouth_shows(label):
     assert np.abs(mouth_area(closed) - mouth_area(opened)).mean() > 5
 
 
+def mouth_widths(picture) -> np.ndarray:
+    """Pixels of the mouth (whatever is not the yellow disc) in each row of the mouth area, top to bottom."""
+    rgb = mouth_area(picture)[..., :3]
+    widths = (~((rgb[..., 0] > 200) & (rgb[..., 1] > 140) & (rgb[..., 2] < 120))).sum(1)
+    rows = np.flatnonzero(widths)
+    return widths[rows[0]:rows[-1] + 1]
+
+
+@pytest.mark.parametrize("label", ["neutral", "surprise"])
+@pytest.mark.parametrize("mouth_open", [0.6, 1.0])
+def test_an_open_mouth_without_a_smile_is_an_o(label, mouth_open):
+    """The upper lip arches up (the widest row is below the corners) and the lower lip is round, not a
+    point (three quarters down, the mouth is still most of its width): the set's surprised "O"."""
+    widths = mouth_widths(draw(label, Shape(mouth_open=mouth_open), 256))
+    assert np.argmax(widths) > 0.1 * len(widths)
+    assert widths[int(0.75 * len(widths))] > 0.65 * widths.max()
+
+
 def teeth(picture) -> int:
     """Near-white pixels in the mouth area (the disc and its features have none)."""
     return int((mouth_area(picture)[..., :3] > 235).all(-1).sum())
