@@ -142,11 +142,17 @@ def grin_of(smile: float) -> float:
 
 
 def draw_face(pen: _Pen, shape: Shape, base: Base) -> None:
-    """Eyes, brows, mouth and extras for ``shape`` on ``pen``."""
+    """Eyes, brows, mouth and extras for ``shape`` on ``pen``, the base's biases added."""
     brows = float(np.clip(shape.brows + base.brow_bias, -1, 1))
-    smile = float(np.clip(shape.smile + base.smile_bias, -1, 1))
-    mouth_open = float(np.clip(shape.mouth_open + base.mouth_bias, 0, 1))
-    for side, opened in ((-1, shape.eyes_open[0]), (1, shape.eyes_open[1])):
+    draw_eyes(pen, shape.eyes_open, brows, base)
+    draw_mouth(pen, smile=float(np.clip(shape.smile + base.smile_bias, -1, 1)),
+               mouth_open=float(np.clip(shape.mouth_open + base.mouth_bias, 0, 1)),
+               lowest=MOUTH_LOWEST - max(pen.shift[1], 0))  # a face shifted down has less room below
+
+
+def draw_eyes(pen: _Pen, eyes_open: tuple[float, float], brows: float, base: Base) -> None:
+    """Both eyes with their lids and brows, and the base's tear and blush."""
+    for side, opened in ((-1, eyes_open[0]), (1, eyes_open[1])):
         cx, cy = side * 0.33, -0.12 - 0.04 * max(brows, 0)
         ry = 0.02 + 0.15 * opened * (1 + 0.25 * max(brows, 0))
         pen.ellipse((cx, cy), 0.095, ry, FEATURE)
@@ -164,6 +170,11 @@ def draw_face(pen: _Pen, shape: Shape, base: Base) -> None:
             pen.ellipse((cx, cy + 0.38), 0.09, 0.08, TEAR)
         if base.blush:
             pen.ellipse((side * 0.55, 0.2), 0.13, 0.07, BLUSH, fill=140)
+
+
+def draw_mouth(pen: _Pen, smile: float, mouth_open: float, lowest: float) -> None:
+    """The mouth: a closed curve, or an open mouth (an "O", or a grin with its teeth) with its tongue,
+    its lowest point no lower than ``lowest``."""
     width = 0.42 + 0.28 * max(smile, 0) - 0.08 * mouth_open
     bend = 0.2 * smile
     top_y = 0.36 - 0.06 * mouth_open
@@ -174,8 +185,7 @@ def draw_face(pen: _Pen, shape: Shape, base: Base) -> None:
         pen.polygon(np.r_[upper - (0, LIP), upper[::-1] + (0, LIP)], FEATURE)
         return
     rise = O_RISE * (1 - max(smile, 0))  # the share of the opening above the corners: none in a grin
-    lowest = MOUTH_LOWEST - max(pen.shift[1], 0) - top_y - bend * 0.5
-    opening = min(opening, lowest / (1 - rise))  # within the disc
+    opening = min(opening, (lowest - top_y - bend * 0.5) / (1 - rise))  # within the disc
     roundness = min(1.0, O_ROUND * mouth_open)
     upper = _curve(width, bend * 0.5 - rise * opening, top_y, roundness)
     lower = _curve(width, bend * 0.5 + (1 - rise) * opening, top_y, roundness)
