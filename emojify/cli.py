@@ -67,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
                                          "good ones are handled; an image without a face is a result.")
     predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     predict.add_argument("--json", action="store_true", help="print one JSON list, an object per image")
-    predict.add_argument("--out", type=Path, metavar="DIR", help="also write a composite PNG per image here")
+    predict.add_argument("--out", type=Path, metavar="DIR", help="also write a composite PNG per image here (the folder is made if missing)")
     predict.add_argument("--region", metavar="FRACTION",
                          help="only faces inside the centred region of this size, 0.1-1 (default: whole image)")
     predict.add_argument("--all-faces", action="store_true",
@@ -129,6 +129,19 @@ def normalise_argv(argv: list[str]) -> list[str]:
     return argv
 
 
+def output_folder(folder: Path, flag: str, given: Path | None = None) -> None:
+    """Make the output ``folder`` (and its parents) of ``flag`` (given as ``given``, a file in it, or
+    as the folder itself) before any work, so that one that cannot be made is a one-line error at
+    once, not a traceback after the work."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        in_the_way = isinstance(exc, FileExistsError | NotADirectoryError)
+        reason = "a file is in the way" if in_the_way else exc.strerror or str(exc)
+        where = "the folder" if given is None else f"its folder {folder}"
+        raise UsageError(f"{flag} {given or folder}: cannot make {where} ({reason})") from None
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.api import Reader
     from emojify.composite import compose, save_composite
@@ -137,6 +150,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.imageio import ImageError
 
     region = None if args.region is None else BY_NAME["region"].parse(args.region, Origin("--region"))
+    if args.out:
+        output_folder(BY_NAME["save_dir"].parse(str(args.out), Origin("--out")), "--out")
     reader = Reader(args.model, args.detector)
     emojis = load_emoji_set() if args.out else None
     generated = GeneratedEmoji() if args.out and args.emoji == "generated" else None
@@ -157,11 +172,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
             entry["faces"] = [face.as_dict() for face in faces]
         if emojis is not None:
             picture = compose(reading.image, reading.result, emojis, args.snapshot_style)
-            entry["composite"] = str(save_composite(picture, args.out, prefix=path.stem))
-            if generated is not None:  # a transparent sticker of each face's own emoji
-                entry["stickers"] = [str(save_composite(generated.picture(face.label, face.shape, STICKER_PX), args.out,
-                                                        prefix=f"{path.stem}-face{index + 1}"))
-                                     for index, face in enumerate(reading.faces)]
+            try:  # each file is whole or absent (save_composite); a full disk or a lost folder stops here
+                entry["composite"] = str(save_composite(picture, args.out, prefix=path.stem))
+                if generated is not None:  # a transparent sticker of each face's own emoji
+                    entry["stickers"] = [str(save_composite(generated.picture(face.label, face.shape, STICKER_PX),
+                                                            args.out, prefix=f"{path.stem}-face{index + 1}"))
+                                         for index, face in enumerate(reading.faces)]
+            except OSError as exc:
+                raise UsageError(f"--out {args.out}: cannot save {path.name}'s composite ({exc.strerror or exc})") from None
         results.append(entry)
         if not args.json:
             what = ", ".join(f"{face.label} {face.emoji} ({face.probabilities[face.label]:.0%})" for face in faces)
@@ -180,6 +198,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError("--plot needs matplotlib, which is not installed here (pip install matplotlib)")
     if args.dim is not None and not 0.0 < args.dim <= 1.0:
         raise UsageError(f"--dim {args.dim}: brightness must be in (0, 1]")
+    if args.plot:
+        if args.plot.suffix.lower() != ".png" or args.plot.is_dir():
+            raise UsageError(f"--plot {args.plot}: give a file name ending in .png (the reliability diagram goes "
+                             f"beside it, {reliability_path(args.plot).name})")
+        output_folder(args.plot.parent, "--plot", args.plot)
     classifier = Classifier(args.model, decision=IDENTITY if args.raw else None)
     progress = (lambda items: items) if args.json else progress_bar
     if args.detect:  # the photo as cmd_predict sees it
@@ -194,17 +217,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for error in evaluation.errors:
         print(f"emojify: {error}", file=sys.stderr)
     summary = evaluation.summary
-    if args.plot:
-        title = (f"{classifier.info.path.name}{' (raw)' if args.raw else ''} on {args.folder}"
-                 f"{' (whole photos)' if args.detect else ''}"
-                 f"{f' at brightness {args.dim}' if args.dim else ''}")
-        plot_confusion(summary, args.plot, title)
-        plot_reliability(summary, reliability_path(args.plot), title)
     if args.json:
         print(json.dumps({**summary, "decision": classifier.decision.as_dict(), "model_sha256": classifier.info.sha256,
                           "unreadable": len(evaluation.errors)}))
     else:
         print(format_table(summary))
+    if args.plot:  # after the figures are out: a plot that cannot be saved loses nothing else
+        title = (f"{classifier.info.path.name}{' (raw)' if args.raw else ''} on {args.folder}"
+                 f"{' (whole photos)' if args.detect else ''}"
+                 f"{f' at brightness {args.dim}' if args.dim else ''}")
+        try:
+            plot_confusion(summary, args.plot, title)
+            plot_reliability(summary, reliability_path(args.plot), title)
+        except OSError as exc:
+            raise UsageError(f"--plot {args.plot}: cannot save the plot ({exc.strerror or exc})") from None
     return EXIT_BAD_INPUT if evaluation.errors else 0
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from emojify.classifier import Classifier
 from emojify.decision import DecisionRule
 from emojify.errors import EmojifyError
+from emojify.fileio import atomic_path
 from emojify.imageio import IMAGE_SUFFIXES, ImageError, read_image
 from emojify.labels import CLASSES
 from emojify.metrics import MIN30_KEY, MIN_SUPPORT, NO_ANSWER, summarize
@@ -222,7 +223,8 @@ def plot_confusion(summary: dict, path: Path, title: str) -> None:
     ax.set_title(f"{title}\naccuracy {summary['accuracy']:.1%}{balanced}, macro F1 {summary['macro_f1']:.3f}"
                  f"{common}, n={summary['n']}{found}", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with atomic_path(path) as tmp:  # a crash leaves the old plot or none, never half of one
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
 
 
@@ -252,5 +254,6 @@ def plot_reliability(summary: dict, path: Path, title: str) -> None:
     count_ax.set_xlabel("top probability shown")
     count_ax.set_ylabel("faces")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with atomic_path(path) as tmp:  # a crash leaves the old plot or none, never half of one
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)

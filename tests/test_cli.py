@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -275,6 +277,67 @@ def test_out_writes_a_composite_per_good_image(images, tmp_path):
             composite.load()
             assert composite.width > width
     assert sorted(out_dir.iterdir()) == written  # no half-written or temporary files left behind
+
+
+@pytest.mark.parametrize("out", ["a-file", "a-file/composites"])
+def test_an_out_that_cannot_be_a_folder_is_one_line_before_any_work(images, tmp_path, out):
+    (tmp_path / "a-file").write_text("not a folder")
+    code, stdout, err = run_cli("predict", "--out", tmp_path / out, images["astronaut.png"])
+    assert code == 2 and stdout == "", stdout
+    lines = stderr_lines(err)
+    assert len(lines) == 1 and lines[0].startswith("emojify: error: --out") and "a-file" in lines[0], err
+    assert (tmp_path / "a-file").read_text() == "not a folder"
+
+
+def test_a_full_disk_while_saving_stops_with_one_line(monkeypatch, capsys, images, tmp_path):
+    import emojify.composite
+
+    def full_disk(image, path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(emojify.composite, "save_png_atomic", full_disk)
+    assert main(["predict", "--out", str(tmp_path / "composites"), str(images["astronaut.png"])]) == 2
+    err = capsys.readouterr().err
+    expected = f"emojify: error: --out {tmp_path / 'composites'}: cannot save astronaut.png's composite (No space"
+    assert len(stderr_lines(err)) == 1 and stderr_lines(err)[0].startswith(expected), err
+    assert list((tmp_path / "composites").iterdir()) == []
+
+
+@pytest.fixture
+def one_face_folder(images, tmp_path) -> Path:
+    """An ``evaluate`` folder: happy/ holding the astronaut."""
+    (tmp_path / "faces" / "happy").mkdir(parents=True)
+    shutil.copyfile(images["astronaut.png"], tmp_path / "faces" / "happy" / "astronaut.png")
+    return tmp_path / "faces"
+
+
+@pytest.mark.parametrize("plot", ["plot.txt", "a-folder.png", "a-file/plot.png"])
+def test_a_plot_that_cannot_be_written_is_one_line_before_any_work(one_face_folder, tmp_path, plot):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "a-folder.png").mkdir()
+    (tmp_path / "a-file").write_text("not a folder")
+    code, stdout, err = run_cli("evaluate", one_face_folder, "--plot", tmp_path / plot)
+    lines = stderr_lines(err)
+    assert code == 2 and stdout == "", stdout  # no table: nothing was evaluated
+    assert len(lines) == 1 and lines[0].startswith(f"emojify: error: --plot {tmp_path / plot}: "), err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file", "a-folder.png", "faces"]
+
+
+def test_a_plot_that_fails_to_save_keeps_the_figures(monkeypatch, capsys, one_face_folder, tmp_path):
+    """A full disk at the plot: the table is out first, then one error line, and no partial PNG."""
+    pytest.importorskip("matplotlib")
+    import emojify.evaluate
+
+    def full_disk(path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(emojify.evaluate, "atomic_path", full_disk)
+    plot = tmp_path / "plots" / "confusion.png"
+    assert main(["evaluate", str(one_face_folder), "--plot", str(plot)]) == 2
+    out, err = capsys.readouterr()
+    assert "accuracy" in out and "macro F1" in out
+    assert stderr_lines(err) == [f"emojify: error: --plot {plot}: cannot save the plot ({os.strerror(errno.ENOSPC)})"]
+    assert list(plot.parent.iterdir()) == []
 
 
 # --- self-test, doctor, bench, help ------------------------------------------------------------------
