@@ -22,6 +22,7 @@ from pathlib import Path
 from emojify import __version__
 from emojify.config import BY_NAME, Origin, add_flag, add_run_arguments, settings_from_args
 from emojify.errors import EmojifyError
+from emojify.fileio import make_folder
 from emojify.helptext import plain_text
 
 log = logging.getLogger("emojify")
@@ -129,19 +130,6 @@ def normalise_argv(argv: list[str]) -> list[str]:
     return argv
 
 
-def output_folder(folder: Path, flag: str, given: Path | None = None) -> None:
-    """Make the output ``folder`` (and its parents) of ``flag`` (given as ``given``, a file in it, or
-    as the folder itself) before any work, so that one that cannot be made is a one-line error at
-    once, not a traceback after the work."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        in_the_way = isinstance(exc, FileExistsError | NotADirectoryError)
-        reason = "a file is in the way" if in_the_way else exc.strerror or str(exc)
-        where = "the folder" if given is None else f"its folder {folder}"
-        raise UsageError(f"{flag} {given or folder}: cannot make {where} ({reason})") from None
-
-
 def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.api import Reader
     from emojify.composite import compose, save_composite
@@ -151,7 +139,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     region = None if args.region is None else BY_NAME["region"].parse(args.region, Origin("--region"))
     if args.out:
-        output_folder(BY_NAME["save_dir"].parse(str(args.out), Origin("--out")), "--out")
+        make_folder(BY_NAME["save_dir"].parse(str(args.out), Origin("--out")), f"--out {args.out}")
     reader = Reader(args.model, args.detector)
     emojis = load_emoji_set() if args.out else None
     generated = GeneratedEmoji() if args.out and args.emoji == "generated" else None
@@ -202,7 +190,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if args.plot.suffix.lower() != ".png" or args.plot.is_dir():
             raise UsageError(f"--plot {args.plot}: give a file name ending in .png (the reliability diagram goes "
                              f"beside it, {reliability_path(args.plot).name})")
-        output_folder(args.plot.parent, "--plot", args.plot)
+        make_folder(args.plot.parent, f"--plot {args.plot}")
     classifier = Classifier(args.model, decision=IDENTITY if args.raw else None)
     progress = (lambda items: items) if args.json else progress_bar
     if args.detect:  # the photo as cmd_predict sees it

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from emojify.errors import EmojifyError
+
 NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
 """What link(2) fails with where the file system has no hard links (FAT, exFAT, some network shares)."""
 
@@ -59,3 +61,19 @@ def _link_new(tmp: Path, path: Path) -> None:
         if path.exists():
             raise FileExistsError(f"{path}: already exists") from None
         os.replace(tmp, path)
+
+
+class OutputError(EmojifyError):
+    """An output folder that cannot be made: a file in the way, no permission, no such place."""
+
+
+def make_folder(folder: Path, given: str) -> None:
+    """Make an output ``folder`` (and its parents) before any work, so that one that cannot be made
+    is one line at once (:class:`OutputError`, naming the option as ``given``, e.g. ``--out DIR``),
+    not a traceback after the work."""
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        in_the_way = isinstance(exc, FileExistsError | NotADirectoryError)
+        reason = "a file is in the way" if in_the_way else exc.strerror or str(exc)
+        raise OutputError(f"{given}: cannot make the folder {folder} ({reason})") from None

@@ -129,6 +129,22 @@ def test_training_with_malformed_blocks_stops_before_creating_the_run(tmp_path, 
     assert not run.exists()
 
 
+def test_an_out_folder_that_cannot_be_made_is_one_line_before_any_work(tmp_path, capsys):
+    """Training and quantizing into a folder under a file: one line naming the option, exit code 2,
+    before the data is read or a model loaded (the model here is not one: loading it would fail)."""
+    from emojify.training import quantize, train
+
+    (tmp_path / "a-file").write_text("not a folder")
+    assert train.main([str(tmp_path), "--out", str(tmp_path / "a-file" / "run")]) == 2
+    assert capsys.readouterr().err.strip() == (f"emojify-train: error: --out {tmp_path / 'a-file' / 'run'}: cannot make "
+                                               f"the folder {tmp_path / 'a-file' / 'run'} (a file is in the way)")
+    (tmp_path / "not-a-model.keras").write_text("not a model")
+    out_dir = tmp_path / "a-file" / "int8"
+    assert quantize.main([str(tmp_path / "not-a-model.keras"), str(tmp_path), "--out-dir", str(out_dir)]) == 2
+    assert capsys.readouterr().err.strip() == (f"emojify-quantize: error: --out-dir {out_dir}: cannot make the folder "
+                                               f"{tmp_path / 'a-file'} (a file is in the way)")
+
+
 @pytest.mark.parametrize("option", ["--init-from", "--teacher"])
 def test_training_from_a_missing_model_is_refused_in_one_line(tmp_path, capsys, option):
     from emojify.training import train

@@ -36,6 +36,7 @@ import numpy as np
 
 from emojify.classifier import MODEL_NAME, Classifier, sha256_of
 from emojify.decision import METADATA_KEY, class_frequencies, fit_rule
+from emojify.fileio import make_folder
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES
 from emojify.metrics import summarize
@@ -165,6 +166,7 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
     """Convert, evaluate and write the model files into the new folder ``out_dir`` (or in place of
     it, with ``replace``: see :func:`staged_folder`); returns the metadata."""
     refuse_existing(out_dir, replace)  # before the long work, not after it
+    make_folder(Path(out_dir).parent, f"--out-dir {out_dir}")  # an OutputError is a ValueError: one line
     import keras
 
     from emojify.evaluate import plot_confusion

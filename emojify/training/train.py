@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from emojify.evaluate import pyplot
-from emojify.fileio import atomic_path
+from emojify.fileio import OutputError, atomic_path, make_folder
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES, NUM_CLASSES
 from emojify.training.data import DataError, Split, load_dataset
@@ -379,7 +379,11 @@ def main(argv: list[str] | None = None) -> int:
                           teacher=args.teacher, teacher_weight=args.teacher_weight,
                           teach_augmented=args.teach_augmented, lighting=args.lighting,
                           jit_compile=not args.no_jit)
-        run.mkdir(parents=True, exist_ok=True)
+        try:
+            make_folder(run, f"--out {run}")
+        except OutputError as exc:
+            print(f"emojify-train: error: {exc}", file=sys.stderr)
+            return 2
         write_json_atomic(config_path, asdict(cfg))
     try:
         best = train(cfg, run, args.verbose)
