@@ -23,6 +23,7 @@ import numpy as np
 
 from emojify.detectors import Detector
 from emojify.faces import DETECTORS, load_cascade
+from emojify.fileio import OutputError, make_folder
 from emojify.pipeline import Pipeline
 from emojify.preprocess import to_gray
 
@@ -66,10 +67,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--save", type=Path, help="write the group picture here (PNG)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
+    if args.save:
+        if args.save.suffix.lower() != ".png":
+            p.error(f"--save {args.save}: give a file name ending in .png")
+        try:
+            make_folder(args.save.parent, f"--save {args.save}")
+        except OutputError as exc:
+            p.error(str(exc))
 
     picture, placed = group_picture(args.fer)
-    if args.save:
-        cv2.imwrite(str(args.save), picture)
+    if args.save and not cv2.imwrite(str(args.save), picture):  # OpenCV says nothing itself
+        p.error(f"--save {args.save}: the picture could not be written (is the disk full?)")
     result = Pipeline(detector=DETECTORS[args.detector]()).analyze(picture, use_region=False,
                                                                                all_faces=True)
     boxes = [face.box for face in result.faces]

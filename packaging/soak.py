@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from emojify.bench import rss_mb, synthetic_stream, time_frames
+from emojify.fileio import OutputError, atomic_path, make_folder
 from emojify.pipeline import Pipeline
 
 MAX_GROWTH_MB = 5.0
@@ -33,6 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.frames < args.block or args.block < 1:
         p.error("--frames must be at least --block, and --block at least 1")
+    if args.plot:  # checked before the soak, not after it
+        if Path(args.plot).suffix.lower() != ".png":
+            p.error(f"--plot {args.plot}: give a file name ending in .png")
+        try:
+            make_folder(Path(args.plot).parent, f"--plot {args.plot}")
+        except OutputError as exc:
+            p.error(str(exc))
 
     pipeline = Pipeline()
     frames = synthetic_stream()
@@ -75,7 +84,8 @@ def plot(blocks: list[dict], start: float, path: str) -> None:
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    with atomic_path(Path(path)) as tmp:  # the old plot or the new one, never half of one
+        fig.savefig(tmp, dpi=100)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,18 @@ def test_faceless_photos_counts_boxes_on_eighteen_photos_and_finds_the_astronaut
     assert report["astronaut_boxes"] == 1
 
 
+@pytest.mark.parametrize(("script", "option", "args"), [("soak", "--plot", ("--frames", "100000")),
+                                                     ("group_faces", "--save", ("no-such-fer2013",))])
+@pytest.mark.parametrize("name", ["plot.txt", "a-file/plot.png"])
+def test_an_output_that_cannot_be_written_stops_the_script_before_its_work(tmp_path, script, option, args, name):
+    """A long soak or the group picture: a bad output name is the script's one error line at once."""
+    (tmp_path / "a-file").write_text("not a folder")
+    done = run_script(script, *args, option, str(tmp_path / name), timeout=60)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines()[-1].startswith(f"{script}.py: error: {option} {tmp_path / name}: "), done.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file"]
+
+
 def test_generated_bench_reports_drawing_mesh_and_frame(tmp_path):
     done = run_script("generated_bench", "--frames", "20")
     assert done.returncode == 0, done.stderr
