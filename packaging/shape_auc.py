@@ -186,12 +186,13 @@ def face_box(picture: np.ndarray, detector: BlazeFaceDetector, small: bool) -> t
     return (picture, (FER_BORDER, FER_BORDER, side, side), 0.0) if small else None
 
 
-def timed_mesh(face: tuple[np.ndarray, tuple, float], times: list[float]) -> np.ndarray | None:
-    """The shipped mesh's points of ``face`` (:func:`face_box`), None without a mesh; the call's
-    milliseconds are appended to ``times``."""
+def timed_mesh(face: tuple[np.ndarray, tuple, float], times: list[float] | None = None) -> np.ndarray | None:
+    """The shipped mesh's points of ``face`` (:func:`face_box`), None without a mesh; with ``times``,
+    the call's milliseconds are appended to it."""
     started = time.perf_counter()
     mesh = load_mesh().run(*face)
-    times.append(1000 * (time.perf_counter() - started))
+    if times is not None:
+        times.append(1000 * (time.perf_counter() - started))
     return None if mesh is None else mesh.points
 
 
@@ -218,7 +219,7 @@ def measure_folder(root: Path, per_class: int, seed: int, small: bool, half: int
         faces = [face for face in (face_box(read_image(path), detector, small) for path in files) if face]
         found, bigger = [], []
         for face in faces:
-            found.append(timed_mesh(face, landmarker.shipped_ms if landmarker else []))
+            found.append(timed_mesh(face, landmarker.shipped_ms if landmarker else None))
             bigger.append(landmarker.run(*face) if landmarker else None)
         meshes[name] = np.array([points for points in found if points is not None]).reshape(-1, POINT_COUNT, 3)
         words = f"{len(files)} pictures, {len(files) - len(meshes[name])} without a mesh"
