@@ -22,7 +22,7 @@ from pathlib import Path
 from emojify import __version__
 from emojify.config import BY_NAME, Origin, add_flag, add_run_arguments, settings_from_args
 from emojify.errors import EmojifyError
-from emojify.fileio import make_folder
+from emojify.fileio import make_file_folder, make_folder
 from emojify.helptext import plain_text
 
 log = logging.getLogger("emojify")
@@ -139,7 +139,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
     region = None if args.region is None else BY_NAME["region"].parse(args.region, Origin("--region"))
     if args.out:
-        make_folder(BY_NAME["save_dir"].parse(str(args.out), Origin("--out")), f"--out {args.out}")
+        make_folder(args.out, f"--out {args.out}")
     reader = Reader(args.model, args.detector)
     emojis = load_emoji_set() if args.out else None
     generated = GeneratedEmoji() if args.out and args.emoji == "generated" else None
@@ -187,10 +187,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.dim is not None and not 0.0 < args.dim <= 1.0:
         raise UsageError(f"--dim {args.dim}: brightness must be in (0, 1]")
     if args.plot:
-        if args.plot.suffix.lower() != ".png" or args.plot.is_dir():
-            raise UsageError(f"--plot {args.plot}: give a file name ending in .png (the reliability diagram goes "
-                             f"beside it, {reliability_path(args.plot).name})")
-        make_folder(args.plot.parent, f"--plot {args.plot}")
+        make_file_folder(args.plot, f"--plot {args.plot}")
     classifier = Classifier(args.model, decision=IDENTITY if args.raw else None)
     progress = (lambda items: items) if args.json else progress_bar
     if args.detect:  # the photo as cmd_predict sees it

@@ -77,3 +77,12 @@ def make_folder(folder: Path, given: str) -> None:
         in_the_way = isinstance(exc, FileExistsError | NotADirectoryError)
         reason = "a file is in the way" if in_the_way else exc.strerror or str(exc)
         raise OutputError(f"{given}: cannot make the folder {folder} ({reason})") from None
+
+
+def make_file_folder(path: Path, given: str, suffix: str = ".png") -> None:
+    """Check an output file's name (it ends in ``suffix`` and is no folder) and make its folder, before
+    any work, as :func:`make_folder` does (:class:`OutputError`)."""
+    path = Path(path)
+    if path.suffix.lower() != suffix or path.is_dir():
+        raise OutputError(f"{given}: give a file name ending in {suffix}")
+    make_folder(path.parent, given)

@@ -23,7 +23,7 @@ import numpy as np
 
 from emojify.detectors import Detector
 from emojify.faces import DETECTORS, load_cascade
-from emojify.fileio import OutputError, make_folder
+from emojify.fileio import OutputError, make_file_folder
 from emojify.pipeline import Pipeline
 from emojify.preprocess import to_gray
 
@@ -68,10 +68,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     if args.save:
-        if args.save.suffix.lower() != ".png":
-            p.error(f"--save {args.save}: give a file name ending in .png")
         try:
-            make_folder(args.save.parent, f"--save {args.save}")
+            make_file_folder(args.save, f"--save {args.save}")
         except OutputError as exc:
             p.error(str(exc))
 

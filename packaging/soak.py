@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from emojify.bench import rss_mb, synthetic_stream, time_frames
-from emojify.fileio import OutputError, atomic_path, make_folder
+from emojify.fileio import OutputError, atomic_path, make_file_folder
 from emojify.pipeline import Pipeline
 
 MAX_GROWTH_MB = 5.0
@@ -36,10 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.frames < args.block or args.block < 1:
         p.error("--frames must be at least --block, and --block at least 1")
     if args.plot:  # checked before the soak, not after it
-        if Path(args.plot).suffix.lower() != ".png":
-            p.error(f"--plot {args.plot}: give a file name ending in .png")
         try:
-            make_folder(Path(args.plot).parent, f"--plot {args.plot}")
+            make_file_folder(args.plot, f"--plot {args.plot}")
         except OutputError as exc:
             p.error(str(exc))
 
