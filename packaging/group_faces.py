@@ -23,7 +23,7 @@ import numpy as np
 
 from emojify.detectors import Detector
 from emojify.faces import DETECTORS, load_cascade
-from emojify.fileio import OutputError, make_file_folder
+from emojify.fileio import OutputError, atomic_path, make_file_folder
 from emojify.pipeline import Pipeline
 from emojify.preprocess import to_gray
 
@@ -74,8 +74,10 @@ def main(argv: list[str] | None = None) -> int:
             p.error(str(exc))
 
     picture, placed = group_picture(args.fer)
-    if args.save and not cv2.imwrite(str(args.save), picture):  # OpenCV says nothing itself
-        p.error(f"--save {args.save}: the picture could not be written (is the disk full?)")
+    if args.save:
+        with atomic_path(args.save) as tmp:  # the picture whole or not at all
+            if not cv2.imwrite(str(tmp), picture):  # OpenCV says nothing itself
+                p.error(f"--save {args.save}: the picture could not be written (is the disk full?)")
     result = Pipeline(detector=DETECTORS[args.detector]()).analyze(picture, use_region=False,
                                                                                all_faces=True)
     boxes = [face.box for face in result.faces]

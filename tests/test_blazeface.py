@@ -230,13 +230,17 @@ def test_live_region_runs_on_its_own_shape_and_finds_the_same_face(astronaut):
 
 
 @pytest.mark.skipif(not (FER_ROOT / "test").is_dir(), reason="needs FER2013 (EMOJIFY_FER2013)")
-def test_group_picture_all_six_faces_and_no_stray_box():
-    """``packaging/group_faces.py``: six PublicTest faces from 300 down to 40 pixels on a 2048-pixel photo."""
+def test_group_picture_all_six_faces_and_no_stray_box(tmp_path):
+    """``packaging/group_faces.py``: six PublicTest faces from 300 down to 40 pixels on a 2048-pixel photo,
+    saved with ``--save`` as the one PNG asked for (no temporary file left beside it)."""
     pytest.importorskip("skimage.data")
-    done = subprocess.run([sys.executable, str(REPO / "packaging" / "group_faces.py"), str(FER_ROOT), "--json"],
-                          capture_output=True, text=True, timeout=300, check=True)
+    saved = tmp_path / "group.png"
+    done = subprocess.run([sys.executable, str(REPO / "packaging" / "group_faces.py"), str(FER_ROOT), "--json",
+                           "--save", str(saved)], capture_output=True, text=True, timeout=300, check=True)
     report = json.loads(done.stdout)
     assert report["found"] == 6 and report["not_faces"] <= 1, report
+    assert [path.name for path in tmp_path.iterdir()] == ["group.png"]
+    assert max(cv2.imread(str(saved)).shape[:2]) == 2048
 
 
 @pytest.mark.skipif(not (FER_ROOT / "test").is_dir(), reason="needs FER2013 (EMOJIFY_FER2013)")
