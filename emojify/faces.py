@@ -414,15 +414,19 @@ class BlazeFaceDetector:
 
     def party_steps(self, shape: tuple[int, ...]) -> list[tuple[int, int, int]]:
         """The squares (x, y, side) party mode searches in turn in an area of ``shape``: tiles of
-        :data:`PARTY_TILE` pixels, then twice, four times... that, up to half the area's longer side (each
-        level's tiles see faces of about 0.15 to 0.5 of their side), and before every
-        :data:`PARTY_WHOLE_EVERY` th of them the whole area, whose one look finds the near faces."""
+        :data:`PARTY_TILE` pixels times a power of two, up to half the area's longer side (each level's
+        tiles see faces of about 0.15 to 0.5 of their side), the largest first (a level has about a quarter
+        of the tiles of the one below it: the nearer faces, too small for the whole area's look, are found
+        within a few frames, the farthest up to about 30 frames later than smallest first; see
+        docs/face-detection.md), and before every :data:`PARTY_WHOLE_EVERY` th of them the whole area,
+        whose one look finds the near faces."""
         rows, cols = shape[:2]
         whole = (0, 0, max(rows, cols))
-        tiles, side = [], PARTY_TILE
+        sides, side = [], PARTY_TILE
         while side <= max(rows, cols) / 2:
-            tiles += [(x, y, side) for y in tile_starts(rows, side) for x in tile_starts(cols, side)]
+            sides.append(side)
             side *= 2
+        tiles = [(x, y, side) for side in reversed(sides) for y in tile_starts(rows, side) for x in tile_starts(cols, side)]
         steps = []
         for index, tile in enumerate(tiles):
             steps += [whole, tile] if index % PARTY_WHOLE_EVERY == 0 else [tile]

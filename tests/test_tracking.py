@@ -210,6 +210,21 @@ def test_party_mode_boxes_six_faces_of_30_pixels_at_party_distance(classifier, a
     assert all(ids == tracks[0] for ids in tracks)  # the same six tracks throughout: steady boxes
 
 
+def test_party_mode_boxes_a_nearer_face_within_a_second_at_1280x720(classifier, astronaut):
+    """A visitor a little nearer than the rest, in a 1280x720 picture: a 110-pixel face, too small for
+    the whole region's look, is boxed within a second at 30 fps (the tiles' largest level is searched
+    first; smallest first, it waited for about a hundred small tiles: over four seconds)."""
+    head, (fx, fy, fw, fh) = party_head(astronaut, 110)
+    frame = cv2.resize(party_frame(6), (1280, 720))
+    px, py = 760, 400
+    frame[py:py + head.shape[0], px:px + head.shape[1]] = head
+    truth = (px + fx, py + fy, fw, fh)
+    assert not Pipeline(classifier, BlazeFaceDetector(), region_fraction=1.0).live(frame, now=0.0).faces
+    pipeline = Pipeline(classifier, BlazeFaceDetector(), region_fraction=1.0, all_faces=True)
+    boxed = [any(box_iou(face.box, truth) > 0.3 for face in pipeline.live(frame, now=t / 30).faces) for t in range(30)]
+    assert any(boxed) and all(boxed[boxed.index(True):]), boxed  # found, then followed in every frame
+
+
 def test_a_face_walking_away_keeps_its_track_down_to_party_distance(classifier, astronaut):
     """A visitor walks from near the camera (a 200-pixel face) to far (30 pixels) over three seconds:
     party mode follows the same face, with the same track, all the way."""
