@@ -42,15 +42,17 @@ def pil_to_bgr(image: Image.Image) -> np.ndarray:
 
 def paste_masks(photo: Image.Image, faces: tuple[Face, ...], emojis: EmojiSet) -> Image.Image:
     """``photo`` with each labelled face covered by its emoji: :data:`MASK_SCALE` times the face's
-    size, turned by the face's roll (clockwise as seen), centred on the face, alpha-blended."""
+    size, turned by the face's roll (clockwise as seen; a generated emoji only by what its own
+    drawing has not turned already, :meth:`EmojiSet.turned`), centred on the face, alpha-blended."""
     masked = photo.convert("RGB")
     for face in faces:
         if face.label is None:
             continue
         x, y, w, h = face.box
         icon = emojis.face(face.label, face.shape, max(1, round(max(w, h) * MASK_SCALE)))
-        if face.roll:
-            icon = icon.rotate(-face.roll, resample=Image.Resampling.BICUBIC, expand=True)
+        turn = face.roll - emojis.turned(face.shape)
+        if turn:
+            icon = icon.rotate(-turn, resample=Image.Resampling.BICUBIC, expand=True)
         masked.paste(icon, (round(x + w / 2 - icon.width / 2), round(y + h / 2 - icon.height / 2)), icon)
     return masked
 

@@ -79,6 +79,11 @@ class EmojiSet:
         draws it from the face's ``shape`` instead."""
         return self.scaled(label, size)
 
+    def turned(self, shape: Shape | None) -> float:
+        """Degrees (clockwise as seen) by which :meth:`face` has already turned a face's emoji: none
+        for the set's pictures; the generated emoji turns its features by the shape's roll."""
+        return 0.0
+
 
 def _fit(image: Image.Image, size: int) -> Image.Image:
     """``image`` resized to fit ``size`` x ``size`` and centred on a transparent square."""

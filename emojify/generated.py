@@ -267,6 +267,9 @@ class GeneratedEmojiSet(EmojiSet):
     def face(self, label: str, shape: Shape | None, size: int) -> Image.Image:
         return self.drawer.picture(label, shape, size)
 
+    def turned(self, shape: Shape | None) -> float:
+        return 0.0 if shape is None else shape.quantised().roll  # the roll the drawing used
+
 
 def with_generated(emojis: EmojiSet) -> GeneratedEmojiSet:
     """``emojis`` whose faces are generated."""

@@ -23,9 +23,10 @@ from helpers import (
 )
 from PIL import Image
 
-from emojify.composite import compose
+from emojify.composite import MASK_SCALE, compose
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.faces import BlazeFaceDetector
+from emojify.generated import FEATURE, with_generated
 from emojify.labels import CLASSES
 from emojify.pipeline import Face, Pipeline, Result
 
@@ -60,6 +61,21 @@ def orientation(mask: np.ndarray) -> float:
     """Degrees the long axis of ``mask``'s pixels is turned clockwise (as seen) from horizontal."""
     moments = cv2.moments(mask.astype(np.uint8), binaryImage=True)
     return math.degrees(0.5 * math.atan2(2 * moments["mu11"], moments["mu20"] - moments["mu02"]))
+
+
+def eye_line(features: np.ndarray) -> float:
+    """Degrees the line from the left to the right eye of a drawn face is turned clockwise (as seen):
+    the eyes are its two round blobs of ``features`` (brows and lips are long)."""
+    count, blobs, _, centres = cv2.connectedComponentsWithStats(features.astype(np.uint8))
+    eyes = []
+    for index in range(1, count):
+        moments = cv2.moments((blobs == index).astype(np.uint8), binaryImage=True)
+        spread = np.linalg.eigvalsh(np.array([[moments["mu20"], moments["mu11"]], [moments["mu11"], moments["mu02"]]]))
+        if moments["m00"] >= 20 and spread[1] < 4 * spread[0]:
+            eyes.append(centres[index])
+    assert len(eyes) == 2, eyes
+    (x0, y0), (x1, y1) = sorted(eyes, key=lambda centre: centre[0])
+    return math.degrees(math.atan2(y1 - y0, x1 - x0))
 
 
 def inner(box, share: float = 0.6) -> tuple[slice, slice]:
@@ -119,6 +135,24 @@ def test_a_face_turned_30_degrees_gets_a_mask_turned_with_it(pipeline, astronaut
     assert 20 < roll < 40, roll
     bar = changed(photo, compose(photo, result, bar_emojis(), "mask"))
     assert abs(orientation(bar) - roll) < 3, (orientation(bar), roll)
+
+
+def test_a_generated_mask_is_turned_with_the_face_once(pipeline, astronaut):
+    """The generated emoji turns its own features by the face's roll: the mask must not turn it again
+    (it did: a face turned 30 degrees got its emoji's eyes turned about 60)."""
+    emojis = with_generated(load_emoji_set())
+    x, y, w, h = ASTRONAUT_FACE
+    for degrees in (-30, 30):
+        photo = turned(astronaut, degrees, (x + w / 2, y + h / 2))
+        result = pipeline.analyze(photo, use_region=False, all_faces=True)
+        face = result.faces[0]
+        assert face.shape is not None and 20 < abs(face.roll) < 40, face
+        masked = np.asarray(compose(photo, result, emojis, "mask").convert("RGB"), np.int16)
+        rows, cols = np.mgrid[:masked.shape[0], :masked.shape[1]]
+        bx, by, bw, bh = face.box
+        disc = np.hypot(cols - (bx + bw / 2), rows - (by + bh / 2)) < 0.45 * MASK_SCALE * max(bw, bh)
+        features = (np.abs(masked - FEATURE).max(axis=-1) < 30) & disc  # eyes, brows, lips
+        assert abs(eye_line(features) - face.roll) < 5, (eye_line(features), face.roll)
 
 
 def test_masks_follow_the_roll_they_are_given_and_skip_faces_without_a_label():
