@@ -193,7 +193,7 @@ def result_view(machine: Machine) -> View:
                     still.result if masked is None else None, live=False, banner=banner)
     left = texts.back_to_live(math.ceil(machine.seconds_left()))
     panel = panel_view(still.result if done else None, texts.NO_FACE_FOUND if done else texts.WORKING, left,
-                       active=False)
+                       active=False, shapes=machine.shapes)
     return View(machine.state, feed, panel)
 
 

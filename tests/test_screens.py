@@ -14,8 +14,9 @@ from emojify import screens as sc
 from emojify import texts
 from emojify.challenge import Rules
 from emojify.labels import CLASSES
-from emojify.pipeline import Result
+from emojify.pipeline import Face, Result
 from emojify.screens import Screens, Snapshot, Timings
+from emojify.shape import Shape
 from emojify.sources import SourceStatus
 from emojify.views import ChallengeView
 
@@ -153,6 +154,22 @@ def test_snapshot_counts_down_then_takes_the_still_and_shows_it_then_goes_back_t
     kiosk.run(4.0)
     assert kiosk.state == sc.LIVE and kiosk.screens.view().feed.live
     assert kiosk.changes[-3:] == [(sc.LIVE, sc.COUNTDOWN), (sc.COUNTDOWN, sc.RESULT), (sc.RESULT, sc.LIVE)]
+
+
+def test_with_the_generated_emoji_the_snapshots_panel_shows_the_stills_own_face() -> None:
+    """The snapshot is the moment a visitor keeps: the panel's big emoji is their face's (mirrored, as
+    the live panel's), not the generated emoji at rest."""
+    kiosk = Kiosk(shapes=True)
+    kiosk.run(0.5)
+    kiosk.snapshot()
+    kiosk.run(3.5)
+    assert kiosk.state == sc.RESULT
+    shape = Shape(0.6, 0.9, 0.3, (0.2, 0.8), 12.0, -8.0, 4.0)
+    still = result("surprise")
+    face = Face(still.box, still.probabilities, "surprise", shape=shape)
+    kiosk.screens.snapshot_done(replace(kiosk.captured[0], result=replace(still, faces=(face,))))
+    kiosk.run(0.05)
+    assert kiosk.screens.view().panel.shape == shape.mirrored().quantised()
 
 
 def test_back_to_live_counts_from_when_the_finished_still_is_shown(kiosk: Kiosk) -> None:
