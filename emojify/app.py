@@ -38,7 +38,7 @@ from PIL import Image, ImageTk
 
 from emojify import texts
 from emojify.classifier import Classifier
-from emojify.composite import compose, pil_to_bgr, save_composite, save_png_atomic
+from emojify.composite import compose, pil_to_bgr, save_composite, save_stickers
 from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.faces import DETECTORS, BlazeFaceDetector
@@ -220,9 +220,8 @@ class Worker:
                 snapshot = replace(snapshot, path=save_composite(composite, self.save_dir, "snapshot"))
                 log.info("snapshot saved as %s", snapshot.path)
                 if isinstance(self.emojis, GeneratedEmojiSet):  # each face's own emoji beside it, a sticker
-                    for index, face in enumerate(f for f in result.faces if f.label is not None):
-                        save_png_atomic(self.emojis.face(face.label, face.shape, STICKER_PX),
-                                        snapshot.path.with_name(f"{snapshot.path.stem}-face{index + 1}.png"))
+                    save_stickers((self.emojis.face(face.label, face.shape, STICKER_PX) for face in result.faces
+                                   if face.label is not None), snapshot.path)
             except OSError as exc:
                 snapshot = replace(snapshot, error=texts.could_not_save(exc.strerror or exc))
                 log.warning("snapshot not saved in %s: %s", self.save_dir, exc)

@@ -132,7 +132,7 @@ def normalise_argv(argv: list[str]) -> list[str]:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.api import Reader
-    from emojify.composite import compose, save_composite
+    from emojify.composite import compose, save_composite, save_stickers
     from emojify.emojis import load_emoji_set
     from emojify.generated import STICKER_PX, GeneratedEmoji
     from emojify.imageio import ImageError
@@ -161,11 +161,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if emojis is not None:
             picture = compose(reading.image, reading.result, emojis, args.snapshot_style)
             try:  # each file is whole or absent (save_composite); a full disk or a lost folder stops here
-                entry["composite"] = str(save_composite(picture, args.out, prefix=path.stem))
+                saved = save_composite(picture, args.out, prefix=path.stem)
+                entry["composite"] = str(saved)
                 if generated is not None:  # a transparent sticker of each face's own emoji
-                    entry["stickers"] = [str(save_composite(generated.picture(face.label, face.shape, STICKER_PX),
-                                                            args.out, prefix=f"{path.stem}-face{index + 1}"))
-                                         for index, face in enumerate(reading.faces)]
+                    entry["stickers"] = [str(sticker) for sticker in save_stickers(
+                        (generated.picture(face.label, face.shape, STICKER_PX) for face in reading.faces), saved)]
             except OSError as exc:
                 raise UsageError(f"--out {args.out}: cannot save {path.name}'s composite ({exc.strerror or exc})") from None
         results.append(entry)

@@ -10,6 +10,7 @@ carry the time plus a counter, so two snapshots in the same second never overwri
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,13 @@ def save_png_atomic(image: Image.Image, path: Path) -> Path:
     with atomic_path(path, exclusive=True, durable=True, mode=0o600) as tmp, open(tmp, "wb") as handle:
         image.save(handle, format="PNG")
     return path
+
+
+def save_stickers(pictures: Iterable[Image.Image], beside: Path) -> list[Path]:
+    """Each face's sticker (its own generated emoji) beside the composite saved as ``beside``, named
+    after it: ``<its name>-face1.png``, ``-face2.png`` ... (as :func:`save_png_atomic` writes them)."""
+    return [save_png_atomic(picture, beside.with_name(f"{beside.stem}-face{number}.png"))
+            for number, picture in enumerate(pictures, 1)]
 
 
 SAVE_ATTEMPTS = 20

@@ -192,6 +192,7 @@ def test_predict_gives_shapes_and_writes_stickers(tmp_path, capsys):
     [entry] = json.loads(capsys.readouterr().out)
     assert code == 0 and entry["shape"]["smile"] > 0.5
     [sticker] = entry["stickers"]
+    assert sticker == entry["composite"].removesuffix(".png") + "-face1.png"  # named after its composite
     picture = Image.open(sticker)
     assert picture.mode == "RGBA" and picture.getpixel((0, 0))[3] == 0
     assert picture.getpixel((picture.width // 2, picture.height // 3))[3] == 255
