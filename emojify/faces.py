@@ -112,6 +112,16 @@ PARTY_CONTEXT = 2.0
 its side scaled to :data:`PARTY_CELL` pixels, all of them side by side in one model call (a strip of
 cells): the face is then about 32 pixels, where the model scores the group picture's faces 0.54-0.88
 (48-pixel cells: 0.49-0.81, and one 28-pixel face lost at 2.5 times)."""
+PARTY_TOP_LEVEL = 0.4
+"""Party mode: the tiles' top level (:data:`PARTY_TILE` pixels times a power of two, up to half the
+region's longer side) is at least this share of that side, else one level more is searched. Its tiles,
+overlapping by a quarter, then hold whole every face up to a tenth of the side, and most up to a fifth,
+where the whole region's one look finds faces surely. Up to half the side only, the top level of a
+1152-pixel region (a 1920x1080 camera's at ``--region 0.6``) was 320 pixels: FER2013 faces pasted at
+0.14-0.28 of the side were found over a whole round in 67-83% of places, against 96-100% with the
+640-pixel level (1228 pixels: 71-88% at 0.16-0.28, against 96-100%); regions whose top level already
+reached 0.4 of the side (a 640x480 or 1280x720 camera's) search as before
+(``python packaging/party_coverage.py path/to/fer2013 --sides 1228 1152``, docs/face-detection.md)."""
 PARTY_WHOLE_EVERY = 2
 """Party mode: the whole region is looked at between every this many tiles (a near face is found in a
 few frames; a far one once the tiles come round to it)."""
@@ -414,16 +424,18 @@ class BlazeFaceDetector:
 
     def party_steps(self, shape: tuple[int, ...]) -> list[tuple[int, int, int]]:
         """The squares (x, y, side) party mode searches in turn in an area of ``shape``: tiles of
-        :data:`PARTY_TILE` pixels times a power of two, up to half the area's longer side (each level's
-        tiles see faces of about 0.15 to 0.5 of their side), the largest first (a level has about a quarter
-        of the tiles of the one below it: the nearer faces, too small for the whole area's look, are found
-        within a few frames, the farthest up to about 30 frames later than smallest first; see
+        :data:`PARTY_TILE` pixels times a power of two, up to half the area's longer side and one level
+        more where the top one would be under :data:`PARTY_TOP_LEVEL` of it (each level's tiles see faces
+        of about 0.15 to 0.5 of their side; the top one meets the whole area's look), the largest first (a level has about
+        a quarter of the tiles of the one below it: the nearer faces, too small for the whole area's look,
+        are found within a few frames, the farthest up to about 30 frames later than smallest first; see
         docs/face-detection.md), and before every :data:`PARTY_WHOLE_EVERY` th of them the whole area,
         whose one look finds the near faces."""
         rows, cols = shape[:2]
-        whole = (0, 0, max(rows, cols))
+        longer = max(rows, cols)
+        whole = (0, 0, longer)
         sides, side = [], PARTY_TILE
-        while side <= max(rows, cols) / 2:
+        while side <= longer / 2 or (sides and sides[-1] < PARTY_TOP_LEVEL * longer and side < longer):
             sides.append(side)
             side *= 2
         tiles = [(x, y, side) for side in reversed(sides) for y in tile_starts(rows, side) for x in tile_starts(cols, side)]

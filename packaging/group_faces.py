@@ -33,11 +33,16 @@ FACES = (("angry", 300, (150, 250)), ("fear", 200, (650, 400)), ("happy", 140, (
 """(class, side in pixels, top-left (x, y)) of each pasted face."""
 
 
-def group_picture(fer: Path) -> tuple[np.ndarray, list[tuple[str, tuple[int, int, int, int]]]]:
-    """The picture and, per pasted face, its class and box."""
+def rocket(size: tuple[int, int]) -> np.ndarray:
+    """scikit-image's rocket photo, BGR, scaled to ``size`` (width, height)."""
     from skimage import data
 
-    picture = cv2.resize(np.ascontiguousarray(data.rocket()[:, :, ::-1]), SIZE[::-1], interpolation=cv2.INTER_CUBIC)
+    return cv2.resize(np.ascontiguousarray(data.rocket()[:, :, ::-1]), size, interpolation=cv2.INTER_CUBIC)
+
+
+def group_picture(fer: Path) -> tuple[np.ndarray, list[tuple[str, tuple[int, int, int, int]]]]:
+    """The picture and, per pasted face, its class and box."""
+    picture = rocket(SIZE[::-1])
     placed = []
     for label, side, (x, y) in FACES:
         path = min((fer / "test" / label).glob("PublicTest_*.jpg"))

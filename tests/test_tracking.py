@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 from helpers import ASTRONAUT_FACE
 
 from emojify.faces import BlazeFaceDetector
@@ -222,6 +223,39 @@ def test_party_mode_boxes_a_nearer_face_within_a_second_at_1280x720(classifier, 
     assert not Pipeline(classifier, BlazeFaceDetector(), region_fraction=1.0).live(frame, now=0.0).faces
     pipeline = Pipeline(classifier, BlazeFaceDetector(), region_fraction=1.0, all_faces=True)
     boxed = [any(box_iou(face.box, truth) > 0.3 for face in pipeline.live(frame, now=t / 30).faces) for t in range(30)]
+    assert any(boxed) and all(boxed[boxed.index(True):]), boxed  # found, then followed in every frame
+
+
+@pytest.mark.parametrize("longer", [384, 480, 640, 768, 1152, 1228, 1280, 1600, 2048, 2560])
+def test_party_mode_tiles_hold_whole_every_face_up_to_a_tenth_of_the_region(longer):
+    """Whatever the region's size, some tile of the search's top level holds whole any face up to a
+    tenth of the region's longer side (where the whole region's look begins to find faces), wherever it
+    stands: a 1920x1080 camera's region, 1152 pixels, searched only up to 320-pixel tiles before."""
+    shape = (longer * 2 // 3, longer)
+    top = max(side for _, _, side in BlazeFaceDetector().party_steps(shape) if side < longer)
+    tiles = [(x, y) for x, y, side in BlazeFaceDetector().party_steps(shape) if side == top]
+    face = longer // 10
+    for fy in range(0, shape[0] - face + 1, 7):
+        for fx in range(0, shape[1] - face + 1, 7):
+            assert any(x <= fx and fx + face <= x + top and y <= fy and fy + face <= y + top for x, y in tiles), \
+                (longer, top, fx, fy)
+
+
+def test_party_mode_at_1920x1080_boxes_a_face_too_small_for_the_regions_look_within_one_round(classifier, astronaut):
+    """A 1920x1080 camera at the default region (1152x648): a grey 170-pixel face, which the region's
+    one look misses and which straddles the 320-pixel tiles' edges, is boxed within one round of the
+    search (a 640-pixel level covers it; up to 320 only, it was never found) and followed after."""
+    head, (fx, fy, fw, fh) = party_head(astronaut, 170)
+    head = cv2.cvtColor(cv2.cvtColor(head, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    frame = cv2.resize(party_frame(6), (1920, 1080))
+    px, py = 384 + 350, 216 + 200  # in the region (from x 384, y 216), across the 320-pixel tiles' edges
+    frame[py:py + head.shape[0], px:px + head.shape[1]] = head
+    truth = (px + fx, py + fy, fw, fh)
+    assert not Pipeline(classifier, BlazeFaceDetector()).live(frame, now=0.0).faces
+    pipeline = Pipeline(classifier, BlazeFaceDetector(), all_faces=True)
+    round_length = len(BlazeFaceDetector().party_steps((648, 1152)))
+    boxed = [any(box_iou(face.box, truth) > 0.3 for face in pipeline.live(frame, now=t / 30).faces)
+             for t in range(round_length + 5)]
     assert any(boxed) and all(boxed[boxed.index(True):]), boxed  # found, then followed in every frame
 
 

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Which faces party mode finds over one round of its search, by the face's size against the region's.
+
+    python packaging/party_coverage.py path/to/fer2013 [--sides 1228 768 384] [--faces 24] [--json]
+
+For each region size (its longer side in pixels, 3:2, scikit-image's public-domain rocket photo as
+the background) and each face size (a share of that side), FER2013 PublicTest faces (happy, neutral,
+surprise, sad in turn; 48x48 upscaled, as in ``packaging/group_faces.py``) are pasted one at a time at
+seeded random places, and ``BlazeFaceDetector.detect_party`` is run step by step with no known face,
+as the kiosk's first round over a new group. A face counts as found when a box's centre lies on it
+within the round. It reports the round's length (``steps``) and the share of faces found at each size:
+where a size is found in few places, a visitor of that size waits for the tracker, not the search,
+which may never come. 1228 is a 2048-pixel picture's region at ``--region 0.6``, 768 a 1280x720
+camera's, 384 a 640x480 camera's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from emojify.faces import BlazeFaceDetector
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from group_faces import on_face, rocket  # the script beside this one
+
+CLASSES = ("happy", "neutral", "surprise", "sad")
+FRACTIONS = (0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.24, 0.28)
+
+
+def fer_faces(fer: Path, count: int) -> list[np.ndarray]:
+    """``count`` gray PublicTest faces, the classes in turn, each class's files in name order."""
+    per_class = [sorted((fer / "test" / label).glob("PublicTest_*.jpg")) for label in CLASSES]
+    paths = [per_class[i % len(CLASSES)][i // len(CLASSES)] for i in range(count)]
+    return [cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) for path in paths]
+
+
+def found_in_a_round(detector: BlazeFaceDetector, picture: np.ndarray, where: tuple[int, int, int, int]) -> bool:
+    """Whether party mode's search, from its first step to its last, boxes the face at ``where``."""
+    for step in range(len(detector.party_steps(picture.shape))):
+        if any(on_face(found.box, where) for found in detector.detect_party(picture, None, [], step)):
+            return True
+    return False
+
+
+def coverage(detector: BlazeFaceDetector, faces: list[np.ndarray], side: int, seed: int) -> dict:
+    """One region size's report: its round's length and the share of ``faces`` found at each size."""
+    rows = side * 2 // 3
+    background = rocket((side, rows))
+    places = np.random.default_rng(seed)
+    shares = {}
+    for fraction in FRACTIONS:
+        size = round(fraction * side)
+        hits = 0
+        for face in faces:
+            picture = background.copy()
+            x, y = int(places.integers(0, side - size)), int(places.integers(0, rows - size))
+            picture[y:y + size, x:x + size] = cv2.resize(face, (size, size), interpolation=cv2.INTER_CUBIC)[:, :, None]
+            hits += found_in_a_round(detector, picture, (x, y, size, size))
+        shares[f"{fraction:.2f}"] = round(hits / len(faces), 3)
+    return {"side": side, "steps": len(detector.party_steps((rows, side))), "found": shares}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("fer", type=Path, help="FER2013 image folders (test/<class>/PublicTest_*.jpg)")
+    p.add_argument("--sides", type=int, nargs="+", default=[1228, 768, 384],
+                   help="the regions' longer sides in pixels (default: %(default)s)")
+    p.add_argument("--faces", type=int, default=24, help="faces pasted at each size (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the places (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per region size")
+    args = p.parse_args(argv)
+    if not all((args.fer / "test" / label).is_dir() for label in CLASSES):
+        p.error(f"{args.fer}: no FER2013 test/<class> folders there")
+    if args.faces < 1 or min(args.sides) < 200:
+        p.error("--faces must be at least 1 and each of --sides at least 200")
+    faces = fer_faces(args.fer, args.faces)
+    detector = BlazeFaceDetector()
+    for side in args.sides:
+        report = coverage(detector, faces, side, args.seed)
+        print(json.dumps(report) if args.json else
+              f"{side}x{side * 2 // 3} region, a round of {report['steps']} steps; faces found at each share of "
+              "the side: " + ", ".join(f"{fraction} {share:.0%}" for fraction, share in report["found"].items()),
+              flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
