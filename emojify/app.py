@@ -489,8 +489,8 @@ class App:
 
     def state(self) -> dict:
         """What tests look at, JSON-ready: the screens' :meth:`~emojify.screens.Screens.current` state,
-        the pictures drawn, the window's size, layout and language."""
-        now = self.screens.current()
+        the pictures drawn, the window's size, layout and language, and the panel's title and button as drawn."""
+        now, panel = self.screens.current(), self._drawn.get("panel")
         return {
             "screen": now.screen,
             "frames_shown": self.frames_shown,
@@ -506,6 +506,7 @@ class App:
             "window": list(self._size),
             "layout": "portrait" if self._layout.portrait else "landscape",
             "language": texts.language(),
+            "panel_texts": None if panel is None else [panel.title, panel.button],
             "challenge": None if now.challenge is None else asdict(now.challenge),
         }
 

@@ -21,11 +21,18 @@ def run_script(name: str, *args: str, timeout: float = 300) -> subprocess.Comple
 
 
 def test_faceless_photos_counts_boxes_on_eighteen_photos_and_finds_the_astronaut():
+    """At 512 pixels the photo search invents few boxes on the eighteen faceless photos and boxes the
+    astronaut once; without its second look it invents more."""
     done = run_script("faceless_photos", "--side", "512", "--json")
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
-    assert len(report["boxes"]) == 18 and report["false_boxes"] == sum(report["boxes"].values())
+    assert len(report["boxes"]) == 18 and report["second_look"]
+    assert report["false_boxes"] <= 3, report["boxes"]  # measured: 2 (the colour wheel and the coins)
     assert report["astronaut_boxes"] == 1
+    done = run_script("faceless_photos", "--side", "512", "--json", "--no-second-look")
+    assert done.returncode == 0, done.stderr
+    without = json.loads(done.stdout)
+    assert not without["second_look"] and without["false_boxes"] > report["false_boxes"], without["boxes"]  # 15
 
 
 @pytest.mark.parametrize(("script", "option", "args"), [("soak", "--plot", ("--frames", "100000")),

@@ -10,7 +10,9 @@ import pytest
 from helpers import copy_model
 
 from emojify.classifier import Classifier
+from emojify.decision import fit_camera_bias, with_bias
 from emojify.labels import CLASSES
+from emojify.metrics import balanced_accuracy
 from emojify.resources import SAMPLE_FACE
 from emojify.training import camera_rule
 
@@ -34,9 +36,18 @@ def astronaut_photos(root, per_class: int):
             assert cv2.imwrite(str(root / label / f"{label}_person_{i}_0001.jpg"), np.roll(picture, 3 * i, axis=1))
 
 
-def test_fits_a_bias_into_a_new_folder_and_leaves_the_model_alone(tmp_path):
+def test_fits_a_bias_into_a_new_folder_and_leaves_the_model_alone(tmp_path, monkeypatch):
     """The same face labelled happy and sad, 80 of each: a new model folder with the same network and a camera
-    bias that lifts sad (the only way to get any sad face right), the model it came from unchanged."""
+    bias that lifts happy (measured: happy 0.5, sad 0), so the one fit photo shown as fear without it is shown as
+    happy and the balanced accuracy over happy and sad on the fit photos goes up (0.4875 to 0.5);
+    the model it came from unchanged."""
+    fitted_on = {}
+
+    def fit(labels, shown, classes):
+        fitted_on.update(labels=labels, shown=shown, classes=classes)
+        return fit_camera_bias(labels, shown, classes)
+
+    monkeypatch.setattr(camera_rule, "fit_camera_bias", fit)
     source = copy_model(tmp_path / "model")
     before = source.with_suffix(".json").read_text()
     astronaut_photos(tmp_path / "photos", 80)
@@ -48,6 +59,13 @@ def test_fits_a_bias_into_a_new_folder_and_leaves_the_model_alone(tmp_path):
     assert new.info.sha256 == Classifier(source).info.sha256
     bias = dict(zip(CLASSES, new.decision.camera_bias, strict=True))
     assert bias["disgust"] == bias["fear"] == bias["angry"] == 0.0
+    assert fitted_on["classes"] == (CLASSES.index("happy"), CLASSES.index("sad"))
+    assert bias["happy"] != 0.0 or bias["sad"] != 0.0, bias
+    found = fitted_on["labels"] >= 0
+    labels, shown = fitted_on["labels"][found], fitted_on["shown"][found]
+    unbiased = balanced_accuracy(labels, shown.argmax(axis=1))
+    biased = balanced_accuracy(labels, with_bias(shown, np.array(new.decision.camera_bias)).argmax(axis=1))
+    assert biased > unbiased, (biased, unbiased, bias)
     assert len(list((tmp_path / "parts").rglob("*.jpg"))) == 160
     note = json.loads((tmp_path / "new" / source.with_suffix(".json").name).read_text())
     assert note["decision"]["camera_bias_fitted_on"]["part"].startswith("fit")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from itertools import islice
 from pathlib import Path
 
 import cv2
@@ -24,6 +25,7 @@ from emojify.sources import (
     open_reader,
     parse_source,
 )
+from emojify.sources.capture import backoff_schedule
 from emojify.texts import message_tips, status_message
 
 
@@ -105,16 +107,20 @@ def test_folder_reader_gives_colour_frames_even_for_gray_files(tmp_path: Path) -
     assert frame.shape == (10, 12, 3) and frame.dtype == np.uint8 and frame[0, 0, 0] == 77
 
 
-def test_image_reader_repeats_the_image_at_a_camera_like_pace(tmp_path: Path) -> None:
+def test_image_reader_repeats_the_image_at_a_camera_like_pace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An image at 20 fps is given out every 1/20 s on the readers' clock, like a camera, not as a flood."""
     path = tmp_path / "face.png"
     cv2.imwrite(str(path), gray_image(123))
+    clock = FakeClock()
+    monkeypatch.setattr("emojify.sources.readers.time", clock)
     reader = open_reader(parse_source(str(path)), fps=20)
-    started = time.monotonic()
-    frames = [reader.read() for _ in range(6)]
-    elapsed = time.monotonic() - started
+    frames, when = [], []
+    for _ in range(6):
+        frames.append(reader.read())
+        when.append(clock.now)
     reader.release()
     assert all(f.shape == (24, 32, 3) and (f == 123).all() for f in frames)
-    assert elapsed >= 0.2  # 6 frames at 20 fps: paced like a camera, not a flood
+    assert np.diff(when) == pytest.approx([1 / 20] * 5)
     frames[0][:] = 0  # drawing on one frame does not change the next
     assert (reader.read() == 123).all()
 
@@ -320,36 +326,118 @@ def test_camera_missing_at_start_is_found_once_plugged_in() -> None:
         assert wait_until(is_lost(capture))
         assert status_message(capture.spec, capture.event) == "No camera found. Check the USB cable; still trying..."
         assert capture.wait_for_frame(0.3) is None
-        time.sleep(1.2)  # long enough for the back-off to reach its cap
         camera.plugged = True
-        plugged_at = time.monotonic()
-        frame = capture.wait_for_frame(3.0)
+        frame = capture.wait_for_frame(5.0)  # the back-off's cap (1 s) and more: a guard against a hang only
         assert frame is not None and capture.status is SourceStatus.LIVE
-        assert frame.time - plugged_at < 2.0
+        assert capture.reconnects == 1 and camera.opened == 1
 
 
-def test_stop_is_prompt_and_idempotent_even_while_a_read_blocks(camera: FakeCamera) -> None:
+def test_the_back_off_doubles_from_a_tenth_of_a_second_up_to_its_cap() -> None:
+    """Reconnection attempts after 0.1, 0.2, 0.4, 0.8 s, then every ``max_backoff`` s: a camera
+    plugged back in is reopened at most one cap after it returns, however long it was away."""
+    assert list(islice(backoff_schedule(1.0), 7)) == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0])
+    assert list(islice(backoff_schedule(0.4), 5)) == pytest.approx([0.1, 0.2, 0.4, 0.4, 0.4])
+    assert list(islice(backoff_schedule(0.1), 3)) == pytest.approx([0.1, 0.1, 0.1])
+
+
+class CountedWaits(threading.Event):
+    """A capture thread's stop event whose waits are noted and return at once; set after ``count`` waits."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count, self.waits = count, []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout)
+        if len(self.waits) >= self.count:
+            self.set()
+        return self.is_set()
+
+
+class OneFrameReader:
+    """A reader that gives one frame and then fails."""
+
+    def __init__(self) -> None:
+        self.frames = [gray_image(10)]
+
+    def read(self) -> np.ndarray | None:
+        return self.frames.pop() if self.frames else None
+
+    def release(self) -> None:
+        pass
+
+
+def test_the_capture_thread_waits_the_back_off_between_attempts_and_starts_it_again_after_frames() -> None:
+    """A camera that cannot be opened six times, then gives a frame and fails, then cannot be opened:
+    the thread waits the back-off schedule before each attempt (up to the kiosk's 1 s cap), and after
+    the frame it starts the schedule again from 0.1 s."""
+    opens = iter([False] * 6 + [True])
+
+    def opener() -> OneFrameReader:
+        if next(opens, False):
+            return OneFrameReader()
+        raise OSError("fake camera: no such device")
+
+    capture = CaptureThread(CAMERA, opener=opener)
+    capture._stopping = waits = CountedWaits(8)
+    capture.start()
+    assert wait_until(waits.is_set)  # a guard against a hang only: the waits return at once
+    capture.stop()
+    assert waits.waits == pytest.approx([0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 0.1, 0.2])
+    assert capture.reconnects == 1
+
+
+def test_stop_is_prompt_and_idempotent_even_while_a_read_blocks(camera: FakeCamera,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    """stop() returns while a read still blocks, saying so, and the reader is released once the read
+    returns; a read that returns within stop()'s timeout is released before stop() returns."""
     capture = CaptureThread(CAMERA, opener=camera.open, stall_seconds=5.0)
     capture.start()
     assert capture.wait_for_frame(3.0) is not None
     camera.mode = "hold"
     time.sleep(0.1)
-    threading.Timer(0.3, lambda: setattr(camera, "mode", "frames")).start()  # read unblocks later
-    started = time.monotonic()
-    capture.stop()
-    assert time.monotonic() - started < 1.5
-    capture.stop()
+    stopping = threading.Thread(target=capture.stop, kwargs={"timeout": 0.05}, daemon=True)
+    stopping.start()
+    stopping.join(10)  # a guard against a hang only; the read blocks as long as the mode stays "hold"
+    assert not stopping.is_alive(), "stop() waited for the blocked read"
+    assert camera.released < camera.opened and "a read is still blocking" in caplog.text
+    camera.mode = "frames"
     assert wait_until(lambda: camera.released == camera.opened)
+    capture.stop()
+
+    camera = FakeCamera()
+    capture = CaptureThread(CAMERA, opener=camera.open, stall_seconds=5.0)
+    capture.start()
+    assert capture.wait_for_frame(3.0) is not None
+    camera.mode = "hold"
+    time.sleep(0.1)
+    threading.Timer(0.1, lambda: setattr(camera, "mode", "frames")).start()  # read unblocks later
+    capture.stop(timeout=10.0)  # a guard against a hang only: it returns once the thread has ended
+    assert camera.released == camera.opened == 1
+
+
+class NotedWaits(threading.Event):
+    """A capture thread's stop event that notes what each wait returned (True: woken by stop())."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.woken: list[bool] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.woken.append(super().wait(timeout))
+        return self.woken[-1]
 
 
 def test_stop_is_prompt_while_waiting_to_reconnect() -> None:
+    """stop() wakes a thread waiting to reconnect: it ends at once, not when its back-off runs out."""
     camera = FakeCamera(plugged=False)
     capture = CaptureThread(CAMERA, opener=camera.open, max_backoff=5.0)
+    capture._stopping = waits = NotedWaits()
     capture.start()
     time.sleep(0.8)  # the back-off is now several hundred ms long
-    started = time.monotonic()
     capture.stop()
-    assert time.monotonic() - started < 0.5
+    assert not capture._thread.is_alive()
+    assert len(waits.woken) >= 3 and waits.woken[-1] and not any(waits.woken[:-1]), waits.woken
     assert capture.wait_for_frame(0.1) is None
 
 

@@ -182,14 +182,19 @@ def test_a_no_break_space_keeps_french_punctuation_with_its_word() -> None:
 
 
 def test_the_kiosk_window_speaks_german(display: str, tmp_path: Path) -> None:
-    """The real window with ``--language de``; its screenshot is kept as ``german.png`` in tmp_path."""
+    """The real window with ``--language de`` draws the smiling astronaut's panel in German (the
+    expression's name and the button) and holds the German sentence for its source; its screenshot is
+    kept as ``german.png`` in tmp_path."""
     camera = tmp_path / "camera"
     camera.mkdir()
     cv2.imwrite(str(camera / "astronaut.png"), astronaut_frame())
     app = Kiosk(display, tmp_path, "--source", str(camera), "--language", "de")
     try:
-        state = app.wait_state(lambda s: s["frames_shown"] >= 3 and s["screen"] == "live", "the live German screen")
+        state = app.wait_state(lambda s: s["frames_shown"] >= 3 and s["screen"] == "live" and s["last_label"] == "happy",
+                               "the live German screen")
         assert state["language"] == "de"
+        assert state["panel_texts"] == ["Fröhlich", "Foto"], state["panel_texts"]
+        assert state["status_text"] == "camera wird gezeigt.", state["status_text"]
         app.wait_state(lambda s: s["frames_shown"] >= 8, "more pictures drawn")
         Image.fromarray(app.screenshot().astype(np.uint8)).save(tmp_path / "german.png")
         app.key("ctrl+shift+q")

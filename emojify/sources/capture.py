@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -27,6 +27,19 @@ logger = logging.getLogger(__name__)
 
 INITIAL_BACKOFF = 0.1
 """Seconds :class:`CaptureThread` waits before its first reconnection attempt."""
+
+
+def backoff_schedule(cap: float) -> Iterator[float]:
+    """The waits before successive reconnection attempts: :data:`INITIAL_BACKOFF` s, doubling up to ``cap``.
+
+    >>> from itertools import islice
+    >>> list(islice(backoff_schedule(1.0), 6))
+    [0.1, 0.2, 0.4, 0.8, 1.0, 1.0]
+    """
+    wait = INITIAL_BACKOFF
+    while True:
+        yield wait
+        wait = min(wait * 2, cap)
 
 
 @dataclass(frozen=True)
@@ -240,16 +253,15 @@ class CaptureThread:
 
     def _run(self) -> None:
         """Thread body: open, pump, release, back off, repeat until stopped."""
-        backoff = INITIAL_BACKOFF
+        waits = backoff_schedule(self._max_backoff)
         while not self._stopping.is_set():
             reader = self._open()
             if reader is not None:
                 try:
                     if self._pump(reader):
-                        backoff = INITIAL_BACKOFF
+                        waits = backoff_schedule(self._max_backoff)  # a good run starts the back-off again
                 finally:
                     self._release(reader)
-            if self._stopping.wait(backoff):
+            if self._stopping.wait(next(waits)):
                 break
-            backoff = min(backoff * 2, self._max_backoff)
         logger.debug("%s: capture thread stopped", self.spec)
