@@ -79,6 +79,20 @@ def test_party_bench_plays_the_group_at_both_sizes():
         assert len(waits) == 6 and all(wait is not None and wait <= 5 for wait in waits[:2]), report["first_boxed"]
 
 
+@pytest.mark.skipif(not (FER_ROOT / "test").is_dir(), reason=f"FER2013 not found at {FER_ROOT}")
+def test_party_coverage_finds_faces_between_the_tiles_and_the_regions_look():
+    """A 1920x1080 camera's region (1152 pixels): FER2013 faces of 0.14-0.28 of its side, which fell
+    between the 320-pixel tiles and the region's one look (75% found on average, 62.5% at worst, on
+    these eight faces), are found in nine places of ten over one round (docs/face-detection.md)."""
+    done = run_script("party_coverage", str(FER_ROOT), "--sides", "1152", "--faces", "8", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    from emojify.faces import BlazeFaceDetector
+    assert report["steps"] == len(BlazeFaceDetector().party_steps((768, 1152)))
+    between = [share for fraction, share in report["found"].items() if 0.14 <= float(fraction) <= 0.28]
+    assert len(between) == 6 and sum(between) / len(between) >= 0.9, report["found"]
+
+
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb not installed (apt-get install xvfb)")
 def test_window_cost_measures_a_kiosk_on_its_own_screen():
     done = run_script("window_cost", "--sizes", "640x480", "--seconds", "1", "--json")
@@ -95,5 +109,6 @@ def test_window_cost_refuses_bad_arguments_in_one_line(args):
 
 def test_the_docs_quote_each_script_tested_here():
     docs = "\n".join(path.read_text() for path in (REPO / "docs").glob("*.md"))
-    for name in ("faceless_photos", "generated_bench", "generated_pictures", "party_bench", "window_cost", "shape_auc"):
+    for name in ("faceless_photos", "generated_bench", "generated_pictures", "party_bench", "party_coverage",
+                 "window_cost", "shape_auc"):
         assert f"packaging/{name}.py" in docs, name
