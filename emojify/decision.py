@@ -164,14 +164,6 @@ CAMERA_ROUNDS = 4
 """Rounds of :func:`fit_camera_bias`'s coordinate search (it settles within two or three)."""
 
 
-def with_bias(shown: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """``softmax(log(shown) + bias)``: shown probabilities ``(N, 7)`` with a class bias added."""
-    logits = np.log(np.maximum(np.asarray(shown, np.float64), EPS)) + np.asarray(bias, np.float64)
-    logits -= logits.max(axis=1, keepdims=True)
-    out = np.exp(logits)
-    return out / out.sum(axis=1, keepdims=True)
-
-
 def fit_camera_bias(y: np.ndarray, shown: np.ndarray, classes: tuple[int, ...]) -> tuple[float, ...]:
     """The camera bias (per class, added to the log-probabilities) with the best balanced accuracy over ``classes``.
 

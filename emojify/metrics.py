@@ -59,11 +59,6 @@ def summarize(y_true: np.ndarray, y_pred: np.ndarray, probabilities: np.ndarray 
          calibration(reliability_bins(y_true[answered], np.asarray(probabilities)[answered])))
 
 
-def balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Mean recall over the classes present in ``y_true`` (what visitors who try every expression see)."""
-    return summarize(y_true, y_pred)["balanced_accuracy"]
-
-
 def reliability_bins(y_true: np.ndarray, probabilities: np.ndarray, bins: int = ECE_BINS) -> list[dict]:
     """Per equal-width bin of the top probability: its range, face count, mean top probability and accuracy.
 
