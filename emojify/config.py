@@ -133,18 +133,32 @@ def boolean(value: Any, origin: Origin) -> bool:
     raise ConfigError(f"{origin} must be true or false (got {_shown(value)})")
 
 
+def _unusable_path(origin: Origin, exc: Exception) -> ConfigError:
+    """The error for a path the system refuses: too long, a NUL byte, ``~user`` of no such user."""
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else \
+        "no such user for ~" if isinstance(exc, RuntimeError) else str(exc)
+    return ConfigError(f"{origin} must be a usable file or folder path ({reason}); choose another")
+
+
 def path(value: Any, origin: Origin) -> Path:
     """Check for a non-empty path; ``~`` expanded, relative to the config file's folder if from one."""
     if isinstance(value, str) and value.strip():
-        result = Path(value).expanduser()
-        return (origin.folder / result).resolve() if origin.folder else result
+        try:
+            result = Path(value).expanduser()
+            return (origin.folder / result).resolve() if origin.folder else result
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise _unusable_path(origin, exc) from None
     raise ConfigError(f"{origin} must be a file or folder path (got {_shown(value)})")
 
 
 def folder(value: Any, origin: Origin) -> Path:
     """Like :func:`path`, and not an existing file (the folder itself may not exist yet)."""
     result = path(value, origin)
-    if result.exists() and not result.is_dir():
+    try:
+        is_file = result.exists() and not result.is_dir()
+    except OSError as exc:
+        raise _unusable_path(origin, exc) from None
+    if is_file:
         raise ConfigError(f"{origin} must be a folder, but {result} is a file; choose a folder")
     return result
 
@@ -161,13 +175,15 @@ def source(value: Any, origin: Origin) -> SourceSpec:
     else:
         raise ConfigError(f"{origin} must be a camera index, a video, an image or a folder "
                           f"(got {_shown(value)})")
-    if origin.folder and _looks_relative_path(text, origin.folder):
-        text = str(origin.folder / text)
     try:
+        if origin.folder and _looks_relative_path(text, origin.folder):
+            text = str(origin.folder / text)
         return parse_source(text)
     except SourceError as exc:
         raise ConfigError(f"{origin} must be a camera index (0, 1, ...), picamera, a video, an image or a "
                           f"folder of images ({exc})") from None
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise _unusable_path(origin, exc) from None
 
 
 def _looks_relative_path(text: str, base: Path) -> bool:
@@ -421,7 +437,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     values: dict[str, tuple[Any, Origin]] = {}  # name -> (raw value, where it came from)
     config = getattr(args, "config", None)
     if config:
-        config_path = Path(config).expanduser()
+        try:
+            config_path = Path(config).expanduser()
+        except RuntimeError as exc:
+            raise _unusable_path(Origin("--config"), exc) from None
         for name, value in load_config(config_path).items():
             values[name] = (value, Origin(f"{config_path}: {name!r}", config_path.parent))
     for setting in SETTINGS:
@@ -445,6 +464,8 @@ def load_config(config_path: Path) -> dict[str, Any]:
         raise ConfigError(f"{config_path}: config file not found; check the --config path") from None
     except OSError as exc:
         raise ConfigError(f"{config_path}: cannot read config file ({exc.strerror or exc})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{config_path}: not UTF-8 text; save the config file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_path}: not valid TOML ({exc}); fix the line it names") from None
     result: dict[str, Any] = {}
