@@ -130,6 +130,12 @@ def normalise_argv(argv: list[str]) -> list[str]:
     return argv
 
 
+def json_path(path: Path) -> str:
+    """A path for JSON output, which must be UTF-8: bytes of a file name that are not (a name from an
+    old camera's card) are written as ``\\xff`` escapes instead of breaking the whole output."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.api import Reader
     from emojify.composite import compose, save_composite, save_stickers
@@ -155,16 +161,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
         faces = reading.faces if args.all_faces else reading.faces[:1]
         first = faces[0].as_dict() if faces else dict.fromkeys(("box", "label", "probabilities", "emoji", "shape"))
         first.pop("score", None)  # the image's own fields are the leading face's, as before; its score is in faces
-        entry = {"path": str(path), **first}
+        entry = {"path": json_path(path), **first}
         if args.all_faces:
             entry["faces"] = [face.as_dict() for face in faces]
         if emojis is not None:
             picture = compose(reading.image, reading.result, emojis, args.snapshot_style)
             try:  # each file is whole or absent (save_composite); a full disk or a lost folder stops here
                 saved = save_composite(picture, args.out, prefix=path.stem)
-                entry["composite"] = str(saved)
+                entry["composite"] = json_path(saved)
                 if generated is not None:  # a transparent sticker of each face's own emoji
-                    entry["stickers"] = [str(sticker) for sticker in save_stickers(
+                    entry["stickers"] = [json_path(sticker) for sticker in save_stickers(
                         (generated.picture(face.label, face.shape, STICKER_PX) for face in reading.faces), saved)]
             except OSError as exc:
                 raise UsageError(f"--out {args.out}: cannot save {path.name}'s composite ({exc.strerror or exc})") from None

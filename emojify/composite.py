@@ -10,6 +10,7 @@ carry the time plus a counter, so two snapshots in the same second never overwri
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -86,8 +87,15 @@ def compose(frame: np.ndarray, result: Result, emojis: EmojiSet, style: str = "s
     return canvas
 
 
+PREFIX_BYTES = 100
+"""A composite's name keeps at most this many bytes of its prefix (a photo's name): with the time, a
+sticker's ``-face12`` and the temporary file's suffix it stays well under the 255 bytes of a file name."""
+
+
 def unique_name(folder: Path, prefix: str, now: dt.datetime | None = None) -> Path:
-    """``<prefix>-YYYYmmdd-HHMMSS-NNN.png`` in ``folder`` that does not exist yet."""
+    """``<prefix>-YYYYmmdd-HHMMSS-NNN.png`` in ``folder`` that does not exist yet (the prefix cut to
+    :data:`PREFIX_BYTES`)."""
+    prefix = os.fsencode(prefix)[:PREFIX_BYTES].decode("utf-8", "ignore")  # not inside a character
     stamp = (now or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
     for n in range(1, 100_000):
         path = folder / f"{prefix}-{stamp}-{n:03d}.png"

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from emojify.errors import EmojifyError
+from emojify.imageio import to_8bit
 from emojify.labels import CLASSES
 from emojify.resources import resource_dir
 
@@ -137,7 +138,7 @@ def _load_image(path: Path, label: str) -> Image.Image:
     try:
         with Image.open(path) as image:
             image.load()
-            return image.convert("RGBA")
+            return to_8bit(image).convert("RGBA")  # a 16-bit PNG would be clipped to white by convert
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise EmojiError(f"{path}: cannot read image ({_one_line(exc)}); {FIX_HINT}") from exc
 

@@ -6,11 +6,14 @@ reason, so the command line can report it and carry on with the next file.
 
 from __future__ import annotations
 
+import threading
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from emojify.errors import EmojifyError
 
@@ -24,7 +27,11 @@ other)."""
 MAX_SIDE = 4096
 """Larger images are scaled down to this side while (JPEG) or right after decoding."""
 MAX_PIXELS = 400_000_000
-"""Images with more pixels than this are refused rather than decoded."""
+"""Images with more pixels than this are refused rather than decoded (a 200-megapixel phone photo
+is read: decoded at a reduced size)."""
+TURNED_SIDEWAYS = frozenset({5, 6, 7, 8})
+"""EXIF orientations whose picture is shown turned by 90 degrees (its width is the stored height)."""
+_PILLOW_LIMIT = threading.Lock()
 
 
 class ImageError(EmojifyError):
@@ -33,23 +40,36 @@ class ImageError(EmojifyError):
 
 def _reason(path: Path) -> str | None:
     """Why ``path`` is not even a candidate file, or None."""
-    if path.is_symlink() and not path.exists():
-        return "dangling link"
-    if not path.exists():
-        return "no such file"
-    if path.is_dir():
-        return "is a directory, not an image"
-    if path.stat().st_size == 0:
-        return "empty file"
+    try:
+        if path.is_symlink() and not path.exists():
+            return "dangling link"
+        if not path.exists():
+            return "no such file"
+        if path.is_dir():
+            return "is a directory, not an image"
+        if path.stat().st_size == 0:
+            return "empty file"
+    except OSError as exc:  # a name too long, a folder we may not look into
+        return f"cannot read it ({exc.strerror or exc})"
+    except ValueError:  # a NUL in the name
+        return "not a valid file name"
     return None
 
 
+def to_8bit(image: Image.Image) -> Image.Image:
+    """16/32-bit and float gray modes as 8-bit gray ("L"); other modes as they are. 16-bit values
+    span 0..65535 (or 0..255 where none is over 255), float ones 0..1 (or 0..255 where any is over 1)."""
+    if image.mode not in ("I", "I;16", "I;16B", "I;16L", "F"):
+        return image
+    arr = np.asarray(image, dtype=np.float64)
+    top = arr.max(initial=0)
+    full = 1.0 if image.mode == "F" and top <= 1.0 else 65535.0 if top > 255 else 255.0
+    return Image.fromarray(np.clip(arr * (255.0 / full), 0, 255).astype(np.uint8), "L")
+
+
 def _to_uint8(image: Image.Image) -> Image.Image:
-    """Turn 16/32-bit and float modes into 8-bit gray, and alpha or palette into plain RGB/L."""
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        arr = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if arr.max(initial=0) > 255 else 255.0
-        return Image.fromarray(np.clip(arr * (255.0 / top), 0, 255).astype(np.uint8), "L")
+    """Turn 16/32-bit and float modes into 8-bit gray (:func:`to_8bit`), and alpha or palette into plain RGB/L."""
+    image = to_8bit(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -57,6 +77,20 @@ def _to_uint8(image: Image.Image) -> Image.Image:
     if image.mode in ("L", "RGB"):
         return image
     return image.convert("RGB")
+
+
+@contextmanager
+def _pillow_allows_max_pixels() -> Iterator[None]:
+    """Pillow refuses images over twice its own limit (about 179 megapixels) as decompression bombs,
+    before our :data:`MAX_PIXELS` check could run; its limit is a module setting, raised here while
+    one image opens and put back after."""
+    with _PILLOW_LIMIT:
+        before = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = max(before or 0, MAX_PIXELS) if before is not None else None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = before
 
 
 def read_image(path: str | Path, max_side: int = MAX_SIDE) -> np.ndarray:
@@ -78,14 +112,17 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as image:
-                original_width = image.width
+            with _pillow_allows_max_pixels():
+                image = Image.open(path)
+            with image:
                 if image.width * image.height > MAX_PIXELS:
                     raise ImageError(f"{path}: image too large ({image.width}x{image.height})")
+                sideways = image.getexif().get(0x0112) in TURNED_SIDEWAYS  # a phone held upright
+                original_width = image.height if sideways else image.width  # as the photo is shown
                 if max(image.size) > max_side:
                     image.draft(image.mode, (max_side, max_side))  # JPEG: decode at reduced size
                 image.load()
-                image = _to_uint8(image)  # before thumbnail: it cannot scale every mode
+                image = _to_uint8(ImageOps.exif_transpose(image))  # upright, as viewers show it
                 if max(image.size) > max_side:
                     image.thumbnail((max_side, max_side), Image.Resampling.BOX)
     except ImageError:

@@ -210,6 +210,68 @@ def test_names_with_spaces_and_non_ascii_characters(images, tmp_path):
     assert len(lines) == 1 and str(broken) in lines[0], err
 
 
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_a_phone_photo_is_read_upright_as_viewers_show_it(images, tmp_path, orientation):
+    """A phone stores a photo as its sensor saw it and says in EXIF how to turn it (3: upside down,
+    6 and 8: sideways): the face is read upright, and its box is in the photo's pixels as shown."""
+    turn = {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}[orientation]
+    path = tmp_path / f"phone-{orientation}.jpg"
+    with Image.open(images["astronaut.png"]) as upright:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        upright.transpose(turn).save(path, quality=95, exif=exif)  # stored turned, shown upright
+    code, results, err = predict_json(images["astronaut.jpg"], path)
+    assert code == 0, err
+    reference, entry = results
+    assert entry["label"] == reference["label"] == "happy"
+    assert_is_the_astronauts_face(entry)
+    assert abs(entry["shape"]["roll"]) < 10, entry["shape"]
+
+
+def test_a_float_tiff_of_zero_to_one_is_not_black(images, tmp_path):
+    """Scientific exports store light as 0..1 floats: the photo's face is found, as in the 8-bit file."""
+    path = tmp_path / "float.tif"
+    with Image.open(images["astronaut.png"]) as photo:
+        Image.fromarray(np.asarray(photo.convert("L"), np.float32) / 255, "F").save(path)
+    code, results, err = predict_json(path)
+    assert code == 0, err
+    assert_is_the_astronauts_face(results[0])
+
+
+def test_a_photo_over_pillows_own_limit_but_under_ours_is_read(images, monkeypatch):
+    """Pillow refuses pictures over twice its limit (about 179 megapixels: a 200-megapixel phone photo)
+    as decompression bombs; under emojify's own MAX_PIXELS they are read, and Pillow's limit is put back.
+    (Both limits are scaled down here, so the test needs no 600 MB picture.)"""
+    from emojify import imageio
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 50_000)  # Pillow refuses 512x512 = 262,144 pixels
+    monkeypatch.setattr(imageio, "MAX_PIXELS", 300_000)
+    picture = imageio.read_image(images["astronaut.png"])
+    assert picture.shape == (512, 512, 3)
+    assert Image.MAX_IMAGE_PIXELS == 50_000
+    monkeypatch.setattr(imageio, "MAX_PIXELS", 200_000)
+    with pytest.raises(imageio.ImageError, match="image too large"):
+        imageio.read_image(images["astronaut.png"])
+
+
+def test_a_name_that_is_not_utf8_keeps_the_json_valid_and_a_long_one_its_composite(images, tmp_path):
+    """A file name in Latin-1 bytes (an old camera's card) and one of 240 characters: the JSON output is
+    valid UTF-8 (the odd byte written as an escape), and every photo gets its composite, the long name
+    cut so the file can be made; the photo after them is read too."""
+    odd = Path(os.fsdecode(os.fsencode(tmp_path) + b"/caf\xe9.png"))
+    long = tmp_path / ("b" * 240 + ".png")
+    for path in (odd, long):
+        path.write_bytes(images["astronaut.png"].read_bytes())
+    proc = subprocess.run([sys.executable, "-m", "emojify", "predict", "--json", "--out", tmp_path / "out", odd, long,
+                           images["gray.png"]], capture_output=True, cwd=REPO, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    results = json.loads(proc.stdout.decode("utf-8"))  # strict: no stray bytes
+    assert results[0]["path"].endswith("/caf\\xe9.png") and len(results) == 3
+    assert all(entry["label"] == "happy" for entry in results)
+    saved = sorted((tmp_path / "out").iterdir())
+    assert len(saved) == 3 and sorted(entry["composite"] for entry in results) == [str(p) for p in saved]
+
+
 # --- big images -----------------------------------------------------------------------------------
 
 MEASURE = """

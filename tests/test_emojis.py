@@ -125,6 +125,21 @@ def test_folder_of_plain_pngs_without_mapping_loads(tmp_path: Path) -> None:
     assert all(image.mode == "RGBA" for image in emoji.images.values())
 
 
+def test_a_16_bit_gray_png_loads_as_its_8_bit_self(tmp_path: Path) -> None:
+    """An emoji saved as a 16-bit gray PNG (some editors' export) looks as its 8-bit version, not
+    washed out to white."""
+    import numpy as np
+
+    write_plain_pngs(tmp_path)
+    ramp = np.tile(np.arange(0, 256, 4, dtype=np.uint16), (30, 1))  # a grey ramp, 64 wide
+    Image.fromarray(ramp.astype(np.uint8), "L").save(tmp_path / "eight.png")
+    Image.fromarray(ramp * 257).save(tmp_path / "happy.png")  # the same ramp in 16 bits
+    loaded = np.asarray(load_emoji_set(tmp_path).images["happy"])
+    with Image.open(tmp_path / "eight.png") as eight:
+        expected = np.asarray(eight.convert("RGBA"))
+    assert np.abs(loaded.astype(int) - expected).max() <= 1
+
+
 @pytest.mark.parametrize("size", [1, 48, 120, 512])
 def test_scaled_returns_requested_square_size(tmp_path: Path, size: int) -> None:
     write_plain_pngs(tmp_path)  # 40 x 30: not square, so padding is exercised too
