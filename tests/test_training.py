@@ -156,6 +156,179 @@ def test_training_from_a_missing_model_is_refused_in_one_line(tmp_path, capsys, 
     assert not run.exists()
 
 
+@pytest.mark.parametrize(("option", "value"), [("--epochs", "0"), ("--epochs", "-2"), ("--batch-size", "0"),
+                                             ("--batch-size", "-4"), ("--lr", "-0.1"), ("--lr", "nan"),
+                                             ("--warmup-epochs", "-1"), ("--subset", "-5")])
+def test_training_with_a_count_out_of_range_is_one_line_before_the_run(tmp_path, capsys, option, value):
+    from emojify.training import train
+
+    run = tmp_path / "run"
+    assert train.main([str(tmp_path), "--out", str(run), option, value]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert f"emojify-train: error: {option} " in err
+    assert not run.exists()  # no folder, no config.json
+
+
+@needs_tensorflow
+@pytest.mark.parametrize("option", ["--init-from", "--teacher"])
+@pytest.mark.parametrize("content", [b"hello\n", b"\xff\xd8\xff\xe0 a JPEG, not a model"])
+def test_training_from_a_file_that_is_not_a_model_is_one_line(tmp_path, capsys, monkeypatch, option, content):
+    from emojify.training import train
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
+    fake = tmp_path / "fake.keras"
+    fake.write_bytes(content)
+    assert train.main([str(tmp_path / "fer"), "--out", str(tmp_path / "run"), option, str(fake), "--epochs", "1",
+                       "--blocks", "8x1", "--no-jit", "--verbose", "0"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"emojify-train: error: {fake}: not a readable .keras model (not a zip archive)"]
+    assert not (tmp_path / "run" / "last.keras").exists()
+
+
+@needs_tensorflow
+def test_quantizing_a_file_that_is_not_a_model_is_one_line(tmp_path, capsys):
+    import zipfile
+
+    from emojify.training import quantize
+
+    for fake, reason in ((tmp_path / "fake.keras", "not a zip archive"), (tmp_path / "zip.keras", "config.json")):
+        if fake.name == "zip.keras":
+            with zipfile.ZipFile(fake, "w") as archive:
+                archive.writestr("a.txt", "not a model")
+        else:
+            fake.write_text("hello")
+        out_dir = tmp_path / f"int8-{fake.stem}"
+        assert quantize.main([str(fake), str(tmp_path), "--out-dir", str(out_dir)]) == 2
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        assert line.startswith(f"emojify-quantize: error: {fake}: not a readable .keras model (")
+        assert reason in line and "File not found" not in line
+        assert not out_dir.exists()
+
+
+@needs_tensorflow
+def test_a_file_that_is_neither_csv_nor_folder_is_a_data_error(tmp_path, capsys, monkeypatch):
+    import cv2
+
+    from emojify.training import train
+    from emojify.training.data import DataError, load_dataset
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    photo = tmp_path / "face.jpg"
+    assert cv2.imwrite(str(photo), np.random.default_rng(0).integers(0, 255, (48, 48), dtype=np.uint8))
+    with pytest.raises(DataError, match="not a FER2013 CSV or folder"):
+        load_dataset(photo, cache_dir=tmp_path / "cache")
+    assert train.main([str(photo), "--out", str(tmp_path / "run"), "--epochs", "1", "--blocks", "8x1",
+                       "--no-jit", "--verbose", "0"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"emojify-train: error: {photo}: not a FER2013 CSV or folder"]
+
+
+def test_a_cache_folder_that_cannot_be_written_costs_only_a_warning(tmp_path, caplog):
+    from emojify.training.data import load_dataset
+
+    make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
+    (tmp_path / "a-file").write_text("not a folder")
+    with caplog.at_level(logging.WARNING, logger="emojify.training.data"):
+        splits = load_dataset(tmp_path / "fer", cache_dir=tmp_path / "a-file" / "cache")
+    assert len(splits["train"]) == NUM_CLASSES and len(splits["val"]) == NUM_CLASSES
+    assert f"cannot cache at {tmp_path / 'a-file' / 'cache'}" in caplog.text
+
+
+GOOD_HISTORY = [{"epoch": 1, "loss": 2.0, "accuracy": 0.2, "val_loss": 2.0, "val_accuracy": 0.2}]
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), [
+    ("config.json", "{bad", "Expecting property name"),
+    ("config.json", '{"data": "fer", "epochs": 3, "colour": "blue"}', "unknown setting(s) colour"),
+    ("config.json", "[1]", "not a JSON object"),
+    ("config.json", '{"epochs": 3}', "data"),
+    ("config.json", '{"data": "fer", "epochs": 0}', "epochs 0"),
+    ("history.json", "garbage", "Expecting value"),
+    ("history.json", '[{"epoch": 1}]', "entry 1 lacks"),
+    ("history.json", "{}", "not a JSON list"),
+    ("backup/training_metadata.json", "garbage", "Expecting value"),
+    ("backup/training_metadata.json", '{"batch": 3}', "no epoch count"),
+])
+def test_resuming_a_run_with_a_damaged_file_is_one_line_and_changes_nothing(tmp_path, capsys, name, content, reason):
+    from emojify.training import train
+
+    run = tmp_path / "run"
+    (run / "backup").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"data": str(tmp_path / "fer"), "epochs": 3}))
+    (run / "history.json").write_text(json.dumps(GOOD_HISTORY))
+    (run / "backup" / "training_metadata.json").write_text('{"epoch": 1, "batch": -1}')
+    (run / name).write_text(content)
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    assert train.main([str(tmp_path / "fer"), "--out", str(run), "--resume"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"emojify-train: error: {run}: damaged run file {name} (")
+    assert line.endswith("); start a new run or restore it")
+    assert reason in line
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+def history_of(*epochs) -> list[dict]:
+    return [GOOD_HISTORY[0] | {"epoch": e} for e in epochs]
+
+
+def test_resume_counts_the_epochs_a_run_finished_by_their_numbers(tmp_path, capsys):
+    """A history with a gap (written by an older version) that reached the last epoch is finished."""
+    from emojify.training import train
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"data": str(tmp_path / "fer"), "epochs": 5}))
+    (run / "history.json").write_text(json.dumps(history_of(1, 2, 3, 5)))
+    assert train.main([str(tmp_path / "fer"), "--out", str(run), "--resume"]) == 0
+    assert "already finished its 5 epochs" in capsys.readouterr().out
+
+
+def test_resume_of_a_run_without_its_backup_refuses_to_start_over(tmp_path, capsys):
+    from emojify.training import train
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"data": str(tmp_path / "fer"), "epochs": 4}))
+    (run / "history.json").write_text(json.dumps(history_of(1, 2, 3)))
+    (run / "best.keras").write_bytes(b"the best model so far")
+    assert train.main([str(tmp_path / "fer"), "--out", str(run), "--resume"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == f"emojify-train: error: {run}: history.json has 3 of 4 epochs but no backup/ to carry on from; " \
+                   "start a new run"
+    assert (run / "best.keras").read_bytes() == b"the best model so far"
+
+
+@needs_tensorflow
+def test_a_run_stopped_while_saving_an_epoch_repeats_it_on_resume(tmp_path, monkeypatch, capsys):
+    """The backup never gets ahead of the history: stopped before an epoch is recorded, the run does
+    that epoch again on --resume, and the history has every epoch."""
+    from emojify.training import train
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
+    run = tmp_path / "run"
+    saves = []
+    real_save = train.save_atomic
+
+    def save_failing_in_epoch_two(model, path):
+        saves.append(path.name)
+        if len(saves) == 3:  # epoch 1 saves last.keras and best.keras; then epoch 2's last.keras
+            raise OSError(f"{path}: disk full")
+        real_save(model, path)
+
+    monkeypatch.setattr(train, "save_atomic", save_failing_in_epoch_two)
+    options = ["--out", str(run), "--batch-size", "8", "--blocks", "8x1", "--no-jit", "--verbose", "0"]
+    assert train.main([str(tmp_path / "fer"), "--epochs", "2", *options]) == 2
+    assert "disk full" in capsys.readouterr().err
+    assert [h["epoch"] for h in json.loads((run / "history.json").read_text())] == [1]
+    assert json.loads((run / "backup" / "training_metadata.json").read_text())["epoch"] == 1
+    monkeypatch.setattr(train, "save_atomic", real_save)
+    assert train.main([str(tmp_path / "fer"), "--resume", *options]) == 0
+    assert [h["epoch"] for h in json.loads((run / "history.json").read_text())] == [1, 2]
+    assert not (run / "backup").exists()
+
+
 @needs_tensorflow
 def test_blocks_set_the_width_and_depth_of_the_network():
     from emojify.training.model import build_model

@@ -133,23 +133,26 @@ def load_csv(path: Path) -> dict[str, Split]:
     path = Path(path)
     parts = {s: ([], []) for s in SPLITS}
     bad = 0
-    with path.open(newline="") as handle:
-        reader = csv.reader(handle)
-        header = [h.strip().lower() for h in next(reader, [])]
-        if tuple(header[:3]) != CSV_COLUMNS:
-            raise DataError(f"{path}: bad CSV header {header[:3]} (expected emotion,pixels,Usage)")
-        for row in reader:
-            try:
-                label, usage = int(row[0]), CSV_USAGE[row[2].strip().lower()]
-                pixels = np.array(row[1].split(), dtype=np.uint8)
-                if not 0 <= label < len(CLASSES) or pixels.size != INPUT_SIZE * INPUT_SIZE:
-                    raise ValueError
-            except (ValueError, IndexError, KeyError, OverflowError):
-                bad += 1
-                continue
-            xs, ys = parts[usage]
-            xs.append(prepare_face(pixels.reshape(INPUT_SIZE, INPUT_SIZE)))
-            ys.append(label)
+    try:
+        with path.open(newline="") as handle:
+            reader = csv.reader(handle)
+            header = [h.strip().lower() for h in next(reader, [])]
+            if tuple(header[:3]) != CSV_COLUMNS:
+                raise DataError(f"{path}: bad CSV header {header[:3]} (expected emotion,pixels,Usage)")
+            for row in reader:
+                try:
+                    label, usage = int(row[0]), CSV_USAGE[row[2].strip().lower()]
+                    pixels = np.array(row[1].split(), dtype=np.uint8)
+                    if not 0 <= label < len(CLASSES) or pixels.size != INPUT_SIZE * INPUT_SIZE:
+                        raise ValueError
+                except (ValueError, IndexError, KeyError, OverflowError):
+                    bad += 1
+                    continue
+                xs, ys = parts[usage]
+                xs.append(prepare_face(pixels.reshape(INPUT_SIZE, INPUT_SIZE)))
+                ys.append(label)
+    except (UnicodeDecodeError, csv.Error) as exc:  # an image or other binary file, not text
+        raise DataError(f"{path}: not a FER2013 CSV or folder") from exc
     if bad:
         log.warning("skipped %d malformed CSV row(s) in %s", bad, path)
     return _to_splits(parts, path)
@@ -197,11 +200,15 @@ def load_dataset(source: Path, cache_dir: Path | None = None) -> dict[str, Split
         with np.load(cache) as z:
             return {s: Split(z[f"{s}_x"], z[f"{s}_y"]) for s in SPLITS}
     splits = load_csv(source) if source.is_file() else load_folder(source)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(cache) as tmp:
-        np.savez_compressed(tmp, **{f"{s}_{k}": getattr(splits[s], k) for s in SPLITS for k in ("x", "y")})
-    for stale in folder.glob(f"{prefix}*.npz"):  # older caches of the same source
-        if stale != cache:
-            stale.unlink(missing_ok=True)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cache) as tmp:
+            np.savez_compressed(tmp, **{f"{s}_{k}": getattr(splits[s], k) for s in SPLITS for k in ("x", "y")})
+        for stale in folder.glob(f"{prefix}*.npz"):  # older caches of the same source
+            if stale != cache:
+                stale.unlink(missing_ok=True)
+    except OSError as exc:  # a read-only or full cache folder costs the next run time, not this one its data
+        log.warning("cannot cache at %s (%s); the data set will be decoded again next time", folder, exc)
+        return splits
     log.info("cached decoded data set at %s", cache)
     return splits

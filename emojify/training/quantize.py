@@ -43,7 +43,7 @@ from emojify.metrics import summarize
 from emojify.preprocess import INPUT_SIZE, to_batch
 from emojify.training.data import DataError, load_dataset
 from emojify.training.model import set_batchnorm_statistics
-from emojify.training.train import batchnorm_faces, stratified_subset
+from emojify.training.train import batchnorm_faces, load_keras_model, stratified_subset
 
 log = logging.getLogger("emojify.quantize")
 
@@ -167,11 +167,9 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
     it, with ``replace``: see :func:`staged_folder`); returns the metadata."""
     refuse_existing(out_dir, replace)  # before the long work, not after it
     make_folder(Path(out_dir).parent, f"--out-dir {out_dir}")  # an OutputError is a ValueError: one line
-    import keras
-
     from emojify.evaluate import plot_confusion
 
-    model = keras.models.load_model(keras_path, compile=False)
+    model = load_keras_model(keras_path)
     splits = load_dataset(data)
     statistics_faces = batchnorm_faces(splits["train"])
     set_batchnorm_statistics(model, statistics_faces)

@@ -24,8 +24,9 @@ import math
 import os
 import sys
 import time
+import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,29 @@ class TrainConfig:
     lighting: float = 0.0
     blocks: str = format_blocks(BLOCKS)
     jit_compile: bool = True
+
+
+def settings_problem(cfg: TrainConfig) -> str | None:
+    """What is wrong with the counts and rates of ``cfg`` (the option and its value), or None."""
+    for option, value, least in (("--epochs", cfg.epochs, 1), ("--batch-size", cfg.batch_size, 1),
+                                 ("--lr", cfg.learning_rate, 0), ("--warmup-epochs", cfg.warmup_epochs, 0),
+                                 ("--subset", cfg.subset, 0)):
+        if not value >= least:  # also refuses NaN
+            return f"{option} {value}: must be at least {least}"
+    return None
+
+
+def load_keras_model(path):
+    """``keras.models.load_model(path, compile=False)``; a file that is not a model is a one-line DataError."""
+    import keras
+
+    try:
+        if not zipfile.is_zipfile(path):
+            raise ValueError("not a zip archive")
+        return keras.models.load_model(path, compile=False)
+    except Exception as exc:  # Keras fails with anything from KeyError to OSError
+        reason = (str(exc).strip().strip("'\"").splitlines() or [type(exc).__name__])[0]
+        raise DataError(f"{path}: not a readable .keras model ({reason})") from exc
 
 
 def class_weights(y: np.ndarray, power: float) -> dict[int, float]:
@@ -265,7 +289,7 @@ def train(cfg: TrainConfig, run: Path, verbose: int) -> Path:
 
     steps = math.ceil(len(train_split) / cfg.batch_size)  # batches an epoch, the last one partial
     if cfg.init_from:
-        model = keras.models.load_model(cfg.init_from, compile=False)
+        model = load_keras_model(cfg.init_from)
         log.info("starting from %s", cfg.init_from)
     else:
         model = build_model(parse_blocks(cfg.blocks))
@@ -280,11 +304,13 @@ def train(cfg: TrainConfig, run: Path, verbose: int) -> Path:
     weights = class_weights(train_split.y, cfg.class_weight_power)
     log.info("class weights %s", {CLASSES[i]: round(w, 2) for i, w in weights.items()})
 
-    callbacks = [keras.callbacks.BackupAndRestore(str(run / "backup")),
-                 make_epoch_logger(run, model, batchnorm_faces(train_split), val_split)]
+    # the history first: an epoch is in the backup only once it is in the history, so a run stopped
+    # between the two repeats that epoch on --resume rather than leaving a gap in its history
+    callbacks = [make_epoch_logger(run, model, batchnorm_faces(train_split), val_split),
+                 keras.callbacks.BackupAndRestore(str(run / "backup"))]
     soft = None
     if cfg.teacher:
-        teachers = [keras.models.load_model(path, compile=False) for path in cfg.teacher]
+        teachers = [load_keras_model(path) for path in cfg.teacher]
         val_accuracy = np.mean(teacher_probabilities(teachers, val_split.x).argmax(1) == val_split.y)
         log.info("distilling from %s (weight %.2f); together, over each face and its mirror, they score "
                  "%.1f%% on PublicTest", ", ".join(cfg.teacher), cfg.teacher_weight, 100 * val_accuracy)
@@ -301,6 +327,57 @@ def train(cfg: TrainConfig, run: Path, verbose: int) -> Path:
               validation_batch_size=256, epochs=cfg.epochs, class_weight=weights, callbacks=callbacks,
               verbose=verbose)
     return run / "best.keras"
+
+
+HISTORY_KEYS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy")
+
+
+def read_run_file(run: Path, name: str, check: Callable):
+    """``check(parsed JSON of run/name)``; a file that cannot be read, parsed or checked is a DataError."""
+    try:
+        return check(json.loads((run / name).read_text()))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise DataError(f"{run}: damaged run file {name} ({reason}); start a new run or restore it") from exc
+
+
+def saved_config(saved) -> TrainConfig:
+    """The ``TrainConfig`` of a run's ``config.json`` (parsed), checked."""
+    if not isinstance(saved, dict):
+        raise TypeError("not a JSON object")
+    unknown = sorted(set(saved) - {f.name for f in fields(TrainConfig)})
+    if unknown:
+        raise ValueError(f"unknown setting(s) {', '.join(unknown)}")
+    if isinstance(saved.get("teacher"), str):  # runs from before --teacher could be repeated
+        saved["teacher"] = [saved["teacher"]] if saved["teacher"] else []
+    cfg = TrainConfig(**saved)
+    problem = settings_problem(cfg)
+    if problem:
+        raise ValueError(problem.removeprefix("--"))
+    return cfg
+
+
+def saved_history(history) -> list[dict]:
+    """A run's ``history.json`` (parsed), checked: one entry an epoch, in order."""
+    if not isinstance(history, list):
+        raise TypeError("not a JSON list")
+    last = 0
+    for n, entry in enumerate(history, 1):
+        if not isinstance(entry, dict) or any(isinstance(entry.get(k), bool) or not isinstance(entry.get(k), int | float)
+                                              for k in HISTORY_KEYS):
+            raise ValueError(f"entry {n} lacks one of {', '.join(HISTORY_KEYS)}")
+        if not isinstance(entry["epoch"], int) or entry["epoch"] <= last:
+            raise ValueError(f"entry {n}: epoch {entry['epoch']} out of order")
+        last = entry["epoch"]
+    return history
+
+
+def backup_epoch(metadata) -> int:
+    """Epochs done according to Keras's ``backup/training_metadata.json`` (parsed), checked."""
+    if not isinstance(metadata, dict) or isinstance(metadata.get("epoch"), bool) \
+            or not isinstance(metadata.get("epoch"), int) or metadata["epoch"] < 0:
+        raise ValueError("no epoch count")
+    return metadata["epoch"]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -350,14 +427,24 @@ def main(argv: list[str] | None = None) -> int:
         if not config_path.is_file():
             print(f"emojify-train: error: {run}: no run to resume (no config.json)", file=sys.stderr)
             return 2
-        saved = json.loads(config_path.read_text())
-        if isinstance(saved.get("teacher"), str):  # runs from before --teacher could be repeated
-            saved["teacher"] = [saved["teacher"]] if saved["teacher"] else []
-        cfg = TrainConfig(**saved)
-        done = json.loads((run / "history.json").read_text()) if (run / "history.json").is_file() else []
-        if len(done) >= cfg.epochs and not (run / "backup").exists():
-            print(f"emojify-train: {run} already finished its {cfg.epochs} epochs; nothing to resume")
-            return 0
+        try:
+            cfg = read_run_file(run, "config.json", saved_config)
+            done = read_run_file(run, "history.json", saved_history) if (run / "history.json").is_file() else []
+            metadata = Path("backup", "training_metadata.json")
+            if (run / metadata).is_file():
+                read_run_file(run, str(metadata), backup_epoch)
+        except DataError as exc:
+            print(f"emojify-train: error: {exc}", file=sys.stderr)
+            return 2
+        last = done[-1]["epoch"] if done else 0
+        if not (run / "backup").exists():
+            if last >= cfg.epochs:
+                print(f"emojify-train: {run} already finished its {cfg.epochs} epochs; nothing to resume")
+                return 0
+            if last:  # training again from the first epoch would overwrite its best.keras
+                print(f"emojify-train: error: {run}: history.json has {last} of {cfg.epochs} epochs but no backup/ "
+                      "to carry on from; start a new run", file=sys.stderr)
+                return 2
     else:
         try:
             parse_blocks(args.blocks)
@@ -379,6 +466,10 @@ def main(argv: list[str] | None = None) -> int:
                           teacher=args.teacher, teacher_weight=args.teacher_weight,
                           teach_augmented=args.teach_augmented, lighting=args.lighting,
                           jit_compile=not args.no_jit)
+        problem = settings_problem(cfg)
+        if problem:
+            print(f"emojify-train: error: {problem}", file=sys.stderr)
+            return 2
         try:
             make_folder(run, f"--out {run}")
         except OutputError as exc:
