@@ -67,6 +67,20 @@ class _Pacer:
         self._due += self.period
 
 
+SLIDE_FRAME_FPS = 10.0
+"""Frames a second that an image or a folder gives at least: a picture shown for longer (``--folder-fps``
+under 10, e.g. 0.2 for 5 s a picture) is given again frame after frame until its time is up, as a
+camera would, so the capture thread (which calls a source lost after 2 s without a frame) stays live."""
+
+
+def slide_pace(fps: float) -> tuple[float, int]:
+    """``(frames a second, frames each picture)`` for pictures shown ``fps`` a second: the pictures'
+    own rate from :data:`SLIDE_FRAME_FPS` up, below it a whole number of frames a picture at a
+    frame rate of at least :data:`SLIDE_FRAME_FPS`, so each picture stays exactly ``1 / fps`` s."""
+    repeats = max(1, math.ceil(SLIDE_FRAME_FPS / fps - 1e-9))
+    return fps * repeats, repeats
+
+
 def _as_bgr(image: np.ndarray) -> np.ndarray:
     """Return a decoded still as 3-channel BGR, so files look like a colour camera's frames."""
     return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
@@ -162,7 +176,8 @@ class VideoReader:
 
 
 class ImageReader:
-    """One still image repeated as an endless stream at ``fps`` frames per second.
+    """One still image repeated as an endless stream at ``fps`` frames per second (at least
+    :data:`SLIDE_FRAME_FPS`).
 
     Raises :class:`SourceError` if the image cannot be read. Each read returns a fresh copy, so
     a caller may draw on it without changing later frames.
@@ -179,7 +194,7 @@ class ImageReader:
             self._image = _as_bgr(read_image(self.path))
         except ImageError as exc:
             raise SourceError(str(exc)) from None
-        self._pacer = _Pacer(fps)
+        self._pacer = _Pacer(slide_pace(fps)[0])
 
     def read(self) -> np.ndarray | None:
         """Return a copy of the image once the next frame is due."""
@@ -191,7 +206,8 @@ class ImageReader:
 
 
 class FolderReader:
-    """A folder's images in name order at ``fps`` frames per second, looped forever.
+    """A folder's images in name order, ``fps`` pictures a second, looped forever; each picture is
+    given again frame after frame while it stays (:func:`slide_pace`).
 
     The folder is listed once, when opened. Unreadable images are skipped with one warning each;
     if none at all can be read, ``read()`` returns None. Raises :class:`SourceError` if the
@@ -213,11 +229,24 @@ class FolderReader:
             raise SourceError(f"{self.folder}: folder holds no images")
         self._next = 0
         self._bad: set[Path] = set()
-        self._pacer = _Pacer(fps)
+        frame_fps, self._repeats = slide_pace(fps)
+        self._pacer = _Pacer(frame_fps)
+        self._shown: np.ndarray | None = None
+        self._given = 0
 
     def read(self) -> np.ndarray | None:
-        """Return the next readable image once it is due, or None if none can be read."""
+        """Return a copy of the picture on show once the next frame is due, moving on to the next
+        readable picture when its frames are given; None if none can be read."""
         self._pacer.wait()
+        if self._shown is None or self._given >= self._repeats:
+            self._shown, self._given = self._next_picture(), 0
+            if self._shown is None:
+                return None
+        self._given += 1
+        return self._shown.copy()
+
+    def _next_picture(self) -> np.ndarray | None:
+        """The next readable image in the folder's order, or None if none can be read."""
         for _ in range(len(self.paths)):
             path = self.paths[self._next]
             self._next = (self._next + 1) % len(self.paths)
