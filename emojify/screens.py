@@ -516,7 +516,8 @@ class Machine:
             return None
         result = self.result
         hint = texts.HINT if result is None or result.label is None else None
-        if self.state == CHALLENGE and self.round is not None and self.round.target is not None:
+        if self.state == CHALLENGE and self.round is not None and self.round.target is not None \
+                and self.round.showing is None:  # not under the outcome of the target just played
             hint = texts.MAKE_THIS_FACE.format(name=texts.expression_name(self.round.target))
         countdown = math.ceil(self.seconds_left()) if self.state == COUNTDOWN else None
         return FeedView(("live", self.frame_number), self.frame, result, hint=hint, banner=self.banner(),
@@ -538,7 +539,8 @@ class Machine:
         if self.state == CHALLENGE_OVER:
             lines = (Row(texts.MATCHED_OF.format(matched=game.matched, total=len(game.targets))),
                      Row(texts.NEW_BEST if self.new_best else texts.BEST_TODAY.format(score=best)))
-            return ChallengeView(None, texts.SCORE.format(score=game.score), lines, texts.PLAY_AGAIN, True, good=self.new_best)
+            cheer = "happy" if game.matched else "neutral"  # over the score, not the "no face" question mark
+            return ChallengeView(cheer, texts.SCORE.format(score=game.score), lines, texts.PLAY_AGAIN, True, good=self.new_best)
         total, shown = len(game.targets), game.showing
         number = min(game.index + 1, total)
         score_rows = (Row(texts.TARGET_OF.format(number=number, total=total)), Row(texts.SCORE.format(score=game.score)),

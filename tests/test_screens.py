@@ -439,6 +439,25 @@ def test_a_round_of_five_ends_with_the_score_and_the_days_best_is_kept(game: Kio
     assert game.screens.view().panel.rows[-1].name == texts.BEST_TODAY.format(score=0), "a new day, a new best"
 
 
+def test_the_outcome_drops_the_instruction_and_the_score_screen_shows_an_emoji_not_a_question_mark(game: Kiosk) -> None:
+    """Between two targets the picture no longer says "Make this face" under the panel's "Time's up";
+    the score screen shows the happy emoji for a round with a match (neutral for none), not the grey
+    question mark of "no face yet"."""
+    game.snapshot()
+    target = game.screens.current().challenge.target
+    game.run(Rules().seconds + 0.1, label=next(c for c in CLASSES if c != target))
+    view = game.screens.view()
+    assert view.panel.title == texts.MISSED and view.feed.hint is None
+    game.run(Rules().pause, label="neutral")
+    assert game.screens.view().feed.hint == texts.MAKE_THIS_FACE.format(
+        name=texts.expression_name(game.screens.current().challenge.target))
+    game.run(4 * (Rules().seconds + Rules().pause), label=None)
+    assert game.state == sc.CHALLENGE_OVER and game.screens.view().panel.target == "neutral"
+    game.run(sc.CHALLENGE_OVER_SECONDS)
+    play_round(game, [True, False, False, False, False])
+    assert game.state == sc.CHALLENGE_OVER and game.screens.view().panel.target == "happy"
+
+
 def test_without_a_face_the_round_times_out_target_by_target(game: Kiosk) -> None:
     game.snapshot()
     game.run(5 * (Rules().seconds + Rules().pause) - 0.5, label=None)
