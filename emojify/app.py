@@ -223,7 +223,7 @@ class Worker:
                     save_stickers((self.emojis.face(face.label, face.shape, STICKER_PX) for face in result.faces
                                    if face.label is not None), snapshot.path)
             except OSError as exc:
-                snapshot = replace(snapshot, error=texts.could_not_save(exc.strerror or exc))
+                snapshot = replace(snapshot, error=texts.could_not_save(exc))
                 log.warning("snapshot not saved in %s: %s", self.save_dir, exc)
         return snapshot
 

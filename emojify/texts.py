@@ -12,6 +12,7 @@ Nothing here draws, reads a camera or decides when a sentence is shown.
 
 from __future__ import annotations
 
+import errno
 import gettext
 import locale
 import os
@@ -160,8 +161,21 @@ def back_to_live(seconds: int) -> str:
     return _("Back to live in {seconds}").format(seconds=seconds)
 
 
-def could_not_save(reason: object) -> str:
-    """The banner shown when a snapshot could not be written to the save folder."""
+_SAVE_FAILURES = {
+    errno.EACCES: N_("no permission to write in the folder"),
+    errno.EPERM: N_("no permission to write in the folder"),
+    errno.ENOSPC: N_("the disk is full"),
+    errno.EDQUOT: N_("the disk is full"),
+    errno.EROFS: N_("the drive is read-only"),
+    errno.ENOENT: N_("the folder is gone (a USB stick pulled out?)"),
+}
+
+
+def could_not_save(error: OSError) -> str:
+    """The banner shown when a snapshot could not be written to the save folder: the usual causes in
+    the window's language, any other as the system words it."""
+    known = _SAVE_FAILURES.get(error.errno)  # type: ignore[arg-type]
+    reason = _(known) if known else error.strerror or error
     return _("Could not save the snapshot: {reason}").format(reason=reason)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 import numpy as np
 import pytest
 from helpers import drawn_texts
@@ -220,7 +222,7 @@ def every_screen(window: tuple[int, int], large_text: bool, emojis) -> list[tupl
     record("score panel", render_challenge, over, lay.panel.size, emojis)
     record("feed", render_feed, frame, lay.feed.size, None, emojis,
            hint=texts.MAKE_THIS_FACE.format(name=texts.expression_name("disgust")),
-           banner=(texts.could_not_save("No space left on device"), ERROR), countdown=3)
+           banner=(texts.could_not_save(OSError(errno.ENOSPC, "No space left on device")), ERROR), countdown=3)
     title, tips = texts.message_tips(camera, pi_camera=True)
     record("message", render_message, window, title, texts.status_message(camera, "absent"), tips, texts.KEEPS_TRYING)
     pi_camera = SourceSpec("picamera", 0)

@@ -4,6 +4,7 @@ and German on the panel and in a real window."""
 from __future__ import annotations
 
 import configparser
+import errno
 import fnmatch
 import gettext
 import string
@@ -103,6 +104,24 @@ def test_expressions_are_named_as_expressions_not_feelings() -> None:
         texts.set_language(code)
         assert words[code] in texts.NOTICE, texts.NOTICE
         assert len({texts.expression_name(label) for label in CLASSES}) == len(CLASSES), f"{code}: two expressions share a name"
+
+
+@pytest.mark.parametrize("code", TRANSLATED)
+def test_a_failed_save_is_explained_in_the_windows_language(code: str) -> None:
+    """A full disk, a read-only stick, a folder without permission: the banner says so in the kiosk's
+    language, not in the system's English words; an unusual error keeps the system's words."""
+    texts.set_language(code)
+    causes = ((errno.EACCES, "Permission denied"), (errno.ENOSPC, "No space left on device"),
+              (errno.EROFS, "Read-only file system"), (errno.ENOENT, "No such file or directory"))
+    banners = [texts.could_not_save(OSError(number, english)) for number, english in causes]
+    assert not any(english in banner for (_, english), banner in zip(causes, banners, strict=True)), banners
+    assert len(set(banners)) == len(causes), "each cause has its own words"
+    assert "Input/output error" in texts.could_not_save(OSError(errno.EIO, "Input/output error"))
+    if code == "de":
+        assert banners[1] == "Foto konnte nicht gespeichert werden: der Datenträger ist voll"
+    texts.set_language("en")
+    assert texts.could_not_save(OSError(errno.ENOSPC, "No space left on device")) == \
+        "Could not save the snapshot: the disk is full"
 
 
 # --- choosing the language ----------------------------------------------------------------------
