@@ -156,7 +156,8 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
 
     Live: the capture region is a bright window with corner marks in a dimmed picture and the
     face is boxed with its emoji beside it; ``hint`` is shown at the bottom. A still
-    (``live=False``) is framed like a photo. ``banner`` (text, colour) is shown at the top, and
+    (``live=False``) is framed like a photo. ``banner`` (text, colour) is shown at the bottom too,
+    off the faces (which stand in the picture's upper half), or at the top when there is a hint, and
     ``countdown`` as a big number in a disc in the middle. The image is an ``RGB`` image drawn on
     its own four-byte array (:func:`rgb_over`).
     """
@@ -212,10 +213,10 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     if hint:
         draw_pill(image, (dw / 2, dh - size_px * 2.2), hint, font(size_px, bold=True), TEXT, (*SHADE, PILL_ALPHA),
                   dw * 0.8)
-    if banner:
+    if banner:  # at the bottom, below the faces and their emoji, unless the hint is there
         text, colour = banner
-        draw_pill(image, (dw / 2, size_px * 2.0), text, font(size_px, bold=True), (255, 255, 255),
-                  (*colour, PILL_ALPHA), dw * 0.8)
+        draw_pill(image, (dw / 2, size_px * 2.0 if hint else dh - size_px * 2.2), text, font(size_px, bold=True),
+                  (255, 255, 255), (*colour, PILL_ALPHA), dw * 0.8)
     if countdown is not None:
         draw_pill(image, (dw / 2, dh / 2), str(countdown), font(int(min(dw, dh) * 0.22 * text_scale), bold=True), ACCENT,
                   (*SHADE, 200))

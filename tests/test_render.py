@@ -159,6 +159,26 @@ def test_the_countdown_number_is_drawn_in_the_middle_of_the_picture(emojis) -> N
     assert not changed[:60].any() and not changed[-60:].any(), "the countdown covers the whole picture"
 
 
+def test_a_banner_leaves_the_face_and_its_emoji_alone(emojis) -> None:
+    """A snapshot's "saved" or "could not save" banner goes below the faces (they stand in the upper
+    half of a kiosk's picture): the face's box and emoji badge are drawn as without it; with a hint at
+    the bottom, the banner goes to the top."""
+    from emojify.pipeline import Face, Result
+
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    probabilities = np.eye(len(CLASSES), dtype=np.float32)[CLASSES.index("happy")]
+    face = Face((260, 40, 120, 120), probabilities, "happy", 1)
+    result = Result((0, 0, 640, 480), face.box, probabilities, "happy", (face,))
+    plain = pixels(render_feed(frame, (640, 480), result, emojis, live=False))
+    saved = pixels(render_feed(frame, (640, 480), result, emojis, live=False, banner=("Snapshot saved", (40, 140, 70))))
+    changed = np.abs(saved - plain).sum(axis=2) > 30
+    assert changed.any() and not changed[:240].any(), "the banner covers the upper half, where the face is"
+    hinted = pixels(render_feed(frame, (640, 480), result, emojis, hint="Hold your face in the frame",
+                                banner=("Snapshot saved", (40, 140, 70))))
+    assert (np.abs(hinted - pixels(render_feed(frame, (640, 480), result, emojis, hint="Hold your face in the frame")))
+            .sum(axis=2) > 30)[:120].any(), "with a hint below, the banner is at the top"
+
+
 def test_the_overlays_are_drawn_on_the_picture_and_never_on_the_camera_frame(emojis) -> None:
     # The picture is drawn on an array of its own (no copy into Pillow): the frame the worker and
     # the snapshot still share must stay as the camera gave it, at either side of the screen's size.
