@@ -261,8 +261,8 @@ def test_live_picture_emoji_bars_snapshot_lost_source_and_exit(kiosk, faces: Pat
     assert count_colour(panel(counting)[-h // 5:], ACCENT) < 500, "the button is not greyed during the countdown"
     state = app.wait_state(lambda s: s["snapshot_path"], "a saved snapshot")
     assert state["snapshots_taken"] == 1 and state["screen"] == "result"
-    result = app.wait_screen(lambda screen: count_colour(feed(screen)[:h // 4], OK, 35) > 1000,
-                             "the result screen's 'Snapshot saved' banner")
+    result = app.wait_screen(lambda screen: count_colour(feed(screen)[-h // 4:], OK, 35) > 1000,
+                             "the result screen's 'Snapshot saved' banner, at the picture's foot")
     Image.fromarray(result.astype(np.uint8)).save(tmp_path / "result.png")
     assert emoji_yellow(panel(result)[: h // 3]) > 2000, "the snapshot's emoji is not in the panel"
     saved = Path(state["snapshot_path"])
