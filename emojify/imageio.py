@@ -6,10 +6,7 @@ reason, so the command line can report it and carry on with the next file.
 
 from __future__ import annotations
 
-import threading
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -27,11 +24,10 @@ other)."""
 MAX_SIDE = 4096
 """Larger images are scaled down to this side while (JPEG) or right after decoding."""
 MAX_PIXELS = 400_000_000
-"""Images with more pixels than this are refused rather than decoded (a 200-megapixel phone photo
-is read: decoded at a reduced size)."""
+"""Images with more pixels than this are refused rather than decoded (Pillow itself refuses those
+over twice its ``Image.MAX_IMAGE_PIXELS``, about 179 megapixels, as possible decompression bombs)."""
 TURNED_SIDEWAYS = frozenset({5, 6, 7, 8})
 """EXIF orientations whose picture is shown turned by 90 degrees (its width is the stored height)."""
-_PILLOW_LIMIT = threading.Lock()
 
 
 class ImageError(EmojifyError):
@@ -79,20 +75,6 @@ def _to_uint8(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-@contextmanager
-def _pillow_allows_max_pixels() -> Iterator[None]:
-    """Pillow refuses images over twice its own limit (about 179 megapixels) as decompression bombs,
-    before our :data:`MAX_PIXELS` check could run; its limit is a module setting, raised here while
-    one image opens and put back after."""
-    with _PILLOW_LIMIT:
-        before = Image.MAX_IMAGE_PIXELS
-        Image.MAX_IMAGE_PIXELS = max(before or 0, MAX_PIXELS) if before is not None else None
-        try:
-            yield
-        finally:
-            Image.MAX_IMAGE_PIXELS = before
-
-
 def read_image(path: str | Path, max_side: int = MAX_SIDE) -> np.ndarray:
     """Decode ``path`` into a uint8 array: gray ``(H, W)`` or BGR ``(H, W, 3)`` (OpenCV's order).
 
@@ -112,9 +94,7 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with _pillow_allows_max_pixels():
-                image = Image.open(path)
-            with image:
+            with Image.open(path) as image:
                 if image.width * image.height > MAX_PIXELS:
                     raise ImageError(f"{path}: image too large ({image.width}x{image.height})")
                 sideways = image.getexif().get(0x0112) in TURNED_SIDEWAYS  # a phone held upright
@@ -129,7 +109,10 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
         raise
     except UnidentifiedImageError:
         raise ImageError(f"{path}: not an image (unrecognised format)") from None
-    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError:  # Pillow's own limit, about 179 megapixels, before ours
+        raise ImageError(f"{path}: image too large (over {2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels, "
+                         "Pillow's limit); scale it down first") from None
+    except (OSError, ValueError, SyntaxError) as exc:
         raise ImageError(f"{path}: truncated or corrupt image ({exc})") from None
     array = to_array(image)
     return array, original_width / array.shape[1]

@@ -52,8 +52,8 @@ class FrameStats:
     def poll(self, shown: int, camera_frames: int | None) -> Sample | None:
         """``shown``: frames drawn so far; ``camera_frames``: the source's frame number (None: unknown)."""
         now, cpu = self.clock(), self.cpu()
-        if self._start is None:
-            self._start = (now, cpu, shown, camera_frames)
+        if self._start is None or (self._start[3] is None and camera_frames is not None):
+            self._start = (now, cpu, shown, camera_frames)  # (again) once the source's count is known
             return None
         then, cpu_then, shown_then, camera_then = self._start
         if now - then < self.interval:

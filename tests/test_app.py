@@ -10,6 +10,7 @@ which, and when, is tested in-process in ``test_screens.py``.
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import shutil
@@ -752,3 +753,5 @@ def test_stats_log_the_shown_and_camera_rates_of_a_real_source(display: str, mon
             assert app.state()["drawing_failures"] == 0
         finally:
             root.destroy()
+            del root
+            gc.collect()  # Tk's objects die here, on Tk's thread, not in a later collection on the capture thread

@@ -238,20 +238,16 @@ def test_a_float_tiff_of_zero_to_one_is_not_black(images, tmp_path):
     assert_is_the_astronauts_face(results[0])
 
 
-def test_a_photo_over_pillows_own_limit_but_under_ours_is_read(images, monkeypatch):
-    """Pillow refuses pictures over twice its limit (about 179 megapixels: a 200-megapixel phone photo)
-    as decompression bombs; under emojify's own MAX_PIXELS they are read, and Pillow's limit is put back.
-    (Both limits are scaled down here, so the test needs no 600 MB picture.)"""
+def test_a_photo_over_pillows_own_limit_is_one_line_saying_too_large(images, monkeypatch):
+    """Pillow refuses pictures over twice its limit (about 179 megapixels) as decompression bombs: the
+    message says the photo is too large, not "truncated or corrupt". (Pillow's limit is scaled down
+    here, so the test needs no 600 MB picture.)"""
     from emojify import imageio
 
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 50_000)  # Pillow refuses 512x512 = 262,144 pixels
-    monkeypatch.setattr(imageio, "MAX_PIXELS", 300_000)
-    picture = imageio.read_image(images["astronaut.png"])
-    assert picture.shape == (512, 512, 3)
-    assert Image.MAX_IMAGE_PIXELS == 50_000
-    monkeypatch.setattr(imageio, "MAX_PIXELS", 200_000)
-    with pytest.raises(imageio.ImageError, match="image too large"):
+    with pytest.raises(imageio.ImageError, match="image too large") as caught:
         imageio.read_image(images["astronaut.png"])
+    assert "corrupt" not in str(caught.value)
 
 
 def test_a_name_that_is_not_utf8_keeps_the_json_valid_and_a_long_one_its_composite(images, tmp_path):

@@ -54,3 +54,17 @@ def test_the_stats_setting_and_what_doctor_says_about_it(capsys: pytest.CaptureF
     lines = []
     run_doctor(None, None, say=lines.append)
     assert any(line.startswith("speed") and "--stats" in line and "CPU" in line for line in lines), lines
+
+
+def test_a_camera_whose_first_frame_comes_after_the_window_starts_still_gets_its_rate() -> None:
+    """The window draws before the camera's first frame (a camera warming up): the minute is counted
+    from the first frame, so the first line gives the camera's rate, not "camera ?"."""
+    clocks = Clocks()
+    stats = FrameStats(clock=lambda: clocks.wall, cpu=lambda: clocks.cpu)
+    stats.poll(0, None)  # the window's first frame: no picture from the camera yet
+    clocks.wall += 0.5
+    assert stats.poll(15, 1) is None  # the camera's first frame starts the minute
+    clocks.wall += 60
+    clocks.cpu += 1.8
+    sample = stats.poll(1815, 1801)
+    assert sample.line() == "stats: shown 30.0 fps, camera 30.0 fps, CPU 1.0 ms per shown frame"
