@@ -348,18 +348,24 @@ def test_the_back_off_doubles_from_a_tenth_of_a_second_up_to_its_cap() -> None:
     assert list(islice(backoff_schedule(0.1), 3)) == pytest.approx([0.1, 0.1, 0.1])
 
 
-class CountedWaits(threading.Event):
-    """A capture thread's stop event whose waits are noted and return at once; set after ``count`` waits."""
+class NotedWaits(threading.Event):
+    """A capture thread's stop event that notes each wait's timeout (``waits``) and what it returned
+    (``woken``: True when stop() woke it). With ``count``, waits return at once and the event is set
+    after ``count`` of them; without, they wait as a real event does."""
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int | None = None) -> None:
         super().__init__()
-        self.count, self.waits = count, []
+        self.count, self.waits, self.woken = count, [], []
 
     def wait(self, timeout: float | None = None) -> bool:
         self.waits.append(timeout)
-        if len(self.waits) >= self.count:
-            self.set()
-        return self.is_set()
+        if self.count is None:
+            self.woken.append(super().wait(timeout))
+        else:
+            if len(self.waits) >= self.count:
+                self.set()
+            self.woken.append(self.is_set())
+        return self.woken[-1]
 
 
 class OneFrameReader:
@@ -387,7 +393,7 @@ def test_the_capture_thread_waits_the_back_off_between_attempts_and_starts_it_ag
         raise OSError("fake camera: no such device")
 
     capture = CaptureThread(CAMERA, opener=opener)
-    capture._stopping = waits = CountedWaits(8)
+    capture._stopping = waits = NotedWaits(count=8)
     capture.start()
     assert wait_until(waits.is_set)  # a guard against a hang only: the waits return at once
     capture.stop()
@@ -422,18 +428,6 @@ def test_stop_is_prompt_and_idempotent_even_while_a_read_blocks(camera: FakeCame
     threading.Timer(0.1, lambda: setattr(camera, "mode", "frames")).start()  # read unblocks later
     capture.stop(timeout=10.0)  # a guard against a hang only: it returns once the thread has ended
     assert camera.released == camera.opened == 1
-
-
-class NotedWaits(threading.Event):
-    """A capture thread's stop event that notes what each wait returned (True: woken by stop())."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.woken: list[bool] = []
-
-    def wait(self, timeout: float | None = None) -> bool:
-        self.woken.append(super().wait(timeout))
-        return self.woken[-1]
 
 
 def test_stop_is_prompt_while_waiting_to_reconnect() -> None:
