@@ -113,17 +113,18 @@ def fitting_font(draw: ImageDraw.ImageDraw, text: str, width: float, size: int, 
 
 def draw_pill(image: Image.Image, center: tuple[float, float], text: str, face: ImageFont.ImageFont,
               fill: tuple[int, int, int], background: tuple[int, int, int, int],
-              width: float | None = None) -> tuple[float, float, float, float]:
+              width: float | None = None, margin: float = 0.0) -> tuple[float, float, float, float]:
     """A rounded, translucent label with ``text`` centred at ``center``, drawn into ``image``;
-    ``text`` is wrapped into lines no wider than ``width`` when given. Returns the text's box."""
+    ``text`` is wrapped into lines no wider than ``width`` when given. The label is moved, where it
+    must be, to keep ``margin`` pixels from the image's edges. Returns the text's box."""
     probe = ImageDraw.Draw(image)
     text = "\n".join(wrap(text, width, face, probe)) if width else text
     spacing = int(face.size * 0.25)
     left, top, right, bottom = probe.multiline_textbbox((0, 0), text, font=face, spacing=spacing, anchor="la")
     pad_x, pad_y = face.size * 0.9, face.size * 0.45
     w, h = right - left + 2 * pad_x, max(face.size, bottom - top) + 2 * pad_y
-    x0 = int(clamp(center[0] - w / 2, 0, max(0, image.width - w)))
-    y0 = int(clamp(center[1] - h / 2, 0, max(0, image.height - h)))
+    x0 = int(clamp(center[0] - w / 2, margin, max(margin, image.width - w - margin)))
+    y0 = int(clamp(center[1] - h / 2, margin, max(margin, image.height - h - margin)))
     area = (x0, y0, min(image.width, x0 + int(w) + 1), min(image.height, y0 + int(h) + 1))
     patch = image.crop(area).convert("RGBA")
     overlay = Image.new("RGBA", patch.size, (0, 0, 0, 0))
@@ -206,17 +207,18 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
             image.paste(icon, (px, py), icon)
     if result is not None and len(result.faces) > 1:
         draw_other_faces(image, result.faces[1:], emojis, scaled, stroke)
-    if not live:
-        border = max(4, round(min(dw, dh) * 0.018))
+    border = 0 if live else max(4, round(min(dw, dh) * 0.018))
+    if border:
         draw.rectangle((0, 0, dw - 1, dh - 1), outline=(255, 255, 255), width=border)
     size_px = text_px(min(dh * 0.045, 44), text_scale)
+    margin = border + size_px * 0.5  # a wrapped pill grows from its centre: it stays clear of the edge and the frame
     if hint:
         draw_pill(image, (dw / 2, dh - size_px * 2.2), hint, font(size_px, bold=True), TEXT, (*SHADE, PILL_ALPHA),
-                  dw * 0.8)
+                  dw * 0.8, margin)
     if banner:  # at the bottom, below the faces and their emoji, unless the hint is there
         text, colour = banner
         draw_pill(image, (dw / 2, size_px * 2.0 if hint else dh - size_px * 2.2), text, font(size_px, bold=True),
-                  (255, 255, 255), (*colour, PILL_ALPHA), dw * 0.8)
+                  (255, 255, 255), (*colour, PILL_ALPHA), dw * 0.8, margin)
     if countdown is not None:
         draw_pill(image, (dw / 2, dh / 2), str(countdown), font(int(min(dw, dh) * 0.22 * text_scale), bold=True), ACCENT,
                   (*SHADE, 200))

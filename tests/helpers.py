@@ -241,8 +241,8 @@ def drawn_texts() -> Iterator[list[DrawnText]]:
         put_text(draw, xy, text, face, colour, anchor)
         seen.append(DrawnText(text, box, int(face.size), tuple(colour), (background,)))
 
-    def recording_draw_pill(image, center, text, face, fill, background, width=None):
-        box = draw_pill(image, center, text, face, fill, background, width)
+    def recording_draw_pill(image, center, text, face, fill, background, width=None, margin=0.0):
+        box = draw_pill(image, center, text, face, fill, background, width, margin)
         colour, alpha = background[:3], background[3]
         seen.append(DrawnText(text, box, int(face.size), tuple(fill),
                               (blend(colour, alpha, (0, 0, 0)), blend(colour, alpha, (255, 255, 255)))))

@@ -179,6 +179,26 @@ def test_a_banner_leaves_the_face_and_its_emoji_alone(emojis) -> None:
             .sum(axis=2) > 30)[:120].any(), "with a hint below, the banner is at the top"
 
 
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+@pytest.mark.parametrize("large_text", [False, True])
+def test_a_long_banner_stays_inside_the_stills_white_frame(emojis, language: str, large_text: bool) -> None:
+    """A "could not save" banner wrapped into several lines on a small screen (800x480) stands
+    clear of the edge: the still's white frame stays whole, with picture between it and the pill."""
+    texts.set_language(language)
+    lay = layout((800, 480), large_text)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    banner = (texts.could_not_save(OSError(errno.EACCES, "Permission denied")), ERROR)
+    with drawn_texts() as seen:
+        still = pixels(render_feed(frame, lay.feed.size, None, emojis, live=False, banner=banner,
+                                   text_scale=lay.text_scale))
+    (pill,) = seen
+    assert pill.box[3] - pill.box[1] > 1.5 * pill.size, "the test needs a banner of more than one line"
+    border = max(4, round(min(still.shape[:2]) * 0.018))
+    assert untouched_border(still, (255, 255, 255), border), "the banner covers the still's white frame"
+    below_frame = still[-2 * border:-border, border:-border]
+    assert matches(below_frame, (0, 0, 0), 0).all(), "the banner touches the still's white frame"
+
+
 def test_the_overlays_are_drawn_on_the_picture_and_never_on_the_camera_frame(emojis) -> None:
     # The picture is drawn on an array of its own (no copy into Pillow): the frame the worker and
     # the snapshot still share must stay as the camera gave it, at either side of the screen's size.
