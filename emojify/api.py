@@ -85,7 +85,8 @@ def as_image(image: Any) -> tuple[np.ndarray, float]:
 
     ``image`` is a path (``str`` or ``os.PathLike``; read as ``emojify predict`` reads files, large ones
     decoded smaller), a NumPy array (uint8 gray ``(H, W)``, BGR ``(H, W, 3)`` or BGRA ``(H, W, 4)``)
-    or a Pillow image. Anything else raises :class:`~emojify.imageio.ImageError`.
+    or a Pillow image of any mode (turned upright by its EXIF orientation, as files are). Anything else
+    raises :class:`~emojify.imageio.ImageError`.
     """
     if isinstance(image, str | os.PathLike):
         return read_image_scaled(Path(image))
@@ -96,11 +97,11 @@ def as_image(image: Any) -> tuple[np.ndarray, float]:
         if image.size == 0:
             raise ImageError(f"image: an empty array of shape {image.shape}")
         return image, 1.0
-    from PIL import Image
+    from PIL import Image, ImageOps
 
     if isinstance(image, Image.Image):
-        try:
-            return to_array(image), 1.0
+        try:  # upright as viewers show it, like a file read here; a copy, so the caller's image is untouched
+            return to_array(ImageOps.exif_transpose(image)), 1.0
         except (OSError, ValueError) as exc:
             raise ImageError(f"image: cannot read the Pillow image ({exc})") from None
     raise ImageError(f"image: a {type(image).__name__}; expected a path, a NumPy array or a Pillow image")

@@ -45,8 +45,18 @@ class UsageError(EmojifyError):
 
 
 def add_model_argument(parser: argparse.ArgumentParser) -> None:
-    """``--model FILE``, as ``emojify run`` has it (the settings table holds its help)."""
-    add_flag(parser, "model", Path, config_file=False)
+    """``--model FILE``, as ``emojify run`` has it (the settings table holds its help; :func:`check_flags`
+    checks it)."""
+    add_flag(parser, "model", config_file=False)
+
+
+def check_flags(args: argparse.Namespace, *names: str) -> None:
+    """Check the flags of these settings in ``args`` as ``emojify run`` checks them, with its messages
+    (an unusable ``--model`` path is one line and exit code 2); an absent flag stays None."""
+    for name in names:
+        setting, value = BY_NAME[name], getattr(args, name)
+        if value is not None:
+            setattr(args, name, setting.parse(value, Origin(setting.flag)))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -119,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", parents=[common], help="what is installed and whether it works")
     add_model_argument(doctor)
-    add_flag(doctor, "emoji_dir", Path, config_file=False)
+    add_flag(doctor, "emoji_dir", config_file=False)
     return parser
 
 
@@ -143,7 +153,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.generated import STICKER_PX, GeneratedEmoji
     from emojify.imageio import ImageError
 
-    region = None if args.region is None else BY_NAME["region"].parse(args.region, Origin("--region"))
+    check_flags(args, "region", "model")
     if args.out:
         make_folder(args.out, f"--out {args.out}")
     reader = Reader(args.model, args.detector)
@@ -152,7 +162,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     results, failures = [], 0
     for path in args.images:
         try:
-            reading = reader.read(path, region=region,
+            reading = reader.read(path, region=args.region,
                                   all_faces=args.all_faces or args.snapshot_style == "mask")
         except ImageError as exc:
             print(f"emojify: {exc}", file=sys.stderr)
@@ -188,6 +198,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from emojify.decision import IDENTITY
     from emojify.evaluate import evaluate_folder, format_table, plot_confusion, plot_reliability, reliability_path
 
+    check_flags(args, "model")
     if args.plot and importlib.util.find_spec("matplotlib") is None:
         raise UsageError("--plot needs matplotlib, which is not installed here (pip install matplotlib)")
     if args.dim is not None and not 0.0 < args.dim <= 1.0:
@@ -243,9 +254,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.frames < 1 or args.threads < 1:
         raise UsageError("--frames and --threads must be at least 1")
-    for name in ("region", "folder_fps"):  # the same checks and messages as emojify run's
-        setting = BY_NAME[name]
-        setattr(args, name, setting.parse(getattr(args, name), Origin(setting.flag)))
+    check_flags(args, "region", "folder_fps", "model")
     cv2.setNumThreads(args.threads)
     from emojify.faces import DETECTORS, haar_available
     from emojify.landmarks import FaceMesh
@@ -285,6 +294,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from emojify.doctor import run_doctor
 
+    check_flags(args, "model", "emoji_dir")
     return 0 if run_doctor(args.model, args.emoji_dir) else 1
 
 

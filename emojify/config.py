@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import functools
 import math
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -141,24 +142,25 @@ def _unusable_path(origin: Origin, exc: Exception) -> ConfigError:
 
 
 def path(value: Any, origin: Origin) -> Path:
-    """Check for a non-empty path; ``~`` expanded, relative to the config file's folder if from one."""
+    """Check for a non-empty path the system accepts (it need not exist yet); ``~`` expanded, relative
+    to the config file's folder if from one."""
     if isinstance(value, str) and value.strip():
         try:
             result = Path(value).expanduser()
-            return (origin.folder / result).resolve() if origin.folder else result
+            result = (origin.folder / result).resolve() if origin.folder else result
+            os.stat(result)  # a name too long or with a NUL byte fails here, not later in the kiosk
+        except (FileNotFoundError, NotADirectoryError):
+            pass  # it need not exist yet
         except (OSError, RuntimeError, ValueError) as exc:
             raise _unusable_path(origin, exc) from None
+        return result
     raise ConfigError(f"{origin} must be a file or folder path (got {_shown(value)})")
 
 
 def folder(value: Any, origin: Origin) -> Path:
     """Like :func:`path`, and not an existing file (the folder itself may not exist yet)."""
     result = path(value, origin)
-    try:
-        is_file = result.exists() and not result.is_dir()
-    except OSError as exc:
-        raise _unusable_path(origin, exc) from None
-    if is_file:
+    if result.exists() and not result.is_dir():
         raise ConfigError(f"{origin} must be a folder, but {result} is a file; choose a folder")
     return result
 
@@ -400,7 +402,8 @@ def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, convert: C
     hide the file's value, its text is checked later by :func:`settings_from_args`, and ``--no-x``
     can switch off a file's ``x = true``. Commands without a config file (``config_file=False``)
     get the setting's default, argparse's own check of ``choices``, plain ``--x`` switches, and
-    ``convert`` to turn the text into a value (``Path`` for ``--model``, say).
+    ``convert`` to turn the text into a value (else the command checks the text with :meth:`Setting.parse`,
+    as ``emojify predict`` does its ``--model``).
     """
     setting = BY_NAME[setting] if isinstance(setting, str) else setting
     default = None if config_file else setting.default

@@ -55,7 +55,7 @@ def _reason(path: Path) -> str | None:
 def to_8bit(image: Image.Image) -> Image.Image:
     """16/32-bit and float gray modes as 8-bit gray ("L"); other modes as they are. 16-bit values
     span 0..65535 (or 0..255 where none is over 255), float ones 0..1 (or 0..255 where any is over 1)."""
-    if image.mode not in ("I", "I;16", "I;16B", "I;16L", "F"):
+    if image.mode not in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         return image
     arr = np.asarray(image, dtype=np.float64)
     top = arr.max(initial=0)
@@ -66,7 +66,9 @@ def to_8bit(image: Image.Image) -> Image.Image:
 def _to_uint8(image: Image.Image) -> Image.Image:
     """Turn 16/32-bit and float modes into 8-bit gray (:func:`to_8bit`), and alpha or palette into plain RGB/L."""
     image = to_8bit(image)
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+    if image.mode == "La":  # premultiplied alpha, which Pillow converts only to LA
+        image = image.convert("LA")
+    if image.mode in ("RGBA", "RGBa", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")

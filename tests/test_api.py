@@ -43,10 +43,63 @@ def test_bgr_gray_and_bgra_arrays(astronaut: np.ndarray) -> None:
     assert_astronaut(emojify.detect(cv2.cvtColor(astronaut, cv2.COLOR_BGR2BGRA)))
 
 
-@pytest.mark.parametrize("mode", ["RGB", "L", "RGBA", "P"])
+SIXTEEN_BIT = {"I;16": "<u2", "I;16L": "<u2", "I;16B": ">u2", "I;16N": "=u2"}
+"""Pillow's 16-bit gray modes and the byte order of their pixels."""
+
+
+def pillow_picture(astronaut: np.ndarray, mode: str) -> Image.Image:
+    """The astronaut as a Pillow image of ``mode``: 16/32-bit gray spanning 0..65535, float 0..1,
+    "P+transparency" a palette with one transparent colour."""
+    rgb = Image.fromarray(astronaut[:, :, ::-1].copy())
+    gray = np.asarray(rgb.convert("L"))
+    if mode in SIXTEEN_BIT:
+        return Image.frombytes(mode, rgb.size, (gray.astype(SIXTEEN_BIT[mode]) * 257).tobytes())
+    if mode == "I":
+        return Image.fromarray(gray.astype(np.int32) * 257)
+    if mode == "F":
+        return Image.fromarray(gray.astype(np.float32) / 255)
+    if mode == "P+transparency":
+        palette = rgb.convert("P")
+        palette.info["transparency"] = int(np.asarray(palette)[0, 0])
+        return palette
+    if mode == "La":  # premultiplied alpha: Pillow makes it only from LA
+        return rgb.convert("LA").convert("La")
+    return rgb.convert(mode)
+
+
+@pytest.mark.parametrize("mode", ["RGB", "L", "RGBA", "P", "P+transparency", "LA", "La", "PA", "RGBa", "RGBX",
+                                  "CMYK", "YCbCr", "1", "I", "F", *SIXTEEN_BIT])
 def test_pillow_images(astronaut: np.ndarray, mode: str) -> None:
-    picture = Image.fromarray(astronaut[:, :, ::-1].copy()).convert(mode)
-    assert_astronaut(emojify.detect(picture))
+    """Every mode Pillow has: 16-bit and float pictures scaled as files of them are, not clipped white."""
+    assert_astronaut(emojify.detect(pillow_picture(astronaut, mode)))
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "RGBa", "LA", "La", "PA"])
+def test_transparent_pixels_of_a_pillow_image_are_white_as_in_a_file(astronaut: np.ndarray, mode: str) -> None:
+    rgba = Image.fromarray(astronaut[:, :, ::-1].copy()).convert("RGBA")
+    rgba.paste((0, 0, 0, 0), (0, 0, 60, 60))  # a transparent corner
+    picture = rgba.convert("LA").convert("La") if mode == "La" else rgba.convert(mode)
+    reading = emojify.Reader().read(picture)
+    assert (reading.image[:60, :60] == 255).all()
+    assert_astronaut(reading.faces)
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8])
+def test_a_pillow_phone_photo_is_read_upright_and_left_as_it_was(astronaut: np.ndarray, tmp_path: Path,
+                                                                 orientation: int) -> None:
+    """A phone photo stored turned, with an EXIF orientation (3: upside down, 6 and 8: sideways), that the
+    caller opened: read upright as viewers show it, as a file given by path is; the caller's image unchanged."""
+    turn = {3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}[orientation]
+    path = tmp_path / f"phone-{orientation}.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(astronaut[:, :, ::-1].copy()).transpose(turn).save(path, quality=95, exif=exif)
+    with Image.open(path) as photo:
+        faces = emojify.detect(photo)
+        assert photo.getexif().get(0x0112) == orientation and photo.size == (512, 512)
+    assert_astronaut(faces)
+    assert abs(faces[0].shape.roll) < 10, faces[0].shape
+    assert faces == emojify.detect(path)
 
 
 def test_a_file_decoded_smaller_gives_boxes_in_its_own_pixels(astronaut: np.ndarray, tmp_path: Path) -> None:
@@ -108,9 +161,16 @@ def test_group_picture_gives_every_face(fer_root: Path) -> None:
 
 # --- bad pictures, bad settings ----------------------------------------------------------------
 
+def closed_pillow_image() -> Image.Image:
+    picture = Image.new("RGB", (10, 10))
+    picture.close()
+    return picture
+
+
 @pytest.mark.parametrize("bad", [
     "no-such-file.jpg", np.zeros((10, 10), np.float32), np.zeros((10, 10, 2), np.uint8),
-    np.zeros((0, 10), np.uint8), 42, b"not a picture"], ids=["missing", "float", "2-channel", "empty", "int", "bytes"])
+    np.zeros((0, 10), np.uint8), 42, b"not a picture", closed_pillow_image()],
+    ids=["missing", "float", "2-channel", "empty", "int", "bytes", "closed-pillow-image"])
 def test_a_bad_picture_is_an_emojify_error_of_one_line(bad) -> None:
     with pytest.raises(emojify.EmojifyError) as caught:
         emojify.detect(bad)

@@ -444,6 +444,18 @@ def test_doctor_reports_a_tampered_model(tampered_model):
     assert any("PROBLEM" in line and str(tampered_model) in line for line in out.splitlines()), out
 
 
+@pytest.mark.parametrize("argv", [["predict", "--model", "LONG", "photo.jpg"], ["evaluate", "--model", "LONG", "."],
+                                  ["bench", "--model", "LONG"], ["doctor", "--model", "LONG"],
+                                  ["doctor", "--emoji-dir", "LONG"]], ids=" ".join)
+def test_a_path_the_system_refuses_is_one_line_naming_the_flag(argv, capsys):
+    """A path too long for the system is bad input, as in ``emojify run``: one line, exit code 2."""
+    flag = argv[argv.index("LONG") - 1]
+    assert main([("a" * 5000 if word == "LONG" else word) for word in argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and stderr_lines(err) == [
+        f"emojify: error: {flag} must be a usable file or folder path (File name too long); choose another"]
+
+
 def test_bench_json(classifier):
     code, out, err = run_cli("bench", "--frames", "30", "--json", "--emoji", "generated")
     assert code == 0, err

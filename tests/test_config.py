@@ -20,8 +20,12 @@ NO_USER = "~nosuchuser-emojify-test/x"
     (None, ["--source", LONG], "--source must be a usable file or folder path (File name too long)"),
     (None, ["--model", NO_USER], "--model must be a usable file or folder path (no such user for ~)"),
     (None, ["--config", NO_USER], "--config must be a usable file or folder path (no such user for ~)"),
+    (None, ["--model", LONG], "--model must be a usable file or folder path (File name too long)"),
+    (None, ["--emoji-dir", LONG], "--emoji-dir must be a usable file or folder path (File name too long)"),
+    (f'model = "{LONG}"'.encode(), [], "'model' must be a usable file or folder path (File name too long)"),
 ], ids=["non-utf8-file", "long-save-dir", "long-source", "nul-emoji-dir", "unknown-user-model",
-        "long-save-dir-flag", "long-source-flag", "unknown-user-model-flag", "unknown-user-config-flag"])
+        "long-save-dir-flag", "long-source-flag", "unknown-user-model-flag", "unknown-user-config-flag",
+        "long-model-flag", "long-emoji-dir-flag", "long-model"])
 def test_unusable_settings_end_with_one_line(tmp_path, capsys, config_text, flags, said):
     if config_text is not None:
         config = tmp_path / "kiosk.toml"
