@@ -100,6 +100,8 @@ def as_image(image: Any) -> tuple[np.ndarray, float]:
     from PIL import Image, ImageOps
 
     if isinstance(image, Image.Image):
+        if 0 in image.size:
+            raise ImageError(f"image: an empty Pillow image of size {image.size}")
         try:  # upright as viewers show it, like a file read here; a copy, so the caller's image is untouched
             return to_array(ImageOps.exif_transpose(image)), 1.0
         except (OSError, ValueError) as exc:

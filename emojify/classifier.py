@@ -71,14 +71,15 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_model(model_path: Path) -> tuple[bytes, dict]:
-    """Read a model and its metadata, refusing a checksum or class-list mismatch."""
+def read_model(model_path: Path, shipped: bool = True) -> tuple[bytes, dict]:
+    """Read a model and its metadata, refusing a checksum or class-list mismatch; ``shipped`` says
+    whether it is the shipped model (else one the user chose, whose path a missing file questions)."""
     meta_path = metadata_path(model_path)
     try:
         content = model_path.read_bytes()
     except OSError as exc:
-        raise ModelError(f"{model_path}: cannot read model ({exc.strerror or exc}); "
-                         "restore model/ from the repository or pass --model") from None
+        mend = "restore model/ from the repository or pass --model" if shipped else "check the path given"
+        raise ModelError(f"{model_path}: cannot read model ({exc.strerror or exc}); {mend}") from None
     try:
         metadata = json.loads(meta_path.read_text())
         expected_sha = metadata["sha256"]
@@ -160,7 +161,7 @@ class Classifier:
         """Load and check the model; ``decision`` replaces the decision rule of its metadata (e.g.
         :data:`~emojify.decision.IDENTITY` for the raw probabilities)."""
         path = Path(model_path) if model_path else default_model_path()
-        content, metadata = read_model(path)
+        content, metadata = read_model(path, shipped=not model_path)
         self._interpreter, backend, version = make_interpreter(content, threads, path)
         self.info = ModelInfo(path, metadata["sha256"], tuple(metadata["classes"]), backend, version, metadata)
         inp = self._interpreter.get_input_details()[0]

@@ -169,8 +169,8 @@ def closed_pillow_image() -> Image.Image:
 
 @pytest.mark.parametrize("bad", [
     "no-such-file.jpg", np.zeros((10, 10), np.float32), np.zeros((10, 10, 2), np.uint8),
-    np.zeros((0, 10), np.uint8), 42, b"not a picture", closed_pillow_image()],
-    ids=["missing", "float", "2-channel", "empty", "int", "bytes", "closed-pillow-image"])
+    np.zeros((0, 10), np.uint8), 42, b"not a picture", closed_pillow_image(), Image.new("RGB", (0, 0))],
+    ids=["missing", "float", "2-channel", "empty", "int", "bytes", "closed-pillow-image", "empty-pillow-image"])
 def test_a_bad_picture_is_an_emojify_error_of_one_line(bad) -> None:
     with pytest.raises(emojify.EmojifyError) as caught:
         emojify.detect(bad)

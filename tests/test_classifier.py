@@ -77,7 +77,7 @@ def test_model_output_depends_on_the_face(classifier, astronaut):
 def test_missing_model_is_named(tmp_path):
     path = tmp_path / "nowhere" / "emotion_int8.tflite"
     message = model_error(path)
-    assert str(path) in message
+    assert str(path) in message and message.endswith("check the path given"), message
 
 
 def test_missing_metadata_is_named(tmp_path):

@@ -390,7 +390,7 @@ def _config(tmp: Path, text: str) -> tuple[list[str], Path]:
 
 
 BAD_START = {
-    "missing model": (_missing_model, "pass --model"),
+    "missing model": (_missing_model, "check the path given"),
     "truncated model": (_truncated_model, "re-create both with emojify-quantize"),
     "tampered model": (_tampered_model, "re-create both with emojify-quantize"),
     "model with 6 classes": (_six_class_model, "use a matching model"),
