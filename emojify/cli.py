@@ -127,7 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_flag(bench, "emoji", config_file=False)  # generated: the face mesh runs on every face, as in the kiosk
     add_model_argument(bench)
 
-    doctor = sub.add_parser("doctor", parents=[common], help="what is installed and whether it works")
+    doctor = sub.add_parser("doctor", parents=[common], help="what is installed and whether it works",
+                            description="Check this install, one line each: the versions of Python, numpy and "
+                                        "OpenCV, the TFLite interpreters, the model, face detector, face mesh and "
+                                        "emoji set (each file verified by its checksum), the USB and Pi cameras, and "
+                                        "how to read the kiosk's speed. Exit code 1 when something the kiosk needs "
+                                        "is missing or broken (PROBLEM lines say what and how to mend it).")
     add_model_argument(doctor)
     add_flag(doctor, "emoji_dir", config_file=False)
     return parser
@@ -245,6 +250,17 @@ def progress_bar(items: list):
     return tqdm(items, unit="img", file=sys.stderr, leave=False, disable=not sys.stderr.isatty())
 
 
+NO_FRAME_SECONDS = 5.0
+"""How long ``emojify bench --source`` waits for a frame before it gives up."""
+NO_FRAMES_BECAUSE = {
+    "absent": "it cannot be opened",
+    "lost": "none of it could be read as a picture or video",
+    "stalled": "it stopped sending pictures",
+}
+"""Why a source gave ``emojify bench`` no frames, by its last event: the kiosk's own words say it
+keeps trying, which bench does not."""
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import cv2
 
@@ -269,7 +285,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
                            baseline_frames=synthetic_stream() if haar_available() else None)
         report["source"] = "synthetic 640x480 stream with the sample face"
     else:
-        from emojify import texts
         from emojify.sources import CaptureThread, open_reader, parse_source, probe_source
 
         spec = parse_source(args.source)
@@ -278,10 +293,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
             def frames():
                 seq = 0
                 while True:
-                    frame = capture.wait_for_frame(5.0, after=seq)
+                    frame = capture.wait_for_frame(NO_FRAME_SECONDS, after=seq)
                     if frame is None:
-                        raise UsageError(f"{args.source}: no frames "
-                                         f"({texts.status_message(spec, capture.event)})")
+                        raise UsageError(f"{args.source}: no frames in {NO_FRAME_SECONDS:.0f} s "
+                                         f"({NO_FRAMES_BECAUSE.get(str(capture.event), 'none came')})")
                     seq = frame.seq
                     yield frame.image
             report = run_bench(pipeline, frames(), args.frames)

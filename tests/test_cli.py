@@ -482,6 +482,14 @@ def test_bench_on_an_unreadable_video_fails_with_one_line_saying_why(tmp_path):
     assert len(stderr_lines(err)) == 1 and str(clip) in err, err
 
 
+def test_bench_on_a_folder_without_a_readable_picture_says_so_and_not_that_it_keeps_trying(tmp_path):
+    (tmp_path / "a.png").write_text("not a picture")
+    code, _, err = run_cli("bench", "--frames", "5", "--source", tmp_path)
+    assert code == 2
+    assert stderr_lines(err)[-1] == (f"emojify: error: {tmp_path}: no frames in 5 s "
+                                     "(none of it could be read as a picture or video)"), err
+
+
 def test_bench_rejects_zero_frames():
     code, _, err = run_cli("bench", "--frames", "0")
     assert code == 2 and len(stderr_lines(err)) == 1 and "--frames" in err
@@ -491,7 +499,7 @@ HELP = {
     "predict": ["--json", "--out", "--region", "--emoji", "--model"],
     "evaluate": ["--json", "--plot", "--model"],
     "bench": ["--frames", "--threads", "--json", "--source", "--model"],
-    "doctor": ["--model", "--emoji-dir"],
+    "doctor": ["--model", "--emoji-dir", "PROBLEM", "checksum"],
     "run": ["--source", "--region", "--kiosk", "--save-dir", "--config", "--self-test", "--model"],
 }
 
