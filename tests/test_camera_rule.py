@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
+import signal
+import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -92,3 +97,50 @@ def test_a_bad_photo_folder_is_one_line_and_exit_code_2(tmp_path, capsys, folder
     code = camera_rule.main([str(tmp_path / folder), "--out", str(tmp_path / "new")])
     err = capsys.readouterr().err
     assert code == 2 and len(err.strip().splitlines()) == 1
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as a user's stderr is."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_shows_a_progress_bar_over_the_photos_on_a_terminal(tmp_path, monkeypatch):
+    astronaut_photos(tmp_path / "photos", 4)
+    fit_photos = len(camera_rule.split_photos(tmp_path / "photos")["fit"])
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    assert camera_rule.main([str(tmp_path / "photos"), "--out", str(tmp_path / "new")]) == 2  # too few to fit
+    shown = sys.stderr.getvalue()
+    assert f"0/{fit_photos} [" in shown and "img" in shown, shown
+
+
+@pytest.mark.parametrize("place", ["under a file", "in /proc"])
+def test_an_out_folder_that_cannot_be_written_is_one_line_before_any_photo_is_read(tmp_path, monkeypatch, capsys, place):
+    """A file in the way, or a folder in which nobody can make a file (/proc: root may write a chmod-ed one)."""
+    if place == "in /proc" and not Path("/proc/self").is_dir():
+        pytest.skip("needs Linux's /proc")
+    out, reason = {"under a file": (tmp_path / "a-file" / "new",
+                                    f"cannot make the folder {tmp_path / 'a-file'} (a file is in the way)"),
+                   "in /proc": (Path("/proc/new"), "cannot write in the folder /proc (")}[place]
+    astronaut_photos(tmp_path / "photos", 4)
+    (tmp_path / "a-file").write_text("not a folder")
+    read, real_read = [], camera_rule.read_image_scaled
+    monkeypatch.setattr(camera_rule, "read_image_scaled", lambda path: read.append(path) or real_read(path))
+    code = camera_rule.main([str(tmp_path / "photos"), "--out", str(out)])
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and read == []
+    assert line.startswith(f"emojify camera_rule: error: --out {out}: {reason}")
+
+
+def test_stopped_with_ctrl_c_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    astronaut_photos(tmp_path / "photos", 4)
+    monkeypatch.setattr(camera_rule, "tuned_classes", lambda labels: os.kill(os.getpid(), signal.SIGINT))
+    try:
+        code = camera_rule.main([str(tmp_path / "photos"), "--out", str(tmp_path / "new")])
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C ended the command with a KeyboardInterrupt traceback")
+    assert code == 130
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"emojify camera_rule: stopped; nothing was written to {tmp_path / 'new'}; run it again"]
+    assert not (tmp_path / "new").exists()

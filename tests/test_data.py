@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 from helpers import make_fer_folder, synthetic_face, write_fer_csv
+from PIL import Image
 
 from emojify.labels import CLASSES
 from emojify.training import data
@@ -151,6 +152,22 @@ def test_bad_csv_header_is_named(fer_folder, tmp_path):
 def test_missing_source_is_named(tmp_path):
     message = load_error(tmp_path / "nowhere", tmp_path)
     assert str(tmp_path / "nowhere") in message
+
+
+def test_a_float_tiff_face_keeps_its_grey_levels(fer_folder, tmp_path):
+    """A 32-bit float TIFF (grey levels 0..1) gives the face the other tools read from it (emojify
+    evaluate's reader), not a face of two grey levels."""
+    from emojify.imageio import read_image
+    from emojify.preprocess import prepare_face
+
+    root, _ = fer_folder
+    tiff = root / "train" / "happy" / "Training_float.tif"
+    Image.fromarray(synthetic_face(np.random.default_rng(7), 3).astype(np.float32) / 255, "F").save(tiff)
+    expected = prepare_face(read_image(tiff))
+    assert len(np.unique(expected)) > 100
+    splits = load_dataset(root, cache_dir=tmp_path / "cache")
+    assert len(splits["train"]) == TRAIN * len(CLASSES) + 1
+    assert expected.tobytes() in {x.tobytes() for x in splits["train"].x}
 
 
 def test_unreadable_images_are_skipped_and_counted(fer_folder, tmp_path, caplog):

@@ -7,9 +7,12 @@ import importlib.util
 import json
 import logging
 import os
+import shlex
 import shutil
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,6 +34,19 @@ FER_TRAIN_COUNTS = (3995, 436, 4097, 7215, 4830, 3171, 4965)
 
 def labels_with_counts(counts) -> np.ndarray:
     return np.repeat(np.arange(len(counts)), counts)
+
+
+def press_ctrl_c(*args, **kwargs) -> None:
+    """Ctrl-C, as a terminal sends it: SIGINT to this process (it stands in for any function it replaces)."""
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def exit_code(main, argv: list[str]) -> int:
+    """``main(argv)``; a Ctrl-C that escapes it, which the user would see as a traceback, fails the test."""
+    try:
+        return main(argv)
+    except KeyboardInterrupt:
+        pytest.fail("Ctrl-C ended the command with a KeyboardInterrupt traceback")
 
 
 # --- class weights and subsets ----------------------------------------------------------------------
@@ -299,6 +315,22 @@ def test_resume_of_a_run_without_its_backup_refuses_to_start_over(tmp_path, caps
     assert (run / "best.keras").read_bytes() == b"the best model so far"
 
 
+def stop_in_epoch_two(monkeypatch, train, stop):
+    """Make ``train.save_atomic`` call ``stop(path)`` before epoch 2's first save (epoch 1 saves
+    last.keras and best.keras; then epoch 2 its last.keras); returns the real ``save_atomic``."""
+    saves = []
+    real_save = train.save_atomic
+
+    def save(model, path):
+        saves.append(path.name)
+        if len(saves) == 3:
+            stop(path)
+        real_save(model, path)
+
+    monkeypatch.setattr(train, "save_atomic", save)
+    return real_save
+
+
 @needs_tensorflow
 def test_a_run_stopped_while_saving_an_epoch_repeats_it_on_resume(tmp_path, monkeypatch, capsys):
     """The backup never gets ahead of the history: stopped before an epoch is recorded, the run does
@@ -308,16 +340,11 @@ def test_a_run_stopped_while_saving_an_epoch_repeats_it_on_resume(tmp_path, monk
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
     run = tmp_path / "run"
-    saves = []
-    real_save = train.save_atomic
 
-    def save_failing_in_epoch_two(model, path):
-        saves.append(path.name)
-        if len(saves) == 3:  # epoch 1 saves last.keras and best.keras; then epoch 2's last.keras
-            raise OSError(f"{path}: disk full")
-        real_save(model, path)
+    def disk_full(path):
+        raise OSError(f"{path}: disk full")
 
-    monkeypatch.setattr(train, "save_atomic", save_failing_in_epoch_two)
+    real_save = stop_in_epoch_two(monkeypatch, train, disk_full)
     options = ["--out", str(run), "--batch-size", "8", "--blocks", "8x1", "--no-jit", "--verbose", "0"]
     assert train.main([str(tmp_path / "fer"), "--epochs", "2", *options]) == 2
     assert "disk full" in capsys.readouterr().err
@@ -327,6 +354,94 @@ def test_a_run_stopped_while_saving_an_epoch_repeats_it_on_resume(tmp_path, monk
     assert train.main([str(tmp_path / "fer"), "--resume", *options]) == 0
     assert [h["epoch"] for h in json.loads((run / "history.json").read_text())] == [1, 2]
     assert not (run / "backup").exists()
+
+
+@needs_tensorflow
+def test_training_stopped_with_ctrl_c_says_how_to_resume_and_that_resumes(tmp_path, monkeypatch, capsys):
+    """Ctrl-C in epoch 2, half-way through saving last.keras: one line with the command that resumes,
+    exit code 130, no half-written file; that command then finishes the run."""
+    from emojify.fileio import atomic_path
+    from emojify.training import train
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
+    run = tmp_path / "run"
+
+    def ctrl_c_half_way(path):
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(b"half a model")
+            press_ctrl_c()
+
+    real_save = stop_in_epoch_two(monkeypatch, train, ctrl_c_half_way)
+    options = ["--batch-size", "8", "--blocks", "8x1", "--no-jit", "--verbose", "0"]
+    assert exit_code(train.main, [str(tmp_path / "fer"), "--out", str(run), "--epochs", "2", *options]) == 130
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    resume = shlex.join(["emojify-train", str(tmp_path / "fer"), "--out", str(run), "--resume"])
+    assert line == f"emojify-train: stopped; resume with: {resume}"
+    assert not list(run.rglob("*.tmp*"))
+    monkeypatch.setattr(train, "save_atomic", real_save)
+    assert train.main([*shlex.split(resume)[1:], "--verbose", "0"]) == 0
+    assert [h["epoch"] for h in json.loads((run / "history.json").read_text())] == [1, 2]
+
+
+@needs_tensorflow
+def test_training_stopped_with_ctrl_c_before_the_run_began_says_to_start_again(tmp_path, monkeypatch, capsys):
+    from emojify.training import train
+
+    monkeypatch.setattr(train, "load_dataset", press_ctrl_c)  # while the data set is decoded
+    run = tmp_path / "run"
+    assert exit_code(train.main, [str(tmp_path / "fer"), "--out", str(run)]) == 130
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "emojify-train: stopped; the run had not begun; start it again"]
+    assert not (run / "config.json").exists()
+
+
+@needs_tensorflow
+def test_ctrl_c_while_the_backup_is_saved_stops_once_it_is_whole(tmp_path, monkeypatch):
+    """Keras writes the backup --resume carries on from in place: Ctrl-C waits until it is whole."""
+    from emojify.training.model import build_model, parse_blocks
+    from emojify.training.train import make_backup
+
+    model = build_model(parse_blocks("8x1"))
+    backup = make_backup(tmp_path / "backup")
+    backup.set_model(model)
+    real_save_weights = model.save_weights
+
+    def ctrl_c_while_saving(*args, **kwargs):
+        press_ctrl_c()
+        real_save_weights(*args, **kwargs)
+
+    monkeypatch.setattr(model, "save_weights", ctrl_c_while_saving)
+    with pytest.raises(KeyboardInterrupt):
+        backup.on_epoch_end(0)
+    assert json.loads((tmp_path / "backup" / "training_metadata.json").read_text())["epoch"] == 1
+    model.load_weights(tmp_path / "backup" / "latest.weights.h5")
+
+
+@needs_tensorflow
+@pytest.mark.parametrize(("data", "option", "reason"), [
+    ("nowhere", "", "no such file or folder"),
+    ("fer-without-publictest", "", "no validation (PublicTest) images"),
+    ("fer", "--init-from", "not a readable .keras model"),
+    ("fer", "--teacher", "not a readable .keras model"),
+])
+def test_a_refused_run_leaves_no_config_that_looks_like_a_run(tmp_path, monkeypatch, capsys, data, option, reason):
+    """Refused data or a refused model: one line, and no config.json that --resume would take for a run."""
+    from emojify.training import train
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
+    make_fer_folder(tmp_path / "fer-without-publictest", train=1, public=0, private=0)
+    (tmp_path / "fake.keras").write_text("not a model")
+    run = tmp_path / "run"
+    model = [option, str(tmp_path / "fake.keras")] if option else []
+    assert train.main([str(tmp_path / data), "--out", str(run), "--epochs", "1", "--blocks", "8x1", "--no-jit",
+                       "--verbose", "0", *model]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("emojify-train: error: ") and reason in line
+    assert not (run / "config.json").exists()
+    assert train.main([str(tmp_path / data), "--out", str(run), "--resume"]) == 2
+    assert "no run to resume" in capsys.readouterr().err
 
 
 @needs_tensorflow
@@ -825,6 +940,31 @@ def test_quantize_never_writes_into_an_existing_folder_unless_installing(tmp_pat
     assert err.count("\n") == 1 and "already exists" in err and "--install" in err
     assert list(taken.iterdir()) == []
     assert quantize.default_out_dir().name.startswith("quantized-") and not quantize.default_out_dir().exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_quantize_into_a_folder_that_cannot_be_written_is_one_line_before_any_work(tmp_path, capsys):
+    """/proc: a folder in which nobody, root included, can make a file (root may write a chmod-ed one).
+    The model is not one: loading it first would fail with another message."""
+    from emojify.training import quantize
+
+    (tmp_path / "not-a-model.keras").write_text("not a model")
+    out_dir = Path("/proc/int8")
+    assert quantize.main([str(tmp_path / "not-a-model.keras"), str(tmp_path), "--out-dir", str(out_dir)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"emojify-quantize: error: --out-dir {out_dir}: cannot write in the folder /proc (")
+
+
+def test_quantize_stopped_with_ctrl_c_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    from emojify.training import quantize
+
+    (tmp_path / "best.keras").write_bytes(b"not looked at")
+    monkeypatch.setattr(quantize, "load_keras_model", press_ctrl_c)  # while the model loads
+    out_dir = tmp_path / "int8"
+    assert exit_code(quantize.main, [str(tmp_path / "best.keras"), str(tmp_path), "--out-dir", str(out_dir)]) == 130
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"emojify-quantize: stopped; nothing was written to {out_dir}; run it again"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras"]
 
 
 def test_the_model_and_its_metadata_are_swapped_as_one_pair(tmp_path):

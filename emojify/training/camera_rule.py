@@ -26,21 +26,27 @@ import shutil
 import sys
 import tempfile
 import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from emojify.classifier import Classifier, ModelError, default_model_path, metadata_path
+from emojify.classifier import Classifier, default_model_path, metadata_path
+from emojify.cli import progress_bar
 from emojify.decision import METADATA_KEY, fit_camera_bias
+from emojify.errors import EmojifyError
 from emojify.evaluate import FolderError, labelled_images
 from emojify.helptext import plain_text
 from emojify.imageio import ImageError, read_image_scaled
 from emojify.labels import CLASSES
 from emojify.metrics import MIN_SUPPORT, NO_ANSWER
+from emojify.training.commands import check_output_folder, until_interrupted
 
 log = logging.getLogger("emojify.camera_rule")
 
+PROG = "emojify camera_rule"
+"""How its messages begin."""
 PARTS = ("fit", "dev")
 NOT_TUNED = ("fear", "disgust")
 """Expressions whose bias stays 0: realfaces has 9 and 43 of them, with noisy labels."""
@@ -74,14 +80,16 @@ def link_parts(parts: dict[str, list[tuple[Path, int]]], out: Path) -> None:
                 target.symlink_to(path.resolve())
 
 
-def shown_probabilities(model: Path, items: list[tuple[Path, int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Labels (``NO_ANSWER`` where no face was found) and the rule's probabilities without a camera bias."""
+def shown_probabilities(model: Path, items: list[tuple[Path, int]],
+                        progress: Callable[[Iterable], Iterable] = lambda it: it) -> tuple[np.ndarray, np.ndarray]:
+    """Labels (``NO_ANSWER`` where no face was found) and the rule's probabilities without a camera bias;
+    ``progress`` wraps the photos (a progress bar)."""
     from emojify.pipeline import Pipeline
 
     rule = Classifier(model).decision
     pipeline = Pipeline(Classifier(model, decision=replace(rule, camera_bias=None)), region_fraction=1.0)
     labels, shown = [], []
-    for path, label in items:
+    for path, label in progress(items):
         try:
             result = pipeline.analyze(read_image_scaled(path)[0], use_region=False)
         except ImageError as exc:
@@ -125,15 +133,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", type=Path, help="model to start from (default: the shipped one)")
     p.add_argument("--parts", type=Path, help="also link the fit and development parts here (PARTS/fit, PARTS/dev)")
     args = p.parse_args(argv)
+    return until_interrupted(PROG, lambda: run_command(args),
+                             lambda: f"nothing was written to {args.out}; run it again")
+
+
+def run_command(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         model = args.model or default_model_path()
         if args.out.resolve() == model.parent.resolve():
             raise FolderError(f"--out {args.out}: that is the model's own folder; write a new one")
+        check_output_folder(args.out, f"--out {args.out}")
         parts = split_photos(args.photos)
         if args.parts:
             link_parts(parts, args.parts)
-        labels, shown = shown_probabilities(model, parts["fit"])
+        labels, shown = shown_probabilities(model, parts["fit"], progress_bar)
         classes = tuned_classes(labels)
         if not classes:
             raise FolderError(f"{args.photos}: no expression besides {' and '.join(NOT_TUNED)} has "
@@ -143,8 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         note = {"photos": args.photos.name, "part": "fit (CRC-32 of the person's name, even)",
                 "tuned_classes": counts, "objective": "balanced accuracy over the tuned classes, accuracy over their photos kept"}
         written = write_model(model, bias, note, args.out)
-    except (ModelError, FolderError, OSError) as exc:
-        print(f"emojify camera_rule: error: {exc}", file=sys.stderr)
+    except (EmojifyError, OSError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
     print(json.dumps({"model": str(written), "camera_bias": dict(zip(CLASSES, bias, strict=True)),
                       "fit_photos": len(parts["fit"]), "dev_photos": len(parts["dev"]), "tuned": counts}))

@@ -21,16 +21,17 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from emojify.errors import EmojifyError
 from emojify.fileio import atomic_path
-from emojify.imageio import IMAGE_SUFFIXES
+from emojify.imageio import IMAGE_SUFFIXES, to_8bit
 from emojify.labels import CLASSES, class_index
 from emojify.preprocess import INPUT_SIZE, prepare_face
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 2  # bump when prepare_face or the cache format changes
+CACHE_VERSION = 3  # bump when decoding, prepare_face or the cache format changes
 CSV_COLUMNS = ("emotion", "pixels", "usage")
 CSV_USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
 SPLITS = ("train", "val", "test")
@@ -76,11 +77,23 @@ def class_folders(root: Path, require_all: bool = True) -> dict[str, Path]:
     return {c: found[c] for c in CLASSES if c in found}
 
 
+def decode(path: Path) -> np.ndarray | None:
+    """The picture at ``path`` as OpenCV decodes it, or None. A float picture (a float TIFF, 0..1) is made
+    8-bit gray as the other tools' reader makes it (:func:`~emojify.imageio.to_8bit`), not cut to 0 and 1."""
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    if image is None or image.dtype.kind != "f":
+        return image
+    image = image.astype(np.float32)
+    if image.ndim == 3:
+        image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+    return np.asarray(to_8bit(Image.fromarray(image)))
+
+
 def read_faces(paths: Iterable[Path]) -> tuple[np.ndarray, list[bool]]:
     """Decode and prepare each image; returns the faces and, per path, whether it could be read."""
     faces, ok = [], []
     for path in paths:
-        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        image = decode(path)
         if image is None or image.size == 0:
             ok.append(False)
             continue

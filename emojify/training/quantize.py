@@ -36,11 +36,11 @@ import numpy as np
 
 from emojify.classifier import MODEL_NAME, Classifier, sha256_of
 from emojify.decision import METADATA_KEY, class_frequencies, fit_rule
-from emojify.fileio import make_folder
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES
 from emojify.metrics import summarize
 from emojify.preprocess import INPUT_SIZE, to_batch
+from emojify.training.commands import check_output_folder, until_interrupted
 from emojify.training.data import DataError, load_dataset
 from emojify.training.model import set_batchnorm_statistics
 from emojify.training.train import batchnorm_faces, load_keras_model, stratified_subset
@@ -166,7 +166,7 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
     """Convert, evaluate and write the model files into the new folder ``out_dir`` (or in place of
     it, with ``replace``: see :func:`staged_folder`); returns the metadata."""
     refuse_existing(out_dir, replace)  # before the long work, not after it
-    make_folder(Path(out_dir).parent, f"--out-dir {out_dir}")  # an OutputError is a ValueError: one line
+    check_output_folder(out_dir, f"--out-dir {out_dir}")  # an OutputError is a ValueError: one line
     from emojify.evaluate import plot_confusion
 
     model = load_keras_model(keras_path)
@@ -250,13 +250,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--samples", type=int, default=1000, help="calibration images (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="default: %(default)s")
     args = p.parse_args(argv)
+    out_dir = INSTALL_DIR if args.install else args.out_dir or default_out_dir()
+    return until_interrupted("emojify-quantize", lambda: run_command(args, out_dir),
+                             lambda: f"nothing was written to {out_dir}; run it again")
+
+
+def run_command(args: argparse.Namespace, out_dir: Path) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if not args.keras_model.is_file():
         print(f"emojify-quantize: error: {args.keras_model}: no such model file", file=sys.stderr)
         return 2
     try:
-        out_dir = INSTALL_DIR if args.install else args.out_dir or default_out_dir()
         meta = quantize(args.keras_model, args.data, out_dir, args.run, args.samples, args.seed, replace=args.install)
     except (DataError, OSError, ValueError) as exc:
         print(f"emojify-quantize: error: {exc}", file=sys.stderr)

@@ -22,6 +22,7 @@ import json
 import logging
 import math
 import os
+import shlex
 import sys
 import time
 import zipfile
@@ -35,6 +36,7 @@ from emojify.evaluate import pyplot
 from emojify.fileio import OutputError, atomic_path, make_folder
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES, NUM_CLASSES
+from emojify.training.commands import ctrl_c_held, until_interrupted
 from emojify.training.data import DataError, Split, load_dataset
 from emojify.training.model import BLOCKS, format_blocks, parse_blocks
 
@@ -269,9 +271,23 @@ def make_epoch_logger(run: Path, model_ref, statistics_faces: np.ndarray, val_sp
     return EpochLogger()
 
 
-def train(cfg: TrainConfig, run: Path, verbose: int) -> Path:
+def make_backup(folder: Path):
+    """Keras's ``BackupAndRestore`` into ``folder``, which writes its files in place: a Ctrl-C while it
+    saves an epoch takes effect once they are whole (``ctrl_c_held``), so ``--resume`` can read them."""
+    import keras
+
+    class Backup(keras.callbacks.BackupAndRestore):
+        def on_epoch_end(self, epoch, logs=None):
+            with ctrl_c_held():
+                super().on_epoch_end(epoch, logs)
+
+    return Backup(str(folder))
+
+
+def train(cfg: TrainConfig, run: Path, verbose: int, new: bool = False) -> Path:
     """Train according to ``cfg`` into the run folder (carrying on from its backup, if an earlier
-    run was interrupted); returns the path of ``best.keras``."""
+    run was interrupted); returns the path of ``best.keras``. A ``new`` run's ``config.json`` is
+    written once its data and models are accepted: a refused run leaves none."""
     import keras
 
     from emojify.training.model import build_model
@@ -293,6 +309,9 @@ def train(cfg: TrainConfig, run: Path, verbose: int) -> Path:
         log.info("starting from %s", cfg.init_from)
     else:
         model = build_model(parse_blocks(cfg.blocks))
+    teachers = [load_keras_model(path) for path in cfg.teacher]
+    if new:
+        write_json_atomic(run / "config.json", asdict(cfg))
     warmup = min(cfg.warmup_epochs * steps, cfg.epochs * steps // 2)
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=cfg.learning_rate / 20, decay_steps=cfg.epochs * steps - warmup, alpha=0.01,
@@ -307,10 +326,9 @@ def train(cfg: TrainConfig, run: Path, verbose: int) -> Path:
     # the history first: an epoch is in the backup only once it is in the history, so a run stopped
     # between the two repeats that epoch on --resume rather than leaving a gap in its history
     callbacks = [make_epoch_logger(run, model, batchnorm_faces(train_split), val_split),
-                 keras.callbacks.BackupAndRestore(str(run / "backup"))]
+                 make_backup(run / "backup")]
     soft = None
-    if cfg.teacher:
-        teachers = [load_keras_model(path) for path in cfg.teacher]
+    if teachers:
         val_accuracy = np.mean(teacher_probabilities(teachers, val_split.x).argmax(1) == val_split.y)
         log.info("distilling from %s (weight %.2f); together, over each face and its mirror, they score "
                  "%.1f%% on PublicTest", ", ".join(cfg.teacher), cfg.teacher_weight, 100 * val_accuracy)
@@ -417,8 +435,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def how_to_resume(args: argparse.Namespace) -> str:
+    """What to do after Ctrl-C: the ``--resume`` command once the run has begun (its config.json written)."""
+    if not (args.out / "config.json").is_file():
+        return "the run had not begun; start it again"
+    return "resume with: " + shlex.join(["emojify-train", args.data, "--out", str(args.out), "--resume"])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    return until_interrupted("emojify-train", lambda: run_command(args), lambda: how_to_resume(args))
+
+
+def run_command(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     run: Path = args.out
@@ -475,9 +504,8 @@ def main(argv: list[str] | None = None) -> int:
         except OutputError as exc:
             print(f"emojify-train: error: {exc}", file=sys.stderr)
             return 2
-        write_json_atomic(config_path, asdict(cfg))
     try:
-        best = train(cfg, run, args.verbose)
+        best = train(cfg, run, args.verbose, new=not args.resume)
     except (DataError, OSError) as exc:
         print(f"emojify-train: error: {exc}", file=sys.stderr)
         return 2
