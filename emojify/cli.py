@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from emojify import __version__
@@ -241,13 +242,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if evaluation.errors else 0
 
 
-def progress_bar(items: list):
-    """A tqdm progress bar on stderr when tqdm is installed, else the items as they are."""
+def progress_bar(items: Iterable, what: str | None = None, total: int | None = None, unit: str = "img") -> Iterable:
+    """``items`` with a tqdm progress bar on stderr (named ``what``; only on a terminal, so stdout
+    stays clean for ``--json``; gone when done) where tqdm is installed, else the items as they are."""
     try:
         from tqdm import tqdm
     except ImportError:
         return items
-    return tqdm(items, unit="img", file=sys.stderr, leave=False, disable=not sys.stderr.isatty())
+    return tqdm(items, desc=what, total=total, unit=unit, file=sys.stderr, leave=False,
+                disable=not sys.stderr.isatty())
 
 
 NO_FRAME_SECONDS = 5.0

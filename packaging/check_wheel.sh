@@ -30,6 +30,11 @@ parse_options check_wheel.sh usage --python=python --out=out -- "$@"
 if [ -z "$python" ]; then
   if [ -x "$root/.venv/bin/python" ]; then python="$root/.venv/bin/python"; else python=python3; fi
 fi
+command -v "$python" >/dev/null || { echo "check_wheel.sh: Python not found: $python (give --python PY)" >&2; exit 2; }
+if ! mkdir -p -- "$out" 2>/dev/null || [ ! -w "$out" ]; then
+  echo "check_wheel.sh: --out $out: cannot make the folder or write there" >&2
+  exit 2
+fi
 "$python" -c "import build" 2>/dev/null \
   || { echo "check_wheel.sh: $python has no 'build' package (pip install build)" >&2; exit 2; }
 
@@ -77,7 +82,7 @@ step "sdist files" carries tar -tzf "$sdist"
 # A clean venv outside the checkout, so nothing of the checkout can be imported by accident.
 base=$("$python" -c "import sys; print(sys.base_prefix)")/bin/python3
 step venv "$base" -m venv "$work/venv"
-step install "$work/venv/bin/python" -m pip install --quiet "$wheel[kiosk]"
+step install "$work/venv/bin/python" -m pip install --quiet "${wheel}[kiosk]"
 cd "$work"
 sample=$("$work/venv/bin/python" -c "from emojify.resources import SAMPLE_FACE; print(SAMPLE_FACE)")
 case "$sample" in "$root"/*) echo "check_wheel.sh: the venv imported the checkout ($sample)" >&2; exit 1 ;; esac

@@ -26,9 +26,13 @@ from emojify.shape import Shape
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--frames", type=int, default=300, help="live frames timed (default 300)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=300, metavar="N",
+                        help="how many of each are timed: generated emoji drawn without the cache, live frames "
+                             "through both pipelines (after 20 unmeasured ones) and face-mesh calls (default: %(default)s)")
     args = parser.parse_args(argv)
+    if args.frames < 1:
+        parser.error(f"--frames must be at least 1 (got {args.frames})")
     rng = np.random.default_rng(0)
     uncached = []
     for i in range(args.frames):

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from emojify.faces import BlazeFaceDetector
+from emojify.fileio import atomic_path
 from emojify.generated import draw
 from emojify.imageio import read_image
 from emojify.labels import CLASSES
@@ -27,6 +28,7 @@ from emojify.shape import Shape, shape_of
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 TILE, BASE_TILE = 160, 96
 CHEEK = 118  # a Face Mesh point on the right cheek
+FACES_PICTURE, BASES_PICTURE = "generated-emoji-faces.png", "generated-emoji-bases.png"
 DEMO_SHAPES = (Shape(), Shape(mouth_open=1.0, brows=1.0, eyes_open=(1, 1)), Shape(smile=1.0, mouth_open=0.5),
                Shape(eyes_open=(0.0, 0.8), smile=0.6, roll=15))
 
@@ -42,9 +44,20 @@ def mouth_covered(picture: np.ndarray, points: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(covered, (0, 0), 1.0)
 
 
+def save_png(picture: Image.Image, path: Path, parser: argparse.ArgumentParser) -> None:
+    """Write ``picture`` to ``path`` whole or not at all (the old picture stays on any error): one line if it fails."""
+    try:
+        with atomic_path(path) as tmp:
+            picture.convert("RGB").save(tmp, format="PNG", optimize=True)
+    except OSError as exc:
+        parser.error(f"--out: cannot write {path} ({exc.strerror or exc})")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=DOCS, help="folder the two pictures go to (default: docs/)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=DOCS, metavar="FOLDER",
+                        help=f"an existing folder to write {FACES_PICTURE} and {BASES_PICTURE} into, replacing "
+                             "those there (default: the checkout's docs/)")
     out = parser.parse_args(argv).out
     if not out.is_dir():
         parser.error(f"--out: {out} is not a folder")
@@ -65,12 +78,12 @@ def main(argv: list[str] | None = None) -> int:
         crop = cv2.resize(picture[my - side // 2:my + side // 2, mx - side // 2:mx + side // 2], (TILE, TILE))
         row.paste(Image.fromarray(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)), (2 * i * TILE, 0))
         row.alpha_composite(draw(label, shape, TILE), (2 * i * TILE + TILE, 0))
-    row.convert("RGB").save(out / "generated-emoji-faces.png", optimize=True)
+    save_png(row, out / FACES_PICTURE, parser)
     grid = Image.new("RGBA", (BASE_TILE * len(CLASSES), BASE_TILE * len(DEMO_SHAPES)), (255, 255, 255, 255))
     for j, shape in enumerate(DEMO_SHAPES):
         for i, label in enumerate(CLASSES):
             grid.alpha_composite(draw(label, shape, BASE_TILE), (BASE_TILE * i, BASE_TILE * j))
-    grid.convert("RGB").save(out / "generated-emoji-bases.png", optimize=True)
+    save_png(grid, out / BASES_PICTURE, parser)
     return 0
 
 

@@ -23,9 +23,12 @@ import numpy as np
 
 from emojify.detectors import Detector
 from emojify.faces import DETECTORS, load_cascade
-from emojify.fileio import OutputError, atomic_path, make_file_folder
+from emojify.fileio import atomic_path, make_file_folder
 from emojify.pipeline import Pipeline
 from emojify.preprocess import to_gray
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from script_common import fer_pictures, need, one_line_errors, read_gray  # the script beside this one
 
 SIZE = (1365, 2048)  # rows, cols
 FACES = (("angry", 300, (150, 250)), ("fear", 200, (650, 400)), ("happy", 140, (1050, 200)),
@@ -34,19 +37,24 @@ FACES = (("angry", 300, (150, 250)), ("fear", 200, (650, 400)), ("happy", 140, (
 
 
 def rocket(size: tuple[int, int]) -> np.ndarray:
-    """scikit-image's rocket photo, BGR, scaled to ``size`` (width, height)."""
+    """scikit-image's rocket photo, BGR, scaled to ``size`` (width, height); a
+    :class:`~script_common.DataError` naming the pip package where scikit-image is missing."""
+    need("skimage.data")
     from skimage import data
 
     return cv2.resize(np.ascontiguousarray(data.rocket()[:, :, ::-1]), size, interpolation=cv2.INTER_CUBIC)
 
 
 def group_picture(fer: Path) -> tuple[np.ndarray, list[tuple[str, tuple[int, int, int, int]]]]:
-    """The picture and, per pasted face, its class and box."""
+    """The picture and, per pasted face, its class and box. Each face is its class's first PublicTest
+    picture by name; a folder without them, a file there that is no picture or a missing scikit-image
+    is one line (an :class:`~emojify.errors.EmojifyError`), before the picture is made."""
+    pictures = fer_pictures(fer, [label for label, _, _ in FACES])
+    faces = [read_gray(pictures[label][0]) for label, _, _ in FACES]
     picture = rocket(SIZE[::-1])
     placed = []
-    for label, side, (x, y) in FACES:
-        path = min((fer / "test" / label).glob("PublicTest_*.jpg"))
-        face = cv2.resize(cv2.imread(str(path), cv2.IMREAD_GRAYSCALE), (side, side), interpolation=cv2.INTER_CUBIC)
+    for (label, side, (x, y)), face in zip(FACES, faces, strict=True):
+        face = cv2.resize(face, (side, side), interpolation=cv2.INTER_CUBIC)
         picture[y:y + side, x:x + side] = face[:, :, None]
         placed.append((label, (x, y, side, side)))
     return picture, placed
@@ -68,17 +76,15 @@ def score(boxes, placed) -> tuple[int, int]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("fer", type=Path, help="FER2013 image folders (test/<class>/PublicTest_*.jpg)")
-    p.add_argument("--detector", type=Detector, choices=list(Detector), default=Detector.BLAZEFACE)
+    p.add_argument("--detector", type=Detector, choices=list(Detector), default=Detector.BLAZEFACE,
+                   help="the face detector searching the picture (default: %(default)s)")
     p.add_argument("--save", type=Path, help="write the group picture here (PNG)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
-    if args.save:
-        try:
+    with one_line_errors(p):  # the data first, so that nothing is made for a run that cannot be
+        picture, placed = group_picture(args.fer)
+        if args.save:
             make_file_folder(args.save, f"--save {args.save}")
-        except OutputError as exc:
-            p.error(str(exc))
-
-    picture, placed = group_picture(args.fer)
     if args.save:
         with atomic_path(args.save) as tmp:  # the picture whole or not at all
             if not cv2.imwrite(str(tmp), picture):  # OpenCV says nothing itself

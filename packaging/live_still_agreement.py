@@ -25,8 +25,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from emojify.cli import progress_bar as progress
 from emojify.imageio import IMAGE_SUFFIXES, ImageError, read_image
 from emojify.pipeline import Pipeline
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from script_common import number, one_line_errors, positive_int  # the script beside this one
 
 FRAME = (480, 640)
 """Height and width of the video frames (a webcam's VGA)."""
@@ -88,7 +92,7 @@ def measure(pipeline: Pipeline, pictures: list[Path], seconds: float = 2.0, nois
     region_height = pipeline.region(np.zeros((*FRAME, 3), np.uint8))[3]
     blank = np.full((*FRAME, 3), BACKGROUND, np.uint8)
     report, differ, clock = Agreement(), Counter(), 0.0
-    for path in pictures:
+    for path in progress(pictures, "pictures"):
         frame = in_frame(read_image(path), region_height)
         still = pipeline.analyze(frame, use_region=False).label
         live = None
@@ -127,25 +131,25 @@ def picture_files(root: Path, limit: int | None, half: int | None = None) -> lis
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("photos", type=Path, help="folder of pictures (searched recursively)")
-    p.add_argument("--limit", type=int, help="play at most this many, spread over the sorted list")
+    p.add_argument("--limit", type=positive_int, help="play at most this many, spread over the sorted list")
     p.add_argument("--half", type=int, choices=(1, 2),
                    help="play only the odd-numbered (1) or even-numbered (2) of the pictures chosen")
-    p.add_argument("--seconds", type=float, default=2.0, help="how long each picture is shown (default: %(default)s)")
-    p.add_argument("--noise", type=float, default=2.0, help="sensor noise, grey levels (default: %(default)s)")
+    p.add_argument("--seconds", type=number(float, 0, above=True), default=2.0,
+                   help=f"how long each picture is shown, at least one frame (1/{FPS:g} s) (default: %(default)s)")
+    p.add_argument("--noise", type=number(float, 0), default=2.0,
+                   help="sensor noise, grey levels, 0 or more (default: %(default)s)")
     p.add_argument("--model", type=Path, help="model file (default: the shipped one)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
+    if args.seconds * FPS <= 0.5:  # no live frame of the picture (it would round to 0): nothing to compare
+        p.error(f"argument --seconds: {args.seconds:g} s is shorter than one frame (1/{FPS:g} s)")
     from emojify.classifier import Classifier
-    from emojify.errors import EmojifyError
 
-    try:
+    with one_line_errors(p):
         pictures = picture_files(args.photos, args.limit, args.half) if args.photos.is_dir() else []
         if not pictures:
             raise ImageError(f"{args.photos}: no pictures found")
         report = measure(Pipeline(Classifier(args.model)), pictures, args.seconds, args.noise)
-    except EmojifyError as exc:
-        print(f"live_still_agreement.py: error: {exc}", file=sys.stderr)
-        return 2
     if args.json:
         print(json.dumps(asdict(report)))
     else:

@@ -31,7 +31,8 @@ import cv2
 from emojify.pipeline import Pipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from group_faces import group_picture, on_face  # the script beside this one
+from group_faces import group_picture, on_face  # the scripts beside this one
+from script_common import DataError, one_line_errors, positive_int
 
 SIZES = ((640, 480), (1280, 720))
 VIDEO_FPS = 30
@@ -39,9 +40,13 @@ VIDEO_SECONDS = 10
 
 
 def emojify(*args: str) -> str:
-    """Run ``python -m emojify ARGS`` (this checkout's package) and return its stdout."""
-    return subprocess.run([sys.executable, "-m", "emojify", *args], capture_output=True, text=True,
-                          check=True).stdout
+    """Run ``python -m emojify ARGS`` (this checkout's package) and return its stdout; where it fails,
+    a :class:`~script_common.DataError` of its own last line on stderr (its reason), after the command's name."""
+    done = subprocess.run([sys.executable, "-m", "emojify", *args], capture_output=True, text=True, check=False)
+    if done.returncode:
+        said = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}, nothing on stderr"])[-1]
+        raise DataError(f"emojify {args[0]}: {said.removeprefix('emojify: ').removeprefix('error: ')}")
+    return done.stdout
 
 
 def live_run(picture, placed, frames: int) -> tuple[float, list[int | None]]:
@@ -92,12 +97,13 @@ def measure(picture, placed, size: tuple[int, int], folder: Path, frames: int) -
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("fer", type=Path, help="FER2013 image folders (test/<class>/PublicTest_*.jpg)")
-    p.add_argument("--frames", type=int, default=300, help="frames each bench times (default: %(default)s)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--frames", type=positive_int, default=300, help="frames each bench times (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print one JSON object per size")
     args = p.parse_args(argv)
-    picture, placed = group_picture(args.fer)
-    with tempfile.TemporaryDirectory() as folder:
-        reports = [measure(picture, placed, size, Path(folder), args.frames) for size in SIZES]
+    with one_line_errors(p):
+        picture, placed = group_picture(args.fer)
+        with tempfile.TemporaryDirectory() as folder:
+            reports = [measure(picture, placed, size, Path(folder), args.frames) for size in SIZES]
     for report in reports:
         print(json.dumps(report) if args.json else
               f"{report['size']}: predict finds {report['predict_faces']}; party faces_median "

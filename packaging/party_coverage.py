@@ -17,6 +17,7 @@ camera's, 384 a 640x480 camera's.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -24,20 +25,37 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from emojify.cli import progress_bar as progress
 from emojify.faces import BlazeFaceDetector
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from group_faces import on_face, rocket  # the script beside this one
+from group_faces import on_face, rocket  # the scripts beside this one
+from script_common import (
+    DataError,
+    fer_pictures,
+    need,
+    non_negative_int,
+    number,
+    one_line_errors,
+    positive_int,
+    read_gray,
+)
 
 CLASSES = ("happy", "neutral", "surprise", "sad")
 FRACTIONS = (0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.24, 0.28)
+MIN_SIDE = 200
+"""The smallest region side measured (pixels)."""
 
 
 def fer_faces(fer: Path, count: int) -> list[np.ndarray]:
-    """``count`` gray PublicTest faces, the classes in turn, each class's files in name order."""
-    per_class = [sorted((fer / "test" / label).glob("PublicTest_*.jpg")) for label in CLASSES]
-    paths = [per_class[i % len(CLASSES)][i // len(CLASSES)] for i in range(count)]
-    return [cv2.imread(str(path), cv2.IMREAD_GRAYSCALE) for path in paths]
+    """``count`` gray PublicTest faces, the classes in turn, each class's files in name order; a
+    :class:`~script_common.DataError` where the classes have fewer in turn, or an
+    :class:`~emojify.imageio.ImageError` where one is no picture (each one line)."""
+    per_class = list(fer_pictures(fer, CLASSES).values())
+    most = min(len(paths) * len(CLASSES) + index for index, paths in enumerate(per_class))
+    if count > most:
+        raise DataError(f"--faces {count}: {fer} has only {most:,} faces to paste ({', '.join(CLASSES)} in turn)")
+    return [read_gray(per_class[i % len(CLASSES)][i // len(CLASSES)]) for i in range(count)]
 
 
 def found_in_a_round(detector: BlazeFaceDetector, picture: np.ndarray, where: tuple[int, int, int, int]) -> bool:
@@ -53,33 +71,30 @@ def coverage(detector: BlazeFaceDetector, faces: list[np.ndarray], side: int, se
     rows = side * 2 // 3
     background = rocket((side, rows))
     places = np.random.default_rng(seed)
-    shares = {}
-    for fraction in FRACTIONS:
+    hits = dict.fromkeys(FRACTIONS, 0)
+    for fraction, face in progress(itertools.product(FRACTIONS, faces), f"{side}x{rows} region",
+                                   len(FRACTIONS) * len(faces)):
         size = round(fraction * side)
-        hits = 0
-        for face in faces:
-            picture = background.copy()
-            x, y = int(places.integers(0, side - size)), int(places.integers(0, rows - size))
-            picture[y:y + size, x:x + size] = cv2.resize(face, (size, size), interpolation=cv2.INTER_CUBIC)[:, :, None]
-            hits += found_in_a_round(detector, picture, (x, y, size, size))
-        shares[f"{fraction:.2f}"] = round(hits / len(faces), 3)
+        picture = background.copy()
+        x, y = int(places.integers(0, side - size)), int(places.integers(0, rows - size))
+        picture[y:y + size, x:x + size] = cv2.resize(face, (size, size), interpolation=cv2.INTER_CUBIC)[:, :, None]
+        hits[fraction] += found_in_a_round(detector, picture, (x, y, size, size))
+    shares = {f"{fraction:.2f}": round(found / len(faces), 3) for fraction, found in hits.items()}
     return {"side": side, "steps": len(detector.party_steps((rows, side))), "found": shares}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("fer", type=Path, help="FER2013 image folders (test/<class>/PublicTest_*.jpg)")
-    p.add_argument("--sides", type=int, nargs="+", default=[1228, 768, 384],
-                   help="the regions' longer sides in pixels (default: %(default)s)")
-    p.add_argument("--faces", type=int, default=24, help="faces pasted at each size (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=1, help="seed of the places (default: %(default)s)")
+    p.add_argument("--sides", type=number(int, MIN_SIDE), nargs="+", default=[1228, 768, 384],
+                   help=f"the regions' longer sides in pixels, each at least {MIN_SIDE} (default: %(default)s)")
+    p.add_argument("--faces", type=positive_int, default=24, help="faces pasted at each size (default: %(default)s)")
+    p.add_argument("--seed", type=non_negative_int, default=1, help="seed of the places, 0 or more (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print one JSON object per region size")
     args = p.parse_args(argv)
-    if not all((args.fer / "test" / label).is_dir() for label in CLASSES):
-        p.error(f"{args.fer}: no FER2013 test/<class> folders there")
-    if args.faces < 1 or min(args.sides) < 200:
-        p.error("--faces must be at least 1 and each of --sides at least 200")
-    faces = fer_faces(args.fer, args.faces)
+    with one_line_errors(p):
+        need("skimage.data")
+        faces = fer_faces(args.fer, args.faces)
     detector = BlazeFaceDetector()
     for side in args.sides:
         report = coverage(detector, faces, side, args.seed)

@@ -14,7 +14,9 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -29,25 +31,43 @@ MARGIN = 0.04  # transparent margin on each side, as a fraction of the output si
 LICENSE_FILE = "LICENSE-NotoColorEmoji.txt"
 FALLBACK_COPYRIGHT = "Copyright 2013-2017 Google Inc., Arjen Nienhuis"
 OFL_URL = "https://openfontlicense.org"
+NOT_A_CHARACTER = "\U0010FFFF"  # no font has it: what a font draws for it is its missing-glyph box (or nothing)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole or not at all; world-readable, as shipped data is."""
-    from emojify.fileio import atomic_path  # main() put this checkout on the path
+def write_all(folder: Path, files: dict[str, bytes]) -> None:
+    """Write every file into a hidden folder inside ``folder``, then move each into its place: a
+    failure while writing (a full disk) leaves the old set whole, never old and new mixed.
+    World-readable, as shipped data is."""
+    with tempfile.TemporaryDirectory(prefix=".render-", dir=folder) as staging:
+        for name, data in files.items():
+            (Path(staging) / name).write_bytes(data)
+            (Path(staging) / name).chmod(0o644)
+        for name in files:
+            os.replace(Path(staging) / name, folder / name)
 
-    with atomic_path(path, mode=0o644) as tmp:
-        tmp.write_bytes(data)
 
-
-def render(char: str, font: ImageFont.FreeTypeFont, size: int) -> Image.Image:
-    """Draw ``char`` in colour, crop it to its visible pixels, fit it centred in ``size`` px."""
+def drawn(char: str, font: ImageFont.FreeTypeFont) -> Image.Image | None:
+    """``char`` drawn in colour at the font's size, cropped to its visible pixels (None: nothing visible)."""
     _, _, right, bottom = font.getbbox(char)
     canvas = Image.new("RGBA", (right + 2 * BITMAP_SIZE, bottom + 2 * BITMAP_SIZE), (0, 0, 0, 0))
     ImageDraw.Draw(canvas).text((BITMAP_SIZE, BITMAP_SIZE), char, font=font, embedded_color=True)
     box = canvas.getchannel("A").getbbox()
-    if box is None:
+    return None if box is None else canvas.crop(box)
+
+
+def has_glyph(char: str, font: ImageFont.FreeTypeFont) -> bool:
+    """The font draws ``char`` as something other than what it draws for a character it lacks."""
+    glyph, missing = drawn(char, font), drawn(NOT_A_CHARACTER, font)
+    if glyph is None or missing is None:
+        return glyph is not None
+    return glyph.size != missing.size or glyph.tobytes() != missing.tobytes()
+
+
+def render(char: str, font: ImageFont.FreeTypeFont, size: int) -> Image.Image:
+    """Draw ``char`` in colour, crop it to its visible pixels, fit it centred in ``size`` px."""
+    glyph = drawn(char, font)
+    if glyph is None:
         raise ValueError(f"the font has no visible glyph for U+{ord(char[0]):04X}")
-    glyph = canvas.crop(box)
     inner = round(size * (1 - 2 * MARGIN))
     scale = inner / max(glyph.size)
     glyph = glyph.resize(
@@ -103,9 +123,22 @@ def license_notice(copyright_file: Path = DEBIAN_COPYRIGHT) -> str:
     return f"{header}The licence text is available at {OFL_URL}\n"
 
 
+def fail(message: str) -> int:
+    """The script's one error line; the exit code for bad input."""
+    print(f"render_emojis.py: error: {message}", file=sys.stderr)
+    return 2
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=True)
+    return buffer.getvalue()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, render every class emoji and write the folder; return the exit code."""
     sys.path.insert(0, str(REPO))  # import `emojify` from this checkout without installing it
+    from emojify.fileio import OutputError, make_folder
     from emojify.labels import CLASSES, EMOJI
 
     parser = argparse.ArgumentParser(
@@ -117,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         "--out",
         type=Path,
         default=REPO / "emojis",
-        help="output folder (default: the repository's emojis/)",
+        help="output folder, made if missing; its set is replaced whole (default: the repository's emojis/)",
     )
     parser.add_argument(
         "--size",
@@ -136,41 +169,38 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--size must be at least {MIN_SIZE}")
 
     if not args.font.is_file():
-        print(
-            f"error: emoji font not found: {args.font} (install it with: "
-            f"apt-get install -y {APT_PACKAGE}, or pass --font)",
-            file=sys.stderr,
-        )
-        return 2
+        return fail(f"emoji font not found: {args.font} (install it with: apt-get install -y {APT_PACKAGE}, "
+                    "or pass --font)")
     try:
         font = ImageFont.truetype(str(args.font), BITMAP_SIZE)
     except OSError as exc:
-        print(
-            f"error: cannot load {args.font} at size {BITMAP_SIZE} ({exc}); "
-            f"is it NotoColorEmoji.ttf from {APT_PACKAGE}?",
-            file=sys.stderr,
-        )
-        return 2
+        return fail(f"cannot load {args.font} at size {BITMAP_SIZE} ({exc}); is it NotoColorEmoji.ttf from {APT_PACKAGE}?")
+    lacking = [label for label in CLASSES if not has_glyph(EMOJI[label], font)]
+    if lacking:
+        return fail(f"{args.font} has no emoji for {', '.join(lacking)} (it draws them as a character it lacks); "
+                    f"use NotoColorEmoji.ttf from {APT_PACKAGE}")
+    try:
+        make_folder(args.out, f"--out {args.out}")
+    except OutputError as exc:
+        return fail(str(exc))
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    mapping: dict[str, str] = {}
-    for label in CLASSES:
-        image = render(EMOJI[label], font, args.size)
-        path = args.out / f"{label}.png"
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG", optimize=True)
-        write_atomic(path, buffer.getvalue())
-        mapping[label] = path.name
-        print(f"wrote {path}")
-
+    try:  # all of them in memory first: a glyph that cannot be drawn writes nothing
+        files = {f"{label}.png": png(render(EMOJI[label], font, args.size)) for label in CLASSES}
+    except ValueError as exc:
+        return fail(f"{args.font}: {exc}")
     manifest = {
-        **mapping,
+        **{label: f"{label}.png" for label in CLASSES},
         "source": f"Rendered by packaging/render_emojis.py from Noto Color Emoji "
         f"({APT_PACKAGE}, SIL OFL 1.1, see {LICENSE_FILE}) at {args.size} px.",
     }
-    write_atomic(args.out / "emojis.json", (json.dumps(manifest, indent=2) + "\n").encode())
-    write_atomic(args.out / LICENSE_FILE, license_notice().encode())
-    print(f"wrote {args.out / 'emojis.json'} and {args.out / LICENSE_FILE}")
+    files["emojis.json"] = (json.dumps(manifest, indent=2) + "\n").encode()
+    files[LICENSE_FILE] = license_notice().encode()
+    try:
+        write_all(args.out, files)
+    except OSError as exc:
+        return fail(f"--out {args.out}: cannot write the emoji there ({exc.strerror or exc})")
+    for name in files:
+        print(f"wrote {args.out / name}")
     return 0
 
 

@@ -10,7 +10,8 @@
 #   bash packaging/retrain.sh path/to/fer2013 --epochs 30 --background
 #   bash packaging/retrain.sh path/to/fer2013 --install -- --init-from model/emotion.keras --lr 5e-4
 #
-# It stops at the first step that fails, with one line saying which.
+# It stops at the first step that fails, with one line saying which (exit code 1); a bad option or
+# argument is one line and exit code 2, before anything runs.
 set -euo pipefail
 
 usage() {
@@ -31,34 +32,41 @@ image-folder root with train/ and test/).
   --               what follows goes to emojify-train for a new run (e.g. --init-from, --lr)
   -h, --help       show this help
 
-Environment: PYTHON  the Python with the train extra installed (default: python3)
+Environment: PYTHON  the Python with the train extra installed (default: the checkout's .venv/bin/python,
+                     which `bash packaging/setup_env.sh train` makes, else python3)
 EOF
 }
 
-die() { echo "retrain.sh: $*" >&2; exit 1; }
+die() { echo "retrain.sh: $*" >&2; exit 2; }  # bad input: one line, before anything runs
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-PYTHON=${PYTHON:-python3}
+# shellcheck source=packaging/options.sh
+source "$REPO/packaging/options.sh"
+if [[ -z ${PYTHON:-} ]]; then
+  PYTHON=python3
+  [[ -x $REPO/.venv/bin/python ]] && PYTHON=$REPO/.venv/bin/python
+fi
 RUN=$REPO/runs/retrain EPOCHS=30 BACKGROUND=0 INSTALL=0 EXE=1 MODEL_DIR=$REPO/model DATA=""
 TRAIN_ARGS=()
 while (($#)); do
   case $1 in
     -h|--help) usage; exit 0 ;;
-    --run) RUN=${2:?--run needs a folder}; shift ;;
-    --epochs) EPOCHS=${2:?--epochs needs a number}; shift ;;
+    --run) need_value retrain.sh "$@"; RUN=$2; shift ;;
+    --epochs) need_value retrain.sh "$@"; EPOCHS=$2; shift ;;
     --background) BACKGROUND=1 ;;
     --install) INSTALL=1 ;;
     --no-exe) EXE=0 ;;
-    --model-dir) MODEL_DIR=${2:?--model-dir needs a folder}; shift ;;
+    --model-dir) need_value retrain.sh "$@"; MODEL_DIR=$2; shift ;;
     --) shift; TRAIN_ARGS=("$@"); break ;;
-    -*) usage >&2; die "unknown option $1" ;;
+    -*) die "unknown option '$1' (see --help)" ;;
     *) [[ -z $DATA ]] || die "one DATA folder only (got $DATA and $1)"; DATA=$1 ;;
   esac
   shift
 done
-[[ -n $DATA ]] || { usage >&2; die "DATA (the FER2013 folder) is missing"; }
+[[ -n $DATA ]] || die "DATA (the FER2013 folder) is missing (see --help)"
 [[ -d $DATA/train && -d $DATA/test ]] || die "$DATA: not a FER2013 image folder (expected train/ and test/)"
 [[ $EPOCHS =~ ^[1-9][0-9]*$ ]] || die "--epochs $EPOCHS: not a positive whole number"
+command -v "$PYTHON" >/dev/null || die "Python not found: $PYTHON (set PYTHON=/path/to/python3)"
 DATA=$(realpath -m "$DATA") RUN=$(realpath -m "$RUN") MODEL_DIR=$(realpath -m "$MODEL_DIR")
 cd "$REPO"  # python -m emojify... runs this checkout's code
 

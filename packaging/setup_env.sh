@@ -9,15 +9,33 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+usage() {
+  cat <<'EOF'
+Usage: bash packaging/setup_env.sh [kiosk|train|test]
+
+Create .venv in the checkout (if it is not there) and install emojify into it, editable:
+  kiosk   runtime only: numpy, OpenCV, Pillow, the TFLite interpreter (the default)
+  train   + TensorFlow and matplotlib, to retrain and re-quantize
+  test    + everything the test suite needs
+On a Raspberry Pi the venv sees the system's packages (Picamera2) and gets the "pi" extra.
+
+Environment: PYTHON  the Python that makes the venv (default: python3)
+             PI      1 or 0: a Raspberry Pi or not (default: guessed)
+EOF
+}
+
 what=${1:-kiosk}
 case "$what" in
   kiosk) extras="kiosk" ;;
   train) extras="kiosk,train" ;;
   test) extras="kiosk,train,test" ;;
-  *) echo "setup_env.sh: unknown set-up '$what' (use kiosk, train or test)" >&2; exit 2 ;;
+  -h|--help) usage; exit 0 ;;
+  *) echo "setup_env.sh: unknown set-up '$what' (use kiosk, train or test; see --help)" >&2; exit 2 ;;
 esac
+[ $# -le 1 ] || { echo "setup_env.sh: one set-up only (got $*)" >&2; exit 2; }
 
 python=${PYTHON:-python3}
+command -v "$python" >/dev/null || { echo "setup_env.sh: Python not found: $python (set PYTHON=/path/to/python3)" >&2; exit 2; }
 if ! "$python" -c "import tkinter" 2>/dev/null; then
   echo "setup_env.sh: $python has no Tkinter; install it first (Debian/Raspberry Pi OS: sudo apt-get install python3-tk)" >&2
   exit 2

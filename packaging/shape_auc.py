@@ -45,10 +45,14 @@ import numpy as np
 
 from emojify.blazeface import sigmoid
 from emojify.classifier import ModelError, make_interpreter
+from emojify.cli import progress_bar as progress
 from emojify.faces import BlazeFaceDetector
 from emojify.imageio import read_image
 from emojify.landmarks import MIN_FACE_SCORE, POINT_COUNT, face_crop, load_mesh, to_picture
 from emojify.shape import Shape, face_frame, shape_of
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from script_common import DataError, one_line_errors, positive_int  # the script beside this one
 
 CLASSES = ("angry", "happy", "neutral", "surprise")
 PAIRS = (("mouth_open", "surprise", "neutral", 0.92), ("smile", "happy", "neutral", 0.95),
@@ -216,9 +220,11 @@ def measure_folder(root: Path, per_class: int, seed: int, small: bool, half: int
     meshes: dict[str, np.ndarray] = {}
     for name in CLASSES:
         files = chosen(root, name, per_class, seed, half)
-        faces = [face for face in (face_box(read_image(path), detector, small) for path in files) if face]
         found, bigger = [], []
-        for face in faces:
+        for path in progress(files, f"{root.name}/{name}"):
+            face = face_box(read_image(path), detector, small)
+            if face is None:
+                continue
             found.append(timed_mesh(face, landmarker.shipped_ms if landmarker else None))
             bigger.append(landmarker.run(*face) if landmarker else None)
         meshes[name] = np.array([points for points in found if points is not None]).reshape(-1, POINT_COUNT, 3)
@@ -250,6 +256,11 @@ def median(values: list[float] | np.ndarray) -> float:
     return float(np.median(values)) if len(values) else float("nan")
 
 
+def signed(value: float) -> str:
+    """``+0.12`` for a median, ``no faces`` for NaN (:func:`median` of none)."""
+    return "no faces" if np.isnan(value) else f"{value:+.2f}"
+
+
 def report(title: str, meshes: dict[str, np.ndarray] | dict[str, list[np.ndarray]]) -> None:
     """The measures' ROC AUCs and medians on each class's meshes (their first 468 points: the
     Face Landmarker's 478 begin with the shipped mesh's)."""
@@ -259,9 +270,9 @@ def report(title: str, meshes: dict[str, np.ndarray] | dict[str, list[np.ndarray
         a = np.array([getattr(s, measure) for s in shapes[high]])
         b = np.array([getattr(s, measure) for s in shapes[low]])
         print(f"  {measure:<10} {high} > {low}: ROC AUC {verdict(a, b, target)}; "
-              f"medians {median(a):+.2f} vs {median(b):+.2f}")
+              f"medians {signed(median(a))} vs {signed(median(b))}")
     for measure in ("mouth_open", "smile", "brows"):
-        medians = ", ".join(f"{c} {median([getattr(s, measure) for s in shapes[c]]):+.2f}" for c in CLASSES)
+        medians = ", ".join(f"{c} {signed(median([getattr(s, measure) for s in shapes[c]]))}" for c in CLASSES)
         print(f"  {measure:<10} medians: {medians}")
 
 
@@ -321,19 +332,19 @@ def scale_moves(root: Path, per_class: int, seed: int, half: int | None, factor:
     width at both sizes ``(faces, 2)``."""
     detector = BlazeFaceDetector.for_stills()
     moves, widths = [], []
-    for name in CLASSES:
-        for path in chosen(root, name, per_class, seed, half):
-            picture = read_image(path)
-            faces = [face_box(shown, detector, False) for shown in (picture, resized(picture, factor))]
-            if None in faces:
-                continue
-            meshes = [load_mesh().run(*face) for face in faces]
-            if None in meshes:
-                continue
-            first, again = (measures(shape_of(mesh.points)) for mesh in meshes)
-            move = np.abs(again - first)
-            moves.append([*move[:3], move[3:].max()])
-            widths.append([face[1][2] for face in faces])
+    paths = [path for name in CLASSES for path in chosen(root, name, per_class, seed, half)]
+    for path in progress(paths, f"{root.name} resized {factor:g}x"):
+        picture = read_image(path)
+        faces = [face_box(shown, detector, False) for shown in (picture, resized(picture, factor))]
+        if None in faces:
+            continue
+        meshes = [load_mesh().run(*face) for face in faces]
+        if None in meshes:
+            continue
+        first, again = (measures(shape_of(mesh.points)) for mesh in meshes)
+        move = np.abs(again - first)
+        moves.append([*move[:3], move[3:].max()])
+        widths.append([face[1][2] for face in faces])
     return np.array(moves).reshape(-1, len(SCALED_MEASURES)), np.array(widths).reshape(-1, 2)
 
 
@@ -351,30 +362,43 @@ def report_scaled(root: Path, per_class: int, seed: int, half: int | None, facto
               f"less than 0.05 on {100 * np.mean(move < 0.05):.0f}% of the faces")
 
 
+def unusable(root: Path, per_class: int, seed: int, half: int | None) -> str | None:
+    """Why the pictures under ``root`` cannot be measured (no such folder, none of the classes' pictures
+    there), or None."""
+    if not root.is_dir():
+        return f"{root} not found"
+    if not any(chosen(root, name, per_class, seed, half) for name in CLASSES):
+        where = "" if half is None else f" in --half {half}"
+        return f"{root}: no pictures of {', '.join(CLASSES[:-1])} or {CLASSES[-1]} there (<class>/*.jpg){where}"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     data = Path(__file__).resolve().parents[2] / "shared" / "data"
     parser.add_argument("--fer", type=Path, default=data / "fer2013" / "test",
                         help="FER2013 PublicTest folders (default: ../shared/data/fer2013/test)")
     parser.add_argument("--real", type=Path, default=data / "realfaces",
                         help="real photos by class (default: ../shared/data/realfaces)")
-    parser.add_argument("--per-class", type=int, default=400, help="pictures per class and folder (default 400)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--per-class", type=positive_int, default=400,
+                        help="pictures per class and folder, at most (default 400)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the sample of each class's pictures (default 0)")
     parser.add_argument("--half", type=int, choices=(0, 1),
                         help="only the pictures whose name's CRC-32 is even (0) or odd (1); default: all")
     parser.add_argument("--learned", action="store_true",
-                        help="also fit and score learned linear measures (see above)")
+                        help="also fit a linear measure (Fisher's discriminant) over the mesh points each measure "
+                             "reads on --train's pictures, and print its ROC AUCs of every expression over neutral")
     parser.add_argument("--train", type=Path, default=data / "fer2013" / "train",
                         help="FER2013 training folders for --learned (default: ../shared/data/fer2013/train)")
-    parser.add_argument("--train-per-class", type=int, default=1500,
+    parser.add_argument("--train-per-class", type=positive_int, default=1500,
                         help="training pictures a class for --learned (default 1500)")
     parser.add_argument("--landmarker", type=Path, metavar="TASK",
-                        help="also measure MediaPipe's Face Landmarker from its bundle (face_landmarker.task; see above)")
+                        help="also run MediaPipe's Face Landmarker from this bundle (face_landmarker.task) on the same "
+                             "faces, and print the measures on its mesh, its blendshapes' ROC AUCs and each call's time")
     parser.add_argument("--scaled", type=float, metavar="FACTOR",
-                        help="also resize each photo by FACTOR (0.1-4) and say how far the measures move (see above)")
+                        help="also resize each photo (not FER2013's crops) by FACTOR (0.1-4) and print how far each "
+                             "measure moves between the two sizes")
     args = parser.parse_args(argv)
-    if min(args.per_class, args.train_per_class) < 1:
-        parser.error("--per-class and --train-per-class must be at least 1")
     if args.scaled is not None and not 0.1 <= args.scaled <= 4:
         parser.error(f"--scaled must be between 0.1 and 4 (got {args.scaled:g})")
     if args.learned and not args.train.is_dir():
@@ -385,11 +409,28 @@ def main(argv: list[str] | None = None) -> int:
         landmarker = Landmarker(args.landmarker) if args.landmarker else None
     except ValueError as exc:
         parser.error(f"--landmarker: {exc}")
+    sets, skipped = [], []
+    for title, root, small, option in (("FER2013 PublicTest", args.fer, True, "--fer"),
+                                       ("real photos", args.real, False, "--real")):
+        why = unusable(root, args.per_class, args.seed, args.half)
+        if why:
+            skipped.append((title, option, why))
+        else:
+            sets.append((title, root, small))
+    with one_line_errors(parser):  # also a file among the pictures that is no picture
+        if not sets:
+            raise DataError("nothing to measure: " + "; ".join(f"{option} {why}" for _, option, why in skipped))
+        for title, _, why in skipped:
+            print(f"{title}: {why}, skipped", file=sys.stderr)
+        measure_sets(args, sets, landmarker)
+    return 0
+
+
+def measure_sets(args: argparse.Namespace, sets: list[tuple[str, Path, bool]], landmarker: Landmarker | None) -> None:
+    """Measure and report each of ``sets`` (title, folder, whether FER2013's small crops), and what
+    ``args`` asks for beside (``--landmarker``, ``--scaled``, ``--learned``)."""
     tests = []
-    for title, root, small in (("FER2013 PublicTest", args.fer, True), ("real photos", args.real, False)):
-        if not root.is_dir():
-            print(f"{title}: {root} not found, skipped", file=sys.stderr)
-            continue
+    for title, root, small in sets:
         print(f"{title} ({root.name}):")
         tests.append((title, measure_folder(root, args.per_class, args.seed, small, args.half, landmarker)))
         report(f"{title}:", tests[-1][1])
@@ -404,7 +445,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.learned and tests:
         print(f"FER2013 training pictures ({args.train.name}):")
         report_learned(measure_folder(args.train, args.train_per_class, args.seed, True), tests)
-    return 0
 
 
 if __name__ == "__main__":

@@ -4,14 +4,17 @@
     python packaging/soak.py [--frames 20000] [--block 1000] [--json] [--plot soak.png]
 
 Uses the same synthetic 640x480 stream as emojify bench (a real face drifting in the capture
-region), each frame through Pipeline.live, the kiosk's own per-frame call. Prints RSS at the start
-and end and the median per-frame time of every block of frames;
-exits 1 if RSS grew by 5 MB or more, or the last block is more than 25% slower than the first.
+region), each frame through Pipeline.live, the kiosk's own per-frame call. Prints RSS after the
+warm-up and after every block of frames, with the block's median time per frame. It exits 1 if RSS
+grew by 5 MB or more from the end of the first block to the end of the last (the first block's own
+allocations, caches filling up, are not counted as growth), or the last block is more than 25% slower
+than the first; so it needs at least two blocks. Frames beyond the last whole block are not pushed.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -33,9 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", help="save RSS and latency per block as a PNG (needs matplotlib)")
     args = p.parse_args(argv)
-    if args.frames < args.block or args.block < 1:
-        p.error("--frames must be at least --block, and --block at least 1")
+    if args.block < 1 or args.frames < 2 * args.block:
+        p.error("--block must be at least 1 and --frames at least two blocks (the first and the last are compared)")
     if args.plot:  # checked before the soak, not after it
+        try:
+            importlib.import_module("matplotlib")
+        except ImportError:
+            p.error("--plot needs matplotlib (pip install matplotlib)")
         try:
             make_file_folder(args.plot, f"--plot {args.plot}")
         except OutputError as exc:
@@ -55,13 +62,13 @@ def main(argv: list[str] | None = None) -> int:
                   f"RSS {blocks[-1]['rss_mb']:.1f} MB", flush=True)
     growth = blocks[-1]["rss_mb"] - blocks[0]["rss_mb"]
     drift = blocks[-1]["frame_ms_median"] / blocks[0]["frame_ms_median"] - 1
-    report = {"frames": args.frames, "rss_mb_start": round(start, 2), "rss_mb_end": blocks[-1]["rss_mb"],
+    report = {"frames": blocks[-1]["frames"], "rss_mb_start": round(start, 2), "rss_mb_end": blocks[-1]["rss_mb"],
               "rss_mb_after_first_block": blocks[0]["rss_mb"], "rss_growth_mb": round(growth, 2), "latency_drift": round(drift, 3), "blocks": blocks}
     if args.plot:
         plot(blocks, start, args.plot)
     print(json.dumps(report) if args.json else
-          f"RSS {start:.1f} MB at start, {blocks[0]['rss_mb']:.1f} after the first block, "
-          f"{blocks[-1]['rss_mb']:.1f} at the end (growth {growth:+.2f} MB), "
+          f"RSS {start:.1f} MB after the warm-up, {blocks[0]['rss_mb']:.1f} after the first block, "
+          f"{blocks[-1]['rss_mb']:.1f} at the end (growth after the first block {growth:+.2f} MB), "
           f"latency first/last block {blocks[0]['frame_ms_median']:.2f}/{blocks[-1]['frame_ms_median']:.2f} ms "
           f"({drift:+.1%})")
     return 0 if growth < MAX_GROWTH_MB and drift < MAX_DRIFT else 1

@@ -31,7 +31,8 @@ from emojify.screens import COUNTDOWN_SECONDS, Snapshot
 from emojify.sources import CaptureThread, open_reader, parse_source
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from group_faces import group_picture  # the script beside this one
+from group_faces import group_picture  # the scripts beside this one
+from script_common import one_line_errors, positive_int
 
 SIZE = (2048, 1536)
 
@@ -39,11 +40,13 @@ SIZE = (2048, 1536)
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("fer", type=Path, help="FER2013 image folders (test/<class>/PublicTest_*.jpg)")
-    p.add_argument("--snapshots", type=int, default=5)
+    p.add_argument("--snapshots", type=positive_int, default=5,
+                   help="snapshots taken one after the other, each timed (default: %(default)s)")
     p.add_argument("--faces", choices=("largest", "all"), default="largest", help="the live path's --faces")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
-    picture = cv2.resize(group_picture(args.fer)[0], SIZE, interpolation=cv2.INTER_AREA)
+    with one_line_errors(p):
+        picture = cv2.resize(group_picture(args.fer)[0], SIZE, interpolation=cv2.INTER_AREA)
     pipeline = Pipeline(region_fraction=1.0, all_faces=args.faces == "all")
     expected = len(Pipeline(region_fraction=1.0).analyze_still(picture).faces)
     waits, masked = [], []

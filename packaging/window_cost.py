@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import select
 import shutil
@@ -31,6 +32,7 @@ from emojify.bench import cpu_name, synthetic_stream
 
 VIDEO_FPS = 30
 WARM_UP = 8.0
+DEFAULT_SIZES = ("800x480", "1280x720", "1920x1080")
 
 
 def screen_size(text: str) -> str:
@@ -108,12 +110,15 @@ def measure(size: str, video: Path, folder: Path, seconds: float) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", nargs="+", type=screen_size, default=["800x480", "1280x720", "1920x1080"], metavar="WxH")
-    p.add_argument("--seconds", type=float, default=20.0, help="measured time per size (default: %(default)s)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--sizes", nargs="+", type=screen_size, default=list(DEFAULT_SIZES), metavar="WxH",
+                   help=f"the screen sizes measured, one after the other, each at least 320x240 "
+                        f"(default: {' '.join(DEFAULT_SIZES)})")
+    p.add_argument("--seconds", type=float, default=20.0,
+                   help=f"measured time per size, after a warm-up of {WARM_UP:g} seconds (default: %(default)s)")
+    p.add_argument("--json", action="store_true", help="print one JSON object a size instead of a sentence")
     args = p.parse_args(argv)
-    if not args.seconds > 0:
-        p.error("--seconds must be more than 0")
+    if not (math.isfinite(args.seconds) and args.seconds > 0):
+        p.error(f"--seconds must be a number of seconds more than 0 (got {args.seconds:g})")
     if shutil.which("Xvfb") is None:
         p.exit(2, "window_cost.py: needs Xvfb (apt-get install xvfb)\n")
     with tempfile.TemporaryDirectory() as folder:

@@ -60,6 +60,33 @@ def load_script(name: str):
     return module
 
 
+# --- the measuring scripts of packaging/, run as a user runs them -------------------------------
+
+WITHOUT = "import runpy, sys\nfor name in {modules!r}: sys.modules[name] = None\nsys.argv = sys.argv[1:]\n" \
+          "runpy.run_path(sys.argv[0], run_name='__main__')"
+"""Runs a script as if the named libraries were not installed (an import of them fails)."""
+
+
+def run_script(name: str, *args: str, timeout: float = 300, without: tuple[str, ...] = (),
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run ``packaging/<name>.py ARGS``; with ``without``, as if those libraries were not installed."""
+    start = ["-c", WITHOUT.format(modules=without)] if without else []
+    return subprocess.run([sys.executable, *start, str(REPO / "packaging" / f"{name}.py"), *args], capture_output=True,
+                          text=True, timeout=timeout, check=False, cwd=REPO, env=env)
+
+
+def assert_one_error_line(done: subprocess.CompletedProcess, script: str, start: str = "") -> str:
+    """The script stopped with exit code 2 and its one error line (``SCRIPT.py: error: START...``) on
+    stderr, nothing on stdout and no traceback; returns the line."""
+    assert done.returncode == 2 and done.stdout == "", done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    errors = [line for line in lines if ": error: " in line]
+    assert len(errors) == 1 and errors[0] == lines[-1], done.stderr
+    assert lines[-1].startswith(f"{script}.py: error: {start}"), done.stderr
+    return lines[-1]
+
+
 def largest_face(detector, image: np.ndarray, region=None):
     """The largest face's box that ``detector`` finds in ``image`` (inside ``region``), or None."""
     found = detector.detect(image, region)

@@ -1,23 +1,46 @@
 """The measuring scripts of ``packaging/`` that docs quote run, briefly, and report what they say they do.
 
 Their figures are timings and are not checked here (no timings in tests); what is checked is that
-each documented command still runs to the end and its report holds what a reader of the docs expects.
+each documented command still runs to the end and its report holds what a reader of the docs expects,
+and that the scripts of FER2013 pictures (and ``shape_auc.py``, ``live_still_agreement.py``) meet bad
+input with one error line and exit code 2, show a progress bar over long work and explain each option.
+Those run on made-up pictures in a temporary folder: they need no FER2013.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import re
+import select
 import shutil
 import subprocess
 import sys
+import time
 
 import pytest
-from helpers import FER_ROOT, REPO
+from helpers import FER_ROOT, REPO, assert_one_error_line, load_script, make_fer_folder, run_script
+
+FER_SCRIPTS = ("group_faces", "party_bench", "still_latency", "turned_faces", "party_coverage")
+"""The scripts that read FER2013's ``test/<class>/PublicTest_*.jpg`` pictures."""
 
 
-def run_script(name: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "packaging" / f"{name}.py"), *args], capture_output=True,
-                          text=True, timeout=timeout, check=False, cwd=REPO)
+@pytest.fixture(scope="module")
+def made_fer(tmp_path_factory):
+    """A made-up FER2013 root: one generated 48x48 PublicTest picture in each test/<class>/ (no real data)."""
+    root = tmp_path_factory.mktemp("made_fer")
+    make_fer_folder(root, train=0, public=1, private=0)
+    return root
+
+
+@pytest.fixture
+def fer_with_a_text_file(tmp_path):
+    """A made-up FER2013 root whose happy picture is a text file named .jpg; returns (root, that file)."""
+    make_fer_folder(tmp_path, train=0, public=1, private=0)
+    text = next((tmp_path / "test" / "happy").glob("PublicTest_*.jpg"))
+    text.write_text("not a picture\n")
+    return tmp_path, text
 
 
 def test_faceless_photos_counts_boxes_on_eighteen_photos_and_finds_the_astronaut():
@@ -36,11 +59,13 @@ def test_faceless_photos_counts_boxes_on_eighteen_photos_and_finds_the_astronaut
 
 
 @pytest.mark.parametrize(("script", "option", "args"), [("soak", "--plot", ("--frames", "100000")),
-                                                     ("group_faces", "--save", ("no-such-fer2013",))])
+                                                     ("group_faces", "--save", ("MADE_FER",))])
 @pytest.mark.parametrize("name", ["plot.txt", "a-file/plot.png"])
-def test_an_output_that_cannot_be_written_stops_the_script_before_its_work(tmp_path, script, option, args, name):
+def test_an_output_that_cannot_be_written_stops_the_script_before_its_work(tmp_path, made_fer, script, option, args,
+                                                                          name):
     """A long soak or the group picture: a bad output name is the script's one error line at once."""
     (tmp_path / "a-file").write_text("not a folder")
+    args = [str(made_fer) if arg == "MADE_FER" else arg for arg in args]
     done = run_script(script, *args, option, str(tmp_path / name), timeout=60)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.splitlines()[-1].startswith(f"{script}.py: error: {option} {tmp_path / name}: "), done.stderr
@@ -112,3 +137,172 @@ def test_the_docs_quote_each_script_tested_here():
     for name in ("faceless_photos", "generated_bench", "generated_pictures", "party_bench", "party_coverage",
                  "window_cost", "shape_auc"):
         assert f"packaging/{name}.py" in docs, name
+
+
+@pytest.mark.parametrize("script", FER_SCRIPTS)
+@pytest.mark.parametrize("where", ["missing", "a-file", "empty"])
+def test_a_folder_that_is_no_fer2013_root_is_one_line_naming_it(tmp_path, script, where):
+    """A mistyped FER2013 path, a file in its place or an empty folder: the script's one error line
+    naming it, before any work (no traceback from an empty list of pictures)."""
+    fer = tmp_path / where
+    if where == "a-file":
+        fer.write_text("not a folder")
+    elif where == "empty":
+        fer.mkdir()
+    done = run_script(script, str(fer), timeout=120)
+    assert_one_error_line(done, script, f"{fer}: no FER2013 test/<class> folders there")
+
+
+def test_a_class_folder_without_pictures_is_one_line_naming_it(tmp_path):
+    make_fer_folder(tmp_path, train=0, public=1, private=0)
+    for picture in (tmp_path / "test" / "fear").iterdir():
+        picture.unlink()
+    done = run_script("group_faces", str(tmp_path), timeout=120)
+    assert_one_error_line(done, "group_faces", f"{tmp_path / 'test' / 'fear'}: no PublicTest_*.jpg pictures there")
+
+
+def test_a_mistyped_fer2013_path_makes_no_folder_for_the_saved_picture(tmp_path):
+    """The data is checked before ``--save``'s folder is made: a typo leaves nothing behind."""
+    done = run_script("group_faces", str(tmp_path / "no-such-fer2013"), "--save",
+                      str(tmp_path / "made_by_typo" / "group.png"), timeout=120)
+    assert_one_error_line(done, "group_faces", f"{tmp_path / 'no-such-fer2013'}: no FER2013 test/<class> folders")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(("script", "args"), [("group_faces", ()), ("turned_faces", ("--per-class", "1")),
+                                              ("party_coverage", ("--faces", "1", "--sides", "200"))])
+def test_a_file_among_the_faces_that_is_no_picture_is_one_line_naming_it(fer_with_a_text_file, script, args):
+    root, text = fer_with_a_text_file
+    done = run_script(script, str(root), *args, timeout=120)
+    assert_one_error_line(done, script, f"{text}: not an image")
+
+
+@pytest.mark.parametrize(("script", "args", "module", "package"), [
+    ("group_faces", ("--detector", "haar"), "skimage", "scikit-image"),
+    ("party_bench", ("--frames", "1"), "skimage", "scikit-image"),
+    ("still_latency", ("--snapshots", "1"), "skimage", "scikit-image"),
+    ("party_coverage", ("--faces", "1", "--sides", "200"), "skimage", "scikit-image")])
+def test_a_missing_library_is_one_line_naming_its_pip_package(made_fer, script, args, module, package):
+    """scikit-image (the rocket photo behind the faces) not installed."""
+    done = run_script(script, str(made_fer), *args, timeout=120, without=(module,))
+    line = assert_one_error_line(done, script)
+    assert line.endswith(f"(pip install {package})"), line
+
+
+def test_without_tqdm_the_work_is_done_without_a_progress_bar(made_fer):
+    """tqdm draws the bars only (as in ``emojify evaluate``): without it the report is the same."""
+    args = (str(made_fer), "--per-class", "1", "--angles", "0", "--json")
+    done = run_script("turned_faces", *args, timeout=120, without=("tqdm",))
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert json.loads(done.stdout) == json.loads(run_script("turned_faces", *args, timeout=120).stdout)
+
+
+@pytest.mark.parametrize(("script", "args", "option"), [
+    ("still_latency", ("--snapshots", "0"), "--snapshots"),
+    ("party_bench", ("--frames", "0"), "--frames"),
+    ("turned_faces", ("--per-class", "0"), "--per-class"),
+    ("turned_faces", ("--per-class", "-1"), "--per-class"),
+    ("turned_faces", ("--brightness", "-2"), "--brightness"),
+    ("turned_faces", ("--brightness", "0"), "--brightness"),
+    ("party_coverage", ("--seed", "-1"), "--seed"),
+    ("party_coverage", ("--faces", "0"), "--faces"),
+    ("party_coverage", ("--sides", "199"), "--sides")])
+def test_a_count_or_value_out_of_range_is_one_line_naming_the_option(made_fer, script, args, option):
+    done = run_script(script, str(made_fer), *args, timeout=120)
+    line = assert_one_error_line(done, script, f"argument {option}: ")
+    assert args[-1] in line
+
+
+def test_more_faces_than_the_data_has_is_one_line_saying_how_many_there_are(made_fer):
+    """Four classes in turn, one picture each: four faces to paste, not five."""
+    done = run_script("party_coverage", str(made_fer), "--faces", "5", "--sides", "200", timeout=120)
+    line = assert_one_error_line(done, "party_coverage", "--faces 5: ")
+    assert "has only 4 faces to paste" in line, line
+
+
+def test_party_bench_passes_on_emojify_bench_s_own_reason():
+    """A failing ``emojify`` command is its one-line reason after the command's name, not a
+    CalledProcessError that hides it."""
+    from emojify.errors import EmojifyError
+
+    with pytest.raises(EmojifyError, match=r"^emojify bench: .*--frames") as caught:
+        load_script("party_bench").emojify("bench", "--frames", "0", "--json")
+    assert "\n" not in str(caught.value) and "error: " not in str(caught.value)
+
+
+def test_turned_faces_says_what_its_accuracy_is_over(made_fer):
+    done = run_script("turned_faces", str(made_fer), "--per-class", "1", "--angles", "0", timeout=300)
+    assert done.returncode == 0, done.stderr
+    (row,) = done.stdout.splitlines()
+    assert re.search(r"found \d+/7 .*right of all 7 \(a face not found counts as wrong\): aligned \d+ ", row), row
+    done = run_script("turned_faces", str(made_fer), "--per-class", "1", "--angles", "0", "--json", timeout=300)
+    report = json.loads(done.stdout)
+    assert report["accuracy_of"] == "all faces (a face not found counts as wrong)"
+    assert report["rows"][0]["accuracy_aligned"] == pytest.approx(report["rows"][0]["right_aligned"] / 7, abs=1e-4)
+
+
+def run_on_a_terminal(name: str, *args: str, timeout: float = 300) -> tuple[int, str, str]:
+    """Run ``packaging/<name>.py ARGS`` with its stderr on a pseudo-terminal, as in a shell, and its
+    stdout on a pipe: (exit code, stdout, all the terminal was sent)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    terminal, its_end = pty.openpty()
+    fcntl.ioctl(its_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # 24 rows of 120, as a window
+    process = subprocess.Popen([sys.executable, str(REPO / "packaging" / f"{name}.py"), *args], cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=its_end)
+    os.close(its_end)
+    shown, deadline = b"", time.monotonic() + timeout
+    with contextlib.suppress(OSError):  # EIO: the script ended and closed the terminal
+        while time.monotonic() < deadline:
+            if select.select([terminal], [], [], 1)[0]:
+                if not (chunk := os.read(terminal, 65536)):
+                    break
+                shown += chunk
+            elif process.poll() is not None:
+                break
+    os.close(terminal)
+    stdout = process.communicate(timeout=max(deadline - time.monotonic(), 1))[0]
+    return process.returncode, stdout.decode(), shown.decode(errors="replace")
+
+
+@pytest.mark.parametrize(("script", "args", "bar"), [
+    ("turned_faces", ("MADE_FER", "--per-class", "1", "--angles", "0"), "+0 deg"),
+    ("party_coverage", ("MADE_FER", "--faces", "1", "--sides", "200"), "200x133 region"),
+    ("live_still_agreement", ("MADE_FER/test/happy", "--seconds", "0.2"), "pictures"),
+    ("shape_auc", ("--fer", "MADE_FER/test", "--real", "MADE_FER/none", "--per-class", "1"), "test/angry")])
+def test_long_work_shows_a_progress_bar_on_the_terminal_and_json_stays_clean(made_fer, script, args, bar):
+    """On a terminal, each script's long loop shows a tqdm bar (``done/total``) on stderr; stdout holds
+    only the report (one JSON document where the script has ``--json``)."""
+    args = [arg.replace("MADE_FER", str(made_fer)) for arg in args]
+    json_option = ["--json"] if script != "shape_auc" else []
+    code, stdout, shown = run_on_a_terminal(script, *args, *json_option)
+    assert code == 0, shown
+    assert re.search(rf"{re.escape(bar)}: +\d+%\|.*\| \d+/\d+ \[", shown), shown
+    if json_option:
+        assert all(json.loads(line) for line in stdout.splitlines()), stdout
+    assert "%|" not in stdout
+
+
+HELP_SAYS = {
+    "group_faces": "--save", "party_bench": "--frames", "still_latency": "--snapshots", "turned_faces": "--angles",
+    "party_coverage": "--sides", "shape_auc": "--landmarker", "live_still_agreement": "--seconds",
+    "generated_bench": "FaceMesh.run",  # the description's last paragraph, not only its first line
+    "generated_pictures": "generated-emoji-bases.png", "faceless_photos": "--no-second-look", "soak": "--plot",
+    "window_cost": "Xvfb", "render_emojis": "fonts-noto-color-emoji",
+}
+"""Each measuring script, and a phrase its whole ``--help`` holds."""
+
+
+@pytest.mark.parametrize(("script", "phrase"), HELP_SAYS.items(), ids=list(HELP_SAYS))
+def test_help_explains_every_option_on_its_own(script, phrase):
+    """Each option in ``--help`` has its own text, with nothing left to a summary that is not there."""
+    done = run_script(script, "--help", timeout=120)
+    assert done.returncode == 0, done.stderr
+    options = re.split(r"\n(?:options|optional arguments):\n", done.stdout)[1]
+    entries = re.split(r"\n(?=  -)", options.rstrip())
+    bare = [entry.split()[0] for entry in entries if not re.search(r"\S {2,}\S|\n {10,}\S", entry.strip())]
+    assert not bare, f"options without help: {bare}"
+    assert "see above" not in done.stdout and phrase in done.stdout

@@ -193,3 +193,63 @@ def test_render_script_reports_a_missing_font(tmp_path: Path) -> None:
     assert "fonts-noto-color-emoji" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not list(tmp_path.iterdir())
+
+
+PLAIN_FONT = Path("/usr/share/fonts/truetype/noto/NotoMono-Regular.ttf")
+"""A font without emoji (Debian's fonts-noto-mono): it draws each as the same empty box."""
+needs_noto = pytest.mark.skipif(
+    not NOTO_FONT.is_file(), reason=f"{NOTO_FONT} not installed (apt-get install -y fonts-noto-color-emoji)"
+)
+
+
+def run_render_script(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(RENDER_SCRIPT), *args], capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+def assert_one_error_line(result: subprocess.CompletedProcess, *words: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("render_emojis.py: error: "), result.stderr
+    for word in words:
+        assert word in result.stderr, (word, result.stderr)
+
+
+@needs_noto
+@pytest.mark.parametrize("out", ["a-file", "a-file/sub"])
+def test_render_script_refuses_an_out_folder_a_file_is_in_the_way_of(tmp_path: Path, out: str) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    result = run_render_script("--out", str(tmp_path / out), "--size", "16")
+    assert_one_error_line(result, f"--out {tmp_path / out}", "a file is in the way")
+    assert [p.name for p in tmp_path.iterdir()] == ["a-file"] and (tmp_path / "a-file").read_text() == "not a folder"
+
+
+@pytest.mark.skipif(not PLAIN_FONT.is_file(), reason=f"{PLAIN_FONT} not installed (apt-get install -y fonts-noto-mono)")
+def test_render_script_refuses_a_font_without_the_emoji(tmp_path: Path) -> None:
+    """Seven identical empty boxes are no emoji set: refused before anything is written."""
+    result = run_render_script("--out", str(tmp_path / "rendered"), "--font", str(PLAIN_FONT), "--size", "16")
+    assert_one_error_line(result, str(PLAIN_FONT), "no emoji for angry")
+    assert not list(tmp_path.iterdir())
+
+
+@needs_noto
+def test_render_script_failing_partway_leaves_the_old_set_whole(tmp_path: Path, monkeypatch, capsys) -> None:
+    """One emoji that cannot be drawn (the fifth): the old set stays as it was, not old and new mixed."""
+    from helpers import load_script
+
+    folder = copy_shipped(tmp_path)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    script = load_script("render_emojis")
+    render = script.render
+
+    def fails_on_sad(char, font, size):
+        if char == "\U0001F622":  # sad, after angry, disgust, fear and happy
+            raise ValueError("the font has no visible glyph for U+1F622")
+        return render(char, font, size)
+
+    monkeypatch.setattr(script, "render", fails_on_sad)
+    assert script.main(["--out", str(folder), "--size", "64"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("render_emojis.py: error: ") and "U+1F622" in err and len(err.strip().splitlines()) == 1
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before

@@ -63,6 +63,17 @@ def test_an_empty_folder_is_one_line_and_exit_code_2(tmp_path):
     assert done.returncode == 2 and "no pictures found" in done.stderr and len(done.stderr.splitlines()) == 1
 
 
+@pytest.mark.parametrize("args", [["--limit", "-1"], ["--limit", "0"], ["--noise", "-1"], ["--seconds", "0"],
+                                  ["--seconds", "-1"], ["--seconds", "0.03"]])
+def test_a_count_or_time_out_of_range_is_one_line_and_exit_code_2(pictures, args):
+    """No limit of 0 that means none, no noise below 0, and no picture shown for less than a frame
+    (which reported "0 of 0 pictures read alike" as a figure)."""
+    done = subprocess.run([sys.executable, str(SCRIPT), str(pictures), *args], capture_output=True, text=True,
+                          timeout=120, check=False, cwd=REPO)
+    assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith(f"live_still_agreement.py: error: argument {args[0]}: ")
+
+
 def test_a_steady_face_is_cut_and_read_alike_live_and_still(pictures):
     """Both searches end with the same last look at the face, so the live path classifies the very crop
     ``predict`` does, though their first boxes differ by a few pixels (the region's one look, the tiles)."""

@@ -127,7 +127,10 @@ def test_desktop_entry_exec_line_as_glib_parses_it(tmp_path: Path) -> None:
     (PACKAGING / "check_arm64.sh", ("--cache", "--work", "--keep")),
     (PACKAGING / "check_wheel.sh", ("--python", "--out", "--keep")),
     (PACKAGING / "check_pythons.sh", ("--versions", "--skip", "--keep")),
-], ids=["build_exe", "build_opencv", "check_arm64", "check_wheel", "check_pythons"])
+    (PACKAGING / "retrain.sh", ("--run", "--epochs", "--background", "--install", "--no-exe", "--model-dir",
+                                "PYTHON", ".venv/bin/python")),
+    (PACKAGING / "setup_env.sh", ("kiosk", "train", "test", "PYTHON")),
+], ids=["build_exe", "build_opencv", "check_arm64", "check_wheel", "check_pythons", "retrain", "setup_env"])
 def test_build_script_is_valid_bash_with_help_and_refuses_unknown_options(script: Path, options) -> None:
     subprocess.run(["bash", "-n", str(script)], check=True, timeout=30)
     shown = subprocess.run(["bash", str(script), "--help"], capture_output=True, text=True, timeout=30,
@@ -192,3 +195,113 @@ def test_build_script_and_spec_name_what_the_bundle_needs() -> None:
     for path in (REPO / "model" / "emotion_int8.tflite", REPO / "model" / "emotion_int8.json",
                  REPO / "model" / "face_landmark.tflite", REPO / "emojify" / "data" / "astronaut.jpg", PACKAGING / "emojify_main.py"):
         assert path.is_file(), path
+
+
+# --- the scripts' bad input: one line, exit code 2, before anything runs -------------------------------
+
+RETRAIN = PACKAGING / "retrain.sh"
+
+
+def run_bash(script: Path, *args, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", str(script), *map(str, args)], capture_output=True, text=True, timeout=60,
+                          check=False, env=env, cwd=cwd)
+
+
+def assert_one_line(done: subprocess.CompletedProcess, script: str, *words: str, code: int = 2) -> None:
+    assert done.returncode == code, (done.returncode, done.stderr)
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"{script}: "), done.stderr
+    for word in words:
+        assert word in done.stderr, (word, done.stderr)
+
+
+def fake_python(path: Path, log: Path) -> Path:
+    """An executable called python that writes its name and arguments to ``log`` and fails."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\necho "{path} $*" >> "{log}"\nexit 1\n')
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def fer_folder(tmp_path: Path) -> Path:
+    """An (empty) FER2013 image folder: train/ and test/ are there."""
+    for split in ("train", "test"):
+        (tmp_path / "fer" / split).mkdir(parents=True)
+    return tmp_path / "fer"
+
+
+@pytest.mark.parametrize("venv", [True, False], ids=["with-venv", "without-venv"])
+def test_retrain_runs_the_checkouts_venv_python_by_default(tmp_path: Path, fer_folder: Path, venv: bool) -> None:
+    """After ``setup_env.sh train`` the chain's Python is the checkout's .venv (python3 has no OpenCV)."""
+    checkout = tmp_path / "checkout"
+    (checkout / "packaging").mkdir(parents=True)
+    for name in ("retrain.sh", "options.sh"):
+        shutil.copy(PACKAGING / name, checkout / "packaging" / name)
+    log = tmp_path / "calls.log"
+    path = fake_python(tmp_path / "bin" / "python3", log).parent
+    if venv:
+        fake_python(checkout / ".venv" / "bin" / "python", log)
+    env = {key: value for key, value in os.environ.items() if key != "PYTHON"}
+    env["PATH"] = f"{path}{os.pathsep}{env['PATH']}"
+    done = run_bash(checkout / "packaging" / "retrain.sh", fer_folder, "--run", tmp_path / "run", "--no-exe", env=env)
+    assert_one_line(done, "retrain.sh", "step 1/5 train failed", code=1)
+    called = log.read_text().split()[0]
+    assert called == str(checkout / ".venv" / "bin" / "python" if venv else tmp_path / "bin" / "python3")
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--bogus"], ["unknown option '--bogus'"]),
+    (["{fer}", "--epochs"], ["--epochs needs a value"]),
+    (["--run", "--install", "{fer}"], ["--run needs a value", "--install"]),
+    (["{fer}", "--model-dir", "--no-exe"], ["--model-dir needs a value", "--no-exe"]),
+    (["{fer}", "--epochs", "0"], ["--epochs 0"]),
+    ([], ["DATA"]),
+    (["{fer}/nowhere"], ["not a FER2013 image folder"]),
+], ids=["unknown", "no-epochs", "option-as-run", "option-as-model-dir", "zero-epochs", "no-data", "not-fer"])
+def test_retrain_refuses_bad_input_in_one_line_before_anything_runs(tmp_path: Path, fer_folder: Path, args,
+                                                                    words) -> None:
+    done = run_bash(RETRAIN, *(arg.format(fer=fer_folder) for arg in args), cwd=tmp_path)
+    assert_one_line(done, "retrain.sh", *words)
+    assert "line " not in done.stderr and done.stdout == ""
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["fer"]  # no run folder, no --install folder
+
+
+@pytest.mark.parametrize(("script", "args", "env"), [
+    ("setup_env.sh", ["kiosk"], {"PYTHON": "/nonexistent/python3"}),
+    ("check_wheel.sh", ["--python", "/nonexistent/python3"], {}),
+    ("retrain.sh", ["{fer}"], {"PYTHON": "/nonexistent/python3"}),
+])
+def test_a_python_that_is_not_there_is_named_so(fer_folder: Path, script: str, args, env) -> None:
+    """Not "has no Tkinter" or "has no 'build' package": the Python itself is missing."""
+    done = run_bash(PACKAGING / script, *(arg.format(fer=fer_folder) for arg in args), env={**os.environ, **env})
+    assert_one_line(done, script, "Python not found: /nonexistent/python3")
+
+
+@pytest.mark.parametrize("out", ["a-file", "a-file/dist"])
+def test_check_wheel_refuses_an_out_folder_it_cannot_make_before_building(tmp_path: Path, out: str) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    python = fake_python(tmp_path / "bin" / "python", tmp_path / "calls.log")  # has no "build" either
+    done = run_bash(PACKAGING / "check_wheel.sh", "--python", python, "--out", tmp_path / out)
+    assert_one_line(done, "check_wheel.sh", f"--out {tmp_path / out}")
+    assert not (tmp_path / "calls.log").exists()  # checked before the Python was asked anything
+
+
+@pytest.mark.parametrize("versions", ["9.9", "3.10 2.7", "3.1"])
+def test_check_pythons_refuses_a_version_the_project_does_not_support(tmp_path: Path, versions: str) -> None:
+    done = run_bash(PACKAGING / "check_pythons.sh", "--versions", versions, "--skip", "3.11", cwd=tmp_path)
+    assert_one_line(done, "check_pythons.sh", "--versions", "3.10 3.11 3.12 3.13")
+    assert done.stdout == ""
+
+
+def test_check_pythons_fails_when_no_python_asked_for_is_there_and_says_so_by_default(tmp_path: Path) -> None:
+    """Versions asked for by name that are not there fail (exit code 1); by default, as ``.ci/run``
+    calls it, a machine with no other Python says it checked nothing and does not fail."""
+    (tmp_path / "pyenv" / "versions").mkdir(parents=True)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYENV_ROOT": str(tmp_path / "pyenv")}  # no pyenv
+    done = run_bash(PACKAGING / "check_pythons.sh", "--versions", "3.10 3.12", "--skip", "3.11", env=env)
+    assert done.stdout.count("skipped") == 2, done.stdout
+    assert_one_line(done, "check_pythons.sh", "nothing was checked", code=1)
+    done = run_bash(PACKAGING / "check_pythons.sh", "--skip", "3.11", env=env)
+    assert done.stdout.count("skipped") == 3, done.stdout
+    assert_one_line(done, "check_pythons.sh", "nothing was checked", code=0)
+

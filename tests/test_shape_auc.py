@@ -104,6 +104,30 @@ def test_the_script_scores_made_pictures_and_says_which_pairs_have_no_faces(pict
     assert "happy > neutral 1.000" in learned and "angry: no faces" in learned  # fitted and scored on the same six pictures: the plumbing works
     assert any(line.strip().startswith("mouth_open skipped: fewer than two training faces of surprise") for line in lines)
     assert any(line.strip().startswith("brows      skipped: fewer than two training faces of angry") for line in lines)
+    assert "nan" not in done.stdout  # a class without faces has no median, and says so
+    assert any(line.strip().startswith("smile      medians: angry no faces, happy +") for line in lines)
+
+
+def test_nothing_to_measure_is_one_line_and_exit_code_2(tmp_path):
+    """Both folders missing, or one empty: one line naming each, not two notes and an exit code of 0
+    (or medians of nan) for a run that measured nothing."""
+    (tmp_path / "empty").mkdir()
+    real = tmp_path / "no-such-folder"
+    for fer, why in (("missing", "not found"), ("empty", ": no pictures of angry, happy, neutral or surprise there")):
+        done = run_script("--fer", str(tmp_path / fer), "--real", str(real))
+        assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr, done.stderr
+        (line,) = done.stderr.strip().splitlines()
+        assert line.startswith(f"shape_auc.py: error: nothing to measure: --fer {tmp_path / fer}"), line
+        assert why in line and line.endswith(f"; --real {real} not found"), line
+
+
+def test_a_file_that_is_no_picture_is_one_line_naming_it(tmp_path):
+    (tmp_path / "angry").mkdir()
+    text = tmp_path / "angry" / "not-a-picture.jpg"
+    text.write_text("not a picture\n")
+    done = run_script("--fer", str(tmp_path / "missing"), "--real", str(tmp_path), "--per-class", "1")
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == f"shape_auc.py: error: {text}: not an image (unrecognised format)"
 
 
 def test_a_photo_measured_again_at_its_own_size_moves_nothing(script, pictures):
