@@ -22,7 +22,7 @@ from pathlib import Path
 
 from emojify import __version__
 from emojify.config import BY_NAME, Origin, add_flag, add_run_arguments, settings_from_args
-from emojify.errors import EmojifyError
+from emojify.errors import EXIT_INTERRUPTED, EmojifyError
 from emojify.fileio import make_file_folder, make_folder
 from emojify.helptext import plain_text
 
@@ -388,4 +388,4 @@ def _main(argv: list[str] | None) -> int:
         print(f"emojify: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED

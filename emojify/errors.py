@@ -15,3 +15,7 @@ class EmojifyError(ValueError):
     A ``ValueError``, as the stage errors were before they shared this base, so existing
     ``except ValueError`` handlers keep catching them.
     """
+
+
+EXIT_INTERRUPTED = 130
+"""Exit code after Ctrl-C: 128 + SIGINT, what a shell reports for a command it interrupted."""

@@ -154,16 +154,20 @@ def test_missing_source_is_named(tmp_path):
     assert str(tmp_path / "nowhere") in message
 
 
-def test_a_float_tiff_face_keeps_its_grey_levels(fer_folder, tmp_path):
-    """A 32-bit float TIFF (grey levels 0..1) gives the face the other tools read from it (emojify
-    evaluate's reader), not a face of two grey levels."""
+@pytest.mark.parametrize(("name", "make"), [
+    ("Training_float.tif", lambda face: Image.fromarray(face.astype(np.float32) / 255, "F")),  # grey levels 0..1
+    ("Training_16bit.png", lambda face: Image.fromarray(face.astype(np.uint16))),  # 16 bits, levels 0..255
+], ids=["float-tiff", "16-bit-png-of-8-bit-levels"])
+def test_a_float_or_16_bit_face_keeps_its_grey_levels(fer_folder, tmp_path, name, make):
+    """A 32-bit float TIFF (grey levels 0..1) or a 16-bit PNG holding 8-bit levels gives the face the
+    other tools read from it (emojify evaluate's reader), not a face of two grey levels or a black one."""
     from emojify.imageio import read_image
     from emojify.preprocess import prepare_face
 
     root, _ = fer_folder
-    tiff = root / "train" / "happy" / "Training_float.tif"
-    Image.fromarray(synthetic_face(np.random.default_rng(7), 3).astype(np.float32) / 255, "F").save(tiff)
-    expected = prepare_face(read_image(tiff))
+    picture = root / "train" / "happy" / name
+    make(synthetic_face(np.random.default_rng(7), 3)).save(picture)
+    expected = prepare_face(read_image(picture))
     assert len(np.unique(expected)) > 100
     splits = load_dataset(root, cache_dir=tmp_path / "cache")
     assert len(splits["train"]) == TRAIN * len(CLASSES) + 1

@@ -16,10 +16,8 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from emojify.errors import EXIT_INTERRUPTED
 from emojify.fileio import OutputError, make_folder
-
-EXIT_INTERRUPTED = 130
-"""Exit code after Ctrl-C: 128 + SIGINT, what a shell reports for a command it interrupted."""
 
 
 def until_interrupted(prog: str, work: Callable[[], int], how_to_go_on: Callable[[], str]) -> int:

@@ -78,12 +78,13 @@ def class_folders(root: Path, require_all: bool = True) -> dict[str, Path]:
 
 
 def decode(path: Path) -> np.ndarray | None:
-    """The picture at ``path`` as OpenCV decodes it, or None. A float picture (a float TIFF, 0..1) is made
-    8-bit gray as the other tools' reader makes it (:func:`~emojify.imageio.to_8bit`), not cut to 0 and 1."""
+    """The picture at ``path`` as OpenCV decodes it, or None. A float picture (a float TIFF, 0..1) or a
+    16-bit one is made 8-bit gray as the other tools' reader makes it (:func:`~emojify.imageio.to_8bit`:
+    16-bit levels that stay under 256 kept as they are), not cut to 0 and 1 or shifted down to black."""
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None or image.dtype.kind != "f":
+    if image is None or image.dtype not in (np.float32, np.float64, np.uint16):
         return image
-    image = image.astype(np.float32)
+    image = image.astype(np.float32) if image.dtype.kind == "f" else image  # what cvtColor and Pillow take
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
     return np.asarray(to_8bit(Image.fromarray(image)))
