@@ -32,7 +32,9 @@ log = logging.getLogger(__name__)
 MAPPING_FILE = "emojis.json"
 """Name of the label -> image file mapping inside an emoji folder."""
 
-FIX_HINT = "re-render with packaging/render_emojis.py or fix --emoji-dir"
+SHIPPED_FIX = "re-render it with packaging/render_emojis.py"
+CHOSEN_FIX = "fix --emoji-dir (emoji_dir in a settings file)"
+"""The fix a broken emoji set's error ends with: the shipped set's, and a set the user chose."""
 _CACHE_LIMIT = 64  # scaled images kept per set; a resizing window must not grow it forever
 
 
@@ -98,7 +100,7 @@ def _fit(image: Image.Image, size: int) -> Image.Image:
     return square
 
 
-def _read_mapping(folder: Path) -> dict[str, str]:
+def _read_mapping(folder: Path, fix: str) -> dict[str, str]:
     """Label -> file name for every class, from ``emojis.json`` or the ``<label>.png`` default."""
     mapping_path = folder / MAPPING_FILE
     if not mapping_path.exists():
@@ -106,41 +108,41 @@ def _read_mapping(folder: Path) -> dict[str, str]:
         if missing:
             raise EmojiError(
                 f"{folder}: no {MAPPING_FILE} and missing {', '.join(missing)}; add one image "
-                f"per class ({', '.join(CLASSES)}) as <label>.png, or {FIX_HINT}"
+                f"per class ({', '.join(CLASSES)}) as <label>.png, or {fix}"
             )
         return {label: f"{label}.png" for label in CLASSES}
 
     try:
         mapping = json.loads(mapping_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        message = f"{mapping_path}: cannot read JSON ({_one_line(exc)}); {FIX_HINT}"
+        message = f"{mapping_path}: cannot read JSON ({_one_line(exc)}); {fix}"
         raise EmojiError(message) from exc
     if not isinstance(mapping, dict):
         raise EmojiError(
             f"{mapping_path}: expected a JSON object {{label: file name}}, "
-            f"got {type(mapping).__name__}; {FIX_HINT}"
+            f"got {type(mapping).__name__}; {fix}"
         )
     missing = [label for label in CLASSES if label not in mapping]
     if missing:
-        raise EmojiError(f"{mapping_path}: no entry for {', '.join(missing)}; {FIX_HINT}")
+        raise EmojiError(f"{mapping_path}: no entry for {', '.join(missing)}; {fix}")
     bad = [label for label in CLASSES if not isinstance(mapping[label], str) or not mapping[label]]
     if bad:
         raise EmojiError(
-            f"{mapping_path}: the entry for {', '.join(bad)} must be a file name string; {FIX_HINT}"
+            f"{mapping_path}: the entry for {', '.join(bad)} must be a file name string; {fix}"
         )
     return {label: mapping[label] for label in CLASSES}
 
 
-def _load_image(path: Path, label: str) -> Image.Image:
+def _load_image(path: Path, label: str, fix: str) -> Image.Image:
     """Decode ``path`` completely and return it as RGBA; raise ``EmojiError`` if unreadable."""
     if not path.is_file():
-        raise EmojiError(f"{path}: file not found (the {label!r} emoji); {FIX_HINT}")
+        raise EmojiError(f"{path}: file not found (the {label!r} emoji); {fix}")
     try:
         with Image.open(path) as image:
             image.load()
             return to_8bit(image).convert("RGBA")  # a 16-bit PNG would be clipped to white by convert
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise EmojiError(f"{path}: cannot read image ({_one_line(exc)}); {FIX_HINT}") from exc
+        raise EmojiError(f"{path}: cannot read image ({_one_line(exc)}); {fix}") from exc
 
 
 def load_emoji_set(folder: Path | None = None) -> EmojiSet:
@@ -149,16 +151,17 @@ def load_emoji_set(folder: Path | None = None) -> EmojiSet:
     Raises ``EmojiError`` with a one-line message if the folder, its mapping or any image
     is missing or unreadable.
     """
+    fix = SHIPPED_FIX if folder is None else CHOSEN_FIX
     if folder is None:
         try:
             folder = resource_dir("emojis")
         except FileNotFoundError as exc:
-            raise EmojiError(f"{_one_line(exc)}; {FIX_HINT}") from exc
+            raise EmojiError(f"{_one_line(exc)}; {fix}") from exc
     folder = Path(folder)
     if not folder.is_dir():
-        raise EmojiError(f"{folder}: emoji folder not found; {FIX_HINT}")
+        raise EmojiError(f"{folder}: emoji folder not found; {fix}")
 
-    mapping = _read_mapping(folder)
-    images = {label: _load_image(folder / name, label) for label, name in mapping.items()}
+    mapping = _read_mapping(folder, fix)
+    images = {label: _load_image(folder / name, label, fix) for label, name in mapping.items()}
     log.info("loaded %d emoji from %s", len(images), folder)
     return EmojiSet(folder=folder, images=images)

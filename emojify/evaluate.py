@@ -163,6 +163,11 @@ def evaluate_photos(pipeline: Pipeline, root: Path,
     return Evaluation(summary, errors)
 
 
+def percent(share: float | None, decimals: int) -> str:
+    """A share as a percentage, or "n/a" where there is none (no class with enough images to average)."""
+    return "n/a" if share is None else f"{share:.{decimals}%}"
+
+
 def format_table(summary: dict) -> str:
     """A readable per-class table with accuracy and macro F1 underneath."""
     photos = "no_face" in summary
@@ -174,7 +179,7 @@ def format_table(summary: dict) -> str:
         lines.append(f"{name:<10}{summary['support'][name]:>8}{'-' if recall is None else f'{recall:.1%}':>9}{missed}")
     lines += ["-" * width, (f"accuracy {summary['accuracy']:.2%} on {summary['n']} images, "
               f"balanced accuracy {summary['balanced_accuracy']:.2%} "
-              f"({summary[MIN30_KEY]:.2%} over classes of {MIN_SUPPORT}+ images), "
+              f"({percent(summary[MIN30_KEY], 2)} over classes of {MIN_SUPPORT}+ images), "
               f"macro F1 {summary['macro_f1']:.3f}, ECE {summary['ece']:.3f}")]
     if photos:
         lines.append(f"faces found in {summary['faces_found']} of {summary['n']} photos "
@@ -218,7 +223,7 @@ def plot_confusion(summary: dict, path: Path, title: str) -> None:
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     balanced = f", balanced {summary['balanced_accuracy']:.1%}" if "balanced_accuracy" in summary else ""
-    common = f"\nbalanced over classes of {MIN_SUPPORT}+ images {summary[MIN30_KEY]:.1%}" if MIN30_KEY in summary else ""
+    common = f"\nbalanced over classes of {MIN_SUPPORT}+ images {percent(summary[MIN30_KEY], 1)}" if MIN30_KEY in summary else ""
     found = f", faces found {summary['faces_found']}" if "faces_found" in summary else ""
     ax.set_title(f"{title}\naccuracy {summary['accuracy']:.1%}{balanced}, macro F1 {summary['macro_f1']:.3f}"
                  f"{common}, n={summary['n']}{found}", fontsize=10)

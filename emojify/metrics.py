@@ -28,7 +28,8 @@ def summarize(y_true: np.ndarray, y_pred: np.ndarray, probabilities: np.ndarray 
 
     Classes absent from ``y_true`` are left out of balanced accuracy and macro F1 and get ``None``
     recall, so a folder without, say, neutral faces is scored fairly; ``balanced_accuracy_min30``
-    is the mean recall over the classes with :data:`MIN_SUPPORT` images or more. A prediction of
+    is the mean recall over the classes with :data:`MIN_SUPPORT` images or more (None where no class
+    has that many: there is nothing to average). A prediction of
     :data:`NO_ANSWER` (no face found) counts as wrong and is left out of the confusion matrix. With
     the ``probabilities`` ``(N, 7)`` behind ``y_pred``, ``ece`` and the ``reliability`` bins are
     added, over the answered rows.
@@ -50,7 +51,7 @@ def summarize(y_true: np.ndarray, y_pred: np.ndarray, probabilities: np.ndarray 
         "n": n,
         "accuracy": float(hits.sum() / n) if n else 0.0,
         "balanced_accuracy": float(recall[present].mean()) if present.any() else 0.0,
-        MIN30_KEY: float(recall[common].mean()) if common.any() else 0.0,
+        MIN30_KEY: float(recall[common].mean()) if common.any() else None,
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
         "per_class_recall": {c: (float(recall[i]) if present[i] else None) for i, c in enumerate(CLASSES)},
         "support": {c: int(support[i]) for i, c in enumerate(CLASSES)},

@@ -2,12 +2,13 @@
 # Retrain the expression model and put it into the kiosk, the whole chain in order:
 #
 #   1. train      emojify-train into the run folder (an interrupted run there is resumed)
-#   2. quantize   emojify-quantize: the int8 model, its metadata and its fitted decision rule
+#   2. quantize   emojify-quantize: the int8 model, its metadata and its fitted decision rule, and with
+#                 --photos the camera bias fitted on real photos (camera_rule)
 #   3. evaluate   emojify evaluate on DATA/test, in daylight and dimmed, next to the shipped model
 #   4. install    swap the new model into model/ in one rename (asks first, unless --install)
 #   5. build      rebuild the executable with packaging/build_exe.sh (unless --no-exe)
 #
-#   bash packaging/retrain.sh path/to/fer2013 --epochs 30 --background
+#   bash packaging/retrain.sh path/to/fer2013 --epochs 30 --photos path/to/realfaces --background
 #   bash packaging/retrain.sh path/to/fer2013 --install -- --init-from model/emotion.keras --lr 5e-4
 #
 # It stops at the first step that fails, with one line saying which (exit code 1); a bad option or
@@ -16,7 +17,7 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-Usage: bash packaging/retrain.sh DATA [--run DIR] [--epochs N] [--background] [--install]
+Usage: bash packaging/retrain.sh DATA [--run DIR] [--epochs N] [--photos DIR] [--background] [--install]
                                  [--no-exe] [--model-dir DIR] [-- EMOJIFY-TRAIN OPTIONS...]
 
 Train, quantize, evaluate, install and package a new expression model from FER2013 in DATA (the
@@ -25,6 +26,9 @@ image-folder root with train/ and test/).
   --run DIR        the training run folder (default: runs/retrain in the checkout); if it holds an unfinished
                    run, training resumes it, and a finished run goes straight to quantizing
   --epochs N       epochs of a new run (default: 30)
+  --photos DIR     labelled real photos, DIR/<class>/*.jpg: fit the camera bias of the new model on them
+                   (python -m emojify.training.camera_rule); without it the new model has none, and reads
+                   real camera faces less well than the shipped one (see docs/model.md#the-camera-bias)
   --background     run the whole chain with nohup, writing DIR/retrain.log, and return at once
   --install        put the new model into the model folder without asking
   --no-exe         do not rebuild the executable
@@ -46,13 +50,14 @@ if [[ -z ${PYTHON:-} ]]; then
   PYTHON=python3
   [[ -x $REPO/.venv/bin/python ]] && PYTHON=$REPO/.venv/bin/python
 fi
-RUN=$REPO/runs/retrain EPOCHS=30 BACKGROUND=0 INSTALL=0 EXE=1 MODEL_DIR=$REPO/model DATA=""
+RUN=$REPO/runs/retrain EPOCHS=30 BACKGROUND=0 INSTALL=0 EXE=1 MODEL_DIR=$REPO/model DATA="" PHOTOS=""
 TRAIN_ARGS=()
 while (($#)); do
   case $1 in
     -h|--help) usage; exit 0 ;;
     --run) need_value retrain.sh "$@"; RUN=$2; shift ;;
     --epochs) need_value retrain.sh "$@"; EPOCHS=$2; shift ;;
+    --photos) need_value retrain.sh "$@"; PHOTOS=$2; shift ;;
     --background) BACKGROUND=1 ;;
     --install) INSTALL=1 ;;
     --no-exe) EXE=0 ;;
@@ -66,14 +71,17 @@ done
 [[ -n $DATA ]] || die "DATA (the FER2013 folder) is missing (see --help)"
 [[ -d $DATA/train && -d $DATA/test ]] || die "$DATA: not a FER2013 image folder (expected train/ and test/)"
 [[ $EPOCHS =~ ^[1-9][0-9]*$ ]] || die "--epochs $EPOCHS: not a positive whole number"
+[[ -z $PHOTOS || -d $PHOTOS ]] || die "--photos $PHOTOS: not a folder (expected <class>/*.jpg photos)"
 command -v "$PYTHON" >/dev/null || die "Python not found: $PYTHON (set PYTHON=/path/to/python3)"
 DATA=$(realpath -m "$DATA") RUN=$(realpath -m "$RUN") MODEL_DIR=$(realpath -m "$MODEL_DIR")
+[[ -z $PHOTOS ]] || PHOTOS=$(realpath -m "$PHOTOS")
 cd "$REPO"  # python -m emojify... runs this checkout's code
 
 if ((BACKGROUND)); then
   mkdir -p "$RUN"
   args=("$DATA" --run "$RUN" --epochs "$EPOCHS" --model-dir "$MODEL_DIR")
   ((INSTALL)) && args+=(--install)
+  [[ -z $PHOTOS ]] || args+=(--photos "$PHOTOS")
   ((EXE)) || args+=(--no-exe)
   nohup bash packaging/retrain.sh "${args[@]}" -- "${TRAIN_ARGS[@]}" >"$RUN/retrain.log" 2>&1 </dev/null &
   echo "retrain.sh: running in the background (pid $!); follow it with: tail -f $RUN/retrain.log"
@@ -96,6 +104,15 @@ step "2/5 quantize and fit the decision rule"
 rm -rf "$RUN/model"  # an earlier attempt's output: quantize writes a new folder
 "$PYTHON" -m emojify.training.quantize "$RUN/best.keras" "$DATA" --out-dir "$RUN/model" --run "$RUN" \
   || fail "2/5 quantize"
+if [[ -n $PHOTOS ]]; then
+  rm -rf "$RUN/model-camera"
+  "$PYTHON" -m emojify.training.camera_rule "$PHOTOS" --model "$RUN/model/emotion_int8.tflite" \
+    --out "$RUN/model-camera" || fail "2/5 quantize (the camera bias on $PHOTOS)"
+  mv -f "$RUN/model-camera"/emotion_int8.* "$RUN/model/" && rmdir "$RUN/model-camera"
+else
+  echo "retrain.sh: no --photos: the new model has no camera bias, so it reads real camera faces less well than" \
+    "the shipped one; fit it with --photos DIR (see docs/model.md#the-camera-bias)" >&2
+fi
 
 step "3/5 evaluate on $DATA/test (daylight, and at 30% brightness with sensor noise)"
 for which in new shipped; do

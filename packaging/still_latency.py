@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("fer", type=Path, help="FER2013 image folders (test/<class>/PublicTest_*.jpg)")
     p.add_argument("--snapshots", type=positive_int, default=5,
                    help="snapshots taken one after the other, each timed (default: %(default)s)")
-    p.add_argument("--faces", choices=("largest", "all"), default="largest", help="the live path's --faces")
+    p.add_argument("--faces", choices=("largest", "all"), default="largest", help="the live path's --faces (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     args = p.parse_args(argv)
     with one_line_errors(p):

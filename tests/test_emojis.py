@@ -102,8 +102,20 @@ def test_broken_image_names_the_file(tmp_path: Path, damage) -> None:
     sad.write_bytes(damage(sad.read_bytes()))
     with pytest.raises(EmojiError, match=r"sad\.png: cannot read image") as info:
         load_emoji_set(folder)
-    assert "render_emojis.py" in str(info.value)
+    assert str(info.value).endswith("; fix --emoji-dir (emoji_dir in a settings file)")  # the user's own set
     assert "\n" not in str(info.value)
+
+
+def test_a_broken_shipped_set_says_to_render_it_again(tmp_path: Path, monkeypatch) -> None:
+    """The shipped set is ours: its fix is the script that renders it, not a folder the user never chose."""
+    import emojify.emojis
+
+    folder = copy_shipped(tmp_path)
+    (folder / "sad.png").write_bytes(b"this is not a PNG at all")
+    monkeypatch.setattr(emojify.emojis, "resource_dir", lambda name: folder)
+    with pytest.raises(EmojiError, match=r"sad\.png: cannot read image") as info:
+        load_emoji_set()
+    assert str(info.value).endswith("; re-render it with packaging/render_emojis.py")
 
 
 def test_mapping_that_is_not_json_is_reported(tmp_path: Path) -> None:

@@ -357,6 +357,16 @@ def test_balanced_accuracy_min30_leaves_out_classes_under_30_images():
     assert summary["balanced_accuracy"] == pytest.approx((1.0 + 0.5 + 0.0) / 3)
 
 
+def test_with_no_class_of_30_images_the_min30_figure_is_not_there_rather_than_zero():
+    """A small folder, every face right: its balanced accuracy over classes of 30+ images is n/a, not 0%."""
+    from emojify.evaluate import format_table
+
+    y = np.array([H] * 5 + [S] * 5)
+    summary = summarize(y, y, np.eye(len(CLASSES))[y])
+    assert summary["balanced_accuracy_min30"] is None and summary["accuracy"] == 1.0
+    assert "(n/a over classes of 30+ images)" in format_table(summary)
+
+
 @pytest.fixture(scope="module")
 def photo_folder(tmp_path_factory):
     """Whole pictures: the bundled astronaut pasted into two larger frames (happy/), and a picture with no face (sad/)."""

@@ -8,6 +8,7 @@ where its validator is missing.
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import re
 import shutil
@@ -249,6 +250,48 @@ def test_retrain_runs_the_checkouts_venv_python_by_default(tmp_path: Path, fer_f
     assert called == str(checkout / ".venv" / "bin" / "python" if venv else tmp_path / "bin" / "python3")
 
 
+CHAIN_PYTHON = r"""#!/bin/bash
+# the training chain's steps, each writing what the next one reads, and its arguments logged
+echo "$*" >> "$CALLS"
+value_of() { local want=$1; shift; while (($#)); do [[ $1 == "$want" ]] && { echo "$2"; return; }; shift; done; }
+case "$1 $2" in
+  "-m emojify.training.train") mkdir -p "$(value_of --out "$@")" && touch "$(value_of --out "$@")/best.keras" ;;
+  "-m emojify.training.quantize") out=$(value_of --out-dir "$@"); mkdir -p "$out"
+    echo quantized > "$out/emotion_int8.tflite"; echo '{"rule": "without a camera bias"}' > "$out/emotion_int8.json" ;;
+  "-m emojify.training.camera_rule") out=$(value_of --out "$@"); mkdir -p "$out"
+    echo quantized > "$out/emotion_int8.tflite"; echo '{"rule": "with a camera bias"}' > "$out/emotion_int8.json" ;;
+  "-m emojify") echo '{"accuracy": 0.6, "balanced_accuracy": 0.5, "ece": 0.03}' ;;
+  *) cat > /dev/null ;;  # the comparison's script on stdin
+esac
+"""
+
+
+@pytest.mark.parametrize("photos", [True, False], ids=["with-photos", "without-photos"])
+def test_retrain_fits_the_camera_bias_of_the_new_model_on_photos_or_says_it_has_none(tmp_path: Path, fer_folder: Path,
+                                                                                     photos: bool) -> None:
+    """``--photos``: the camera bias is fitted on the new model (not the shipped one) and lands in the run's
+    model folder; without it one line says the new model has none (the shipped model has one)."""
+    python = tmp_path / "bin" / "python"
+    python.parent.mkdir()
+    python.write_text(CHAIN_PYTHON)
+    python.chmod(0o755)
+    run = tmp_path / "run"
+    (tmp_path / "photos" / "happy").mkdir(parents=True)
+    env = {**os.environ, "PYTHON": str(python), "CALLS": str(tmp_path / "calls.log")}
+    done = run_bash(RETRAIN, fer_folder, "--run", run, "--no-exe", *(["--photos", tmp_path / "photos"] if photos else []),
+                    env=env)
+    assert done.returncode == 0, done.stderr
+    fits = [line for line in (tmp_path / "calls.log").read_text().splitlines() if "camera_rule" in line]
+    rule = json.loads((run / "model" / "emotion_int8.json").read_text())["rule"]
+    if photos:
+        new_model, staging = run / "model" / "emotion_int8.tflite", run / "model-camera"
+        assert fits == [f"-m emojify.training.camera_rule {tmp_path / 'photos'} --model {new_model} --out {staging}"]
+        assert rule == "with a camera bias" and not (run / "model-camera").exists() and done.stderr == ""
+    else:
+        assert fits == [] and rule == "without a camera bias"
+        assert_one_line(done, "retrain.sh", "no --photos: the new model has no camera bias", code=0)
+
+
 @pytest.mark.parametrize(("args", "words"), [
     (["--bogus"], ["unknown option '--bogus'"]),
     (["{fer}", "--epochs"], ["--epochs needs a value"]),
@@ -257,7 +300,9 @@ def test_retrain_runs_the_checkouts_venv_python_by_default(tmp_path: Path, fer_f
     (["{fer}", "--epochs", "0"], ["--epochs 0"]),
     ([], ["DATA"]),
     (["{fer}/nowhere"], ["not a FER2013 image folder"]),
-], ids=["unknown", "no-epochs", "option-as-run", "option-as-model-dir", "zero-epochs", "no-data", "not-fer"])
+    (["{fer}", "--photos", "{fer}/nowhere"], ["--photos", "not a folder"]),
+], ids=["unknown", "no-epochs", "option-as-run", "option-as-model-dir", "zero-epochs", "no-data", "not-fer",
+        "no-photos-folder"])
 def test_retrain_refuses_bad_input_in_one_line_before_anything_runs(tmp_path: Path, fer_folder: Path, args,
                                                                     words) -> None:
     done = run_bash(RETRAIN, *(arg.format(fer=fer_folder) for arg in args), cwd=tmp_path)

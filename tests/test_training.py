@@ -1003,3 +1003,13 @@ def test_retrain_installs_a_run_s_model_as_one_swap(tmp_path):
     install(run, model)
     assert {p.name: p.read_text() for p in model.iterdir()} == {
         **{name: f"new {name}" for name in OUTPUT_FILES}, "face_detection_short_range.tflite": "detector"}
+
+
+def test_install_goes_into_the_model_folder_the_kiosk_loads_wherever_it_is_run_from(tmp_path, monkeypatch):
+    """``emojify-quantize --install`` run outside the checkout still replaces the kiosk's model/, and
+    makes no ./model of its own there."""
+    from emojify.classifier import default_model_path
+    from emojify.training.quantize import install_dir
+
+    monkeypatch.chdir(tmp_path)
+    assert install_dir() == default_model_path().parent == REPO / "model"

@@ -40,6 +40,7 @@ from emojify.helptext import plain_text
 from emojify.labels import CLASSES
 from emojify.metrics import summarize
 from emojify.preprocess import INPUT_SIZE, to_batch
+from emojify.resources import PACKAGE_DIR, resource_dir
 from emojify.training.commands import check_output_folder, until_interrupted
 from emojify.training.data import DataError, load_dataset
 from emojify.training.model import set_batchnorm_statistics
@@ -105,8 +106,13 @@ def training_record(run: Path | None) -> dict:
     }
 
 
-INSTALL_DIR = Path("model")
-"""Where ``--install`` puts the model: the folder the kiosk loads (the checkout's ``model/``)."""
+def install_dir() -> Path:
+    """Where ``--install`` puts the model: the folder the kiosk loads (the checkout's ``model/``),
+    wherever the command is run from."""
+    try:
+        return resource_dir("model")
+    except FileNotFoundError:
+        return PACKAGE_DIR.parent / "model"
 
 
 def default_out_dir(now: dt.datetime | None = None) -> Path:
@@ -117,7 +123,7 @@ def default_out_dir(now: dt.datetime | None = None) -> Path:
 def refuse_existing(target: Path, replace: bool) -> None:
     """:class:`FileExistsError` for an existing ``target`` unless ``replace``: a run never overwrites by default."""
     if not replace and Path(target).exists():
-        raise FileExistsError(f"{target}: already exists; give a new --out-dir, or --install to replace {INSTALL_DIR}/")
+        raise FileExistsError(f"{target}: already exists; give a new --out-dir, or --install to replace {install_dir()}/")
 
 
 @contextlib.contextmanager
@@ -152,10 +158,10 @@ def staged_folder(target: Path, replace: bool) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def install(folder: Path, target: Path = INSTALL_DIR) -> None:
+def install(folder: Path, target: Path | None = None) -> None:
     """Put the model files a run wrote into ``folder`` into ``target`` (the kiosk's ``model/``) as
     one swap (:func:`staged_folder`): the other files there, the face detector's, stay."""
-    with staged_folder(target, replace=True) as staging:
+    with staged_folder(target or install_dir(), replace=True) as staging:
         for name in OUTPUT_FILES:
             if (Path(folder) / name).is_file():
                 shutil.copy2(Path(folder) / name, staging / name)
@@ -243,14 +249,14 @@ def main(argv: list[str] | None = None) -> int:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--out-dir", type=Path, help="a new folder to write (default: quantized-<UTC time>)")
     where.add_argument("--install", action="store_true",
-                       help=f"replace the model in {INSTALL_DIR}/, the folder the kiosk loads (model and metadata "
+                       help=f"replace the model in {install_dir()}/, the folder the kiosk loads (model and metadata "
                             "change together, in one rename)")
     p.add_argument("--run", type=Path, help="training run folder, to record its recipe and epochs; without it, the "
                    "training record of the model's own metadata (beside it) is kept, if it has one")
     p.add_argument("--samples", type=int, default=1000, help="calibration images (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="default: %(default)s")
     args = p.parse_args(argv)
-    out_dir = INSTALL_DIR if args.install else args.out_dir or default_out_dir()
+    out_dir = install_dir() if args.install else args.out_dir or default_out_dir()
     return until_interrupted("emojify-quantize", lambda: run_command(args, out_dir),
                              lambda: f"nothing was written to {out_dir}; run it again")
 
