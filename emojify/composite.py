@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
-from emojify import texts
+from emojify import render, texts
 from emojify.emojis import EmojiSet
 from emojify.fileio import atomic_path
 from emojify.pipeline import Face, Result
@@ -75,7 +75,7 @@ def compose(frame: np.ndarray, result: Result, emojis: EmojiSet, style: str = "s
     if result.box is not None:
         x, y, w, h = result.box
         draw.rectangle((x, y, x + w, y + h), outline=BOX_COLOUR, width=max(2, width // 200))
-    font = ImageFont.load_default(size=max(14, side // 10))
+    font = render.font(max(14, side // 10))  # the window's font: Pillow's own has no ä, ö, ü, é...
     if result.label is not None:
         emoji_size = int(side * 0.7)
         icon = emojis.face(result.label, result.faces[0].shape if result.faces else None, emoji_size)

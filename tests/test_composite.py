@@ -180,6 +180,38 @@ def test_two_faces_get_two_masks(pipeline, emojis, astronaut):
     assert one[inner((px, py, side, side), 0.4)].mean() < 0.1, "a result of one face masks one face"
 
 
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_a_saved_snapshots_label_has_every_letter_of_its_language(emojis, astronaut, monkeypatch, language):
+    """German and French names (Wütend, Ängstlich, Dégoûté...) drawn with glyphs, not the font's empty
+    boxes for letters it lacks."""
+    from PIL import ImageDraw
+
+    from emojify import texts
+
+    drawn = []
+    text = ImageDraw.ImageDraw.text
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text",
+                        lambda self, xy, caption, *args, **kwargs: drawn.append((caption, kwargs["font"]))
+                        or text(self, xy, caption, *args, **kwargs))
+    texts.set_language(language)
+    try:
+        for label in CLASSES:
+            probabilities = np.eye(len(CLASSES), dtype=np.float32)[CLASSES.index(label)]
+            compose(astronaut, Result(None, (200, 80, 120, 120), probabilities, label, ()), emojis)
+    finally:
+        texts.set_language("en")
+    letters = {(letter, font) for caption, font in drawn for letter in caption if not letter.isascii()}
+    assert letters, "no name with a letter beyond ASCII was drawn"
+
+    def drawn_alone(letter, font):
+        image = Image.new("L", (2 * font.size, 2 * font.size))
+        text(ImageDraw.Draw(image), (0, 0), letter, fill=255, font=font)
+        return image.tobytes()
+
+    for letter, font in letters:
+        assert drawn_alone(letter, font) != drawn_alone("\U0010ffff", font), f"{letter!r} drawn as a box"
+
+
 def test_an_unknown_style_is_refused(emojis, astronaut):
     with pytest.raises(ValueError, match="side, mask"):
         compose(astronaut, Result(None, None, None, None), emojis, "masks")
