@@ -113,23 +113,26 @@ def fitting_font(draw: ImageDraw.ImageDraw, text: str, width: float, size: int, 
 
 def draw_pill(image: Image.Image, center: tuple[float, float], text: str, face: ImageFont.ImageFont,
               fill: tuple[int, int, int], background: tuple[int, int, int, int],
-              width: float | None = None, margin: float = 0.0) -> tuple[float, float, float, float]:
+              width: float | None = None, margin: float = 0.0, disc: bool = False) -> tuple[float, float, float, float]:
     """A rounded, translucent label with ``text`` centred at ``center``, drawn into ``image``;
     ``text`` is wrapped into lines no wider than ``width`` when given. The label is moved, where it
-    must be, to keep ``margin`` pixels from the image's edges. Returns the text's box."""
+    must be, to keep ``margin`` pixels from the image's edges. With ``disc`` it is a circle (the
+    countdown's number). Returns the text's box."""
     probe = ImageDraw.Draw(image)
     text = "\n".join(wrap(text, width, face, probe)) if width else text
     spacing = int(face.size * 0.25)
     left, top, right, bottom = probe.multiline_textbbox((0, 0), text, font=face, spacing=spacing, anchor="la")
     pad_x, pad_y = face.size * 0.9, face.size * 0.45
     w, h = right - left + 2 * pad_x, max(face.size, bottom - top) + 2 * pad_y
+    if disc:
+        w = h = max(w, h)
     x0 = int(clamp(center[0] - w / 2, margin, max(margin, image.width - w - margin)))
     y0 = int(clamp(center[1] - h / 2, margin, max(margin, image.height - h - margin)))
     area = (x0, y0, min(image.width, x0 + int(w) + 1), min(image.height, y0 + int(h) + 1))
     patch = image.crop(area).convert("RGBA")
     overlay = Image.new("RGBA", patch.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
-    radius = min(patch.height // 2, int(face.size * 1.1))
+    radius = patch.height // 2 if disc else min(patch.height // 2, int(face.size * 1.1))
     draw.rounded_rectangle((0, 0, patch.width - 1, patch.height - 1), radius=radius, fill=background)
     middle = (patch.width / 2, patch.height / 2)
     draw.multiline_text(middle, text, font=face, fill=fill, anchor="mm", align="center", spacing=spacing)
@@ -221,7 +224,7 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
                   (255, 255, 255), (*colour, PILL_ALPHA), dw * 0.8, margin)
     if countdown is not None:
         draw_pill(image, (dw / 2, dh / 2), str(countdown), font(int(min(dw, dh) * 0.22 * text_scale), bold=True), ACCENT,
-                  (*SHADE, 200))
+                  (*SHADE, 200), disc=True)
     return image
 
 

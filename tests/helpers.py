@@ -268,8 +268,8 @@ def drawn_texts() -> Iterator[list[DrawnText]]:
         put_text(draw, xy, text, face, colour, anchor)
         seen.append(DrawnText(text, box, int(face.size), tuple(colour), (background,)))
 
-    def recording_draw_pill(image, center, text, face, fill, background, width=None, margin=0.0):
-        box = draw_pill(image, center, text, face, fill, background, width, margin)
+    def recording_draw_pill(image, center, text, face, fill, background, width=None, margin=0.0, disc=False):
+        box = draw_pill(image, center, text, face, fill, background, width, margin, disc)
         colour, alpha = background[:3], background[3]
         seen.append(DrawnText(text, box, int(face.size), tuple(fill),
                               (blend(colour, alpha, (0, 0, 0)), blend(colour, alpha, (255, 255, 255)))))

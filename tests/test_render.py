@@ -159,6 +159,18 @@ def test_the_countdown_number_is_drawn_in_the_middle_of_the_picture(emojis) -> N
     assert not changed[:60].any() and not changed[-60:].any(), "the countdown covers the whole picture"
 
 
+@pytest.mark.parametrize("window", [(800, 480), (480, 800), (1280, 720)])
+def test_the_countdown_number_stands_in_a_disc(emojis, window) -> None:
+    """As round as a coin at every screen size: as wide as high, its top and bottom rows short."""
+    lay = layout(window, False)
+    frame = np.full((480, 640, 3), 255, np.uint8)
+    dark = pixels(render_feed(frame, lay.feed.size, None, emojis, countdown=3, text_scale=lay.text_scale))[:, :, 2] < 120
+    rows, cols = np.nonzero(dark)
+    height, width = np.ptp(rows) + 1, np.ptp(cols) + 1
+    assert abs(width - height) <= 2, (width, height)
+    assert dark[rows.min()].sum() < width / 3 and dark[rows.max()].sum() < width / 3, "flat at the top or bottom"
+
+
 def test_a_banner_leaves_the_face_and_its_emoji_alone(emojis) -> None:
     """A snapshot's "saved" or "could not save" banner goes below the faces (they stand in the upper
     half of a kiosk's picture): the face's box and emoji badge are drawn as without it; with a hint at
