@@ -61,13 +61,17 @@ def paste_masks(photo: Image.Image, faces: tuple[Face, ...], emojis: EmojiSet) -
 
 def compose(frame: np.ndarray, result: Result, emojis: EmojiSet, style: str = "side") -> Image.Image:
     """The composite of one style (:data:`STYLES`): ``side``, the photo with the face boxed and beside
-    it the emoji and its label (or "no face"); ``mask``, the photo with every face covered by its emoji."""
+    it the emoji and its label (or "no face"), every other face (party mode) boxed with its own emoji;
+    ``mask``, the photo with every face covered by its emoji."""
     if style not in STYLES:
         raise ValueError(f"snapshot style must be one of {', '.join(STYLES)}, got {style!r}")
     if style == "mask":
         return paste_masks(bgr_to_pil(frame), result.faces, emojis)
     photo = bgr_to_pil(frame)
     width, height = photo.size
+    if len(result.faces) > 1:  # party mode: the others with their own emoji, as the result screen has them
+        corners = lambda box: (box[0], box[1], box[0] + box[2], box[1] + box[3])  # the photo unmirrored
+        render.draw_other_faces(photo, result.faces[1:], emojis, corners, max(2, width // 200), mirror=False)
     side = max(160, height)
     canvas = Image.new("RGB", (width + side, max(height, side)), BACKGROUND)
     canvas.paste(photo, (0, 0))

@@ -263,8 +263,10 @@ def mirrored(shape: Shape | None) -> Shape | None:
 
 
 def draw_other_faces(image: Image.Image, faces: tuple[Face, ...], emojis: EmojiSet,
-                     scaled: Callable[[Box], tuple[float, float, float, float]], stroke: int) -> None:
-    """Party mode: every face besides the largest gets a thin box and its own emoji at its head."""
+                     scaled: Callable[[Box], tuple[float, float, float, float]], stroke: int,
+                     mirror: bool = True) -> None:
+    """Party mode: every face besides the largest gets a thin box and its own emoji at its head
+    (drawn as in a mirror, as the live view shows it, unless ``mirror`` is False: a saved photo)."""
     draw = ImageDraw.Draw(image)
     dw, dh = image.size
     for face in faces:
@@ -274,7 +276,7 @@ def draw_other_faces(image: Image.Image, faces: tuple[Face, ...], emojis: EmojiS
         if face.label is None:
             continue
         badge = int(clamp((bx1 - bx0) * 0.5, 20, dh * 0.2))
-        icon = emojis.face(face.label, mirrored(face.shape), badge)
+        icon = emojis.face(face.label, mirrored(face.shape) if mirror else face.shape, badge)
         px = int(clamp((bx0 + bx1 - badge) / 2, 0, dw - badge))
         py = int(clamp(by0 - badge * 1.05, 0, dh - badge))
         image.paste(icon, (px, py), icon)

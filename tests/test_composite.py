@@ -212,6 +212,21 @@ def test_a_saved_snapshots_label_has_every_letter_of_its_language(emojis, astron
         assert drawn_alone(letter, font) != drawn_alone("\U0010ffff", font), f"{letter!r} drawn as a box"
 
 
+def test_a_party_snapshot_saved_side_by_side_shows_every_face_with_its_emoji(emojis, astronaut):
+    """As the result screen has it: besides the largest face, each other face boxed with its own emoji
+    at its head (the photo as it was taken, not mirrored); the largest face's emoji stays beside."""
+    first = Face((200, 80, 120, 120), np.eye(len(CLASSES), dtype=np.float32)[CLASSES.index("happy")], "happy", 1)
+    second = Face((40, 300, 100, 100), np.eye(len(CLASSES), dtype=np.float32)[CLASSES.index("surprise")], "surprise", 2)
+    alone = np.asarray(compose(astronaut, Result(None, first.box, first.probabilities, "happy", (first,)), emojis))
+    party = np.asarray(compose(astronaut, Result(None, first.box, first.probabilities, "happy", (first, second)),
+                               emojis))
+    changed = np.abs(party.astype(int) - alone).sum(axis=2) > 30
+    rows, cols = np.nonzero(changed)
+    assert changed.sum() > 1000, "the second face got no box or emoji"
+    assert cols.min() >= 30 and cols.max() <= 150 and rows.min() >= 300 - 60 and rows.max() <= 410, \
+        "something besides the second face and its emoji changed"
+
+
 def test_an_unknown_style_is_refused(emojis, astronaut):
     with pytest.raises(ValueError, match="side, mask"):
         compose(astronaut, Result(None, None, None, None), emojis, "masks")
