@@ -16,12 +16,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
 
 from emojify import faces
 from emojify.tracking import box_iou
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from script_common import need, number, one_line_errors  # the script beside this one
 
 PHOTOS = ("rocket", "coffee", "chelsea", "hubble_deep_field", "immunohistochemistry", "text", "brick", "grass",
           "gravel", "colorwheel", "logo", "moon", "page", "retina", "horse", "cat", "coins", "clock")
@@ -42,18 +46,14 @@ def as_bgr(picture: np.ndarray, side: int) -> np.ndarray:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--side", type=int, default=2048,
+    p.add_argument("--side", type=number(int, MIN_SIDE), default=2048,
                    help=f"width in pixels the photos are scaled to, at least {MIN_SIDE} (default: %(default)s)")
     p.add_argument("--no-second-look", action="store_true", help="keep every tile candidate, as before the second look")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = p.parse_args(argv)
-    if args.side < MIN_SIDE:
-        p.error(f"--side must be at least {MIN_SIDE} pixels (got {args.side})")
-    try:
-        from skimage import data
-    except ImportError:
-        print("faceless_photos.py: needs scikit-image (bash packaging/setup_env.sh test)", file=sys.stderr)
-        return 2
+    with one_line_errors(p):
+        need("skimage.data")
+    from skimage import data
     if args.no_second_look:
         faces.TILE_SURE_SCORE = 0.0  # every candidate counts as sure: none is looked at again
 

@@ -14,7 +14,9 @@ machine shared with other jobs a 2-ms call is often cut by their turns, so the f
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -24,15 +26,16 @@ from emojify.labels import CLASSES
 from emojify.pipeline import Pipeline
 from emojify.shape import Shape
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from script_common import positive_int  # the script beside this one
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--frames", type=int, default=300, metavar="N",
+    parser.add_argument("--frames", type=positive_int, default=300, metavar="N",
                         help="how many of each are timed: generated emoji drawn without the cache, live frames "
                              "through both pipelines (after 20 unmeasured ones) and face-mesh calls (default: %(default)s)")
     args = parser.parse_args(argv)
-    if args.frames < 1:
-        parser.error(f"--frames must be at least 1 (got {args.frames})")
     rng = np.random.default_rng(0)
     uncached = []
     for i in range(args.frames):

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import select
 import shutil
@@ -29,6 +28,9 @@ from pathlib import Path
 import cv2
 
 from emojify.bench import cpu_name, synthetic_stream
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from script_common import number  # the script beside this one
 
 VIDEO_FPS = 30
 WARM_UP = 8.0
@@ -113,12 +115,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sizes", nargs="+", type=screen_size, default=list(DEFAULT_SIZES), metavar="WxH",
                    help=f"the screen sizes measured, one after the other, each at least 320x240 "
                         f"(default: {' '.join(DEFAULT_SIZES)})")
-    p.add_argument("--seconds", type=float, default=20.0,
+    p.add_argument("--seconds", type=number(float, 0, above=True), default=20.0,
                    help=f"measured time per size, after a warm-up of {WARM_UP:g} seconds (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print one JSON object a size instead of a sentence")
     args = p.parse_args(argv)
-    if not (math.isfinite(args.seconds) and args.seconds > 0):
-        p.error(f"--seconds must be a number of seconds more than 0 (got {args.seconds:g})")
     if shutil.which("Xvfb") is None:
         p.exit(2, "window_cost.py: needs Xvfb (apt-get install xvfb)\n")
     with tempfile.TemporaryDirectory() as folder:
