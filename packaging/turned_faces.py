@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("fer", type=Path, help="FER2013 image folders (test/<class>/PublicTest_*.jpg)")
     p.add_argument("--per-class", type=positive_int, default=30, help="faces per class, at most (default: %(default)s)")
-    p.add_argument("--angles", type=float, nargs="+", default=[-30, -15, 0, 15, 30],
-                   help="the angles in degrees the frame is turned by, one row each (default: %(default)s)")
+    p.add_argument("--angles", type=number(float, -360, 360), nargs="+", default=[-30, -15, 0, 15, 30],
+                   help="the angles in degrees the frame is turned by, -360 to 360, one row each (default: %(default)s)")
     p.add_argument("--detector", type=Detector, choices=list(Detector), default=Detector.BLAZEFACE,
                    help="the face detector of the predict path (default: %(default)s)")
     p.add_argument("--brightness", type=number(float, 0, 1, above=True), default=1.0,

@@ -204,6 +204,8 @@ def test_without_tqdm_the_work_is_done_without_a_progress_bar(made_fer):
     ("turned_faces", ("--per-class", "-1"), "--per-class"),
     ("turned_faces", ("--brightness", "-2"), "--brightness"),
     ("turned_faces", ("--brightness", "0"), "--brightness"),
+    ("turned_faces", ("--angles", "0", "nan"), "--angles"),
+    ("turned_faces", ("--angles", "400"), "--angles"),
     ("party_coverage", ("--seed", "-1"), "--seed"),
     ("party_coverage", ("--faces", "0"), "--faces"),
     ("party_coverage", ("--sides", "199"), "--sides")])
