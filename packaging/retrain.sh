@@ -73,6 +73,9 @@ done
 [[ $EPOCHS =~ ^[1-9][0-9]*$ ]] || die "--epochs $EPOCHS: not a positive whole number"
 [[ -z $PHOTOS || -d $PHOTOS ]] || die "--photos $PHOTOS: not a folder (expected <class>/*.jpg photos)"
 command -v "$PYTHON" >/dev/null || die "Python not found: $PYTHON (set PYTHON=/path/to/python3)"
+# steps 1 and 2 need TensorFlow: say so now, not after the checks of an hour's run (find_spec does not import it)
+"$PYTHON" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("tensorflow") is None)' 2>/dev/null \
+  || die "$PYTHON has no TensorFlow: run 'bash packaging/setup_env.sh train' (or set PYTHON=/path/to/python3)"
 DATA=$(realpath -m "$DATA") RUN=$(realpath -m "$RUN") MODEL_DIR=$(realpath -m "$MODEL_DIR")
 [[ -z $PHOTOS ]] || PHOTOS=$(realpath -m "$PHOTOS")
 cd "$REPO"  # python -m emojify... runs this checkout's code
