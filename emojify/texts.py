@@ -238,7 +238,9 @@ def message_tips(spec: SourceSpec, pi_camera: bool = False) -> tuple[str, list[s
             _("Close any other program that is using the camera (rpicam-hello, another emojify)."),
             _("To use a USB camera or a video instead, start emojify with --source."),
         ]
+    there = (_("Check that the folder {path} is still there and holds pictures emojify can read.")
+             if spec.kind.value == "folder" else _("Check that {path} is still there and readable."))
     return _("No pictures from {name}").format(name=_file_name(spec)), [
-        _("Check that {path} is still there and readable.").format(path=spec.target),
+        there.format(path=spec.target),
         _("To use a camera instead, start emojify with --source 0."),
     ]

@@ -82,6 +82,14 @@ def test_each_kind_has_its_reader_and_a_sentence_for_every_event(kind: str) -> N
     assert title and tips and all(tip.endswith(".") for tip in tips)
 
 
+def test_a_folder_without_pictures_is_told_to_hold_pictures_a_file_to_be_readable(tmp_path: Path) -> None:
+    """A slideshow folder emptied while the kiosk runs: the tip names what is missing, pictures."""
+    _, folder_tips = message_tips(SourceSpec("folder", tmp_path / "slides"))
+    _, file_tips = message_tips(SourceSpec("video", tmp_path / "clip.avi"))
+    assert "folder" in folder_tips[0] and "holds pictures" in folder_tips[0] and str(tmp_path / "slides") in folder_tips[0]
+    assert file_tips[0] == f"Check that {tmp_path / 'clip.avi'} is still there and readable."
+
+
 # --- file readers ---------------------------------------------------------------------------
 
 
