@@ -227,6 +227,16 @@ def test_a_party_snapshot_saved_side_by_side_shows_every_face_with_its_emoji(emo
         "something besides the second face and its emoji changed"
 
 
+@pytest.mark.parametrize("style", ["side", "mask"])
+def test_a_saved_snapshot_is_the_cameras_view_not_mirrored_as_the_screen(emojis, style):
+    """docs/raspberry-pi.md: writing on a T-shirt reads the right way round in the saved file."""
+    frame = np.zeros((120, 160, 3), np.uint8)
+    frame[:, :80] = (0, 0, 255)  # the camera's left half red (BGR), its right half blue
+    frame[:, 80:] = (255, 0, 0)
+    saved = compose(frame, Result(None, None, None, None, ()), emojis, style).convert("RGB")
+    assert saved.getpixel((5, 60)) == (255, 0, 0) and saved.getpixel((155, 60)) == (0, 0, 255)
+
+
 def test_an_unknown_style_is_refused(emojis, astronaut):
     with pytest.raises(ValueError, match="side, mask"):
         compose(astronaut, Result(None, None, None, None), emojis, "masks")

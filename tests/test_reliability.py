@@ -529,6 +529,16 @@ def test_failed_snapshot_leaves_nothing_behind_and_raises(tmp_path: Path, monkey
         assert image.size == (64, 48)
 
 
+def test_a_saved_snapshot_is_readable_by_the_kiosks_user_only(tmp_path: Path) -> None:
+    """Visitors' photos: mode 600 whatever the umask (docs/raspberry-pi.md says so)."""
+    old = os.umask(0o022)
+    try:
+        path = composite.save_composite(small_picture(), tmp_path, "snapshot")
+    finally:
+        os.umask(old)
+    assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+
+
 def test_snapshot_on_a_file_system_without_hard_links_is_saved(tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "link", fail_with(errno.EPERM))  # what FAT memory sticks answer
