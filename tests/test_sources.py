@@ -4,6 +4,7 @@ a camera being unplugged, failing or stalling."""
 from __future__ import annotations
 
 import inspect
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -107,6 +108,20 @@ def test_folder_reader_loops_in_name_order_and_skips_unreadable(
     assert values == [50, 100, 150, 50, 100, 150, 50]
     warnings = [r for r in caplog.records if "bb_broken.jpg" in r.getMessage()]
     assert len(warnings) == 1  # one warning, although the loop passed the file twice
+
+
+def test_a_folder_of_unreadable_pictures_opened_again_and_again_warns_once_a_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The kiosk reopens such a folder every few seconds for as long as it runs: the log gets one
+    line a file, and one more only when the file is replaced (by another broken one)."""
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    for _ in range(3):
+        assert open_reader(parse_source(str(tmp_path)), fps=200).read() is None
+    os.utime(broken, ns=(1, 1))  # replaced: another modification time
+    assert open_reader(parse_source(str(tmp_path)), fps=200).read() is None
+    assert len([r for r in caplog.records if "broken.jpg" in r.getMessage()]) == 2
 
 
 def test_folder_reader_gives_colour_frames_even_for_gray_files(tmp_path: Path) -> None:

@@ -30,6 +30,10 @@ FALLBACK_VIDEO_FPS = 25.0
 MAX_PLAUSIBLE_FPS = 240.0
 """A stated video frame rate above this (or not above zero) is taken to be bogus."""
 
+_WARNED: set[tuple[Path, int]] = set()
+"""The unreadable pictures (path, modification time) already warned about in this process: a folder
+of them is opened again every few seconds, and its log must not fill an SD card with the same lines."""
+
 
 @runtime_checkable
 class Reader(Protocol):
@@ -209,7 +213,8 @@ class FolderReader:
     """A folder's images in name order, ``fps`` pictures a second, looped forever; each picture is
     given again frame after frame while it stays (:func:`slide_pace`).
 
-    The folder is listed once, when opened. Unreadable images are skipped with one warning each;
+    The folder is listed once, when opened. Unreadable images are skipped with one warning each (in
+    the process, not each opening: the kiosk opens a folder of them again and again);
     if none at all can be read, ``read()`` returns None. Raises :class:`SourceError` if the
     folder holds no image files.
     """
@@ -255,14 +260,27 @@ class FolderReader:
             try:
                 return _as_bgr(read_image(path))
             except ImageError as exc:
-                logger.warning("skipping %s", exc)
                 self._bad.add(path)
+                if _warn_once(path):
+                    logger.warning("skipping %s", exc)
         return None
 
     def release(self) -> None:
         """Nothing to free; present for the :class:`Reader` protocol."""
 
 
+
+
+def _warn_once(path: Path) -> bool:
+    """True the first time this process finds ``path`` (as it is now) unreadable."""
+    try:
+        key = (path, path.stat().st_mtime_ns)
+    except OSError:
+        key = (path, -1)
+    if key in _WARNED:
+        return False
+    _WARNED.add(key)
+    return True
 
 
 class ReaderKind(enum.Enum):
