@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 
 from emojify.detectors import Detector
 from emojify.errors import EmojifyError
 from emojify.faces import DETECTORS
-from emojify.imageio import ImageError, read_image_scaled, to_array
+from emojify.imageio import MAX_SIDE, ImageError, read_image_scaled, to_array
 from emojify.labels import CLASSES, EMOJI
 from emojify.pipeline import Pipeline, Result
 from emojify.preprocess import Box
@@ -36,6 +37,9 @@ __all__ = ["Face", "Reader", "Reading", "Shape", "detect"]
 _MODELS_LOCK = threading.Lock()
 """Held around every use of the interpreters: BlazeFace's model is shared by every detector of the
 process (``faces.load_blazeface``), and a TFLite interpreter must not run in two threads at once."""
+_PILLOW_LOCK = threading.Lock()
+"""Held while a caller's Pillow image is copied: ``Image.open`` decodes on first use, and two threads
+decoding the same opened image at once corrupt it (a truncated read, a closed file)."""
 _DEFAULT_LOCK = threading.Lock()
 _default_reader: Reader | None = None
 
@@ -68,11 +72,12 @@ class Face:
                 "shape": None if self.shape is None else self.shape.as_dict()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # it holds an array: compared or hashed, a reading is itself
 class Reading:
-    """What :meth:`Reader.read` saw: the decoded ``image`` (gray or BGR), ``scale`` (the picture's own
-    pixels per decoded pixel: above 1 for a file decoded smaller), the pipeline's ``result`` (in the
-    decoded pixels, for drawing on ``image``) and ``faces`` (in the picture's own pixels)."""
+    """What :meth:`Reader.read` saw: the decoded ``image`` (gray or BGR; BGRA as a caller's array gave it),
+    ``scale`` (the picture's own pixels per decoded pixel: above 1 for a picture read smaller), the
+    pipeline's ``result`` (in the decoded pixels, for drawing on ``image``) and ``faces`` (in the
+    picture's own pixels)."""
 
     image: np.ndarray
     scale: float
@@ -83,12 +88,14 @@ class Reading:
 def as_image(image: Any) -> tuple[np.ndarray, float]:
     """A picture as a uint8 gray or BGR array, and the picture's own pixels per array pixel.
 
-    ``image`` is a path (``str`` or ``os.PathLike``; read as ``emojify predict`` reads files, large ones
-    decoded smaller), a NumPy array (uint8 gray ``(H, W)``, BGR ``(H, W, 3)`` or BGRA ``(H, W, 4)``)
-    or a Pillow image of any mode (turned upright by its EXIF orientation, as files are). Anything else
-    raises :class:`~emojify.imageio.ImageError`.
+    ``image`` is a path (``str`` or ``os.PathLike``; read as ``emojify predict`` reads files), a NumPy
+    array (uint8 gray ``(H, W)``, BGR ``(H, W, 3)`` or BGRA ``(H, W, 4)``) or a Pillow image of any mode
+    (turned upright by its EXIF orientation, as files are). Large ones are read smaller, as files are
+    (:func:`shrunk`). Anything else raises :class:`~emojify.imageio.ImageError`.
     """
     if isinstance(image, str | os.PathLike):
+        if not os.fspath(image):  # Path("") is ".", "a directory"
+            raise ImageError("image: an empty path")
         return read_image_scaled(Path(image))
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3, 4))):
@@ -96,17 +103,31 @@ def as_image(image: Any) -> tuple[np.ndarray, float]:
                              "BGR (H, W, 3) or BGRA (H, W, 4)")
         if image.size == 0:
             raise ImageError(f"image: an empty array of shape {image.shape}")
-        return image, 1.0
+        return shrunk(image)
     from PIL import Image, ImageOps
 
     if isinstance(image, Image.Image):
         if 0 in image.size:
             raise ImageError(f"image: an empty Pillow image of size {image.size}")
         try:  # upright as viewers show it, like a file read here; a copy, so the caller's image is untouched
-            return to_array(ImageOps.exif_transpose(image)), 1.0
+            with _PILLOW_LOCK:
+                upright = ImageOps.exif_transpose(image)
+            return shrunk(to_array(upright))
         except (OSError, ValueError) as exc:
             raise ImageError(f"image: cannot read the Pillow image ({exc})") from None
     raise ImageError(f"image: a {type(image).__name__}; expected a path, a NumPy array or a Pillow image")
+
+
+def shrunk(array: np.ndarray) -> tuple[np.ndarray, float]:
+    """``array``, or a copy of it scaled down to :data:`~emojify.imageio.MAX_SIDE` on its longer side, and
+    the picture's own pixels per pixel of it (width over width, as for a file). A caller's large picture
+    is searched as its file would be: the same faces, without the cost of searching every pixel."""
+    height, width = array.shape[:2]
+    if max(height, width) <= MAX_SIDE:
+        return array, 1.0
+    factor = MAX_SIDE / max(height, width)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return cv2.resize(array, size, interpolation=cv2.INTER_AREA), width / size[0]
 
 
 def check_region(region: float | None) -> None:

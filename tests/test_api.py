@@ -108,6 +108,24 @@ def test_a_file_decoded_smaller_gives_boxes_in_its_own_pixels(astronaut: np.ndar
     assert_astronaut(emojify.detect(path), tuple(10 * v for v in ASTRONAUT_FACE))
 
 
+def test_a_large_pillow_image_or_array_is_read_smaller_as_a_file_is(astronaut: np.ndarray, tmp_path: Path) -> None:
+    """A 5120-pixel picture given as a Pillow image or an array is searched at 4096 pixels, as its file is
+    (the same answer, without the cost of searching every pixel); the caller's picture is left as it was."""
+    from emojify.api import as_image
+    from emojify.imageio import read_image_scaled
+
+    big = cv2.resize(astronaut, None, fx=10, fy=10, interpolation=cv2.INTER_NEAREST)
+    path = tmp_path / "big.png"
+    cv2.imwrite(str(path), big)
+    picture, untouched = Image.fromarray(big[:, :, ::-1].copy()), big.copy()
+    from_file = read_image_scaled(path)
+    for given in (picture, big, big[:, ::-1]):
+        image, scale = as_image(given)
+        assert image.shape == from_file[0].shape and scale == from_file[1] == 1.25
+    assert picture.size == (5120, 5120) and np.array_equal(big, untouched)
+    assert_astronaut(emojify.detect(picture), tuple(10 * v for v in ASTRONAUT_FACE))
+
+
 def test_no_face_is_an_empty_list(astronaut: np.ndarray) -> None:
     assert emojify.detect(np.full((300, 400, 3), 128, np.uint8)) == []
     assert emojify.detect(np.zeros((300, 400), np.uint8), all_faces=True) == []
@@ -177,6 +195,11 @@ def test_a_bad_picture_is_an_emojify_error_of_one_line(bad) -> None:
     assert "\n" not in str(caught.value) and str(caught.value)
 
 
+def test_an_empty_path_is_named_as_such() -> None:
+    with pytest.raises(emojify.EmojifyError, match="empty path"):  # not ".: is a directory"
+        emojify.detect("")
+
+
 def test_a_corrupt_file_is_an_emojify_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.jpg"
     path.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
@@ -202,6 +225,14 @@ def test_reader_refuses_a_bad_detector_and_a_damaged_model(tampered_model: Path)
         emojify.Reader(model=tampered_model)
 
 
+def test_readings_compare_as_themselves(astronaut: np.ndarray) -> None:
+    """A Reading holds an array: compared or hashed, it is itself, not an error about an array's truth value."""
+    reader = emojify.Reader()
+    first, again = reader.read(astronaut), reader.read(astronaut)
+    assert first != again and len({first, again}) == 2
+    assert first.faces == again.faces
+
+
 def test_face_is_frozen_and_json_ready(astronaut: np.ndarray) -> None:
     import json
 
@@ -224,6 +255,16 @@ def test_threads_give_the_answers_of_one_thread(astronaut: np.ndarray) -> None:
         many = list(pool.map(lambda p: emojify.detect(p, all_faces=True), pictures))
         many_reader = list(pool.map(lambda p: reader.detect(p, all_faces=True), pictures))
     assert many == one and many_reader == one
+
+
+def test_one_opened_pillow_image_from_several_threads(astronaut_jpg: Path) -> None:
+    """``Image.open`` decodes on first use, and two threads decoding one image at once corrupt it: the same
+    opened photo given from several threads is read right by each (five rounds, as the clash is a race)."""
+    expected = emojify.detect(astronaut_jpg)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(5):
+            with Image.open(astronaut_jpg) as photo:
+                assert list(pool.map(emojify.detect, [photo] * 4)) == [expected] * 4
 
 
 # --- the package's face ------------------------------------------------------------------------
