@@ -45,8 +45,13 @@ PILL_ALPHA = 235
 """Opacity of the pills (hint, banner, countdown) drawn over the picture."""
 SHADE = (10, 12, 18)
 """The dark pill behind the hint and the countdown number."""
+PILL_PAD = (0.9, 0.45)
+"""A pill's padding around its text (left and right, top and bottom), in times its font size."""
 DIM = 0.4
 """Brightness of the picture outside the capture region."""
+COUNTDOWN_PX = 0.22
+"""The countdown number's font size, in times the picture's shorter side (times ``text_scale``): as
+large as it always was, in a disc a third of the picture across, which fits in a corner beside a face."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -111,6 +116,19 @@ def fitting_font(draw: ImageDraw.ImageDraw, text: str, width: float, size: int, 
     return face
 
 
+def pill_size(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.ImageFont, width: float | None = None,
+              disc: bool = False) -> tuple[str, float, float]:
+    """``text`` as :func:`draw_pill` writes it (wrapped to ``width`` when given) and the pill's width
+    and height, to find a place for it before it is drawn."""
+    text = "\n".join(wrap(text, width, face, draw)) if width else text
+    left, top, right, bottom = draw.multiline_textbbox((0, 0), text, font=face, spacing=int(face.size * 0.25),
+                                                       anchor="la")
+    if disc:  # a circle round the number's box with a rim: the number as large as the disc allows
+        diameter = float(np.hypot(right - left, bottom - top)) + face.size * 0.5
+        return text, diameter, diameter
+    return text, right - left + face.size * PILL_PAD[0] * 2, max(face.size, bottom - top) + face.size * PILL_PAD[1] * 2
+
+
 def draw_pill(image: Image.Image, center: tuple[float, float], text: str, face: ImageFont.ImageFont,
               fill: tuple[int, int, int], background: tuple[int, int, int, int],
               width: float | None = None, margin: float = 0.0, disc: bool = False) -> tuple[float, float, float, float]:
@@ -119,13 +137,8 @@ def draw_pill(image: Image.Image, center: tuple[float, float], text: str, face: 
     must be, to keep ``margin`` pixels from the image's edges. With ``disc`` it is a circle (the
     countdown's number). Returns the text's box."""
     probe = ImageDraw.Draw(image)
-    text = "\n".join(wrap(text, width, face, probe)) if width else text
+    text, w, h = pill_size(probe, text, face, width, disc)
     spacing = int(face.size * 0.25)
-    left, top, right, bottom = probe.multiline_textbbox((0, 0), text, font=face, spacing=spacing, anchor="la")
-    pad_x, pad_y = face.size * 0.9, face.size * 0.45
-    w, h = right - left + 2 * pad_x, max(face.size, bottom - top) + 2 * pad_y
-    if disc:
-        w = h = max(w, h)
     x0 = int(clamp(center[0] - w / 2, margin, max(margin, image.width - w - margin)))
     y0 = int(clamp(center[1] - h / 2, margin, max(margin, image.height - h - margin)))
     area = (x0, y0, min(image.width, x0 + int(w) + 1), min(image.height, y0 + int(h) + 1))
@@ -141,15 +154,68 @@ def draw_pill(image: Image.Image, center: tuple[float, float], text: str, face: 
                                     align="center", spacing=spacing)
 
 
-def draw_corners(draw: ImageDraw.ImageDraw, box: tuple[float, float, float, float], width: int) -> None:
-    """Four L-shaped corner marks around ``box`` (x0, y0, x1, y1): the capture-region guide."""
+BoxF = tuple[float, float, float, float]
+"""A box in an image's pixels: x0, y0, x1, y1."""
+
+
+def draw_corners(draw: ImageDraw.ImageDraw, box: BoxF, width: int) -> list[BoxF]:
+    """Four L-shaped corner marks around ``box`` (x0, y0, x1, y1): the capture-region guide.
+
+    Returns the marks' boxes (top left, top right, bottom left, bottom right), for the hint to keep
+    clear of."""
     x0, y0, x1, y1 = box
     arm = min(x1 - x0, y1 - y0) * 0.14
+    r = width / 2
+    marks = []
     for cx, cy, dx, dy in ((x0, y0, 1, 1), (x1, y0, -1, 1), (x0, y1, 1, -1), (x1, y1, -1, -1)):
         draw.line([(cx, cy + dy * arm), (cx, cy), (cx + dx * arm, cy)], fill=GUIDE, width=width, joint="curve")
         for px, py in ((cx, cy + dy * arm), (cx + dx * arm, cy)):  # round the ends
-            r = width / 2
             draw.ellipse((px - r, py - r, px + r, py + r), fill=GUIDE)
+        ex, ey = cx + dx * arm, cy + dy * arm
+        marks.append((min(cx, ex) - r, min(cy, ey) - r, max(cx, ex) + r, max(cy, ey) + r))
+    return marks
+
+
+def hint_place(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.ImageFont, size: tuple[int, int],
+               marks: list[BoxF], margin: float) -> tuple[tuple[float, float], float]:
+    """The live hint's centre and the width it is wrapped to: across the picture near its bottom,
+    and never over the capture region's lower corner marks, which show the visitor where the face
+    goes (a hint wrapped at 0.8 of the picture on two lines hid them at 800x480 with large text).
+
+    Below the marks where the picture has room there (moved down as far as it must), else between
+    the two lower marks, as low as it goes, on as many lines as that takes."""
+    w, h = size
+    pad = face.size * PILL_PAD[0] * 2
+    width = w - 2 * margin - pad
+    y = h - face.size * 2.2
+    if not marks:
+        return (w / 2, y), width
+    below, (left, right) = marks[2][3] + margin / 2, (marks[2][2], marks[3][0])
+    _, _, pill_h = pill_size(draw, text, face, width)
+    if below + pill_h <= h - margin:
+        return (w / 2, max(y, below + pill_h / 2)), width
+    width = right - left - margin - pad
+    _, _, pill_h = pill_size(draw, text, face, width)
+    return ((left + right) / 2, h - margin - pill_h / 2), width
+
+
+def covered(a: BoxF, b: BoxF) -> float:
+    """The area two boxes share (0 where they do not meet)."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def countdown_place(size: tuple[int, int], diameter: float, margin: float,
+                    keep_clear: list[BoxF]) -> tuple[float, float]:
+    """The countdown disc's centre: in the first corner of the picture (top left, top right, bottom
+    left, bottom right) where it covers none of ``keep_clear`` (the faces, their emoji, the texts),
+    so the visitor sees the very expression the snapshot is about to take. Where every corner covers
+    something, the place (the middle too) that covers least."""
+    w, h = size
+    r = diameter / 2
+    x0, y0, x1, y1 = margin + r, margin + r, w - margin - r, h - margin - r
+    places = [(x0, y0), (x1, y0), (x0, y1), (x1, y1), (w / 2, h / 2)]
+    return min(places, key=lambda c: sum(covered((c[0] - r, c[1] - r, c[0] + r, c[1] + r), box)
+                                          for box in keep_clear))
 
 
 def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None, emojis: EmojiSet, *,
@@ -159,11 +225,12 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     """The camera picture, mirrored and fitted into ``size``, with its overlays.
 
     Live: the capture region is a bright window with corner marks in a dimmed picture and the
-    face is boxed with its emoji beside it; ``hint`` is shown at the bottom. A still
-    (``live=False``) is framed like a photo. ``banner`` (text, colour) is shown at the bottom too,
-    off the faces (which stand in the picture's upper half), or at the top when there is a hint, and
-    ``countdown`` as a big number in a disc in the middle. The image is an ``RGB`` image drawn on
-    its own four-byte array (:func:`rgb_over`).
+    face is boxed with its emoji beside it; ``hint`` is shown at the bottom, clear of the marks
+    (:func:`hint_place`). A still (``live=False``) is framed like a photo. ``banner`` (text, colour)
+    is shown at the bottom too, off the faces (which stand in the picture's upper half), or at the
+    top when there is a hint, and ``countdown`` as a big number in a disc in a corner, off the faces
+    and the texts (:func:`countdown_place`). The image is an ``RGB`` image drawn on its own
+    four-byte array (:func:`rgb_over`).
     """
     rows, cols = frame.shape[:2]
     dw, dh = fit((cols, rows), size)
@@ -197,10 +264,12 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     # into Pillow) and the overlays are drawn on the array in place.
     image = rgb_over(np.ascontiguousarray(view))
     draw = ImageDraw.Draw(image)
-    if region is not None:
-        draw_corners(draw, region, stroke + 1)
+    marks = draw_corners(draw, region, stroke + 1) if region is not None else []
+    # What the countdown's disc keeps clear of: every face, the leading face's emoji, the texts.
+    keep_clear = [scaled(face.box) for face in result.faces[1:]] if result is not None else []
     if result is not None and result.box is not None:
         bx0, by0, bx1, by1 = scaled(result.box)
+        keep_clear.append((bx0, by0, bx1, by1))
         draw.rounded_rectangle((bx0, by0, bx1, by1), radius=(bx1 - bx0) * 0.08, outline=ACCENT, width=stroke)
         if result.label is not None:
             badge = int(clamp((bx1 - bx0) * 0.38, 24, dh * 0.25))
@@ -208,6 +277,7 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
             px = int(clamp(bx1 - badge * 0.55, 0, dw - badge))
             py = int(clamp(by0 - badge * 0.45, 0, dh - badge))
             image.paste(icon, (px, py), icon)
+            keep_clear.append((px, py, px + badge, py + badge))
     if result is not None and len(result.faces) > 1:
         draw_other_faces(image, result.faces[1:], emojis, scaled, stroke)
     border = 0 if live else max(4, round(min(dw, dh) * 0.018))
@@ -216,14 +286,17 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     size_px = text_px(min(dh * 0.045, 44), text_scale)
     margin = border + size_px * 0.5  # a wrapped pill grows from its centre: it stays clear of the edge and the frame
     if hint:
-        draw_pill(image, (dw / 2, dh - size_px * 2.2), hint, font(size_px, bold=True), TEXT, (*SHADE, PILL_ALPHA),
-                  dw * 0.8, margin)
+        face = font(size_px, bold=True)
+        centre, width = hint_place(draw, hint, face, (dw, dh), marks, margin)
+        keep_clear.append(draw_pill(image, centre, hint, face, TEXT, (*SHADE, PILL_ALPHA), width, margin))
     if banner:  # at the bottom, below the faces and their emoji, unless the hint is there
         text, colour = banner
-        draw_pill(image, (dw / 2, size_px * 2.0 if hint else dh - size_px * 2.2), text, font(size_px, bold=True),
-                  (255, 255, 255), (*colour, PILL_ALPHA), dw * 0.8, margin)
+        keep_clear.append(draw_pill(image, (dw / 2, size_px * 2.0 if hint else dh - size_px * 2.2), text,
+                                    font(size_px, bold=True), (255, 255, 255), (*colour, PILL_ALPHA), dw * 0.8, margin))
     if countdown is not None:
-        draw_pill(image, (dw / 2, dh / 2), str(countdown), font(int(min(dw, dh) * 0.22 * text_scale), bold=True), ACCENT,
+        face = font(int(min(dw, dh) * COUNTDOWN_PX * text_scale), bold=True)
+        _, diameter, _ = pill_size(draw, str(countdown), face, disc=True)
+        draw_pill(image, countdown_place((dw, dh), diameter, margin, keep_clear), str(countdown), face, ACCENT,
                   (*SHADE, 200), disc=True)
     return image
 

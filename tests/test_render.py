@@ -11,12 +11,15 @@ from PIL import Image, ImageDraw
 
 from emojify import texts
 from emojify.emojis import load_emoji_set
+from emojify.faces import region_box
 from emojify.labels import CLASSES
 from emojify.layout import LARGE_TEXT, layout, min_text
+from emojify.pipeline import Face, Result
 from emojify.render import (
     ACCENT,
     BACKGROUND,
     ERROR,
+    GUIDE,
     HIGHLIGHT,
     PANEL,
     TEXT,
@@ -148,15 +151,37 @@ def test_a_message_without_detail_or_tips_shows_only_its_title() -> None:
     assert text.sum() < matches(full, TEXT, 40).sum(), "the tips add text"
 
 
-def test_the_countdown_number_is_drawn_in_the_middle_of_the_picture(emojis) -> None:
+def face_result(box: tuple[int, int, int, int], label: str | None = "happy") -> Result:
+    """A live result for a 640x480 frame: the capture region and one face at ``box`` (camera pixels)."""
+    probabilities = np.eye(len(CLASSES), dtype=np.float32)[CLASSES.index("happy")]
+    face = Face(box, probabilities, label, 1)
+    return Result(region_box((480, 640)), box, probabilities, label, (face,))
+
+
+@pytest.mark.parametrize("window", [(800, 480), (480, 800), (1280, 720), (1920, 1080)])
+@pytest.mark.parametrize("large_text", [False, True])
+def test_the_countdown_leaves_the_face_and_its_emoji_in_sight(emojis, window, large_text: bool) -> None:
+    """The visitor watches the expression the snapshot is about to take: the countdown's disc stands
+    clear of the face's box and its emoji, wherever the face is (in the middle, or to either side
+    as they see it), and is still big, at least a quarter of the picture across."""
+    lay = layout(window, large_text)
     frame = np.full((480, 640, 3), 120, np.uint8)
-    plain = pixels(render_feed(frame, (640, 480), None, emojis))
-    counting = pixels(render_feed(frame, (640, 480), None, emojis, countdown=3))
-    changed = np.abs(counting - plain).sum(axis=2) > 30
-    ys, xs = np.nonzero(changed)
-    assert abs(ys.mean() - 240) < 24 and abs(xs.mean() - 320) < 32, "the number is not in the middle"
-    assert matches(counting, ACCENT, 4).sum() > 1000, "the number is not drawn big in the accent colour"
-    assert not changed[:60].any() and not changed[-60:].any(), "the countdown covers the whole picture"
+    for box in [(230, 130, 183, 183), (330, 96, 180, 180), (130, 96, 180, 180)]:
+        result = face_result(box)
+        plain = pixels(render_feed(frame, lay.feed.size, result, emojis, text_scale=lay.text_scale))
+        counting = pixels(render_feed(frame, lay.feed.size, result, emojis, countdown=3, text_scale=lay.text_scale))
+        unlabelled = pixels(render_feed(frame, lay.feed.size, face_result(box, None), emojis,
+                                        text_scale=lay.text_scale))
+        disc = np.abs(counting - plain).sum(axis=2) > 30
+        emoji = np.abs(plain - unlabelled).sum(axis=2) > 30
+        scale = plain.shape[1] / 640
+        x0, y0, x1, y1 = ((640 - box[0] - box[2]) * scale, box[1] * scale, (640 - box[0]) * scale,
+                          (box[1] + box[3]) * scale)
+        assert not disc[int(y0):int(y1) + 1, int(x0):int(x1) + 1].any(), f"{box}: the countdown covers the face"
+        assert emoji.any() and not (disc & emoji).any(), f"{box}: the countdown covers the face's emoji"
+        rows, cols = np.nonzero(disc)
+        assert min(np.ptp(rows), np.ptp(cols)) + 1 >= min(plain.shape[:2]) / 4, f"{box}: the countdown is small"
+        assert matches(counting, ACCENT, 4).sum() > 1000, f"{box}: the number is not drawn big in the accent colour"
 
 
 @pytest.mark.parametrize("window", [(800, 480), (480, 800), (1280, 720)])
@@ -171,12 +196,33 @@ def test_the_countdown_number_stands_in_a_disc(emojis, window) -> None:
     assert dark[rows.min()].sum() < width / 3 and dark[rows.max()].sum() < width / 3, "flat at the top or bottom"
 
 
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+@pytest.mark.parametrize("window", [(800, 480), (480, 800), (1024, 600), (1280, 720), (1920, 1080), (3840, 2160)])
+@pytest.mark.parametrize("large_text", [False, True])
+def test_the_hint_leaves_the_capture_regions_corner_marks_in_sight(emojis, window, large_text: bool,
+                                                                   language: str) -> None:
+    """The corner marks show the visitor where to put the face: every pixel of them stays as drawn
+    under the hint (the one shown without a face and the challenge game's longest), also with a
+    capture region too large for the hint to fit below it (``--region 0.9``)."""
+    texts.set_language(language)
+    lay = layout(window, large_text)
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    challenge = max((texts.MAKE_THIS_FACE.format(name=texts.expression_name(c)) for c in CLASSES), key=len)
+    for fraction in (0.6, 0.9):
+        result = Result(region_box(frame.shape, fraction), None, None, None)
+        marks = matches(pixels(render_feed(frame, lay.feed.size, result, emojis, text_scale=lay.text_scale)), GUIDE, 0)
+        assert marks.any(), "no corner marks drawn"
+        for hint in (texts.HINT, challenge):
+            with drawn_texts() as seen:
+                hinted = pixels(render_feed(frame, lay.feed.size, result, emojis, hint=hint, text_scale=lay.text_scale))
+            assert matches(hinted, GUIDE, 0)[marks].all(), f"{fraction}: {hint!r} covers the corner marks"
+            assert min(t.size for t in seen) >= min_text(lay.text_scale), "the hint is drawn too small to read"
+
+
 def test_a_banner_leaves_the_face_and_its_emoji_alone(emojis) -> None:
     """A snapshot's "saved" or "could not save" banner goes below the faces (they stand in the upper
     half of a kiosk's picture): the face's box and emoji badge are drawn as without it; with a hint at
     the bottom, the banner goes to the top."""
-    from emojify.pipeline import Face, Result
-
     frame = np.full((480, 640, 3), 120, np.uint8)
     probabilities = np.eye(len(CLASSES), dtype=np.float32)[CLASSES.index("happy")]
     face = Face((260, 40, 120, 120), probabilities, "happy", 1)
