@@ -37,7 +37,11 @@ BLUSH = (240, 120, 110)
 GRIN_FROM = 0.4
 """A smile (after the base's bias) over this is drawn as a grin (:func:`grin_of`)."""
 TEETH_SHARE = 0.45
-"""The upper teeth fill at most this share of the open mouth's height."""
+"""The upper teeth fill this share of a grin's open mouth's height."""
+GRIN_OPENING = 0.08
+"""A grin's least opening beyond a closed mouth's: its teeth show from the start (an opening growing from
+nothing was, for a small grin, a hairline no wider than the lips' line, and sad's full smile, 0.5 after its
+bias, showed no teeth while the other bases grinned)."""
 LIP = 0.03
 """The lips' line: half the closed mouth's thickness, the open mouth's rim (in the face's units, 1 = the disc's radius)."""
 O_RISE = 0.25
@@ -122,8 +126,13 @@ class _Pen:
 
     def ellipse(self, centre: tuple[float, float], rx: float, ry: float, colour: tuple[int, int, int],
                 fill: int = 255) -> None:
-        t = np.linspace(0, 2 * math.pi, 28, endpoint=False)
-        self.polygon(np.c_[centre[0] + rx * np.cos(t), centre[1] + ry * np.sin(t)], colour, fill)
+        self.polygon(_ellipse(centre, rx, ry), colour, fill)
+
+
+def _ellipse(centre: tuple[float, float], rx: float, ry: float) -> np.ndarray:
+    """Points of an ellipse (a polygon of 28 corners)."""
+    t = np.linspace(0, 2 * math.pi, 28, endpoint=False)
+    return np.c_[centre[0] + rx * np.cos(t), centre[1] + ry * np.sin(t)]
 
 
 def _curve(width: float, bend: float, y: float, roundness: float = 0.0, steps: int = 16) -> np.ndarray:
@@ -155,14 +164,18 @@ def draw_eyes(pen: _Pen, eyes_open: tuple[float, float], brows: float, base: Bas
     for side, opened in ((-1, eyes_open[0]), (1, eyes_open[1])):
         cx, cy = side * 0.33, -0.12 - 0.04 * max(brows, 0)
         ry = 0.02 + 0.15 * opened * (1 + 0.25 * max(brows, 0))
-        pen.ellipse((cx, cy), 0.095, ry, FEATURE)
         # brow: a slanted bar, higher when raised, its inner end lower when drawn together
         lift = -0.36 - 0.12 * brows
         inner, outer = side * 0.14, side * 0.5
         tilt = -0.12 * min(brows, 0) - 0.06 * max(brows, 0)  # lowered: the inner end down; raised: up
         a, b = np.array([inner, lift + tilt]), np.array([outer, lift + 0.01])
         normal = np.array([-(b - a)[1], (b - a)[0]])
-        normal = 0.035 * normal / np.linalg.norm(normal)
+        normal = 0.035 * normal / np.linalg.norm(normal) * np.sign(normal[1])  # towards the eye
+        # the eye, cut by the brow's lower edge: a lowered brow covers the upper lid, as in the set's angry
+        # face (drawn whole, a wide eye's top stood out above a lowered brow)
+        eye = _ellipse((cx, cy), 0.095, ry)
+        under = a[1] + normal[1] + (eye[:, 0] - a[0] - normal[0]) * (b - a)[1] / (b - a)[0]
+        pen.polygon(np.c_[eye[:, 0], np.maximum(eye[:, 1], under)], FEATURE)
         pen.polygon(np.array([a + normal, b + normal, b - normal, a - normal]), FEATURE)
         if base.tears and side == -1:
             pen.polygon(np.array([[cx, cy + 0.12], [cx - 0.09, cy + 0.38], [cx, cy + 0.46], [cx + 0.09, cy + 0.38]]),
@@ -179,7 +192,8 @@ def draw_mouth(pen: _Pen, smile: float, mouth_open: float, lowest: float) -> Non
     bend = 0.2 * smile
     top_y = 0.36 - 0.06 * mouth_open
     grin = grin_of(smile)
-    opening = 0.04 + 0.42 * mouth_open + 0.18 * max(smile, 0) * mouth_open + 0.16 * grin * (1 - mouth_open)
+    opening = 0.04 + 0.42 * mouth_open + 0.18 * max(smile, 0) * mouth_open
+    opening += (GRIN_OPENING + (0.16 - GRIN_OPENING) * grin) * (grin > 0) * (1 - mouth_open)
     if opening < 0.09 and abs(smile) < 0.5:  # a closed mouth: a thick curved line
         upper = _curve(width, bend, top_y)
         pen.polygon(np.r_[upper - (0, LIP), upper[::-1] + (0, LIP)], FEATURE)
@@ -196,7 +210,7 @@ def draw_mouth(pen: _Pen, smile: float, mouth_open: float, lowest: float) -> Non
     x, top, bottom = inside
     pen.polygon(np.r_[np.c_[x, top], np.c_[x, bottom][::-1]], MOUTH_INSIDE)
     if grin > 0:  # the upper teeth, under the upper lip, over a share of the mouth's inside at each point
-        pen.polygon(np.r_[np.c_[x, top], np.c_[x, top + TEETH_SHARE * min(1.0, 2 * grin) * (bottom - top)][::-1]],
+        pen.polygon(np.r_[np.c_[x, top], np.c_[x, top + TEETH_SHARE * (bottom - top)][::-1]],
                     TEETH)
     if opening > 0.15:  # the tongue, resting on the lower lip: an arch over the lip's inner edge
         half = min(width * 0.26, x[-1], -x[0])

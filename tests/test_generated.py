@@ -130,11 +130,12 @@ def teeth(picture) -> int:
 
 @pytest.mark.parametrize("label", CLASSES)
 def test_a_broad_smile_shows_its_teeth_and_a_frown_none(label):
-    """A full smile grins where the base does not pull the mouth down (angry, disgust, sad); a frown
-    never does, open or closed."""
+    """A full smile grins, less where the base pulls the mouth down (angry, disgust, sad) but still with
+    its teeth; a frown never does, open or closed."""
     if BASES[label].smile_bias >= 0:
         assert teeth(draw(label, Shape(smile=1.0), 256)) > 100
         assert teeth(draw(label, Shape(smile=1.0, mouth_open=0.5), 256)) > 100
+    assert teeth(draw(label, Shape(smile=1.0), 256)) > 50  # sad's too: 0.5 after its bias still grins
     assert teeth(draw(label, Shape(smile=-1.0), 256)) == teeth(draw(label, Shape(smile=-1.0, mouth_open=1.0), 256)) == 0
 
 
@@ -170,6 +171,22 @@ def test_the_face_follows_the_eyes_and_brows():
     shut, wide = draw("neutral", Shape(eyes_open=(0.0, 0.0)), 256), draw("neutral", Shape(eyes_open=(1.0, 1.0)), 256)
     eyes = (slice(70, 130), slice(50, 206))
     assert (np.asarray(wide)[eyes][..., 0] < 120).sum() > 2 * (np.asarray(shut)[eyes][..., 0] < 120).sum()
+
+
+def top_of_dark(picture, x: int) -> int:
+    """The highest row of feature brown in column ``x`` of the eyes' area."""
+    dark = np.asarray(picture)[:, x, 0] < 120
+    return int(np.flatnonzero(dark[: picture.size[1] // 2])[0])
+
+
+@pytest.mark.parametrize(("label", "brows"), [("angry", 0.0), ("neutral", -1.0), ("neutral", -0.5)])
+def test_a_lowered_brow_covers_the_eyes_top(label, brows):
+    """Opening the eyes under lowered brows never shows the eye above its brow (the set's angry face: the
+    brow cuts the eye): the topmost brown in each eye's middle column stays the brow's."""
+    shut = draw(label, Shape(brows=brows, eyes_open=(0.0, 0.0)), 256)
+    wide = draw(label, Shape(brows=brows, eyes_open=(1.0, 1.0)), 256)
+    for x in (128 - 40, 128 + 39):  # the eyes' middles, 0.33 of the disc's radius out
+        assert top_of_dark(wide, x) >= top_of_dark(shut, x) - 1, x
 
 
 def test_cache_gives_the_same_picture_for_a_face_that_kept_still():
