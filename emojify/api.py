@@ -132,7 +132,7 @@ def shrunk(array: np.ndarray) -> tuple[np.ndarray, float]:
 
 def check_region(region: float | None) -> None:
     """Refuse a capture region that is not a share of the picture in (0, 1]."""
-    if region is not None and not (isinstance(region, int | float) and 0.0 < region <= 1.0):
+    if region is not None and (isinstance(region, bool) or not (isinstance(region, int | float) and 0.0 < region <= 1.0)):
         raise EmojifyError(f"region {region!r}: must be a share of the picture's width and height in (0, 1]")
 
 

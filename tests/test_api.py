@@ -207,7 +207,7 @@ def test_a_corrupt_file_is_an_emojify_error(tmp_path: Path) -> None:
         emojify.detect(path)
 
 
-@pytest.mark.parametrize("region", [0, -0.5, 1.5, "half"])
+@pytest.mark.parametrize("region", [0, -0.5, 1.5, "half", True])  # True is an int, 1, to Python: not a share
 def test_a_bad_region_is_refused(astronaut: np.ndarray, region) -> None:
     with pytest.raises(emojify.EmojifyError, match="region"):
         emojify.detect(astronaut, region=region)
