@@ -11,7 +11,7 @@ the day's best score in memory only (it starts again at 0 the next day and when 
 >>> for t in (0.1, 0.4, 0.7):
 ...     game.update({"happy": 0.9}, now=t)
 >>> game.outcomes[0].matched, game.score
-(True, 191)
+(True, 199)
 """
 
 from __future__ import annotations
@@ -155,7 +155,10 @@ class Round:
             self._decide(False)
 
     def _decide(self, matched: bool) -> None:
-        rules, took = self.rules, min(self.rules.seconds, self.now - self.started)
+        """Note the outcome; a match's speed is the time to make the face (when the hold began), so the
+        half second it must be held does not cost bonus and an instant match earns all of it."""
+        made = self.hold_since if matched and self.hold_since is not None else self.now
+        rules, took = self.rules, min(self.rules.seconds, made - self.started)
         points = rules.points + round(rules.bonus * (1 - took / rules.seconds)) if matched else 0
         self.outcomes.append(Outcome(self.targets[self.index], matched, took, points))
         self.pause_until = self.now + rules.pause

@@ -74,6 +74,9 @@ DEMO_PERIOD = 6.0
 DEMO_STEP = 0.125
 """The show moves in steps of this many seconds: 8 new pictures a second at most, each a whole
 attract screen to draw."""
+WAKE_GUARD = 0.5
+"""Seconds after a press wakes the attract screen in which another press takes no snapshot: a double
+tap, or a touch the panel reports twice, brings the live view back without a photo nobody asked for."""
 CHALLENGE_OVER_SECONDS = 10.0
 """How long a round's score stays up before the live screen."""
 FAILURES_TO_SHOW = 5
@@ -211,7 +214,8 @@ def attract_view(machine: Machine) -> View:
     """The attract screen: the emoji in turn, the invitation and the notice."""
     label = ATTRACT_ORDER[int((machine.now - machine.entered) / ATTRACT_CYCLE) % len(ATTRACT_ORDER)]
     lines = (texts.ATTRACT_LINE, texts.ATTRACT_PLAY) if machine.challenge else (texts.ATTRACT_LINE,)
-    notice = (texts.NOTICE, texts.NOTICE_SAVED if machine.saving else texts.NOTICE_NOTHING_KEPT)
+    saving = machine.saving and not machine.challenge  # the game takes no snapshot, so it saves none
+    notice = (texts.NOTICE, texts.NOTICE_SAVED if saving else texts.NOTICE_NOTHING_KEPT)
     elapsed = machine.now - machine.entered
     shape = demo_shape(elapsed).quantised() if machine.shapes else None  # the generated emoji shows off
     return View(machine.state, full=AttractView(label, texts.ATTRACT_TITLE, lines, notice, shape))
@@ -270,8 +274,10 @@ def source_lost(machine: Machine) -> bool:
 
 
 def snapshot_wanted(machine: Machine) -> bool:
-    """A snapshot was asked for on this screen and there is a picture to take it of."""
-    return machine.snapshot_requested_on == machine.state and machine.frame is not None
+    """A snapshot was asked for on this screen and there is a picture to take it of (not by the second
+    tap of a press that has just woken the attract screen)."""
+    return (machine.snapshot_requested_on == machine.state and machine.frame is not None
+            and not (machine.state == LIVE and machine.now - machine.woken_at < WAKE_GUARD))
 
 
 def take_still(machine: Machine) -> None:
@@ -395,6 +401,7 @@ class Machine:
         self._new_frame = False
         self._still_shown = False  # the finished still arrived: its timer starts at the next tick
         self.snapshot_requested_on: str | None = None  # the screen up when a snapshot was asked for
+        self.woken_at = -math.inf  # when a press last woke the attract screen
         self.still: Snapshot | None = None  # the snapshot on the result screen
         self.still_number = 0
         self.snapshots_taken = 0
@@ -423,6 +430,8 @@ class Machine:
 
     def request_snapshot(self) -> None:
         """Ask for a snapshot: the next tick takes it if the screen up now has a rule for it."""
+        if self.state == ATTRACT:
+            self.woken_at = self.now
         self.snapshot_requested_on = self.state
 
     def snapshot_done(self, snapshot: Snapshot) -> None:

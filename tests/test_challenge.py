@@ -89,6 +89,13 @@ def test_a_target_not_matched_in_time_scores_nothing_and_the_game_goes_on() -> N
     assert player.round.target == "neutral" and player.round.seconds_left() == pytest.approx(RULES.seconds)
 
 
+def test_an_instant_match_earns_the_whole_speed_bonus() -> None:
+    """The face made at once and held: 100 + 100 points, as the kiosk's rules say (the hold costs nothing)."""
+    player = Player(["happy"])
+    player.play(RULES.hold + STEP, 0.9)
+    assert player.round.score >= RULES.points + RULES.bonus - 1
+
+
 def test_a_quicker_match_scores_more() -> None:
     quick, slow = Player(["happy"]), Player(["happy"])
     quick.play(RULES.hold + STEP, 0.9)

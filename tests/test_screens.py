@@ -348,6 +348,27 @@ def test_the_notice_says_when_snapshots_are_saved_and_the_button_wakes_the_kiosk
     assert app.state == sc.LIVE and app.captured == [], "waking up takes no snapshot"
 
 
+def test_a_double_tap_on_the_attract_screen_wakes_it_without_a_snapshot() -> None:
+    app = attract_kiosk(1.0, saving=True)
+    app.run(1.1, label=None)
+    app.screens.request_snapshot()  # the first tap wakes the kiosk...
+    app.run(0.05, label=None)
+    app.screens.request_snapshot()  # ...the second, a moment later, must not take (and save) a photo
+    app.run(0.05, label=None)
+    assert app.state == sc.LIVE and app.captured == []
+    app.run(sc.WAKE_GUARD, label=None)
+    app.snapshot()
+    assert app.state == sc.COUNTDOWN, "a press after the wake-up takes the snapshot"
+
+
+def test_in_challenge_mode_the_notice_does_not_claim_snapshots_are_saved() -> None:
+    """The game takes no snapshot, so with a save folder set nothing is saved either."""
+    app = attract_kiosk(1.0, saving=True, challenge=True)
+    app.run(1.1, label=None)
+    notice = app.screens.view().attract.notice
+    assert texts.NOTICE_NOTHING_KEPT in notice and texts.NOTICE_SAVED not in notice
+
+
 def test_attract_after_zero_never_shows_it() -> None:
     app = attract_kiosk(0.0)
     app.run(120.0, label=None, step=0.5)
