@@ -9,6 +9,7 @@ face found, cropped, classified), and a photo without a face found counts as wro
 from __future__ import annotations
 
 import logging
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,12 +54,14 @@ def labelled_images(root: Path) -> list[tuple[Path, int]]:
     """``(image path, class index)`` for every image in ``root/<class>/``, sorted.
 
     Raises :class:`FolderError` for a missing folder, a sub-folder that is not a class name, or
-    no class folders at all. An empty class folder is logged and skipped.
+    no class folders at all. An empty class folder is logged and skipped. Hidden entries (a name
+    starting with ".") are passed over: tools leave them, not makers (Jupyter's
+    ``.ipynb_checkpoints/``, the ``._face.jpg`` copies macOS writes onto a USB stick).
     """
     root = Path(root)
     if not root.is_dir():
         raise FolderError(f"{root}: not a folder (expected DIR/<class>/*.jpg)")
-    folders = sorted(p for p in root.iterdir() if p.is_dir())
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     unknown = [p.name for p in folders if p.name.lower() not in CLASSES]
     if unknown:
         raise FolderError(f"{root}: sub-folder(s) {', '.join(unknown)} are not class names "
@@ -67,7 +70,7 @@ def labelled_images(root: Path) -> list[tuple[Path, int]]:
         raise FolderError(f"{root}: no class sub-folders (expected some of: {', '.join(CLASSES)})")
     items, empty = [], []
     for folder in folders:
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
         if not files:
             empty.append(folder.name)
         items += [(p, CLASSES.index(folder.name.lower())) for p in files]
@@ -192,6 +195,16 @@ def reliability_path(confusion_png: Path) -> Path:
     return confusion_png.with_name(f"{confusion_png.stem}-reliability.png")
 
 
+TITLE_CHARS = 64
+"""Characters a plot title's line holds at font size 10 in the 5.6-inch reliability figure: a longer
+line (a deep folder's path) is broken, not cut off at the picture's edge."""
+
+
+def wrap_title(title: str) -> str:
+    """``title`` with each of its lines broken to :data:`TITLE_CHARS` (paths mid-word, having no spaces)."""
+    return "\n".join(textwrap.fill(line, TITLE_CHARS) for line in title.split("\n"))
+
+
 def pyplot():
     """matplotlib's pyplot on the file-only Agg backend."""
     import matplotlib
@@ -216,7 +229,8 @@ def plot_confusion(summary: dict, path: Path, title: str) -> None:
     ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
     for i in range(len(CLASSES)):
         for j in range(len(columns)):
-            ax.text(j, i, f"{norm[i, j]:.2f}", ha="center", va="center", fontsize=8,
+            # a class without images has no row to share out: "-", not a 0.00 that reads as never recognised
+            ax.text(j, i, f"{norm[i, j]:.2f}" if matrix[i].sum() else "-", ha="center", va="center", fontsize=8,
                     color="white" if norm[i, j] > 0.5 else "black")
     ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right")
     ax.set_yticks(range(len(CLASSES)), CLASSES)
@@ -225,8 +239,8 @@ def plot_confusion(summary: dict, path: Path, title: str) -> None:
     balanced = f", balanced {summary['balanced_accuracy']:.1%}" if "balanced_accuracy" in summary else ""
     common = f"\nbalanced over classes of {MIN_SUPPORT}+ images {percent(summary[MIN30_KEY], 1)}" if MIN30_KEY in summary else ""
     found = f", faces found {summary['faces_found']}" if "faces_found" in summary else ""
-    ax.set_title(f"{title}\naccuracy {summary['accuracy']:.1%}{balanced}, macro F1 {summary['macro_f1']:.3f}"
-                 f"{common}, n={summary['n']}{found}", fontsize=10)
+    ax.set_title(wrap_title(f"{title}\naccuracy {summary['accuracy']:.1%}{balanced}, macro F1 "
+                            f"{summary['macro_f1']:.3f}{common}, n={summary['n']}{found}"), fontsize=10)
     fig.tight_layout()
     with atomic_path(path) as tmp:  # a crash leaves the old plot or none, never half of one
         fig.savefig(tmp, dpi=100)
@@ -254,7 +268,9 @@ def plot_reliability(summary: dict, path: Path, title: str) -> None:
     ax.set_ylim(0, 1)
     ax.set_ylabel("accuracy")
     ax.legend(loc="upper left", fontsize=8)
-    ax.set_title(f"{title}\nECE {summary['ece']:.3f} ({len(bins)} bins), n={summary['n']}")
+    binned = sum(b["n"] for b in bins)  # whole photos: the faces found, all the diagram shows
+    of = "" if binned == summary["n"] else f" faces found of {summary['n']} photos"
+    ax.set_title(wrap_title(f"{title}\nECE {summary['ece']:.3f} ({len(bins)} bins), n={binned}{of}"), fontsize=10)
     count_ax.bar(centres, [b["n"] for b in bins], width=width * 0.9, color="grey")
     count_ax.set_xlabel("top probability shown")
     count_ax.set_ylabel("faces")

@@ -420,3 +420,72 @@ def test_evaluate_detect_plot_has_a_no_face_column(photo_folder, tmp_path):
     assert code == 0, err
     picture = cv2.imread(str(tmp_path / "confusion.png"))
     assert picture is not None and picture.shape[1] > picture.shape[0]  # wider than tall: the extra column
+
+
+# --- what the plots and the folder scan show ------------------------------------------------------
+
+def drawn_texts(monkeypatch, draw) -> tuple:
+    """Run ``draw`` (a plot function) and keep its figure open: the figure and its non-empty texts."""
+    pytest.importorskip("matplotlib")
+    from matplotlib.text import Text
+
+    from emojify.evaluate import pyplot
+
+    plt, figures = pyplot(), []
+    monkeypatch.setattr(plt, "close", figures.append)
+    draw()
+    figure = figures[-1]
+    figure.canvas.draw()
+    return figure, [t for t in figure.findobj(Text) if t.get_visible() and t.get_text()]
+
+
+def test_plot_titles_of_a_deep_folder_stay_inside_the_picture(monkeypatch, tmp_path):
+    """A long folder path in the title is broken over lines, not cut off at the picture's edge."""
+    from emojify.evaluate import plot_confusion, plot_reliability
+
+    y = np.array([H] * 20 + [S] * 10)
+    summary = summarize(y, y, one_hot_ish(list(y), [0.8] * len(y)))
+    title = "emotion_int8.tflite on /home/maker/datasets/realfaces-2026-december/development-part (whole photos)"
+    for plot in (plot_confusion, plot_reliability):
+        figure, texts = drawn_texts(monkeypatch, lambda: plot(summary, tmp_path / "plot.png", title))  # noqa: B023
+        edge = figure.bbox
+        for text in texts:
+            box = text.get_window_extent()
+            assert box.x0 >= edge.x0 - 1 and box.x1 <= edge.x1 + 1, (plot.__name__, text.get_text())
+
+
+def test_reliability_diagram_counts_the_faces_it_bins(monkeypatch, tmp_path):
+    """Whole photos without a face found are not in the diagram: its n is the faces found, not the photos."""
+    from emojify.evaluate import plot_reliability
+    from emojify.metrics import NO_ANSWER
+
+    y_true = np.array([H, H, S, S])
+    summary = summarize(y_true, np.array([H, NO_ANSWER, S, NO_ANSWER]), one_hot_ish([H, H, S, S], [0.9] * 4))
+    _, texts = drawn_texts(monkeypatch, lambda: plot_reliability(summary, tmp_path / "r.png", "photos"))
+    title = next(t.get_text() for t in texts if "ECE" in t.get_text())
+    assert "n=2 faces found of 4 photos" in title, title
+
+
+def test_confusion_plot_leaves_a_class_without_images_blank_not_zero(monkeypatch, tmp_path):
+    """A folder of happy and sad faces only: the angry row shows "-", not 0.00 as if angry were never found."""
+    from emojify.evaluate import plot_confusion
+
+    y = np.array([H, H, S])
+    summary = summarize(y, np.array([H, A, S]))
+    _, texts = drawn_texts(monkeypatch, lambda: plot_confusion(summary, tmp_path / "c.png", "two classes"))
+    cells = {tuple(t.get_position()): t.get_text() for t in texts if t.get_fontsize() == 8}
+    assert [cells[(j, A)] for j in range(7)] == ["-"] * 7
+    assert cells[(H, H)] == "0.50" and cells[(A, H)] == "0.50" and cells[(S, S)] == "1.00"
+
+
+def test_evaluate_passes_over_hidden_folders_and_files(fer_root, tmp_path):
+    """Jupyter's .ipynb_checkpoints/ and macOS's ._face.jpg copies are the tools', not faces: no error, not scored."""
+    root = tmp_path / "faces"
+    (root / "happy").mkdir(parents=True)
+    (root / ".ipynb_checkpoints").mkdir()
+    for path in fer_files(fer_root, "test", "happy", "PublicTest_", 3):
+        shutil.copyfile(path, root / "happy" / path.name)
+    (root / "happy" / "._face.jpg").write_bytes(b"\x00\x05\x16\x07 AppleDouble resource fork")
+    code, out, err = run_cli("evaluate", root, "--json")
+    assert code == 0, err
+    assert load_json_output(out)["n"] == 3 and stderr_lines(err) == []
