@@ -183,7 +183,9 @@ def hint_place(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.ImageFont, 
     goes (a hint wrapped at 0.8 of the picture on two lines hid them at 800x480 with large text).
 
     Below the marks where the picture has room there (moved down as far as it must), else between
-    the two lower marks, as low as it goes, on as many lines as that takes."""
+    the two lower marks, as low as it goes, if it takes two lines there at most, or no more than across
+    the picture. Else (a narrow picture: a portrait photo on a portrait screen) across the picture at the bottom,
+    over the marks: a hint squeezed between them stood in five lines over the middle of the picture."""
     w, h = size
     pad = face.size * PILL_PAD[0] * 2
     width = w - 2 * margin - pad
@@ -191,12 +193,14 @@ def hint_place(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.ImageFont, 
     if not marks:
         return (w / 2, y), width
     below, (left, right) = marks[2][3] + margin / 2, (marks[2][2], marks[3][0])
-    _, _, pill_h = pill_size(draw, text, face, width)
+    across, _, pill_h = pill_size(draw, text, face, width)
     if below + pill_h <= h - margin:
         return (w / 2, max(y, below + pill_h / 2)), width
-    width = right - left - margin - pad
-    _, _, pill_h = pill_size(draw, text, face, width)
-    return ((left + right) / 2, h - margin - pill_h / 2), width
+    between = right - left - margin - pad
+    squeezed, _, pill_h = pill_size(draw, text, face, between)
+    if squeezed.count("\n") > max(1, across.count("\n")):  # more lines there than two and than across
+        return (w / 2, y), width
+    return ((left + right) / 2, h - margin - pill_h / 2), between
 
 
 def covered(a: BoxF, b: BoxF) -> float:

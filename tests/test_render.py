@@ -219,6 +219,25 @@ def test_the_hint_leaves_the_capture_regions_corner_marks_in_sight(emojis, windo
             assert min(t.size for t in seen) >= min_text(lay.text_scale), "the hint is drawn too small to read"
 
 
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+@pytest.mark.parametrize("rows_cols", [(640, 480), (480, 480)], ids=["portrait-photo", "square-photo"])
+def test_a_narrow_pictures_hint_stays_at_the_bottom_in_few_lines(emojis, language: str, rows_cols) -> None:
+    """A portrait photo on a portrait screen leaves no room below the marks and little between them:
+    the hint goes across the picture's bottom in at most three lines, not squeezed between the marks
+    into five over the middle of the picture."""
+    texts.set_language(language)
+    lay = layout((480, 800), True)
+    frame = np.full((*rows_cols, 3), 120, np.uint8)
+    hint = max((texts.MAKE_THIS_FACE.format(name=texts.expression_name(c)) for c in CLASSES), key=len)
+    result = Result(region_box(frame.shape, 0.6), None, None, None)
+    with drawn_texts() as seen:
+        image = render_feed(frame, lay.feed.size, result, emojis, hint=hint, text_scale=lay.text_scale)
+    (drawn,) = [t for t in seen if t.text.replace("\n", " ") == hint]
+    top, bottom = drawn.box[1], drawn.box[3]
+    assert bottom - top < 3.8 * drawn.size, f"{hint!r} takes more than three lines"
+    assert top > image.height * 0.6, f"{hint!r} reaches up into the picture"
+
+
 def test_a_banner_leaves_the_face_and_its_emoji_alone(emojis) -> None:
     """A snapshot's "saved" or "could not save" banner goes below the faces (they stand in the upper
     half of a kiosk's picture): the face's box and emoji badge are drawn as without it; with a hint at
