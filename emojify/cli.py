@@ -212,16 +212,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.plot:
         make_file_folder(args.plot, f"--plot {args.plot}")
     classifier = Classifier(args.model, decision=IDENTITY if args.raw else None)
-    progress = (lambda items: items) if args.json else progress_bar
     if args.detect:  # the photo as cmd_predict sees it
         from emojify.evaluate import evaluate_photos
         from emojify.faces import DETECTORS
         from emojify.pipeline import Pipeline
 
         pipeline = Pipeline(classifier, DETECTORS[args.detector](), region_fraction=1.0)
-        evaluation = evaluate_photos(pipeline, args.folder, progress, brightness=args.dim)
+        evaluation = evaluate_photos(pipeline, args.folder, progress_bar, brightness=args.dim)
     else:
-        evaluation = evaluate_folder(classifier, args.folder, progress, brightness=args.dim)
+        evaluation = evaluate_folder(classifier, args.folder, progress_bar, brightness=args.dim)
     for error in evaluation.errors:
         print(f"emojify: {error}", file=sys.stderr)
     summary = evaluation.summary

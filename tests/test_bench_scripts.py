@@ -244,8 +244,13 @@ def test_turned_faces_says_what_its_accuracy_is_over(made_fer):
 
 
 def run_on_a_terminal(name: str, *args: str, timeout: float = 300) -> tuple[int, str, str]:
-    """Run ``packaging/<name>.py ARGS`` with its stderr on a pseudo-terminal, as in a shell, and its
-    stdout on a pipe: (exit code, stdout, all the terminal was sent)."""
+    """Run ``packaging/<name>.py ARGS`` as :func:`on_a_terminal` does."""
+    return on_a_terminal([sys.executable, str(REPO / "packaging" / f"{name}.py"), *args], timeout)
+
+
+def on_a_terminal(command: list[str], timeout: float = 300) -> tuple[int, str, str]:
+    """Run ``command`` with its stderr on a pseudo-terminal, as in a shell, and its stdout on a pipe:
+    (exit code, stdout, all the terminal was sent)."""
     import fcntl
     import pty
     import struct
@@ -253,8 +258,7 @@ def run_on_a_terminal(name: str, *args: str, timeout: float = 300) -> tuple[int,
 
     terminal, its_end = pty.openpty()
     fcntl.ioctl(its_end, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # 24 rows of 120, as a window
-    process = subprocess.Popen([sys.executable, str(REPO / "packaging" / f"{name}.py"), *args], cwd=REPO,
-                               stdout=subprocess.PIPE, stderr=its_end)
+    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=its_end)
     os.close(its_end)
     shown, deadline = b"", time.monotonic() + timeout
     with contextlib.suppress(OSError):  # EIO: the script ended and closed the terminal
@@ -286,6 +290,15 @@ def test_long_work_shows_a_progress_bar_on_the_terminal_and_json_stays_clean(mad
     if json_option:
         assert all(json.loads(line) for line in stdout.splitlines()), stdout
     assert "%|" not in stdout
+
+
+def test_emojify_evaluate_json_shows_its_progress_bar_on_the_terminal_too(made_fer):
+    """As the scripts' ``--json``: the bar goes to the terminal (stderr), stdout holds only the JSON;
+    a maker waiting minutes on real photos sees the work move."""
+    code, stdout, shown = on_a_terminal([sys.executable, "-m", "emojify", "evaluate", str(made_fer / "test"), "--json"])
+    assert code == 0, shown
+    assert re.search(r"\d+%\|.*\| \d+/\d+ \[", shown), shown
+    assert json.loads(stdout)["n"] > 0 and "%|" not in stdout
 
 
 HELP_SAYS = {
