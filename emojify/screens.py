@@ -537,7 +537,7 @@ class Machine:
         result, game = self.result, self.round
         box = None if result is None or result.box is None else tuple(int(v) for v in result.box)
         challenge = None if game is None else ChallengeState(game.target, game.score, game.matched,
-                                                             self.rounds_played, self.best.score, tuple(game.targets))
+                                                             self.rounds_played, self.best.today(self.today()), tuple(game.targets))
         return ScreenState(self.state, self.status, self.status_text, None if result is None else result.label,
                            box, self.snapshots_taken, self.snapshot_path, self.error,  # type: ignore[arg-type]
                            self.drawing_failures, challenge)

@@ -455,8 +455,12 @@ def test_a_round_of_five_ends_with_the_score_and_the_days_best_is_kept(game: Kio
     game.run(sc.CHALLENGE_OVER_SECONDS)
     assert game.state == sc.LIVE
 
+    assert game.screens.current().challenge is None or game.screens.current().challenge.best == first
+
     game.today.day += dt.timedelta(days=1)
-    play_round(game, [False] * 5)
+    game.snapshot()  # the first round of the new day: the state (and its file) reports today's best
+    assert game.state == sc.CHALLENGE and game.screens.current().challenge.best == 0, "yesterday's best reported"
+    game.run(Rules().seconds * 5 + Rules().pause * 5, label=None)
     assert game.screens.view().panel.rows[-1].name == texts.BEST_TODAY.format(score=0), "a new day, a new best"
 
 
