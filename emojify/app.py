@@ -263,6 +263,8 @@ class App:
     def __init__(self, root: tk.Tk, settings: Settings, worker: Worker, capture: CaptureThread,
                  emojis: EmojiSet) -> None:
         self.root, self.settings, self.worker, self.capture, self.emojis = root, settings, worker, capture, emojis
+        if settings.challenge and settings.save_dir is not None:  # an installer waiting for photos learns why none come
+            log.warning("save_dir %s: the challenge game takes no snapshots, so nothing is saved there", settings.save_dir)
         self.screens = Screens(worker.request_snapshot, texts.message_tips(capture.spec, capture.spec.kind is SourceKind.CAMERA and pi_camera_found()),
                                Timings(result=settings.snapshot_seconds, attract_after=settings.attract_after),
                                now=time.monotonic(), challenge=settings.challenge,

@@ -385,6 +385,30 @@ def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display
         root.destroy()
 
 
+def test_a_save_folder_with_the_challenge_game_is_said_to_save_nothing(display: str, monkeypatch, caplog,
+                                                                        tmp_path) -> None:
+    """The game takes no snapshots: the log says so at start, for the installer who set a save folder."""
+    import tkinter as tk
+
+    import emojify.app
+    from emojify.emojis import load_emoji_set
+    from emojify.sources import SourceEvent, SourceStatus, parse_source
+
+    monkeypatch.setenv("DISPLAY", display)
+    worker = FakeWorker(astronaut_frame(), Result((0, 0, 640, 480), None, None, None))
+    capture = SimpleNamespace(status=SourceStatus.LIVE, event=SourceEvent.LIVE, spec=parse_source("0"))
+    root = tk.Tk()
+    try:
+        for challenge in (False, True):
+            with caplog.at_level("WARNING", logger="emojify.app"):
+                emojify.app.App(root, Settings(challenge=challenge, save_dir=tmp_path), worker, capture, load_emoji_set())
+            said = [r.getMessage() for r in caplog.records if "takes no snapshots" in r.getMessage()]
+            assert said == ([f"save_dir {tmp_path}: the challenge game takes no snapshots, so nothing is saved there"]
+                            if challenge else []), said
+    finally:
+        root.destroy()
+
+
 def test_a_drawing_error_is_logged_once_shows_the_failure_screen_and_passes(display: str, monkeypatch,
                                                                            caplog) -> None:
     """A renderer that keeps failing: one log record with its traceback (not one per poll), the
