@@ -58,12 +58,14 @@ class Outcome:
     points: int
 
 
-def pick_targets(count: int, rng: random.Random, pool: Sequence[str] = TARGET_POOL) -> list[str]:
-    """``count`` targets from ``pool``: all different while the pool lasts, never the same twice in a row."""
+def pick_targets(count: int, rng: random.Random, pool: Sequence[str] = TARGET_POOL,
+                 after: str | None = None) -> list[str]:
+    """``count`` targets from ``pool``: all different while the pool lasts, never the same twice in a row,
+    nor the first the same as ``after`` (the last round's last, when the visitor plays again)."""
     targets: list[str] = []
     while len(targets) < count:
         batch = rng.sample(list(pool), len(pool))
-        if targets and batch[0] == targets[-1]:
+        if batch[0] == (targets[-1] if targets else after):
             batch.append(batch.pop(0))
         targets += batch
     return targets[:count]

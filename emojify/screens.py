@@ -328,7 +328,8 @@ def round_finished(machine: Machine) -> bool:
 def start_round(machine: Machine) -> None:
     """A new round of the challenge game, with fresh targets."""
     rules = machine.rules
-    machine.round = Round(pick_targets(rules.targets, machine.rng), machine.now, rules)
+    last = machine.round.targets[-1] if machine.round is not None and machine.round.targets else None
+    machine.round = Round(pick_targets(rules.targets, machine.rng, after=last), machine.now, rules)
     machine.rounds_played += 1
 
 

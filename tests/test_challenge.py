@@ -127,6 +127,8 @@ def test_targets_differ_and_never_repeat_in_a_row() -> None:
         assert len(set(targets)) == 5 and set(targets) <= set(TARGET_POOL)
     long = pick_targets(30, rng)
     assert all(a != b for a, b in itertools.pairwise(long))
+    firsts = [pick_targets(5, rng, after="happy")[0] for _ in range(200)]  # "Play again" after a round ending on happy
+    assert "happy" not in firsts and len(set(firsts)) == len(TARGET_POOL) - 1
 
 
 def test_the_days_best_is_kept_and_a_new_day_starts_again() -> None:

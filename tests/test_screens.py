@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -462,6 +463,14 @@ def test_a_round_of_five_ends_with_the_score_and_the_days_best_is_kept(game: Kio
     assert game.state == sc.CHALLENGE and game.screens.current().challenge.best == 0, "yesterday's best reported"
     game.run(Rules().seconds * 5 + Rules().pause * 5, label=None)
     assert game.screens.view().panel.rows[-1].name == texts.BEST_TODAY.format(score=0), "a new day, a new best"
+
+
+def test_play_again_never_starts_with_the_target_the_last_round_ended_on(game: Kiosk) -> None:
+    ends = []
+    for _ in range(12):
+        play_round(game, [False] * 5)
+        ends.append(game.screens.current().challenge.targets)
+    assert all(before[-1] != after[0] for before, after in itertools.pairwise(ends)), ends
 
 
 def test_the_outcome_drops_the_instruction_and_the_score_screen_shows_an_emoji_not_a_question_mark(game: Kiosk) -> None:
