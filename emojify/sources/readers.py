@@ -269,8 +269,6 @@ class FolderReader:
         """Nothing to free; present for the :class:`Reader` protocol."""
 
 
-
-
 def _warn_once(path: Path) -> bool:
     """True the first time this process finds ``path`` (as it is now) unreadable."""
     try:
