@@ -75,6 +75,38 @@ STATE_FILE_ENV = "EMOJIFY_STATE_FILE"
 """Environment variable naming a file the window writes its :meth:`App.state` to, for tests."""
 ERROR_LOG_SECONDS = 60.0
 """A drawing error that repeats is logged (with its traceback) once in this many seconds."""
+SNAPSHOT_KEYS = ("space", "Return", "KP_Enter")
+"""The keys that press the kiosk's button."""
+
+
+class KeyRepeats:
+    """Tells a held key's own repeats from new presses, so that a visitor holding Space down gets one
+    snapshot, not a new one each time the live view comes back.
+
+    A held key repeats: on X11 as a release and a press with the same time stamp, on Windows and macOS
+    as presses with no release between. Tk has no switch for this, hence these few lines.
+    """
+
+    LOST_RELEASE_MS = 1000
+    """A press this long after the last one with no release between is a new press (a release can be
+    missed while the window does not have the focus); repeats come every 25-50 ms."""
+
+    def __init__(self) -> None:
+        self._down: dict[str, int] = {}  # key: the time of its last press, until it is released
+        self._up: dict[str, int] = {}  # key: the time of its last release
+
+    def press(self, key: str, when: int) -> bool:
+        """Note a press of ``key`` at ``when`` (the event's time, ms); whether it is a new press."""
+        last = self._down.get(key)
+        held = last is not None and 0 <= when - last < self.LOST_RELEASE_MS
+        self._down[key] = when
+        return not held and self._up.get(key) != when
+
+    def release(self, key: str, when: int) -> None:
+        """Note a release of ``key`` at ``when``."""
+        self._down.pop(key, None)
+        self._up[key] = when
+
 
 FULL_RENDERERS: dict[type, Callable[[Layout, FullView, EmojiSet], Image.Image]] = {
     MessageView: lambda lay, view, emojis: render_message(lay.window, view.title, view.detail, list(view.tips),
@@ -285,6 +317,7 @@ class App:
         self._feed_box = Rect(0, 0, 0, 0)  # where the picture and the button are, in drawn pixels
         self._button_box = Rect(0, 0, 0, 0)
         self._whole = False  # a press anywhere counts (the attract screen)
+        self._repeats = KeyRepeats()
         self._errors_logged: dict[str, float] = {}  # a drawing error -> when it was last logged
 
         root.title("emojify")
@@ -316,8 +349,9 @@ class App:
 
     def _bind_keys(self) -> None:
         root = self.root
-        for key in ("<space>", "<Return>", "<KP_Enter>"):
-            root.bind(key, lambda _event: self.request_snapshot())
+        for key in SNAPSHOT_KEYS:
+            root.bind(f"<KeyPress-{key}>", self._on_key)
+            root.bind(f"<KeyRelease-{key}>", lambda event: self._repeats.release(event.keysym, event.time))
         self.canvas.bind("<ButtonPress-1>", self._on_press)
         for sequence in exit_sequences(self.settings.exit_keys):
             root.bind(sequence, lambda _event: self.close())
@@ -335,6 +369,11 @@ class App:
     def _report_exception(self, kind: type[BaseException], value: BaseException, tb: object) -> None:
         """Tk's hook for errors in callbacks: log them and keep the kiosk running."""
         log.error("error in a window callback; the kiosk goes on", exc_info=(kind, value, tb))
+
+    def _on_key(self, event: tk.Event) -> None:
+        """A snapshot key presses the button; its repeats while it is held do not."""
+        if self._repeats.press(event.keysym, event.time):
+            self.request_snapshot()
 
     def _on_press(self, event: tk.Event) -> None:
         """A click or touch on the picture or on the button presses the button (anywhere on the

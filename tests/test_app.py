@@ -14,6 +14,7 @@ import gc
 import os
 import random
 import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,7 +39,7 @@ from helpers import (
 from PIL import Image
 
 from emojify import cli, texts
-from emojify.app import exit_sequences
+from emojify.app import KeyRepeats, exit_sequences
 from emojify.config import ConfigError, Settings, settings_from_args
 from emojify.labels import CLASSES
 from emojify.layout import LARGE_TEXT, layout
@@ -349,8 +350,10 @@ class FakeWorker:
         self.prepared.append(frame)
 
 
-def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display: str, monkeypatch) -> None:
-    """What a GPIO button does: ``App.request_snapshot`` from its own thread; a lamp's hook sees the countdown."""
+@pytest.fixture
+def quick_window(display: str, monkeypatch) -> Iterator[SimpleNamespace]:
+    """The window in this process, fed the astronaut by a :class:`FakeWorker`, with a half-second
+    countdown and result; ``screens`` lists each screen as it comes up."""
     import tkinter as tk
 
     import emojify.app
@@ -371,18 +374,61 @@ def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(display
         app = App(root, Settings(), worker, capture, load_emoji_set())
         screens: list[str] = []
         app.screens.on_state_change.append(lambda old, new: screens.append(new))
-
         pump_until(root, lambda: app.frames_shown >= 3 and app.screens.current().screen == "live", "the live picture")
-        button = threading.Thread(target=app.request_snapshot)
-        button.start()
-        button.join()
-        pump_until(root, lambda: worker.stills, "the still handed to the worker")
-        assert [still.frame for still in worker.stills] == [frame] and app.state()["snapshots_taken"] == 1
-        assert worker.prepared == [frame]  # the still's search began with the countdown
-        pump_until(root, lambda: app.screens.current().screen == "live", "the return to live")
-        assert screens == ["live", "countdown", "result", "live"]
+        yield SimpleNamespace(root=root, app=app, worker=worker, frame=frame, screens=screens)
     finally:
         root.destroy()
+
+
+def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(quick_window) -> None:
+    """What a GPIO button does: ``App.request_snapshot`` from its own thread; a lamp's hook sees the countdown."""
+    root, app, worker, frame = quick_window.root, quick_window.app, quick_window.worker, quick_window.frame
+    button = threading.Thread(target=app.request_snapshot)
+    button.start()
+    button.join()
+    pump_until(root, lambda: worker.stills, "the still handed to the worker")
+    assert [still.frame for still in worker.stills] == [frame] and app.state()["snapshots_taken"] == 1
+    assert worker.prepared == [frame]  # the still's search began with the countdown
+    pump_until(root, lambda: app.screens.current().screen == "live", "the return to live")
+    assert quick_window.screens == ["live", "countdown", "result", "live"]
+
+
+def test_key_repeats_are_not_new_presses() -> None:
+    """X11 repeats a held key as a release and a press at the same time stamp; Windows and macOS as
+    presses with no release between; a press after a release, or long after a lost release, is new."""
+    keys = KeyRepeats()
+    assert keys.press("space", 1000)
+    keys.release("space", 1500)
+    assert not keys.press("space", 1500), "an X11 repeat"
+    keys.release("space", 1540)
+    assert not keys.press("space", 1540)
+    keys.release("space", 1700)
+    assert keys.press("space", 1800), "pressed again after letting go"
+    assert not keys.press("space", 2300) and not keys.press("space", 2333), "Windows repeats, no release"
+    assert keys.press("Return", 2340), "another key"
+    assert keys.press("space", 2333 + KeyRepeats.LOST_RELEASE_MS), "its release was lost (the focus went away)"
+
+
+def test_holding_space_down_takes_one_snapshot(quick_window, display: str) -> None:
+    """The X server repeats a held key; a visitor leaning on Space gets one snapshot, not another each
+    time the live view comes back, and a new press after letting go takes the next."""
+    root, worker, screens = quick_window.root, quick_window.worker, quick_window.screens
+
+    def xdotool(*args: str) -> None:
+        subprocess.run(["xdotool", *args], env={**os.environ, "DISPLAY": display}, check=True, timeout=10)
+
+    xdotool("windowfocus", "--sync", root.wm_frame())
+    pump_until(root, lambda: root.focus_get() is not None, "the window's focus")
+    xdotool("keydown", "space")
+    try:
+        pump_until(root, lambda: screens[-2:] == ["result", "live"], "the return to live, Space still down")
+        held = time.monotonic() + 1.0  # repeats come every 40 ms here: 25 of them while live
+        pump_until(root, lambda: time.monotonic() > held, "a second held down in the live view")
+    finally:
+        xdotool("keyup", "space")
+    assert screens == ["live", "countdown", "result", "live"] and len(worker.stills) == 1
+    xdotool("key", "space")
+    pump_until(root, lambda: len(worker.stills) == 2, "the snapshot of a new press")
 
 
 def test_a_save_folder_with_the_challenge_game_is_said_to_save_nothing(display: str, monkeypatch, caplog,
