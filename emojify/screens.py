@@ -525,8 +525,9 @@ class Machine:
         if self.frame is None:
             return None
         result = self.result
-        hint = texts.HINT if result is None or result.label is None else None
-        if self.state == CHALLENGE and self.round is not None and self.round.target is not None \
+        face = result is not None and result.label is not None
+        hint = None if face else texts.HINT  # in the game too: the panel shows the target meanwhile
+        if face and self.state == CHALLENGE and self.round is not None and self.round.target is not None \
                 and self.round.showing is None:  # not under the outcome of the target just played
             hint = texts.MAKE_THIS_FACE.format(name=texts.expression_name(self.round.target))
         countdown = math.ceil(self.seconds_left()) if self.state == COUNTDOWN else None

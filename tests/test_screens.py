@@ -493,8 +493,15 @@ def test_the_outcome_drops_the_instruction_and_the_score_screen_shows_an_emoji_n
 
 
 def test_without_a_face_the_round_times_out_target_by_target(game: Kiosk) -> None:
+    """A visitor who stepped out of the picture is asked to come back into the frame, not to make a face
+    nobody sees (the panel still shows the target); back in the frame, the instruction returns."""
     game.snapshot()
-    game.run(5 * (Rules().seconds + Rules().pause) - 0.5, label=None)
+    game.run(0.5, label=None)
+    target = texts.expression_name(game.screens.current().challenge.target)
+    assert game.screens.view().feed.hint == texts.HINT and game.screens.view().panel.title == target
+    game.run(0.1, label="neutral")
+    assert game.screens.view().feed.hint == texts.MAKE_THIS_FACE.format(name=target)
+    game.run(5 * (Rules().seconds + Rules().pause) - 1.1, label=None)
     assert game.state == sc.CHALLENGE, "no attract screen during a round"
     game.run(1.0, label=None)
     assert game.state == sc.CHALLENGE_OVER and game.screens.current().challenge.score == 0
