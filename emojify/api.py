@@ -74,7 +74,7 @@ class Face:
 
 @dataclass(frozen=True, eq=False)  # it holds an array: compared or hashed, a reading is itself
 class Reading:
-    """What :meth:`Reader.read` saw: the decoded ``image`` (gray or BGR; BGRA as a caller's array gave it),
+    """What :meth:`Reader.read` saw: the decoded ``image`` (gray or BGR, transparent pixels made white),
     ``scale`` (the picture's own pixels per decoded pixel: above 1 for a picture read smaller), the
     pipeline's ``result`` (in the decoded pixels, for drawing on ``image``) and ``faces`` (in the
     picture's own pixels)."""
@@ -89,8 +89,8 @@ def as_image(image: Any) -> tuple[np.ndarray, float]:
     """A picture as a uint8 gray or BGR array, and the picture's own pixels per array pixel.
 
     ``image`` is a path (``str`` or ``os.PathLike``; read as ``emojify predict`` reads files), a NumPy
-    array (uint8 gray ``(H, W)``, BGR ``(H, W, 3)`` or BGRA ``(H, W, 4)``) or a Pillow image of any mode
-    (turned upright by its EXIF orientation, as files are). Large ones are read smaller, as files are
+    array (uint8 gray ``(H, W)``, BGR ``(H, W, 3)`` or BGRA ``(H, W, 4)``, its transparent pixels over white
+    as in a file) or a Pillow image of any mode (turned upright by its EXIF orientation, as files are). Large ones are read smaller, as files are
     (:func:`shrunk`). Anything else raises :class:`~emojify.imageio.ImageError`.
     """
     if isinstance(image, str | os.PathLike):
@@ -103,6 +103,10 @@ def as_image(image: Any) -> tuple[np.ndarray, float]:
                              "BGR (H, W, 3) or BGRA (H, W, 4)")
         if image.size == 0:
             raise ImageError(f"image: an empty array of shape {image.shape}")
+        if image.ndim == 3 and image.shape[2] == 4:  # transparent pixels over white, as in a file of it
+            from PIL import Image
+
+            image = to_array(Image.fromarray(np.ascontiguousarray(image[:, :, [2, 1, 0, 3]]), "RGBA"))
         return shrunk(image)
     from PIL import Image, ImageOps
 

@@ -84,6 +84,19 @@ def test_transparent_pixels_of_a_pillow_image_are_white_as_in_a_file(astronaut: 
     assert_astronaut(reading.faces)
 
 
+def test_transparent_pixels_of_a_bgra_array_are_white_as_in_a_file(astronaut: np.ndarray, tmp_path: Path) -> None:
+    """OpenCV's ``imread(..., IMREAD_UNCHANGED)`` of a cut-out: the hidden colour under transparent
+    pixels (here black, or a half-transparent red corner) is not what the picture looks like."""
+    bgra = cv2.cvtColor(astronaut, cv2.COLOR_BGR2BGRA)
+    bgra[:60, :60] = (0, 0, 0, 0)
+    bgra[:60, -60:] = (0, 0, 255, 128)
+    cv2.imwrite(str(tmp_path / "cut-out.png"), bgra)
+    reading, from_file = emojify.Reader().read(bgra), emojify.Reader().read(tmp_path / "cut-out.png")
+    assert (reading.image[:60, :60] == 255).all() and (reading.image[0, -1] == (127, 127, 255)).all()
+    assert np.array_equal(reading.image, from_file.image) and reading.faces == from_file.faces
+    assert bgra[0, 0, 3] == 0, "the caller's array is left as it was"
+
+
 @pytest.mark.parametrize("orientation", [3, 6, 8])
 def test_a_pillow_phone_photo_is_read_upright_and_left_as_it_was(astronaut: np.ndarray, tmp_path: Path,
                                                                  orientation: int) -> None:
