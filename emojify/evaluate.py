@@ -21,7 +21,7 @@ from emojify.classifier import Classifier
 from emojify.decision import DecisionRule
 from emojify.errors import EmojifyError
 from emojify.fileio import atomic_path
-from emojify.imageio import IMAGE_SUFFIXES, ImageError, read_image
+from emojify.imageio import ImageError, folder_images, read_image
 from emojify.labels import CLASSES
 from emojify.metrics import MIN30_KEY, MIN_SUPPORT, NO_ANSWER, summarize
 from emojify.preprocess import prepare_face, to_gray
@@ -70,7 +70,7 @@ def labelled_images(root: Path) -> list[tuple[Path, int]]:
         raise FolderError(f"{root}: no class sub-folders (expected some of: {', '.join(CLASSES)})")
     items, empty = [], []
     for folder in folders:
-        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+        files = folder_images(folder, regular_only=False)  # a dangling link is named as unreadable
         if not files:
             empty.append(folder.name)
         items += [(p, CLASSES.index(folder.name.lower())) for p in files]

@@ -34,6 +34,19 @@ class ImageError(EmojifyError):
     """An image could not be read; the message is ``"<path>: <reason>"``."""
 
 
+def folder_images(folder: Path, *, regular_only: bool = True) -> list[Path]:
+    """The entries directly inside ``folder`` whose suffix is one of :data:`IMAGE_SUFFIXES`, in name order.
+
+    Hidden entries (a name starting with ".") are passed over: tools leave them, not makers (the
+    ``._face.jpg`` copies macOS writes onto a USB stick, Jupyter's ``.ipynb_checkpoints/``). With
+    ``regular_only`` only regular files (or links to them) are kept, as a slideshow wants; without
+    it a dangling link or other entry that is no readable file is kept too, so that a caller can
+    name it as unreadable rather than leave it out unsaid.
+    """
+    named = [p for p in folder.iterdir() if not p.name.startswith(".") and p.suffix.lower() in IMAGE_SUFFIXES]
+    return sorted((p for p in named if p.is_file() or not regular_only), key=lambda p: p.name)
+
+
 def _reason(path: Path) -> str | None:
     """Why ``path`` is not even a candidate file, or None."""
     try:

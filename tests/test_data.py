@@ -187,6 +187,22 @@ def test_unreadable_images_are_skipped_and_counted(fer_folder, tmp_path, caplog)
     assert any(" 3 " in w and "unreadable" in w for w in warnings), warnings
 
 
+def test_hidden_files_in_a_class_folder_are_not_read_as_pictures(fer_folder, tmp_path, caplog):
+    """macOS writes a ``._<name>`` resource fork beside each picture copied onto a USB stick: no
+    picture, so neither a training face nor one more "unreadable image" in the warning; a hidden
+    folder beside the class folders is no unknown class."""
+    root, images = fer_folder
+    happy = root / "train" / "happy"
+    (happy / "._Training_1.jpg").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + os.urandom(4000))
+    shutil.copy(images[0].path, happy / ".Training_copy.jpg")  # a hidden name, though a picture
+    (root / "train" / ".ipynb_checkpoints").mkdir()  # Jupyter's, beside the class folders: no class
+    with caplog.at_level(logging.WARNING, logger="emojify.training.data"):
+        splits = load_dataset(root, cache_dir=tmp_path / "cache")
+    assert splits["train"].counts()["happy"] == TRAIN
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == []
+    assert [p.name for p in data.image_files(happy)] == sorted(p.name for p in happy.glob("Training_*.jpg"))
+
+
 # --- the cache ---------------------------------------------------------------------------------
 
 def test_cache_is_written_and_used_on_the_second_load(fer_folder, tmp_path, monkeypatch):

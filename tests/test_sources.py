@@ -72,6 +72,32 @@ def test_parse_source_refuses_a_folder_without_images(tmp_path: Path) -> None:
     assert str(tmp_path) in str(info.value) and "\n" not in str(info.value)
 
 
+def test_the_pictures_in_a_folder_are_one_rule_for_the_slideshow_evaluate_and_training(tmp_path: Path) -> None:
+    """Hidden entries are nobody's pictures; a dangling link is the slideshow's to pass over and
+    evaluate's and training's to name as unreadable; a sub-folder named like a picture only evaluate's."""
+    from emojify.evaluate import labelled_images
+    from emojify.imageio import folder_images
+    from emojify.training.data import image_files
+
+    happy = tmp_path / "happy"
+    happy.mkdir()
+    for name in ("b.jpg", "A.PNG", ".c.jpg"):
+        cv2.imwrite(str(happy / "x.png"), gray_image(90))
+        (happy / "x.png").rename(happy / name)
+    (happy / "._b.jpg").write_bytes(b"\x00\x05\x16\x07 AppleDouble resource fork")
+    (happy / "notes.txt").write_text("not a picture")
+    (happy / "album.jpg").mkdir()
+    os.symlink(tmp_path / "nowhere.jpg", happy / "gone.jpg")
+
+    def names(paths: list[Path]) -> list[str]:
+        return [p.name for p in paths]
+
+    assert names(folder_images(happy)) == ["A.PNG", "b.jpg"]
+    assert names(folder_images(happy, regular_only=False)) == ["A.PNG", "album.jpg", "b.jpg", "gone.jpg"]
+    assert names([p for p, _ in labelled_images(tmp_path)]) == ["A.PNG", "album.jpg", "b.jpg", "gone.jpg"]
+    assert names(image_files(happy)) == ["A.PNG", "b.jpg", "gone.jpg"]
+
+
 @pytest.mark.parametrize("kind", ["camera", "picamera", "video", "image", "folder"])
 def test_each_kind_has_its_reader_and_a_sentence_for_every_event(kind: str) -> None:
     spec = SourceSpec(kind, 0 if kind.endswith("camera") else Path("photos/clip.avi"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from emojify.errors import EmojifyError
-from emojify.imageio import IMAGE_SUFFIXES
+from emojify.imageio import IMAGE_SUFFIXES, folder_images
 
 _DEV_VIDEO = re.compile(r"/dev/video(\d+)")
 _DIGITS = re.compile(r"\d+", re.ASCII)
@@ -59,16 +59,6 @@ class SourceSpec:
     def __str__(self) -> str:
         """Name the source for messages and logs: ``camera 0``, ``picamera 0`` or the path."""
         return f"{self.kind} {self.target}" if self.kind.is_camera else str(self.target)
-
-
-def _is_image_file(path: Path) -> bool:
-    """True for a visible regular file whose suffix is one of :data:`IMAGE_SUFFIXES`."""
-    return path.is_file() and not path.name.startswith(".") and path.suffix.lower() in IMAGE_SUFFIXES
-
-
-def folder_images(folder: Path) -> list[Path]:
-    """List the image files directly inside ``folder`` in name order (hidden files skipped)."""
-    return sorted((p for p in folder.iterdir() if _is_image_file(p)), key=lambda p: p.name)
 
 
 def parse_source(spec: str | int | Path) -> SourceSpec:

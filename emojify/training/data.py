@@ -25,13 +25,13 @@ from PIL import Image
 
 from emojify.errors import EmojifyError
 from emojify.fileio import atomic_path
-from emojify.imageio import IMAGE_SUFFIXES, to_8bit
+from emojify.imageio import folder_images, to_8bit
 from emojify.labels import CLASSES, class_index
 from emojify.preprocess import INPUT_SIZE, prepare_face
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 3  # bump when decoding, prepare_face or the cache format changes
+CACHE_VERSION = 4  # bump when the files read, decoding, prepare_face or the cache format changes
 CSV_COLUMNS = ("emotion", "pixels", "usage")
 CSV_USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
 SPLITS = ("train", "val", "test")
@@ -57,15 +57,21 @@ class Split:
 
 
 def image_files(folder: Path) -> list[Path]:
-    """Image files directly inside ``folder``, sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir())
+    """Image files directly inside ``folder``, sorted by name (:func:`~emojify.imageio.folder_images`).
+
+    Hidden files are passed over: the ``._happy1.jpg`` that macOS writes beside each picture copied
+    onto a USB stick is no picture, only one more "unreadable image" in the warning. A dangling link
+    is kept, to be counted with the unreadable images; a sub-folder is not.
+    """
+    return [p for p in folder_images(folder, regular_only=False) if not p.is_dir()]
 
 
 def class_folders(root: Path, require_all: bool = True) -> dict[str, Path]:
-    """Map class name -> sub-folder of ``root``; unknown names and (if required) missing ones are errors."""
+    """Map class name -> sub-folder of ``root``; unknown names and (if required) missing ones are errors.
+    Hidden folders (Jupyter's ``.ipynb_checkpoints/``) are passed over, as ``emojify evaluate`` does."""
     if not root.is_dir():
         raise DataError(f"{root}: not a folder")
-    found = {p.name.lower(): p for p in root.iterdir() if p.is_dir()}
+    found = {p.name.lower(): p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")}
     unknown = sorted(set(found) - set(CLASSES))
     if unknown:
         raise DataError(f"{root}: unknown class folder(s) {', '.join(unknown)} (expected: {', '.join(CLASSES)})")
