@@ -30,6 +30,8 @@ from emojify.resources import resource_dir
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "emotion_int8.tflite"
+TFLITE_IDENTIFIER = b"TFL3"
+"""The FlatBuffer file identifier at bytes 4-8 of every TFLite model."""
 BACKENDS: tuple[tuple[str, str], ...] = (
     ("tflite_runtime", "tflite_runtime.interpreter"),
     ("ai_edge_litert", "ai_edge_litert.interpreter"),
@@ -80,6 +82,9 @@ def read_model(model_path: Path, shipped: bool = True) -> tuple[bytes, dict]:
     except OSError as exc:
         mend = "restore model/ from the repository or pass --model" if shipped else "check the path given"
         raise ModelError(f"{model_path}: cannot read model ({exc.strerror or exc}); {mend}") from None
+    if content[4:8] != TFLITE_IDENTIFIER and not shipped:  # a photo or the trainer's .keras given by mistake
+        raise ModelError(f"{model_path}: not a TFLite model; give a .tflite file "
+                         "(emojify-quantize makes one from a trained .keras model)")
     try:
         metadata = json.loads(meta_path.read_text())
         expected_sha = metadata["sha256"]

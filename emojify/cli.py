@@ -77,9 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
                              description="Find the largest face in each image and print its expression and "
                                          "emoji. Unreadable images are reported (exit code 2) after the "
                                          "good ones are handled; an image without a face is a result.")
-    predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    predict.add_argument("images", nargs="+", type=path_argument, metavar="IMAGE")
     predict.add_argument("--json", action="store_true", help="print one JSON list, an object per image")
-    predict.add_argument("--out", type=Path, metavar="DIR", help="also write a composite PNG per image here (the folder is made if missing)")
+    predict.add_argument("--out", type=path_argument, metavar="DIR", help="also write a composite PNG per image here (the folder is made if missing)")
     predict.add_argument("--region", metavar="FRACTION",
                          help="only faces inside the centred region of this size, 0.1-1 (default: whole image)")
     predict.add_argument("--all-faces", action="store_true",
@@ -95,11 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
                                           "crop (as in FER2013), or with --detect as a whole photo. "
                                           "Unreadable images are reported (exit code 2) after the others "
                                           "are scored.")
-    evaluate.add_argument("folder", type=Path, metavar="DIR")
+    evaluate.add_argument("folder", type=path_argument, metavar="DIR")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object (n, accuracy, "
                           "balanced_accuracy, balanced_accuracy_min30 over the classes of 30+ images, macro_f1, ece, "
                           "per_class_recall, confusion, reliability, ...)")
-    evaluate.add_argument("--plot", type=Path, metavar="PNG", help="save the confusion matrix as a picture, and "
+    evaluate.add_argument("--plot", type=path_argument, metavar="PNG", help="save the confusion matrix as a picture, and "
                           "the reliability diagram beside it (NAME-reliability.png)")
     evaluate.add_argument("--raw", action="store_true", help="score the model's raw probabilities, without its "
                           "decision rule (prior correction, temperature, mirror averaging, camera bias)")
@@ -130,8 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", parents=[common], help="what is installed and whether it works",
                             description="Check this install, one line each: the versions of Python, numpy and "
-                                        "OpenCV, the TFLite interpreters, the model, face detector, face mesh and "
-                                        "emoji set (each file verified by its checksum), the USB and Pi cameras, and "
+                                        "OpenCV, the TFLite interpreters, the model, face detector and face mesh "
+                                        "(each file verified by its checksum), the emoji set (each picture decoded), "
+                                        "the USB and Pi cameras, and "
                                         "how to read the kiosk's speed. Exit code 1 when something the kiosk needs "
                                         "is missing or broken (PROBLEM lines say what and how to mend it).")
     add_model_argument(doctor)
@@ -139,11 +140,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def normalise_argv(argv: list[str]) -> list[str]:
-    """Plain ``emojify`` and ``emojify --kiosk ...`` mean ``emojify run ...``."""
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+def normalise_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
+    """Plain ``emojify`` and ``emojify --kiosk ...`` mean ``emojify run ...``; ``emojify --debug doctor``
+    means ``emojify doctor --debug``. A first word that is no command is one clear error (exit code 2),
+    not the kiosk's "unrecognized arguments"."""
+    leading = 0
+    while leading < len(argv) and argv[leading] in ("--debug", "--no-debug"):
+        leading += 1
+    if leading < len(argv) and argv[leading] in COMMANDS:
+        return [argv[leading], *argv[:leading], *argv[leading + 1:]]
+    if argv and not argv[0].startswith("-"):
+        parser.error(f"unknown command {argv[0]!r} (choose from {', '.join(COMMANDS)})")
+    if not argv or argv[0] not in ("-h", "--help", "--version"):
         return ["run", *argv]
     return argv
+
+
+def path_argument(text: str) -> Path:
+    """An argument that names a file or folder: an empty one (an unset shell variable) is refused, not
+    taken for the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    return Path(text)
 
 
 def json_path(path: Path) -> str:
@@ -156,7 +174,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.api import Reader
     from emojify.composite import compose, save_composite, save_stickers
     from emojify.emojis import load_emoji_set
-    from emojify.generated import STICKER_PX, GeneratedEmoji
+    from emojify.generated import STICKER_PX, GeneratedEmojiSet, with_generated
     from emojify.imageio import ImageError
 
     check_flags(args, "region", "model")
@@ -164,7 +182,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         make_folder(args.out, f"--out {args.out}")
     reader = Reader(args.model, args.detector)
     emojis = load_emoji_set() if args.out else None
-    generated = GeneratedEmoji() if args.out and args.emoji == "generated" else None
+    if emojis is not None and args.emoji == "generated":  # the composite and the stickers, as the kiosk's
+        emojis = with_generated(emojis)
     results, failures = [], 0
     for path in args.images:
         try:
@@ -185,9 +204,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
             try:  # each file is whole or absent (save_composite); a full disk or a lost folder stops here
                 saved = save_composite(picture, args.out, prefix=path.stem)
                 entry["composite"] = json_path(saved)
-                if generated is not None:  # a transparent sticker of each face's own emoji
+                if isinstance(emojis, GeneratedEmojiSet):  # a transparent sticker of each face's own emoji
                     entry["stickers"] = [json_path(sticker) for sticker in save_stickers(
-                        (generated.picture(face.label, face.shape, STICKER_PX) for face in reading.faces), saved)]
+                        (emojis.face(face.label, face.shape, STICKER_PX) for face in reading.faces), saved)]
             except OSError as exc:
                 raise UsageError(f"--out {args.out}: cannot save {path.name}'s composite ({exc.strerror or exc})") from None
         results.append(entry)
@@ -365,7 +384,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    args = build_parser().parse_args(normalise_argv(list(sys.argv[1:] if argv is None else argv)))
+    parser = build_parser()
+    args = parser.parse_args(normalise_argv(list(sys.argv[1:] if argv is None else argv), parser))
     try:  # every command needs OpenCV; a missing system library is an install problem, not a bug
         import cv2
     except ImportError as exc:

@@ -188,6 +188,46 @@ def test_bad_input_alone(images, tmp_path, capsys, kind):
     assert [r["path"] for r in json.loads(captured.out)] == [str(images["flat.png"])]
 
 
+@pytest.mark.parametrize("argv", [["predcit", "photo.jpg"], ["help"]], ids=" ".join)
+def test_a_mistyped_command_is_named_with_the_commands_there_are(argv, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    assert info.value.code == 2
+    assert stderr_lines(capsys.readouterr().err)[-1] == (
+        f"emojify: error: unknown command '{argv[0]}' (choose from run, predict, evaluate, bench, doctor)")
+
+
+def test_debug_before_the_command_is_taken_as_the_commands(images, capsys):
+    assert main(["--debug", "predict", "--json", str(images["astronaut.png"])]) == 0
+    [entry] = json.loads(capsys.readouterr().out)
+    assert entry["label"] == "happy"
+
+
+@pytest.mark.parametrize("argv", [["predict", "--out", "", "PHOTO"], ["predict", ""], ["evaluate", ""],
+                                  ["evaluate", "--plot", "", "."]], ids=repr)
+def test_an_empty_path_is_refused_not_taken_for_the_current_folder(images, tmp_path, monkeypatch, capsys, argv):
+    """``--out "$OUTDIR"`` with the variable unset must not scatter visitors' photos into the current folder."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main([str(images["astronaut.png"]) if word == "PHOTO" else word for word in argv])
+    assert info.value.code == 2 and stderr_lines(capsys.readouterr().err)[-1].endswith(": an empty path")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("given", ["astronaut.png", "emotion.keras"])
+def test_a_model_that_is_no_tflite_file_is_named_as_such(images, tmp_path, capsys, given):
+    """A photo, or the trainer's .keras file, given to --model by mistake: the file's fault, not a missing .json."""
+    model = tmp_path / given
+    if given.endswith(".png"):
+        shutil.copy(images["astronaut.png"], model)
+    else:
+        model.write_bytes(b"PK\x03\x04" + bytes(60))  # a .keras file is a zip archive
+    assert main(["predict", "--model", str(model), str(images["astronaut.png"])]) == 2
+    assert stderr_lines(capsys.readouterr().err) == [(
+        f"emojify: error: {model}: not a TFLite model; give a .tflite file (emojify-quantize makes one from a trained "
+        ".keras model)")]
+
+
 def test_predict_with_no_images_is_a_usage_error():
     code, _, err = run_cli("predict")
     assert code == 2
@@ -471,7 +511,15 @@ def test_bench_json(classifier):
 def test_bench_runs_the_face_mesh_only_for_the_generated_emoji_as_the_kiosk_does():
     code, out, err = run_cli("bench", "--frames", "5", "--json")
     assert code == 0, err
-    assert load_json_output(out)["landmarks_ms_median"] == 0
+    report = load_json_output(out)
+    assert report["landmarks_ms_median"] is None and report["landmarks_ms_p95"] is None, "not run: no time"
+
+
+def test_bench_text_names_the_source_and_threads_timed_and_no_mesh_it_did_not_run():
+    code, out, err = run_cli("bench", "--frames", "5", "--threads", "2")
+    assert code == 0, err
+    assert "synthetic 640x480 stream with the sample face, 2 threads" in out and "one thread" not in out
+    assert "landmarks" not in out
 
 
 def test_bench_on_an_unreadable_video_fails_with_one_line_saying_why(tmp_path):

@@ -213,9 +213,14 @@ def test_predict_gives_shapes_and_writes_stickers(tmp_path, capsys):
     picture = Image.open(sticker)
     assert picture.mode == "RGBA" and picture.getpixel((0, 0))[3] == 0
     assert picture.getpixel((picture.width // 2, picture.height // 3))[3] == 255
+    generated_composite = np.asarray(Image.open(entry["composite"]).convert("RGB"), np.int16)
     code = cli.main(["predict", str(SAMPLE_FACE), "--json", "--out", str(tmp_path / "set")])
     [entry] = json.loads(capsys.readouterr().out)
     assert "stickers" not in entry and entry["shape"] is not None  # the shape with either emoji
+    set_composite = np.asarray(Image.open(entry["composite"]).convert("RGB"), np.int16)
+    assert set_composite.shape == generated_composite.shape
+    assert np.abs(set_composite - generated_composite).max(axis=-1).astype(bool).mean() > 0.01, \
+        "the composite shows the generated emoji, as the kiosk's snapshot does"
 
 
 def test_panel_and_attract_screen_carry_the_shape_only_for_the_generated_emoji():
