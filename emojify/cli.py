@@ -310,7 +310,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         spec = parse_source(args.source)
         probe_source(spec)  # a bad file fails here, with what is wrong and the fix
-        with CaptureThread(spec, opener=lambda: open_reader(spec, fps=args.folder_fps)) as capture:
+        opened = []
+        if spec.kind.is_camera:  # timed now, so it must be there now (the kiosk would wait for it)
+            try:
+                opened.append(open_reader(spec, fps=args.folder_fps))
+            except OSError as exc:
+                raise UsageError(str(exc)) from None
+        with CaptureThread(spec, opener=lambda: opened.pop() if opened else open_reader(spec, fps=args.folder_fps)
+                           ) as capture:
             def frames():
                 seq = 0
                 while True:

@@ -538,6 +538,13 @@ def test_bench_on_a_folder_without_a_readable_picture_says_so_and_not_that_it_ke
                                      "(none of it could be read as a picture or video)"), err
 
 
+def test_bench_on_a_camera_that_is_not_there_says_so_at_once_in_one_line():
+    """The kiosk waits for a camera to be plugged in; a benchmark of it cannot."""
+    code, _, err = run_cli("bench", "--frames", "5", "--source", "/dev/video63")
+    assert code == 2
+    assert stderr_lines(err) == ["emojify: error: camera 63: cannot be opened (missing, unplugged or in use)"]
+
+
 def test_bench_rejects_zero_frames():
     code, _, err = run_cli("bench", "--frames", "0")
     assert code == 2 and len(stderr_lines(err)) == 1 and "--frames" in err
