@@ -77,6 +77,13 @@ while [ $# -gt 0 ]; do
   shift
 done
 cd "$root"
+# the build venv is made again from nothing unless reused, so it must be a venv or nothing:
+# --venv ~/thesis must not delete a thesis
+if ! { [ "$reuse" = 1 ] && [ -x "$venv/bin/python" ]; } && [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ] \
+   && [ -n "$(ls -A "$venv" 2>/dev/null)" ]; then
+  echo "build_exe.sh: --venv $venv holds files but no venv; choose another folder (it is deleted and made again)" >&2
+  exit 2
+fi
 
 python=${PYTHON:-python3}
 say() { printf '==> %s\n' "$*"; }

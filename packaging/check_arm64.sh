@@ -80,6 +80,12 @@ skip() { printf 'SKIP  %-14s %5ds  %s\n' "$1" 0 "$2"; }
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 rootfs="$work/root"
+marker="$work/.emojify-arm64"  # says that DIR/root is this check's, to be deleted and made again
+if [ -e "$rootfs" ] && [ ! -e "$marker" ]; then  # --work / would otherwise delete /root
+  echo "check_arm64.sh: $rootfs is not a root this check made; choose an empty --work folder" >&2
+  exit 2
+fi
+touch "$marker"
 mounted() { grep -q " $rootfs/" /proc/self/mounts; }
 cleanup() {
   local rc=$?
@@ -93,7 +99,7 @@ cleanup() {
   elif [ "$keep" = 1 ]; then
     echo "check_arm64.sh: the root is kept in $rootfs"
   else  # only what the check made: the root and its notes, then the folder if that leaves it empty
-    rm -rf "$rootfs" "$work/debootstrap.log" "$work"/evaluate-*.json
+    rm -rf "$rootfs" "$work/debootstrap.log" "$work"/evaluate-*.json "$marker"
     rmdir "$work" 2>/dev/null || true
   fi
   exit "$rc"

@@ -144,6 +144,32 @@ def test_build_script_is_valid_bash_with_help_and_refuses_unknown_options(script
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--frobnicate" in bad.stderr
 
 
+def test_build_script_deletes_no_folder_that_is_not_a_venv(tmp_path: Path) -> None:
+    """``--venv DIR`` is deleted and made again: a folder with files but no venv in it is refused, whole."""
+    notes = tmp_path / "thesis" / "notes.txt"
+    notes.parent.mkdir()
+    notes.write_text("important")
+    for reuse in ([], ["--reuse"]):
+        done = subprocess.run(["bash", str(BUILD_SCRIPT), *reuse, "--venv", str(notes.parent)], capture_output=True,
+                              text=True, timeout=30, check=False)
+        assert done.returncode == 2 and done.stderr == (f"build_exe.sh: --venv {notes.parent} holds files but no venv; "
+                                                        "choose another folder (it is deleted and made again)\n")
+        assert notes.read_text() == "important"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="check_arm64.sh runs as root only")
+def test_arm64_check_deletes_no_root_folder_it_did_not_make(tmp_path: Path) -> None:
+    """Its root is made in ``--work DIR``/root and deleted at the end: ``--work /`` must not delete /root."""
+    kept = tmp_path / "root" / "notes.txt"
+    kept.parent.mkdir()
+    kept.write_text("important")
+    done = subprocess.run(["bash", str(PACKAGING / "check_arm64.sh"), "--work", str(tmp_path)], capture_output=True,
+                          text=True, timeout=30, check=False)
+    assert done.returncode == 2 and done.stderr == (f"check_arm64.sh: {tmp_path}/root is not a root this check made; "
+                                                    "choose an empty --work folder\n")
+    assert kept.read_text() == "important" and sorted(tmp_path.iterdir()) == [kept.parent]
+
+
 @pytest.mark.parametrize("args", [["--jobs", "0"], ["--version", "5.0.0.93"], ["--out"]])
 def test_opencv_script_refuses_bad_values_before_building(args: list[str], tmp_path: Path) -> None:
     done = subprocess.run(["bash", str(OPENCV_SCRIPT), "--out", str(tmp_path / "wheels"), *args], capture_output=True, text=True, timeout=30,
