@@ -72,6 +72,8 @@ done
 [[ -d $DATA/train && -d $DATA/test ]] || die "$DATA: not a FER2013 image folder (expected train/ and test/)"
 [[ $EPOCHS =~ ^[1-9][0-9]*$ ]] || die "--epochs $EPOCHS: not a positive whole number"
 [[ -z $PHOTOS || -d $PHOTOS ]] || die "--photos $PHOTOS: not a folder (expected <class>/*.jpg photos)"
+[[ ! -e $RUN || -d $RUN ]] || die "--run $RUN: a file is in the way (the run folder is made there)"
+[[ ! -e $MODEL_DIR || -d $MODEL_DIR ]] || die "--model-dir $MODEL_DIR: not a folder (the model is installed there)"
 command -v "$PYTHON" >/dev/null || die "Python not found: $PYTHON (set PYTHON=/path/to/python3)"
 # steps 1 and 2 need TensorFlow: say so now, not after the checks of an hour's run (find_spec does not import it)
 "$PYTHON" -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("tensorflow") is None)' 2>/dev/null \

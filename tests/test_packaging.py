@@ -330,11 +330,16 @@ def test_retrain_fits_the_camera_bias_of_the_new_model_on_photos_or_says_it_has_
     ([], ["DATA"]),
     (["{fer}/nowhere"], ["not a FER2013 image folder"]),
     (["{fer}", "--photos", "{fer}/nowhere"], ["--photos", "not a folder"]),
+    (["{fer}", "--run", "{file}"], ["--run", "a file is in the way"]),
+    (["{fer}", "--run", "{file}", "--background"], ["--run", "a file is in the way"]),
+    (["{fer}", "--model-dir", "{file}"], ["--model-dir", "not a folder"]),
 ], ids=["unknown", "no-epochs", "option-as-run", "option-as-model-dir", "zero-epochs", "no-data", "not-fer",
-        "no-photos-folder"])
+        "no-photos-folder", "file-as-run", "file-as-run-background", "file-as-model-dir"])
 def test_retrain_refuses_bad_input_in_one_line_before_anything_runs(tmp_path: Path, fer_folder: Path, args,
                                                                     words) -> None:
-    done = run_bash(RETRAIN, *(arg.format(fer=fer_folder) for arg in args), cwd=tmp_path)
+    file = fer_folder / "notes.txt"
+    file.write_text("not a folder")
+    done = run_bash(RETRAIN, *(arg.format(fer=fer_folder, file=file) for arg in args), cwd=tmp_path)
     assert_one_line(done, "retrain.sh", *words)
     assert "line " not in done.stderr and done.stdout == ""
     assert sorted(path.name for path in tmp_path.iterdir()) == ["fer"]  # no run folder, no --install folder
