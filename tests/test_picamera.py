@@ -197,7 +197,7 @@ def test_bench_finds_the_face_in_the_pi_cameras_frames() -> None:
 def test_bench_on_a_missing_camera_module_is_one_error_line() -> None:
     code, _, stderr = run_cli("bench", "--source", "picamera:3", "--frames", "5", env=fake_env())
     assert code == 2
-    assert stderr_lines(stderr)[-1] == "emojify: error: picamera:3: no frames in 5 s (it cannot be opened)"
+    assert stderr_lines(stderr) == ["emojify: error: picamera 3: no such camera module (1 found)"]  # at once
 
 
 def test_the_kiosk_shows_the_pi_cameras_live_picture(display: str, tmp_path: Path) -> None:
