@@ -174,7 +174,11 @@ def test_training_from_a_missing_model_is_refused_in_one_line(tmp_path, capsys, 
 
 @pytest.mark.parametrize(("option", "value"), [("--epochs", "0"), ("--epochs", "-2"), ("--batch-size", "0"),
                                              ("--batch-size", "-4"), ("--lr", "-0.1"), ("--lr", "nan"),
-                                             ("--warmup-epochs", "-1"), ("--subset", "-5")])
+                                             ("--lr", "inf"), ("--warmup-epochs", "-1"), ("--subset", "-5"),
+                                             ("--class-weight-power", "nan"), ("--class-weight-power", "1.5"),
+                                             ("--teacher-weight", "-5"), ("--teacher-weight", "inf"),
+                                             ("--lighting", "-3"), ("--lighting", "2"), ("--seed", "-1"),
+                                             ("--seed", "4294967296")])
 def test_training_with_a_count_out_of_range_is_one_line_before_the_run(tmp_path, capsys, option, value):
     from emojify.training import train
 
@@ -184,6 +188,70 @@ def test_training_with_a_count_out_of_range_is_one_line_before_the_run(tmp_path,
     assert len(err.strip().splitlines()) == 1
     assert f"emojify-train: error: {option} " in err
     assert not run.exists()  # no folder, no config.json
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["--seed", "-1"], "--seed -1: must be 0 .. 4294967295"),
+    (["--class-weight-power", "nan"], "--class-weight-power nan: must be 0 .. 1 (a finite number)"),
+    (["--teacher-weight", "-5"], "--teacher-weight -5.0: must be 0 .. 1"),
+    (["--lighting", "-3"], "--lighting -3.0: must be 0 .. 1"),
+    (["--lr", "inf"], "--lr inf: must be at least 0 (a finite number)"),
+])
+def test_an_option_out_of_range_is_named_with_its_range(tmp_path, capsys, argv, line):
+    from emojify.training import train
+
+    assert train.main([str(tmp_path), "--out", str(tmp_path / "run"), *argv]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"emojify-train: error: {line}"]
+
+
+@pytest.mark.parametrize(("argv", "line"), [(["--samples", "0"], "--samples 0: must be at least 1"),
+                                            (["--samples", "-5"], "--samples -5: must be at least 1"),
+                                            (["--seed", "-1"], "--seed -1: must be 0 .. 4294967295")])
+def test_quantizing_with_a_number_out_of_range_is_one_line_before_any_work(tmp_path, capsys, argv, line):
+    from emojify.training import quantize
+
+    (tmp_path / "best.keras").write_text("not looked at")
+    out_dir = tmp_path / "out" / "int8"
+    assert quantize.main([str(tmp_path / "best.keras"), str(tmp_path), "--out-dir", str(out_dir), *argv]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"emojify-quantize: error: {line}"]
+    assert not (tmp_path / "out").exists()
+
+
+NOT_INSTALLED = {"keras": "needs TensorFlow (Keras), which is not installed here (bash packaging/setup_env.sh train)",
+                 "tensorflow": "needs TensorFlow, which is not installed here (bash packaging/setup_env.sh train)",
+                 "matplotlib": "needs matplotlib, which is not installed here (pip install matplotlib)"}
+
+
+@pytest.mark.parametrize(("tool", "module"), [("train", "keras"), ("train", "matplotlib"),
+                                              ("quantize", "tensorflow"), ("quantize", "matplotlib")])
+def test_a_missing_library_is_one_line_before_any_folder_is_made(tmp_path, capsys, monkeypatch, tool, module):
+    """Without TensorFlow, or matplotlib (curves.png after every epoch, the confusion matrix at the
+    end), each tool says what to install, before it makes a folder or loads anything."""
+    from emojify.training import quantize, train
+
+    monkeypatch.setitem(sys.modules, module, None)  # as if not installed: find_spec finds nothing, import fails
+    make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
+    (tmp_path / "best.keras").write_text("not looked at")
+    out = tmp_path / "out" / "run"
+    if tool == "train":
+        code = train.main([str(tmp_path / "fer"), "--out", str(out), "--epochs", "1", "--verbose", "0"])
+    else:
+        code = quantize.main([str(tmp_path / "best.keras"), str(tmp_path / "fer"), "--out-dir", str(out)])
+    assert code == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"emojify-{tool}: error: {NOT_INSTALLED[module]}"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_resuming_a_run_needs_its_libraries_too(tmp_path, capsys, monkeypatch):
+    from emojify.training import train
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    run = tmp_path / "run"
+    (run / "backup").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"data": str(tmp_path / "fer"), "epochs": 3}))
+    (run / "history.json").write_text(json.dumps(GOOD_HISTORY))
+    assert train.main([str(tmp_path / "fer"), "--out", str(run), "--resume"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [f"emojify-train: error: {NOT_INSTALLED['matplotlib']}"]
 
 
 @needs_tensorflow
@@ -297,6 +365,25 @@ def test_resume_counts_the_epochs_a_run_finished_by_their_numbers(tmp_path, caps
     (run / "config.json").write_text(json.dumps({"data": str(tmp_path / "fer"), "epochs": 5}))
     (run / "history.json").write_text(json.dumps(history_of(1, 2, 3, 5)))
     assert train.main([str(tmp_path / "fer"), "--out", str(run), "--resume"]) == 0
+    assert "already finished its 5 epochs" in capsys.readouterr().out
+
+
+def test_resume_refuses_options_that_would_change_the_run(tmp_path, capsys):
+    """--resume keeps the run's settings: an option that differs from them is refused, naming it (the
+    same value as the run's, as in the first command repeated, is fine)."""
+    from emojify.training import train
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"data": str(tmp_path / "fer"), "epochs": 5, "batch_size": 8}))
+    (run / "history.json").write_text(json.dumps(history_of(1, 2, 3, 4, 5)))
+    argv = [str(tmp_path / "fer"), "--out", str(run), "--resume", "--batch-size", "8", "--verbose", "0"]
+    assert train.main([*argv, "--epochs", "80", "--blocks", "garbage", "--no-jit"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.strip().splitlines() == [
+        (f"emojify-train: error: --resume carries on with the settings in {run / 'config.json'}; leave out what "
+         "differs from them (--epochs, --blocks, --no-jit), or start a new run in another --out")]
+    assert train.main([*argv, "--epochs", "5"]) == 0
     assert "already finished its 5 epochs" in capsys.readouterr().out
 
 
@@ -551,8 +638,9 @@ def test_teachers_are_averaged_over_models_and_mirror_images():
 
 def write_run(run, init_from, val_accuracies):
     run.mkdir(parents=True)
-    (run / "config.json").write_text(json.dumps({"init_from": str(init_from), "lr": 0.001}))
-    history = [{"epoch": i + 1, "val_accuracy": a, "seconds": 100} for i, a in enumerate(val_accuracies)]
+    (run / "config.json").write_text(json.dumps({"data": "fer", "init_from": str(init_from), "learning_rate": 0.001}))
+    history = [GOOD_HISTORY[0] | {"epoch": i + 1, "val_accuracy": a, "seconds": 100}
+               for i, a in enumerate(val_accuracies)]
     (run / "history.json").write_text(json.dumps(history))
 
 
@@ -576,6 +664,31 @@ def test_model_metadata_keeps_every_sitting_of_a_model_trained_over_several(tmp_
     assert [s["best_epoch_this_run"] for s in record["earlier_sittings"]] == [2, 2]
     assert [s["recipe"]["init_from"] for s in record["earlier_sittings"]] == ["", str(model / "emotion.keras")]
     assert training_record(first)["earlier_sittings"] == []
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), [
+    ("config.json", "{garbage", "damaged run file config.json (Expecting property name"),
+    ("config.json", '{"epochs": 3}', "damaged run file config.json ("),
+    ("history.json", "{garbage", "damaged run file history.json (Expecting property name"),
+    ("history.json", '[{"epoch": 1}]', "damaged run file history.json (entry 1 lacks one of"),
+    ("", "", "not a training run (no config.json there)"),
+])
+def test_quantizing_with_a_damaged_or_missing_run_is_one_line_before_any_work(tmp_path, capsys, name, content, reason):
+    """--run is read before the conversion: a damaged run file is named, a folder without a run refused."""
+    from emojify.training import quantize
+
+    run = tmp_path / "run"
+    write_run(run, "", [0.5])
+    if name:
+        (run / name).write_text(content)
+    else:
+        run = tmp_path / "nope"
+    (tmp_path / "best.keras").write_text("not a model: loading it would fail with another message")
+    out_dir = tmp_path / "out" / "int8"
+    assert quantize.main([str(tmp_path / "best.keras"), str(tmp_path), "--out-dir", str(out_dir), "--run", str(run)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"emojify-quantize: error: {'' if name else '--run '}{run}: {reason}"), line
+    assert not (tmp_path / "out").exists()
 
 
 # --- train, resume, quantize -----------------------------------------------------------------------

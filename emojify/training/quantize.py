@@ -44,7 +44,17 @@ from emojify.resources import PACKAGE_DIR, resource_dir
 from emojify.training.commands import check_output_folder, until_interrupted
 from emojify.training.data import DataError, load_dataset
 from emojify.training.model import set_batchnorm_statistics
-from emojify.training.train import batchnorm_faces, load_keras_model, stratified_subset
+from emojify.training.train import (
+    SEED_RANGE,
+    batchnorm_faces,
+    load_keras_model,
+    missing_library,
+    range_problem,
+    read_run_file,
+    saved_config,
+    saved_history,
+    stratified_subset,
+)
 
 log = logging.getLogger("emojify.quantize")
 
@@ -81,16 +91,25 @@ def prior_training(init_from: str) -> dict:
     return {}
 
 
+def run_config(saved) -> dict:
+    """A run's ``config.json`` (parsed), checked as ``emojify-train --resume`` checks it, as it was saved."""
+    saved_config(dict(saved) if isinstance(saved, dict) else saved)
+    return saved
+
+
 def training_record(run: Path | None) -> dict:
-    """The recipe and epochs of the run that produced the model (from its folder), if given.
+    """The recipe and epochs of the run that produced the model (from its folder), if given; a folder
+    that holds no run, or a damaged run file, is a :class:`DataError`.
 
     A run that went on from an earlier model (``--init-from``) carries that model's sittings along
     in ``earlier_sittings``, oldest first, so the metadata tells the model's whole history.
     """
-    if not run or not (run / "config.json").is_file():
+    if not run:
         return {}
-    config = json.loads((run / "config.json").read_text())
-    history = json.loads((run / "history.json").read_text()) if (run / "history.json").is_file() else []
+    if not (run / "config.json").is_file():
+        raise DataError(f"--run {run}: not a training run (no config.json there)")
+    config = read_run_file(run, "config.json", run_config)
+    history = read_run_file(run, "history.json", saved_history) if (run / "history.json").is_file() else []
     best = max(history, key=lambda h: h["val_accuracy"], default={})
     earlier = prior_training(config.get("init_from", ""))
     sittings = list(earlier.get("earlier_sittings", []))
@@ -171,6 +190,7 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
              replace: bool = False) -> dict:
     """Convert, evaluate and write the model files into the new folder ``out_dir`` (or in place of
     it, with ``replace``: see :func:`staged_folder`); returns the metadata."""
+    training = training_record(run) if run else prior_training(str(keras_path))  # a bad --run: before the work
     refuse_existing(out_dir, replace)  # before the long work, not after it
     check_output_folder(out_dir, f"--out-dir {out_dir}")  # an OutputError is a ValueError: one line
     from emojify.evaluate import plot_confusion
@@ -202,7 +222,7 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
             "float_model": {"file": FLOAT_NAME, "sha256": sha256_of((staging / FLOAT_NAME).read_bytes())},
             "dataset": "FER2013 (Goodfellow et al. 2013): Training to train, PublicTest to select",
             "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "training": training_record(run) if run else prior_training(str(keras_path)),
+            "training": training,
             "metrics": {},
         }
         (staging / METADATA_NAME).write_text(json.dumps(metadata, indent=2) + "\n")
@@ -264,8 +284,11 @@ def main(argv: list[str] | None = None) -> int:
 def run_command(args: argparse.Namespace, out_dir: Path) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    if not args.keras_model.is_file():
-        print(f"emojify-quantize: error: {args.keras_model}: no such model file", file=sys.stderr)
+    problem = (range_problem("--samples", args.samples, 1) or range_problem("--seed", args.seed, *SEED_RANGE)
+               or (None if args.keras_model.is_file() else f"{args.keras_model}: no such model file")
+               or missing_library("tensorflow", "matplotlib"))  # matplotlib draws the confusion matrix
+    if problem:
+        print(f"emojify-quantize: error: {problem}", file=sys.stderr)
         return 2
     try:
         meta = quantize(args.keras_model, args.data, out_dir, args.run, args.samples, args.seed, replace=args.install)

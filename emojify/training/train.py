@@ -18,6 +18,7 @@ Augmentation runs in NumPy/OpenCV, so a GPU machine trains the same code under a
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import logging
 import math
@@ -66,13 +67,42 @@ class TrainConfig:
     jit_compile: bool = True
 
 
+SEED_RANGE = (0, 2**32 - 1)
+"""The random seeds numpy and Keras's ``set_random_seed`` take."""
+
+
+def range_problem(option: str, value, least, most=math.inf) -> str | None:
+    """``OPTION VALUE: must be LEAST .. MOST`` (or ``at least LEAST``) for a value outside that range,
+    NaN and infinity included; None for a value inside it."""
+    if least <= value <= most and value != math.inf:
+        return None
+    limits = f"at least {least}" if most == math.inf else f"{least} .. {most}"
+    finite = " (a finite number)" if isinstance(value, float) and not math.isfinite(value) else ""
+    return f"{option} {value}: must be {limits}{finite}"
+
+
 def settings_problem(cfg: TrainConfig) -> str | None:
-    """What is wrong with the counts and rates of ``cfg`` (the option and its value), or None."""
-    for option, value, least in (("--epochs", cfg.epochs, 1), ("--batch-size", cfg.batch_size, 1),
-                                 ("--lr", cfg.learning_rate, 0), ("--warmup-epochs", cfg.warmup_epochs, 0),
-                                 ("--subset", cfg.subset, 0)):
-        if not value >= least:  # also refuses NaN
-            return f"{option} {value}: must be at least {least}"
+    """What is wrong with the counts, rates and shares of ``cfg`` (the option, its value and its range), or None."""
+    checks = (("--epochs", cfg.epochs, 1), ("--batch-size", cfg.batch_size, 1), ("--lr", cfg.learning_rate, 0),
+              ("--warmup-epochs", cfg.warmup_epochs, 0), ("--class-weight-power", cfg.class_weight_power, 0, 1),
+              ("--seed", cfg.seed, *SEED_RANGE), ("--subset", cfg.subset, 0),
+              ("--teacher-weight", cfg.teacher_weight, 0, 1), ("--lighting", cfg.lighting, 0, 1))
+    return next(filter(None, (range_problem(*check) for check in checks)), None)
+
+
+LIBRARIES = {"keras": ("TensorFlow (Keras)", "bash packaging/setup_env.sh train"),
+             "tensorflow": ("TensorFlow", "bash packaging/setup_env.sh train"),
+             "matplotlib": ("matplotlib", "pip install matplotlib")}
+"""What the training tools import, by module: the name to give and how to install it."""
+
+
+def missing_library(*modules: str) -> str | None:
+    """``needs NAME, which is not installed here (HOW)`` for the first of ``modules`` not installed, or
+    None. ``find_spec`` looks without importing, as packaging/retrain.sh's check does."""
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
+            name, how = LIBRARIES[module]
+            return f"needs {name}, which is not installed here ({how})"
     return None
 
 
@@ -428,11 +458,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--lighting", type=float, default=d.lighting, metavar="SHARE",
                    help="dim, gamma-bend and noise this share of the training faces, for dim rooms "
                         "(default: %(default)s)")
-    p.add_argument("--resume", action="store_true", help="continue the interrupted run in --out")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run in --out, with its own settings (its config.json)")
     p.add_argument("--no-jit", action="store_true", help="do not XLA-compile the training step")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
                    help="Keras output: 1 progress bar, 2 one line an epoch (default: bar on a terminal)")
     return p.parse_args(argv)
+
+
+def config_of(args: argparse.Namespace) -> TrainConfig:
+    """The settings of a new run, from the command line."""
+    return TrainConfig(data=str(args.data), epochs=args.epochs, batch_size=args.batch_size,
+                       learning_rate=args.lr, warmup_epochs=args.warmup_epochs, seed=args.seed,
+                       class_weight_power=args.class_weight_power,
+                       subset=args.subset, init_from=args.init_from, blocks=args.blocks,
+                       teacher=args.teacher, teacher_weight=args.teacher_weight,
+                       teach_augmented=args.teach_augmented, lighting=args.lighting,
+                       jit_compile=not args.no_jit)
+
+
+def changed_on_resume(args: argparse.Namespace, saved: TrainConfig) -> list[str]:
+    """The options given with ``--resume`` that differ from the run's own settings (its config.json),
+    which a resumed run keeps; the same values as the run's, as in the command repeated, are fine."""
+    given, default, own = asdict(config_of(args)), asdict(TrainConfig(data="")), asdict(saved)
+    options = {"learning_rate": "--lr", "jit_compile": "--no-jit"}
+    return [options.get(name, "--" + name.replace("_", "-")) for name in given
+            if name != "data" and given[name] not in (default[name], own[name])]
 
 
 def how_to_resume(args: argparse.Namespace) -> str:
@@ -465,6 +516,12 @@ def run_command(args: argparse.Namespace) -> int:
         except DataError as exc:
             print(f"emojify-train: error: {exc}", file=sys.stderr)
             return 2
+        changed = changed_on_resume(args, cfg)
+        if changed:
+            print(f"emojify-train: error: --resume carries on with the settings in {config_path}; leave out "
+                  f"what differs from them ({', '.join(changed)}), or start a new run in another --out",
+                  file=sys.stderr)
+            return 2
         last = done[-1]["epoch"] if done else 0
         if not (run / "backup").exists():
             if last >= cfg.epochs:
@@ -488,17 +545,16 @@ def run_command(args: argparse.Namespace) -> int:
             print(f"emojify-train: error: {run} already holds a run; use --resume or another --out",
                   file=sys.stderr)
             return 2
-        cfg = TrainConfig(data=str(args.data), epochs=args.epochs, batch_size=args.batch_size,
-                          learning_rate=args.lr, warmup_epochs=args.warmup_epochs, seed=args.seed,
-                          class_weight_power=args.class_weight_power,
-                          subset=args.subset, init_from=args.init_from, blocks=args.blocks,
-                          teacher=args.teacher, teacher_weight=args.teacher_weight,
-                          teach_augmented=args.teach_augmented, lighting=args.lighting,
-                          jit_compile=not args.no_jit)
+        cfg = config_of(args)
         problem = settings_problem(cfg)
         if problem:
             print(f"emojify-train: error: {problem}", file=sys.stderr)
             return 2
+    missing = missing_library("keras", "matplotlib")  # matplotlib draws curves.png after every epoch
+    if missing:
+        print(f"emojify-train: error: {missing}", file=sys.stderr)
+        return 2
+    if not args.resume:
         try:
             make_folder(run, f"--out {run}")
         except OutputError as exc:
