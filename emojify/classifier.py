@@ -1,7 +1,8 @@
 """Run the int8 TFLite expression model: pick an interpreter, check the model, classify faces.
 
-The interpreter comes from the first of ``tflite_runtime`` (needs numpy<2), ``ai_edge_litert``
-and ``tensorflow.lite`` that can actually build an interpreter for the model. The model file is
+The interpreter comes from the first of ``tflite_runtime`` (needs numpy<2) and ``ai_edge_litert``
+that can actually build an interpreter for the model; never from TensorFlow, which the runtime does
+not import (its ``tf.lite.Interpreter`` is deprecated for LiteRT, and importing it takes seconds). The model file is
 checked against the sha256 and class list in its metadata JSON before it is used, so a truncated
 or swapped model is refused with a message instead of giving wrong emoji.
 """
@@ -35,7 +36,6 @@ TFLITE_IDENTIFIER = b"TFL3"
 BACKENDS: tuple[tuple[str, str], ...] = (
     ("tflite_runtime", "tflite_runtime.interpreter"),
     ("ai_edge_litert", "ai_edge_litert.interpreter"),
-    ("tensorflow.lite", "tensorflow.lite"),
 )
 """(backend name, module holding ``Interpreter``), in order of preference."""
 
@@ -149,14 +149,10 @@ def backend_version(name: str) -> str:
     """The installed version of a backend's distribution, or ``"?"``."""
     from importlib import metadata
 
-    dist = {"tflite_runtime": "tflite-runtime", "ai_edge_litert": "ai-edge-litert",
-            "tensorflow.lite": "tensorflow"}[name]
-    for candidate in (dist, "tensorflow-cpu") if name == "tensorflow.lite" else (dist,):
-        try:
-            return metadata.version(candidate)
-        except metadata.PackageNotFoundError:
-            continue
-    return "?"
+    try:
+        return metadata.version({"tflite_runtime": "tflite-runtime", "ai_edge_litert": "ai-edge-litert"}[name])
+    except metadata.PackageNotFoundError:
+        return "?"
 
 
 class Classifier:

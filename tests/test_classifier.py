@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import types
 
@@ -40,6 +41,20 @@ def test_shipped_model_loads_and_is_verified(classifier):
     modules = dict(classifier_module.BACKENDS)
     assert info.backend in modules and modules[info.backend] in sys.modules, info.backend  # the one that runs it
     assert info.backend_version == classifier_module.backend_version(info.backend) != "?"  # as doctor prints it
+
+
+def test_the_runtime_never_falls_back_on_tensorflow() -> None:
+    """Where no TFLite package is installed, but TensorFlow is (a training set-up without the kiosk's
+    extra), loading the model says what to install; it does not import TensorFlow."""
+    pytest.importorskip("tensorflow")
+    script = ("import sys\n"
+              "sys.modules.update(dict.fromkeys(['tflite_runtime', 'ai_edge_litert']))  # as if not installed\n"
+              "from emojify.classifier import Classifier, ModelError\n"
+              "try:\n    Classifier()\nexcept ModelError as exc:\n    print(exc)\n"
+              "print('tensorflow' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    message, imported = done.stdout.splitlines()
+    assert message.startswith("no TFLite interpreter is installed; install ai-edge-litert") and imported == "False"
 
 
 @pytest.mark.parametrize("n", [1, 5])
