@@ -666,6 +666,20 @@ def test_model_metadata_keeps_every_sitting_of_a_model_trained_over_several(tmp_
     assert training_record(first)["earlier_sittings"] == []
 
 
+@pytest.mark.parametrize("damaged", ["{garbage", "[1, 2]", '{"training": 5}'])
+def test_damaged_metadata_of_the_model_trained_on_from_costs_only_its_history(tmp_path, caplog, damaged):
+    from emojify.training.quantize import METADATA_NAME, training_record
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / METADATA_NAME).write_text(damaged)
+    write_run(tmp_path / "run", model / "emotion.keras", [0.61, 0.62])
+    with caplog.at_level(logging.WARNING, logger="emojify.quantize"):
+        record = training_record(tmp_path / "run")
+    assert record["earlier_sittings"] == [] and record["epochs_this_run"] == 2
+    assert [r.getMessage().split(": damaged model metadata")[0] for r in caplog.records] == [str(model / METADATA_NAME)]
+
+
 @pytest.mark.parametrize(("name", "content", "reason"), [
     ("config.json", "{garbage", "damaged run file config.json (Expecting property name"),
     ("config.json", '{"epochs": 3}', "damaged run file config.json ("),

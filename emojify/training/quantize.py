@@ -84,10 +84,22 @@ def convert_int8(model, calibration: np.ndarray) -> bytes:
 
 
 def prior_training(init_from: str) -> dict:
-    """The training record of the model we trained on from (from its metadata), or ``{}``."""
+    """The training record of the model we trained on from (from its metadata), or ``{}``: also, with
+    a warning, where that metadata is damaged (it only adds history; the new model is no worse)."""
     meta = Path(init_from).with_name(METADATA_NAME) if init_from else None
-    if meta and meta.is_file():
-        return json.loads(meta.read_text()).get("training", {})
+    if not (meta and meta.is_file()):
+        return {}
+    try:
+        saved = json.loads(meta.read_text())
+    except (OSError, ValueError) as exc:
+        problem = str(exc)
+    else:
+        record = saved.get("training", {}) if isinstance(saved, dict) else None
+        if isinstance(record, dict):
+            return record
+        problem = "no training record in it"
+    log.warning("%s: damaged model metadata (%s); the new model's record leaves out its earlier sittings",
+                meta, problem)
     return {}
 
 
