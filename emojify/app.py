@@ -578,6 +578,8 @@ def exit_sequences(keys: str) -> list[str]:
     """
     *modifiers, key = keys.split("-")  # config.py has checked it ("Control--" became "Control-minus")
     variants = {key, key.lower(), key.upper()} if len(key) == 1 and key.isalpha() else {key}
+    if key.isdigit():  # <Control-1> would be mouse button 1 (a Ctrl+click)
+        variants = {f"Key-{key}"}
     return [f"<{'-'.join([*modifiers, k])}>" for k in sorted(variants)]
 
 

@@ -27,6 +27,7 @@ the ``--help`` line and the field of :class:`Settings` all follow from it.
 from __future__ import annotations
 
 import argparse
+import codecs
 import functools
 import math
 import os
@@ -58,6 +59,10 @@ TK_KEY_NAMES = frozenset({"Escape", "Return", "space", "Tab", "BackSpace", "Dele
                           "Right", "minus", "equal", "plus", "comma", "period", "slash", "backslash",
                           "semicolon", "apostrophe", "grave", "bracketleft", "bracketright"})
 """Named keysyms allowed as the key of ``exit_keys``, besides letters, digits and F1..F35."""
+SHIFTED_AWAY = frozenset("0123456789") | {"minus", "equal", "comma", "period", "slash", "backslash", "semicolon",
+                                          "apostrophe", "grave", "bracketleft", "bracketright"}
+"""Keys that Shift turns into another key (Shift-1 reaches the window as ``exclam``): with Shift, an
+exit combination of them could never be pressed."""
 _FUNCTION_KEY = re.compile(r"F([1-9]|[12][0-9]|3[0-5])")
 _CAMERA_SIZE = re.compile(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*")
 
@@ -158,10 +163,14 @@ def path(value: Any, origin: Origin) -> Path:
 
 
 def folder(value: Any, origin: Origin) -> Path:
-    """Like :func:`path`, and not an existing file (the folder itself may not exist yet)."""
+    """Like :func:`path`, and neither an existing file nor below one (the folder itself, and its
+    parents, may not exist yet: they are made when first needed)."""
     result = path(value, origin)
-    if result.exists() and not result.is_dir():
-        raise ConfigError(f"{origin} must be a folder, but {result} is a file; choose a folder")
+    for place in (result, *result.parents):  # the nearest one that exists must be a folder
+        if place.exists():
+            if not place.is_dir():
+                raise ConfigError(f"{origin} must be a folder, but {place} is a file; choose a folder")
+            break
     return result
 
 
@@ -178,7 +187,7 @@ def source(value: Any, origin: Origin) -> SourceSpec:
         raise ConfigError(f"{origin} must be a camera index, a video, an image or a folder "
                           f"(got {_shown(value)})")
     try:
-        if origin.folder and _looks_relative_path(text, origin.folder):
+        if origin.folder and _looks_relative_path(text):
             text = str(origin.folder / text)
         return parse_source(text)
     except SourceError as exc:
@@ -188,10 +197,11 @@ def source(value: Any, origin: Origin) -> SourceSpec:
         raise _unusable_path(origin, exc) from None
 
 
-def _looks_relative_path(text: str, base: Path) -> bool:
-    """True if a ``source`` string names an existing path relative to the config file's folder."""
+def _looks_relative_path(text: str) -> bool:
+    """True if a ``source`` string is a relative path (not a camera: an index, /dev/..., picamera), which
+    a config file means relative to its own folder, wherever the kiosk is started from."""
     return not text.isdigit() and not Path(text).expanduser().is_absolute() \
-        and not text.startswith("/dev/") and (base / text).exists()
+        and not text.startswith("/dev/") and not text.lower().startswith("picamera")
 
 
 GPIO_PIN_RANGE = (0, 27)
@@ -247,6 +257,9 @@ def exit_keys(value: Any, origin: Origin) -> str:
         or bool(_FUNCTION_KEY.fullmatch(key))
     if not good_key or not all(m in TK_MODIFIERS for m in modifiers) or len(set(modifiers)) != len(modifiers):
         raise ConfigError(f"{origin} {fix} (got {_shown(value)})")
+    if "Shift" in modifiers and key in SHIFTED_AWAY:
+        raise ConfigError(f"{origin}: with Shift, {key} reaches the window as another key, so "
+                          f"{_shown(value)} could never quit; leave Shift out or use a letter or F1..F35")
     return "-".join([*modifiers, key])
 
 
@@ -439,6 +452,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     """Built-in defaults, then ``args.config``, then the flags in ``args``; all validated."""
     values: dict[str, tuple[Any, Origin]] = {}  # name -> (raw value, where it came from)
     config = getattr(args, "config", None)
+    if config is not None and not str(config).strip():  # an unset $CONFIG: not "no settings file"
+        raise ConfigError("--config: an empty path; give the settings file, or leave --config out")
     if config:
         try:
             config_path = Path(config).expanduser()
@@ -461,8 +476,8 @@ def load_config(config_path: Path) -> dict[str, Any]:
     Raises :class:`ConfigError` for a missing, unreadable or invalid file and for unknown keys.
     """
     try:
-        with open(config_path, "rb") as handle:
-            data = tomllib.load(handle)
+        with open(config_path, "rb") as handle:  # a byte-order mark (Windows editors) is not TOML's: dropped
+            data = tomllib.loads(handle.read().removeprefix(codecs.BOM_UTF8).decode())
     except FileNotFoundError:
         raise ConfigError(f"{config_path}: config file not found; check the --config path") from None
     except OSError as exc:
@@ -476,5 +491,8 @@ def load_config(config_path: Path) -> dict[str, Any]:
         key = raw_key.replace("-", "_")
         if key not in FILE_KEYS:
             raise ConfigError(f"{config_path}: unknown key {raw_key!r}; valid keys are: {', '.join(FILE_KEYS)}")
+        if key in result:  # save-dir and save_dir: TOML sees two keys, the kiosk one setting
+            raise ConfigError(f"{config_path}: {key!r} is given twice (as {key!r} and "
+                              f"{key.replace('_', '-')!r}); keep one")
         result[key] = value
     return result

@@ -168,6 +168,8 @@ _SAVE_FAILURES = {
     errno.EDQUOT: N_("the disk is full"),
     errno.EROFS: N_("the drive is read-only"),
     errno.ENOENT: N_("the folder is gone (a USB stick pulled out?)"),
+    errno.ENOTDIR: N_("a file is where the folder should be"),
+    errno.EEXIST: N_("a file is where the folder should be"),
 }
 
 

@@ -106,6 +106,8 @@ def test_config_file_then_flags_take_precedence(tmp_path: Path) -> None:
     ('camera_size = "big"', "'camera_size' must be WIDTHxHEIGHT"),
     ('exit_keys = "Ctrl-q"', "'exit_keys' must be a key combination in Tk notation"),
     ('exit_keys = "Control-Control-q"', "'exit_keys' must be a key combination"),
+    ('exit_keys = "Control-Shift-1"', "'exit_keys': with Shift, 1 reaches the window as another key"),
+    ('save-dir = "a"\nsave_dir = "b"', "'save_dir' is given twice (as 'save_dir' and 'save-dir'); keep one"),
     ("snapshot_seconds = 0", "'snapshot_seconds' must be a number between 1 and 60"),
     ('source = "no-such-folder"', "'source' must be a camera index"),
     ('save_dir = ""', "'save_dir' must be a file or folder path"),
@@ -130,6 +132,8 @@ def test_each_bad_config_value_is_one_clear_line(tmp_path: Path, toml: str, mess
     (["--smoothing", "x"], "--smoothing must be a number above 0 and at most 1"),
     (["--camera-size", "0x480"], "--camera-size must be WIDTHxHEIGHT"),
     (["--exit-keys", "Control-Shift-"], "--exit-keys must be a key combination"),
+    (["--exit-keys", "Control-Shift-comma"], "--exit-keys: with Shift, comma reaches the window as another key"),
+    (["--config", ""], "--config: an empty path"),
     (["--config", "missing.toml"], "missing.toml: config file not found"),
     (["--attract-after", "forever"], '--attract-after must be a number between 0 and 3600 (got "forever")'),
     (["--rotate", "-90"], '--rotate must be one of 0, 90, 180, 270 (got "-90")'),
@@ -150,10 +154,32 @@ def test_kiosk_modes_from_the_file_and_the_flags(tmp_path: Path) -> None:
     assert (flags.attract_after, flags.challenge, flags.large_text, flags.rotate) == (45.0, False, False, 90)
 
 
-def test_save_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("under", ["", "snaps", "snaps/today"])
+def test_save_dir_that_is_a_file_or_below_one_is_refused(tmp_path: Path, under: str) -> None:
+    """A folder below a file can never be made: refused at start, not at every snapshot."""
     (tmp_path / "file").write_text("x")
-    with pytest.raises(ConfigError, match="must be a folder"):
-        settings("--save-dir", str(tmp_path / "file"))
+    with pytest.raises(ConfigError, match=f"must be a folder, but {tmp_path / 'file'} is a file"):
+        settings("--save-dir", str(tmp_path / "file" / under))
+
+
+def test_a_relative_source_in_a_settings_file_is_beside_the_file_wherever_the_kiosk_starts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cv2.imwrite(str(tmp_path / "clip.png"), np.zeros((8, 8, 3), np.uint8))  # in the working folder only
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "kiosk").mkdir()
+    config = write_toml(tmp_path / "kiosk", 'source = "clip.png"\n')
+    with pytest.raises(ConfigError, match=f"{tmp_path / 'kiosk' / 'clip.png'}: no such camera, file or folder"):
+        settings("--config", str(config))
+    shutil.copy(tmp_path / "clip.png", tmp_path / "kiosk")
+    monkeypatch.chdir(tmp_path / "kiosk")
+    assert settings("--config", str(config)).source.target == tmp_path / "kiosk" / "clip.png"
+
+
+def test_a_settings_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Windows editors may begin a UTF-8 file with a byte-order mark, which TOML does not allow."""
+    config = tmp_path / "kiosk.toml"
+    config.write_bytes(b"\xef\xbb\xbfregion = 0.5\n")
+    assert settings("--config", str(config)).region == 0.5
 
 
 def test_cli_prints_one_line_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -181,6 +207,7 @@ def test_no_display_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.Monk
 def test_exit_keys_are_bound_in_both_cases() -> None:
     assert exit_sequences("Control-Shift-q") == ["<Control-Shift-Q>", "<Control-Shift-q>"]
     assert exit_sequences("Control-Alt-F12") == ["<Control-Alt-F12>"]
+    assert exit_sequences("Control-1") == ["<Control-Key-1>"], "<Control-1> is a Ctrl+click"
 
 
 # --- the real window under Xvfb ------------------------------------------------------------
@@ -291,18 +318,19 @@ def test_live_picture_emoji_bars_snapshot_lost_source_and_exit(kiosk, faces: Pat
 
 def test_kiosk_is_fullscreen_ignores_escape_and_close_and_survives_a_failed_save(
         kiosk, faces: Path, tmp_path: Path) -> None:
-    (tmp_path / "a-file").write_text("not a folder")
-    app = kiosk("--kiosk", "--source", str(faces), "--save-dir", str(tmp_path / "a-file" / "snaps"))
+    app = kiosk("--kiosk", "--source", str(faces), "--save-dir", str(tmp_path / "snaps"))
     state = app.wait_state(lambda s: s["frames_shown"] >= 3 and s["window"] == list(SCREEN), "a fullscreen window")
+    (tmp_path / "snaps").write_text("not a folder")  # a file put where the save folder is to be made
     before = app.screenshot()
     assert before.std() > 30 and before[-5:, -5:].std() + before[-5:, -5:].mean() > 0
 
     app.key("Escape")
     app.close_request()
     app.xdotool("mousemove", "400", "400", "click", "1")  # a touch on the picture takes a snapshot;
-    # saving it into a folder under a file fails: the kiosk says so and goes on
+    # saving it where a file is in the way fails: the kiosk says why and goes on
     state = app.wait_state(lambda s: s["save_error"], "the save error on screen")
-    assert "Could not save the snapshot" in state["save_error"] and state["snapshot_path"] is None
+    assert state["save_error"] == "Could not save the snapshot: a file is where the folder should be"
+    assert state["snapshot_path"] is None
     shown = state["frames_shown"]
     app.wait_state(lambda s: s["frames_shown"] > shown + 3 and s["screen"] == "live", "the kiosk to go on")
     assert app.process.poll() is None, "Escape or the close request ended the kiosk"
@@ -319,6 +347,18 @@ def test_normal_window_closes_normally(kiosk, faces: Path, how: str) -> None:
         app.key("Escape")
     else:
         app.close_request()
+    assert app.exit_code() == 0
+
+
+def test_an_exit_key_with_a_digit_is_the_key_not_a_click(kiosk, faces: Path) -> None:
+    """Tk reads <Control-1> as Ctrl and mouse button 1: a Ctrl+click on the picture quit the kiosk (a
+    snapshot), and Ctrl+1 did nothing, so a kiosk whose exit keys were Control-1 could not be left."""
+    app = kiosk("--kiosk", "--source", str(faces), "--exit-keys", "Control-1")
+    app.wait_state(lambda s: s["frames_shown"] >= 3, "the first pictures")
+    app.xdotool("mousemove", "400", "400", "keydown", "ctrl", "click", "1", "keyup", "ctrl")
+    app.wait_state(lambda s: s["screen"] == "countdown", "the snapshot a Ctrl+click takes, as a click does")
+    assert app.process.poll() is None, "a Ctrl+click quit the kiosk"
+    app.key("ctrl+1")
     assert app.exit_code() == 0
 
 

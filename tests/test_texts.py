@@ -112,10 +112,12 @@ def test_a_failed_save_is_explained_in_the_windows_language(code: str) -> None:
     language, not in the system's English words; an unusual error keeps the system's words."""
     texts.set_language(code)
     causes = ((errno.EACCES, "Permission denied"), (errno.ENOSPC, "No space left on device"),
-              (errno.EROFS, "Read-only file system"), (errno.ENOENT, "No such file or directory"))
+              (errno.EROFS, "Read-only file system"), (errno.ENOENT, "No such file or directory"),
+              (errno.ENOTDIR, "Not a directory"))
     banners = [texts.could_not_save(OSError(number, english)) for number, english in causes]
     assert not any(english in banner for (_, english), banner in zip(causes, banners, strict=True)), banners
     assert len(set(banners)) == len(causes), "each cause has its own words"
+    assert texts.could_not_save(OSError(errno.EEXIST, "File exists")) == banners[-1]  # a file in the way, too
     assert "Input/output error" in texts.could_not_save(OSError(errno.EIO, "Input/output error"))
     if code == "de":
         assert banners[1] == "Foto konnte nicht gespeichert werden: der Datenträger ist voll"
