@@ -142,14 +142,15 @@ def draw_pill(image: Image.Image, center: tuple[float, float], text: str, face: 
     x0 = int(clamp(center[0] - w / 2, margin, max(margin, image.width - w - margin)))
     y0 = int(clamp(center[1] - h / 2, margin, max(margin, image.height - h - margin)))
     area = (x0, y0, min(image.width, x0 + int(w) + 1), min(image.height, y0 + int(h) + 1))
-    patch = image.crop(area).convert("RGBA")
-    overlay = Image.new("RGBA", patch.size, (0, 0, 0, 0))
-    draw = ImageDraw.Draw(overlay)
-    radius = patch.height // 2 if disc else min(patch.height // 2, int(face.size * 1.1))
-    draw.rounded_rectangle((0, 0, patch.width - 1, patch.height - 1), radius=radius, fill=background)
-    middle = (patch.width / 2, patch.height / 2)
-    draw.multiline_text(middle, text, font=face, fill=fill, anchor="mm", align="center", spacing=spacing)
-    image.paste(Image.alpha_composite(patch, overlay).convert("RGB"), area[:2])
+    middle = ((area[2] - area[0]) / 2, (area[3] - area[1]) / 2)
+    if middle[0] >= 1 and middle[1] >= 1:  # else no room at all: a picture a few pixels high or wide
+        patch = image.crop(area).convert("RGBA")
+        overlay = Image.new("RGBA", patch.size, (0, 0, 0, 0))
+        draw = ImageDraw.Draw(overlay)
+        radius = patch.height // 2 if disc else min(patch.height // 2, int(face.size * 1.1))
+        draw.rounded_rectangle((0, 0, patch.width - 1, patch.height - 1), radius=radius, fill=background)
+        draw.multiline_text(middle, text, font=face, fill=fill, anchor="mm", align="center", spacing=spacing)
+        image.paste(Image.alpha_composite(patch, overlay).convert("RGB"), area[:2])
     return probe.multiline_textbbox((x0 + middle[0], y0 + middle[1]), text, font=face, anchor="mm",
                                     align="center", spacing=spacing)
 

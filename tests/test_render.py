@@ -238,6 +238,18 @@ def test_a_narrow_pictures_hint_stays_at_the_bottom_in_few_lines(emojis, languag
     assert top > image.height * 0.6, f"{hint!r} reaches up into the picture"
 
 
+@pytest.mark.parametrize("rows_cols", [(40, 4000), (4000, 20), (1, 3000), (3000, 1), (2, 2)])
+def test_a_picture_a_few_pixels_high_or_wide_is_drawn_with_its_overlays(emojis, rows_cols) -> None:
+    """A panorama of 100:1 fitted into the window is a few pixels high: the overlays that do not fit
+    are left out (drawing them raised, and the window showed its failure screen for good)."""
+    frame = np.full((*rows_cols, 3), 120, np.uint8)
+    banner = (texts.could_not_save(OSError(errno.ENOSPC, "No space left on device")), ERROR)
+    for live in (True, False):
+        image = render_feed(frame, (660, 540), None, emojis, live=live, hint=texts.HINT, banner=banner,
+                            countdown=3 if live else None)
+        assert 0 < image.width <= 660 and 0 < image.height <= 540
+
+
 def test_a_banner_leaves_the_face_and_its_emoji_alone(emojis) -> None:
     """A snapshot's "saved" or "could not save" banner goes below the faces (they stand in the upper
     half of a kiosk's picture): the face's box and emoji badge are drawn as without it; with a hint at
