@@ -35,6 +35,10 @@ MAPPING_FILE = "emojis.json"
 SHIPPED_FIX = "re-render it with packaging/render_emojis.py"
 CHOSEN_FIX = "fix --emoji-dir (emoji_dir in a settings file)"
 """The fix a broken emoji set's error ends with: the shipped set's, and a set the user chose."""
+MIN_SIDE = 16
+"""The smallest emoji picture, in px a side: the smallest ``packaging/render_emojis.py`` makes."""
+SQUARE_WITHIN = 0.10
+"""How far an emoji picture's sides may differ, as a fraction of the longer: it is shown in a square."""
 _CACHE_LIMIT = 64  # scaled images kept per set; a resizing window must not grow it forever
 
 
@@ -134,15 +138,21 @@ def _read_mapping(folder: Path, fix: str) -> dict[str, str]:
 
 
 def _load_image(path: Path, label: str, fix: str) -> Image.Image:
-    """Decode ``path`` completely and return it as RGBA; raise ``EmojiError`` if unreadable."""
+    """Decode ``path`` completely and return it as RGBA; raise ``EmojiError`` if unreadable, or if
+    it is not square (within :data:`SQUARE_WITHIN`) or smaller than :data:`MIN_SIDE`."""
     if not path.is_file():
         raise EmojiError(f"{path}: file not found (the {label!r} emoji); {fix}")
     try:
         with Image.open(path) as image:
             image.load()
-            return to_8bit(image).convert("RGBA")  # a 16-bit PNG would be clipped to white by convert
+            picture = to_8bit(image).convert("RGBA")  # a 16-bit PNG would be clipped to white by convert
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise EmojiError(f"{path}: cannot read image ({_one_line(exc)}); {fix}") from exc
+    width, height = picture.size
+    if min(width, height) < MIN_SIDE or abs(width - height) > SQUARE_WITHIN * max(width, height):
+        raise EmojiError(f"{path}: {width}x{height} px, but the {label!r} emoji must be square (sides within "
+                         f"{SQUARE_WITHIN:.0%}) and at least {MIN_SIDE}x{MIN_SIDE} px; {fix}")
+    return picture
 
 
 def load_emoji_set(folder: Path | None = None) -> EmojiSet:

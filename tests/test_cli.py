@@ -534,8 +534,9 @@ def test_bench_on_a_folder_without_a_readable_picture_says_so_and_not_that_it_ke
     (tmp_path / "a.png").write_text("not a picture")
     code, _, err = run_cli("bench", "--frames", "5", "--source", tmp_path)
     assert code == 2
-    assert stderr_lines(err)[-1] == (f"emojify: error: {tmp_path}: no frames in 5 s "
-                                     "(none of it could be read as a picture or video)"), err
+    expected = (f"emojify: error: {tmp_path}: its one picture cannot be read (a.png: not an image (unrecognised "
+                "format)); put pictures that open in the folder itself (sub-folders and hidden files are passed over)")
+    assert stderr_lines(err) == [expected], err
 
 
 def test_bench_on_a_camera_that_is_not_there_says_so_at_once_in_one_line():

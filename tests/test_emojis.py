@@ -45,10 +45,10 @@ def assert_real_glyphs(emoji: EmojiSet) -> None:
 
 
 def write_plain_pngs(folder: Path) -> None:
-    """Seven distinct small PNGs named ``<label>.png``, without ``emojis.json``."""
+    """Seven distinct small, nearly square PNGs named ``<label>.png``, without ``emojis.json``."""
     folder.mkdir(parents=True, exist_ok=True)
     for i, label in enumerate(CLASSES):
-        Image.new("RGB", (40, 30), (30 * i, 255 - 30 * i, 128)).save(folder / f"{label}.png")
+        Image.new("RGB", (64, 60), (30 * i, 255 - 30 * i, 128)).save(folder / f"{label}.png")
 
 
 def copy_shipped(tmp_path: Path) -> Path:
@@ -106,6 +106,25 @@ def test_broken_image_names_the_file(tmp_path: Path, damage) -> None:
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("size", [(4000, 10), (1, 1), (15, 15), (256, 230)])
+def test_a_picture_of_the_wrong_shape_or_size_is_refused_naming_it_and_its_size(tmp_path: Path, size) -> None:
+    """A thin strip would be shown as a red line and a speck as a blur: the set is refused at start."""
+    folder = copy_shipped(tmp_path)
+    Image.new("RGBA", size, (255, 0, 0, 255)).save(folder / "happy.png")
+    with pytest.raises(EmojiError) as info:
+        load_emoji_set(folder)
+    assert str(info.value) == (f"{folder / 'happy.png'}: {size[0]}x{size[1]} px, but the 'happy' emoji must be "
+                               "square (sides within 10%) and at least 16x16 px; fix --emoji-dir (emoji_dir in a "
+                               "settings file)")
+
+
+def test_a_nearly_square_picture_of_the_smallest_size_loads(tmp_path: Path) -> None:
+    folder = copy_shipped(tmp_path)
+    Image.new("RGBA", (16, 16)).save(folder / "happy.png")
+    Image.new("RGBA", (256, 231)).save(folder / "sad.png")  # 9.8% shorter: a hand-cropped picture
+    assert load_emoji_set(folder).images["sad"].size == (256, 231)
+
+
 def test_a_broken_shipped_set_says_to_render_it_again(tmp_path: Path, monkeypatch) -> None:
     """The shipped set is ours: its fix is the script that renders it, not a folder the user never chose."""
     import emojify.emojis
@@ -143,7 +162,7 @@ def test_a_16_bit_gray_png_loads_as_its_8_bit_self(tmp_path: Path) -> None:
     import numpy as np
 
     write_plain_pngs(tmp_path)
-    ramp = np.tile(np.arange(0, 256, 4, dtype=np.uint16), (30, 1))  # a grey ramp, 64 wide
+    ramp = np.tile(np.arange(0, 256, 4, dtype=np.uint16), (64, 1))  # a grey ramp, 64 wide
     Image.fromarray(ramp.astype(np.uint8), "L").save(tmp_path / "eight.png")
     Image.fromarray(ramp * 257).save(tmp_path / "happy.png")  # the same ramp in 16 bits
     loaded = np.asarray(load_emoji_set(tmp_path).images["happy"])
@@ -154,7 +173,7 @@ def test_a_16_bit_gray_png_loads_as_its_8_bit_self(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("size", [1, 48, 120, 512])
 def test_scaled_returns_requested_square_size(tmp_path: Path, size: int) -> None:
-    write_plain_pngs(tmp_path)  # 40 x 30: not square, so padding is exercised too
+    write_plain_pngs(tmp_path)  # 64 x 60: not quite square, so padding is exercised too
     emoji = load_emoji_set(tmp_path)
     for label in CLASSES:
         image = emoji.scaled(label, size)

@@ -26,6 +26,7 @@ from emojify.sources import (
     SourceStatus,
     open_reader,
     parse_source,
+    probe_source,
 )
 from emojify.sources.capture import backoff_schedule
 from emojify.texts import message_tips, status_message
@@ -70,6 +71,29 @@ def test_parse_source_refuses_a_folder_without_images(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no images") as info:
         parse_source(str(tmp_path))
     assert str(tmp_path) in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("source", [100, "100", "99999999999999999999", "/dev/video100"])
+def test_a_camera_number_opencv_cannot_open_is_refused_saying_which_are(source: int | str) -> None:
+    """OpenCV takes an int, and reads one from 100 up as a backend's number plus a camera's."""
+    with pytest.raises(SourceError) as info:
+        parse_source(source)
+    assert str(info.value) == (f"{source}: camera numbers go from 0 to 99 (/dev/video0 to /dev/video99); "
+                               "give the N of the camera's /dev/videoN (v4l2-ctl --list-devices lists them)")
+    assert parse_source("99") == parse_source("/dev/video99") == SourceSpec("camera", 99)
+
+
+def test_a_link_to_a_camera_node_is_that_camera_a_link_to_another_device_is_not(tmp_path: Path) -> None:
+    """A /dev/v4l/by-id/ name stays put when cameras are replugged; it links to the camera's /dev/videoN."""
+    camera = tmp_path / "usb-Logitech_C270-video-index0"
+    camera.symlink_to("/dev/video7")  # need not exist: parsing only reads the link
+    chain = tmp_path / "kiosk-camera"
+    chain.symlink_to(camera)
+    other = tmp_path / "zero"
+    other.symlink_to("/dev/zero")
+    assert parse_source(str(camera)) == parse_source(str(chain)) == SourceSpec("camera", 7)
+    with pytest.raises(SourceError, match="no such camera, file or folder"):
+        parse_source(str(other))
 
 
 def test_the_pictures_in_a_folder_are_one_rule_for_the_slideshow_evaluate_and_training(tmp_path: Path) -> None:
@@ -148,6 +172,48 @@ def test_a_folder_of_unreadable_pictures_opened_again_and_again_warns_once_a_fil
     os.utime(broken, ns=(1, 1))  # replaced: another modification time
     assert open_reader(parse_source(str(tmp_path)), fps=200).read() is None
     assert len([r for r in caplog.records if "broken.jpg" in r.getMessage()]) == 2
+
+
+def test_a_folder_none_of_whose_pictures_can_be_read_is_refused_at_start_in_one_line(tmp_path: Path) -> None:
+    """Good pictures in a sub-folder or hidden are not shown, so they do not count."""
+    (tmp_path / "x.jpg").write_bytes(b"junk bytes, no picture")
+    (tmp_path / "y.png").write_bytes(b"")
+    (tmp_path / "sub").mkdir()
+    cv2.imwrite(str(tmp_path / "sub" / "a.png"), gray_image(90))
+    cv2.imwrite(str(tmp_path / ".h.jpg"), gray_image(90))
+    with pytest.raises(SourceError) as info:
+        probe_source(parse_source(str(tmp_path)))
+    assert str(info.value) == (f"{tmp_path}: none of its 2 pictures can be read (x.jpg: not an image "
+                               "(unrecognised format)); put pictures that open in the folder itself "
+                               "(sub-folders and hidden files are passed over)")
+
+
+def test_probing_a_folder_decodes_its_pictures_only_up_to_the_first_readable_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from emojify.sources import readers
+
+    (tmp_path / "a.jpg").write_bytes(b"junk")
+    for name in ("b.png", "c.png", "d.png"):
+        cv2.imwrite(str(tmp_path / name), gray_image(90))
+    decoded, read_image = [], readers.read_image
+    monkeypatch.setattr(readers, "read_image", lambda path: decoded.append(path.name) or read_image(path))
+    probe_source(parse_source(str(tmp_path)))
+    assert decoded == ["a.jpg", "b.png"]
+
+
+def test_a_folder_that_empties_while_playing_is_waited_for_and_plays_again(tmp_path: Path) -> None:
+    """Only the start insists on a readable picture: the kiosk waits for a folder emptied later."""
+    picture = tmp_path / "1.png"
+    cv2.imwrite(str(picture), gray_image(40))
+    with CaptureThread(parse_source(str(tmp_path)), max_backoff=0.2) as capture:
+        assert capture.wait_for_frame(3.0) is not None
+        picture.unlink()
+        assert wait_until(lambda: capture.status is SourceStatus.LOST, 5.0)
+        cv2.imwrite(str(picture), gray_image(80))
+        assert wait_until(lambda: capture.status is SourceStatus.LIVE, 5.0)
+        frame = capture.latest()
+        assert frame is not None and int(frame.image[0, 0, 0]) == 80
 
 
 def test_folder_reader_gives_colour_frames_even_for_gray_files(tmp_path: Path) -> None:

@@ -215,8 +215,8 @@ class FolderReader:
 
     The folder is listed once, when opened. Unreadable images are skipped with one warning each (in
     the process, not each opening: the kiosk opens a folder of them again and again);
-    if none at all can be read, ``read()`` returns None. Raises :class:`SourceError` if the
-    folder holds no image files.
+    if none at all can be read, ``read()`` returns None (:meth:`check` says so, for the start). Raises
+    :class:`SourceError` if the folder holds no image files.
     """
 
     @classmethod
@@ -265,6 +265,20 @@ class FolderReader:
                     logger.warning("skipping %s", exc)
         return None
 
+    def check(self) -> None:
+        """Raise :class:`SourceError` unless one of the folder's pictures can be read, decoding them in
+        order only up to the first that can (a big folder of good photos costs one picture)."""
+        problem = ""
+        for path in self.paths:
+            try:
+                read_image(path)
+                return
+            except ImageError as exc:
+                problem = problem or str(exc).replace(str(path), path.name, 1)
+        which = "its one picture cannot" if len(self.paths) == 1 else f"none of its {len(self.paths)} pictures can"
+        raise SourceError(f"{self.folder}: {which} be read ({problem}); put pictures that open "
+                          "in the folder itself (sub-folders and hidden files are passed over)")
+
     def release(self) -> None:
         """Nothing to free; present for the :class:`Reader` protocol."""
 
@@ -311,11 +325,14 @@ def open_reader(
 def probe_source(spec: SourceSpec) -> None:
     """Fail now, with one line saying why, for a source that can never work on this machine.
 
-    A Pi camera needs Picamera2 (:class:`SourceUnavailable`, naming the apt package); a file or a
-    folder is opened once and let go (:class:`SourceError`: not an image, not a video, ...). A USB
-    camera is not opened: it may be plugged in later, and the kiosk waits for it.
+    A Pi camera needs Picamera2 (:class:`SourceUnavailable`, naming the apt package); a file is
+    opened once and let go, and a folder must hold a picture that can be read (:class:`SourceError`:
+    not an image, not a video, ...). A USB camera is not opened: it may be plugged in later, and the
+    kiosk waits for it. (A folder that empties while the kiosk runs is waited for, as a camera is.)
     """
     if spec.kind is SourceKind.PICAMERA:
         import_picamera2()
+    elif spec.kind is SourceKind.FOLDER:
+        FolderReader(Path(spec.target)).check()
     elif not spec.kind.is_camera:
         open_reader(spec).release()

@@ -8,6 +8,7 @@ this machine can open the source is :func:`emojify.sources.readers.probe_source`
 from __future__ import annotations
 
 import enum
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,8 @@ from emojify.imageio import IMAGE_SUFFIXES, folder_images
 _DEV_VIDEO = re.compile(r"/dev/video(\d+)")
 _DIGITS = re.compile(r"\d+", re.ASCII)
 _PICAMERA = re.compile(r"picamera(?::(\d+))?", re.ASCII | re.IGNORECASE)
+MAX_CAMERA = 99
+"""The highest camera number: OpenCV reads an index from 100 up as a backend's number plus a camera's."""
 
 
 class SourceError(EmojifyError):
@@ -64,7 +67,8 @@ class SourceSpec:
 def parse_source(spec: str | int | Path) -> SourceSpec:
     """Interpret a command-line source: camera index, ``/dev/videoN``, ``picamera[:N]``, folder, image or video.
 
-    An int or a string of ASCII digits is a camera index and ``/dev/videoN`` is camera N;
+    An int or a string of ASCII digits is a camera index (0 to :data:`MAX_CAMERA`) and
+    ``/dev/videoN``, or a link to it such as ``/dev/v4l/by-id/...``, is camera N;
     ``picamera`` is the Raspberry Pi camera module 0 and ``picamera:N`` module N (read through
     Picamera2, which this does not import); an existing directory
     is a folder (it must hold at least one image), an existing file with an image suffix is an
@@ -74,17 +78,18 @@ def parse_source(spec: str | int | Path) -> SourceSpec:
     if isinstance(spec, int) and not isinstance(spec, bool):
         if spec < 0:
             raise SourceError(f"{spec}: no such camera, file or folder")
-        return SourceSpec(SourceKind.CAMERA, spec)
+        return _camera(spec, str(spec))
     text = str(spec)
     if _DIGITS.fullmatch(text.strip()):
-        return SourceSpec(SourceKind.CAMERA, int(text.strip()))
-    match = _DEV_VIDEO.fullmatch(text.strip())
+        return _camera(int(text.strip()), text.strip())
+    path = Path(text).expanduser()
+    device = os.path.realpath(path) if path.is_symlink() else text.strip()  # a by-id link names its /dev/videoN
+    match = _DEV_VIDEO.fullmatch(device)
     if match:
-        return SourceSpec(SourceKind.CAMERA, int(match.group(1)))
+        return _camera(int(match.group(1)), text.strip())
     match = _PICAMERA.fullmatch(text.strip())
     if match:
         return SourceSpec(SourceKind.PICAMERA, int(match.group(1) or 0))
-    path = Path(text).expanduser()
     if text.strip() and path.is_dir():
         if not folder_images(path):
             suffixes = " ".join(sorted(IMAGE_SUFFIXES))
@@ -93,3 +98,11 @@ def parse_source(spec: str | int | Path) -> SourceSpec:
     if text.strip() and path.is_file():
         return SourceSpec(SourceKind.IMAGE if path.suffix.lower() in IMAGE_SUFFIXES else SourceKind.VIDEO, path)
     raise SourceError(f"{text}: no such camera, file or folder")
+
+
+def _camera(index: int, text: str) -> SourceSpec:
+    """Camera ``index``, typed as ``text``; a :class:`SourceError` above :data:`MAX_CAMERA`."""
+    if index > MAX_CAMERA:
+        raise SourceError(f"{text}: camera numbers go from 0 to {MAX_CAMERA} (/dev/video0 to /dev/video{MAX_CAMERA}); "
+                          "give the N of the camera's /dev/videoN (v4l2-ctl --list-devices lists them)")
+    return SourceSpec(SourceKind.CAMERA, index)
