@@ -513,7 +513,8 @@ def test_ctrl_c_while_the_backup_is_saved_stops_once_it_is_whole(tmp_path, monke
     ("fer", "--teacher", "not a readable .keras model"),
 ])
 def test_a_refused_run_leaves_no_config_that_looks_like_a_run(tmp_path, monkeypatch, capsys, data, option, reason):
-    """Refused data or a refused model: one line, and no config.json that --resume would take for a run."""
+    """Refused data or a refused model: one line, and no folder (so no config.json that --resume would
+    take for a run)."""
     from emojify.training import train
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -526,7 +527,7 @@ def test_a_refused_run_leaves_no_config_that_looks_like_a_run(tmp_path, monkeypa
                        "--verbose", "0", *model]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("emojify-train: error: ") and reason in line
-    assert not (run / "config.json").exists()
+    assert not run.exists()
     assert train.main([str(tmp_path / data), "--out", str(run), "--resume"]) == 2
     assert "no run to resume" in capsys.readouterr().err
 

@@ -546,7 +546,7 @@ def run_command(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         cfg = config_of(args)
-        problem = settings_problem(cfg)
+        problem = settings_problem(cfg) or (None if Path(cfg.data).exists() else f"{cfg.data}: no such file or folder")
         if problem:
             print(f"emojify-train: error: {problem}", file=sys.stderr)
             return 2
@@ -554,6 +554,7 @@ def run_command(args: argparse.Namespace) -> int:
     if missing:
         print(f"emojify-train: error: {missing}", file=sys.stderr)
         return 2
+    made = not args.resume and not run.exists()
     if not args.resume:
         try:
             make_folder(run, f"--out {run}")
@@ -563,6 +564,8 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         best = train(cfg, run, args.verbose, new=not args.resume)
     except (DataError, OSError) as exc:
+        if made and not any(run.iterdir()):  # a refused new run leaves no folder behind either
+            run.rmdir()
         print(f"emojify-train: error: {exc}", file=sys.stderr)
         return 2
     log.info("done: best model %s", best)
