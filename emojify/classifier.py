@@ -141,8 +141,8 @@ def make_interpreter(content: bytes, threads: int = 1, source: Path | str = "mod
     if failed:
         raise ModelError(f"{source}: not a usable TFLite model ({'; '.join(failed)}); "
                          "restore model/ from the repository or re-create it with emojify-quantize")
-    raise ModelError("no TFLite interpreter is installed; install ai-edge-litert "
-                     "(or tflite-runtime with numpy<2). Tried: " + "; ".join(missing))
+    raise ModelError("no TFLite interpreter is installed; install ai-edge-litert (pip install 'emojify[kiosk]'), "
+                     "or tflite-runtime with numpy<2. Tried: " + "; ".join(missing))
 
 
 def backend_version(name: str) -> str:

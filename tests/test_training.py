@@ -217,8 +217,10 @@ def test_quantizing_with_a_number_out_of_range_is_one_line_before_any_work(tmp_p
     assert not (tmp_path / "out").exists()
 
 
-NOT_INSTALLED = {"keras": "needs TensorFlow (Keras), which is not installed here (bash packaging/setup_env.sh train)",
-                 "tensorflow": "needs TensorFlow, which is not installed here (bash packaging/setup_env.sh train)",
+NOT_INSTALLED = {"keras": "needs TensorFlow (Keras), which is not installed here (pip install 'emojify[train]', "
+                          "or in a checkout bash packaging/setup_env.sh train)",
+                 "tensorflow": "needs TensorFlow, which is not installed here (pip install 'emojify[train]', "
+                               "or in a checkout bash packaging/setup_env.sh train)",
                  "matplotlib": "needs matplotlib, which is not installed here (pip install matplotlib)"}
 
 
@@ -476,6 +478,7 @@ def test_training_stopped_with_ctrl_c_before_the_run_began_says_to_start_again(t
     from emojify.training import train
 
     monkeypatch.setattr(train, "load_dataset", press_ctrl_c)  # while the data set is decoded
+    (tmp_path / "fer").mkdir()
     run = tmp_path / "run"
     assert exit_code(train.main, [str(tmp_path / "fer"), "--out", str(run)]) == 130
     assert capsys.readouterr().err.strip().splitlines() == [

@@ -90,8 +90,9 @@ def settings_problem(cfg: TrainConfig) -> str | None:
     return next(filter(None, (range_problem(*check) for check in checks)), None)
 
 
-LIBRARIES = {"keras": ("TensorFlow (Keras)", "bash packaging/setup_env.sh train"),
-             "tensorflow": ("TensorFlow", "bash packaging/setup_env.sh train"),
+TRAIN_EXTRA = "pip install 'emojify[train]', or in a checkout bash packaging/setup_env.sh train"
+LIBRARIES = {"keras": ("TensorFlow (Keras)", TRAIN_EXTRA),
+             "tensorflow": ("TensorFlow", TRAIN_EXTRA),
              "matplotlib": ("matplotlib", "pip install matplotlib")}
 """What the training tools import, by module: the name to give and how to install it."""
 
