@@ -96,7 +96,10 @@ class KeyRepeats:
         self._up: dict[str, int] = {}  # key: the time of its last release
 
     def press(self, key: str, when: int) -> bool:
-        """Note a press of ``key`` at ``when`` (the event's time, ms); whether it is a new press."""
+        """Note a press of ``key`` at ``when`` (the event's time, ms); whether it is a new press. A
+        synthetic event (``xdotool key --window``, Tk's ``event generate``) has no time, 0: each is new."""
+        if when == 0:
+            return True
         last = self._down.get(key)
         held = last is not None and 0 <= when - last < self.LOST_RELEASE_MS
         self._down[key] = when

@@ -145,7 +145,7 @@ def normalise_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str
     means ``emojify doctor --debug``. A first word that is no command is one clear error (exit code 2),
     not the kiosk's "unrecognized arguments"."""
     leading = 0
-    while leading < len(argv) and argv[leading] in ("--debug", "--no-debug"):
+    while leading < len(argv) and argv[leading] == "--debug":
         leading += 1
     if leading < len(argv) and argv[leading] in COMMANDS:
         return [argv[leading], *argv[:leading], *argv[leading + 1:]]
@@ -316,6 +316,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
                 opened.append(open_reader(spec, fps=args.folder_fps))
             except OSError as exc:
                 raise UsageError(str(exc)) from None
+            except Exception as exc:  # noqa: BLE001 - Picamera2's own errors: a camera in use (RuntimeError)
+                raise UsageError(f"{args.source}: cannot be opened ({exc})") from None
         with CaptureThread(spec, opener=lambda: opened.pop() if opened else open_reader(spec, fps=args.folder_fps)
                            ) as capture:
             def frames():

@@ -106,7 +106,7 @@ def test_config_file_then_flags_take_precedence(tmp_path: Path) -> None:
     ('camera_size = "big"', "'camera_size' must be WIDTHxHEIGHT"),
     ('exit_keys = "Ctrl-q"', "'exit_keys' must be a key combination in Tk notation"),
     ('exit_keys = "Control-Control-q"', "'exit_keys' must be a key combination"),
-    ('exit_keys = "Control-Shift-1"', "'exit_keys': with Shift, 1 reaches the window as another key"),
+    ('exit_keys = "Control-Shift-1"', "'exit_keys' must not combine Shift with 1, which Shift turns into another key"),
     ('save-dir = "a"\nsave_dir = "b"', "'save_dir' is given twice (as 'save_dir' and 'save-dir'); keep one"),
     ("snapshot_seconds = 0", "'snapshot_seconds' must be a number between 1 and 60"),
     ('source = "no-such-folder"', "'source' must be a camera index"),
@@ -132,7 +132,8 @@ def test_each_bad_config_value_is_one_clear_line(tmp_path: Path, toml: str, mess
     (["--smoothing", "x"], "--smoothing must be a number above 0 and at most 1"),
     (["--camera-size", "0x480"], "--camera-size must be WIDTHxHEIGHT"),
     (["--exit-keys", "Control-Shift-"], "--exit-keys must be a key combination"),
-    (["--exit-keys", "Control-Shift-comma"], "--exit-keys: with Shift, comma reaches the window as another key"),
+    (["--exit-keys", "Control-Shift-comma"], "--exit-keys must not combine Shift with comma"),
+    (["--exit-keys", "Shift-Alt-Tab"], "--exit-keys must not combine Shift with Tab"),
     (["--config", ""], "--config: an empty path"),
     (["--config", "missing.toml"], "missing.toml: config file not found"),
     (["--attract-after", "forever"], '--attract-after must be a number between 0 and 3600 (got "forever")'),
@@ -173,6 +174,12 @@ def test_a_relative_source_in_a_settings_file_is_beside_the_file_wherever_the_ki
     shutil.copy(tmp_path / "clip.png", tmp_path / "kiosk")
     monkeypatch.chdir(tmp_path / "kiosk")
     assert settings("--config", str(config)).source.target == tmp_path / "kiosk" / "clip.png"
+    shutil.copy(tmp_path / "clip.png", tmp_path / "kiosk" / "picamera-demo.png")  # a file, not the camera module
+    monkeypatch.chdir(tmp_path)
+    config.write_text('source = "picamera-demo.png"\n')
+    assert settings("--config", str(config)).source.target == tmp_path / "kiosk" / "picamera-demo.png"
+    config.write_text('source = "PiCamera:1"\n')
+    assert settings("--config", str(config)).source.kind is SourceKind.PICAMERA
 
 
 def test_a_settings_file_saved_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
@@ -447,6 +454,8 @@ def test_key_repeats_are_not_new_presses() -> None:
     assert not keys.press("space", 2300) and not keys.press("space", 2333), "Windows repeats, no release"
     assert keys.press("Return", 2340), "another key"
     assert keys.press("space", 2333 + KeyRepeats.LOST_RELEASE_MS), "its release was lost (the focus went away)"
+    keys.release("space", 0)
+    assert keys.press("space", 0) and keys.press("space", 0), "synthetic events (no time) are each a press"
 
 
 def test_holding_space_down_takes_one_snapshot(quick_window, display: str) -> None:

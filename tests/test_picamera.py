@@ -200,6 +200,13 @@ def test_bench_on_a_missing_camera_module_is_one_error_line() -> None:
     assert stderr_lines(stderr) == ["emojify: error: picamera 3: no such camera module (1 found)"]  # at once
 
 
+def test_bench_on_a_camera_module_another_program_holds_is_one_error_line() -> None:
+    code, _, stderr = run_cli("bench", "--source", "picamera", "--frames", "5", env=fake_env(FAKE_PICAMERA2_BUSY="1"))
+    assert code == 2
+    assert stderr_lines(stderr) == [
+        "emojify: error: picamera: cannot be opened (Failed to acquire camera: Device or resource busy)"]
+
+
 def test_the_kiosk_shows_the_pi_cameras_live_picture(display: str, tmp_path: Path) -> None:
     state_file = tmp_path / "state.json"
     log = (tmp_path / "app.log").open("w")

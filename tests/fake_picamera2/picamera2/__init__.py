@@ -6,7 +6,8 @@ head drifting a little and with sensor noise, at about 30 frames per second, in 
 the real library gives for the format asked: "RGB888" is B, G, R in memory, "XRGB8888" B, G, R, X.
 
 Controls for tests: the environment variable ``FAKE_PICAMERA2_CAMERAS`` (default 1) is how many
-camera modules are attached; setting :attr:`Picamera2.unplugged` to True makes every camera
+camera modules are attached, and ``FAKE_PICAMERA2_BUSY=1`` makes opening one fail as when another
+program holds it; setting :attr:`Picamera2.unplugged` to True makes every camera
 vanish (``global_camera_info()`` is empty, opening raises, ``capture_array`` raises) until it is
 set back to False.
 """
@@ -80,6 +81,8 @@ class Picamera2:
     def __init__(self, camera_num: int = 0) -> None:
         if camera_num >= len(self.global_camera_info()):
             raise IndexError("list index out of range")  # what the real Picamera2(n) raises
+        if os.environ.get("FAKE_PICAMERA2_BUSY") == "1":  # the real library's words
+            raise RuntimeError("Failed to acquire camera: Device or resource busy")
         self.camera_num = camera_num
         self.config: dict | None = None
         self.started = self.closed = False
