@@ -60,9 +60,9 @@ TK_KEY_NAMES = frozenset({"Escape", "Return", "space", "Tab", "BackSpace", "Dele
                           "semicolon", "apostrophe", "grave", "bracketleft", "bracketright"})
 """Named keysyms allowed as the key of ``exit_keys``, besides letters, digits and F1..F35."""
 SHIFTED_AWAY = frozenset("0123456789") | {"minus", "equal", "comma", "period", "slash", "backslash", "semicolon",
-                                          "apostrophe", "grave", "bracketleft", "bracketright"}
-"""Keys that Shift turns into another key (Shift-1 reaches the window as ``exclam``): with Shift, an
-exit combination of them could never be pressed."""
+                                          "apostrophe", "grave", "bracketleft", "bracketright", "Tab"}
+"""Keys that Shift turns into another key (Shift-1 reaches the window as ``exclam``, Shift-Tab as
+``ISO_Left_Tab``): with Shift, an exit combination of them could never be pressed."""
 _FUNCTION_KEY = re.compile(r"F([1-9]|[12][0-9]|3[0-5])")
 _CAMERA_SIZE = re.compile(r"\s*(\d+)\s*[xX×]\s*(\d+)\s*")
 
@@ -201,7 +201,7 @@ def _looks_relative_path(text: str) -> bool:
     """True if a ``source`` string is a relative path (not a camera: an index, /dev/..., picamera), which
     a config file means relative to its own folder, wherever the kiosk is started from."""
     return not text.isdigit() and not Path(text).expanduser().is_absolute() \
-        and not text.startswith("/dev/") and not text.lower().startswith("picamera")
+        and not text.startswith("/dev/") and not re.fullmatch(r"picamera(:\d+)?", text, re.IGNORECASE)
 
 
 GPIO_PIN_RANGE = (0, 27)
@@ -258,8 +258,8 @@ def exit_keys(value: Any, origin: Origin) -> str:
     if not good_key or not all(m in TK_MODIFIERS for m in modifiers) or len(set(modifiers)) != len(modifiers):
         raise ConfigError(f"{origin} {fix} (got {_shown(value)})")
     if "Shift" in modifiers and key in SHIFTED_AWAY:
-        raise ConfigError(f"{origin}: with Shift, {key} reaches the window as another key, so "
-                          f"{_shown(value)} could never quit; leave Shift out or use a letter or F1..F35")
+        raise ConfigError(f"{origin} must not combine Shift with {key}, which Shift turns into another key "
+                          f"(so {_shown(value)} could never quit); leave Shift out or use a letter or F1..F35")
     return "-".join([*modifiers, key])
 
 
