@@ -670,6 +670,20 @@ def test_model_metadata_keeps_every_sitting_of_a_model_trained_over_several(tmp_
     assert training_record(first)["earlier_sittings"] == []
 
 
+def test_a_run_made_before_the_shares_were_checked_can_still_be_quantized(tmp_path):
+    """Runs made when --class-weight-power 1.5 or --lighting 1.5 were taken are no damaged runs; a new
+    run is refused them."""
+    from emojify.training.quantize import training_record
+    from emojify.training.train import TrainConfig, settings_problem
+
+    run = tmp_path / "run"
+    write_run(run, "", [0.6])
+    config = json.loads((run / "config.json").read_text()) | {"class_weight_power": 1.5, "lighting": 1.5}
+    (run / "config.json").write_text(json.dumps(config))
+    assert training_record(run)["recipe"]["class_weight_power"] == 1.5
+    assert settings_problem(TrainConfig(data="fer", class_weight_power=1.5)) == "--class-weight-power 1.5: must be 0 .. 1"
+
+
 @pytest.mark.parametrize("damaged", ["{garbage", "[1, 2]", '{"training": 5}'])
 def test_damaged_metadata_of_the_model_trained_on_from_costs_only_its_history(tmp_path, caplog, damaged):
     from emojify.training.quantize import METADATA_NAME, training_record

@@ -18,6 +18,7 @@ Augmentation runs in NumPy/OpenCV, so a GPU machine trains the same code under a
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import json
 import logging
@@ -81,12 +82,16 @@ def range_problem(option: str, value, least, most=math.inf) -> str | None:
     return f"{option} {value}: must be {limits}{finite}"
 
 
-def settings_problem(cfg: TrainConfig) -> str | None:
-    """What is wrong with the counts, rates and shares of ``cfg`` (the option, its value and its range), or None."""
-    checks = (("--epochs", cfg.epochs, 1), ("--batch-size", cfg.batch_size, 1), ("--lr", cfg.learning_rate, 0),
-              ("--warmup-epochs", cfg.warmup_epochs, 0), ("--class-weight-power", cfg.class_weight_power, 0, 1),
-              ("--seed", cfg.seed, *SEED_RANGE), ("--subset", cfg.subset, 0),
-              ("--teacher-weight", cfg.teacher_weight, 0, 1), ("--lighting", cfg.lighting, 0, 1))
+def settings_problem(cfg: TrainConfig, new: bool = True) -> str | None:
+    """What is wrong with the counts, rates and shares of ``cfg`` (the option, its value and its range), or None.
+
+    A saved run (``new=False``) is held only to what a run had to meet when it was made: a run made
+    before the shares were checked (``--lighting 1.5``, say) can still be resumed and quantized."""
+    checks = [("--epochs", cfg.epochs, 1), ("--batch-size", cfg.batch_size, 1), ("--lr", cfg.learning_rate, 0),
+              ("--warmup-epochs", cfg.warmup_epochs, 0), ("--subset", cfg.subset, 0)]
+    if new:
+        checks += [("--class-weight-power", cfg.class_weight_power, 0, 1), ("--seed", cfg.seed, *SEED_RANGE),
+                   ("--teacher-weight", cfg.teacher_weight, 0, 1), ("--lighting", cfg.lighting, 0, 1)]
     return next(filter(None, (range_problem(*check) for check in checks)), None)
 
 
@@ -400,7 +405,7 @@ def saved_config(saved) -> TrainConfig:
     if isinstance(saved.get("teacher"), str):  # runs from before --teacher could be repeated
         saved["teacher"] = [saved["teacher"]] if saved["teacher"] else []
     cfg = TrainConfig(**saved)
-    problem = settings_problem(cfg)
+    problem = settings_problem(cfg, new=False)
     if problem:
         raise ValueError(problem.removeprefix("--"))
     return cfg
@@ -565,8 +570,9 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         best = train(cfg, run, args.verbose, new=not args.resume)
     except (DataError, OSError) as exc:
-        if made and not any(run.iterdir()):  # a refused new run leaves no folder behind either
-            run.rmdir()
+        if made:  # a refused new run leaves no folder behind either (only an empty one is removed)
+            with contextlib.suppress(OSError):
+                run.rmdir()
         print(f"emojify-train: error: {exc}", file=sys.stderr)
         return 2
     log.info("done: best model %s", best)
