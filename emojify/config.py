@@ -178,6 +178,7 @@ def source(value: Any, origin: Origin) -> SourceSpec:
     """A source parsed by ``parse_source`` (an int is a camera index); a relative path in a config
     file is relative to the file's folder."""
     from emojify.sources import SourceError, parse_source
+    from emojify.sources.spec import names_a_camera
 
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         text = str(value)
@@ -187,21 +188,14 @@ def source(value: Any, origin: Origin) -> SourceSpec:
         raise ConfigError(f"{origin} must be a camera index, a video, an image or a folder "
                           f"(got {_shown(value)})")
     try:
-        if origin.folder and _looks_relative_path(text):
-            text = str(origin.folder / text)
+        if origin.folder and not names_a_camera(text) and not Path(text).expanduser().is_absolute():
+            text = str(origin.folder / text)  # a config file means a relative path from its own folder
         return parse_source(text)
     except SourceError as exc:
         raise ConfigError(f"{origin} must be a camera index (0, 1, ...), picamera, a video, an image or a "
                           f"folder of images ({exc})") from None
     except (OSError, RuntimeError, ValueError) as exc:
         raise _unusable_path(origin, exc) from None
-
-
-def _looks_relative_path(text: str) -> bool:
-    """True if a ``source`` string is a relative path (not a camera: an index, /dev/..., picamera), which
-    a config file means relative to its own folder, wherever the kiosk is started from."""
-    return not text.isdigit() and not Path(text).expanduser().is_absolute() \
-        and not text.startswith("/dev/") and not re.fullmatch(r"picamera(:\d+)?", text, re.IGNORECASE)
 
 
 GPIO_PIN_RANGE = (0, 27)

@@ -64,6 +64,13 @@ class SourceSpec:
         return f"{self.kind} {self.target}" if self.kind.is_camera else str(self.target)
 
 
+def names_a_camera(text: str) -> bool:
+    """Whether ``text`` is written as a camera (an index, ``/dev/videoN``, ``picamera[:N]``), not as a
+    path: what :func:`parse_source` takes for a camera before it looks at the file system."""
+    text = text.strip()
+    return any(pattern.fullmatch(text) for pattern in (_DIGITS, _DEV_VIDEO, _PICAMERA))
+
+
 def parse_source(spec: str | int | Path) -> SourceSpec:
     """Interpret a command-line source: camera index, ``/dev/videoN``, ``picamera[:N]``, folder, image or video.
 
