@@ -17,11 +17,11 @@ import cv2
 import numpy as np
 
 from emojify.classifier import Classifier
-from emojify.cli import progress_bar
 from emojify.faces import load_cascade
 from emojify.imageio import read_image
 from emojify.pipeline import Pipeline
 from emojify.preprocess import prepare_face, to_gray
+from emojify.progress import progress_bar
 from emojify.resources import SAMPLE_FACE
 
 FRAME_SIZE = (640, 480)

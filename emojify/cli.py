@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 
 from emojify import __version__
@@ -222,6 +221,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from emojify.classifier import Classifier
     from emojify.decision import IDENTITY
     from emojify.evaluate import evaluate_folder, format_table, plot_confusion, plot_reliability, reliability_path
+    from emojify.progress import progress_bar
 
     check_flags(args, "model")
     if args.plot and importlib.util.find_spec("matplotlib") is None:
@@ -258,17 +258,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"--plot {args.plot}: cannot save the plot ({exc.strerror or exc})") from None
     return EXIT_BAD_INPUT if evaluation.errors else 0
-
-
-def progress_bar(items: Iterable, what: str | None = None, total: int | None = None, unit: str = "img") -> Iterable:
-    """``items`` with a tqdm progress bar on stderr (named ``what``; only on a terminal, so stdout
-    stays clean for ``--json``; gone when done) where tqdm is installed, else the items as they are."""
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return items
-    return tqdm(items, desc=what, total=total, unit=unit, file=sys.stderr, leave=False,
-                disable=not sys.stderr.isatty())
 
 
 NO_FRAME_SECONDS = 5.0

@@ -25,9 +25,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emojify.cli import progress_bar as progress
 from emojify.imageio import IMAGE_SUFFIXES, ImageError, read_image
 from emojify.pipeline import Pipeline
+from emojify.progress import progress_bar as progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from script_common import number, one_line_errors, positive_int  # the script beside this one

@@ -25,8 +25,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emojify.cli import progress_bar as progress
 from emojify.faces import BlazeFaceDetector
+from emojify.progress import progress_bar as progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from group_faces import on_face, rocket  # the scripts beside this one

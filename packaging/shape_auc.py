@@ -45,10 +45,10 @@ import numpy as np
 
 from emojify.blazeface import sigmoid
 from emojify.classifier import ModelError, make_interpreter
-from emojify.cli import progress_bar as progress
 from emojify.faces import BlazeFaceDetector
 from emojify.imageio import read_image
 from emojify.landmarks import MIN_FACE_SCORE, POINT_COUNT, face_crop, load_mesh, to_picture
+from emojify.progress import progress_bar as progress
 from emojify.shape import Shape, face_frame, shape_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -22,11 +22,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from emojify.cli import progress_bar as progress
 from emojify.detectors import Detector
 from emojify.faces import DETECTORS
 from emojify.labels import CLASSES
 from emojify.pipeline import Pipeline, label_of
+from emojify.progress import progress_bar as progress
 from emojify.tracking import box_iou
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
