@@ -141,10 +141,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def normalise_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str]:
     """Plain ``emojify`` and ``emojify --kiosk ...`` mean ``emojify run ...``; ``emojify --debug doctor``
-    means ``emojify doctor --debug``. A first word that is no command is one clear error (exit code 2),
-    not the kiosk's "unrecognized arguments"."""
+    means ``emojify doctor --debug`` (``--no-debug`` too). A first word that is no command is one clear
+    error (exit code 2), not the kiosk's "unrecognized arguments"."""
     leading = 0
-    while leading < len(argv) and argv[leading] == "--debug":
+    while leading < len(argv) and argv[leading] in ("--debug", "--no-debug"):
         leading += 1
     if leading < len(argv) and argv[leading] in COMMANDS:
         return [argv[leading], *argv[:leading], *argv[leading + 1:]]

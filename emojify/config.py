@@ -408,14 +408,15 @@ def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, convert: C
     For ``emojify run`` (``config_file``) the flag defaults to None, so an absent flag does not
     hide the file's value, its text is checked later by :func:`settings_from_args`, and ``--no-x``
     can switch off a file's ``x = true``. Commands without a config file (``config_file=False``)
-    get the setting's default, argparse's own check of ``choices``, plain ``--x`` switches, and
+    get the setting's default, argparse's own check of ``choices``, the same ``--x``/``--no-x`` pair
+    for a switch a settings file can hold (``--debug``: one word for every command), and
     ``convert`` to turn the text into a value (else the command checks the text with :meth:`Setting.parse`,
     as ``emojify predict`` does its ``--model``).
     """
     setting = BY_NAME[setting] if isinstance(setting, str) else setting
     default = None if config_file else setting.default
     if setting.is_switch:
-        action = argparse.BooleanOptionalAction if config_file and setting.in_file else "store_true"
+        action = argparse.BooleanOptionalAction if setting.in_file else "store_true"
         parser.add_argument(setting.flag, action=action, default=default, help=setting.flag_help)
         return
     metavar = setting.metavar or "{" + ",".join(map(str, setting.choices)) + "}"

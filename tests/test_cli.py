@@ -203,6 +203,22 @@ def test_debug_before_the_command_is_taken_as_the_commands(images, capsys):
     assert entry["label"] == "happy"
 
 
+@pytest.mark.parametrize("argv", [["--no-debug", "predict"], ["--debug", "predict", "--no-debug"],
+                                  ["predict", "--debug", "--no-debug"]], ids=repr)
+def test_no_debug_is_a_word_of_every_command_before_it_or_after(images, tmp_path, capsys, argv):
+    """As for ``run`` (where it switches off a settings file's ``debug = true``), the last word wins:
+    a bad model is one line, not a traceback."""
+    (tmp_path / "bad.tflite").write_text("not a model")
+    assert main([*argv, "--model", str(tmp_path / "bad.tflite"), str(images["astronaut.png"])]) == 2
+    [line] = stderr_lines(capsys.readouterr().err)
+    assert line.startswith("emojify: ") and "bad.tflite" in line
+
+
+def test_no_debug_before_doctor_is_doctor(tmp_path, capsys):
+    assert main(["--no-debug", "doctor", "--emoji-dir", str(tmp_path / "none")]) == 1
+    assert f"emoji set    PROBLEM: {tmp_path / 'none'}: emoji folder not found" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("argv", [["predict", "--out", "", "PHOTO"], ["predict", ""], ["evaluate", ""],
                                   ["evaluate", "--plot", "", "."]], ids=repr)
 def test_an_empty_path_is_refused_not_taken_for_the_current_folder(images, tmp_path, monkeypatch, capsys, argv):
