@@ -8,6 +8,7 @@ where pip put it: in a venv, the user's folder with ``--user``, ``/usr/local`` w
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,20 +33,22 @@ def installed_data_root() -> Path | None:
     return None if found is None else Path(found.locate()).resolve().parents[1]
 
 
-def search_roots() -> list[Path]:
-    """Folders that may hold ``model/`` and ``emojis/``, most specific first. The folder above the
-    package counts only in a checkout: in an install it is ``site-packages``, where a ``model/`` folder
-    would be another package's."""
-    roots = []
+def search_roots() -> Iterator[Path]:
+    """Folders that may hold ``model/`` and ``emojis/``, most specific first, each found only when
+    the ones before it were not enough (a checkout never asks for the installed file list). The folder
+    above the package counts only in a checkout: in an install it is ``site-packages``, where a
+    ``model/`` folder would be another package's."""
     bundle = getattr(sys, "_MEIPASS", None)
     if bundle:
-        roots.append(Path(bundle))
+        yield Path(bundle)
     if (PACKAGE_DIR.parent / "setup.cfg").is_file():
-        roots.append(PACKAGE_DIR.parent)
-    for root in (installed_data_root(), Path(sys.prefix) / "share" / "emojify"):
-        if root is not None and root not in roots:
-            roots.append(root)
-    return roots
+        yield PACKAGE_DIR.parent
+    installed = installed_data_root()
+    if installed is not None:
+        yield installed
+    prefix = Path(sys.prefix) / "share" / "emojify"
+    if prefix != installed:
+        yield prefix
 
 
 def resource_dir(name: str) -> Path:
@@ -53,8 +56,10 @@ def resource_dir(name: str) -> Path:
 
     Raises ``FileNotFoundError`` listing where it looked.
     """
-    candidates = [root / name for root in search_roots()]
-    for folder in candidates:
+    candidates = []
+    for root in search_roots():
+        folder = root / name
         if folder.is_dir():
             return folder
+        candidates.append(folder)
     raise FileNotFoundError(f"no {name}/ folder found (looked in {', '.join(map(str, candidates))})")

@@ -62,3 +62,26 @@ def test_a_model_folder_in_site_packages_is_not_taken_for_ours(tmp_path: Path, i
 
 def test_the_checkout_comes_first() -> None:
     assert resources.resource_dir("model") == Path(__file__).resolve().parents[1] / "model"
+
+
+def test_a_checkout_finds_its_data_without_reading_the_installed_file_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The installed file list is read from disk (every installed package's metadata may be
+    searched): a checkout, found first, does not pay for it at start."""
+    from importlib import metadata
+
+    asked = []
+    monkeypatch.setattr(metadata, "distribution", lambda name: asked.append(name) or metadata.Distribution())
+    resources.installed_data_root.cache_clear()
+    try:
+        assert resources.resource_dir("emojis") == Path(__file__).resolve().parents[1] / "emojis"
+    finally:
+        resources.installed_data_root.cache_clear()
+    assert asked == []
+
+
+def test_where_nothing_is_found_the_error_names_every_place_looked(tmp_path: Path, installed) -> None:
+    site, data = installed(tmp_path / "venv")
+    with pytest.raises(FileNotFoundError) as info:
+        resources.resource_dir("fonts")
+    assert str(info.value) == (f"no fonts/ folder found (looked in {data / 'fonts'}, "
+                               f"{tmp_path / 'empty-prefix' / 'share' / 'emojify' / 'fonts'})")
