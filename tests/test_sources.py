@@ -202,6 +202,25 @@ def test_probing_a_folder_decodes_its_pictures_only_up_to_the_first_readable_one
     assert decoded == ["a.jpg", "b.png"]
 
 
+def test_a_checked_folder_shows_the_picture_it_checked_first_and_names_the_ones_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from emojify.sources import readers
+
+    (tmp_path / "a.jpg").write_bytes(b"junk")
+    cv2.imwrite(str(tmp_path / "b.png"), gray_image(90))
+    cv2.imwrite(str(tmp_path / "c.png"), gray_image(160))
+    decoded, read_image = [], readers.read_image
+    monkeypatch.setattr(readers, "read_image", lambda path: decoded.append(path.name) or read_image(path))
+    reader = open_reader(parse_source(str(tmp_path)), fps=200)
+    reader.check()
+    assert [r.getMessage() for r in caplog.records if "a.jpg" in r.getMessage()] == [
+        f"skipping {tmp_path / 'a.jpg'}: not an image (unrecognised format)"]
+    shown = [int(reader.read()[0, 0, 0]) for _ in range(3)]
+    assert shown == [90, 160, 90]
+    assert decoded == ["a.jpg", "b.png", "c.png", "b.png"]  # b.png decoded once for the check and the show
+
+
 def test_a_folder_that_empties_while_playing_is_waited_for_and_plays_again(tmp_path: Path) -> None:
     """Only the start insists on a readable picture: the kiosk waits for a folder emptied later."""
     picture = tmp_path / "1.png"

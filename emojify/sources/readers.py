@@ -12,6 +12,7 @@ import enum
 import logging
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -250,8 +251,10 @@ class FolderReader:
         self._given += 1
         return self._shown.copy()
 
-    def _next_picture(self) -> np.ndarray | None:
-        """The next readable image in the folder's order, or None if none can be read."""
+    def _next_picture(self, skipped: Callable[[Path, ImageError], object] | None = None) -> np.ndarray | None:
+        """The next readable image in the folder's order, or None if none can be read. Each picture
+        that cannot be read is passed over from then on and given to ``skipped`` (by default a
+        warning, once per process)."""
         for _ in range(len(self.paths)):
             path = self.paths[self._next]
             self._next = (self._next + 1) % len(self.paths)
@@ -261,20 +264,22 @@ class FolderReader:
                 return _as_bgr(read_image(path))
             except ImageError as exc:
                 self._bad.add(path)
-                if _warn_once(path):
-                    logger.warning("skipping %s", exc)
+                (skipped or _warn_skipped)(path, exc)
         return None
 
     def check(self) -> None:
         """Raise :class:`SourceError` unless one of the folder's pictures can be read, decoding them in
-        order only up to the first that can (a big folder of good photos costs one picture)."""
-        problem = ""
-        for path in self.paths:
-            try:
-                read_image(path)
-                return
-            except ImageError as exc:
-                problem = problem or str(exc).replace(str(path), path.name, 1)
+        order only up to the first that can (a big folder of good photos costs one picture), which
+        is then the first one shown."""
+        skipped: list[tuple[Path, ImageError]] = []
+        picture = self._next_picture(lambda path, exc: skipped.append((path, exc)))
+        if picture is not None:  # the pictures passed over are said as the slideshow says them
+            for path, exc in skipped:
+                _warn_skipped(path, exc)
+            self._shown, self._given = picture, 0
+            return
+        path, exc = skipped[0]
+        problem = str(exc).replace(str(path), path.name, 1)
         which = "its one picture cannot" if len(self.paths) == 1 else f"none of its {len(self.paths)} pictures can"
         raise SourceError(f"{self.folder}: {which} be read ({problem}); put pictures that open "
                           "in the folder itself (sub-folders and hidden files are passed over)")
@@ -283,16 +288,15 @@ class FolderReader:
         """Nothing to free; present for the :class:`Reader` protocol."""
 
 
-def _warn_once(path: Path) -> bool:
-    """True the first time this process finds ``path`` (as it is now) unreadable."""
+def _warn_skipped(path: Path, exc: ImageError) -> None:
+    """Log that ``path`` is passed over, the first time this process finds it (as it is now) unreadable."""
     try:
         key = (path, path.stat().st_mtime_ns)
     except OSError:
         key = (path, -1)
-    if key in _WARNED:
-        return False
-    _WARNED.add(key)
-    return True
+    if key not in _WARNED:
+        _WARNED.add(key)
+        logger.warning("skipping %s", exc)
 
 
 class ReaderKind(enum.Enum):
