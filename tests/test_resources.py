@@ -80,7 +80,7 @@ def test_a_checkout_finds_its_data_without_reading_the_installed_file_list(monke
 
 
 def test_where_nothing_is_found_the_error_names_every_place_looked(tmp_path: Path, installed) -> None:
-    site, data = installed(tmp_path / "venv")
+    _, data = installed(tmp_path / "venv")
     with pytest.raises(FileNotFoundError) as info:
         resources.resource_dir("fonts")
     assert str(info.value) == (f"no fonts/ folder found (looked in {data / 'fonts'}, "
