@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -113,6 +114,11 @@ def native_stderr_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def interpreter_installed() -> bool:
+    """Whether one of :data:`BACKENDS` is installed (found without importing it)."""
+    return any(importlib.util.find_spec(name) is not None for name, _ in BACKENDS)
 
 
 def make_interpreter(content: bytes, threads: int = 1, source: Path | str = "model"):

@@ -221,17 +221,23 @@ NOT_INSTALLED = {"keras": "needs TensorFlow (Keras), which is not installed here
                           "or in a checkout bash packaging/setup_env.sh train)",
                  "tensorflow": "needs TensorFlow, which is not installed here (pip install 'emojify[train]', "
                                "or in a checkout bash packaging/setup_env.sh train)",
-                 "matplotlib": "needs matplotlib, which is not installed here (pip install matplotlib)"}
+                 "matplotlib": "needs matplotlib, which is not installed here (pip install matplotlib)",
+                 "tflite_runtime,ai_edge_litert": "needs a TFLite interpreter (ai-edge-litert), which is not installed "
+                                                  "here (pip install 'emojify[train]', or in a checkout bash "
+                                                  "packaging/setup_env.sh train)"}
 
 
 @pytest.mark.parametrize(("tool", "module"), [("train", "keras"), ("train", "matplotlib"),
-                                              ("quantize", "tensorflow"), ("quantize", "matplotlib")])
+                                              ("quantize", "tensorflow"), ("quantize", "matplotlib"),
+                                              ("quantize", "tflite_runtime,ai_edge_litert")])
 def test_a_missing_library_is_one_line_before_any_folder_is_made(tmp_path, capsys, monkeypatch, tool, module):
     """Without TensorFlow, or matplotlib (curves.png after every epoch, the confusion matrix at the
-    end), each tool says what to install, before it makes a folder or loads anything."""
+    end), or a TFLite interpreter (quantize checks the int8 model it made), each tool says what to
+    install, before it makes a folder or loads anything."""
     from emojify.training import quantize, train
 
-    monkeypatch.setitem(sys.modules, module, None)  # as if not installed: find_spec finds nothing, import fails
+    for name in module.split(","):
+        monkeypatch.setitem(sys.modules, name, None)  # as if not installed: find_spec finds nothing, import fails
     make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
     (tmp_path / "best.keras").write_text("not looked at")
     out = tmp_path / "out" / "run"
@@ -517,20 +523,20 @@ def test_ctrl_c_while_the_backup_is_saved_stops_once_it_is_whole(tmp_path, monke
 ])
 def test_a_refused_run_leaves_no_config_that_looks_like_a_run(tmp_path, monkeypatch, capsys, data, option, reason):
     """Refused data or a refused model: one line, and no folder (so no config.json that --resume would
-    take for a run)."""
+    take for a run), nor the folders above it that the run made."""
     from emojify.training import train
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
     make_fer_folder(tmp_path / "fer-without-publictest", train=1, public=0, private=0)
     (tmp_path / "fake.keras").write_text("not a model")
-    run = tmp_path / "run"
+    run = tmp_path / "runs" / "new" / "run"
     model = [option, str(tmp_path / "fake.keras")] if option else []
     assert train.main([str(tmp_path / data), "--out", str(run), "--epochs", "1", "--blocks", "8x1", "--no-jit",
                        "--verbose", "0", *model]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("emojify-train: error: ") and reason in line
-    assert not run.exists()
+    assert not (tmp_path / "runs").exists()
     assert train.main([str(tmp_path / data), "--out", str(run), "--resume"]) == 2
     assert "no run to resume" in capsys.readouterr().err
 

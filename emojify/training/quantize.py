@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emojify.classifier import MODEL_NAME, Classifier, sha256_of
+from emojify.classifier import MODEL_NAME, Classifier, interpreter_installed, sha256_of
 from emojify.decision import METADATA_KEY, class_frequencies, fit_rule
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES
@@ -298,7 +298,8 @@ def run_command(args: argparse.Namespace, out_dir: Path) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     problem = (range_problem("--samples", args.samples, 1) or range_problem("--seed", args.seed, *SEED_RANGE)
                or (None if args.keras_model.is_file() else f"{args.keras_model}: no such model file")
-               or missing_library("tensorflow", "matplotlib"))  # matplotlib draws the confusion matrix
+               or missing_library("tensorflow", "matplotlib")  # matplotlib draws the confusion matrix
+               or (None if interpreter_installed() else missing_library("ai_edge_litert")))  # runs the int8 model
     if problem:
         print(f"emojify-quantize: error: {problem}", file=sys.stderr)
         return 2

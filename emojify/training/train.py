@@ -98,7 +98,8 @@ def settings_problem(cfg: TrainConfig, new: bool = True) -> str | None:
 TRAIN_EXTRA = "pip install 'emojify[train]', or in a checkout bash packaging/setup_env.sh train"
 LIBRARIES = {"keras": ("TensorFlow (Keras)", TRAIN_EXTRA),
              "tensorflow": ("TensorFlow", TRAIN_EXTRA),
-             "matplotlib": ("matplotlib", "pip install matplotlib")}
+             "matplotlib": ("matplotlib", "pip install matplotlib"),
+             "ai_edge_litert": ("a TFLite interpreter (ai-edge-litert)", TRAIN_EXTRA)}
 """What the training tools import, by module: the name to give and how to install it."""
 
 
@@ -560,7 +561,7 @@ def run_command(args: argparse.Namespace) -> int:
     if missing:
         print(f"emojify-train: error: {missing}", file=sys.stderr)
         return 2
-    made = not args.resume and not run.exists()
+    made = [] if args.resume else [folder for folder in (run, *run.parents) if not folder.exists()]  # deepest first
     if not args.resume:
         try:
             make_folder(run, f"--out {run}")
@@ -570,9 +571,9 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         best = train(cfg, run, args.verbose, new=not args.resume)
     except (DataError, OSError) as exc:
-        if made:  # a refused new run leaves no folder behind either (only an empty one is removed)
+        for folder in made:  # a refused new run leaves no folder behind either (only empty ones are removed)
             with contextlib.suppress(OSError):
-                run.rmdir()
+                folder.rmdir()
         print(f"emojify-train: error: {exc}", file=sys.stderr)
         return 2
     log.info("done: best model %s", best)
