@@ -50,30 +50,39 @@ class Evaluation:
     errors: list[str] = field(default_factory=list)
 
 
-def labelled_images(root: Path) -> list[tuple[Path, int]]:
-    """``(image path, class index)`` for every image in ``root/<class>/``, sorted.
+def class_folders(root: Path) -> dict[str, Path]:
+    """Map class name -> sub-folder of ``root`` (any case), in :data:`CLASSES` order.
 
-    Raises :class:`FolderError` for a missing folder, a sub-folder that is not a class name, or
-    no class folders at all. An empty class folder is logged and skipped. Hidden entries (a name
-    starting with ".") are passed over: tools leave them, not makers (Jupyter's
-    ``.ipynb_checkpoints/``, the ``._face.jpg`` copies macOS writes onto a USB stick).
+    Raises :class:`FolderError` for a missing folder, a sub-folder that is not a class name, or no
+    class folders at all. Hidden folders (a name starting with "."; Jupyter's ``.ipynb_checkpoints/``)
+    are passed over: tools leave them, not makers.
     """
     root = Path(root)
     if not root.is_dir():
         raise FolderError(f"{root}: not a folder (expected DIR/<class>/*.jpg)")
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    unknown = [p.name for p in folders if p.name.lower() not in CLASSES]
+    found = {p.name.lower(): p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    unknown = sorted(p.name for name, p in found.items() if name not in CLASSES)
     if unknown:
         raise FolderError(f"{root}: sub-folder(s) {', '.join(unknown)} are not class names "
                           f"(expected some of: {', '.join(CLASSES)})")
-    if not folders:
+    if not found:
         raise FolderError(f"{root}: no class sub-folders (expected some of: {', '.join(CLASSES)})")
+    return {name: found[name] for name in CLASSES if name in found}
+
+
+def labelled_images(root: Path) -> list[tuple[Path, int]]:
+    """``(image path, class index)`` for every image in ``root/<class>/``, by class then name.
+
+    Raises :class:`FolderError` as :func:`class_folders` does, or where no class folder holds an
+    image. An empty class folder is logged and skipped. Hidden files are passed over too (the
+    ``._face.jpg`` copies macOS writes onto a USB stick).
+    """
     items, empty = [], []
-    for folder in folders:
+    for name, folder in class_folders(root).items():
         files = folder_images(folder, regular_only=False)  # a dangling link is named as unreadable
         if not files:
             empty.append(folder.name)
-        items += [(p, CLASSES.index(folder.name.lower())) for p in files]
+        items += [(p, CLASSES.index(name)) for p in files]
     if not items:
         raise FolderError(f"{root}: no images found in its class folders")
     if empty:

@@ -128,6 +128,24 @@ def test_unknown_class_folder_is_named(fer_folder, tmp_path):
     assert "contempt" in message and str(root / "train") in message
 
 
+def test_training_and_evaluate_read_class_folders_by_one_rule(fer_folder, tmp_path):
+    """Any case, hidden folders passed over, and a folder that is no class refused in the same words."""
+    from emojify.evaluate import FolderError, labelled_images
+
+    root, _ = fer_folder
+    (root / "train" / "happy").rename(root / "train" / "Happy")
+    (root / "train" / ".ipynb_checkpoints").mkdir()
+    assert load_dataset(root, cache_dir=tmp_path / "cache")["train"].counts()["happy"] == TRAIN
+    assert {CLASSES[label] for _, label in labelled_images(root / "train")} == set(CLASSES)
+    (root / "train" / "Contempt").mkdir()
+    with pytest.raises(DataError) as training:
+        load_dataset(root, cache_dir=tmp_path / "cache2")
+    with pytest.raises(FolderError) as evaluating:
+        labelled_images(root / "train")
+    assert str(training.value) == str(evaluating.value) == (
+        f"{root / 'train'}: sub-folder(s) Contempt are not class names (expected some of: {', '.join(CLASSES)})")
+
+
 def test_no_train_folder_is_named(fer_folder, tmp_path):
     root, _ = fer_folder
     shutil.rmtree(root / "train")

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from emojify import evaluate
 from emojify.errors import EmojifyError
 from emojify.fileio import atomic_path
 from emojify.imageio import folder_images, to_8bit
@@ -66,21 +67,17 @@ def image_files(folder: Path) -> list[Path]:
     return [p for p in folder_images(folder, regular_only=False) if not p.is_dir()]
 
 
-def class_folders(root: Path, require_all: bool = True) -> dict[str, Path]:
-    """Map class name -> sub-folder of ``root``; unknown names and (if required) missing ones are errors.
-    Hidden folders (Jupyter's ``.ipynb_checkpoints/``) are passed over, as ``emojify evaluate`` does."""
-    if not root.is_dir():
-        raise DataError(f"{root}: not a folder")
-    found = {p.name.lower(): p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")}
-    unknown = sorted(set(found) - set(CLASSES))
-    if unknown:
-        raise DataError(f"{root}: unknown class folder(s) {', '.join(unknown)} (expected: {', '.join(CLASSES)})")
+def class_folders(root: Path) -> dict[str, Path]:
+    """Map class name -> sub-folder of ``root``, every class required, as ``emojify evaluate`` reads
+    them otherwise (:func:`emojify.evaluate.class_folders`: any case, hidden folders passed over)."""
+    try:
+        found = evaluate.class_folders(root)
+    except evaluate.FolderError as exc:
+        raise DataError(str(exc)) from None
     missing = [c for c in CLASSES if c not in found]
-    if require_all and missing:
+    if missing:
         raise DataError(f"{root}: missing class folder(s) {', '.join(missing)}")
-    if not found:
-        raise DataError(f"{root}: no class folders (expected: {', '.join(CLASSES)})")
-    return {c: found[c] for c in CLASSES if c in found}
+    return found
 
 
 def decode(path: Path) -> np.ndarray | None:
