@@ -211,17 +211,15 @@ class Classifier:
         out = np.clip(out, 0.0, None)
         return out / np.maximum(out.sum(axis=1, keepdims=True), 1e-12)
 
-    def classify(self, faces: np.ndarray, mirror: bool | None = None,
-                 rule: DecisionRule | None = None, camera: bool = False) -> np.ndarray:
-        """The probabilities to show ``(N, 7)`` for prepared faces: the model's decision rule over :meth:`predict`.
+    def classify(self, faces: np.ndarray, mirror: bool | None = None, camera: bool = False) -> np.ndarray:
+        """The probabilities to show ``(N, 7)`` for prepared faces: :attr:`decision` over :meth:`predict`.
 
-        The rule (see :mod:`emojify.decision`) comes from the model's metadata unless ``rule`` is
-        given; ``mirror`` True or False overrides whether it averages each face with its mirror image
-        (two model calls a face instead of one); ``camera`` says the faces were found in a photo or a
-        video frame, which adds the rule's camera bias (FER2013-style crops go without).
+        The rule (see :mod:`emojify.decision`) is the model's metadata's unless the classifier was made
+        with another; ``mirror`` True or False overrides whether it averages each face with its mirror
+        image (two model calls a face instead of one); ``camera`` says the faces were found in a photo
+        or a video frame, which adds the rule's camera bias (FER2013-style crops go without).
         """
-        rule = self.decision if rule is None else rule
-        rule = rule if mirror is None else replace(rule, mirror=mirror)
+        rule = self.decision if mirror is None else replace(self.decision, mirror=mirror)
         batch = self._quantize(to_batch(faces))
         if not rule.mirror:
             return decide(self._run(batch), None, rule, camera)

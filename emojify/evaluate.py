@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from emojify.classifier import Classifier
-from emojify.decision import DecisionRule
 from emojify.errors import EmojifyError
 from emojify.fileio import atomic_path
 from emojify.imageio import ImageError, folder_images, read_image
@@ -103,11 +102,11 @@ def dim(image: np.ndarray, brightness: float, noise_sigma: float, rng: np.random
 
 def evaluate_folder(classifier: Classifier, root: Path,
                     progress: Callable[[Iterable], Iterable] = lambda it: it,
-                    rule: DecisionRule | None = None, brightness: float | None = None) -> Evaluation:
+                    brightness: float | None = None) -> Evaluation:
     """Classify every labelled image under ``root`` and summarise; unreadable files are listed, not fatal.
 
-    The probabilities are those the kiosk shows (:meth:`Classifier.classify`, the model's decision
-    rule, or ``rule`` when given), so accuracy, balanced accuracy and calibration are the kiosk's.
+    The probabilities are those the kiosk shows (:meth:`Classifier.classify`, the classifier's
+    decision rule), so accuracy, balanced accuracy and calibration are the kiosk's.
     With ``brightness`` each image is first dimmed to it with :data:`DIM_NOISE_SIGMA` of sensor
     noise (:func:`dim`, seeded: the same faces every run), as in a dim room.
     """
@@ -118,7 +117,7 @@ def evaluate_folder(classifier: Classifier, root: Path,
 
     def flush():
         if faces:
-            probabilities.append(classifier.classify(np.stack(faces), rule=rule))
+            probabilities.append(classifier.classify(np.stack(faces)))
             faces.clear()
 
     for path, label in progress(items):

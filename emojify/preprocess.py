@@ -38,12 +38,12 @@ Box = tuple[int, int, int, int]
 def to_gray(image: np.ndarray) -> np.ndarray:
     """Return ``image`` as a 2-D uint8 gray array.
 
-    Accepts gray, BGR, BGRA and single-channel 3-D arrays, 8- or 16-bit (16-bit is scaled down).
+    Accepts uint8 gray, BGR, BGRA and single-channel 3-D arrays: the readers make every picture 8-bit
+    first (:func:`emojify.imageio.read_image`, one rule for 16-bit and float files), and the Python API
+    refuses other arrays.
     """
-    if image.dtype == np.uint16:
-        image = (image >> 8).astype(np.uint8)
-    elif image.dtype != np.uint8:
-        image = np.clip(image, 0, 255).astype(np.uint8)
+    if image.dtype != np.uint8:
+        raise ValueError(f"expected a uint8 image, not {image.dtype}")
     if image.ndim == 2:
         return image
     if image.ndim == 3 and image.shape[2] == 1:
