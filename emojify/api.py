@@ -5,7 +5,7 @@
     >>> faces[0].label, faces[0].emoji               # doctest: +SKIP
     ('happy', '😄')
 
-:func:`detect` takes a path, a NumPy array (BGR as OpenCV gives it, or gray) or a Pillow image and
+:func:`detect` takes a path, a NumPy array (BGR as OpenCV gives it, gray, or BGRA) or a Pillow image and
 returns :class:`Face` objects, largest first. The models load on the first call and are kept;
 :class:`Reader` holds them for a chosen model file or detector. ``emojify predict`` runs on this
 module. The interpreters are not safe to share between threads, so one lock serialises their use:
@@ -14,6 +14,7 @@ calls from several threads are safe and give the same answers as calls from one.
 
 from __future__ import annotations
 
+import numbers
 import os
 import threading
 from dataclasses import dataclass, field
@@ -44,6 +45,19 @@ _DEFAULT_LOCK = threading.Lock()
 _default_reader: Reader | None = None
 
 
+def _after_fork_in_child() -> None:
+    """A forked process (a ``fork`` process pool, Linux's default before Python 3.14) starts with new
+    locks, or one held by another thread at the fork would be held for ever there, and loads its own
+    default models, as a spawned one does."""
+    global _MODELS_LOCK, _PILLOW_LOCK, _DEFAULT_LOCK, _default_reader
+    _MODELS_LOCK, _PILLOW_LOCK, _DEFAULT_LOCK = threading.Lock(), threading.Lock(), threading.Lock()
+    _default_reader = None
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 @dataclass(frozen=True)
 class Face:
     """One face of a picture.
@@ -51,7 +65,8 @@ class Face:
     ``box`` is (x, y, w, h) in the picture's own pixels (a file's, even when it was decoded smaller);
     ``label`` the expression it shows, one of ``emojify.labels.CLASSES``; ``probabilities`` each
     expression's probability by label (they sum to 1); ``emoji`` the label's emoji character;
-    ``score`` how sure the face detector is that this is a face (0..1); ``shape`` what the face does,
+    ``score`` how sure the face detector is that this is a face (0..1; with Haar, the face's share of
+    the strongest face's hits); ``shape`` what the face does,
     from its face mesh (:class:`~emojify.shape.Shape`: mouth open, smile, brows, eyes open, pose), or
     None where the mesh found no face in the box.
     """
@@ -74,10 +89,10 @@ class Face:
 
 @dataclass(frozen=True, eq=False)  # it holds an array: compared or hashed, a reading is itself
 class Reading:
-    """What :meth:`Reader.read` saw: the decoded ``image`` (gray or BGR, transparent pixels made white),
-    ``scale`` (the picture's own pixels per decoded pixel: above 1 for a picture read smaller), the
-    pipeline's ``result`` (in the decoded pixels, for drawing on ``image``) and ``faces`` (in the
-    picture's own pixels)."""
+    """What :meth:`Reader.read` saw: the decoded ``image`` (gray or BGR, transparent pixels made white;
+    a copy of its own, never the caller's array), ``scale`` (the picture's own pixels per decoded
+    pixel: above 1 for a picture read smaller), the pipeline's ``result`` (in the decoded pixels, for
+    drawing on ``image``) and ``faces`` (in the picture's own pixels)."""
 
     image: np.ndarray
     scale: float
@@ -107,7 +122,8 @@ def as_image(image: Any) -> tuple[np.ndarray, float]:
             from PIL import Image
 
             image = to_array(Image.fromarray(np.ascontiguousarray(image[:, :, [2, 1, 0, 3]]), "RGBA"))
-        return shrunk(image)
+        array, scale = shrunk(image)
+        return (array.copy() if array is image else array), scale  # Reading.image is never the caller's array
     from PIL import Image, ImageOps
 
     if isinstance(image, Image.Image):
@@ -134,9 +150,13 @@ def shrunk(array: np.ndarray) -> tuple[np.ndarray, float]:
     return cv2.resize(array, size, interpolation=cv2.INTER_AREA), width / size[0]
 
 
-def check_region(region: float | None) -> None:
-    """Refuse a capture region that is not a share of the picture in (0, 1]."""
-    if region is not None and (isinstance(region, bool) or not (isinstance(region, int | float) and 0.0 < region <= 1.0)):
+def check_options(all_faces: bool, region: float | None) -> None:
+    """Refuse an ``all_faces`` that is not True or False, and a capture region that is not a share of
+    the picture in (0, 1] (any real number: a NumPy float too; a bool is no share)."""
+    if not isinstance(all_faces, bool | np.bool_):
+        raise EmojifyError(f"all_faces {all_faces!r}: must be True or False")
+    if region is not None and (isinstance(region, bool | np.bool_)
+                               or not (isinstance(region, numbers.Real) and 0.0 < region <= 1.0)):
         raise EmojifyError(f"region {region!r}: must be a share of the picture's width and height in (0, 1]")
 
 
@@ -148,9 +168,11 @@ class Reader:
     Loading happens here, so a bad model file or detector name raises :class:`~emojify.EmojifyError` at once.
     """
 
-    def __init__(self, model: str | Path | None = None, detector: Detector | str = Detector.BLAZEFACE) -> None:
+    def __init__(self, model: str | os.PathLike[str] | None = None, detector: Detector | str = Detector.BLAZEFACE) -> None:
         from emojify.classifier import Classifier
 
+        if model is not None and not isinstance(model, str | os.PathLike):
+            raise EmojifyError(f"model {model!r}: expected the path of a .tflite file (a str or a Path)")
         try:
             chosen = Detector(str(detector).lower())
         except ValueError:
@@ -161,11 +183,11 @@ class Reader:
 
     def read(self, image: Any, *, all_faces: bool = False, region: float | None = None) -> Reading:
         """Like :meth:`detect`, also returning the decoded picture and the pipeline's own result."""
-        check_region(region)
+        check_options(all_faces, region)
         array, scale = as_image(image)
         with _MODELS_LOCK:
-            self._pipeline.region_fraction = region or 1.0  # read only when a region is asked for
-            result = self._pipeline.analyze(array, use_region=region is not None, all_faces=all_faces)
+            self._pipeline.region_fraction = float(region or 1.0)  # read only when a region is asked for
+            result = self._pipeline.analyze(array, use_region=region is not None, all_faces=bool(all_faces))
         faces = [Face(tuple(round(v * scale) for v in face.box), face.label,
                       {c: float(p) for c, p in zip(CLASSES, face.probabilities, strict=True)},
                       EMOJI[face.label], float(face.score), face.shape)
@@ -175,10 +197,11 @@ class Reader:
     def detect(self, image: Any, *, all_faces: bool = False, region: float | None = None) -> list[Face]:
         """The faces in ``image`` with their expressions, largest first; an empty list when there is none.
 
-        ``image``: a path, a NumPy array (BGR as OpenCV gives it, or gray) or a Pillow image.
+        ``image``: a path, a NumPy array (BGR as OpenCV gives it, gray, or BGRA) or a Pillow image.
         ``all_faces``: every face, not only the largest. ``region``: only faces inside the centred
         part of this share of the picture's width and height (e.g. 0.6), searched as the kiosk's
-        live feed searches; by default the whole picture is searched thoroughly, as for a photo.
+        live feed searches, for faces close to the camera (at least about a seventh of the region's
+        longer side); by default the whole picture is searched thoroughly, as for a photo.
         A picture that cannot be read raises :class:`~emojify.EmojifyError`.
         """
         return self.read(image, all_faces=all_faces, region=region).faces

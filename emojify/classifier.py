@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -104,9 +104,17 @@ def read_model(model_path: Path, shipped: bool = True) -> tuple[bytes, dict]:
 
 @contextmanager
 def native_stderr_silenced() -> Iterator[None]:
-    """Hide what native code writes to stderr (the interpreter's "INFO: Created ... delegate" line)."""
-    sys.stderr.flush()
-    saved = os.dup(2)
+    """Hide what native code writes to stderr (the interpreter's "INFO: Created ... delegate" line).
+    Where there is no stderr (``pythonw``, a windowed executable, a daemon that closed it) there is
+    nothing to hide."""
+    if sys.stderr is not None:
+        with suppress(OSError, ValueError):  # a closed or broken stream is no reason to fail
+            sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:
+        yield
+        return
     try:
         with open(os.devnull, "wb") as devnull:
             os.dup2(devnull.fileno(), 2)

@@ -127,7 +127,11 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
     except Image.DecompressionBombError:  # Pillow's own limit, about 179 megapixels, before ours
         raise ImageError(f"{path}: image too large (over {2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels, "
                          "Pillow's limit); scale it down first") from None
-    except (OSError, ValueError, SyntaxError) as exc:
+    except OSError as exc:
+        if exc.errno is not None:  # the system's refusal (not allowed, an I/O error), not the picture's fault
+            raise ImageError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+        raise ImageError(f"{path}: truncated or corrupt image ({exc})") from None
+    except (ValueError, SyntaxError) as exc:
         raise ImageError(f"{path}: truncated or corrupt image ({exc})") from None
     array = to_array(image)
     return array, original_width / array.shape[1]

@@ -4,6 +4,7 @@ no face, bad pictures, the object form, threads, the public names and the exampl
 from __future__ import annotations
 
 import doctest
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -224,6 +225,82 @@ def test_a_corrupt_file_is_an_emojify_error(tmp_path: Path) -> None:
 def test_a_bad_region_is_refused(astronaut: np.ndarray, region) -> None:
     with pytest.raises(emojify.EmojifyError, match="region"):
         emojify.detect(astronaut, region=region)
+
+
+@pytest.mark.parametrize(("options", "word"), [({"region": np.float32(0.6)}, None), ({"region": np.bool_(True)}, "region"),
+                                               ({"all_faces": "no"}, "all_faces"), ({"all_faces": np.bool_(False)}, None)],
+                         ids=repr)
+def test_numpy_numbers_are_options_and_a_word_is_no_switch(astronaut: np.ndarray, options, word) -> None:
+    """A region from a NumPy computation is a share like any float; ``all_faces="no"`` is refused, not taken for yes."""
+    if word:
+        with pytest.raises(emojify.EmojifyError, match=word):
+            emojify.detect(astronaut, **options)
+    else:
+        assert_astronaut(emojify.detect(astronaut, **options))
+
+
+@pytest.mark.parametrize("model", [b"model.tflite", 123])
+def test_a_model_that_is_no_path_is_an_emojify_error(model) -> None:
+    with pytest.raises(emojify.EmojifyError, match="expected the path of a .tflite file"):
+        emojify.Reader(model=model)
+
+
+def test_a_file_that_may_not_be_read_is_said_so_not_called_corrupt(astronaut_jpg: Path, monkeypatch) -> None:
+    from PIL import Image
+
+    def refused(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(Image, "open", refused)
+    with pytest.raises(emojify.EmojifyError) as caught:
+        emojify.detect(astronaut_jpg)
+    assert str(caught.value) == f"{astronaut_jpg}: cannot read it (Permission denied)"
+
+
+def test_the_reading_image_is_a_copy_to_draw_on(astronaut: np.ndarray) -> None:
+    """The docs give it for drawing: drawing must not change the caller's array, nor fail on a read-only one."""
+    before = astronaut.copy()
+    frozen = astronaut.copy()
+    frozen.flags.writeable = False
+    for picture in (astronaut, frozen, astronaut[:, :, 0]):
+        reading = emojify.Reader().read(picture)
+        cv2.rectangle(reading.image, (0, 0), (50, 50), 0, -1)
+    assert np.array_equal(astronaut, before) and np.array_equal(frozen, before)
+
+
+def test_models_load_and_run_where_there_is_no_stderr(astronaut_jpg: Path) -> None:
+    """``pythonw``, a windowed executable, a daemon that closed its stderr: the first call used to blame the model."""
+    code = ("import sys, emojify; sys.stderr = None; print(emojify.detect(sys.argv[1])[0].label, "
+            "emojify.Reader(detector='haar').detect(sys.argv[1])[0].label)")
+    done = subprocess.run(["bash", "-c", f'"{sys.executable}" -c "$0" "$1" 2>&-', code, str(astronaut_jpg)],
+                          check=False, capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert (done.returncode, done.stdout.split()) == (0, ["happy", "happy"]), done.stderr
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_worker_does_not_wait_for_a_lock_held_in_the_parent(astronaut_jpg: Path) -> None:
+    """A ``fork`` process pool started while another thread is inside ``detect``: the workers inherit
+    the held lock, and waited for it for ever."""
+    import multiprocessing
+
+    from emojify import api
+
+    emojify.detect(astronaut_jpg)  # the parent's default models are loaded
+    context = multiprocessing.get_context("fork")
+    answers = context.Queue()
+    worker = context.Process(target=_labels_into, args=(astronaut_jpg, answers))
+    with api._MODELS_LOCK:  # as if another thread were inside detect while the worker forks
+        worker.start()
+    worker.join(60)
+    waited_for_ever = worker.is_alive()
+    if waited_for_ever:
+        worker.kill()
+        worker.join()
+    assert not waited_for_ever and answers.get(timeout=10) == ["happy"]
+
+
+def _labels_into(path: Path, answers) -> None:
+    answers.put([face.label for face in emojify.detect(path)])
 
 
 def test_reader_with_haar_and_a_model_file(astronaut: np.ndarray) -> None:
