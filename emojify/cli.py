@@ -21,7 +21,7 @@ from pathlib import Path
 
 from emojify import __version__
 from emojify.config import BY_NAME, Origin, add_flag, add_run_arguments, settings_from_args
-from emojify.errors import EXIT_INTERRUPTED, EmojifyError
+from emojify.errors import EXIT_INTERRUPTED, EmojifyError, first_line
 from emojify.fileio import make_file_folder, make_folder
 from emojify.helptext import plain_text
 
@@ -354,7 +354,7 @@ HANDLERS = {"run": cmd_run, "predict": cmd_predict, "evaluate": cmd_evaluate, "b
 
 def opencv_problem(exc: ImportError) -> str:
     """One line saying why ``import cv2`` failed and what to install: the apt package of a missing library."""
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    text = first_line(exc)
     if getattr(exc, "name", None) == "cv2" or "No module named 'cv2'" in text:
         return "OpenCV is not installed here; pip install opencv-python-headless"
     library = text.split(":", 1)[0].strip()

@@ -17,5 +17,11 @@ class EmojifyError(ValueError):
     """
 
 
+def first_line(exc: BaseException) -> str:
+    """An exception's message, first line only (for embedding in one of ours), or its type's name
+    where it has none."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 EXIT_INTERRUPTED = 130
 """Exit code after Ctrl-C: 128 + SIGINT, what a shell reports for a command it interrupted."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from emojify.errors import first_line
 from emojify.sources.spec import SourceSpec, SourceUnavailable
 
 if TYPE_CHECKING:
@@ -40,18 +41,13 @@ def import_picamera2() -> ModuleType:
         return importlib.import_module("picamera2")
     except ImportError as exc:
         raise SourceUnavailable(
-            f"picamera: the Pi camera needs Picamera2, which cannot be imported here ({_first_line(exc)}); "
+            f"picamera: the Pi camera needs Picamera2, which cannot be imported here ({first_line(exc)}); "
             f"on Raspberry Pi OS: sudo apt install {APT_PACKAGE}, and make the venv with "
             "--system-site-packages (packaging/setup_env.sh does)") from None
     except ValueError as exc:  # "numpy.dtype size changed": apt's simplejpeg is built for numpy 1
         raise SourceUnavailable(
-            f"picamera: Picamera2 is installed but does not load with this numpy ({_first_line(exc)}); "
+            f"picamera: Picamera2 is installed but does not load with this numpy ({first_line(exc)}); "
             "in the venv: pip install --force-reinstall simplejpeg") from None
-
-
-def _first_line(exc: BaseException) -> str:
-    """An exception's message, first line only (messages here are one line)."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def to_bgr(array: np.ndarray, pixel_format: str = FORMAT) -> np.ndarray:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from emojify.errors import first_line
 from emojify.evaluate import pyplot
 from emojify.fileio import OutputError, atomic_path, make_folder
 from emojify.helptext import plain_text
@@ -392,8 +393,7 @@ def read_run_file(run: Path, name: str, check: Callable):
     try:
         return check(json.loads((run / name).read_text()))
     except (OSError, ValueError, TypeError, KeyError, AttributeError) as exc:
-        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-        raise DataError(f"{run}: damaged run file {name} ({reason}); start a new run or restore it") from exc
+        raise DataError(f"{run}: damaged run file {name} ({first_line(exc)}); start a new run or restore it") from exc
 
 
 def saved_config(saved) -> TrainConfig:
