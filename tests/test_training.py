@@ -254,6 +254,7 @@ def test_resuming_a_run_needs_its_libraries_too(tmp_path, capsys, monkeypatch):
     from emojify.training import train
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
+    (tmp_path / "fer").mkdir()
     run = tmp_path / "run"
     (run / "backup").mkdir(parents=True)
     (run / "config.json").write_text(json.dumps({"data": str(tmp_path / "fer"), "epochs": 3}))
@@ -393,6 +394,40 @@ def test_resume_refuses_options_that_would_change_the_run(tmp_path, capsys):
          "differs from them (--epochs, --blocks, --no-jit), or start a new run in another --out")]
     assert train.main([*argv, "--epochs", "5"]) == 0
     assert "already finished its 5 epochs" in capsys.readouterr().out
+
+
+def test_resume_reads_the_runs_own_data_and_refuses_another(tmp_path, capsys):
+    """DATA given with --resume was silently replaced by the run's own: another data set is refused,
+    a DATA that does not exist too; the same folder by another name is the run's."""
+    from emojify.training import train
+
+    run = tmp_path / "run"
+    (run / "backup").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"data": str(tmp_path / "fer"), "epochs": 4}))
+    (run / "history.json").write_text(json.dumps(history_of(1, 2)))
+    (tmp_path / "fer").mkdir()
+    (tmp_path / "other").mkdir()
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    for data, line in [(tmp_path / "other", (f"--resume reads the run's own data, {tmp_path / 'fer'}, not "
+                                            f"{tmp_path / 'other'}; give that one, or start a new run in another --out")),
+                       (tmp_path / "nowhere", f"{tmp_path / 'nowhere'}: no such file or folder")]:
+        assert train.main([str(data), "--out", str(run), "--resume"]) == 2
+        assert capsys.readouterr().err.strip().splitlines() == [f"emojify-train: error: {line}"]
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    saved = train.TrainConfig(data=str(tmp_path / "fer"))
+    assert train.resumed_data(str(tmp_path / "." / "fer"), saved) == (saved, None)
+
+
+def test_resume_reads_the_given_data_where_the_runs_own_is_gone(tmp_path, caplog):
+    """The data moved, or the run goes on on another machine: the run's settings with the new place."""
+    from emojify.training import train
+
+    (tmp_path / "moved").mkdir()
+    saved = train.TrainConfig(data=str(tmp_path / "fer"), epochs=7)
+    with caplog.at_level(logging.INFO, logger="emojify.train"):
+        resumed, problem = train.resumed_data(str(tmp_path / "moved"), saved)
+    assert problem is None and resumed == train.TrainConfig(data=str(tmp_path / "moved"), epochs=7)
+    assert f"the run's data {tmp_path / 'fer'} is not there any more; reading {tmp_path / 'moved'}" in caplog.text
 
 
 def test_resume_of_a_run_without_its_backup_refuses_to_start_over(tmp_path, capsys):

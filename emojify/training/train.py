@@ -29,7 +29,7 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -493,6 +493,21 @@ def changed_on_resume(args: argparse.Namespace, saved: TrainConfig) -> list[str]
             if name != "data" and given[name] not in (default[name], own[name])]
 
 
+def resumed_data(given: str, saved: TrainConfig) -> tuple[TrainConfig, str | None]:
+    """The run's settings to resume with DATA ``given``, or a problem. The run reads its own data; a
+    ``given`` that is another data set is refused, but where the run's own is gone (moved, another
+    machine), the ``given`` one is read in its place."""
+    if not Path(given).exists():
+        return saved, f"{given}: no such file or folder"
+    if not Path(saved.data).exists():
+        log.info("the run's data %s is not there any more; reading %s", saved.data, given)
+        return replace(saved, data=given), None
+    if not os.path.samefile(given, saved.data):
+        return saved, (f"--resume reads the run's own data, {saved.data}, not {given}; give that one, or "
+                       "start a new run in another --out")
+    return saved, None
+
+
 def how_to_resume(args: argparse.Namespace) -> str:
     """What to do after Ctrl-C: the ``--resume`` command once the run has begun (its config.json written)."""
     if not (args.out / "config.json").is_file():
@@ -538,6 +553,10 @@ def run_command(args: argparse.Namespace) -> int:
                 print(f"emojify-train: error: {run}: history.json has {last} of {cfg.epochs} epochs but no backup/ "
                       "to carry on from; start a new run", file=sys.stderr)
                 return 2
+        cfg, problem = resumed_data(str(args.data), cfg)
+        if problem:
+            print(f"emojify-train: error: {problem}", file=sys.stderr)
+            return 2
     else:
         try:
             parse_blocks(args.blocks)
