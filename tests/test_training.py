@@ -281,6 +281,18 @@ def test_training_from_a_file_that_is_not_a_model_is_one_line(tmp_path, capsys, 
 
 
 @needs_tensorflow
+def test_data_without_a_train_folder_is_one_line_before_tensorflow_speaks(tmp_path):
+    """TensorFlow's start-up lines ("oneDNN custom operations are on") came before the error, which
+    the log level does not hide: the data is read before TensorFlow is loaded."""
+    (tmp_path / "fer" / "test").mkdir(parents=True)
+    done = subprocess.run([sys.executable, "-m", "emojify.training.train", str(tmp_path / "fer"), "--out",
+                           str(tmp_path / "run")], capture_output=True, text=True, timeout=300, check=False)
+    assert (done.returncode, done.stderr.splitlines()) == (2, [
+        f"emojify-train: error: {tmp_path / 'fer'}: no train/ folder (expected {tmp_path / 'fer'}/train/<class>/*.jpg)"])
+    assert not (tmp_path / "run").exists()
+
+
+@needs_tensorflow
 def test_quantizing_a_file_that_is_not_a_model_is_one_line(tmp_path, capsys):
     import zipfile
 

@@ -326,15 +326,16 @@ def train(cfg: TrainConfig, run: Path, verbose: int, new: bool = False) -> Path:
     """Train according to ``cfg`` into the run folder (carrying on from its backup, if an earlier
     run was interrupted); returns the path of ``best.keras``. A ``new`` run's ``config.json`` is
     written once its data and models are accepted: a refused run leaves none."""
+    splits = load_dataset(Path(cfg.data))  # before TensorFlow loads: bad data is one line, not after its log lines
+    train_split, val_split = splits["train"], splits["val"]
+    if len(val_split) == 0:
+        raise DataError(f"{cfg.data}: no validation (PublicTest) images")
+
     import keras
 
     from emojify.training.model import build_model
 
     keras.utils.set_random_seed(cfg.seed)
-    splits = load_dataset(Path(cfg.data))
-    train_split, val_split = splits["train"], splits["val"]
-    if len(val_split) == 0:
-        raise DataError(f"{cfg.data}: no validation (PublicTest) images")
     if cfg.subset:
         train_split = stratified_subset(train_split, cfg.subset, cfg.seed)
         val_split = stratified_subset(val_split, max(cfg.subset // 4, NUM_CLASSES), cfg.seed)
