@@ -121,11 +121,14 @@ def pill_size(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.ImageFont, w
     """``text`` as :func:`draw_pill` writes it (wrapped to ``width`` when given) and the pill's width
     and height, to find a place for it before it is drawn."""
     text = "\n".join(wrap(text, width, face, draw)) if width else text
-    left, top, right, bottom = draw.multiline_textbbox((0, 0), text, font=face, spacing=int(face.size * 0.25),
-                                                       anchor="la")
-    if disc:  # a circle round the number's box with a rim: the number as large as the disc allows
+    if disc:  # a circle round the number's box with a rim: the number as large as the disc allows; one
+        # size for every number of as many digits ("0"s: figures are as wide as each other), or the disc
+        # would shrink from "3" to "1" and move to a corner where only the smaller one fits
+        left, top, right, bottom = draw.textbbox((0, 0), "0" * len(text), font=face, anchor="la")
         diameter = float(np.hypot(right - left, bottom - top)) + face.size * 0.5
         return text, diameter, diameter
+    left, top, right, bottom = draw.multiline_textbbox((0, 0), text, font=face, spacing=int(face.size * 0.25),
+                                                       anchor="la")
     return text, right - left + face.size * PILL_PAD[0] * 2, max(face.size, bottom - top) + face.size * PILL_PAD[1] * 2
 
 

@@ -184,6 +184,25 @@ def test_the_countdown_leaves_the_face_and_its_emoji_in_sight(emojis, window, la
         assert matches(counting, ACCENT, 4).sum() > 1000, f"{box}: the number is not drawn big in the accent colour"
 
 
+@pytest.mark.parametrize("window", [(800, 480), (480, 800), (1280, 720), (1920, 1080)])
+@pytest.mark.parametrize("large_text", [False, True])
+def test_the_countdown_stays_in_one_place_and_size_from_3_to_1(emojis, window, large_text: bool) -> None:
+    """The disc fitted "1" where "3" did not fit: it jumped corners (800x480, large text) mid-countdown."""
+    lay = layout(window, large_text)
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    for box in [(230, 130, 183, 183), (330, 96, 180, 180), (130, 96, 180, 180), (200, 40, 240, 240)]:
+        result = face_result(box)
+        plain = pixels(render_feed(frame, lay.feed.size, result, emojis, text_scale=lay.text_scale))
+        places = set()
+        for number in (3, 2, 1):
+            counting = pixels(render_feed(frame, lay.feed.size, result, emojis, countdown=number,
+                                          text_scale=lay.text_scale))
+            rows, cols = np.nonzero(np.abs(counting - plain).sum(axis=2) > 30)
+            places.add((rows.min(), rows.max(), cols.min(), cols.max()))
+        tops, bottoms, lefts, rights = zip(*places, strict=True)
+        assert max(np.ptp(edge) for edge in (tops, bottoms, lefts, rights)) <= 3, f"{box}: {sorted(places)}"
+
+
 @pytest.mark.parametrize("window", [(800, 480), (480, 800), (1280, 720)])
 def test_the_countdown_number_stands_in_a_disc(emojis, window) -> None:
     """As round as a coin at every screen size: as wide as high, its top and bottom rows short."""
