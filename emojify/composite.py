@@ -20,7 +20,9 @@ from PIL import Image, ImageDraw
 from emojify import render, texts
 from emojify.emojis import EmojiSet
 from emojify.fileio import atomic_path
+from emojify.labels import CLASSES
 from emojify.pipeline import Face, Result
+from emojify.views import whole_percents
 
 BOX_COLOUR = (60, 220, 90)
 BACKGROUND = (250, 250, 250)
@@ -84,7 +86,7 @@ def compose(frame: np.ndarray, result: Result, emojis: EmojiSet, style: str = "s
         emoji_size = int(side * 0.7)
         icon = emojis.face(result.label, result.faces[0].shape if result.faces else None, emoji_size)
         canvas.paste(icon, (width + (side - emoji_size) // 2, side // 20), icon)
-        caption = f"{texts.expression_name(result.label)} {float(np.max(result.probabilities)):.0%}"
+        caption = f"{texts.expression_name(result.label)} {whole_percents(result.probabilities)[CLASSES.index(result.label)]}%"  # as the panel
     else:
         caption = texts.NO_FACE_FOUND
     draw.text((width + side // 2, int(side * 0.88)), caption, fill=(30, 30, 30), font=font, anchor="mm")

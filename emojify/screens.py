@@ -44,7 +44,7 @@ from emojify import texts
 from emojify.challenge import DayBest, Round, Rules, pick_targets
 from emojify.shape import Shape
 from emojify.source_status import SourceStatus
-from emojify.views import AttractView, ChallengeView, FeedView, MessageView, PanelView, Row, View
+from emojify.views import AttractView, ChallengeView, FeedView, MessageView, PanelView, Row, View, whole_percents
 
 if TYPE_CHECKING:
     from emojify.pipeline import Result
@@ -239,7 +239,7 @@ def panel_view(result: Result | None, title_if_none: str, button: str, active: b
     leading face's shape (quantised: a face that keeps still redraws nothing)."""
     if result is None or result.label is None or result.probabilities is None:
         return PanelView(None, None, title_if_none, button, active)
-    percents = tuple(round(float(p) * 100) for p in result.probabilities)
+    percents = whole_percents(result.probabilities)
     shape = result.faces[0].shape if shapes and result.faces else None
     return PanelView(result.label, percents, texts.expression_name(result.label), button, active,
                      None if shape is None else shape.mirrored().quantised())

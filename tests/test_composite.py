@@ -180,6 +180,25 @@ def test_two_faces_get_two_masks(pipeline, emojis, astronaut):
     assert one[inner((px, py, side, side), 0.4)].mean() < 0.1, "a result of one face masks one face"
 
 
+def test_a_saved_snapshots_percentage_is_the_panels(emojis, astronaut, monkeypatch):
+    """94.6% happy with the rest spread: the panel shows 94 (so that its bars add up to 100), the saved
+    picture said 95."""
+    from PIL import ImageDraw
+
+    from emojify.screens import panel_view
+
+    drawn = []
+    text = ImageDraw.ImageDraw.text
+    monkeypatch.setattr(ImageDraw.ImageDraw, "text",
+                        lambda self, xy, caption, *args, **kwargs: drawn.append(caption) or text(self, xy, caption,
+                                                                                                   *args, **kwargs))
+    probabilities = np.array([0.009, 0.009, 0.009, 0.946, 0.009, 0.009, 0.009], np.float32)
+    result = Result(None, (200, 80, 120, 120), probabilities, "happy", ())
+    compose(astronaut, result, emojis)
+    shown = panel_view(result, "", "").percents[CLASSES.index("happy")]
+    assert drawn == [f"Happy {shown}%"] and shown == 94
+
+
 @pytest.mark.parametrize("language", ["de", "fr"])
 def test_a_saved_snapshots_label_has_every_letter_of_its_language(emojis, astronaut, monkeypatch, language):
     """German and French names (Wütend, Ängstlich, Dégoûté...) drawn with glyphs, not the font's empty

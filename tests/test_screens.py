@@ -73,6 +73,23 @@ def kiosk() -> Kiosk:
     return app
 
 
+@pytest.mark.parametrize("probabilities", [
+    (0.0045, 0.0145, 0.0023, 0.944, 0.0125, 0.023, 0.0),  # each rounded on its own: 98
+    (1 / 7,) * 7,  # each rounded on its own: 98
+    (0.125, 0.125, 0.125, 0.375, 0.125, 0.0625, 0.0625),  # halves: each rounded on its own (to even): 98
+    (0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0),
+])
+def test_the_panels_percentages_add_up_to_100_and_keep_their_order(probabilities) -> None:
+    """A visitor adding up the bars finds 100, and a bar is never shorter than a less likely one."""
+    label = CLASSES[int(np.argmax(probabilities))]
+    shown = sc.panel_view(Result((0, 0, 64, 48), (10, 10, 20, 20), np.array(probabilities, np.float32), label), "",
+                          "").percents
+    assert sum(shown) == 100
+    assert all(abs(p - s / 100) < 0.01 for p, s in zip(probabilities, shown, strict=True)), shown
+    pairs = itertools.product(range(len(CLASSES)), repeat=2)
+    assert all(shown[i] >= shown[j] for i, j in pairs if probabilities[i] > probabilities[j] + 1e-9), shown
+
+
 def test_starting_shows_the_source_sentence_then_live_when_pictures_come() -> None:
     app = Kiosk()
     app.run(1.0, frames=False, source=(SourceStatus.STARTING, "Starting the camera..."))
