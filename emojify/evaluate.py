@@ -188,7 +188,9 @@ def format_table(summary: dict) -> str:
         recall = summary["per_class_recall"][name]
         missed = f"{summary['no_face'][name]:>9}" if photos else ""
         lines.append(f"{name:<10}{summary['support'][name]:>8}{'-' if recall is None else f'{recall:.1%}':>9}{missed}")
-    lines += ["-" * width, (f"accuracy {summary['accuracy']:.2%} on {summary['n']} images, "
+    interval = summary.get("accuracy_interval")
+    within = f" (95% interval {interval[0]:.1%}-{interval[1]:.1%})" if interval else ""
+    lines += ["-" * width, (f"accuracy {summary['accuracy']:.2%}{within} on {summary['n']} images, "
               f"balanced accuracy {summary['balanced_accuracy']:.2%} "
               f"({percent(summary[MIN30_KEY], 2)} over classes of {MIN_SUPPORT}+ images), "
               f"macro F1 {summary['macro_f1']:.3f}, ECE {summary['ece']:.3f}")]

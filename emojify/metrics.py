@@ -50,6 +50,7 @@ def summarize(y_true: np.ndarray, y_pred: np.ndarray, probabilities: np.ndarray 
     return {
         "n": n,
         "accuracy": float(hits.sum() / n) if n else 0.0,
+        "accuracy_interval": wilson_interval(int(hits.sum()), n),
         "balanced_accuracy": float(recall[present].mean()) if present.any() else 0.0,
         MIN30_KEY: float(recall[common].mean()) if common.any() else None,
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
@@ -58,6 +59,22 @@ def summarize(y_true: np.ndarray, y_pred: np.ndarray, probabilities: np.ndarray 
         "confusion": matrix.tolist(),
     } | ({} if probabilities is None else
          calibration(reliability_bins(y_true[answered], np.asarray(probabilities)[answered])))
+
+
+Z95 = 1.959964
+"""The standard normal quantile of a two-sided 95% interval."""
+
+
+def wilson_interval(hits: int, n: int, z: float = Z95) -> list[float] | None:
+    """The Wilson score interval (95%) of a share ``hits / n``: where the accuracy of the same model on
+    another set of as many faces would lie. Unlike the normal approximation it stays inside 0..1 and
+    holds for small sets and shares near 0 or 1. (A formula, not worth a statistics library.)"""
+    if n <= 0:
+        return None
+    share, spread = hits / n, z * z / n
+    centre = (share + spread / 2) / (1 + spread)
+    half = z * np.sqrt(share * (1 - share) / n + spread / (4 * n)) / (1 + spread)
+    return [float(max(0.0, centre - half)), float(min(1.0, centre + half))]
 
 
 def reliability_bins(y_true: np.ndarray, probabilities: np.ndarray, bins: int = ECE_BINS) -> list[dict]:

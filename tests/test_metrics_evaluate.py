@@ -40,6 +40,20 @@ def test_accuracy_recall_and_confusion_by_hand():
     assert summary["support"] == {c: (4 if c == "happy" else 2 if c == "sad" else 0) for c in CLASSES}
 
 
+def test_accuracy_comes_with_its_95_percent_interval():
+    """Wilson's interval: 4 of 6 right is 0.300-0.903 (the textbook figures); none or all of 10 right
+    reach 0 or 1 and not beyond; more faces, a narrower interval; no faces, none."""
+    def interval(hits: int, n: int) -> list[float] | None:
+        return summarize(np.array([H] * n), np.array([H] * hits + [S] * (n - hits)))["accuracy_interval"]
+
+    assert interval(4, 6) == pytest.approx([0.3000, 0.9032], abs=1e-4)
+    assert interval(0, 10) == pytest.approx([0.0, 0.2775], abs=1e-4)
+    assert interval(10, 10) == pytest.approx([0.7225, 1.0], abs=1e-4) and interval(10, 10)[1] <= 1.0
+    low, high = interval(400, 600)
+    assert 0.3 < low < 4 / 6 < high < 0.903 and high - low < 0.08
+    assert summarize(np.array([], int), np.array([], int))["accuracy_interval"] is None
+
+
 def test_macro_f1_averages_only_classes_that_occur():
     """Angry is predicted once but never true: it is not in the macro average and has no recall."""
     y_true = [H, H, H, H, S, S]
@@ -200,6 +214,8 @@ def test_evaluate_prints_a_table(eval_folder):
     for name in CLASSES:
         assert name in out
     assert "accuracy" in out and "macro F1" in out
+    low, high = load_json_output(run_cli("evaluate", eval_folder, "--json")[1])["accuracy_interval"]
+    assert f"(95% interval {low:.1%}-{high:.1%}) on " in out
     with pytest.raises(ValueError):
         load_json_output(out)
 
