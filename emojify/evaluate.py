@@ -59,7 +59,12 @@ def class_folders(root: Path) -> dict[str, Path]:
     root = Path(root)
     if not root.is_dir():
         raise FolderError(f"{root}: not a folder (expected DIR/<class>/*.jpg)")
-    found = {p.name.lower(): p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")}
+    found: dict[str, Path] = {}
+    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        twin = found.setdefault(folder.name.lower(), folder)
+        if twin != folder:  # happy/ and Happy/ (a case-sensitive disk): neither may be left out unsaid
+            raise FolderError(f"{root}: two folders for one class, {twin.name} and {folder.name}; "
+                              "put their pictures in one")
     unknown = sorted(p.name for name, p in found.items() if name not in CLASSES)
     if unknown:
         raise FolderError(f"{root}: sub-folder(s) {', '.join(unknown)} are not class names "
@@ -70,14 +75,14 @@ def class_folders(root: Path) -> dict[str, Path]:
 
 
 def labelled_images(root: Path) -> list[tuple[Path, int]]:
-    """``(image path, class index)`` for every image in ``root/<class>/``, by class then name.
+    """``(image path, class index)`` for every image in ``root/<class>/``, sorted.
 
     Raises :class:`FolderError` as :func:`class_folders` does, or where no class folder holds an
     image. An empty class folder is logged and skipped. Hidden files are passed over too (the
     ``._face.jpg`` copies macOS writes onto a USB stick).
     """
-    items, empty = [], []
-    for name, folder in class_folders(root).items():
+    items, empty = [], []  # by the folders' names: the dimmed faces' noise is drawn in this order
+    for name, folder in sorted(class_folders(root).items(), key=lambda item: item[1]):
         files = folder_images(folder, regular_only=False)  # a dangling link is named as unreadable
         if not files:
             empty.append(folder.name)

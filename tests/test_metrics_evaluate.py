@@ -292,6 +292,34 @@ def test_evaluate_no_images(tmp_path):
     assert_one_line_error(*run_cli("evaluate", root, "--json"), str(root))
 
 
+def test_labelled_images_come_in_the_order_of_their_paths(tmp_path):
+    """The dim room's noise is drawn face after face from one seeded generator: the documented dim-room
+    figures hold only for this order (folders by name, then files by name)."""
+    from emojify.evaluate import labelled_images
+
+    for name in ("surprise", "Neutral", "sad", "angry"):
+        for file in ("b.png", "a.png"):
+            (tmp_path / name).mkdir(exist_ok=True)
+            cv2.imwrite(str(tmp_path / name / file), np.full((48, 48), 100, np.uint8))
+    paths = [p.relative_to(tmp_path).as_posix() for p, _ in labelled_images(tmp_path)]
+    assert paths == sorted(paths) == ["Neutral/a.png", "Neutral/b.png", "angry/a.png", "angry/b.png", "sad/a.png",
+                                      "sad/b.png", "surprise/a.png", "surprise/b.png"]
+
+
+def test_two_folders_for_one_class_are_refused_naming_both(tmp_path):
+    """happy/ and Happy/ on a disk that tells them apart: one of them was left out without a word."""
+    from emojify.evaluate import FolderError, labelled_images
+
+    for name in ("happy", "Happy"):
+        (tmp_path / name).mkdir()
+        cv2.imwrite(str(tmp_path / name / "a.png"), np.full((48, 48), 100, np.uint8))
+    if len(list(tmp_path.iterdir())) < 2:
+        pytest.skip("this disk does not tell happy from Happy")
+    with pytest.raises(FolderError) as info:
+        labelled_images(tmp_path)
+    assert str(info.value) == f"{tmp_path}: two folders for one class, Happy and happy; put their pictures in one"
+
+
 def test_evaluate_no_images_exits_2_naming_the_folder(tmp_path):
     """The part of the 'no images' behaviour that works: exit 2, the folder named, no traceback."""
     root = tmp_path / "faces"
