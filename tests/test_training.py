@@ -408,7 +408,7 @@ def test_resume_refuses_options_that_would_change_the_run(tmp_path, capsys):
     assert "already finished its 5 epochs" in capsys.readouterr().out
 
 
-def test_resume_reads_the_runs_own_data_and_refuses_another(tmp_path, capsys):
+def test_resume_reads_the_runs_own_data_and_refuses_another(tmp_path, capsys, monkeypatch):
     """DATA given with --resume was silently replaced by the run's own: another data set is refused,
     a DATA that does not exist too; the same folder by another name is the run's."""
     from emojify.training import train
@@ -426,8 +426,26 @@ def test_resume_reads_the_runs_own_data_and_refuses_another(tmp_path, capsys):
         assert train.main([str(data), "--out", str(run), "--resume"]) == 2
         assert capsys.readouterr().err.strip().splitlines() == [f"emojify-train: error: {line}"]
     assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
-    saved = train.TrainConfig(data=str(tmp_path / "fer"))
-    assert train.resumed_data(str(tmp_path / "." / "fer"), saved) == (saved, None)
+    (tmp_path / "link").symlink_to(tmp_path / "fer")  # the same folder by another name: the run goes on
+    resumed = []
+    monkeypatch.setattr(train, "train", lambda cfg, *args, **kwargs: resumed.append(cfg.data) or run / "best.keras")
+    assert train.main([str(tmp_path / "link"), "--out", str(run), "--resume"]) == 0
+    assert resumed == [str(tmp_path / "fer")]
+
+
+def test_a_run_keeps_its_data_by_its_whole_path(tmp_path, monkeypatch):
+    """DATA given as a relative path is the run's wherever --resume is typed: saved whole, so another
+    folder of the same name elsewhere is not taken for it, nor the run's own refused."""
+    from emojify.training import train
+
+    (tmp_path / "proj" / "fer").mkdir(parents=True)
+    (tmp_path / "fer").mkdir()
+    monkeypatch.chdir(tmp_path / "proj")
+    saved = train.config_of(train.parse_args(["fer", "--out", "run"]))
+    assert saved.data == str(tmp_path / "proj" / "fer")
+    monkeypatch.chdir(tmp_path)
+    assert train.resumed_data("proj/fer", saved) == (saved, None)
+    assert train.resumed_data("fer", saved)[1].startswith(f"--resume reads the run's own data, {tmp_path / 'proj' / 'fer'}")
 
 
 def test_resume_reads_the_given_data_where_the_runs_own_is_gone(tmp_path, caplog):
@@ -584,6 +602,11 @@ def test_a_refused_run_leaves_no_config_that_looks_like_a_run(tmp_path, monkeypa
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("emojify-train: error: ") and reason in line
     assert not (tmp_path / "runs").exists()
+    (tmp_path / "kept").mkdir()  # an empty folder of the user's, named through a folder the run would make
+    assert train.main([str(tmp_path / data), "--out", str(tmp_path / "new" / ".." / "kept" / "run"), "--epochs", "1",
+                       "--blocks", "8x1", "--no-jit", "--verbose", "0", *model]) == 2
+    capsys.readouterr()
+    assert (tmp_path / "kept").is_dir() and not (tmp_path / "kept" / "run").exists()
     assert train.main([str(tmp_path / data), "--out", str(run), "--resume"]) == 2
     assert "no run to resume" in capsys.readouterr().err
 

@@ -123,7 +123,7 @@ def load_keras_model(path):
             raise ValueError("not a zip archive")
         return keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras fails with anything from KeyError to OSError
-        reason = (str(exc).strip().strip("'\"").splitlines() or [type(exc).__name__])[0]
+        reason = first_line(exc).strip("'\"")  # Keras quotes a KeyError's text
         raise DataError(f"{path}: not a readable .keras model ({reason})") from exc
 
 
@@ -476,7 +476,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def config_of(args: argparse.Namespace) -> TrainConfig:
     """The settings of a new run, from the command line."""
-    return TrainConfig(data=str(args.data), epochs=args.epochs, batch_size=args.batch_size,
+    return TrainConfig(data=os.path.abspath(args.data), epochs=args.epochs, batch_size=args.batch_size,
                        learning_rate=args.lr, warmup_epochs=args.warmup_epochs, seed=args.seed,
                        class_weight_power=args.class_weight_power,
                        subset=args.subset, init_from=args.init_from, blocks=args.blocks,
@@ -581,7 +581,8 @@ def run_command(args: argparse.Namespace) -> int:
     if missing:
         print(f"emojify-train: error: {missing}", file=sys.stderr)
         return 2
-    made = [] if args.resume else [folder for folder in (run, *run.parents) if not folder.exists()]  # deepest first
+    absolute = Path(os.path.abspath(run))  # "new/../old" must not make old/ look like one this run made
+    made = [] if args.resume else [folder for folder in (absolute, *absolute.parents) if not folder.exists()]
     if not args.resume:
         try:
             make_folder(run, f"--out {run}")
