@@ -146,6 +146,19 @@ def test_training_and_evaluate_read_class_folders_by_one_rule(fer_folder, tmp_pa
         f"{root / 'train'}: sub-folder(s) Contempt are not class names (expected some of: {', '.join(CLASSES)})")
 
 
+@pytest.mark.parametrize(("mode", "levels"), [("I", (0, 60000)), ("I;16S", (-20, 30000))])
+def test_a_picture_of_32_bit_or_signed_integers_is_a_training_face(tmp_path, mode, levels):
+    """A TIFF of Pillow's mode "I" (OpenCV gives int32): it stopped emojify-train with a traceback."""
+    from emojify.training.data import read_faces
+
+    low, high = levels
+    ramp = np.linspace(low, high, 48 * 48).reshape(48, 48)
+    path = tmp_path / "face.tif"
+    Image.fromarray(ramp.astype(np.int32 if mode == "I" else np.int16), mode if mode == "I" else None).save(path)
+    faces, ok = read_faces([path])
+    assert ok == [True] and faces.shape == (1, 48, 48) and np.ptp(faces[0]) > 200
+
+
 def test_no_train_folder_is_named(fer_folder, tmp_path):
     root, _ = fer_folder
     shutil.rmtree(root / "train")

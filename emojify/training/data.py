@@ -81,15 +81,19 @@ def class_folders(root: Path) -> dict[str, Path]:
 
 
 def decode(path: Path) -> np.ndarray | None:
-    """The picture at ``path`` as OpenCV decodes it, or None. A float picture (a float TIFF, 0..1) or a
-    16-bit one is made 8-bit gray as the other tools' reader makes it (:func:`~emojify.imageio.to_8bit`:
-    16-bit levels that stay under 256 kept as they are), not cut to 0 and 1 or shifted down to black."""
+    """The picture at ``path`` as OpenCV decodes it, or None. A float picture (a float TIFF, 0..1), a
+    16-bit one or one of signed or 32-bit integers (a TIFF of Pillow's mode "I") is made 8-bit gray as
+    the other tools' reader makes it (:func:`~emojify.imageio.to_8bit`: 16-bit levels that stay under
+    256 kept as they are), not cut to 0 and 1 or shifted down to black."""
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None or image.dtype not in (np.float32, np.float64, np.uint16):
+    if image is None or image.dtype == np.uint8:
         return image
-    image = image.astype(np.float32) if image.dtype.kind == "f" else image  # what cvtColor and Pillow take
+    integers = image.dtype.kind in "iu" and image.dtype != np.uint16  # Pillow takes these as mode "I"
+    image = image if image.dtype == np.uint16 else image.astype(np.float32)  # what cvtColor and Pillow take
     if image.ndim == 3:
         image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+    if integers:
+        image = np.rint(image).astype(np.int32)
     return np.asarray(to_8bit(Image.fromarray(image)))
 
 
