@@ -140,5 +140,5 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
 def to_array(image: Image.Image) -> np.ndarray:
     """A decoded Pillow image as a uint8 array: gray ``(H, W)`` or BGR ``(H, W, 3)`` (OpenCV's order);
     16-bit, float, palette and alpha modes are turned into 8-bit gray or RGB first (alpha over white)."""
-    array = np.asarray(_to_uint8(image))
-    return np.ascontiguousarray(array[:, :, ::-1]) if array.ndim == 3 else array
+    array = np.asarray(_to_uint8(image))  # read-only: Pillow's own memory
+    return np.ascontiguousarray(array[:, :, ::-1]) if array.ndim == 3 else array.copy()  # ours, to draw on

@@ -155,6 +155,24 @@ def test_region_keeps_only_faces_inside_it(astronaut: np.ndarray) -> None:
     assert len(faces) == 1 and faces[0].label == "happy" and faces[0].box[0] > 512
 
 
+@pytest.mark.parametrize("frame", [(480, 640), (1080, 1080)])
+def test_a_region_finds_faces_of_a_seventh_of_its_side_and_not_much_smaller(astronaut: np.ndarray, frame) -> None:
+    """What docs/api.md says of ``region``: one quick look for faces close to the camera, so even
+    ``region=1.0`` misses a face of a tenth of the picture's longer side that the thorough search finds."""
+    def canvas_with_face(side: float) -> np.ndarray:
+        scale = side / ASTRONAUT_FACE[2]
+        copy = cv2.resize(astronaut, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        canvas = np.full((*frame, 3), 120, np.uint8)
+        y, x = (frame[0] - copy.shape[0]) // 2, (frame[1] - copy.shape[1]) // 2
+        canvas[max(0, y):max(0, y) + min(frame[0], copy.shape[0]), x:x + copy.shape[1]] = copy[:frame[0]]
+        return canvas
+
+    longer = max(frame)
+    assert len(emojify.detect(canvas_with_face(longer / 6), region=1.0)) == 1
+    small = canvas_with_face(longer / 10)
+    assert emojify.detect(small, region=1.0) == [] and len(emojify.detect(small)) == 1
+
+
 # --- several faces ---------------------------------------------------------------------------
 
 def astronaut_group(astronaut: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
@@ -257,12 +275,14 @@ def test_a_file_that_may_not_be_read_is_said_so_not_called_corrupt(astronaut_jpg
     assert str(caught.value) == f"{astronaut_jpg}: cannot read it (Permission denied)"
 
 
-def test_the_reading_image_is_a_copy_to_draw_on(astronaut: np.ndarray) -> None:
+def test_the_reading_image_is_a_copy_to_draw_on(astronaut: np.ndarray, tmp_path: Path) -> None:
     """The docs give it for drawing: drawing must not change the caller's array, nor fail on a read-only one."""
     before = astronaut.copy()
     frozen = astronaut.copy()
     frozen.flags.writeable = False
-    for picture in (astronaut, frozen, astronaut[:, :, 0]):
+    gray = Image.fromarray(astronaut[:, :, 1])
+    gray.save(tmp_path / "gray.png")
+    for picture in (astronaut, frozen, astronaut[:, :, 0], gray, tmp_path / "gray.png", Image.fromarray(astronaut)):
         reading = emojify.Reader().read(picture)
         cv2.rectangle(reading.image, (0, 0), (50, 50), 0, -1)
     assert np.array_equal(astronaut, before) and np.array_equal(frozen, before)
@@ -275,6 +295,18 @@ def test_models_load_and_run_where_there_is_no_stderr(astronaut_jpg: Path) -> No
     done = subprocess.run(["bash", "-c", f'"{sys.executable}" -c "$0" "$1" 2>&-', code, str(astronaut_jpg)],
                           check=False, capture_output=True, text=True, timeout=120, cwd=REPO)
     assert (done.returncode, done.stdout.split()) == (0, ["happy", "happy"]), done.stderr
+
+
+def test_without_stderr_the_file_now_at_descriptor_2_is_left_alone(tmp_path: Path) -> None:
+    """A daemon that closed stderr and then opened its log: the log is descriptor 2, and loading the
+    models must not send it to /dev/null meanwhile."""
+    code = ("import os, sys\nlog = open(sys.argv[1], 'w')\nassert log.fileno() == 2\n"
+            "from emojify.classifier import native_stderr_silenced\n"
+            "with native_stderr_silenced():\n    os.write(2, b'inside')\nlog.close()")
+    done = subprocess.run(["bash", "-c", f'"{sys.executable}" -c "$0" "$1" 2>&-', code, str(tmp_path / "log")],
+                          check=False, capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "log").read_text() == "inside"
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
