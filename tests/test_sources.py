@@ -188,6 +188,16 @@ def test_a_folder_none_of_whose_pictures_can_be_read_is_refused_at_start_in_one_
                                "(sub-folders and hidden files are passed over)")
 
 
+def test_a_folder_of_bad_pictures_checked_again_or_after_reading_is_still_one_line(tmp_path: Path) -> None:
+    (tmp_path / "x.jpg").write_bytes(b"junk bytes, no picture")
+    reader = open_reader(parse_source(str(tmp_path)), fps=200)
+    with pytest.raises(SourceError):
+        reader.check()
+    assert reader.read() is None
+    with pytest.raises(SourceError, match="none of its pictures can be read"):
+        reader.check()
+
+
 def test_probing_a_folder_decodes_its_pictures_only_up_to_the_first_readable_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -278,6 +278,8 @@ class FolderReader:
                 _warn_skipped(path, exc)
             self._shown, self._given = picture, 0
             return
+        if not skipped:  # checked before, or read: the pictures are known bad, and why was said then
+            raise SourceError(f"{self.folder}: none of its pictures can be read; put pictures that open in the folder")
         path, exc = skipped[0]
         problem = str(exc).replace(str(path), path.name, 1)
         which = "its one picture cannot" if len(self.paths) == 1 else f"none of its {len(self.paths)} pictures can"
