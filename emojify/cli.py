@@ -169,6 +169,13 @@ def json_path(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
+def shown_percent(probabilities: dict[str, float], label: str) -> int:
+    """``label``'s percentage as the kiosk's panel and the composites show it (the seven add up to 100)."""
+    from emojify.views import whole_percents
+
+    return whole_percents(list(probabilities.values()))[list(probabilities).index(label)]
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.api import Reader
     from emojify.composite import compose, save_composite, save_stickers
@@ -210,7 +217,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 raise UsageError(f"--out {args.out}: cannot save {path.name}'s composite ({exc.strerror or exc})") from None
         results.append(entry)
         if not args.json:
-            what = ", ".join(f"{face.label} {face.emoji} ({face.probabilities[face.label]:.0%})" for face in faces)
+            what = ", ".join(f"{face.label} {face.emoji} ({shown_percent(face.probabilities, face.label)}%)"
+                             for face in faces)
             print(f"{path}: {what or 'no face'}")
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))

@@ -10,9 +10,11 @@ from emojify.classifier import Classifier
 from emojify.emojis import load_emoji_set
 from emojify.faces import BlazeFaceDetector, haar_report
 from emojify.imageio import read_image
+from emojify.labels import CLASSES
 from emojify.landmarks import load_mesh
 from emojify.pipeline import Pipeline
 from emojify.resources import SAMPLE_FACE
+from emojify.views import whole_percents
 
 EXPECTED_LABEL = "happy"  # the built-in sample face is a smiling astronaut
 
@@ -79,7 +81,8 @@ def run_self_test(model: Path | None, emoji_dir: Path | None, say: Callable[[str
         result = pipeline.analyze(read_image(SAMPLE_FACE), use_region=False)
         if result.label != EXPECTED_LABEL:
             raise AssertionError(f"sample face gave {result.label!r}, expected {EXPECTED_LABEL!r}")
-        return f"sample face -> {result.label} {result.emoji} ({max(result.probabilities):.0%})"
+        shown = whole_percents(result.probabilities)[CLASSES.index(result.label)]  # as the panel shows it
+        return f"sample face -> {result.label} {result.emoji} ({shown}%)"
 
     checks = (("model", check_model), ("face detector", check_detector), ("face mesh", check_mesh),
               ("emoji set", check_emojis),

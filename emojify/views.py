@@ -131,7 +131,10 @@ def whole_percents(probabilities: Any) -> tuple[int, ...]:
     point more to those with the largest remainders (Hamilton's method; in ties, the earlier class).
     Small enough to keep here: no dependency of ours does it."""
     shares = np.asarray(probabilities, dtype=np.float64)
-    shares = 100.0 * shares / max(shares.sum(), 1e-12)
+    total = shares.sum()
+    if not (np.isfinite(total) and total > 0 and (shares >= 0).all()):
+        return (0,) * len(shares)  # nothing to share out (no model gives this; the bars stay empty)
+    shares = 100.0 * shares / total
     whole = np.floor(shares).astype(int)
     for i in np.argsort(-(shares - whole), kind="stable")[:100 - whole.sum()]:
         whole[i] += 1

@@ -90,6 +90,13 @@ def test_the_panels_percentages_add_up_to_100_and_keep_their_order(probabilities
     assert all(shown[i] >= shown[j] for i, j in pairs if probabilities[i] > probabilities[j] + 1e-9), shown
 
 
+def test_probabilities_with_nothing_to_share_give_empty_bars_not_nonsense() -> None:
+    from emojify.views import whole_percents
+
+    assert whole_percents((0.0,) * 7) == whole_percents((float("nan"),) + (0.1,) * 6) == (0,) * 7
+    assert whole_percents((1e-13,) * 7) == whole_percents((1,) * 7) == (15, 15, 14, 14, 14, 14, 14)  # tiny, but shares
+
+
 def test_starting_shows_the_source_sentence_then_live_when_pictures_come() -> None:
     app = Kiosk()
     app.run(1.0, frames=False, source=(SourceStatus.STARTING, "Starting the camera..."))
