@@ -401,17 +401,16 @@ Settings = _settings_class()
 
 # --- command line --------------------------------------------------------------------------
 
-def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, convert: Callable[[str], Any] | None = None,
-             config_file: bool = True) -> None:
+def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, config_file: bool = True) -> None:
     """Add the flag of ``setting`` (or of the setting of that name) to ``parser``.
 
     For ``emojify run`` (``config_file``) the flag defaults to None, so an absent flag does not
     hide the file's value, its text is checked later by :func:`settings_from_args`, and ``--no-x``
     can switch off a file's ``x = true``. Commands without a config file (``config_file=False``)
     get the setting's default, argparse's own check of ``choices``, the same ``--x``/``--no-x`` pair
-    for a switch a settings file can hold (``--debug``: one word for every command), and
-    ``convert`` to turn the text into a value (else the command checks the text with :meth:`Setting.parse`,
-    as ``emojify predict`` does its ``--model``).
+    for a switch a settings file can hold (``--debug``: one word for every command), a word of
+    ``choices`` turned into the choice it names, and other text left for the command to check with
+    :meth:`Setting.parse` (as ``emojify predict`` does its ``--model``).
     """
     setting = BY_NAME[setting] if isinstance(setting, str) else setting
     default = None if config_file else setting.default
@@ -421,7 +420,8 @@ def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, convert: C
         return
     metavar = setting.metavar or "{" + ",".join(map(str, setting.choices)) + "}"
     choices = None if config_file or not setting.choices else setting.choices
-    if choices and convert is None:  # the word becomes the choice it names (a Detector), which argparse checks
+    convert = None
+    if choices:  # the word becomes the choice it names (a Detector), which argparse checks
         convert = functools.partial(_choice_named, choices)
         if all(isinstance(choice, str) for choice in choices):  # str enums: refused words name the words, not reprs
             choices = tuple(map(str, choices))
