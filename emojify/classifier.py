@@ -105,14 +105,14 @@ def read_model(model_path: Path, shipped: bool = True) -> tuple[bytes, dict]:
 @contextmanager
 def native_stderr_silenced() -> Iterator[None]:
     """Hide what native code writes to stderr (the interpreter's "INFO: Created ... delegate" line).
-    Where there is no stderr (``pythonw``, a windowed executable, a daemon that closed it: Python
-    then has ``sys.stderr`` None, and descriptor 2 may be another file by now) nothing is touched."""
+    Where Python has no stderr (``pythonw``, a windowed executable, a daemon that closed it: descriptor
+    2 may be another file by now) nothing is touched."""
     saved = None
     if sys.stderr is not None:
         with suppress(OSError, ValueError, AttributeError):  # a closed, broken or replaced stream
             sys.stderr.flush()
-            if sys.stderr.fileno() == 2:
-                saved = os.dup(2)
+        with suppress(OSError):
+            saved = os.dup(2)
     if saved is None:
         yield
         return

@@ -297,6 +297,16 @@ def test_models_load_and_run_where_there_is_no_stderr(astronaut_jpg: Path) -> No
     assert (done.returncode, done.stdout.split()) == (0, ["happy", "happy"]), done.stderr
 
 
+def test_the_interpreters_start_up_line_is_hidden_with_stderr_redirected_in_python(astronaut_jpg: Path) -> None:
+    """A notebook or a script with ``contextlib.redirect_stderr``: sys.stderr is no stream on descriptor
+    2, and the native "INFO: Created TensorFlow Lite XNNPACK delegate" line must still not show."""
+    code = ("import contextlib, io, sys, emojify\nwith contextlib.redirect_stderr(io.StringIO()):\n"
+            "    print(emojify.detect(sys.argv[1])[0].label)")
+    done = subprocess.run([sys.executable, "-c", code, str(astronaut_jpg)], check=False, capture_output=True,
+                          text=True, timeout=120, cwd=REPO)
+    assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "happy", "")
+
+
 def test_without_stderr_the_file_now_at_descriptor_2_is_left_alone(tmp_path: Path) -> None:
     """A daemon that closed stderr and then opened its log: the log is descriptor 2, and loading the
     models must not send it to /dev/null meanwhile."""
