@@ -476,7 +476,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def config_of(args: argparse.Namespace) -> TrainConfig:
     """The settings of a new run, from the command line."""
-    return TrainConfig(data=os.path.abspath(args.data), epochs=args.epochs, batch_size=args.batch_size,
+    return TrainConfig(data=str(args.data), epochs=args.epochs, batch_size=args.batch_size,
                        learning_rate=args.lr, warmup_epochs=args.warmup_epochs, seed=args.seed,
                        class_weight_power=args.class_weight_power,
                        subset=args.subset, init_from=args.init_from, blocks=args.blocks,
@@ -507,6 +507,14 @@ def resumed_data(given: str, saved: TrainConfig) -> tuple[TrainConfig, str | Non
         return saved, (f"--resume reads the run's own data, {saved.data}, not {given}; give that one, or "
                        "start a new run in another --out")
     return saved, None
+
+
+def folders_to_make(folder: Path) -> list[Path]:
+    """The folders that making ``folder`` makes, deepest first, by their whole paths: every folder the
+    path as typed passes through that is not there yet (``new/../kept/run`` makes ``new/`` and
+    ``kept/run/``, and ``kept/`` is the user's)."""
+    passed = {Path(os.path.abspath(Path(*folder.parts[:end]))) for end in range(1, len(folder.parts) + 1)}
+    return sorted((path for path in passed if not path.exists()), key=lambda path: len(path.parts), reverse=True)
 
 
 def how_to_resume(args: argparse.Namespace) -> str:
@@ -581,8 +589,7 @@ def run_command(args: argparse.Namespace) -> int:
     if missing:
         print(f"emojify-train: error: {missing}", file=sys.stderr)
         return 2
-    absolute = Path(os.path.abspath(run))  # "new/../old" must not make old/ look like one this run made
-    made = [] if args.resume else [folder for folder in (absolute, *absolute.parents) if not folder.exists()]
+    made = [] if args.resume else folders_to_make(run)
     if not args.resume:
         try:
             make_folder(run, f"--out {run}")
