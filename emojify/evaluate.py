@@ -59,16 +59,17 @@ def class_folders(root: Path) -> dict[str, Path]:
     root = Path(root)
     if not root.is_dir():
         raise FolderError(f"{root}: not a folder (expected DIR/<class>/*.jpg)")
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    unknown = [p.name for p in folders if p.name.lower() not in CLASSES]
+    if unknown:
+        raise FolderError(f"{root}: sub-folder(s) {', '.join(unknown)} are not class names "
+                          f"(expected some of: {', '.join(CLASSES)})")
     found: dict[str, Path] = {}
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    for folder in folders:
         twin = found.setdefault(folder.name.lower(), folder)
         if twin != folder:  # happy/ and Happy/ (a case-sensitive disk): neither may be left out unsaid
             raise FolderError(f"{root}: two folders for one class, {twin.name} and {folder.name}; "
                               "put their pictures in one")
-    unknown = sorted(p.name for name, p in found.items() if name not in CLASSES)
-    if unknown:
-        raise FolderError(f"{root}: sub-folder(s) {', '.join(unknown)} are not class names "
-                          f"(expected some of: {', '.join(CLASSES)})")
     if not found:
         raise FolderError(f"{root}: no class sub-folders (expected some of: {', '.join(CLASSES)})")
     return {name: found[name] for name in CLASSES if name in found}

@@ -134,7 +134,7 @@ def whole_percents(probabilities: Any) -> tuple[int, ...]:
     total = shares.sum()
     if not (np.isfinite(total) and total > 0 and (shares >= 0).all()):
         return (0,) * len(shares)  # nothing to share out (no model gives this; the bars stay empty)
-    shares = 100.0 * shares / total
+    shares = shares / total * 100.0
     whole = np.floor(shares).astype(int)
     for i in np.argsort(-(shares - whole), kind="stable")[:100 - whole.sum()]:
         whole[i] += 1

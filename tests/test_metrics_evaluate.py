@@ -318,6 +318,10 @@ def test_two_folders_for_one_class_are_refused_naming_both(tmp_path):
     with pytest.raises(FolderError) as info:
         labelled_images(tmp_path)
     assert str(info.value) == f"{tmp_path}: two folders for one class, Happy and happy; put their pictures in one"
+    for name in ("Contempt", "contempt"):  # no class at all: that is said first
+        (tmp_path / name).mkdir()
+    with pytest.raises(FolderError, match="sub-folder"):
+        labelled_images(tmp_path)
 
 
 def test_evaluate_no_images_exits_2_naming_the_folder(tmp_path):

@@ -95,6 +95,7 @@ def test_probabilities_with_nothing_to_share_give_empty_bars_not_nonsense() -> N
 
     assert whole_percents((0.0,) * 7) == whole_percents((float("nan"),) + (0.1,) * 6) == (0,) * 7
     assert whole_percents((1e-13,) * 7) == whole_percents((1,) * 7) == (15, 15, 14, 14, 14, 14, 14)  # tiny, but shares
+    assert whole_percents((1.7e307,) + (0.0,) * 6) == (100,) + (0,) * 6  # huge, and no overflow
 
 
 def test_starting_shows_the_source_sentence_then_live_when_pictures_come() -> None:

@@ -82,9 +82,9 @@ def class_folders(root: Path) -> dict[str, Path]:
 
 def decode(path: Path) -> np.ndarray | None:
     """The picture at ``path`` as OpenCV decodes it, or None. A float picture (a float TIFF, 0..1), a
-    16-bit one or one of signed or 32-bit integers (a TIFF of Pillow's mode "I") is made 8-bit gray as
-    the other tools' reader makes it (:func:`~emojify.imageio.to_8bit`: 16-bit levels that stay under
-    256 kept as they are), not cut to 0 and 1 or shifted down to black."""
+    16-bit one or one of 16- or 32-bit signed integers (a TIFF of Pillow's mode "I") is made 8-bit gray
+    as the other tools' reader makes it (:func:`~emojify.imageio.to_8bit`: 16-bit levels that stay
+    under 256 kept as they are), not cut to 0 and 1 or shifted down to black; negative levels are black."""
     image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
     if image is None or image.dtype == np.uint8:
         return image
