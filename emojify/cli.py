@@ -169,19 +169,14 @@ def json_path(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def shown_percent(probabilities: dict[str, float], label: str) -> int:
-    """``label``'s percentage as the kiosk's panel and the composites show it (the seven add up to 100)."""
-    from emojify.views import whole_percents
-
-    return whole_percents(list(probabilities.values()))[list(probabilities).index(label)]
-
-
 def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.api import Reader
     from emojify.composite import compose, save_composite, save_stickers
     from emojify.emojis import load_emoji_set
     from emojify.generated import STICKER_PX, GeneratedEmojiSet, with_generated
     from emojify.imageio import ImageError
+    from emojify.labels import CLASSES
+    from emojify.views import whole_percents  # the label's figure as the panel and the composites give it
 
     check_flags(args, "region", "model")
     if args.out:
@@ -217,8 +212,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 raise UsageError(f"--out {args.out}: cannot save {path.name}'s composite ({exc.strerror or exc})") from None
         results.append(entry)
         if not args.json:
-            what = ", ".join(f"{face.label} {face.emoji} ({shown_percent(face.probabilities, face.label)}%)"
-                             for face in faces)
+            shown = [whole_percents(list(face.probabilities.values()))[CLASSES.index(face.label)] for face in faces]
+            what = ", ".join(f"{face.label} {face.emoji} ({percent}%)" for face, percent in zip(faces, shown, strict=True))
             print(f"{path}: {what or 'no face'}")
     if args.json:
         print(json.dumps(results, ensure_ascii=False, indent=2))

@@ -67,16 +67,22 @@ class OutputError(EmojifyError):
     """An output folder that cannot be made: a file in the way, no permission, no such place."""
 
 
-def make_folder(folder: Path, given: str) -> None:
+def make_folder(folder: Path, given: str) -> list[Path]:
     """Make an output ``folder`` (and its parents) before any work, so that one that cannot be made
     is one line at once (:class:`OutputError`, naming the option as ``given``, e.g. ``--out DIR``),
-    not a traceback after the work."""
+    not a traceback after the work. Returns the folders it made, deepest first, by their whole paths
+    (for a refused run to take away again): every folder the path as typed passes through that was
+    not there (``new/../kept/run`` makes ``new/`` and ``kept/run/``; ``kept/`` is the user's)."""
+    folder = Path(folder)
+    passed = {Path(os.path.abspath(Path(*folder.parts[:end]))) for end in range(1, len(folder.parts) + 1)}
+    made = sorted((path for path in passed if not path.exists()), key=lambda path: len(path.parts), reverse=True)
     try:
-        Path(folder).mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         in_the_way = isinstance(exc, FileExistsError | NotADirectoryError)
         reason = "a file is in the way" if in_the_way else exc.strerror or str(exc)
         raise OutputError(f"{given}: cannot make the folder {folder} ({reason})") from None
+    return made
 
 
 def make_file_folder(path: Path, given: str, suffix: str = ".png") -> None:

@@ -509,14 +509,6 @@ def resumed_data(given: str, saved: TrainConfig) -> tuple[TrainConfig, str | Non
     return saved, None
 
 
-def folders_to_make(folder: Path) -> list[Path]:
-    """The folders that making ``folder`` makes, deepest first, by their whole paths: every folder the
-    path as typed passes through that is not there yet (``new/../kept/run`` makes ``new/`` and
-    ``kept/run/``, and ``kept/`` is the user's)."""
-    passed = {Path(os.path.abspath(Path(*folder.parts[:end]))) for end in range(1, len(folder.parts) + 1)}
-    return sorted((path for path in passed if not path.exists()), key=lambda path: len(path.parts), reverse=True)
-
-
 def how_to_resume(args: argparse.Namespace) -> str:
     """What to do after Ctrl-C: the ``--resume`` command once the run has begun (its config.json written)."""
     if not (args.out / "config.json").is_file():
@@ -589,10 +581,10 @@ def run_command(args: argparse.Namespace) -> int:
     if missing:
         print(f"emojify-train: error: {missing}", file=sys.stderr)
         return 2
-    made = [] if args.resume else folders_to_make(run)
+    made: list[Path] = []
     if not args.resume:
         try:
-            make_folder(run, f"--out {run}")
+            made = make_folder(run, f"--out {run}")
         except OutputError as exc:
             print(f"emojify-train: error: {exc}", file=sys.stderr)
             return 2
