@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Which faces party mode finds over one round of its search, by the face's size against the region's.
 
-    python packaging/party_coverage.py path/to/fer2013 [--sides 1228 768 384] [--faces 24] [--json]
+    python packaging/party_coverage.py path/to/fer2013 [--sides 1228 768 384] [--faces 24]
+                                      [--shares 0.06 0.08 ...] [--json]
 
 For each region size (its longer side in pixels, 3:2, scikit-image's public-domain rocket photo as
 the background) and each face size (a share of that side), FER2013 PublicTest faces (happy, neutral,
@@ -66,20 +67,22 @@ def found_in_a_round(detector: BlazeFaceDetector, picture: np.ndarray, where: tu
     return False
 
 
-def coverage(detector: BlazeFaceDetector, faces: list[np.ndarray], side: int, seed: int) -> dict:
-    """One region size's report: its round's length and the share of ``faces`` found at each size."""
+def coverage(detector: BlazeFaceDetector, faces: list[np.ndarray], side: int, seed: int,
+             fractions: tuple[float, ...] = FRACTIONS) -> dict:
+    """One region size's report: its round's length and the share of ``faces`` found at each size
+    (``fractions``: the faces' sides over the region's)."""
     rows = side * 2 // 3
     background = rocket((side, rows))
     places = np.random.default_rng(seed)
-    hits = dict.fromkeys(FRACTIONS, 0)
-    for fraction, face in progress(itertools.product(FRACTIONS, faces), f"{side}x{rows} region",
-                                   len(FRACTIONS) * len(faces)):
+    hits = dict.fromkeys(fractions, 0)
+    for fraction, face in progress(itertools.product(fractions, faces), f"{side}x{rows} region",
+                                   len(fractions) * len(faces)):
         size = round(fraction * side)
         picture = background.copy()
         x, y = int(places.integers(0, side - size)), int(places.integers(0, rows - size))
         picture[y:y + size, x:x + size] = cv2.resize(face, (size, size), interpolation=cv2.INTER_CUBIC)[:, :, None]
         hits[fraction] += found_in_a_round(detector, picture, (x, y, size, size))
-    shares = {f"{fraction:.2f}": round(found / len(faces), 3) for fraction, found in hits.items()}
+    shares = {f"{fraction:g}": round(found / len(faces), 3) for fraction, found in hits.items()}
     return {"side": side, "steps": len(detector.party_steps((rows, side))), "found": shares}
 
 
@@ -90,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
                    help=f"the regions' longer sides in pixels, each at least {MIN_SIDE} (default: %(default)s)")
     p.add_argument("--faces", type=positive_int, default=24, help="faces pasted at each size (default: %(default)s)")
     p.add_argument("--seed", type=non_negative_int, default=1, help="seed of the places, 0 or more (default: %(default)s)")
+    p.add_argument("--shares", type=number(float, 0.01, 0.5), nargs="+", default=list(FRACTIONS),
+                   help="the faces' sides as shares of the region's longer side, 0.01-0.5 (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="print one JSON object per region size")
     args = p.parse_args(argv)
     with one_line_errors(p):
@@ -97,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         faces = fer_faces(args.fer, args.faces)
     detector = BlazeFaceDetector()
     for side in args.sides:
-        report = coverage(detector, faces, side, args.seed)
+        report = coverage(detector, faces, side, args.seed, tuple(args.shares))
         print(json.dumps(report) if args.json else
               f"{side}x{side * 2 // 3} region, a round of {report['steps']} steps; faces found at each share of "
               "the side: " + ", ".join(f"{fraction} {share:.0%}" for fraction, share in report["found"].items()),

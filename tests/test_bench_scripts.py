@@ -208,7 +208,8 @@ def test_without_tqdm_the_work_is_done_without_a_progress_bar(made_fer):
     ("turned_faces", ("--angles", "400"), "--angles"),
     ("party_coverage", ("--seed", "-1"), "--seed"),
     ("party_coverage", ("--faces", "0"), "--faces"),
-    ("party_coverage", ("--sides", "199"), "--sides")])
+    ("party_coverage", ("--sides", "199"), "--sides"),
+    ("party_coverage", ("--shares", "0.1", "0.6"), "--shares")])
 def test_a_count_or_value_out_of_range_is_one_line_naming_the_option(made_fer, script, args, option):
     done = run_script(script, str(made_fer), *args, timeout=120)
     line = assert_one_error_line(done, script, f"argument {option}: ")
@@ -220,6 +221,14 @@ def test_more_faces_than_the_data_has_is_one_line_saying_how_many_there_are(made
     done = run_script("party_coverage", str(made_fer), "--faces", "5", "--sides", "200", timeout=120)
     line = assert_one_error_line(done, "party_coverage", "--faces 5: ")
     assert "has only 4 faces to paste" in line, line
+
+
+def test_party_coverage_reports_the_face_sizes_asked_for(made_fer):
+    """``--shares`` picks the face sizes (docs/face-detection.md's smallest faces are measured so)."""
+    done = run_script("party_coverage", str(made_fer), "--faces", "2", "--sides", "200",
+                      "--shares", "0.025", "0.2", "--json", timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert list(json.loads(done.stdout)["found"]) == ["0.025", "0.2"]
 
 
 def test_party_bench_passes_on_emojify_bench_s_own_reason():
