@@ -254,12 +254,16 @@ class Worker:
             try:
                 snapshot = replace(snapshot, path=save_composite(composite, self.save_dir, "snapshot"))
                 log.info("snapshot saved as %s", snapshot.path)
-                if isinstance(self.emojis, GeneratedEmojiSet):  # each face's own emoji beside it, a sticker
+            except OSError as exc:
+                log.warning("snapshot not saved in %s: %s", self.save_dir, exc)
+                return replace(snapshot, error=texts.could_not_save(exc))
+            if isinstance(self.emojis, GeneratedEmojiSet):  # each face's own emoji beside it, a sticker
+                try:
                     save_stickers((self.emojis.face(face.label, face.shape, STICKER_PX) for face in result.faces
                                    if face.label is not None), snapshot.path)
-            except OSError as exc:
-                snapshot = replace(snapshot, error=texts.could_not_save(exc))
-                log.warning("snapshot not saved in %s: %s", self.save_dir, exc)
+                except OSError as exc:
+                    log.warning("stickers of %s not saved: %s", snapshot.path, exc)
+                    snapshot = replace(snapshot, error=texts.could_not_save(exc, stickers=True))
         return snapshot
 
 

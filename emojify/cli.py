@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                                          "good ones are handled; an image without a face is a result.")
     predict.add_argument("images", nargs="+", type=path_argument, metavar="IMAGE")
     predict.add_argument("--json", action="store_true", help="print one JSON list, an object per image")
-    predict.add_argument("--out", type=path_argument, metavar="DIR", help="also write a composite PNG per image here (the folder is made if missing)")
+    predict.add_argument("--out", type=path_argument, metavar="DIR", help="also write a composite PNG per image here (the folder is made if missing) and, with "
+                         "--emoji generated, a transparent PNG sticker of each face listed")
     predict.add_argument("--region", metavar="FRACTION",
                          help="only faces inside the centred region of this size, 0.1-1 (default: whole image)")
     predict.add_argument("--all-faces", action="store_true",
@@ -204,12 +205,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
             picture = compose(reading.image, reading.result, emojis, args.snapshot_style)
             try:  # each file is whole or absent (save_composite); a full disk or a lost folder stops here
                 saved = save_composite(picture, args.out, prefix=path.stem)
-                entry["composite"] = json_path(saved)
-                if isinstance(emojis, GeneratedEmojiSet):  # a transparent sticker of each face's own emoji
-                    entry["stickers"] = [json_path(sticker) for sticker in save_stickers(
-                        (emojis.face(face.label, face.shape, STICKER_PX) for face in reading.faces), saved)]
             except OSError as exc:
                 raise UsageError(f"--out {args.out}: cannot save {path.name}'s composite ({exc.strerror or exc})") from None
+            entry["composite"] = json_path(saved)
+            if isinstance(emojis, GeneratedEmojiSet):  # a transparent sticker of each face listed, in order
+                try:
+                    entry["stickers"] = [json_path(sticker) for sticker in save_stickers(
+                        (emojis.face(face.label, face.shape, STICKER_PX) for face in faces), saved)]
+                except OSError as exc:
+                    raise UsageError(f"--out {args.out}: cannot save {path.name}'s stickers ({exc.strerror or exc}); "
+                                     f"its composite {saved.name} is saved") from None
         results.append(entry)
         if not args.json:
             shown = [whole_percents(list(face.probabilities.values()))[CLASSES.index(face.label)] for face in faces]

@@ -328,8 +328,8 @@ SETTINGS: tuple[Setting, ...] = (
             "faces outside it are ignored", number(0.1, 1.0), metavar="FRACTION"),
     Setting("emoji_dir", Path | None, None, "folder with your own emoji images, one per expression", path,
             metavar="DIR", shown="the shipped set"),
-    Setting("save_dir", Path | None, None, "save each snapshot (photo + emoji) as a PNG here; without it "
-            "nothing is ever written to disk", folder, metavar="DIR", shown=""),
+    Setting("save_dir", Path | None, None, "save each snapshot (photo + emoji) as a PNG here, with --emoji generated each "
+            "face's sticker beside it; without it nothing is ever written to disk", folder, metavar="DIR", shown=""),
     Setting("kiosk", bool, False, "fullscreen kiosk: no window frame or cursor, Escape and the close button "
             "are ignored; quit with the exit keys", shown="a normal window"),
     Setting("exit_keys", str, "Control-Shift-q", "key combination that quits, also in kiosk mode, in Tk "

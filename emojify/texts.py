@@ -173,12 +173,14 @@ _SAVE_FAILURES = {
 }
 
 
-def could_not_save(error: OSError) -> str:
-    """The banner shown when a snapshot could not be written to the save folder: the usual causes in
-    the window's language, any other as the system words it."""
+def could_not_save(error: OSError, stickers: bool = False) -> str:
+    """The banner shown when a snapshot (or, with ``stickers``, the stickers saved beside it) could
+    not be written to the save folder: the usual causes in the window's language, any other as the
+    system words it."""
     known = _SAVE_FAILURES.get(error.errno)  # type: ignore[arg-type]
     reason = _(known) if known else error.strerror or error
-    return _("Could not save the snapshot: {reason}").format(reason=reason)
+    words = _("Could not save the stickers: {reason}") if stickers else _("Could not save the snapshot: {reason}")
+    return words.format(reason=reason)
 
 
 # --- the source's status and the "no picture" message ---------------------------------------------

@@ -44,6 +44,8 @@ from emojify.sources import Frame, SourceSpec
 REPO = Path(__file__).resolve().parents[1]
 FER_ROOT = Path(os.environ.get("EMOJIFY_FER2013", REPO.parent / "shared" / "data" / "fer2013"))
 """FER2013 image folders: ``$EMOJIFY_FER2013``, else ``../shared/data/fer2013`` beside the checkout."""
+REAL_ROOT = Path(os.environ.get("EMOJIFY_REALFACES", REPO.parent / "shared" / "data" / "realfaces"))
+"""Real photos of faces, ``<class>/*.jpg``: ``$EMOJIFY_REALFACES``, else ``../shared/data/realfaces``."""
 MODEL = REPO / "model" / "emotion_int8.tflite"
 MODEL_JSON = MODEL.with_suffix(".json")
 

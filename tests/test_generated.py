@@ -3,10 +3,12 @@ still when the face is scaled; the emoji opens its mouth, stays transparent arou
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
-from helpers import load_script
+from helpers import REAL_ROOT, load_script
 
 from emojify.faces import BlazeFaceDetector
 from emojify.generated import BASES, TONGUE, GeneratedEmoji, draw
@@ -60,6 +62,16 @@ def test_the_mouth_reads_open_when_the_lower_lip_drops(sample):
     assert before.mouth_open < 0.2
     assert after.mouth_open > 0.5
     assert after.brows == pytest.approx(before.brows) and after.eyes_open == pytest.approx(before.eyes_open)
+
+
+SHUT_EYES = REAL_ROOT / "disgust" / "Dwarakish_144.jpg"
+"""A photo of a face with both eyes shut (the mesh's lids stay 0.17 of the eye's width apart)."""
+
+
+@pytest.mark.skipif(not SHUT_EYES.is_file(), reason=f"the real photos are not at {REAL_ROOT}")
+def test_shut_eyes_in_a_photo_read_as_shut_and_the_sample_s_as_open(sample):
+    shut, opened = shape_in(read_image(SHUT_EYES)), shape_in(sample)
+    assert max(shut.eyes_open) < 0.1 and min(opened.eyes_open) > 0.4, (shut.eyes_open, opened.eyes_open)
 
 
 def test_measures_do_not_change_when_the_mesh_is_scaled_moved_and_turned(sample):
@@ -221,6 +233,64 @@ def test_predict_gives_shapes_and_writes_stickers(tmp_path, capsys):
     assert set_composite.shape == generated_composite.shape
     assert np.abs(set_composite - generated_composite).max(axis=-1).astype(bool).mean() > 0.01, \
         "the composite shows the generated emoji, as the kiosk's snapshot does"
+
+
+def test_predict_writes_a_sticker_for_each_face_its_json_lists(sample, tmp_path, capsys):
+    """Two faces side by side: the mask composite covers both, but the stickers are those of the faces
+    the JSON lists, in order (the leading face's alone, every face's with ``--all-faces``)."""
+    import json
+
+    from emojify import cli
+
+    pair = tmp_path / "pair.png"
+    cv2.imwrite(str(pair), np.hstack([sample, sample]))
+    for flags, count in (([], 1), (["--all-faces"], 2)):
+        out = tmp_path / f"out{count}"
+        code = cli.main(["predict", str(pair), "--json", "--out", str(out), "--emoji", "generated",
+                         "--snapshot-style", "mask", *flags])
+        [entry] = json.loads(capsys.readouterr().out)
+        assert code == 0 and len(entry["stickers"]) == len(entry.get("faces", [entry])) == count, entry
+        assert sorted(path.name for path in out.iterdir() if "-face" in path.name) == \
+            [Path(sticker).name for sticker in entry["stickers"]]
+
+
+@pytest.fixture
+def no_room_for_stickers(monkeypatch):
+    """A disk that takes the composite but is full by the time of the stickers."""
+    import errno
+    import os
+
+    import emojify.composite
+
+    save = emojify.composite.save_png_atomic
+
+    def full_for_stickers(image, path):
+        if "-face" in path.name:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return save(image, path)
+
+    monkeypatch.setattr(emojify.composite, "save_png_atomic", full_for_stickers)
+
+
+def test_stickers_that_cannot_be_saved_are_said_so_and_the_composite_is_kept(no_room_for_stickers, sample,
+                                                                            classifier, tmp_path, capsys):
+    from emojify import cli
+    from emojify.app import Worker
+    from emojify.emojis import load_emoji_set
+    from emojify.generated import with_generated
+    from emojify.pipeline import Pipeline
+    from emojify.screens import Snapshot
+
+    assert cli.main(["predict", str(SAMPLE_FACE), "--out", str(tmp_path / "out"), "--emoji", "generated"]) == 2
+    [composite] = (tmp_path / "out").iterdir()
+    err = capsys.readouterr().err.strip()
+    assert err == (f"emojify: error: --out {tmp_path / 'out'}: cannot save {SAMPLE_FACE.name}'s stickers "
+                   f"(No space left on device); its composite {composite.name} is saved"), err
+
+    worker = Worker(Pipeline(classifier), None, with_generated(load_emoji_set()), tmp_path / "kiosk", "side")
+    snapshot = worker._finished(Snapshot(1, sample))  # the kiosk's worker, without its thread
+    assert snapshot.path is not None and snapshot.path.is_file() and list((tmp_path / "kiosk").iterdir()) == [snapshot.path]
+    assert snapshot.error == "Could not save the stickers: the disk is full"
 
 
 def test_panel_and_attract_screen_carry_the_shape_only_for_the_generated_emoji():

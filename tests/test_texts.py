@@ -119,6 +119,8 @@ def test_a_failed_save_is_explained_in_the_windows_language(code: str) -> None:
     assert len(set(banners)) == len(causes), "each cause has its own words"
     assert texts.could_not_save(OSError(errno.EEXIST, "File exists")) == banners[-1]  # a file in the way, too
     assert "Input/output error" in texts.could_not_save(OSError(errno.EIO, "Input/output error"))
+    stickers = texts.could_not_save(OSError(errno.ENOSPC, "No space left on device"), stickers=True)
+    assert stickers != banners[1] and stickers.endswith(banners[1].rsplit(":", 1)[1]), stickers  # the same reason
     if code == "de":
         assert banners[1] == "Foto konnte nicht gespeichert werden: der Datenträger ist voll"
     texts.set_language("en")
