@@ -12,7 +12,7 @@ contrast (4.5:1) against what it is drawn on. Every text goes through :func:`put
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import cv2
@@ -51,7 +51,8 @@ DIM = 0.4
 """Brightness of the picture outside the capture region."""
 COUNTDOWN_PX = 0.22
 """The countdown number's font size, in times the picture's shorter side (times ``text_scale``): as
-large as it always was, in a disc a third of the picture across, which fits in a corner beside a face."""
+large as it always was, in a disc a third of the picture across, which fits in a corner beside a face
+or beside the capture region between its corner marks (smaller where only that keeps them in sight)."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -105,6 +106,16 @@ def put_text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, face
 def text_px(size: float, text_scale: float = 1.0) -> int:
     """A font size scaled by ``text_scale`` and never below :data:`MIN_TEXT_PX` times it."""
     return max(min_text(text_scale), int(size * text_scale))
+
+
+def shrinking(size: int, floor: int) -> Iterator[ImageFont.ImageFont]:
+    """Bold fonts from ``size`` down to ``floor``, each 0.92 of the one before: the sizes a text
+    that must fit somewhere tries, largest first."""
+    while True:
+        yield font(size, bold=True)
+        if size <= floor:
+            return
+        size = max(floor, int(size * 0.92))
 
 
 def fitting_font(draw: ImageDraw.ImageDraw, text: str, width: float, size: int, floor: int,
@@ -181,30 +192,36 @@ def draw_corners(draw: ImageDraw.ImageDraw, box: BoxF, width: int) -> list[BoxF]
 
 
 def hint_place(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.ImageFont, size: tuple[int, int],
-               marks: list[BoxF], margin: float) -> tuple[tuple[float, float], float]:
-    """The live hint's centre and the width it is wrapped to: across the picture near its bottom,
-    and never over the capture region's lower corner marks, which show the visitor where the face
-    goes (a hint wrapped at 0.8 of the picture on two lines hid them at 800x480 with large text).
+               marks: list[BoxF], margin: float, floor: int | None = None
+               ) -> tuple[tuple[float, float], float, ImageFont.ImageFont]:
+    """The live hint's centre, the width it is wrapped to and its font: across the picture near its
+    bottom, and never over the capture region's lower corner marks, which show the visitor where the
+    face goes (a hint wrapped at 0.8 of the picture on two lines hid them at 800x480 with large text).
 
     Below the marks where the picture has room there (moved down as far as it must), else between
     the two lower marks, as low as it goes, if it takes two lines there at most, or no more than across
-    the picture. Else (a narrow picture: a portrait photo on a portrait screen) across the picture at the bottom,
-    over the marks: a hint squeezed between them stood in five lines over the middle of the picture."""
+    the picture; where neither fits in ``face``, both are tried in smaller fonts down to ``floor`` (a
+    square picture at 800x480 with large text had the German challenge hint on two lines over the
+    marks, where one line a little smaller fits below them). Else (a narrow picture: a portrait photo
+    on a portrait screen) across the picture at the bottom in ``face``, over the marks: a hint squeezed
+    between them stood in five lines over the middle of the picture."""
     w, h = size
     pad = face.size * PILL_PAD[0] * 2
     width = w - 2 * margin - pad
     y = h - face.size * 2.2
     if not marks:
-        return (w / 2, y), width
+        return (w / 2, y), width, face
     below, (left, right) = marks[2][3] + margin / 2, (marks[2][2], marks[3][0])
-    across, _, pill_h = pill_size(draw, text, face, width)
-    if below + pill_h <= h - margin:
-        return (w / 2, max(y, below + pill_h / 2)), width
-    between = right - left - margin - pad
-    squeezed, _, pill_h = pill_size(draw, text, face, between)
-    if squeezed.count("\n") > max(1, across.count("\n")):  # more lines there than two and than across
-        return (w / 2, y), width
-    return ((left + right) / 2, h - margin - pill_h / 2), between
+    for smaller in shrinking(face.size, face.size if floor is None else floor):
+        pad = smaller.size * PILL_PAD[0] * 2
+        across, _, pill_h = pill_size(draw, text, smaller, w - 2 * margin - pad)
+        if below + pill_h <= h - margin:
+            return (w / 2, max(h - smaller.size * 2.2, below + pill_h / 2)), w - 2 * margin - pad, smaller
+        between = right - left - margin - pad
+        squeezed, _, pill_h = pill_size(draw, text, smaller, between)
+        if squeezed.count("\n") <= max(1, across.count("\n")):  # two lines there at most, or as many as across
+            return ((left + right) / 2, h - margin - pill_h / 2), between, smaller
+    return (w / 2, y), width, face
 
 
 def covered(a: BoxF, b: BoxF) -> float:
@@ -212,18 +229,46 @@ def covered(a: BoxF, b: BoxF) -> float:
     return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
 
-def countdown_place(size: tuple[int, int], diameter: float, margin: float,
-                    keep_clear: list[BoxF]) -> tuple[float, float]:
-    """The countdown disc's centre: in the first corner of the picture (top left, top right, bottom
-    left, bottom right) where it covers none of ``keep_clear`` (the faces, their emoji, the texts),
-    so the visitor sees the very expression the snapshot is about to take. Where every corner covers
-    something, the place (the middle too) that covers least."""
+def countdown_place(size: tuple[int, int], diameter: float, margin: float, keep_clear: list[BoxF],
+                    marks: list[BoxF] | None = None) -> tuple[tuple[float, float], bool]:
+    """The countdown disc's centre, and whether it covers nothing there: in the first corner of the
+    picture (top left, top right, bottom left, bottom right), else the first middle of a side (left,
+    right, bottom, top), where it covers none of ``keep_clear`` (the faces, their emoji, the texts)
+    and none of the capture region's corner ``marks``, so the visitor sees the very expression the
+    snapshot is about to take and where it must stay (a disc a third of the picture across in a
+    corner covers the mark there: the region's corners stand a fifth of the picture in). Where every
+    place covers something, the place (the middle too) that covers least of ``keep_clear``, then of
+    the marks."""
     w, h = size
     r = diameter / 2
     x0, y0, x1, y1 = margin + r, margin + r, w - margin - r, h - margin - r
-    places = [(x0, y0), (x1, y0), (x0, y1), (x1, y1), (w / 2, h / 2)]
-    return min(places, key=lambda c: sum(covered((c[0] - r, c[1] - r, c[0] + r, c[1] + r), box)
-                                          for box in keep_clear))
+    places = [(x0, y0), (x1, y0), (x0, y1), (x1, y1), (x0, h / 2), (x1, h / 2), (w / 2, y1), (w / 2, y0),
+              (w / 2, h / 2)]
+
+    def covers(c: tuple[float, float]) -> tuple[float, float]:
+        disc = (c[0] - r, c[1] - r, c[0] + r, c[1] + r)
+        return sum(covered(disc, box) for box in keep_clear), sum(covered(disc, box) for box in marks or [])
+
+    best = min(places, key=covers)
+    return best, covers(best) == (0, 0)
+
+
+def countdown_disc(draw: ImageDraw.ImageDraw, number: str, size: tuple[int, int], font_px: int, margin: float,
+                   keep_clear: list[BoxF], marks: list[BoxF]) -> tuple[tuple[float, float], ImageFont.ImageFont]:
+    """The countdown disc's centre and font: at ``font_px`` where :func:`countdown_place` finds a
+    place that covers nothing, else the largest smaller font, down to a disc a quarter of the picture
+    across, that finds one, else ``font_px`` at the place that covers least."""
+    chosen = None
+    for face in shrinking(font_px, 1):
+        _, diameter, _ = pill_size(draw, number, face, disc=True)
+        if chosen is not None and diameter < min(size) / 4:
+            break
+        centre, clear = countdown_place(size, diameter, margin, keep_clear, marks)
+        if chosen is None or clear:
+            chosen = (centre, face)
+        if clear:
+            break
+    return chosen
 
 
 def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None, emojis: EmojiSet, *,
@@ -236,9 +281,9 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     face is boxed with its emoji beside it; ``hint`` is shown at the bottom, clear of the marks
     (:func:`hint_place`). A still (``live=False``) is framed like a photo. ``banner`` (text, colour)
     is shown at the bottom too, off the faces (which stand in the picture's upper half), or at the
-    top when there is a hint, and ``countdown`` as a big number in a disc in a corner, off the faces
-    and the texts (:func:`countdown_place`). The image is an ``RGB`` image drawn on its own
-    four-byte array (:func:`rgb_over`).
+    top when there is a hint, and ``countdown`` as a big number in a disc in a corner or beside the
+    capture region, off the faces, the texts and the corner marks (:func:`countdown_place`). The
+    image is an ``RGB`` image drawn on its own four-byte array (:func:`rgb_over`).
     """
     rows, cols = frame.shape[:2]
     dw, dh = fit((cols, rows), size)
@@ -294,18 +339,18 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     size_px = text_px(min(dh * 0.045, 44), text_scale)
     margin = border + size_px * 0.5  # a wrapped pill grows from its centre: it stays clear of the edge and the frame
     if hint:
-        face = font(size_px, bold=True)
-        centre, width = hint_place(draw, hint, face, (dw, dh), marks, margin)
+        centre, width, face = hint_place(draw, hint, font(size_px, bold=True), (dw, dh), marks, margin,
+                                         text_px(0, text_scale))
         keep_clear.append(draw_pill(image, centre, hint, face, TEXT, (*SHADE, PILL_ALPHA), width, margin))
     if banner:  # at the bottom, below the faces and their emoji, unless the hint is there
         text, colour = banner
         keep_clear.append(draw_pill(image, (dw / 2, size_px * 2.0 if hint else dh - size_px * 2.2), text,
                                     font(size_px, bold=True), (255, 255, 255), (*colour, PILL_ALPHA), dw * 0.8, margin))
     if countdown is not None:
-        face = font(int(min(dw, dh) * COUNTDOWN_PX * text_scale), bold=True)
-        _, diameter, _ = pill_size(draw, str(countdown), face, disc=True)
-        draw_pill(image, countdown_place((dw, dh), diameter, margin, keep_clear), str(countdown), face, ACCENT,
-                  (*SHADE, 200), disc=True)
+        number = str(countdown)
+        centre, face = countdown_disc(draw, number, (dw, dh), int(min(dw, dh) * COUNTDOWN_PX * text_scale), margin,
+                                      keep_clear, marks)
+        draw_pill(image, centre, number, face, ACCENT, (*SHADE, 200), disc=True)
     return image
 
 

@@ -203,6 +203,32 @@ def test_the_countdown_stays_in_one_place_and_size_from_3_to_1(emojis, window, l
         assert max(np.ptp(edge) for edge in (tops, bottoms, lefts, rights)) <= 3, f"{box}: {sorted(places)}"
 
 
+@pytest.mark.parametrize("window", [(1280, 800), (800, 480), (600, 1000), (480, 800)])
+@pytest.mark.parametrize("large_text", [False, True])
+def test_the_countdown_leaves_the_capture_regions_corner_marks_in_sight(emojis, window, large_text: bool) -> None:
+    """The corner marks show the visitor where the face must stay while the countdown runs: the disc,
+    a third of the picture across in a corner, covered the top-left one at every screen size (the
+    region's corners stand a fifth of the picture in). Beside the region between its marks, smaller
+    with large text where it must be, it covers no mark and no face, and is a quarter of the picture
+    across at least."""
+    lay = layout(window, large_text)
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    for box in [(230, 130, 183, 183), (330, 96, 180, 180), (130, 96, 180, 180), (200, 40, 240, 240)]:
+        result = face_result(box)
+        marks = matches(pixels(render_feed(frame, lay.feed.size, Result(result.region, None, None, None), emojis,
+                                           text_scale=lay.text_scale)), GUIDE, 0)
+        plain = pixels(render_feed(frame, lay.feed.size, result, emojis, text_scale=lay.text_scale))
+        counting = pixels(render_feed(frame, lay.feed.size, result, emojis, countdown=3, text_scale=lay.text_scale))
+        disc = np.abs(counting - plain).sum(axis=2) > 30
+        assert marks.any() and not (disc & marks).any(), f"{box}: the countdown covers a corner mark"
+        scale = plain.shape[1] / 640
+        x0, y0, x1, y1 = ((640 - box[0] - box[2]) * scale, box[1] * scale, (640 - box[0]) * scale,
+                          (box[1] + box[3]) * scale)
+        assert not disc[int(y0):int(y1) + 1, int(x0):int(x1) + 1].any(), f"{box}: the countdown covers the face"
+        rows, cols = np.nonzero(disc)
+        assert min(np.ptp(rows), np.ptp(cols)) + 1 >= min(plain.shape[:2]) / 4, f"{box}: the countdown is small"
+
+
 @pytest.mark.parametrize("window", [(800, 480), (480, 800), (1280, 720)])
 def test_the_countdown_number_stands_in_a_disc(emojis, window) -> None:
     """As round as a coin at every screen size: as wide as high, its top and bottom rows short."""
@@ -255,6 +281,29 @@ def test_a_narrow_pictures_hint_stays_at_the_bottom_in_few_lines(emojis, languag
     top, bottom = drawn.box[1], drawn.box[3]
     assert bottom - top < 3.8 * drawn.size, f"{hint!r} takes more than three lines"
     assert top > image.height * 0.6, f"{hint!r} reaches up into the picture"
+
+
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+@pytest.mark.parametrize("window", [(800, 480), (1024, 600), (1280, 800), (1920, 1080)])
+@pytest.mark.parametrize("large_text", [False, True])
+def test_a_square_pictures_hint_keeps_clear_of_the_lower_corner_marks(emojis, window, large_text: bool,
+                                                                      language: str) -> None:
+    """A square picture (a photo as the source) on a landscape screen: the German challenge hint in
+    large text at 800x480 went across it on two lines, over the lower corner marks. A smaller font
+    (never below the smallest text size) fits every hint below the marks or between them."""
+    texts.set_language(language)
+    lay = layout(window, large_text)
+    frame = np.full((480, 480, 3), 120, np.uint8)
+    hints = (texts.HINT, *(texts.MAKE_THIS_FACE.format(name=texts.expression_name(c)) for c in CLASSES))
+    for fraction in (0.6, 0.9):
+        result = Result(region_box(frame.shape, fraction), None, None, None)
+        marks = matches(pixels(render_feed(frame, lay.feed.size, result, emojis, text_scale=lay.text_scale)), GUIDE, 0)
+        assert marks.any(), "no corner marks drawn"
+        for hint in hints:
+            with drawn_texts() as seen:
+                hinted = pixels(render_feed(frame, lay.feed.size, result, emojis, hint=hint, text_scale=lay.text_scale))
+            assert matches(hinted, GUIDE, 0)[marks].all(), f"{fraction}: {hint!r} covers the corner marks"
+            assert min(t.size for t in seen) >= min_text(lay.text_scale), f"{hint!r} is drawn too small to read"
 
 
 @pytest.mark.parametrize("rows_cols", [(40, 4000), (4000, 20), (1, 3000), (3000, 1), (2, 2)])
