@@ -108,11 +108,11 @@ def text_px(size: float, text_scale: float = 1.0) -> int:
     return max(min_text(text_scale), int(size * text_scale))
 
 
-def shrinking(size: int, floor: int) -> Iterator[ImageFont.ImageFont]:
-    """Bold fonts from ``size`` down to ``floor``, each 0.92 of the one before: the sizes a text
-    that must fit somewhere tries, largest first."""
+def shrinking(size: int, floor: int, bold: bool = True) -> Iterator[ImageFont.ImageFont]:
+    """Fonts from ``size`` down to ``floor``, each 0.92 of the one before: the sizes a text that
+    must fit somewhere tries, largest first."""
     while True:
-        yield font(size, bold=True)
+        yield font(size, bold)
         if size <= floor:
             return
         size = max(floor, int(size * 0.92))
@@ -121,9 +121,9 @@ def shrinking(size: int, floor: int) -> Iterator[ImageFont.ImageFont]:
 def fitting_font(draw: ImageDraw.ImageDraw, text: str, width: float, size: int, floor: int,
                  bold: bool = True) -> ImageFont.ImageFont:
     """The largest font from ``size`` down to ``floor`` in which ``text`` is at most ``width`` wide."""
-    face = font(size, bold)
-    while face.size > floor and draw.textlength(text, font=face) > width:
-        face = font(max(floor, int(face.size * 0.92)), bold)
+    for face in shrinking(size, floor, bold):
+        if draw.textlength(text, font=face) <= width:
+            break
     return face
 
 
@@ -191,37 +191,42 @@ def draw_corners(draw: ImageDraw.ImageDraw, box: BoxF, width: int) -> list[BoxF]
     return marks
 
 
-def hint_place(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.ImageFont, size: tuple[int, int],
-               marks: list[BoxF], margin: float, floor: int | None = None
-               ) -> tuple[tuple[float, float], float, ImageFont.ImageFont]:
-    """The live hint's centre, the width it is wrapped to and its font: across the picture near its
-    bottom, and never over the capture region's lower corner marks, which show the visitor where the
-    face goes (a hint wrapped at 0.8 of the picture on two lines hid them at 800x480 with large text).
+_MEASURE = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+"""Measures texts (their wrapping and size) away from any picture."""
+HINT_SHRINK = 0.7
+"""The smallest share of its size the live hint may shrink to where that keeps the corner marks clear."""
+
+
+@functools.lru_cache(maxsize=64)
+def hint_place(text: str, font_px: int, size: tuple[int, int], marks: tuple[BoxF, ...], margin: float,
+               floor: int) -> tuple[tuple[float, float], float, int]:
+    """The live hint's centre, the width it is wrapped to and its font size: across the picture near
+    its bottom, and never over the capture region's lower corner marks, which show the visitor where
+    the face goes (a hint wrapped at 0.8 of the picture on two lines hid them at 800x480 with large
+    text). Remembered: the same hint on the same picture is placed once, not each frame.
 
     Below the marks where the picture has room there (moved down as far as it must), else between
     the two lower marks, as low as it goes, if it takes two lines there at most, or no more than across
-    the picture; where neither fits in ``face``, both are tried in smaller fonts down to ``floor`` (a
-    square picture at 800x480 with large text had the German challenge hint on two lines over the
+    the picture; where neither fits at ``font_px``, both are tried in smaller sizes down to ``floor``
+    (a square picture at 800x480 with large text had the German challenge hint on two lines over the
     marks, where one line a little smaller fits below them). Else (a narrow picture: a portrait photo
-    on a portrait screen) across the picture at the bottom in ``face``, over the marks: a hint squeezed
-    between them stood in five lines over the middle of the picture."""
+    on a portrait screen) across the picture at the bottom at ``font_px``, over the marks: a hint
+    squeezed between them stood in five lines over the middle of the picture."""
     w, h = size
-    pad = face.size * PILL_PAD[0] * 2
-    width = w - 2 * margin - pad
-    y = h - face.size * 2.2
+    fallback = (w / 2, h - font_px * 2.2), w - 2 * margin - font_px * PILL_PAD[0] * 2, font_px
     if not marks:
-        return (w / 2, y), width, face
+        return fallback
     below, (left, right) = marks[2][3] + margin / 2, (marks[2][2], marks[3][0])
-    for smaller in shrinking(face.size, face.size if floor is None else floor):
-        pad = smaller.size * PILL_PAD[0] * 2
-        across, _, pill_h = pill_size(draw, text, smaller, w - 2 * margin - pad)
+    for face in shrinking(font_px, min(floor, font_px)):
+        pad = face.size * PILL_PAD[0] * 2
+        across, _, pill_h = pill_size(_MEASURE, text, face, w - 2 * margin - pad)
         if below + pill_h <= h - margin:
-            return (w / 2, max(h - smaller.size * 2.2, below + pill_h / 2)), w - 2 * margin - pad, smaller
+            return (w / 2, max(h - face.size * 2.2, below + pill_h / 2)), w - 2 * margin - pad, face.size
         between = right - left - margin - pad
-        squeezed, _, pill_h = pill_size(draw, text, smaller, between)
+        squeezed, _, pill_h = pill_size(_MEASURE, text, face, between)
         if squeezed.count("\n") <= max(1, across.count("\n")):  # two lines there at most, or as many as across
-            return ((left + right) / 2, h - margin - pill_h / 2), between, smaller
-    return (w / 2, y), width, face
+            return ((left + right) / 2, h - margin - pill_h / 2), between, face.size
+    return fallback
 
 
 def covered(a: BoxF, b: BoxF) -> float:
@@ -339,9 +344,10 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     size_px = text_px(min(dh * 0.045, 44), text_scale)
     margin = border + size_px * 0.5  # a wrapped pill grows from its centre: it stays clear of the edge and the frame
     if hint:
-        centre, width, face = hint_place(draw, hint, font(size_px, bold=True), (dw, dh), marks, margin,
-                                         text_px(0, text_scale))
-        keep_clear.append(draw_pill(image, centre, hint, face, TEXT, (*SHADE, PILL_ALPHA), width, margin))
+        centre, width, hint_px = hint_place(hint, size_px, (dw, dh), tuple(marks), margin,
+                                            max(text_px(0, text_scale), round(size_px * HINT_SHRINK)))
+        keep_clear.append(draw_pill(image, centre, hint, font(hint_px, bold=True), TEXT, (*SHADE, PILL_ALPHA), width,
+                                    margin))
     if banner:  # at the bottom, below the faces and their emoji, unless the hint is there
         text, colour = banner
         keep_clear.append(draw_pill(image, (dw / 2, size_px * 2.0 if hint else dh - size_px * 2.2), text,

@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         faces = fer_faces(args.fer, args.faces)
     detector = BlazeFaceDetector()
     for side in args.sides:
-        report = coverage(detector, faces, side, args.seed, tuple(args.shares))
+        report = coverage(detector, faces, side, args.seed, tuple(dict.fromkeys(args.shares)))  # each share once
         print(json.dumps(report) if args.json else
               f"{side}x{side * 2 // 3} region, a round of {report['steps']} steps; faces found at each share of "
               "the side: " + ", ".join(f"{fraction} {share:.0%}" for fraction, share in report["found"].items()),

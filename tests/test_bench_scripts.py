@@ -231,6 +231,16 @@ def test_party_coverage_reports_the_face_sizes_asked_for(made_fer):
     assert list(json.loads(done.stdout)["found"]) == ["0.025", "0.2"]
 
 
+@pytest.mark.skipif(not (FER_ROOT / "test").is_dir(), reason=f"FER2013 not found at {FER_ROOT}")
+def test_party_coverage_counts_a_share_given_twice_once():
+    """Near faces, found everywhere: a share given twice is one share of at most 100% (it was
+    pasted twice and counted as 200%)."""
+    done = run_script("party_coverage", str(FER_ROOT), "--sides", "384", "--faces", "2", "--shares", "0.3", "0.3",
+                      "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["found"] == {"0.3": 1.0}
+
+
 def test_party_bench_passes_on_emojify_bench_s_own_reason():
     """A failing ``emojify`` command is its one-line reason after the command's name, not a
     CalledProcessError that hides it."""

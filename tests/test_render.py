@@ -21,6 +21,7 @@ from emojify.render import (
     ERROR,
     GUIDE,
     HIGHLIGHT,
+    HINT_SHRINK,
     PANEL,
     TEXT,
     TRACK,
@@ -284,13 +285,32 @@ def test_a_narrow_pictures_hint_stays_at_the_bottom_in_few_lines(emojis, languag
 
 
 @pytest.mark.parametrize("language", texts.LANGUAGES)
+@pytest.mark.parametrize("window", [(1280, 800), (1920, 1080)])
+def test_a_portrait_pictures_hint_keeps_most_of_its_large_text(emojis, window, language: str) -> None:
+    """A portrait photo with a large region on a large screen with large text: where no smaller font
+    clears the marks either, the hint keeps at least ``HINT_SHRINK`` of its size (shrinking down to
+    the smallest text size made it 18 pixels instead of 44, undoing ``--large-text``)."""
+    texts.set_language(language)
+    lay = layout(window, True)
+    frame = np.full((1920, 1080, 3), 120, np.uint8)
+    result = Result(region_box(frame.shape, 0.9), None, None, None)
+    for hint in (texts.HINT, *(texts.MAKE_THIS_FACE.format(name=texts.expression_name(c)) for c in CLASSES)):
+        with drawn_texts() as seen:
+            render_feed(frame, lay.feed.size, result, emojis, hint=hint, text_scale=lay.text_scale)
+        with drawn_texts() as unmarked:
+            render_feed(frame, lay.feed.size, None, emojis, hint=hint, text_scale=lay.text_scale)
+        assert min(t.size for t in seen) >= HINT_SHRINK * min(t.size for t in unmarked) - 1, hint
+
+
+@pytest.mark.parametrize("language", texts.LANGUAGES)
 @pytest.mark.parametrize("window", [(800, 480), (1024, 600), (1280, 800), (1920, 1080)])
 @pytest.mark.parametrize("large_text", [False, True])
 def test_a_square_pictures_hint_keeps_clear_of_the_lower_corner_marks(emojis, window, large_text: bool,
                                                                       language: str) -> None:
     """A square picture (a photo as the source) on a landscape screen: the German challenge hint in
     large text at 800x480 went across it on two lines, over the lower corner marks. A smaller font
-    (never below the smallest text size) fits every hint below the marks or between them."""
+    (never below the smallest text size, nor under ``HINT_SHRINK`` of the hint's size without
+    marks) fits every hint below the marks or between them."""
     texts.set_language(language)
     lay = layout(window, large_text)
     frame = np.full((480, 480, 3), 120, np.uint8)
@@ -302,8 +322,12 @@ def test_a_square_pictures_hint_keeps_clear_of_the_lower_corner_marks(emojis, wi
         for hint in hints:
             with drawn_texts() as seen:
                 hinted = pixels(render_feed(frame, lay.feed.size, result, emojis, hint=hint, text_scale=lay.text_scale))
+            with drawn_texts() as unmarked:
+                render_feed(frame, lay.feed.size, None, emojis, hint=hint, text_scale=lay.text_scale)
             assert matches(hinted, GUIDE, 0)[marks].all(), f"{fraction}: {hint!r} covers the corner marks"
-            assert min(t.size for t in seen) >= min_text(lay.text_scale), f"{hint!r} is drawn too small to read"
+            size = min(t.size for t in seen)
+            assert size >= max(min_text(lay.text_scale), HINT_SHRINK * min(t.size for t in unmarked) - 1), \
+                f"{hint!r} is drawn too small to read"
 
 
 @pytest.mark.parametrize("rows_cols", [(40, 4000), (4000, 20), (1, 3000), (3000, 1), (2, 2)])
