@@ -52,7 +52,12 @@ DIM = 0.4
 COUNTDOWN_PX = 0.22
 """The countdown number's font size, in times the picture's shorter side (times ``text_scale``): as
 large as it always was, in a disc a third of the picture across, which fits in a corner beside a face
-or beside the capture region between its corner marks (smaller where only that keeps them in sight)."""
+or beside the capture region between its corner marks."""
+COUNTDOWN_MOST = 0.25
+"""The countdown number's font size at most, in times the picture's shorter side, whatever the text
+size: a disc of 0.38 of the picture fits beside the default capture region between its corner marks
+(large text's 0.43 covered them). One size for every frame of a countdown, so the disc does
+not grow and shrink as the visitors move."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -235,15 +240,14 @@ def covered(a: BoxF, b: BoxF) -> float:
 
 
 def countdown_place(size: tuple[int, int], diameter: float, margin: float, keep_clear: list[BoxF],
-                    marks: list[BoxF] | None = None) -> tuple[tuple[float, float], bool]:
-    """The countdown disc's centre, and whether it covers nothing there: in the first corner of the
-    picture (top left, top right, bottom left, bottom right), else the first middle of a side (left,
-    right, bottom, top), where it covers none of ``keep_clear`` (the faces, their emoji, the texts)
-    and none of the capture region's corner ``marks``, so the visitor sees the very expression the
-    snapshot is about to take and where it must stay (a disc a third of the picture across in a
-    corner covers the mark there: the region's corners stand a fifth of the picture in). Where every
-    place covers something, the place (the middle too) that covers least of ``keep_clear``, then of
-    the marks."""
+                    marks: list[BoxF]) -> tuple[float, float]:
+    """The countdown disc's centre: in the first corner of the picture (top left, top right, bottom
+    left, bottom right), else the first middle of a side (left, right, bottom, top), where it covers
+    none of ``keep_clear`` (the faces, their emoji, the texts) and none of the capture region's
+    corner ``marks``, so the visitor sees the very expression the snapshot is about to take and where
+    it must stay (a disc a third of the picture across in a corner covers the mark there: the region's
+    corners stand a fifth of the picture in). Where every place covers something, the place (the
+    middle too) that covers least of ``keep_clear``, then of the marks."""
     w, h = size
     r = diameter / 2
     x0, y0, x1, y1 = margin + r, margin + r, w - margin - r, h - margin - r
@@ -252,28 +256,9 @@ def countdown_place(size: tuple[int, int], diameter: float, margin: float, keep_
 
     def covers(c: tuple[float, float]) -> tuple[float, float]:
         disc = (c[0] - r, c[1] - r, c[0] + r, c[1] + r)
-        return sum(covered(disc, box) for box in keep_clear), sum(covered(disc, box) for box in marks or [])
+        return sum(covered(disc, box) for box in keep_clear), sum(covered(disc, box) for box in marks)
 
-    best = min(places, key=covers)
-    return best, covers(best) == (0, 0)
-
-
-def countdown_disc(draw: ImageDraw.ImageDraw, number: str, size: tuple[int, int], font_px: int, margin: float,
-                   keep_clear: list[BoxF], marks: list[BoxF]) -> tuple[tuple[float, float], ImageFont.ImageFont]:
-    """The countdown disc's centre and font: at ``font_px`` where :func:`countdown_place` finds a
-    place that covers nothing, else the largest smaller font, down to a disc a quarter of the picture
-    across, that finds one, else ``font_px`` at the place that covers least."""
-    chosen = None
-    for face in shrinking(font_px, 1):
-        _, diameter, _ = pill_size(draw, number, face, disc=True)
-        if chosen is not None and diameter < min(size) / 4:
-            break
-        centre, clear = countdown_place(size, diameter, margin, keep_clear, marks)
-        if chosen is None or clear:
-            chosen = (centre, face)
-        if clear:
-            break
-    return chosen
+    return min(places, key=covers)
 
 
 def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None, emojis: EmojiSet, *,
@@ -323,8 +308,8 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     image = rgb_over(np.ascontiguousarray(view))
     draw = ImageDraw.Draw(image)
     marks = draw_corners(draw, region, stroke + 1) if region is not None else []
-    # What the countdown's disc keeps clear of: every face, the leading face's emoji, the texts.
-    keep_clear = [scaled(face.box) for face in result.faces[1:]] if result is not None else []
+    # What the countdown's disc keeps clear of: every face and its emoji, the texts.
+    keep_clear: list[BoxF] = []
     if result is not None and result.box is not None:
         bx0, by0, bx1, by1 = scaled(result.box)
         keep_clear.append((bx0, by0, bx1, by1))
@@ -337,7 +322,7 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
             image.paste(icon, (px, py), icon)
             keep_clear.append((px, py, px + badge, py + badge))
     if result is not None and len(result.faces) > 1:
-        draw_other_faces(image, result.faces[1:], emojis, scaled, stroke)
+        keep_clear += draw_other_faces(image, result.faces[1:], emojis, scaled, stroke)
     border = 0 if live else max(4, round(min(dw, dh) * 0.018))
     if border:
         draw.rectangle((0, 0, dw - 1, dh - 1), outline=(255, 255, 255), width=border)
@@ -353,10 +338,10 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         keep_clear.append(draw_pill(image, (dw / 2, size_px * 2.0 if hint else dh - size_px * 2.2), text,
                                     font(size_px, bold=True), (255, 255, 255), (*colour, PILL_ALPHA), dw * 0.8, margin))
     if countdown is not None:
-        number = str(countdown)
-        centre, face = countdown_disc(draw, number, (dw, dh), int(min(dw, dh) * COUNTDOWN_PX * text_scale), margin,
-                                      keep_clear, marks)
-        draw_pill(image, centre, number, face, ACCENT, (*SHADE, 200), disc=True)
+        face = font(int(min(dw, dh) * min(COUNTDOWN_PX * text_scale, COUNTDOWN_MOST)), bold=True)
+        _, diameter, _ = pill_size(draw, str(countdown), face, disc=True)
+        draw_pill(image, countdown_place((dw, dh), diameter, margin, keep_clear, marks), str(countdown), face, ACCENT,
+                  (*SHADE, 200), disc=True)
     return image
 
 
@@ -396,15 +381,18 @@ def mirrored(shape: Shape | None) -> Shape | None:
 
 def draw_other_faces(image: Image.Image, faces: tuple[Face, ...], emojis: EmojiSet,
                      scaled: Callable[[Box], tuple[float, float, float, float]], stroke: int,
-                     mirror: bool = True) -> None:
+                     mirror: bool = True) -> list[BoxF]:
     """Party mode: every face besides the largest gets a thin box and its own emoji at its head
-    (drawn as in a mirror, as the live view shows it, unless ``mirror`` is False: a saved photo)."""
+    (drawn as in a mirror, as the live view shows it, unless ``mirror`` is False: a saved photo).
+    Returns the boxes and the emoji drawn, for the countdown to keep clear of."""
     draw = ImageDraw.Draw(image)
     dw, dh = image.size
+    drawn: list[BoxF] = []
     for face in faces:
         bx0, by0, bx1, by1 = scaled(face.box)
         draw.rounded_rectangle((bx0, by0, bx1, by1), radius=(bx1 - bx0) * 0.08, outline=ACCENT,
                                width=max(1, stroke // 2))
+        drawn.append((bx0, by0, bx1, by1))
         if face.label is None:
             continue
         badge = int(clamp((bx1 - bx0) * 0.5, 20, dh * 0.2))
@@ -412,6 +400,8 @@ def draw_other_faces(image: Image.Image, faces: tuple[Face, ...], emojis: EmojiS
         px = int(clamp((bx0 + bx1 - badge) / 2, 0, dw - badge))
         py = int(clamp(by0 - badge * 1.05, 0, dh - badge))
         image.paste(icon, (px, py), icon)
+        drawn.append((px, py, px + badge, py + badge))
+    return drawn
 
 
 Box4 = tuple[int, int, int, int]

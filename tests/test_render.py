@@ -230,6 +230,48 @@ def test_the_countdown_leaves_the_capture_regions_corner_marks_in_sight(emojis, 
         assert min(np.ptp(rows), np.ptp(cols)) + 1 >= min(plain.shape[:2]) / 4, f"{box}: the countdown is small"
 
 
+def faces_result(boxes: list[tuple[int, int, int, int]]) -> Result:
+    """A live party-mode result for a 640x480 frame: the capture region and a face at each box, the first leading."""
+    probabilities = np.eye(len(CLASSES), dtype=np.float32)[CLASSES.index("happy")]
+    faces = tuple(Face(box, probabilities, "happy", number) for number, box in enumerate(boxes, 1))
+    return Result(region_box((480, 640)), boxes[0], probabilities, "happy", faces)
+
+
+def countdown_pixels(frame: np.ndarray, window: tuple[int, int], result: Result, emojis, text_scale: float) -> np.ndarray:
+    """Where the countdown's disc changes the picture."""
+    plain = pixels(render_feed(frame, window, result, emojis, text_scale=text_scale))
+    counting = pixels(render_feed(frame, window, result, emojis, countdown=2, text_scale=text_scale))
+    return np.abs(counting - plain).sum(axis=2) > 30
+
+
+@pytest.mark.parametrize(("window", "large_text"), [((800, 480), True), ((1280, 800), False), ((480, 800), True)])
+def test_the_countdown_keeps_one_size_while_the_visitors_move(emojis, window, large_text: bool) -> None:
+    """Two visitors drifting across the picture during the countdown: the disc may move, but it keeps
+    its size (a disc shrunk to the largest that fitted pulsed from frame to frame)."""
+    lay = layout(window, large_text)
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    sides = set()
+    for x in range(140, 340, 20):
+        disc = countdown_pixels(frame, lay.feed.size, faces_result([(x, 110, 150, 150), (x - 120, 250, 100, 100)]),
+                                emojis, lay.text_scale)
+        sides.add(int(np.ptp(np.nonzero(disc)[1])))
+    assert max(sides) - min(sides) <= 2, sorted(sides)
+
+
+@pytest.mark.parametrize("window", [(800, 480), (1280, 800), (480, 800)])
+def test_the_countdown_leaves_every_faces_emoji_in_sight(emojis, window) -> None:
+    """Party mode: the disc keeps clear of the other visitors' boxes and emoji too, not only the
+    leading face's (it stood over the emoji of a face at the picture's lower left)."""
+    lay = layout(window, False)
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    boxes = [(20, 20, 130, 130), (490, 330, 130, 130)]
+    both = pixels(render_feed(frame, lay.feed.size, faces_result(boxes), emojis, text_scale=lay.text_scale))
+    lead = pixels(render_feed(frame, lay.feed.size, faces_result(boxes[:1]), emojis, text_scale=lay.text_scale))
+    other = np.abs(both - lead).sum(axis=2) > 30
+    disc = countdown_pixels(frame, lay.feed.size, faces_result(boxes), emojis, lay.text_scale)
+    assert other.any() and disc.any() and not (disc & other).any(), "the countdown covers the other face or its emoji"
+
+
 @pytest.mark.parametrize("window", [(800, 480), (480, 800), (1280, 720)])
 def test_the_countdown_number_stands_in_a_disc(emojis, window) -> None:
     """As round as a coin at every screen size: as wide as high, its top and bottom rows short."""
