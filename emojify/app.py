@@ -43,7 +43,7 @@ from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.faces import DETECTORS, BlazeFaceDetector
 from emojify.fileio import atomic_path
-from emojify.generated import STICKER_PX, GeneratedEmojiSet, with_generated
+from emojify.generated import GeneratedEmojiSet, with_generated
 from emojify.layout import MIN_WINDOW, Layout, Rect, initial_size, layout, rotate_image, rotated_size, unrotate_point
 from emojify.pipeline import Pipeline, Result
 from emojify.preprocess import Box
@@ -259,8 +259,7 @@ class Worker:
                 return replace(snapshot, error=texts.could_not_save(exc))
             if isinstance(self.emojis, GeneratedEmojiSet):  # each face's own emoji beside it, a sticker
                 try:
-                    save_stickers((self.emojis.face(face.label, face.shape, STICKER_PX) for face in result.faces
-                                   if face.label is not None), snapshot.path)
+                    save_stickers(self.emojis, result.faces, snapshot.path)
                 except OSError as exc:
                     log.warning("stickers of %s not saved: %s", snapshot.path, exc)
                     snapshot = replace(snapshot, error=texts.could_not_save(exc, stickers=True))

@@ -78,8 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
                                          "good ones are handled; an image without a face is a result.")
     predict.add_argument("images", nargs="+", type=path_argument, metavar="IMAGE")
     predict.add_argument("--json", action="store_true", help="print one JSON list, an object per image")
-    predict.add_argument("--out", type=path_argument, metavar="DIR", help="also write a composite PNG per image here (the folder is made if missing) and, with "
-                         "--emoji generated, a transparent PNG sticker of each face listed")
+    predict.add_argument("--out", type=path_argument, metavar="DIR",
+                         help="also write a composite PNG per image here (the folder is made if missing) and, "
+                              "with --emoji generated, a transparent PNG sticker of each face listed")
     predict.add_argument("--region", metavar="FRACTION",
                          help="only faces inside the centred region of this size, 0.1-1 (default: whole image)")
     predict.add_argument("--all-faces", action="store_true",
@@ -174,7 +175,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.api import Reader
     from emojify.composite import compose, save_composite, save_stickers
     from emojify.emojis import load_emoji_set
-    from emojify.generated import STICKER_PX, GeneratedEmojiSet, with_generated
+    from emojify.generated import GeneratedEmojiSet, with_generated
     from emojify.imageio import ImageError
     from emojify.labels import CLASSES
     from emojify.views import whole_percents  # the label's figure as the panel and the composites give it
@@ -210,8 +211,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             entry["composite"] = json_path(saved)
             if isinstance(emojis, GeneratedEmojiSet):  # a transparent sticker of each face listed, in order
                 try:
-                    entry["stickers"] = [json_path(sticker) for sticker in save_stickers(
-                        (emojis.face(face.label, face.shape, STICKER_PX) for face in faces), saved)]
+                    entry["stickers"] = [json_path(sticker) for sticker in save_stickers(emojis, faces, saved)]
                 except OSError as exc:
                     raise UsageError(f"--out {args.out}: cannot save {path.name}'s stickers ({exc.strerror or exc}); "
                                      f"its composite {saved.name} is saved") from None

@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw
 from emojify import render, texts
 from emojify.emojis import EmojiSet
 from emojify.fileio import atomic_path
+from emojify.generated import STICKER_PX
 from emojify.labels import CLASSES
 from emojify.pipeline import Face, Result
 from emojify.views import whole_percents
@@ -122,11 +123,15 @@ def save_png_atomic(image: Image.Image, path: Path) -> Path:
     return path
 
 
-def save_stickers(pictures: Iterable[Image.Image], beside: Path) -> list[Path]:
-    """Each face's sticker (its own generated emoji) beside the composite saved as ``beside``, named
-    after it: ``<its name>-face1.png``, ``-face2.png`` ... (as :func:`save_png_atomic` writes them)."""
-    return [save_png_atomic(picture, beside.with_name(f"{beside.stem}-face{number}.png"))
-            for number, picture in enumerate(pictures, 1)]
+def save_stickers(emojis: EmojiSet, faces: Iterable[Face], beside: Path) -> list[Path]:
+    """Each labelled face's sticker, its emoji from ``emojis`` (the generated set: the face's own) at
+    :data:`~emojify.generated.STICKER_PX`, beside the composite saved as ``beside``, named after it:
+    ``<its name>-face1.png``, ``-face2.png`` ... in the faces' order (as :func:`save_png_atomic`
+    writes them)."""
+    labelled = [face for face in faces if face.label is not None]
+    return [save_png_atomic(emojis.face(face.label, face.shape, STICKER_PX),
+                            beside.with_name(f"{beside.stem}-face{number}.png"))
+            for number, face in enumerate(labelled, 1)]
 
 
 SAVE_ATTEMPTS = 20

@@ -74,9 +74,8 @@ def coverage(detector: BlazeFaceDetector, faces: list[np.ndarray], side: int, se
     rows = side * 2 // 3
     background = rocket((side, rows))
     places = np.random.default_rng(seed)
-    hits = dict.fromkeys(fractions, 0)
-    for fraction, face in progress(itertools.product(fractions, faces), f"{side}x{rows} region",
-                                   len(fractions) * len(faces)):
+    hits = dict.fromkeys(fractions, 0)  # each size once, however often it is given
+    for fraction, face in progress(itertools.product(hits, faces), f"{side}x{rows} region", len(hits) * len(faces)):
         size = round(fraction * side)
         picture = background.copy()
         x, y = int(places.integers(0, side - size)), int(places.integers(0, rows - size))
@@ -102,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         faces = fer_faces(args.fer, args.faces)
     detector = BlazeFaceDetector()
     for side in args.sides:
-        report = coverage(detector, faces, side, args.seed, tuple(dict.fromkeys(args.shares)))  # each share once
+        report = coverage(detector, faces, side, args.seed, tuple(args.shares))
         print(json.dumps(report) if args.json else
               f"{side}x{side * 2 // 3} region, a round of {report['steps']} steps; faces found at each share of "
               "the side: " + ", ".join(f"{fraction} {share:.0%}" for fraction, share in report["found"].items()),
