@@ -127,11 +127,19 @@ def save_stickers(emojis: EmojiSet, faces: Iterable[Face], beside: Path) -> list
     """Each labelled face's sticker, its emoji from ``emojis`` (the generated set: the face's own) at
     :data:`~emojify.generated.STICKER_PX`, beside the composite saved as ``beside``, named after it:
     ``<its name>-face1.png``, ``-face2.png`` ... in the faces' order (as :func:`save_png_atomic`
-    writes them)."""
+    writes them). All or none: when one cannot be saved, those already saved are removed again and
+    the error raised, so a full disk leaves no group with a face missing."""
     labelled = [face for face in faces if face.label is not None]
-    return [save_png_atomic(emojis.face(face.label, face.shape, STICKER_PX),
-                            beside.with_name(f"{beside.stem}-face{number}.png"))
-            for number, face in enumerate(labelled, 1)]
+    saved: list[Path] = []
+    try:
+        for number, face in enumerate(labelled, 1):
+            saved.append(save_png_atomic(emojis.face(face.label, face.shape, STICKER_PX),
+                                         beside.with_name(f"{beside.stem}-face{number}.png")))
+    except OSError:
+        for path in saved:
+            path.unlink(missing_ok=True)
+        raise
+    return saved
 
 
 SAVE_ATTEMPTS = 20

@@ -10,7 +10,8 @@ face; FER2013's 48-pixel crops: scaled to 192 pixels with a 48-pixel replicated 
 crop when BlazeFace finds nothing), runs the Face Mesh and :func:`emojify.shape.shape_of`, and
 prints the ROC AUC of: mouth_open surprise over neutral, smile happy over neutral, brows surprise
 over neutral and neutral over angry, each with its 95% bootstrap interval (how far it could move on
-another sample of as many pictures), the medians per class and eyes_open's spread per class.
+another sample of as many pictures), the medians per class, the share of each class whose smile
+turns the emoji's mouth down (under -0.3) and eyes_open's spread per class.
 Faces without a mesh are counted.
 ``--half`` keeps the pictures whose file name's CRC-32 is even (0) or odd (1): the measures were
 chosen on half 0, and half 1 is the figure on pictures they were not chosen on.
@@ -56,6 +57,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from script_common import DataError, one_line_errors, positive_int  # the script beside this one
 
 CLASSES = ("angry", "happy", "neutral", "surprise")
+FROWN = -0.3
+"""A smile under this turns the generated emoji's mouth down visibly: the share of each class's faces that do."""
 PAIRS = (("mouth_open", "surprise", "neutral", 0.92), ("smile", "happy", "neutral", 0.95),
          ("brows", "surprise", "neutral", 0.75), ("brows", "neutral", "angry", 0.7))
 """(measure, class expected higher, class expected lower, the issue's target)."""
@@ -275,8 +278,15 @@ def report(title: str, meshes: dict[str, np.ndarray] | dict[str, list[np.ndarray
     for measure in ("mouth_open", "smile", "brows"):
         medians = ", ".join(f"{c} {signed(median([getattr(s, measure) for s in shapes[c]]))}" for c in CLASSES)
         print(f"  {measure:<10} medians: {medians}")
+    frowns = ", ".join(f"{c} {share([s.smile < FROWN for s in shapes[c]])}" for c in CLASSES)
+    print(f"  smile      under {FROWN} (the emoji's mouth turns down): {frowns}")
     eyes = ", ".join(f"{c} {eye_spread([float(np.mean(s.eyes_open)) for s in shapes[c]])}" for c in CLASSES)
     print(f"  eyes_open  10th / 50th / 90th percentiles (both eyes' mean): {eyes}")
+
+
+def share(flags: list[bool]) -> str:
+    """``7%``: the share of ``flags`` that are true, ``no faces`` for none."""
+    return f"{np.mean(flags):.0%}" if flags else "no faces"
 
 
 def eye_spread(values: list[float]) -> str:

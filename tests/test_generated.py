@@ -16,7 +16,7 @@ from emojify.imageio import read_image
 from emojify.labels import CLASSES
 from emojify.landmarks import load_mesh
 from emojify.resources import SAMPLE_FACE
-from emojify.shape import Shape, shape_of
+from emojify.shape import SMILE_REST, Shape, shape_of, smile_of
 
 MEASURES = ("mouth_open", "smile", "brows")
 
@@ -40,6 +40,16 @@ def test_mouth_covered_by_cheek_loses_the_smile(sample):
     """The sample's smiling mouth painted over with the skin below her eyes: the smile drops."""
     covered = load_script("generated_pictures").mouth_covered(sample, sample_points(sample))
     assert shape_in(covered).smile < shape_in(sample).smile - 0.3
+
+
+def test_a_mouth_a_little_narrower_than_at_rest_keeps_the_emoji_from_frowning():
+    """Below the rest the smile's ratio spreads as far for neutral faces as for sad ones: a mouth 0.05
+    below the rest (resting faces spread that far and more) keeps the emoji's mouth about level (over
+    -0.3), the same amount above reads as a half smile, and corners drawn well down (0.3 below) still frown."""
+    assert smile_of(SMILE_REST - 0.05) > -0.3
+    assert smile_of(SMILE_REST + 0.05) > 0.4
+    assert smile_of(SMILE_REST - 0.3) < -0.8
+    assert smile_of(SMILE_REST) == 0
 
 
 LOWER_LIP = (146, 91, 181, 84, 17, 314, 405, 321, 375, 95, 88, 178, 87, 14, 317, 402, 318, 324)
@@ -252,6 +262,34 @@ def test_predict_writes_a_sticker_for_each_face_its_json_lists(sample, tmp_path,
         assert code == 0 and len(entry["stickers"]) == len(entry.get("faces", [entry])) == count, entry
         assert sorted(path.name for path in out.iterdir() if "-face" in path.name) == \
             [Path(sticker).name for sticker in entry["stickers"]]
+
+
+def test_stickers_are_saved_all_or_none(sample, tmp_path, monkeypatch, capsys):
+    """A disk that fills after the first of a pair's stickers: the first is removed again, so the folder
+    holds the composite alone, never a group with a face missing."""
+    import errno
+    import os
+
+    import emojify.composite
+    from emojify import cli
+
+    save, written = emojify.composite.save_png_atomic, []
+
+    def full_after_one_sticker(image, path):
+        if "-face" in path.name and written:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        saved = save(image, path)
+        if "-face" in path.name:
+            written.append(saved)
+        return saved
+
+    monkeypatch.setattr(emojify.composite, "save_png_atomic", full_after_one_sticker)
+    pair, out = tmp_path / "pair.png", tmp_path / "out"
+    cv2.imwrite(str(pair), np.hstack([sample, sample]))
+    code = cli.main(["predict", str(pair), "--out", str(out), "--emoji", "generated", "--all-faces"])
+    assert code == 2 and "cannot save pair.png's stickers" in capsys.readouterr().err
+    [composite] = out.iterdir()
+    assert len(written) == 1 and not written[0].exists() and "-face" not in composite.name, composite
 
 
 @pytest.fixture

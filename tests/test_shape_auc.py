@@ -106,6 +106,8 @@ def test_the_script_scores_made_pictures_and_says_which_pairs_have_no_faces(pict
     assert any(line.strip().startswith("brows      skipped: fewer than two training faces of angry") for line in lines)
     assert "nan" not in done.stdout  # a class without faces has no median, and says so
     assert any(line.strip().startswith("smile      medians: angry no faces, happy +") for line in lines)
+    frowns = next(line for line in lines if line.strip().startswith("smile      under -0.3"))
+    assert "angry no faces, happy 0%," in frowns  # the sample's broad smile never turns the mouth down
 
 
 def test_nothing_to_measure_is_one_line_and_exit_code_2(tmp_path):

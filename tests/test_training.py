@@ -292,12 +292,46 @@ def test_data_without_a_train_folder_is_one_line_before_tensorflow_speaks(tmp_pa
     assert not (tmp_path / "run").exists()
 
 
+def keras_like(path: Path) -> Path:
+    """A zip archive with a ``config.json``, as every saved Keras model is (not a loadable model)."""
+    import zipfile
+
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("config.json", "{}")
+    return path
+
+
+def test_quantizing_with_bad_data_is_one_line_before_tensorflow_starts(tmp_path, monkeypatch, capsys):
+    """The data is read before the model: a wrong data path or folder is the only line, with none of
+    TensorFlow's start-up lines before it (and without waiting for it to start)."""
+    from emojify.training import quantize
+
+    def no_tensorflow(path):
+        raise AssertionError("the model was loaded before the data was read")
+
+    monkeypatch.setattr(quantize, "load_keras_model", no_tensorflow)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    keras_like(tmp_path / "best.keras")
+    (tmp_path / "empty").mkdir()
+    for data, reason in ((tmp_path / "missing", "no such file or folder"),
+                         (tmp_path / "empty", f"no train/ folder (expected {tmp_path / 'empty'}/train/<class>/*.jpg)")):
+        out_dir = tmp_path / f"int8-{data.name}"
+        assert quantize.main([str(tmp_path / "best.keras"), str(data), "--out-dir", str(out_dir)]) == 2
+        assert capsys.readouterr().err.strip().splitlines() == [f"emojify-quantize: error: {data}: {reason}"]
+        assert not out_dir.exists()
+
+
 @needs_tensorflow
-def test_quantizing_a_file_that_is_not_a_model_is_one_line(tmp_path, capsys):
+def test_quantizing_a_file_that_is_not_a_model_is_one_line(tmp_path, monkeypatch, capsys):
+    """Said at once, before the data is read (which takes a minute the first time)."""
     import zipfile
 
     from emojify.training import quantize
 
+    def unread(source):
+        raise AssertionError("the data was read before the model file was looked at")
+
+    monkeypatch.setattr(quantize, "load_dataset", unread)
     for fake, reason in ((tmp_path / "fake.keras", "not a zip archive"), (tmp_path / "zip.keras", "config.json")):
         if fake.name == "zip.keras":
             with zipfile.ZipFile(fake, "w") as archive:
@@ -1164,8 +1198,8 @@ def test_quantize_into_a_folder_that_cannot_be_written_is_one_line_before_any_wo
 def test_quantize_stopped_with_ctrl_c_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
     from emojify.training import quantize
 
-    (tmp_path / "best.keras").write_bytes(b"not looked at")
-    monkeypatch.setattr(quantize, "load_keras_model", press_ctrl_c)  # while the model loads
+    keras_like(tmp_path / "best.keras")
+    monkeypatch.setattr(quantize, "load_dataset", press_ctrl_c)  # while the data loads, the first long step
     out_dir = tmp_path / "int8"
     assert exit_code(quantize.main, [str(tmp_path / "best.keras"), str(tmp_path), "--out-dir", str(out_dir)]) == 130
     assert capsys.readouterr().err.strip().splitlines() == [

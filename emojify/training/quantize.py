@@ -47,6 +47,7 @@ from emojify.training.model import set_batchnorm_statistics
 from emojify.training.train import (
     SEED_RANGE,
     batchnorm_faces,
+    check_keras_file,
     load_keras_model,
     missing_library,
     range_problem,
@@ -207,8 +208,9 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
     check_output_folder(out_dir, f"--out-dir {out_dir}")  # an OutputError is a ValueError: one line
     from emojify.evaluate import plot_confusion
 
+    check_keras_file(keras_path)  # a file that is no model: said at once, before the data is read
+    splits = load_dataset(data)  # a bad data path: one line, before TensorFlow's start-up lines
     model = load_keras_model(keras_path)
-    splits = load_dataset(data)
     statistics_faces = batchnorm_faces(splits["train"])
     set_batchnorm_statistics(model, statistics_faces)
     log.info("batch-norm statistics set over %d un-augmented training faces", len(statistics_faces))

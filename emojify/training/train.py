@@ -114,13 +114,25 @@ def missing_library(*modules: str) -> str | None:
     return None
 
 
+def check_keras_file(path) -> None:
+    """A one-line DataError for a file that cannot be a ``.keras`` model (not a zip archive, or one
+    without the ``config.json`` every saved model holds), found without starting TensorFlow."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            has_config = "config.json" in archive.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        reason = "not a zip archive" if isinstance(exc, zipfile.BadZipFile) else exc.strerror or str(exc)
+        raise DataError(f"{path}: not a readable .keras model ({reason})") from None
+    if not has_config:
+        raise DataError(f"{path}: not a readable .keras model (no config.json in the archive)")
+
+
 def load_keras_model(path):
     """``keras.models.load_model(path, compile=False)``; a file that is not a model is a one-line DataError."""
+    check_keras_file(path)
     import keras
 
     try:
-        if not zipfile.is_zipfile(path):
-            raise ValueError("not a zip archive")
         return keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras fails with anything from KeyError to OSError
         reason = first_line(exc).strip("'\"")  # Keras quotes a KeyError's text
