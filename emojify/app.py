@@ -51,6 +51,7 @@ from emojify.render import (
     BACKGROUND,
     ERROR,
     OK,
+    CountdownSpot,
     render_attract,
     render_challenge,
     render_feed,
@@ -322,6 +323,7 @@ class App:
         self._dirty: set[str] = set()  # the parts set since they were last blitted
         self._feed_box = Rect(0, 0, 0, 0)  # where the picture and the button are, in drawn pixels
         self._button_box = Rect(0, 0, 0, 0)
+        self._countdown_spot = CountdownSpot()  # where this countdown's disc stands: it stays while clear
         self._whole = False  # a press anywhere counts (the attract screen)
         self._repeats = KeyRepeats()
         self._errors_logged: dict[str, float] = {}  # a drawing error -> when it was last logged
@@ -389,8 +391,12 @@ class App:
             self.request_snapshot()
 
     def _countdown_started(self, _old: str, new: str) -> None:
-        """The still's search starts with the countdown, on the picture shown then."""
-        if new == COUNTDOWN and self._live_frame is not None:
+        """The still's search starts with the countdown, on the picture shown then; its disc's place
+        is chosen afresh."""
+        if new != COUNTDOWN:
+            return
+        self._countdown_spot = CountdownSpot()
+        if self._live_frame is not None:
             self.worker.prepare_still(self._live_frame)
 
     def request_snapshot(self) -> None:
@@ -498,7 +504,8 @@ class App:
         """The picture centred in ``area``; notes where it is, for touches."""
         banner = None if feed.banner is None else (feed.banner[0], ERROR if feed.banner[1] else OK)
         image = render_feed(feed.frame, area.size, feed.result, self.emojis, live=feed.live, hint=feed.hint,
-                            banner=banner, countdown=feed.countdown, text_scale=self._layout.text_scale)
+                            banner=banner, countdown=feed.countdown, text_scale=self._layout.text_scale,
+                            countdown_spot=self._countdown_spot)
         x, y = area.x + (area.w - image.width) // 2, area.y + (area.h - image.height) // 2
         self._feed_box = Rect(x, y, image.width, image.height)
         self.frames_shown += 1

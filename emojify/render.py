@@ -240,14 +240,16 @@ def covered(a: BoxF, b: BoxF) -> float:
 
 
 def countdown_place(size: tuple[int, int], diameter: float, margin: float, keep_clear: list[BoxF],
-                    marks: list[BoxF]) -> tuple[float, float]:
+                    marks: list[BoxF], stay: tuple[float, float] | None = None) -> tuple[float, float]:
     """The countdown disc's centre: in the first corner of the picture (top left, top right, bottom
     left, bottom right), else the first middle of a side (left, right, bottom, top), where it covers
     none of ``keep_clear`` (the faces, their emoji, the texts) and none of the capture region's
     corner ``marks``, so the visitor sees the very expression the snapshot is about to take and where
     it must stay (a disc a third of the picture across in a corner covers the mark there: the region's
     corners stand a fifth of the picture in). Where every place covers something, the place (the
-    middle too) that covers least of ``keep_clear``, then of the marks."""
+    middle too) that covers least of ``keep_clear``, then of the marks. ``stay`` (where the disc stood
+    on the countdown's last frame) is kept while it covers no more than that place: the disc moves
+    when a visitor or an emoji comes into it, not back to an earlier corner when one is left free."""
     w, h = size
     r = diameter / 2
     x0, y0, x1, y1 = margin + r, margin + r, w - margin - r, h - margin - r
@@ -258,13 +260,23 @@ def countdown_place(size: tuple[int, int], diameter: float, margin: float, keep_
         disc = (c[0] - r, c[1] - r, c[0] + r, c[1] + r)
         return sum(covered(disc, box) for box in keep_clear), sum(covered(disc, box) for box in marks)
 
-    return min(places, key=covers)
+    best = min(places, key=covers)
+    return stay if stay is not None and covers(stay) <= covers(best) else best
+
+
+@dataclass
+class CountdownSpot:
+    """Where one countdown's disc stood on its last frame, and in a picture of which size: what
+    :func:`render_feed` keeps it at (:func:`countdown_place`'s ``stay``). One for each countdown."""
+
+    centre: tuple[float, float] | None = None
+    picture: tuple[int, int] | None = None
 
 
 def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None, emojis: EmojiSet, *,
                 live: bool = True, hint: str | None = None,
                 banner: tuple[str, tuple[int, int, int]] | None = None, countdown: int | None = None,
-                text_scale: float = 1.0) -> Image.Image:
+                text_scale: float = 1.0, countdown_spot: CountdownSpot | None = None) -> Image.Image:
     """The camera picture, mirrored and fitted into ``size``, with its overlays.
 
     Live: the capture region is a bright window with corner marks in a dimmed picture and the
@@ -272,8 +284,9 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     (:func:`hint_place`). A still (``live=False``) is framed like a photo. ``banner`` (text, colour)
     is shown at the bottom too, off the faces (which stand in the picture's upper half), or at the
     top when there is a hint, and ``countdown`` as a big number in a disc in a corner or beside the
-    capture region, off the faces, the texts and the corner marks (:func:`countdown_place`). The
-    image is an ``RGB`` image drawn on its own four-byte array (:func:`rgb_over`).
+    capture region, off the faces, the texts and the corner marks (:func:`countdown_place`), where
+    ``countdown_spot`` says it stood on the last frame while that place stays clear (the spot is
+    updated). The image is an ``RGB`` image drawn on its own four-byte array (:func:`rgb_over`).
     """
     rows, cols = frame.shape[:2]
     dw, dh = fit((cols, rows), size)
@@ -340,8 +353,11 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     if countdown is not None:
         face = font(int(min(dw, dh) * min(COUNTDOWN_PX * text_scale, COUNTDOWN_MOST)), bold=True)
         _, diameter, _ = pill_size(draw, str(countdown), face, disc=True)
-        draw_pill(image, countdown_place((dw, dh), diameter, margin, keep_clear, marks), str(countdown), face, ACCENT,
-                  (*SHADE, 200), disc=True)
+        stay = countdown_spot.centre if countdown_spot is not None and countdown_spot.picture == (dw, dh) else None
+        centre = countdown_place((dw, dh), diameter, margin, keep_clear, marks, stay)
+        if countdown_spot is not None:
+            countdown_spot.centre, countdown_spot.picture = centre, (dw, dh)
+        draw_pill(image, centre, str(countdown), face, ACCENT, (*SHADE, 200), disc=True)
     return image
 
 

@@ -440,6 +440,30 @@ def test_a_snapshot_asked_for_from_another_thread_is_taken_on_the_window(quick_w
     assert quick_window.screens == ["live", "countdown", "result", "live"]
 
 
+def test_each_countdown_chooses_its_discs_place_afresh(quick_window, monkeypatch) -> None:
+    """The disc stays where it stands for one countdown's frames (one spot carried through them), and
+    the next countdown starts from the first free place again (a new spot), not where the last one ended."""
+    import emojify.app
+
+    root, app = quick_window.root, quick_window.app
+    spots: list[object] = []  # each countdown's spot, once
+    render = emojify.app.render_feed
+
+    def noting_render_feed(*args, countdown=None, countdown_spot=None, **kwargs):
+        if countdown is not None and not any(spot is countdown_spot for spot in spots):
+            spots.append(countdown_spot)
+        return render(*args, countdown=countdown, countdown_spot=countdown_spot, **kwargs)
+
+    monkeypatch.setattr(emojify.app, "render_feed", noting_render_feed)
+    for taken in (1, 2):
+        app.request_snapshot()
+        pump_until(root, lambda: app.screens.current().screen == "result", "the result")
+        pump_until(root, lambda: app.screens.current().screen == "live", "the return to live")
+        assert app.state()["snapshots_taken"] == taken
+    assert len(spots) == 2, spots
+    assert all(spot.centre is not None for spot in spots)  # each countdown's disc was drawn where its spot says
+
+
 def test_key_repeats_are_not_new_presses() -> None:
     """X11 repeats a held key as a release and a press at the same time stamp; Windows and macOS as
     presses with no release between; a press after a release, or long after a lost release, is new."""

@@ -25,6 +25,7 @@ from emojify.render import (
     PANEL,
     TEXT,
     TRACK,
+    CountdownSpot,
     render_attract,
     render_challenge,
     render_feed,
@@ -237,11 +238,29 @@ def faces_result(boxes: list[tuple[int, int, int, int]]) -> Result:
     return Result(region_box((480, 640)), boxes[0], probabilities, "happy", faces)
 
 
-def countdown_pixels(frame: np.ndarray, window: tuple[int, int], result: Result, emojis, text_scale: float) -> np.ndarray:
-    """Where the countdown's disc changes the picture."""
+def countdown_pixels(frame: np.ndarray, window: tuple[int, int], result: Result, emojis, text_scale: float,
+                     spot: CountdownSpot | None = None) -> np.ndarray:
+    """Where the countdown's disc changes the picture (kept at ``spot`` while that stays clear)."""
     plain = pixels(render_feed(frame, window, result, emojis, text_scale=text_scale))
-    counting = pixels(render_feed(frame, window, result, emojis, countdown=2, text_scale=text_scale))
+    counting = pixels(render_feed(frame, window, result, emojis, countdown=2, text_scale=text_scale,
+                                  countdown_spot=spot))
     return np.abs(counting - plain).sum(axis=2) > 30
+
+
+@pytest.mark.parametrize(("window", "large_text"), [((800, 480), True), ((1280, 800), False), ((480, 800), True)])
+def test_the_countdown_stays_where_it_stands_while_that_place_is_clear(emojis, window, large_text: bool) -> None:
+    """A visitor crossing the picture during the countdown: the disc moves out of their way, and stays
+    there when they reach the middle, where it hopped back to the first free side; it moves again only
+    when they come into it."""
+    lay = layout(window, large_text)
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    spot, sides = CountdownSpot(), []
+    for x in (130, 370, 250, 130):  # the face on the picture's right, left, in the middle, right again (mirrored)
+        disc = countdown_pixels(frame, lay.feed.size, faces_result([(x, 100, 150, 150)]), emojis, lay.text_scale, spot)
+        sides.append("right" if np.nonzero(disc)[1].mean() > disc.shape[1] / 2 else "left")
+    fresh = countdown_pixels(frame, lay.feed.size, faces_result([(250, 100, 150, 150)]), emojis, lay.text_scale)
+    assert sides == ["left", "right", "right", "left"], sides
+    assert np.nonzero(fresh)[1].mean() < fresh.shape[1] / 2  # a new countdown takes the first free side
 
 
 @pytest.mark.parametrize(("window", "large_text"), [((800, 480), True), ((1280, 800), False), ((480, 800), True)])
