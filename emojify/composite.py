@@ -9,6 +9,7 @@ carry the time plus a counter, so two snapshots in the same second never overwri
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Iterable
@@ -135,9 +136,10 @@ def save_stickers(emojis: EmojiSet, faces: Iterable[Face], beside: Path) -> list
         for number, face in enumerate(labelled, 1):
             saved.append(save_png_atomic(emojis.face(face.label, face.shape, STICKER_PX),
                                          beside.with_name(f"{beside.stem}-face{number}.png")))
-    except OSError:
+    except BaseException:  # a full disk, Ctrl-C: the error stands, whatever the removal meets
         for path in saved:
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
         raise
     return saved
 

@@ -263,10 +263,10 @@ def test_resuming_a_run_needs_its_libraries_too(tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().err.strip().splitlines() == [f"emojify-train: error: {NOT_INSTALLED['matplotlib']}"]
 
 
-@needs_tensorflow
 @pytest.mark.parametrize("option", ["--init-from", "--teacher"])
 @pytest.mark.parametrize("content", [b"hello\n", b"\xff\xd8\xff\xe0 a JPEG, not a model"])
 def test_training_from_a_file_that_is_not_a_model_is_one_line(tmp_path, capsys, monkeypatch, option, content):
+    """Said before the data is read and TensorFlow starts (so without TensorFlow too), and no run is made."""
     from emojify.training import train
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -276,8 +276,30 @@ def test_training_from_a_file_that_is_not_a_model_is_one_line(tmp_path, capsys, 
     assert train.main([str(tmp_path / "fer"), "--out", str(tmp_path / "run"), option, str(fake), "--epochs", "1",
                        "--blocks", "8x1", "--no-jit", "--verbose", "0"]) == 2
     err = capsys.readouterr().err
-    assert err.strip().splitlines() == [f"emojify-train: error: {fake}: not a readable .keras model (not a zip archive)"]
-    assert not (tmp_path / "run" / "last.keras").exists()
+    line = f"emojify-train: error: {option} {fake}: not a readable .keras model (not a zip archive)"
+    assert err.strip().splitlines() == [line]
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_damaged_keras_archive_is_one_line(tmp_path):
+    """An archive whose file list is damaged fails in zipfile with NotImplementedError or
+    UnicodeDecodeError, not BadZipFile: still one line naming the file."""
+    from emojify.training.data import DataError
+    from emojify.training.train import check_keras_file
+
+    made = keras_like(tmp_path / "good.keras").read_bytes()
+    listing = made.rindex(b"PK\x01\x02")  # the central directory's entry of config.json
+    for name, damage in (("version.keras", {listing + 6: 200}),  # needs zip version 20.0 to extract
+                         ("utf.keras", {listing + 9: 0x08, listing + 46: 0xFF})):  # names in UTF-8, one not
+        damaged = bytearray(made)
+        for at, value in damage.items():
+            damaged[at] = value
+        (tmp_path / name).write_bytes(bytes(damaged))
+        with pytest.raises(DataError) as caught:
+            check_keras_file(tmp_path / name)
+        assert str(caught.value).startswith(f"{tmp_path / name}: not a readable .keras model ("), caught.value
+        assert "\n" not in str(caught.value)
+    check_keras_file(tmp_path / "good.keras")  # the undamaged one passes
 
 
 @needs_tensorflow
@@ -301,6 +323,7 @@ def keras_like(path: Path) -> Path:
     return path
 
 
+@needs_tensorflow  # without it, the missing TensorFlow is said first
 def test_quantizing_with_bad_data_is_one_line_before_tensorflow_starts(tmp_path, monkeypatch, capsys):
     """The data is read before the model: a wrong data path or folder is the only line, with none of
     TensorFlow's start-up lines before it (and without waiting for it to start)."""

@@ -120,9 +120,10 @@ def check_keras_file(path) -> None:
     try:
         with zipfile.ZipFile(path) as archive:
             has_config = "config.json" in archive.namelist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        reason = "not a zip archive" if isinstance(exc, zipfile.BadZipFile) else exc.strerror or str(exc)
-        raise DataError(f"{path}: not a readable .keras model ({reason})") from None
+    except Exception as exc:  # a damaged archive fails with anything from NotImplementedError to UnicodeDecodeError
+        reason = ("not a zip archive" if isinstance(exc, zipfile.BadZipFile)
+                  else getattr(exc, "strerror", None) or first_line(exc))
+        raise DataError(f"{path}: not a readable .keras model ({reason})") from exc
     if not has_config:
         raise DataError(f"{path}: not a readable .keras model (no config.json in the archive)")
 
@@ -579,6 +580,12 @@ def run_command(args: argparse.Namespace) -> int:
         for option, path in (("--init-from", args.init_from), *(("--teacher", t) for t in args.teacher)):
             if path and not Path(path).is_file():
                 print(f"emojify-train: error: {option} {path}: no such model file", file=sys.stderr)
+                return 2
+            try:  # a file that is no model: said now, not after the data is read and TensorFlow started
+                if path:
+                    check_keras_file(path)
+            except DataError as exc:
+                print(f"emojify-train: error: {option} {exc}", file=sys.stderr)
                 return 2
         if (run / "backup").exists() or (run / "history.json").exists():
             print(f"emojify-train: error: {run} already holds a run; use --resume or another --out",
