@@ -177,9 +177,9 @@ def draw_eyes(pen: _Pen, eyes_open: tuple[float, float], brows: float, base: Bas
         under = a[1] + normal[1] + (eye[:, 0] - a[0] - normal[0]) * (b - a)[1] / (b - a)[0]
         pen.polygon(np.c_[eye[:, 0], np.maximum(eye[:, 1], under)], FEATURE)
         pen.polygon(np.array([a + normal, b + normal, b - normal, a - normal]), FEATURE)
-        if base.tears and side == -1:
-            pen.polygon(np.array([[cx, cy + 0.12], [cx - 0.09, cy + 0.38], [cx, cy + 0.46], [cx + 0.09, cy + 0.38]]),
-                        TEAR)
+        if base.tears and side == -1:  # from under the eye (a wide one reaches further down), to one place
+            tip = cy + max(0.12, ry + 0.02)
+            pen.polygon(np.array([[cx, tip], [cx - 0.09, cy + 0.38], [cx, cy + 0.46], [cx + 0.09, cy + 0.38]]), TEAR)
             pen.ellipse((cx, cy + 0.38), 0.09, 0.08, TEAR)
         if base.blush:
             pen.ellipse((side * 0.55, 0.2), 0.13, 0.07, BLUSH, fill=140)

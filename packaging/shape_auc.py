@@ -4,14 +4,14 @@
                                   [--per-class 400] [--seed 0] [--half 0|1] [--learned [--train DIR]]
                                   [--landmarker face_landmarker.task] [--scaled 0.5]
 
-For each folder (``<class>/*.jpg``) it takes up to ``--per-class`` pictures of angry, happy, neutral
-and surprise (a seeded sample), finds the face (photos: BlazeFace's thorough search, the largest
+For each folder (``<class>/*.jpg``) it takes up to ``--per-class`` pictures of angry, happy, neutral,
+sad and surprise (a seeded sample), finds the face (photos: BlazeFace's thorough search, the largest
 face; FER2013's 48-pixel crops: scaled to 192 pixels with a 48-pixel replicated border, the whole
 crop when BlazeFace finds nothing), runs the Face Mesh and :func:`emojify.shape.shape_of`, and
 prints the ROC AUC of: mouth_open surprise over neutral, smile happy over neutral, brows surprise
 over neutral and neutral over angry, each with its 95% bootstrap interval (how far it could move on
 another sample of as many pictures), the medians per class, the share of each class whose smile
-turns the emoji's mouth down (under -0.3) and eyes_open's spread per class.
+turns the emoji's mouth down (under -0.3) or grins (over 0.7) and eyes_open's spread per class.
 Faces without a mesh are counted.
 ``--half`` keeps the pictures whose file name's CRC-32 is even (0) or odd (1): the measures were
 chosen on half 0, and half 1 is the figure on pictures they were not chosen on.
@@ -56,9 +56,11 @@ from emojify.shape import Shape, face_frame, shape_of
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from script_common import DataError, one_line_errors, positive_int  # the script beside this one
 
-CLASSES = ("angry", "happy", "neutral", "surprise")
-FROWN = -0.3
-"""A smile under this turns the generated emoji's mouth down visibly: the share of each class's faces that do."""
+CLASSES = ("angry", "happy", "neutral", "sad", "surprise")
+"""Sad in no pair: it shows where the smile's lower half stands (its medians, its share under FROWN)."""
+FROWN, GRIN = -0.3, 0.7
+"""A smile under FROWN turns the generated emoji's mouth down plainly, one over GRIN shows teeth even
+on angry's base (its bias -0.3; a grin from 0.4): the share of each class's faces that do."""
 PAIRS = (("mouth_open", "surprise", "neutral", 0.92), ("smile", "happy", "neutral", 0.95),
          ("brows", "surprise", "neutral", 0.75), ("brows", "neutral", "angry", 0.7))
 """(measure, class expected higher, class expected lower, the issue's target)."""
@@ -278,8 +280,9 @@ def report(title: str, meshes: dict[str, np.ndarray] | dict[str, list[np.ndarray
     for measure in ("mouth_open", "smile", "brows"):
         medians = ", ".join(f"{c} {signed(median([getattr(s, measure) for s in shapes[c]]))}" for c in CLASSES)
         print(f"  {measure:<10} medians: {medians}")
-    frowns = ", ".join(f"{c} {share([s.smile < FROWN for s in shapes[c]])}" for c in CLASSES)
-    print(f"  smile      under {FROWN} (the emoji's mouth turns down): {frowns}")
+    ends = ", ".join(f"{c} {share([s.smile < FROWN for s in shapes[c]])} / {share([s.smile > GRIN for s in shapes[c]])}"
+                     for c in CLASSES)
+    print(f"  smile      under {FROWN} / over {GRIN} (the emoji frowns / grins, even on angry's base): {ends}")
     eyes = ", ".join(f"{c} {eye_spread([float(np.mean(s.eyes_open)) for s in shapes[c]])}" for c in CLASSES)
     print(f"  eyes_open  10th / 50th / 90th percentiles (both eyes' mean): {eyes}")
 

@@ -211,6 +211,17 @@ def test_a_lowered_brow_covers_the_eyes_top(label, brows):
         assert top_of_dark(wide, x) >= top_of_dark(shut, x) - 1, x
 
 
+@pytest.mark.parametrize("eyes", [0.0, 0.5, 1.0])
+def test_the_tear_runs_from_under_the_eye(eyes):
+    """Sad's tear starts below its eye, however wide open (it started inside a wide eye)."""
+    picture = np.asarray(draw("sad", Shape(brows=1.0, eyes_open=(eyes, eyes)), 256)).astype(int)
+    rows, cols = np.nonzero(picture[..., 2] > picture[..., 0] + 40)  # the tear, its blended edge too
+    tip_row, tip_col = rows.min(), int(np.median(cols[rows == rows.min()]))
+    above = picture[:tip_row, tip_col]
+    dark = np.flatnonzero((above[:, 0] < 120) & (above[:, 2] < 100))  # the eye's brown above the tip
+    assert len(dark) and tip_row - dark.max() >= 4, (tip_row, dark.max() if len(dark) else None)
+
+
 def test_cache_gives_the_same_picture_for_a_face_that_kept_still():
     emoji = GeneratedEmoji()
     first = emoji.picture("happy", Shape(smile=0.5), 128)

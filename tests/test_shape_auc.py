@@ -106,8 +106,14 @@ def test_the_script_scores_made_pictures_and_says_which_pairs_have_no_faces(pict
     assert any(line.strip().startswith("brows      skipped: fewer than two training faces of angry") for line in lines)
     assert "nan" not in done.stdout  # a class without faces has no median, and says so
     assert any(line.strip().startswith("smile      medians: angry no faces, happy +") for line in lines)
-    frowns = next(line for line in lines if line.strip().startswith("smile      under -0.3"))
-    assert "angry no faces, happy 0%," in frowns  # the sample's broad smile never turns the mouth down
+    ends = next(line for line in lines if line.strip().startswith("smile      under -0.3 / over 0.7"))
+    assert "angry no faces / no faces, happy 0% / 100%," in ends and "sad no faces" in ends  # her broad smile grins
+
+
+def test_shares_are_whole_percents_and_say_when_there_are_no_faces():
+    script = load_script("shape_auc")
+    assert script.share([True, False, False, False]) == "25%" and script.share([False] * 3) == "0%"
+    assert script.share([]) == "no faces"
 
 
 def test_nothing_to_measure_is_one_line_and_exit_code_2(tmp_path):
@@ -115,7 +121,7 @@ def test_nothing_to_measure_is_one_line_and_exit_code_2(tmp_path):
     (or medians of nan) for a run that measured nothing."""
     (tmp_path / "empty").mkdir()
     real = tmp_path / "no-such-folder"
-    for fer, why in (("missing", "not found"), ("empty", ": no pictures of angry, happy, neutral or surprise there")):
+    for fer, why in (("missing", "not found"), ("empty", ": no pictures of angry, happy, neutral, sad or surprise there")):
         done = run_script("--fer", str(tmp_path / fer), "--real", str(real))
         assert done.returncode == 2 and done.stdout == "" and "Traceback" not in done.stderr, done.stderr
         (line,) = done.stderr.strip().splitlines()
