@@ -249,7 +249,8 @@ def countdown_place(size: tuple[int, int], diameter: float, margin: float, keep_
     corners stand a fifth of the picture in). Where every place covers something, the place (the
     middle too) that covers least of ``keep_clear``, then of the marks. ``stay`` (where the disc stood
     on the countdown's last frame) is kept while it covers no more than that place: the disc moves
-    when a visitor or an emoji comes into it, not back to an earlier corner when one is left free."""
+    when a visitor or an emoji comes into it, not back to an earlier corner when one is left free. The
+    middle, the last resort over the capture region, is left as soon as another place will do."""
     w, h = size
     r = diameter / 2
     x0, y0, x1, y1 = margin + r, margin + r, w - margin - r, h - margin - r
@@ -261,7 +262,7 @@ def countdown_place(size: tuple[int, int], diameter: float, margin: float, keep_
         return sum(covered(disc, box) for box in keep_clear), sum(covered(disc, box) for box in marks)
 
     best = min(places, key=covers)
-    return stay if stay is not None and covers(stay) <= covers(best) else best
+    return stay if stay is not None and stay != places[-1] and covers(stay) <= covers(best) else best
 
 
 @dataclass

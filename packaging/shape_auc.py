@@ -59,8 +59,8 @@ from script_common import DataError, one_line_errors, positive_int  # the script
 CLASSES = ("angry", "happy", "neutral", "sad", "surprise")
 """Sad in no pair: it shows where the smile's lower half stands (its medians, its share under FROWN)."""
 FROWN, GRIN = -0.3, 0.7
-"""A smile under FROWN turns the generated emoji's mouth down plainly, one over GRIN shows teeth even
-on angry's base (its bias -0.3; a grin from 0.4): the share of each class's faces that do."""
+"""A smile under FROWN turns the generated emoji's mouth down plainly, one over GRIN shows teeth on
+every base but sad's and disgust's (angry's bias -0.3; a grin from 0.4): each class's share that do."""
 PAIRS = (("mouth_open", "surprise", "neutral", 0.92), ("smile", "happy", "neutral", 0.95),
          ("brows", "surprise", "neutral", 0.75), ("brows", "neutral", "angry", 0.7))
 """(measure, class expected higher, class expected lower, the issue's target)."""
@@ -282,7 +282,8 @@ def report(title: str, meshes: dict[str, np.ndarray] | dict[str, list[np.ndarray
         print(f"  {measure:<10} medians: {medians}")
     ends = ", ".join(f"{c} {share([s.smile < FROWN for s in shapes[c]])} / {share([s.smile > GRIN for s in shapes[c]])}"
                      for c in CLASSES)
-    print(f"  smile      under {FROWN} / over {GRIN} (the emoji frowns / grins, even on angry's base): {ends}")
+    print(f"  smile      under {FROWN} / over {GRIN} (the emoji frowns / grins on every base but sad's and "
+          f"disgust's): {ends}")
     eyes = ", ".join(f"{c} {eye_spread([float(np.mean(s.eyes_open)) for s in shapes[c]])}" for c in CLASSES)
     print(f"  eyes_open  10th / 50th / 90th percentiles (both eyes' mean): {eyes}")
 

@@ -275,9 +275,10 @@ def test_predict_writes_a_sticker_for_each_face_its_json_lists(sample, tmp_path,
             [Path(sticker).name for sticker in entry["stickers"]]
 
 
-def test_stickers_are_saved_all_or_none(sample, tmp_path, monkeypatch, capsys):
-    """A disk that fills after the first of a pair's stickers: the first is removed again, so the folder
-    holds the composite alone, never a group with a face missing."""
+@pytest.mark.parametrize("stop", ["full disk", "ctrl-c"])
+def test_stickers_are_saved_all_or_none(sample, tmp_path, monkeypatch, capsys, stop):
+    """A disk that fills, or Ctrl-C, after the first of a pair's stickers: the first is removed again, so
+    the folder holds the composite alone, never a group with a face missing."""
     import errno
     import os
 
@@ -286,19 +287,24 @@ def test_stickers_are_saved_all_or_none(sample, tmp_path, monkeypatch, capsys):
 
     save, written = emojify.composite.save_png_atomic, []
 
-    def full_after_one_sticker(image, path):
+    def stopped_after_one_sticker(image, path):
         if "-face" in path.name and written:
+            if stop == "ctrl-c":
+                raise KeyboardInterrupt
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
         saved = save(image, path)
         if "-face" in path.name:
             written.append(saved)
         return saved
 
-    monkeypatch.setattr(emojify.composite, "save_png_atomic", full_after_one_sticker)
+    monkeypatch.setattr(emojify.composite, "save_png_atomic", stopped_after_one_sticker)
     pair, out = tmp_path / "pair.png", tmp_path / "out"
     cv2.imwrite(str(pair), np.hstack([sample, sample]))
     code = cli.main(["predict", str(pair), "--out", str(out), "--emoji", "generated", "--all-faces"])
-    assert code == 2 and "cannot save pair.png's stickers" in capsys.readouterr().err
+    if stop == "ctrl-c":
+        assert code == 130  # the CLI's exit code for Ctrl-C
+    else:
+        assert code == 2 and "cannot save pair.png's stickers" in capsys.readouterr().err
     [composite] = out.iterdir()
     assert len(written) == 1 and not written[0].exists() and "-face" not in composite.name, composite
 

@@ -247,6 +247,20 @@ def countdown_pixels(frame: np.ndarray, window: tuple[int, int], result: Result,
     return np.abs(counting - plain).sum(axis=2) > 30
 
 
+def test_the_countdown_leaves_the_middle_as_soon_as_another_place_will_do() -> None:
+    """The middle, over the capture region, is the last resort for a crowd all round: once they leave,
+    the disc goes back to a corner rather than stay where the next face will be."""
+    from emojify.render import countdown_place
+
+    (w, h), diameter, margin = (533, 400), 120, 9
+    crowd = [(0, 0, 180, h), (w - 180, 0, w, h), (0, 0, w, 130), (0, h - 130, w, h)]
+    middle = countdown_place((w, h), diameter, margin, crowd, [])
+    assert middle == (w / 2, h / 2)
+    one_face = [(380, 120, 480, 220)]
+    assert countdown_place((w, h), diameter, margin, one_face, [], stay=middle) == \
+        countdown_place((w, h), diameter, margin, one_face, []) != middle
+
+
 @pytest.mark.parametrize(("window", "large_text"), [((800, 480), True), ((1280, 800), False), ((480, 800), True)])
 def test_the_countdown_stays_where_it_stands_while_that_place_is_clear(emojis, window, large_text: bool) -> None:
     """A visitor crossing the picture during the countdown: the disc moves out of their way, and stays
