@@ -578,12 +578,12 @@ def run_command(args: argparse.Namespace) -> int:
             print(f"emojify-train: error: --blocks {exc}", file=sys.stderr)
             return 2
         for option, path in (("--init-from", args.init_from), *(("--teacher", t) for t in args.teacher)):
-            if path and not Path(path).is_file():
-                print(f"emojify-train: error: {option} {path}: no such model file", file=sys.stderr)
-                return 2
+            if not path:
+                continue
             try:  # a file that is no model: said now, not after the data is read and TensorFlow started
-                if path:
-                    check_keras_file(path)
+                if not Path(path).is_file():
+                    raise DataError(f"{path}: no such model file")
+                check_keras_file(path)
             except DataError as exc:
                 print(f"emojify-train: error: {option} {exc}", file=sys.stderr)
                 return 2
