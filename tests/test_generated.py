@@ -3,6 +3,8 @@ still when the face is scaled; the emoji opens its mouth, stays transparent arou
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import cv2
@@ -275,33 +277,45 @@ def test_predict_writes_a_sticker_for_each_face_its_json_lists(sample, tmp_path,
             [Path(sticker).name for sticker in entry["stickers"]]
 
 
-@pytest.mark.parametrize("stop", ["full disk", "ctrl-c"])
-def test_stickers_are_saved_all_or_none(sample, tmp_path, monkeypatch, capsys, stop):
+@pytest.fixture
+def sticker_saves_fail(monkeypatch):
+    """``fail(error, after)``: every composite is saved, and ``after`` stickers, then saving a sticker
+    raises ``error``; returns the list of the stickers saved."""
+    import emojify.composite
+
+    save = emojify.composite.save_png_atomic
+
+    def fail(error: BaseException, after: int = 0) -> list[Path]:
+        written: list[Path] = []
+
+        def saving(image, path):
+            if "-face" not in path.name:
+                return save(image, path)
+            if len(written) >= after:
+                raise error
+            written.append(save(image, path))
+            return written[-1]
+
+        monkeypatch.setattr(emojify.composite, "save_png_atomic", saving)
+        return written
+
+    return fail
+
+
+FULL_DISK = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize("stop", [FULL_DISK, KeyboardInterrupt()], ids=["full disk", "ctrl-c"])
+def test_stickers_are_saved_all_or_none(sample, tmp_path, sticker_saves_fail, capsys, stop):
     """A disk that fills, or Ctrl-C, after the first of a pair's stickers: the first is removed again, so
     the folder holds the composite alone, never a group with a face missing."""
-    import errno
-    import os
-
-    import emojify.composite
     from emojify import cli
 
-    save, written = emojify.composite.save_png_atomic, []
-
-    def stopped_after_one_sticker(image, path):
-        if "-face" in path.name and written:
-            if stop == "ctrl-c":
-                raise KeyboardInterrupt
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        saved = save(image, path)
-        if "-face" in path.name:
-            written.append(saved)
-        return saved
-
-    monkeypatch.setattr(emojify.composite, "save_png_atomic", stopped_after_one_sticker)
+    written = sticker_saves_fail(stop, after=1)
     pair, out = tmp_path / "pair.png", tmp_path / "out"
     cv2.imwrite(str(pair), np.hstack([sample, sample]))
     code = cli.main(["predict", str(pair), "--out", str(out), "--emoji", "generated", "--all-faces"])
-    if stop == "ctrl-c":
+    if isinstance(stop, KeyboardInterrupt):
         assert code == 130  # the CLI's exit code for Ctrl-C
     else:
         assert code == 2 and "cannot save pair.png's stickers" in capsys.readouterr().err
@@ -309,25 +323,7 @@ def test_stickers_are_saved_all_or_none(sample, tmp_path, monkeypatch, capsys, s
     assert len(written) == 1 and not written[0].exists() and "-face" not in composite.name, composite
 
 
-@pytest.fixture
-def no_room_for_stickers(monkeypatch):
-    """A disk that takes the composite but is full by the time of the stickers."""
-    import errno
-    import os
-
-    import emojify.composite
-
-    save = emojify.composite.save_png_atomic
-
-    def full_for_stickers(image, path):
-        if "-face" in path.name:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        return save(image, path)
-
-    monkeypatch.setattr(emojify.composite, "save_png_atomic", full_for_stickers)
-
-
-def test_stickers_that_cannot_be_saved_are_said_so_and_the_composite_is_kept(no_room_for_stickers, sample,
+def test_stickers_that_cannot_be_saved_are_said_so_and_the_composite_is_kept(sticker_saves_fail, sample,
                                                                             classifier, tmp_path, capsys):
     from emojify import cli
     from emojify.app import Worker
@@ -336,6 +332,7 @@ def test_stickers_that_cannot_be_saved_are_said_so_and_the_composite_is_kept(no_
     from emojify.pipeline import Pipeline
     from emojify.screens import Snapshot
 
+    sticker_saves_fail(FULL_DISK)  # the disk takes the composite but is full by the time of the stickers
     assert cli.main(["predict", str(SAMPLE_FACE), "--out", str(tmp_path / "out"), "--emoji", "generated"]) == 2
     [composite] = (tmp_path / "out").iterdir()
     err = capsys.readouterr().err.strip()
