@@ -100,6 +100,18 @@ class Reading:
     faces: list[Face]
 
 
+def as_path(value: str | os.PathLike, what: str, error: type[EmojifyError]) -> Path:
+    """``value``, a ``str`` or an ``os.PathLike`` giving one, as a Path; an empty path or one given as
+    bytes raises ``error`` saying so (``Path("")`` is ".", a folder, and ``Path`` refuses bytes with a
+    TypeError)."""
+    name = os.fspath(value)
+    if not isinstance(name, str):
+        raise error(f"{what} {value!r}: a path given as bytes; give a str or a pathlib.Path")
+    if not name:
+        raise error(f"{what}: an empty path")
+    return Path(name)
+
+
 def as_image(image: Any) -> tuple[np.ndarray, float]:
     """A picture as a uint8 gray or BGR array, and the picture's own pixels per array pixel.
 
@@ -109,9 +121,7 @@ def as_image(image: Any) -> tuple[np.ndarray, float]:
     (:func:`shrunk`). Anything else raises :class:`~emojify.imageio.ImageError`.
     """
     if isinstance(image, str | os.PathLike):
-        if not os.fspath(image):  # Path("") is ".", "a directory"
-            raise ImageError("image: an empty path")
-        return read_image_scaled(Path(image))
+        return read_image_scaled(as_path(image, "image", ImageError))
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3, 4))):
             raise ImageError(f"image: a {image.dtype} array of shape {image.shape}; expected uint8 gray (H, W), "
@@ -169,7 +179,7 @@ class Reader:
     """
 
     def __init__(self, model: str | os.PathLike[str] | None = None, detector: Detector | str = Detector.BLAZEFACE) -> None:
-        from emojify.classifier import Classifier
+        from emojify.classifier import Classifier, ModelError
 
         if model is not None and not isinstance(model, str | os.PathLike):
             raise EmojifyError(f"model {model!r}: expected the path of a .tflite file (a str or a Path)")
@@ -179,7 +189,8 @@ class Reader:
             names = ", ".join(map(str, Detector))
             raise EmojifyError(f"detector {detector!r}: unknown (choose from {names})") from None
         with _MODELS_LOCK:
-            self._pipeline = Pipeline(Classifier(Path(model) if model else None), DETECTORS[chosen]())
+            self._pipeline = Pipeline(Classifier(None if model is None else as_path(model, "model", ModelError)),
+                                      DETECTORS[chosen]())
 
     def read(self, image: Any, *, all_faces: bool = False, region: float | None = None) -> Reading:
         """Like :meth:`detect`, also returning the decoded picture and the pipeline's own result."""

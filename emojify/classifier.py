@@ -77,7 +77,6 @@ def sha256_of(data: bytes) -> str:
 def read_model(model_path: Path, shipped: bool = True) -> tuple[bytes, dict]:
     """Read a model and its metadata, refusing a checksum or class-list mismatch; ``shipped`` says
     whether it is the shipped model (else one the user chose, whose path a missing file questions)."""
-    meta_path = metadata_path(model_path)
     try:
         content = model_path.read_bytes()
     except OSError as exc:
@@ -86,6 +85,7 @@ def read_model(model_path: Path, shipped: bool = True) -> tuple[bytes, dict]:
     if content[4:8] != TFLITE_IDENTIFIER and not shipped:  # a photo or the trainer's .keras given by mistake
         raise ModelError(f"{model_path}: not a TFLite model; give a .tflite file "
                          "(emojify-quantize makes one from a trained .keras model)")
+    meta_path = metadata_path(model_path)  # after the read: "/" has no name to give a .json
     try:
         metadata = json.loads(meta_path.read_text())
         expected_sha = metadata["sha256"]

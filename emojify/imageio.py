@@ -49,6 +49,8 @@ def folder_images(folder: Path, *, regular_only: bool = True) -> list[Path]:
 
 def _reason(path: Path) -> str | None:
     """Why ``path`` is not even a candidate file, or None."""
+    if "\0" in str(path):  # the system refuses it, and Path.exists() says False, as for a missing file
+        return "not a valid file name (it holds a NUL character)"
     try:
         if path.is_symlink() and not path.exists():
             return "dangling link"
@@ -60,8 +62,6 @@ def _reason(path: Path) -> str | None:
             return "empty file"
     except OSError as exc:  # a name too long, a folder we may not look into
         return f"cannot read it ({exc.strerror or exc})"
-    except ValueError:  # a NUL in the name
-        return "not a valid file name"
     return None
 
 

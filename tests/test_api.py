@@ -230,6 +230,34 @@ def test_a_bad_picture_is_an_emojify_error_of_one_line(bad) -> None:
 def test_an_empty_path_is_named_as_such() -> None:
     with pytest.raises(emojify.EmojifyError, match="empty path"):  # not ".: is a directory"
         emojify.detect("")
+    with pytest.raises(emojify.EmojifyError, match="model: an empty path"):  # not the shipped model in silence
+        emojify.Reader(model="")
+
+
+class BytesPath:
+    """An ``os.PathLike`` whose path is bytes, as the entries of ``os.scandir(b"folder")`` are."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __fspath__(self) -> bytes:
+        return bytes(self.path)
+
+
+def test_a_path_given_as_bytes_or_a_folder_for_the_model_is_an_emojify_error(astronaut_jpg: Path) -> None:
+    """Not Path()'s TypeError, nor with_suffix()'s ValueError for "/": one line saying what is wrong."""
+    with pytest.raises(emojify.EmojifyError, match="image .*: a path given as bytes"):
+        emojify.detect(BytesPath(astronaut_jpg))
+    with pytest.raises(emojify.EmojifyError, match="model .*: a path given as bytes"):
+        emojify.Reader(model=BytesPath(REPO / "model" / "emotion_int8.tflite"))
+    for folder in ("/", Path("")):
+        with pytest.raises(emojify.EmojifyError, match=r"cannot read model \(Is a directory\)"):
+            emojify.Reader(model=folder)
+
+
+def test_a_nul_in_a_file_name_is_said_so() -> None:
+    with pytest.raises(emojify.EmojifyError, match="not a valid file name"):  # not "no such file"
+        emojify.detect("face\x00.jpg")
 
 
 def test_a_corrupt_file_is_an_emojify_error(tmp_path: Path) -> None:
