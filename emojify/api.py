@@ -211,8 +211,8 @@ class Reader:
         ``image``: a path, a NumPy array (BGR as OpenCV gives it, gray, or BGRA) or a Pillow image.
         ``all_faces``: every face, not only the largest. ``region``: only faces inside the centred
         part of this share of the picture's width and height (e.g. 0.6), searched as the kiosk's
-        live feed searches, for faces close to the camera (at least about a seventh of the region's
-        longer side); by default the whole picture is searched thoroughly, as for a photo.
+        live feed searches, for faces close to the camera (at least about 13% of the
+        region's longer side); by default the whole picture is searched thoroughly, as for a photo.
         A picture that cannot be read raises :class:`~emojify.EmojifyError`.
         """
         return self.read(image, all_faces=all_faces, region=region).faces

@@ -1,7 +1,7 @@
 """The decision rule: from the model's raw probabilities of a face (and of its mirror image) to the shown ones.
 
 One pure function, :func:`decide`, used by the live kiosk, snapshots, ``emojify predict`` and
-``emojify evaluate`` alike (through :meth:`emojify.classifier.Classifier.classify`). Three steps, each
+``emojify evaluate`` alike (through :meth:`emojify.classifier.Classifier.classify`). Four steps, each
 with a parameter in :class:`DecisionRule`:
 
 1. mirror averaging: the mean of the face's and its mirror image's probabilities;
@@ -11,7 +11,8 @@ with a parameter in :class:`DecisionRule`:
    the top answer is right;
 4. for camera pictures only (faces found in a photo or a video frame, ``camera=True``), a class bias
    ``camera_bias`` added to the log-probabilities: FER2013's crops and a camera's faces differ
-   (on real photos the network says "neutral" far too often), and the bias is fitted on real faces.
+   (on real photos the network says "neutral" and "surprise" far too rarely, reading resting faces
+   as sad or angry), and the bias is fitted on real faces.
 
 ``emojify-quantize`` fits steps 1-3 on PublicTest (:func:`fit_rule`) and stores them in the
 model's metadata JSON as ``"decision"``; a model without one gets :data:`IDENTITY` (raw probabilities).
