@@ -236,8 +236,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError("--plot needs matplotlib, which is not installed here (pip install matplotlib)")
     if args.dim is not None and not 0.0 < args.dim <= 1.0:
         raise UsageError(f"--dim {args.dim}: brightness must be in (0, 1]")
-    if args.plot:
+    if args.plot:  # both names checked: the confusion matrix is not saved where its diagram cannot be
         make_file_folder(args.plot, f"--plot {args.plot}")
+        make_file_folder(reliability_path(args.plot), f"--plot {args.plot}'s reliability diagram")
     classifier = Classifier(args.model, decision=IDENTITY if args.raw else None)
     if args.detect:  # the photo as cmd_predict sees it
         from emojify.evaluate import evaluate_photos
@@ -251,6 +252,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     for error in evaluation.errors:
         print(f"emojify: {error}", file=sys.stderr)
     summary = evaluation.summary
+    if not summary["n"]:  # every file named above: no table of zeros, no plot of nothing
+        raise UsageError(f"{args.folder}: none of its {len(evaluation.errors)} images can be read")
     if args.json:
         print(json.dumps({**summary, "decision": classifier.decision.as_dict(), "model_sha256": classifier.info.sha256,
                           "unreadable": len(evaluation.errors)}))

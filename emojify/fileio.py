@@ -89,6 +89,8 @@ def make_file_folder(path: Path, given: str, suffix: str = ".png") -> None:
     """Check an output file's name (it ends in ``suffix`` and is no folder) and make its folder, before
     any work, as :func:`make_folder` does (:class:`OutputError`)."""
     path = Path(path)
-    if path.suffix.lower() != suffix or path.is_dir():
+    if path.is_dir():
+        raise OutputError(f"{given}: {path.name} is a folder; give a file name ending in {suffix}")
+    if path.suffix.lower() != suffix:
         raise OutputError(f"{given}: give a file name ending in {suffix}")
     make_folder(path.parent, given)

@@ -425,16 +425,21 @@ def one_face_folder(images, tmp_path) -> Path:
     return tmp_path / "faces"
 
 
-@pytest.mark.parametrize("plot", ["plot.txt", "a-folder.png", "a-file/plot.png"])
-def test_a_plot_that_cannot_be_written_is_one_line_before_any_work(one_face_folder, tmp_path, plot):
+@pytest.mark.parametrize(("plot", "says"), [("plot.txt", "give a file name ending in .png"),
+                                            ("a-folder.png", "a-folder.png is a folder"),
+                                            ("a-file/plot.png", "a-file"),
+                                            ("a.png", "a-reliability.png is a folder")])
+def test_a_plot_that_cannot_be_written_is_one_line_before_any_work(one_face_folder, tmp_path, plot, says):
+    """Neither plot is saved where one of them cannot be: a-reliability.png, a folder, kept a.png out too."""
     pytest.importorskip("matplotlib")
     (tmp_path / "a-folder.png").mkdir()
+    (tmp_path / "a-reliability.png").mkdir()
     (tmp_path / "a-file").write_text("not a folder")
     code, stdout, err = run_cli("evaluate", one_face_folder, "--plot", tmp_path / plot)
     lines = stderr_lines(err)
     assert code == 2 and stdout == "", stdout  # no table: nothing was evaluated
-    assert len(lines) == 1 and lines[0].startswith(f"emojify: error: --plot {tmp_path / plot}: "), err
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file", "a-folder.png", "faces"]
+    assert len(lines) == 1 and lines[0].startswith(f"emojify: error: --plot {tmp_path / plot}") and says in lines[0], err
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file", "a-folder.png", "a-reliability.png", "faces"]
 
 
 def test_a_plot_that_fails_to_save_keeps_the_figures(monkeypatch, capsys, one_face_folder, tmp_path):

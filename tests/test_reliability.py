@@ -465,6 +465,18 @@ def test_evaluate_names_truncated_and_dangling_files_and_scores_the_rest(
         assert sum(str(path) in line for line in lines) == 1, (path, lines)
 
 
+@pytest.mark.parametrize("detect", [[], ["--detect"]], ids=["crops", "whole photos"])
+def test_evaluate_of_a_folder_with_no_readable_image_says_so_without_a_table(tmp_path: Path, detect) -> None:
+    """Not a table of zeros after the files' lines: one more line that none can be read, exit code 2."""
+    for name in ("happy/a.jpg", "sad/b.png"):
+        (tmp_path / name).parent.mkdir()
+        (tmp_path / name).write_text("not a picture")
+    code, out, err = run_cli("evaluate", tmp_path, *detect)
+    lines = stderr_lines(err)
+    assert code == 2 and out == "", out
+    assert len(lines) == 3 and lines[-1] == f"emojify: error: {tmp_path}: none of its 2 images can be read", lines
+
+
 def test_predict_on_a_1x1_image_is_no_face(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tiny = tmp_path / "tiny.png"
     assert cv2.imwrite(str(tiny), np.full((1, 1, 3), 200, np.uint8))
