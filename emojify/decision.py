@@ -21,6 +21,7 @@ model's metadata JSON as ``"decision"``; a model without one gets :data:`IDENTIT
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from functools import cached_property
 
@@ -49,14 +50,15 @@ class DecisionRule:
     mirror: bool = False
     camera_bias: tuple[float, ...] | None = None
 
-    def __post_init__(self):
-        if len(self.class_frequencies) != NUM_CLASSES or min(self.class_frequencies) <= 0:
-            raise ValueError(f"decision rule: class_frequencies must be {NUM_CLASSES} positive numbers")
+    def __post_init__(self):  # every test is "not (good)", so NaN fails them too
+        frequencies = np.array(self.class_frequencies, np.float64)
+        if len(frequencies) != NUM_CLASSES or not np.all((frequencies > 0) & np.isfinite(frequencies)):
+            raise ValueError(f"decision rule: class_frequencies must be {NUM_CLASSES} positive finite numbers")
         if self.camera_bias is not None and (len(self.camera_bias) != NUM_CLASSES
                                              or not np.all(np.isfinite(self.camera_bias))):
             raise ValueError(f"decision rule: camera_bias must be {NUM_CLASSES} finite numbers")
-        if self.temperature <= 0 or self.power < 0:
-            raise ValueError("decision rule: temperature must be > 0 and power >= 0")
+        if not (0 < self.temperature < math.inf and 0 <= self.power < math.inf):
+            raise ValueError("decision rule: temperature must be > 0 and power >= 0, both finite")
 
     @cached_property
     def log_prior_offset(self) -> np.ndarray:
@@ -78,10 +80,13 @@ class DecisionRule:
         try:
             bias = params.get("camera_bias")
             values = (tuple(float(f) for f in params["class_frequencies"]), float(params["power"]),
-                      float(params["temperature"]), bool(params["mirror"]),
+                      float(params["temperature"]), params["mirror"],
                       None if bias is None else tuple(float(b) for b in bias))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"decision rule: malformed parameters ({exc!r})") from None
+        if not isinstance(values[3], bool):  # bool("no") is True
+            raise ValueError(  # noqa: TRY004 - a malformed parameter like the others: their readers catch ValueError
+                f"decision rule: mirror must be true or false, not {values[3]!r}")
         return cls(*values)
 
 

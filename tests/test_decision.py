@@ -79,7 +79,14 @@ def test_mirror_averaging_takes_the_mean_of_face_and_mirror():
     {"class_frequencies": [0.5, 0.5], "power": 0.5, "temperature": 0.7, "mirror": True},
     {"class_frequencies": list(FREQUENCIES), "power": "strong", "temperature": 0.7, "mirror": True},
     {"class_frequencies": list(FREQUENCIES), "power": 0.5, "temperature": 0.0, "mirror": True},
-])
+    # json.loads reads NaN and Infinity; they passed "<= 0" and "< 0" and made every answer angry at 0%
+    {"class_frequencies": list(FREQUENCIES), "power": float("nan"), "temperature": 0.7, "mirror": True},
+    {"class_frequencies": list(FREQUENCIES), "power": 0.5, "temperature": float("nan"), "mirror": True},
+    {"class_frequencies": list(FREQUENCIES), "power": 0.5, "temperature": float("inf"), "mirror": True},
+    {"class_frequencies": [float("inf")] * 7, "power": 0.5, "temperature": 0.7, "mirror": True},
+    {"class_frequencies": list(FREQUENCIES), "power": 0.5, "temperature": 0.7, "mirror": "no"},  # bool("no") is True
+], ids=["no frequencies", "two frequencies", "a word for power", "temperature 0", "power NaN",
+        "temperature NaN", "temperature inf", "frequencies inf", "mirror a word"])
 def test_malformed_parameters_are_refused(params):
     with pytest.raises(ValueError, match="decision rule"):
         rule_from_metadata({"decision": params})
