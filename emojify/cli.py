@@ -22,7 +22,7 @@ from pathlib import Path
 from emojify import __version__
 from emojify.config import BY_NAME, Origin, add_flag, add_run_arguments, settings_from_args
 from emojify.errors import EXIT_INTERRUPTED, EmojifyError, first_line
-from emojify.fileio import make_file_folder, make_folder
+from emojify.fileio import make_file_folder, make_folder, path_argument
 from emojify.helptext import plain_text
 
 log = logging.getLogger("emojify")
@@ -157,14 +157,6 @@ def normalise_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str
     return argv
 
 
-def path_argument(text: str) -> Path:
-    """An argument that names a file or folder: an empty one (an unset shell variable) is refused, not
-    taken for the current folder."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("an empty path")
-    return Path(text)
-
-
 def json_path(path: Path) -> str:
     """A path for JSON output, which must be UTF-8: bytes of a file name that are not (a name from an
     old camera's card) are written as ``\\xff`` escapes instead of breaking the whole output."""
@@ -282,6 +274,12 @@ NO_FRAMES_BECAUSE = {
 keeps trying, which bench does not."""
 
 
+MAX_BENCH_FRAMES, MAX_THREADS = 1_000_000, 64
+"""``emojify bench``'s largest ``--frames`` (over an hour at 4 ms a frame; a number past
+what a C size holds crashed the progress bar) and ``--threads`` (more than a machine has cores
+only waits; a million could not be started)."""
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     import cv2
 
@@ -289,8 +287,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from emojify.classifier import Classifier
     from emojify.pipeline import Pipeline
 
-    if args.frames < 1 or args.threads < 1:
-        raise UsageError("--frames and --threads must be at least 1")
+    if not (1 <= args.frames <= MAX_BENCH_FRAMES and 1 <= args.threads <= MAX_THREADS):
+        raise UsageError(f"--frames must be 1 .. {MAX_BENCH_FRAMES:,} and --threads 1 .. {MAX_THREADS}")
     check_flags(args, "region", "folder_fps", "model")
     cv2.setNumThreads(args.threads)
     from emojify.faces import DETECTORS, haar_available

@@ -7,6 +7,7 @@ checkpoints and history, the data-set cache and the rendered emoji.
 
 from __future__ import annotations
 
+import argparse
 import errno
 import os
 import tempfile
@@ -83,6 +84,14 @@ def make_folder(folder: Path, given: str) -> list[Path]:
         reason = "a file is in the way" if in_the_way else exc.strerror or str(exc)
         raise OutputError(f"{given}: cannot make the folder {folder} ({reason})") from None
     return made
+
+
+def path_argument(text: str) -> Path:
+    """A command-line argument that names a file or folder (argparse's ``type``): an empty one (an unset
+    shell variable) is refused, not taken for the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path")
+    return Path(text)
 
 
 def make_file_folder(path: Path, given: str, suffix: str = ".png") -> None:

@@ -567,9 +567,11 @@ def test_bench_on_a_camera_that_is_not_there_says_so_at_once_in_one_line():
     assert stderr_lines(err) == ["emojify: error: camera 63: cannot be opened (missing, unplugged or in use)"]
 
 
-def test_bench_rejects_zero_frames():
-    code, _, err = run_cli("bench", "--frames", "0")
-    assert code == 2 and len(stderr_lines(err)) == 1 and "--frames" in err
+@pytest.mark.parametrize("argv", [["--frames", "0"], ["--frames", "99999999999999999999"], ["--threads", "0"],
+                                  ["--threads", "2147483648"]])
+def test_bench_rejects_counts_out_of_range_in_one_line(argv):
+    code, _, err = run_cli("bench", *argv)
+    assert code == 2 and stderr_lines(err) == ["emojify: error: --frames must be 1 .. 1,000,000 and --threads 1 .. 64"]
 
 
 HELP = {

@@ -195,13 +195,27 @@ def test_training_with_a_count_out_of_range_is_one_line_before_the_run(tmp_path,
     (["--class-weight-power", "nan"], "--class-weight-power nan: must be 0 .. 1 (a finite number)"),
     (["--teacher-weight", "-5"], "--teacher-weight -5.0: must be 0 .. 1"),
     (["--lighting", "-3"], "--lighting -3.0: must be 0 .. 1"),
-    (["--lr", "inf"], "--lr inf: must be at least 0 (a finite number)"),
+    (["--lr", "inf"], "--lr inf: must be over 0 (a finite number)"),
+    (["--lr", "0"], "--lr 0.0: must be over 0"),  # a run that learns nothing
 ])
 def test_an_option_out_of_range_is_named_with_its_range(tmp_path, capsys, argv, line):
     from emojify.training import train
 
     assert train.main([str(tmp_path), "--out", str(tmp_path / "run"), *argv]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [f"emojify-train: error: {line}"]
+
+
+@pytest.mark.parametrize("tool", ["train", "quantize"])
+def test_an_empty_output_folder_is_refused_not_taken_for_the_current_one(tmp_path, capsys, monkeypatch, tool):
+    """``--out "$UNSET"``: argparse's error, not a run written into the current folder."""
+    import importlib
+
+    monkeypatch.chdir(tmp_path)
+    argv = {"train": ["data", "--out", ""], "quantize": ["best.keras", "data", "--out-dir", ""]}[tool]
+    with pytest.raises(SystemExit) as stopped:
+        importlib.import_module(f"emojify.training.{tool}").main(argv)
+    assert stopped.value.code == 2 and "an empty path" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(("argv", "line"), [(["--samples", "0"], "--samples 0: must be at least 1"),

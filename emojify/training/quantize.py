@@ -36,6 +36,7 @@ import numpy as np
 
 from emojify.classifier import MODEL_NAME, Classifier, interpreter_installed, sha256_of
 from emojify.decision import METADATA_KEY, class_frequencies, fit_rule
+from emojify.fileio import path_argument
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES
 from emojify.metrics import summarize
@@ -278,14 +279,14 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="emojify-quantize", description=plain_text(__doc__),
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("keras_model", type=Path, help="trained float model (.keras), e.g. runs/emotion/best.keras")
-    p.add_argument("data", type=Path, help="FER2013 image-folder root or fer2013.csv (calibration + scoring)")
+    p.add_argument("keras_model", type=path_argument, help="trained float model (.keras), e.g. runs/emotion/best.keras")
+    p.add_argument("data", type=path_argument, help="FER2013 image-folder root or fer2013.csv (calibration + scoring)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--out-dir", type=Path, help="a new folder to write (default: quantized-<UTC time>)")
+    where.add_argument("--out-dir", type=path_argument, help="a new folder to write (default: quantized-<UTC time>)")
     where.add_argument("--install", action="store_true",
                        help=f"replace the model in {install_dir()}/, the folder the kiosk loads (model and metadata "
                             "change together, in one rename)")
-    p.add_argument("--run", type=Path, help="training run folder, to record its recipe and epochs; without it, the "
+    p.add_argument("--run", type=path_argument, help="training run folder, to record its recipe and epochs; without it, the "
                    "training record of the model's own metadata (beside it) is kept, if it has one")
     p.add_argument("--samples", type=int, default=1000, help="calibration images (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="default: %(default)s")

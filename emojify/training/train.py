@@ -36,7 +36,7 @@ import numpy as np
 
 from emojify.errors import first_line
 from emojify.evaluate import pyplot
-from emojify.fileio import OutputError, atomic_path, make_folder
+from emojify.fileio import OutputError, atomic_path, make_folder, path_argument
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES, NUM_CLASSES
 from emojify.training.commands import ctrl_c_held, until_interrupted
@@ -73,12 +73,13 @@ SEED_RANGE = (0, 2**32 - 1)
 """The random seeds numpy and Keras's ``set_random_seed`` take."""
 
 
-def range_problem(option: str, value, least, most=math.inf) -> str | None:
-    """``OPTION VALUE: must be LEAST .. MOST`` (or ``at least LEAST``) for a value outside that range,
-    NaN and infinity included; None for a value inside it."""
-    if least <= value <= most and value != math.inf:
+def range_problem(option: str, value, least, most=math.inf, over: bool = False) -> str | None:
+    """``OPTION VALUE: must be LEAST .. MOST`` (or ``at least LEAST``, or ``over LEAST`` where ``over``
+    leaves LEAST itself out) for a value outside that range, NaN and infinity included; None for a
+    value inside it."""
+    if (least < value if over else least <= value) and value <= most and value != math.inf:
         return None
-    limits = f"at least {least}" if most == math.inf else f"{least} .. {most}"
+    limits = f"over {least}" if over else f"at least {least}" if most == math.inf else f"{least} .. {most}"
     finite = " (a finite number)" if isinstance(value, float) and not math.isfinite(value) else ""
     return f"{option} {value}: must be {limits}{finite}"
 
@@ -88,7 +89,7 @@ def settings_problem(cfg: TrainConfig, new: bool = True) -> str | None:
 
     A saved run (``new=False``) is held only to what a run had to meet when it was made: a run made
     before the shares were checked (``--lighting 1.5``, say) can still be resumed and quantized."""
-    checks = [("--epochs", cfg.epochs, 1), ("--batch-size", cfg.batch_size, 1), ("--lr", cfg.learning_rate, 0),
+    checks = [("--epochs", cfg.epochs, 1), ("--batch-size", cfg.batch_size, 1), ("--lr", cfg.learning_rate, 0, math.inf, True),
               ("--warmup-epochs", cfg.warmup_epochs, 0), ("--subset", cfg.subset, 0)]
     if new:
         checks += [("--class-weight-power", cfg.class_weight_power, 0, 1), ("--seed", cfg.seed, *SEED_RANGE),
@@ -454,7 +455,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog="emojify-train", description=plain_text(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     d = TrainConfig(data="")
     p.add_argument("data", help="FER2013 image-folder root (train/, test/) or fer2013.csv")
-    p.add_argument("--out", type=Path, default=Path("runs/emotion"), help="run folder (default: %(default)s)")
+    p.add_argument("--out", type=path_argument, default=Path("runs/emotion"), help="run folder (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=d.epochs, help="epochs in this run (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="default: %(default)s")
     p.add_argument("--lr", type=float, default=d.learning_rate, help="peak learning rate (default: %(default)s)")
