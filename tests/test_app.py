@@ -134,6 +134,9 @@ def test_each_bad_config_value_is_one_clear_line(tmp_path: Path, toml: str, mess
     (["--exit-keys", "Control-Shift-"], "--exit-keys must be a key combination"),
     (["--exit-keys", "Control-Shift-comma"], "--exit-keys must not combine Shift with comma"),
     (["--exit-keys", "Shift-Alt-Tab"], "--exit-keys must not combine Shift with Tab"),
+    (["--exit-keys", "space"], "--exit-keys must hold Control, Alt or another modifier besides Shift"),  # the snapshot key
+    (["--exit-keys", "Shift-q"], "--exit-keys must hold Control, Alt or another modifier besides Shift"),
+    (["--exit-keys", "Lock-Escape"], "--exit-keys must hold Control, Alt or another modifier besides Shift"),
     (["--config", ""], "--config: an empty path"),
     (["--config", "missing.toml"], "missing.toml: config file not found"),
     (["--attract-after", "forever"], '--attract-after must be a number between 0 and 3600 (got "forever")'),
