@@ -190,6 +190,9 @@ def test_training_with_a_count_out_of_range_is_one_line_before_the_run(tmp_path,
     assert not run.exists()  # no folder, no config.json
 
 
+NEEDS_TEACHER = "--teacher-weight and --teach-augmented say how to learn from a --teacher; give one, or leave them out"
+
+
 @pytest.mark.parametrize(("argv", "line"), [
     (["--seed", "-1"], "--seed -1: must be 0 .. 4294967295"),
     (["--class-weight-power", "nan"], "--class-weight-power nan: must be 0 .. 1 (a finite number)"),
@@ -197,6 +200,8 @@ def test_training_with_a_count_out_of_range_is_one_line_before_the_run(tmp_path,
     (["--lighting", "-3"], "--lighting -3.0: must be 0 .. 1"),
     (["--lr", "inf"], "--lr inf: must be over 0 (a finite number)"),
     (["--lr", "0"], "--lr 0.0: must be over 0"),  # a run that learns nothing
+    (["--teach-augmented"], NEEDS_TEACHER),  # they did nothing, in silence
+    (["--teacher-weight", "0.9"], NEEDS_TEACHER),
 ])
 def test_an_option_out_of_range_is_named_with_its_range(tmp_path, capsys, argv, line):
     from emojify.training import train
@@ -570,6 +575,45 @@ def test_a_run_stopped_while_saving_an_epoch_repeats_it_on_resume(tmp_path, monk
     assert train.main([str(tmp_path / "fer"), "--resume", *options]) == 0
     assert [h["epoch"] for h in json.loads((run / "history.json").read_text())] == [1, 2]
     assert not (run / "backup").exists()
+
+
+@needs_tensorflow
+def test_a_backup_broken_while_it_was_saved_resumes_from_the_epoch_before(tmp_path, monkeypatch, capsys):
+    """A full disk or a power cut while Keras wrote the backup in place (here: its weights cut in half
+    after epoch 2): --resume carries on from epoch 1's copy and the history has every epoch; where
+    that copy is broken too, one line says the backup cannot be read."""
+    from emojify.training import train
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
+    run, lasts = tmp_path / "run", []
+    real_save = train.save_atomic
+
+    def disk_full_in_epoch_three(model, path):
+        lasts.extend([path.name] if path.name == "last.keras" else [])
+        if len(lasts) == 3:
+            raise OSError(f"{path}: disk full")
+        real_save(model, path)
+
+    monkeypatch.setattr(train, "save_atomic", disk_full_in_epoch_three)
+    options = ["--out", str(run), "--batch-size", "8", "--blocks", "8x1", "--no-jit", "--verbose", "0"]
+    assert train.main([str(tmp_path / "fer"), "--epochs", "3", *options]) == 2
+    monkeypatch.setattr(train, "save_atomic", real_save)
+    weights = run / "backup" / "latest.weights.h5"
+    whole = weights.read_bytes()
+    weights.write_bytes(whole[: len(whole) // 2])
+    capsys.readouterr()
+    shutil.copytree(run, tmp_path / "broken-run")
+    assert train.main([str(tmp_path / "fer"), "--resume", *options]) == 0
+    assert [h["epoch"] for h in json.loads((run / "history.json").read_text())] == [1, 2, 3]
+
+    for copy in (tmp_path / "broken-run" / "backup").glob("*.bkp"):
+        copy.unlink()
+    options[1] = str(tmp_path / "broken-run")
+    assert train.main([str(tmp_path / "fer"), "--resume", *options]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"emojify-train: error: {tmp_path / 'broken-run' / 'backup'}: the training backup "
+                           "cannot be read ("), line
 
 
 @needs_tensorflow
@@ -1264,6 +1308,30 @@ def test_the_model_and_its_metadata_are_swapped_as_one_pair(tmp_path):
     assert {p.name: p.read_text() for p in model.iterdir()} == {
         "emotion_int8.tflite": "new model", "emotion_int8.json": "new meta",
         "face_detection_short_range.tflite": "detector"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_a_swap_stopped_between_its_renames_puts_the_old_model_folder_back(tmp_path, monkeypatch):
+    """Ctrl-C after the old folder was moved aside, before the new one took its name: the kiosk's
+    model/ is there as it was, not gone (with the old one hidden as .model.old-*)."""
+    from emojify.training import quantize
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "emotion_int8.tflite").write_text("old model")
+    real_replace, renames = os.replace, []
+
+    def ctrl_c_at_the_second_rename(source, destination):
+        renames.append(Path(source).name)
+        if len(renames) == 2:
+            raise KeyboardInterrupt
+        real_replace(source, destination)
+
+    monkeypatch.setattr(quantize.os, "replace", ctrl_c_at_the_second_rename)
+    with pytest.raises(KeyboardInterrupt), quantize.staged_folder(model, replace=True) as staging:
+        (staging / "emotion_int8.tflite").write_text("new model")
+    monkeypatch.undo()
+    assert {p.name: p.read_text() for p in model.iterdir()} == {"emotion_int8.tflite": "old model"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 

@@ -162,13 +162,14 @@ def refuse_existing(target: Path, replace: bool) -> None:
 @contextlib.contextmanager
 def staged_folder(target: Path, replace: bool) -> Iterator[Path]:
     """Yield a hidden folder beside ``target`` to fill; when the block ends without error it becomes
-    ``target`` in one rename, so a reader sees the old files or the new ones, never a mix.
+    ``target`` by a rename, so a reader sees the old files or the new ones, never a mix.
 
     Without ``replace`` an existing ``target`` is an error (:class:`FileExistsError`, before
     anything is written). With it, the files of the old folder that were not written anew
-    (the face detector, its licence) are carried over, the old folder is moved aside and
-    removed after the rename; a crash between the two renames leaves the whole old folder as
-    ``.NAME.old-*`` beside it. On any error the hidden folder is removed.
+    (the face detector, its licence) are carried over, the old folder is moved aside, the new one
+    renamed in and the old one removed: an error or Ctrl-C between the two renames puts the old
+    folder back (a power cut there leaves it as ``.NAME.old-*/NAME`` beside it). On any error the
+    hidden folder is removed.
     """
     target = Path(target)
     refuse_existing(target, replace)
@@ -183,8 +184,14 @@ def staged_folder(target: Path, replace: bool) -> Iterator[Path]:
                     shutil.copy2(item, staging / item.name)
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
             os.replace(target, old / target.name)
-        staging.chmod(0o755)
-        os.replace(staging, target)
+        try:
+            staging.chmod(0o755)
+            os.replace(staging, target)
+        except BaseException:
+            if old is not None:  # no moment without a model folder beyond this one
+                os.replace(old / target.name, target)
+                old.rmdir()
+            raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     finally:
@@ -285,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--out-dir", type=path_argument, help="a new folder to write (default: quantized-<UTC time>)")
     where.add_argument("--install", action="store_true",
                        help=f"replace the model in {install_dir()}/, the folder the kiosk loads (model and metadata "
-                            "change together, in one rename)")
+                            "change together: the new folder is renamed in)")
     p.add_argument("--run", type=path_argument, help="training run folder, to record its recipe and epochs; without it, the "
                    "training record of the model's own metadata (beside it) is kept, if it has one")
     p.add_argument("--samples", type=int, default=1000, help="calibration images (default: %(default)s)")

@@ -94,7 +94,11 @@ def settings_problem(cfg: TrainConfig, new: bool = True) -> str | None:
     if new:
         checks += [("--class-weight-power", cfg.class_weight_power, 0, 1), ("--seed", cfg.seed, *SEED_RANGE),
                    ("--teacher-weight", cfg.teacher_weight, 0, 1), ("--lighting", cfg.lighting, 0, 1)]
-    return next(filter(None, (range_problem(*check) for check in checks)), None)
+    problem = next(filter(None, (range_problem(*check) for check in checks)), None)
+    if not problem and new and not cfg.teacher and (cfg.teach_augmented
+                                                    or cfg.teacher_weight != TrainConfig.teacher_weight):
+        problem = "--teacher-weight and --teach-augmented say how to learn from a --teacher; give one, or leave them out"
+    return problem
 
 
 TRAIN_EXTRA = "pip install 'emojify[train]', or in a checkout bash packaging/setup_env.sh train"
@@ -325,15 +329,25 @@ def make_epoch_logger(run: Path, model_ref, statistics_faces: np.ndarray, val_sp
 
 def make_backup(folder: Path):
     """Keras's ``BackupAndRestore`` into ``folder``, which writes its files in place: a Ctrl-C while it
-    saves an epoch takes effect once they are whole (``ctrl_c_held``), so ``--resume`` can read them."""
+    saves an epoch takes effect once they are whole (``ctrl_c_held``), so ``--resume`` can read them.
+    A fault it cannot hold off (a full disk, a power cut) may leave them broken: it keeps the epoch
+    before too (``double_checkpoint``), which ``--resume`` then carries on from; where neither can be
+    read, that is one line saying so."""
     import keras
 
     class Backup(keras.callbacks.BackupAndRestore):
+        def on_train_begin(self, logs=None):
+            try:
+                super().on_train_begin(logs)
+            except OSError as exc:
+                raise DataError(f"{folder}: the training backup cannot be read ({first_line(exc)}); "
+                                "start a new run") from None
+
         def on_epoch_end(self, epoch, logs=None):
             with ctrl_c_held():
                 super().on_epoch_end(epoch, logs)
 
-    return Backup(str(folder))
+    return Backup(str(folder), double_checkpoint=True)
 
 
 def train(cfg: TrainConfig, run: Path, verbose: int, new: bool = False) -> Path:
