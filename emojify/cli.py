@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import io
 import json
 import logging
 import os
@@ -380,6 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     A reader that closes our output early (``| head -1``) ends the command quietly, with
     :data:`EXIT_BROKEN_PIPE`, as other Unix tools do.
     """
+    for stream in (sys.stdout, sys.stderr):  # an emoji on a terminal that cannot show it (LANG=C with
+        # PYTHONUTF8=0, PYTHONIOENCODING=latin-1) is written as \U0001f604, not a UnicodeEncodeError
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         return _main(argv)
     except BrokenPipeError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -107,6 +108,14 @@ def test_predict_text_output_names_each_image(images):
     assert len(lines) == 2
     assert lines[0].startswith(str(images["astronaut.png"])) and any(c in lines[0] for c in CLASSES)
     assert lines[1].startswith(str(images["flat.png"])) and "no face" in lines[1]
+
+
+def test_an_output_that_cannot_show_the_emoji_gets_it_escaped(images):
+    """A terminal in an old encoding (LANG=C with PYTHONUTF8=0, or latin-1): the line with the emoji
+    written as \\U0001f604, not a UnicodeEncodeError traceback."""
+    code, out, err = run_cli("predict", images["astronaut.png"], env={"PYTHONIOENCODING": "latin-1"})
+    assert code == 0 and err == "", err
+    assert re.fullmatch(rf"{re.escape(str(images['astronaut.png']))}: happy \\U0001f604 \(\d+%\)", out.strip()), out
 
 
 def test_text_output_says_happy_for_the_astronaut(images):
