@@ -305,9 +305,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
                            baseline_frames=synthetic_stream() if haar_available() else None)
         report["source"] = "synthetic 640x480 stream with the sample face"
     else:
-        from emojify.sources import CaptureThread, open_reader, parse_source, probe_source
+        from emojify.sources import CaptureThread, open_reader, probe_source
 
-        spec = parse_source(args.source)
+        spec = BY_NAME["source"].parse(args.source, Origin("--source"))  # as emojify run says a bad one
         probe_source(spec)  # a bad file fails here, with what is wrong and the fix
         opened = []
         if spec.kind.is_camera:  # timed now, so it must be there now (the kiosk would wait for it)

@@ -576,6 +576,15 @@ def test_bench_on_a_camera_that_is_not_there_says_so_at_once_in_one_line():
     assert stderr_lines(err) == ["emojify: error: camera 63: cannot be opened (missing, unplugged or in use)"]
 
 
+@pytest.mark.parametrize(("source", "line"), [
+    ("", '--source must be a camera index, a video, an image or a folder (got "")'),  # was ": no such camera, ..."
+    ("nowhere", ("--source must be a camera index (0, 1, ...), picamera, a video, an image or a folder of images "
+                 "(nowhere: no such camera, file or folder)"))])
+def test_bench_says_a_bad_source_as_the_kiosk_does(source, line):
+    code, _, err = run_cli("bench", "--frames", "5", "--source", source)
+    assert code == 2 and stderr_lines(err) == [f"emojify: error: {line}"]
+
+
 @pytest.mark.parametrize("argv", [["--frames", "0"], ["--frames", "99999999999999999999"], ["--threads", "0"],
                                   ["--threads", "2147483648"]])
 def test_bench_rejects_counts_out_of_range_in_one_line(argv):
