@@ -169,7 +169,20 @@ def test_training_from_a_missing_model_is_refused_in_one_line(tmp_path, capsys, 
     missing = tmp_path / "nowhere.keras"
     assert train.main([str(tmp_path), "--out", str(run), option, str(missing)]) == 2
     assert f"{option} {missing}: no such model file" in capsys.readouterr().err
+    (tmp_path / "old-run").mkdir()  # a run folder given for its model: said so, not "no such model file"
+    assert train.main([str(tmp_path), "--out", str(run), option, str(tmp_path / "old-run")]) == 2
+    assert f"{option} {tmp_path / 'old-run'}: a folder, not a model file (a run's model is its best.keras)" \
+        in capsys.readouterr().err
     assert not run.exists()
+
+
+def test_quantizing_a_run_folder_says_to_give_its_model(tmp_path, capsys):
+    from emojify.training import quantize
+
+    (tmp_path / "run").mkdir()
+    assert quantize.main([str(tmp_path / "run"), str(tmp_path), "--out-dir", str(tmp_path / "int8")]) == 2
+    assert capsys.readouterr().err.strip() == (f"emojify-quantize: error: {tmp_path / 'run'}: a folder, not a model "
+                                               "file (a run's model is its best.keras)")
 
 
 @pytest.mark.parametrize(("option", "value"), [("--epochs", "0"), ("--epochs", "-2"), ("--batch-size", "0"),

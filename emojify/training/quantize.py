@@ -51,6 +51,7 @@ from emojify.training.train import (
     check_keras_file,
     load_keras_model,
     missing_library,
+    missing_model,
     range_problem,
     read_run_file,
     saved_config,
@@ -307,7 +308,7 @@ def run_command(args: argparse.Namespace, out_dir: Path) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     problem = (range_problem("--samples", args.samples, 1) or range_problem("--seed", args.seed, *SEED_RANGE)
-               or (None if args.keras_model.is_file() else f"{args.keras_model}: no such model file")
+               or (None if args.keras_model.is_file() else missing_model(args.keras_model))
                or missing_library("tensorflow", "matplotlib")  # matplotlib draws the confusion matrix
                or (None if interpreter_installed() else missing_library("ai_edge_litert")))  # runs the int8 model
     if problem:

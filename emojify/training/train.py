@@ -73,6 +73,13 @@ SEED_RANGE = (0, 2**32 - 1)
 """The random seeds numpy and Keras's ``set_random_seed`` take."""
 
 
+def missing_model(path: Path) -> str:
+    """Why ``path``, which is not a file, is no model: a folder (a run folder given for its best.keras), or nothing."""
+    if path.is_dir():
+        return f"{path}: a folder, not a model file (a run's model is its best.keras)"
+    return f"{path}: no such model file"
+
+
 def range_problem(option: str, value, least, most=math.inf, over: bool = False) -> str | None:
     """``OPTION VALUE: must be LEAST .. MOST`` (or ``at least LEAST``, or ``over LEAST`` where ``over``
     leaves LEAST itself out) for a value outside that range, NaN and infinity included; None for a
@@ -597,7 +604,7 @@ def run_command(args: argparse.Namespace) -> int:
                 continue
             try:  # a file that is no model: said now, not after the data is read and TensorFlow started
                 if not Path(path).is_file():
-                    raise DataError(f"{path}: no such model file")
+                    raise DataError(missing_model(Path(path)))
                 check_keras_file(path)
             except DataError as exc:
                 print(f"emojify-train: error: {option} {exc}", file=sys.stderr)
