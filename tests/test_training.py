@@ -161,6 +161,19 @@ def test_an_out_folder_that_cannot_be_made_is_one_line_before_any_work(tmp_path,
                                                f"{tmp_path / 'a-file'} (a file is in the way)")
 
 
+@needs_tensorflow  # without Keras, that is said first
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_training_into_a_folder_that_cannot_be_written_is_one_line_before_the_data(tmp_path, capsys, monkeypatch):
+    """/proc: a folder in which nobody, root included, can make a file. Said before the data is read
+    (and TensorFlow started), naming --out; it was the first save's error, after both."""
+    from emojify.training import train
+
+    monkeypatch.setattr(train, "load_dataset", lambda path: pytest.fail("the data was read"))
+    assert train.main([str(tmp_path), "--out", "/proc"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("emojify-train: error: --out /proc: cannot write in the folder /proc ("), line
+
+
 @pytest.mark.parametrize("option", ["--init-from", "--teacher"])
 def test_training_from_a_missing_model_is_refused_in_one_line(tmp_path, capsys, option):
     from emojify.training import train

@@ -56,7 +56,13 @@ def check_output_folder(folder: Path, given: str) -> None:
     folder = Path(folder)
     for place in (folder.parent, folder) if folder.exists() else (folder.parent,):
         make_folder(place, given)  # a file in the way of either is one line
-        try:
-            Path(tempfile.mkdtemp(prefix=".write-check-", dir=place)).rmdir()
-        except OSError as exc:
-            raise OutputError(f"{given}: cannot write in the folder {place} ({exc.strerror or exc})") from None
+        check_writable(place, given)
+
+
+def check_writable(folder: Path, given: str) -> None:
+    """:class:`OutputError` (naming the option as ``given``) unless a file can be made in ``folder``,
+    which exists; nothing is left there."""
+    try:
+        Path(tempfile.mkdtemp(prefix=".write-check-", dir=folder)).rmdir()
+    except OSError as exc:
+        raise OutputError(f"{given}: cannot write in the folder {folder} ({exc.strerror or exc})") from None

@@ -39,7 +39,7 @@ from emojify.evaluate import pyplot
 from emojify.fileio import OutputError, atomic_path, make_folder, path_argument
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES, NUM_CLASSES
-from emojify.training.commands import ctrl_c_held, until_interrupted
+from emojify.training.commands import check_writable, ctrl_c_held, until_interrupted
 from emojify.training.data import DataError, Split, load_dataset
 from emojify.training.model import BLOCKS, format_blocks, parse_blocks
 
@@ -626,6 +626,7 @@ def run_command(args: argparse.Namespace) -> int:
     if not args.resume:
         try:
             made = make_folder(run, f"--out {run}")
+            check_writable(run, f"--out {run}")  # an existing folder that cannot be written: now, not after the data
         except OutputError as exc:
             print(f"emojify-train: error: {exc}", file=sys.stderr)
             return 2
