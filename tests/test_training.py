@@ -644,8 +644,10 @@ def test_a_backup_broken_while_it_was_saved_resumes_from_the_epoch_before(tmp_pa
 
 @needs_tensorflow
 def test_training_stopped_with_ctrl_c_says_how_to_resume_and_that_resumes(tmp_path, monkeypatch, capsys):
-    """Ctrl-C in epoch 2, half-way through saving last.keras: one line with the command that resumes,
-    exit code 130, no half-written file; that command then finishes the run."""
+    """Ctrl-C in epoch 2, half-way through saving last.keras: epoch 2 is saved whole first, in the
+    history and the backup alike (a Ctrl-C between the two left the backup an epoch behind, and
+    best.keras could be the model of an epoch the resumed run did again); then one line with the
+    command that resumes, exit code 130, no half-written file; that command then finishes the run."""
     from emojify.fileio import atomic_path
     from emojify.training import train
 
@@ -660,14 +662,16 @@ def test_training_stopped_with_ctrl_c_says_how_to_resume_and_that_resumes(tmp_pa
 
     real_save = stop_in_epoch_two(monkeypatch, train, ctrl_c_half_way)
     options = ["--batch-size", "8", "--blocks", "8x1", "--no-jit", "--verbose", "0"]
-    assert exit_code(train.main, [str(tmp_path / "fer"), "--out", str(run), "--epochs", "2", *options]) == 130
+    assert exit_code(train.main, [str(tmp_path / "fer"), "--out", str(run), "--epochs", "3", *options]) == 130
     (line,) = capsys.readouterr().err.strip().splitlines()
     resume = shlex.join(["emojify-train", str(tmp_path / "fer"), "--out", str(run), "--resume"])
     assert line == f"emojify-train: stopped; resume with: {resume}"
     assert not list(run.rglob("*.tmp*"))
+    assert [h["epoch"] for h in json.loads((run / "history.json").read_text())] == [1, 2]
+    assert json.loads((run / "backup" / "training_metadata.json").read_text())["epoch"] == 2
     monkeypatch.setattr(train, "save_atomic", real_save)
     assert train.main([*shlex.split(resume)[1:], "--verbose", "0"]) == 0
-    assert [h["epoch"] for h in json.loads((run / "history.json").read_text())] == [1, 2]
+    assert [h["epoch"] for h in json.loads((run / "history.json").read_text())] == [1, 2, 3]
 
 
 @needs_tensorflow

@@ -334,15 +334,23 @@ def make_epoch_logger(run: Path, model_ref, statistics_faces: np.ndarray, val_sp
     return EpochLogger()
 
 
-def make_backup(folder: Path):
+def make_backup(folder: Path, first=None):
     """Keras's ``BackupAndRestore`` into ``folder``, which writes its files in place: a Ctrl-C while it
     saves an epoch takes effect once they are whole (``ctrl_c_held``), so ``--resume`` can read them.
+    ``first`` (the epoch logger) records each epoch before, under the same hold: a Ctrl-C between
+    the two left the backup an epoch behind the history and ``best.keras``, so that ``--resume`` did
+    the epoch again and could leave ``best.keras`` the model of an epoch no longer in the history.
     A fault it cannot hold off (a full disk, a power cut) may leave them broken: it keeps the epoch
     before too (``double_checkpoint``), which ``--resume`` then carries on from; where neither can be
     read, that is one line saying so."""
     import keras
 
     class Backup(keras.callbacks.BackupAndRestore):
+        def set_model(self, model):
+            super().set_model(model)
+            if first is not None:
+                first.set_model(model)
+
         def on_train_begin(self, logs=None):
             try:
                 super().on_train_begin(logs)
@@ -352,6 +360,8 @@ def make_backup(folder: Path):
 
         def on_epoch_end(self, epoch, logs=None):
             with ctrl_c_held():
+                if first is not None:
+                    first.on_epoch_end(epoch, logs)
                 super().on_epoch_end(epoch, logs)
 
     return Backup(str(folder), double_checkpoint=True)
@@ -398,9 +408,10 @@ def train(cfg: TrainConfig, run: Path, verbose: int, new: bool = False) -> Path:
     log.info("class weights %s", {CLASSES[i]: round(w, 2) for i, w in weights.items()})
 
     # the history first: an epoch is in the backup only once it is in the history, so a run stopped
-    # between the two repeats that epoch on --resume rather than leaving a gap in its history
-    callbacks = [make_epoch_logger(run, model, batchnorm_faces(train_split), val_split),
-                 make_backup(run / "backup")]
+    # between the two (by a fault: Ctrl-C waits for both) repeats that epoch on --resume rather than
+    # leaving a gap in its history
+    callbacks = [make_backup(run / "backup", first=make_epoch_logger(run, model, batchnorm_faces(train_split),
+                                                                     val_split))]
     soft = None
     if teachers:
         val_accuracy = np.mean(teacher_probabilities(teachers, val_split.x).argmax(1) == val_split.y)
