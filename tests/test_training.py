@@ -236,15 +236,16 @@ def test_an_option_out_of_range_is_named_with_its_range(tmp_path, capsys, argv, 
     assert capsys.readouterr().err.strip().splitlines() == [f"emojify-train: error: {line}"]
 
 
-@pytest.mark.parametrize("tool", ["train", "quantize"])
-def test_an_empty_output_folder_is_refused_not_taken_for_the_current_one(tmp_path, capsys, monkeypatch, tool):
-    """``--out "$UNSET"``: argparse's error, not a run written into the current folder."""
+@pytest.mark.parametrize("tool", ["train", "train-data", "quantize"])
+def test_an_empty_path_is_refused_not_taken_for_the_current_folder(tmp_path, capsys, monkeypatch, tool):
+    """``--out "$UNSET"`` or an empty DATA: argparse's error, not the current folder written into or read."""
     import importlib
 
     monkeypatch.chdir(tmp_path)
-    argv = {"train": ["data", "--out", ""], "quantize": ["best.keras", "data", "--out-dir", ""]}[tool]
+    argv = {"train": ["data", "--out", ""], "train-data": ["", "--out", "run"],
+            "quantize": ["best.keras", "data", "--out-dir", ""]}[tool]
     with pytest.raises(SystemExit) as stopped:
-        importlib.import_module(f"emojify.training.{tool}").main(argv)
+        importlib.import_module(f"emojify.training.{tool.split('-')[0]}").main(argv)
     assert stopped.value.code == 2 and "an empty path" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 

@@ -486,7 +486,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="emojify-train", description=plain_text(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     d = TrainConfig(data="")
-    p.add_argument("data", help="FER2013 image-folder root (train/, test/) or fer2013.csv")
+    p.add_argument("data", type=path_argument, help="FER2013 image-folder root (train/, test/) or fer2013.csv")
     p.add_argument("--out", type=path_argument, default=Path("runs/emotion"), help="run folder (default: %(default)s)")
     p.add_argument("--epochs", type=int, default=d.epochs, help="epochs in this run (default: %(default)s)")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help="default: %(default)s")
@@ -559,7 +559,7 @@ def how_to_resume(args: argparse.Namespace) -> str:
     """What to do after Ctrl-C: the ``--resume`` command once the run has begun (its config.json written)."""
     if not (args.out / "config.json").is_file():
         return "the run had not begun; start it again"
-    return "resume with: " + shlex.join(["emojify-train", args.data, "--out", str(args.out), "--resume"])
+    return "resume with: " + shlex.join(["emojify-train", str(args.data), "--out", str(args.out), "--resume"])
 
 
 def main(argv: list[str] | None = None) -> int:
