@@ -32,6 +32,7 @@ PHOTOS = ("rocket", "coffee", "chelsea", "hubble_deep_field", "immunohistochemis
 ASTRONAUT_FACE = (178, 80, 95, 95)
 """(x, y, w, h) of the astronaut's face in the 512-pixel photo, as the search boxes it at full size."""
 ON_FACE_IOU = 0.5
+MAX_SIDE = 8192  # twice what emojify reads a photo at (imageio.MAX_SIDE); past it, memory, not a photo
 MIN_SIDE = 32  # narrower, her face is under 6 pixels wide: nothing left to find (and at 1, photos 0 pixels high)
 
 
@@ -46,8 +47,8 @@ def as_bgr(picture: np.ndarray, side: int) -> np.ndarray:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--side", type=number(int, MIN_SIDE), default=2048,
-                   help=f"width in pixels the photos are scaled to, at least {MIN_SIDE} (default: %(default)s)")
+    p.add_argument("--side", type=number(int, MIN_SIDE, MAX_SIDE), default=2048,
+                   help=f"width in pixels the photos are scaled to, {MIN_SIDE} .. {MAX_SIDE} (default: %(default)s)")
     p.add_argument("--no-second-look", action="store_true", help="keep every tile candidate, as before the second look")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     args = p.parse_args(argv)

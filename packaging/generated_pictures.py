@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     out = parser.parse_args(argv).out
     if not out.is_dir():
         parser.error(f"--out: {out} is not a folder")
+    for name in (FACES_PICTURE, BASES_PICTURE):  # both, before either is drawn: not one replaced and then an error
+        if (out / name).is_dir():
+            parser.error(f"--out: {out / name} is a folder; move it away")
     detector, mesh = BlazeFaceDetector.for_stills(), load_mesh()
     sample = read_image(SAMPLE_FACE)
     face = detector.detect(sample)[0]

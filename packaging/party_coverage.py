@@ -44,7 +44,7 @@ from script_common import (
 
 CLASSES = ("happy", "neutral", "surprise", "sad")
 FRACTIONS = (0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.24, 0.28)
-MIN_SIDE = 200
+MIN_SIDE, MAX_SIDE = 200, 8192
 """The smallest region side measured (pixels)."""
 
 
@@ -88,8 +88,8 @@ def coverage(detector: BlazeFaceDetector, faces: list[np.ndarray], side: int, se
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("fer", type=Path, help="FER2013 image folders (test/<class>/PublicTest_*.jpg)")
-    p.add_argument("--sides", type=number(int, MIN_SIDE), nargs="+", default=[1228, 768, 384],
-                   help=f"the regions' longer sides in pixels, each at least {MIN_SIDE} (default: %(default)s)")
+    p.add_argument("--sides", type=number(int, MIN_SIDE, MAX_SIDE), nargs="+", default=[1228, 768, 384],
+                   help=f"the regions' longer sides in pixels, each {MIN_SIDE} .. {MAX_SIDE} (default: %(default)s)")
     p.add_argument("--faces", type=positive_int, default=24, help="faces pasted at each size (default: %(default)s)")
     p.add_argument("--seed", type=non_negative_int, default=1, help="seed of the places, 0 or more (default: %(default)s)")
     p.add_argument("--shares", type=number(float, 0.01, 0.5), nargs="+", default=list(FRACTIONS),

@@ -26,7 +26,7 @@ DEFAULT_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")
 DEBIAN_COPYRIGHT = Path("/usr/share/doc/fonts-noto-color-emoji/copyright")
 APT_PACKAGE = "fonts-noto-color-emoji"
 BITMAP_SIZE = 109  # Noto Color Emoji is a bitmap (CBDT) font with a single strike at 109 px
-MIN_SIZE = 16
+MIN_SIZE, MAX_SIZE = 16, 4096  # past 4096, 7 pictures of gigabytes, not emoji
 MARGIN = 0.04  # transparent margin on each side, as a fraction of the output size
 LICENSE_FILE = "LICENSE-NotoColorEmoji.txt"
 FALLBACK_COPYRIGHT = "Copyright 2013-2017 Google Inc., Arjen Nienhuis"
@@ -165,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         help=f"path to NotoColorEmoji.ttf (default: {DEFAULT_FONT})",
     )
     args = parser.parse_args(argv)
-    if args.size < MIN_SIZE:
-        parser.error(f"--size must be at least {MIN_SIZE}")
+    if not MIN_SIZE <= args.size <= MAX_SIZE:
+        parser.error(f"--size must be {MIN_SIZE} .. {MAX_SIZE}")
 
     if not args.font.is_file():
         return fail(f"emoji font not found: {args.font} (install it with: apt-get install -y {APT_PACKAGE}, "

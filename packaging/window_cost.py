@@ -40,8 +40,8 @@ DEFAULT_SIZES = ("800x480", "1280x720", "1920x1080")
 def screen_size(text: str) -> str:
     """A ``WxH`` argument, checked (argparse's type)."""
     width, _, height = text.partition("x")
-    if not (width.isdigit() and height.isdigit() and int(width) >= 320 and int(height) >= 240):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a screen size like 800x480 (at least 320x240)")
+    if not (width.isdigit() and height.isdigit() and 320 <= int(width) <= 8192 and 240 <= int(height) <= 8192):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a screen size like 800x480 (320x240 .. 8192x8192)")
     return text
 
 

@@ -35,6 +35,31 @@ def test_faceless_photos_refuses_a_side_with_no_picture_left(side):
     assert_refused(run_script("faceless_photos", "--side", side), "faceless_photos", "--side", side)
 
 
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(("script", "argv", "words"), [
+    ("faceless_photos", ["--side", HUGE], ["--side", "at most 8192"]),
+    ("party_coverage", ["nowhere", "--sides", HUGE], ["--sides", "at most 8192"]),
+    ("render_emojis", ["--size", HUGE], ["--size must be 16 .. 4096"]),
+    ("window_cost", ["--sizes", "99999999x99999999"], ["--sizes", "8192x8192"])])
+def test_a_size_past_any_screen_or_photo_is_refused_in_one_line(tmp_path, script, argv, words):
+    """Each was an OpenCV or OverflowError traceback (render_emojis's after making its --out folder)."""
+    done = run_script(script, *argv, "--out", str(tmp_path / "out")) if script == "render_emojis" \
+        else run_script(script, *argv)
+    assert_refused(done, script, *words)
+    assert not (tmp_path / "out").exists()
+
+
+def test_generated_pictures_with_a_folder_in_a_picture_s_place_draws_and_replaces_nothing(tmp_path):
+    """A folder where the second picture goes: said before the first is replaced, not after."""
+    (tmp_path / "generated-emoji-faces.png").write_bytes(b"old picture")
+    (tmp_path / "generated-emoji-bases.png").mkdir()
+    assert_refused(run_script("generated_pictures", "--out", str(tmp_path)), "generated_pictures",
+                   "generated-emoji-bases.png is a folder")
+    assert (tmp_path / "generated-emoji-faces.png").read_bytes() == b"old picture"
+
+
 @pytest.mark.parametrize("seconds", ["inf", "nan"])
 def test_window_cost_refuses_endless_seconds_before_starting_a_screen(seconds):
     assert_refused(run_script("window_cost", "--seconds", seconds, "--sizes", "320x240"), "window_cost",
