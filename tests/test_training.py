@@ -930,6 +930,22 @@ def test_quantizing_with_a_damaged_or_missing_run_is_one_line_before_any_work(tm
     assert not (tmp_path / "out").exists()
 
 
+def test_quantizing_with_another_run_s_record_is_refused(tmp_path, capsys):
+    """--run of a run that did not train the model: its recipe and epochs would be recorded for it."""
+    from emojify.training import quantize
+
+    write_run(tmp_path / "run", "", [0.5])
+    (tmp_path / "run" / "best.keras").write_bytes(b"the run's model")
+    (tmp_path / "other.keras").write_bytes(b"another run's model")
+    out_dir = tmp_path / "int8"
+    assert quantize.main([str(tmp_path / "other.keras"), str(tmp_path), "--out-dir", str(out_dir),
+                          "--run", str(tmp_path / "run")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == (f"emojify-quantize: error: --run {tmp_path / 'run'}: {tmp_path / 'other.keras'} is neither its "
+                    "best.keras nor its last.keras (nor a copy); give the run that trained it, or leave --run out")
+    assert not out_dir.exists()
+
+
 # --- train, resume, quantize -----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

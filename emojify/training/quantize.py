@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import filecmp
 import json
 import logging
 import os
@@ -213,6 +214,10 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
     """Convert, evaluate and write the model files into the new folder ``out_dir`` (or in place of
     it, with ``replace``: see :func:`staged_folder`); returns the metadata."""
     training = training_record(run) if run else prior_training(str(keras_path))  # a bad --run: before the work
+    if run and not any((run / name).is_file() and filecmp.cmp(run / name, keras_path, shallow=False)
+                       for name in ("best.keras", "last.keras")):
+        raise DataError(f"--run {run}: {keras_path} is neither its best.keras nor its last.keras (nor a copy); "
+                        "give the run that trained it, or leave --run out")
     refuse_existing(out_dir, replace)  # before the long work, not after it
     check_output_folder(out_dir, f"--out-dir {out_dir}")  # an OutputError is a ValueError: one line
     from emojify.evaluate import plot_confusion
@@ -294,8 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--install", action="store_true",
                        help=f"replace the model in {install_dir()}/, the folder the kiosk loads (model and metadata "
                             "change together: the new folder is renamed in)")
-    p.add_argument("--run", type=path_argument, help="training run folder, to record its recipe and epochs; without it, the "
-                   "training record of the model's own metadata (beside it) is kept, if it has one")
+    p.add_argument("--run", type=path_argument, help="training run folder whose best.keras or last.keras the model is, to record its "
+                   "recipe and epochs; without it, the training record of the model's own metadata (beside it) is "
+                   "kept, if it has one")
     p.add_argument("--samples", type=int, default=1000, help="calibration images (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1, help="default: %(default)s")
     args = p.parse_args(argv)
