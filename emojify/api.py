@@ -109,6 +109,8 @@ def as_path(value: str | os.PathLike, what: str, error: type[EmojifyError]) -> P
         raise error(f"{what} {value!r}: a path given as bytes; give a str or a pathlib.Path")
     if not name:
         raise error(f"{what}: an empty path")
+    if "\0" in name:  # open() raises ValueError for it
+        raise error(f"{what} {name!r}: not a valid file name (it holds a NUL character)")
     return Path(name)
 
 

@@ -158,6 +158,16 @@ def normalise_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str
     return argv
 
 
+def shows_emoji(stream) -> bool:
+    """Whether ``stream``'s encoding can write an emoji: where not, JSON is written in ASCII (its
+    escapes, \\ud83d\\ude04, are valid JSON; the output's own \\U0001f604 would not be)."""
+    try:
+        "\U0001f604".encode(getattr(stream, "encoding", None) or "ascii")
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
 def json_path(path: Path) -> str:
     """A path for JSON output, which must be UTF-8: bytes of a file name that are not (a name from an
     old camera's card) are written as ``\\xff`` escapes instead of breaking the whole output."""
@@ -214,7 +224,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             what = ", ".join(f"{face.label} {face.emoji} ({percent}%)" for face, percent in zip(faces, shown, strict=True))
             print(f"{path}: {what or 'no face'}")
     if args.json:
-        print(json.dumps(results, ensure_ascii=False, indent=2))
+        print(json.dumps(results, ensure_ascii=not shows_emoji(sys.stdout), indent=2))
     return EXIT_BAD_INPUT if failures else 0
 
 
@@ -231,7 +241,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError(f"--dim {args.dim}: brightness must be in (0, 1]")
     if args.plot:  # both names checked: the confusion matrix is not saved where its diagram cannot be
         make_file_folder(args.plot, f"--plot {args.plot}")
-        make_file_folder(reliability_path(args.plot), f"--plot {args.plot}'s reliability diagram")
+        make_file_folder(reliability_path(args.plot), f"--plot {args.plot}: its reliability diagram "
+                                                      f"{reliability_path(args.plot)}")
     classifier = Classifier(args.model, decision=IDENTITY if args.raw else None)
     if args.detect:  # the photo as cmd_predict sees it
         from emojify.evaluate import evaluate_photos
@@ -288,8 +299,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from emojify.classifier import Classifier
     from emojify.pipeline import Pipeline
 
-    if not (1 <= args.frames <= MAX_BENCH_FRAMES and 1 <= args.threads <= MAX_THREADS):
-        raise UsageError(f"--frames must be 1 .. {MAX_BENCH_FRAMES:,} and --threads 1 .. {MAX_THREADS}")
+    for option, value, most in (("--frames", args.frames, MAX_BENCH_FRAMES), ("--threads", args.threads, MAX_THREADS)):
+        if not 1 <= value <= most:
+            raise UsageError(f"{option} {value}: must be 1 .. {most:,}")
     check_flags(args, "region", "folder_fps", "model")
     cv2.setNumThreads(args.threads)
     from emojify.faces import DETECTORS, haar_available

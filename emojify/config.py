@@ -251,9 +251,10 @@ def exit_keys(value: Any, origin: Origin) -> str:
         or bool(_FUNCTION_KEY.fullmatch(key))
     if not good_key or not all(m in TK_MODIFIERS for m in modifiers) or len(set(modifiers)) != len(modifiers):
         raise ConfigError(f"{origin} {fix} (got {_shown(value)})")
-    if not set(modifiers) - {"Shift", "Lock"}:
-        raise ConfigError(f"{origin} must hold Control, Alt or another modifier besides Shift (got {_shown(value)}: "
-                          "a visitor typing, or taking a snapshot with space or Return, could quit the kiosk)")
+    if not set(modifiers) - {"Shift", "Lock", "Mod2"}:  # Lock is Caps Lock, Mod2 Num Lock on X's usual keymaps
+        raise ConfigError(f"{origin} must hold Control, Alt or another modifier besides Shift, Lock and Mod2 (got "
+                          f"{_shown(value)}: a visitor typing, or taking a snapshot with space or Return, could quit "
+                          "the kiosk)")
     if "Shift" in modifiers and key in SHIFTED_AWAY:
         raise ConfigError(f"{origin} must not combine Shift with {key}, which Shift turns into another key "
                           f"(so {_shown(value)} could never quit); leave Shift out or use a letter or F1..F35")
@@ -336,7 +337,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("kiosk", bool, False, "fullscreen kiosk: no window frame or cursor, Escape and the close button "
             "are ignored; quit with the exit keys", shown="a normal window"),
     Setting("exit_keys", str, "Control-Shift-q", "key combination that quits, also in kiosk mode, in Tk "
-            "notation without <>, with Control, Alt or another modifier besides Shift", exit_keys, metavar="KEYS"),
+            "notation without <>, with Control, Alt or another modifier besides Shift, Lock and Mod2", exit_keys, metavar="KEYS"),
     Setting("smoothing", float, smoothing.ALPHA, "how fast the emoji follows the face: the weight of the "
             "newest frame, above 0 and at most 1, where 1 means no smoothing", number(0.0, 1.0, low_open=True),
             metavar="ALPHA"),

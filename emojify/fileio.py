@@ -99,7 +99,7 @@ def make_file_folder(path: Path, given: str, suffix: str = ".png") -> None:
     any work, as :func:`make_folder` does (:class:`OutputError`)."""
     path = Path(path)
     if path.is_dir():
-        raise OutputError(f"{given}: {path.name} is a folder; give a file name ending in {suffix}")
+        raise OutputError(f"{given}: a folder; give a file name ending in {suffix}")
     if path.suffix.lower() != suffix:
         raise OutputError(f"{given}: give a file name ending in {suffix}")
     make_folder(path.parent, given)

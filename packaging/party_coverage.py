@@ -45,7 +45,7 @@ from script_common import (
 CLASSES = ("happy", "neutral", "surprise", "sad")
 FRACTIONS = (0.06, 0.08, 0.10, 0.12, 0.14, 0.16, 0.18, 0.20, 0.24, 0.28)
 MIN_SIDE, MAX_SIDE = 200, 8192
-"""The smallest region side measured (pixels)."""
+"""The smallest and largest region sides measured (pixels)."""
 
 
 def fer_faces(fer: Path, count: int) -> list[np.ndarray]:

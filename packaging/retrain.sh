@@ -5,7 +5,7 @@
 #   2. quantize   emojify-quantize: the int8 model, its metadata and its fitted decision rule, and with
 #                 --photos the camera bias fitted on real photos (camera_rule)
 #   3. evaluate   emojify evaluate on DATA/test, in daylight and dimmed, next to the shipped model
-#   4. install    swap the new model into model/ in one rename (asks first, unless --install)
+#   4. install    swap the new model into model/ by a rename (asks first, unless --install)
 #   5. build      rebuild the executable with packaging/build_exe.sh (unless --no-exe)
 #
 #   bash packaging/retrain.sh path/to/fer2013 --epochs 30 --photos path/to/realfaces --background

@@ -259,6 +259,8 @@ def test_a_path_given_as_bytes_or_a_folder_for_the_model_is_an_emojify_error(ast
 def test_a_nul_in_a_file_name_is_said_so() -> None:
     with pytest.raises(emojify.EmojifyError, match="not a valid file name"):  # not "no such file"
         emojify.detect("face\x00.jpg")
+    with pytest.raises(emojify.EmojifyError, match="not a valid file name"):  # not open()'s ValueError
+        emojify.Reader(model="model\x00.tflite")
 
 
 def test_a_corrupt_file_is_an_emojify_error(tmp_path: Path) -> None:

@@ -115,6 +115,8 @@ def test_an_output_that_cannot_show_the_emoji_gets_it_escaped(images):
     written as \\U0001f604, not a UnicodeEncodeError traceback."""
     code, out, err = run_cli("predict", images["astronaut.png"], env={"PYTHONIOENCODING": "latin-1"})
     assert code == 0 and err == "", err
+    code, out_json, err = run_cli("predict", "--json", images["astronaut.png"], env={"PYTHONIOENCODING": "latin-1"})
+    assert code == 0 and out_json.isascii() and json.loads(out_json)[0]["emoji"] == EMOJI["happy"], out_json
     assert re.fullmatch(rf"{re.escape(str(images['astronaut.png']))}: happy \\U0001f604 \(\d+%\)", out.strip()), out
 
 
@@ -435,9 +437,9 @@ def one_face_folder(images, tmp_path) -> Path:
 
 
 @pytest.mark.parametrize(("plot", "says"), [("plot.txt", "give a file name ending in .png"),
-                                            ("a-folder.png", "a-folder.png is a folder"),
-                                            ("a-file/plot.png", "a-file"),
-                                            ("a.png", "a-reliability.png is a folder")])
+                                            ("a-folder.png", "a-folder.png: a folder; give a file name ending in .png"),
+                                            ("a-file/plot.png", "(a file is in the way)"),
+                                            ("a.png", "a-reliability.png: a folder")])
 def test_a_plot_that_cannot_be_written_is_one_line_before_any_work(one_face_folder, tmp_path, plot, says):
     """Neither plot is saved where one of them cannot be: a-reliability.png, a folder, kept a.png out too."""
     pytest.importorskip("matplotlib")
@@ -585,11 +587,12 @@ def test_bench_says_a_bad_source_as_the_kiosk_does(source, line):
     assert code == 2 and stderr_lines(err) == [f"emojify: error: {line}"]
 
 
-@pytest.mark.parametrize("argv", [["--frames", "0"], ["--frames", "99999999999999999999"], ["--threads", "0"],
-                                  ["--threads", "2147483648"]])
-def test_bench_rejects_counts_out_of_range_in_one_line(argv):
-    code, _, err = run_cli("bench", *argv)
-    assert code == 2 and stderr_lines(err) == ["emojify: error: --frames must be 1 .. 1,000,000 and --threads 1 .. 64"]
+@pytest.mark.parametrize(("option", "value", "most"), [("--frames", "0", "1,000,000"),
+                                                       ("--frames", "99999999999999999999", "1,000,000"),
+                                                       ("--threads", "0", "64"), ("--threads", "2147483648", "64")])
+def test_bench_rejects_counts_out_of_range_in_one_line(option, value, most):
+    code, _, err = run_cli("bench", option, value)
+    assert code == 2 and stderr_lines(err) == [f"emojify: error: {option} {value}: must be 1 .. {most}"]
 
 
 HELP = {

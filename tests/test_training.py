@@ -605,10 +605,12 @@ def test_a_run_stopped_while_saving_an_epoch_repeats_it_on_resume(tmp_path, monk
 
 
 @needs_tensorflow
-def test_a_backup_broken_while_it_was_saved_resumes_from_the_epoch_before(tmp_path, monkeypatch, capsys):
-    """A full disk or a power cut while Keras wrote the backup in place (here: its weights cut in half
-    after epoch 2): --resume carries on from epoch 1's copy and the history has every epoch; where
-    that copy is broken too, one line says the backup cannot be read."""
+@pytest.mark.parametrize("broken", ["latest.weights.h5", "training_metadata.json"])
+def test_a_backup_broken_while_it_was_saved_resumes_from_the_epoch_before(tmp_path, monkeypatch, capsys, broken):
+    """A full disk or a power cut while Keras wrote the backup in place (here: its weights, or the
+    epoch count it writes after them, cut in half after epoch 2): --resume carries on from epoch 1's
+    copy and the history has every epoch; where that copy is missing too, one line says the backup
+    cannot be read."""
     from emojify.training import train
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -626,9 +628,9 @@ def test_a_backup_broken_while_it_was_saved_resumes_from_the_epoch_before(tmp_pa
     options = ["--out", str(run), "--batch-size", "8", "--blocks", "8x1", "--no-jit", "--verbose", "0"]
     assert train.main([str(tmp_path / "fer"), "--epochs", "3", *options]) == 2
     monkeypatch.setattr(train, "save_atomic", real_save)
-    weights = run / "backup" / "latest.weights.h5"
-    whole = weights.read_bytes()
-    weights.write_bytes(whole[: len(whole) // 2])
+    damaged = run / "backup" / broken
+    whole = damaged.read_bytes()
+    damaged.write_bytes(whole[: len(whole) // 2])
     capsys.readouterr()
     shutil.copytree(run, tmp_path / "broken-run")
     assert train.main([str(tmp_path / "fer"), "--resume", *options]) == 0
@@ -639,8 +641,12 @@ def test_a_backup_broken_while_it_was_saved_resumes_from_the_epoch_before(tmp_pa
     options[1] = str(tmp_path / "broken-run")
     assert train.main([str(tmp_path / "fer"), "--resume", *options]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
-    assert line.startswith(f"emojify-train: error: {tmp_path / 'broken-run' / 'backup'}: the training backup "
-                           "cannot be read ("), line
+    if broken == "latest.weights.h5":
+        assert line.startswith(f"emojify-train: error: {tmp_path / 'broken-run' / 'backup'}: the training backup "
+                               "cannot be read ("), line
+    else:
+        assert line.startswith(f"emojify-train: error: {tmp_path / 'broken-run'}: damaged run file "
+                               "backup/training_metadata.json ("), line
 
 
 @needs_tensorflow

@@ -7,8 +7,9 @@ Sets the batch-norm statistics to their exact values over un-augmented training 
 with int8 input and output, then scores the float and the int8 model on PublicTest (and PrivateTest
 where the data has it) and writes into a new folder (``--out-dir``, by default
 ``quantized-<UTC time>``), or with ``--install`` into ``model/``, the folder the kiosk loads. The
-files are written into a hidden folder beside it, which then takes the folder's name in one
-rename, so the model and its metadata change as one pair and nothing is left half-written:
+files are written into a hidden folder beside it, which then takes the folder's name by a rename
+(an old folder moved aside first, and put back if that fails), so the model and its metadata
+change as one pair and nothing is left half-written:
 
 * ``emotion_int8.tflite``  the model the kiosk runs
 * ``emotion.keras``        the float model it came from, with those statistics (to re-quantize, or

@@ -25,6 +25,7 @@ import logging
 import math
 import os
 import shlex
+import shutil
 import sys
 import time
 import zipfile
@@ -341,8 +342,10 @@ def make_backup(folder: Path, first=None):
     the two left the backup an epoch behind the history and ``best.keras``, so that ``--resume`` did
     the epoch again and could leave ``best.keras`` the model of an epoch no longer in the history.
     A fault it cannot hold off (a full disk, a power cut) may leave them broken: it keeps the epoch
-    before too (``double_checkpoint``), which ``--resume`` then carries on from; where neither can be
-    read, that is one line saying so."""
+    before too (``double_checkpoint``), which ``--resume`` then carries on from (Keras where the weights
+    cannot be read, :func:`earlier_backup` where the epoch count is damaged), doing the last epoch
+    again (``best.keras`` stays the best model saved, which may be that epoch's first go); where
+    neither can be read, that is one line saying so."""
     import keras
 
     class Backup(keras.callbacks.BackupAndRestore):
@@ -482,6 +485,24 @@ def backup_epoch(metadata) -> int:
     return metadata["epoch"]
 
 
+def earlier_backup(folder: Path) -> bool:
+    """Put the backup's copy of the epoch before (Keras's ``*.bkp``, :func:`make_backup`) in place of
+    its last epoch, whose ``training_metadata.json`` is damaged (Keras writes it after the weights, so
+    a fault can break it alone, and Keras falls back by itself only where the weights cannot be
+    read); True where that copy is whole and now in place."""
+    names = ("latest.weights.h5", "training_metadata.json")
+    try:
+        backup_epoch(json.loads((folder / f"{names[1]}.bkp").read_text()))
+    except (OSError, ValueError):
+        return False
+    if not (folder / f"{names[0]}.bkp").is_file():
+        return False
+    for name in names:
+        shutil.copyfile(folder / f"{name}.bkp", folder / name)
+    log.warning("%s: the last epoch's backup is damaged; carrying on from the epoch before", folder)
+    return True
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="emojify-train", description=plain_text(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -581,7 +602,11 @@ def run_command(args: argparse.Namespace) -> int:
             done = read_run_file(run, "history.json", saved_history) if (run / "history.json").is_file() else []
             metadata = Path("backup", "training_metadata.json")
             if (run / metadata).is_file():
-                read_run_file(run, str(metadata), backup_epoch)
+                try:
+                    read_run_file(run, str(metadata), backup_epoch)
+                except DataError:
+                    if not earlier_backup(run / "backup"):
+                        raise
         except DataError as exc:
             print(f"emojify-train: error: {exc}", file=sys.stderr)
             return 2
