@@ -552,7 +552,7 @@ def test_resume_of_a_run_without_its_backup_refuses_to_start_over(tmp_path, caps
     from emojify.training import train
 
     run = tmp_path / "run"
-    run.mkdir()
+    run.mkdir(exist_ok=True)
     (run / "config.json").write_text(json.dumps({"data": str(tmp_path / "fer"), "epochs": 4}))
     (run / "history.json").write_text(json.dumps(history_of(1, 2, 3)))
     (run / "best.keras").write_bytes(b"the best model so far")
@@ -692,6 +692,13 @@ def test_training_stopped_with_ctrl_c_before_the_run_began_says_to_start_again(t
     assert capsys.readouterr().err.strip().splitlines() == [
         "emojify-train: stopped; the run had not begun; start it again"]
     assert not (run / "config.json").exists()
+    # an earlier attempt's config.json in the folder (stopped before its first epoch): --resume would
+    # carry on with its settings, not the ones just given
+    run.mkdir(exist_ok=True)
+    (run / "config.json").write_text(json.dumps({"data": str(tmp_path / "fer"), "epochs": 4}))
+    assert exit_code(train.main, [str(tmp_path / "fer"), "--out", str(run), "--epochs", "9"]) == 130
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "emojify-train: stopped; the run had not begun; start it again"]
 
 
 @needs_tensorflow

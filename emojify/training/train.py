@@ -577,8 +577,15 @@ def resumed_data(given: str, saved: TrainConfig) -> tuple[TrainConfig, str | Non
 
 
 def how_to_resume(args: argparse.Namespace) -> str:
-    """What to do after Ctrl-C: the ``--resume`` command once the run has begun (its config.json written)."""
-    if not (args.out / "config.json").is_file():
+    """What to do after Ctrl-C: the ``--resume`` command once the run has begun (its config.json written,
+    by this run: an earlier attempt's, stopped before its first epoch, would resume its own settings)."""
+    path = args.out / "config.json"
+    try:
+        begun = path.is_file() and (args.resume or json.loads(path.read_text()) == json.loads(
+            json.dumps(asdict(config_of(args)))))
+    except (OSError, ValueError):
+        begun = False
+    if not begun:
         return "the run had not begun; start it again"
     return "resume with: " + shlex.join(["emojify-train", str(args.data), "--out", str(args.out), "--resume"])
 
