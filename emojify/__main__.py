@@ -2,6 +2,6 @@
 
 import sys
 
-from emojify.cli import main
+from emojify.launch import emojify
 
-sys.exit(main())
+sys.exit(emojify())

@@ -800,3 +800,39 @@ def test_debug_in_a_settings_file_shows_the_traceback(tmp_path):
     assert code != 0 and "Traceback" in err and "ModelError" in err and "missing.tflite" in err
     code, _, err = run_cli("run", "--config", config, "--no-debug", env={"DISPLAY": ""}, timeout=120)
     assert code == 2 and "Traceback" not in err and len(stderr_lines(err)) == 1
+
+
+def hide_module(folder: Path, module: str) -> dict:
+    """An environment in which ``import module`` fails as it does where the package is not installed."""
+    (folder / module).mkdir()
+    (folder / module / "__init__.py").write_text(
+        f"raise ModuleNotFoundError(\"No module named '{module}'\", name={module!r})\n")
+    return {**os.environ, "PYTHONPATH": str(folder)}
+
+
+@pytest.mark.parametrize(("module", "package"), [("numpy", "numpy"), ("PIL", "Pillow")])
+@pytest.mark.parametrize("command", [["-m", "emojify"], ["emojify"], ["emojify-train"], ["emojify-quantize"]])
+def test_a_missing_runtime_library_is_one_line(command, module, package, tmp_path):
+    """Even --help needs NumPy and Pillow (the settings table's types); without one, each command says
+    which package to install, as the console scripts run it, instead of a traceback."""
+    if command[0] != "-m":
+        script = os.path.join(os.path.dirname(sys.executable), command[0])
+        if not os.path.exists(script):
+            pytest.skip(f"console script not installed at {script}")
+        argv = [script, "--help"]
+    else:
+        argv = [sys.executable, *command, "--help"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=CLI_TIMEOUT, check=False,
+                          env=hide_module(tmp_path, module))
+    assert proc.returncode == 2, proc.stderr
+    prog = "emojify" if command[0] == "-m" else command[0]
+    expected = f"{prog}: error: needs the Python package {package}, which is not installed here (pip install {package})"
+    assert stderr_lines(proc.stderr) == [expected]
+    assert proc.stdout == ""
+
+
+def test_a_missing_runtime_library_with_debug_shows_the_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "emojify", "--debug", "predict", "x.jpg"], capture_output=True,
+                          text=True, timeout=CLI_TIMEOUT, check=False, env=hide_module(tmp_path, "numpy"))
+    assert proc.returncode == 1
+    assert "Traceback" in proc.stderr and "ModuleNotFoundError" in proc.stderr
