@@ -41,6 +41,18 @@ def press_ctrl_c(*args, **kwargs) -> None:
     os.kill(os.getpid(), signal.SIGINT)
 
 
+def send_sigterm(*args, **kwargs) -> None:
+    """``kill PID``: SIGTERM to this process, which must be handled (its default would end the tests)."""
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        pytest.fail("SIGTERM is not handled here: it would end the process and leave its files")
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+STOPS = pytest.mark.parametrize(("stop", "stopped_code"), [(press_ctrl_c, 130), (send_sigterm, 143)],
+                                ids=["ctrl-c", "sigterm"])
+"""Ctrl-C and SIGTERM stop the training tools alike, with their own exit codes."""
+
+
 def exit_code(main, argv: list[str]) -> int:
     """``main(argv)``; a Ctrl-C that escapes it, which the user would see as a traceback, fails the test."""
     try:
@@ -650,7 +662,9 @@ def test_a_backup_broken_while_it_was_saved_resumes_from_the_epoch_before(tmp_pa
 
 
 @needs_tensorflow
-def test_training_stopped_with_ctrl_c_says_how_to_resume_and_that_resumes(tmp_path, monkeypatch, capsys):
+@STOPS
+def test_training_stopped_with_ctrl_c_says_how_to_resume_and_that_resumes(stop, stopped_code, tmp_path,
+                                                                           monkeypatch, capsys):
     """Ctrl-C in epoch 2, half-way through saving last.keras: epoch 2 is saved whole first, in the
     history and the backup alike (a Ctrl-C between the two left the backup an epoch behind, and
     best.keras could be the model of an epoch the resumed run did again); then one line with the
@@ -665,11 +679,11 @@ def test_training_stopped_with_ctrl_c_says_how_to_resume_and_that_resumes(tmp_pa
     def ctrl_c_half_way(path):
         with atomic_path(path) as tmp:
             tmp.write_bytes(b"half a model")
-            press_ctrl_c()
+            stop()
 
     real_save = stop_in_epoch_two(monkeypatch, train, ctrl_c_half_way)
     options = ["--batch-size", "8", "--blocks", "8x1", "--no-jit", "--verbose", "0"]
-    assert exit_code(train.main, [str(tmp_path / "fer"), "--out", str(run), "--epochs", "3", *options]) == 130
+    assert exit_code(train.main, [str(tmp_path / "fer"), "--out", str(run), "--epochs", "3", *options]) == stopped_code
     (line,) = capsys.readouterr().err.strip().splitlines()
     resume = shlex.join(["emojify-train", str(tmp_path / "fer"), "--out", str(run), "--resume"])
     assert line == f"emojify-train: stopped; resume with: {resume}"
@@ -702,8 +716,10 @@ def test_training_stopped_with_ctrl_c_before_the_run_began_says_to_start_again(t
 
 
 @needs_tensorflow
-def test_ctrl_c_while_the_backup_is_saved_stops_once_it_is_whole(tmp_path, monkeypatch):
+@STOPS
+def test_ctrl_c_while_the_backup_is_saved_stops_once_it_is_whole(stop, stopped_code, tmp_path, monkeypatch):
     """Keras writes the backup --resume carries on from in place: Ctrl-C waits until it is whole."""
+    from emojify.training import commands
     from emojify.training.model import build_model, parse_blocks
     from emojify.training.train import make_backup
 
@@ -713,12 +729,17 @@ def test_ctrl_c_while_the_backup_is_saved_stops_once_it_is_whole(tmp_path, monke
     real_save_weights = model.save_weights
 
     def ctrl_c_while_saving(*args, **kwargs):
-        press_ctrl_c()
+        stop()
         real_save_weights(*args, **kwargs)
 
     monkeypatch.setattr(model, "save_weights", ctrl_c_while_saving)
-    with pytest.raises(KeyboardInterrupt):
-        backup.on_epoch_end(0)
+    exception = commands.Terminated if stopped_code == commands.EXIT_TERMINATED else KeyboardInterrupt
+    previous = signal.signal(signal.SIGTERM, commands._terminate)  # as until_interrupted has it
+    try:
+        with pytest.raises(exception):
+            backup.on_epoch_end(0)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     assert json.loads((tmp_path / "backup" / "training_metadata.json").read_text())["epoch"] == 1
     model.load_weights(tmp_path / "backup" / "latest.weights.h5")
 
@@ -1336,13 +1357,18 @@ def test_quantize_into_a_folder_that_cannot_be_written_is_one_line_before_any_wo
     assert line.startswith(f"emojify-quantize: error: --out-dir {out_dir}: cannot write in the folder /proc (")
 
 
-def test_quantize_stopped_with_ctrl_c_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
+@STOPS
+def test_quantize_stopped_with_ctrl_c_is_one_line_and_writes_nothing(stop, stopped_code, tmp_path, monkeypatch,
+                                                                      capsys):
     from emojify.training import quantize
 
     keras_like(tmp_path / "best.keras")
-    monkeypatch.setattr(quantize, "load_dataset", press_ctrl_c)  # while the data loads, the first long step
+    handler = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(quantize, "load_dataset", stop)  # while the data loads, the first long step
     out_dir = tmp_path / "int8"
-    assert exit_code(quantize.main, [str(tmp_path / "best.keras"), str(tmp_path), "--out-dir", str(out_dir)]) == 130
+    argv = [str(tmp_path / "best.keras"), str(tmp_path), "--out-dir", str(out_dir)]
+    assert exit_code(quantize.main, argv) == stopped_code
+    assert signal.getsignal(signal.SIGTERM) is handler  # put back as it was
     assert capsys.readouterr().err.strip().splitlines() == [
         f"emojify-quantize: stopped; nothing was written to {out_dir}; run it again"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras"]

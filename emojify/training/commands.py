@@ -2,8 +2,10 @@
 
 ``emojify-train``, ``emojify-quantize`` and ``python -m emojify.training.camera_rule`` work for
 minutes to hours. Ctrl-C ends each with one line saying that it stopped and how to go on, and exit
-code :data:`EXIT_INTERRUPTED` (:func:`until_interrupted`); their files are written whole or not at
-all. An output folder they could not write is one line before the work (:func:`check_output_folder`).
+code :data:`EXIT_INTERRUPTED` (:func:`until_interrupted`); SIGTERM (``kill``, ``timeout``, a service
+manager stopping a background run) does the same with exit code :data:`EXIT_TERMINATED`. Their files
+are written whole or not at all. An output folder they could not write is one line before the work
+(:func:`check_output_folder`).
 """
 
 from __future__ import annotations
@@ -19,33 +21,54 @@ from pathlib import Path
 from emojify.errors import EXIT_INTERRUPTED
 from emojify.fileio import OutputError, make_folder
 
+EXIT_TERMINATED = 128 + signal.SIGTERM
+"""Exit code of a tool stopped by SIGTERM, as a shell reports a command that SIGTERM ended."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a tool's work, raised where Ctrl-C's KeyboardInterrupt would be, so that the same
+    clean-up runs (temporary files removed, the swap undone; by default SIGTERM ends the process at
+    once and leaves them)."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
 
 def until_interrupted(prog: str, work: Callable[[], int], how_to_go_on: Callable[[], str]) -> int:
-    """``work()``'s exit code; Ctrl-C during it prints ``PROG: stopped; <how_to_go_on()>`` on stderr,
-    instead of a traceback, and gives :data:`EXIT_INTERRUPTED`."""
+    """``work()``'s exit code; Ctrl-C or SIGTERM during it prints ``PROG: stopped; <how_to_go_on()>`` on
+    stderr, instead of a traceback or nothing, and gives :data:`EXIT_INTERRUPTED` or
+    :data:`EXIT_TERMINATED`."""
+    on_main_thread = threading.current_thread() is threading.main_thread()  # signals are handled there only
+    previous = signal.signal(signal.SIGTERM, _terminate) if on_main_thread else None
     try:
         return work()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print(f"{prog}: stopped; {how_to_go_on()}", file=sys.stderr)
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    finally:
+        if on_main_thread:  # None: a handler set outside Python, which cannot be put back; the default
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 @contextlib.contextmanager
 def ctrl_c_held() -> Iterator[None]:
-    """Hold Ctrl-C during the block, for writes that are not atomic (Keras's training backup): a Ctrl-C
-    pressed meanwhile raises :class:`KeyboardInterrupt` once the block is done, its files whole."""
-    if threading.current_thread() is not threading.main_thread() \
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:  # no Ctrl-C here, or not ours
-        yield
-        return
-    pressed: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    """Hold Ctrl-C (and SIGTERM under :func:`until_interrupted`) during the block, for writes that are
+    not atomic (Keras's training backup): one received meanwhile raises its exception once the block
+    is done, its files whole."""
+    ours = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: _terminate}
+    held = [signum for signum, handler in ours.items()
+            if threading.current_thread() is threading.main_thread() and signal.getsignal(signum) is handler]
+    received: list[int] = []
+    for signum in held:
+        signal.signal(signum, lambda signum, frame: received.append(signum))
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-    if pressed:
-        raise KeyboardInterrupt
+        for signum in held:
+            signal.signal(signum, ours[signum])
+    if received:
+        raise Terminated if signal.SIGTERM in received else KeyboardInterrupt
 
 
 def check_output_folder(folder: Path, given: str) -> None:
