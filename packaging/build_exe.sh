@@ -54,6 +54,8 @@ EOF
 }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=packaging/options.sh
+source "$root/packaging/options.sh"
 reuse=0 onefile=0 self_test=1 opencv=auto
 dist="$root/dist" work="$root/build/pyinstaller" venv="$root/build/venv-exe"
 opencv_dir="${XDG_CACHE_HOME:-$HOME/.cache}/emojify/opencv-wheel"
@@ -65,7 +67,7 @@ while [ $# -gt 0 ]; do
     --stock-opencv) opencv=stock ;;
     --slim-opencv) opencv=slim ;;
     --dist|--work|--venv|--opencv-dir)
-      [ $# -ge 2 ] && [ -n "$2" ] || { echo "build_exe.sh: $1 needs a folder" >&2; exit 2; }
+      need_value build_exe.sh "$@"
       case "$2" in /*) folder="$2" ;; *) folder="$PWD/$2" ;; esac
       case "$1" in
         --dist) dist="$folder" ;; --work) work="$folder" ;; --venv) venv="$folder" ;; *) opencv_dir="$folder" ;;
@@ -82,6 +84,13 @@ cd "$root"
 if ! { [ "$reuse" = 1 ] && [ -x "$venv/bin/python" ]; } && [ -e "$venv" ] && [ ! -f "$venv/pyvenv.cfg" ] \
    && [ -n "$(ls -A "$venv" 2>/dev/null)" ]; then
   echo "build_exe.sh: --venv $venv holds files but no venv; choose another folder (it is deleted and made again)" >&2
+  exit 2
+fi
+# PyInstaller deletes DIST/emojify before it writes the bundle there: only an earlier bundle may be
+# in its way (--dist . in the checkout would delete the source package emojify/)
+if [ -e "$dist/emojify" ] && [ ! -d "$dist/emojify/_internal" ] && [ -n "$(ls -A "$dist/emojify" 2>/dev/null)" ]; then
+  echo "build_exe.sh: --dist $dist: $dist/emojify is no earlier build, and PyInstaller would delete it;" \
+       "choose another folder" >&2
   exit 2
 fi
 

@@ -42,12 +42,14 @@ EOF
 }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=packaging/options.sh
+source "$root/packaging/options.sh"
 version="" out="${XDG_CACHE_HOME:-$HOME/.cache}/emojify/opencv-wheel" jobs=$(nproc 2>/dev/null || echo 2) python=python3
 find_only=0 check_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --version|--out|--jobs|--python)
-      [ $# -ge 2 ] && [ -n "$2" ] || { echo "build_opencv.sh: $1 needs a value" >&2; exit 2; }
+      need_value build_opencv.sh "$@"
       case "$1" in --version) version="$2" ;; --out) out="$2" ;; --jobs) jobs="$2" ;; *) python="$2" ;; esac
       shift ;;
     --find) find_only=1 ;;

@@ -157,6 +157,30 @@ def test_build_script_deletes_no_folder_that_is_not_a_venv(tmp_path: Path) -> No
         assert notes.read_text() == "important"
 
 
+def test_build_script_deletes_no_package_in_the_dist_folder(tmp_path: Path) -> None:
+    """PyInstaller deletes ``--dist DIR``/emojify before it writes the bundle: ``--dist .`` in the
+    checkout would delete the source package. Only an earlier bundle (its ``_internal``) may be there."""
+    package = tmp_path / "emojify" / "__init__.py"
+    package.parent.mkdir()
+    package.write_text("work in progress")
+    for dist in (tmp_path, Path(".")):
+        done = subprocess.run(["bash", str(BUILD_SCRIPT), "--dist", str(dist)], capture_output=True, text=True,
+                              timeout=30, check=False, cwd=tmp_path)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert "emojify is no earlier build, and PyInstaller would delete it" in done.stderr
+        assert package.read_text() == "work in progress"
+
+
+@pytest.mark.parametrize(("script", "args"), [(BUILD_SCRIPT, ["--dist", "--onefile"]),
+                                              (OPENCV_SCRIPT, ["--out", "--find"])])
+def test_build_scripts_take_no_option_for_a_folder(script: Path, args: list[str], tmp_path: Path) -> None:
+    """``--out --find`` is a forgotten folder, not a folder named --find (a full OpenCV build into it)."""
+    done = subprocess.run(["bash", str(script), *args], capture_output=True, text=True, timeout=30, check=False,
+                          cwd=tmp_path)
+    assert done.returncode == 2 and done.stderr == f"{script.name}: {args[0]} needs a value, not the option '{args[1]}'\n"
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="check_arm64.sh runs as root only")
 def test_arm64_check_deletes_no_root_folder_it_did_not_make(tmp_path: Path) -> None:
     """Its root is made in ``--work DIR``/root and deleted at the end: ``--work /`` must not delete /root."""
