@@ -60,7 +60,18 @@ if [ "$pi" = 1 ]; then
   fi
 fi
 
-[ -x .venv/bin/python ] || "$python" -m venv ${venv_options[@]+"${venv_options[@]}"} .venv
+# A venv whose making failed half-way has a Python but no pip (Debian without python3-venv leaves one):
+# made again, not used as it is
+if [ -x .venv/bin/python ] && [ ! -x .venv/bin/pip ]; then
+  echo "setup_env.sh: .venv has no pip (its making failed); making it again" >&2
+  rm -rf .venv
+fi
+if [ ! -x .venv/bin/python ] && ! said=$("$python" -m venv ${venv_options[@]+"${venv_options[@]}"} .venv 2>&1); then
+  rm -rf .venv
+  echo "setup_env.sh: $python could not make .venv ($(printf '%s\n' "$said" | grep -m 1 . || echo "no reason given"))" \
+       "(Debian/Raspberry Pi OS: sudo apt-get install python3-venv)" >&2
+  exit 2
+fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[$extras]"
 

@@ -380,6 +380,32 @@ def test_a_python_that_is_not_there_is_named_so(fer_folder: Path, script: str, a
     assert_one_line(done, script, "Python not found: /nonexistent/python3")
 
 
+def test_setup_env_makes_a_half_made_venv_again(tmp_path: Path) -> None:
+    """Debian's python3 without python3-venv makes .venv/bin/python, then fails for want of ensurepip:
+    one line saying what to install, nothing left; a .venv left so by an earlier run (a Python, no pip)
+    is made again, not used (pip install failed in it with 'No module named pip')."""
+    checkout = tmp_path / "checkout"
+    (checkout / "packaging").mkdir(parents=True)
+    shutil.copy(PACKAGING / "setup_env.sh", checkout / "packaging")
+    python = tmp_path / "python3"
+    python.write_text(f'#!/bin/sh\nif [ "$1" = -m ] && [ "$2" = venv ]; then\n  shift 2\n'
+                      f'  "{sys.executable}" -m venv --without-pip "$@"\n'
+                      '  echo "The virtual environment was not created successfully because ensurepip is not available."'
+                      ' >&2\n  echo "Failing command: python3" >&2\n  exit 1\nfi\n'
+                      f'exec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    env = {**os.environ, "PYTHON": str(python), "PI": "0"}
+    done = run_bash(checkout / "packaging" / "setup_env.sh", "kiosk", env=env)
+    assert_one_line(done, "setup_env.sh", f"{python} could not make .venv (The virtual environment was not created",
+                    "sudo apt-get install python3-venv")
+    assert not (checkout / ".venv").exists()
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", checkout / ".venv"], check=True, timeout=60)
+    done = run_bash(checkout / "packaging" / "setup_env.sh", "kiosk", env=env)
+    assert done.stderr.splitlines()[0] == "setup_env.sh: .venv has no pip (its making failed); making it again"
+    assert "could not make .venv" in done.stderr and done.returncode == 2
+    assert not (checkout / ".venv").exists()
+
+
 @pytest.mark.parametrize("out", ["a-file", "a-file/dist"])
 def test_check_wheel_refuses_an_out_folder_it_cannot_make_before_building(tmp_path: Path, out: str) -> None:
     (tmp_path / "a-file").write_text("not a folder")
