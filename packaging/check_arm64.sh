@@ -230,7 +230,8 @@ evaluate() {
   rm -rf "$sample"
   for class in "$fer"/test/*/; do
     mkdir -p "$sample/$(basename "$class")"
-    find "$class" -maxdepth 1 -name '*.jpg' | sort | awk -v n="$per_class" 'NR <= n' | xargs -r cp -t "$sample/$(basename "$class")"
+    find "$class" -maxdepth 1 -name '*.jpg' -print0 | sort -z | head -z -n "$per_class" \
+      | xargs -0 -r cp -t "$sample/$(basename "$class")"  # NUL-separated: a FER2013 path may hold spaces
   done
   echo "$(find "$sample" -name '*.jpg' | wc -l) faces in $(find "$sample" -mindepth 1 -type d | wc -l) classes"
   in_root 'cd /root/emojify && .venv/bin/emojify evaluate --json /root/fer-sample' >"$work/evaluate-arm64.json"

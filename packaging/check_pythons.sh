@@ -37,10 +37,12 @@ versions=$supported skip="" keep=0
 # shellcheck source=packaging/options.sh
 source "$root/packaging/options.sh"
 parse_options check_pythons.sh usage --versions=versions --skip=skip -- "$@"
-for version in $versions; do
+for version in $versions ${skip:+"--skip:$skip"}; do  # a --skip typo would test the main version again
+  option=--versions
+  case "$version" in --skip:*) option=--skip version=${version#--skip:} ;; esac
   case " $supported" in
     *" $version "*) ;;
-    *) echo "check_pythons.sh: --versions: $version is not a Python this project supports (${supported% })" >&2; exit 2 ;;
+    *) echo "check_pythons.sh: $option: $version is not a Python this project supports (${supported% })" >&2; exit 2 ;;
   esac
 done
 if [ -z "$skip" ]; then

@@ -56,7 +56,7 @@ step() {  # step NAME COMMAND...: one PASS/FAIL line with the seconds taken; out
   fi
 }
 
-version=$("$python" -c "import sys; sys.path.insert(0, '$root'); import emojify; print(emojify.__version__)")
+version=$("$python" -c "import sys; sys.path.insert(0, sys.argv[1]); import emojify; print(emojify.__version__)" "$root")
 wheel="$out/emojify-$version-py3-none-any.whl"
 sdist="$out/emojify-$version.tar.gz"
 rm -f "$wheel" "$sdist"

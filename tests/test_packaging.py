@@ -419,6 +419,14 @@ def test_check_wheel_refuses_an_out_folder_it_cannot_make_before_building(tmp_pa
 def test_check_pythons_refuses_a_version_the_project_does_not_support(tmp_path: Path, versions: str) -> None:
     done = run_bash(PACKAGING / "check_pythons.sh", "--versions", versions, "--skip", "3.11", cwd=tmp_path)
     assert_one_line(done, "check_pythons.sh", "--versions", "3.10 3.11 3.12 3.13")
+
+
+@pytest.mark.parametrize("skip", ["banana", "3.9", "311"])
+def test_check_pythons_refuses_a_skip_that_names_no_supported_python(tmp_path: Path, skip: str) -> None:
+    """A typo in --skip skipped nothing, in silence: the main suite's Python was checked again."""
+    done = run_bash(PACKAGING / "check_pythons.sh", "--skip", skip, cwd=tmp_path)
+    assert_one_line(done, "check_pythons.sh", f"--skip: {skip} is not a Python this project supports")
+    assert not list(tmp_path.iterdir())
     assert done.stdout == ""
 
 
