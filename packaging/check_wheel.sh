@@ -77,7 +77,7 @@ carries() {  # carries LISTING-COMMAND...: every needed file in the listing
 extra=(emojify/py.typed dist-info/licenses/LICENSE dist-info/licenses/model/LICENSE-mediapipe.txt
        dist-info/licenses/emojis/LICENSE-NotoColorEmoji.txt)
 step "wheel files" carries "$python" -c "import sys, zipfile; print('\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))" "$wheel"
-extra=(emojify/locale/de/LC_MESSAGES/emojify.po /LICENSE /.ci/run)
+extra=(emojify/locale/de/LC_MESSAGES/emojify.po /LICENSE /.ci/run model/emotion.keras model/confusion_publictest.png)
 step "sdist files" carries tar -tzf "$sdist"
 
 # A clean venv outside the checkout, so nothing of the checkout can be imported by accident.
