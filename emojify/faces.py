@@ -343,12 +343,15 @@ class BlazeFaceDetector:
         offset = np.array([x, y], np.float32)
         return Candidates(found.scores, found.boxes / scale + np.tile(offset, 2), found.keypoints / scale + offset)
 
-    def _confirmed(self, image: np.ndarray, found: Candidates) -> Candidates:
-        """The candidates that a second look confirms: the square :data:`CONFIRM_CONTEXT` times the
-        box around it must hold a face scoring :data:`CONFIRM_SCORE` on the same spot."""
+    def _confirmed(self, image: np.ndarray, found: Candidates, origin: tuple[int, int] = (0, 0)) -> Candidates:
+        """The candidates (in the pixels of the area at ``origin`` of ``image``) that a second look
+        confirms: the square :data:`CONFIRM_CONTEXT` times the box around it, cut from the whole
+        picture (a face across the area's edge is seen whole), must hold a face scoring
+        :data:`CONFIRM_SCORE` on the same spot."""
         keep = found.scores >= TILE_SURE_SCORE
+        shift = np.array(origin * 2, np.float32)
         for i in np.flatnonzero(~keep):
-            box = found.boxes[i]
+            box = found.boxes[i] + shift
             side = max(1, round(CONFIRM_CONTEXT * max(box[2] - box[0], box[3] - box[1])))
             x, y = round((box[0] + box[2] - side) / 2), round((box[1] + box[3] - side) / 2)
             again = self._square(image, x, y, side, CONFIRM_SCORE)
@@ -398,17 +401,20 @@ class BlazeFaceDetector:
             side /= LEVEL_STEP
         return parts
 
-    def _look_again(self, image: np.ndarray, boxes: Sequence[Box]) -> Candidates:
-        """Candidates near each of ``boxes`` (x, y, w, h in ``image``'s pixels): one model call on a strip
-        of :data:`PARTY_CELL`-pixel cells, each the square :data:`PARTY_CONTEXT` times a box around it."""
+    def _look_again(self, image: np.ndarray, boxes: Sequence[Box], origin: tuple[int, int] = (0, 0)) -> Candidates:
+        """Candidates near each of ``boxes`` (x, y, w, h in the pixels of the area at ``origin`` of
+        ``image``, and so the candidates): one model call on a strip of :data:`PARTY_CELL`-pixel cells,
+        each the square :data:`PARTY_CONTEXT` times a box around it, cut from the whole picture, so that a
+        face across the area's edge is seen whole."""
         cells, places = [], []
         for bx, by, bw, bh in boxes:
             side = max(1, round(PARTY_CONTEXT * max(bw, bh)))
             x, y = round(bx + bw / 2 - side / 2), round(by + bh / 2 - side / 2)
-            patch = image[max(0, y):y + side, max(0, x):x + side]
+            px, py = x + origin[0], y + origin[1]
+            patch = image[max(0, py):py + side, max(0, px):px + side]
             # beyond the picture's edges: black, as the model pads (the cell keeps the face at its centre)
-            patch = cv2.copyMakeBorder(patch, max(0, -y), side - patch.shape[0] - max(0, -y), max(0, -x),
-                                       side - patch.shape[1] - max(0, -x), cv2.BORDER_CONSTANT)
+            patch = cv2.copyMakeBorder(patch, max(0, -py), side - patch.shape[0] - max(0, -py), max(0, -px),
+                                       side - patch.shape[1] - max(0, -px), cv2.BORDER_CONSTANT)
             # bilinear, as for the live region: area averaging a near face's 350-pixel square costs 0.26 ms
             cells.append(cv2.resize(patch, (PARTY_CELL, PARTY_CELL), interpolation=cv2.INTER_LINEAR))
             places.append((x, y, side / PARTY_CELL))
@@ -461,7 +467,8 @@ class BlazeFaceDetector:
         inside = _inside(known, x0, y0, area.shape)
         looks = min(len(inside), PARTY_LOOKS)
         first = step * PARTY_LOOKS
-        parts = [self._look_again(area, [inside[(first + i) % len(inside)] for i in range(looks)])] if looks else []
+        parts = [self._look_again(image, [inside[(first + i) % len(inside)] for i in range(looks)], (x0, y0))
+                 ] if looks else []
         steps = self.party_steps(area.shape)
         x, y, side = steps[step % len(steps)]
         if side >= max(rows, cols):
@@ -472,8 +479,8 @@ class BlazeFaceDetector:
                 seen = np.array([(bx, by, bx + bw, by + bh) for bx, by, bw, bh in inside], np.float32)
                 fresh = np.array([not (iou_matrix(b, seen) > CONFIRM_IOU).any() for b in new.boxes])
                 new = Candidates(new.scores[fresh], new.boxes[fresh], new.keypoints[fresh])
-            parts.append(self._confirmed(area, weighted_nms(new)))
-        return self._detections(weighted_nms(Candidates.concat(parts)), x0, y0)
+            parts.append(self._confirmed(image, weighted_nms(new), (x0, y0)))
+        return self._detections(centred_in(weighted_nms(Candidates.concat(parts)), area.shape), x0, y0)
 
     def detect_again(self, image: np.ndarray, region: Box | None, known: Sequence[Box]) -> list[Detection]:
         """A quick search of a picture taken moments after one in which the thorough search found
@@ -486,8 +493,8 @@ class BlazeFaceDetector:
         inside = _inside(known, x0, y0, area.shape)
         parts = [self._square(area, 0, 0, max(area.shape[:2]))]
         if inside:
-            parts.append(self._look_again(area, inside))
-        return self._detections(weighted_nms(Candidates.concat(parts)), x0, y0)
+            parts.append(self._look_again(image, inside, (x0, y0)))
+        return self._detections(centred_in(weighted_nms(Candidates.concat(parts)), area.shape), x0, y0)
 
     @staticmethod
     def _detections(found: Candidates, x0: int, y0: int) -> list[Detection]:
@@ -506,7 +513,7 @@ class BlazeFaceDetector:
             return []
         whole = self._square(area, 0, 0, max(area.shape[:2]))
         if self.thorough:  # the tiles' faces need a second look; the one look at the whole does not
-            tiles = self._confirmed(area, weighted_nms(Candidates.concat(self._tiles(area))))
+            tiles = self._confirmed(image, weighted_nms(Candidates.concat(self._tiles(area))), (x0, y0))
             found = weighted_nms(Candidates.concat([whole, tiles]))
         else:
             found = weighted_nms(whole)
@@ -519,6 +526,14 @@ def centre_inside(box: Box, area: Box) -> bool:
     x, y, w, h = box
     ax, ay, aw, ah = area
     return ax <= x + w / 2 < ax + aw and ay <= y + h / 2 < ay + ah
+
+
+def centred_in(found: Candidates, shape: tuple[int, ...]) -> Candidates:
+    """The candidates (in an area's pixels) whose centre lies in the area of ``shape``: the looks at
+    known faces see beyond the area's edges, and a face that left it is no longer in the region."""
+    cx, cy = (found.boxes[:, 0] + found.boxes[:, 2]) / 2, (found.boxes[:, 1] + found.boxes[:, 3]) / 2
+    keep = (cx >= 0) & (cx < shape[1]) & (cy >= 0) & (cy < shape[0])
+    return Candidates(found.scores[keep], found.boxes[keep], found.keypoints[keep])
 
 
 def _inside(known: Sequence[Box], x0: int, y0: int, shape: tuple[int, ...]) -> list[Box]:

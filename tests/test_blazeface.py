@@ -4,6 +4,7 @@ turned, dark, tiny, edge-of-frame and several faces found, ``--detector haar`` s
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -193,6 +194,26 @@ def test_face_cut_by_the_frame_edge_is_found(astronaut, corner):
         x, y = (v * 2 if v < 0 else v for v in corner)
         frame, where = pasted(head_of(astronaut), 260, at=(x, y))
         assert any(on_face(d.box, where) for d in BlazeFaceDetector().detect(frame)), corner
+
+
+@pytest.mark.skipif(not (FER_ROOT / "test" / "happy").is_dir(), reason="needs FER2013 (EMOJIFY_FER2013)")
+def test_a_snapshot_keeps_every_face_across_the_regions_edge_the_countdown_found(astronaut):
+    """A face whose centre is in the capture region but whose edge crosses it: the photo search at the
+    countdown's start finds it, and the quick search of the still must too (its look at each known
+    face was cut at the region's edge and lost about one such face in ten: a face masked live went
+    without a mask in the snapshot)."""
+    lost = []
+    for index, face in enumerate(real_faces(astronaut)):
+        for side, cut, edge in itertools.product((90, 120), (0.15, 0.25, 0.35), ("left", "right")):
+            x = 128 - round(cut * side) if edge == "left" else 512 - round((1 - cut) * side)
+            frame, where = pasted(face, side, at=(x, 200))
+            pipeline = Pipeline(all_faces=True, shapes=False)
+            _, found = pipeline.detect_still(frame)
+            if any(on_face(d.box, where) for d in found):
+                _, again = pipeline.detect_still(frame, [d.box for d in found])
+                if not any(on_face(d.box, where) for d in again):
+                    lost.append((index, side, cut, edge))
+    assert not lost
 
 
 def group(astronaut: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
