@@ -32,7 +32,8 @@ image-folder root with train/ and test/).
   --background     run the whole chain with nohup, writing DIR/retrain.log, and return at once
   --install        put the new model into the model folder without asking
   --no-exe         do not rebuild the executable
-  --model-dir DIR  the model folder to compare with and install into (default: the checkout's model/)
+  --model-dir DIR  the model folder to compare with and install into (default: the checkout's model/; the
+                   executable is rebuilt only with that one, which it bundles)
   --               what follows goes to emojify-train for a new run (e.g. --init-from, --lr)
   -h, --help       show this help
 
@@ -161,7 +162,7 @@ if ((!INSTALL)) && [[ -t 0 ]]; then
   [[ $answer == [yY]* ]] && INSTALL=1
 fi
 if ((!INSTALL)); then
-  echo "not installed; to install later: $PYTHON -c '$INSTALL_PY' $RUN/model $MODEL_DIR"
+  printf 'not installed; to install later: %q -c %q %q %q\n' "$PYTHON" "$INSTALL_PY" "$RUN/model" "$MODEL_DIR"
   exit 0
 fi
 "$PYTHON" -c "$INSTALL_PY" "$RUN/model" "$MODEL_DIR" || fail "4/5 install"
@@ -170,6 +171,11 @@ echo "installed the new model into $MODEL_DIR"
 step "5/5 rebuild the executable"
 if ((!EXE)); then
   echo "skipped (--no-exe)"
+  exit 0
+fi
+if [[ $MODEL_DIR != "$(realpath -m "$REPO/model")" ]]; then  # the executable bundles model/ (emojify.spec)
+  echo "skipped: the executable bundles the checkout's model/, not $MODEL_DIR;" \
+       "to ship this model, install it into model/ and run bash packaging/build_exe.sh"
   exit 0
 fi
 bash packaging/build_exe.sh --reuse || fail "5/5 build the executable"

@@ -1301,11 +1301,14 @@ def tiny_fer_and_model(tmp_path):
 def test_retrain_script_trains_quantizes_evaluates_and_installs(tiny_fer_and_model, tmp_path):
     data, model_dir = tiny_fer_and_model
     run = tmp_path / "run"
-    done = retrain(data, "--run", run, "--epochs", "1", "--install", "--no-exe", "--model-dir", model_dir,
+    done = retrain(data, "--run", run, "--epochs", "1", "--install", "--model-dir", model_dir,
                    "--", "--verbose", "0", "--no-jit", "--batch-size", "16")
     assert done.returncode == 0, done.stderr[-2000:]
     steps = [line for line in done.stdout.splitlines() if line.startswith("== retrain.sh step")]
     assert [s.split()[3] for s in steps] == ["1/5", "2/5", "3/5", "4/5", "5/5"]
+    # the executable bundles the checkout's model/: it is not rebuilt (with the old model) for another folder
+    assert done.stdout.splitlines()[-1] == (f"skipped: the executable bundles the checkout's model/, not {model_dir}; "
+                                            "to ship this model, install it into model/ and run bash packaging/build_exe.sh")
     for figure in ("accuracy", "balanced accuracy", "ECE", "dim accuracy kept"):
         assert any(line.startswith(figure) and len(line.split()) >= 3 for line in done.stdout.splitlines()), figure
     installed = json.loads((model_dir / "emotion_int8.json").read_text())
