@@ -22,9 +22,10 @@ from pathlib import Path
 
 from emojify import __version__
 from emojify.config import BY_NAME, Origin, add_flag, add_run_arguments, settings_from_args
-from emojify.errors import EXIT_INTERRUPTED, EmojifyError, first_line
+from emojify.errors import EXIT_INTERRUPTED, EmojifyError
 from emojify.fileio import make_file_folder, make_folder, path_argument
 from emojify.helptext import plain_text
+from emojify.launch import opencv_problem
 
 log = logging.getLogger("emojify")
 
@@ -33,12 +34,6 @@ EXIT_BAD_INPUT = 2
 EXIT_BROKEN_PIPE = 141
 """Exit code when the reader of our output went away (``emojify predict --json ... | head -1``): 128 +
 SIGPIPE, what a shell reports for a command ended by a closed pipe."""
-APT_PACKAGES = {"libGL.so.1": "libgl1", "libEGL.so.1": "libegl1", "libglib-2.0.so.0": "libglib2.0-0",
-                "libgthread-2.0.so.0": "libglib2.0-0", "libgobject-2.0.so.0": "libglib2.0-0",
-                "libSM.so.6": "libsm6", "libICE.so.6": "libice6", "libXext.so.6": "libxext6",
-                "libXrender.so.1": "libxrender1", "libX11.so.6": "libx11-6", "libxcb.so.1": "libxcb1",
-                "libgomp.so.1": "libgomp1"}
-"""Debian / Raspberry Pi OS packages holding the shared libraries OpenCV's wheels may miss."""
 
 
 class UsageError(EmojifyError):
@@ -372,19 +367,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 HANDLERS = {"run": cmd_run, "predict": cmd_predict, "evaluate": cmd_evaluate, "bench": cmd_bench,
             "doctor": cmd_doctor}
-
-
-def opencv_problem(exc: ImportError) -> str:
-    """One line saying why ``import cv2`` failed and what to install: the apt package of a missing library."""
-    text = first_line(exc)
-    if getattr(exc, "name", None) == "cv2" or "No module named 'cv2'" in text:
-        return "OpenCV is not installed here; pip install opencv-python-headless"
-    library = text.split(":", 1)[0].strip()
-    package = APT_PACKAGES.get(library)
-    if package:
-        return (f"OpenCV cannot load {library} ({text}); install it with: sudo apt install {package} "
-                "(or use opencv-python-headless, which needs no GUI libraries)")
-    return f"OpenCV cannot be imported ({text}); pip install --force-reinstall opencv-python-headless"
 
 
 def main(argv: list[str] | None = None) -> int:

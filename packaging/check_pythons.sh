@@ -37,14 +37,17 @@ versions=$supported skip="" keep=0
 # shellcheck source=packaging/options.sh
 source "$root/packaging/options.sh"
 parse_options check_pythons.sh usage --versions=versions --skip=skip -- "$@"
-for version in $versions ${skip:+"--skip:$skip"}; do  # a --skip typo would test the main version again
-  option=--versions
-  case "$version" in --skip:*) option=--skip version=${version#--skip:} ;; esac
+for version in $versions; do
   case " $supported" in
     *" $version "*) ;;
-    *) echo "check_pythons.sh: $option: $version is not a Python this project supports (${supported% })" >&2; exit 2 ;;
+    *) echo "check_pythons.sh: --versions: $version is not a Python this project supports (${supported% })" >&2; exit 2 ;;
   esac
 done
+# one supported version: a typo (or two versions) would skip nothing and test the main version again
+if [ -n "$skip" ] && { [[ $skip == *[[:space:]]* ]] || [[ " $supported" != *" $skip "* ]]; }; then
+  echo "check_pythons.sh: --skip: $skip is not a Python this project supports (${supported% }; one only)" >&2
+  exit 2
+fi
 if [ -z "$skip" ]; then
   main_python=python3
   [ -x "$root/.venv/bin/python" ] && main_python="$root/.venv/bin/python"

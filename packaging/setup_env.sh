@@ -68,7 +68,7 @@ if [ -x .venv/bin/python ] && [ ! -x .venv/bin/pip ]; then
 fi
 if [ ! -x .venv/bin/python ] && ! said=$("$python" -m venv ${venv_options[@]+"${venv_options[@]}"} .venv 2>&1); then
   rm -rf .venv
-  echo "setup_env.sh: $python could not make .venv ($(printf '%s\n' "$said" | grep -m 1 . || echo "no reason given"))" \
+  echo "setup_env.sh: $python could not make .venv ($(printf '%s' "$said" | tr -s '\n\t ' ' ' || true))" \
        "(Debian/Raspberry Pi OS: sudo apt-get install python3-venv)" >&2
   exit 2
 fi

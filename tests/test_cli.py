@@ -802,10 +802,12 @@ def test_debug_in_a_settings_file_shows_the_traceback(tmp_path):
     assert code == 2 and "Traceback" not in err and len(stderr_lines(err)) == 1
 
 
-def hide_module(folder: Path, module: str) -> dict:
-    """An environment in which ``import module`` fails as it does where the package is not installed."""
+def hide_module(folder: Path, module: str, error: str | None = None) -> dict:
+    """An environment in which ``import module`` fails as it does where the package is not installed,
+    or, given an ``error``, where it is installed but cannot be loaded (its ImportError)."""
     (folder / module).mkdir()
     (folder / module / "__init__.py").write_text(
+        f"raise ImportError({error!r})\n" if error else
         f"raise ModuleNotFoundError(\"No module named '{module}'\", name={module!r})\n")
     return {**os.environ, "PYTHONPATH": str(folder)}
 
@@ -831,8 +833,30 @@ def test_a_missing_runtime_library_is_one_line(command, module, package, tmp_pat
     assert proc.stdout == ""
 
 
-def test_a_missing_runtime_library_with_debug_shows_the_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "emojify", "--debug", "predict", "x.jpg"], capture_output=True,
+@pytest.mark.parametrize(("options", "traceback"), [
+    (["--debug"], True), (["--debug", "--no-debug"], False), (["--no-debug", "--debug"], True), (["--deb"], True)])
+def test_a_missing_runtime_library_with_debug_shows_the_traceback(tmp_path, options, traceback):
+    """As the command's own parser reads --debug: the last of --debug and --no-debug, a prefix too."""
+    proc = subprocess.run([sys.executable, "-m", "emojify", "predict", *options, "x.jpg"], capture_output=True,
                           text=True, timeout=CLI_TIMEOUT, check=False, env=hide_module(tmp_path, "numpy"))
-    assert proc.returncode == 1
-    assert "Traceback" in proc.stderr and "ModuleNotFoundError" in proc.stderr
+    if traceback:
+        assert proc.returncode == 1 and "Traceback" in proc.stderr and "ModuleNotFoundError" in proc.stderr
+    else:
+        assert proc.returncode == 2 and len(stderr_lines(proc.stderr)) == 1, proc.stderr
+
+
+@pytest.mark.parametrize(("module", "error", "expected"), [
+    ("cv2", "libGL.so.1: cannot open shared object file: No such file or directory", "sudo apt install libgl1"),
+    ("numpy", "numpy.core.multiarray failed to import", "pip install --force-reinstall numpy"),
+])
+@pytest.mark.parametrize("script", ["emojify-train", "emojify-quantize"])
+def test_a_runtime_library_that_cannot_be_loaded_is_one_line(tmp_path, script, module, error, expected):
+    """Installed but broken (a missing system library, a NumPy ABI clash): the training tools, which
+    import OpenCV as they load, say what to install, as ``emojify`` does, not a traceback."""
+    path = os.path.join(os.path.dirname(sys.executable), script)
+    if not os.path.exists(path):
+        pytest.skip(f"console script not installed at {path}")
+    proc = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=CLI_TIMEOUT, check=False,
+                          env=hide_module(tmp_path, module, error))
+    assert proc.returncode == 2 and len(stderr_lines(proc.stderr)) == 1, proc.stderr
+    assert proc.stderr.startswith(f"{script}: error: ") and expected in proc.stderr and error in proc.stderr

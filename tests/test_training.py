@@ -1360,6 +1360,19 @@ def test_quantize_into_a_folder_that_cannot_be_written_is_one_line_before_any_wo
     assert line.startswith(f"emojify-quantize: error: --out-dir {out_dir}: cannot write in the folder /proc (")
 
 
+def test_a_sigterm_ignored_by_the_parent_stays_ignored(monkeypatch):
+    """``trap '' TERM`` (or nohup's parent) told the process to ignore SIGTERM: the tools keep it so."""
+    from emojify.training.commands import until_interrupted
+
+    seen = []
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        assert until_interrupted("tool", lambda: seen.append(signal.getsignal(signal.SIGTERM)) or 0, str) == 0
+        assert seen == [signal.SIG_IGN] and signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 @STOPS
 def test_quantize_stopped_with_ctrl_c_is_one_line_and_writes_nothing(stop, stopped_code, tmp_path, monkeypatch,
                                                                       capsys):

@@ -39,16 +39,19 @@ def until_interrupted(prog: str, work: Callable[[], int], how_to_go_on: Callable
     """``work()``'s exit code; Ctrl-C or SIGTERM during it prints ``PROG: stopped; <how_to_go_on()>`` on
     stderr, instead of a traceback or nothing, and gives :data:`EXIT_INTERRUPTED` or
     :data:`EXIT_TERMINATED`."""
-    on_main_thread = threading.current_thread() is threading.main_thread()  # signals are handled there only
-    previous = signal.signal(signal.SIGTERM, _terminate) if on_main_thread else None
+    # signals are handled on the main thread only; a SIGTERM ignored (nohup's parent's trap '' TERM)
+    # or handled by someone else stays so
+    ours = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    if ours:
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return work()
     except KeyboardInterrupt as exc:
         print(f"{prog}: stopped; {how_to_go_on()}", file=sys.stderr)
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     finally:
-        if on_main_thread:  # None: a handler set outside Python, which cannot be put back; the default
-            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+        if ours:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @contextlib.contextmanager
