@@ -224,15 +224,21 @@ label = json.load(sys.stdin)[0][\"label\"]
 sys.exit(0 if label == \"happy\" else \"expected happy, got %s\" % label)"'
 }
 have_fer() { [ -d "$fer/test" ]; }
+fer_sample() {  # fer_sample TEST_DIR N OUT: the first N faces (by name) of each class folder of TEST_DIR
+  local class faces
+  for class in "$1"/*/; do
+    mkdir -p "$3/$(basename "$class")"
+    # NUL-separated, as a path may hold spaces; no 'head' in a pipe: under pipefail the writer it
+    # leaves behind dies of SIGPIPE (exit code 141) once the list outgrows the pipe's buffer
+    mapfile -d '' -t faces < <(find "$class" -maxdepth 1 -name '*.jpg' -print0 | sort -z)
+    [ "${#faces[@]}" = 0 ] || cp -t "$3/$(basename "$class")" -- "${faces[@]:0:$2}"
+  done
+}
 evaluate() {
   # the same faces here and in the root: the first $per_class of each class of FER2013's test split
-  local sample="$rootfs/root/fer-sample" class
+  local sample="$rootfs/root/fer-sample"
   rm -rf "$sample"
-  for class in "$fer"/test/*/; do
-    mkdir -p "$sample/$(basename "$class")"
-    find "$class" -maxdepth 1 -name '*.jpg' -print0 | sort -z | head -z -n "$per_class" \
-      | xargs -0 -r cp -t "$sample/$(basename "$class")"  # NUL-separated: a FER2013 path may hold spaces
-  done
+  fer_sample "$fer/test" "$per_class" "$sample"
   echo "$(find "$sample" -name '*.jpg' | wc -l) faces in $(find "$sample" -mindepth 1 -type d | wc -l) classes"
   in_root 'cd /root/emojify && .venv/bin/emojify evaluate --json /root/fer-sample' >"$work/evaluate-arm64.json"
   if [ ! -x "$root/.venv/bin/python" ]; then

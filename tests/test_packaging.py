@@ -194,6 +194,25 @@ def test_arm64_check_deletes_no_root_folder_it_did_not_make(tmp_path: Path) -> N
     assert kept.read_text() == "important" and sorted(tmp_path.iterdir()) == [kept.parent]
 
 
+def test_arm64_check_samples_the_first_faces_of_each_class_however_many_there_are(tmp_path: Path) -> None:
+    """Its evaluate step copies the first 20 faces (by name) of each FER2013 class into the root. A class
+    of thousands must not end it: a ``head`` in a pipe under pipefail died of SIGPIPE (exit code 141)."""
+    test = tmp_path / "fer 2013" / "test"
+    for name, count in (("happy", 3000), ("disgust", 2), ("empty", 0)):
+        (test / name).mkdir(parents=True)
+        for i in range(count):
+            (test / name / f"PrivateTest_{i:07d} face.jpg").touch()
+    script = (PACKAGING / "check_arm64.sh").read_text()
+    function = re.search(r"^fer_sample\(\) \{.*?^\}\n", script, re.MULTILINE | re.DOTALL)
+    assert function, "check_arm64.sh has no fer_sample function"
+    sample = tmp_path / "sample"
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", function.group(0) + 'fer_sample "$1" 20 "$2"', "bash",
+                           str(test), str(sample)], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert sorted(path.name for path in (sample / "happy").iterdir()) == [f"PrivateTest_{i:07d} face.jpg" for i in range(20)]
+    assert len(list((sample / "disgust").iterdir())) == 2 and not list((sample / "empty").iterdir())
+
+
 @pytest.mark.parametrize("args", [["--jobs", "0"], ["--version", "5.0.0.93"], ["--out"]])
 def test_opencv_script_refuses_bad_values_before_building(args: list[str], tmp_path: Path) -> None:
     done = subprocess.run(["bash", str(OPENCV_SCRIPT), "--out", str(tmp_path / "wheels"), *args], capture_output=True, text=True, timeout=30,
