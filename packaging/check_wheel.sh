@@ -60,7 +60,20 @@ version=$("$python" -c "import sys; sys.path.insert(0, sys.argv[1]); import emoj
 wheel="$out/emojify-$version-py3-none-any.whl"
 sdist="$out/emojify-$version.tar.gz"
 rm -f "$wheel" "$sdist"
-step build "$python" -m build --outdir "$out" "$root"
+# Build from a copy of the files git tracks or would track (not the ignored ones): setuptools reads a
+# used checkout's emojify.egg-info/SOURCES.txt back, so a file MANIFEST.in no longer names would still
+# be packed here, and missed only on a fresh clone. Outside git (an unpacked sdist) the folder itself.
+source_copy() {  # source_copy ROOT DEST
+  mkdir -p "$2"
+  git -C "$1" ls-files -z --cached --others --exclude-standard \
+    | tar -C "$1" --null --files-from=- --ignore-failed-read -cf - 2>/dev/null | tar -C "$2" -xf -
+}
+src=$root
+if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+  src="$work/src"
+  step "source copy" source_copy "$root" "$src"
+fi
+step build "$python" -m build --outdir "$out" "$src"
 
 # What each artefact must carry: the models, the emoji set and the catalogues (a wheel puts the
 # models and emoji under <prefix>/share/emojify, where emojify.resources looks for them).

@@ -194,6 +194,14 @@ def test_arm64_check_deletes_no_root_folder_it_did_not_make(tmp_path: Path) -> N
     assert kept.read_text() == "important" and sorted(tmp_path.iterdir()) == [kept.parent]
 
 
+def run_shell_function(script: str, name: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run the function ``name`` of ``packaging/script`` alone (under ``set -euo pipefail``, as there)."""
+    function = re.search(rf"^{name}\(\) \{{.*?^\}}\n", (PACKAGING / script).read_text(), re.MULTILINE | re.DOTALL)
+    assert function, f"{script} has no function {name}"
+    return subprocess.run(["bash", "-euo", "pipefail", "-c", f'{function.group(0)}{name} "$@"', "bash", *map(str, args)],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
 def test_arm64_check_samples_the_first_faces_of_each_class_however_many_there_are(tmp_path: Path) -> None:
     """Its evaluate step copies the first 20 faces (by name) of each FER2013 class into the root. A class
     of thousands must not end it: a ``head`` in a pipe under pipefail died of SIGPIPE (exit code 141)."""
@@ -202,15 +210,29 @@ def test_arm64_check_samples_the_first_faces_of_each_class_however_many_there_ar
         (test / name).mkdir(parents=True)
         for i in range(count):
             (test / name / f"PrivateTest_{i:07d} face.jpg").touch()
-    script = (PACKAGING / "check_arm64.sh").read_text()
-    function = re.search(r"^fer_sample\(\) \{.*?^\}\n", script, re.MULTILINE | re.DOTALL)
-    assert function, "check_arm64.sh has no fer_sample function"
     sample = tmp_path / "sample"
-    done = subprocess.run(["bash", "-euo", "pipefail", "-c", function.group(0) + 'fer_sample "$1" 20 "$2"', "bash",
-                           str(test), str(sample)], capture_output=True, text=True, timeout=60, check=False)
+    done = run_shell_function("check_arm64.sh", "fer_sample", test, "20", sample)
     assert done.returncode == 0, done.stderr
     assert sorted(path.name for path in (sample / "happy").iterdir()) == [f"PrivateTest_{i:07d} face.jpg" for i in range(20)]
     assert len(list((sample / "disgust").iterdir())) == 2 and not list((sample / "empty").iterdir())
+
+
+def test_wheel_check_builds_from_what_git_would_ship_not_a_used_checkouts_leftovers(tmp_path: Path) -> None:
+    """setuptools reads a used checkout's stale ``*.egg-info/SOURCES.txt`` back, which packed a file
+    MANIFEST.in had dropped; the build's copy holds tracked and new files only (a deleted one is no error)."""
+    git = require("git", "git")
+    checkout = tmp_path / "checkout"
+    (checkout / "emojify.egg-info").mkdir(parents=True)
+    (checkout / "emojify.egg-info" / "SOURCES.txt").write_text("model/dropped.keras\n")
+    (checkout / ".gitignore").write_text("*.egg-info/\n")
+    for name in ("setup.cfg", "gone.py", "new file.py"):
+        (checkout / name).write_text(name)
+    subprocess.run([git, "init", "-q"], cwd=checkout, check=True)
+    subprocess.run([git, "add", ".gitignore", "setup.cfg", "gone.py"], cwd=checkout, check=True)
+    (checkout / "gone.py").unlink()
+    done = run_shell_function("check_wheel.sh", "source_copy", checkout, tmp_path / "copy")
+    assert done.returncode == 0, done.stderr
+    assert sorted(path.name for path in (tmp_path / "copy").iterdir()) == [".gitignore", "new file.py", "setup.cfg"]
 
 
 @pytest.mark.parametrize("args", [["--jobs", "0"], ["--version", "5.0.0.93"], ["--out"]])
