@@ -392,7 +392,9 @@ def main(argv: list[str] | None = None) -> int:
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(normalise_argv(list(sys.argv[1:] if argv is None else argv), parser))
-    try:  # every command needs OpenCV; a missing system library is an install problem, not a bug
+    # Every command needs OpenCV, imported here, after parsing, so that --help works without it; this
+    # module's own imports (NumPy, Pillow) are guarded where the console script starts (emojify.launch).
+    try:  # a missing system library is an install problem, not a bug
         import cv2
     except ImportError as exc:
         if args.debug:
