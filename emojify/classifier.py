@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
@@ -102,27 +103,42 @@ def read_model(model_path: Path, shipped: bool = True) -> tuple[bytes, dict]:
     return content, metadata
 
 
+_STDERR_LOCK = threading.RLock()
+"""Held while descriptor 2 points at /dev/null: two threads making interpreters at once (the worker
+and the snapshot's face search) each saved what the other had put there, and stderr stayed silenced."""
+
+
+def _new_stderr_lock() -> None:
+    global _STDERR_LOCK
+    _STDERR_LOCK = threading.RLock()  # a child forked while another thread held it would wait for ever
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
+    os.register_at_fork(after_in_child=_new_stderr_lock)
+
+
 @contextmanager
 def native_stderr_silenced() -> Iterator[None]:
-    """Hide what native code writes to stderr (the interpreter's "INFO: Created ... delegate" line).
-    Where Python has no stderr (``pythonw``, a windowed executable, a daemon that closed it: descriptor
-    2 may be another file by now) nothing is touched."""
-    saved = None
-    if sys.stderr is not None:
-        with suppress(OSError, ValueError, AttributeError):  # a closed, broken or replaced stream
-            sys.stderr.flush()
-        with suppress(OSError):
-            saved = os.dup(2)
-    if saved is None:
-        yield
-        return
-    try:
-        with open(os.devnull, "wb") as devnull:
-            os.dup2(devnull.fileno(), 2)
+    """Hide what native code writes to stderr (the interpreter's "INFO: Created ... delegate" line),
+    one thread at a time. Where Python has no stderr (``pythonw``, a windowed executable, a daemon that
+    closed it: descriptor 2 may be another file by now) nothing is touched."""
+    with _STDERR_LOCK:
+        saved = None
+        if sys.stderr is not None:
+            with suppress(OSError, ValueError, AttributeError):  # a closed, broken or replaced stream
+                sys.stderr.flush()
+            with suppress(OSError):
+                saved = os.dup(2)
+        if saved is None:
             yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+            return
+        try:
+            with open(os.devnull, "wb") as devnull:
+                os.dup2(devnull.fileno(), 2)
+                yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
 
 def interpreter_installed() -> bool:

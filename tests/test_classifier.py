@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import threading
 import types
 
 import numpy as np
@@ -198,3 +200,30 @@ def test_backend_that_cannot_build_the_interpreter_is_named_with_its_reason(monk
     message = str(info.value)
     assert "\n" not in message
     assert "emotion_int8.tflite" in message and "ai_edge_litert: broken" in message
+
+
+def test_stderr_comes_back_when_two_threads_make_interpreters_at_once() -> None:
+    """The worker and the snapshot's face search may each make an interpreter (its start-up line
+    silenced) at the same moment; stderr must be stderr again after both, not /dev/null for good."""
+    before = os.fstat(2)
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with classifier_module.native_stderr_silenced():
+            first_in.set()
+            second_in.wait(1)  # the second is inside now, or waits for this one to finish
+        first_out.set()
+
+    def second() -> None:
+        first_in.wait(5)
+        with classifier_module.native_stderr_silenced():
+            second_in.set()
+            first_out.wait(5)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    after = os.fstat(2)
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino), "stderr was left on /dev/null"
