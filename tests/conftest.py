@@ -6,6 +6,9 @@ Plain helpers (paths, tiny data sets, running the CLI) are in ``helpers.py``.
 
 from __future__ import annotations
 
+import gc
+import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +16,33 @@ import cv2
 import numpy as np
 import pytest
 from helpers import FER_ROOT, SCREEN, copy_model, flip_byte, start_xvfb
+
+from emojify.texts import LOCALE_VARIABLES
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Signals and texts as the tests expect them, however pytest was started and wherever.
+
+    Ctrl-C and SIGTERM as a terminal gives them: a shell's background job (``bash script &`` without
+    job control) starts with SIGINT ignored, and so would every tool the tests start; the tests that
+    stop one with Ctrl-C would see it finish instead."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # The kiosks and commands the tests start speak English whatever this machine's locale: their
+    # language setting is "auto" (emojify.texts.system_language), and the tests expect English texts.
+    for name in LOCALE_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ["LANG"] = "C.UTF-8"
+
+
+@pytest.fixture
+def tk_garbage_collected() -> Iterator[None]:
+    """After a test that made a Tk window in this process: its objects freed now, on the main thread.
+    A destroyed window's objects stay behind as cyclic garbage; freed by a collection on another
+    thread (a later test's capture thread), Tcl aborts the whole run ("Tcl_AsyncDelete: async handler
+    deleted by the wrong thread")."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

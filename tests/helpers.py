@@ -402,6 +402,7 @@ class Kiosk:
     def __init__(self, display: str, workdir: Path, *args: str) -> None:
         self.display = display
         self.state_file = workdir / "state.json"
+        self.state_file.unlink(missing_ok=True)  # an earlier kiosk's, in the same folder, is not this one's
         self.env = {**os.environ, "DISPLAY": display, STATE_FILE_ENV: str(self.state_file)}
         self.log = (workdir / "app.log").open("w")
         self.process = subprocess.Popen(

@@ -40,6 +40,7 @@ from PIL import Image
 
 from emojify import cli, texts
 from emojify.app import KeyRepeats, exit_sequences
+from emojify.challenge import Rules
 from emojify.config import ConfigError, Settings, settings_from_args
 from emojify.labels import CLASSES
 from emojify.layout import LARGE_TEXT, layout
@@ -47,6 +48,8 @@ from emojify.pipeline import Result
 from emojify.render import ACCENT, BAR, HIGHLIGHT, OK, TEXT, panel_frame
 from emojify.smoothing import ALPHA
 from emojify.sources import SourceKind, SourceSpec
+
+pytestmark = pytest.mark.usefixtures("tk_garbage_collected")  # the Tk windows made in this process
 
 FER_HAPPY = FER_ROOT / "test" / "happy"
 
@@ -714,7 +717,8 @@ def test_a_challenge_round_starts_with_a_touch_or_a_key(on_screen, tmp_path: Pat
     assert emoji_yellow(inside(shot)[y0:y1, x0:x1]) > 1500, "no target emoji at the head of the panel"
     assert app.state()["snapshots_taken"] == 0, "the button plays; it takes no snapshot"
     app.wait_state(lambda s: s["screen"] == "challenge" and s["challenge"]["target"] != state["challenge"]["target"],
-                   "the second target after the first is matched or runs out", timeout=12)
+                   "the second target after the first is matched or runs out",
+                   timeout=Rules().seconds + Rules().pause + WAIT_SECONDS)  # a target may run out (9.5 s)
     app.key("ctrl+shift+q")
     assert app.exit_code() == 0
 
@@ -892,7 +896,7 @@ def test_stats_log_the_shown_and_camera_rates_of_a_real_source(display: str, mon
     probabilities = np.full(len(CLASSES), 0.1)
     probabilities[CLASSES.index("happy")] = 0.4
     with CaptureThread(spec, opener=lambda: open_reader(spec, fps=30)) as capture:
-        root = tk.Tk()
+        root, app = tk.Tk(), None
         try:
             app = App(root, Settings(stats=True), JitteryWorker(astronaut_frame(), probabilities), capture,
                       load_emoji_set())
@@ -903,5 +907,5 @@ def test_stats_log_the_shown_and_camera_rates_of_a_real_source(display: str, mon
             assert app.state()["drawing_failures"] == 0
         finally:
             root.destroy()
-            del root
+            del root, app
             gc.collect()  # Tk's objects die here, on Tk's thread, not in a later collection on the capture thread

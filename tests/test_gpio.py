@@ -17,6 +17,8 @@ from emojify.sources import parse_source
 gpiozero = pytest.importorskip("gpiozero", reason="gpiozero is not installed (pip install gpiozero)")
 from gpiozero.pins.mock import MockFactory
 
+pytestmark = pytest.mark.usefixtures("tk_garbage_collected")  # the Tk windows made in this process
+
 BUTTON, LAMP = 17, 27
 
 

@@ -247,16 +247,18 @@ def test_opencv_script_refuses_bad_values_before_building(args: list[str], tmp_p
 def test_opencv_check_names_the_missing_tool_so_the_build_can_take_pypis(tmp_path: Path) -> None:
     """build_exe.sh compiles the slim OpenCV only where ``build_opencv.sh --check`` passes; elsewhere it
     takes PyPI's and prints the reason, which must name the missing tool and its Debian package."""
+    compiler, cmake = require("c++", "build-essential"), require("cmake", "cmake")
     tools = tmp_path / "bin"  # a PATH with what the script needs, but no cmake
     tools.mkdir()
-    for name in ("bash", "c++", "date", "dirname", "nproc", "python3"):
+    (tools / "c++").symlink_to(compiler)
+    for name in ("bash", "date", "dirname", "nproc", "python3"):
         (tools / name).symlink_to(shutil.which(name))
     env = {"PATH": str(tools), "HOME": str(tmp_path)}
     done = subprocess.run(["bash", str(OPENCV_SCRIPT), "--check", "--version", "4.14.0.94"], capture_output=True,
                           text=True, timeout=30, check=False, env=env, cwd=tmp_path)
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "cmake not found" in done.stderr and "apt-get install build-essential cmake" in done.stderr
-    (tools / "cmake").symlink_to(shutil.which("cmake"))
+    (tools / "cmake").symlink_to(cmake)
     done = subprocess.run(["bash", str(OPENCV_SCRIPT), "--check", "--version", "4.14.0.94", "--python", sys.executable],
                           capture_output=True, text=True, timeout=30, check=False, env=env, cwd=tmp_path)
     assert done.returncode == 0 and done.stderr == "", done.stderr

@@ -1291,8 +1291,10 @@ def retrain(*args) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def tiny_fer_and_model(tmp_path):
-    """A generated FER-style folder (6 training and 2 PublicTest faces a class) and a copy of the shipped model."""
+def tiny_fer_and_model(tmp_path, monkeypatch):
+    """A generated FER-style folder (6 training and 2 PublicTest faces a class) and a copy of the shipped
+    model; the training's decoded-data cache in the test's folder, not the home folder's for good."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     make_fer_folder(tmp_path / "fer", train=6, public=2, private=0)
     return tmp_path / "fer", copy_model(tmp_path / "model").parent
 
