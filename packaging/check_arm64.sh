@@ -86,7 +86,12 @@ if [ -e "$rootfs" ] && [ ! -e "$marker" ]; then  # --work / would otherwise dele
   exit 2
 fi
 touch "$marker"
-mounted() { grep -q " $rootfs/" /proc/self/mounts; }
+mounted() {  # mounted [MOUNTS]: whether anything is mounted under $rootfs (MOUNTS: /proc/self/mounts)
+  # the kernel writes a space, tab, newline or backslash in a mount's path as \040, \011, \012, \134
+  local path=${rootfs//\\/\\134}
+  path=${path// /\\040} path=${path//$'\t'/\\011} path=${path//$'\n'/\\012}
+  grep -qF " $path/" "${1:-/proc/self/mounts}"
+}
 cleanup() {
   local rc=$?
   for m in dev proc; do

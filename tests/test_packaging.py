@@ -194,12 +194,26 @@ def test_arm64_check_deletes_no_root_folder_it_did_not_make(tmp_path: Path) -> N
     assert kept.read_text() == "important" and sorted(tmp_path.iterdir()) == [kept.parent]
 
 
-def run_shell_function(script: str, name: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    """Run the function ``name`` of ``packaging/script`` alone (under ``set -euo pipefail``, as there)."""
+def run_shell_function(script: str, name: str, *args: str | Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    """Run the function ``name`` of ``packaging/script`` alone (under ``set -euo pipefail``, as there),
+    with ``variables`` as the script's globals it reads."""
     function = re.search(rf"^{name}\(\) \{{.*?^\}}\n", (PACKAGING / script).read_text(), re.MULTILINE | re.DOTALL)
     assert function, f"{script} has no function {name}"
     return subprocess.run(["bash", "-euo", "pipefail", "-c", f'{function.group(0)}{name} "$@"', "bash", *map(str, args)],
-                          capture_output=True, text=True, timeout=60, check=False)
+                          capture_output=True, text=True, timeout=60, check=False, env={**os.environ, **variables})
+
+
+@pytest.mark.parametrize("work", ["/var/tmp/arm64", "/var/tmp/arm 64", "/var/tmp/arm\\64", "/var/tmp/arm\t64"])
+def test_arm64_check_sees_a_mount_left_in_its_root_whatever_the_folders_name(work: str, tmp_path: Path) -> None:
+    """Its clean-up deletes the root only where nothing is mounted under it any more (a /dev still bound
+    there would be the host's /dev). /proc/self/mounts escapes a space as \\040: with a space in
+    ``--work`` the bound /dev went unseen."""
+    escaped = work.replace("\\", "\\134").replace(" ", "\\040").replace("\t", "\\011")
+    mounts = tmp_path / "mounts"
+    mounts.write_text(f"/dev/vda / ext4 rw 0 0\nudev {escaped}/root/dev devtmpfs rw,nosuid 0 0\n")
+    assert run_shell_function("check_arm64.sh", "mounted", mounts, rootfs=f"{work}/root").returncode == 0
+    mounts.write_text(f"/dev/vda / ext4 rw 0 0\nudev {escaped}/rootfs/dev devtmpfs rw 0 0\n")
+    assert run_shell_function("check_arm64.sh", "mounted", mounts, rootfs=f"{work}/root").returncode == 1
 
 
 def test_arm64_check_samples_the_first_faces_of_each_class_however_many_there_are(tmp_path: Path) -> None:
