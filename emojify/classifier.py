@@ -104,17 +104,19 @@ def read_model(model_path: Path, shipped: bool = True) -> tuple[bytes, dict]:
 
 
 _STDERR_LOCK = threading.RLock()
-"""Held while descriptor 2 points at /dev/null: two threads making interpreters at once (the worker
-and the snapshot's face search) each saved what the other had put there, and stderr stayed silenced."""
+"""Held around the silencing of descriptor 2: two threads making interpreters at once (the worker and
+the snapshot's face search) each saved what the other had put there, and stderr stayed silenced."""
 
 
 def _new_stderr_lock() -> None:
     global _STDERR_LOCK
-    _STDERR_LOCK = threading.RLock()  # a child forked while another thread held it would wait for ever
+    _STDERR_LOCK = threading.RLock()
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
-    os.register_at_fork(after_in_child=_new_stderr_lock)
+    # no fork while another thread has stderr silenced: the child would keep /dev/null for stderr
+    os.register_at_fork(before=lambda: _STDERR_LOCK.acquire(), after_in_parent=lambda: _STDERR_LOCK.release(),
+                        after_in_child=_new_stderr_lock)
 
 
 @contextmanager

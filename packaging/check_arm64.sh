@@ -78,7 +78,7 @@ skip() { printf 'SKIP  %-14s %5ds  %s\n' "$1" 0 "$2"; }
 # --- the work folder and its clean-up (mounts first, always) ----------------------------------
 [ -n "$work" ] || work=$(mktemp -d /var/tmp/emojify-arm64.XXXXXX)
 mkdir -p "$work"
-work=$(cd "$work" && pwd)
+work=$(cd "$work" && pwd -P)  # as /proc/self/mounts names it: through no symlink
 rootfs="$work/root"
 marker="$work/.emojify-arm64"  # says that DIR/root is this check's, to be deleted and made again
 if [ -e "$rootfs" ] && [ ! -e "$marker" ]; then  # --work / would otherwise delete /root

@@ -63,13 +63,13 @@ rm -f "$wheel" "$sdist"
 # Build from a copy of the files git tracks or would track (not the ignored ones): setuptools reads a
 # used checkout's emojify.egg-info/SOURCES.txt back, so a file MANIFEST.in no longer names would still
 # be packed here, and missed only on a fresh clone. Outside git (an unpacked sdist) the folder itself.
-source_copy() {  # source_copy ROOT DEST
+source_copy() {  # source_copy ROOT DEST (a tracked file deleted from the working tree is no error)
   mkdir -p "$2"
   git -C "$1" ls-files -z --cached --others --exclude-standard \
-    | tar -C "$1" --null --files-from=- --ignore-failed-read -cf - 2>/dev/null | tar -C "$2" -xf -
+    | tar -C "$1" --null --no-recursion --files-from=- --ignore-failed-read -cf - | tar -C "$2" -xf -
 }
 src=$root
-if git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+if [ -e "$root/.git" ]; then  # git must read it (installed, and not refusing another user's checkout)
   src="$work/src"
   step "source copy" source_copy "$root" "$src"
 fi

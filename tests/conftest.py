@@ -26,6 +26,7 @@ def pytest_configure(config: pytest.Config) -> None:
     Ctrl-C and SIGTERM as a terminal gives them: a shell's background job (``bash script &`` without
     job control) starts with SIGINT ignored, and so would every tool the tests start; the tests that
     stop one with Ctrl-C would see it finish instead."""
+    config.addinivalue_line("markers", "tk_window: the test makes a Tk window in the test process")
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # The kiosks and commands the tests start speak English whatever this machine's locale: their
@@ -35,14 +36,18 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["LANG"] = "C.UTF-8"
 
 
-@pytest.fixture
-def tk_garbage_collected() -> Iterator[None]:
-    """After a test that made a Tk window in this process: its objects freed now, on the main thread.
-    A destroyed window's objects stay behind as cyclic garbage; freed by a collection on another
-    thread (a later test's capture thread), Tcl aborts the whole run ("Tcl_AsyncDelete: async handler
-    deleted by the wrong thread")."""
-    yield
-    gc.collect()
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[object]:
+    """After a test marked ``tk_window`` (it made a Tk window in this process), its objects freed at
+    once, on the main thread. A destroyed window's objects stay behind as cyclic garbage; freed by a
+    collection on another thread (a later test's capture thread), Tcl aborts the whole run
+    ("Tcl_AsyncDelete: async handler deleted by the wrong thread"). Here, and not in a fixture's
+    teardown, as pytest holds the fixtures' values and the captured log records until the test's
+    whole teardown is over."""
+    result = yield
+    if item.get_closest_marker("tk_window"):
+        gc.collect()
+    return result
 
 
 @pytest.fixture(autouse=True)

@@ -49,7 +49,7 @@ from emojify.render import ACCENT, BAR, HIGHLIGHT, OK, TEXT, panel_frame
 from emojify.smoothing import ALPHA
 from emojify.sources import SourceKind, SourceSpec
 
-pytestmark = pytest.mark.usefixtures("tk_garbage_collected")  # the Tk windows made in this process
+pytestmark = pytest.mark.tk_window  # its Tk windows freed on the main thread (conftest.py)
 
 FER_HAPPY = FER_ROOT / "test" / "happy"
 

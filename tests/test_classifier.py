@@ -202,10 +202,9 @@ def test_backend_that_cannot_build_the_interpreter_is_named_with_its_reason(monk
     assert "emotion_int8.tflite" in message and "ai_edge_litert: broken" in message
 
 
-def test_stderr_comes_back_when_two_threads_make_interpreters_at_once() -> None:
+def test_stderr_comes_back_when_two_threads_make_interpreters_at_once(tmp_path) -> None:
     """The worker and the snapshot's face search may each make an interpreter (its start-up line
-    silenced) at the same moment; stderr must be stderr again after both, not /dev/null for good."""
-    before = os.fstat(2)
+    silenced) at the same moment; what is written to stderr after both must reach it, not /dev/null."""
     first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
 
     def first() -> None:
@@ -220,10 +219,19 @@ def test_stderr_comes_back_when_two_threads_make_interpreters_at_once() -> None:
             second_in.set()
             first_out.wait(5)
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
-    after = os.fstat(2)
-    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino), "stderr was left on /dev/null"
+    log = tmp_path / "stderr"
+    saved = os.dup(2)
+    try:
+        with log.open("wb") as handle:
+            os.dup2(handle.fileno(), 2)
+            threads = [threading.Thread(target=first), threading.Thread(target=second)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(10)
+            os.write(2, b"after both")
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    assert not any(thread.is_alive() for thread in threads)
+    assert log.read_bytes() == b"after both", "stderr was left on /dev/null"

@@ -17,7 +17,7 @@ from emojify.sources import parse_source
 gpiozero = pytest.importorskip("gpiozero", reason="gpiozero is not installed (pip install gpiozero)")
 from gpiozero.pins.mock import MockFactory
 
-pytestmark = pytest.mark.usefixtures("tk_garbage_collected")  # the Tk windows made in this process
+pytestmark = pytest.mark.tk_window  # its Tk windows freed on the main thread (conftest.py)
 
 BUTTON, LAMP = 17, 27
 

@@ -199,6 +199,7 @@ def run_shell_function(script: str, name: str, *args: str | Path, **variables: s
     with ``variables`` as the script's globals it reads."""
     function = re.search(rf"^{name}\(\) \{{.*?^\}}\n", (PACKAGING / script).read_text(), re.MULTILINE | re.DOTALL)
     assert function, f"{script} has no function {name}"
+    assert len(re.findall(r"^\w+\(\) \{", function.group(0), re.MULTILINE)) == 1, f"{name} is no block of its own"
     return subprocess.run(["bash", "-euo", "pipefail", "-c", f'{function.group(0)}{name} "$@"', "bash", *map(str, args)],
                           capture_output=True, text=True, timeout=60, check=False, env={**os.environ, **variables})
 
