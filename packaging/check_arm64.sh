@@ -230,13 +230,14 @@ sys.exit(0 if label == \"happy\" else \"expected happy, got %s\" % label)"'
 }
 have_fer() { [ -d "$fer/test" ]; }
 fer_sample() {  # fer_sample TEST_DIR N OUT: the first N faces (by name) of each class folder of TEST_DIR
-  local class faces
+  local class into faces
   for class in "$1"/*/; do
-    mkdir -p "$3/$(basename "$class")"
+    into="$3/$(basename "$class")"
+    mkdir -p "$into"
     # NUL-separated, as a path may hold spaces; no 'head' in a pipe: under pipefail the writer it
     # leaves behind dies of SIGPIPE (exit code 141) once the list outgrows the pipe's buffer
     mapfile -d '' -t faces < <(find "$class" -maxdepth 1 -name '*.jpg' -print0 | sort -z)
-    [ "${#faces[@]}" = 0 ] || cp -t "$3/$(basename "$class")" -- "${faces[@]:0:$2}"
+    [ "${#faces[@]}" = 0 ] || cp -t "$into" -- "${faces[@]:0:$2}"
   done
 }
 evaluate() {

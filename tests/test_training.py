@@ -1362,7 +1362,7 @@ def test_quantize_into_a_folder_that_cannot_be_written_is_one_line_before_any_wo
     assert line.startswith(f"emojify-quantize: error: --out-dir {out_dir}: cannot write in the folder /proc (")
 
 
-def test_a_sigterm_ignored_by_the_parent_stays_ignored(monkeypatch):
+def test_a_sigterm_ignored_by_the_parent_stays_ignored():
     """``trap '' TERM`` (or nohup's parent) told the process to ignore SIGTERM: the tools keep it so."""
     from emojify.training.commands import until_interrupted
 
