@@ -126,8 +126,8 @@ PARTY_WHOLE_EVERY = 2
 """Party mode: the whole region is looked at between every this many tiles (a near face is found in a
 few frames; a far one once the tiles come round to it)."""
 PARTY_LOOKS = 3
-"""Party mode: at most this many known faces are looked at again each frame, the next ones the next
-frame (with 6 faces each is seen every other frame; the tracker holds its box in between)."""
+"""Party mode: at most this many known faces are looked at again each frame, those that have waited
+longest (with 6 faces each is seen every other frame; the tracker holds its box in between)."""
 EDGE_TOLERANCE = 0.01
 """A box touching a tile's inner edge (within this share of the tile) is a cut face: dropped there,
 found whole in an overlapping tile."""
@@ -428,6 +428,13 @@ class BlazeFaceDetector:
             + np.stack([x, y], 1)[:, None]
         return Candidates(found.scores, boxes_out.astype(np.float32), points.astype(np.float32))
 
+    @staticmethod
+    def party_rounds(known: int) -> int:
+        """Party mode: the frames between two looks again at one of ``known`` faces, where each frame
+        looks at the :data:`PARTY_LOOKS` of them that have waited longest (:meth:`detect_party`);
+        1 for up to :data:`PARTY_LOOKS` faces."""
+        return max(1, math.ceil(known / PARTY_LOOKS))
+
     def party_steps(self, shape: tuple[int, ...]) -> list[tuple[int, int, int]]:
         """The squares (x, y, side) party mode searches in turn in an area of ``shape``: tiles of
         :data:`PARTY_TILE` pixels times a power of two, up to half the area's longer side and one level
@@ -454,8 +461,10 @@ class BlazeFaceDetector:
         """Party mode's search of one frame: every face inside ``region``, largest first, down to faces
         of about 24 pixels, at about the cost of two or three single-face looks.
 
-        ``known`` are the boxes of faces already followed (the tracker's): each is looked at again
-        (:meth:`_look_again`). ``step`` picks one square of :meth:`party_steps`, searched for new faces:
+        ``known`` are the boxes of faces already followed (the tracker's), in the order they are to be
+        looked at again: the first :data:`PARTY_LOOKS` of them in the region are, this frame
+        (:meth:`_look_again`; the caller puts those that have waited longest first, :meth:`party_rounds`).
+        ``step`` picks one square of :meth:`party_steps`, searched for new faces:
         the whole region (which gives its faces as they are) or one small tile, whose new faces must
         pass a second look first (:meth:`_confirmed`). Over ``len(party_steps)`` frames the whole
         region is searched; a face once found is followed from frame to frame through ``known``.
@@ -465,10 +474,7 @@ class BlazeFaceDetector:
             return []
         rows, cols = area.shape[:2]
         inside = _inside(known, x0, y0, area.shape)
-        looks = min(len(inside), PARTY_LOOKS)
-        first = step * PARTY_LOOKS
-        parts = [self._look_again(image, [inside[(first + i) % len(inside)] for i in range(looks)], (x0, y0))
-                 ] if looks else []
+        parts = [self._look_again(image, inside[:PARTY_LOOKS], (x0, y0))] if inside else []
         steps = self.party_steps(area.shape)
         x, y, side = steps[step % len(steps)]
         if side >= max(rows, cols):

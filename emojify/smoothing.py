@@ -33,10 +33,12 @@ class Smoother:
     label: str | None = field(default=None, init=False)
     _last_seen: float = field(default=float("-inf"), init=False)
 
-    def update(self, probabilities: np.ndarray | None, now: float) -> tuple[np.ndarray | None, str | None]:
-        """Add one frame (``now`` in seconds); returns the smoothed probabilities and shown label."""
+    def update(self, probabilities: np.ndarray | None, now: float,
+               slack: float = 0.0) -> tuple[np.ndarray | None, str | None]:
+        """Add one frame (``now`` in seconds); returns the smoothed probabilities and shown label.
+        ``slack`` lengthens the grace period this once (a face waiting for the detector's next look)."""
         if probabilities is None:
-            if now - self._last_seen > self.grace_seconds:
+            if now - self._last_seen > self.grace_seconds + slack:
                 self.reset()
             return self.probabilities, self.label
         probabilities = np.asarray(probabilities, np.float32)

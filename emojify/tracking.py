@@ -53,6 +53,9 @@ class Track:
     roll: float = 0.0
     shape: Shape | None = None
     """The face's smoothed :class:`~emojify.shape.Shape` (None until a mesh is seen)."""
+    looked: int = -1
+    """The live frame (its number) in which the detector last looked again at this face: party mode looks
+    at a few faces a frame, those that have waited longest."""
 
     def follow(self, box: Box, now: float, alpha: float) -> None:
         """Move the running box towards ``box`` (or onto it, for a real move)."""
@@ -84,10 +87,11 @@ class Tracker:
     """The id of the leading face: the largest, kept while it stays nearly the largest."""
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1), init=False)
 
-    def update(self, boxes: list[Box], now: float) -> list[Track]:
+    def update(self, boxes: list[Box], now: float, slack: float = 0.0) -> list[Track]:
         """The track of each box (same order), matched greedily by IoU, new tracks for new faces;
-        tracks unseen for longer than the grace period are dropped first."""
-        self.tracks = [t for t in self.tracks if now - t.last_seen <= self.grace_seconds]
+        tracks unseen for longer than the grace period (plus ``slack``: how long a face may wait for
+        the detector's next look at it) are dropped first."""
+        self.tracks = [t for t in self.tracks if now - t.last_seen <= self.grace_seconds + slack]
         pairs = sorted(((box_iou(box, track.box), i, j) for i, box in enumerate(boxes)
                         for j, track in enumerate(self.tracks)), reverse=True)
         chosen: dict[int, Track] = {}
@@ -106,9 +110,10 @@ class Tracker:
                 self.tracks.append(chosen[i])
         return [chosen[i] for i in range(len(boxes))]
 
-    def held(self, present: list[Track], now: float) -> list[Track]:
-        """Faces missing from this frame (not in ``present``) but seen within :data:`HOLD_SECONDS`."""
-        return [t for t in self.tracks if t not in present and now - t.last_seen <= HOLD_SECONDS]
+    def held(self, present: list[Track], now: float, slack: float = 0.0) -> list[Track]:
+        """Faces missing from this frame (not in ``present``) but seen within :data:`HOLD_SECONDS`
+        (plus ``slack``, as for :meth:`update`)."""
+        return [t for t in self.tracks if t not in present and now - t.last_seen <= HOLD_SECONDS + slack]
 
     def lead_first(self, tracks: list[Track]) -> list[int]:
         """Indices of ``tracks`` (one frame's), the leading face first and the others largest first
