@@ -428,13 +428,6 @@ class BlazeFaceDetector:
             + np.stack([x, y], 1)[:, None]
         return Candidates(found.scores, boxes_out.astype(np.float32), points.astype(np.float32))
 
-    @staticmethod
-    def party_rounds(known: int) -> int:
-        """Party mode: the frames between two looks again at one of ``known`` faces, where each frame
-        looks at the :data:`PARTY_LOOKS` of them that have waited longest (:meth:`detect_party`);
-        1 for up to :data:`PARTY_LOOKS` faces."""
-        return max(1, math.ceil(known / PARTY_LOOKS))
-
     def party_steps(self, shape: tuple[int, ...]) -> list[tuple[int, int, int]]:
         """The squares (x, y, side) party mode searches in turn in an area of ``shape``: tiles of
         :data:`PARTY_TILE` pixels times a power of two, up to half the area's longer side and one level
@@ -463,7 +456,7 @@ class BlazeFaceDetector:
 
         ``known`` are the boxes of faces already followed (the tracker's), in the order they are to be
         looked at again: the first :data:`PARTY_LOOKS` of them in the region are, this frame
-        (:meth:`_look_again`; the caller puts those that have waited longest first, :meth:`party_rounds`).
+        (:meth:`_look_again`; the caller puts those that have waited longest first).
         ``step`` picks one square of :meth:`party_steps`, searched for new faces:
         the whole region (which gives its faces as they are) or one small tile, whose new faces must
         pass a second look first (:meth:`_confirmed`). Over ``len(party_steps)`` frames the whole

@@ -8,7 +8,6 @@ the benchmarks and the tests all run the same code. Every expression is classifi
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -30,7 +29,7 @@ from emojify.landmarks import FaceMesh, load_mesh
 from emojify.preprocess import Box, prepare_face, to_gray
 from emojify.shape import Shape, shape_of
 from emojify.smoothing import Smoother
-from emojify.tracking import Tracker
+from emojify.tracking import Track, Tracker
 
 
 def probabilities_dict(probabilities: np.ndarray | None) -> dict | None:
@@ -156,8 +155,8 @@ class Pipeline:
     """The live frames seen: party mode's square of the region to search next; one face: when to search the whole region."""
     _followed: Detection | None = field(default=None, init=False, repr=False)
     """One face, live: the face found in the last frame, followed with one look (:data:`SEARCH_EVERY`)."""
-    _times: deque[float] = field(default_factory=lambda: deque(maxlen=64), init=False, repr=False)
-    """The times of the last live frames (:meth:`look_wait`; 64 frames: up to 192 faces in party mode)."""
+    _waiting: list[Track] = field(default_factory=list, init=False, repr=False)
+    """Party mode: the known faces in the region that the last live frame did not look again at."""
 
     def __post_init__(self) -> None:
         self.classifier = self.classifier or Classifier()
@@ -212,6 +211,7 @@ class Pipeline:
             found = self.detector.detect_party(frame, region, [t.shown_box for t in known], self._step)
             for track in known[:PARTY_LOOKS]:
                 track.looked = self._step
+            self._waiting = known[PARTY_LOOKS:]
         else:
             followed = None
             if self._followed is not None and self._step % SEARCH_EVERY:
@@ -293,20 +293,6 @@ class Pipeline:
                       for d, p, s in zip(found, probabilities, shapes, strict=True))
         return Result(region, faces[0].box, faces[0].probabilities, faces[0].label, faces)
 
-    def look_wait(self, now: float) -> float:
-        """Records a live frame at ``now`` and gives how long a known face may now go unseen only because
-        the detector has not yet come round to it: party mode with BlazeFace looks again at a few known
-        faces a frame (:meth:`~emojify.faces.BlazeFaceDetector.party_rounds`), so the time the last that
-        many frames spanned, this one included; 0 where every face is looked for in every frame. The
-        hold, the tracker's and the smoothers' grace periods are lengthened by it: on a slow machine
-        with a group in front of it, frames are far enough apart that a face waiting for its turn
-        outlasted them and blinked out."""
-        self._times.append(now)
-        if not (self.all_faces and isinstance(self.detector, BlazeFaceDetector)):
-            return 0.0
-        rounds = self.detector.party_rounds(len(self.tracker.tracks))
-        return now - self._times[-min(rounds, len(self._times))]
-
     def live(self, frame: np.ndarray, now: float | None = None) -> Result:
         """One frame of the live stream: faces in the region, tracked with steady boxes, smoothed.
 
@@ -316,20 +302,20 @@ class Pipeline:
         box), so a missed detection does not blank the emoji. ``faces`` holds every tracked face
         (party mode) or the largest one, the leading face first, each with its own smoothing and at
         its tracked, smoothed box; in party mode a face missed for a moment
-        (:data:`~emojify.tracking.HOLD_SECONDS`) stays at its last box.
+        (:data:`~emojify.tracking.HOLD_SECONDS`) stays at its last box, and so does a face waiting for
+        its turn to be looked at again (:meth:`detect_live`), however long: it is not missing.
         """
         now = time.monotonic() if now is None else now
-        slack = self.look_wait(now)
         region, found = self.detect_live(frame)
         found = found if self.all_faces else found[:1]
         raw, shapes = self.read_faces(frame, found)
         lead = self.tracker.lead
-        tracks = self.tracker.update([d.box for d in found], now, slack)
+        tracks = self.tracker.update([d.box for d in found], now, self._waiting if self.all_faces else ())
         for track, detection, shape in zip(tracks, found, shapes, strict=True):
             track.roll = detection.roll
             if shape is not None:
                 track.shape = shape if track.shape is None else Shape.blend(track.shape, shape, SHAPE_SMOOTHING)
-        tracks += self.tracker.held(tracks, now, slack) if self.all_faces else []  # missed faces, kept a moment
+        tracks += self.tracker.held(tracks, now) if self.all_faces else []  # missed faces, kept a moment
 
         def seen(index: int) -> np.ndarray | None:
             return raw[index] if index < len(found) else None
@@ -337,15 +323,16 @@ class Pipeline:
         order = self.tracker.lead_first(tracks)
         if self.tracker.lead != lead and any(track.id == lead for track in tracks):
             self.smoother.reset()  # another visitor took the lead: the panel starts afresh, not from a blend of two
-        probabilities, label = self.smoother.update(seen(order[0]) if order else None, now, slack)
+        probabilities, label = self.smoother.update(seen(order[0]) if order else None, now,
+                                                    tracks[order[0]].waited(now) if order else 0.0)
         faces = []
         for index in order:
             track = tracks[index]
             if index != order[0]:
-                shown, name = track.smoother.update(seen(index), now, slack)
+                shown, name = track.smoother.update(seen(index), now, track.waited(now))
             else:  # the leading face is what the panel shows: its smoothing leads
                 if self.all_faces:  # its own smoothing goes on, for when it loses the lead
-                    track.smoother.update(seen(index), now, slack)
+                    track.smoother.update(seen(index), now, track.waited(now))
                 shown, name = probabilities, label
             faces.append(Face(track.shown_box, shown, name, track.id, track.roll, track.shape))
         box = faces[0].box if faces else None

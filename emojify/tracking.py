@@ -10,7 +10,7 @@ for the probabilities, and forgets a face once it has been gone for the grace pe
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,7 +27,11 @@ JUMP = 0.5
 """A box whose centre moved more than this share of its side is taken as it is (a real move)."""
 HOLD_SECONDS = 0.25
 """In party mode a face the detector misses (a blink, a turned head) keeps its emoji at its last box
-this long, so the emoji does not flicker."""
+this long after the first look that missed it, so the emoji does not flicker."""
+MISSES = 2
+"""A face is forgotten only once this many looks have missed it (and the grace period has passed): on
+a slow machine in party mode the next look at a face can come after the grace period, and one miss
+there would drop a face that is still there."""
 LEAD_SHARE = 0.8
 """The leading face (the panel's) keeps the lead while its running box is at least this share of the
 largest one's area, so two faces of about the same size do not take turns from frame to frame."""
@@ -50,6 +54,13 @@ class Track:
     box: np.ndarray
     smoother: Smoother
     last_seen: float
+    missed_since: float | None = None
+    """The first frame since the face was last seen in which the detector looked for it and did not find
+    it; None while every look found it. The hold and the grace period count from then, not from the last
+    sighting: party mode looks again at only a few faces a frame, and a face waiting for its turn is not
+    missing."""
+    misses: int = 0
+    """The looks that missed the face since it was last seen."""
     roll: float = 0.0
     shape: Shape | None = None
     """The face's smoothed :class:`~emojify.shape.Shape` (None until a mesh is seen)."""
@@ -57,12 +68,16 @@ class Track:
     """The live frame (its number) in which the detector last looked again at this face: party mode looks
     at a few faces a frame, those that have waited longest."""
 
+    def waited(self, now: float) -> float:
+        """How long the face went unseen before a look missed it (all the time until ``now``, if none has)."""
+        return (now if self.missed_since is None else self.missed_since) - self.last_seen
+
     def follow(self, box: Box, now: float, alpha: float) -> None:
         """Move the running box towards ``box`` (or onto it, for a real move)."""
         new = np.asarray(box, np.float64)
         moved = np.abs((new[:2] + new[2:] / 2) - (self.box[:2] + self.box[2:] / 2)).max()
         self.box = new if moved > JUMP * max(self.box[2], 1.0) else alpha * new + (1 - alpha) * self.box
-        self.last_seen = now
+        self.last_seen, self.missed_since, self.misses = now, None, 0
 
     @property
     def shown_box(self) -> Box:
@@ -87,11 +102,13 @@ class Tracker:
     """The id of the leading face: the largest, kept while it stays nearly the largest."""
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1), init=False)
 
-    def update(self, boxes: list[Box], now: float, slack: float = 0.0) -> list[Track]:
-        """The track of each box (same order), matched greedily by IoU, new tracks for new faces;
-        tracks unseen for longer than the grace period (plus ``slack``: how long a face may wait for
-        the detector's next look at it) are dropped first."""
-        self.tracks = [t for t in self.tracks if now - t.last_seen <= self.grace_seconds + slack]
+    def update(self, boxes: list[Box], now: float, not_looked_for: Collection[Track] = ()) -> list[Track]:
+        """The track of each box (same order), matched greedily by IoU, new tracks for new faces.
+        Tracks missed for longer than the grace period (:attr:`Track.missed_since`), by :data:`MISSES`
+        looks at least, are dropped first; the others that get no box are missed once more, except those
+        ``not_looked_for`` this frame."""
+        self.tracks = [t for t in self.tracks if t.missed_since is None or t.misses < MISSES
+                       or now - t.missed_since <= self.grace_seconds]
         pairs = sorted(((box_iou(box, track.box), i, j) for i, box in enumerate(boxes)
                         for j, track in enumerate(self.tracks)), reverse=True)
         chosen: dict[int, Track] = {}
@@ -108,12 +125,18 @@ class Tracker:
             if i not in chosen:
                 chosen[i] = Track(next(self._ids), np.asarray(box, np.float64), self.make_smoother(), now)
                 self.tracks.append(chosen[i])
+        unmissed = {t.id for t in chosen.values()} | {t.id for t in not_looked_for}
+        for track in self.tracks:
+            if track.id not in unmissed:
+                track.missed_since = now if track.missed_since is None else track.missed_since
+                track.misses += 1
         return [chosen[i] for i in range(len(boxes))]
 
-    def held(self, present: list[Track], now: float, slack: float = 0.0) -> list[Track]:
-        """Faces missing from this frame (not in ``present``) but seen within :data:`HOLD_SECONDS`
-        (plus ``slack``, as for :meth:`update`)."""
-        return [t for t in self.tracks if t not in present and now - t.last_seen <= HOLD_SECONDS + slack]
+    def held(self, present: list[Track], now: float) -> list[Track]:
+        """Faces missing from this frame (not in ``present``): those not missed yet (waiting for a look)
+        or missed for at most :data:`HOLD_SECONDS`."""
+        return [t for t in self.tracks if t not in present
+                and (t.missed_since is None or now - t.missed_since <= HOLD_SECONDS)]
 
     def lead_first(self, tracks: list[Track]) -> list[int]:
         """Indices of ``tracks`` (one frame's), the leading face first and the others largest first
