@@ -69,7 +69,8 @@ log = logging.getLogger(__name__)
 POLL_MS = 15
 """How often the Tk thread looks for new results (ms)."""
 SMOOTHER_RESET_GAP = 1.0
-"""A gap this long between processed frames (camera lost, reconnected) starts the smoothing afresh."""
+"""A gap this long between processed frames (camera lost, reconnected) starts the live view afresh:
+no smoothing, no face followed (:meth:`~emojify.pipeline.Pipeline.restart_live`)."""
 STATE_INTERVAL = 1.0
 """Seconds between writes of the state file (a testing aid)."""
 STATE_FILE_ENV = "EMOJIFY_STATE_FILE"
@@ -224,7 +225,7 @@ class Worker:
                     continue
                 last_seq = frame.seq
                 if frame.time - last_time > SMOOTHER_RESET_GAP:
-                    self.pipeline.smoother.reset()
+                    self.pipeline.restart_live()
                 last_time = frame.time
                 result = self.pipeline.live(frame.image, now=frame.time)
                 with self._lock:

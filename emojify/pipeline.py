@@ -293,6 +293,14 @@ class Pipeline:
                       for d, p, s in zip(found, probabilities, shapes, strict=True))
         return Result(region, faces[0].box, faces[0].probabilities, faces[0].label, faces)
 
+    def restart_live(self) -> None:
+        """Start the live view afresh, as after a gap in the frames (the camera lost and back): no
+        smoothing and no face known. A face is forgotten only once looks have missed it, so after a
+        gap the faces of before would otherwise come back for a moment, with their emoji."""
+        self.smoother.reset()
+        self.tracker.reset()
+        self._followed, self._waiting = None, []
+
     def live(self, frame: np.ndarray, now: float | None = None) -> Result:
         """One frame of the live stream: faces in the region, tracked with steady boxes, smoothed.
 

@@ -132,6 +132,10 @@ class Tracker:
                 track.misses += 1
         return [chosen[i] for i in range(len(boxes))]
 
+    def reset(self) -> None:
+        """Forget every face (ids go on counting)."""
+        self.tracks, self.lead = [], None
+
     def held(self, present: list[Track], now: float) -> list[Track]:
         """Faces missing from this frame (not in ``present``): those not missed yet (waiting for a look)
         or missed for at most :data:`HOLD_SECONDS`."""

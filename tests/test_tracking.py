@@ -3,6 +3,9 @@ is forgotten once gone; in party mode the live pipeline gives every face its own
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
 import cv2
 import numpy as np
 import pytest
@@ -27,7 +30,9 @@ def test_faces_keep_their_ids_whatever_order_they_come_in():
 def test_a_new_face_gets_a_new_id_and_a_gone_face_is_forgotten_after_the_grace_period():
     tracker = Tracker()
     [first] = tracker.update([(50, 100, 80, 80)], 0.0)
-    [same] = tracker.update([(52, 100, 80, 80)], GRACE_SECONDS * 0.5)  # back after a missed frame
+    tracker.update([], GRACE_SECONDS * 0.2)
+    tracker.update([], GRACE_SECONDS * 0.3)  # missed by two looks, within the grace period
+    [same] = tracker.update([(52, 100, 80, 80)], GRACE_SECONDS * 0.5)  # back
     assert same.id == first.id
     tracker.update([], GRACE_SECONDS * 0.6)
     tracker.update([], GRACE_SECONDS * 0.7)  # missed by two looks
@@ -126,6 +131,40 @@ def test_party_mode_faces_keep_their_ids_and_their_own_labels_frame_after_frame(
     for result in (first, second):  # each face shows what its own face shows, the lead as the panel does
         assert [f.label for f in result.faces] == [f.label for f in still.faces]
         assert result.label == result.faces[0].label
+
+
+def test_the_kiosk_forgets_the_faces_of_before_a_gap_in_the_frames(classifier, astronaut):
+    """The camera lost and back: a face is forgotten only once looks have missed it, so the group of
+    before came back on the first frame after the gap, with its emoji, for over a second."""
+    from emojify.app import Worker
+    from emojify.emojis import load_emoji_set
+    from emojify.sources.capture import Frame
+
+    fps, count = 4, 12
+    frames = [far_faces(astronaut, count)] * 80 + [party_frame()]
+    times = [t / fps for t in range(80)] + [80 / fps + 5.0]  # the camera gone for 5 s, the group gone too
+    results = []
+    pipeline = Pipeline(classifier, BlazeFaceDetector(), region_fraction=1.0, all_faces=True)
+    live = pipeline.live
+    pipeline.live = lambda image, now: results.append(live(image, now)) or results[-1]  # type: ignore[method-assign]
+
+    def wait_for_frame(timeout: float, after: int = 0) -> Frame | None:
+        if after < len(frames):
+            return Frame(frames[after], after + 1, times[after])
+        time.sleep(timeout)
+        return None
+
+    worker = Worker(pipeline, SimpleNamespace(wait_for_frame=wait_for_frame), load_emoji_set(), None, "side")
+    worker.start()
+    try:
+        deadline = time.monotonic() + 120
+        while len(results) < len(frames) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+    assert len(results) == len(frames)
+    assert len(results[-2].faces) == count
+    assert results[-1].faces == () and results[-1].label is None
 
 
 def test_party_mode_keeps_a_face_missed_for_a_frame_and_lets_it_go_after(classifier, astronaut):
