@@ -4,6 +4,7 @@ is forgotten once gone; in party mode the live pipeline gives every face its own
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from types import SimpleNamespace
 
 import cv2
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 from helpers import ASTRONAUT_FACE
 
-from emojify.faces import BlazeFaceDetector
+from emojify.faces import PARTY_LOOKS, BlazeFaceDetector
 from emojify.pipeline import Pipeline
 from emojify.smoothing import GRACE_SECONDS
 from emojify.tracking import HOLD_SECONDS, Tracker, box_iou
@@ -240,15 +241,21 @@ def party_frame(seed: int = 4) -> np.ndarray:
     return cv2.GaussianBlur(np.random.default_rng(seed).integers(40, 200, (480, 640, 3), dtype=np.uint8), (0, 0), 5)
 
 
-def six_far_faces(astronaut: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
-    """A 640x480 frame with six faces of 30 pixels, and their boxes."""
+def far_faces_at(astronaut: np.ndarray, spots: Sequence[tuple[int, int]]) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """A 640x480 frame with a face of 30 pixels (the astronaut's head) at each of ``spots`` (the head's
+    top-left corner), and the faces' boxes."""
     head, (fx, fy, fw, fh) = party_head(astronaut, 30)
     frame = party_frame()
     truths = []
-    for px, py in ((40, 60), (250, 40), (520, 90), (110, 330), (330, 260), (560, 380)):
+    for px, py in spots:
         frame[py:py + head.shape[0], px:px + head.shape[1]] = head
         truths.append((px + fx, py + fy, fw, fh))
     return frame, truths
+
+
+def six_far_faces(astronaut: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, int, int]]]:
+    """A 640x480 frame with six faces of 30 pixels, and their boxes."""
+    return far_faces_at(astronaut, ((40, 60), (250, 40), (520, 90), (110, 330), (330, 260), (560, 380)))
 
 
 def test_party_mode_boxes_six_faces_of_30_pixels_at_party_distance(classifier, astronaut):
@@ -269,12 +276,7 @@ def test_party_mode_boxes_six_faces_of_30_pixels_at_party_distance(classifier, a
 
 def far_faces(astronaut: np.ndarray, count: int) -> np.ndarray:
     """A 640x480 frame with ``count`` (up to 12) faces of 30 pixels, six to a row."""
-    head, _ = party_head(astronaut, 30)
-    frame = party_frame()
-    for i in range(count):
-        px, py = 40 + (i % 6) * 100, 40 + (i // 6) * 140
-        frame[py:py + head.shape[0], px:px + head.shape[1]] = head
-    return frame
+    return far_faces_at(astronaut, [(40 + (i % 6) * 100, 40 + (i // 6) * 140) for i in range(count)])[0]
 
 
 @pytest.mark.parametrize(("count", "fps"), [(6, 3), (12, 4), (12, 30)])
@@ -293,7 +295,7 @@ def test_party_mode_shows_every_face_of_a_group_in_every_frame_at_a_slow_machine
     assert all(face.label is not None for result in results[-40:] for face in result.faces)
     assert all(result.label is not None for result in results[-40:])  # the panel keeps its emoji too
     assert len({face.track for result in results[-40:] for face in result.faces}) == count  # the same faces
-    rounds = -(-count // 3)
+    rounds = -(-count // PARTY_LOOKS)
     # the last three are missed in the round's last frame, and shown for the hold after it
     left = [pipeline.live(party_frame(), now=t / fps) for t in range(150, 150 + rounds + int(HOLD_SECONDS * fps) + 1)]
     assert left[-1].faces == (), [len(result.faces) for result in left]
