@@ -25,9 +25,9 @@ import cv2
 import numpy as np
 
 from emojify.detectors import Detector
-from emojify.errors import EmojifyError
+from emojify.errors import EmojifyError, first_line
 from emojify.faces import DETECTORS
-from emojify.imageio import MAX_SIDE, ImageError, read_image_scaled, to_array
+from emojify.imageio import MAX_SIDE, ImageError, read_image_scaled, to_array, upright
 from emojify.labels import CLASSES, EMOJI
 from emojify.pipeline import Pipeline, Result
 from emojify.preprocess import Box
@@ -136,15 +136,19 @@ def as_image(image: Any) -> tuple[np.ndarray, float]:
             image = to_array(Image.fromarray(np.ascontiguousarray(image[:, :, [2, 1, 0, 3]]), "RGBA"))
         array, scale = shrunk(image)
         return (array.copy() if array is image else array), scale  # Reading.image is never the caller's array
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     if isinstance(image, Image.Image):
         if 0 in image.size:
             raise ImageError(f"image: an empty Pillow image of size {image.size}")
-        try:  # upright as viewers show it, like a file read here; a copy, so the caller's image is untouched
-            with _PILLOW_LOCK:
-                upright = ImageOps.exif_transpose(image)
-            return shrunk(to_array(upright))
+        with _PILLOW_LOCK:
+            try:
+                image.load()
+            except Exception as exc:  # noqa: BLE001 - anything: a file closed before it was loaded fails an assert
+                raise ImageError(f"image: cannot read the Pillow image ({first_line(exc)})") from None
+            turned = upright(image)  # as viewers show it, like a file read here
+        try:
+            return shrunk(to_array(turned))  # a copy: the caller's image is untouched
         except (OSError, ValueError) as exc:
             raise ImageError(f"image: cannot read the Pillow image ({exc})") from None
     raise ImageError(f"image: a {type(image).__name__}; expected a path, a NumPy array or a Pillow image")

@@ -26,6 +26,8 @@ MAX_SIDE = 4096
 MAX_PIXELS = 400_000_000
 """Images with more pixels than this are refused rather than decoded (Pillow itself refuses those
 over twice its ``Image.MAX_IMAGE_PIXELS``, about 179 megapixels, as possible decompression bombs)."""
+ORIENTATION = 0x0112
+"""The EXIF tag saying which way up the stored picture is shown (1: as stored)."""
 TURNED_SIDEWAYS = frozenset({5, 6, 7, 8})
 """EXIF orientations whose picture is shown turned by 90 degrees (its width is the stored height)."""
 
@@ -112,12 +114,12 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
             with Image.open(path) as image:
                 if image.width * image.height > MAX_PIXELS:
                     raise ImageError(f"{path}: image too large ({image.width}x{image.height})")
-                sideways = image.getexif().get(0x0112) in TURNED_SIDEWAYS  # a phone held upright
+                sideways = exif_orientation(image) in TURNED_SIDEWAYS  # a phone held upright
                 original_width = image.height if sideways else image.width  # as the photo is shown
                 if max(image.size) > max_side:
                     image.draft(image.mode, (max_side, max_side))  # JPEG: decode at reduced size
                 image.load()
-                image = _to_uint8(ImageOps.exif_transpose(image))  # upright, as viewers show it
+                image = _to_uint8(upright(image))
                 if max(image.size) > max_side:
                     image.thumbnail((max_side, max_side), Image.Resampling.BOX)
     except ImageError:
@@ -135,6 +137,21 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
         raise ImageError(f"{path}: truncated or corrupt image ({exc})") from None
     array = to_array(image)
     return array, original_width / array.shape[1]
+
+
+def exif_orientation(image: Image.Image) -> int:
+    """The image's EXIF orientation (1, as stored, where it has none); 1 where its EXIF block is damaged:
+    the pixels are fine, only which way up is lost."""
+    try:
+        return int(image.getexif().get(ORIENTATION, 1))
+    except Exception:  # noqa: BLE001 - Pillow's TIFF parser fails on a damaged block with SyntaxError, struct.error, ...
+        return 1
+
+
+def upright(image: Image.Image) -> Image.Image:
+    """A decoded image turned as its EXIF orientation says, as viewers show it (as it is where the
+    orientation is unreadable: :func:`exif_orientation`)."""
+    return ImageOps.exif_transpose(image) if exif_orientation(image) != 1 else image
 
 
 def to_array(image: Image.Image) -> np.ndarray:

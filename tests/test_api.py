@@ -4,6 +4,7 @@ no face, bad pictures, the object form, threads, the public names and the exampl
 from __future__ import annotations
 
 import doctest
+import io
 import os
 import subprocess
 import sys
@@ -114,6 +115,33 @@ def test_a_pillow_phone_photo_is_read_upright_and_left_as_it_was(astronaut: np.n
     assert_astronaut(faces)
     assert abs(faces[0].shape.roll) < 10, faces[0].shape
     assert faces == emojify.detect(path)
+
+
+def test_a_photo_whose_exif_block_is_damaged_is_read_as_stored(astronaut: np.ndarray, tmp_path: Path) -> None:
+    """A WebP whose EXIF block is damaged (its TIFF header overwritten) but whose pixels are whole: only
+    which way up is lost, so it is read as stored, by path and as a Pillow image, not refused as corrupt."""
+    exif = Image.Exif()
+    exif[0x010F] = "Camera"
+    stored = io.BytesIO()
+    Image.fromarray(astronaut[:, :, ::-1].copy()).save(stored, "WEBP", lossless=True, exif=exif)
+    data = stored.getvalue()
+    header = data.index(b"EXIF") + 8  # the chunk's name, its size, then the TIFF header "II*" or "MM*"
+    path = tmp_path / "damaged-exif.webp"
+    path.write_bytes(data[:header] + b"XX" + data[header + 2:])
+    with Image.open(path) as photo:
+        assert photo.convert("RGB").size == (512, 512)  # Pillow decodes the pixels
+        faces = emojify.detect(photo)
+    assert_astronaut(faces)
+    assert faces == emojify.detect(path) == emojify.detect(astronaut)
+
+
+def test_a_pillow_image_closed_before_it_was_loaded_is_an_image_error(tmp_path: Path) -> None:
+    path = tmp_path / "photo.png"
+    Image.new("RGB", (64, 48), "white").save(path)
+    with Image.open(path) as photo:
+        pass  # closed, its pixels never decoded
+    with pytest.raises(emojify.EmojifyError, match=r"^image: cannot read the Pillow image \("):
+        emojify.detect(photo)
 
 
 def test_a_file_decoded_smaller_gives_boxes_in_its_own_pixels(astronaut: np.ndarray, tmp_path: Path) -> None:
