@@ -27,6 +27,7 @@ from emojify.faces import (
     load_blazeface,
     load_cascade,
     snapped_square,
+    without_nested,
 )
 from emojify.pipeline import Pipeline
 
@@ -92,6 +93,33 @@ def test_weighted_nms_merges_overlapping_boxes_by_score_and_keeps_apart_ones():
     assert np.allclose(merged.keypoints[0, :, 0], (0.9 * 0.2 + 0.6 * 0.26) / 1.5)
     assert np.allclose(merged.boxes[1], boxes[2])
     assert len(weighted_nms(Candidates.concat([]))) == 0
+
+
+@pytest.mark.parametrize(("inner", "outer", "kept"), [
+    (0.57, 0.85, "outer"),  # an eye scored as a face inside a close face: the face stays
+    (0.70, 0.65, "outer"),  # the eye scoring a little more than the face, still under the sure score
+    (0.93, 0.56, "inner"),  # a sure face inside a weak box around a whole small photo of a person
+    (0.81, 0.90, "outer"),  # sure, but the larger scores more
+])
+def test_of_two_boxes_one_inside_the_other_the_false_one_goes(inner: float, outer: float, kept: str):
+    boxes = np.array([[40, 50, 90, 100], [10, 20, 180, 190], [200, 20, 330, 150], [300, 100, 400, 200]], np.float32)
+    found = without_nested(Candidates(np.array([inner, outer, 0.6, 0.7], np.float32), boxes,
+                                      np.arange(4 * 12, dtype=np.float32).reshape(4, 6, 2)))
+    left = 0 if kept == "inner" else 1
+    assert np.array_equal(found.boxes, boxes[[left, 2, 3]]), "overlapping but not held: both faces stay"
+    assert np.array_equal(found.scores, np.array([[inner, outer][left], 0.6, 0.7], np.float32))
+    assert found.keypoints[0, 0, 0] == 12 * left
+    assert len(without_nested(Candidates.concat([]))) == 0
+
+
+def test_a_small_photo_of_a_person_beside_her_is_not_a_face_around_hers(astronaut: np.ndarray):
+    """The astronaut and, beside her, a half-size copy of her photo: the whole copy (suit, flag, helmet)
+    scores 0.56 as one face around her small face, and was the largest face found."""
+    picture = np.full((600, 1100, 3), 255, np.uint8)
+    picture[40:552, :512] = astronaut
+    picture[100:356, 700:956] = cv2.resize(astronaut, (256, 256), interpolation=cv2.INTER_LINEAR)
+    found = BlazeFaceDetector.for_stills().detect(picture)
+    assert [d.box[2] // 10 for d in found] == [9, 5] and all(d.score > 0.9 for d in found), found
 
 
 # --- the model on real faces --------------------------------------------------------------------
