@@ -12,6 +12,7 @@ Bad input or bad files end with one line on stderr and exit code 2 (--debug show
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
 import io
 import json
@@ -22,8 +23,8 @@ from pathlib import Path
 
 from emojify import __version__
 from emojify.config import BY_NAME, Origin, add_flag, add_run_arguments, settings_from_args
-from emojify.errors import EXIT_INTERRUPTED, EmojifyError
-from emojify.fileio import make_file_folder, make_folder, path_argument
+from emojify.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EmojifyError, Terminated, sigterm_interrupts
+from emojify.fileio import atomic_path, make_file_folder, make_folder, path_argument
 from emojify.helptext import plain_text
 from emojify.launch import opencv_problem
 
@@ -262,9 +263,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         title = (f"{classifier.info.path.name}{' (raw)' if args.raw else ''} on {args.folder}"
                  f"{' (whole photos)' if args.detect else ''}"
                  f"{f' at brightness {args.dim}' if args.dim else ''}")
-        try:
-            plot_confusion(summary, args.plot, title)
-            plot_reliability(summary, reliability_path(args.plot), title)
+        try:  # the pair or neither: each drawn beside its name first, both named once both are whole
+            with atomic_path(args.plot) as confusion, atomic_path(reliability_path(args.plot)) as reliability:
+                plot_confusion(summary, confusion, title)
+                plot_reliability(summary, reliability, title)
         except OSError as exc:
             raise UsageError(f"--plot {args.plot}: cannot save the plot ({exc.strerror or exc})") from None
     return EXIT_BAD_INPUT if evaluation.errors else 0
@@ -382,11 +384,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _main(argv)
     except BrokenPipeError:
-        # Point stdout at /dev/null, so that Python's own flush at exit does not fail again.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        quiet_stdout()
         return EXIT_BROKEN_PIPE
+    except OSError as exc:
+        if exc.filename is not None or exc.errno not in OUTPUT_FULL:
+            raise
+        quiet_stdout()  # the output redirected to a full disk (> results.json)
+        print(f"emojify: error: cannot write the output ({exc.strerror})", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+OUTPUT_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+"""A write that names no file failing so: stdout's, redirected to a full disk (our own files' errors name them)."""
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's own flush at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def _main(argv: list[str] | None) -> int:
@@ -408,11 +424,12 @@ def _main(argv: list[str] | None) -> int:
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read when FFmpeg first opens a file
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
-        return HANDLERS[args.command](args)
+        with sigterm_interrupts():  # SIGTERM as Ctrl-C: temporary files removed (the kiosk closes its window)
+            return HANDLERS[args.command](args)
     except EmojifyError as exc:
         if args.debug:
             raise
         print(f"emojify: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED

@@ -1,12 +1,20 @@
 """The one base type of the errors a user can fix: bad input, bad files, a missing library.
 
-``emojify`` prints any :class:`EmojifyError` as one line on stderr and exits with code 2; every
-other exception is a bug and keeps its traceback. Each stage derives its own error from it
+``emojify`` prints any :class:`EmojifyError` as one line on stderr and exits with code 2, as it does an
+OSError of a path the user gave that cannot be looked at (:func:`path_problem`) or of the output on a
+full disk; every other exception is a bug and keeps its traceback. Each stage derives its own error from it
 (``ModelError``, ``ConfigError``, ``ImageError``, ...), so a caller can catch one stage's errors or
 all of them.
 """
 
 from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import threading
+from collections.abc import Iterator
 
 
 class EmojifyError(ValueError):
@@ -25,3 +33,51 @@ def first_line(exc: BaseException) -> str:
 
 EXIT_INTERRUPTED = 130
 """Exit code after Ctrl-C: 128 + SIGINT, what a shell reports for a command it interrupted."""
+EXIT_TERMINATED = 128 + signal.SIGTERM
+"""Exit code of a command stopped by SIGTERM, as a shell reports a command that SIGTERM ended."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM during a command's work, raised where Ctrl-C's KeyboardInterrupt would be, so that the same
+    clean-up runs (temporary files removed, the swap undone; by default SIGTERM ends the process at
+    once and leaves them)."""
+
+
+def raise_terminated(signum, frame) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (``kill``, ``timeout``, a service manager) raises :class:`Terminated` during the block.
+    Signals are handled on the main thread only; a SIGTERM ignored (nohup's parent's ``trap '' TERM``)
+    or handled by someone else stays so."""
+    ours = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    if ours:
+        signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        if ours:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+PATH_ERRORS = frozenset({errno.EACCES, errno.EPERM, errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR})
+"""What looking at a path the user gave fails with: a folder on the way that cannot be entered, a name too
+long, a link loop, a file where a folder should be."""
+
+
+def path_problem(exc: OSError) -> str | None:
+    """``PATH: cannot use it (REASON)`` for an OSError of looking at a path the user gave (:data:`PATH_ERRORS`),
+    or None for any other (a bug, or a fault the caller reports itself)."""
+    if exc.errno not in PATH_ERRORS or exc.filename is None:
+        return None
+    return f"{os.fsdecode(exc.filename)}: cannot use it ({exc.strerror})"
+
+
+def write_problem(exc: OSError, folder: object) -> str:
+    """One line for an OSError while a tool wrote its results into ``folder``: the file and the system's
+    reason, or the folder where the error names no file (a full disk, as Keras and h5py report it)."""
+    if exc.filename is not None:
+        return f"{os.fsdecode(exc.filename)}: {exc.strerror or first_line(exc)}"
+    return f"{folder}: {exc.strerror or first_line(exc)}"

@@ -57,9 +57,12 @@ def class_folders(root: Path) -> dict[str, Path]:
     are passed over: tools leave them, not makers.
     """
     root = Path(root)
-    if not root.is_dir():
-        raise FolderError(f"{root}: not a folder (expected DIR/<class>/*.jpg)")
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    try:
+        if not root.is_dir():
+            raise FolderError(f"{root}: not a folder (expected DIR/<class>/*.jpg)")
+        folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError as exc:  # no permission to enter it (or a folder on the way), a name too long
+        raise FolderError(f"{root}: cannot read the folder ({exc.strerror or exc})") from None
     unknown = [p.name for p in folders if p.name.lower() not in CLASSES]
     if unknown:
         raise FolderError(f"{root}: sub-folder(s) {', '.join(unknown)} are not class names "

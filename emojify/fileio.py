@@ -76,8 +76,8 @@ def make_folder(folder: Path, given: str) -> list[Path]:
     not there (``new/../kept/run`` makes ``new/`` and ``kept/run/``; ``kept/`` is the user's)."""
     folder = Path(folder)
     passed = {Path(os.path.abspath(Path(*folder.parts[:end]))) for end in range(1, len(folder.parts) + 1)}
-    made = sorted((path for path in passed if not path.exists()), key=lambda path: len(path.parts), reverse=True)
-    try:
+    try:  # exists() too fails where a folder on the way cannot be entered, or a name is too long
+        made = sorted((path for path in passed if not path.exists()), key=lambda path: len(path.parts), reverse=True)
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         in_the_way = isinstance(exc, FileExistsError | NotADirectoryError)
@@ -98,7 +98,11 @@ def make_file_folder(path: Path, given: str, suffix: str = ".png") -> None:
     """Check an output file's name (it ends in ``suffix`` and is no folder) and make its folder, before
     any work, as :func:`make_folder` does (:class:`OutputError`)."""
     path = Path(path)
-    if path.is_dir():
+    try:
+        is_folder = path.is_dir()
+    except OSError as exc:  # a folder on the way that cannot be entered, a name too long
+        raise OutputError(f"{given}: cannot use {path} ({exc.strerror or exc})") from None
+    if is_folder:
         raise OutputError(f"{given}: a folder; give a file name ending in {suffix}")
     if path.suffix.lower() != suffix:
         raise OutputError(f"{given}: give a file name ending in {suffix}")

@@ -428,6 +428,48 @@ def test_a_full_disk_while_saving_stops_with_one_line(monkeypatch, capsys, image
     assert list((tmp_path / "composites").iterdir()) == []
 
 
+KILLED_WHILE_SAVING = """
+import contextlib, os, signal, sys
+import emojify.composite
+from emojify.cli import main
+
+atomic_path = emojify.composite.atomic_path
+
+@contextlib.contextmanager
+def killed_while_saving(path, **options):  # SIGTERM halfway through the composite's temporary file
+    with atomic_path(path, **options) as tmp:
+        tmp.write_bytes(b"half a PNG")
+        os.kill(os.getpid(), signal.SIGTERM)
+        yield tmp
+
+emojify.composite.atomic_path = killed_while_saving
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_sigterm_while_saving_leaves_no_partial_file(images, tmp_path):
+    """``kill`` (a service manager, ``timeout``) during ``predict --out``: the temporary file is removed, as
+    after Ctrl-C, and the exit code is a SIGTERM's (143); before, the process died leaving it."""
+    out = tmp_path / "composites"
+    proc = subprocess.run([sys.executable, "-c", KILLED_WHILE_SAVING, "predict", "--out", str(out),
+                           str(images["astronaut.png"])], capture_output=True, text=True, cwd=REPO,
+                          timeout=CLI_TIMEOUT, check=False)
+    assert proc.returncode == 143, (proc.returncode, proc.stderr)
+    assert list(out.iterdir()) == [] and "Traceback" not in proc.stderr
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
+@pytest.mark.parametrize("argv", [["predict", "--json", "PHOTO"], ["doctor"]], ids=" ".join)
+def test_output_to_a_full_disk_is_one_line(images, argv):
+    """``predict --json > results.json`` on a full disk (/dev/full: every write fails with ENOSPC)."""
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "emojify", *(str(images["astronaut.png"]) if word == "PHOTO" else word
+                                                                   for word in argv)],
+                              stdout=full, stderr=subprocess.PIPE, text=True, cwd=REPO, timeout=CLI_TIMEOUT, check=False)
+    assert proc.returncode == 2 and stderr_lines(proc.stderr) == [
+        f"emojify: error: cannot write the output ({os.strerror(errno.ENOSPC)})"], proc.stderr
+
+
 @pytest.fixture
 def one_face_folder(images, tmp_path) -> Path:
     """An ``evaluate`` folder: happy/ holding the astronaut."""
@@ -468,6 +510,25 @@ def test_a_plot_that_fails_to_save_keeps_the_figures(monkeypatch, capsys, one_fa
     assert "accuracy" in out and "macro F1" in out
     assert stderr_lines(err) == [f"emojify: error: --plot {plot}: cannot save the plot ({os.strerror(errno.ENOSPC)})"]
     assert list(plot.parent.iterdir()) == []
+
+
+def test_a_plot_pair_is_saved_whole_or_not_at_all(monkeypatch, capsys, one_face_folder, tmp_path):
+    """The disk full at the second picture of the pair: an earlier run's pair stays as it was, not a new
+    confusion matrix beside an old reliability diagram."""
+    pytest.importorskip("matplotlib")
+    import emojify.evaluate
+
+    def full_disk(summary, path, title):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    plot = tmp_path / "plots" / "confusion.png"
+    assert main(["evaluate", str(one_face_folder), "--plot", str(plot)]) == 0
+    before = {path.name: path.read_bytes() for path in plot.parent.iterdir()}
+    assert sorted(before) == ["confusion-reliability.png", "confusion.png"]
+    monkeypatch.setattr(emojify.evaluate, "plot_reliability", full_disk)
+    assert main(["evaluate", str(one_face_folder), "--plot", str(plot), "--raw"]) == 2
+    assert stderr_lines(capsys.readouterr().err)[-1].startswith(f"emojify: error: --plot {plot}: cannot save the plot")
+    assert {path.name: path.read_bytes() for path in plot.parent.iterdir()} == before
 
 
 # --- self-test, doctor, bench, help ------------------------------------------------------------------
@@ -526,6 +587,22 @@ def test_a_path_the_system_refuses_is_one_line_naming_the_flag(argv, capsys):
     out, err = capsys.readouterr()
     assert out == "" and stderr_lines(err) == [
         f"emojify: error: {flag} must be a usable file or folder path (File name too long); choose another"]
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["predict", "--out", "LONG", "photo.jpg"], "emojify: error: --out LONG: cannot make the folder LONG (File name too long)"),
+    (["evaluate", "LONG"], "emojify: error: LONG: cannot read the folder (File name too long)"),
+    (["evaluate", ".", "--plot", "LONG.png"], "emojify: error: --plot LONG.png: cannot use LONG.png (File name too long)"),
+], ids=lambda value: " ".join(value) if isinstance(value, list) else "")
+def test_an_output_or_data_path_too_long_to_look_at_is_one_line(argv, says, capsys, tmp_path, monkeypatch):
+    """Looking at the path fails before anything is made (as for a folder on the way that cannot be
+    entered): one line and exit code 2, where it was a traceback."""
+    monkeypatch.chdir(tmp_path)
+    long = str(tmp_path / ("a" * 300))
+    assert main([word.replace("LONG", long) for word in argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and stderr_lines(err) == [says.replace("LONG", long)]
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_bench_json(classifier):

@@ -3,6 +3,7 @@ that the kiosk runtime never loads TensorFlow."""
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import json
 import logging
@@ -171,6 +172,34 @@ def test_an_out_folder_that_cannot_be_made_is_one_line_before_any_work(tmp_path,
     assert quantize.main([str(tmp_path / "not-a-model.keras"), str(tmp_path), "--out-dir", str(out_dir)]) == 2
     assert capsys.readouterr().err.strip() == (f"emojify-quantize: error: --out-dir {out_dir}: cannot make the folder "
                                                f"{tmp_path / 'a-file'} (a file is in the way)")
+
+
+def test_a_full_disk_while_training_names_the_run_folder(tmp_path, capsys, monkeypatch):
+    """Keras and h5py report a full disk with no file name: the line names the run folder, where it read
+    ``[Errno 28] No space left on device`` alone."""
+    from emojify.training import train
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(train, "missing_library", lambda *modules: None)  # the line, with or without Keras
+    monkeypatch.setattr(train, "train", full_disk)
+    run = tmp_path / "run"
+    assert train.main([str(tmp_path), "--out", str(run)]) == 2
+    assert capsys.readouterr().err.strip() == f"emojify-train: error: {run}: {os.strerror(errno.ENOSPC)}"
+
+
+def test_a_path_too_long_to_look_at_is_one_line(tmp_path, capsys):
+    """A path the tools cannot even look at (too long here; a folder on the way that cannot be entered
+    fails the same way): one line naming it and exit code 2, where it was a traceback."""
+    from emojify.training import quantize, train
+
+    long = tmp_path / ("a" * 300)
+    assert train.main([str(long)]) == 2
+    assert capsys.readouterr().err.strip() == f"emojify-train: error: {long}: cannot use it (File name too long)"
+    assert quantize.main([f"{long}.keras", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == f"emojify-quantize: error: {long}.keras: cannot use it (File name too long)"
+    assert list(tmp_path.iterdir()) == []
 
 
 @needs_tensorflow  # without Keras, that is said first
@@ -734,7 +763,7 @@ def test_ctrl_c_while_the_backup_is_saved_stops_once_it_is_whole(stop, stopped_c
 
     monkeypatch.setattr(model, "save_weights", ctrl_c_while_saving)
     exception = commands.Terminated if stopped_code == commands.EXIT_TERMINATED else KeyboardInterrupt
-    previous = signal.signal(signal.SIGTERM, commands._terminate)  # as until_interrupted has it
+    previous = signal.signal(signal.SIGTERM, commands.raise_terminated)  # as until_interrupted has it
     try:
         with pytest.raises(exception):
             backup.on_epoch_end(0)

@@ -18,40 +18,34 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from emojify.errors import EXIT_INTERRUPTED
+from emojify.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    Terminated,
+    path_problem,
+    raise_terminated,
+    sigterm_interrupts,
+)
 from emojify.fileio import OutputError, make_folder
-
-EXIT_TERMINATED = 128 + signal.SIGTERM
-"""Exit code of a tool stopped by SIGTERM, as a shell reports a command that SIGTERM ended."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM during a tool's work, raised where Ctrl-C's KeyboardInterrupt would be, so that the same
-    clean-up runs (temporary files removed, the swap undone; by default SIGTERM ends the process at
-    once and leaves them)."""
-
-
-def _terminate(signum, frame) -> None:
-    raise Terminated
 
 
 def until_interrupted(prog: str, work: Callable[[], int], how_to_go_on: Callable[[], str]) -> int:
     """``work()``'s exit code; Ctrl-C or SIGTERM during it prints ``PROG: stopped; <how_to_go_on()>`` on
     stderr, instead of a traceback or nothing, and gives :data:`EXIT_INTERRUPTED` or
-    :data:`EXIT_TERMINATED`."""
-    # signals are handled on the main thread only; a SIGTERM ignored (nohup's parent's trap '' TERM)
-    # or handled by someone else stays so
-    ours = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
-    if ours:
-        signal.signal(signal.SIGTERM, _terminate)
+    :data:`EXIT_TERMINATED`. A path given that cannot be looked at (:func:`~emojify.errors.path_problem`)
+    is one line and exit code 2."""
     try:
-        return work()
+        with sigterm_interrupts():
+            return work()
     except KeyboardInterrupt as exc:
         print(f"{prog}: stopped; {how_to_go_on()}", file=sys.stderr)
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
-    finally:
-        if ours:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    except OSError as exc:  # a path given that the checks before the work could not even look at
+        problem = path_problem(exc)
+        if problem is None:
+            raise
+        print(f"{prog}: error: {problem}", file=sys.stderr)
+        return 2
 
 
 @contextlib.contextmanager
@@ -59,7 +53,7 @@ def ctrl_c_held() -> Iterator[None]:
     """Hold Ctrl-C (and SIGTERM under :func:`until_interrupted`) during the block, for writes that are
     not atomic (Keras's training backup): one received meanwhile raises its exception once the block
     is done, its files whole."""
-    ours = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: _terminate}
+    ours = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: raise_terminated}
     held = [signum for signum, handler in ours.items()
             if threading.current_thread() is threading.main_thread() and signal.getsignal(signum) is handler]
     received: list[int] = []

@@ -38,6 +38,7 @@ import numpy as np
 
 from emojify.classifier import MODEL_NAME, Classifier, interpreter_installed, sha256_of
 from emojify.decision import METADATA_KEY, class_frequencies, fit_rule
+from emojify.errors import write_problem
 from emojify.fileio import path_argument
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES
@@ -324,7 +325,8 @@ def run_command(args: argparse.Namespace, out_dir: Path) -> int:
     try:
         meta = quantize(args.keras_model, args.data, out_dir, args.run, args.samples, args.seed, replace=args.install)
     except (DataError, OSError, ValueError) as exc:
-        print(f"emojify-quantize: error: {exc}", file=sys.stderr)
+        print(f"emojify-quantize: error: {write_problem(exc, out_dir) if isinstance(exc, OSError) else exc}",
+              file=sys.stderr)
         return 2
     print(json.dumps({"folder": str(out_dir)} | {k: v for k, v in meta.items() if k in ("sha256", "size_bytes")}
                      | {s: {"int8": m["int8"]["accuracy"], "float": m["float"]["accuracy"],

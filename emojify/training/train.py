@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emojify.errors import first_line
+from emojify.errors import first_line, write_problem
 from emojify.evaluate import pyplot
 from emojify.fileio import OutputError, atomic_path, make_folder, path_argument
 from emojify.helptext import plain_text
@@ -679,7 +679,7 @@ def run_command(args: argparse.Namespace) -> int:
         for folder in made:  # a refused new run leaves no folder behind either (only empty ones are removed)
             with contextlib.suppress(OSError):
                 folder.rmdir()
-        print(f"emojify-train: error: {exc}", file=sys.stderr)
+        print(f"emojify-train: error: {write_problem(exc, run) if isinstance(exc, OSError) else exc}", file=sys.stderr)
         return 2
     log.info("done: best model %s", best)
     return 0
