@@ -177,6 +177,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.generated import GeneratedEmojiSet, with_generated
     from emojify.imageio import ImageError
     from emojify.labels import CLASSES
+    from emojify.progress import progress_bar
     from emojify.views import whole_percents  # the label's figure as the panel and the composites give it
 
     check_flags(args, "region", "model")
@@ -187,7 +188,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if emojis is not None and args.emoji == "generated":  # the composite and the stickers, as the kiosk's
         emojis = with_generated(emojis)
     results, failures = [], 0
-    for path in args.images:
+    # --json prints once all are read: a bar meanwhile (on a terminal); the text prints each as it goes
+    for path in progress_bar(args.images, "predict") if args.json else args.images:
         try:
             reading = reader.read(path, region=args.region,
                                   all_faces=args.all_faces or args.snapshot_style == "mask")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -456,6 +457,39 @@ def test_sigterm_while_saving_leaves_no_partial_file(images, tmp_path):
                           timeout=CLI_TIMEOUT, check=False)
     assert proc.returncode == 143, (proc.returncode, proc.stderr)
     assert list(out.iterdir()) == [] and "Traceback" not in proc.stderr
+
+
+def stderr_on_a_terminal(*argv: str) -> tuple[int, str, str]:
+    """Run ``emojify ARGV`` with stderr on a terminal of 80 columns (a pseudo-terminal): exit code, stdout and
+    what the terminal showed."""
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import struct
+    import termios
+
+    terminal, screen = pty.openpty()
+    fcntl.ioctl(screen, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "emojify", *argv], stdout=subprocess.PIPE, stderr=screen, cwd=REPO)
+    os.close(screen)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once the command has ended and closed the terminal
+        while chunk := os.read(terminal, 4096):
+            shown += chunk
+    os.close(terminal)
+    out = proc.stdout.read().decode()
+    return proc.wait(timeout=CLI_TIMEOUT), out, shown.decode(errors="replace")
+
+
+def test_predict_json_shows_its_progress_on_a_terminal_and_keeps_stdout_clean(images):
+    """``predict --json`` prints only once every picture is read: meanwhile a bar on the terminal, gone when
+    done; the text output prints each picture as it goes and needs none."""
+    pytest.importorskip("tqdm")
+    photos = [str(images["astronaut.png"])] * 4
+    code, out, shown = stderr_on_a_terminal("predict", "--json", *photos)
+    assert code == 0 and len(json.loads(out)) == 4
+    assert "predict: 100%" in shown and "4/4" in shown, shown
+    code, out, shown = stderr_on_a_terminal("predict", *photos)
+    assert code == 0 and len(out.splitlines()) == 4 and shown == ""
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
