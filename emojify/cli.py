@@ -12,6 +12,7 @@ Bad input or bad files end with one line on stderr and exit code 2 (--debug show
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import importlib.util
 import io
@@ -177,7 +178,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.generated import GeneratedEmojiSet, with_generated
     from emojify.imageio import ImageError
     from emojify.labels import CLASSES
-    from emojify.progress import progress_bar
+    from emojify.progress import print_above, progress_bar
     from emojify.views import whole_percents  # the label's figure as the panel and the composites give it
 
     check_flags(args, "region", "model")
@@ -189,12 +190,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
         emojis = with_generated(emojis)
     results, failures = [], 0
     # --json prints once all are read: a bar meanwhile (on a terminal); the text prints each as it goes
-    for path in progress_bar(args.images, "predict") if args.json else args.images:
+    paths = progress_bar(args.images, "predict") if args.json else args.images
+    for path in paths:
         try:
             reading = reader.read(path, region=args.region,
                                   all_faces=args.all_faces or args.snapshot_style == "mask")
         except ImageError as exc:
-            print(f"emojify: {exc}", file=sys.stderr)
+            print_above(paths, f"emojify: {exc}")
             failures += 1
             continue
         faces = reading.faces if args.all_faces else reading.faces[:1]
@@ -229,7 +231,14 @@ def cmd_predict(args: argparse.Namespace) -> int:
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from emojify.classifier import Classifier
     from emojify.decision import IDENTITY
-    from emojify.evaluate import evaluate_folder, format_table, plot_confusion, plot_reliability, reliability_path
+    from emojify.evaluate import (
+        confusion_figure,
+        evaluate_folder,
+        format_table,
+        reliability_figure,
+        reliability_path,
+        write_figure,
+    )
     from emojify.progress import progress_bar
 
     check_flags(args, "model")
@@ -265,10 +274,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         title = (f"{classifier.info.path.name}{' (raw)' if args.raw else ''} on {args.folder}"
                  f"{' (whole photos)' if args.detect else ''}"
                  f"{f' at brightness {args.dim}' if args.dim else ''}")
-        try:  # the pair or neither: each drawn beside its name first, both named once both are whole
+        try:  # the pair or neither: each written beside its name first, both named once both are whole
             with atomic_path(args.plot) as confusion, atomic_path(reliability_path(args.plot)) as reliability:
-                plot_confusion(summary, confusion, title)
-                plot_reliability(summary, reliability, title)
+                write_figure(confusion_figure(summary, title), confusion)
+                write_figure(reliability_figure(summary, title), reliability)
         except OSError as exc:
             raise UsageError(f"--plot {args.plot}: cannot save the plot ({exc.strerror or exc})") from None
     return EXIT_BAD_INPUT if evaluation.errors else 0
@@ -384,7 +393,9 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
     try:
-        return _main(argv)
+        code = _main(argv)
+        sys.stdout.flush()  # here, not at exit: output to a file waits in the buffer, and fails only there
+        return code
     except BrokenPipeError:
         quiet_stdout()
         return EXIT_BROKEN_PIPE
@@ -396,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
-OUTPUT_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+OUTPUT_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 """A write that names no file failing so: stdout's, redirected to a full disk (our own files' errors name them)."""
 
 
@@ -426,7 +437,9 @@ def _main(argv: list[str] | None) -> int:
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read when FFmpeg first opens a file
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:
-        with sigterm_interrupts():  # SIGTERM as Ctrl-C: temporary files removed (the kiosk closes its window)
+        # SIGTERM as Ctrl-C: temporary files removed. The kiosk's window handles it itself; before and
+        # after, SIGTERM ends it as by default (a service manager's clean stop, not exit code 143)
+        with sigterm_interrupts() if args.command != "run" else contextlib.nullcontext():
             return HANDLERS[args.command](args)
     except EmojifyError as exc:
         if args.debug:

@@ -234,8 +234,27 @@ def pyplot():
     return plt
 
 
+def write_figure(fig, path: Path) -> None:
+    """Write a figure as a PNG at ``path`` (as it is: a temporary file of :func:`~emojify.fileio.atomic_path`) and close it."""
+    try:
+        fig.savefig(path, dpi=100)
+    finally:
+        pyplot().close(fig)
+
+
+def save_figure(fig, path: Path) -> None:
+    """Save a figure as a PNG; a crash leaves the old picture or none, never half of one."""
+    with atomic_path(path) as tmp:
+        write_figure(fig, tmp)
+
+
 def plot_confusion(summary: dict, path: Path, title: str) -> None:
     """Save the row-normalised confusion matrix as a PNG (needs matplotlib); whole photos get a "no face" column."""
+    save_figure(confusion_figure(summary, title), path)
+
+
+def confusion_figure(summary: dict, title: str):
+    """The row-normalised confusion matrix, a matplotlib figure."""
     plt = pyplot()
     matrix = np.array(summary["confusion"], float)
     columns = list(CLASSES)
@@ -261,13 +280,16 @@ def plot_confusion(summary: dict, path: Path, title: str) -> None:
     ax.set_title(wrap_title(f"{title}\naccuracy {summary['accuracy']:.1%}{balanced}, macro F1 "
                             f"{summary['macro_f1']:.3f}{common}, n={summary['n']}{found}"), fontsize=10)
     fig.tight_layout()
-    with atomic_path(path) as tmp:  # a crash leaves the old plot or none, never half of one
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
+    return fig
 
 
 def plot_reliability(summary: dict, path: Path, title: str) -> None:
-    """Save the reliability diagram (accuracy against the shown top probability, per bin) as a PNG.
+    """Save the reliability diagram (:func:`reliability_figure`) as a PNG."""
+    save_figure(reliability_figure(summary, title), path)
+
+
+def reliability_figure(summary: dict, title: str):
+    """The reliability diagram (accuracy against the shown top probability, per bin), a matplotlib figure.
 
     Bars are the accuracy of each equal-width bin of the top probability, the diagonal is perfect
     calibration, and the grey bars underneath show how many faces fell in each bin.
@@ -294,6 +316,4 @@ def plot_reliability(summary: dict, path: Path, title: str) -> None:
     count_ax.set_xlabel("top probability shown")
     count_ax.set_ylabel("faces")
     fig.tight_layout()
-    with atomic_path(path) as tmp:  # a crash leaves the old plot or none, never half of one
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
+    return fig

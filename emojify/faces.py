@@ -533,9 +533,10 @@ def without_nested(found: Candidates) -> Candidates:
     area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
     wide = np.clip(np.minimum(boxes[:, None, 2], boxes[None, :, 2]) - np.maximum(boxes[:, None, 0], boxes[None, :, 0]), 0, None)
     high = np.clip(np.minimum(boxes[:, None, 3], boxes[None, :, 3]) - np.maximum(boxes[:, None, 1], boxes[None, :, 1]), 0, None)
-    holds = (wide * high >= NESTED_SHARE * area[None, :]) & (area[None, :] < area[:, None])  # [i, j]: box i holds j
-    inner_wins = holds & (scores[None, :] >= TILE_SURE_SCORE) & (scores[None, :] > scores[:, None])
-    keep = ~((holds & ~inner_wins).any(axis=0) | inner_wins.any(axis=1))
+    holds = (wide * high >= NESTED_SHARE * area[None, :]) & (area[None, :] < area[:, None]) & (area[None, :] > 0)
+    inner_wins = holds & (scores[None, :] >= TILE_SURE_SCORE) & (scores[None, :] > scores[:, None])  # [i, j]: i holds j
+    false_outer = inner_wins.any(axis=1)  # a box found false drops none of the boxes it holds
+    keep = ~(false_outer | (holds & ~inner_wins & ~false_outer[:, None]).any(axis=0))
     return Candidates(scores[keep], boxes[keep], found.keypoints[keep])
 
 

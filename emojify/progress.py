@@ -15,3 +15,13 @@ def progress_bar(items: Iterable, what: str | None = None, total: int | None = N
         return items
     return tqdm(items, desc=what, total=total, unit=unit, file=sys.stderr, leave=False,
                 disable=not sys.stderr.isatty())
+
+
+def print_above(bar: Iterable, line: str) -> None:
+    """Print ``line`` on stderr above ``bar`` (what :func:`progress_bar` gave), not glued to its end; as
+    print does where it is no bar."""
+    write = getattr(bar, "write", None)  # tqdm's: clears the bar, prints, draws it again
+    if write is None:
+        print(line, file=sys.stderr)
+    else:
+        write(line, file=sys.stderr)

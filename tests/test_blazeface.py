@@ -112,6 +112,19 @@ def test_of_two_boxes_one_inside_the_other_the_false_one_goes(inner: float, oute
     assert len(without_nested(Candidates.concat([]))) == 0
 
 
+def test_a_box_found_false_drops_none_of_the_faces_it_holds():
+    """A weak box around a small photo of two people: its sure face shows it false, and it takes the
+    other face, a weaker one, with it no more; a box of no area holds nothing."""
+    def found(scores, boxes):
+        return without_nested(Candidates(np.array(scores, np.float32), np.array(boxes, np.float32),
+                                         np.zeros((len(scores), 6, 2), np.float32)))
+
+    pair = found([0.56, 0.95, 0.75], [[0, 0, 200, 200], [10, 40, 90, 120], [110, 40, 190, 120]])
+    assert np.allclose(pair.scores, [0.95, 0.75])
+    flat = found([0.95, 0.9, 0.9], [[500, 500, 500, 510], [0, 0, 100, 100], [200, 0, 300, 100]])
+    assert np.allclose(flat.scores, [0.95, 0.9, 0.9])
+
+
 def test_a_small_photo_of_a_person_beside_her_is_not_a_face_around_hers(astronaut: np.ndarray):
     """The astronaut and, beside her, a half-size copy of her photo: the whole copy (suit, flag, helmet)
     scores 0.56 as one face around her small face, and was the largest face found."""

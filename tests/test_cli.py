@@ -480,7 +480,7 @@ def stderr_on_a_terminal(*argv: str) -> tuple[int, str, str]:
     return proc.wait(timeout=CLI_TIMEOUT), out, shown.decode(errors="replace")
 
 
-def test_predict_json_shows_its_progress_on_a_terminal_and_keeps_stdout_clean(images):
+def test_predict_json_shows_its_progress_on_a_terminal_and_keeps_stdout_clean(images, tmp_path):
     """``predict --json`` prints only once every picture is read: meanwhile a bar on the terminal, gone when
     done; the text output prints each picture as it goes and needs none."""
     pytest.importorskip("tqdm")
@@ -490,16 +490,23 @@ def test_predict_json_shows_its_progress_on_a_terminal_and_keeps_stdout_clean(im
     assert "predict: 100%" in shown and "4/4" in shown, shown
     code, out, shown = stderr_on_a_terminal("predict", *photos)
     assert code == 0 and len(out.splitlines()) == 4 and shown == ""
+    (tmp_path / "not_an_image.jpg").write_text("a text file")
+    code, out, shown = stderr_on_a_terminal("predict", "--json", photos[0], str(tmp_path / "not_an_image.jpg"), photos[0])
+    assert code == 2 and len(json.loads(out)) == 2
+    assert re.search(r"(^|\r|\n)emojify: \S*not_an_image.jpg: not an image", shown), shown  # on a line of its own
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs Linux's /dev/full")
 @pytest.mark.parametrize("argv", [["predict", "--json", "PHOTO"], ["doctor"]], ids=" ".join)
 def test_output_to_a_full_disk_is_one_line(images, argv):
     """``predict --json > results.json`` on a full disk (/dev/full: every write fails with ENOSPC)."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}  # as a shell has it:
+    # the output waits in the buffer and fails as the command ends
     with open("/dev/full", "w") as full:
         proc = subprocess.run([sys.executable, "-m", "emojify", *(str(images["astronaut.png"]) if word == "PHOTO" else word
                                                                    for word in argv)],
-                              stdout=full, stderr=subprocess.PIPE, text=True, cwd=REPO, timeout=CLI_TIMEOUT, check=False)
+                              stdout=full, stderr=subprocess.PIPE, text=True, cwd=REPO, timeout=CLI_TIMEOUT, check=False,
+                              env=env)
     assert proc.returncode == 2 and stderr_lines(proc.stderr) == [
         f"emojify: error: cannot write the output ({os.strerror(errno.ENOSPC)})"], proc.stderr
 
@@ -529,15 +536,24 @@ def test_a_plot_that_cannot_be_written_is_one_line_before_any_work(one_face_fold
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file", "a-folder.png", "a-reliability.png", "faces"]
 
 
+def test_a_plot_with_a_long_name_is_saved(one_face_folder, tmp_path):
+    """A name as long as a temporary file beside it allows: its pair is written once, not as a temporary
+    file of a temporary file (whose name, 36 characters longer, the system refused)."""
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / f"{'p' * 205}.png"
+    assert main(["evaluate", str(one_face_folder), "--plot", str(plot)]) == 0
+    assert plot.is_file() and Path(f"{plot.with_suffix('')}-reliability.png").is_file()
+
+
 def test_a_plot_that_fails_to_save_keeps_the_figures(monkeypatch, capsys, one_face_folder, tmp_path):
     """A full disk at the plot: the table is out first, then one error line, and no partial PNG."""
     pytest.importorskip("matplotlib")
     import emojify.evaluate
 
-    def full_disk(path):
+    def full_disk(fig, path):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
 
-    monkeypatch.setattr(emojify.evaluate, "atomic_path", full_disk)
+    monkeypatch.setattr(emojify.evaluate, "write_figure", full_disk)
     plot = tmp_path / "plots" / "confusion.png"
     assert main(["evaluate", str(one_face_folder), "--plot", str(plot)]) == 2
     out, err = capsys.readouterr()
@@ -552,14 +568,18 @@ def test_a_plot_pair_is_saved_whole_or_not_at_all(monkeypatch, capsys, one_face_
     pytest.importorskip("matplotlib")
     import emojify.evaluate
 
-    def full_disk(summary, path, title):
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-
     plot = tmp_path / "plots" / "confusion.png"
     assert main(["evaluate", str(one_face_folder), "--plot", str(plot)]) == 0
     before = {path.name: path.read_bytes() for path in plot.parent.iterdir()}
     assert sorted(before) == ["confusion-reliability.png", "confusion.png"]
-    monkeypatch.setattr(emojify.evaluate, "plot_reliability", full_disk)
+    write_figure = emojify.evaluate.write_figure
+
+    def full_disk_at_the_second(fig, path):
+        if "reliability" in path.name:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        write_figure(fig, path)
+
+    monkeypatch.setattr(emojify.evaluate, "write_figure", full_disk_at_the_second)
     assert main(["evaluate", str(one_face_folder), "--plot", str(plot), "--raw"]) == 2
     assert stderr_lines(capsys.readouterr().err)[-1].startswith(f"emojify: error: --plot {plot}: cannot save the plot")
     assert {path.name: path.read_bytes() for path in plot.parent.iterdir()} == before
