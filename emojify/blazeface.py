@@ -84,6 +84,10 @@ class Candidates:
     def __len__(self) -> int:
         return len(self.scores)
 
+    def __getitem__(self, keep: np.ndarray | slice) -> Candidates:
+        """The candidates that a boolean mask, index array or slice picks."""
+        return Candidates(self.scores[keep], self.boxes[keep], self.keypoints[keep])
+
     @classmethod
     def concat(cls, parts: list[Candidates]) -> Candidates:
         if not parts:

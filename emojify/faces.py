@@ -361,7 +361,7 @@ class BlazeFaceDetector:
             x, y = round((box[0] + box[2] - side) / 2), round((box[1] + box[3] - side) / 2)
             again = self._square(image, x, y, side, CONFIRM_SCORE)
             keep[i] = bool(len(again)) and bool((iou_matrix(box, again.boxes) > CONFIRM_IOU).any())
-        return Candidates(found.scores[keep], found.boxes[keep], found.keypoints[keep])
+        return found[keep]
 
     def look_at(self, image: np.ndarray, box: Box) -> Detection | None:
         """The face at ``box`` from one model call on the snapped square around it (:data:`REFINE_GRID`),
@@ -376,8 +376,7 @@ class BlazeFaceDetector:
         best = int(np.argmax(overlap))
         if overlap[best] < CONFIRM_IOU:
             return None
-        pick = slice(best, best + 1)
-        return self._detections(Candidates(found.scores[pick], found.boxes[pick], found.keypoints[pick]), 0, 0)[0]
+        return self._detections(found[best:best + 1], 0, 0)[0]
 
     def refine(self, image: np.ndarray, detection: Detection) -> Detection:
         """The detection after the last look at it (:meth:`look_at`); as it is where that look finds no face."""
@@ -392,7 +391,7 @@ class BlazeFaceDetector:
         whole = (((b[:, 0] > x + tol) | (x == 0)) & ((b[:, 1] > y + tol) | (y == 0))
                  & ((b[:, 2] < x + side - tol) | (x + side >= cols))
                  & ((b[:, 3] < y + side - tol) | (y + side >= rows)))
-        return Candidates(found.scores[whole], b[whole], found.keypoints[whole])
+        return found[whole]
 
     def _tiles(self, image: np.ndarray) -> list[Candidates]:
         """Candidates from every tile of every pyramid level, cut faces at inner tile edges dropped."""
@@ -482,9 +481,9 @@ class BlazeFaceDetector:
             if len(new) and inside:  # faces already followed need no second look
                 seen = np.array([(bx, by, bx + bw, by + bh) for bx, by, bw, bh in inside], np.float32)
                 fresh = np.array([not (iou_matrix(b, seen) > CONFIRM_IOU).any() for b in new.boxes])
-                new = Candidates(new.scores[fresh], new.boxes[fresh], new.keypoints[fresh])
+                new = new[fresh]
             parts.append(self._confirmed(image, weighted_nms(new), (x0, y0)))
-        return self._detections(without_nested(centred_in(weighted_nms(Candidates.concat(parts)), area.shape)), x0, y0)
+        return self._merged(parts, area.shape, x0, y0)
 
     def detect_again(self, image: np.ndarray, region: Box | None, known: Sequence[Box]) -> list[Detection]:
         """A quick search of a picture taken moments after one in which the thorough search found
@@ -498,11 +497,19 @@ class BlazeFaceDetector:
         parts = [self._square(area, 0, 0, max(area.shape[:2]))]
         if inside:
             parts.append(self._look_again(image, inside, (x0, y0)))
-        return self._detections(without_nested(centred_in(weighted_nms(Candidates.concat(parts)), area.shape)), x0, y0)
+        return self._merged(parts, area.shape, x0, y0)
+
+    @classmethod
+    def _merged(cls, parts: list[Candidates], shape: tuple[int, ...], x0: int, y0: int) -> list[Detection]:
+        """The looks' candidates in the area at (x0, y0) of ``shape`` as one set of detections: overlaps
+        merged, those centred outside the area dropped (:func:`centred_in`)."""
+        return cls._detections(centred_in(weighted_nms(Candidates.concat(parts)), shape), x0, y0)
 
     @staticmethod
     def _detections(found: Candidates, x0: int, y0: int) -> list[Detection]:
-        """Candidates of an area at (x0, y0) as the picture's detections, largest first."""
+        """Candidates of an area at (x0, y0) as the picture's detections, largest first, the false one
+        of each nested pair dropped (:func:`without_nested`)."""
+        found = without_nested(found)
         offset = np.array([x0, y0], np.float32)
         return largest_first([
             Detection((x0 + round(bx0), y0 + round(by0), max(1, round(bx1 - bx0)), max(1, round(by1 - by0))),
@@ -521,8 +528,7 @@ class BlazeFaceDetector:
             found = weighted_nms(Candidates.concat([whole, tiles]))
         else:
             found = weighted_nms(whole)
-        return self._detections(without_nested(found), x0, y0)
-
+        return self._detections(found, x0, y0)
 
 
 def without_nested(found: Candidates) -> Candidates:
@@ -537,7 +543,7 @@ def without_nested(found: Candidates) -> Candidates:
     inner_wins = holds & (scores[None, :] >= TILE_SURE_SCORE) & (scores[None, :] > scores[:, None])  # [i, j]: i holds j
     false_outer = inner_wins.any(axis=1)  # a box found false drops none of the boxes it holds
     keep = ~(false_outer | (holds & ~inner_wins & ~false_outer[:, None]).any(axis=0))
-    return Candidates(scores[keep], boxes[keep], found.keypoints[keep])
+    return found[keep]
 
 
 def centre_inside(box: Box, area: Box) -> bool:
@@ -552,7 +558,7 @@ def centred_in(found: Candidates, shape: tuple[int, ...]) -> Candidates:
     known faces see beyond the area's edges, and a face that left it is no longer in the region."""
     cx, cy = (found.boxes[:, 0] + found.boxes[:, 2]) / 2, (found.boxes[:, 1] + found.boxes[:, 3]) / 2
     keep = (cx >= 0) & (cx < shape[1]) & (cy >= 0) & (cy < shape[0])
-    return Candidates(found.scores[keep], found.boxes[keep], found.keypoints[keep])
+    return found[keep]
 
 
 def _inside(known: Sequence[Box], x0: int, y0: int, shape: tuple[int, ...]) -> list[Box]:

@@ -95,6 +95,18 @@ def test_weighted_nms_merges_overlapping_boxes_by_score_and_keeps_apart_ones():
     assert len(weighted_nms(Candidates.concat([]))) == 0
 
 
+def test_candidates_picked_by_mask_or_slice_keep_each_score_with_its_box_and_points():
+    boxes = np.arange(12, dtype=np.float32).reshape(3, 4)
+    points = np.arange(36, dtype=np.float32).reshape(3, 6, 2)
+    found = Candidates(np.array([0.9, 0.6, 0.7], np.float32), boxes, points)
+    picked = found[np.array([True, False, True])]
+    assert np.allclose(picked.scores, [0.9, 0.7])
+    assert np.array_equal(picked.boxes, boxes[[0, 2]]) and np.array_equal(picked.keypoints, points[[0, 2]])
+    one = found[1:2]
+    assert len(one) == 1 and one.scores[0] == np.float32(0.6) and np.array_equal(one.keypoints[0], points[1])
+    assert len(found[np.zeros(3, bool)]) == 0
+
+
 @pytest.mark.parametrize(("inner", "outer", "kept"), [
     (0.57, 0.85, "outer"),  # an eye scored as a face inside a close face: the face stays
     (0.70, 0.65, "outer"),  # the eye scoring a little more than the face, still under the sure score
