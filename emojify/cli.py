@@ -84,8 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--all-faces", action="store_true",
                          help="classify every face; the JSON gets a 'faces' list, largest first")
     add_flag(predict, "detector", config_file=False)
-    add_flag(predict, "snapshot_style", config_file=False)
-    add_flag(predict, "emoji", config_file=False)
+    add_flag(predict, "snapshot_style", config_file=False,
+             help="the composites' look (with --out): " + BY_NAME["snapshot_style"].flag_help)
+    add_flag(predict, "emoji", config_file=False,
+             help="the composites' emoji (with --out): set: the shipped pictures; generated: each face's own "
+                  "emoji, drawn from its shape, and a sticker of it (default: set)")
     add_model_argument(predict)
 
     evaluate = sub.add_parser("evaluate", parents=[common], help="accuracy on a labelled folder",
@@ -124,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_flag(bench, "faces", config_file=False)
     add_flag(bench, "region", config_file=False)
     add_flag(bench, "folder_fps", config_file=False)
-    add_flag(bench, "emoji", config_file=False)  # generated: the face mesh runs on every face, as in the kiosk
+    add_flag(bench, "emoji", config_file=False,
+             help="the kiosk's emoji setting: generated times the face mesh on every face too, which the "
+                  "generated emoji is drawn from (landmarks_ms) (default: set)")
     add_model_argument(bench)
 
     doctor = sub.add_parser("doctor", parents=[common], help="what is installed and whether it works",
@@ -182,6 +187,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.views import whole_percents  # the label's figure as the panel and the composites give it
 
     check_flags(args, "region", "model")
+    drawn = [flag for flag, used in (("--emoji generated", args.emoji == "generated"),
+                                     ("--snapshot-style mask", args.snapshot_style == "mask")) if used]
+    if drawn and not args.out:  # they change only the pictures: alone they would do nothing
+        raise UsageError(f"{drawn[0]} draws the composites: give --out DIR too")
     if args.out:
         make_folder(args.out, f"--out {args.out}")
     reader = Reader(args.model, args.detector)

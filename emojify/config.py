@@ -405,8 +405,10 @@ Settings = _settings_class()
 
 # --- command line --------------------------------------------------------------------------
 
-def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, config_file: bool = True) -> None:
-    """Add the flag of ``setting`` (or of the setting of that name) to ``parser``.
+def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, config_file: bool = True,
+             help: str | None = None) -> None:
+    """Add the flag of ``setting`` (or of the setting of that name) to ``parser``, with the setting's
+    help or, where the command uses it otherwise, ``help``.
 
     For ``emojify run`` (``config_file``) the flag defaults to None, so an absent flag does not
     hide the file's value, its text is checked later by :func:`settings_from_args`, and ``--no-x``
@@ -420,7 +422,7 @@ def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, config_fil
     default = None if config_file else setting.default
     if setting.is_switch:
         action = argparse.BooleanOptionalAction if setting.in_file else "store_true"
-        parser.add_argument(setting.flag, action=action, default=default, help=setting.flag_help)
+        parser.add_argument(setting.flag, action=action, default=default, help=help or setting.flag_help)
         return
     metavar = setting.metavar or "{" + ",".join(map(str, setting.choices)) + "}"
     choices = None if config_file or not setting.choices else setting.choices
@@ -430,7 +432,7 @@ def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, config_fil
         if all(isinstance(choice, str) for choice in choices):  # str enums: refused words name the words, not reprs
             choices = tuple(map(str, choices))
     parser.add_argument(setting.flag, type=convert, default=default, choices=choices, metavar=metavar,
-                        help=setting.flag_help)
+                        help=help or setting.flag_help)
 
 
 def _choice_named(choices: tuple[Any, ...], text: str) -> Any:

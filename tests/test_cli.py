@@ -743,6 +743,8 @@ def test_help_of_each_command(command, capsys):
     text = capsys.readouterr().out
     for option in HELP[command]:
         assert option in text, option
+    if command != "run":  # only the kiosk has a panel and snapshots; the other commands' --emoji says what it does there
+        assert "panel" not in text and "snapshots" not in text, text
 
 
 def test_installed_command_help_lists_the_commands():
@@ -897,6 +899,18 @@ def test_predict_region_outside_its_range_is_one_line(images, region):
     code, out, err = run_cli("predict", f"--region={region}", images["astronaut.jpg"])
     assert code == 2 and out == "" and "Traceback" not in err, err
     assert len(stderr_lines(err)) <= 2 and "--region" in stderr_lines(err)[-1], err  # argparse adds its usage line
+
+
+@pytest.mark.parametrize(("flags", "named"), [(["--emoji", "generated"], "--emoji generated"),
+                                              (["--snapshot-style", "mask", "--json"], "--snapshot-style mask")])
+def test_predict_flags_that_only_draw_ask_for_the_folder_they_draw_into(images, flags, named, tmp_path, monkeypatch):
+    """Alone they would print what plain predict prints: the user who forgot --out is told, before any work."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("predict", *flags, images["astronaut.jpg"])
+    assert (code, out) == (2, "") and stderr_lines(err) == [f"emojify: error: {named} draws the composites: give --out DIR too"]
+    assert list(tmp_path.iterdir()) == []
+    code, out, _ = run_cli("predict", *flags, "--out", tmp_path / "out", images["astronaut.jpg"])
+    assert code == 0 and "happy" in out and len(list((tmp_path / "out").iterdir())) >= 1
 
 
 @pytest.mark.parametrize("argv", [["predict", "--json"], ["predict"], ["evaluate", "--json"], ["--help"],
