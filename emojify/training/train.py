@@ -1,4 +1,4 @@
-"""Train the emotion CNN on FER2013 (Keras; TensorFlow, or any Keras 3 backend).
+"""Train the expression CNN on FER2013 (Keras; TensorFlow, or any Keras 3 backend).
 
     emojify-train DATA [--out runs/emotion] [--epochs 40] [--resume] [--init-from model/emotion.keras]
 
