@@ -118,7 +118,7 @@ def as_image(image: Any) -> tuple[np.ndarray, float]:
     """A picture as a uint8 gray or BGR array, and the picture's own pixels per array pixel.
 
     ``image`` is a path (``str`` or ``os.PathLike``; read as ``emojify predict`` reads files), a NumPy
-    array (uint8 gray ``(H, W)``, BGR ``(H, W, 3)`` or BGRA ``(H, W, 4)``, its transparent pixels over white
+    array (uint8 gray ``(H, W)`` or ``(H, W, 1)``, BGR ``(H, W, 3)`` or BGRA ``(H, W, 4)``, its transparent pixels over white
     as in a file) or a Pillow image of any mode (turned upright by its EXIF orientation, as files are). Large ones are read smaller, as files are
     (:func:`shrunk`). Anything else raises :class:`~emojify.imageio.ImageError`.
     """
@@ -126,8 +126,8 @@ def as_image(image: Any) -> tuple[np.ndarray, float]:
         return read_image_scaled(as_path(image, "image", ImageError))
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3, 4))):
-            raise ImageError(f"image: a {image.dtype} array of shape {image.shape}; expected uint8 gray (H, W), "
-                             "BGR (H, W, 3) or BGRA (H, W, 4)")
+            raise ImageError(f"image: a {image.dtype} array of shape {image.shape}; expected uint8 gray (H, W) "
+                             "or (H, W, 1), BGR (H, W, 3) or BGRA (H, W, 4)")
         if image.size == 0:
             raise ImageError(f"image: an empty array of shape {image.shape}")
         if image.ndim == 3 and image.shape[2] == 4:  # transparent pixels over white, as in a file of it

@@ -42,6 +42,7 @@ def test_path_str_and_pathlib(astronaut_jpg: Path) -> None:
 def test_bgr_gray_and_bgra_arrays(astronaut: np.ndarray) -> None:
     assert_astronaut(emojify.detect(astronaut))
     assert_astronaut(emojify.detect(cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY)))
+    assert_astronaut(emojify.detect(cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY)[:, :, None]))  # gray with a channel axis
     assert_astronaut(emojify.detect(cv2.cvtColor(astronaut, cv2.COLOR_BGR2BGRA)))
 
 
