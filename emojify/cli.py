@@ -441,7 +441,9 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_BAD_INPUT
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("PIL").setLevel(logging.INFO)  # its DEBUG lines would flood --debug every frame
+    # Pillow's DEBUG lines would flood --debug every frame; without --debug its ERROR lines on a damaged
+    # file ("More samples per pixel than can be decoded") go too: the file's own one line says more
+    logging.getLogger("PIL").setLevel(logging.INFO if args.debug else logging.CRITICAL)
     if not args.debug:  # camera-probe and FFmpeg noise ("moov atom not found"); our errors say more
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read when FFmpeg first opens a file
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)

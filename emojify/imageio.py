@@ -26,6 +26,8 @@ MAX_SIDE = 4096
 MAX_PIXELS = 400_000_000
 """Images with more pixels than this are refused rather than decoded (Pillow itself refuses those
 over twice its ``Image.MAX_IMAGE_PIXELS``, about 179 megapixels, as possible decompression bombs)."""
+HIGH_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
+"""Pillow's 16/32-bit and float gray modes: 2 to 4 bytes a pixel, turned into 8-bit gray (:func:`to_8bit`)."""
 ORIENTATION = 0x0112
 """The EXIF tag saying which way up the stored picture is shown (1: as stored)."""
 TURNED_SIDEWAYS = frozenset({5, 6, 7, 8})
@@ -60,8 +62,10 @@ def _reason(path: Path) -> str | None:
             return "no such file"
         if path.is_dir():
             return "is a directory, not an image"
-        if path.stat().st_size == 0:
+        if path.is_file() and path.stat().st_size == 0:  # a pipe's size is 0 too (<(cat photo.jpg), /dev/stdin)
             return "empty file"
+        if not path.is_file() and path.is_char_device():  # /dev/zero, a terminal: no end to read to
+            return "not a file (a device)"
     except OSError as exc:  # a name too long, a folder we may not look into
         return f"cannot read it ({exc.strerror or exc})"
     return None
@@ -70,17 +74,20 @@ def _reason(path: Path) -> str | None:
 def to_8bit(image: Image.Image) -> Image.Image:
     """16/32-bit and float gray modes as 8-bit gray ("L"); other modes as they are. 16-bit values
     span 0..65535 (or 0..255 where none is over 255), float ones 0..1 (or 0..255 where any is over 1)."""
-    if image.mode not in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+    if image.mode not in HIGH_BIT_MODES:
         return image
-    arr = np.asarray(image, dtype=np.float64)
+    arr = np.array(image, dtype=np.float32)  # our copy (F is float32 already), ample for 8-bit, half of float64
     top = arr.max(initial=0)
     full = 1.0 if image.mode == "F" and top <= 1.0 else 65535.0 if top > 255 else 255.0
-    return Image.fromarray(np.clip(arr * (255.0 / full), 0, 255).astype(np.uint8), "L")
+    arr *= 255.0 / full
+    return Image.fromarray(np.clip(arr, 0, 255, out=arr).astype(np.uint8), "L")
 
 
 def _to_uint8(image: Image.Image) -> Image.Image:
     """Turn 16/32-bit and float modes into 8-bit gray (:func:`to_8bit`), and alpha or palette into plain RGB/L."""
     image = to_8bit(image)
+    if image.mode == "1":  # black and white: gray, a third of RGB's memory
+        return image.convert("L")
     if image.mode == "La":  # premultiplied alpha, which Pillow converts only to LA
         image = image.convert("LA")
     if image.mode in ("RGBA", "RGBa", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
@@ -111,6 +118,7 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")  # "Corrupt EXIF data": read as stored
             with Image.open(path) as image:
                 if image.width * image.height > MAX_PIXELS:
                     raise ImageError(f"{path}: image too large ({image.width}x{image.height})")
@@ -119,6 +127,8 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
                 if max(image.size) > max_side:
                     image.draft(image.mode, (max_side, max_side))  # JPEG: decode at reduced size
                 image.load()
+                if image.mode in HIGH_BIT_MODES and max(image.size) > max_side:  # smaller before any copy of 2-4 bytes a pixel
+                    image.thumbnail((max_side, max_side), Image.Resampling.BOX)
                 image = _to_uint8(upright(image))
                 if max(image.size) > max_side:
                     image.thumbnail((max_side, max_side), Image.Resampling.BOX)
@@ -143,7 +153,9 @@ def exif_orientation(image: Image.Image) -> int:
     """The image's EXIF orientation (1, as stored, where it has none); 1 where its EXIF block is damaged:
     the pixels are fine, only which way up is lost."""
     try:
-        return int(image.getexif().get(ORIENTATION, 1))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")  # "Corrupt EXIF data"
+            return int(image.getexif().get(ORIENTATION, 1))
     except Exception:  # noqa: BLE001 - Pillow's TIFF parser fails on a damaged block with SyntaxError, struct.error, ...
         return 1
 

@@ -77,6 +77,16 @@ def test_pillow_images(astronaut: np.ndarray, mode: str) -> None:
     assert_astronaut(emojify.detect(pillow_picture(astronaut, mode)))
 
 
+@pytest.mark.parametrize("mode", ["1", "L", "I;16", "F"])
+def test_a_gray_picture_is_read_as_gray(astronaut: np.ndarray, mode: str) -> None:
+    """Black-and-white, 16-bit and float pictures come back as one channel (``Reading.image`` (H, W)),
+    a third of the memory of colour, as a gray file's pixels do."""
+    reading = emojify.Reader().read(pillow_picture(astronaut, mode))
+    assert reading.image.shape == astronaut.shape[:2] and reading.image.dtype == np.uint8
+    if mode == "1":
+        assert set(np.unique(reading.image)) <= {0, 255}
+
+
 @pytest.mark.parametrize("mode", ["RGBA", "RGBa", "LA", "La", "PA"])
 def test_transparent_pixels_of_a_pillow_image_are_white_as_in_a_file(astronaut: np.ndarray, mode: str) -> None:
     rgba = Image.fromarray(astronaut[:, :, ::-1].copy()).convert("RGBA")

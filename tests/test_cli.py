@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import json
 import os
 import re
@@ -200,6 +201,38 @@ def test_bad_input_alone(images, tmp_path, capsys, kind):
     assert [r["path"] for r in json.loads(captured.out)] == [str(images["flat.png"])]
 
 
+def test_a_damaged_picture_is_its_one_line_and_a_short_exif_block_says_nothing(images, tmp_path):
+    """Pillow's own warnings and log lines do not reach the user: a TIFF claiming 2048 samples a pixel
+    is the one line naming it; a JPEG whose EXIF block promises an entry and stops (as some editors
+    leave them) is read as stored, with nothing on stderr ("Corrupt EXIF data" was a warning there)."""
+    stored = io.BytesIO()
+    with Image.open(images["astronaut.png"]) as photo:
+        photo.convert("RGB").save(stored, "TIFF")
+    tiff = bytearray(stored.getvalue())
+    ifd = int.from_bytes(tiff[4:8], "little")  # "II": little-endian; entries of 12 bytes after the count
+    [entry] = [ifd + 2 + 12 * i for i in range(int.from_bytes(tiff[ifd:ifd + 2], "little"))
+               if int.from_bytes(tiff[ifd + 2 + 12 * i:ifd + 4 + 12 * i], "little") == 277]  # SamplesPerPixel
+    tiff[entry + 8:entry + 10] = (2048).to_bytes(2, "little")
+    (tmp_path / "samples.tif").write_bytes(tiff)
+    jpeg = images["astronaut.jpg"].read_bytes()
+    exif = b"Exif\0\0II*\0" + (8).to_bytes(4, "little") + (1).to_bytes(2, "little")  # one entry, none there
+    (tmp_path / "short-exif.jpg").write_bytes(jpeg[:2] + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif + jpeg[2:])
+    code, _, err = run_cli("predict", tmp_path / "samples.tif")
+    assert code == 2 and stderr_lines(err) == [f"emojify: {tmp_path / 'samples.tif'}: not an image (unrecognised format)"]
+    code, out, err = run_cli("predict", tmp_path / "short-exif.jpg")
+    assert (code, err) == (0, "") and out.startswith(f"{tmp_path / 'short-exif.jpg'}: happy")
+
+
+def test_a_picture_piped_in_is_read_and_a_device_is_refused(images):
+    """``cat photo.jpg | emojify predict /dev/stdin`` (a pipe's size is 0: it is no empty file);
+    /dev/zero would never end."""
+    proc = subprocess.run([sys.executable, "-m", "emojify", "predict", "/dev/stdin", "/dev/zero"],
+                          input=images["astronaut.jpg"].read_bytes(), capture_output=True, cwd=REPO, timeout=120,
+                          check=False)
+    assert proc.returncode == 2 and proc.stdout.decode().startswith("/dev/stdin: happy"), proc
+    assert stderr_lines(proc.stderr.decode()) == ["emojify: /dev/zero: not a file (a device)"]
+
+
 @pytest.mark.parametrize("argv", [["predcit", "photo.jpg"], ["help"]], ids=" ".join)
 def test_a_mistyped_command_is_named_with_the_commands_there_are(argv, capsys):
     with pytest.raises(SystemExit) as info:
@@ -381,6 +414,23 @@ def test_huge_jpeg_works_without_decoding_it_all(big_prediction):
 def test_huge_jpeg_face_is_reported_in_the_images_own_pixels(big_prediction):
     _, (_, out, _) = big_prediction
     assert_is_the_astronauts_face(json.loads(out)[0], scale=BIG_SIDE / 512)
+
+
+def test_a_huge_sixteen_bit_picture_is_made_smaller_before_it_is_made_eight_bit(astronaut, images, tmp_path):
+    """A 10000x10000 16-bit scan: the decoded pixels (2 bytes each) are all it costs at full size; its
+    conversion works on the picture at 4096 pixels (it made float copies of all 100 megapixels: 2.6 GB
+    more than a small photo, which a Pi's memory does not hold)."""
+    side = 10_000
+    path = tmp_path / "scan.png"
+    gray = cv2.resize(cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY), (side, side), interpolation=cv2.INTER_LINEAR)
+    Image.fromarray(gray.astype(np.uint16) * 257).save(path, compress_level=1)
+    del gray
+    _, _, small_peak = run_measured("predict", "--json", images["astronaut.png"])
+    code, out, peak = run_measured("predict", "--json", path)
+    assert code == 0
+    assert_is_the_astronauts_face(json.loads(out)[0], scale=side / 512)
+    extra_mb = (peak - small_peak) / 1024
+    assert extra_mb < 2 * side * side * 2 / 2**20, f"{extra_mb:.0f} MB more than for a small photo"  # two 16-bit copies
 
 
 # --- composites ------------------------------------------------------------------------------------
