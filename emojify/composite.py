@@ -83,7 +83,6 @@ def compose(frame: np.ndarray, result: Result, emojis: EmojiSet, style: str = "s
     if result.box is not None:
         x, y, w, h = result.box
         draw.rectangle((x, y, x + w, y + h), outline=BOX_COLOUR, width=max(2, width // 200))
-    font = render.font(max(14, side // 10))  # the window's font: Pillow's own has no ä, ö, ü, é...
     if result.label is not None:
         emoji_size = int(side * 0.7)
         icon = emojis.face(result.label, result.faces[0].shape if result.faces else None, emoji_size)
@@ -91,7 +90,14 @@ def compose(frame: np.ndarray, result: Result, emojis: EmojiSet, style: str = "s
         caption = f"{texts.expression_name(result.label)} {whole_percents(result.probabilities)[CLASSES.index(result.label)]}%"  # as the panel
     else:
         caption = texts.NO_FACE_FOUND
-    draw.text((width + side // 2, int(side * 0.88)), caption, fill=(30, 30, 30), font=font, anchor="mm")
+    # the window's font (Pillow's own has no ä, ö, ü, é...), smaller and then on two lines where a
+    # language's words are too wide for the column ("No se encontró ninguna cara")
+    size = max(14, side // 10)
+    font = render.fitting_font(draw, caption, side * 0.9, size, max(14, size * 2 // 3), bold=False)
+    lines = render.wrap(caption, side * 0.9, font, draw)
+    for n, line in enumerate(lines):  # centred on the column's line at 0.88 of its height
+        render.put_text(draw, (width + side / 2, side * 0.88 + (n - (len(lines) - 1) / 2) * font.size * 1.2), line,
+                        font, (30, 30, 30), anchor="mm")
     return canvas
 
 

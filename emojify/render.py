@@ -11,6 +11,7 @@ contrast (4.5:1) against what it is drawn on. Every text goes through :func:`put
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -91,15 +92,29 @@ def mirror_box(box: Box, frame_width: int) -> Box:
 
 
 def wrap(text: str, width: float, face: ImageFont.ImageFont, draw: ImageDraw.ImageDraw) -> list[str]:
-    """``text`` broken into lines no wider than ``width`` pixels (a long word keeps its line), at
-    ordinary spaces only: a no-break space (French "visage !") holds its neighbours together."""
+    """``text`` broken into lines no wider than ``width`` pixels, at ordinary spaces: a no-break space
+    (French "visage !") holds its neighbours together. A word wider than a line on its own (a long
+    folder's path) is cut into lines of its own (:func:`word_pieces`)."""
     lines: list[str] = []
     for word in filter(None, text.split(" ")):
         if lines and draw.textlength(f"{lines[-1]} {word}", font=face) <= width:
             lines[-1] = f"{lines[-1]} {word}"
         else:
-            lines.append(word)
+            lines += word_pieces(word, width, face, draw)
     return lines
+
+
+def word_pieces(word: str, width: float, face: ImageFont.ImageFont, draw: ImageDraw.ImageDraw) -> list[str]:
+    """``word`` in pieces no wider than ``width`` (one character where even that is wider), each cut
+    after the last "/", "-", "_" or "." that fits, so that a path breaks between its folders."""
+    pieces = []
+    while len(word) > 1 and draw.textlength(word, font=face) > width:
+        fits = max(1, bisect.bisect_right(range(1, len(word)), width, key=lambda n: draw.textlength(word[:n], font=face)))
+        after = max(word.rfind(mark, 0, fits) for mark in "/-_.") + 1
+        cut = after if after > 0 else fits
+        pieces.append(word[:cut])
+        word = word[cut:]
+    return [*pieces, word]
 
 
 def put_text(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, face: ImageFont.ImageFont,

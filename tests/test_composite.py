@@ -231,6 +231,25 @@ def test_a_saved_snapshots_label_has_every_letter_of_its_language(emojis, astron
         assert drawn_alone(letter, font) != drawn_alone("\U0010ffff", font), f"{letter!r} drawn as a box"
 
 
+@pytest.mark.parametrize("height", [160, 480])
+@pytest.mark.parametrize("language", ["en", "de", "fr", "es"])
+def test_a_saved_snapshot_without_a_face_says_so_inside_its_white_column(emojis, language, height):
+    """ "No se encontró ninguna cara" is wider than the column at the label's size: it is drawn
+    smaller, on two lines, all of it on white beside the photo (it ran over the photo, cut)."""
+    from emojify import texts
+
+    texts.set_language(language)
+    try:
+        photo = np.full((height, height * 4 // 3, 3), 90, np.uint8)
+        picture = np.asarray(compose(photo, Result(None, None, None, None), emojis))
+    finally:
+        texts.set_language("en")
+    assert (picture[:, :photo.shape[1]] == 90).all(), "the caption runs over the photo"
+    column = picture[:, photo.shape[1]:]
+    ink = np.flatnonzero((column < 128).all(axis=2).any(axis=0))
+    assert len(ink) and ink.min() > 0 and ink.max() < column.shape[1] - 1, "the caption is cut at the column's edge"
+
+
 def test_a_party_snapshot_saved_side_by_side_shows_every_face_with_its_emoji(emojis, astronaut):
     """As the result screen has it: besides the largest face, each other face boxed with its own emoji
     at its head (the photo as it was taken, not mirrored); the largest face's emoji stays beside."""

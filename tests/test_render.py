@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,6 +142,24 @@ def test_the_no_camera_message_fits_and_is_centred(size: tuple[int, int]) -> Non
     assert abs(rows.min() - (size[1] - 1 - rows.max())) < size[1] * 0.05, "not centred vertically"
     assert abs(cols.min() - (size[0] - 1 - cols.max())) < size[0] * 0.05, "not centred horizontally"
     assert matches(array, ACCENT, 10).any(), "the source's sentence is not shown"
+
+
+@pytest.mark.parametrize("size", [(480, 800), *SCREEN_SIZES])
+def test_a_message_naming_a_long_folder_stays_on_the_screen(size: tuple[int, int]) -> None:
+    """A folder's name and path of one long word each (no spaces to break at): broken after its
+    slashes and underscores, every line inside the window (it ran off both sides, and the tips with
+    it, their bullets cut)."""
+    folder = Path("/media/usb/museum_entrance_hall_kiosk_pictures_for_the_summer_exhibition_2026")
+    spec = SourceSpec("folder", str(folder))  # as the kiosk keeps it after the folder was taken away
+    title, tips = texts.message_tips(spec)
+    with drawn_texts() as seen:
+        render_message(size, title, texts.status_message(spec, "lost"), tips, texts.KEEPS_TRYING)
+    assert any(text.text.startswith("\u2022") for text in seen), "no tip drawn"
+    for text in seen:
+        x0, _, x1, _ = text.box
+        assert x0 >= 0 and x1 <= size[0], f"{text.text!r} runs off the screen: {text.box}"
+    shown = "".join(text.text for text in seen)
+    assert folder.name in shown.replace("\u2022  ", ""), "the folder's name is not shown whole"
 
 
 def test_a_message_without_detail_or_tips_shows_only_its_title() -> None:
