@@ -246,7 +246,8 @@ class Worker:
         """The still classified (every face the photo search finds, with the mask style or in party mode)
         and handed to the window at once; then saved, and handed again with its file or error."""
         frame, mask = request.frame, self.snapshot_style == "mask"
-        result = self.pipeline.analyze_still(frame, self._known_faces(), all_faces=mask or self.pipeline.all_faces)
+        result = self.pipeline.analyze_still(frame, self._known_faces(), all_faces=mask or self.pipeline.all_faces,
+                                             lead=self.pipeline.tracker.lead_box())
         composite = compose(frame, result, self.emojis, self.snapshot_style) \
             if mask or self.save_dir is not None else None
         snapshot = replace(request, result=result, masked=pil_to_bgr(composite) if mask else None)

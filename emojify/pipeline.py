@@ -29,7 +29,7 @@ from emojify.landmarks import FaceMesh, load_mesh
 from emojify.preprocess import Box, prepare_face, to_gray
 from emojify.shape import Shape, shape_of
 from emojify.smoothing import Smoother
-from emojify.tracking import Track, Tracker
+from emojify.tracking import Track, Tracker, lead_kept
 
 
 def probabilities_dict(probabilities: np.ndarray | None) -> dict | None:
@@ -239,10 +239,13 @@ class Pipeline:
         self.times = StageTimes.since(start, start_cpu)
         return region, found
 
-    def analyze_still(self, frame: np.ndarray, known: Sequence[Box] | None = None, all_faces: bool = True) -> Result:
+    def analyze_still(self, frame: np.ndarray, known: Sequence[Box] | None = None, all_faces: bool = True,
+                      lead: Box | None = None) -> Result:
         """A snapshot's result: the faces :meth:`detect_still` finds, every one (or the largest), each
-        classified with mirror averaging."""
+        classified with mirror averaging; the face at ``lead`` (the live panel's, :meth:`Tracker.lead_box`)
+        first where the still has it (:func:`~emojify.tracking.lead_kept`)."""
         region, found = self.detect_still(frame, known)
+        found = [found[i] for i in lead_kept([d.box for d in found], lead)]
         return self._result(frame, region, found, True, all_faces)
 
     def classify_found(self, frame: np.ndarray, found: list[Detection], mirror_average: bool = False) -> np.ndarray:
@@ -284,7 +287,8 @@ class Pipeline:
 
     def _result(self, frame: np.ndarray, region: Box | None, found: list[Detection], mirror_average: bool,
                 all_faces: bool) -> Result:
-        """The result of a picture's detections: the largest (or every) face classified."""
+        """The result of a picture's detections: the first (the largest, or the leading face) or every
+        face classified."""
         if not found:
             return Result(region, None, None, None)
         found = found if all_faces else found[:1]

@@ -153,3 +153,21 @@ class Tracker:
             held = order[0]
         self.lead = tracks[held].id
         return [held, *(i for i in order if i != held)]
+
+    def lead_box(self) -> Box | None:
+        """The leading face's running box, or None where no face leads."""
+        return next((t.shown_box for t in self.tracks if t.id == self.lead), None)
+
+
+def lead_kept(boxes: list[Box], lead: Box | None, match_iou: float = MATCH_IOU) -> list[int]:
+    """Indices of ``boxes`` (a snapshot's faces, largest first) with the face at ``lead`` first: the face
+    the live panel was showing keeps the panel in the snapshot. Live, the lead passes only to a clearly
+    larger face (:meth:`Tracker.lead_first`), and it has by the countdown's end; the still's own sizes,
+    measured by another look, would hand it to a face that is only a little larger."""
+    order = list(range(len(boxes)))
+    if lead is None or not boxes:
+        return order
+    held = max(order, key=lambda i: box_iou(boxes[i], lead))
+    if box_iou(boxes[held], lead) < match_iou:
+        return order
+    return [held, *(i for i in order if i != held)]

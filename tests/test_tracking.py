@@ -15,7 +15,7 @@ from helpers import ASTRONAUT_FACE
 from emojify.faces import PARTY_LOOKS, BlazeFaceDetector
 from emojify.pipeline import Pipeline
 from emojify.smoothing import GRACE_SECONDS
-from emojify.tracking import HOLD_SECONDS, Tracker, box_iou
+from emojify.tracking import HOLD_SECONDS, Tracker, box_iou, lead_kept
 
 
 def test_faces_keep_their_ids_whatever_order_they_come_in():
@@ -199,6 +199,52 @@ def test_the_lead_stays_with_a_face_of_about_the_same_size_and_passes_to_a_clear
         assert tracks[order[0]].id == lead, i
     tracks = tracker.update([left, (260, 60, 180, 180)], 0.5)  # the right visitor steps up close
     assert tracks[tracker.lead_first(tracks)[0]].id != lead
+
+
+def test_a_snapshots_panel_keeps_the_face_the_live_panel_showed(classifier, astronaut):
+    """The left visitor stood there first and leads; the right one, a little larger, joins: the live
+    panel stays with the left face, and so does the snapshot's (the largest face took it over at the
+    photo, the big emoji jumping to someone else's). A clearly larger face takes it live, and so in
+    the snapshot."""
+    from emojify.app import Worker
+    from emojify.emojis import load_emoji_set
+    from emojify.screens import Snapshot
+
+    x, y, w, h = ASTRONAUT_FACE
+    head = astronaut[y - 30:y + h + 30, x - 25:x + w + 25]
+    background = cv2.GaussianBlur(np.random.default_rng(2).integers(40, 200, (480, 640, 3), dtype=np.uint8), (0, 0), 5)
+
+    def scene(*faces: tuple[int, int, int]) -> np.ndarray:
+        frame = background.copy()
+        for px, py, side in faces:
+            frame[py:py + side, px:px + side] = cv2.resize(head, (side, side), interpolation=cv2.INTER_AREA)
+        return frame
+
+    left, right = (110, 150, 150), (370, 140, 160)
+    pipeline = Pipeline(classifier, BlazeFaceDetector(), all_faces=True, region_fraction=1.0)
+    for t in range(3):
+        pipeline.live(scene(left), now=t / 30)
+    both = scene(left, right)
+    live = [pipeline.live(both, now=(3 + t) / 30) for t in range(4)][-1]
+    assert len(live.faces) == 2 and live.box[0] < 300, "the live panel should stay with the left face"
+    lead = pipeline.tracker.lead_box()
+    assert pipeline.analyze_still(both).box[0] > 300, "the right face is the larger in the still"
+    for all_faces in (True, False):
+        still = pipeline.analyze_still(both, all_faces=all_faces, lead=lead)
+        assert still.box[0] < 300 and still.box == still.faces[0].box and len(still.faces) == (2 if all_faces else 1)
+    worker = Worker(pipeline, None, load_emoji_set(), None, "side")  # the kiosk's snapshot, without its thread
+    assert worker._finished(Snapshot(1, both)).result.box[0] < 300
+    closer = scene(left, (330, 100, 230))  # the right visitor steps up close during the countdown
+    assert [pipeline.live(closer, now=(7 + t) / 30) for t in range(4)][-1].box[0] > 300
+    assert pipeline.analyze_still(closer, lead=pipeline.tracker.lead_box()).box[0] > 300
+
+
+def test_lead_kept_moves_the_face_at_the_lead_first_and_nothing_where_the_still_lacks_it():
+    boxes = [(300, 100, 100, 100), (50, 100, 95, 95), (500, 100, 40, 40)]
+    assert lead_kept(boxes, (52, 98, 96, 96)) == [1, 0, 2]
+    assert lead_kept(boxes, (498, 102, 42, 42)) == [2, 0, 1]
+    assert lead_kept(boxes, (200, 300, 90, 90)) == [0, 1, 2]  # the lead is not in the still
+    assert lead_kept(boxes, None) == [0, 1, 2] and lead_kept([], (0, 0, 9, 9)) == []
 
 
 def test_every_face_is_smoothed_like_the_panel(classifier, astronaut):
