@@ -25,8 +25,15 @@ _API_NAMES = frozenset({"Face", "Reader", "Reading", "Shape", "detect"})
 def __getattr__(name: str) -> typing.Any:
     """The API's names, imported from :mod:`emojify.api` when first asked for (PEP 562)."""
     if name in _API_NAMES:
-        from emojify import api
+        try:
+            from emojify import api
+        except ImportError as exc:  # OpenCV, NumPy or Pillow missing or broken: say which to install
+            from emojify.launch import library_problem
 
+            problem = library_problem(exc)
+            if problem is None:  # one of our own modules: a broken install or a bug, its traceback stays
+                raise
+            raise ImportError(f"emojify: {problem}", name=exc.name) from exc
         return getattr(api, name)
     raise AttributeError(f"module 'emojify' has no attribute {name!r}")
 

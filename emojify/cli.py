@@ -231,7 +231,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if not args.json:
             shown = [whole_percents(list(face.probabilities.values()))[CLASSES.index(face.label)] for face in faces]
             what = ", ".join(f"{face.label} {face.emoji} ({percent}%)" for face, percent in zip(faces, shown, strict=True))
-            print(f"{path}: {what or 'no face'}")
+            print(f"{json_path(path)}: {what or 'no face'}")  # a name's odd bytes as in the JSON
     if args.json:
         print(json.dumps(results, ensure_ascii=not shows_emoji(sys.stdout), indent=2))
     return EXIT_BAD_INPUT if failures else 0

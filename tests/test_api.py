@@ -377,6 +377,19 @@ def test_the_interpreters_start_up_line_is_hidden_with_stderr_redirected_in_pyth
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "happy", "")
 
 
+@pytest.mark.parametrize(("module", "message"), [
+    ("cv2", "emojify: OpenCV is not installed here; pip install opencv-python-headless"),
+    ("PIL", "emojify: needs the Python package Pillow, which is not installed here (pip install Pillow)")])
+def test_a_missing_library_is_an_import_error_naming_what_to_install(module: str, message: str) -> None:
+    """``import emojify`` stays light; the first use of the API says which package is missing (it was
+    Python's own "import of cv2 halted", naming no package)."""
+    code = (f"import sys; sys.modules[{module!r}] = None; import emojify\n"
+            "try:\n    emojify.detect\nexcept ImportError as error:\n    print(error)")
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120,
+                          cwd=REPO)
+    assert (done.returncode, done.stdout.strip()) == (0, message), done.stderr
+
+
 def test_without_stderr_the_file_now_at_descriptor_2_is_left_alone(tmp_path: Path) -> None:
     """A daemon that closed stderr and then opened its log: the log is descriptor 2, and loading the
     models must not send it to /dev/null meanwhile."""

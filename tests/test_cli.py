@@ -367,6 +367,9 @@ def test_a_name_that_is_not_utf8_keeps_the_json_valid_and_a_long_one_its_composi
     assert all(entry["label"] == "happy" for entry in results)
     saved = sorted((tmp_path / "out").iterdir())
     assert len(saved) == 3 and sorted(entry["composite"] for entry in results) == [str(p) for p in saved]
+    text = subprocess.run([sys.executable, "-m", "emojify", "predict", odd], capture_output=True, cwd=REPO,
+                          timeout=120, check=False)
+    assert text.stdout.decode("utf-8").startswith(f"{tmp_path}/caf\\xe9.png: happy"), text  # as in the JSON, not \udce9
 
 
 # --- big images -----------------------------------------------------------------------------------
