@@ -33,7 +33,7 @@ def __getattr__(name: str) -> typing.Any:
             problem = library_problem(exc)
             if problem is None:  # one of our own modules: a broken install or a bug, its traceback stays
                 raise
-            raise ImportError(f"emojify: {problem}", name=exc.name) from exc
+            raise type(exc)(f"emojify: {problem}", name=exc.name, path=exc.path) from exc  # ModuleNotFoundError stays one
         return getattr(api, name)
     raise AttributeError(f"module 'emojify' has no attribute {name!r}")
 

@@ -130,6 +130,8 @@ def as_image(image: Any) -> tuple[np.ndarray, float]:
                              "or (H, W, 1), BGR (H, W, 3) or BGRA (H, W, 4)")
         if image.size == 0:
             raise ImageError(f"image: an empty array of shape {image.shape}")
+        if image.ndim == 3 and image.shape[2] == 1:  # Reading.image gray (H, W) at every size, as from a file
+            image = image[:, :, 0]
         if image.ndim == 3 and image.shape[2] == 4:  # transparent pixels over white, as in a file of it
             from PIL import Image
 

@@ -6,7 +6,12 @@ reason, so the command line can report it and carry on with the next file.
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +33,8 @@ MAX_PIXELS = 400_000_000
 over twice its ``Image.MAX_IMAGE_PIXELS``, about 179 megapixels, as possible decompression bombs)."""
 HIGH_BIT_MODES = frozenset({"I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 """Pillow's 16/32-bit and float gray modes: 2 to 4 bytes a pixel, turned into 8-bit gray (:func:`to_8bit`)."""
+PIPE_BYTES = 256 * 2**20
+"""A picture from a pipe (``/dev/stdin``, ``<(cat photo.jpg)``), not a file, is read into memory up to this size."""
 ORIENTATION = 0x0112
 """The EXIF tag saying which way up the stored picture is shown (1: as stored)."""
 TURNED_SIDEWAYS = frozenset({5, 6, 7, 8})
@@ -62,7 +69,7 @@ def _reason(path: Path) -> str | None:
             return "no such file"
         if path.is_dir():
             return "is a directory, not an image"
-        if path.is_file() and path.stat().st_size == 0:  # a pipe's size is 0 too (<(cat photo.jpg), /dev/stdin)
+        if path.is_file() and path.stat().st_size == 0:  # a pipe's size is 0 too: it is read (:func:`_piped`)
             return "empty file"
         if not path.is_file() and path.is_char_device():  # /dev/zero, a terminal: no end to read to
             return "not a file (a device)"
@@ -71,21 +78,49 @@ def _reason(path: Path) -> str | None:
     return None
 
 
-def to_8bit(image: Image.Image) -> Image.Image:
+_PILLOW_WARNINGS = threading.Lock()
+
+
+@contextlib.contextmanager
+def pillow_quiet() -> Iterator[None]:
+    """Pillow's warnings about a picture silenced ("Corrupt EXIF data", a tag larger than the file, the
+    decompression-bomb warning): it is read as stored, or refused in one line. One thread at a time,
+    for as short a part as can be: the warnings filters are the process's (``catch_warnings`` is not
+    thread-safe before Python 3.14)."""
+    with _PILLOW_WARNINGS, warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
+        yield
+
+
+def peak(image: Image.Image) -> float:
+    """The largest value of a :data:`HIGH_BIT_MODES` picture, without a copy of all of it."""
+    try:
+        return float(image.getextrema()[1])
+    except ValueError:  # Pillow has none for I;16B/L/N (byte orders): strip by strip
+        rows = max(1, 2**22 // max(1, image.width))
+        return max((float(np.asarray(image.crop((0, y, image.width, min(image.height, y + rows)))).max(initial=0))
+                    for y in range(0, image.height, rows)), default=0.0)
+
+
+def to_8bit(image: Image.Image, top: float | None = None) -> Image.Image:
     """16/32-bit and float gray modes as 8-bit gray ("L"); other modes as they are. 16-bit values
-    span 0..65535 (or 0..255 where none is over 255), float ones 0..1 (or 0..255 where any is over 1)."""
+    span 0..65535 (or 0..255 where none is over 255), float ones 0..1 (or 0..255 where any is over 1),
+    by the largest value ``top`` (the picture's own where None: give the full picture's when this is
+    a smaller copy, whose averages lose a lone bright pixel)."""
     if image.mode not in HIGH_BIT_MODES:
         return image
     arr = np.array(image, dtype=np.float32)  # our copy (F is float32 already), ample for 8-bit, half of float64
-    top = arr.max(initial=0)
+    top = arr.max(initial=0) if top is None else top
     full = 1.0 if image.mode == "F" and top <= 1.0 else 65535.0 if top > 255 else 255.0
     arr *= 255.0 / full
     return Image.fromarray(np.clip(arr, 0, 255, out=arr).astype(np.uint8), "L")
 
 
-def _to_uint8(image: Image.Image) -> Image.Image:
-    """Turn 16/32-bit and float modes into 8-bit gray (:func:`to_8bit`), and alpha or palette into plain RGB/L."""
-    image = to_8bit(image)
+def _to_uint8(image: Image.Image, top: float | None = None) -> Image.Image:
+    """Turn 16/32-bit and float modes into 8-bit gray (:func:`to_8bit`, by ``top``), and alpha or palette
+    into plain RGB/L."""
+    image = to_8bit(image, top)
     if image.mode == "1":  # black and white: gray, a third of RGB's memory
         return image.convert("L")
     if image.mode == "La":  # premultiplied alpha, which Pillow converts only to LA
@@ -116,22 +151,25 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
     if reason:
         raise ImageError(f"{path}: {reason}")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")  # "Corrupt EXIF data": read as stored
-            with Image.open(path) as image:
-                if image.width * image.height > MAX_PIXELS:
-                    raise ImageError(f"{path}: image too large ({image.width}x{image.height})")
-                sideways = exif_orientation(image) in TURNED_SIDEWAYS  # a phone held upright
-                original_width = image.height if sideways else image.width  # as the photo is shown
-                if max(image.size) > max_side:
-                    image.draft(image.mode, (max_side, max_side))  # JPEG: decode at reduced size
-                image.load()
-                if image.mode in HIGH_BIT_MODES and max(image.size) > max_side:  # smaller before any copy of 2-4 bytes a pixel
-                    image.thumbnail((max_side, max_side), Image.Resampling.BOX)
-                image = _to_uint8(upright(image))
-                if max(image.size) > max_side:
-                    image.thumbnail((max_side, max_side), Image.Resampling.BOX)
+        source = path if path.is_file() else _piped(path)
+        with pillow_quiet():
+            opened = Image.open(source)
+        with opened as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise ImageError(f"{path}: image too large ({image.width}x{image.height})")
+            sideways = exif_orientation(image) in TURNED_SIDEWAYS  # a phone held upright
+            original_width = image.height if sideways else image.width  # as the photo is shown
+            if max(image.size) > max_side:
+                image.draft(image.mode, (max_side, max_side))  # JPEG: decode at reduced size
+            image.load()
+            top = None
+            if image.mode in HIGH_BIT_MODES and max(image.size) > max_side:  # smaller before a copy of 2-4 bytes a pixel
+                top = peak(image)
+                # no reducing_gap: its first step, Image.reduce, has no 16-bit modes
+                image.thumbnail((max_side, max_side), Image.Resampling.BOX, reducing_gap=None)
+            image = _to_uint8(upright(image), top)
+            if max(image.size) > max_side:
+                image.thumbnail((max_side, max_side), Image.Resampling.BOX)
     except ImageError:
         raise
     except UnidentifiedImageError:
@@ -149,12 +187,26 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
     return array, original_width / array.shape[1]
 
 
+def _piped(path: Path) -> io.BytesIO:
+    """The bytes of ``path`` that is no regular file (a pipe), up to :data:`PIPE_BYTES`; raises
+    :class:`ImageError` for none (a named pipe nobody writes to: opened without waiting for a writer)
+    or more (an endless stream)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as stream:
+        os.set_blocking(fd, True)  # now wait for the data of a writer there is
+        data = stream.read(PIPE_BYTES + 1)
+    if not data:
+        raise ImageError(f"{path}: nothing came through the pipe")
+    if len(data) > PIPE_BYTES:
+        raise ImageError(f"{path}: more than {PIPE_BYTES // 2**20} MB came through the pipe; save the picture to a file")
+    return io.BytesIO(data)
+
+
 def exif_orientation(image: Image.Image) -> int:
     """The image's EXIF orientation (1, as stored, where it has none); 1 where its EXIF block is damaged:
     the pixels are fine, only which way up is lost."""
     try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")  # "Corrupt EXIF data"
+        with pillow_quiet():  # "Corrupt EXIF data"
             return int(image.getexif().get(ORIENTATION, 1))
     except Exception:  # noqa: BLE001 - Pillow's TIFF parser fails on a damaged block with SyntaxError, struct.error, ...
         return 1
@@ -163,7 +215,10 @@ def exif_orientation(image: Image.Image) -> int:
 def upright(image: Image.Image) -> Image.Image:
     """A decoded image turned as its EXIF orientation says, as viewers show it (as it is where the
     orientation is unreadable: :func:`exif_orientation`)."""
-    return ImageOps.exif_transpose(image) if exif_orientation(image) != 1 else image
+    if exif_orientation(image) == 1:
+        return image
+    with pillow_quiet():  # it reads the EXIF block again
+        return ImageOps.exif_transpose(image)
 
 
 def to_array(image: Image.Image) -> np.ndarray:

@@ -94,7 +94,7 @@ def mirror_box(box: Box, frame_width: int) -> Box:
 def wrap(text: str, width: float, face: ImageFont.ImageFont, draw: ImageDraw.ImageDraw) -> list[str]:
     """``text`` broken into lines no wider than ``width`` pixels, at ordinary spaces: a no-break space
     (French "visage !") holds its neighbours together. A word wider than a line on its own (a long
-    folder's path) is cut into lines of its own (:func:`word_pieces`)."""
+    folder's path; such a group, on a very narrow line) is cut into lines of its own (:func:`word_pieces`)."""
     lines: list[str] = []
     for word in filter(None, text.split(" ")):
         if lines and draw.textlength(f"{lines[-1]} {word}", font=face) <= width:
@@ -106,12 +106,13 @@ def wrap(text: str, width: float, face: ImageFont.ImageFont, draw: ImageDraw.Ima
 
 def word_pieces(word: str, width: float, face: ImageFont.ImageFont, draw: ImageDraw.ImageDraw) -> list[str]:
     """``word`` in pieces no wider than ``width`` (one character where even that is wider), each cut
-    after the last "/", "-", "_" or "." that fits, so that a path breaks between its folders."""
+    after the last "/", "-", "_" or "." that fits in its second half, so that a path breaks between its
+    folders (not after its first "/", a line of its own), else where the line is full."""
     pieces = []
     while len(word) > 1 and draw.textlength(word, font=face) > width:
         fits = max(1, bisect.bisect_right(range(1, len(word)), width, key=lambda n: draw.textlength(word[:n], font=face)))
         after = max(word.rfind(mark, 0, fits) for mark in "/-_.") + 1
-        cut = after if after > 0 else fits
+        cut = after if after > fits // 2 else fits
         pieces.append(word[:cut])
         word = word[cut:]
     return [*pieces, word]

@@ -43,6 +43,9 @@ def test_bgr_gray_and_bgra_arrays(astronaut: np.ndarray) -> None:
     assert_astronaut(emojify.detect(astronaut))
     assert_astronaut(emojify.detect(cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY)))
     assert_astronaut(emojify.detect(cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY)[:, :, None]))  # gray with a channel axis
+    big = cv2.resize(cv2.cvtColor(astronaut, cv2.COLOR_BGR2GRAY), (5000, 5000))[:, :, None]
+    assert emojify.Reader().read(big).image.shape == (4096, 4096)  # gray (H, W) at every size
+    assert emojify.Reader().read(big[:512, :384]).image.shape == (512, 384)
     assert_astronaut(emojify.detect(cv2.cvtColor(astronaut, cv2.COLOR_BGR2BGRA)))
 
 
@@ -144,6 +147,57 @@ def test_a_photo_whose_exif_block_is_damaged_is_read_as_stored(astronaut: np.nda
         faces = emojify.detect(photo)
     assert_astronaut(faces)
     assert faces == emojify.detect(path) == emojify.detect(astronaut)
+
+
+def short_exif_jpeg(astronaut: np.ndarray, path: Path, orientation: int | None = None) -> Path:
+    """The astronaut as a JPEG whose EXIF block says it holds one entry more than it does (as some
+    editors leave them): the Orientation entry, where given, and then nothing."""
+    stored = io.BytesIO()
+    turned = {None: astronaut, 6: cv2.rotate(astronaut, cv2.ROTATE_90_COUNTERCLOCKWISE)}[orientation]
+    Image.fromarray(turned[:, :, ::-1].copy()).save(stored, "JPEG", quality=95)
+    entries = b"" if orientation is None else (0x0112).to_bytes(2, "little") + (3).to_bytes(2, "little") \
+        + (1).to_bytes(4, "little") + orientation.to_bytes(4, "little")
+    exif = b"Exif\0\0II*\0" + (8).to_bytes(4, "little") + (len(entries) // 12 + 1).to_bytes(2, "little") + entries
+    data = stored.getvalue()
+    path.write_bytes(data[:2] + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif + data[2:])
+    return path
+
+
+def test_reading_a_damaged_exif_block_warns_of_nothing_and_leaves_the_warnings_filters_alone(
+        astronaut: np.ndarray, tmp_path: Path) -> None:
+    """Pillow warns "Corrupt EXIF data" for these; the library reads the photo as the EXIF says (turned
+    upright by the entry it has), from a file or a Pillow image, and prints nothing. The filters it
+    uses for that are the process's: reads on several threads at once leave them as they were."""
+    import warnings
+
+    path = short_exif_jpeg(astronaut, tmp_path / "turned.jpg", orientation=6)
+    with pytest.warns(UserWarning, match="Corrupt EXIF"):
+        photo = Image.open(path)  # the caller's own open warns: Pillow reads the block then
+    before = list(warnings.filters)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert_astronaut(emojify.detect(photo))
+        assert_astronaut(emojify.detect(path))
+        with ThreadPoolExecutor(4) as pool:
+            assert len(list(pool.map(emojify.detect, [path] * 24))) == 24
+        assert warnings.filters[0][0] == "error"
+    assert warnings.filters == before
+
+
+def test_a_sixteen_bit_picture_shrunk_a_lot_is_read_and_as_bright_as_at_full_size(tmp_path: Path) -> None:
+    """Shrunk more than 4 times (a 16-bit panorama of 20000 pixels; here a smaller limit) it was refused
+    as corrupt ("image has wrong mode"). Its brightness comes from the full picture's brightest value:
+    the shrunk copy's averages lose a lone bright pixel, which made a large picture brighter than the
+    same picture read at full size."""
+    from emojify.imageio import read_image
+
+    pixels = np.full((900, 1200), 200, np.uint16)
+    pixels[5, 5] = 300  # one value over 255: the picture spans 0..65535, and 200 is nearly black
+    Image.fromarray(pixels).save(tmp_path / "dark.png")
+    Image.fromarray(pixels * 100).save(tmp_path / "bright.png")
+    assert read_image(tmp_path / "dark.png", max_side=100).max() <= 1 and read_image(tmp_path / "dark.png").max() <= 1
+    assert read_image(tmp_path / "bright.png", max_side=100).shape == (75, 100)
+    assert abs(read_image(tmp_path / "bright.png", max_side=100).mean() - 200 * 100 * 255 / 65535) < 1
 
 
 def test_a_pillow_image_closed_before_it_was_loaded_is_an_image_error(tmp_path: Path) -> None:
@@ -382,9 +436,9 @@ def test_the_interpreters_start_up_line_is_hidden_with_stderr_redirected_in_pyth
     ("PIL", "emojify: needs the Python package Pillow, which is not installed here (pip install Pillow)")])
 def test_a_missing_library_is_an_import_error_naming_what_to_install(module: str, message: str) -> None:
     """``import emojify`` stays light; the first use of the API says which package is missing (it was
-    Python's own "import of cv2 halted", naming no package)."""
+    Python's own "import of cv2 halted", naming no package), still a ModuleNotFoundError."""
     code = (f"import sys; sys.modules[{module!r}] = None; import emojify\n"
-            "try:\n    emojify.detect\nexcept ImportError as error:\n    print(error)")
+            "try:\n    emojify.detect\nexcept ModuleNotFoundError as error:\n    print(error)")
     done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120,
                           cwd=REPO)
     assert (done.returncode, done.stdout.strip()) == (0, message), done.stderr

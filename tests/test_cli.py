@@ -223,6 +223,16 @@ def test_a_damaged_picture_is_its_one_line_and_a_short_exif_block_says_nothing(i
     assert (code, err) == (0, "") and out.startswith(f"{tmp_path / 'short-exif.jpg'}: happy")
 
 
+def test_a_named_pipe_nobody_writes_to_is_one_line_not_a_wait(images, tmp_path):
+    """A FIFO named like a photo (in a class folder, say): there is nothing to read, and the command
+    says so at once rather than wait for a writer that never comes."""
+    fifo = tmp_path / "photo.jpg"
+    os.mkfifo(fifo)
+    code, out, err = run_cli("predict", fifo, images["astronaut.jpg"], timeout=60)
+    assert code == 2 and stderr_lines(err) == [f"emojify: {fifo}: nothing came through the pipe"]
+    assert out.startswith(f"{images['astronaut.jpg']}: happy")
+
+
 def test_a_picture_piped_in_is_read_and_a_device_is_refused(images):
     """``cat photo.jpg | emojify predict /dev/stdin`` (a pipe's size is 0: it is no empty file);
     /dev/zero would never end."""
@@ -956,10 +966,9 @@ def test_predict_region_outside_its_range_is_one_line(images, region):
 
 @pytest.mark.parametrize(("flags", "named"), [(["--emoji", "generated"], "--emoji generated"),
                                               (["--snapshot-style", "mask", "--json"], "--snapshot-style mask")])
-def test_predict_flags_that_only_draw_ask_for_the_folder_they_draw_into(images, flags, named, tmp_path, monkeypatch):
+def test_predict_flags_that_only_draw_ask_for_the_folder_they_draw_into(images, flags, named, tmp_path):
     """Alone they would print what plain predict prints: the user who forgot --out is told, before any work."""
-    monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli("predict", *flags, images["astronaut.jpg"])
+    code, out, err = run_cli("predict", *flags, images["astronaut.jpg"], cwd=tmp_path)
     assert (code, out) == (2, "") and stderr_lines(err) == [f"emojify: error: {named} draws the composites: give --out DIR too"]
     assert list(tmp_path.iterdir()) == []
     code, out, _ = run_cli("predict", *flags, "--out", tmp_path / "out", images["astronaut.jpg"])

@@ -27,11 +27,13 @@ from emojify.render import (
     TEXT,
     TRACK,
     CountdownSpot,
+    font,
     render_attract,
     render_challenge,
     render_feed,
     render_message,
     render_panel,
+    wrap,
 )
 from emojify.sources import SourceSpec, parse_source
 from emojify.views import AttractView, ChallengeView, PanelView, Row
@@ -160,6 +162,18 @@ def test_a_message_naming_a_long_folder_stays_on_the_screen(size: tuple[int, int
         assert x0 >= 0 and x1 <= size[0], f"{text.text!r} runs off the screen: {text.box}"
     shown = "".join(text.text for text in seen)
     assert folder.name in shown.replace("\u2022  ", ""), "the folder's name is not shown whole"
+
+
+@pytest.mark.parametrize("word", ["/averyveryverylongfoldernamewithoutseparators/x", "a_bcdefghijklmnopqrstuvwxyzabcdefghijkl",
+                                  "/media/usb/museum_entrance_hall_kiosk_pictures_for_the_summer_exhibition_2026"])
+def test_a_word_wider_than_a_line_is_cut_into_full_lines_after_its_separators(word: str) -> None:
+    """Every piece fits, nothing is lost, and no line is a lone "/" or "a_" (a cut after a separator
+    only where it leaves the line at least half full)."""
+    draw = ImageDraw.Draw(Image.new("RGB", (10, 10)))
+    face = font(20)
+    lines = wrap(word, 200, face, draw)
+    assert "".join(lines) == word and len(lines) > 1
+    assert all(200 / 2 < draw.textlength(line, font=face) <= 200 for line in lines[:-1]), lines
 
 
 def test_a_message_without_detail_or_tips_shows_only_its_title() -> None:
