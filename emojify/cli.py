@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from emojify import __version__
@@ -445,6 +446,7 @@ def _main(argv: list[str] | None) -> int:
     # file ("More samples per pixel than can be decoded") go too: the file's own one line says more
     logging.getLogger("PIL").setLevel(logging.INFO if args.debug else logging.CRITICAL)
     if not args.debug:  # camera-probe and FFmpeg noise ("moov atom not found"); our errors say more
+        warnings.filterwarnings("ignore", module=r"PIL\.")  # Pillow's "Corrupt EXIF data": read as stored
         os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read when FFmpeg first opens a file
         cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
     try:

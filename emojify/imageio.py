@@ -6,12 +6,8 @@ reason, so the command line can report it and carry on with the next file.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import threading
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -71,47 +67,33 @@ def _reason(path: Path) -> str | None:
             return "is a directory, not an image"
         if path.is_file() and path.stat().st_size == 0:  # a pipe's size is 0 too: it is read (:func:`_piped`)
             return "empty file"
-        if not path.is_file() and path.is_char_device():  # /dev/zero, a terminal: no end to read to
+        if not path.is_file() and not path.is_fifo():  # /dev/zero, a disk, a terminal, a socket: no picture's end
             return "not a file (a device)"
     except OSError as exc:  # a name too long, a folder we may not look into
         return f"cannot read it ({exc.strerror or exc})"
     return None
 
 
-_PILLOW_WARNINGS = threading.Lock()
-
-
-@contextlib.contextmanager
-def pillow_quiet() -> Iterator[None]:
-    """Pillow's warnings about a picture silenced ("Corrupt EXIF data", a tag larger than the file, the
-    decompression-bomb warning): it is read as stored, or refused in one line. One thread at a time,
-    for as short a part as can be: the warnings filters are the process's (``catch_warnings`` is not
-    thread-safe before Python 3.14)."""
-    with _PILLOW_WARNINGS, warnings.catch_warnings():
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL\.")
-        yield
-
-
 def peak(image: Image.Image) -> float:
-    """The largest value of a :data:`HIGH_BIT_MODES` picture, without a copy of all of it."""
-    try:
-        return float(image.getextrema()[1])
-    except ValueError:  # Pillow has none for I;16B/L/N (byte orders): strip by strip
-        rows = max(1, 2**22 // max(1, image.width))
-        return max((float(np.asarray(image.crop((0, y, image.width, min(image.height, y + rows)))).max(initial=0))
-                    for y in range(0, image.height, rows)), default=0.0)
+    """The largest finite value of a :data:`HIGH_BIT_MODES` picture, strip by strip (no copy of all of
+    it; Pillow's ``getextrema`` has no 16-bit byte orders and takes a float's NaN as it comes)."""
+    rows, top = max(1, 2**22 // max(1, image.width)), 0.0
+    for y in range(0, image.height, rows):
+        strip = np.asarray(image.crop((0, y, image.width, min(image.height, y + rows))))
+        top = max(top, float((strip[np.isfinite(strip)] if strip.dtype.kind == "f" else strip).max(initial=0)))
+    return top
 
 
 def to_8bit(image: Image.Image, top: float | None = None) -> Image.Image:
     """16/32-bit and float gray modes as 8-bit gray ("L"); other modes as they are. 16-bit values
     span 0..65535 (or 0..255 where none is over 255), float ones 0..1 (or 0..255 where any is over 1),
-    by the largest value ``top`` (the picture's own where None: give the full picture's when this is
-    a smaller copy, whose averages lose a lone bright pixel)."""
+    by the largest value ``top`` (:func:`peak`; give the full picture's when this is a smaller copy,
+    whose averages lose a lone bright pixel). A float's NaN is black, its infinity the brightest."""
     if image.mode not in HIGH_BIT_MODES:
         return image
+    top = peak(image) if top is None else top
     arr = np.array(image, dtype=np.float32)  # our copy (F is float32 already), ample for 8-bit, half of float64
-    top = arr.max(initial=0) if top is None else top
+    np.nan_to_num(arr, copy=False, nan=0.0, posinf=top, neginf=0.0)
     full = 1.0 if image.mode == "F" and top <= 1.0 else 65535.0 if top > 255 else 255.0
     arr *= 255.0 / full
     return Image.fromarray(np.clip(arr, 0, 255, out=arr).astype(np.uint8), "L")
@@ -151,10 +133,9 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
     if reason:
         raise ImageError(f"{path}: {reason}")
     try:
-        source = path if path.is_file() else _piped(path)
-        with pillow_quiet():
-            opened = Image.open(source)
-        with opened as image:
+        # Pillow's warnings on a damaged or large picture ("Corrupt EXIF data") are the caller's to
+        # filter: the filters are the process's, and changing them is not thread-safe (the commands do)
+        with Image.open(path if path.is_file() else _piped(path)) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise ImageError(f"{path}: image too large ({image.width}x{image.height})")
             sideways = exif_orientation(image) in TURNED_SIDEWAYS  # a phone held upright
@@ -192,9 +173,11 @@ def _piped(path: Path) -> io.BytesIO:
     :class:`ImageError` for none (a named pipe nobody writes to: opened without waiting for a writer)
     or more (an endless stream)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(fd, "rb") as stream:
+    data = bytearray()
+    with os.fdopen(fd, "rb", buffering=0) as stream:
         os.set_blocking(fd, True)  # now wait for the data of a writer there is
-        data = stream.read(PIPE_BYTES + 1)
+        while len(data) <= PIPE_BYTES and (chunk := stream.read(2**20)):  # read(n) would reserve n bytes at once
+            data += chunk
     if not data:
         raise ImageError(f"{path}: nothing came through the pipe")
     if len(data) > PIPE_BYTES:
@@ -206,8 +189,7 @@ def exif_orientation(image: Image.Image) -> int:
     """The image's EXIF orientation (1, as stored, where it has none); 1 where its EXIF block is damaged:
     the pixels are fine, only which way up is lost."""
     try:
-        with pillow_quiet():  # "Corrupt EXIF data"
-            return int(image.getexif().get(ORIENTATION, 1))
+        return int(image.getexif().get(ORIENTATION, 1))
     except Exception:  # noqa: BLE001 - Pillow's TIFF parser fails on a damaged block with SyntaxError, struct.error, ...
         return 1
 
@@ -215,10 +197,7 @@ def exif_orientation(image: Image.Image) -> int:
 def upright(image: Image.Image) -> Image.Image:
     """A decoded image turned as its EXIF orientation says, as viewers show it (as it is where the
     orientation is unreadable: :func:`exif_orientation`)."""
-    if exif_orientation(image) == 1:
-        return image
-    with pillow_quiet():  # it reads the EXIF block again
-        return ImageOps.exif_transpose(image)
+    return ImageOps.exif_transpose(image) if exif_orientation(image) != 1 else image
 
 
 def to_array(image: Image.Image) -> np.ndarray:

@@ -163,25 +163,42 @@ def short_exif_jpeg(astronaut: np.ndarray, path: Path, orientation: int | None =
     return path
 
 
-def test_reading_a_damaged_exif_block_warns_of_nothing_and_leaves_the_warnings_filters_alone(
+def test_a_damaged_exif_block_is_read_upright_on_every_thread_and_the_warnings_filters_are_left_alone(
         astronaut: np.ndarray, tmp_path: Path) -> None:
-    """Pillow warns "Corrupt EXIF data" for these; the library reads the photo as the EXIF says (turned
-    upright by the entry it has), from a file or a Pillow image, and prints nothing. The filters it
-    uses for that are the process's: reads on several threads at once leave them as they were."""
+    """Pillow warns "Corrupt EXIF data" for these; the photo is read as the entry it has says (turned
+    upright), from a file and as a Pillow image, on several threads at once. The warnings are the
+    caller's to filter (the commands do): the filters are the process's, and the library leaves them
+    as they were (changing them for a moment is not thread-safe: concurrent reads left theirs behind)."""
     import warnings
 
     path = short_exif_jpeg(astronaut, tmp_path / "turned.jpg", orientation=6)
-    with pytest.warns(UserWarning, match="Corrupt EXIF"):
-        photo = Image.open(path)  # the caller's own open warns: Pillow reads the block then
-    before = list(warnings.filters)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before = list(warnings.filters)
+        with Image.open(path) as photo, ThreadPoolExecutor(4) as pool:
+            found = list(pool.map(emojify.detect, [photo, *[path] * 24]))
+        assert warnings.filters == before
+    assert len(found) == 25
+    for faces in found:
+        assert_astronaut(faces)
+
+
+def test_a_float_picture_with_nan_or_infinite_pixels_is_read_alike_at_every_size(tmp_path: Path) -> None:
+    """A scientific export with a few undefined (NaN) or overflowing (inf) pixels: gray as its other
+    values say, NaN black and inf white, the same shrunk as at full size (it was black at full size,
+    gray when shrunk, with NumPy's "invalid value encountered in cast" on stderr)."""
+    import warnings
+
+    from emojify.imageio import read_image
+
+    pixels = np.full((300, 400), 0.5, np.float32)
+    pixels[0, 0], pixels[10, 10], pixels[20, 20] = np.nan, np.inf, 1.0
+    Image.fromarray(pixels, "F").save(tmp_path / "float.tif")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert_astronaut(emojify.detect(photo))
-        assert_astronaut(emojify.detect(path))
-        with ThreadPoolExecutor(4) as pool:
-            assert len(list(pool.map(emojify.detect, [path] * 24))) == 24
-        assert warnings.filters[0][0] == "error"
-    assert warnings.filters == before
+        full, small = read_image(tmp_path / "float.tif"), read_image(tmp_path / "float.tif", max_side=100)
+    assert full[0, 0] == 0 and full[10, 10] == 255 and full[50, 50] == 127
+    assert small.shape == (75, 100) and abs(float(np.median(small)) - 127) <= 1
 
 
 def test_a_sixteen_bit_picture_shrunk_a_lot_is_read_and_as_bright_as_at_full_size(tmp_path: Path) -> None:
