@@ -6,8 +6,10 @@ reason, so the command line can report it and carry on with the next file.
 
 from __future__ import annotations
 
+import errno
 import io
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -54,24 +56,24 @@ def folder_images(folder: Path, *, regular_only: bool = True) -> list[Path]:
     return sorted((p for p in named if p.is_file() or not regular_only), key=lambda p: p.name)
 
 
-def _reason(path: Path) -> str | None:
-    """Why ``path`` is not even a candidate file, or None."""
+def _kind(path: Path) -> str:
+    """"file" or "pipe" (read whole by :func:`_piped`, its size says nothing); raises :class:`ImageError`
+    naming why ``path`` is not even a candidate file. One ``stat``, which follows a link."""
     if "\0" in str(path):  # the system refuses it, and Path.exists() says False, as for a missing file
-        return "not a valid file name (it holds a NUL character)"
+        raise ImageError(f"{path}: not a valid file name (it holds a NUL character)")
     try:
-        if path.is_symlink() and not path.exists():
-            return "dangling link"
-        if not path.exists():
-            return "no such file"
-        if path.is_dir():
-            return "is a directory, not an image"
-        if path.is_file() and path.stat().st_size == 0:  # a pipe's size is 0 too: it is read (:func:`_piped`)
-            return "empty file"
-        if not path.is_file() and not path.is_fifo():  # /dev/zero, a disk, a terminal, a socket: no picture's end
-            return "not a file (a device)"
-    except OSError as exc:  # a name too long, a folder we may not look into
-        return f"cannot read it ({exc.strerror or exc})"
-    return None
+        info = path.stat()
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):  # as Path.exists() says False
+            raise ImageError(f"{path}: {'dangling link' if path.is_symlink() else 'no such file'}") from None
+        raise ImageError(f"{path}: cannot read it ({exc.strerror or exc})") from None  # a name too long, a folder shut
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageError(f"{path}: is a directory, not an image")
+    if stat.S_ISREG(info.st_mode) and info.st_size == 0:
+        raise ImageError(f"{path}: empty file")
+    if not stat.S_ISREG(info.st_mode) and not stat.S_ISFIFO(info.st_mode):  # /dev/zero, a disk, a terminal, a socket
+        raise ImageError(f"{path}: not a file (a device)")
+    return "file" if stat.S_ISREG(info.st_mode) else "pipe"
 
 
 def peak(image: Image.Image) -> float:
@@ -129,13 +131,11 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
     """Like :func:`read_image`, also returning the original width divided by the decoded width
     (1.0 unless the image was scaled down), to map positions back to the file's own pixels."""
     path = Path(path)
-    reason = _reason(path)
-    if reason:
-        raise ImageError(f"{path}: {reason}")
+    kind = _kind(path)
     try:
         # Pillow's warnings on a damaged or large picture ("Corrupt EXIF data") are the caller's to
         # filter: the filters are the process's, and changing them is not thread-safe (the commands do)
-        with Image.open(path if path.is_file() else _piped(path)) as image:
+        with Image.open(path if kind == "file" else _piped(path)) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise ImageError(f"{path}: image too large ({image.width}x{image.height})")
             sideways = exif_orientation(image) in TURNED_SIDEWAYS  # a phone held upright

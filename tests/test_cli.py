@@ -29,6 +29,7 @@ from helpers import (
 from PIL import Image
 
 from emojify.cli import main
+from emojify.imageio import ImageError, read_image
 from emojify.labels import CLASSES, EMOJI
 
 BIG_SIDE = 12000
@@ -188,6 +189,20 @@ def test_each_bad_input_is_one_line_and_the_good_images_still_count(images, tmp_
     results = load_json_output(out)
     assert [r["path"] for r in results] == [str(p) for p in good]
     assert results[0]["box"] is not None
+
+
+def test_each_unusable_path_says_why_in_its_own_words(images, tmp_path):
+    """What the file is, not one word for all: a missing photo, a link to one, an empty copy, a folder,
+    a path through a file, a link that points at itself."""
+    bad = make_bad_files(tmp_path / "bad", images["astronaut.png"])
+    (tmp_path / "loop.jpg").symlink_to(tmp_path / "loop.jpg")
+    said = {bad["missing"]: "no such file", bad["dangling symlink"]: "dangling link", bad["empty"]: "empty file",
+            bad["directory"]: "is a directory, not an image", bad["empty"] / "face.jpg": "no such file",
+            tmp_path / "loop.jpg": "dangling link"}
+    for path, reason in said.items():
+        with pytest.raises(ImageError) as caught:
+            read_image(path)
+        assert str(caught.value) == f"{path}: {reason}"
 
 
 @pytest.mark.parametrize("kind", BAD_KINDS)
