@@ -188,10 +188,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.views import whole_percents  # the label's figure as the panel and the composites give it
 
     check_flags(args, "region", "model")
-    drawn = [flag for flag, used in (("--emoji generated", args.emoji == "generated"),
-                                     ("--snapshot-style mask", args.snapshot_style == "mask")) if used]
-    if drawn and not args.out:  # they change only the pictures: alone they would do nothing
-        raise UsageError(f"{drawn[0]} draws the composites: give --out DIR too")
+    if not args.out:  # they change only the pictures: alone they would do nothing
+        for flag, used in (("--emoji generated", args.emoji == "generated"),
+                           ("--snapshot-style mask", args.snapshot_style == "mask")):
+            if used:
+                raise UsageError(f"{flag} draws the composites: give --out DIR too")
     if args.out:
         make_folder(args.out, f"--out {args.out}")
     reader = Reader(args.model, args.detector)

@@ -93,8 +93,7 @@ def compose(frame: np.ndarray, result: Result, emojis: EmojiSet, style: str = "s
     # the window's font (Pillow's own has no ä, ö, ü, é...), smaller and then on two lines where a
     # language's words are too wide for the column ("No se encontró ninguna cara")
     size = max(14, side // 10)
-    font = render.fitting_font(draw, caption, side * 0.9, size, max(14, size * 2 // 3), bold=False)
-    lines = render.wrap(caption, side * 0.9, font, draw)
+    font, lines = render.fitted_lines(draw, caption, side * 0.9, size, max(14, size * 2 // 3), bold=False)
     for n, line in enumerate(lines):  # centred on the column's line at 0.88 of its height
         render.put_text(draw, (width + side / 2, side * 0.88 + (n - (len(lines) - 1) / 2) * font.size * 1.2), line,
                         font, (30, 30, 30), anchor="mm")

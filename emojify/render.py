@@ -148,6 +148,14 @@ def fitting_font(draw: ImageDraw.ImageDraw, text: str, width: float, size: int, 
     return face
 
 
+def fitted_lines(draw: ImageDraw.ImageDraw, text: str, width: float, size: int, floor: int,
+                 bold: bool = True) -> tuple[ImageFont.ImageFont, list[str]]:
+    """``text`` in the largest font that fits ``width`` (:func:`fitting_font`), broken into lines
+    where even ``floor`` is too wide (:func:`wrap`): a title, a caption."""
+    face = fitting_font(draw, text, width, size, floor, bold)
+    return face, wrap(text, width, face, draw)
+
+
 def pill_size(draw: ImageDraw.ImageDraw, text: str, face: ImageFont.ImageFont, width: float | None = None,
               disc: bool = False) -> tuple[str, float, float]:
     """``text`` as :func:`draw_pill` writes it (wrapped to ``width`` when given) and the pill's width
@@ -485,8 +493,7 @@ def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
     (on two lines where even the smallest size is too wide, as a long translation may be); with
     ``own_face`` the face's own emoji (:meth:`EmojiSet.face`, moved by ``shape`` where generated)."""
     x0, y0, x1, y1 = frame.head
-    face = fitting_font(draw, title, x1 - x0, frame.title_px, frame.floor)
-    lines = wrap(title, x1 - x0, face, draw)
+    face, lines = fitted_lines(draw, title, x1 - x0, frame.title_px, frame.floor)
     line_h = face.size * 1.3
     size = int(max(16, min(x1 - x0, y1 - y0 - line_h * len(lines) - frame.pad * 0.5)))
     ex, ey = int((x0 + x1 - size) / 2), y0
