@@ -28,6 +28,7 @@ from emojify.config import BY_NAME, Origin, add_flag, add_run_arguments, setting
 from emojify.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EmojifyError, Terminated, sigterm_interrupts
 from emojify.fileio import atomic_path, make_file_folder, make_folder, path_argument
 from emojify.helptext import plain_text
+from emojify.labels import TEST_SPLITS
 from emojify.launch import opencv_problem
 
 log = logging.getLogger("emojify")
@@ -111,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--detect", action="store_true", help="whole photos, as 'emojify predict' sees them: "
                           "the largest face found, cropped and classified; a photo without a face found counts "
                           "as wrong (the JSON adds faces_found and no_face per class)")
+    evaluate.add_argument("--split", choices=TEST_SPLITS, help="only the images whose names start with "
+                          "this FER2013 test split's (the Kaggle download's test/ holds both; the model's figures "
+                          "are on PublicTest)")
     add_flag(evaluate, "detector", config_file=False)
     add_model_argument(evaluate)
 
@@ -268,9 +272,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         from emojify.pipeline import Pipeline
 
         pipeline = Pipeline(classifier, DETECTORS[args.detector](), region_fraction=1.0)
-        evaluation = evaluate_photos(pipeline, args.folder, progress_bar, brightness=args.dim)
+        evaluation = evaluate_photos(pipeline, args.folder, progress_bar, brightness=args.dim, split=args.split)
     else:
-        evaluation = evaluate_folder(classifier, args.folder, progress_bar, brightness=args.dim)
+        evaluation = evaluate_folder(classifier, args.folder, progress_bar, brightness=args.dim, split=args.split)
     for error in evaluation.errors:
         print(f"emojify: {error}", file=sys.stderr)
     summary = evaluation.summary

@@ -21,7 +21,7 @@ from emojify.classifier import Classifier
 from emojify.errors import EmojifyError
 from emojify.fileio import atomic_path
 from emojify.imageio import ImageError, folder_images, read_image
-from emojify.labels import CLASSES
+from emojify.labels import CLASSES, TEST_SPLITS, fer_split
 from emojify.metrics import MIN30_KEY, MIN_SUPPORT, NO_ANSWER, summarize
 from emojify.preprocess import prepare_face, to_gray
 
@@ -78,23 +78,30 @@ def class_folders(root: Path) -> dict[str, Path]:
     return {name: found[name] for name in CLASSES if name in found}
 
 
-def labelled_images(root: Path) -> list[tuple[Path, int]]:
-    """``(image path, class index)`` for every image in ``root/<class>/``, sorted.
+def labelled_images(root: Path, split: str | None = None) -> list[tuple[Path, int]]:
+    """``(image path, class index)`` for every image in ``root/<class>/``, sorted; with ``split`` (one of
+    :data:`TEST_SPLITS`) only those whose name starts with it, as in the Kaggle download's ``test/``.
 
     Raises :class:`FolderError` as :func:`class_folders` does, or where no class folder holds an
-    image. An empty class folder is logged and skipped. Hidden files are passed over too (the
-    ``._face.jpg`` copies macOS writes onto a USB stick).
+    image (of ``split``). An empty class folder is logged and skipped, and so is a folder holding both
+    test splits without ``split``. Hidden files are passed over too (the ``._face.jpg`` copies macOS
+    writes onto a USB stick).
     """
     items, empty = [], []  # by the folders' names: the dimmed faces' noise is drawn in this order
     for name, folder in sorted(class_folders(root).items(), key=lambda item: item[1]):
         files = folder_images(folder, regular_only=False)  # a dangling link is named as unreadable
+        if split:
+            files = [p for p in files if fer_split(p.name) == split]
         if not files:
             empty.append(folder.name)
         items += [(p, CLASSES.index(name)) for p in files]
     if not items:
-        raise FolderError(f"{root}: no images found in its class folders")
+        raise FolderError(f"{root}: no {f'{split}_* ' if split else ''}images found in its class folders")
     if empty:
-        log.warning("%s: no images in class folder(s) %s", root, ", ".join(empty))
+        log.warning("%s: no %simages in class folder(s) %s", root, f"{split}_* " if split else "", ", ".join(empty))
+    if not split and {fer_split(p.name) for p, _ in items} >= set(TEST_SPLITS):
+        log.warning("%s holds FER2013's PublicTest and PrivateTest faces, scored together here; "
+                    "--split PublicTest scores the split the model's published figures use", root)
     return items
 
 
@@ -111,16 +118,17 @@ def dim(image: np.ndarray, brightness: float, noise_sigma: float, rng: np.random
 
 def evaluate_folder(classifier: Classifier, root: Path,
                     progress: Callable[[Iterable], Iterable] = lambda it: it,
-                    brightness: float | None = None) -> Evaluation:
+                    brightness: float | None = None, split: str | None = None) -> Evaluation:
     """Classify every labelled image under ``root`` and summarise; unreadable files are listed, not fatal.
 
     The probabilities are those the kiosk shows (:meth:`Classifier.classify`, the classifier's
     decision rule), so accuracy, balanced accuracy and calibration are the kiosk's.
     With ``brightness`` each image is first dimmed to it with :data:`DIM_NOISE_SIGMA` of sensor
-    noise (:func:`dim`, seeded: the same faces every run), as in a dim room.
+    noise (:func:`dim`, seeded: the same faces every run), as in a dim room. With ``split`` only that
+    test split's images are scored (:func:`labelled_images`).
     """
     rng = np.random.default_rng(DIM_SEED)
-    items = labelled_images(root)
+    items = labelled_images(root, split)
     errors: list[str] = []
     y_true, probabilities, faces = [], [], []
 
@@ -146,19 +154,20 @@ def evaluate_folder(classifier: Classifier, root: Path,
 
 def evaluate_photos(pipeline: Pipeline, root: Path,
                     progress: Callable[[Iterable], Iterable] = lambda it: it,
-                    brightness: float | None = None) -> Evaluation:
+                    brightness: float | None = None, split: str | None = None) -> Evaluation:
     """Score whole photos as ``emojify predict`` sees them: the largest face found, cropped, classified.
 
     Each labelled image under ``root`` goes through :meth:`Pipeline.analyze` over the whole picture,
     as :func:`emojify.cli.cmd_predict` does (so its decision rule is the pipeline's classifier's). A
     photo where no face is found counts as wrong; the summary adds ``faces_found`` and ``no_face``
     (per class, the photos where none was found). Calibration is over the faces found. With
-    ``brightness`` each photo is dimmed first, as :func:`evaluate_folder` does.
+    ``brightness`` each photo is dimmed first, and with ``split`` only its images are scored, as
+    :func:`evaluate_folder` does.
     """
     from emojify.imageio import read_image_scaled
 
     rng = np.random.default_rng(DIM_SEED)
-    items = labelled_images(root)
+    items = labelled_images(root, split)
     errors: list[str] = []
     y_true, y_pred, shown = [], [], []
     for path, label in progress(items):

@@ -29,3 +29,14 @@ def class_index(name: str) -> int:
         return CLASSES.index(name)
     except ValueError:
         raise ValueError(f"unknown class {name!r} (expected one of: {', '.join(CLASSES)})") from None
+
+
+TEST_SPLITS = ("PublicTest", "PrivateTest")
+"""FER2013's two test splits: the Kaggle download's ``test/`` folders hold both, each file's name
+starting with its split's (``PublicTest_123.jpg``). The model is chosen on PublicTest; PrivateTest is
+held out."""
+
+
+def fer_split(name: str) -> str | None:
+    """Which of :data:`TEST_SPLITS` a file belongs to by the start of its ``name`` (any case), or None."""
+    return next((split for split in TEST_SPLITS if name.lower().startswith(f"{split.lower()}_")), None)

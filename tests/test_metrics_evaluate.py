@@ -306,6 +306,30 @@ def test_labelled_images_come_in_the_order_of_their_paths(tmp_path):
                                       "sad/b.png", "surprise/a.png", "surprise/b.png"]
 
 
+def test_the_kaggle_test_folder_s_two_splits_are_told_apart(tmp_path):
+    """The Kaggle download's test/ holds PublicTest_* and PrivateTest_* faces: scored together they
+    are not the published figures' split, which the user is told; --split scores one of them."""
+    root = tmp_path / "test"
+    for name, files in {"happy": ("PublicTest_1.png", "PrivateTest_2.png", "PrivateTest_3.png"),
+                        "sad": ("publictest_4.png", "PrivateTest_5.png")}.items():
+        (root / name).mkdir(parents=True)
+        for file in files:
+            cv2.imwrite(str(root / name / file), np.full((48, 48), 100, np.uint8))
+    code, out, err = run_cli("evaluate", root, "--json")
+    assert (code, load_json_output(out)["n"]) == (0, 5)
+    assert stderr_lines(err) == [(f"WARNING emojify.evaluate: {root} holds FER2013's PublicTest and PrivateTest "
+                                 "faces, scored together here; --split PublicTest scores the split the model's "
+                                 "published figures use")]
+    for split, n in (("PublicTest", 2), ("PrivateTest", 3)):
+        code, out, err = run_cli("evaluate", root, "--json", "--split", split)
+        assert (code, load_json_output(out)["n"], err) == (0, n, "")
+    for file in root.glob("*/PrivateTest_*"):
+        file.unlink()
+    code, out, err = run_cli("evaluate", root, "--split", "PrivateTest")
+    assert (code, out) == (2, "")
+    assert stderr_lines(err) == [f"emojify: error: {root}: no PrivateTest_* images found in its class folders"]
+
+
 def test_two_folders_for_one_class_are_refused_naming_both(tmp_path):
     """happy/ and Happy/ on a disk that tells them apart: one of them was left out without a word."""
     from emojify.evaluate import FolderError, labelled_images
