@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 import warnings
 from pathlib import Path
 
@@ -433,6 +434,15 @@ def quiet_stdout() -> None:
     os.close(devnull)
 
 
+def failed(line: str, debug: bool) -> int:
+    """Say ``line`` on stderr after the traceback of the error being handled where ``debug`` asks for
+    it, and return :data:`EXIT_BAD_INPUT`: the exit code is the same with ``--debug`` as without."""
+    if debug:
+        traceback.print_exc()
+    print(line, file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(normalise_argv(list(sys.argv[1:] if argv is None else argv), parser))
@@ -441,10 +451,7 @@ def _main(argv: list[str] | None) -> int:
     try:  # a missing system library is an install problem, not a bug
         import cv2
     except ImportError as exc:
-        if args.debug:
-            raise
-        print(f"emojify: error: {opencv_problem(exc)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return failed(f"emojify: error: {opencv_problem(exc)}", args.debug)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     # Pillow's DEBUG lines would flood --debug every frame; without --debug its ERROR lines on a damaged
@@ -460,9 +467,6 @@ def _main(argv: list[str] | None) -> int:
         with sigterm_interrupts() if args.command != "run" else contextlib.nullcontext():
             return HANDLERS[args.command](args)
     except EmojifyError as exc:
-        if args.debug:
-            raise
-        print(f"emojify: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return failed(f"emojify: error: {exc}", args.debug)
     except KeyboardInterrupt as exc:
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -84,8 +85,10 @@ def launch(prog: str, module: str) -> int:
         main: Callable[[], int] = importlib.import_module(module).main
     except ImportError as exc:
         problem = library_problem(exc)
-        if problem is None or debug_asked(sys.argv[1:]):
+        if problem is None:
             raise
+        if debug_asked(sys.argv[1:]):  # the traceback, then the line and its exit code, as the commands do
+            traceback.print_exc()
         print(f"{prog}: error: {problem}", file=sys.stderr)
         return 2
     return main()

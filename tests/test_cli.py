@@ -1019,7 +1019,8 @@ def test_debug_in_a_settings_file_shows_the_traceback(tmp_path):
     config = tmp_path / "kiosk.toml"
     config.write_text('debug = true\nmodel = "missing.tflite"\n')
     code, _, err = run_cli("run", "--config", config, env={"DISPLAY": ""}, timeout=120)
-    assert code != 0 and "Traceback" in err and "ModelError" in err and "missing.tflite" in err
+    assert code == 2 and "Traceback" in err and "ModelError" in err  # the exit code is as without it
+    assert stderr_lines(err)[-1].startswith("emojify: error: ") and "missing.tflite" in stderr_lines(err)[-1]
     code, _, err = run_cli("run", "--config", config, "--no-debug", env={"DISPLAY": ""}, timeout=120)
     assert code == 2 and "Traceback" not in err and len(stderr_lines(err)) == 1
 
@@ -1061,8 +1062,10 @@ def test_a_missing_runtime_library_with_debug_shows_the_traceback(tmp_path, opti
     """As the command's own parser reads --debug: the last of --debug and --no-debug, a prefix too."""
     proc = subprocess.run([sys.executable, "-m", "emojify", "predict", *options, "x.jpg"], capture_output=True,
                           text=True, timeout=CLI_TIMEOUT, check=False, env=hide_module(tmp_path, "numpy"))
-    if traceback:
-        assert proc.returncode == 1 and "Traceback" in proc.stderr and "ModuleNotFoundError" in proc.stderr
+    if traceback:  # then the line, and the exit code as without --debug
+        assert proc.returncode == 2 and "Traceback" in proc.stderr and "ModuleNotFoundError" in proc.stderr
+        assert stderr_lines(proc.stderr)[-1] == ("emojify: error: needs the Python package numpy, which is not "
+                                                 "installed here (pip install numpy)")
     else:
         assert proc.returncode == 2 and len(stderr_lines(proc.stderr)) == 1, proc.stderr
 

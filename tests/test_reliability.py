@@ -416,8 +416,9 @@ def test_bad_file_at_start_is_one_line_naming_it_and_the_fix(tmp_path: Path, cas
 def test_debug_shows_the_traceback_of_a_bad_file(tmp_path: Path) -> None:
     args, bad = _tampered_model(tmp_path)
     code, _, err = run_cli("run", "--debug", *args, env=NO_DISPLAY)
-    assert code != 0
+    assert code == 2  # as without --debug: a script's check of the exit code does not change with it
     assert "Traceback" in err and "ModelError" in err and str(bad) in err
+    assert stderr_lines(err)[-1].startswith(f"emojify: error: {bad}")
 
 
 # --- bad input to evaluate and predict --------------------------------------------------------
