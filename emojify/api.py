@@ -153,7 +153,7 @@ def as_image(image: Any) -> tuple[np.ndarray, float]:
             return shrunk(to_array(turned))  # a copy: the caller's image is untouched
         except (OSError, ValueError) as exc:
             raise ImageError(f"image: cannot read the Pillow image ({exc})") from None
-    raise ImageError(f"image: a {type(image).__name__}; expected a path, a NumPy array or a Pillow image")
+    raise ImageError(f"image: got {type(image).__name__}; expected a path, a NumPy array or a Pillow image")
 
 
 def shrunk(array: np.ndarray) -> tuple[np.ndarray, float]:

@@ -338,6 +338,13 @@ def test_a_bad_picture_is_an_emojify_error_of_one_line(bad) -> None:
     assert "\n" not in str(caught.value) and str(caught.value)
 
 
+@pytest.mark.parametrize(("bad", "kind"), [(42, "int"), (None, "NoneType"), ([1, 2], "list")])
+def test_what_is_no_picture_is_named_by_its_type(bad, kind) -> None:
+    with pytest.raises(emojify.EmojifyError) as caught:
+        emojify.detect(bad)
+    assert str(caught.value) == f"image: got {kind}; expected a path, a NumPy array or a Pillow image"
+
+
 def test_an_empty_path_is_named_as_such() -> None:
     with pytest.raises(emojify.EmojifyError, match="empty path"):  # not ".: is a directory"
         emojify.detect("")
