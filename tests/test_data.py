@@ -104,6 +104,31 @@ def test_csv_malformed_rows_are_skipped_with_a_warning(fer_folder, tmp_path, cap
     assert any(" 3 " in w and "malformed" in w for w in warnings), warnings
 
 
+def test_csv_with_a_byte_order_mark_loads(fer_folder, tmp_path):
+    """Excel's "CSV UTF-8" starts the file with a byte-order mark, which made the header
+    ``['\\ufeffemotion', ...]`` and the file refused."""
+    root, images = fer_folder
+    csv_path = write_fer_csv(tmp_path / "fer2013.csv", images)
+    csv_path.write_bytes(b"\xef\xbb\xbf" + csv_path.read_bytes())
+    from_csv = load_dataset(csv_path, cache_dir=tmp_path / "cache")
+    from_folder = load_dataset(root, cache_dir=tmp_path / "cache")
+    for name in ("train", "val", "test"):
+        assert canonical(from_csv[name]) == canonical(from_folder[name]), name
+
+
+def test_csv_columns_are_found_by_their_names(fer_folder, tmp_path):
+    """The columns in another order (a spreadsheet re-saved) are read by name, in any case."""
+    root, images = fer_folder
+    csv_path = write_fer_csv(tmp_path / "fer2013.csv", images)
+    rows = [line.split(",") for line in csv_path.read_text().splitlines()]
+    rows[0] = ["EMOTION", "Pixels", "usage"]
+    csv_path.write_text("".join(f"{usage},{label},{pixels}\n" for label, pixels, usage in rows))
+    from_csv = load_dataset(csv_path, cache_dir=tmp_path / "cache")
+    from_folder = load_dataset(root, cache_dir=tmp_path / "cache")
+    for name in ("train", "val", "test"):
+        assert canonical(from_csv[name]) == canonical(from_folder[name]), name
+
+
 # --- errors that name the problem --------------------------------------------------------------
 
 def load_error(source, tmp_path) -> str:
@@ -178,6 +203,10 @@ def test_bad_csv_header_is_named(fer_folder, tmp_path):
     csv_path = write_fer_csv(tmp_path / "fer2013.csv", images, header=("label", "image", "split"))
     message = load_error(csv_path, tmp_path)
     assert str(csv_path) in message and "header" in message
+
+    csv_path = write_fer_csv(tmp_path / "fer2013.csv", images, header=("emotion", "pixels", "split"))
+    assert load_error(csv_path, tmp_path) == \
+        f"{csv_path}: bad CSV header ['emotion', 'pixels', 'split'] (expected emotion,pixels,Usage)"
 
 
 def test_missing_source_is_named(tmp_path):
@@ -280,3 +309,37 @@ def test_cache_is_invalidated_when_a_file_is_added(fer_folder, tmp_path):
     cv2.imwrite(str(root / "train" / "happy" / "Training_extra.jpg"), synthetic_face(np.random.default_rng(5), 3))
     after = load_dataset(root, cache_dir=cache)
     assert len(after["train"]) == len(before["train"]) + 1
+
+
+def without_val(cache):
+    """Rewrite ``cache`` without its validation split, as a cache written by hand or cut short might be."""
+    with np.load(cache) as z:
+        arrays = {k: z[k] for k in z.files if not k.startswith("val_")}
+    np.savez_compressed(cache, **arrays)
+
+
+@pytest.mark.parametrize("damage", [
+    lambda cache: cache.write_bytes(cache.read_bytes()[: cache.stat().st_size // 2]),  # cut short: BadZipFile
+    lambda cache: cache.write_bytes(b""),  # EOFError
+    lambda cache: cache.write_bytes(b"not a cache at all"),  # ValueError (would be a pickle)
+    without_val,  # KeyError
+], ids=["cut-short", "empty", "garbage", "incomplete"])
+def test_a_damaged_cache_is_decoded_again_and_written_anew(fer_folder, tmp_path, monkeypatch, caplog, damage):
+    """A cache that cannot be read whole made every later run fail with a traceback: it is taken as
+    missing, with one warning, and written again."""
+    root, _ = fer_folder
+    cache_dir = tmp_path / "cache"
+    first = load_dataset(root, cache_dir=cache_dir)
+    (cache,) = cache_dir.iterdir()
+    damage(cache)
+    with caplog.at_level(logging.WARNING, logger="emojify.training.data"):
+        again = load_dataset(root, cache_dir=cache_dir)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and warnings[0].startswith(f"cannot read the cache {cache} ("), warnings
+    assert warnings[0].endswith("); decoding the data set again")
+    assert list(cache_dir.iterdir()) == [cache]  # written anew, in its place, no temporary file left
+
+    monkeypatch.setattr(data, "read_faces", lambda *args: pytest.fail("decoded again though the cache was rewritten"))
+    cached = load_dataset(root, cache_dir=cache_dir)
+    for name in ("train", "val", "test"):
+        assert canonical(again[name]) == canonical(first[name]) == canonical(cached[name]), name

@@ -8,6 +8,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -275,6 +276,26 @@ def test_an_option_out_of_range_is_named_with_its_range(tmp_path, capsys, argv, 
 
     assert train.main([str(tmp_path), "--out", str(tmp_path / "run"), *argv]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [f"emojify-train: error: {line}"]
+
+
+@pytest.mark.parametrize(("tool", "says"), [
+    ("train", ["--subset N ", "train on about N images only, and validate on about N/4 PublicTest images"]),
+    ("quantize", ["--seed SEED ", "seed of the calibration sample"]),
+])
+def test_help_says_what_each_training_option_does(capsys, monkeypatch, tool, says):
+    """Each option's help says what it does, not only its default (``--batch-size`` said "default: 64"
+    and no more, ``--warmup-epochs`` and quantize's ``--seed`` alike), and ``--subset`` names its N."""
+    import importlib
+
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as stopped:
+        importlib.import_module(f"emojify.training.{tool}").main(["--help"])
+    text = capsys.readouterr().out
+    assert stopped.value.code == 0
+    entries = [" ".join(entry.split()) for entry in re.split(r"\n(?=  -)", text.split("\noptions:\n")[1])]
+    assert [entry for entry in entries if re.match(r"--[\w-]+ [A-Z_]+ \(?default: ", entry)] == []
+    for phrase in says:
+        assert phrase in " ".join(text.split()), phrase
 
 
 @pytest.mark.parametrize("tool", ["train", "train-data", "quantize"])
@@ -552,6 +573,26 @@ def test_resume_refuses_options_that_would_change_the_run(tmp_path, capsys):
     assert "already finished its 5 epochs" in capsys.readouterr().out
 
 
+def test_resume_refuses_an_option_typed_at_its_default_where_the_run_has_another(tmp_path, capsys):
+    """``--resume --epochs 40`` on a 10-epoch run, 40 being the default, was taken for no option: exit
+    code 0 and 10 epochs, where ``--epochs 20`` was refused. What is typed is compared, whatever its value."""
+    from emojify.training import train
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"data": str(tmp_path / "fer"), "epochs": 10, "learning_rate": 0.001}))
+    (run / "history.json").write_text(json.dumps(history_of(*range(1, 11))))
+    argv = [str(tmp_path / "fer"), "--out", str(run), "--resume", "--verbose", "0"]
+    for typed, option in ((["--epochs", "40"], "--epochs"), (["--lr", "0.002"], "--lr")):
+        assert train.main([*argv, *typed]) == 2
+        captured = capsys.readouterr()
+        assert captured.out == "" and captured.err.strip().splitlines() == [
+            (f"emojify-train: error: --resume carries on with the settings in {run / 'config.json'}; leave out what "
+             f"differs from them ({option}), or start a new run in another --out")]
+    assert train.main([*argv, "--epochs", "10", "--lr", "0.001", "--batch-size", "64"]) == 0  # its own values
+    assert "already finished its 10 epochs" in capsys.readouterr().out
+
+
 def test_resume_reads_the_runs_own_data_and_refuses_another(tmp_path, capsys, monkeypatch):
     """DATA given with --resume was silently replaced by the run's own: another data set is refused,
     a DATA that does not exist too; the same folder by another name is the run's."""
@@ -805,6 +846,36 @@ def test_a_refused_run_leaves_no_config_that_looks_like_a_run(tmp_path, monkeypa
     assert "no run to resume" in capsys.readouterr().err
 
 
+def keras_model_of_shape(path: Path, takes: tuple[int, ...], classes: int) -> Path:
+    """A saved Keras model (a linear stack) that takes ``takes`` (batch left out) and gives ``classes``
+    probabilities."""
+    import keras
+
+    inputs = keras.Input(takes)
+    keras.Model(inputs, keras.layers.Dense(classes, activation="softmax")(keras.layers.Flatten()(inputs))).save(path)
+    return path
+
+
+@needs_tensorflow
+@pytest.mark.parametrize("option", ["--init-from", "--teacher"])
+def test_training_from_a_model_of_another_shape_is_one_line_and_leaves_no_file(tmp_path, monkeypatch, capsys,
+                                                                               option):
+    """A model that does not take a 48x48 face or give 7 classes: one line naming it and its shapes,
+    where it was a Keras traceback that left a config.json in --out (which --resume took for a run)."""
+    from emojify.training import train
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
+    model = keras_model_of_shape(tmp_path / "other.keras", (64, 64, 1), 5)
+    (tmp_path / "kept").mkdir()  # an empty folder of the user's, given as --out: left empty
+    for run in (tmp_path / "runs" / "run", tmp_path / "kept"):
+        assert train.main([str(tmp_path / "fer"), "--out", str(run), option, str(model), "--epochs", "1",
+                           "--blocks", "8x1", "--no-jit", "--verbose", "0"]) == 2
+        assert capsys.readouterr().err.strip().splitlines() == [
+            f"emojify-train: error: {option} {model}: takes (64, 64, 1), gives 5 classes; expected (48, 48, 1) and 7"]
+    assert not (tmp_path / "runs").exists() and list((tmp_path / "kept").iterdir()) == []
+
+
 @needs_tensorflow
 def test_blocks_set_the_width_and_depth_of_the_network():
     from emojify.training.model import build_model
@@ -861,6 +932,28 @@ def test_distillation_mixes_the_teachers_probabilities_into_the_targets():
     np.testing.assert_allclose(y.max(axis=1), 0.75 + 0.25 / NUM_CLASSES, rtol=1e-6)
     seen = np.concatenate([batches[i][1].argmax(1) for i in range(len(batches))])
     assert np.array_equal(np.sort(seen), np.sort(split.y))  # every face once an epoch
+
+
+@needs_tensorflow
+def test_class_weights_follow_each_face_s_own_class_not_the_teacher_s_answer():
+    """A teacher sure of another class makes the target's largest value that class's (weight 0.75):
+    Keras's class_weight would weigh the face as that class; each face keeps its own class's weight."""
+    from emojify.training.train import augmented_batches, class_weights
+
+    split = split_with_counts((2, 2, 2, 20, 2, 2, 2))
+    weights = class_weights(split.y, 1.0)
+    wrong = np.eye(NUM_CLASSES, dtype=np.float32)[(split.y + 1) % NUM_CLASSES]  # always another class
+    batches = augmented_batches(split, 8, seed=0, soft=wrong, teacher_weight=0.75, weights=weights)
+    got_y, got_weight = [], []
+    for i in range(len(batches)):
+        _, y, weight = batches[i]
+        got_y.append(y)
+        got_weight.append(weight)
+    y, weight = np.concatenate(got_y), np.concatenate(got_weight)
+    truth = np.array([np.flatnonzero(np.isclose(row, 0.25))[0] for row in y])  # the one-hot's share
+    assert not np.array_equal(y.argmax(axis=1), truth)  # the case: the largest target is not the face's class
+    np.testing.assert_allclose(weight, [weights[c] for c in truth], rtol=1e-6)
+    assert weights[CLASSES.index("happy")] < weights[CLASSES.index("sad")]  # the common class weighs less
 
 
 def left_bright_probabilities(x: np.ndarray) -> np.ndarray:
@@ -1372,8 +1465,8 @@ def test_quantize_never_writes_into_an_existing_folder_unless_installing(tmp_pat
     taken = tmp_path / "taken"
     taken.mkdir()
     assert quantize.main([str(keras_file), str(tmp_path), "--out-dir", str(taken)]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "already exists" in err and "--install" in err
+    assert capsys.readouterr().err.strip().splitlines() == [  # the folder named once, where it was twice
+        f"emojify-quantize: error: {taken}: already exists; give a new --out-dir"]
     assert list(taken.iterdir()) == []
     assert quantize.default_out_dir().name.startswith("quantized-") and not quantize.default_out_dir().exists()
 
@@ -1419,6 +1512,51 @@ def test_quantize_stopped_with_ctrl_c_is_one_line_and_writes_nothing(stop, stopp
     assert capsys.readouterr().err.strip().splitlines() == [
         f"emojify-quantize: stopped; nothing was written to {out_dir}; run it again"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras"]
+
+
+@needs_tensorflow
+def test_quantize_prints_only_its_json_result_on_stdout(tmp_path, monkeypatch, capfd):
+    """``emojify-quantize ... | jq``: TensorFlow's converter printed some 20 lines ("Saved artifact at
+    ...") on stdout before the result; they go to stderr, and stdout is one JSON document."""
+    from emojify.training import quantize
+    from emojify.training.model import build_model, parse_blocks
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
+    build_model(parse_blocks("8x1")).save(tmp_path / "small.keras")
+    out_dir = tmp_path / "int8"
+    assert quantize.main([str(tmp_path / "small.keras"), str(tmp_path / "fer"), "--out-dir", str(out_dir),
+                          "--samples", "7"]) == 0
+    out = capfd.readouterr().out
+    assert out.count("\n") == 1 and out.endswith("\n"), out
+    assert load_json_output(out)["folder"] == str(out_dir)
+
+
+@needs_tensorflow
+@pytest.mark.parametrize(("takes", "classes"), [((48, 48, 1), 5), ((64, 64, 1), 7)])
+def test_quantizing_a_model_of_another_shape_is_one_line_before_converting(tmp_path, monkeypatch, capsys,
+                                                                          takes, classes):
+    """Said once the model is loaded, in plain numbers; it was said after the conversion, naming the
+    hidden folder and NumPy's types ("[np.int32(1), ...]"), or was a Keras error."""
+    from emojify.training import quantize
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(quantize, "convert_int8", lambda *args: pytest.fail("the model was converted"))
+    make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
+    model = keras_model_of_shape(tmp_path / "other.keras", takes, classes)
+    out_dir = tmp_path / "int8"
+    assert quantize.main([str(model), str(tmp_path / "fer"), "--out-dir", str(out_dir)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"emojify-quantize: error: {model}: takes {takes}, gives {classes} classes; expected (48, 48, 1) and 7"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "fer", "other.keras"]
+
+
+def test_a_model_s_shapes_are_said_in_plain_numbers():
+    from emojify.training.train import shape_problem
+
+    assert shape_problem([(None, 48, 48, 1)], [(None, 7)]) is None
+    assert shape_problem([(np.int32(1), np.int32(48), np.int32(48), np.int32(1))], [(np.int32(1), np.int32(5))]) \
+        == "takes (48, 48, 1), gives 5 classes; expected (48, 48, 1) and 7"
 
 
 def test_the_model_and_its_metadata_are_swapped_as_one_pair(tmp_path):

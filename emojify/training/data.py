@@ -15,6 +15,8 @@ import csv
 import hashlib
 import logging
 import os
+import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from emojify import evaluate
-from emojify.errors import EmojifyError
+from emojify.errors import EmojifyError, first_line
 from emojify.fileio import atomic_path
 from emojify.imageio import folder_images, to_8bit
 from emojify.labels import CLASSES, class_index
@@ -150,20 +152,22 @@ def load_folder(root: Path) -> dict[str, Split]:
 
 
 def load_csv(path: Path) -> dict[str, Split]:
-    """Load the original ``fer2013.csv`` (columns emotion, pixels, Usage)."""
+    """Load the original ``fer2013.csv`` (columns emotion, pixels, Usage, in any order). A byte-order
+    mark before the header, as Excel's "CSV UTF-8" writes, is passed over."""
     path = Path(path)
     parts = {s: ([], []) for s in SPLITS}
     bad = 0
     try:
-        with path.open(newline="") as handle:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
             header = [h.strip().lower() for h in next(reader, [])]
-            if tuple(header[:3]) != CSV_COLUMNS:
+            if not set(CSV_COLUMNS) <= set(header):
                 raise DataError(f"{path}: bad CSV header {header[:3]} (expected emotion,pixels,Usage)")
+            label_at, pixels_at, usage_at = (header.index(name) for name in CSV_COLUMNS)
             for row in reader:
                 try:
-                    label, usage = int(row[0]), CSV_USAGE[row[2].strip().lower()]
-                    pixels = np.array(row[1].split(), dtype=np.uint8)
+                    label, usage = int(row[label_at]), CSV_USAGE[row[usage_at].strip().lower()]
+                    pixels = np.array(row[pixels_at].split(), dtype=np.uint8)
                     if not 0 <= label < len(CLASSES) or pixels.size != INPUT_SIZE * INPUT_SIZE:
                         raise ValueError
                 except (ValueError, IndexError, KeyError, OverflowError):
@@ -205,6 +209,23 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "emojify"
 
 
+def read_cache(cache: Path) -> dict[str, Split] | None:
+    """The splits saved in ``cache``, or None, with a warning, where it cannot be read whole (cut short
+    by a full disk, damaged on it): the data set is then decoded again and the cache written anew,
+    rather than every later run failing on it."""
+    try:
+        with np.load(cache) as z:
+            splits = {s: Split(z[f"{s}_x"], z[f"{s}_y"]) for s in SPLITS}
+        for name, split in splits.items():
+            if split.x.shape[1:] != (INPUT_SIZE, INPUT_SIZE) or split.y.shape != (len(split.x),):
+                raise ValueError(f"{name} arrays of shapes {split.x.shape} and {split.y.shape}")
+    except (OSError, EOFError, ValueError, KeyError, NotImplementedError, zipfile.BadZipFile, zlib.error) as exc:
+        log.warning("cannot read the cache %s (%s); decoding the data set again", cache,
+                    first_line(exc).strip("'\""))  # numpy quotes a KeyError's text
+        return None
+    return splits
+
+
 def load_dataset(source: Path, cache_dir: Path | None = None) -> dict[str, Split]:
     """Load FER2013 from an image-folder root or a CSV file, through the ``.npz`` cache.
 
@@ -217,9 +238,9 @@ def load_dataset(source: Path, cache_dir: Path | None = None) -> dict[str, Split
     folder = cache_dir or default_cache_dir()
     prefix = f"fer2013-{hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:8]}-"
     cache = folder / f"{prefix}{source_key(source)}.npz"
-    if cache.is_file():
-        with np.load(cache) as z:
-            return {s: Split(z[f"{s}_x"], z[f"{s}_y"]) for s in SPLITS}
+    cached = read_cache(cache) if cache.is_file() else None
+    if cached is not None:
+        return cached
     splits = load_csv(source) if source.is_file() else load_folder(source)
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)

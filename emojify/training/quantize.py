@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import errno
 import filecmp
 import json
 import logging
@@ -86,7 +87,8 @@ def convert_int8(model, calibration: np.ndarray) -> bytes:
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
-    return converter.convert()
+    with contextlib.redirect_stdout(sys.stderr):  # Keras prints "Saved artifact at ..."; stdout is for the result
+        return converter.convert()
 
 
 def prior_training(init_from: str) -> dict:
@@ -158,9 +160,10 @@ def default_out_dir(now: dt.datetime | None = None) -> Path:
 
 
 def refuse_existing(target: Path, replace: bool) -> None:
-    """:class:`FileExistsError` for an existing ``target`` unless ``replace``: a run never overwrites by default."""
+    """:class:`FileExistsError` for an existing ``target`` unless ``replace``: a run never overwrites by default.
+    The error names ``target`` as its file, so that :func:`~emojify.errors.write_problem` says it once."""
     if not replace and Path(target).exists():
-        raise FileExistsError(f"{target}: already exists; give a new --out-dir, or --install to replace {install_dir()}/")
+        raise FileExistsError(errno.EEXIST, "already exists; give a new --out-dir", str(target))
 
 
 @contextlib.contextmanager
@@ -305,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                    "recipe and epochs; without it, the training record of the model's own metadata (beside it) is "
                    "kept, if it has one")
     p.add_argument("--samples", type=int, default=1000, help="calibration images (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=1, help="default: %(default)s")
+    p.add_argument("--seed", type=int, default=1, help="seed of the calibration sample (default: %(default)s)")
     args = p.parse_args(argv)
     out_dir = install_dir() if args.install else args.out_dir or default_out_dir()
     return until_interrupted("emojify-quantize", lambda: run_command(args, out_dir),

@@ -40,6 +40,7 @@ from emojify.evaluate import pyplot
 from emojify.fileio import OutputError, atomic_path, make_folder, path_argument
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES, NUM_CLASSES
+from emojify.preprocess import INPUT_SIZE
 from emojify.training.commands import check_writable, ctrl_c_held, until_interrupted
 from emojify.training.data import DataError, Split, load_dataset
 from emojify.training.model import BLOCKS, format_blocks, parse_blocks
@@ -141,16 +142,52 @@ def check_keras_file(path) -> None:
         raise DataError(f"{path}: not a readable .keras model (no config.json in the archive)")
 
 
+MODEL_INPUT = (INPUT_SIZE, INPUT_SIZE, 1)
+"""The shape of what a model takes, batch left out: one prepared face."""
+
+
+def plain_shape(shape) -> tuple:
+    """A shape's sizes as plain ints (an unknown one None): ``(48, 48, 1)``, not ``np.int32(48)``."""
+    return tuple(None if size is None else int(size) for size in shape)
+
+
+def shape_problem(inputs: list, outputs: list) -> str | None:
+    """``takes (64, 64, 1), gives 5 classes; expected (48, 48, 1) and 7`` for a model whose input and
+    output shapes (batch first, as Keras gives them) are not one face in and a probability a class out;
+    None for one that is."""
+    takes = [plain_shape(shape)[1:] for shape in inputs]
+    gives = [plain_shape(shape)[1:] for shape in outputs]
+    if takes == [MODEL_INPUT] and gives == [(NUM_CLASSES,)]:
+        return None
+    gave = " and ".join(f"{shape[0]} classes" if len(shape) == 1 else str(shape) for shape in gives)
+    return f"takes {' and '.join(map(str, takes))}, gives {gave}; expected {MODEL_INPUT} and {NUM_CLASSES}"
+
+
 def load_keras_model(path):
-    """``keras.models.load_model(path, compile=False)``; a file that is not a model is a one-line DataError."""
+    """``keras.models.load_model(path, compile=False)``; a file that is not a model, or a model that
+    does not take a face and give the classes' probabilities (:func:`shape_problem`), is a one-line
+    DataError, before the model is trained on or converted."""
     check_keras_file(path)
     import keras
 
     try:
-        return keras.models.load_model(path, compile=False)
+        model = keras.models.load_model(path, compile=False)
+        shapes = [t.shape for t in model.inputs], [t.shape for t in model.outputs]  # none for a model never built
     except Exception as exc:  # Keras fails with anything from KeyError to OSError
         reason = first_line(exc).strip("'\"")  # Keras quotes a KeyError's text
         raise DataError(f"{path}: not a readable .keras model ({reason})") from exc
+    problem = shape_problem(*shapes)
+    if problem:
+        raise DataError(f"{path}: {problem}")
+    return model
+
+
+def given_model(option: str, path: str):
+    """:func:`load_keras_model` for a model given with ``option``, which its one-line error names."""
+    try:
+        return load_keras_model(path)
+    except DataError as exc:
+        raise DataError(f"{option} {exc}") from exc
 
 
 def class_weights(y: np.ndarray, power: float) -> dict[int, float]:
@@ -214,13 +251,18 @@ def consistent_teacher(teachers):
 
 def augmented_batches(split: Split, batch_size: int, seed: int,
                       soft: np.ndarray | Callable[[np.ndarray], np.ndarray] | None = None,
-                      teacher_weight: float = 0.0, lighting: float = 0.0):
+                      teacher_weight: float = 0.0, lighting: float = 0.0,
+                      weights: dict[int, float] | None = None):
     """A Keras ``PyDataset`` of shuffled, freshly augmented training batches, every epoch anew.
 
-    A share ``lighting`` of the faces is also dimmed, gamma-bent and noised (``relight_faces``). With ``soft`` labels (the teachers' probabilities: one row a face, or a function giving them for
-    an augmented batch) the targets become ``(1 - w) * one-hot + w * soft`` (knowledge distillation,
-    ``w = teacher_weight``).
+    A share ``lighting`` of the faces is also dimmed, gamma-bent and noised (``relight_faces``). With
+    ``soft`` labels (the teachers' probabilities: one row a face, or a function giving them for an
+    augmented batch) the targets become ``(1 - w) * one-hot + w * soft`` (knowledge distillation,
+    ``w = teacher_weight``). With ``weights`` (:func:`class_weights`) each batch carries a loss weight a
+    face, its true class's: Keras's own ``class_weight`` takes the class from the target's largest
+    value, which a teacher's probabilities can make another class than the face's.
     """
+    per_face = None if weights is None else np.array([weights[c] for c in range(NUM_CLASSES)], np.float32)[split.y]
     import keras
 
     from emojify.training.augment import augment_faces, relight_faces
@@ -243,7 +285,7 @@ def augmented_batches(split: Split, batch_size: int, seed: int,
             if soft is not None:
                 taught = soft(x) if callable(soft) else soft[pick]
                 y = (1.0 - teacher_weight) * y + teacher_weight * taught
-            return x, y
+            return (x, y) if per_face is None else (x, y, per_face[pick])
 
         def on_epoch_end(self):
             self.order = self.rng.permutation(len(split))
@@ -392,11 +434,11 @@ def train(cfg: TrainConfig, run: Path, verbose: int, new: bool = False) -> Path:
 
     steps = math.ceil(len(train_split) / cfg.batch_size)  # batches an epoch, the last one partial
     if cfg.init_from:
-        model = load_keras_model(cfg.init_from)
+        model = given_model("--init-from", cfg.init_from)
         log.info("starting from %s", cfg.init_from)
     else:
         model = build_model(parse_blocks(cfg.blocks))
-    teachers = [load_keras_model(path) for path in cfg.teacher]
+    teachers = [given_model("--teacher", path) for path in cfg.teacher]
     if new:
         write_json_atomic(run / "config.json", asdict(cfg))
     warmup = min(cfg.warmup_epochs * steps, cfg.epochs * steps // 2)
@@ -428,10 +470,10 @@ def train(cfg: TrainConfig, run: Path, verbose: int, new: bool = False) -> Path:
             log.info("they agree with %.1f%% of the training labels",
                      100 * np.mean(soft.argmax(1) == train_split.y))
             del teachers
-    batches = augmented_batches(train_split, cfg.batch_size, cfg.seed, soft, cfg.teacher_weight, cfg.lighting)
+    batches = augmented_batches(train_split, cfg.batch_size, cfg.seed, soft, cfg.teacher_weight, cfg.lighting,
+                                weights)
     model.fit(batches, validation_data=as_inputs(val_split),
-              validation_batch_size=256, epochs=cfg.epochs, class_weight=weights, callbacks=callbacks,
-              verbose=verbose)
+              validation_batch_size=256, epochs=cfg.epochs, callbacks=callbacks, verbose=verbose)
     return run / "best.keras"
 
 
@@ -504,61 +546,74 @@ def earlier_backup(folder: Path) -> bool:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The command line; a setting left out is None (:func:`given_settings`), its default then
+    :class:`TrainConfig`'s, which the help shows."""
     p = argparse.ArgumentParser(
         prog="emojify-train", description=plain_text(__doc__), formatter_class=argparse.RawDescriptionHelpFormatter)
     d = TrainConfig(data="")
     p.add_argument("data", type=path_argument, help="FER2013 image-folder root (train/, test/) or fer2013.csv")
     p.add_argument("--out", type=path_argument, default=Path("runs/emotion"), help="run folder (default: %(default)s)")
-    p.add_argument("--epochs", type=int, default=d.epochs, help="epochs in this run (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="default: %(default)s")
-    p.add_argument("--lr", type=float, default=d.learning_rate, help="peak learning rate (default: %(default)s)")
-    p.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs, help="default: %(default)s")
-    p.add_argument("--class-weight-power", type=float, default=d.class_weight_power,
+    p.add_argument("--epochs", type=int, help=f"epochs in this run (default: {d.epochs})")
+    p.add_argument("--batch-size", type=int, help=f"training faces per step (default: {d.batch_size})")
+    p.add_argument("--lr", type=float, help=f"peak learning rate (default: {d.learning_rate})")
+    p.add_argument("--warmup-epochs", type=int,
+                   help="epochs in which the learning rate rises to --lr, before it falls; at most half of "
+                        f"--epochs (default: {d.warmup_epochs})")
+    p.add_argument("--class-weight-power", type=float, metavar="POWER",
                    help="loss weight per class (mean count / count) ** POWER: 0 none, 1 fully balanced "
-                        "(default: %(default)s)")
-    p.add_argument("--seed", type=int, default=d.seed, help="random seed (default: %(default)s)")
-    p.add_argument("--subset", type=int, default=0, help="train on about N images only (smoke runs)")
-    p.add_argument("--init-from", default="", help="start from this saved .keras model, fresh schedule")
-    p.add_argument("--teacher", action="append", default=[], metavar="MODEL",
+                        f"(default: {d.class_weight_power})")
+    p.add_argument("--seed", type=int, help=f"random seed (default: {d.seed})")
+    p.add_argument("--subset", type=int, metavar="N",
+                   help="train on about N images only, and validate on about N/4 PublicTest images (smoke runs; "
+                        "default: all)")
+    p.add_argument("--init-from", metavar="MODEL", help="start from this saved .keras model, fresh schedule")
+    p.add_argument("--teacher", action="append", metavar="MODEL",
                    help="a stronger saved .keras model to distil from; repeat it for an ensemble. Their "
                         "mean probabilities on each training face and its mirror become soft labels")
-    p.add_argument("--teacher-weight", type=float, default=d.teacher_weight,
-                   help="share of the teacher's probabilities in the targets (default: %(default)s)")
-    p.add_argument("--teach-augmented", action="store_true",
+    p.add_argument("--teacher-weight", type=float,
+                   help=f"share of the teacher's probabilities in the targets (default: {d.teacher_weight})")
+    p.add_argument("--teach-augmented", action="store_true", default=None,
                    help="the teachers label each augmented face as the student sees it, not each face once "
                         "before training (consistent teaching; epochs take longer)")
-    p.add_argument("--blocks", default=d.blocks,
+    p.add_argument("--blocks",
                    help="network width and depth: CHANNELSxCONVS per block, each block ending in 2x2 "
-                        "max-pooling (default: %(default)s; ignored with --init-from)")
-    p.add_argument("--lighting", type=float, default=d.lighting, metavar="SHARE",
+                        f"max-pooling (default: {d.blocks}; ignored with --init-from)")
+    p.add_argument("--lighting", type=float, metavar="SHARE",
                    help="dim, gamma-bend and noise this share of the training faces, for dim rooms "
-                        "(default: %(default)s)")
+                        f"(default: {d.lighting})")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run in --out, with its own settings (its config.json)")
-    p.add_argument("--no-jit", action="store_true", help="do not XLA-compile the training step")
+    p.add_argument("--no-jit", action="store_true", default=None, help="do not XLA-compile the training step")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
                    help="Keras output: 1 progress bar, 2 one line an epoch (default: bar on a terminal)")
     return p.parse_args(argv)
 
 
+def given_settings(args: argparse.Namespace) -> dict:
+    """The settings typed on the command line, by :class:`TrainConfig` field; those left out (None
+    in ``args``) are not here."""
+    values = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
+              "warmup_epochs": args.warmup_epochs, "class_weight_power": args.class_weight_power,
+              "seed": args.seed, "subset": args.subset, "init_from": args.init_from, "teacher": args.teacher,
+              "teacher_weight": args.teacher_weight, "teach_augmented": args.teach_augmented,
+              "lighting": args.lighting, "blocks": args.blocks,
+              "jit_compile": None if args.no_jit is None else not args.no_jit}
+    return {name: value for name, value in values.items() if value is not None}
+
+
 def config_of(args: argparse.Namespace) -> TrainConfig:
-    """The settings of a new run, from the command line."""
-    return TrainConfig(data=str(args.data), epochs=args.epochs, batch_size=args.batch_size,
-                       learning_rate=args.lr, warmup_epochs=args.warmup_epochs, seed=args.seed,
-                       class_weight_power=args.class_weight_power,
-                       subset=args.subset, init_from=args.init_from, blocks=args.blocks,
-                       teacher=args.teacher, teacher_weight=args.teacher_weight,
-                       teach_augmented=args.teach_augmented, lighting=args.lighting,
-                       jit_compile=not args.no_jit)
+    """The settings of a new run, from the command line: :class:`TrainConfig`'s defaults where left out."""
+    return TrainConfig(data=str(args.data), **given_settings(args))
 
 
 def changed_on_resume(args: argparse.Namespace, saved: TrainConfig) -> list[str]:
     """The options given with ``--resume`` that differ from the run's own settings (its config.json),
-    which a resumed run keeps; the same values as the run's, as in the command repeated, are fine."""
-    given, default, own = asdict(config_of(args)), asdict(TrainConfig(data="")), asdict(saved)
+    which a resumed run keeps; the same values as the run's, as in the command repeated, are fine. An
+    option typed at its default counts as given: ``--epochs 40`` on a 10-epoch run is refused too."""
+    own = asdict(saved)
     options = {"learning_rate": "--lr", "jit_compile": "--no-jit"}
-    return [options.get(name, "--" + name.replace("_", "-")) for name in given
-            if name != "data" and given[name] not in (default[name], own[name])]
+    return [options.get(name, "--" + name.replace("_", "-")) for name, value in given_settings(args).items()
+            if value != own[name]]
 
 
 def resumed_data(given: str, saved: TrainConfig) -> tuple[TrainConfig, str | None]:
@@ -637,12 +692,13 @@ def run_command(args: argparse.Namespace) -> int:
             print(f"emojify-train: error: {problem}", file=sys.stderr)
             return 2
     else:
+        cfg = config_of(args)
         try:
-            parse_blocks(args.blocks)
+            parse_blocks(cfg.blocks)
         except ValueError as exc:
             print(f"emojify-train: error: --blocks {exc}", file=sys.stderr)
             return 2
-        for option, path in (("--init-from", args.init_from), *(("--teacher", t) for t in args.teacher)):
+        for option, path in (("--init-from", cfg.init_from), *(("--teacher", t) for t in cfg.teacher)):
             if not path:
                 continue
             try:  # a file that is no model: said now, not after the data is read and TensorFlow started
@@ -656,7 +712,6 @@ def run_command(args: argparse.Namespace) -> int:
             print(f"emojify-train: error: {run} already holds a run; use --resume or another --out",
                   file=sys.stderr)
             return 2
-        cfg = config_of(args)
         problem = settings_problem(cfg) or (None if Path(cfg.data).exists() else f"{cfg.data}: no such file or folder")
         if problem:
             print(f"emojify-train: error: {problem}", file=sys.stderr)
