@@ -39,4 +39,4 @@ held out."""
 
 def fer_split(name: str) -> str | None:
     """Which of :data:`TEST_SPLITS` a file belongs to by the start of its ``name`` (any case), or None."""
-    return next((split for split in TEST_SPLITS if name.lower().startswith(f"{split.lower()}_")), None)
+    return next((split for split in TEST_SPLITS if name.lower().startswith(split.lower())), None)

@@ -29,7 +29,7 @@ from emojify import evaluate
 from emojify.errors import EmojifyError, first_line
 from emojify.fileio import atomic_path
 from emojify.imageio import folder_images, to_8bit
-from emojify.labels import CLASSES, class_index
+from emojify.labels import CLASSES, class_index, fer_split
 from emojify.preprocess import INPUT_SIZE, prepare_face
 
 log = logging.getLogger(__name__)
@@ -114,13 +114,8 @@ def read_faces(paths: Iterable[Path]) -> tuple[np.ndarray, list[bool]]:
 
 
 def split_of(path: Path, default: str) -> str:
-    """Which split a file in a ``test/`` folder belongs to, from its Kaggle name prefix."""
-    name = path.name.lower()
-    if name.startswith("privatetest"):
-        return "test"
-    if name.startswith("publictest"):
-        return "val"
-    return default
+    """Which split a file in a ``test/`` folder belongs to, from its Kaggle name prefix (:func:`fer_split`)."""
+    return {"PublicTest": "val", "PrivateTest": "test"}.get(fer_split(path.name) or "", default)
 
 
 def _warn_unreadable(bad: list[Path]) -> None:
