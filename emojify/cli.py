@@ -113,9 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--detect", action="store_true", help="whole photos, as 'emojify predict' sees them: "
                           "the largest face found, cropped and classified; a photo without a face found counts "
                           "as wrong (the JSON adds faces_found and no_face per class)")
-    evaluate.add_argument("--split", choices=TEST_SPLITS, help="only the images whose names start with "
-                          "this FER2013 test split's (the Kaggle download's test/ holds both; the model's figures "
-                          "are on PublicTest)")
+    evaluate.add_argument("--split", choices=TEST_SPLITS, help="only this FER2013 test split's images, "
+                          "whose names start with it (the Kaggle download's test/ holds both; the model's figures "
+                          "are PublicTest's)")
     add_flag(evaluate, "detector", config_file=False)
     add_model_argument(evaluate)
 
@@ -283,11 +283,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.folder}: none of its {len(evaluation.errors)} images can be read")
     if args.json:
         print(json.dumps({**summary, "decision": classifier.decision.as_dict(), "model_sha256": classifier.info.sha256,
-                          "unreadable": len(evaluation.errors)}))
+                          "unreadable": len(evaluation.errors), "split": args.split}))
     else:
         print(format_table(summary))
     if args.plot:  # after the figures are out: a plot that cannot be saved loses nothing else
         title = (f"{classifier.info.path.name}{' (raw)' if args.raw else ''} on {args.folder}"
+                 f"{f' ({args.split})' if args.split else ''}"
                  f"{' (whole photos)' if args.detect else ''}"
                  f"{f' at brightness {args.dim}' if args.dim else ''}")
         try:  # the pair or neither: each written beside its name first, both named once both are whole

@@ -96,9 +96,9 @@ def labelled_images(root: Path, split: str | None = None) -> list[tuple[Path, in
             empty.append(folder.name)
         items += [(p, CLASSES.index(name)) for p in files]
     if not items:
-        raise FolderError(f"{root}: no {f'{split}_* ' if split else ''}images found in its class folders")
+        raise FolderError(f"{root}: no {f'{split}* ' if split else ''}images found in its class folders")
     if empty:
-        log.warning("%s: no %simages in class folder(s) %s", root, f"{split}_* " if split else "", ", ".join(empty))
+        log.warning("%s: no %simages in class folder(s) %s", root, f"{split}* " if split else "", ", ".join(empty))
     if not split and {fer_split(p.name) for p, _ in items} >= set(TEST_SPLITS):
         log.warning("%s holds FER2013's PublicTest and PrivateTest faces, scored together here; "
                     "--split PublicTest scores the split the model's published figures use", root)

@@ -193,12 +193,12 @@ def test_each_bad_input_is_one_line_and_the_good_images_still_count(images, tmp_
 
 def test_each_unusable_path_says_why_in_its_own_words(images, tmp_path):
     """What the file is, not one word for all: a missing photo, a link to one, an empty copy, a folder,
-    a path through a file, a link that points at itself."""
+    a path through a file, a link that points at itself, a name longer than the system allows."""
     bad = make_bad_files(tmp_path / "bad", images["astronaut.png"])
     (tmp_path / "loop.jpg").symlink_to(tmp_path / "loop.jpg")
     said = {bad["missing"]: "no such file", bad["dangling symlink"]: "dangling link", bad["empty"]: "empty file",
             bad["directory"]: "is a directory, not an image", bad["empty"] / "face.jpg": "no such file",
-            tmp_path / "loop.jpg": "dangling link"}
+            tmp_path / "loop.jpg": "dangling link", tmp_path / f"{'x' * 300}.jpg": "cannot read it (File name too long)"}
     for path, reason in said.items():
         with pytest.raises(ImageError) as caught:
             read_image(path)

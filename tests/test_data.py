@@ -205,8 +205,9 @@ def test_bad_csv_header_is_named(fer_folder, tmp_path):
     assert str(csv_path) in message and "header" in message
 
     csv_path = write_fer_csv(tmp_path / "fer2013.csv", images, header=("emotion", "pixels", "split"))
-    assert load_error(csv_path, tmp_path) == \
-        f"{csv_path}: bad CSV header ['emotion', 'pixels', 'split'] (expected emotion,pixels,Usage)"
+    assert load_error(csv_path, tmp_path) == (
+        f"{csv_path}: bad CSV header: no Usage column (it has emotion, pixels, split; expected emotion, pixels "
+        "and Usage, in any order)")
 
 
 def test_missing_source_is_named(tmp_path):

@@ -322,12 +322,12 @@ def test_the_kaggle_test_folder_s_two_splits_are_told_apart(tmp_path):
                                  "published figures use")]
     for split, n in (("PublicTest", 2), ("PrivateTest", 3)):
         code, out, err = run_cli("evaluate", root, "--json", "--split", split)
-        assert (code, load_json_output(out)["n"], err) == (0, n, "")
+        assert (code, load_json_output(out)["n"], load_json_output(out)["split"], err) == (0, n, split, "")
     for file in root.glob("*/PrivateTest_*"):
         file.unlink()
     code, out, err = run_cli("evaluate", root, "--split", "PrivateTest")
     assert (code, out) == (2, "")
-    assert stderr_lines(err) == [f"emojify: error: {root}: no PrivateTest_* images found in its class folders"]
+    assert stderr_lines(err) == [f"emojify: error: {root}: no PrivateTest* images found in its class folders"]
 
 
 def test_two_folders_for_one_class_are_refused_naming_both(tmp_path):

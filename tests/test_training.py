@@ -270,6 +270,7 @@ NEEDS_TEACHER = "--teacher-weight and --teach-augmented say how to learn from a 
     (["--lr", "0"], "--lr 0.0: must be over 0"),  # a run that learns nothing
     (["--teach-augmented"], NEEDS_TEACHER),  # they did nothing, in silence
     (["--teacher-weight", "0.9"], NEEDS_TEACHER),
+    (["--teacher-weight", "0.5"], NEEDS_TEACHER),  # the default, typed: it did nothing, in silence
 ])
 def test_an_option_out_of_range_is_named_with_its_range(tmp_path, capsys, argv, line):
     from emojify.training import train
@@ -872,7 +873,7 @@ def test_training_from_a_model_of_another_shape_is_one_line_and_leaves_no_file(t
         assert train.main([str(tmp_path / "fer"), "--out", str(run), option, str(model), "--epochs", "1",
                            "--blocks", "8x1", "--no-jit", "--verbose", "0"]) == 2
         assert capsys.readouterr().err.strip().splitlines() == [
-            f"emojify-train: error: {option} {model}: takes (64, 64, 1), gives 5 classes; expected (48, 48, 1) and 7"]
+            f"emojify-train: error: {option} {model}: takes (64, 64, 1), gives 5 classes; expected (48, 48, 1) and 7 classes"]
     assert not (tmp_path / "runs").exists() and list((tmp_path / "kept").iterdir()) == []
 
 
@@ -1468,6 +1469,10 @@ def test_quantize_never_writes_into_an_existing_folder_unless_installing(tmp_pat
     assert capsys.readouterr().err.strip().splitlines() == [  # the folder named once, where it was twice
         f"emojify-quantize: error: {taken}: already exists; give a new --out-dir"]
     assert list(taken.iterdir()) == []
+    model_dir = quantize.install_dir()  # the kiosk's own: --install is the way to replace its model
+    assert quantize.main([str(keras_file), str(tmp_path), "--out-dir", str(model_dir)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"emojify-quantize: error: {model_dir}: already exists; give a new --out-dir, or --install to replace it"]
     assert quantize.default_out_dir().name.startswith("quantized-") and not quantize.default_out_dir().exists()
 
 
@@ -1547,7 +1552,7 @@ def test_quantizing_a_model_of_another_shape_is_one_line_before_converting(tmp_p
     out_dir = tmp_path / "int8"
     assert quantize.main([str(model), str(tmp_path / "fer"), "--out-dir", str(out_dir)]) == 2
     assert capsys.readouterr().err.strip().splitlines() == [
-        f"emojify-quantize: error: {model}: takes {takes}, gives {classes} classes; expected (48, 48, 1) and 7"]
+        f"emojify-quantize: error: {model}: takes {takes}, gives {classes} classes; expected (48, 48, 1) and 7 classes"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "fer", "other.keras"]
 
 
@@ -1556,7 +1561,7 @@ def test_a_model_s_shapes_are_said_in_plain_numbers():
 
     assert shape_problem([(None, 48, 48, 1)], [(None, 7)]) is None
     assert shape_problem([(np.int32(1), np.int32(48), np.int32(48), np.int32(1))], [(np.int32(1), np.int32(5))]) \
-        == "takes (48, 48, 1), gives 5 classes; expected (48, 48, 1) and 7"
+        == "takes (48, 48, 1), gives 5 classes; expected (48, 48, 1) and 7 classes"
 
 
 def test_the_model_and_its_metadata_are_swapped_as_one_pair(tmp_path):

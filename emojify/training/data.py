@@ -155,9 +155,12 @@ def load_csv(path: Path) -> dict[str, Split]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.reader(handle)
-            header = [h.strip().lower() for h in next(reader, [])]
-            if not set(CSV_COLUMNS) <= set(header):
-                raise DataError(f"{path}: bad CSV header {header[:3]} (expected emotion,pixels,Usage)")
+            found = [h.strip() for h in next(reader, [])]
+            header = [h.lower() for h in found]
+            missing = [name for name in ("emotion", "pixels", "Usage") if name.lower() not in header]
+            if missing:
+                raise DataError(f"{path}: bad CSV header: no {' or '.join(missing)} column (it has "
+                                f"{', '.join(found) or 'none'}; expected emotion, pixels and Usage, in any order)")
             label_at, pixels_at, usage_at = (header.index(name) for name in CSV_COLUMNS)
             for row in reader:
                 try:

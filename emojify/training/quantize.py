@@ -161,9 +161,11 @@ def default_out_dir(now: dt.datetime | None = None) -> Path:
 
 def refuse_existing(target: Path, replace: bool) -> None:
     """:class:`FileExistsError` for an existing ``target`` unless ``replace``: a run never overwrites by default.
-    The error names ``target`` as its file, so that :func:`~emojify.errors.write_problem` says it once."""
+    The error names ``target`` as its file, so that :func:`~emojify.errors.write_problem` says it once;
+    where ``target`` is the kiosk's model folder, it names ``--install`` too."""
     if not replace and Path(target).exists():
-        raise FileExistsError(errno.EEXIST, "already exists; give a new --out-dir", str(target))
+        install = ", or --install to replace it" if Path(target).resolve() == install_dir().resolve() else ""
+        raise FileExistsError(errno.EEXIST, f"already exists; give a new --out-dir{install}", str(target))
 
 
 @contextlib.contextmanager

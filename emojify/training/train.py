@@ -103,11 +103,15 @@ def settings_problem(cfg: TrainConfig, new: bool = True) -> str | None:
     if new:
         checks += [("--class-weight-power", cfg.class_weight_power, 0, 1), ("--seed", cfg.seed, *SEED_RANGE),
                    ("--teacher-weight", cfg.teacher_weight, 0, 1), ("--lighting", cfg.lighting, 0, 1)]
-    problem = next(filter(None, (range_problem(*check) for check in checks)), None)
-    if not problem and new and not cfg.teacher and (cfg.teach_augmented
-                                                    or cfg.teacher_weight != TrainConfig.teacher_weight):
-        problem = "--teacher-weight and --teach-augmented say how to learn from a --teacher; give one, or leave them out"
-    return problem
+    return next(filter(None, (range_problem(*check) for check in checks)), None)
+
+
+def teacherless_problem(cfg: TrainConfig, given: dict) -> str | None:
+    """``--teacher-weight`` or ``--teach-augmented`` typed (:func:`given_settings`, at its default too)
+    for a new run without a ``--teacher``: they would do nothing, in silence."""
+    if not cfg.teacher and {"teacher_weight", "teach_augmented"} & given.keys():
+        return "--teacher-weight and --teach-augmented say how to learn from a --teacher; give one, or leave them out"
+    return None
 
 
 TRAIN_EXTRA = "pip install 'emojify[train]', or in a checkout bash packaging/setup_env.sh train"
@@ -152,7 +156,7 @@ def plain_shape(shape) -> tuple:
 
 
 def shape_problem(inputs: list, outputs: list) -> str | None:
-    """``takes (64, 64, 1), gives 5 classes; expected (48, 48, 1) and 7`` for a model whose input and
+    """``takes (64, 64, 1), gives 5 classes; expected (48, 48, 1) and 7 classes`` for a model whose input and
     output shapes (batch first, as Keras gives them) are not one face in and a probability a class out;
     None for one that is."""
     takes = [plain_shape(shape)[1:] for shape in inputs]
@@ -160,7 +164,7 @@ def shape_problem(inputs: list, outputs: list) -> str | None:
     if takes == [MODEL_INPUT] and gives == [(NUM_CLASSES,)]:
         return None
     gave = " and ".join(f"{shape[0]} classes" if len(shape) == 1 else str(shape) for shape in gives)
-    return f"takes {' and '.join(map(str, takes))}, gives {gave}; expected {MODEL_INPUT} and {NUM_CLASSES}"
+    return f"takes {' and '.join(map(str, takes))}, gives {gave}; expected {MODEL_INPUT} and {NUM_CLASSES} classes"
 
 
 def load_keras_model(path):
@@ -712,7 +716,8 @@ def run_command(args: argparse.Namespace) -> int:
             print(f"emojify-train: error: {run} already holds a run; use --resume or another --out",
                   file=sys.stderr)
             return 2
-        problem = settings_problem(cfg) or (None if Path(cfg.data).exists() else f"{cfg.data}: no such file or folder")
+        problem = (settings_problem(cfg) or teacherless_problem(cfg, given_settings(args))
+                   or (None if Path(cfg.data).exists() else f"{cfg.data}: no such file or folder"))
         if problem:
             print(f"emojify-train: error: {problem}", file=sys.stderr)
             return 2
