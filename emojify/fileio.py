@@ -86,6 +86,15 @@ def make_folder(folder: Path, given: str) -> list[Path]:
     return made
 
 
+def check_writable(folder: Path, given: str) -> None:
+    """:class:`OutputError` (naming the option as ``given``) unless a file can be made in ``folder``,
+    which exists; nothing is left there."""
+    try:
+        Path(tempfile.mkdtemp(prefix=".write-check-", dir=folder)).rmdir()
+    except OSError as exc:
+        raise OutputError(f"{given}: cannot write in the folder {folder} ({exc.strerror or exc})") from None
+
+
 def path_argument(text: str) -> Path:
     """A command-line argument that names a file or folder (argparse's ``type``): an empty one (an unset
     shell variable) is refused, not taken for the current folder."""
@@ -95,8 +104,8 @@ def path_argument(text: str) -> Path:
 
 
 def make_file_folder(path: Path, given: str, suffix: str = ".png") -> None:
-    """Check an output file's name (it ends in ``suffix`` and is no folder) and make its folder, before
-    any work, as :func:`make_folder` does (:class:`OutputError`)."""
+    """Check an output file's name (it ends in ``suffix`` and is no folder), make its folder and try
+    writing there, before any work, as :func:`make_folder` and :func:`check_writable` do (:class:`OutputError`)."""
     path = Path(path)
     try:
         is_folder = path.is_dir()
@@ -107,3 +116,4 @@ def make_file_folder(path: Path, given: str, suffix: str = ".png") -> None:
     if path.suffix.lower() != suffix:
         raise OutputError(f"{given}: give a file name ending in {suffix}")
     make_folder(path.parent, given)
+    check_writable(path.parent, given)

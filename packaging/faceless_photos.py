@@ -25,7 +25,7 @@ from emojify import faces
 from emojify.tracking import box_iou
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from script_common import need, number, one_line_errors  # the script beside this one
+from script_common import exit_with, need, number, one_line_errors  # the script beside this one
 
 PHOTOS = ("rocket", "coffee", "chelsea", "hubble_deep_field", "immunohistochemistry", "text", "brick", "grass",
           "gravel", "colorwheel", "logo", "moon", "page", "retina", "horse", "cat", "coins", "clock")
@@ -77,4 +77,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

@@ -27,7 +27,7 @@ from emojify.pipeline import Pipeline
 from emojify.shape import Shape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from script_common import positive_int  # the script beside this one
+from script_common import exit_with, positive_int  # the script beside this one
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,4 +87,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_with(main)

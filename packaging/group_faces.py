@@ -28,7 +28,7 @@ from emojify.pipeline import Pipeline
 from emojify.preprocess import to_gray
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from script_common import fer_pictures, need, one_line_errors, read_gray  # the script beside this one
+from script_common import exit_with, fer_pictures, need, one_line_errors, read_gray  # the script beside this one
 
 SIZE = (1365, 2048)  # rows, cols
 FACES = (("angry", 300, (150, 250)), ("fear", 200, (650, 400)), ("happy", 140, (1050, 200)),
@@ -86,9 +86,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.save:
             make_file_folder(args.save, f"--save {args.save}")
     if args.save:
-        with atomic_path(args.save) as tmp:  # the picture whole or not at all
-            if not cv2.imwrite(str(tmp), picture):  # OpenCV says nothing itself
-                p.error(f"--save {args.save}: the picture could not be written (is the disk full?)")
+        try:
+            with atomic_path(args.save) as tmp:  # the picture whole or not at all
+                if not cv2.imwrite(str(tmp), picture):  # OpenCV says nothing itself
+                    raise OSError("the picture could not be written (is the disk full?)")
+        except OSError as exc:
+            p.exit(2, f"{p.prog}: error: --save {args.save}: {exc.strerror or exc}\n")
     result = Pipeline(detector=DETECTORS[args.detector]()).analyze(picture, use_region=False,
                                                                                all_faces=True)
     boxes = [face.box for face in result.faces]
@@ -108,4 +111,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

@@ -30,7 +30,7 @@ from emojify.pipeline import Pipeline
 from emojify.progress import progress_bar as progress
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from script_common import number, one_line_errors, positive_int  # the script beside this one
+from script_common import exit_with, number, one_line_errors, positive_int  # the script beside this one
 
 FRAME = (480, 640)
 """Height and width of the video frames (a webcam's VGA)."""
@@ -161,4 +161,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

@@ -32,7 +32,7 @@ from emojify.pipeline import Pipeline
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from group_faces import group_picture, on_face  # the scripts beside this one
-from script_common import DataError, one_line_errors, positive_int
+from script_common import DataError, exit_with, one_line_errors, positive_int
 
 SIZES = ((640, 480), (1280, 720))
 VIDEO_FPS = 30
@@ -117,4 +117,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from group_faces import on_face, rocket  # the scripts beside this one
 from script_common import (
     DataError,
+    exit_with,
     fer_pictures,
     need,
     non_negative_int,
@@ -110,4 +111,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

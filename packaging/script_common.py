@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import math
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from emojify.errors import EmojifyError
+from emojify.errors import EXIT_INTERRUPTED, EmojifyError
 from emojify.imageio import read_image
 from emojify.preprocess import to_gray
 
@@ -31,6 +32,17 @@ PIP_PACKAGES = {"skimage": "scikit-image", "matplotlib": "matplotlib"}
 
 class DataError(EmojifyError):
     """A script's data folder, or a library it needs, is missing or unusable; the message is one line."""
+
+
+def exit_with(main: Callable[[], int]) -> None:
+    """Exit with ``main()``'s code; Ctrl-C during a long measurement ends it with one line and a shell's
+    exit code 130, not a traceback (what it had written is whole: the files go through atomic_path)."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        print(f"{Path(sys.argv[0]).name}: stopped", file=sys.stderr)
+        code = EXIT_INTERRUPTED
+    sys.exit(code)
 
 
 @contextmanager

@@ -25,6 +25,9 @@ from emojify.bench import rss_mb, synthetic_stream, time_frames
 from emojify.fileio import OutputError, atomic_path, make_file_folder
 from emojify.pipeline import Pipeline
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from script_common import exit_with  # the script beside this one
+
 MAX_GROWTH_MB = 5.0
 MAX_DRIFT = 0.25
 
@@ -64,13 +67,16 @@ def main(argv: list[str] | None = None) -> int:
     drift = blocks[-1]["frame_ms_median"] / blocks[0]["frame_ms_median"] - 1
     report = {"frames": blocks[-1]["frames"], "rss_mb_start": round(start, 2), "rss_mb_end": blocks[-1]["rss_mb"],
               "rss_mb_after_first_block": blocks[0]["rss_mb"], "rss_growth_mb": round(growth, 2), "latency_drift": round(drift, 3), "blocks": blocks}
-    if args.plot:
-        plot(blocks, start, args.plot)
-    print(json.dumps(report) if args.json else
+    print(json.dumps(report) if args.json else  # the figures first: a plot that cannot be saved loses none of them
           f"RSS {start:.1f} MB after the warm-up, {blocks[0]['rss_mb']:.1f} after the first block, "
           f"{blocks[-1]['rss_mb']:.1f} at the end (growth after the first block {growth:+.2f} MB), "
           f"latency first/last block {blocks[0]['frame_ms_median']:.2f}/{blocks[-1]['frame_ms_median']:.2f} ms "
-          f"({drift:+.1%})")
+          f"({drift:+.1%})", flush=True)
+    if args.plot:
+        try:
+            plot(blocks, start, args.plot)
+        except OSError as exc:  # the disk filled during the soak: exit 2, not 1, which says memory grew
+            p.exit(2, f"{p.prog}: error: --plot {args.plot}: cannot save the plot ({exc.strerror or exc})\n")
     return 0 if growth < MAX_GROWTH_MB and drift < MAX_DRIFT else 1
 
 
@@ -94,4 +100,4 @@ def plot(blocks: list[dict], start: float, path: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

@@ -32,7 +32,7 @@ from emojify.sources import CaptureThread, open_reader, parse_source
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from group_faces import group_picture  # the scripts beside this one
-from script_common import one_line_errors, positive_int
+from script_common import exit_with, one_line_errors, positive_int
 
 SIZE = (2048, 1536)
 
@@ -84,4 +84,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

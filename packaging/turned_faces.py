@@ -31,6 +31,7 @@ from emojify.tracking import box_iou
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from script_common import (  # beside this one
+    exit_with,
     fer_pictures,
     number,
     one_line_errors,
@@ -107,4 +108,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

@@ -30,7 +30,7 @@ import cv2
 from emojify.bench import cpu_name, synthetic_stream
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from script_common import number  # the script beside this one
+from script_common import exit_with, number  # the script beside this one
 
 VIDEO_FPS = 30
 WARM_UP = 8.0
@@ -138,4 +138,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_with(main)

@@ -15,6 +15,7 @@ import os
 import re
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -60,10 +61,13 @@ def test_faceless_photos_counts_boxes_on_eighteen_photos_and_finds_the_astronaut
 
 @pytest.mark.parametrize(("script", "option", "args"), [("soak", "--plot", ("--frames", "100000")),
                                                      ("group_faces", "--save", ("MADE_FER",))])
-@pytest.mark.parametrize("name", ["plot.txt", "a-file/plot.png"])
+@pytest.mark.parametrize("name", ["plot.txt", "a-file/plot.png", "/proc/plot.png"])
 def test_an_output_that_cannot_be_written_stops_the_script_before_its_work(tmp_path, made_fer, script, option, args,
                                                                           name):
-    """A long soak or the group picture: a bad output name is the script's one error line at once."""
+    """A long soak or the group picture: a bad output name, or a folder where nothing can be written
+    (/proc, even for root), is the script's one error line at once, not a traceback after the work."""
+    if name.startswith("/proc") and not os.path.isdir("/proc/self"):
+        pytest.skip("needs Linux's /proc")
     (tmp_path / "a-file").write_text("not a folder")
     args = [str(made_fer) if arg == "MADE_FER" else arg for arg in args]
     done = run_script(script, *args, option, str(tmp_path / name), timeout=60)
@@ -86,8 +90,10 @@ def test_generated_pictures_writes_both_pictures_of_the_docs(tmp_path):
     from PIL import Image
     assert Image.open(tmp_path / "generated-emoji-faces.png").size == (960, 160)  # three faces, each with its emoji
     assert Image.open(tmp_path / "generated-emoji-bases.png").size == (672, 384)  # seven bases, four shapes
-    smiles = [float(line.split("'smile': ")[1].split(",")[0]) for line in done.stdout.splitlines()]
-    assert len(smiles) == 3 and smiles[1] < smiles[0] - 0.3  # the covered mouth loses the smile
+    lines = done.stdout.splitlines()  # each face named, its measures and angles labelled
+    assert [line.split(":")[0] for line in lines] == ["the sample face", "its mouth painted over", "turned 20 degrees"]
+    smiles = [float(line.split(" smile ")[1].split(",")[0]) for line in lines]
+    assert smiles[1] < smiles[0] - 0.3 and all(line.endswith(" degrees") for line in lines)  # the covered mouth loses the smile
     assert run_script("generated_pictures", "--out", str(tmp_path / "missing")).returncode == 2
 
 
@@ -340,3 +346,17 @@ def test_help_explains_every_option_on_its_own(script, phrase):
     bare = [entry.split()[0] for entry in entries if not re.search(r"\S {2,}\S|\n {10,}\S", entry.strip())]
     assert not bare, f"options without help: {bare}"
     assert "see above" not in done.stdout and phrase in done.stdout
+
+
+def test_ctrl_c_ends_a_long_soak_with_one_line_not_a_traceback():
+    """A 20,000-frame soak is the one people stop: exit code 130, as a shell reports Ctrl-C, and the
+    script's one line."""
+    soak = subprocess.Popen([sys.executable, str(REPO / "packaging" / "soak.py"), "--frames", "1000000", "--block", "20"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        assert soak.stdout.readline().strip().endswith("MB")  # the first block: it is measuring
+        soak.send_signal(signal.SIGINT)
+        _, err = soak.communicate(timeout=60)
+    finally:
+        soak.kill()
+    assert soak.returncode == 130 and err.splitlines() == ["soak.py: stopped"], err

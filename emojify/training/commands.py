@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from emojify.errors import (
     raise_terminated,
     sigterm_interrupts,
 )
-from emojify.fileio import OutputError, make_folder
+from emojify.fileio import check_writable, make_folder
 
 
 def until_interrupted(prog: str, work: Callable[[], int], how_to_go_on: Callable[[], str]) -> int:
@@ -77,12 +76,3 @@ def check_output_folder(folder: Path, given: str) -> None:
     for place in (folder.parent, folder) if folder.exists() else (folder.parent,):
         make_folder(place, given)  # a file in the way of either is one line
         check_writable(place, given)
-
-
-def check_writable(folder: Path, given: str) -> None:
-    """:class:`OutputError` (naming the option as ``given``) unless a file can be made in ``folder``,
-    which exists; nothing is left there."""
-    try:
-        Path(tempfile.mkdtemp(prefix=".write-check-", dir=folder)).rmdir()
-    except OSError as exc:
-        raise OutputError(f"{given}: cannot write in the folder {folder} ({exc.strerror or exc})") from None
