@@ -121,9 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("bench", parents=[common], help="time the per-frame path on this machine",
                            description="Time detection, the classifier and the whole per-frame path on a "
-                                       "640x480 stream, with the kiosk's settings that change the per-frame "
+                                       "synthetic 640x480 stream (or --source's frames), with the kiosk's settings that change the per-frame "
                                        "work (--faces, --region, --detector, --emoji); prints medians and 95th "
-                                       "percentiles. With --faces all, detect covers the whole party search.")
+                                       "percentiles. With --faces all, detect covers the whole party search. The classifier "
+                                       "and one model pass are timed on the built-in sample face, whatever the source.")
     bench.add_argument("--source", help="camera index, picamera[:N], video, image or folder (default: "
                                         "built-in synthetic stream with a real face)")
     bench.add_argument("--frames", type=int, default=300, help="frames to time (default: %(default)s)")

@@ -72,10 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     turned = cv2.warpAffine(sample, cv2.getRotationMatrix2D((x + w / 2, y + h / 2), -20, 1.0), sample.shape[1::-1],
                             borderMode=cv2.BORDER_REPLICATE)
     row = Image.new("RGBA", (TILE * 6, TILE), (255, 255, 255, 255))
-    for i, (picture, label) in enumerate(((sample, "happy"), (covered, "neutral"), (turned, "happy"))):
+    for i, (picture, label, title) in enumerate(((sample, "happy", "the sample face"),
+                                                 (covered, "neutral", "its mouth painted over"),
+                                                 (turned, "happy", "turned 20 degrees"))):
         found = detector.detect(picture)[0]
         shape = shape_of(mesh.run(picture, found.box, found.roll).points)
-        print(shape.as_dict())
+        print(f"{title + ':':24} mouth_open {shape.mouth_open:.3f}, smile {shape.smile:+.3f}, brows {shape.brows:+.3f}, "
+              f"eyes_open {shape.eyes_open[0]:.3f}/{shape.eyes_open[1]:.3f}; "
+              f"roll {shape.roll:+.1f}, yaw {shape.yaw:+.1f}, pitch {shape.pitch:+.1f} degrees")
         fx, fy, fw, _ = found.box
         side, (mx, my) = int(fw * 1.5), (fx + fw // 2, fy + fw // 2)
         crop = cv2.resize(picture[my - side // 2:my + side // 2, mx - side // 2:mx + side // 2], (TILE, TILE))

@@ -49,12 +49,13 @@ from emojify.blazeface import sigmoid
 from emojify.classifier import ModelError, make_interpreter
 from emojify.faces import BlazeFaceDetector
 from emojify.imageio import read_image
+from emojify.labels import fer_split
 from emojify.landmarks import MIN_FACE_SCORE, POINT_COUNT, face_crop, load_mesh, to_picture
 from emojify.progress import progress_bar as progress
 from emojify.shape import Shape, face_frame, shape_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from script_common import DataError, one_line_errors, positive_int  # the script beside this one
+from script_common import DataError, exit_with, one_line_errors, positive_int  # the script beside this one
 
 CLASSES = ("angry", "happy", "neutral", "sad", "surprise")
 """Sad in no pair: it shows where the smile's lower half stands (its medians, its share under FROWN)."""
@@ -212,8 +213,10 @@ def in_half(path: Path, half: int | None) -> bool:
 
 
 def chosen(root: Path, name: str, per_class: int, seed: int, half: int | None) -> list[Path]:
-    """Up to ``per_class`` pictures of class ``name`` under ``root``, a seeded sample of ``half``."""
-    files = [path for path in sorted((root / name).glob("*.jpg")) if in_half(path, half)]
+    """Up to ``per_class`` pictures of class ``name`` under ``root``, a seeded sample of ``half``; never
+    FER2013's held-out PrivateTest faces (the Kaggle download's ``test/`` holds them beside PublicTest's)."""
+    files = [path for path in sorted((root / name).glob("*.jpg"))
+             if in_half(path, half) and fer_split(path.name) != "PrivateTest"]
     random.Random(seed).shuffle(files)
     return files[:per_class]
 
@@ -470,4 +473,4 @@ def measure_sets(args: argparse.Namespace, sets: list[tuple[str, Path, bool]], l
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_with(main)

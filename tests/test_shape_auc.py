@@ -224,3 +224,13 @@ def test_the_landmarker_maps_its_points_back_and_feeds_the_blendshapes_their_poi
     assert script.Landmarker(tmp_path / "no-face.task").run(picture, box, roll) is None  # a low face score: no mesh
     order = script.BLENDSHAPE_POINTS  # MediaPipe's 146, rising, the ten iris points (468-477) last
     assert len(order) == 146 and list(order) == sorted(set(order)) and order[-10:] == tuple(range(468, 478))
+
+
+def test_the_held_out_private_test_faces_are_never_in_the_sample(tmp_path):
+    """The Kaggle download's test/ holds PrivateTest_* beside PublicTest_*: the script's "FER2013
+    PublicTest" figures take only the latter (and any picture of no split, as the real photos)."""
+    script = load_script("shape_auc")
+    (tmp_path / "happy").mkdir()
+    for name in ("PublicTest_1.jpg", "PrivateTest_2.jpg", "privatetest_3.jpg", "photo.jpg"):
+        (tmp_path / "happy" / name).write_bytes(b"")
+    assert sorted(p.name for p in script.chosen(tmp_path, "happy", 10, 0, None)) == ["PublicTest_1.jpg", "photo.jpg"]
