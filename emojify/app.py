@@ -643,7 +643,7 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
         if gpio is not None:
             gpio.close()
         raise DisplayError(f"cannot open the window ({exc}); run it on the desktop or set DISPLAY, "
-                           "or check the install with --self-test") from None
+                           "or see what emojify doctor says") from None
     worker = Worker(pipeline, capture, emojis, settings.save_dir, settings.snapshot_style)
     capture.start()
     worker.start()

@@ -14,6 +14,7 @@ import numpy as np
 from emojify import __version__
 from emojify.classifier import BACKENDS, Classifier, backend_version
 from emojify.emojis import load_emoji_set
+from emojify.errors import first_line
 from emojify.faces import BlazeFaceDetector, Range, detector_model_path, haar_report
 from emojify.landmarks import load_mesh
 from emojify.selftest import Check, run_checks
@@ -43,6 +44,24 @@ def camera_report(index: int = 0) -> str:
         capture.release()
 
 
+def window_report() -> str:
+    """Whether the kiosk's window can open here: Tkinter installed and a display to show it on (the
+    other commands need neither, so neither is a problem of the install)."""
+    try:
+        import tkinter
+    except ImportError:
+        return "Tkinter not installed (sudo apt install python3-tk): the kiosk cannot open its window"
+    try:
+        root = tkinter.Tk(className="emojify")  # destroyed before it is ever drawn
+    except tkinter.TclError as exc:
+        return f"no display ({first_line(exc)}): the kiosk cannot open its window here; run it on the desktop"
+    try:
+        return (f"Tk {root.tk.call('info', 'patchlevel')} on display {root.winfo_screen()} "
+                f"({root.winfo_screenwidth()}x{root.winfo_screenheight()})")
+    finally:
+        root.destroy()
+
+
 def run_doctor(model: Path | None, emoji_dir: Path | None, say: Callable[[str], None] = print) -> bool:
     """Print the report; True when the model, detector and emoji set all work (a camera is optional)."""
     say(f"emojify {__version__}, Python {platform.python_version()} on {platform.machine()} ({sys.platform})")
@@ -55,6 +74,7 @@ def run_doctor(model: Path | None, emoji_dir: Path | None, say: Callable[[str], 
         ("detector", _detector_line),
         ("face mesh", lambda: f"{load_mesh().path} (verified)"),
         ("emoji set", lambda: f"{load_emoji_set(emoji_dir).folder} (7 images)"),
+        ("window", window_report),
         ("camera", camera_report),
         ("pi camera", picamera_report),
     )

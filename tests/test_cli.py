@@ -703,6 +703,17 @@ def test_doctor_names_the_backend_and_the_model(classifier):
     assert "Traceback" not in out + err
 
 
+def test_doctor_says_whether_the_kiosk_s_window_can_open(display):
+    """The kiosk's own error without a display sends the user to doctor: it must tell, without calling
+    it a problem of the install (predict, evaluate and bench need no window)."""
+    code, out, _ = run_cli("doctor", env={"DISPLAY": "", "WAYLAND_DISPLAY": ""})
+    [line] = [line for line in out.splitlines() if line.startswith("window ")]
+    assert code == 0 and "no display" in line and "cannot open its window" in line and "PROBLEM" not in line, out
+    code, out, _ = run_cli("doctor", env={"DISPLAY": display})
+    [line] = [line for line in out.splitlines() if line.startswith("window ")]
+    assert code == 0 and line.split()[1] == "Tk" and f"on display {display}" in line, out
+
+
 def test_doctor_reports_a_tampered_model(tampered_model):
     code, out, _ = run_cli("doctor", "--model", tampered_model)
     assert code != 0
