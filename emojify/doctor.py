@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import platform
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,7 +16,6 @@ import numpy as np
 from emojify import __version__
 from emojify.classifier import BACKENDS, Classifier, backend_version
 from emojify.emojis import load_emoji_set
-from emojify.errors import first_line
 from emojify.faces import BlazeFaceDetector, Range, detector_model_path, haar_report
 from emojify.landmarks import load_mesh
 from emojify.selftest import Check, run_checks
@@ -44,22 +45,36 @@ def camera_report(index: int = 0) -> str:
         capture.release()
 
 
+WINDOW_PROBE = ("import tkinter; root = tkinter.Tk(className='emojify'); "
+                "print(root.tk.call('info', 'patchlevel'), root.winfo_screen(), root.winfo_screenwidth(), "
+                "root.winfo_screenheight()); root.destroy()")
+"""Opens the kiosk's window (never drawn: destroyed at once) and prints Tk's version and the screen."""
+WINDOW_SECONDS = 10.0
+"""How long doctor waits for a display to answer: a wedged X server, or a stalled SSH tunnel, accepts
+the connection and then never answers, and Xlib waits for it where no signal reaches Python."""
+
+
 def window_report() -> str:
-    """Whether the kiosk's window can open here: Tkinter installed and a display to show it on (the
-    other commands need neither, so neither is a problem of the install)."""
-    try:
-        import tkinter
-    except ImportError:
+    """Whether the kiosk's window can open here: Tkinter installed and a display that answers (the
+    other commands need neither, so neither is a problem of the install). The window is opened in a
+    child process, which is ended when the display does not answer."""
+    shown = os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    if importlib.util.find_spec("tkinter") is None:
         return "Tkinter not installed (sudo apt install python3-tk): the kiosk cannot open its window"
+    if not shown:
+        return "no display (DISPLAY is not set): the kiosk cannot open its window here; run it on the desktop"
+    if getattr(sys, "frozen", False):  # the executable runs no Python code given to it
+        return f"display {shown} (the kiosk opens its window there)"
     try:
-        root = tkinter.Tk(className="emojify")  # destroyed before it is ever drawn
-    except tkinter.TclError as exc:
-        return f"no display ({first_line(exc)}): the kiosk cannot open its window here; run it on the desktop"
-    try:
-        return (f"Tk {root.tk.call('info', 'patchlevel')} on display {root.winfo_screen()} "
-                f"({root.winfo_screenwidth()}x{root.winfo_screenheight()})")
-    finally:
-        root.destroy()
+        probe = subprocess.run([sys.executable, "-c", WINDOW_PROBE], capture_output=True, text=True,
+                               timeout=WINDOW_SECONDS, check=False)
+    except subprocess.TimeoutExpired:
+        return f"the display {shown} does not answer ({WINDOW_SECONDS:.0f} s): the kiosk cannot open its window"
+    if probe.returncode != 0:
+        why = (probe.stderr.strip().splitlines() or ["no reason given"])[-1].removeprefix("_tkinter.TclError: ")
+        return f"cannot open a window on {shown} ({why})"
+    version, screen, width, height = probe.stdout.split()
+    return f"Tk {version} on display {screen} ({width}x{height})"
 
 
 def run_doctor(model: Path | None, emoji_dir: Path | None, say: Callable[[str], None] = print) -> bool:

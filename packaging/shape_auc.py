@@ -394,7 +394,8 @@ def unusable(root: Path, per_class: int, seed: int, half: int | None) -> str | N
         return f"{root} not found"
     if not any(chosen(root, name, per_class, seed, half) for name in CLASSES):
         where = "" if half is None else f" in --half {half}"
-        return f"{root}: no pictures of {', '.join(CLASSES[:-1])} or {CLASSES[-1]} there (<class>/*.jpg){where}"
+        return (f"{root}: no pictures of {', '.join(CLASSES[:-1])} or {CLASSES[-1]} there (<class>/*.jpg, "
+                f"FER2013's held-out PrivateTest_* left out){where}")
     return None
 
 

@@ -703,15 +703,47 @@ def test_doctor_names_the_backend_and_the_model(classifier):
     assert "Traceback" not in out + err
 
 
-def test_doctor_says_whether_the_kiosk_s_window_can_open(display):
+def window_line(out: str) -> str:
+    [line] = [line for line in out.splitlines() if line.startswith("window ")]
+    return line
+
+
+def test_doctor_says_whether_the_kiosk_s_window_can_open():
     """The kiosk's own error without a display sends the user to doctor: it must tell, without calling
-    it a problem of the install (predict, evaluate and bench need no window)."""
-    code, out, _ = run_cli("doctor", env={"DISPLAY": "", "WAYLAND_DISPLAY": ""})
-    [line] = [line for line in out.splitlines() if line.startswith("window ")]
-    assert code == 0 and "no display" in line and "cannot open its window" in line and "PROBLEM" not in line, out
+    it a problem of the install (predict, evaluate and bench need no window), and say why where a
+    display is named but cannot be opened."""
+    code, out, err = run_cli("doctor", env={"DISPLAY": "", "WAYLAND_DISPLAY": ""})
+    assert code == 0 and window_line(out) == ("window       no display (DISPLAY is not set): the kiosk cannot open its "
+                                              "window here; run it on the desktop"), out + err
+    code, out, err = run_cli("doctor", env={"DISPLAY": ":97"})  # no server there
+    assert code == 0 and window_line(out) == 'window       cannot open a window on :97 (couldn\'t connect to display ":97")'
+    assert err == ""  # Xlib's own lines stay in the probe
+
+
+def test_doctor_names_the_display_the_window_opens_on(display):
     code, out, _ = run_cli("doctor", env={"DISPLAY": display})
-    [line] = [line for line in out.splitlines() if line.startswith("window ")]
-    assert code == 0 and line.split()[1] == "Tk" and f"on display {display}" in line, out
+    assert code == 0 and window_line(out).split()[1] == "Tk" and f"on display {display}" in window_line(out), out
+
+
+def test_doctor_does_not_wait_for_ever_for_a_display_that_does_not_answer(monkeypatch):
+    """A wedged X server or a stalled SSH tunnel takes the connection and never answers: Xlib would
+    wait for ever where no Ctrl-C reaches it. Doctor ends its probe and says so."""
+    import socket
+
+    from emojify import doctor
+
+    with socket.socket() as server:
+        for number in range(90, 100):  # display N listens on TCP port 6000 + N
+            with contextlib.suppress(OSError):
+                server.bind(("127.0.0.1", 6000 + number))
+                break
+        else:
+            pytest.skip("no free port for a display here")
+        server.listen()  # the connection is taken, and never answered
+        monkeypatch.setenv("DISPLAY", f"127.0.0.1:{number}")
+        monkeypatch.setattr(doctor, "WINDOW_SECONDS", 2.0)
+        assert doctor.window_report() == (f"the display 127.0.0.1:{number} does not answer (2 s): the kiosk "
+                                          "cannot open its window")
 
 
 def test_doctor_reports_a_tampered_model(tampered_model):
