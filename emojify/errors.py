@@ -13,8 +13,9 @@ import contextlib
 import errno
 import os
 import signal
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 
 class EmojifyError(ValueError):
@@ -60,6 +61,26 @@ def sigterm_interrupts() -> Iterator[None]:
     finally:
         if ours:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def until_interrupted(prog: str, work: Callable[[], int], how_to_go_on: Callable[[], str] | None = None) -> int:
+    """``work()``'s exit code; Ctrl-C or SIGTERM during it prints ``PROG: stopped`` on stderr (followed by
+    ``; <how_to_go_on()>`` where given), instead of a traceback or nothing, and gives
+    :data:`EXIT_INTERRUPTED` or :data:`EXIT_TERMINATED`. A path given that cannot be looked at
+    (:func:`path_problem`) is one line and exit code 2. The training tools and ``packaging/``'s scripts
+    run their work under it."""
+    try:
+        with sigterm_interrupts():
+            return work()
+    except KeyboardInterrupt as exc:
+        print(f"{prog}: stopped" + (f"; {how_to_go_on()}" if how_to_go_on else ""), file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
+    except OSError as exc:  # a path given that the checks before the work could not even look at
+        problem = path_problem(exc)
+        if problem is None:
+            raise
+        print(f"{prog}: error: {problem}", file=sys.stderr)
+        return 2
 
 
 PATH_ERRORS = frozenset({errno.EACCES, errno.EPERM, errno.ENAMETOOLONG, errno.ELOOP, errno.ENOTDIR})

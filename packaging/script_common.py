@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emojify.errors import EXIT_INTERRUPTED, EmojifyError
+from emojify.errors import EmojifyError, until_interrupted
 from emojify.imageio import read_image
 from emojify.preprocess import to_gray
 
@@ -35,14 +35,10 @@ class DataError(EmojifyError):
 
 
 def exit_with(main: Callable[[], int]) -> None:
-    """Exit with ``main()``'s code; Ctrl-C during a long measurement ends it with one line and a shell's
-    exit code 130, not a traceback (what it had written is whole: the files go through atomic_path)."""
-    try:
-        code = main()
-    except KeyboardInterrupt:
-        print(f"{Path(sys.argv[0]).name}: stopped", file=sys.stderr)
-        code = EXIT_INTERRUPTED
-    sys.exit(code)
+    """Exit with ``main()``'s code; Ctrl-C or SIGTERM during a long measurement ends it with one line
+    (``NAME.py: stopped``) and a shell's exit code (130, 143), not a traceback or nothing (what it had
+    written is whole: the files go through atomic_path)."""
+    sys.exit(until_interrupted(Path(sys.argv[0]).name, main))
 
 
 @contextmanager

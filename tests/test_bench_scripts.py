@@ -348,15 +348,16 @@ def test_help_explains_every_option_on_its_own(script, phrase):
     assert "see above" not in done.stdout and phrase in done.stdout
 
 
-def test_ctrl_c_ends_a_long_soak_with_one_line_not_a_traceback():
-    """A 20,000-frame soak is the one people stop: exit code 130, as a shell reports Ctrl-C, and the
-    script's one line."""
+@pytest.mark.parametrize(("stop", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_ends_a_long_soak_with_one_line_not_a_traceback(stop, code):
+    """A 20,000-frame soak is the one people stop, with Ctrl-C or ``kill``/``timeout``: the exit code a
+    shell reports for each (130, 143) and the script's one line, where SIGTERM ended it in silence."""
     soak = subprocess.Popen([sys.executable, str(REPO / "packaging" / "soak.py"), "--frames", "1000000", "--block", "20"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
     try:
         assert soak.stdout.readline().strip().endswith("MB")  # the first block: it is measuring
-        soak.send_signal(signal.SIGINT)
+        soak.send_signal(stop)
         _, err = soak.communicate(timeout=60)
     finally:
         soak.kill()
-    assert soak.returncode == 130 and err.splitlines() == ["soak.py: stopped"], err
+    assert soak.returncode == code and err.splitlines() == ["soak.py: stopped"], err

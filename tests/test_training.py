@@ -790,7 +790,7 @@ def test_training_stopped_with_ctrl_c_before_the_run_began_says_to_start_again(t
 @STOPS
 def test_ctrl_c_while_the_backup_is_saved_stops_once_it_is_whole(stop, stopped_code, tmp_path, monkeypatch):
     """Keras writes the backup --resume carries on from in place: Ctrl-C waits until it is whole."""
-    from emojify.training import commands
+    from emojify import errors
     from emojify.training.model import build_model, parse_blocks
     from emojify.training.train import make_backup
 
@@ -804,8 +804,8 @@ def test_ctrl_c_while_the_backup_is_saved_stops_once_it_is_whole(stop, stopped_c
         real_save_weights(*args, **kwargs)
 
     monkeypatch.setattr(model, "save_weights", ctrl_c_while_saving)
-    exception = commands.Terminated if stopped_code == commands.EXIT_TERMINATED else KeyboardInterrupt
-    previous = signal.signal(signal.SIGTERM, commands.raise_terminated)  # as until_interrupted has it
+    exception = errors.Terminated if stopped_code == errors.EXIT_TERMINATED else KeyboardInterrupt
+    previous = signal.signal(signal.SIGTERM, errors.raise_terminated)  # as until_interrupted has it
     try:
         with pytest.raises(exception):
             backup.on_epoch_end(0)
@@ -1491,7 +1491,7 @@ def test_quantize_into_a_folder_that_cannot_be_written_is_one_line_before_any_wo
 
 def test_a_sigterm_ignored_by_the_parent_stays_ignored():
     """``trap '' TERM`` (or nohup's parent) told the process to ignore SIGTERM: the tools keep it so."""
-    from emojify.training.commands import until_interrupted
+    from emojify.errors import until_interrupted
 
     seen = []
     previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)

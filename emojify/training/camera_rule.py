@@ -34,14 +34,14 @@ import numpy as np
 
 from emojify.classifier import Classifier, default_model_path, metadata_path
 from emojify.decision import METADATA_KEY, fit_camera_bias
-from emojify.errors import EmojifyError
+from emojify.errors import EmojifyError, until_interrupted
 from emojify.evaluate import FolderError, labelled_images
 from emojify.helptext import plain_text
 from emojify.imageio import ImageError, read_image_scaled
 from emojify.labels import CLASSES
 from emojify.metrics import MIN_SUPPORT, NO_ANSWER
 from emojify.progress import progress_bar
-from emojify.training.commands import check_output_folder, until_interrupted
+from emojify.training.commands import check_output_folder
 
 log = logging.getLogger("emojify.camera_rule")
 

@@ -2,8 +2,8 @@
 
 ``emojify-train``, ``emojify-quantize`` and ``python -m emojify.training.camera_rule`` work for
 minutes to hours. Ctrl-C ends each with one line saying that it stopped and how to go on, and exit
-code :data:`EXIT_INTERRUPTED` (:func:`until_interrupted`); SIGTERM (``kill``, ``timeout``, a service
-manager stopping a background run) does the same with exit code :data:`EXIT_TERMINATED`. Their files
+code :data:`~emojify.errors.EXIT_INTERRUPTED` (:func:`~emojify.errors.until_interrupted`); SIGTERM (``kill``, ``timeout``, a service
+manager stopping a background run) does the same with exit code :data:`~emojify.errors.EXIT_TERMINATED`. Their files
 are written whole or not at all. An output folder they could not write is one line before the work
 (:func:`check_output_folder`).
 """
@@ -12,44 +12,17 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-from emojify.errors import (
-    EXIT_INTERRUPTED,
-    EXIT_TERMINATED,
-    Terminated,
-    path_problem,
-    raise_terminated,
-    sigterm_interrupts,
-)
+from emojify.errors import Terminated, raise_terminated
 from emojify.fileio import check_writable, make_folder
-
-
-def until_interrupted(prog: str, work: Callable[[], int], how_to_go_on: Callable[[], str]) -> int:
-    """``work()``'s exit code; Ctrl-C or SIGTERM during it prints ``PROG: stopped; <how_to_go_on()>`` on
-    stderr, instead of a traceback or nothing, and gives :data:`EXIT_INTERRUPTED` or
-    :data:`EXIT_TERMINATED`. A path given that cannot be looked at (:func:`~emojify.errors.path_problem`)
-    is one line and exit code 2."""
-    try:
-        with sigterm_interrupts():
-            return work()
-    except KeyboardInterrupt as exc:
-        print(f"{prog}: stopped; {how_to_go_on()}", file=sys.stderr)
-        return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
-    except OSError as exc:  # a path given that the checks before the work could not even look at
-        problem = path_problem(exc)
-        if problem is None:
-            raise
-        print(f"{prog}: error: {problem}", file=sys.stderr)
-        return 2
 
 
 @contextlib.contextmanager
 def ctrl_c_held() -> Iterator[None]:
-    """Hold Ctrl-C (and SIGTERM under :func:`until_interrupted`) during the block, for writes that are
+    """Hold Ctrl-C (and SIGTERM under :func:`~emojify.errors.until_interrupted`) during the block, for writes that are
     not atomic (Keras's training backup): one received meanwhile raises its exception once the block
     is done, its files whole."""
     ours = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: raise_terminated}

@@ -35,13 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
-from emojify.errors import first_line, write_problem
+from emojify.errors import first_line, until_interrupted, write_problem
 from emojify.evaluate import pyplot
 from emojify.fileio import OutputError, atomic_path, check_writable, make_folder, path_argument
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES, NUM_CLASSES
 from emojify.preprocess import INPUT_SIZE
-from emojify.training.commands import ctrl_c_held, until_interrupted
+from emojify.training.commands import ctrl_c_held
 from emojify.training.data import DataError, Split, load_dataset
 from emojify.training.model import BLOCKS, format_blocks, parse_blocks
 
