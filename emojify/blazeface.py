@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from emojify.classifier import ModelError, make_interpreter
-from emojify.errors import EmojifyError
+from emojify.errors import EmojifyError, reason_of
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ def read_verified(path: Path, sha256: str, what: str, advice: str = "; restore m
     try:
         content = path.read_bytes()
     except OSError as exc:
-        raise DetectorError(f"{path}: cannot read the {what} ({exc.strerror or exc}){advice}") from None
+        raise DetectorError(f"{path}: cannot read the {what} ({reason_of(exc)}){advice}") from None
     if hashlib.sha256(content).hexdigest() != sha256:
         raise DetectorError(f"{path}: {what} is damaged or replaced (checksum differs){advice}")
     return content

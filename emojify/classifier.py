@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from emojify.decision import DecisionRule, decide, rule_from_metadata
-from emojify.errors import EmojifyError
+from emojify.errors import EmojifyError, reason_of
 from emojify.labels import CLASSES
 from emojify.preprocess import INPUT_SIZE, to_batch
 from emojify.resources import resource_dir
@@ -82,7 +82,7 @@ def read_model(model_path: Path, shipped: bool = True) -> tuple[bytes, dict]:
         content = model_path.read_bytes()
     except OSError as exc:
         mend = "restore model/ from the repository or pass --model" if shipped else "check the path given"
-        raise ModelError(f"{model_path}: cannot read model ({exc.strerror or exc}); {mend}") from None
+        raise ModelError(f"{model_path}: cannot read model ({reason_of(exc)}); {mend}") from None
     if content[4:8] != TFLITE_IDENTIFIER and not shipped:  # a photo or the trainer's .keras given by mistake
         raise ModelError(f"{model_path}: not a TFLite model; give a .tflite file "
                          "(emojify-quantize makes one from a trained .keras model)")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from emojify import __version__
 from emojify.config import BY_NAME, Origin, add_flag, add_run_arguments, settings_from_args
-from emojify.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EmojifyError, Terminated, sigterm_interrupts
+from emojify.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EmojifyError, Terminated, reason_of, sigterm_interrupts
 from emojify.fileio import atomic_path, make_file_folder, make_folder, path_argument
 from emojify.helptext import plain_text
 from emojify.labels import TEST_SPLITS
@@ -227,13 +227,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
             try:  # each file is whole or absent (save_composite); a full disk or a lost folder stops here
                 saved = save_composite(picture, args.out, prefix=path.stem)
             except OSError as exc:
-                raise UsageError(f"--out {args.out}: cannot save {path.name}'s composite ({exc.strerror or exc})") from None
+                raise UsageError(f"--out {args.out}: cannot save {path.name}'s composite ({reason_of(exc)})") from None
             entry["composite"] = json_path(saved)
             if isinstance(emojis, GeneratedEmojiSet):  # a transparent sticker of each face listed, in order
                 try:
                     entry["stickers"] = [json_path(sticker) for sticker in save_stickers(emojis, faces, saved)]
                 except OSError as exc:
-                    raise UsageError(f"--out {args.out}: cannot save {path.name}'s stickers ({exc.strerror or exc}); "
+                    raise UsageError(f"--out {args.out}: cannot save {path.name}'s stickers ({reason_of(exc)}); "
                                      f"its composite {saved.name} is saved") from None
         results.append(entry)
         if not args.json:
@@ -297,7 +297,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                 write_figure(confusion_figure(summary, title), confusion)
                 write_figure(reliability_figure(summary, title), reliability)
         except OSError as exc:
-            raise UsageError(f"--plot {args.plot}: cannot save the plot ({exc.strerror or exc})") from None
+            raise UsageError(f"--plot {args.plot}: cannot save the plot ({reason_of(exc)})") from None
     return EXIT_BAD_INPUT if evaluation.errors else 0
 
 

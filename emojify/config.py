@@ -45,7 +45,7 @@ else:  # the same parser, from PyPI, before it joined the standard library
 
 from emojify import smoothing, texts
 from emojify.detectors import Detector
-from emojify.errors import EmojifyError
+from emojify.errors import EmojifyError, reason_of
 from emojify.imageio import DEFAULT_FOLDER_FPS
 
 if TYPE_CHECKING:  # imported when a source is checked: the sources need OpenCV, which the CLI imports with care
@@ -482,7 +482,7 @@ def load_config(config_path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ConfigError(f"{config_path}: config file not found; check the --config path") from None
     except OSError as exc:
-        raise ConfigError(f"{config_path}: cannot read config file ({exc.strerror or exc})") from None
+        raise ConfigError(f"{config_path}: cannot read config file ({reason_of(exc)})") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{config_path}: not UTF-8 text; save the config file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:

@@ -32,6 +32,13 @@ def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+def reason_of(exc: BaseException) -> str:
+    """Why an OSError happened, in one line for one of our messages: the system's words (its
+    ``strerror``: "No space left on device") where it has them, else its message's first line (an
+    OSError raised with a message only, or any other exception)."""
+    return getattr(exc, "strerror", None) or first_line(exc)
+
+
 EXIT_INTERRUPTED = 130
 """Exit code after Ctrl-C: 128 + SIGINT, what a shell reports for a command it interrupted."""
 EXIT_TERMINATED = 128 + signal.SIGTERM
@@ -100,5 +107,5 @@ def write_problem(exc: OSError, folder: object) -> str:
     """One line for an OSError while a tool wrote its results into ``folder``: the file and the system's
     reason, or the folder where the error names no file (a full disk, as Keras and h5py report it)."""
     if exc.filename is not None:
-        return f"{os.fsdecode(exc.filename)}: {exc.strerror or first_line(exc)}"
-    return f"{folder}: {exc.strerror or first_line(exc)}"
+        return f"{os.fsdecode(exc.filename)}: {reason_of(exc)}"
+    return f"{folder}: {reason_of(exc)}"

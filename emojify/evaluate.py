@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from emojify.classifier import Classifier
-from emojify.errors import EmojifyError
+from emojify.errors import EmojifyError, reason_of
 from emojify.fileio import atomic_path
 from emojify.imageio import ImageError, folder_images, read_image
 from emojify.labels import CLASSES, TEST_SPLITS, fer_split
@@ -62,7 +62,7 @@ def class_folders(root: Path) -> dict[str, Path]:
             raise FolderError(f"{root}: not a folder (expected DIR/<class>/*.jpg)")
         folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     except OSError as exc:  # no permission to enter it (or a folder on the way), a name too long
-        raise FolderError(f"{root}: cannot read the folder ({exc.strerror or exc})") from None
+        raise FolderError(f"{root}: cannot read the folder ({reason_of(exc)})") from None
     unknown = [p.name for p in folders if p.name.lower() not in CLASSES]
     if unknown:
         raise FolderError(f"{root}: sub-folder(s) {', '.join(unknown)} are not class names "

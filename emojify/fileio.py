@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from emojify.errors import EmojifyError
+from emojify.errors import EmojifyError, reason_of
 
 NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
 """What link(2) fails with where the file system has no hard links (FAT, exFAT, some network shares)."""
@@ -81,7 +81,7 @@ def make_folder(folder: Path, given: str) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         in_the_way = isinstance(exc, FileExistsError | NotADirectoryError)
-        reason = "a file is in the way" if in_the_way else exc.strerror or str(exc)
+        reason = "a file is in the way" if in_the_way else reason_of(exc)
         raise OutputError(f"{given}: cannot make the folder {folder} ({reason})") from None
     return made
 
@@ -92,7 +92,7 @@ def check_writable(folder: Path, given: str) -> None:
     try:
         Path(tempfile.mkdtemp(prefix=".write-check-", dir=folder)).rmdir()
     except OSError as exc:
-        raise OutputError(f"{given}: cannot write in the folder {folder} ({exc.strerror or exc})") from None
+        raise OutputError(f"{given}: cannot write in the folder {folder} ({reason_of(exc)})") from None
 
 
 def path_argument(text: str) -> Path:
@@ -110,7 +110,7 @@ def make_file_folder(path: Path, given: str, suffix: str = ".png") -> None:
     try:
         is_folder = path.is_dir()
     except OSError as exc:  # a folder on the way that cannot be entered, a name too long
-        raise OutputError(f"{given}: cannot use {path} ({exc.strerror or exc})") from None
+        raise OutputError(f"{given}: cannot use {path} ({reason_of(exc)})") from None
     if is_folder:
         raise OutputError(f"{given}: a folder; give a file name ending in {suffix}")
     if path.suffix.lower() != suffix:

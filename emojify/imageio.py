@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from emojify.errors import EmojifyError
+from emojify.errors import EmojifyError, reason_of
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"})
 """File suffixes (lower case) of the still images every command reads: predict, evaluate, the
@@ -66,7 +66,7 @@ def _kind(path: Path) -> str:
     except OSError as exc:
         if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):  # as Path.exists() says False
             raise ImageError(f"{path}: {'dangling link' if path.is_symlink() else 'no such file'}") from None
-        raise ImageError(f"{path}: cannot read it ({exc.strerror or exc})") from None  # a name too long, a folder shut
+        raise ImageError(f"{path}: cannot read it ({reason_of(exc)})") from None  # a name too long, a folder shut
     if stat.S_ISDIR(info.st_mode):
         raise ImageError(f"{path}: is a directory, not an image")
     if stat.S_ISREG(info.st_mode) and info.st_size == 0:
@@ -160,7 +160,7 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
                          "Pillow's limit); scale it down first") from None
     except OSError as exc:
         if exc.errno is not None:  # the system's refusal (not allowed, an I/O error), not the picture's fault
-            raise ImageError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+            raise ImageError(f"{path}: cannot read it ({reason_of(exc)})") from None
         raise ImageError(f"{path}: truncated or corrupt image ({exc})") from None
     except (ValueError, SyntaxError) as exc:
         raise ImageError(f"{path}: truncated or corrupt image ({exc})") from None

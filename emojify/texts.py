@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from emojify.errors import reason_of
 from emojify.resources import PACKAGE_DIR
 
 if TYPE_CHECKING:
@@ -178,7 +179,7 @@ def could_not_save(error: OSError, stickers: bool = False) -> str:
     not be written to the save folder: the usual causes in the window's language, any other as the
     system words it."""
     known = _SAVE_FAILURES.get(error.errno)  # type: ignore[arg-type]
-    reason = _(known) if known else error.strerror or error
+    reason = _(known) if known else reason_of(error)
     words = _("Could not save the stickers: {reason}") if stickers else _("Could not save the snapshot: {reason}")
     return words.format(reason=reason)
 

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from emojify.errors import reason_of
 from emojify.faces import BlazeFaceDetector
 from emojify.fileio import atomic_path
 from emojify.generated import draw
@@ -50,7 +51,7 @@ def save_png(picture: Image.Image, path: Path, parser: argparse.ArgumentParser) 
         with atomic_path(path) as tmp:
             picture.convert("RGB").save(tmp, format="PNG", optimize=True)
     except OSError as exc:
-        parser.error(f"--out: cannot write {path} ({exc.strerror or exc})")
+        parser.error(f"--out: cannot write {path} ({reason_of(exc)})")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 
 from emojify.detectors import Detector
+from emojify.errors import reason_of
 from emojify.faces import DETECTORS, load_cascade
 from emojify.fileio import atomic_path, make_file_folder
 from emojify.pipeline import Pipeline
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
                 if not cv2.imwrite(str(tmp), picture):  # OpenCV says nothing itself
                     raise OSError("the picture could not be written (is the disk full?)")
         except OSError as exc:
-            p.exit(2, f"{p.prog}: error: --save {args.save}: {exc.strerror or exc}\n")
+            p.exit(2, f"{p.prog}: error: --save {args.save}: {reason_of(exc)}\n")
     result = Pipeline(detector=DETECTORS[args.detector]()).analyze(picture, use_region=False,
                                                                                all_faces=True)
     boxes = [face.box for face in result.faces]

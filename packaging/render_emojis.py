@@ -138,6 +138,7 @@ def png(image: Image.Image) -> bytes:
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, render every class emoji and write the folder; return the exit code."""
     sys.path.insert(0, str(REPO))  # import `emojify` from this checkout without installing it
+    from emojify.errors import reason_of
     from emojify.fileio import OutputError, make_folder
     from emojify.labels import CLASSES, EMOJI
 
@@ -198,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         write_all(args.out, files)
     except OSError as exc:
-        return fail(f"--out {args.out}: cannot write the emoji there ({exc.strerror or exc})")
+        return fail(f"--out {args.out}: cannot write the emoji there ({reason_of(exc)})")
     for name in files:
         print(f"wrote {args.out / name}")
     return 0

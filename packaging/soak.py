@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from emojify.bench import rss_mb, synthetic_stream, time_frames
+from emojify.errors import reason_of
 from emojify.fileio import OutputError, atomic_path, make_file_folder
 from emojify.pipeline import Pipeline
 
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             plot(blocks, start, args.plot)
         except OSError as exc:  # the disk filled during the soak: exit 2, unless 1 says memory or time grew
-            print(f"{p.prog}: error: --plot {args.plot}: cannot save the plot ({exc.strerror or exc})", file=sys.stderr)
+            print(f"{p.prog}: error: --plot {args.plot}: cannot save the plot ({reason_of(exc)})", file=sys.stderr)
             return 2 if held else 1
     return 0 if held else 1
 

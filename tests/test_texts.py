@@ -126,6 +126,8 @@ def test_a_failed_save_is_explained_in_the_windows_language(code: str) -> None:
     texts.set_language("en")
     assert texts.could_not_save(OSError(errno.ENOSPC, "No space left on device")) == \
         "Could not save the snapshot: the disk is full"
+    # an OSError raised with a message alone (a library's own), of two lines: the banner keeps one
+    assert texts.could_not_save(OSError("the encoder failed\nat frame 3")) == "Could not save the snapshot: the encoder failed"
 
 
 # --- choosing the language ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
+from emojify.errors import reason_of
 from emojify.imageio import DEFAULT_FOLDER_FPS as DEFAULT_FILE_FPS
 from emojify.imageio import ImageError, read_image
 from emojify.sources.picamera import PicameraReader, import_picamera2
@@ -230,7 +231,7 @@ class FolderReader:
         try:
             self.paths = folder_images(self.folder)
         except OSError as exc:
-            raise SourceError(f"{self.folder}: cannot list folder ({exc.strerror or exc})") from None
+            raise SourceError(f"{self.folder}: cannot list folder ({reason_of(exc)})") from None
         if not self.paths:
             raise SourceError(f"{self.folder}: folder holds no images")
         self._next = 0
