@@ -35,8 +35,9 @@ from emojify.preprocess import INPUT_SIZE, prepare_face
 log = logging.getLogger(__name__)
 
 CACHE_VERSION = 4  # bump when the files read, decoding, prepare_face or the cache format changes
-CSV_COLUMNS = ("emotion", "pixels", "usage")
-CSV_USAGE = {"training": "train", "publictest": "val", "privatetest": "test"}
+CSV_COLUMNS = ("emotion", "pixels", "Usage")  # as the Kaggle header spells them; matched in any case and order
+KAGGLE_SPLITS = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
+"""Our split of each of Kaggle's: the CSV's Usage column, and the name prefix of a file in ``test/``."""
 SPLITS = ("train", "val", "test")
 
 
@@ -115,7 +116,7 @@ def read_faces(paths: Iterable[Path]) -> tuple[np.ndarray, list[bool]]:
 
 def split_of(path: Path, default: str) -> str:
     """Which split a file in a ``test/`` folder belongs to, from its Kaggle name prefix (:func:`fer_split`)."""
-    return {"PublicTest": "val", "PrivateTest": "test"}.get(fer_split(path.name) or "", default)
+    return KAGGLE_SPLITS.get(fer_split(path.name) or "", default)
 
 
 def _warn_unreadable(bad: list[Path]) -> None:
@@ -157,14 +158,16 @@ def load_csv(path: Path) -> dict[str, Split]:
             reader = csv.reader(handle)
             found = [h.strip() for h in next(reader, [])]
             header = [h.lower() for h in found]
-            missing = [name for name in ("emotion", "pixels", "Usage") if name.lower() not in header]
+            missing = [name for name in CSV_COLUMNS if name.lower() not in header]
             if missing:
                 raise DataError(f"{path}: bad CSV header: no {' or '.join(missing)} column (it has "
-                                f"{', '.join(found) or 'none'}; expected emotion, pixels and Usage, in any order)")
-            label_at, pixels_at, usage_at = (header.index(name) for name in CSV_COLUMNS)
+                                f"{', '.join(found) or 'none'}; expected {', '.join(CSV_COLUMNS[:-1])} and "
+                                f"{CSV_COLUMNS[-1]}, in any order)")
+            label_at, pixels_at, usage_at = (header.index(name.lower()) for name in CSV_COLUMNS)
+            usage_splits = {usage.lower(): split for usage, split in KAGGLE_SPLITS.items()}
             for row in reader:
                 try:
-                    label, usage = int(row[label_at]), CSV_USAGE[row[usage_at].strip().lower()]
+                    label, usage = int(row[label_at]), usage_splits[row[usage_at].strip().lower()]
                     pixels = np.array(row[pixels_at].split(), dtype=np.uint8)
                     if not 0 <= label < len(CLASSES) or pixels.size != INPUT_SIZE * INPUT_SIZE:
                         raise ValueError
