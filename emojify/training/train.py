@@ -559,7 +559,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=path_argument, default=Path("runs/emotion"), help="run folder (default: %(default)s)")
     p.add_argument("--epochs", type=int, help=f"epochs in this run (default: {d.epochs})")
     p.add_argument("--batch-size", type=int, help=f"training faces per step (default: {d.batch_size})")
-    p.add_argument("--lr", type=float, help=f"peak learning rate (default: {d.learning_rate})")
+    p.add_argument("--lr", type=float, dest="learning_rate", help=f"peak learning rate (default: {d.learning_rate})")
     p.add_argument("--warmup-epochs", type=int,
                    help="epochs in which the learning rate rises to --lr, before it falls; at most half of "
                         f"--epochs (default: {d.warmup_epochs})")
@@ -587,21 +587,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         f"(default: {d.lighting})")
     p.add_argument("--resume", action="store_true",
                    help="continue the interrupted run in --out, with its own settings (its config.json)")
-    p.add_argument("--no-jit", action="store_true", default=None, help="do not XLA-compile the training step")
+    p.add_argument("--no-jit", action="store_false", dest="jit_compile", default=None,
+                   help="do not XLA-compile the training step")
     p.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1 if sys.stdout.isatty() else 2,
                    help="Keras output: 1 progress bar, 2 one line an epoch (default: bar on a terminal)")
     return p.parse_args(argv)
 
 
 def given_settings(args: argparse.Namespace) -> dict:
-    """The settings typed on the command line, by :class:`TrainConfig` field; those left out (None
-    in ``args``) are not here."""
-    values = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr,
-              "warmup_epochs": args.warmup_epochs, "class_weight_power": args.class_weight_power,
-              "seed": args.seed, "subset": args.subset, "init_from": args.init_from, "teacher": args.teacher,
-              "teacher_weight": args.teacher_weight, "teach_augmented": args.teach_augmented,
-              "lighting": args.lighting, "blocks": args.blocks,
-              "jit_compile": None if args.no_jit is None else not args.no_jit}
+    """The settings typed on the command line, by :class:`TrainConfig` field (each option's ``dest`` is
+    its field's name); those left out (None in ``args``) and those with no option are not here."""
+    values = {f.name: getattr(args, f.name, None) for f in fields(TrainConfig) if f.name != "data"}
     return {name: value for name, value in values.items() if value is not None}
 
 
