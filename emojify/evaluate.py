@@ -83,11 +83,12 @@ def labelled_images(root: Path, split: str | None = None) -> list[tuple[Path, in
     :data:`TEST_SPLITS`) only those whose name starts with it, as in the Kaggle download's ``test/``.
 
     Raises :class:`FolderError` as :func:`class_folders` does, or where no class folder holds an
-    image (of ``split``). An empty class folder is logged and skipped, and so is a folder holding both
-    test splits without ``split``. Hidden files are passed over too (the ``._face.jpg`` copies macOS
-    writes onto a USB stick).
+    image (of ``split``). An empty class folder is logged and skipped; without ``split``, a folder
+    holding both test splits is scored whole, with a warning. Hidden files are passed over (the
+    ``._face.jpg`` copies macOS writes onto a USB stick).
     """
-    items, empty = [], []  # by the folders' names: the dimmed faces' noise is drawn in this order
+    items, empty = [], []
+    which = f"{split}* " if split else ""  # "no PublicTest* images"  # by the folders' names: the dimmed faces' noise is drawn in this order
     for name, folder in sorted(class_folders(root).items(), key=lambda item: item[1]):
         files = folder_images(folder, regular_only=False)  # a dangling link is named as unreadable
         if split:
@@ -96,9 +97,9 @@ def labelled_images(root: Path, split: str | None = None) -> list[tuple[Path, in
             empty.append(folder.name)
         items += [(p, CLASSES.index(name)) for p in files]
     if not items:
-        raise FolderError(f"{root}: no {f'{split}* ' if split else ''}images found in its class folders")
+        raise FolderError(f"{root}: no {which}images found in its class folders")
     if empty:
-        log.warning("%s: no %simages in class folder(s) %s", root, f"{split}* " if split else "", ", ".join(empty))
+        log.warning("%s: no %simages in class folder(s) %s", root, which, ", ".join(empty))
     if not split and {fer_split(p.name) for p, _ in items} >= set(TEST_SPLITS):
         log.warning("%s holds FER2013's PublicTest and PrivateTest faces, scored together here; "
                     "--split PublicTest scores the split the model's published figures use", root)

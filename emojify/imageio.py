@@ -56,9 +56,9 @@ def folder_images(folder: Path, *, regular_only: bool = True) -> list[Path]:
     return sorted((p for p in named if p.is_file() or not regular_only), key=lambda p: p.name)
 
 
-def _kind(path: Path) -> str:
-    """"file" or "pipe" (read whole by :func:`_piped`, its size says nothing); raises :class:`ImageError`
-    naming why ``path`` is not even a candidate file. One ``stat``, which follows a link."""
+def _is_pipe(path: Path) -> bool:
+    """True for a pipe (read whole by :func:`_piped`: its size says nothing), False for a file; raises
+    :class:`ImageError` naming why ``path`` is neither. One ``stat``, which follows a link."""
     if "\0" in str(path):  # the system refuses it, and Path.exists() says False, as for a missing file
         raise ImageError(f"{path}: not a valid file name (it holds a NUL character)")
     try:
@@ -73,7 +73,7 @@ def _kind(path: Path) -> str:
         raise ImageError(f"{path}: empty file")
     if not stat.S_ISREG(info.st_mode) and not stat.S_ISFIFO(info.st_mode):  # /dev/zero, a disk, a terminal, a socket
         raise ImageError(f"{path}: not a file (a device)")
-    return "file" if stat.S_ISREG(info.st_mode) else "pipe"
+    return stat.S_ISFIFO(info.st_mode)
 
 
 def peak(image: Image.Image) -> float:
@@ -131,11 +131,11 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
     """Like :func:`read_image`, also returning the original width divided by the decoded width
     (1.0 unless the image was scaled down), to map positions back to the file's own pixels."""
     path = Path(path)
-    kind = _kind(path)
+    pipe = _is_pipe(path)
     try:
         # Pillow's warnings on a damaged or large picture ("Corrupt EXIF data") are the caller's to
         # filter: the filters are the process's, and changing them is not thread-safe (the commands do)
-        with Image.open(path if kind == "file" else _piped(path)) as image:
+        with Image.open(_piped(path) if pipe else path) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise ImageError(f"{path}: image too large ({image.width}x{image.height})")
             sideways = exif_orientation(image) in TURNED_SIDEWAYS  # a phone held upright
