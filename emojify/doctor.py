@@ -73,7 +73,10 @@ def window_report() -> str:
     if probe.returncode != 0:
         why = (probe.stderr.strip().splitlines() or ["no reason given"])[-1].removeprefix("_tkinter.TclError: ")
         return f"cannot open a window on {shown} ({why})"
-    version, screen, width, height = probe.stdout.split()
+    shown_by_tk = (probe.stdout.strip().splitlines() or [""])[-1].split()  # its line is the last: a site hook may print
+    if len(shown_by_tk) != 4:  # the window opened (exit code 0); only its details are missing
+        return f"a window opens on display {shown}"
+    version, screen, width, height = shown_by_tk
     return f"Tk {version} on display {screen} ({width}x{height})"
 
 

@@ -725,6 +725,19 @@ def test_doctor_names_the_display_the_window_opens_on(display):
     assert code == 0 and window_line(out).split()[1] == "Tk" and f"on display {display}" in window_line(out), out
 
 
+@pytest.mark.parametrize(("printed", "line"), [
+    ("print('a site hook says hello'); print('8.6.13 :5.0 1920 1080')", "Tk 8.6.13 on display :5.0 (1920x1080)"),
+    ("pass", "a window opens on display :5")], ids=["a line printed before", "nothing printed"])
+def test_doctor_reads_tk_s_line_last_and_a_window_that_opened_is_no_problem(printed, line, monkeypatch):
+    """The probe's window opened (exit code 0): another line printed before Tk's (a site hook at the
+    interpreter's start) or none at all made doctor report a problem, Python's 'not enough values to unpack'."""
+    from emojify import doctor
+
+    monkeypatch.setenv("DISPLAY", ":5")
+    monkeypatch.setattr(doctor, "WINDOW_PROBE", printed)
+    assert doctor.window_report() == line
+
+
 def test_doctor_does_not_wait_for_ever_for_a_display_that_does_not_answer(monkeypatch):
     """A wedged X server or a stalled SSH tunnel takes the connection and never answers: Xlib would
     wait for ever where no Ctrl-C reaches it. Doctor ends its probe and says so."""
