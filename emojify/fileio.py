@@ -69,9 +69,9 @@ class OutputError(EmojifyError):
 
 
 def make_folder(folder: Path, given: str) -> list[Path]:
-    """Make an output ``folder`` (and its parents) before any work, so that one that cannot be made
-    is one line at once (:class:`OutputError`, naming the option as ``given``, e.g. ``--out DIR``),
-    not a traceback after the work. Returns the folders it made, deepest first, by their whole paths
+    """Make an output ``folder`` (and its parents) and try writing in it, before any work, so that one
+    that cannot be made or written (read-only, ``/proc``) is one line at once (:class:`OutputError`,
+    naming the option as ``given``, e.g. ``--out DIR``), not an error after the work. Returns the folders it made, deepest first, by their whole paths
     (for a refused run to take away again): every folder the path as typed passes through that was
     not there (``new/../kept/run`` makes ``new/`` and ``kept/run/``; ``kept/`` is the user's)."""
     folder = Path(folder)
@@ -83,6 +83,7 @@ def make_folder(folder: Path, given: str) -> list[Path]:
         in_the_way = isinstance(exc, FileExistsError | NotADirectoryError)
         reason = "a file is in the way" if in_the_way else reason_of(exc)
         raise OutputError(f"{given}: cannot make the folder {folder} ({reason})") from None
+    check_writable(folder, given)
     return made
 
 
@@ -105,7 +106,7 @@ def path_argument(text: str) -> Path:
 
 def make_file_folder(path: Path, given: str, suffix: str = ".png") -> None:
     """Check an output file's name (it ends in ``suffix`` and is no folder), make its folder and try
-    writing there, before any work, as :func:`make_folder` and :func:`check_writable` do (:class:`OutputError`)."""
+    writing there, before any work, as :func:`make_folder` does (:class:`OutputError`)."""
     path = Path(path)
     try:
         is_folder = path.is_dir()
@@ -116,4 +117,3 @@ def make_file_folder(path: Path, given: str, suffix: str = ".png") -> None:
     if path.suffix.lower() != suffix:
         raise OutputError(f"{given}: give a file name ending in {suffix}")
     make_folder(path.parent, given)
-    check_writable(path.parent, given)

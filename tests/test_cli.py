@@ -493,6 +493,15 @@ def test_an_out_that_cannot_be_a_folder_is_one_line_before_any_work(images, tmp_
     assert (tmp_path / "a-file").read_text() == "not a folder"
 
 
+def test_an_out_folder_where_nothing_can_be_written_is_one_line_before_any_work(images):
+    """``/proc`` is there but takes no file: it was found at the first composite, after the first
+    picture's work, and said as 'No such file or directory'."""
+    code, stdout, err = run_cli("predict", "--out", "/proc", images["astronaut.png"])
+    assert code == 2 and stdout == "", stdout
+    [line] = stderr_lines(err)
+    assert line.startswith("emojify: error: --out /proc: cannot write in the folder /proc ("), line
+
+
 def test_a_full_disk_while_saving_stops_with_one_line(monkeypatch, capsys, images, tmp_path):
     import emojify.composite
 

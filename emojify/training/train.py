@@ -37,7 +37,7 @@ import numpy as np
 
 from emojify.errors import first_line, until_interrupted, write_problem
 from emojify.evaluate import pyplot
-from emojify.fileio import OutputError, atomic_path, check_writable, make_folder, path_argument
+from emojify.fileio import OutputError, atomic_path, make_folder, path_argument
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES, NUM_CLASSES
 from emojify.preprocess import INPUT_SIZE
@@ -724,8 +724,7 @@ def run_command(args: argparse.Namespace) -> int:
     made: list[Path] = []
     if not args.resume:
         try:
-            made = make_folder(run, f"--out {run}")
-            check_writable(run, f"--out {run}")  # an existing folder that cannot be written: now, not after the data
+            made = make_folder(run, f"--out {run}")  # an existing one that cannot be written: now, not after the data
         except OutputError as exc:
             print(f"emojify-train: error: {exc}", file=sys.stderr)
             return 2
