@@ -26,7 +26,15 @@ from pathlib import Path
 
 from emojify import __version__
 from emojify.config import BY_NAME, Origin, add_flag, add_run_arguments, settings_from_args
-from emojify.errors import EXIT_INTERRUPTED, EXIT_TERMINATED, EmojifyError, Terminated, reason_of, sigterm_interrupts
+from emojify.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EmojifyError,
+    Terminated,
+    one_line,
+    reason_of,
+    sigterm_interrupts,
+)
 from emojify.fileio import atomic_path, make_file_folder, make_folder, path_argument
 from emojify.helptext import plain_text
 from emojify.labels import TEST_SPLITS
@@ -213,7 +221,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
             reading = reader.read(path, region=args.region,
                                   all_faces=args.all_faces or args.snapshot_style == "mask")
         except ImageError as exc:
-            print_above(paths, f"emojify: {exc}")
+            print_above(paths, one_line(f"emojify: {exc}"))
             failures += 1
             continue
         faces = reading.faces if args.all_faces else reading.faces[:1]
@@ -239,7 +247,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if not args.json:
             shown = [whole_percents(list(face.probabilities.values()))[CLASSES.index(face.label)] for face in faces]
             what = ", ".join(f"{face.label} {face.emoji} ({percent}%)" for face, percent in zip(faces, shown, strict=True))
-            print(f"{json_path(path)}: {what or 'no face'}")  # a name's odd bytes as in the JSON
+            print(one_line(f"{json_path(path)}: {what or 'no face'}"))  # a name's odd bytes as in the JSON
     if args.json:
         print(json.dumps(results, ensure_ascii=not shows_emoji(sys.stdout), indent=2))
     return EXIT_BAD_INPUT if failures else 0
@@ -278,7 +286,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         evaluation = evaluate_folder(classifier, args.folder, progress_bar, brightness=args.dim, split=args.split)
     for error in evaluation.errors:
-        print(f"emojify: {error}", file=sys.stderr)
+        print(one_line(f"emojify: {error}"), file=sys.stderr)
     summary = evaluation.summary
     if not summary["n"]:  # every file named above: no table of zeros, no plot of nothing
         raise UsageError(f"{args.folder}: none of its {len(evaluation.errors)} images can be read")
@@ -441,7 +449,7 @@ def failed(line: str, debug: bool) -> int:
     it, and return :data:`EXIT_BAD_INPUT`: the exit code is the same with ``--debug`` as without."""
     if debug:
         traceback.print_exc()
-    print(line, file=sys.stderr)
+    print(one_line(line), file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

@@ -32,6 +32,16 @@ def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+_CONTROL_ESCAPES = {code: repr(chr(code))[1:-1] for code in (*range(32), 127) if code != ord("\t")}
+
+
+def one_line(text: str) -> str:
+    """``text`` kept on one line for a reader of lines (a script reading stderr, or predict's output):
+    the line breaks and other control characters a file name may hold are written as escapes
+    (``\\n``), as ``repr`` writes them."""
+    return text.translate(_CONTROL_ESCAPES)
+
+
 def reason_of(exc: BaseException) -> str:
     """Why an OSError happened, in one line for one of our messages: the system's words (its
     ``strerror``: "No space left on device") where it has them, else its message's first line (an

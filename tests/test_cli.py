@@ -397,6 +397,20 @@ def test_a_name_that_is_not_utf8_keeps_the_json_valid_and_a_long_one_its_composi
     assert text.stdout.decode("utf-8").startswith(f"{tmp_path}/caf\\xe9.png: happy"), text  # as in the JSON, not \udce9
 
 
+def test_a_name_with_a_line_break_stays_on_one_line_of_output_and_of_errors(images, tmp_path):
+    """A reader of lines (a script reading predict's output or its errors) saw a file named with a
+    line break as two lines; the break is written as an escape, as in the JSON."""
+    broken = tmp_path / "smile\nfor the camera.png"
+    broken.write_bytes(images["astronaut.png"].read_bytes())
+    missing = tmp_path / "gone\r\nnow.png"
+    code, out, err = run_cli("predict", broken, missing)
+    [line] = out.splitlines()
+    assert code == 2 and line.startswith(f"{tmp_path}/smile\\nfor the camera.png: happy 😄 ("), out
+    assert stderr_lines(err) == [f"emojify: {tmp_path}/gone\\r\\nnow.png: no such file"], err
+    code, _, err = run_cli("evaluate", tmp_path / "no\nfolder")
+    assert code == 2 and len(stderr_lines(err)) == 1 and "no\\nfolder" in err, err
+
+
 # --- big images -----------------------------------------------------------------------------------
 
 MEASURE = """
