@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from PIL import Image
 
-from emojify.errors import EmojifyError
+from emojify.errors import EmojifyError, reason_of
 from emojify.imageio import to_8bit
 from emojify.labels import CLASSES
 from emojify.resources import resource_dir
@@ -44,11 +44,6 @@ _CACHE_LIMIT = 64  # scaled images kept per set; a resizing window must not grow
 
 class EmojiError(EmojifyError):
     """An emoji folder, its ``emojis.json`` or one of its images is missing or unusable."""
-
-
-def _one_line(exc: BaseException) -> str:
-    """``exc`` as a single line of text, for embedding in an ``EmojiError`` message."""
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 @dataclass(frozen=True)
@@ -119,7 +114,7 @@ def _read_mapping(folder: Path, fix: str) -> dict[str, str]:
     try:
         mapping = json.loads(mapping_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        message = f"{mapping_path}: cannot read JSON ({_one_line(exc)}); {fix}"
+        message = f"{mapping_path}: cannot read JSON ({reason_of(exc)}); {fix}"
         raise EmojiError(message) from exc
     if not isinstance(mapping, dict):
         raise EmojiError(
@@ -147,7 +142,7 @@ def _load_image(path: Path, label: str, fix: str) -> Image.Image:
             image.load()
             picture = to_8bit(image).convert("RGBA")  # a 16-bit PNG would be clipped to white by convert
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise EmojiError(f"{path}: cannot read image ({_one_line(exc)}); {fix}") from exc
+        raise EmojiError(f"{path}: cannot read image ({reason_of(exc)}); {fix}") from exc
     width, height = picture.size
     if min(width, height) < MIN_SIDE or abs(width - height) > SQUARE_WITHIN * max(width, height):
         raise EmojiError(f"{path}: {width}x{height} px, but the {label!r} emoji must be square (sides within "
@@ -166,10 +161,10 @@ def load_emoji_set(folder: Path | None = None) -> EmojiSet:
         try:
             folder = resource_dir("emojis")
         except FileNotFoundError as exc:
-            raise EmojiError(f"{_one_line(exc)}; {fix}") from exc
+            raise EmojiError(f"{reason_of(exc)}; {fix}") from exc
     folder = Path(folder)
     if not folder.is_dir():
-        raise EmojiError(f"{folder}: emoji folder not found; {fix}")
+        raise EmojiError(f"{folder}: {'a file, not an emoji folder' if folder.exists() else 'emoji folder not found'}; {fix}")
 
     mapping = _read_mapping(folder, fix)
     images = {label: _load_image(folder / name, label, fix) for label, name in mapping.items()}

@@ -149,6 +149,20 @@ def test_missing_folder_is_reported(tmp_path: Path) -> None:
         load_emoji_set(tmp_path / "nowhere")
 
 
+def test_a_file_given_for_the_folder_is_called_a_file_and_an_unreadable_mapping_its_reason(tmp_path: Path) -> None:
+    """``--emoji-dir README.md`` was 'emoji folder not found' for a file that is there; a mapping that
+    cannot be read said Python's '[Errno 21] Is a directory: PATH', the path twice."""
+    (tmp_path / "notes.txt").write_text("not a folder")
+    with pytest.raises(EmojiError, match=r"notes\.txt: a file, not an emoji folder; fix --emoji-dir"):
+        load_emoji_set(tmp_path / "notes.txt")
+    folder = copy_shipped(tmp_path)
+    (folder / MAPPING_FILE).unlink(missing_ok=True)
+    (folder / MAPPING_FILE).mkdir()
+    with pytest.raises(EmojiError) as info:
+        load_emoji_set(folder)
+    assert str(info.value).startswith(f"{folder / MAPPING_FILE}: cannot read JSON (Is a directory); ")
+
+
 def test_folder_of_plain_pngs_without_mapping_loads(tmp_path: Path) -> None:
     write_plain_pngs(tmp_path)
     emoji = load_emoji_set(tmp_path)
