@@ -35,9 +35,10 @@ from emojify.shape import Shape
 
 __all__ = ["Face", "Reader", "Reading", "Shape", "detect"]
 
-_MODELS_LOCK = threading.Lock()
+_MODELS_LOCK = threading.RLock()
 """Held around every use of the interpreters: BlazeFace's model is shared by every detector of the
-process (``faces.load_blazeface``), and a TFLite interpreter must not run in two threads at once."""
+process (``faces.load_blazeface``), and a TFLite interpreter must not run in two threads at once. A
+fork waits for it too (:func:`_before_fork`); reentrant, so a thread that holds it may fork."""
 _PILLOW_LOCK = threading.Lock()
 """Held while a caller's Pillow image is copied: ``Image.open`` decodes on first use, and two threads
 decoding the same opened image at once corrupt it (a truncated read, a closed file)."""
@@ -45,17 +46,29 @@ _DEFAULT_LOCK = threading.Lock()
 _default_reader: Reader | None = None
 
 
+def _before_fork() -> None:
+    """A fork (a ``fork`` process pool, Linux's default before Python 3.14) waits until no thread is
+    inside a model call: the child shares the parent's loaded interpreters, and one copied in the middle
+    of a call (a view of its input still held) refuses every later call there ("There is at least 1
+    reference to internal data")."""
+    _MODELS_LOCK.acquire()
+
+
+def _after_fork_in_parent() -> None:
+    _MODELS_LOCK.release()
+
+
 def _after_fork_in_child() -> None:
-    """A forked process (a ``fork`` process pool, Linux's default before Python 3.14) starts with new
-    locks, or one held by another thread at the fork would be held for ever there, and loads its own
-    default models, as a spawned one does."""
+    """The child starts with new locks, or one held by another thread at the fork would be held for
+    ever there, and makes its own default reader (on the models the parent loaded, between calls)."""
     global _MODELS_LOCK, _PILLOW_LOCK, _DEFAULT_LOCK, _default_reader
-    _MODELS_LOCK, _PILLOW_LOCK, _DEFAULT_LOCK = threading.Lock(), threading.Lock(), threading.Lock()
+    _MODELS_LOCK, _PILLOW_LOCK, _DEFAULT_LOCK = threading.RLock(), threading.Lock(), threading.Lock()
     _default_reader = None
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+    os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                        after_in_child=_after_fork_in_child)
 
 
 @dataclass(frozen=True)
