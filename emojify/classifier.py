@@ -18,7 +18,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -148,6 +148,12 @@ def interpreter_installed() -> bool:
     return any(importlib.util.find_spec(name) is not None for name, _ in BACKENDS)
 
 
+_FIRST_MADE = threading.Event()
+"""Set once the process has made an interpreter: the start-up line is written once a process, by the
+first, so only the first is made with stderr silenced. Silencing every one (a BlazeFace of each new
+picture size) lost what the program's other threads wrote to stderr meanwhile."""
+
+
 def make_interpreter(content: bytes, threads: int = 1, source: Path | str = "model"):
     """Build an interpreter with the first backend that works; returns (interpreter, name, version).
 
@@ -164,12 +170,13 @@ def make_interpreter(content: bytes, threads: int = 1, source: Path | str = "mod
             missing.append(f"{name}: {type(exc).__name__}")
             continue
         try:
-            with native_stderr_silenced():
+            with nullcontext() if _FIRST_MADE.is_set() else native_stderr_silenced():
                 interpreter = interpreter_class(model_content=content, num_threads=threads)
                 interpreter.allocate_tensors()
         except Exception as exc:  # noqa: BLE001 - try the next backend
             failed.append(f"{name}: {exc}".splitlines()[0])
             continue
+        _FIRST_MADE.set()
         return interpreter, name, backend_version(name)
     if failed:
         raise ModelError(f"{source}: not a usable TFLite model ({'; '.join(failed)}); "

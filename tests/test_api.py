@@ -456,6 +456,35 @@ def test_the_interpreters_start_up_line_is_hidden_with_stderr_redirected_in_pyth
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "happy", "")
 
 
+def test_what_other_threads_write_to_stderr_is_kept_while_models_load(astronaut_jpg: Path) -> None:
+    """Every interpreter was made with stderr sent to /dev/null (to hide the start-up line), a
+    BlazeFace for each new picture size with ``region``: another thread's log lines were lost
+    meanwhile (124 of 133 arrived). The line is written once a process: only the first is silenced."""
+    code = """if True:
+        import sys, threading, numpy, emojify
+        emojify.Reader()  # the first interpreter: its start-up line hidden
+        stop, written = threading.Event(), []
+
+        def log():
+            while not stop.is_set() or not written:
+                written.append(1)
+                print(f"line {len(written)}", file=sys.stderr, flush=True)
+
+        thread = threading.Thread(target=log)
+        thread.start()
+        for side in (300, 340, 380, 420):
+            emojify.Reader()
+            emojify.detect(numpy.zeros((side, side + 20, 3), numpy.uint8), region=0.6)
+        stop.set()
+        thread.join()
+        print(len(written))
+    """
+    done = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120,
+                          cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [f"line {n}" for n in range(1, int(done.stdout) + 1)]
+
+
 @pytest.mark.parametrize(("module", "message"), [
     ("cv2", "emojify: OpenCV is not installed here; pip install opencv-python-headless"),
     ("PIL", "emojify: needs the Python package Pillow, which is not installed here (pip install Pillow)")])
