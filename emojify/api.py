@@ -24,7 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from emojify.detectors import Detector
+from emojify.detectors import REGION_RANGE, Detector
 from emojify.errors import EmojifyError, first_line
 from emojify.faces import DETECTORS
 from emojify.imageio import MAX_SIDE, ImageError, read_image_scaled, to_array, upright
@@ -183,12 +183,14 @@ def shrunk(array: np.ndarray) -> tuple[np.ndarray, float]:
 
 def check_options(all_faces: bool, region: float | None) -> None:
     """Refuse an ``all_faces`` that is not True or False, and a capture region that is not a share of
-    the picture in (0, 1] (any real number: a NumPy float too; a bool is no share)."""
+    the picture in :data:`~emojify.detectors.REGION_RANGE`, as ``--region`` (any real number: a NumPy
+    float too; a bool is no share). A smaller region found no face, in silence."""
     if not isinstance(all_faces, bool | np.bool_):
         raise EmojifyError(f"all_faces {all_faces!r}: must be True or False")
+    low, high = REGION_RANGE
     if region is not None and (isinstance(region, bool | np.bool_)
-                               or not (isinstance(region, numbers.Real) and 0.0 < region <= 1.0)):
-        raise EmojifyError(f"region {region!r}: must be a share of the picture's width and height in (0, 1]")
+                               or not (isinstance(region, numbers.Real) and low <= region <= high)):
+        raise EmojifyError(f"region {region!r}: must be a share of the picture's width and height from {low:g} to {high:g}")
 
 
 class Reader:

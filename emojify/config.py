@@ -44,7 +44,7 @@ else:  # the same parser, from PyPI, before it joined the standard library
     import tomli as tomllib
 
 from emojify import smoothing, texts
-from emojify.detectors import Detector
+from emojify.detectors import REGION_RANGE, Detector
 from emojify.errors import EmojifyError, reason_of
 from emojify.imageio import DEFAULT_FOLDER_FPS
 
@@ -329,7 +329,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Pi camera module), a video file, an image, or a folder of images played as a stream", source,
             metavar="SRC", raw_default=True),
     Setting("region", float, 0.6, "size of the centred capture region as a fraction of the picture, 0.1-1; "
-            "faces outside it are ignored", number(0.1, 1.0), metavar="FRACTION"),
+            "faces outside it are ignored", number(*REGION_RANGE), metavar="FRACTION"),
     Setting("emoji_dir", Path | None, None, "folder with your own emoji images, one per expression", path,
             metavar="DIR", shown="the shipped set"),
     Setting("save_dir", Path | None, None, "save each snapshot (photo + emoji) as a PNG here, with --emoji generated each "

@@ -18,3 +18,8 @@ class Detector(str, enum.Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+REGION_RANGE = (0.1, 1.0)
+"""The capture region's smallest and largest share of the picture's width and height (``--region``,
+the settings file's ``region``, the API's ``region=``): under a tenth, no face near the camera fits."""

@@ -388,10 +388,13 @@ def test_a_corrupt_file_is_an_emojify_error(tmp_path: Path) -> None:
         emojify.detect(path)
 
 
-@pytest.mark.parametrize("region", [0, -0.5, 1.5, "half", True])  # True is an int, 1, to Python: not a share
+@pytest.mark.parametrize("region", [0, -0.5, 1.5, "half", True, 0.05])  # True is an int, 1, to Python: not a share
 def test_a_bad_region_is_refused(astronaut: np.ndarray, region) -> None:
-    with pytest.raises(emojify.EmojifyError, match="region"):
+    """0.05 found no face in silence, where ``--region`` and the settings file refuse under 0.1."""
+    with pytest.raises(emojify.EmojifyError, match=r"region .*from 0\.1 to 1$"):
         emojify.detect(astronaut, region=region)
+    emojify.detect(astronaut, region=0.1)  # the range's ends are taken
+    assert_astronaut(emojify.detect(astronaut, region=1))
 
 
 @pytest.mark.parametrize(("options", "word"), [({"region": np.float32(0.6)}, None), ({"region": np.bool_(True)}, "region"),
