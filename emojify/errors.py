@@ -22,8 +22,12 @@ class EmojifyError(ValueError):
     """Something the user can fix; the message is one line naming the file or flag and the fix.
 
     A ``ValueError``, as the stage errors were before they shared this base, so existing
-    ``except ValueError`` handlers keep catching them.
+    ``except ValueError`` handlers keep catching them. A line break in it (a file name's) is written
+    as an escape (:func:`one_line`).
     """
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 def first_line(exc: BaseException) -> str:

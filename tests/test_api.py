@@ -381,6 +381,13 @@ def test_a_nul_in_a_file_name_is_said_so() -> None:
         emojify.Reader(model="model\x00.tflite")
 
 
+def test_an_error_naming_a_file_with_a_line_break_is_one_line(tmp_path: Path) -> None:
+    """The API's errors are one line, as api.md says: a line break in a file name was carried into it."""
+    with pytest.raises(emojify.EmojifyError) as caught:
+        emojify.detect(tmp_path / "smile\nplease.jpg")
+    assert str(caught.value) == f"{tmp_path}/smile\\nplease.jpg: no such file"
+
+
 def test_a_corrupt_file_is_an_emojify_error(tmp_path: Path) -> None:
     path = tmp_path / "broken.jpg"
     path.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
