@@ -60,10 +60,9 @@ def _after_fork_in_parent() -> None:
 
 def _after_fork_in_child() -> None:
     """The child starts with new locks, or one held by another thread at the fork would be held for
-    ever there, and makes its own default reader (on the models the parent loaded, between calls)."""
-    global _MODELS_LOCK, _PILLOW_LOCK, _DEFAULT_LOCK, _default_reader
+    ever there. It keeps the parent's models, default reader included: copied between calls, whole."""
+    global _MODELS_LOCK, _PILLOW_LOCK, _DEFAULT_LOCK
     _MODELS_LOCK, _PILLOW_LOCK, _DEFAULT_LOCK = threading.RLock(), threading.Lock(), threading.Lock()
-    _default_reader = None
 
 
 if hasattr(os, "register_at_fork"):  # not on Windows, which cannot fork
