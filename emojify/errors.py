@@ -36,13 +36,16 @@ def first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-_CONTROL_ESCAPES = {code: repr(chr(code))[1:-1] for code in (*range(32), 127) if code != ord("\t")}
+_CONTROL_ESCAPES = {code: repr(chr(code))[1:-1] if code < 128 else f"\\u{code:04x}"
+                    for code in (*range(32), 127, 0x85, 0x2028, 0x2029) if code != ord("\t")}
+"""The control characters and Unicode's line breaks (all that ``str.splitlines`` breaks at), each with
+its escape; a tab stays. A backslash stays too: a name holding ``\\n`` itself reads the same."""
 
 
 def one_line(text: str) -> str:
     """``text`` kept on one line for a reader of lines (a script reading stderr, or predict's output):
     the line breaks and other control characters a file name may hold are written as escapes
-    (``\\n``), as ``repr`` writes them."""
+    (``\\n``, ``\\u2028``), as ``repr`` writes them."""
     return text.translate(_CONTROL_ESCAPES)
 
 
@@ -114,12 +117,12 @@ def path_problem(exc: OSError) -> str | None:
     or None for any other (a bug, or a fault the caller reports itself)."""
     if exc.errno not in PATH_ERRORS or exc.filename is None:
         return None
-    return f"{os.fsdecode(exc.filename)}: cannot use it ({exc.strerror})"
+    return one_line(f"{os.fsdecode(exc.filename)}: cannot use it ({exc.strerror})")
 
 
 def write_problem(exc: OSError, folder: object) -> str:
     """One line for an OSError while a tool wrote its results into ``folder``: the file and the system's
     reason, or the folder where the error names no file (a full disk, as Keras and h5py report it)."""
     if exc.filename is not None:
-        return f"{os.fsdecode(exc.filename)}: {reason_of(exc)}"
-    return f"{folder}: {reason_of(exc)}"
+        return one_line(f"{os.fsdecode(exc.filename)}: {reason_of(exc)}")
+    return one_line(f"{folder}: {reason_of(exc)}")

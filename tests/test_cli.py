@@ -409,6 +409,19 @@ def test_a_name_with_a_line_break_stays_on_one_line_of_output_and_of_errors(imag
     assert stderr_lines(err) == [f"emojify: {tmp_path}/gone\\r\\nnow.png: no such file"], err
     code, _, err = run_cli("evaluate", tmp_path / "no\nfolder")
     assert code == 2 and len(stderr_lines(err)) == 1 and "no\\nfolder" in err, err
+    code, _, err = run_cli("predict", tmp_path / "line\u2028separator.png")  # a break to str.splitlines too
+    assert code == 2 and stderr_lines(err) == [f"emojify: {tmp_path}/line\\u2028separator.png: no such file"], err
+
+
+def test_a_path_the_system_refuses_is_named_on_one_line_by_every_tool():
+    """The training tools and packaging/'s scripts say a path they cannot use (a folder shut, a name
+    too long) or write in their own words, which carried a line break of the name."""
+    from emojify.errors import path_problem, write_problem
+
+    assert path_problem(OSError(errno.EACCES, "Permission denied", "runs/a\nb")) == \
+        "runs/a\\nb: cannot use it (Permission denied)"
+    assert write_problem(OSError(errno.ENOSPC, "No space left on device", "runs/a\nb/best.keras"), "runs") == \
+        "runs/a\\nb/best.keras: No space left on device"
 
 
 # --- big images -----------------------------------------------------------------------------------

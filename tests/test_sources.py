@@ -188,6 +188,17 @@ def test_a_folder_none_of_whose_pictures_can_be_read_is_refused_at_start_in_one_
                                "(sub-folders and hidden files are passed over)")
 
 
+def test_a_folder_with_a_line_break_in_its_name_is_named_once_on_one_line(tmp_path: Path) -> None:
+    """The picture's own error names it by its whole path, written with the break escaped: the folder
+    was then named twice, as the path was no longer found to be cut to the picture's name."""
+    folder = tmp_path / "party\nphotos"
+    folder.mkdir()
+    (folder / "x.jpg").write_bytes(b"junk bytes, no picture")
+    with pytest.raises(SourceError) as info:
+        probe_source(parse_source(str(folder)))
+    assert str(info.value).startswith(f"{tmp_path}/party\\nphotos: its one picture cannot be read (x.jpg: not an image")
+
+
 def test_a_folder_of_bad_pictures_checked_again_or_after_reading_is_still_one_line(tmp_path: Path) -> None:
     (tmp_path / "x.jpg").write_bytes(b"junk bytes, no picture")
     reader = open_reader(parse_source(str(tmp_path)), fps=200)

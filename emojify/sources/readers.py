@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 import cv2
 import numpy as np
 
-from emojify.errors import reason_of
+from emojify.errors import one_line, reason_of
 from emojify.imageio import DEFAULT_FOLDER_FPS as DEFAULT_FILE_FPS
 from emojify.imageio import ImageError, read_image
 from emojify.sources.picamera import PicameraReader, import_picamera2
@@ -282,7 +282,7 @@ class FolderReader:
         if not skipped:  # checked before, or read: the pictures are known bad, and why was said then
             raise SourceError(f"{self.folder}: none of its pictures can be read; put pictures that open in the folder")
         path, exc = skipped[0]
-        problem = str(exc).replace(str(path), path.name, 1)
+        problem = str(exc).replace(one_line(str(path)), one_line(path.name), 1)
         which = "its one picture cannot" if len(self.paths) == 1 else f"none of its {len(self.paths)} pictures can"
         raise SourceError(f"{self.folder}: {which} be read ({problem}); put pictures that open "
                           "in the folder itself (sub-folders and hidden files are passed over)")
