@@ -87,8 +87,8 @@ def labelled_images(root: Path, split: str | None = None) -> list[tuple[Path, in
     holding both test splits is scored whole, with a warning. Hidden files are passed over (the
     ``._face.jpg`` copies macOS writes onto a USB stick).
     """
-    items, empty = [], []
-    which = f"{split}* " if split else ""  # "no PublicTest* images"  # by the folders' names: the dimmed faces' noise is drawn in this order
+    items, empty = [], []  # by the folders' names: the dimmed faces' noise is drawn in this order
+    which = f"{split}* " if split else ""  # "no PublicTest* images"
     for name, folder in sorted(class_folders(root).items(), key=lambda item: item[1]):
         files = folder_images(folder, regular_only=False)  # a dangling link is named as unreadable
         if split:

@@ -342,6 +342,24 @@ def test_the_largest_face_is_chosen_after_the_last_look_not_before():
     assert last_look(LastLook(), frame, found)[0] == largest
 
 
+def test_the_live_single_face_is_the_largest_after_the_last_look():
+    """The live panel's one face (no party mode) is chosen as a photo's is: after the look."""
+    from emojify.faces import BlazeFaceDetector, Detection
+
+    class RoughThenLooked(BlazeFaceDetector):
+        def detect(self, image, region=None):
+            return [Detection((100, 100, 134, 134), 0.9), Detection((330, 100, 120, 120), 0.9)]
+
+        def refine(self, image, detection):
+            x, y, side, _ = detection.box
+            looked = {134: 108, 120: 118}[side]
+            return Detection((x, y, looked, looked), detection.score)
+
+    pipeline = Pipeline(detector=RoughThenLooked(), shapes=False)
+    _, found = pipeline.detect_live(np.zeros((480, 640, 3), np.uint8))
+    assert [d.box for d in found] == [(330, 100, 118, 118)]
+
+
 @pytest.mark.skipif(not (FER_ROOT / "test").is_dir(), reason=f"FER2013 image folders not found at {FER_ROOT}")
 def test_a_picture_s_face_is_the_first_of_all_its_faces():
     """Two FER2013 faces of nearly the same size side by side: ``emojify.detect`` gave the smaller

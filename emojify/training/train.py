@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emojify.errors import first_line, until_interrupted, write_problem
+from emojify.errors import first_line, reason_of, until_interrupted, write_problem
 from emojify.evaluate import pyplot
 from emojify.fileio import OutputError, atomic_path, make_folder, path_argument
 from emojify.helptext import plain_text
@@ -140,7 +140,7 @@ def check_keras_file(path) -> None:
             has_config = "config.json" in archive.namelist()
     except Exception as exc:  # a damaged archive fails with anything from NotImplementedError to UnicodeDecodeError
         reason = ("not a zip archive" if isinstance(exc, zipfile.BadZipFile)
-                  else getattr(exc, "strerror", None) or first_line(exc))
+                  else reason_of(exc))
         raise DataError(f"{path}: not a readable .keras model ({reason})") from exc
     if not has_config:
         raise DataError(f"{path}: not a readable .keras model (no config.json in the archive)")
