@@ -376,6 +376,36 @@ def test_video_reader_loops_past_the_end(tmp_path: Path) -> None:
     assert seen == (levels * 3)[:13]
 
 
+@pytest.mark.parametrize("video_fps", [0.25, 2.0])
+def test_a_slow_video_s_frame_is_given_again_until_its_time_is_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   video_fps: float) -> None:
+    """A video of a frame every 4 s (a GIF slideshow): its reader waited the 4 s, the capture thread
+    took the silence for a stall after 2 s and opened it again, so only its first frame was ever
+    shown. Each frame is given at least 10 times a second, as a folder's picture is, for its own time."""
+    from emojify.sources.capture import CaptureThread
+
+    path = tmp_path / "slow.avi"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), video_fps, (32, 24))
+    for level in (0, 120, 240):
+        writer.write(gray_image(level))
+    writer.release()
+    clock = FakeClock()
+    monkeypatch.setattr("emojify.sources.readers.time", clock)
+    reader = open_reader(parse_source(str(path)))
+    shown = []
+    while clock.now < 1000.0 + 3.5 / video_fps:
+        frame = reader.read()
+        shown.append((min((0, 120, 240), key=lambda level: abs(level - float(frame.mean()))), clock.now))
+    frame[:] = 77  # drawing on a frame given again does not change the next
+    assert reader.read().mean() != 77
+    reader.release()
+    gaps = np.diff([when for _, when in shown])
+    assert gaps.max() <= 0.1 + 1e-9 < inspect.signature(CaptureThread).parameters["stall_seconds"].default
+    starts = [0] + [i for i in range(1, len(shown)) if shown[i][0] != shown[i - 1][0]]
+    assert [shown[i][0] for i in starts] == [0, 120, 240, 0]
+    assert np.diff([shown[i][1] for i in starts]) == pytest.approx([1 / video_fps] * 3)
+
+
 def test_a_file_opencv_cannot_decode_is_a_source_error(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("hello")

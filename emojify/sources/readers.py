@@ -131,7 +131,9 @@ def _video_hint() -> str:
 
 
 class VideoReader:
-    """A video file played at its own frame rate (fallback 25 fps) and looped at its end.
+    """A video file played at its own frame rate (fallback 25 fps) and looped at its end; a frame of a
+    slower video (a GIF of a picture every 3 s) is given again until its time is up (:func:`slide_pace`),
+    as a picture of a folder is, or the capture thread took the wait for a stall and started it again.
 
     Raises :class:`SourceError` if OpenCV cannot open the file or decode a first frame from it.
     """
@@ -152,7 +154,10 @@ class VideoReader:
         fps = self._cap.get(cv2.CAP_PROP_FPS)
         plausible = math.isfinite(fps) and 0 < fps <= MAX_PLAUSIBLE_FPS
         self.fps = fps if plausible else FALLBACK_VIDEO_FPS
-        self._pacer = _Pacer(self.fps)
+        frame_fps, self._repeats = slide_pace(self.fps)
+        self._pacer = _Pacer(frame_fps)
+        self._shown: np.ndarray | None = None
+        self._given = 0
 
     def _restart(self) -> np.ndarray | None:
         """Go back to the first frame (seek, or reopen where seeking fails) and return it."""
@@ -165,8 +170,18 @@ class VideoReader:
         return frame if ok and frame is not None else None
 
     def read(self) -> np.ndarray | None:
-        """Return the next frame once it is due, starting over after the last one."""
+        """Return the next frame once it is due (a slow video's frame again while it stays: a copy,
+        for the caller to draw on), starting over after the last one."""
         self._pacer.wait()
+        if self._shown is not None and self._given < self._repeats:
+            self._given += 1
+            return self._shown.copy()
+        frame = self._decoded()
+        self._shown, self._given = (frame, 1) if self._repeats > 1 and frame is not None else (None, 0)
+        return frame if self._shown is None else frame.copy()
+
+    def _decoded(self) -> np.ndarray | None:
+        """The video's next frame, the first after the last."""
         if self._pending is not None:
             frame, self._pending = self._pending, None
             return frame
