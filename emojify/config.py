@@ -32,6 +32,7 @@ import functools
 import math
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, make_dataclass
@@ -471,14 +472,23 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 # --- config file ---------------------------------------------------------------------------
 
+CONFIG_MAX_BYTES = 1 << 20
+"""A settings file holds a few dozen lines; a larger one is some other file given by mistake."""
+
+
 def load_config(config_path: Path) -> dict[str, Any]:
     """Read a TOML config file: its raw values by setting name (``-`` in keys read as ``_``).
 
     Raises :class:`ConfigError` for a missing, unreadable or invalid file and for unknown keys.
     """
     try:
+        if not stat.S_ISREG(os.stat(config_path).st_mode):  # /dev/zero never ends, a pipe may never start
+            raise ConfigError(f"{config_path}: not a file; give --config a settings file")
         with open(config_path, "rb") as handle:  # a byte-order mark (Windows editors) is not TOML's: dropped
-            data = tomllib.loads(handle.read().removeprefix(codecs.BOM_UTF8).decode())
+            text = handle.read(CONFIG_MAX_BYTES + 1)
+        if len(text) > CONFIG_MAX_BYTES:
+            raise ConfigError(f"{config_path}: over {CONFIG_MAX_BYTES // 1024} KB, not a settings file")
+        data = tomllib.loads(text.removeprefix(codecs.BOM_UTF8).decode())
     except FileNotFoundError:
         raise ConfigError(f"{config_path}: config file not found; check the --config path") from None
     except OSError as exc:

@@ -146,6 +146,8 @@ MODIFIER_NEEDED = "--exit-keys must hold Control, Alt or another modifier beside
     (["--exit-keys", "Mod2-space"], MODIFIER_NEEDED),  # Num Lock, on most of the time
     (["--config", ""], "--config: an empty path"),
     (["--config", "missing.toml"], "missing.toml: config file not found"),
+    (["--config", "/dev/zero"], "/dev/zero: not a file; give --config a settings file"),  # read for ever, then MemoryError
+    (["--config", "/"], "/: not a file; give --config a settings file"),
     (["--attract-after", "forever"], '--attract-after must be a number between 0 and 3600 (got "forever")'),
     (["--rotate", "-90"], '--rotate must be one of 0, 90, 180, 270 (got "-90")'),
 ])
@@ -909,3 +911,13 @@ def test_stats_log_the_shown_and_camera_rates_of_a_real_source(display: str, mon
             root.destroy()
             del root, app
             gc.collect()  # Tk's objects die here, on Tk's thread, not in a later collection on the capture thread
+
+
+def test_a_settings_file_of_megabytes_is_refused_unread(tmp_path: Path) -> None:
+    """A log or a video given as --config by mistake: one line, without reading it all."""
+    from emojify.config import CONFIG_MAX_BYTES
+
+    big = tmp_path / "kiosk.toml"
+    big.write_bytes(b"# a comment\n" * (CONFIG_MAX_BYTES // 12 + 1))
+    with pytest.raises(ConfigError, match=f"{big}: over 1024 KB, not a settings file"):
+        settings("--config", str(big))
