@@ -91,9 +91,36 @@ def test_a_link_to_a_camera_node_is_that_camera_a_link_to_another_device_is_not(
     chain.symlink_to(camera)
     other = tmp_path / "zero"
     other.symlink_to("/dev/zero")
-    assert parse_source(str(camera)) == parse_source(str(chain)) == SourceSpec("camera", 7)
+    assert parse_source(str(camera)) == SourceSpec("camera", camera) and str(parse_source(str(camera))) == f"camera {camera}"
+    assert parse_source(str(chain)) == SourceSpec("camera", chain)
     with pytest.raises(SourceError, match="no such camera, file or folder"):
         parse_source(str(other))
+
+
+def test_a_camera_named_by_its_link_is_opened_where_the_link_leads_each_time(tmp_path: Path, monkeypatch) -> None:
+    """Replugged, a camera comes back as another /dev/videoN and udev moves its by-id link: the kiosk
+    reopened the number the link had at start, the wrong camera or none. Unplugged (the link gone), it
+    is waited for as a camera that does not open."""
+    from emojify.sources import readers
+
+    opened = []
+    monkeypatch.setattr(readers.CameraReader, "__init__", lambda self, index, width=None, height=None: opened.append(index))
+    link = tmp_path / "usb-Logitech_C270-video-index0"
+    link.symlink_to("/dev/video2")
+    spec = parse_source(str(link))
+    open_reader(spec)
+    link.unlink()
+    with pytest.raises(OSError, match="the link leads to no camera now"):
+        open_reader(spec)
+    link.symlink_to("/dev/video4")
+    open_reader(spec)
+    assert opened == [2, 4]
+    from emojify.sources import spec as spec_module
+
+    monkeypatch.setattr(spec_module, "V4L_LINKS", tmp_path)  # as /dev/v4l/, where udev keeps the links
+    not_yet = tmp_path / "usb-Other_Camera-video-index0"
+    not_yet.symlink_to("/dev/video99-not-plugged-in")
+    assert parse_source(str(not_yet)) == SourceSpec("camera", not_yet)  # waited for, not "no such camera"
 
 
 def test_the_pictures_in_a_folder_are_one_rule_for_the_slideshow_evaluate_and_training(tmp_path: Path) -> None:

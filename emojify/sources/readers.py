@@ -23,7 +23,7 @@ from emojify.errors import one_line, reason_of
 from emojify.imageio import DEFAULT_FOLDER_FPS as DEFAULT_FILE_FPS
 from emojify.imageio import ImageError, read_image
 from emojify.sources.picamera import PicameraReader, import_picamera2
-from emojify.sources.spec import SourceError, SourceKind, SourceSpec, folder_images
+from emojify.sources.spec import SourceError, SourceKind, SourceSpec, folder_images, linked_camera
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +97,14 @@ class CameraReader:
 
     @classmethod
     def from_spec(cls, spec: SourceSpec, size: tuple[int, int] | None, fps: float) -> CameraReader:
-        """Open camera ``spec.target`` asking for ``size``; a camera paces itself, so ``fps`` is unused."""
-        return cls(int(spec.target), *(size or (None, None)))
+        """Open camera ``spec.target`` (an index, or a link followed now to its ``/dev/videoN``) asking
+        for ``size``; a camera paces itself, so ``fps`` is unused."""
+        index = spec.target
+        if isinstance(index, Path):
+            index = linked_camera(index)
+            if index is None:
+                raise OSError(f"camera {spec.target}: the link leads to no camera now (unplugged?)")
+        return cls(index, *(size or (None, None)))
 
     def __init__(self, index: int, width: int | None = None, height: int | None = None) -> None:
         self.index = index

@@ -51,7 +51,8 @@ class SourceKind(str, enum.Enum):
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """Where frames come from: ``kind`` (a :class:`SourceKind`), ``target`` a camera index or a path."""
+    """Where frames come from: ``kind`` (a :class:`SourceKind`), ``target`` a camera index or a path
+    (of a file, a folder, or a link to a camera's ``/dev/videoN``, followed each time it is opened)."""
 
     kind: SourceKind
     target: int | Path
@@ -75,7 +76,10 @@ def parse_source(spec: str | int | Path) -> SourceSpec:
     """Interpret a command-line source: camera index, ``/dev/videoN``, ``picamera[:N]``, folder, image or video.
 
     An int or a string of ASCII digits is a camera index (0 to :data:`MAX_CAMERA`) and
-    ``/dev/videoN``, or a link to it such as ``/dev/v4l/by-id/...``, is camera N;
+    ``/dev/videoN`` is camera N; a link to it such as ``/dev/v4l/by-id/...`` is that camera, kept as
+    the link, which is followed again each time the camera is opened (it leads to another N once the
+    camera is plugged back in elsewhere; a link under ``/dev/v4l/`` to nothing yet is a camera not
+    plugged in, waited for);
     ``picamera`` is the Raspberry Pi camera module 0 and ``picamera:N`` module N (read through
     Picamera2, which this does not import); an existing directory
     is a folder (it must hold at least one image), an existing file with an image suffix is an
@@ -90,8 +94,9 @@ def parse_source(spec: str | int | Path) -> SourceSpec:
     if _DIGITS.fullmatch(text.strip()):
         return _camera(int(text.strip()), text.strip())
     path = Path(text).expanduser()
-    device = os.path.realpath(path) if path.is_symlink() else text.strip()  # a by-id link names its /dev/videoN
-    match = _DEV_VIDEO.fullmatch(device)
+    if path.is_symlink() and (linked_camera(path) is not None or path.absolute().is_relative_to(V4L_LINKS)):
+        return SourceSpec(SourceKind.CAMERA, path)
+    match = _DEV_VIDEO.fullmatch(text.strip())
     if match:
         return _camera(int(match.group(1)), text.strip())
     match = _PICAMERA.fullmatch(text.strip())
@@ -105,6 +110,17 @@ def parse_source(spec: str | int | Path) -> SourceSpec:
     if text.strip() and path.is_file():
         return SourceSpec(SourceKind.IMAGE if path.suffix.lower() in IMAGE_SUFFIXES else SourceKind.VIDEO, path)
     raise SourceError(f"{text}: no such camera, file or folder")
+
+
+V4L_LINKS = Path("/dev/v4l")
+"""Where udev keeps a camera's lasting names (``by-id/``, ``by-path/``), links to its ``/dev/videoN``."""
+
+
+def linked_camera(link: Path) -> int | None:
+    """The N of the ``/dev/videoN`` that ``link`` leads to now, or None (it leads to nothing, or to
+    something else)."""
+    match = _DEV_VIDEO.fullmatch(os.path.realpath(link))
+    return int(match.group(1)) if match and int(match.group(1)) <= MAX_CAMERA else None
 
 
 def _camera(index: int, text: str) -> SourceSpec:
