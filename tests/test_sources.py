@@ -352,6 +352,23 @@ def test_folder_fps_sets_how_long_each_picture_stays(
     assert np.diff([shown[i][1] for i in starts[:5]]) == pytest.approx([1 / float(folder_fps)] * 4)
 
 
+def test_pictures_added_to_a_playing_folder_join_the_next_round(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The folder was listed once at start: photos copied in during the event never showed, and one
+    caught half-copied was passed over for the rest of the run."""
+    cv2.imwrite(str(tmp_path / "a.png"), gray_image(50))
+    monkeypatch.setattr("emojify.sources.readers.time", FakeClock())
+    reader = open_reader(parse_source(str(tmp_path)), fps=10)  # 10 a second: each read is a picture
+    assert int(reader.read()[0, 0, 0]) == 50
+    cv2.imwrite(str(tmp_path / "b.png"), gray_image(100))
+    (tmp_path / "c.png").write_bytes(cv2.imencode(".png", gray_image(150))[1].tobytes()[:40])  # still copying
+    shown = [int(reader.read()[0, 0, 0]) for _ in range(4)]
+    assert shown == [50, 100, 50, 100]
+    cv2.imwrite(str(tmp_path / "c.png"), gray_image(150))  # the copy is done
+    os.utime(tmp_path / "c.png", ns=(1, 1))  # a time of change of its own, however fast this runs
+    shown = [int(reader.read()[0, 0, 0]) for _ in range(3)]
+    assert shown == [150, 50, 100]  # its turn, after b
+
+
 @pytest.mark.parametrize("value", ["0", "-1", "100", "fast", "nan"])
 def test_bad_folder_fps_is_one_line_and_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], value: str

@@ -13,6 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -236,8 +237,10 @@ class FolderReader:
     """A folder's images in name order, ``fps`` pictures a second, looped forever; each picture is
     given again frame after frame while it stays (:func:`slide_pace`).
 
-    The folder is listed once, when opened. Unreadable images are skipped with one warning each (in
-    the process, not each opening: the kiosk opens a folder of them again and again);
+    The folder is listed when opened and again after each round, so pictures added while it plays
+    join the next round. Unreadable images are skipped with one warning each (in the process, not
+    each opening: the kiosk opens a folder of them again and again), and tried again once changed
+    (a picture caught half-copied);
     if none at all can be read, ``read()`` returns None (:meth:`check` says so, for the start). Raises
     :class:`SourceError` if the folder holds no image files.
     """
@@ -255,8 +258,8 @@ class FolderReader:
             raise SourceError(f"{self.folder}: cannot list folder ({reason_of(exc)})") from None
         if not self.paths:
             raise SourceError(f"{self.folder}: folder holds no images")
-        self._next = 0
-        self._bad: set[Path] = set()
+        self._next, self._began = 0, False  # the first round shows the folder as listed here
+        self._bad: set[tuple[Path, int]] = set()  # each as it was when it could not be read (_version)
         frame_fps, self._repeats = slide_pace(fps)
         self._pacer = _Pacer(frame_fps)
         self._shown: np.ndarray | None = None
@@ -278,16 +281,25 @@ class FolderReader:
         that cannot be read is passed over from then on and given to ``skipped`` (by default a
         warning, once per process)."""
         for _ in range(len(self.paths)):
+            if self._next == 0 and self._began:  # a new round shows the folder as it is now
+                self._list_again()
+            self._began = True
             path = self.paths[self._next]
             self._next = (self._next + 1) % len(self.paths)
-            if path in self._bad:
+            if _version(path) in self._bad:
                 continue
             try:
                 return _as_bgr(read_image(path))
             except ImageError as exc:
-                self._bad.add(path)
+                self._bad.add(_version(path))
                 (skipped or _warn_skipped)(path, exc)
         return None
+
+    def _list_again(self) -> None:
+        """The folder's pictures as they are now; the old list where it cannot be listed or holds none
+        (a stick pulled out: those pictures then fail, and the folder is waited for)."""
+        with suppress(OSError):
+            self.paths = folder_images(self.folder) or self.paths
 
     def check(self) -> None:
         """Raise :class:`SourceError` unless one of the folder's pictures can be read, decoding them in
@@ -312,12 +324,17 @@ class FolderReader:
         """Nothing to free; present for the :class:`Reader` protocol."""
 
 
+def _version(path: Path) -> tuple[Path, int]:
+    """``path`` as it is now: with its time of change (-1 where it is gone)."""
+    try:
+        return path, path.stat().st_mtime_ns
+    except OSError:
+        return path, -1
+
+
 def _warn_skipped(path: Path, exc: ImageError) -> None:
     """Log that ``path`` is passed over, the first time this process finds it (as it is now) unreadable."""
-    try:
-        key = (path, path.stat().st_mtime_ns)
-    except OSError:
-        key = (path, -1)
+    key = _version(path)
     if key not in _WARNED:
         _WARNED.add(key)
         logger.warning("skipping %s", exc)
