@@ -83,6 +83,21 @@ def test_a_camera_number_opencv_cannot_open_is_refused_saying_which_are(source: 
     assert parse_source("99") == parse_source("/dev/video99") == SourceSpec("camera", 99)
 
 
+def test_a_number_that_is_also_a_folder_here_says_how_to_name_the_folder(tmp_path: Path, monkeypatch, caplog) -> None:
+    """A folder of a day's photos named 05 or 2024: the number is a camera's, in silence (camera 5
+    waited for, or 'camera numbers go from 0 to 99'); now it says to write ./05."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("05", "2024"):
+        (tmp_path / name).mkdir()
+        cv2.imwrite(str(tmp_path / name / "a.png"), gray_image(90))
+    with caplog.at_level("WARNING"):
+        assert parse_source("05") == SourceSpec("camera", 5)
+    assert "05 is taken as camera 5; for the file or folder of that name, write ./05" in caplog.text
+    with pytest.raises(SourceError, match=r"^2024: a number is a camera's; for the file or folder of that name, write \./2024$"):
+        parse_source("2024")
+    assert parse_source("./05") == SourceSpec("folder", Path("05"))
+
+
 def test_a_link_to_a_camera_node_is_that_camera_a_link_to_another_device_is_not(tmp_path: Path) -> None:
     """A /dev/v4l/by-id/ name stays put when cameras are replugged; it links to the camera's /dev/videoN."""
     camera = tmp_path / "usb-Logitech_C270-video-index0"
@@ -93,8 +108,9 @@ def test_a_link_to_a_camera_node_is_that_camera_a_link_to_another_device_is_not(
     other.symlink_to("/dev/zero")
     assert parse_source(str(camera)) == SourceSpec("camera", camera) and str(parse_source(str(camera))) == f"camera {camera}"
     assert parse_source(str(chain)) == SourceSpec("camera", chain)
-    with pytest.raises(SourceError, match="no such camera, file or folder"):
-        parse_source(str(other))
+    for device in (other, "/dev/null"):  # there, but nothing to play in a loop: not 'no such camera, file or folder'
+        with pytest.raises(SourceError, match=r": a device or a pipe, not a camera, file or folder; save the video"):
+            parse_source(str(device))
 
 
 def test_a_camera_named_by_its_link_is_opened_where_the_link_leads_each_time(tmp_path: Path, monkeypatch) -> None:

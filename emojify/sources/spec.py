@@ -8,6 +8,7 @@ this machine can open the source is :func:`emojify.sources.readers.probe_source`
 from __future__ import annotations
 
 import enum
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from pathlib import Path
 
 from emojify.errors import EmojifyError
 from emojify.imageio import IMAGE_SUFFIXES, folder_images
+
+logger = logging.getLogger(__name__)
 
 _DEV_VIDEO = re.compile(r"/dev/video(\d+)")
 _DIGITS = re.compile(r"\d+", re.ASCII)
@@ -92,7 +95,13 @@ def parse_source(spec: str | int | Path) -> SourceSpec:
         return _camera(spec, str(spec))
     text = str(spec)
     if _DIGITS.fullmatch(text.strip()):
-        return _camera(int(text.strip()), text.strip())
+        number = text.strip()
+        if Path(number).exists():  # a folder of a date's photos, 2024/: the number is a camera's
+            if int(number) > MAX_CAMERA:
+                raise SourceError(f"{number}: a number is a camera's; for the file or folder of that name, write ./{number}")
+            logger.warning("%s is taken as camera %d; for the file or folder of that name, write ./%s",
+                           number, int(number), number)
+        return _camera(int(number), number)
     path = Path(text).expanduser()
     if path.is_symlink() and (linked_camera(path) is not None or path.absolute().is_relative_to(V4L_LINKS)):
         return SourceSpec(SourceKind.CAMERA, path)
@@ -109,6 +118,8 @@ def parse_source(spec: str | int | Path) -> SourceSpec:
         return SourceSpec(SourceKind.FOLDER, path)
     if text.strip() and path.is_file():
         return SourceSpec(SourceKind.IMAGE if path.suffix.lower() in IMAGE_SUFFIXES else SourceKind.VIDEO, path)
+    if text.strip() and path.exists():  # /dev/null, /dev/stdin, a named pipe: nothing to replay
+        raise SourceError(f"{text}: a device or a pipe, not a camera, file or folder; save the video or pictures to a file")
     raise SourceError(f"{text}: no such camera, file or folder")
 
 
