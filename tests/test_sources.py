@@ -3,7 +3,6 @@ a camera being unplugged, failing or stalling."""
 
 from __future__ import annotations
 
-import inspect
 import os
 import threading
 import time
@@ -28,7 +27,7 @@ from emojify.sources import (
     parse_source,
     probe_source,
 )
-from emojify.sources.capture import backoff_schedule
+from emojify.sources.capture import CAMERA_STALL_SECONDS, backoff_schedule
 from emojify.texts import message_tips, status_message
 
 
@@ -347,7 +346,6 @@ def test_folder_fps_sets_how_long_each_picture_stays(
     from emojify import cli
     from emojify.app import open_source
     from emojify.config import settings_from_args
-    from emojify.sources.capture import CaptureThread
 
     for name, value in [("a.png", 50), ("b.png", 100)]:
         cv2.imwrite(str(tmp_path / name), gray_image(value))
@@ -362,7 +360,7 @@ def test_folder_fps_sets_how_long_each_picture_stays(
         shown.append((value, clock.now))
     gaps = np.diff([when for _, when in shown])
     assert gaps.max() <= 0.1 + 1e-9
-    assert gaps.max() < inspect.signature(CaptureThread).parameters["stall_seconds"].default
+    assert gaps.max() < CAMERA_STALL_SECONDS
     starts = [0] + [i for i in range(1, len(shown)) if shown[i][0] != shown[i - 1][0]]  # a new picture
     assert [shown[i][0] for i in starts[:5]] == [50, 100, 50, 100, 50]
     assert np.diff([shown[i][1] for i in starts[:5]]) == pytest.approx([1 / float(folder_fps)] * 4)
@@ -442,7 +440,6 @@ def test_a_slow_video_s_frame_is_given_again_until_its_time_is_up(tmp_path: Path
     """A video of a frame every 4 s (a GIF slideshow): its reader waited the 4 s, the capture thread
     took the silence for a stall after 2 s and opened it again, so only its first frame was ever
     shown. Each frame is given at least 10 times a second, as a folder's picture is, for its own time."""
-    from emojify.sources.capture import CaptureThread
 
     path = tmp_path / "slow.avi"
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), video_fps, (32, 24))
@@ -460,7 +457,7 @@ def test_a_slow_video_s_frame_is_given_again_until_its_time_is_up(tmp_path: Path
     assert reader.read().mean() != 77
     reader.release()
     gaps = np.diff([when for _, when in shown])
-    assert gaps.max() <= 0.1 + 1e-9 < inspect.signature(CaptureThread).parameters["stall_seconds"].default
+    assert gaps.max() <= 0.1 + 1e-9 < CAMERA_STALL_SECONDS
     starts = [0] + [i for i in range(1, len(shown)) if shown[i][0] != shown[i - 1][0]]
     assert [shown[i][0] for i in starts] == [0, 120, 240, 0]
     assert np.diff([shown[i][1] for i in starts]) == pytest.approx([1 / video_fps] * 3)
@@ -533,6 +530,26 @@ def test_capture_goes_lost_then_live_again(
     assert after is not None and after.seq > before.seq
     assert frame_number(after) > frame_number(before)
     assert capture.reconnects == 1
+
+
+def test_a_slow_picture_of_a_slideshow_is_waited_for_a_silent_camera_is_reopened(camera: FakeCamera,
+                                                                                  monkeypatch) -> None:
+    """A large photo of a folder took seconds to decode on a Pi: the capture thread took it for a
+    stall, opened the folder again and started it over from its first picture. A camera that goes
+    silent as long is still opened again."""
+    from emojify.sources import capture as capture_module
+
+    monkeypatch.setattr(capture_module, "CAMERA_STALL_SECONDS", 0.3)  # a picture decoded in 0.6 s
+    monkeypatch.setattr(capture_module, "FILE_STALL_SECONDS", 5.0)
+    for spec, reopened in ((SourceSpec("folder", Path("photos")), 0), (CAMERA, 1)):
+        camera.opened = 0
+        with CaptureThread(spec, opener=camera.open) as capture:
+            since = capture.wait_for_frame(3.0).seq
+            camera.mode = "stall"
+            time.sleep(0.6)
+            camera.mode = "frames"
+            assert wait_until(lambda since=since: getattr(capture.wait_for_frame(0), "seq", 0) > since + 5, timeout=3.0)
+            assert (camera.opened - 1, capture.reconnects) == (reopened, reopened), spec
 
 
 def test_latest_is_only_ever_the_newest_frame(camera: FakeCamera) -> None:

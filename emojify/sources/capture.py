@@ -27,6 +27,11 @@ logger = logging.getLogger(__name__)
 
 INITIAL_BACKOFF = 0.1
 """Seconds :class:`CaptureThread` waits before its first reconnection attempt."""
+CAMERA_STALL_SECONDS = 2.0
+"""A camera that sends no frame for this long has stalled (a wedged USB camera): it is opened again."""
+FILE_STALL_SECONDS = 10.0
+"""A file source's stall: a large photo of a slideshow takes seconds to decode on a Pi, and opening the
+folder again started it over from its first picture; only a read this slow (a network share gone) is one."""
 
 
 def backoff_schedule(cap: float) -> Iterator[float]:
@@ -59,7 +64,9 @@ class CaptureThread:
     """Reads a source on a daemon thread, keeps only the newest frame, and reconnects forever.
 
     A failed open (any exception from ``opener``), a read that returns None or an empty frame or
-    raises, or a gap of more than ``stall_seconds`` between good frames marks the source LOST;
+    raises, or a gap of more than ``stall_seconds`` between good frames (by default
+    :data:`CAMERA_STALL_SECONDS` for a camera, :data:`FILE_STALL_SECONDS` for a file or folder)
+    marks the source LOST;
     the reader is then released and reopened after a back-off that starts at 0.1 s and doubles
     up to ``max_backoff``. While a read blocks past ``stall_seconds`` the source already reports
     LOST. ``reconnects`` counts LOST -> LIVE recoveries (a camera missing at start included).
@@ -70,11 +77,13 @@ class CaptureThread:
         self,
         spec: SourceSpec,
         opener: Callable[[], Reader] | None = None,
-        stall_seconds: float = 2.0,
+        stall_seconds: float | None = None,
         max_backoff: float = 1.0,
     ) -> None:
         self.spec = spec
         self._opener: Callable[[], Reader] = opener or (lambda: open_reader(spec))
+        if stall_seconds is None:
+            stall_seconds = CAMERA_STALL_SECONDS if spec.kind.is_camera else FILE_STALL_SECONDS
         self._stall_seconds = stall_seconds
         self._max_backoff = max(max_backoff, INITIAL_BACKOFF)
         self._lock = threading.Lock()
