@@ -33,7 +33,7 @@ FALLBACK_VIDEO_FPS = 25.0
 MAX_PLAUSIBLE_FPS = 240.0
 """A stated video frame rate above this (or not above zero) is taken to be bogus."""
 
-_WARNED: set[tuple[Path, int]] = set()
+_WARNED: set[tuple[Path, int, int]] = set()
 """The unreadable pictures (path, modification time) already warned about in this process: a folder
 of them is opened again every few seconds, and its log must not fill an SD card with the same lines."""
 
@@ -77,7 +77,8 @@ class _Pacer:
 SLIDE_FRAME_FPS = 10.0
 """Frames a second that an image or a folder gives at least: a picture shown for longer (``--folder-fps``
 under 10, e.g. 0.2 for 5 s a picture) is given again frame after frame until its time is up, as a
-camera would, so the capture thread (which calls a source lost after 2 s without a frame) stays live."""
+camera would, so the capture thread (which calls a source lost after some seconds without a frame,
+:data:`~emojify.sources.capture.FILE_STALL_SECONDS`) stays live."""
 
 
 def slide_pace(fps: float) -> tuple[float, int]:
@@ -259,7 +260,7 @@ class FolderReader:
         if not self.paths:
             raise SourceError(f"{self.folder}: folder holds no images")
         self._next, self._began = 0, False  # the first round shows the folder as listed here
-        self._bad: set[tuple[Path, int]] = set()  # each as it was when it could not be read (_version)
+        self._bad: set[tuple[Path, int, int]] = set()  # each as it was when it could not be read (_version)
         frame_fps, self._repeats = slide_pace(fps)
         self._pacer = _Pacer(frame_fps)
         self._shown: np.ndarray | None = None
@@ -278,9 +279,11 @@ class FolderReader:
 
     def _next_picture(self, skipped: Callable[[Path, ImageError], object] | None = None) -> np.ndarray | None:
         """The next readable image in the folder's order, or None if none can be read. Each picture
-        that cannot be read is passed over from then on and given to ``skipped`` (by default a
-        warning, once per process)."""
-        for _ in range(len(self.paths)):
+        that cannot be read is passed over until it changes and given to ``skipped`` (by default a
+        warning, once per process and version of the file)."""
+        tried = 0
+        while tried < len(self.paths):  # the list may grow on the way: a new round lists the folder again
+            tried += 1
             if self._next == 0 and self._began:  # a new round shows the folder as it is now
                 self._list_again()
             self._began = True
@@ -324,12 +327,14 @@ class FolderReader:
         """Nothing to free; present for the :class:`Reader` protocol."""
 
 
-def _version(path: Path) -> tuple[Path, int]:
-    """``path`` as it is now: with its time of change (-1 where it is gone)."""
+def _version(path: Path) -> tuple[Path, int, int]:
+    """``path`` as it is now: with its time of change and its size (-1, -1 where it is gone); the size
+    too, for a USB stick's FAT keeps the time to 2 s, the span of a copy."""
     try:
-        return path, path.stat().st_mtime_ns
+        info = path.stat()
     except OSError:
-        return path, -1
+        return path, -1, -1
+    return path, info.st_mtime_ns, info.st_size
 
 
 def _warn_skipped(path: Path, exc: ImageError) -> None:

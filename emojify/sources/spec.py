@@ -8,7 +8,6 @@ this machine can open the source is :func:`emojify.sources.readers.probe_source`
 from __future__ import annotations
 
 import enum
-import logging
 import os
 import re
 from dataclasses import dataclass
@@ -16,8 +15,6 @@ from pathlib import Path
 
 from emojify.errors import EmojifyError
 from emojify.imageio import IMAGE_SUFFIXES, folder_images
-
-logger = logging.getLogger(__name__)
 
 _DEV_VIDEO = re.compile(r"/dev/video(\d+)")
 _DIGITS = re.compile(r"\d+", re.ASCII)
@@ -95,15 +92,12 @@ def parse_source(spec: str | int | Path) -> SourceSpec:
         return _camera(spec, str(spec))
     text = str(spec)
     if _DIGITS.fullmatch(text.strip()):
-        number = text.strip()
-        if Path(number).exists():  # a folder of a date's photos, 2024/: the number is a camera's
-            if int(number) > MAX_CAMERA:
-                raise SourceError(f"{number}: a number is a camera's; for the file or folder of that name, write ./{number}")
-            logger.warning("%s is taken as camera %d; for the file or folder of that name, write ./%s",
-                           number, int(number), number)
-        return _camera(int(number), number)
+        return _camera(int(text.strip()), text.strip(), typed_number=True)
     path = Path(text).expanduser()
-    if path.is_symlink() and (linked_camera(path) is not None or path.absolute().is_relative_to(V4L_LINKS)):
+    # udev makes a camera's /dev/v4l/ link only while it is plugged in: a name there that leads to
+    # nothing (yet) is a camera to wait for, as a /dev/videoN that is not there is
+    waited = path.absolute().is_relative_to(V4L_LINKS) and not path.exists()
+    if waited or (path.is_symlink() and linked_camera(path) is not None):
         return SourceSpec(SourceKind.CAMERA, path)
     match = _DEV_VIDEO.fullmatch(text.strip())
     if match:
@@ -134,9 +128,11 @@ def linked_camera(link: Path) -> int | None:
     return int(match.group(1)) if match and int(match.group(1)) <= MAX_CAMERA else None
 
 
-def _camera(index: int, text: str) -> SourceSpec:
-    """Camera ``index``, typed as ``text``; a :class:`SourceError` above :data:`MAX_CAMERA`."""
+def _camera(index: int, text: str, typed_number: bool = False) -> SourceSpec:
+    """Camera ``index``, typed as ``text`` (a number where ``typed_number``: it may have meant a folder of
+    that name, a year's photos); a :class:`SourceError` above :data:`MAX_CAMERA`."""
     if index > MAX_CAMERA:
         raise SourceError(f"{text}: camera numbers go from 0 to {MAX_CAMERA} (/dev/video0 to /dev/video{MAX_CAMERA}); "
-                          "give the N of the camera's /dev/videoN (v4l2-ctl --list-devices lists them)")
+                          "give the N of the camera's /dev/videoN (v4l2-ctl --list-devices lists them)"
+                          + (f", or ./{text} for a file or folder of that name" if typed_number else ""))
     return SourceSpec(SourceKind.CAMERA, index)
