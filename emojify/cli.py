@@ -310,7 +310,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 NO_FRAME_SECONDS = 5.0
-"""How long ``emojify bench --source`` waits for a frame before it gives up."""
+"""How long ``emojify bench --source`` waits for a camera's frame before it gives up; a file's, a second
+longer than its stall (:data:`~emojify.sources.capture.FILE_STALL_SECONDS`: a large photo decoding)."""
 NO_FRAMES_BECAUSE = {
     "absent": "it cannot be opened",
     "lost": "none of it could be read as a picture or video",
@@ -352,6 +353,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         report["source"] = "synthetic 640x480 stream with the sample face"
     else:
         from emojify.sources import CaptureThread, open_reader, probe_source
+        from emojify.sources.capture import FILE_STALL_SECONDS
 
         spec = BY_NAME["source"].parse(args.source, Origin("--source"))  # as emojify run says a bad one
         probe_source(spec)  # a bad file fails here, with what is wrong and the fix
@@ -365,12 +367,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
                 raise UsageError(f"{args.source}: cannot be opened ({exc})") from None
         with CaptureThread(spec, opener=lambda: opened.pop() if opened else open_reader(spec, fps=args.folder_fps)
                            ) as capture:
+            patience = NO_FRAME_SECONDS if spec.kind.is_camera else FILE_STALL_SECONDS + 1
+
             def frames():
                 seq = 0
                 while True:
-                    frame = capture.wait_for_frame(NO_FRAME_SECONDS, after=seq)
+                    frame = capture.wait_for_frame(patience, after=seq)
                     if frame is None:
-                        raise UsageError(f"{args.source}: no frames in {NO_FRAME_SECONDS:.0f} s "
+                        raise UsageError(f"{args.source}: no frames in {patience:.0f} s "
                                          f"({NO_FRAMES_BECAUSE.get(str(capture.event), 'none came')})")
                     seq = frame.seq
                     yield frame.image

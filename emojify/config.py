@@ -483,7 +483,8 @@ def load_config(config_path: Path) -> dict[str, Any]:
     Raises :class:`ConfigError` for a missing, unreadable or invalid file and for unknown keys.
     """
     try:
-        if not stat.S_ISREG(os.stat(config_path).st_mode):  # /dev/zero never ends, a pipe may never start
+        kind = os.stat(config_path).st_mode  # a file, or a pipe: --config <(generate-settings)
+        if not (stat.S_ISREG(kind) or stat.S_ISFIFO(kind)):  # a folder, /dev/zero (never ends)
             raise ConfigError(f"{config_path}: not a file; give --config a settings file")
         with open(config_path, "rb") as handle:  # a byte-order mark (Windows editors) is not TOML's: dropped
             text = handle.read(CONFIG_MAX_BYTES + 1)

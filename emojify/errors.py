@@ -87,6 +87,11 @@ def sigterm_interrupts() -> Iterator[None]:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def print_error(prog: str, message: object) -> None:
+    """``PROG: error: MESSAGE`` on stderr, on one line (:func:`one_line`): a tool's own error line."""
+    print(one_line(f"{prog}: error: {message}"), file=sys.stderr)
+
+
 def until_interrupted(prog: str, work: Callable[[], int], how_to_go_on: Callable[[], str] | None = None) -> int:
     """``work()``'s exit code; Ctrl-C or SIGTERM during it prints ``PROG: stopped`` on stderr (followed by
     ``; <how_to_go_on()>`` where given), instead of a traceback or nothing, and gives
@@ -103,7 +108,7 @@ def until_interrupted(prog: str, work: Callable[[], int], how_to_go_on: Callable
         problem = path_problem(exc)
         if problem is None:
             raise
-        print(f"{prog}: error: {problem}", file=sys.stderr)
+        print_error(prog, problem)
         return 2
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from emojify.bench import rss_mb, synthetic_stream, time_frames
-from emojify.errors import reason_of
+from emojify.errors import print_error, reason_of
 from emojify.fileio import OutputError, atomic_path, make_file_folder
 from emojify.pipeline import Pipeline
 
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             plot(blocks, start, args.plot)
         except OSError as exc:  # the disk filled during the soak: exit 2, unless 1 says memory or time grew
-            print(f"{p.prog}: error: --plot {args.plot}: cannot save the plot ({reason_of(exc)})", file=sys.stderr)
+            print_error(p.prog, f"--plot {args.plot}: cannot save the plot ({reason_of(exc)})")
             return 2 if held else 1
     return 0 if held else 1
 

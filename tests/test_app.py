@@ -921,3 +921,20 @@ def test_a_settings_file_of_megabytes_is_refused_unread(tmp_path: Path) -> None:
     big.write_bytes(b"# a comment\n" * (CONFIG_MAX_BYTES // 12 + 1))
     with pytest.raises(ConfigError, match=f"{big}: over 1024 KB, not a settings file"):
         settings("--config", str(big))
+
+
+def test_a_settings_file_given_through_a_pipe_is_read(tmp_path: Path) -> None:
+    """``--config <(make-settings)``: bash gives a pipe, which the check for a file refused."""
+    import os
+    import threading
+
+    from emojify.config import load_config
+
+    pipe = tmp_path / "settings"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_text("region = 0.5\n"))
+    writer.start()
+    try:
+        assert load_config(pipe) == {"region": 0.5}
+    finally:
+        writer.join(10)

@@ -594,6 +594,15 @@ def test_resume_refuses_an_option_typed_at_its_default_where_the_run_has_another
     assert "already finished its 10 epochs" in capsys.readouterr().out
 
 
+def test_a_run_folder_named_with_a_line_break_is_named_on_one_line(tmp_path, capsys):
+    """emojify-train's own error lines carried a line break of the name: two lines for one error."""
+    from emojify.training import train
+
+    assert train.main([str(tmp_path / "fer"), "--out", str(tmp_path / "a\nb"), "--resume", "--verbose", "0"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"emojify-train: error: {tmp_path}/a\\nb: no run to resume (no config.json)"]
+
+
 def test_resume_reads_the_runs_own_data_and_refuses_another(tmp_path, capsys, monkeypatch):
     """DATA given with --resume was silently replaced by the run's own: another data set is refused,
     a DATA that does not exist too; the same folder by another name is the run's."""

@@ -34,7 +34,7 @@ import numpy as np
 
 from emojify.classifier import Classifier, default_model_path, metadata_path
 from emojify.decision import METADATA_KEY, fit_camera_bias
-from emojify.errors import EmojifyError, until_interrupted
+from emojify.errors import EmojifyError, print_error, until_interrupted
 from emojify.evaluate import FolderError, labelled_images
 from emojify.helptext import plain_text
 from emojify.imageio import ImageError, read_image_scaled
@@ -158,7 +158,7 @@ def run_command(args: argparse.Namespace) -> int:
                 "tuned_classes": counts, "objective": "balanced accuracy over the tuned classes, accuracy over their photos kept"}
         written = write_model(model, bias, note, args.out)
     except (EmojifyError, OSError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print_error(PROG, exc)
         return 2
     print(json.dumps({"model": str(written), "camera_bias": dict(zip(CLASSES, bias, strict=True)),
                       "fit_photos": len(parts["fit"]), "dev_photos": len(parts["dev"]), "tuned": counts}))

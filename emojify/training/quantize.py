@@ -39,7 +39,7 @@ import numpy as np
 
 from emojify.classifier import MODEL_NAME, Classifier, interpreter_installed, sha256_of
 from emojify.decision import METADATA_KEY, class_frequencies, fit_rule
-from emojify.errors import until_interrupted, write_problem
+from emojify.errors import print_error, until_interrupted, write_problem
 from emojify.fileio import path_argument
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES
@@ -325,13 +325,12 @@ def run_command(args: argparse.Namespace, out_dir: Path) -> int:
                or missing_library("tensorflow", "matplotlib")  # matplotlib draws the confusion matrix
                or (None if interpreter_installed() else missing_library("ai_edge_litert")))  # runs the int8 model
     if problem:
-        print(f"emojify-quantize: error: {problem}", file=sys.stderr)
+        print_error("emojify-quantize", problem)
         return 2
     try:
         meta = quantize(args.keras_model, args.data, out_dir, args.run, args.samples, args.seed, replace=args.install)
     except (DataError, OSError, ValueError) as exc:
-        print(f"emojify-quantize: error: {write_problem(exc, out_dir) if isinstance(exc, OSError) else exc}",
-              file=sys.stderr)
+        print_error("emojify-quantize", write_problem(exc, out_dir) if isinstance(exc, OSError) else exc)
         return 2
     print(json.dumps({"folder": str(out_dir)} | {k: v for k, v in meta.items() if k in ("sha256", "size_bytes")}
                      | {s: {"int8": m["int8"]["accuracy"], "float": m["float"]["accuracy"],

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from emojify.errors import first_line, reason_of, until_interrupted, write_problem
+from emojify.errors import first_line, print_error, reason_of, until_interrupted, write_problem
 from emojify.evaluate import pyplot
 from emojify.fileio import OutputError, atomic_path, make_folder, path_argument
 from emojify.helptext import plain_text
@@ -657,7 +657,7 @@ def run_command(args: argparse.Namespace) -> int:
     config_path = run / "config.json"
     if args.resume:
         if not config_path.is_file():
-            print(f"emojify-train: error: {run}: no run to resume (no config.json)", file=sys.stderr)
+            print_error("emojify-train", f"{run}: no run to resume (no config.json)")
             return 2
         try:
             cfg = read_run_file(run, "config.json", saved_config)
@@ -670,13 +670,12 @@ def run_command(args: argparse.Namespace) -> int:
                     if not earlier_backup(run / "backup"):
                         raise
         except DataError as exc:
-            print(f"emojify-train: error: {exc}", file=sys.stderr)
+            print_error("emojify-train", exc)
             return 2
         changed = changed_on_resume(args, cfg)
         if changed:
-            print(f"emojify-train: error: --resume carries on with the settings in {config_path}; leave out "
-                  f"what differs from them ({', '.join(changed)}), or start a new run in another --out",
-                  file=sys.stderr)
+            print_error("emojify-train", f"--resume carries on with the settings in {config_path}; leave out "
+                        f"what differs from them ({', '.join(changed)}), or start a new run in another --out")
             return 2
         last = done[-1]["epoch"] if done else 0
         if not (run / "backup").exists():
@@ -684,19 +683,19 @@ def run_command(args: argparse.Namespace) -> int:
                 print(f"emojify-train: {run} already finished its {cfg.epochs} epochs; nothing to resume")
                 return 0
             if last:  # training again from the first epoch would overwrite its best.keras
-                print(f"emojify-train: error: {run}: history.json has {last} of {cfg.epochs} epochs but no backup/ "
-                      "to carry on from; start a new run", file=sys.stderr)
+                print_error("emojify-train", f"{run}: history.json has {last} of {cfg.epochs} epochs but no "
+                            "backup/ to carry on from; start a new run")
                 return 2
         cfg, problem = resumed_data(str(args.data), cfg)
         if problem:
-            print(f"emojify-train: error: {problem}", file=sys.stderr)
+            print_error("emojify-train", problem)
             return 2
     else:
         cfg = config_of(args)
         try:
             parse_blocks(cfg.blocks)
         except ValueError as exc:
-            print(f"emojify-train: error: --blocks {exc}", file=sys.stderr)
+            print_error("emojify-train", f"--blocks {exc}")
             return 2
         for option, path in (("--init-from", cfg.init_from), *(("--teacher", t) for t in cfg.teacher)):
             if not path:
@@ -706,27 +705,26 @@ def run_command(args: argparse.Namespace) -> int:
                     raise DataError(missing_model(Path(path)))
                 check_keras_file(path)
             except DataError as exc:
-                print(f"emojify-train: error: {option} {exc}", file=sys.stderr)
+                print_error("emojify-train", f"{option} {exc}")
                 return 2
         if (run / "backup").exists() or (run / "history.json").exists():
-            print(f"emojify-train: error: {run} already holds a run; use --resume or another --out",
-                  file=sys.stderr)
+            print_error("emojify-train", f"{run} already holds a run; use --resume or another --out")
             return 2
         problem = (settings_problem(cfg) or teacherless_problem(cfg, given_settings(args))
                    or (None if Path(cfg.data).exists() else f"{cfg.data}: no such file or folder"))
         if problem:
-            print(f"emojify-train: error: {problem}", file=sys.stderr)
+            print_error("emojify-train", problem)
             return 2
     missing = missing_library("keras", "matplotlib")  # matplotlib draws curves.png after every epoch
     if missing:
-        print(f"emojify-train: error: {missing}", file=sys.stderr)
+        print_error("emojify-train", missing)
         return 2
     made: list[Path] = []
     if not args.resume:
         try:
             made = make_folder(run, f"--out {run}")  # an existing one that cannot be written: now, not after the data
         except OutputError as exc:
-            print(f"emojify-train: error: {exc}", file=sys.stderr)
+            print_error("emojify-train", exc)
             return 2
     try:
         best = train(cfg, run, args.verbose, new=not args.resume)
@@ -734,7 +732,7 @@ def run_command(args: argparse.Namespace) -> int:
         for folder in made:  # a refused new run leaves no folder behind either (only empty ones are removed)
             with contextlib.suppress(OSError):
                 folder.rmdir()
-        print(f"emojify-train: error: {write_problem(exc, run) if isinstance(exc, OSError) else exc}", file=sys.stderr)
+        print_error("emojify-train", write_problem(exc, run) if isinstance(exc, OSError) else exc)
         return 2
     log.info("done: best model %s", best)
     return 0
