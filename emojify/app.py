@@ -42,7 +42,7 @@ from emojify.composite import compose, pil_to_bgr, save_composite, save_stickers
 from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.faces import DETECTORS, BlazeFaceDetector
-from emojify.fileio import atomic_path
+from emojify.fileio import atomic_path, check_writable
 from emojify.generated import GeneratedEmojiSet, with_generated
 from emojify.layout import MIN_WINDOW, Layout, Rect, initial_size, layout, rotate_image, rotated_size, unrotate_point
 from emojify.pipeline import Pipeline, Result
@@ -628,6 +628,8 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
     pipeline = Pipeline(classifier, detector, region_fraction=settings.region,
                         smoother=Smoother(alpha=settings.smoothing), all_faces=settings.faces == "all",
                         shapes=settings.emoji == "generated")
+    if settings.save_dir is not None and settings.save_dir.is_dir():  # one not there yet is made at the first save
+        check_writable(settings.save_dir, "--save-dir (save_dir in a settings file)")  # read-only: now, not at a visitor
     spec = settings.source
     if opener is None:
         probe_source(spec)  # a file that is no picture, or a Pi camera without Picamera2: one line, exit code 2

@@ -237,7 +237,7 @@ def camera_size(value: Any, origin: Origin) -> tuple[int, int]:
 
 def exit_keys(value: Any, origin: Origin) -> str:
     """A Tk key sequence like ``Control-Shift-q``: modifiers, then one key; angle brackets dropped."""
-    fix = ("must be a key combination in Tk notation such as Control-Shift-q or Control-Alt-F12 "
+    fix = ("must be a key combination in Tk notation such as Control-Shift-q or Control-F12 "
            f"(modifiers: {', '.join(sorted(TK_MODIFIERS))})")
     if not isinstance(value, str):
         raise ConfigError(f"{origin} {fix} (got {_shown(value)})")
@@ -256,6 +256,9 @@ def exit_keys(value: Any, origin: Origin) -> str:
         raise ConfigError(f"{origin} must hold Control, Alt or another modifier besides Shift, Lock and Mod2 (got "
                           f"{_shown(value)}: a visitor typing, or taking a snapshot with space or Return, could quit "
                           "the kiosk)")
+    if {"Control", "Alt"} <= set(modifiers) and _FUNCTION_KEY.fullmatch(key) and int(key[1:]) <= 12:
+        raise ConfigError(f"{origin} must not combine Control and Alt with {key}: the system takes them to "
+                          f"switch to a text console (so {_shown(value)} could never quit); use Control-{key}")
     if "Shift" in modifiers and key in SHIFTED_AWAY:
         raise ConfigError(f"{origin} must not combine Shift with {key}, which Shift turns into another key "
                           f"(so {_shown(value)} could never quit); leave Shift out or use a letter or F1..F35")

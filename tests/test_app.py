@@ -18,6 +18,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -79,7 +80,7 @@ def test_config_file_then_flags_take_precedence(tmp_path: Path) -> None:
         region = 0.5
         kiosk = true
         save-dir = "snaps"          # relative to the file, kebab-case key
-        exit_keys = "<Control-Alt-F12>"
+        exit_keys = "<Control-Alt-F13>"
         camera_size = "1280x720"
         smoothing = 0.5
         snapshot_seconds = 6
@@ -88,7 +89,7 @@ def test_config_file_then_flags_take_precedence(tmp_path: Path) -> None:
     from_file = settings("--config", str(config))
     assert from_file.region == 0.5 and from_file.kiosk is True and from_file.source == SourceSpec(SourceKind.CAMERA, 1)
     assert from_file.save_dir == (tmp_path / "snaps").resolve()
-    assert from_file.exit_keys == "Control-Alt-F12"
+    assert from_file.exit_keys == "Control-Alt-F13"
     assert (from_file.camera_width, from_file.camera_height) == (1280, 720)
     assert (from_file.smoothing, from_file.snapshot_seconds) == (0.5, 6.0)
 
@@ -139,6 +140,8 @@ MODIFIER_NEEDED = "--exit-keys must hold Control, Alt or another modifier beside
     (["--camera-size", "0x480"], "--camera-size must be WIDTHxHEIGHT"),
     (["--exit-keys", "Control-Shift-"], "--exit-keys must be a key combination"),
     (["--exit-keys", "Control-Shift-comma"], "--exit-keys must not combine Shift with comma"),
+    (["--exit-keys", "Control-Alt-F12"], "--exit-keys must not combine Control and Alt with F12: the system takes them"),
+    (["--exit-keys", "Alt-Control-Shift-F1"], "--exit-keys must not combine Control and Alt with F1"),
     (["--exit-keys", "Shift-Alt-Tab"], "--exit-keys must not combine Shift with Tab"),
     (["--exit-keys", "space"], MODIFIER_NEEDED),  # the snapshot key
     (["--exit-keys", "Shift-q"], MODIFIER_NEEDED),
@@ -225,7 +228,7 @@ def test_no_display_is_a_one_line_error(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_exit_keys_are_bound_in_both_cases() -> None:
     assert exit_sequences("Control-Shift-q") == ["<Control-Shift-Q>", "<Control-Shift-q>"]
-    assert exit_sequences("Control-Alt-F12") == ["<Control-Alt-F12>"]
+    assert exit_sequences("Control-Alt-F13") == ["<Control-Alt-F13>"]
     assert exit_sequences("Control-1") == ["<Control-Key-1>"], "<Control-1> is a Ctrl+click"
 
 
@@ -938,3 +941,19 @@ def test_a_settings_file_given_through_a_pipe_is_read(tmp_path: Path) -> None:
         assert load_config(pipe) == {"region": 0.5}
     finally:
         writer.join(10)
+
+
+def test_a_save_folder_that_takes_no_file_is_refused_before_the_window_opens(astronaut_jpg: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read-only save folder was found by the first visitor's snapshot ("Could not save the
+    snapshot"), where predict --out says it at once; one not there yet is still made at the first save."""
+    import emojify.app
+    from emojify.fileio import OutputError
+    from emojify.sources import parse_source
+
+    monkeypatch.delenv("DISPLAY", raising=False)  # the check comes before the window: none is needed
+    kiosk = Settings(source=parse_source(str(astronaut_jpg)), save_dir=Path("/proc"))
+    with pytest.raises(OutputError, match=r"^--save-dir \(save_dir in a settings file\): cannot write in the folder /proc \("):
+        emojify.app.run_app(kiosk)
+    with pytest.raises(emojify.app.DisplayError):  # a folder to be made is no problem yet
+        emojify.app.run_app(replace(kiosk, save_dir=Path("/proc/not-yet")))
