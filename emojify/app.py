@@ -138,6 +138,9 @@ class Worker:
         self.capture = capture
         self.emojis = emojis
         self.save_dir = save_dir
+        # a save folder there at start is not made again with its parents: a USB stick pulled out took
+        # them, and the snapshots would go on the SD card, where nobody looks ("the folder is gone")
+        self._make_parents = save_dir is not None and not save_dir.is_dir()
         self.snapshot_style = snapshot_style
         self._lock = threading.Lock()
         self._live: tuple[np.ndarray, Result] | None = None
@@ -255,7 +258,8 @@ class Worker:
             with self._lock:
                 self._done = snapshot  # shown while the file is written
             try:
-                snapshot = replace(snapshot, path=save_composite(composite, self.save_dir, "snapshot"))
+                snapshot = replace(snapshot, path=save_composite(composite, self.save_dir, "snapshot",
+                                                                 make_parents=self._make_parents))
                 log.info("snapshot saved as %s", snapshot.path)
             except OSError as exc:
                 log.warning("snapshot not saved in %s: %s", self.save_dir, exc)

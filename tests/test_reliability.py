@@ -542,6 +542,24 @@ def test_failed_snapshot_leaves_nothing_behind_and_raises(tmp_path: Path, monkey
         assert image.size == (64, 48)
 
 
+def test_a_save_folder_on_a_stick_pulled_out_is_gone_not_made_again_on_the_sd_card(tmp_path: Path) -> None:
+    """The kiosk's save folder was there at start, on a USB stick, and the stick was pulled out: the
+    next snapshot made its whole path again, on the SD card, said "Snapshot saved", and nobody found
+    it. The folder is made again only where it was not there at start (made at the first save)."""
+    from emojify.app import Worker
+    from emojify.texts import could_not_save
+
+    stick = tmp_path / "media" / "STICK"
+    (stick / "snaps").mkdir(parents=True)
+    worker = Worker(None, None, None, stick / "snaps")  # a folder there at start
+    shutil.rmtree(stick)  # pulled out: the mount point goes with it
+    with pytest.raises(FileNotFoundError) as caught:
+        composite.save_composite(small_picture(), stick / "snaps", "snapshot", make_parents=worker._make_parents)
+    assert not stick.exists() and could_not_save(caught.value).endswith("the folder is gone (a USB stick pulled out?)")
+    later = Worker(None, None, None, tmp_path / "new" / "snaps")  # not there at start: made at the first save
+    assert composite.save_composite(small_picture(), later.save_dir, "snapshot", make_parents=later._make_parents).is_file()
+
+
 def test_a_saved_snapshot_is_readable_by_the_kiosks_user_only(tmp_path: Path) -> None:
     """Visitors' photos: mode 600 whatever the umask (docs/raspberry-pi.md says so)."""
     old = os.umask(0o022)
