@@ -27,7 +27,7 @@ from emojify.pipeline import Face, Result
 from emojify.preprocess import Box
 from emojify.shape import Shape
 from emojify.texts import expression_name
-from emojify.views import AttractView, ChallengeView, PanelView, Row
+from emojify.views import AttractView, ChallengeView, PanelView, Row, region_drawn
 
 BACKGROUND = (22, 24, 31)
 PANEL = (33, 36, 46)
@@ -324,7 +324,7 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         return x * sx, y * sy, (x + w) * sx, (y + h) * sy
 
     region = scaled(result.region) if live and result is not None and result.region is not None else None
-    if region is not None and (region[2] - region[0]) >= dw * 0.98:
+    if region is not None and not region_drawn(region[2] - region[0], dw):
         region = None
     # Mirroring, colours and dimming at the smaller of the camera's and the screen's sizes, and one
     # resize: the window's largest cost after Tk's own is making full-size copies (a 640x480 camera

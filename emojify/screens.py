@@ -44,7 +44,17 @@ from emojify import texts
 from emojify.challenge import DayBest, Round, Rules, pick_targets
 from emojify.shape import Shape
 from emojify.source_status import SourceStatus
-from emojify.views import AttractView, ChallengeView, FeedView, MessageView, PanelView, Row, View, whole_percents
+from emojify.views import (
+    AttractView,
+    ChallengeView,
+    FeedView,
+    MessageView,
+    PanelView,
+    Row,
+    View,
+    region_drawn,
+    whole_percents,
+)
 
 if TYPE_CHECKING:
     from emojify.pipeline import Result
@@ -526,7 +536,9 @@ class Machine:
             return None
         result = self.result
         face = result is not None and result.label is not None
-        hint = None if face else texts.HINT  # in the game too: the panel shows the target meanwhile
+        framed = result is None or result.region is None or region_drawn(result.region[2], self.frame.shape[1])
+        hint = None if face else texts.HINT if framed else texts.HINT_NO_FRAME  # in the game too: the panel
+        # shows the target meanwhile
         if face and self.state == CHALLENGE and self.round is not None and self.round.target is not None \
                 and self.round.showing is None:  # not under the outcome of the target just played
             hint = texts.MAKE_THIS_FACE.format(name=texts.expression_name(self.round.target))

@@ -90,6 +90,7 @@ WORKING = "..."
 _SENTENCES: dict[str, str] = {
     # --- the live screen and the panel
     "HINT": N_("Put your face inside the frame"),
+    "HINT_NO_FRAME": N_("Look at the camera"),  # the hint where no frame is drawn (--region 1)
     "NO_FACE_YET": N_("No face yet"),
     "NO_FACE_FOUND": N_("No face found"),
     "SNAPSHOT_BUTTON": N_("Snapshot"),

@@ -160,3 +160,13 @@ class View:
     def attract(self) -> AttractView | None:
         """The attract screen, if that is what is shown."""
         return self.full if isinstance(self.full, AttractView) else None
+
+
+FRAMED_BELOW = 0.98
+"""The capture region's share of the picture's width from which it is not drawn: it is the picture."""
+
+
+def region_drawn(region_width: float, picture_width: float) -> bool:
+    """Whether the capture region is drawn on the live picture (its corner marks, the rest dimmed): not
+    where it is (nearly) the whole picture, ``--region 1``, and the hint then names no frame."""
+    return region_width < picture_width * FRAMED_BELOW

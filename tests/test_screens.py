@@ -25,13 +25,17 @@ LIVE_SOURCE = (SourceStatus.LIVE, "Camera on.")
 TIPS = ("No camera picture", ["Check the cable."])
 
 
-def result(label: str | None = "happy") -> Result:
+REGION = (13, 10, 38, 29)
+"""The capture region of the fake 64x48 pictures, the kiosk's default share of them (0.6)."""
+
+
+def result(label: str | None = "happy", region=REGION) -> Result:
     """A live result with a face and a clear winner, or (``label=None``) one without a face."""
     if label is None:
-        return Result((0, 0, 64, 48), None, None, None)
+        return Result(region, None, None, None)
     probabilities = np.full(len(CLASSES), 0.02)
     probabilities[CLASSES.index(label)] = 1 - 0.02 * (len(CLASSES) - 1)
-    return Result((0, 0, 64, 48), (10, 10, 20, 20), probabilities, label)
+    return Result(region, (10, 10, 20, 20), probabilities, label)
 
 
 class Kiosk:
@@ -150,6 +154,14 @@ def test_no_face_asks_for_one(kiosk: Kiosk) -> None:
     kiosk.run(0.1, label=None)
     view = kiosk.screens.view()
     assert view.feed.hint == texts.HINT and view.panel.label is None and view.panel.title == texts.NO_FACE_YET
+
+
+def test_with_the_whole_picture_for_region_the_hint_names_no_frame(kiosk: Kiosk) -> None:
+    """``--region 1`` draws no frame on the picture: "Put your face inside the frame" named one that
+    is not there."""
+    kiosk.screens.frame_arrived(np.zeros((48, 64, 3), np.uint8), result(None, region=(0, 0, 64, 48)))
+    kiosk.screens.tick(kiosk.now + 0.05)
+    assert kiosk.screens.view().feed.hint == texts.HINT_NO_FRAME == "Look at the camera"
 
 
 def test_snapshot_counts_down_then_takes_the_still_and_shows_it_then_goes_back_to_live(kiosk: Kiosk) -> None:

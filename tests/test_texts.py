@@ -175,7 +175,7 @@ def test_auto_follows_the_system_locale(monkeypatch: pytest.MonkeyPatch, environ
 def live_screens() -> Screens:
     """The kiosk's screens, live with a picture and no face yet."""
     screens = Screens(lambda frame: None, texts.message_tips(parse_source("0")), Timings(result=4.0), now=0.0)
-    screens.frame_arrived(np.zeros((48, 64, 3), np.uint8), Result((0, 0, 64, 48), None, None, None))
+    screens.frame_arrived(np.zeros((48, 64, 3), np.uint8), Result((13, 10, 38, 29), None, None, None))
     screens.source_status(SourceStatus.LIVE, texts.status_message(parse_source("0"), "live"))
     screens.tick(0.1)
     return screens
