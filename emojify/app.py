@@ -20,11 +20,13 @@ keeps the window, kiosk mode, keys and touch, and blits what the screens ask for
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import math
 import os
 import signal
+import stat
 import threading
 import time
 import tkinter as tk
@@ -138,9 +140,10 @@ class Worker:
         self.capture = capture
         self.emojis = emojis
         self.save_dir = save_dir
-        # a save folder there at start is not made again with its parents: a USB stick pulled out took
-        # them, and the snapshots would go on the SD card, where nobody looks ("the folder is gone")
-        self._make_parents = save_dir is not None and not save_dir.is_dir()
+        # a save folder there at start is never made again, nor taken on another disk: a USB stick pulled
+        # out takes it (or leaves its empty mount point), and the snapshots would go on the SD card, where
+        # nobody looks; "the folder is gone" is said instead. One not there at start is made at a save.
+        self._save_disk = _disk_of(save_dir) if save_dir is not None else None
         self.snapshot_style = snapshot_style
         self._lock = threading.Lock()
         self._live: tuple[np.ndarray, Result] | None = None
@@ -258,8 +261,10 @@ class Worker:
             with self._lock:
                 self._done = snapshot  # shown while the file is written
             try:
+                if self._save_disk is not None and _disk_of(self.save_dir) != self._save_disk:
+                    raise FileNotFoundError(errno.ENOENT, "the save folder is gone", str(self.save_dir))
                 snapshot = replace(snapshot, path=save_composite(composite, self.save_dir, "snapshot",
-                                                                 make_parents=self._make_parents))
+                                                                 make_folder=self._save_disk is None))
                 log.info("snapshot saved as %s", snapshot.path)
             except OSError as exc:
                 log.warning("snapshot not saved in %s: %s", self.save_dir, exc)
@@ -609,6 +614,15 @@ class DisplayError(ConfigError):
 def open_source(spec: SourceSpec, settings: Settings) -> Reader:
     """Open ``spec`` as the settings ask: the camera at ``camera_size``, pictures at ``folder_fps``."""
     return open_reader(spec, settings.camera_width, settings.camera_height, settings.folder_fps)
+
+
+def _disk_of(folder: Path) -> int | None:
+    """The device number of the disk ``folder`` is on, or None where it is no folder (now)."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return None
+    return info.st_dev if stat.S_ISDIR(info.st_mode) else None
 
 
 def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> int:

@@ -153,10 +153,11 @@ SAVE_ATTEMPTS = 20
 """Fresh names tried by save_composite when others keep taking the one it picked."""
 
 
-def save_composite(image: Image.Image, folder: Path, prefix: str = "emojify", make_parents: bool = True) -> Path:
-    """Save under a fresh time-stamped name in ``folder`` (made if missing, and its missing parents with
-    ``make_parents``); returns the path written."""
-    folder.mkdir(parents=make_parents, exist_ok=True)
+def save_composite(image: Image.Image, folder: Path, prefix: str = "emojify", make_folder: bool = True) -> Path:
+    """Save under a fresh time-stamped name in ``folder`` (made, with its parents, where missing, unless
+    ``make_folder`` is False: then a missing one is a FileNotFoundError); returns the path written."""
+    if make_folder:
+        folder.mkdir(parents=True, exist_ok=True)
     for _ in range(SAVE_ATTEMPTS - 1):
         try:
             return save_png_atomic(image, unique_name(folder, prefix))

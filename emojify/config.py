@@ -256,8 +256,9 @@ def exit_keys(value: Any, origin: Origin) -> str:
         raise ConfigError(f"{origin} must hold Control, Alt or another modifier besides Shift, Lock and Mod2 (got "
                           f"{_shown(value)}: a visitor typing, or taking a snapshot with space or Return, could quit "
                           "the kiosk)")
-    if {"Control", "Alt"} <= set(modifiers) and _FUNCTION_KEY.fullmatch(key) and int(key[1:]) <= 12:
-        raise ConfigError(f"{origin} must not combine Control and Alt with {key}: the system takes them to "
+    alt = {"Alt", "Mod1"} & set(modifiers)  # Mod1 is Alt on X's usual keymaps
+    if "Control" in modifiers and alt and _FUNCTION_KEY.fullmatch(key) and int(key[1:]) <= 12:
+        raise ConfigError(f"{origin} must not combine Control and {alt.pop()} with {key}: the system takes them to "
                           f"switch to a text console (so {_shown(value)} could never quit); use Control-{key}")
     if "Shift" in modifiers and key in SHIFTED_AWAY:
         raise ConfigError(f"{origin} must not combine Shift with {key}, which Shift turns into another key "
@@ -489,10 +490,17 @@ def load_config(config_path: Path) -> dict[str, Any]:
         kind = os.stat(config_path).st_mode  # a file, or a pipe: --config <(generate-settings)
         if not (stat.S_ISREG(kind) or stat.S_ISFIFO(kind)):  # a folder, /dev/zero (never ends)
             raise ConfigError(f"{config_path}: not a file; give --config a settings file")
-        with open(config_path, "rb") as handle:  # a byte-order mark (Windows editors) is not TOML's: dropped
+        # opened without waiting for a writer (a named pipe nobody writes to is said at once, not waited
+        # for in silence), then read waiting for the data of a writer there is
+        fd = os.open(config_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            os.set_blocking(fd, True)
             text = handle.read(CONFIG_MAX_BYTES + 1)
+        if stat.S_ISFIFO(kind) and not text:
+            raise ConfigError(f"{config_path}: nothing came through the pipe; give --config a settings file")
         if len(text) > CONFIG_MAX_BYTES:
             raise ConfigError(f"{config_path}: over {CONFIG_MAX_BYTES // 1024} KB, not a settings file")
+        # a byte-order mark (Windows editors) is not TOML's: dropped
         data = tomllib.loads(text.removeprefix(codecs.BOM_UTF8).decode())
     except FileNotFoundError:
         raise ConfigError(f"{config_path}: config file not found; check the --config path") from None

@@ -15,6 +15,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -142,6 +143,7 @@ MODIFIER_NEEDED = "--exit-keys must hold Control, Alt or another modifier beside
     (["--exit-keys", "Control-Shift-comma"], "--exit-keys must not combine Shift with comma"),
     (["--exit-keys", "Control-Alt-F12"], "--exit-keys must not combine Control and Alt with F12: the system takes them"),
     (["--exit-keys", "Alt-Control-Shift-F1"], "--exit-keys must not combine Control and Alt with F1"),
+    (["--exit-keys", "Mod1-Control-F3"], "--exit-keys must not combine Control and Mod1 with F3"),
     (["--exit-keys", "Shift-Alt-Tab"], "--exit-keys must not combine Shift with Tab"),
     (["--exit-keys", "space"], MODIFIER_NEEDED),  # the snapshot key
     (["--exit-keys", "Shift-q"], MODIFIER_NEEDED),
@@ -926,21 +928,29 @@ def test_a_settings_file_of_megabytes_is_refused_unread(tmp_path: Path) -> None:
         settings("--config", str(big))
 
 
-def test_a_settings_file_given_through_a_pipe_is_read(tmp_path: Path) -> None:
+def test_a_settings_file_given_through_a_pipe_is_read() -> None:
     """``--config <(make-settings)``: bash gives a pipe, which the check for a file refused."""
-    import os
-    import threading
+    code = "import sys; from emojify.config import load_config; print(load_config(sys.argv[1]))"
+    done = subprocess.run(["bash", "-c", f'"{sys.executable}" -c "$0" <(printf "region = 0.5\\n")', code],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "{'region': 0.5}"), done.stderr
 
-    from emojify.config import load_config
 
+def test_a_named_pipe_nobody_writes_to_is_said_at_once_not_waited_for(tmp_path: Path) -> None:
+    """A kiosk service given a pipe for --config that no program writes to waited for ever, saying nothing."""
     pipe = tmp_path / "settings"
     os.mkfifo(pipe)
-    writer = threading.Thread(target=lambda: pipe.write_text("region = 0.5\n"))
-    writer.start()
-    try:
-        assert load_config(pipe) == {"region": 0.5}
-    finally:
-        writer.join(10)
+    said: list[str] = []
+
+    def load() -> None:
+        with pytest.raises(ConfigError) as caught:
+            settings("--config", str(pipe))
+        said.append(str(caught.value))
+
+    loading = threading.Thread(target=load, daemon=True)
+    loading.start()
+    loading.join(20)
+    assert said == [f"{pipe}: nothing came through the pipe; give --config a settings file"]
 
 
 def test_a_save_folder_that_takes_no_file_is_refused_before_the_window_opens(astronaut_jpg: Path,

@@ -542,22 +542,39 @@ def test_failed_snapshot_leaves_nothing_behind_and_raises(tmp_path: Path, monkey
         assert image.size == (64, 48)
 
 
-def test_a_save_folder_on_a_stick_pulled_out_is_gone_not_made_again_on_the_sd_card(tmp_path: Path) -> None:
+def test_a_save_folder_on_a_stick_pulled_out_is_gone_not_made_again_on_the_sd_card(tmp_path: Path,
+                                                                                     monkeypatch) -> None:
     """The kiosk's save folder was there at start, on a USB stick, and the stick was pulled out: the
     next snapshot made its whole path again, on the SD card, said "Snapshot saved", and nobody found
-    it. The folder is made again only where it was not there at start (made at the first save)."""
-    from emojify.app import Worker
-    from emojify.texts import could_not_save
+    it. A folder there at start is never made again, nor used once it is on another disk (a mount
+    point left empty); one not there at start is made, parents and all, at the first save."""
+    from emojify import app
+    from emojify.emojis import load_emoji_set
+    from emojify.pipeline import Pipeline, Result
+    from emojify.screens import Snapshot
 
-    stick = tmp_path / "media" / "STICK"
-    (stick / "snaps").mkdir(parents=True)
-    worker = Worker(None, None, None, stick / "snaps")  # a folder there at start
-    shutil.rmtree(stick)  # pulled out: the mount point goes with it
-    with pytest.raises(FileNotFoundError) as caught:
-        composite.save_composite(small_picture(), stick / "snaps", "snapshot", make_parents=worker._make_parents)
-    assert not stick.exists() and could_not_save(caught.value).endswith("the folder is gone (a USB stick pulled out?)")
-    later = Worker(None, None, None, tmp_path / "new" / "snaps")  # not there at start: made at the first save
-    assert composite.save_composite(small_picture(), later.save_dir, "snapshot", make_parents=later._make_parents).is_file()
+    def snapshot_error(save_dir: Path, pulled_out) -> str | None:
+        worker = app.Worker(Pipeline(shapes=False), None, load_emoji_set(), save_dir)
+        monkeypatch.setattr(worker.pipeline, "analyze_still", lambda *args, **kwargs: Result(None, None, None, None))
+        monkeypatch.setattr(worker, "_known_faces", lambda: None)
+        pulled_out()
+        return worker._snapshot(Snapshot(request=1, frame=np.zeros((48, 64, 3), np.uint8))).error
+
+    stick = tmp_path / "media" / "STICK"  # the stick's own folder as the save folder: its mount point
+    stick.mkdir(parents=True)
+    assert snapshot_error(stick, lambda: shutil.rmtree(stick)).endswith("the folder is gone (a USB stick pulled out?)")
+    assert not stick.exists()
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    assert snapshot_error(mount, lambda: None) is None and len(list(mount.iterdir())) == 1  # saved on the stick
+    def unmounted() -> None:  # the stick goes, its mount point stays, empty, on the SD card
+        monkeypatch.setattr(app, "_disk_of", lambda folder: -1)
+
+    assert snapshot_error(mount, unmounted).endswith("the folder is gone (a USB stick pulled out?)")
+    assert len(list(mount.iterdir())) == 1
+    monkeypatch.undo()
+    later = tmp_path / "new" / "snaps"  # not there at start: made at the first save
+    assert snapshot_error(later, lambda: None) is None and len(list(later.iterdir())) == 1
 
 
 def test_a_saved_snapshot_is_readable_by_the_kiosks_user_only(tmp_path: Path) -> None:
