@@ -47,6 +47,7 @@ else:  # the same parser, from PyPI, before it joined the standard library
 from emojify import smoothing, texts
 from emojify.detectors import REGION_RANGE, Detector
 from emojify.errors import EmojifyError, reason_of
+from emojify.fileio import read_capped
 from emojify.imageio import DEFAULT_FOLDER_FPS
 
 if TYPE_CHECKING:  # imported when a source is checked: the sources need OpenCV, which the CLI imports with care
@@ -490,12 +491,7 @@ def load_config(config_path: Path) -> dict[str, Any]:
         kind = os.stat(config_path).st_mode  # a file, or a pipe: --config <(generate-settings)
         if not (stat.S_ISREG(kind) or stat.S_ISFIFO(kind)):  # a folder, /dev/zero (never ends)
             raise ConfigError(f"{config_path}: not a file; give --config a settings file")
-        # opened without waiting for a writer (a named pipe nobody writes to is said at once, not waited
-        # for in silence), then read waiting for the data of a writer there is
-        fd = os.open(config_path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as handle:
-            os.set_blocking(fd, True)
-            text = handle.read(CONFIG_MAX_BYTES + 1)
+        text = read_capped(config_path, CONFIG_MAX_BYTES)  # a named pipe nobody writes to gives b""
         if stat.S_ISFIFO(kind) and not text:
             raise ConfigError(f"{config_path}: nothing came through the pipe; give --config a settings file")
         if len(text) > CONFIG_MAX_BYTES:

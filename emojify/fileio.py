@@ -96,6 +96,25 @@ def check_writable(folder: Path, given: str) -> None:
         raise OutputError(f"{given}: cannot write in the folder {folder} ({reason_of(exc)})") from None
 
 
+def read_capped(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``, a file or a pipe (``<(...)``), but at most ``limit + 1`` of them: more than
+    ``limit`` tells the caller it is too long, without reading an endless stream to its end.
+
+    A named pipe is opened without waiting for a writer, so one that nobody writes to gives ``b""`` at
+    once instead of waiting for ever in silence; the data of a writer there is are then waited for.
+    OSError propagates."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    chunks: list[bytes] = []
+    got = 0
+    with os.fdopen(fd, "rb", buffering=0) as stream:
+        os.set_blocking(fd, True)
+        # read(n) reserves n bytes at once, so a few MB at a time
+        while got <= limit and (chunk := stream.read(min(2**22, limit + 1 - got))):
+            chunks.append(chunk)
+            got += len(chunk)
+    return b"".join(chunks)
+
+
 def path_argument(text: str) -> Path:
     """A command-line argument that names a file or folder (argparse's ``type``): an empty one (an unset
     shell variable) is refused, not taken for the current folder."""

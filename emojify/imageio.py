@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import io
-import os
 import stat
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from emojify.errors import EmojifyError, reason_of
+from emojify.fileio import read_capped
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff", ".pgm", ".ppm"})
 """File suffixes (lower case) of the still images every command reads: predict, evaluate, the
@@ -170,14 +170,9 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
 
 def _piped(path: Path) -> io.BytesIO:
     """The bytes of ``path`` that is no regular file (a pipe), up to :data:`PIPE_BYTES`; raises
-    :class:`ImageError` for none (a named pipe nobody writes to: opened without waiting for a writer)
-    or more (an endless stream)."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    data = bytearray()
-    with os.fdopen(fd, "rb", buffering=0) as stream:
-        os.set_blocking(fd, True)  # now wait for the data of a writer there is
-        while len(data) <= PIPE_BYTES and (chunk := stream.read(2**20)):  # read(n) would reserve n bytes at once
-            data += chunk
+    :class:`ImageError` for none (a named pipe nobody writes to: :func:`~emojify.fileio.read_capped`
+    does not wait for a writer) or more (an endless stream)."""
+    data = read_capped(path, PIPE_BYTES)
     if not data:
         raise ImageError(f"{path}: nothing came through the pipe")
     if len(data) > PIPE_BYTES:

@@ -56,6 +56,7 @@ from PIL import Image
 from emojify import cli, composite
 from emojify.classifier import Classifier
 from emojify.faces import HaarDetector, region_box
+from emojify.fileio import read_capped
 from emojify.pipeline import Pipeline
 from emojify.sources import CaptureThread, SourceStatus
 from emojify.texts import status_message
@@ -585,6 +586,19 @@ def test_a_saved_snapshot_is_readable_by_the_kiosks_user_only(tmp_path: Path) ->
     finally:
         os.umask(old)
     assert oct(path.stat().st_mode & 0o777) == oct(0o600)
+
+
+def test_an_endless_stream_is_read_only_to_its_limit_and_a_file_whole(tmp_path: Path) -> None:
+    """--config and predict read a pipe through read_capped: ``<(yes)`` given by mistake is cut one
+    byte past the limit (so the caller can say it is too long), not read until memory runs out."""
+    code = ("import sys; from emojify.fileio import read_capped; "
+            "print(len(read_capped(sys.argv[1], 3_000_000)), len(read_capped(sys.argv[2], 10)))")
+    done = subprocess.run(["bash", "-c", f'"{sys.executable}" -c "$0" <(yes) <(printf 12345)', code],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stdout.split()) == (0, ["3000001", "5"]), done.stderr
+    (tmp_path / "exact").write_bytes(b"x" * 10)
+    (tmp_path / "over").write_bytes(b"x" * 15)
+    assert [len(read_capped(tmp_path / name, 10)) for name in ("exact", "over")] == [10, 11]
 
 
 def test_snapshot_on_a_file_system_without_hard_links_is_saved(tmp_path: Path,
