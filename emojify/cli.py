@@ -32,6 +32,7 @@ from emojify.errors import (
     EmojifyError,
     Terminated,
     one_line,
+    print_error,
     reason_of,
     sigterm_interrupts,
 )
@@ -311,7 +312,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 NO_FRAME_SECONDS = 5.0
 """How long ``emojify bench --source`` waits for a camera's frame before it gives up; a file's, a second
-longer than its stall (:data:`~emojify.sources.capture.FILE_STALL_SECONDS`: a large photo decoding)."""
+longer than its capture's stall (:attr:`~emojify.sources.CaptureThread.stall_seconds`: a large photo decoding)."""
 NO_FRAMES_BECAUSE = {
     "absent": "it cannot be opened",
     "lost": "none of it could be read as a picture or video",
@@ -353,7 +354,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
         report["source"] = "synthetic 640x480 stream with the sample face"
     else:
         from emojify.sources import CaptureThread, open_reader, probe_source
-        from emojify.sources.capture import FILE_STALL_SECONDS
 
         spec = BY_NAME["source"].parse(args.source, Origin("--source"))  # as emojify run says a bad one
         probe_source(spec)  # a bad file fails here, with what is wrong and the fix
@@ -367,7 +367,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                 raise UsageError(f"{args.source}: cannot be opened ({exc})") from None
         with CaptureThread(spec, opener=lambda: opened.pop() if opened else open_reader(spec, fps=args.folder_fps)
                            ) as capture:
-            patience = NO_FRAME_SECONDS if spec.kind.is_camera else FILE_STALL_SECONDS + 1
+            patience = NO_FRAME_SECONDS if spec.kind.is_camera else capture.stall_seconds + 1
 
             def frames():
                 seq = 0
@@ -448,12 +448,13 @@ def quiet_stdout() -> None:
     os.close(devnull)
 
 
-def failed(line: str, debug: bool) -> int:
-    """Say ``line`` on stderr after the traceback of the error being handled where ``debug`` asks for
-    it, and return :data:`EXIT_BAD_INPUT`: the exit code is the same with ``--debug`` as without."""
+def failed(message: object, debug: bool) -> int:
+    """Say ``emojify: error: MESSAGE`` on stderr (:func:`~emojify.errors.print_error`) after the
+    traceback of the error being handled where ``debug`` asks for it, and return
+    :data:`EXIT_BAD_INPUT`: the exit code is the same with ``--debug`` as without."""
     if debug:
         traceback.print_exc()
-    print(one_line(line), file=sys.stderr)
+    print_error("emojify", message)
     return EXIT_BAD_INPUT
 
 
@@ -465,7 +466,7 @@ def _main(argv: list[str] | None) -> int:
     try:  # a missing system library is an install problem, not a bug
         import cv2
     except ImportError as exc:
-        return failed(f"emojify: error: {opencv_problem(exc)}", args.debug)
+        return failed(opencv_problem(exc), args.debug)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     # Pillow's DEBUG lines would flood --debug every frame; without --debug its ERROR lines on a damaged
@@ -481,6 +482,6 @@ def _main(argv: list[str] | None) -> int:
         with sigterm_interrupts() if args.command != "run" else contextlib.nullcontext():
             return HANDLERS[args.command](args)
     except EmojifyError as exc:
-        return failed(f"emojify: error: {exc}", args.debug)
+        return failed(exc, args.debug)
     except KeyboardInterrupt as exc:
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED

@@ -552,6 +552,7 @@ def test_a_slow_picture_of_a_slideshow_is_waited_for_a_silent_camera_is_reopened
     for spec, reopened in ((SourceSpec("folder", Path("photos")), 0), (CAMERA, 1)):
         camera.opened = 0
         with CaptureThread(spec, opener=camera.open) as capture:
+            assert capture.stall_seconds == (0.3 if spec.kind.is_camera else 5.0)  # what bench waits by
             since = capture.wait_for_frame(3.0).seq
             camera.mode = "stall"
             time.sleep(0.6)

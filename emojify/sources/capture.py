@@ -99,6 +99,11 @@ class CaptureThread:
 
     # --- public API -------------------------------------------------------------------------
 
+    @property
+    def stall_seconds(self) -> float:
+        """How long a live source may send nothing before it counts as LOST (STALLED)."""
+        return self._stall_seconds
+
     def start(self) -> None:
         """Start capturing (no-op if already running); a stopped thread cannot be restarted."""
         with self._lock:
