@@ -44,7 +44,7 @@ from emojify.composite import compose, pil_to_bgr, save_composite, save_stickers
 from emojify.config import ConfigError, Settings
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.faces import DETECTORS, BlazeFaceDetector
-from emojify.fileio import atomic_path, check_writable
+from emojify.fileio import atomic_path, check_writable, stat_or_none
 from emojify.generated import GeneratedEmojiSet, with_generated
 from emojify.layout import MIN_WINDOW, Layout, Rect, initial_size, layout, rotate_image, rotated_size, unrotate_point
 from emojify.pipeline import Pipeline, Result
@@ -618,11 +618,8 @@ def open_source(spec: SourceSpec, settings: Settings) -> Reader:
 
 def _disk_of(folder: Path) -> int | None:
     """The device number of the disk ``folder`` is on, or None where it is no folder (now)."""
-    try:
-        info = folder.stat()
-    except OSError:
-        return None
-    return info.st_dev if stat.S_ISDIR(info.st_mode) else None
+    info = stat_or_none(folder)
+    return info.st_dev if info is not None and stat.S_ISDIR(info.st_mode) else None
 
 
 def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> int:

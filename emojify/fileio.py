@@ -115,6 +115,15 @@ def read_capped(path: Path, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def stat_or_none(path: Path) -> os.stat_result | None:
+    """``path``'s ``stat`` (a link followed), or None where it cannot be looked at now: gone, a memory
+    stick pulled out, a folder on the way shut."""
+    try:
+        return os.stat(path)
+    except (OSError, ValueError):  # ValueError: a NUL character in the name
+        return None
+
+
 def path_argument(text: str) -> Path:
     """A command-line argument that names a file or folder (argparse's ``type``): an empty one (an unset
     shell variable) is refused, not taken for the current folder."""

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 
 from emojify.errors import one_line, reason_of
+from emojify.fileio import stat_or_none
 from emojify.imageio import DEFAULT_FOLDER_FPS as DEFAULT_FILE_FPS
 from emojify.imageio import ImageError, read_image
 from emojify.sources.picamera import PicameraReader, import_picamera2
@@ -330,11 +331,8 @@ class FolderReader:
 def _version(path: Path) -> tuple[Path, int, int]:
     """``path`` as it is now: with its time of change and its size (-1, -1 where it is gone); the size
     too, for a USB stick's FAT keeps the time to 2 s, the span of a copy."""
-    try:
-        info = path.stat()
-    except OSError:
-        return path, -1, -1
-    return path, info.st_mtime_ns, info.st_size
+    info = stat_or_none(path)
+    return (path, -1, -1) if info is None else (path, info.st_mtime_ns, info.st_size)
 
 
 def _warn_skipped(path: Path, exc: ImageError) -> None:
