@@ -332,8 +332,8 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("source", "SourceSpec", "0", "camera index (0, 1, ...) or /dev/videoN, picamera or picamera:N (a Raspberry "
-            "Pi camera module), a video file, an image, or a folder of images played as a stream (pictures added "
-            "while it plays join the next round)", source,
+            "Pi camera module), a video file, an image, or a folder of images played as a stream in name "
+            "order (photo 2 before photo 10; pictures added while it plays join the next round)", source,
             metavar="SRC", raw_default=True),
     Setting("region", float, 0.6, "size of the centred capture region as a fraction of the picture, 0.1-1; "
             "faces outside it are ignored", number(*REGION_RANGE), metavar="FRACTION"),

@@ -291,6 +291,19 @@ def test_a_folder_that_empties_while_playing_is_waited_for_and_plays_again(tmp_p
         assert frame is not None and int(frame.image[0, 0, 0]) == 80
 
 
+def test_a_slideshow_shows_numbered_photos_in_number_order(tmp_path: Path) -> None:
+    """A phone's export (photo (1) .. photo (12)) played 1, 10, 11, 12, 2, ...: sorted by characters."""
+    for number in (1, 2, 10, 12):
+        cv2.imwrite(str(tmp_path / f"Photo ({number}).png"), gray_image(number * 10))
+    cv2.imwrite(str(tmp_path / "photo (3).jpg"), gray_image(30))
+    reader = open_reader(parse_source(str(tmp_path)), fps=200)
+    try:
+        values = [int(reader.read()[0, 0, 0]) for _ in range(5)]
+    finally:
+        reader.release()
+    assert values == [10, 20, 30, 100, 120]
+
+
 def test_folder_reader_gives_colour_frames_even_for_gray_files(tmp_path: Path) -> None:
     cv2.imwrite(str(tmp_path / "gray.png"), np.full((10, 12), 77, np.uint8))
     reader = open_reader(parse_source(str(tmp_path)), fps=200)
