@@ -315,6 +315,7 @@ NO_FRAME_SECONDS = 5.0
 longer than its capture's stall (:attr:`~emojify.sources.CaptureThread.stall_seconds`: a large photo decoding)."""
 NO_FRAMES_BECAUSE = {
     "absent": "it cannot be opened",
+    "busy": "it is there but does not open: is another program using it?",
     "lost": "none of it could be read as a picture or video",
     "stalled": "it stopped sending pictures",
 }

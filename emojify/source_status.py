@@ -20,12 +20,13 @@ class SourceStatus(enum.Enum):
 
 
 class SourceEvent(str, enum.Enum):
-    """What a source did last: ABSENT = it cannot be opened, LOST = a read failed, STALLED = no
-    picture for too long."""
+    """What a source did last: ABSENT = it cannot be opened, BUSY = a camera that is there does not
+    open (another program holds it), LOST = a read failed, STALLED = no picture for too long."""
 
     STARTING = "starting"
     LIVE = "live"
     ABSENT = "absent"
+    BUSY = "busy"
     LOST = "lost"
     STALLED = "stalled"
 

@@ -190,6 +190,7 @@ _CAMERA_STATUS = {
     "starting": N_("Starting the camera..."),
     "live": N_("Camera on."),
     "absent": N_("No camera found. Check the USB cable; still trying..."),
+    "busy": N_("The camera is there but does not open. Is another program using it? Still trying..."),
     "lost": N_("Camera lost; reconnecting..."),
     "stalled": N_("Camera stopped sending pictures; reconnecting..."),
 }
@@ -197,6 +198,7 @@ _PICAMERA_STATUS = {
     "starting": N_("Starting the camera module..."),
     "live": N_("Camera module on."),
     "absent": N_("No camera module found. Check its ribbon cable; still trying..."),
+    "busy": N_("The camera module is there but does not open. Is another program using it? Still trying..."),
     "lost": N_("Camera module lost; reconnecting..."),
     "stalled": N_("Camera module stopped sending pictures; reconnecting..."),
 }
@@ -204,6 +206,7 @@ _FILE_STATUS = {
     "starting": N_("Opening {name}..."),
     "live": N_("Showing {name}."),
     "absent": N_("Cannot open {name}; still trying..."),
+    "busy": N_("Cannot open {name}; still trying..."),  # only cameras are busy
     "lost": N_("Lost {name}; reopening..."),
     "stalled": N_("{name} stopped sending pictures; reopening..."),
 }

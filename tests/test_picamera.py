@@ -14,11 +14,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers import REPO, largest_face, run_cli, stderr_lines
+from helpers import REPO, largest_face, run_cli, stderr_lines, wait_until
 
 from emojify.faces import HaarDetector, region_box
 from emojify.sources import (
     CaptureThread,
+    SourceEvent,
     SourceSpec,
     SourceStatus,
     SourceUnavailable,
@@ -161,6 +162,20 @@ def test_an_unplugged_camera_module_comes_back(fake_picamera2) -> None:
     assert all(camera.closed for camera in fake_picamera2.Picamera2.opened)
 
 
+def test_a_camera_module_another_program_holds_is_said_to_be_there_not_missing(
+        fake_picamera2, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second kiosk (or rpicam-hello) holding the camera module showed "No camera module found. Check
+    its ribbon cable", sending the owner to the cable of a camera that works."""
+    monkeypatch.setenv("FAKE_PICAMERA2_BUSY", "1")
+    with CaptureThread(PICAMERA, max_backoff=0.2) as capture:
+        assert wait_until(lambda: capture.status is SourceStatus.LOST, timeout=5)
+        assert capture.event is SourceEvent.BUSY
+        assert status_message(capture.spec, capture.event) == (
+            "The camera module is there but does not open. Is another program using it? Still trying...")
+        monkeypatch.delenv("FAKE_PICAMERA2_BUSY")  # the other program ends
+        assert capture.wait_for_frame(10) is not None and capture.status is SourceStatus.LIVE
+
+
 def test_usb_camera_without_pictures_points_to_the_pi_camera(fake_picamera2: object) -> None:
     assert pi_camera_found()
     _, tips = message_tips(SourceSpec("camera", 0), pi_camera_found())
@@ -203,8 +218,9 @@ def test_bench_on_a_missing_camera_module_is_one_error_line() -> None:
 def test_bench_on_a_camera_module_another_program_holds_is_one_error_line() -> None:
     code, _, stderr = run_cli("bench", "--source", "picamera", "--frames", "5", env=fake_env(FAKE_PICAMERA2_BUSY="1"))
     assert code == 2
-    assert stderr_lines(stderr) == [
-        "emojify: error: picamera: cannot be opened (Failed to acquire camera: Device or resource busy)"]
+    said = ("emojify: error: picamera 0: the camera module is there but does not open; is another program "
+            "using it? (Failed to acquire camera: Device or resource busy)")
+    assert stderr_lines(stderr) == [said]
 
 
 def test_the_kiosk_shows_the_pi_cameras_live_picture(display: str, tmp_path: Path) -> None:

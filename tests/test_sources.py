@@ -19,6 +19,7 @@ from emojify.sources import (
     CaptureThread,
     Frame,
     ReaderKind,
+    SourceBusy,
     SourceError,
     SourceEvent,
     SourceSpec,
@@ -102,6 +103,39 @@ def test_a_link_to_a_camera_node_is_that_camera_a_link_to_another_device_is_not(
     for device in (other, "/dev/null"):  # there, but nothing to play in a loop: not 'no such camera, file or folder'
         with pytest.raises(SourceError, match=r": a device or a pipe, not a camera, file or folder; save the video"):
             parse_source(str(device))
+
+
+def test_a_usb_camera_that_is_there_but_does_not_open_is_busy_not_missing(monkeypatch) -> None:
+    """Its /dev/videoN there (another program holds it, or the kiosk's user may not use it): the kiosk
+    said "No camera found. Check the USB cable"; a camera with no node is still missing."""
+    from emojify.sources import readers
+
+    class Shut:  # a cv2.VideoCapture that did not open
+        def __init__(self, index: int) -> None:
+            self.index = index
+
+        def isOpened(self) -> bool:
+            return False
+
+        def release(self) -> None:
+            pass
+
+    monkeypatch.setattr(readers.cv2, "VideoCapture", Shut)
+    monkeypatch.setattr(readers.os.path, "exists", lambda path: path == "/dev/video3")
+    with pytest.raises(SourceBusy, match=r"^camera 3: /dev/video3 is there, but does not open \(in use"):
+        open_reader(SourceSpec("camera", 3))
+    with pytest.raises(OSError, match=r"^camera 4: cannot be opened \(missing or unplugged\)$") as missing:
+        open_reader(SourceSpec("camera", 4))
+    assert not isinstance(missing.value, SourceBusy)
+    calls = iter([SourceBusy("held"), OSError("gone")])
+
+    def opener():
+        raise next(calls)
+
+    with CaptureThread(CAMERA, opener=opener, max_backoff=0.1) as capture:
+        assert wait_until(lambda: capture.event is SourceEvent.BUSY, timeout=3)
+        assert status_message(CAMERA, capture.event).startswith("The camera is there but does not open.")
+        assert wait_until(lambda: capture.event is SourceEvent.ABSENT, timeout=3)
 
 
 def test_a_camera_named_by_its_link_is_opened_where_the_link_leads_each_time(tmp_path: Path, monkeypatch) -> None:

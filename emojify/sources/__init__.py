@@ -24,6 +24,7 @@ from emojify.sources.readers import (
 )
 from emojify.sources.spec import (
     IMAGE_SUFFIXES,
+    SourceBusy,
     SourceError,
     SourceKind,
     SourceSpec,
@@ -44,6 +45,7 @@ __all__ = [
     "PicameraReader",
     "Reader",
     "ReaderKind",
+    "SourceBusy",
     "SourceError",
     "SourceEvent",
     "SourceKind",

@@ -18,7 +18,7 @@ import numpy as np
 
 from emojify.source_status import SourceEvent, SourceStatus
 from emojify.sources.readers import Reader, open_reader
-from emojify.sources.spec import SourceSpec
+from emojify.sources.spec import SourceBusy, SourceSpec
 
 if TYPE_CHECKING:  # typing.Self is 3.11+; annotations are not evaluated at run time
     from typing import Self
@@ -228,7 +228,7 @@ class CaptureThread:
             return self._opener()
         except Exception as exc:  # noqa: BLE001 - any open failure (missing camera, driver
             # error, vanished file) means "no source yet": report it and retry after back-off.
-            self._mark_lost(SourceEvent.ABSENT, exc)
+            self._mark_lost(SourceEvent.BUSY if isinstance(exc, SourceBusy) else SourceEvent.ABSENT, exc)
             return None
 
     def _release(self, reader: Reader) -> None:

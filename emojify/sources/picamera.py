@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from emojify.errors import first_line
-from emojify.sources.spec import SourceSpec, SourceUnavailable
+from emojify.sources.spec import SourceBusy, SourceSpec, SourceUnavailable
 
 if TYPE_CHECKING:
     from typing import Self
@@ -73,7 +73,15 @@ class PicameraReader:
         if index >= found:
             raise OSError(f"picamera {index}: no such camera module ({found} found)")
         self.index = index
-        self._camera = picamera2.Picamera2(index)
+        try:
+            self._camera = picamera2.Picamera2(index)
+        except RuntimeError as exc:  # "Camera __init__ sequence did not complete.", raised while
+            # handling "Failed to acquire camera: Device or resource busy" where another program holds it
+            root: BaseException = exc
+            while root.__cause__ or root.__context__:
+                root = root.__cause__ or root.__context__
+            raise SourceBusy(f"picamera {index}: the camera module is there but does not open; is another "
+                             f"program using it? ({first_line(root)})") from None
         try:
             config = self._camera.create_video_configuration(main={"size": tuple(size), "format": FORMAT})
             self._camera.configure(config)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import logging
 import math
+import os
 import re
 import time
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from emojify.fileio import stat_or_none
 from emojify.imageio import DEFAULT_FOLDER_FPS as DEFAULT_FILE_FPS
 from emojify.imageio import ImageError, read_image
 from emojify.sources.picamera import PicameraReader, import_picamera2
-from emojify.sources.spec import SourceError, SourceKind, SourceSpec, folder_images, linked_camera
+from emojify.sources.spec import SourceBusy, SourceError, SourceKind, SourceSpec, folder_images, linked_camera
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +116,10 @@ class CameraReader:
         self._cap = cv2.VideoCapture(index)
         if not self._cap.isOpened():
             self._cap.release()
-            raise OSError(f"camera {index}: cannot be opened (missing, unplugged or in use)")
+            if os.path.exists(f"/dev/video{index}"):  # Linux: plugged in, held by another program (or not allowed)
+                raise SourceBusy(f"camera {index}: /dev/video{index} is there, but does not open "
+                                 "(in use by another program, or no permission)")
+            raise OSError(f"camera {index}: cannot be opened (missing or unplugged)")
         if width:
             self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
         if height:

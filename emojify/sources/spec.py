@@ -31,6 +31,12 @@ class SourceUnavailable(SourceError):
     """A source this machine cannot open at all (its library is missing); one-line message."""
 
 
+class SourceBusy(OSError):
+    """A camera that is there but does not open: most often another program holds it (a second
+    emojify, rpicam-hello), sometimes a driver fault or the user's permissions. The capture thread
+    keeps trying, and the visitor is told it is there (:attr:`SourceEvent.BUSY`), not to check a cable."""
+
+
 class SourceKind(str, enum.Enum):
     """The kinds of source. A ``str`` enum, so ``spec.kind == "camera"`` reads as before."""
 
