@@ -924,8 +924,53 @@ def test_batchnorm_statistics_refuse_a_network_that_is_not_a_linear_stack():
     a = keras.layers.Conv2D(4, 3)(inputs)
     b = keras.layers.BatchNormalization()(keras.layers.Conv2D(4, 3)(inputs))
     model = keras.Model(inputs, keras.layers.Add()([a, b]))
-    with pytest.raises(ValueError, match="linear stack"):
+    with pytest.raises(ValueError, match="plain stack of layers"):
         set_batchnorm_statistics(model, np.zeros((2, 48, 48), np.uint8))
+
+
+@needs_tensorflow
+def test_batchnorm_statistics_of_a_sequential_model_start_at_its_first_layer():
+    """keras.Sequential lists no InputLayer: its first layer (here the 1/255 scaling) was skipped, and
+    the statistics came out 255 times too large, silently, for a model given to quantize or --init-from."""
+    import keras
+
+    from emojify.training.model import set_batchnorm_statistics
+
+    layers = keras.layers
+    model = keras.Sequential([keras.Input((48, 48, 1)), layers.Rescaling(1 / 255), layers.Conv2D(2, 3),
+                              layers.BatchNormalization(), layers.GlobalAveragePooling2D(),
+                              layers.Dense(NUM_CLASSES, activation="softmax")])
+    faces = np.random.default_rng(1).integers(0, 256, (20, 48, 48)).astype(np.uint8)
+    set_batchnorm_statistics(model, faces)
+    inputs = keras.ops.convert_to_numpy(model.layers[1](model.layers[0](faces[..., None].astype(np.float32))))
+    np.testing.assert_allclose(model.layers[2].moving_mean.numpy(), inputs.mean((0, 1, 2)), rtol=1e-4, atol=1e-5)
+
+
+@needs_tensorflow
+def test_a_branched_model_to_train_from_or_quantize_is_one_line_at_once(tmp_path, monkeypatch, capsys):
+    """Its batch-norm statistics cannot be set layer by layer: training from it ran a whole epoch, then
+    ended in a ValueError's traceback (exit code 1) with a config.json left that --resume took for a run."""
+    import keras
+
+    from emojify.training import quantize, train
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
+    inputs = keras.Input((48, 48, 1))
+    scaled = keras.layers.Rescaling(1 / 255)(inputs)
+    joined = keras.layers.Add()([scaled, keras.layers.Conv2D(1, 3, padding="same")(scaled)])
+    outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax")(keras.layers.GlobalAveragePooling2D()(joined))
+    model = tmp_path / "branched.keras"
+    keras.Model(inputs, outputs).save(model)
+    said = "does not take the output of the layer before it; the batch-norm statistics need a plain stack of layers (no branches)"
+    assert train.main([str(tmp_path / "fer"), "--out", str(tmp_path / "run"), "--init-from", str(model), "--epochs",
+                       "1", "--no-jit", "--verbose", "0"]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"emojify-train: error: --init-from {model}: its layer add") and line.endswith(said)
+    assert not (tmp_path / "run").exists()
+    assert quantize.main([str(model), str(tmp_path / "fer"), "--out-dir", str(tmp_path / "int8")]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"emojify-quantize: error: {model}: its layer add") and line.endswith(said)
 
 
 @needs_tensorflow

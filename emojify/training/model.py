@@ -14,8 +14,6 @@ in int8 on one thread of an x86-64 core (``emojify bench``), the shipped model's
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import numpy as np
 
 from emojify.labels import NUM_CLASSES
@@ -71,6 +69,22 @@ def build_model(blocks: tuple[tuple[int, int], ...] = BLOCKS, name: str = "emoji
     return keras.Model(inputs, outputs, name=name)
 
 
+def stack_layers(model) -> list:
+    """The layers of ``model`` after its input, each taking the output of the one before: a linear
+    stack, which :func:`set_batchnorm_statistics` walks. ValueError for any other model (a branch, a
+    skip connection). A ``keras.Sequential`` lists no InputLayer, a functional model does: left out."""
+    import keras
+
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    before = model.inputs[0] if len(model.inputs) == 1 else None
+    for layer in layers:
+        if before is None or layer.input is not before:
+            raise ValueError(f"its layer {layer.name} does not take the output of the layer before it; "
+                             "the batch-norm statistics need a plain stack of layers (no branches)")
+        before = layer.output
+    return layers
+
+
 def set_batchnorm_statistics(model, faces: np.ndarray, batch_size: int = 512) -> None:
     """Set every batch-norm layer's moving mean and variance to the exact statistics of its input
     over ``faces`` (N, 48, 48) un-augmented, in order from the input ("precise batch-norm").
@@ -82,11 +96,7 @@ def set_batchnorm_statistics(model, faces: np.ndarray, batch_size: int = 512) ->
     """
     import keras
 
-    layers = model.layers[1:]  # after the InputLayer
-    for before, layer in pairwise(model.layers):
-        if layer.input is not before.output:
-            raise ValueError(f"{model.name}: {layer.name} does not follow {before.name}; "
-                             "batch-norm statistics need a linear stack")
+    layers = stack_layers(model)
     x = faces.astype(np.float32)[..., None]
     chunks = range(0, len(x), batch_size)
     for layer in layers:

@@ -231,7 +231,7 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
 
     check_keras_file(keras_path)  # a file that is no model: said at once, before the data is read
     splits = load_dataset(data)  # a bad data path: one line, before TensorFlow's start-up lines
-    model = load_keras_model(keras_path)
+    model = load_keras_model(keras_path, stacked=True)
     statistics_faces = batchnorm_faces(splits["train"])
     set_batchnorm_statistics(model, statistics_faces)
     log.info("batch-norm statistics set over %d un-augmented training faces", len(statistics_faces))

@@ -167,10 +167,12 @@ def shape_problem(inputs: list, outputs: list) -> str | None:
     return f"takes {' and '.join(map(str, takes))}, gives {gave}; expected {MODEL_INPUT} and {NUM_CLASSES} classes"
 
 
-def load_keras_model(path):
+def load_keras_model(path, stacked: bool = False):
     """``keras.models.load_model(path, compile=False)``; a file that is not a model, or a model that
     does not take a face and give the classes' probabilities (:func:`shape_problem`), is a one-line
-    DataError, before the model is trained on or converted."""
+    DataError, before the model is trained on or converted. With ``stacked`` (a model whose batch-norm
+    statistics will be set), so is a model that is no plain stack of layers
+    (:func:`~emojify.training.model.stack_layers`)."""
     check_keras_file(path)
     import keras
 
@@ -183,13 +185,20 @@ def load_keras_model(path):
     problem = shape_problem(*shapes)
     if problem:
         raise DataError(f"{path}: {problem}")
+    if stacked:
+        from emojify.training.model import stack_layers
+
+        try:
+            stack_layers(model)
+        except ValueError as exc:
+            raise DataError(f"{path}: {exc}") from None
     return model
 
 
-def given_model(option: str, path: str):
+def given_model(option: str, path: str, stacked: bool = False):
     """:func:`load_keras_model` for a model given with ``option``, which its one-line error names."""
     try:
-        return load_keras_model(path)
+        return load_keras_model(path, stacked)
     except DataError as exc:
         raise DataError(f"{option} {exc}") from exc
 
@@ -438,7 +447,7 @@ def train(cfg: TrainConfig, run: Path, verbose: int, new: bool = False) -> Path:
 
     steps = math.ceil(len(train_split) / cfg.batch_size)  # batches an epoch, the last one partial
     if cfg.init_from:
-        model = given_model("--init-from", cfg.init_from)
+        model = given_model("--init-from", cfg.init_from, stacked=True)  # its statistics are set each epoch
         log.info("starting from %s", cfg.init_from)
     else:
         model = build_model(parse_blocks(cfg.blocks))
