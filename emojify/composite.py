@@ -73,16 +73,17 @@ def compose(frame: np.ndarray, result: Result, emojis: EmojiSet, style: str = "s
         return paste_masks(bgr_to_pil(frame), result.faces, emojis)
     photo = bgr_to_pil(frame)
     width, height = photo.size
+    # the boxes are drawn on the photo, before it is pasted: a face at its edge has a box reaching beyond
+    # it (the detector's box is the whole face), which must not spill into the emoji's column
+    corners = lambda box: (box[0], box[1], box[0] + box[2] - 1, box[1] + box[3] - 1)  # the last pixels' own
     if len(result.faces) > 1:  # party mode: the others with their own emoji, as the result screen has them
-        corners = lambda box: (box[0], box[1], box[0] + box[2], box[1] + box[3])  # the photo unmirrored
         render.draw_other_faces(photo, result.faces[1:], emojis, corners, max(2, width // 200), mirror=False)
+    if result.box is not None:
+        ImageDraw.Draw(photo).rectangle(corners(result.box), outline=BOX_COLOUR, width=max(2, width // 200))
     side = max(160, height)
     canvas = Image.new("RGB", (width + side, max(height, side)), BACKGROUND)
     canvas.paste(photo, (0, 0))
     draw = ImageDraw.Draw(canvas)
-    if result.box is not None:
-        x, y, w, h = result.box
-        draw.rectangle((x, y, x + w, y + h), outline=BOX_COLOUR, width=max(2, width // 200))
     if result.label is not None:
         emoji_size = int(side * 0.7)
         icon = emojis.face(result.label, result.faces[0].shape if result.faces else None, emoji_size)

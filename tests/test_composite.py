@@ -250,6 +250,20 @@ def test_a_saved_snapshot_without_a_face_says_so_inside_its_white_column(emojis,
     assert len(ink) and ink.min() > 0 and ink.max() < column.shape[1] - 1, "the caption is cut at the column's edge"
 
 
+def test_a_face_at_the_photos_edge_is_boxed_inside_the_photo_not_across_the_emojis_column(emojis):
+    """The detector's box of a face cut by the photo's edge reaches beyond it: its right side was drawn
+    in the white column beside the photo, through the emoji's."""
+    happy = np.eye(len(CLASSES), dtype=np.float32)[CLASSES.index("happy")]
+    for box in ((560, 100, 120, 120), (520, 100, 120, 120)):  # beyond the edge; its last column the photo's last
+        face = Face(box, happy, "happy")
+        picture = np.asarray(compose(np.full((480, 640, 3), 90, np.uint8), Result(None, box, happy, "happy", (face,)),
+                                     emojis)).astype(int)
+        green = (picture[..., 1] > 200) & (picture[..., 0] < 100)
+        assert green[:, :640].any() and not green[:, 640:].any(), box
+        if box[0] + box[2] == 640:  # its right side drawn, 3 pixels wide (640 // 200), on the photo's last
+            assert green[150, 637:640].all() and not green[150, 630:637].any(), "the right side is not at the edge"
+
+
 def test_a_party_snapshot_saved_side_by_side_shows_every_face_with_its_emoji(emojis, astronaut):
     """As the result screen has it: besides the largest face, each other face boxed with its own emoji
     at its head (the photo as it was taken, not mirrored); the largest face's emoji stays beside."""
