@@ -166,7 +166,10 @@ def load_emoji_set(folder: Path | None = None) -> EmojiSet:
     if not folder.is_dir():
         raise EmojiError(f"{folder}: {'a file, not an emoji folder' if folder.exists() else 'emoji folder not found'}; {fix}")
 
-    mapping = _read_mapping(folder, fix)
-    images = {label: _load_image(folder / name, label, fix) for label, name in mapping.items()}
+    try:  # exists() and is_file() raise where the folder may not be entered (a 0700 folder of another user's)
+        mapping = _read_mapping(folder, fix)
+        images = {label: _load_image(folder / name, label, fix) for label, name in mapping.items()}
+    except OSError as exc:
+        raise EmojiError(f"{exc.filename or folder}: cannot read it ({reason_of(exc)}); {fix}") from exc
     log.info("loaded %d emoji from %s", len(images), folder)
     return EmojiSet(folder=folder, images=images)

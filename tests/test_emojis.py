@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from emojify.emojis import MAPPING_FILE, EmojiError, EmojiSet, load_emoji_set
+from emojify.emojis import CHOSEN_FIX, MAPPING_FILE, EmojiError, EmojiSet, load_emoji_set
 from emojify.labels import CLASSES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -161,6 +161,24 @@ def test_a_file_given_for_the_folder_is_called_a_file_and_an_unreadable_mapping_
     with pytest.raises(EmojiError) as info:
         load_emoji_set(folder)
     assert str(info.value).startswith(f"{folder / MAPPING_FILE}: cannot read JSON (Is a directory); ")
+
+
+def test_a_folder_that_may_not_be_entered_is_one_line_not_a_traceback(tmp_path: Path, monkeypatch) -> None:
+    """A 0700 emoji folder of another user's: Path.exists() raised PermissionError in it, which ended
+    ``emojify run --emoji-dir`` in a traceback (exit code 1). Root enters any folder, so the refusal
+    is the file system's, played here."""
+    folder = copy_shipped(tmp_path)
+    exists = Path.exists
+
+    def shut(path: Path, *args, **kwargs) -> bool:
+        if path.parent == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        return exists(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "exists", shut)
+    with pytest.raises(EmojiError) as info:
+        load_emoji_set(folder)
+    assert str(info.value) == f"{folder / MAPPING_FILE}: cannot read it (Permission denied); {CHOSEN_FIX}"
 
 
 def test_folder_of_plain_pngs_without_mapping_loads(tmp_path: Path) -> None:
