@@ -81,8 +81,8 @@ def clamp(value: float, low: float, high: float) -> float:
 
 def fit(size: tuple[int, int], into: tuple[int, int]) -> tuple[int, int]:
     """The largest ``(w, h)`` with the aspect of ``size`` that fits ``into``."""
-    scale = min(into[0] / size[0], into[1] / size[1])
-    return max(1, int(size[0] * scale)), max(1, int(size[1] * scale))
+    scale = min(into[0] / size[0], into[1] / size[1])  # the side that limits it is exactly its room's
+    return (max(1, min(into[0], round(size[0] * scale))), max(1, min(into[1], round(size[1] * scale))))
 
 
 def mirror_box(box: Box, frame_width: int) -> Box:
@@ -94,9 +94,10 @@ def mirror_box(box: Box, frame_width: int) -> Box:
 def wrap(text: str, width: float, face: ImageFont.ImageFont, draw: ImageDraw.ImageDraw) -> list[str]:
     """``text`` broken into lines no wider than ``width`` pixels, at ordinary spaces: a no-break space
     (French "visage !") holds its neighbours together. A word wider than a line on its own (a long
-    folder's path; such a group, on a very narrow line) is cut into lines of its own (:func:`word_pieces`)."""
+    folder's path; such a group, on a very narrow line) is cut into lines of its own (:func:`word_pieces`).
+    A line break in ``text`` (a file source's name may hold one) is a space: Pillow measures no multi-line text."""
     lines: list[str] = []
-    for word in filter(None, text.split(" ")):
+    for word in filter(None, text.replace("\n", " ").split(" ")):
         if lines and draw.textlength(f"{lines[-1]} {word}", font=face) <= width:
             lines[-1] = f"{lines[-1]} {word}"
         else:

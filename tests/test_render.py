@@ -27,6 +27,7 @@ from emojify.render import (
     TEXT,
     TRACK,
     CountdownSpot,
+    fit,
     font,
     render_attract,
     render_challenge,
@@ -144,6 +145,23 @@ def test_the_no_camera_message_fits_and_is_centred(size: tuple[int, int]) -> Non
     assert abs(rows.min() - (size[1] - 1 - rows.max())) < size[1] * 0.05, "not centred vertically"
     assert abs(cols.min() - (size[0] - 1 - cols.max())) < size[0] * 0.05, "not centred horizontally"
     assert matches(array, ACCENT, 10).any(), "the source's sentence is not shown"
+
+
+def test_a_folder_whose_name_holds_a_line_break_is_named_on_the_message_screen() -> None:
+    """Pillow measures no multi-line text: the folder's name in the status ended the window's drawing."""
+    spec = SourceSpec("folder", "/media/usb/summer\nphotos")
+    title, tips = texts.message_tips(spec)
+    with drawn_texts() as seen:
+        render_message((800, 480), title, texts.status_message(spec, "lost"), tips, texts.KEEPS_TRYING)
+    assert "Lost summer photos; reopening..." in " ".join(text.text for text in seen)
+
+
+def test_a_picture_fitted_fills_the_side_that_limits_it() -> None:
+    """640x480 into 1307x980 was 1306x979: a strip of background along two sides."""
+    for size, into in (((640, 480), (1307, 980)), ((1307, 980), (640, 480)), ((640, 480), (800, 480)), ((480, 640), (800, 480)), ((3, 1), (2, 2))):
+        fitted = fit(size, into)
+        assert fitted[0] <= into[0] and fitted[1] <= into[1] and (fitted[0] == into[0] or fitted[1] == into[1]), (size, fitted)
+        assert abs(fitted[0] / fitted[1] - size[0] / size[1]) < 2 / min(fitted), (size, fitted)
 
 
 @pytest.mark.parametrize("size", [(480, 800), *SCREEN_SIZES])
