@@ -87,6 +87,27 @@ def frames_shown(state: Path) -> int:
     raise RuntimeError("the kiosk's window drew nothing (run it by hand to see why: emojify --kiosk)")
 
 
+def state_version(state: Path) -> tuple[int, int] | None:
+    """Which writing of the state file is there now (each is a new file, moved in whole); None before the first."""
+    try:
+        info = state.stat()
+    except OSError:
+        return None
+    return info.st_ino, info.st_mtime_ns
+
+
+def next_reading(state: Path, pid: int) -> tuple[int, float, float]:
+    """The frames shown, the kiosk's processor seconds and the clock, all three as the kiosk next rewrites
+    its state file: it does so once a second (``emojify.app.STATE_INTERVAL``), so a count read at any other
+    moment is up to a second older than the clock and the processor time read beside it."""
+    was, deadline = state_version(state), time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if state_version(state) not in (was, None):
+            return frames_shown(state), process_cpu_seconds(pid), time.monotonic()
+        time.sleep(0.002)
+    raise RuntimeError("the kiosk stopped writing its state (run it by hand to see why: emojify --kiosk)")
+
+
 def measure(size: str, video: Path, folder: Path, seconds: float) -> dict:
     screen, display = start_screen(size)
     state = folder / f"state-{size}.json"
@@ -95,9 +116,9 @@ def measure(size: str, video: Path, folder: Path, seconds: float) -> dict:
         kiosk = subprocess.Popen([sys.executable, "-m", "emojify", "--kiosk", "--source", str(video)], env=env)
         try:
             time.sleep(WARM_UP)
-            shown0, cpu0, wall0 = frames_shown(state), process_cpu_seconds(kiosk.pid), time.monotonic()
-            time.sleep(seconds)
-            shown1, cpu1, wall1 = frames_shown(state), process_cpu_seconds(kiosk.pid), time.monotonic()
+            shown0, cpu0, wall0 = next_reading(state, kiosk.pid)
+            time.sleep(max(0.0, seconds - 1))  # then the first writing after it: about --seconds, in whole seconds
+            shown1, cpu1, wall1 = next_reading(state, kiosk.pid)
         finally:
             kiosk.terminate()
             kiosk.wait(10)
