@@ -121,8 +121,10 @@ def measure(pipeline: Pipeline, pictures: list[Path], seconds: float = 2.0, nois
 def picture_files(root: Path, limit: int | None, half: int | None = None) -> list[Path]:
     """Image files under ``root`` (recursively, sorted), every k-th one so that ``limit`` spans all classes;
     with ``half`` 1 or 2 the first, third... or the second, fourth... of those (one half to tune on,
-    the other to confirm on)."""
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    the other to confirm on). Hidden files and folders are passed over, as ``emojify evaluate`` does (macOS's
+    ``._photo.jpg`` on a memory stick, Jupyter's ``.ipynb_checkpoints/``)."""
+    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(root).parts))
     if limit and len(files) > limit:
         files = [files[i] for i in np.linspace(0, len(files) - 1, limit).round().astype(int)]
     return files[half - 1::2] if half else files

@@ -214,9 +214,10 @@ def in_half(path: Path, half: int | None) -> bool:
 
 def chosen(root: Path, name: str, per_class: int, seed: int, half: int | None) -> list[Path]:
     """Up to ``per_class`` pictures of class ``name`` under ``root``, a seeded sample of ``half``; never
-    FER2013's held-out PrivateTest faces (the Kaggle download's ``test/`` holds them beside PublicTest's)."""
+    FER2013's held-out PrivateTest faces (the Kaggle download's ``test/`` holds them beside PublicTest's),
+    nor hidden files (macOS's ``._photo.jpg`` on a memory stick), as ``emojify evaluate`` passes them over."""
     files = [path for path in sorted((root / name).glob("*.jpg"))
-             if in_half(path, half) and fer_split(path.name) != "PrivateTest"]
+             if in_half(path, half) and fer_split(path.name) != "PrivateTest" and not path.name.startswith(".")]
     random.Random(seed).shuffle(files)
     return files[:per_class]
 

@@ -91,8 +91,13 @@ def test_a_steady_face_is_cut_and_read_alike_live_and_still(pictures):
     assert first_boxes_differ  # the pictures do test the last look: without it their boxes differ
 
 
-def test_the_two_halves_split_the_pictures_chosen(pictures):
+def test_the_two_halves_split_the_pictures_chosen(pictures, tmp_path):
     script = load_script("live_still_agreement")
+    for hidden in ("happy/._photo.jpg", ".ipynb_checkpoints/photo.jpg"):  # macOS's and Jupyter's: passed over, as evaluate does
+        (tmp_path / hidden).parent.mkdir(exist_ok=True)
+        (tmp_path / hidden).write_bytes(b"not a picture")
+    (tmp_path / "happy" / "photo.jpg").write_bytes(b"a picture")
+    assert script.picture_files(tmp_path, None) == [tmp_path / "happy" / "photo.jpg"]
     chosen = script.picture_files(pictures, 3)
     first, second = script.picture_files(pictures, 3, 1), script.picture_files(pictures, 3, 2)
     assert len(chosen) == 3 and first == chosen[0::2] and second == chosen[1::2]

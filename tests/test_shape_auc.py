@@ -136,6 +136,9 @@ def test_a_file_that_is_no_picture_is_one_line_naming_it(tmp_path):
     done = run_script("--fer", str(tmp_path / "missing"), "--real", str(tmp_path), "--per-class", "1")
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.strip().splitlines()[-1] == f"shape_auc.py: error: {text}: not an image (unrecognised format)"
+    text.rename(tmp_path / "angry" / "._not-a-picture.jpg")  # what macOS writes beside a photo on a memory stick
+    done = run_script("--fer", str(tmp_path / "missing"), "--real", str(tmp_path), "--per-class", "1")
+    assert done.returncode == 2 and "nothing to measure" in done.stderr, done.stderr  # passed over, as evaluate does
 
 
 def test_a_photo_measured_again_at_its_own_size_moves_nothing(script, pictures):
