@@ -10,6 +10,8 @@ docs/generated-emoji-bases.png (every expression's base with four shapes), and p
 from __future__ import annotations
 
 import argparse
+import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import cv2
@@ -25,6 +27,9 @@ from emojify.labels import CLASSES
 from emojify.landmarks import load_mesh
 from emojify.resources import SAMPLE_FACE
 from emojify.shape import Shape, shape_of
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from script_common import exit_with  # the script beside this one
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 TILE, BASE_TILE = 160, 96
@@ -45,11 +50,14 @@ def mouth_covered(picture: np.ndarray, points: np.ndarray) -> np.ndarray:
     return cv2.GaussianBlur(covered, (0, 0), 1.0)
 
 
-def save_png(picture: Image.Image, path: Path, parser: argparse.ArgumentParser) -> None:
-    """Write ``picture`` to ``path`` whole or not at all (the old picture stays on any error): one line if it fails."""
+def save_pngs(pictures: dict[Path, Image.Image], parser: argparse.ArgumentParser) -> None:
+    """Write each picture to its path, all of them whole or none (the old pair stays on any error, a
+    stop included: every one is written beside its place before any replaces the old); one line if it fails."""
+    path = None
     try:
-        with atomic_path(path) as tmp:
-            picture.convert("RGB").save(tmp, format="PNG", optimize=True)
+        with ExitStack() as written:
+            for path, picture in pictures.items():
+                picture.convert("RGB").save(written.enter_context(atomic_path(path)), format="PNG", optimize=True)
     except OSError as exc:
         parser.error(f"--out: cannot write {path} ({reason_of(exc)})")
 
@@ -86,14 +94,13 @@ def main(argv: list[str] | None = None) -> int:
         crop = cv2.resize(picture[my - side // 2:my + side // 2, mx - side // 2:mx + side // 2], (TILE, TILE))
         row.paste(Image.fromarray(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)), (2 * i * TILE, 0))
         row.alpha_composite(draw(label, shape, TILE), (2 * i * TILE + TILE, 0))
-    save_png(row, out / FACES_PICTURE, parser)
     grid = Image.new("RGBA", (BASE_TILE * len(CLASSES), BASE_TILE * len(DEMO_SHAPES)), (255, 255, 255, 255))
     for j, shape in enumerate(DEMO_SHAPES):
         for i, label in enumerate(CLASSES):
             grid.alpha_composite(draw(label, shape, BASE_TILE), (BASE_TILE * i, BASE_TILE * j))
-    save_png(grid, out / BASES_PICTURE, parser)
+    save_pngs({out / FACES_PICTURE: row, out / BASES_PICTURE: grid}, parser)
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    exit_with(main)

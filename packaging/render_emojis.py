@@ -206,4 +206,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.path.insert(0, str(REPO))
+    from emojify.errors import until_interrupted  # Ctrl-C: one line, exit code 130
+
+    sys.exit(until_interrupted(Path(sys.argv[0]).name, main))

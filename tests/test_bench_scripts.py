@@ -348,6 +348,16 @@ def test_help_explains_every_option_on_its_own(script, phrase):
     assert "see above" not in done.stdout and phrase in done.stdout
 
 
+def test_every_script_ends_a_stop_with_one_line():
+    """Each script run by hand goes through until_interrupted (exit_with), as soak's stop is tested below:
+    generated_pictures.py ended a Ctrl-C in a traceback and SIGTERM in silence, its temporary file left in docs/."""
+    for path in sorted((REPO / "packaging").glob("*.py")):
+        text = path.read_text()
+        if '__name__ == "__main__"' in text:
+            ending = text.split('__name__ == "__main__"', 1)[1]
+            assert "exit_with(main)" in ending or "until_interrupted(" in ending, path.name
+
+
 @pytest.mark.parametrize(("stop", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
 def test_ctrl_c_or_sigterm_ends_a_long_soak_with_one_line_not_a_traceback(stop, code):
     """A 20,000-frame soak is the one people stop, with Ctrl-C or ``kill``/``timeout``: the exit code a

@@ -103,16 +103,18 @@ def test_generated_pictures_keeps_the_old_pictures_when_writing_fails(tmp_path, 
     for name, data in old.items():
         (tmp_path / name).write_bytes(data)
     save = Image.Image.save
+    for failing in ("faces", "bases"):  # the second failing too: the first was then replaced, the pair mixed
 
-    def half_then_full(image, fp, *args, **kwargs):
-        if isinstance(fp, str | os.PathLike):
-            Path(fp).write_bytes(b"\x89PNG half")
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return save(image, fp, *args, **kwargs)
+        def half_then_full(image, fp, *args, failing=failing, **kwargs):
+            if isinstance(fp, str | os.PathLike) and failing in Path(fp).name:
+                Path(fp).write_bytes(b"\x89PNG half")
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+            return save(image, fp, *args, **kwargs)
 
-    monkeypatch.setattr(Image.Image, "save", half_then_full)
-    with pytest.raises(SystemExit) as stopped:
-        script.main(["--out", str(tmp_path)])
-    assert stopped.value.code == 2
-    assert "error: --out: cannot write" in capsys.readouterr().err.strip().splitlines()[-1]  # in-process: no script name
-    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == old
+        monkeypatch.setattr(Image.Image, "save", half_then_full)
+        with pytest.raises(SystemExit) as stopped:
+            script.main(["--out", str(tmp_path)])
+        assert stopped.value.code == 2
+        said = capsys.readouterr().err.strip().splitlines()[-1]  # in-process: no script name
+        assert f"error: --out: cannot write {tmp_path / f'generated-emoji-{failing}.png'}" in said
+        assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == old, failing
