@@ -1086,6 +1086,8 @@ def test_model_metadata_keeps_every_sitting_of_a_model_trained_over_several(tmp_
     assert [s["best_epoch_this_run"] for s in record["earlier_sittings"]] == [2, 2]
     assert [s["recipe"]["init_from"] for s in record["earlier_sittings"]] == ["", str(model / "emotion.keras")]
     assert training_record(first)["earlier_sittings"] == []
+    last = training_record(third, "last.keras")  # its last epoch, not its best, was quantized
+    assert (last["model_epoch_this_run"], last["best_epoch_this_run"], last["epochs_total"]) == (4, 2, 2 + 2 + 4)
 
 
 def test_a_run_made_before_the_shares_were_checked_can_still_be_quantized(tmp_path):
@@ -1624,7 +1626,7 @@ def test_the_model_and_its_metadata_are_swapped_as_one_pair(tmp_path):
     model = tmp_path / "model"
     model.mkdir()
     for name, text in (("emotion_int8.tflite", "old model"), ("emotion_int8.json", "old meta"),
-                       ("face_detection_short_range.tflite", "detector")):
+                       ("face_detection_short_range.tflite", "detector"), ("confusion_publictest.png", "old model's")):
         (model / name).write_text(text)
     with pytest.raises(RuntimeError), staged_folder(model, replace=True) as staging:  # a crash half-way
         (staging / "emotion_int8.tflite").write_text("new model")
@@ -1635,7 +1637,7 @@ def test_the_model_and_its_metadata_are_swapped_as_one_pair(tmp_path):
         (staging / "emotion_int8.tflite").write_text("new model")
         (staging / "emotion_int8.json").write_text("new meta")
         assert (model / "emotion_int8.json").read_text() == "old meta"  # nothing changes until the end
-    assert {p.name: p.read_text() for p in model.iterdir()} == {
+    assert {p.name: p.read_text() for p in model.iterdir()} == {  # the old model's confusion picture is not the new one's
         "emotion_int8.tflite": "new model", "emotion_int8.json": "new meta",
         "face_detection_short_range.tflite": "detector"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]

@@ -117,9 +117,11 @@ def run_config(saved) -> dict:
     return saved
 
 
-def training_record(run: Path | None) -> dict:
+def training_record(run: Path | None, model_file: str = "best.keras") -> dict:
     """The recipe and epochs of the run that produced the model (from its folder), if given; a folder
-    that holds no run, or a damaged run file, is a :class:`DataError`.
+    that holds no run, or a damaged run file, is a :class:`DataError`. ``model_file`` is which of the
+    run's models it is: ``best.keras`` (the best epoch's) or ``last.keras`` (the last epoch's), whose
+    epoch is ``model_epoch_this_run`` and counts in ``epochs_total``.
 
     A run that went on from an earlier model (``--init-from``) carries that model's sittings along
     in ``earlier_sittings``, oldest first, so the metadata tells the model's whole history.
@@ -131,6 +133,7 @@ def training_record(run: Path | None) -> dict:
     config = read_run_file(run, "config.json", run_config)
     history = read_run_file(run, "history.json", saved_history) if (run / "history.json").is_file() else []
     best = max(history, key=lambda h: h["val_accuracy"], default={})
+    kept = history[-1] if model_file == "last.keras" and history else best
     earlier = prior_training(config.get("init_from", ""))
     sittings = list(earlier.get("earlier_sittings", []))
     if earlier.get("recipe"):
@@ -139,7 +142,8 @@ def training_record(run: Path | None) -> dict:
         "recipe": config,
         "epochs_this_run": len(history),
         "best_epoch_this_run": best.get("epoch"),
-        "epochs_total": int(earlier.get("epochs_total", 0)) + int(best.get("epoch", 0)),
+        "model_epoch_this_run": kept.get("epoch"),
+        "epochs_total": int(earlier.get("epochs_total", 0)) + int(kept.get("epoch", 0)),
         "seconds_this_run": round(sum(h.get("seconds", 0) for h in history)),
         "earlier_sittings": sittings,
     }
@@ -174,8 +178,8 @@ def staged_folder(target: Path, replace: bool) -> Iterator[Path]:
     ``target`` by a rename, so a reader sees the old files or the new ones, never a mix.
 
     Without ``replace`` an existing ``target`` is an error (:class:`FileExistsError`, before
-    anything is written). With it, the files of the old folder that were not written anew
-    (the face detector, its licence) are carried over, the old folder is moved aside, the new one
+    anything is written). With it, the files of the old folder that were not written anew and are
+    no run's (:data:`OUTPUT_FILES`: the face detector, its licence) are carried over, the old folder is moved aside, the new one
     renamed in and the old one removed: an error or Ctrl-C between the two renames puts the old
     folder back (a power cut there leaves it as ``.NAME.old-*/NAME`` beside it). On any error the
     hidden folder is removed.
@@ -188,8 +192,9 @@ def staged_folder(target: Path, replace: bool) -> Iterator[Path]:
         yield staging
         old = None
         if target.exists():
-            for item in target.iterdir():
-                if item.is_file() and not (staging / item.name).exists():
+            for item in target.iterdir():  # a run's own file not written this time (no PublicTest: no confusion
+                # picture) is not the new model's: left behind
+                if item.is_file() and not (staging / item.name).exists() and item.name not in OUTPUT_FILES:
                     shutil.copy2(item, staging / item.name)
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
             os.replace(target, old / target.name)
@@ -220,11 +225,16 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
              replace: bool = False) -> dict:
     """Convert, evaluate and write the model files into the new folder ``out_dir`` (or in place of
     it, with ``replace``: see :func:`staged_folder`); returns the metadata."""
-    training = training_record(run) if run else prior_training(str(keras_path))  # a bad --run: before the work
-    if run and not any((run / name).is_file() and filecmp.cmp(run / name, keras_path, shallow=False)
-                       for name in ("best.keras", "last.keras")):
-        raise DataError(f"--run {run}: {keras_path} is neither its best.keras nor its last.keras (nor a copy); "
-                        "give the run that trained it, or leave --run out")
+    if run:  # a bad --run: before the work
+        training_record(run)  # a folder that holds no run, or a damaged run file: said first
+        trained = [name for name in ("best.keras", "last.keras")
+                   if (run / name).is_file() and filecmp.cmp(run / name, keras_path, shallow=False)]
+        if not trained:
+            raise DataError(f"--run {run}: {keras_path} is neither its best.keras nor its last.keras (nor a copy); "
+                            "give the run that trained it, or leave --run out")
+        training = training_record(run, trained[0])  # the best epoch's where the two are one
+    else:
+        training = prior_training(str(keras_path))
     refuse_existing(out_dir, replace)  # before the long work, not after it
     check_output_folder(out_dir, f"--out-dir {out_dir}")  # an OutputError is a ValueError: one line
     from emojify.evaluate import plot_confusion
