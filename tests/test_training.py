@@ -372,6 +372,21 @@ def test_resuming_a_run_needs_its_libraries_too(tmp_path, capsys, monkeypatch):
     assert capsys.readouterr().err.strip().splitlines() == [f"emojify-train: error: {NOT_INSTALLED['matplotlib']}"]
 
 
+def test_blocks_with_a_model_to_go_on_from_is_refused_and_not_recorded(tmp_path, capsys):
+    """--help said --blocks was ignored with --init-from, yet it was checked, and the default blocks went
+    into config.json and the quantized model's recipe whatever the model's own layers were."""
+    from emojify.training import train
+    from emojify.training.model import BLOCKS, format_blocks
+
+    model = tmp_path / "model.keras"
+    model.write_bytes(b"PK\x03\x04")  # refused before its contents are read
+    assert train.main([str(tmp_path), "--out", str(tmp_path / "run"), "--init-from", str(model), "--blocks", "8x1"]) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == ("emojify-train: error: --blocks builds a new network; "
+                                                               "a model given with --init-from keeps its own layers: leave one out")
+    assert train.config_of(train.parse_args([str(tmp_path), "--init-from", str(model)])).blocks == ""
+    assert train.config_of(train.parse_args([str(tmp_path)])).blocks == format_blocks(BLOCKS)  # the network built
+
+
 @pytest.mark.parametrize("option", ["--init-from", "--teacher"])
 @pytest.mark.parametrize("content", [b"hello\n", b"\xff\xd8\xff\xe0 a JPEG, not a model"])
 def test_training_from_a_file_that_is_not_a_model_is_one_line(tmp_path, capsys, monkeypatch, option, content):
@@ -382,8 +397,9 @@ def test_training_from_a_file_that_is_not_a_model_is_one_line(tmp_path, capsys, 
     make_fer_folder(tmp_path / "fer", train=1, public=1, private=0)
     fake = tmp_path / "fake.keras"
     fake.write_bytes(content)
+    blocks = ["--blocks", "8x1"] if option == "--teacher" else []  # a model to go on from keeps its own
     assert train.main([str(tmp_path / "fer"), "--out", str(tmp_path / "run"), option, str(fake), "--epochs", "1",
-                       "--blocks", "8x1", "--no-jit", "--verbose", "0"]) == 2
+                       *blocks, "--no-jit", "--verbose", "0"]) == 2
     err = capsys.readouterr().err
     line = f"emojify-train: error: {option} {fake}: not a readable .keras model (not a zip archive)"
     assert err.strip().splitlines() == [line]
@@ -842,14 +858,15 @@ def test_a_refused_run_leaves_no_config_that_looks_like_a_run(tmp_path, monkeypa
     (tmp_path / "fake.keras").write_text("not a model")
     run = tmp_path / "runs" / "new" / "run"
     model = [option, str(tmp_path / "fake.keras")] if option else []
-    assert train.main([str(tmp_path / data), "--out", str(run), "--epochs", "1", "--blocks", "8x1", "--no-jit",
+    blocks = [] if option == "--init-from" else ["--blocks", "8x1"]  # a model to go on from keeps its own
+    assert train.main([str(tmp_path / data), "--out", str(run), "--epochs", "1", *blocks, "--no-jit",
                        "--verbose", "0", *model]) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("emojify-train: error: ") and reason in line
     assert not (tmp_path / "runs").exists()
     (tmp_path / "kept").mkdir()  # an empty folder of the user's, named through a folder the run would make
     assert train.main([str(tmp_path / data), "--out", str(tmp_path / "new" / ".." / "kept" / "run"), "--epochs", "1",
-                       "--blocks", "8x1", "--no-jit", "--verbose", "0", *model]) == 2
+                       *blocks, "--no-jit", "--verbose", "0", *model]) == 2
     capsys.readouterr()
     assert (tmp_path / "kept").is_dir() and not (tmp_path / "kept" / "run").exists() and not (tmp_path / "new").exists()
     assert train.main([str(tmp_path / data), "--out", str(run), "--resume"]) == 2
@@ -879,8 +896,9 @@ def test_training_from_a_model_of_another_shape_is_one_line_and_leaves_no_file(t
     model = keras_model_of_shape(tmp_path / "other.keras", (64, 64, 1), 5)
     (tmp_path / "kept").mkdir()  # an empty folder of the user's, given as --out: left empty
     for run in (tmp_path / "runs" / "run", tmp_path / "kept"):
+        blocks = ["--blocks", "8x1"] if option == "--teacher" else []  # a model to go on from keeps its own
         assert train.main([str(tmp_path / "fer"), "--out", str(run), option, str(model), "--epochs", "1",
-                           "--blocks", "8x1", "--no-jit", "--verbose", "0"]) == 2
+                           *blocks, "--no-jit", "--verbose", "0"]) == 2
         assert capsys.readouterr().err.strip().splitlines() == [
             f"emojify-train: error: {option} {model}: takes (64, 64, 1), gives 5 classes; expected (48, 48, 1) and 7 classes"]
     assert not (tmp_path / "runs").exists() and list((tmp_path / "kept").iterdir()) == []

@@ -68,6 +68,8 @@ class TrainConfig:
     teach_augmented: bool = False
     lighting: float = 0.0
     blocks: str = format_blocks(BLOCKS)
+    """The network built (:func:`~emojify.training.model.parse_blocks`); "" where the run went on from an
+    ``init_from`` model, whose own layers it keeps."""
     jit_compile: bool = True
 
 
@@ -590,7 +592,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "before training (consistent teaching; epochs take longer)")
     p.add_argument("--blocks",
                    help="network width and depth: CHANNELSxCONVS per block, each block ending in 2x2 "
-                        f"max-pooling (default: {d.blocks}; ignored with --init-from)")
+                        f"max-pooling (default: {d.blocks}; not with --init-from, whose model keeps its own)")
     p.add_argument("--lighting", type=float, metavar="SHARE",
                    help="dim, gamma-bend and noise this share of the training faces, for dim rooms "
                         f"(default: {d.lighting})")
@@ -611,8 +613,10 @@ def given_settings(args: argparse.Namespace) -> dict:
 
 
 def config_of(args: argparse.Namespace) -> TrainConfig:
-    """The settings of a new run, from the command line: :class:`TrainConfig`'s defaults where left out."""
-    return TrainConfig(data=str(args.data), **given_settings(args))
+    """The settings of a new run, from the command line: :class:`TrainConfig`'s defaults where left out
+    (no ``blocks`` where it goes on from an ``init_from`` model: the run records the network it trains)."""
+    cfg = TrainConfig(data=str(args.data), **given_settings(args))
+    return replace(cfg, blocks="") if cfg.init_from else cfg
 
 
 def changed_on_resume(args: argparse.Namespace, saved: TrainConfig) -> list[str]:
@@ -701,8 +705,13 @@ def run_command(args: argparse.Namespace) -> int:
             return 2
     else:
         cfg = config_of(args)
+        if cfg.init_from and args.blocks is not None:  # it would do nothing, in silence
+            print_error("emojify-train", "--blocks builds a new network; a model given with --init-from keeps "
+                        "its own layers: leave one out")
+            return 2
         try:
-            parse_blocks(cfg.blocks)
+            if cfg.blocks:  # none with --init-from
+                parse_blocks(cfg.blocks)
         except ValueError as exc:
             print_error("emojify-train", f"--blocks {exc}")
             return 2
