@@ -490,8 +490,12 @@ def test_evaluate_detect_plot_has_a_no_face_column(photo_folder, tmp_path):
     pytest.importorskip("matplotlib")
     code, _, err = run_cli("evaluate", photo_folder, "--detect", "--plot", tmp_path / "confusion.png")
     assert code == 0, err
-    picture = cv2.imread(str(tmp_path / "confusion.png"))
-    assert picture is not None and picture.shape[1] > picture.shape[0]  # wider than tall: the extra column
+    from emojify.evaluate import plot_confusion
+
+    y = np.array([H, S])
+    plot_confusion(summarize(y, y), tmp_path / "plain.png", "faces")  # the same plot without the column
+    picture, plain = cv2.imread(str(tmp_path / "confusion.png")), cv2.imread(str(tmp_path / "plain.png"))
+    assert picture.shape[0] == plain.shape[0] and picture.shape[1] > plain.shape[1] + 40  # one column wider
 
 
 # --- what the plots and the folder scan show ------------------------------------------------------
