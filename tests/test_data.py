@@ -235,6 +235,26 @@ def test_a_float_or_16_bit_face_keeps_its_grey_levels(fer_folder, tmp_path, name
     assert expected.tobytes() in {x.tobytes() for x in splits["train"].x}
 
 
+def test_a_sideways_phone_photo_and_a_transparent_one_train_as_they_are_shown(fer_folder, tmp_path):
+    """A face stored sideways with its EXIF orientation (a phone held upright) trained sideways, and a
+    cut-out face's transparent background trained black, while evaluate and the kiosk see it upright
+    and on white."""
+    from emojify.preprocess import prepare_face
+
+    root, _ = fer_folder
+    face = synthetic_face(np.random.default_rng(8), 3)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to show"
+    Image.fromarray(np.rot90(face)).save(root / "train" / "happy" / "Training_sideways.png", exif=exif)
+    cut_out = np.dstack([face, face, face, np.where(np.arange(face.shape[1]) < 10, 0, 255)[None, :].repeat(len(face), 0)])
+    Image.fromarray(cut_out.astype(np.uint8), "RGBA").save(root / "train" / "happy" / "Training_cut_out.png")
+    on_white = face.copy()
+    on_white[:, :10] = 255
+    splits = load_dataset(root, cache_dir=tmp_path / "cache")
+    trained = {x.tobytes() for x in splits["train"].x}
+    assert prepare_face(face).tobytes() in trained and prepare_face(on_white).tobytes() in trained
+
+
 def test_unreadable_images_are_skipped_and_counted(fer_folder, tmp_path, caplog):
     root, _ = fer_folder
     (root / "train" / "happy" / "Training_broken1.jpg").write_bytes(b"not a jpeg at all")

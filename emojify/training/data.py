@@ -21,20 +21,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
-from PIL import Image
 
 from emojify import evaluate
 from emojify.errors import EmojifyError, first_line
 from emojify.fileio import atomic_path
-from emojify.imageio import folder_images, to_8bit
+from emojify.imageio import ImageError, folder_images, read_image
 from emojify.labels import CLASSES, class_index, fer_split
 from emojify.preprocess import INPUT_SIZE, prepare_face
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 4  # bump when the files read, decoding, prepare_face or the cache format changes
+CACHE_VERSION = 5  # bump when the files read, decoding, prepare_face or the cache format changes
 CSV_COLUMNS = ("emotion", "pixels", "Usage")  # as the Kaggle header spells them; matched in any case and order
 KAGGLE_SPLITS = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
 """Our split of each of Kaggle's: the CSV's Usage column, and the name prefix of a file in ``test/``."""
@@ -84,20 +82,13 @@ def class_folders(root: Path) -> dict[str, Path]:
 
 
 def decode(path: Path) -> np.ndarray | None:
-    """The picture at ``path`` as OpenCV decodes it, or None. A float picture (a float TIFF, 0..1), a
-    16-bit one or one of 16- or 32-bit signed integers (a TIFF of Pillow's mode "I") is made 8-bit gray
-    as the other tools' reader makes it (:func:`~emojify.imageio.to_8bit`: 16-bit levels that stay
-    under 256 kept as they are), not cut to 0 and 1 or shifted down to black; negative levels are black."""
-    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    if image is None or image.dtype == np.uint8:
-        return image
-    integers = image.dtype.kind in "iu" and image.dtype != np.uint16  # Pillow takes these as mode "I"
-    image = image if image.dtype == np.uint16 else image.astype(np.float32)  # what cvtColor and Pillow take
-    if image.ndim == 3:
-        image = cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY if image.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
-    if integers:
-        image = np.rint(image).astype(np.int32)
-    return np.asarray(to_8bit(Image.fromarray(image)))
+    """The picture at ``path`` as every other tool reads it (:func:`~emojify.imageio.read_image`: turned
+    upright by its EXIF orientation, transparency over white, 16-bit, float and signed-integer pictures
+    made 8-bit), or None where it cannot be read: a face trains as ``evaluate`` and the kiosk see it."""
+    try:
+        return read_image(path)
+    except ImageError:
+        return None
 
 
 def read_faces(paths: Iterable[Path]) -> tuple[np.ndarray, list[bool]]:
