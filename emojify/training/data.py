@@ -189,7 +189,11 @@ def source_key(source: Path) -> str:
     """A key that changes when the data set at ``source`` changes (path, names, sizes, times)."""
     source = source.resolve()
     digest = hashlib.sha256(f"{CACHE_VERSION}:{source}".encode())
-    files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+    # os.walk follows linked folders, as loading does (rglob does not before Python 3.13): a train/ or test/
+    # that links to a folder elsewhere has its pictures in the key
+    files = [source] if source.is_file() else sorted(
+        Path(top, name) for top, _, names in os.walk(source, followlinks=True) for name in names
+        if Path(top, name).is_file())
     for p in files:
         st = p.stat()
         digest.update(f"{p.relative_to(source.parent)}:{st.st_size}:{st.st_mtime_ns}".encode())
