@@ -78,10 +78,37 @@ def test_fits_a_bias_into_a_new_folder_and_leaves_the_model_alone(tmp_path, monk
 
 
 def test_too_few_photos_to_fit_is_one_line_and_exit_code_2(tmp_path, capsys):
+    """No folder left behind either: runs/ was made for --out runs/new and stayed, empty."""
     astronaut_photos(tmp_path / "photos", 4)
-    code = camera_rule.main([str(tmp_path / "photos"), "--out", str(tmp_path / "new")])
+    code = camera_rule.main([str(tmp_path / "photos"), "--out", str(tmp_path / "runs" / "new")])
     assert code == 2 and "nothing to fit" in capsys.readouterr().err
-    assert not (tmp_path / "new").exists()
+    assert not (tmp_path / "runs").exists()
+
+
+def test_the_model_and_its_metadata_land_together_or_not_at_all(tmp_path, monkeypatch):
+    """They were moved in one after the other: a stop between left the new model beside the old
+    metadata, whose checksum then refused it. Other files in the folder stay."""
+    source = copy_model(tmp_path / "model")
+    out = tmp_path / "new"
+    out.mkdir()
+    (out / source.name).write_bytes(b"old model")
+    (out / source.with_suffix(".json").name).write_text("old metadata")
+    (out / "notes.txt").write_text("mine")
+    replace, stops = os.replace, [KeyboardInterrupt]
+
+    def stop_at_the_second(src, dst):
+        if Path(dst) == out and Path(src).name.startswith(".new.new-") and stops:  # the new folder's move: stopped
+            raise stops.pop()
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", stop_at_the_second)
+    with pytest.raises(KeyboardInterrupt):
+        camera_rule.write_model(source, (0.0,) * len(CLASSES), {}, out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == {
+        source.name: b"old model", source.with_suffix(".json").name: b"old metadata", "notes.txt": b"mine"}
+    monkeypatch.setattr(os, "replace", replace)
+    written = camera_rule.write_model(source, (0.5,) + (0.0,) * (len(CLASSES) - 1), {}, out)
+    assert Classifier(written).decision.camera_bias[0] == 0.5 and (out / "notes.txt").read_text() == "mine"
 
 
 def test_refuses_to_write_over_the_models_own_folder(tmp_path, capsys):
@@ -137,10 +164,10 @@ def test_stopped_with_ctrl_c_is_one_line_and_writes_nothing(tmp_path, monkeypatc
     astronaut_photos(tmp_path / "photos", 4)
     monkeypatch.setattr(camera_rule, "tuned_classes", lambda labels: os.kill(os.getpid(), signal.SIGINT))
     try:
-        code = camera_rule.main([str(tmp_path / "photos"), "--out", str(tmp_path / "new")])
+        code = camera_rule.main([str(tmp_path / "photos"), "--out", str(tmp_path / "runs" / "new")])
     except KeyboardInterrupt:
         pytest.fail("Ctrl-C ended the command with a KeyboardInterrupt traceback")
     assert code == 130
     assert capsys.readouterr().err.strip().splitlines() == [
-        f"emojify camera_rule: stopped; nothing was written to {tmp_path / 'new'}; run it again"]
-    assert not (tmp_path / "new").exists()
+        f"emojify camera_rule: stopped; nothing was written to {tmp_path / 'runs' / 'new'}; run it again"]
+    assert not (tmp_path / "runs").exists()  # nor the folder made for it

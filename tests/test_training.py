@@ -1563,6 +1563,17 @@ def test_quantize_into_a_folder_that_cannot_be_written_is_one_line_before_any_wo
     assert line.startswith(f"emojify-quantize: error: --out-dir {out_dir}: cannot write in the folder /proc (")
 
 
+def test_a_refused_quantize_run_leaves_no_folder_behind(tmp_path, capsys):
+    """runs/new/ was made for --out-dir runs/new/int8 before the model was found to be no model, and stayed."""
+    from emojify.training import quantize
+
+    (tmp_path / "not-a-model.keras").write_text("not a model")
+    out_dir = tmp_path / "runs" / "new" / "int8"
+    assert quantize.main([str(tmp_path / "not-a-model.keras"), str(tmp_path), "--out-dir", str(out_dir)]) == 2
+    assert "not a readable .keras model" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
 def test_a_sigterm_ignored_by_the_parent_stays_ignored():
     """``trap '' TERM`` (or nohup's parent) told the process to ignore SIGTERM: the tools keep it so."""
     from emojify.errors import until_interrupted

@@ -20,11 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import re
 import shutil
 import sys
-import tempfile
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -41,7 +39,8 @@ from emojify.imageio import ImageError, read_image_scaled
 from emojify.labels import CLASSES
 from emojify.metrics import MIN_SUPPORT, NO_ANSWER
 from emojify.progress import progress_bar
-from emojify.training.commands import check_output_folder
+from emojify.training.commands import check_output_folder, remove_empty
+from emojify.training.quantize import staged_folder
 
 log = logging.getLogger("emojify.camera_rule")
 
@@ -108,20 +107,16 @@ def tuned_classes(labels: np.ndarray) -> tuple[int, ...]:
 
 
 def write_model(model: Path, bias: tuple[float, ...], note: dict, out: Path) -> Path:
-    """Copy the model and its metadata, with the camera bias in its rule, into ``out`` at once."""
+    """Copy the model and its metadata, with the camera bias in its rule, into ``out``: the two together
+    or neither, the folder swapped in whole (:func:`~emojify.training.quantize.staged_folder`: a stop
+    between two files' moves left a new model beside an old metadata file, which its checksum refused)."""
     metadata = json.loads(metadata_path(model).read_text())
     metadata[METADATA_KEY] = dict(metadata.get(METADATA_KEY) or {}) | {
         "camera_bias": [round(b, 4) for b in bias], "camera_bias_fitted_on": note}
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".camera-", dir=out))
-    try:
+    with staged_folder(out, replace=True) as staging:
         shutil.copyfile(model, staging / model.name)
         metadata_path(staging / model.name).write_text(json.dumps(metadata, indent=2) + "\n")
         Classifier(staging / model.name)  # refuses anything malformed before it lands
-        for item in staging.iterdir():
-            os.replace(item, out / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return out / model.name
 
 
@@ -139,11 +134,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    made: list[Path] = []
     try:
         model = args.model or default_model_path()
         if args.out.resolve() == model.parent.resolve():
             raise FolderError(f"--out {args.out}: that is the model's own folder; write a new one")
-        check_output_folder(args.out, f"--out {args.out}")
+        made = check_output_folder(args.out, f"--out {args.out}")
         parts = split_photos(args.photos)
         if args.parts:
             link_parts(parts, args.parts)
@@ -158,8 +154,12 @@ def run_command(args: argparse.Namespace) -> int:
                 "tuned_classes": counts, "objective": "balanced accuracy over the tuned classes, accuracy over their photos kept"}
         written = write_model(model, bias, note, args.out)
     except (EmojifyError, OSError) as exc:
+        remove_empty(made)  # a refused run leaves no folder behind
         print_error(PROG, exc)
         return 2
+    except BaseException:  # Ctrl-C or SIGTERM: "nothing was written", and no folder made either
+        remove_empty(made)
+        raise
     print(json.dumps({"model": str(written), "camera_bias": dict(zip(CLASSES, bias, strict=True)),
                       "fit_photos": len(parts["fit"]), "dev_photos": len(parts["dev"]), "tuned": counts}))
     return 0

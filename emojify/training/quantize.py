@@ -46,7 +46,7 @@ from emojify.labels import CLASSES
 from emojify.metrics import summarize
 from emojify.preprocess import INPUT_SIZE, to_batch
 from emojify.resources import PACKAGE_DIR, resource_dir
-from emojify.training.commands import check_output_folder
+from emojify.training.commands import check_output_folder, remove_empty
 from emojify.training.data import DataError, load_dataset
 from emojify.training.model import set_batchnorm_statistics
 from emojify.training.train import (
@@ -236,7 +236,6 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
     else:
         training = prior_training(str(keras_path))
     refuse_existing(out_dir, replace)  # before the long work, not after it
-    check_output_folder(out_dir, f"--out-dir {out_dir}")  # an OutputError is a ValueError: one line
     from emojify.evaluate import plot_confusion
 
     check_keras_file(keras_path)  # a file that is no model: said at once, before the data is read
@@ -337,11 +336,17 @@ def run_command(args: argparse.Namespace, out_dir: Path) -> int:
     if problem:
         print_error("emojify-quantize", problem)
         return 2
+    made: list[Path] = []
     try:
+        made = check_output_folder(out_dir, f"--out-dir {out_dir}")  # an OutputError is a ValueError: one line
         meta = quantize(args.keras_model, args.data, out_dir, args.run, args.samples, args.seed, replace=args.install)
     except (DataError, OSError, ValueError) as exc:
+        remove_empty(made)  # a refused run leaves no folder behind
         print_error("emojify-quantize", write_problem(exc, out_dir) if isinstance(exc, OSError) else exc)
         return 2
+    except BaseException:  # Ctrl-C or SIGTERM: "nothing was written", and no folder made either
+        remove_empty(made)
+        raise
     print(json.dumps({"folder": str(out_dir)} | {k: v for k, v in meta.items() if k in ("sha256", "size_bytes")}
                      | {s: {"int8": m["int8"]["accuracy"], "float": m["float"]["accuracy"],
                             "agreement": m["int8_float_agreement"],

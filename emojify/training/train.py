@@ -18,7 +18,6 @@ Augmentation runs in NumPy/OpenCV, so a GPU machine trains the same code under a
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib.util
 import json
 import logging
@@ -41,7 +40,7 @@ from emojify.fileio import OutputError, atomic_path, make_folder, path_argument
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES, NUM_CLASSES
 from emojify.preprocess import INPUT_SIZE
-from emojify.training.commands import ctrl_c_held
+from emojify.training.commands import ctrl_c_held, remove_empty
 from emojify.training.data import DataError, Split, load_dataset
 from emojify.training.model import BLOCKS, format_blocks, parse_blocks
 
@@ -747,9 +746,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         best = train(cfg, run, args.verbose, new=not args.resume)
     except (DataError, OSError) as exc:
-        for folder in made:  # a refused new run leaves no folder behind either (only empty ones are removed)
-            with contextlib.suppress(OSError):
-                folder.rmdir()
+        remove_empty(made)  # a refused new run leaves no folder behind either
         print_error("emojify-train", write_problem(exc, run) if isinstance(exc, OSError) else exc)
         return 2
     log.info("done: best model %s", best)
