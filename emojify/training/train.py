@@ -228,7 +228,9 @@ BATCHNORM_FACES = 10_000
 
 
 def batchnorm_faces(split: Split) -> np.ndarray:
-    """The same un-augmented training faces every time: the trainer and the quantizer agree."""
+    """The same un-augmented faces of ``split`` every time: the trainer and the quantizer agree on the
+    whole training split. A ``--subset`` run sets its statistics over its own few faces, the quantizer
+    over the whole split's, so its quantized model's float metrics differ a little from its history's."""
     return stratified_subset(split, BATCHNORM_FACES, seed=0).x
 
 
