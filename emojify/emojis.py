@@ -40,6 +40,10 @@ MIN_SIDE = 16
 SQUARE_WITHIN = 0.10
 """How far an emoji picture's sides may differ, as a fraction of the longer: it is shown in a square."""
 _CACHE_LIMIT = 64  # scaled images kept per set; a resizing window must not grow it forever
+CACHED_SIDE = 1024
+"""Emoji pictures up to this many pixels a side are kept for the next frame; a larger one (a saved
+composite of a 12-megapixel photo holds a 2,000 px emoji, 16 MB) is made again each time: ``predict
+--out`` over a folder of photos of different sizes grew by one such picture a photo."""
 
 
 class EmojiError(EmojifyError):
@@ -67,6 +71,8 @@ class EmojiSet:
             raise KeyError(f"no emoji for {label!r} (expected one of: {', '.join(self.images)})")
         if size < 1:
             raise ValueError(f"emoji size must be at least 1 pixel, got {size}")
+        if size > CACHED_SIDE:
+            return _fit(self.images[label], size)
         key = (label, size)
         cached = self._scaled.get(key)
         if cached is None:

@@ -19,12 +19,15 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw
 
-from emojify.emojis import EmojiSet
+from emojify.emojis import CACHED_SIDE, EmojiSet
 from emojify.labels import CLASSES
 from emojify.shape import Shape
 
 SUPERSAMPLE = 3
 CACHE_SIZE = 256
+CACHE_PIXELS = 2**25
+"""The generated pictures kept hold at most this many pixels in all (128 MB of RGBA), and one of over
+an eighth of it (a photo's composite) is not kept: each new face shape is a new picture."""
 STICKER_PX = 512
 """Side of the PNG stickers ``predict --out DIR --emoji generated`` writes."""
 FEATURE = (66, 43, 13)
@@ -81,10 +84,19 @@ BASES = {
 assert set(BASES) == set(CLASSES)
 
 
-@lru_cache(maxsize=32)
 def disc(label: str, size: int) -> Image.Image:
     """The base disc of ``label`` at ``size`` px: a radial gradient lit from the top left, a tint
-    from the top where the base has one, an anti-aliased edge, transparent around."""
+    from the top where the base has one, an anti-aliased edge, transparent around. Kept up to
+    :data:`~emojify.emojis.CACHED_SIDE` px (callers must not modify it)."""
+    return _kept_disc(label, size) if size <= CACHED_SIDE else _disc(label, size)
+
+
+@lru_cache(maxsize=32)
+def _kept_disc(label: str, size: int) -> Image.Image:
+    return _disc(label, size)
+
+
+def _disc(label: str, size: int) -> Image.Image:
     base = BASES[label]
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5
     c, radius = size / 2, size * 0.47
@@ -249,11 +261,12 @@ def draw(label: str, shape: Shape, size: int) -> Image.Image:
 
 class GeneratedEmoji:
     """Generated emoji by expression, shape and size, with the last :data:`CACHE_SIZE` pictures cached
-    (keyed by the quantised shape). Callers must not modify the pictures they get."""
+    (keyed by the quantised shape), :data:`CACHE_PIXELS` at most. Callers must not modify the pictures
+    they get."""
 
-    def __init__(self, cache_size: int = CACHE_SIZE):
+    def __init__(self, cache_size: int = CACHE_SIZE, cache_pixels: int = CACHE_PIXELS):
         self._cache: OrderedDict[tuple, Image.Image] = OrderedDict()
-        self._limit = cache_size
+        self._limit, self._pixel_limit, self._pixels = cache_size, cache_pixels, 0
 
     def picture(self, label: str, shape: Shape | None, size: int) -> Image.Image:
         """The emoji for ``label`` moved by ``shape`` (a resting face when None) at ``size`` px."""
@@ -265,9 +278,13 @@ class GeneratedEmoji:
             self._cache.move_to_end(key)
             return hit
         picture = draw(label, key[1], int(size))
-        self._cache[key] = picture
-        if len(self._cache) > self._limit:
-            self._cache.popitem(last=False)
+        area = picture.width * picture.height
+        if area > self._pixel_limit // 8:
+            return picture
+        self._cache[key], self._pixels = picture, self._pixels + area
+        while len(self._cache) > self._limit or self._pixels > self._pixel_limit:
+            _, dropped = self._cache.popitem(last=False)
+            self._pixels -= dropped.width * dropped.height
         return picture
 
 

@@ -181,6 +181,17 @@ def test_a_folder_that_may_not_be_entered_is_one_line_not_a_traceback(tmp_path: 
     assert str(info.value) == f"{folder / MAPPING_FILE}: cannot read it (Permission denied); {CHOSEN_FIX}"
 
 
+def test_a_photos_size_emoji_is_made_again_not_kept() -> None:
+    """The set kept up to 64 scaled pictures: a composite's emoji of 2,000 px is 16 MB, and predict --out
+    over photos of different heights filled it to a gigabyte. The kiosk's sizes are still kept."""
+    from emojify.emojis import CACHED_SIDE
+
+    emoji = load_emoji_set()
+    assert emoji.scaled("happy", 200) is emoji.scaled("happy", 200)
+    big = emoji.scaled("happy", CACHED_SIDE + 1)
+    assert big.size == (CACHED_SIDE + 1,) * 2 and emoji.scaled("happy", CACHED_SIDE + 1) is not big
+
+
 def test_folder_of_plain_pngs_without_mapping_loads(tmp_path: Path) -> None:
     write_plain_pngs(tmp_path)
     emoji = load_emoji_set(tmp_path)

@@ -233,6 +233,19 @@ def test_cache_gives_the_same_picture_for_a_face_that_kept_still():
         emoji.picture("bored", None, 128)
 
 
+def test_the_cache_keeps_a_bounded_number_of_pixels_not_a_photos_worth_each_face():
+    """predict --out over a folder of 12-megapixel photos kept each one's 2,000 px emoji (16 MB): its
+    memory grew by one a photo, 256 deep. A small picture kept before many large ones is let go."""
+    emoji = GeneratedEmoji(cache_pixels=4 * 100 * 100 * 8)  # room for 32 pictures of 100 px, at most 4 of 200
+    big = emoji.picture("happy", Shape(smile=0.5), 300)  # over an eighth of it: drawn, not kept
+    assert emoji.picture("happy", Shape(smile=0.5), 300) is not big
+    first = emoji.picture("happy", Shape(smile=0.1), 200)
+    assert emoji.picture("happy", Shape(smile=0.1), 200) is first
+    for step in range(1, 9):  # 8 more of 200 px: the oldest goes
+        emoji.picture("sad", Shape(smile=-step / 10), 200)
+    assert emoji.picture("happy", Shape(smile=0.1), 200) is not first
+
+
 def test_predict_gives_shapes_and_writes_stickers(tmp_path, capsys):
     import json
 
