@@ -29,7 +29,7 @@ from emojify.landmarks import FaceMesh, load_mesh
 from emojify.preprocess import Box, prepare_face, to_gray
 from emojify.shape import Shape, shape_of
 from emojify.smoothing import Smoother
-from emojify.tracking import Track, Tracker, lead_kept
+from emojify.tracking import LEAD_SHARE, Track, Tracker, lead_kept
 
 
 def probabilities_dict(probabilities: np.ndarray | None) -> dict | None:
@@ -130,16 +130,20 @@ CLOSE_TO_LARGEST = 2 / 3
 
 
 def last_look(detector: BlazeFaceDetector | HaarDetector, frame: np.ndarray, found: list[Detection],
-              all_faces: bool = True) -> list[Detection]:
+              all_faces: bool = True, lead: Box | None = None) -> list[Detection]:
     """``found`` after the detector's last look at each face (:meth:`~emojify.faces.BlazeFaceDetector.refine`),
     largest first: the same step ends the live search and the photo search, so a steady face is cut, and
     read, alike in both. Without ``all_faces``, the largest after the look, of the faces whose rough
-    box is :data:`CLOSE_TO_LARGEST` to the largest's: what ``all_faces`` would list first."""
+    box is :data:`CLOSE_TO_LARGEST` to the largest's: what ``all_faces`` would list first; but the face
+    at ``lead`` (the live panel's) while it stays nearly as large (:data:`~emojify.tracking.LEAD_SHARE`),
+    as party mode keeps its lead, so two visitors of about the same size do not take turns."""
     if not all_faces:
         largest = max((d.box[2] for d in found), default=0)
         found = [d for d in found if d.box[2] >= CLOSE_TO_LARGEST * largest]
     looked = largest_first([detector.refine(frame, d) for d in found])
-    return looked if all_faces else looked[:1]
+    if all_faces:
+        return looked
+    return [looked[i] for i in lead_kept([d.box for d in looked], lead, share=LEAD_SHARE)][:1]
 
 
 @dataclass
@@ -230,7 +234,8 @@ class Pipeline:
             if followed is not None and centre_inside(followed.box, region):
                 found = [followed]
             else:
-                found = last_look(self.detector, frame, self.detector.detect(frame, region), all_faces=False)
+                found = last_look(self.detector, frame, self.detector.detect(frame, region), all_faces=False,
+                                  lead=self.tracker.lead_box())
             self._followed = found[0] if found else None
         self._step += 1
         self.times = StageTimes.since(start, start_cpu)
@@ -344,8 +349,9 @@ class Pipeline:
             return raw[index] if index < len(found) else None
 
         order = self.tracker.lead_first(tracks)
-        if self.tracker.lead != lead and any(track.id == lead for track in tracks):
-            self.smoother.reset()  # another visitor took the lead: the panel starts afresh, not from a blend of two
+        if self.tracker.lead != lead:  # another face took the lead: the panel goes on from that face's own
+            # smoothing (party mode keeps one for each; afresh in one-face mode), not from the last leader's
+            self.smoother.restart_from(tracks[order[0]].smoother)
         probabilities, label = self.smoother.update(seen(order[0]) if order else None, now,
                                                     tracks[order[0]].waited(now) if order else 0.0)
         faces = []

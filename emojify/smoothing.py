@@ -60,3 +60,7 @@ class Smoother:
         """Forget everything: the next face starts fresh."""
         self.probabilities, self.label = None, None
         self._last_seen = float("-inf")
+
+    def restart_from(self, other: Smoother) -> None:
+        """Go on from where ``other`` is (a face's own smoothing, as it takes the panel's place)."""
+        self.probabilities, self.label, self._last_seen = other.probabilities, other.label, other._last_seen

@@ -159,15 +159,18 @@ class Tracker:
         return next((t.shown_box for t in self.tracks if t.id == self.lead), None)
 
 
-def lead_kept(boxes: list[Box], lead: Box | None, match_iou: float = MATCH_IOU) -> list[int]:
+def lead_kept(boxes: list[Box], lead: Box | None, match_iou: float = MATCH_IOU, share: float = 0.0) -> list[int]:
     """Indices of ``boxes`` (a snapshot's faces, largest first) with the face at ``lead`` first: the face
     the live panel was showing keeps the panel in the snapshot. Live, the lead passes only to a clearly
     larger face (:meth:`Tracker.lead_first`), and it has by the countdown's end; the still's own sizes,
-    measured by another look, would hand it to a face that is only a little larger."""
+    measured by another look, would hand it to a face that is only a little larger. With ``share``, the
+    face at ``lead`` is first only while its area is at least that share of the largest's (the live
+    one-face search, as :meth:`Tracker.lead_first` rules)."""
     order = list(range(len(boxes)))
     if lead is None or not boxes:
         return order
     held = max(order, key=lambda i: box_iou(boxes[i], lead))
-    if box_iou(boxes[held], lead) < match_iou:
+    area = [w * h for _, _, w, h in boxes]
+    if box_iou(boxes[held], lead) < match_iou or area[held] < share * max(area):
         return order
     return [held, *(i for i in order if i != held)]

@@ -360,6 +360,55 @@ def test_the_live_single_face_is_the_largest_after_the_last_look():
     assert [d.box for d in found] == [(330, 100, 118, 118)]
 
 
+def test_two_visitors_of_about_the_same_size_do_not_take_turns_in_the_one_face_view():
+    """Two heads of 150 px, each found a few pixels larger in turn (a camera's noise): the region's
+    search every fifth frame handed the panel to whichever was larger, and the box and emoji jumped
+    between the two visitors several times a second. The lead passes only to a clearly larger face,
+    as in party mode."""
+    from emojify.faces import BlazeFaceDetector, Detection, largest_first
+
+    class Noisy(BlazeFaceDetector):
+        searches = 0
+
+        def detect(self, image, region=None):
+            Noisy.searches += 1
+            left = 150 + (4 if Noisy.searches % 2 else -4)
+            return largest_first([Detection((100, 150, left, left), 0.9), Detection((380, 150, 300 - left, 300 - left), 0.9)])
+
+        def refine(self, image, detection):
+            return detection
+
+        def look_at(self, image, box):
+            return Detection(box, 0.9)
+
+    pipeline = Pipeline(detector=Noisy(), shapes=False)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    lefts = [pipeline.live(frame, now=t / 30).box[0] for t in range(6 * SEARCH_EVERY)]
+    assert Noisy.searches >= 6 and len(set(lefts)) == 1, lefts
+
+
+@pytest.mark.parametrize("all_faces", [False, True], ids=["one-face", "party"])
+def test_the_face_that_takes_the_lead_shows_its_own_expression_at_once(monkeypatch, all_faces):
+    """A smiling visitor leaves and a sad one, behind, takes the panel: it showed the smile that left
+    for a few frames (and in party mode the sad face's own badge turned happy)."""
+    from emojify.faces import Detection
+
+    happy, sad = (np.eye(len(CLASSES), dtype=np.float32)[CLASSES.index(name)] for name in ("happy", "sad"))
+    pipeline = Pipeline(shapes=False, all_faces=all_faces)
+    frame = np.zeros((480, 640, 3), np.uint8)
+    near, behind = Detection((150, 120, 200, 200), 0.9), Detection((380, 150, 120, 120), 0.9)
+    scene = {"faces": [near, behind]}
+    monkeypatch.setattr(pipeline, "detect_live", lambda frame: (pipeline.region(frame), list(scene["faces"])))
+    monkeypatch.setattr(pipeline, "read_faces", lambda frame, found, mirror_average=False: (
+        np.stack([happy if d is near else sad for d in found]), [None] * len(found)))
+    for t in range(15):
+        assert pipeline.live(frame, now=t / 30).label == "happy"
+    scene["faces"] = [behind]
+    results = [pipeline.live(frame, now=t / 30) for t in range(15, 45)]
+    taken = next(result for result in results if result.box == behind.box)  # party mode holds a face missed a moment
+    assert (taken.label, taken.faces[0].label) == ("sad", "sad")
+
+
 @pytest.mark.skipif(not (FER_ROOT / "test").is_dir(), reason=f"FER2013 image folders not found at {FER_ROOT}")
 def test_a_picture_s_face_is_the_first_of_all_its_faces():
     """Two FER2013 faces of nearly the same size side by side: ``emojify.detect`` gave the smaller
