@@ -19,7 +19,7 @@ from emojify.emojis import load_emoji_set
 from emojify.faces import BlazeFaceDetector, Range, detector_model_path, haar_report
 from emojify.landmarks import load_mesh
 from emojify.selftest import Check, run_checks
-from emojify.sources import picamera_report
+from emojify.sources import CameraReader, SourceBusy, picamera_report
 from emojify.stats import HOW_TO_READ
 
 
@@ -34,15 +34,19 @@ def interpreter_report() -> list[str]:
 
 
 def camera_report(index: int = 0) -> str:
-    """Whether camera ``index`` opens and gives a frame."""
-    capture = cv2.VideoCapture(index)
+    """Whether camera ``index`` opens and gives a frame, opened as the kiosk opens it: one that is there
+    but does not open (the kiosk itself running) is not reported missing."""
     try:
-        if not capture.isOpened():
-            return f"camera {index}: not found (plug in a USB webcam, or use --source VIDEO|IMAGE|FOLDER)"
-        ok, frame = capture.read()
-        return f"camera {index}: {frame.shape[1]}x{frame.shape[0]}" if ok else f"camera {index}: opens, no frames"
+        camera = CameraReader(index)
+    except SourceBusy as exc:
+        return f"camera {index}: {str(exc).removeprefix(f'camera {index}: ')}"
+    except OSError:
+        return f"camera {index}: not found (plug in a USB webcam, or use --source VIDEO|IMAGE|FOLDER)"
+    try:
+        frame = camera.read()
+        return f"camera {index}: {frame.shape[1]}x{frame.shape[0]}" if frame is not None else f"camera {index}: opens, no frames"
     finally:
-        capture.release()
+        camera.release()
 
 
 WINDOW_PROBE = ("import tkinter; root = tkinter.Tk(className='emojify'); "

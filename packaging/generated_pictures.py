@@ -51,15 +51,18 @@ def mouth_covered(picture: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 
 def save_pngs(pictures: dict[Path, Image.Image], parser: argparse.ArgumentParser) -> None:
-    """Write each picture to its path, all of them whole or none (the old pair stays on any error, a
-    stop included: every one is written beside its place before any replaces the old); one line if it fails."""
+    """Write each picture beside its place, then move them in, in order: on any error or stop while they
+    are written, the old pictures all stay (each move is one rename in the same folder); one line if it fails."""
     path = None
     try:
         with ExitStack() as written:
+            # entered last to first: the stack moves the files in first to last as it closes
+            places = {path: written.enter_context(atomic_path(path)) for path in reversed(pictures)}
             for path, picture in pictures.items():
-                picture.convert("RGB").save(written.enter_context(atomic_path(path)), format="PNG", optimize=True)
+                picture.convert("RGB").save(places[path], format="PNG", optimize=True)
     except OSError as exc:
-        parser.error(f"--out: cannot write {path} ({reason_of(exc)})")
+        failed = getattr(exc, "filename2", None) or path  # a move names its place second; a write, its picture
+        parser.error(f"--out: cannot write {failed} ({reason_of(exc)})")
 
 
 def main(argv: list[str] | None = None) -> int:

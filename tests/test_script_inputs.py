@@ -118,3 +118,17 @@ def test_generated_pictures_keeps_the_old_pictures_when_writing_fails(tmp_path, 
         said = capsys.readouterr().err.strip().splitlines()[-1]  # in-process: no script name
         assert f"error: --out: cannot write {tmp_path / f'generated-emoji-{failing}.png'}" in said
         assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == old, failing
+    monkeypatch.setattr(Image.Image, "save", save)
+    replace = os.replace
+
+    def refused(src, dst):  # the faces' picture may not be replaced (a read-only file system, an I/O error)
+        if str(dst).endswith("faces.png"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO), str(src), None, str(dst))
+        return replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", refused)
+    with pytest.raises(SystemExit):
+        script.main(["--out", str(tmp_path)])
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"error: --out: cannot write {tmp_path / 'generated-emoji-faces.png'} (Input/output error)" in said, said
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == old  # the bases' not moved in after it

@@ -127,6 +127,10 @@ def test_a_usb_camera_that_is_there_but_does_not_open_is_busy_not_missing(monkey
     with pytest.raises(OSError, match=r"^camera 4: cannot be opened \(missing or unplugged\)$") as missing:
         open_reader(SourceSpec("camera", 4))
     assert not isinstance(missing.value, SourceBusy)
+    from emojify.doctor import camera_report  # doctor, run beside the kiosk that holds the camera, said "not found"
+
+    assert camera_report(3) == "camera 3: /dev/video3 is there, but does not open (in use by another program, or no permission)"
+    assert camera_report(4).startswith("camera 4: not found (plug in a USB webcam")
     calls = iter([SourceBusy("held"), OSError("gone")])
 
     def opener():
@@ -196,8 +200,10 @@ def test_each_kind_has_its_reader_and_a_sentence_for_every_event(kind: str) -> N
     spec = SourceSpec(kind, 0 if kind.endswith("camera") else Path("photos/clip.avi"))
     reader = ReaderKind[spec.kind.name].value
     assert isinstance(reader, type) and all(hasattr(reader, name) for name in ("from_spec", "read", "release"))
-    sentences = [status_message(spec, event) for event in SourceEvent]
+    events = [event for event in SourceEvent if spec.kind.is_camera or event is not SourceEvent.BUSY]  # only cameras are held
+    sentences = [status_message(spec, event) for event in events]
     assert all(sentences) and len(set(sentences)) == len(sentences)
+    assert status_message(spec, SourceEvent.BUSY)  # a sentence all the same
     title, tips = message_tips(spec)
     assert title and tips and all(tip.endswith(".") for tip in tips)
 

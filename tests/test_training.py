@@ -947,21 +947,29 @@ def test_batchnorm_statistics_refuse_a_network_that_is_not_a_linear_stack():
 
 
 @needs_tensorflow
-def test_batchnorm_statistics_of_a_sequential_model_start_at_its_first_layer():
+def test_batchnorm_statistics_of_a_sequential_model_start_at_its_first_layer(tmp_path):
     """keras.Sequential lists no InputLayer: its first layer (here the 1/255 scaling) was skipped, and
-    the statistics came out 255 times too large, silently, for a model given to quantize or --init-from."""
+    the statistics came out 255 times too large, silently, for a model given to quantize or --init-from;
+    one saved and loaded again (what those tools get), or built with add(), was refused as branched."""
     import keras
 
     from emojify.training.model import set_batchnorm_statistics
+    from emojify.training.train import load_keras_model
 
     layers = keras.layers
-    model = keras.Sequential([keras.Input((48, 48, 1)), layers.Rescaling(1 / 255), layers.Conv2D(2, 3),
+    built = keras.Sequential([keras.Input((48, 48, 1)), layers.Rescaling(1 / 255), layers.Conv2D(2, 3),
                               layers.BatchNormalization(), layers.GlobalAveragePooling2D(),
                               layers.Dense(NUM_CLASSES, activation="softmax")])
+    added = keras.Sequential()
+    for layer in (keras.Input((48, 48, 1)), layers.Rescaling(1 / 255), layers.Conv2D(2, 3), layers.BatchNormalization(),
+                  layers.GlobalAveragePooling2D(), layers.Dense(NUM_CLASSES, activation="softmax")):
+        added.add(layer)
+    built.save(tmp_path / "sequential.keras")
     faces = np.random.default_rng(1).integers(0, 256, (20, 48, 48)).astype(np.uint8)
-    set_batchnorm_statistics(model, faces)
-    inputs = keras.ops.convert_to_numpy(model.layers[1](model.layers[0](faces[..., None].astype(np.float32))))
-    np.testing.assert_allclose(model.layers[2].moving_mean.numpy(), inputs.mean((0, 1, 2)), rtol=1e-4, atol=1e-5)
+    for model in (built, added, load_keras_model(tmp_path / "sequential.keras", stacked=True)):
+        set_batchnorm_statistics(model, faces)
+        inputs = keras.ops.convert_to_numpy(model.layers[1](model.layers[0](faces[..., None].astype(np.float32))))
+        np.testing.assert_allclose(model.layers[2].moving_mean.numpy(), inputs.mean((0, 1, 2)), rtol=1e-4, atol=1e-5)
 
 
 @needs_tensorflow

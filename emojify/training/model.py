@@ -72,9 +72,13 @@ def build_model(blocks: tuple[tuple[int, int], ...] = BLOCKS, name: str = "emoji
 def stack_layers(model) -> list:
     """The layers of ``model`` after its input, each taking the output of the one before: a linear
     stack, which :func:`set_batchnorm_statistics` walks. ValueError for any other model (a branch, a
-    skip connection). A ``keras.Sequential`` lists no InputLayer, a functional model does: left out."""
+    skip connection). A ``keras.Sequential`` is one by construction, its layers' inputs no guide (loaded from
+    a file or built with ``add``, Keras rebuilds it at each layer, and each layer keeps an input of every
+    build) and no InputLayer among them; a functional model lists its InputLayer: left out."""
     import keras
 
+    if isinstance(model, keras.Sequential):
+        return list(model.layers)
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
     before = model.inputs[0] if len(model.inputs) == 1 else None
     for layer in layers:
