@@ -67,6 +67,13 @@ class Track:
     looked: int = -1
     """The live frame (its number) in which the detector last looked again at this face: party mode looks
     at a few faces a frame, those that have waited longest."""
+    seen: np.ndarray | None = None
+    """The face's box as last found (its running :attr:`box` trails a moving face): a new box is matched
+    to it, so that two faces passing each other keep their own identities."""
+
+    def __post_init__(self) -> None:
+        if self.seen is None:
+            self.seen = self.box
 
     def waited(self, now: float) -> float:
         """How long the face went unseen before a look missed it (all the time until ``now``, if none has)."""
@@ -77,7 +84,7 @@ class Track:
         new = np.asarray(box, np.float64)
         moved = np.abs((new[:2] + new[2:] / 2) - (self.box[:2] + self.box[2:] / 2)).max()
         self.box = new if moved > JUMP * max(self.box[2], 1.0) else alpha * new + (1 - alpha) * self.box
-        self.last_seen, self.missed_since, self.misses = now, None, 0
+        self.seen, self.last_seen, self.missed_since, self.misses = new, now, None, 0
 
     @property
     def shown_box(self) -> Box:
@@ -109,7 +116,7 @@ class Tracker:
         ``not_looked_for`` this frame."""
         self.tracks = [t for t in self.tracks if t.missed_since is None or t.misses < MISSES
                        or now - t.missed_since <= self.grace_seconds]
-        pairs = sorted(((box_iou(box, track.box), i, j) for i, box in enumerate(boxes)
+        pairs = sorted(((box_iou(box, track.seen), i, j) for i, box in enumerate(boxes)
                         for j, track in enumerate(self.tracks)), reverse=True)
         chosen: dict[int, Track] = {}
         used: set[int] = set()

@@ -362,6 +362,17 @@ def test_party_mode_boxes_a_nearer_face_within_a_second_at_1280x720(classifier, 
     assert any(boxed) and all(boxed[boxed.index(True):]), boxed  # found, then followed in every frame
 
 
+def test_two_faces_passing_each_other_keep_their_own_identities():
+    """Matched against each face's running box, which trails a moving face by about one and a half
+    frames' moves, two faces passing at 7 px a frame swapped identities (and emoji smoothing)."""
+    tracker = Tracker()
+    start = [track.id for track in tracker.update([(100, 100, 100, 100), (503, 110, 100, 100)], 0.0)]
+    for step in range(1, 60):
+        ids = [track.id for track in tracker.update([(100 + 7 * step, 100, 100, 100), (503 - 7 * step, 110, 100, 100)],
+                                                    step / 30)]
+        assert ids == start, step
+
+
 @pytest.mark.parametrize("longer", [384, 480, 640, 768, 1152, 1228, 1280, 1600, 2048, 2560])
 def test_party_mode_tiles_hold_whole_every_face_up_to_a_tenth_of_the_region(longer):
     """Whatever the region's size, some tile of the search's top level holds whole any face up to a
