@@ -412,14 +412,20 @@ Settings = _settings_class()
 
 # --- command line --------------------------------------------------------------------------
 
+CLEARED = "(cleared)"
+"""What ``--no-NAME`` puts in ``args`` for a setting that is unset by default (``--no-save-dir``): the
+settings file's value is then left out."""
+
+
 def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, config_file: bool = True,
              help: str | None = None) -> None:
     """Add the flag of ``setting`` (or of the setting of that name) to ``parser``, with the setting's
     help or, where the command uses it otherwise, ``help``.
 
     For ``emojify run`` (``config_file``) the flag defaults to None, so an absent flag does not
-    hide the file's value, its text is checked later by :func:`settings_from_args`, and ``--no-x``
-    can switch off a file's ``x = true``. Commands without a config file (``config_file=False``)
+    hide the file's value, its text is checked later by :func:`settings_from_args`, ``--no-x``
+    can switch off a file's ``x = true``, and ``--no-x`` (:data:`CLEARED`) leaves out a file's ``x``
+    where ``x`` is unset by default (``save_dir``, ``button_pin``). Commands without a config file (``config_file=False``)
     get the setting's default, argparse's own check of ``choices``, the same ``--x``/``--no-x`` pair
     for a switch a settings file can hold (``--debug``: one word for every command), a word of
     ``choices`` turned into the choice it names, and other text left for the command to check with
@@ -431,6 +437,9 @@ def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, config_fil
         action = argparse.BooleanOptionalAction if setting.in_file else "store_true"
         parser.add_argument(setting.flag, action=action, default=default, help=help or setting.flag_help)
         return
+    group = parser
+    if config_file and setting.in_file and setting.default is None:  # --no-save-dir: a file's save_dir left out
+        group = parser.add_mutually_exclusive_group()  # type: ignore[assignment]
     metavar = setting.metavar or "{" + ",".join(map(str, setting.choices)) + "}"
     choices = None if config_file or not setting.choices else setting.choices
     convert = None
@@ -438,8 +447,11 @@ def add_flag(parser: argparse.ArgumentParser, setting: Setting | str, config_fil
         convert = functools.partial(_choice_named, choices)
         if all(isinstance(choice, str) for choice in choices):  # str enums: refused words name the words, not reprs
             choices = tuple(map(str, choices))
-    parser.add_argument(setting.flag, type=convert, default=default, choices=choices, metavar=metavar,
-                        help=help or setting.flag_help)
+    group.add_argument(setting.flag, type=convert, default=default, choices=choices, metavar=metavar,
+                       help=help or setting.flag_help)
+    if group is not parser:
+        group.add_argument(f"--no-{setting.flag.removeprefix('--')}", dest=setting.name, action="store_const",
+                           const=CLEARED, help=f"ignore the settings file's {setting.name}")
 
 
 def _choice_named(choices: tuple[Any, ...], text: str) -> Any:
@@ -471,7 +483,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             values[name] = (value, Origin(f"{config_path}: {name!r}", config_path.parent))
     for setting in SETTINGS:
         value = getattr(args, setting.name, None)
-        if value is not None:
+        if value is CLEARED:
+            values.pop(setting.name, None)
+        elif value is not None:
             values[setting.name] = (value, Origin(setting.flag))
     return Settings(**{name: BY_NAME[name].parse(value, origin) for name, (value, origin) in values.items()})
 

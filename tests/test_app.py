@@ -172,6 +172,20 @@ def test_kiosk_modes_from_the_file_and_the_flags(tmp_path: Path) -> None:
     assert (flags.attract_after, flags.challenge, flags.large_text, flags.rotate) == (45.0, False, False, 90)
 
 
+def test_a_settings_file_s_folder_or_pin_can_be_left_out_from_the_command_line(tmp_path: Path,
+                                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """A kiosk's settings file saves snapshots and has a button: for one run without either there was
+    no flag (``--save-dir ""`` is refused, as an unset shell variable), only another settings file."""
+    config = write_toml(tmp_path, 'save_dir = "snaps"\nbutton_pin = 17\nemoji_dir = "mine"\n')
+    (tmp_path / "mine").mkdir()
+    cleared = settings("--config", str(config), "--no-save-dir", "--no-button-pin")
+    assert (cleared.save_dir, cleared.button_pin, cleared.emoji_dir) == (None, None, (tmp_path / "mine").resolve())
+    assert settings("--no-save-dir").save_dir is None  # no settings file: nothing to leave out, and no error
+    with pytest.raises(SystemExit) as refused:
+        settings("--save-dir", "snaps", "--no-save-dir")
+    assert refused.value.code == 2 and "not allowed with argument --save-dir" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("under", ["", "snaps", "snaps/today"])
 def test_save_dir_that_is_a_file_or_below_one_is_refused(tmp_path: Path, under: str) -> None:
     """A folder below a file can never be made: refused at start, not at every snapshot."""
