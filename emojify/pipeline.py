@@ -200,15 +200,16 @@ class Pipeline:
         ``mirror_average`` makes it average each face with its mirror image even where the rule does not."""
         return self.classifier.classify(crops, mirror=mirror_average or None, camera=True)
 
-    def detect(self, frame: np.ndarray, use_region: bool = True,
-               all_faces: bool = True) -> tuple[Box | None, list[Detection]]:
+    def detect(self, frame: np.ndarray, use_region: bool = True, all_faces: bool = True,
+               lead: Box | None = None) -> tuple[Box | None, list[Detection]]:
         """The region (None for the whole picture) and the faces in it, largest first (only the
-        largest unless ``all_faces``), each after the detector's last look (:func:`last_look`), timed."""
+        largest unless ``all_faces``, or the face at ``lead`` while it is nearly as large), each after
+        the detector's last look (:func:`last_look`), timed."""
         start, start_cpu = time.perf_counter(), time.thread_time()
         region = self.region(frame) if use_region else None
         detector = self.detector if use_region else self.still_detector
         found = detector.detect(frame, region)
-        found = last_look(detector, frame, found, all_faces)
+        found = last_look(detector, frame, found, all_faces, lead)
         self.times = StageTimes.since(start, start_cpu)
         return region, found
 
@@ -218,7 +219,7 @@ class Pipeline:
         tracker's faces and at one more square of the region each frame. One face with BlazeFace: the
         last frame's face is followed by one look (:data:`SEARCH_EVERY`); otherwise as :meth:`detect`."""
         if not isinstance(self.detector, BlazeFaceDetector):
-            return self.detect(frame, all_faces=self.all_faces)
+            return self.detect(frame, all_faces=self.all_faces, lead=self.tracker.lead_box())
         start, start_cpu = time.perf_counter(), time.thread_time()
         region = self.region(frame)
         if self.all_faces:  # the faces in the region, those waiting longest for a look again first

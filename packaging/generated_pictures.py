@@ -56,8 +56,9 @@ def save_pngs(pictures: dict[Path, Image.Image], parser: argparse.ArgumentParser
     path = None
     try:
         with ExitStack() as written:
-            # entered last to first: the stack moves the files in first to last as it closes
-            places = {path: written.enter_context(atomic_path(path)) for path in reversed(pictures)}
+            places = {}
+            for path in reversed(pictures):  # entered last to first: the stack moves them in first to last
+                places[path] = written.enter_context(atomic_path(path))
             for path, picture in pictures.items():
                 picture.convert("RGB").save(places[path], format="PNG", optimize=True)
     except OSError as exc:

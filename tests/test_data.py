@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -343,6 +344,17 @@ def test_cache_is_invalidated_when_a_file_is_added_in_a_linked_split(fer_folder,
     cv2.imwrite(str(root / "train" / "happy" / "Training_extra.jpg"), synthetic_face(np.random.default_rng(5), 3))
     after = load_dataset(root, cache_dir=cache)
     assert len(after["train"]) == len(before["train"]) + 1
+
+
+def test_a_link_back_up_the_data_folder_is_not_walked_for_the_cache_s_key(fer_folder, tmp_path):
+    """Following every link to make the key, a link back up (train/happy/up -> ..) made the walk go on
+    for ever; the key now reads only the files loading reads."""
+    root, _ = fer_folder
+    (root / "train" / "happy" / "up").symlink_to("..")
+    (root / "archive").symlink_to(root)  # beside the splits: never read
+    pictures = {Path(folder, name) for folder, _, names in os.walk(root) for name in names if name.endswith(".jpg")}
+    assert set(data.read_files(root)) == pictures and data.read_files(root) == sorted(pictures)
+    assert len(load_dataset(root, cache_dir=tmp_path / "cache")["train"]) == TRAIN * len(CLASSES)
 
 
 def without_val(cache):

@@ -132,3 +132,14 @@ def test_generated_pictures_keeps_the_old_pictures_when_writing_fails(tmp_path, 
     said = capsys.readouterr().err.strip().splitlines()[-1]
     assert f"error: --out: cannot write {tmp_path / 'generated-emoji-faces.png'} (Input/output error)" in said, said
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == old  # the bases' not moved in after it
+    monkeypatch.setattr(os, "replace", replace)
+    import emojify.fileio
+
+    def shut(*args, **kwargs):  # a folder that takes no new file
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+
+    monkeypatch.setattr(emojify.fileio.tempfile, "mkstemp", shut)
+    with pytest.raises(SystemExit):
+        script.main(["--out", str(tmp_path)])
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"cannot write {tmp_path / 'generated-emoji-bases.png'} (Permission denied)" in said, said  # not "None"

@@ -944,6 +944,9 @@ def test_batchnorm_statistics_refuse_a_network_that_is_not_a_linear_stack():
     model = keras.Model(inputs, keras.layers.Add()([a, b]))
     with pytest.raises(ValueError, match="plain stack of layers"):
         set_batchnorm_statistics(model, np.zeros((2, 48, 48), np.uint8))
+    wrapped = keras.Sequential([keras.Input((48, 48, 1)), model])  # a stack of one layer, the branched model
+    with pytest.raises(ValueError, match="is a model of its own"):
+        set_batchnorm_statistics(wrapped, np.zeros((2, 48, 48), np.uint8))
 
 
 @needs_tensorflow
@@ -1658,7 +1661,7 @@ def test_a_model_s_shapes_are_said_in_plain_numbers():
 
 
 def test_the_model_and_its_metadata_are_swapped_as_one_pair(tmp_path):
-    from emojify.training.quantize import staged_folder
+    from emojify.training.quantize import OUTPUT_FILES, install, staged_folder
 
     model = tmp_path / "model"
     model.mkdir()
@@ -1670,7 +1673,7 @@ def test_the_model_and_its_metadata_are_swapped_as_one_pair(tmp_path):
         raise RuntimeError("the machine fell over")
     assert (model / "emotion_int8.tflite").read_text() == "old model"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]  # no staging folder left behind
-    with staged_folder(model, replace=True) as staging:
+    with staged_folder(model, replace=True, renewed=OUTPUT_FILES) as staging:  # as quantize writes a model
         (staging / "emotion_int8.tflite").write_text("new model")
         (staging / "emotion_int8.json").write_text("new meta")
         assert (model / "emotion_int8.json").read_text() == "old meta"  # nothing changes until the end
@@ -1678,6 +1681,13 @@ def test_the_model_and_its_metadata_are_swapped_as_one_pair(tmp_path):
         "emotion_int8.tflite": "new model", "emotion_int8.json": "new meta",
         "face_detection_short_range.tflite": "detector"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    (model / "emotion.keras").write_text("the float model")  # camera_rule's output holds the int8 pair alone:
+    (tmp_path / "camera").mkdir()  # installed, it keeps the float model of the same network beside it
+    for name in ("emotion_int8.tflite", "emotion_int8.json"):
+        (tmp_path / "camera" / name).write_text(f"camera {name}")
+    install(tmp_path / "camera", model)
+    assert (model / "emotion.keras").read_text() == "the float model"
+    assert (model / "emotion_int8.json").read_text() == "camera emotion_int8.json"
 
 
 def test_a_swap_stopped_between_its_renames_puts_the_old_model_folder_back(tmp_path, monkeypatch):

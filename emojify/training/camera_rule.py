@@ -20,9 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import shutil
 import sys
+import tempfile
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -40,7 +42,6 @@ from emojify.labels import CLASSES
 from emojify.metrics import MIN_SUPPORT, NO_ANSWER
 from emojify.progress import progress_bar
 from emojify.training.commands import check_output_folder, remove_empty
-from emojify.training.quantize import staged_folder
 
 log = logging.getLogger("emojify.camera_rule")
 
@@ -107,16 +108,23 @@ def tuned_classes(labels: np.ndarray) -> tuple[int, ...]:
 
 
 def write_model(model: Path, bias: tuple[float, ...], note: dict, out: Path) -> Path:
-    """Copy the model and its metadata, with the camera bias in its rule, into ``out``: the two together
-    or neither, the folder swapped in whole (:func:`~emojify.training.quantize.staged_folder`: a stop
-    between two files' moves left a new model beside an old metadata file, which its checksum refused)."""
+    """Copy the model and its metadata, with the camera bias in its rule, into ``out``, checked whole
+    before either is moved in; whatever else ``out`` holds stays. The two are moved in one after the
+    other (a swap of the whole folder would take the rest of it along): a stop between them leaves a
+    pair whose checksum the kiosk refuses in one line, never a wrong model used."""
     metadata = json.loads(metadata_path(model).read_text())
     metadata[METADATA_KEY] = dict(metadata.get(METADATA_KEY) or {}) | {
         "camera_bias": [round(b, 4) for b in bias], "camera_bias_fitted_on": note}
-    with staged_folder(out, replace=True) as staging:
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".camera-", dir=out))
+    try:
         shutil.copyfile(model, staging / model.name)
         metadata_path(staging / model.name).write_text(json.dumps(metadata, indent=2) + "\n")
         Classifier(staging / model.name)  # refuses anything malformed before it lands
+        for item in staging.iterdir():
+            os.replace(item, out / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return out / model.name
 
 

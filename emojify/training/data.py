@@ -32,6 +32,9 @@ from emojify.preprocess import INPUT_SIZE, prepare_face
 
 log = logging.getLogger(__name__)
 
+SPLIT_FOLDERS = {"train": "train", "test": "val"}
+"""The folders of the Kaggle image-folder layout, and the split each picture goes to by default (a
+picture named for Kaggle's PublicTest or PrivateTest goes to that split: :func:`split_of`)."""
 CACHE_VERSION = 5  # bump when the files read, decoding, prepare_face or the cache format changes
 CSV_COLUMNS = ("emotion", "pixels", "Usage")  # as the Kaggle header spells them; matched in any case and order
 KAGGLE_SPLITS = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
@@ -120,7 +123,7 @@ def load_folder(root: Path) -> dict[str, Split]:
     root = Path(root)
     parts = {s: ([], []) for s in SPLITS}
     bad: list[Path] = []
-    for top, default in (("train", "train"), ("test", "val")):
+    for top, default in SPLIT_FOLDERS.items():
         if not (root / top).is_dir():
             if top == "train":
                 raise DataError(f"{root}: no train/ folder (expected {root}/train/<class>/*.jpg)")
@@ -185,15 +188,22 @@ def _to_splits(parts: dict[str, tuple[list, list]], source: Path) -> dict[str, S
     return splits
 
 
+def read_files(root: Path) -> list[Path]:
+    """The files a folder data set is read from, sorted: those in the sub-folders of ``train/`` and
+    ``test/``, as :func:`load_folder` reads them, links followed (a split kept on another disk). Nothing
+    deeper: a link back up the tree, or a linked archive beside the splits, is not walked."""
+    files = []
+    for top in SPLIT_FOLDERS:
+        folders = [p for p in (root / top).iterdir() if p.is_dir()] if (root / top).is_dir() else []
+        files += [p for folder in folders for p in folder.iterdir() if p.is_file()]
+    return sorted(files)
+
+
 def source_key(source: Path) -> str:
     """A key that changes when the data set at ``source`` changes (path, names, sizes, times)."""
     source = source.resolve()
     digest = hashlib.sha256(f"{CACHE_VERSION}:{source}".encode())
-    # os.walk follows linked folders, as loading does (rglob does not before Python 3.13): a train/ or test/
-    # that links to a folder elsewhere has its pictures in the key
-    files = [source] if source.is_file() else sorted(
-        Path(top, name) for top, _, names in os.walk(source, followlinks=True) for name in names
-        if Path(top, name).is_file())
+    files = [source] if source.is_file() else read_files(source)
     for p in files:
         st = p.stat()
         digest.update(f"{p.relative_to(source.parent)}:{st.st_size}:{st.st_mtime_ns}".encode())

@@ -77,6 +77,10 @@ def stack_layers(model) -> list:
     build) and no InputLayer among them; a functional model lists its InputLayer: left out."""
     import keras
 
+    nested = next((layer for layer in model.layers if isinstance(layer, keras.Model)), None)
+    if nested is not None:  # walked as one layer, its own batch-norm layers would keep their statistics
+        raise ValueError(f"its layer {nested.name} is a model of its own; the batch-norm statistics need a "
+                         "plain stack of layers")
     if isinstance(model, keras.Sequential):
         return list(model.layers)
     layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]

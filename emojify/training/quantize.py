@@ -32,7 +32,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -173,13 +173,14 @@ def refuse_existing(target: Path, replace: bool) -> None:
 
 
 @contextlib.contextmanager
-def staged_folder(target: Path, replace: bool) -> Iterator[Path]:
+def staged_folder(target: Path, replace: bool, renewed: Collection[str] = ()) -> Iterator[Path]:
     """Yield a hidden folder beside ``target`` to fill; when the block ends without error it becomes
     ``target`` by a rename, so a reader sees the old files or the new ones, never a mix.
 
     Without ``replace`` an existing ``target`` is an error (:class:`FileExistsError`, before
-    anything is written). With it, the files of the old folder that were not written anew and are
-    no run's (:data:`OUTPUT_FILES`: the face detector, its licence) are carried over, the old folder is moved aside, the new one
+    anything is written). With it, the files of the old folder that were not written anew are carried
+    over (the face detector, its licence), but for those named in ``renewed`` (a run's own files, which
+    a run that did not write one, such as a confusion picture without PublicTest, must not inherit), the old folder is moved aside, the new one
     renamed in and the old one removed: an error or Ctrl-C between the two renames puts the old
     folder back (a power cut there leaves it as ``.NAME.old-*/NAME`` beside it). On any error the
     hidden folder is removed.
@@ -192,9 +193,8 @@ def staged_folder(target: Path, replace: bool) -> Iterator[Path]:
         yield staging
         old = None
         if target.exists():
-            for item in target.iterdir():  # a run's own file not written this time (no PublicTest: no confusion
-                # picture) is not the new model's: left behind
-                if item.is_file() and not (staging / item.name).exists() and item.name not in OUTPUT_FILES:
+            for item in target.iterdir():
+                if item.is_file() and not (staging / item.name).exists() and item.name not in renewed:
                     shutil.copy2(item, staging / item.name)
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
             os.replace(target, old / target.name)
@@ -248,7 +248,7 @@ def quantize(keras_path: Path, data: Path, out_dir: Path, run: Path | None, samp
     log.info("calibrating on %d training faces", len(calibration))
     tflite = convert_int8(model, calibration)
 
-    with staged_folder(out_dir, replace) as staging:
+    with staged_folder(out_dir, replace, renewed=OUTPUT_FILES) as staging:  # the old model's files are not this one's
         (staging / MODEL_NAME).write_bytes(tflite)
         model.save(staging / FLOAT_NAME)  # loaded uncompiled: the weights without the optimizer state
         metadata = {
