@@ -70,6 +70,9 @@ log = logging.getLogger(__name__)
 
 POLL_MS = 15
 """How often the Tk thread looks for new results (ms)."""
+SAVE_WAIT_SECONDS = 30.0
+"""How long the kiosk, closing, waits for a snapshot being saved (a slow USB stick flushing a large
+photo and its stickers): the worker ends with the process, and the photo with it."""
 SMOOTHER_RESET_GAP = 1.0
 """A gap this long between processed frames (camera lost, reconnected) starts the live view afresh:
 no smoothing, no face followed (:meth:`~emojify.pipeline.Pipeline.restart_live`)."""
@@ -150,6 +153,7 @@ class Worker:
         self._request: Snapshot | None = None
         self._done: Snapshot | None = None
         self._stopping = threading.Event()
+        self._saving = threading.Event()  # a visitor's photo is being written
         self._thread = threading.Thread(target=self._run, name="emojify worker", daemon=True)
         self._search: threading.Thread | None = None  # the photo search begun at the countdown's start
         self._known: list[Box] | None = None  # the faces it found
@@ -159,10 +163,15 @@ class Worker:
         self._thread.start()
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Ask the thread to finish and wait for it (it checks at least every 50 ms)."""
+        """Ask the thread to finish and wait for it (it checks at least every 50 ms), the longer for a
+        snapshot being saved (:data:`SAVE_WAIT_SECONDS`): the thread ends with the process, and a photo
+        cut off there is lost, its temporary file left in the save folder."""
         self._stopping.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        if self._thread.is_alive() and self._saving.is_set():
+            log.info("waiting for the snapshot being saved")
+            self._thread.join(SAVE_WAIT_SECONDS)
 
     def take_live(self) -> tuple[np.ndarray, Result] | None:
         """The newest (frame, result) not taken yet, or None."""
@@ -260,21 +269,32 @@ class Worker:
         if composite is not None and self.save_dir is not None:
             with self._lock:
                 self._done = snapshot  # shown while the file is written
+            self._saving.set()
             try:
-                if self._save_disk is not None and _disk_of(self.save_dir) != self._save_disk:
-                    raise FileNotFoundError(errno.ENOENT, "the save folder is gone", str(self.save_dir))
-                snapshot = replace(snapshot, path=save_composite(composite, self.save_dir, "snapshot",
-                                                                 make_folder=self._save_disk is None))
-                log.info("snapshot saved as %s", snapshot.path)
+                return self._saved(snapshot, composite, result)
+            finally:
+                self._saving.clear()
+        return snapshot
+
+    def _saved(self, snapshot: Snapshot, composite: Image.Image, result: Result) -> Snapshot:
+        """``snapshot`` with the file its composite was saved as (and its stickers), or with why not."""
+        try:
+            if self._save_disk is not None and _disk_of(self.save_dir) != self._save_disk:
+                raise FileNotFoundError(errno.ENOENT, "the save folder is gone", str(self.save_dir))
+            snapshot = replace(snapshot, path=save_composite(composite, self.save_dir, "snapshot",
+                                                             make_folder=self._save_disk is None))
+            log.info("snapshot saved as %s", snapshot.path)
+            if self._save_disk is None:  # made now: from here on it is a folder that was there
+                self._save_disk = _disk_of(self.save_dir)
+        except OSError as exc:
+            log.warning("snapshot not saved in %s: %s", self.save_dir, exc)
+            return replace(snapshot, error=texts.could_not_save(exc))
+        if isinstance(self.emojis, GeneratedEmojiSet):  # each face's own emoji beside it, a sticker
+            try:
+                save_stickers(self.emojis, result.faces, snapshot.path)
             except OSError as exc:
-                log.warning("snapshot not saved in %s: %s", self.save_dir, exc)
-                return replace(snapshot, error=texts.could_not_save(exc))
-            if isinstance(self.emojis, GeneratedEmojiSet):  # each face's own emoji beside it, a sticker
-                try:
-                    save_stickers(self.emojis, result.faces, snapshot.path)
-                except OSError as exc:
-                    log.warning("stickers of %s not saved: %s", snapshot.path, exc)
-                    snapshot = replace(snapshot, error=texts.could_not_save(exc, stickers=True))
+                log.warning("stickers of %s not saved: %s", snapshot.path, exc)
+                snapshot = replace(snapshot, error=texts.could_not_save(exc, stickers=True))
         return snapshot
 
 
@@ -324,6 +344,8 @@ class App:
         self.frames_shown = 0
         self.stats = FrameStats() if settings.stats else None
         self.closed = False
+        self.interrupted = False
+        """Ctrl-C came while a window callback ran (Tk hands it to :meth:`_report_exception`)."""
         self.state_file = state_file_path()
         self._snapshot_wanted = threading.Event()
         self._next_state_write = 0.0
@@ -386,7 +408,13 @@ class App:
             self.root.quit()
 
     def _report_exception(self, kind: type[BaseException], value: BaseException, tb: object) -> None:
-        """Tk's hook for errors in callbacks: log them and keep the kiosk running."""
+        """Tk's hook for errors in callbacks: log them and keep the kiosk running; but Ctrl-C (raised
+        in whichever callback runs when it comes, 3 times in 8) closes the window, as it does between
+        callbacks, and :func:`run_app` raises it again once the threads are stopped."""
+        if issubclass(kind, KeyboardInterrupt):
+            self.interrupted = True
+            self.close()
+            return
         log.error("error in a window callback; the kiosk goes on", exc_info=(kind, value, tb))
 
     def _on_key(self, event: tk.Event) -> None:
@@ -674,6 +702,8 @@ def run_app(settings: Settings, opener: Callable[[], Reader] | None = None) -> i
             root.mainloop()
         finally:
             signal.signal(signal.SIGTERM, previous)
+        if app.interrupted:
+            raise KeyboardInterrupt
     finally:
         worker.stop()
         capture.stop()

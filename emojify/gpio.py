@@ -47,11 +47,11 @@ class Gpio:
             with warnings.catch_warnings():  # gpiozero warns once per pin factory it falls back from
                 warnings.simplefilter("ignore")
                 if button_pin is not None:
-                    self.button = _claim(gpiozero.Button, button_pin, "--button-pin", gpiozero,
+                    self.button = _claim(gpiozero.Button, button_pin, "--button-pin",
                                          pull_up=True, bounce_time=BOUNCE_SECONDS)
                     self.button.when_pressed = self._pressed
                 if led_pin is not None:
-                    self.led = _claim(gpiozero.LED, led_pin, "--led-pin", gpiozero)
+                    self.led = _claim(gpiozero.LED, led_pin, "--led-pin")
         except GpioError:
             self.close()
             raise
@@ -91,11 +91,13 @@ def _import_gpiozero(pin: int | None):
     return gpiozero
 
 
-def _claim(device_class: type, pin: int, flag: str, gpiozero, **options: object):
-    """Make a gpiozero device on ``pin``; any gpiozero failure becomes one :class:`GpioError` line."""
+def _claim(device_class: type, pin: int, flag: str, **options: object):
+    """Make a gpiozero device on ``pin``; any failure of gpiozero or its pin factory becomes one
+    :class:`GpioError` line."""
     try:
         return device_class(pin, **options)
-    except gpiozero.GPIOZeroError as exc:
+    except Exception as exc:  # noqa: BLE001 - gpiozero's own errors, and a pin factory's (GPIOZERO_PIN_FACTORY=pigpio
+        # without its library: ModuleNotFoundError; lgpio's and RPi.GPIO's own errors)
         detail = str(exc) or type(exc).__name__
         raise GpioError(f"{flag} {pin}: cannot use this GPIO pin here ({detail}); the button and lamp need "
                         "a Raspberry Pi's GPIO header") from None

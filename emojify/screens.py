@@ -450,6 +450,8 @@ class Machine:
         (a failed one leads back to live, its message over the picture)."""
         if snapshot.path is not None:
             self.snapshot_path = snapshot.path
+            if not snapshot.error:  # saved: an earlier snapshot's failure is no longer news
+                self.error, self.error_until = None, None
         if snapshot.error:
             self.error, self.error_until = snapshot.error, None  # its timer starts at the next tick
         if self.still is not None and snapshot.request == self.still.request:

@@ -981,3 +981,27 @@ def test_a_save_folder_that_takes_no_file_is_refused_before_the_window_opens(ast
         emojify.app.run_app(kiosk)
     with pytest.raises(emojify.app.DisplayError):  # a folder to be made is no problem yet
         emojify.app.run_app(replace(kiosk, save_dir=Path("/proc/not-yet")))
+
+
+def test_ctrl_c_during_a_window_callback_ends_the_kiosk(display: str, astronaut_jpg: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C raises KeyboardInterrupt in whatever runs when it comes; in a window callback (the frame
+    timer: 3 times in 8) Tk handed it to the kiosk's error hook, which logged it and went on."""
+    import emojify.app
+    from emojify.sources import parse_source
+
+    original_init = emojify.app.App.__init__
+
+    def init(self, *args, **kwargs) -> None:
+        original_init(self, *args, **kwargs)
+
+        def ctrl_c() -> None:
+            raise KeyboardInterrupt
+
+        self.root.after(300, ctrl_c)  # as the signal arrives inside a callback
+        self.root.after(30_000, self.close)  # a kiosk that goes on ends the test, failing it
+
+    monkeypatch.setattr(emojify.app.App, "__init__", init)
+    monkeypatch.setenv("DISPLAY", display)
+    with pytest.raises(KeyboardInterrupt):
+        emojify.app.run_app(Settings(source=parse_source(str(astronaut_jpg))))

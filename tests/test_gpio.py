@@ -93,6 +93,19 @@ def test_one_pin_for_button_and_lamp_is_one_line(pins: MockFactory) -> None:
     assert "\n" not in str(caught.value)
 
 
+def test_a_pin_factory_whose_library_is_missing_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """GPIOZERO_PIN_FACTORY=pigpio without pigpio installed: gpiozero's pin factory raised ModuleNotFoundError,
+    which ended emojify run in a traceback (exit code 1)."""
+    import gpiozero
+
+    def factory_fails(*args, **kwargs):
+        raise ModuleNotFoundError("No module named 'pigpio'")
+
+    monkeypatch.setattr(gpiozero, "LED", factory_fails)
+    with pytest.raises(GpioError, match=r"^--led-pin 27: cannot use this GPIO pin here \(No module named 'pigpio'\)"):
+        Gpio(None, 27)
+
+
 def test_without_gpiozero_a_pin_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "gpiozero", None)  # "import gpiozero" now fails
     with pytest.raises(GpioError, match="gpiozero is not installed") as caught:

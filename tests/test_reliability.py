@@ -50,6 +50,7 @@ from helpers import (
     run_cli,
     six_class_model,
     stderr_lines,
+    wait_until,
 )
 from PIL import Image
 
@@ -576,6 +577,42 @@ def test_a_save_folder_on_a_stick_pulled_out_is_gone_not_made_again_on_the_sd_ca
     monkeypatch.undo()
     later = tmp_path / "new" / "snaps"  # not there at start: made at the first save
     assert snapshot_error(later, lambda: None) is None and len(list(later.iterdir())) == 1
+    worker = app.Worker(Pipeline(shapes=False), None, load_emoji_set(), tmp_path / "usb" / "snaps")
+    monkeypatch.setattr(worker.pipeline, "analyze_still", lambda *args, **kwargs: Result(None, None, None, None))
+    monkeypatch.setattr(worker, "_known_faces", lambda: None)
+    still = Snapshot(request=1, frame=np.zeros((48, 64, 3), np.uint8))
+    assert worker._snapshot(still).error is None  # made on the stick at the first save
+    shutil.rmtree(tmp_path / "usb")  # then the stick is pulled out: it was saved on the SD card, "Snapshot saved"
+    assert worker._snapshot(still).error.endswith("the folder is gone (a USB stick pulled out?)")
+    assert not (tmp_path / "usb").exists()
+
+
+def test_closing_the_kiosk_during_a_slow_save_waits_for_the_photo(tmp_path: Path, monkeypatch) -> None:
+    """Quitting while a large photo was written to a slow stick: the worker was given 2 s, then ended with
+    the process, the photo lost and its temporary file left in the save folder."""
+    import types
+
+    from emojify import app
+    from emojify.emojis import load_emoji_set
+    from emojify.pipeline import Pipeline, Result
+    from emojify.screens import Snapshot
+
+    save = app.save_composite
+
+    def slow_save(*args, **kwargs):
+        time.sleep(3.0)  # longer than the worker's usual 2 s
+        return save(*args, **kwargs)
+
+    monkeypatch.setattr(app, "save_composite", slow_save)
+    camera = types.SimpleNamespace(wait_for_frame=lambda timeout, after=0: time.sleep(timeout))
+    worker = app.Worker(Pipeline(shapes=False), camera, load_emoji_set(), tmp_path)
+    monkeypatch.setattr(worker.pipeline, "analyze_still", lambda *args, **kwargs: Result(None, None, None, None))
+    monkeypatch.setattr(worker, "_known_faces", lambda: None)
+    worker.start()
+    worker.request_snapshot(Snapshot(request=1, frame=np.zeros((48, 64, 3), np.uint8)))
+    assert wait_until(worker._saving.is_set, timeout=5)
+    worker.stop()  # the window closed
+    assert [path.name.startswith("snapshot-") for path in tmp_path.iterdir()] == [True]
 
 
 def test_a_saved_snapshot_is_readable_by_the_kiosks_user_only(tmp_path: Path) -> None:

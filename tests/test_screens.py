@@ -263,6 +263,21 @@ def test_losing_the_camera_during_the_countdown_cancels_it(kiosk: Kiosk) -> None
     assert (sc.COUNTDOWN, sc.NO_PICTURE) in kiosk.changes
 
 
+def test_a_saved_snapshot_clears_the_last_one_s_save_error(kiosk: Kiosk, tmp_path) -> None:
+    """The next visitor's snapshot was saved, yet its result screen showed the red 'Could not save the
+    snapshot' of the one before, whose message lasts longer than a result screen."""
+    kiosk.snapshot()
+    kiosk.run(sc.COUNTDOWN_SECONDS)
+    kiosk.screens.snapshot_done(replace(kiosk.captured[0], result=result(), error="Could not save the snapshot: disk full"))
+    kiosk.run(4.5)  # back to live, the message still up
+    assert kiosk.state == sc.LIVE and kiosk.screens.current().error == "Could not save the snapshot: disk full"
+    kiosk.snapshot()
+    kiosk.run(sc.COUNTDOWN_SECONDS)
+    kiosk.screens.snapshot_done(replace(kiosk.captured[1], result=result(), path=tmp_path / "snapshot.png"))
+    kiosk.run(0.05)
+    assert kiosk.screens.current().error is None and kiosk.screens.current().snapshot_path == tmp_path / "snapshot.png"
+
+
 def test_a_save_error_is_an_overlay_with_its_own_timer(kiosk: Kiosk) -> None:
     kiosk.snapshot()
     kiosk.run(sc.COUNTDOWN_SECONDS)
