@@ -70,9 +70,10 @@ log = logging.getLogger(__name__)
 
 POLL_MS = 15
 """How often the Tk thread looks for new results (ms)."""
-SAVE_WAIT_SECONDS = 30.0
-"""How long the kiosk, closing, waits for a snapshot being saved (a slow USB stick flushing a large
-photo and its stickers): the worker ends with the process, and the photo with it."""
+SAVE_WAIT_SECONDS = 6.0
+"""How long the kiosk, closing, waits for a snapshot being made and saved (a slow USB stick flushing
+the photo and its stickers) beyond the worker's usual 2 s: the worker ends with the process, and the
+photo with it. The service's ``TimeoutStopSec=10`` (packaging/emojify.service) leaves room for both."""
 SMOOTHER_RESET_GAP = 1.0
 """A gap this long between processed frames (camera lost, reconnected) starts the live view afresh:
 no smoothing, no face followed (:meth:`~emojify.pipeline.Pipeline.restart_live`)."""
@@ -153,7 +154,7 @@ class Worker:
         self._request: Snapshot | None = None
         self._done: Snapshot | None = None
         self._stopping = threading.Event()
-        self._saving = threading.Event()  # a visitor's photo is being written
+        self._saving = threading.Event()  # a visitor's photo is being made and written
         self._thread = threading.Thread(target=self._run, name="emojify worker", daemon=True)
         self._search: threading.Thread | None = None  # the photo search begun at the countdown's start
         self._known: list[Box] | None = None  # the faces it found
@@ -231,7 +232,11 @@ class Worker:
                 with self._lock:
                     request, self._request = self._request, None
                 if request is not None:
-                    snapshot = self._finished(request)
+                    self._saving.set()  # from the still's search on: closing waits for its file
+                    try:
+                        snapshot = self._finished(request)
+                    finally:
+                        self._saving.clear()
                     with self._lock:
                         self._done = snapshot
                     continue
@@ -269,11 +274,7 @@ class Worker:
         if composite is not None and self.save_dir is not None:
             with self._lock:
                 self._done = snapshot  # shown while the file is written
-            self._saving.set()
-            try:
-                return self._saved(snapshot, composite, result)
-            finally:
-                self._saving.clear()
+            return self._saved(snapshot, composite, result)
         return snapshot
 
     def _saved(self, snapshot: Snapshot, composite: Image.Image, result: Result) -> Snapshot:

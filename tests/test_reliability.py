@@ -588,8 +588,8 @@ def test_a_save_folder_on_a_stick_pulled_out_is_gone_not_made_again_on_the_sd_ca
 
 
 def test_closing_the_kiosk_during_a_slow_save_waits_for_the_photo(tmp_path: Path, monkeypatch) -> None:
-    """Quitting while a large photo was written to a slow stick: the worker was given 2 s, then ended with
-    the process, the photo lost and its temporary file left in the save folder."""
+    """Quitting while a photo was searched and written to a slow stick: the worker was given 2 s, then
+    ended with the process, the photo lost and its temporary file left in the save folder."""
     import types
 
     from emojify import app
@@ -600,17 +600,21 @@ def test_closing_the_kiosk_during_a_slow_save_waits_for_the_photo(tmp_path: Path
     save = app.save_composite
 
     def slow_save(*args, **kwargs):
-        time.sleep(3.0)  # longer than the worker's usual 2 s
+        time.sleep(0.5)
         return save(*args, **kwargs)
+
+    def slow_search(*args, **kwargs):  # with the save after it, longer than the worker's usual 2 s
+        time.sleep(2.5)
+        return Result(None, None, None, None)
 
     monkeypatch.setattr(app, "save_composite", slow_save)
     camera = types.SimpleNamespace(wait_for_frame=lambda timeout, after=0: time.sleep(timeout))
     worker = app.Worker(Pipeline(shapes=False), camera, load_emoji_set(), tmp_path)
-    monkeypatch.setattr(worker.pipeline, "analyze_still", lambda *args, **kwargs: Result(None, None, None, None))
+    monkeypatch.setattr(worker.pipeline, "analyze_still", slow_search)
     monkeypatch.setattr(worker, "_known_faces", lambda: None)
     worker.start()
     worker.request_snapshot(Snapshot(request=1, frame=np.zeros((48, 64, 3), np.uint8)))
-    assert wait_until(worker._saving.is_set, timeout=5)
+    assert wait_until(lambda: worker._request is None, timeout=5)  # taken up: the still is being searched
     worker.stop()  # the window closed
     assert [path.name.startswith("snapshot-") for path in tmp_path.iterdir()] == [True]
 
