@@ -30,6 +30,7 @@ import stat
 import threading
 import time
 import tkinter as tk
+from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -72,8 +73,9 @@ POLL_MS = 15
 """How often the Tk thread looks for new results (ms)."""
 SAVE_WAIT_SECONDS = 6.0
 """How long the kiosk, closing, waits for a snapshot being made and saved (a slow USB stick flushing
-the photo and its stickers) beyond the worker's usual 2 s: the worker ends with the process, and the
-photo with it. The service's ``TimeoutStopSec=10`` (packaging/emojify.service) leaves room for both."""
+the photo and its stickers) beyond the worker's usual 2 s, all told: the worker and the saver end with
+the process, and the photo with them. The service's ``TimeoutStopSec=10`` (packaging/emojify.service)
+leaves room for both."""
 SMOOTHER_RESET_GAP = 1.0
 """A gap this long between processed frames (camera lost, reconnected) starts the live view afresh:
 no smoothing, no face followed (:meth:`~emojify.pipeline.Pipeline.restart_live`)."""
@@ -134,8 +136,11 @@ PANEL_RENDERERS = {PanelView: render_panel, ChallengeView: render_challenge}
 class Worker:
     """Runs the pipeline off the Tk thread: newest frames for the live view, and snapshots.
 
-    Results wait in one-slot mailboxes (a newer one replaces an unread one); the Tk thread
-    takes them with :meth:`take_live` and :meth:`take_snapshot`.
+    The live result waits in a one-slot mailbox (a newer one replaces an unread one), the snapshots
+    in a queue (each is handed once classified, and again with its file or save error); the Tk thread
+    takes them with :meth:`take_live` and :meth:`take_snapshot`. A snapshot is written on a thread of
+    its own, the saver, so that a save folder that hangs (a failing stick, a network share gone) cannot
+    stop the live picture; one at a time.
     """
 
     def __init__(self, pipeline: Pipeline, capture: CaptureThread, emojis: EmojiSet,
@@ -152,10 +157,11 @@ class Worker:
         self._lock = threading.Lock()
         self._live: tuple[np.ndarray, Result] | None = None
         self._request: Snapshot | None = None
-        self._done: Snapshot | None = None
+        self._done: deque[Snapshot] = deque()
         self._stopping = threading.Event()
-        self._saving = threading.Event()  # a visitor's photo is being made and written
+        self._saving = threading.Event()  # a visitor's photo is being made
         self._thread = threading.Thread(target=self._run, name="emojify worker", daemon=True)
+        self._saver: threading.Thread | None = None  # the one writing a photo, while it is at it
         self._search: threading.Thread | None = None  # the photo search begun at the countdown's start
         self._known: list[Box] | None = None  # the faces it found
         self._searcher: BlazeFaceDetector | None = None  # its own model: it runs beside the live frames
@@ -164,15 +170,20 @@ class Worker:
         self._thread.start()
 
     def stop(self, timeout: float = 2.0) -> None:
-        """Ask the thread to finish and wait for it (it checks at least every 50 ms), the longer for a
-        snapshot being saved (:data:`SAVE_WAIT_SECONDS`): the thread ends with the process, and a photo
-        cut off there is lost, its temporary file left in the save folder."""
+        """Ask the thread to finish and wait for it (it checks at least every 50 ms), the longer, up to
+        :data:`SAVE_WAIT_SECONDS` more, for a snapshot being made and saved: the threads end with the
+        process, and a photo cut off there is lost, its temporary file left in the save folder."""
         self._stopping.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
+        deadline = time.monotonic() + SAVE_WAIT_SECONDS
         if self._thread.is_alive() and self._saving.is_set():
-            log.info("waiting for the snapshot being saved")
+            log.info("waiting for the snapshot being made")
             self._thread.join(SAVE_WAIT_SECONDS)
+        saver = self._saver
+        if saver is not None and saver.is_alive():
+            log.info("waiting for the snapshot being saved")
+            saver.join(max(0.0, deadline - time.monotonic()))
 
     def take_live(self) -> tuple[np.ndarray, Result] | None:
         """The newest (frame, result) not taken yet, or None."""
@@ -220,10 +231,13 @@ class Worker:
         return known
 
     def take_snapshot(self) -> Snapshot | None:
-        """A finished snapshot not taken yet, or None."""
+        """The oldest snapshot handed and not taken yet, or None."""
         with self._lock:
-            item, self._done = self._done, None
-        return item
+            return self._done.popleft() if self._done else None
+
+    def _hand(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._done.append(snapshot)
 
     def _run(self) -> None:
         last_seq, last_time = 0, -math.inf
@@ -234,11 +248,9 @@ class Worker:
                 if request is not None:
                     self._saving.set()  # from the still's search on: closing waits for its file
                     try:
-                        snapshot = self._finished(request)
+                        self._take(request)
                     finally:
                         self._saving.clear()
-                    with self._lock:
-                        self._done = snapshot
                     continue
                 frame = self.capture.wait_for_frame(0.05, after=last_seq)
                 if frame is None:
@@ -254,30 +266,50 @@ class Worker:
                 log.exception("worker: frame processing failed; going on")
                 self._stopping.wait(0.2)
 
-    def _finished(self, request: Snapshot) -> Snapshot:
-        """The snapshot made, or marked failed with a short message (the screens go back to live)."""
+    def _finished(self, request: Snapshot) -> tuple[Snapshot, Image.Image | None]:
+        """The snapshot made, with the composite to save (None without a save folder), or marked failed
+        with a short message (the screens go back to live)."""
         try:
             return self._snapshot(request)
         except Exception:  # a still that breaks the pipeline must not leave the result screen waiting
             log.exception("snapshot %d failed; back to live", request.request)
-            return replace(request, failed=True, error=texts.SNAPSHOT_FAILED)
+            return replace(request, failed=True, error=texts.SNAPSHOT_FAILED), None
 
-    def _snapshot(self, request: Snapshot) -> Snapshot:
-        """The still classified (every face the photo search finds, with the mask style or in party mode)
-        and handed to the window at once; then saved, and handed again with its file or error."""
+    def _snapshot(self, request: Snapshot) -> tuple[Snapshot, Image.Image | None]:
+        """The still classified (every face the photo search finds, with the mask style or in party
+        mode), and its composite where it is saved."""
         frame, mask = request.frame, self.snapshot_style == "mask"
         result = self.pipeline.analyze_still(frame, self._known_faces(), all_faces=mask or self.pipeline.all_faces,
                                              lead=self.pipeline.tracker.lead_box())
         composite = compose(frame, result, self.emojis, self.snapshot_style) \
             if mask or self.save_dir is not None else None
         snapshot = replace(request, result=result, masked=pil_to_bgr(composite) if mask else None)
-        if composite is not None and self.save_dir is not None:
-            with self._lock:
-                self._done = snapshot  # shown while the file is written
-            return self._saved(snapshot, composite, result)
-        return snapshot
+        return snapshot, composite if self.save_dir is not None else None
 
-    def _saved(self, snapshot: Snapshot, composite: Image.Image, result: Result) -> Snapshot:
+    def _take(self, request: Snapshot) -> None:
+        """Make the snapshot and hand it at once; then save it on the saver's thread, which hands it
+        again with its file or error. While the last one is still being written (a save folder that
+        hangs), it is not saved, and says so."""
+        snapshot, composite = self._finished(request)
+        if composite is not None and self._saver is not None and self._saver.is_alive():
+            log.warning("snapshot %d not saved: the last one is still being written in %s",
+                        snapshot.request, self.save_dir)
+            snapshot, composite = replace(snapshot, error=texts.STILL_SAVING), None
+        self._hand(snapshot)
+        if composite is not None:
+            self._saver = threading.Thread(target=self._save, args=(snapshot, composite), name="emojify saver",
+                                           daemon=True)
+            self._saver.start()
+
+    def _save(self, snapshot: Snapshot, composite: Image.Image) -> None:
+        try:
+            snapshot = self._saved(snapshot, composite)
+        except Exception:  # not a disk's error (those are in _saved): the kiosk goes on, and says so
+            log.exception("snapshot %d not saved", snapshot.request)
+            snapshot = replace(snapshot, error=texts.SNAPSHOT_FAILED)
+        self._hand(snapshot)
+
+    def _saved(self, snapshot: Snapshot, composite: Image.Image) -> Snapshot:
         """``snapshot`` with the file its composite was saved as (and its stickers), or with why not."""
         try:
             if self._save_disk is not None and _disk_of(self.save_dir) != self._save_disk:
@@ -292,7 +324,7 @@ class Worker:
             return replace(snapshot, error=texts.could_not_save(exc))
         if isinstance(self.emojis, GeneratedEmojiSet):  # each face's own emoji beside it, a sticker
             try:
-                save_stickers(self.emojis, result.faces, snapshot.path)
+                save_stickers(self.emojis, snapshot.result.faces if snapshot.result else (), snapshot.path)
             except OSError as exc:
                 log.warning("stickers of %s not saved: %s", snapshot.path, exc)
                 snapshot = replace(snapshot, error=texts.could_not_save(exc, stickers=True))
@@ -485,8 +517,7 @@ class App:
         if live is not None:
             self._live_frame = live[0]
             screens.frame_arrived(*live)
-        done = self.worker.take_snapshot()
-        if done is not None:
+        while (done := self.worker.take_snapshot()) is not None:
             screens.snapshot_done(done)
         screens.source_status(self.capture.status, texts.status_message(self.capture.spec, self.capture.event))
         if self._snapshot_wanted.is_set():

@@ -12,6 +12,7 @@ computed once per size and base, and whole pictures are cached by the shape roun
 from __future__ import annotations
 
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -262,29 +263,33 @@ def draw(label: str, shape: Shape, size: int) -> Image.Image:
 class GeneratedEmoji:
     """Generated emoji by expression, shape and size, with the last :data:`CACHE_SIZE` pictures cached
     (keyed by the quantised shape), :data:`CACHE_PIXELS` at most. Callers must not modify the pictures
-    they get."""
+    they get. Threads may share one: the kiosk's window, worker and saver all draw with it."""
 
     def __init__(self, cache_size: int = CACHE_SIZE, cache_pixels: int = CACHE_PIXELS):
         self._cache: OrderedDict[tuple, Image.Image] = OrderedDict()
         self._limit, self._pixel_limit, self._pixels = cache_size, cache_pixels, 0
+        self._lock = threading.Lock()  # around the cache only: two threads may draw the same picture
 
     def picture(self, label: str, shape: Shape | None, size: int) -> Image.Image:
         """The emoji for ``label`` moved by ``shape`` (a resting face when None) at ``size`` px."""
         if label not in BASES:
             raise KeyError(label)
         key = (label, (shape or Shape()).quantised(), int(size))
-        hit = self._cache.get(key)
-        if hit is not None:
-            self._cache.move_to_end(key)
-            return hit
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
         picture = draw(label, key[1], int(size))
         area = picture.width * picture.height
         if area > self._pixel_limit // 8:
             return picture
-        self._cache[key], self._pixels = picture, self._pixels + area
-        while len(self._cache) > self._limit or self._pixels > self._pixel_limit:
-            _, dropped = self._cache.popitem(last=False)
-            self._pixels -= dropped.width * dropped.height
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key], self._pixels = picture, self._pixels + area
+            while len(self._cache) > self._limit or self._pixels > self._pixel_limit:
+                _, dropped = self._cache.popitem(last=False)
+                self._pixels -= dropped.width * dropped.height
         return picture
 
 

@@ -201,6 +201,8 @@ def result_view(machine: Machine) -> View:
     banner = machine.banner()
     if banner is None and still.path is not None:
         banner = (texts.SNAPSHOT_SAVED, False)
+    elif banner is None and done and machine.saving and not still.error:  # the saver is at it
+        banner = (texts.SAVING, False)
     masked = still.masked
     feed = FeedView(("still", machine.still_number), still.frame if masked is None else masked,
                     still.result if masked is None else None, live=False, banner=banner)

@@ -96,6 +96,8 @@ _SENTENCES: dict[str, str] = {
     "SNAPSHOT_BUTTON": N_("Snapshot"),
     "GET_READY": N_("Get ready..."),
     "SNAPSHOT_SAVED": N_("Snapshot saved"),
+    "SAVING": N_("Saving the snapshot..."),
+    "STILL_SAVING": N_("Not saved: the last snapshot is still being written"),
     "KEEPS_TRYING": N_("emojify keeps trying and carries on by itself."),
     "SNAPSHOT_FAILED": N_("That snapshot did not work; please try again."),
     "FAILURE_TITLE": N_("Something went wrong"),

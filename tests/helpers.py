@@ -321,6 +321,13 @@ def wait_until(condition: Callable[[], object], timeout: float = 3.0) -> bool:
     return bool(condition())
 
 
+def made_and_saved(worker, request):
+    """The kiosk worker's snapshot of ``request``, made and saved on the calling thread (as its own
+    thread and its saver's do, one after the other)."""
+    snapshot, composite = worker._finished(request)
+    return snapshot if composite is None else worker._saved(snapshot, composite)
+
+
 class FakeCamera:
     """A camera the test drives: plug/unplug it, or set what its reads do next.
 

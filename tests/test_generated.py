@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from helpers import REAL_ROOT, load_script
+from helpers import REAL_ROOT, load_script, made_and_saved
 
 from emojify.faces import BlazeFaceDetector
 from emojify.generated import BASES, TONGUE, GeneratedEmoji, draw
@@ -246,6 +246,37 @@ def test_the_cache_keeps_a_bounded_number_of_pixels_not_a_photos_worth_each_face
     assert emoji.picture("happy", Shape(smile=0.1), 200) is not first
 
 
+def test_threads_sharing_the_cache_keep_it_whole_and_bounded():
+    """The kiosk's window, worker and saver draw with one set: unguarded, a picture another thread let
+    go raised KeyError, and the pixel count drifted (30,000-47,000 counted for 128 kept), so the bound
+    meant nothing. Threads are switched as often as the interpreter allows, to make a collision likely."""
+    import sys
+    import threading
+
+    emoji, errors = GeneratedEmoji(cache_size=2), []
+
+    def draw_many(step: int) -> None:
+        try:
+            for i in range(3000):
+                emoji.picture("happy", Shape(mouth_open=(i * step % 5) / 5), 8)
+        except Exception as exc:  # noqa: BLE001 -- what a thread raised, for the assertion below
+            errors.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=draw_many, args=(step,)) for step in (1, 2, 3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == []
+    kept = emoji._cache.values()
+    assert len(kept) <= 2 and emoji._pixels == sum(p.width * p.height for p in kept)
+
+
 def test_predict_gives_shapes_and_writes_stickers(tmp_path, capsys):
     import json
 
@@ -353,7 +384,7 @@ def test_stickers_that_cannot_be_saved_are_said_so_and_the_composite_is_kept(sti
                    f"(No space left on device); its composite {composite.name} is saved"), err
 
     worker = Worker(Pipeline(classifier), None, with_generated(load_emoji_set()), tmp_path / "kiosk", "side")
-    snapshot = worker._finished(Snapshot(1, sample))  # the kiosk's worker, without its thread
+    snapshot = made_and_saved(worker, Snapshot(1, sample))  # the kiosk's worker, without its threads
     assert snapshot.path is not None and snapshot.path.is_file() and list((tmp_path / "kiosk").iterdir()) == [snapshot.path]
     assert snapshot.error == "Could not save the stickers: the disk is full"
 

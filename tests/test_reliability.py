@@ -46,6 +46,7 @@ from helpers import (
     astronaut_frame,
     copy_model,
     flip_byte,
+    made_and_saved,
     make_fer_folder,
     run_cli,
     six_class_model,
@@ -560,7 +561,7 @@ def test_a_save_folder_on_a_stick_pulled_out_is_gone_not_made_again_on_the_sd_ca
         monkeypatch.setattr(worker.pipeline, "analyze_still", lambda *args, **kwargs: Result(None, None, None, None))
         monkeypatch.setattr(worker, "_known_faces", lambda: None)
         pulled_out()
-        return worker._snapshot(Snapshot(request=1, frame=np.zeros((48, 64, 3), np.uint8))).error
+        return made_and_saved(worker, Snapshot(request=1, frame=np.zeros((48, 64, 3), np.uint8))).error
 
     stick = tmp_path / "media" / "STICK"  # the stick's own folder as the save folder: its mount point
     stick.mkdir(parents=True)
@@ -581,9 +582,9 @@ def test_a_save_folder_on_a_stick_pulled_out_is_gone_not_made_again_on_the_sd_ca
     monkeypatch.setattr(worker.pipeline, "analyze_still", lambda *args, **kwargs: Result(None, None, None, None))
     monkeypatch.setattr(worker, "_known_faces", lambda: None)
     still = Snapshot(request=1, frame=np.zeros((48, 64, 3), np.uint8))
-    assert worker._snapshot(still).error is None  # made on the stick at the first save
+    assert made_and_saved(worker, still).error is None  # made on the stick at the first save
     shutil.rmtree(tmp_path / "usb")  # then the stick is pulled out: it was saved on the SD card, "Snapshot saved"
-    assert worker._snapshot(still).error.endswith("the folder is gone (a USB stick pulled out?)")
+    assert made_and_saved(worker, still).error.endswith("the folder is gone (a USB stick pulled out?)")
     assert not (tmp_path / "usb").exists()
 
 
@@ -617,6 +618,62 @@ def test_closing_the_kiosk_during_a_slow_save_waits_for_the_photo(tmp_path: Path
     assert wait_until(lambda: worker._request is None, timeout=5)  # taken up: the still is being searched
     worker.stop()  # the window closed
     assert [path.name.startswith("snapshot-") for path in tmp_path.iterdir()] == [True]
+
+
+def test_a_save_folder_that_hangs_does_not_stop_the_live_picture(tmp_path: Path, monkeypatch) -> None:
+    """A failing stick or a network share gone hangs a write for as long as it likes: the snapshot was
+    saved on the thread that reads the live frames, so the live picture froze, without a word. Saving
+    is now beside it: the live frames go on, a snapshot meanwhile is shown and says it is not saved,
+    and the hung one is handed with its file once the write comes back."""
+    import threading
+
+    from emojify import app, texts
+    from emojify.emojis import load_emoji_set
+    from emojify.pipeline import Result
+    from emojify.screens import Snapshot
+
+    release, save = threading.Event(), app.save_composite
+
+    def hung_save(*args, **kwargs):
+        release.wait(30)
+        return save(*args, **kwargs)
+
+    frames = iter(range(1, 10**6))
+
+    def wait_for_frame(timeout, after=0):
+        time.sleep(0.01)
+        return SimpleNamespace(seq=next(frames), time=time.monotonic(), image=np.zeros((48, 64, 3), np.uint8))
+
+    monkeypatch.setattr(app, "save_composite", hung_save)
+    worker = app.Worker(Pipeline(shapes=False), SimpleNamespace(wait_for_frame=wait_for_frame), load_emoji_set(),
+                        tmp_path)
+    monkeypatch.setattr(worker.pipeline, "live", lambda image, now: Result(None, None, None, None))
+    monkeypatch.setattr(worker.pipeline, "analyze_still", lambda *args, **kwargs: Result(None, None, None, None))
+    handed: list[Snapshot] = []
+
+    def taken() -> list[Snapshot]:
+        while (snapshot := worker.take_snapshot()) is not None:
+            handed.append(snapshot)
+        return handed
+
+    worker.start()
+    try:
+        worker.request_snapshot(Snapshot(request=1, frame=np.zeros((48, 64, 3), np.uint8)))
+        assert wait_until(lambda: taken(), timeout=10)
+        assert (handed[0].request, handed[0].result is not None, handed[0].path) == (1, True, None)  # shown
+        worker.take_live()
+        assert wait_until(lambda: worker.take_live() is not None, timeout=5), "the live picture stopped"
+        worker.request_snapshot(Snapshot(request=2, frame=np.zeros((48, 64, 3), np.uint8)))
+        assert wait_until(lambda: len(taken()) == 2, timeout=10)
+        assert (handed[1].request, handed[1].error, handed[1].path) == (2, texts.STILL_SAVING, None)
+        assert list(tmp_path.iterdir()) == []
+        release.set()
+        assert wait_until(lambda: len(taken()) == 3, timeout=10)
+        assert handed[2].request == 1 and handed[2].error is None and handed[2].path.is_file()
+    finally:
+        release.set()
+        worker.stop()
+    assert [path.name for path in tmp_path.iterdir()] == [handed[2].path.name]
 
 
 def test_a_saved_snapshot_is_readable_by_the_kiosks_user_only(tmp_path: Path) -> None:

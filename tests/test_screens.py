@@ -194,6 +194,33 @@ def test_snapshot_counts_down_then_takes_the_still_and_shows_it_then_goes_back_t
     assert kiosk.changes[-3:] == [(sc.LIVE, sc.COUNTDOWN), (sc.COUNTDOWN, sc.RESULT), (sc.RESULT, sc.LIVE)]
 
 
+def test_a_snapshot_being_saved_says_so_until_its_file_or_error_comes() -> None:
+    """The snapshot is written beside the live view (a slow stick takes seconds): "Saving the
+    snapshot..." says the photo is on its way, then "Snapshot saved" or why not. A kiosk with no
+    save folder says nothing of saving."""
+    for saving in (True, False):
+        kiosk = Kiosk(saving=saving)
+        kiosk.run(0.5)
+        kiosk.snapshot()
+        kiosk.run(sc.COUNTDOWN_SECONDS)
+        assert kiosk.state == sc.RESULT and kiosk.screens.view().feed.banner is None  # still classifying
+        still = replace(kiosk.captured[0], result=result("surprise"))
+        kiosk.screens.snapshot_done(still)
+        kiosk.run(0.05)
+        assert kiosk.screens.view().feed.banner == ((texts.SAVING, False) if saving else None)
+        if saving:
+            kiosk.screens.snapshot_done(replace(still, path=Path("snap.png")))
+            kiosk.run(0.05)
+            assert kiosk.screens.view().feed.banner == (texts.SNAPSHOT_SAVED, False)
+    busy = Kiosk(saving=True)
+    busy.run(0.5)
+    busy.snapshot()
+    busy.run(sc.COUNTDOWN_SECONDS)
+    busy.screens.snapshot_done(replace(busy.captured[0], result=result("surprise"), error=texts.STILL_SAVING))
+    busy.run(0.05)
+    assert busy.screens.view().feed.banner == (texts.STILL_SAVING, True)
+
+
 def test_with_the_generated_emoji_the_snapshots_panel_shows_the_stills_own_face() -> None:
     """The snapshot is the moment a visitor keeps: the panel's big emoji is their face's (mirrored, as
     the live panel's), not the generated emoji at rest."""
