@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import importlib.util
 import io
 import json
 import logging
@@ -23,6 +22,7 @@ import sys
 import traceback
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from emojify import __version__
 from emojify.config import BY_NAME, Origin, add_flag, add_run_arguments, settings_from_args
@@ -31,15 +31,19 @@ from emojify.errors import (
     EXIT_TERMINATED,
     EmojifyError,
     Terminated,
+    first_line,
     one_line,
     print_error,
     reason_of,
     sigterm_interrupts,
 )
-from emojify.fileio import atomic_path, make_file_folder, make_folder, path_argument
+from emojify.fileio import atomic_path, make_file_folder, make_folder, path_argument, remove_empty
 from emojify.helptext import plain_text
 from emojify.labels import TEST_SPLITS
 from emojify.launch import opencv_problem
+
+if TYPE_CHECKING:  # cv2 and the readers are imported where a command needs them: --help works without
+    from emojify.sources import CaptureThread
 
 log = logging.getLogger("emojify")
 
@@ -125,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--split", choices=TEST_SPLITS, help="only this FER2013 test split's images, "
                           "whose names start with it (the Kaggle download's test/ holds both; the model's figures "
                           "are PublicTest's)")
-    add_flag(evaluate, "detector", config_file=False)
+    add_flag(evaluate, "detector", config_file=False, help="with --detect: the face detector, blazeface or haar "
+             "(default: blazeface)")
+    evaluate.set_defaults(detector=None)  # without --detect, a detector given is a mistake, said so
     add_model_argument(evaluate)
 
     bench = sub.add_parser("bench", parents=[common], help="time the per-frame path on this machine",
@@ -169,6 +175,8 @@ def normalise_argv(argv: list[str], parser: argparse.ArgumentParser) -> list[str
         leading += 1
     if leading < len(argv) and argv[leading] in COMMANDS:
         return [argv[leading], *argv[:leading], *argv[leading + 1:]]
+    if leading < len(argv) and argv[leading] in ("-h", "--help", "--version"):
+        return argv[leading:]  # emojify's own help and version: --debug changes neither
     if argv and not argv[0].startswith("-"):
         parser.error(f"unknown command {argv[0]!r} (choose from {', '.join(COMMANDS)})")
     if not argv or argv[0] not in ("-h", "--help", "--version"):
@@ -208,9 +216,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
                            ("--snapshot-style mask", args.snapshot_style == "mask")):
             if used:
                 raise UsageError(f"{flag} draws the composites: give --out DIR too")
+    reader = Reader(args.model, args.detector)  # a bad model refused before --out is made
     if args.out:
         make_folder(args.out, f"--out {args.out}")
-    reader = Reader(args.model, args.detector)
     emojis = load_emoji_set() if args.out else None
     if emojis is not None and args.emoji == "generated":  # the composite and the stickers, as the kiosk's
         emojis = with_generated(emojis)
@@ -254,6 +262,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return EXIT_BAD_INPUT if failures else 0
 
 
+def check_pyplot() -> None:
+    """Import ``--plot``'s matplotlib now, not after the evaluation: one line where it is missing or
+    cannot be imported (built for another NumPy, say)."""
+    from emojify.evaluate import pyplot
+
+    try:
+        pyplot()
+    except ImportError as exc:
+        if isinstance(exc, ModuleNotFoundError) and (exc.name or "").partition(".")[0] == "matplotlib":
+            raise UsageError("--plot needs matplotlib, which is not installed here (pip install matplotlib)") from None
+        raise UsageError(f"--plot needs matplotlib, which cannot be imported here ({first_line(exc)}); "
+                         "pip install --force-reinstall matplotlib") from None
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from emojify.classifier import Classifier
     from emojify.decision import IDENTITY
@@ -268,24 +290,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from emojify.progress import progress_bar
 
     check_flags(args, "model")
-    if args.plot and importlib.util.find_spec("matplotlib") is None:
-        raise UsageError("--plot needs matplotlib, which is not installed here (pip install matplotlib)")
+    if args.detector is not None and not args.detect:
+        raise UsageError("--detector chooses the face detector of --detect (whole photos): give --detect too")
+    if args.plot:
+        check_pyplot()
     if args.dim is not None and not 0.0 < args.dim <= 1.0:
         raise UsageError(f"--dim {args.dim}: brightness must be in (0, 1]")
-    if args.plot:  # both names checked: the confusion matrix is not saved where its diagram cannot be
-        make_file_folder(args.plot, f"--plot {args.plot}")
-        make_file_folder(reliability_path(args.plot), f"--plot {args.plot}: its reliability diagram "
-                                                      f"{reliability_path(args.plot)}")
-    classifier = Classifier(args.model, decision=IDENTITY if args.raw else None)
-    if args.detect:  # the photo as cmd_predict sees it
-        from emojify.evaluate import evaluate_photos
-        from emojify.faces import DETECTORS
-        from emojify.pipeline import Pipeline
+    made: list[Path] = []  # the plots' folders, taken away again if the run is refused
+    try:
+        if args.plot:  # both names checked: the confusion matrix is not saved where its diagram cannot be
+            made += make_file_folder(args.plot, f"--plot {args.plot}")
+            made += make_file_folder(reliability_path(args.plot), f"--plot {args.plot}: its reliability diagram "
+                                                                  f"{reliability_path(args.plot)}")
+        classifier = Classifier(args.model, decision=IDENTITY if args.raw else None)
+        if args.detect:  # the photo as cmd_predict sees it
+            from emojify.evaluate import evaluate_photos
+            from emojify.faces import DETECTORS
+            from emojify.pipeline import Pipeline
 
-        pipeline = Pipeline(classifier, DETECTORS[args.detector](), region_fraction=1.0)
-        evaluation = evaluate_photos(pipeline, args.folder, progress_bar, brightness=args.dim, split=args.split)
-    else:
-        evaluation = evaluate_folder(classifier, args.folder, progress_bar, brightness=args.dim, split=args.split)
+            pipeline = Pipeline(classifier, DETECTORS[args.detector or BY_NAME["detector"].default](),
+                                region_fraction=1.0)
+            evaluation = evaluate_photos(pipeline, args.folder, progress_bar, brightness=args.dim, split=args.split)
+        else:
+            evaluation = evaluate_folder(classifier, args.folder, progress_bar, brightness=args.dim, split=args.split)
+    except BaseException:  # a bad model or folder, Ctrl-C: no empty folder left for the plots
+        remove_empty(made)
+        raise
     for error in evaluation.errors:
         print(one_line(f"emojify: {error}"), file=sys.stderr)
     summary = evaluation.summary
@@ -321,6 +351,18 @@ NO_FRAMES_BECAUSE = {
 }
 """Why a source gave ``emojify bench`` no frames, by its last event: the kiosk's own words say it
 keeps trying, which bench does not."""
+
+
+def no_frames_because(capture: CaptureThread) -> str:
+    """Why ``capture`` gave ``emojify bench`` no frames: :data:`NO_FRAMES_BECAUSE`, and for a camera that
+    opens but sends nothing (on a Pi, the camera module's unicam node) what to use instead."""
+    from emojify.sources import SourceKind, pi_camera_found
+
+    if capture.spec.kind.is_camera and str(capture.event) == "lost":
+        tip = "; a camera module on the ribbon cable is --source picamera" \
+            if capture.spec.kind is SourceKind.CAMERA and pi_camera_found() else ""
+        return f"it opens but sends no pictures{tip}"
+    return NO_FRAMES_BECAUSE.get(str(capture.event), "none came")
 
 
 MAX_BENCH_FRAMES, MAX_THREADS = 1_000_000, 64
@@ -375,8 +417,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
                 while True:
                     frame = capture.wait_for_frame(patience, after=seq)
                     if frame is None:
-                        raise UsageError(f"{args.source}: no frames in {patience:.0f} s "
-                                         f"({NO_FRAMES_BECAUSE.get(str(capture.event), 'none came')})")
+                        raise UsageError(f"{args.source}: no frames in {patience:.0f} s ({no_frames_because(capture)})")
                     seq = frame.seq
                     yield frame.image
             report = run_bench(pipeline, frames(), args.frames)
@@ -395,9 +436,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    if settings.debug:  # from the config file: --debug itself was seen by main()
+    if settings.debug and not args.debug:  # from the config file: --debug itself was seen by main()
         args.debug = True  # main() shows the traceback of an error from here on
-        logging.getLogger().setLevel(logging.DEBUG)
+        set_debug(True)
     if settings.stats:  # its lines are INFO, shown though the rest stays at WARNING
         logging.getLogger("emojify.stats").setLevel(logging.INFO)
     if settings.self_test:
@@ -459,24 +500,40 @@ def failed(message: object, debug: bool) -> int:
     return EXIT_BAD_INPUT
 
 
+QUIET_FFMPEG = "-8"
+"""FFmpeg's log level without ``--debug``: none of its lines."""
+
+
+def set_debug(debug: bool) -> None:
+    """Debug logging on or off, and the libraries' own noise with it: Pillow's DEBUG lines would flood
+    ``--debug`` every frame; without it, its ERROR lines on a damaged file ("More samples per pixel than
+    can be decoded"), its "Corrupt EXIF data", and OpenCV's and FFmpeg's camera-probe lines ("moov atom
+    not found") go: our own errors say more. A settings file's ``debug = true`` calls it again."""
+    import cv2
+
+    logging.getLogger().setLevel(logging.DEBUG if debug else logging.WARNING)
+    logging.getLogger("PIL").setLevel(logging.INFO if debug else logging.CRITICAL)
+    warnings.filterwarnings("default" if debug else "ignore", module=r"PIL\.")
+    if debug:
+        if os.environ.get("OPENCV_FFMPEG_LOGLEVEL") == QUIET_FFMPEG:
+            del os.environ["OPENCV_FFMPEG_LOGLEVEL"]
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_WARNING)
+    else:
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", QUIET_FFMPEG)  # read when FFmpeg first opens a file
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+
 def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(normalise_argv(list(sys.argv[1:] if argv is None else argv), parser))
     # Every command needs OpenCV, imported here, after parsing, so that --help works without it; this
     # module's own imports (NumPy, Pillow) are guarded where the console script starts (emojify.launch).
     try:  # a missing system library is an install problem, not a bug
-        import cv2
+        import cv2  # noqa: F401 -- imported here to see that it loads; set_debug uses it
     except ImportError as exc:
         return failed(opencv_problem(exc), args.debug)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
-    # Pillow's DEBUG lines would flood --debug every frame; without --debug its ERROR lines on a damaged
-    # file ("More samples per pixel than can be decoded") go too: the file's own one line says more
-    logging.getLogger("PIL").setLevel(logging.INFO if args.debug else logging.CRITICAL)
-    if not args.debug:  # camera-probe and FFmpeg noise ("moov atom not found"); our errors say more
-        warnings.filterwarnings("ignore", module=r"PIL\.")  # Pillow's "Corrupt EXIF data": read as stored
-        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read when FFmpeg first opens a file
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    set_debug(args.debug)
     try:
         # SIGTERM as Ctrl-C: temporary files removed. The kiosk's window handles it itself; before and
         # after, SIGTERM ends it as by default (a service manager's clean stop, not exit code 143)

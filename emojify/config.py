@@ -142,9 +142,14 @@ def boolean(value: Any, origin: Origin) -> bool:
 
 
 def _unusable_path(origin: Origin, exc: Exception) -> ConfigError:
-    """The error for a path the system refuses: too long, a NUL byte, ``~user`` of no such user."""
-    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else \
-        "no such user for ~" if isinstance(exc, RuntimeError) else str(exc)
+    """The error for a path the system refuses: too long, a NUL byte, ``~user`` of no such user, a loop
+    of symbolic links."""
+    if isinstance(exc, OSError) and exc.strerror:
+        reason = exc.strerror
+    elif isinstance(exc, RuntimeError):  # Python 3.11-3.12 raise it for both; 3.13 an OSError for a loop
+        reason = "a loop of symbolic links" if "loop" in str(exc).lower() else "no such user for ~"
+    else:
+        reason = str(exc)
     return ConfigError(f"{origin} must be a usable file or folder path ({reason}); choose another")
 
 
@@ -377,8 +382,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("emoji", str, "set", "set: the shipped emoji pictures; generated: the visitor's own emoji, drawn "
             "from each face's shape (mouth, smile, brows, eyes, tilt) on the expression's base, in the panel, "
             "over each face and in the snapshots", choices=("set", "generated")),
-    Setting("rotate", int, 0, "turn the whole picture clockwise by this many degrees, for a screen mounted "
-            "turned when the system does not rotate it", choices=(0, 90, 180, 270), metavar="DEGREES"),
+    Setting("rotate", int, 0, "turn the whole picture clockwise by this many degrees (0, 90, 180 or 270), for a "
+            "screen mounted turned when the system does not rotate it", choices=(0, 90, 180, 270), metavar="DEGREES"),
     Setting("language", str, "auto", "language of every on-screen text: auto (the system locale's, else "
             "English), " + ", ".join(texts.LANGUAGES), choices=("auto", *texts.LANGUAGES), metavar="LANG"),
     Setting("stats", bool, False, "log once a minute the frames shown a second, the camera's frames a second "
@@ -480,14 +485,31 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         except RuntimeError as exc:
             raise _unusable_path(Origin("--config"), exc) from None
         for name, value in load_config(config_path).items():
-            values[name] = (value, Origin(f"{config_path}: {name!r}", config_path.parent))
+            values[name] = (value, Origin(f"{config_path}: {name!r}", paths_folder(config_path)))
     for setting in SETTINGS:
         value = getattr(args, setting.name, None)
         if value is CLEARED:
             values.pop(setting.name, None)
         elif value is not None:
             values[setting.name] = (value, Origin(setting.flag))
-    return Settings(**{name: BY_NAME[name].parse(value, origin) for name, (value, origin) in values.items()})
+    settings = Settings(**{name: BY_NAME[name].parse(value, origin) for name, (value, origin) in values.items()})
+    if settings.button_pin is not None and settings.button_pin == settings.led_pin:
+        origin = values["led_pin"][1]
+        raise ConfigError(f"{origin} {settings.led_pin}: the button's pin too; give the lamp a pin of its own")
+    return settings
+
+
+def paths_folder(config_path: Path) -> Path | None:
+    """The folder a settings file's relative paths count from: its own. One named through a descriptor
+    (``--config /dev/stdin < kiosk.toml``) is the file it stands for, and a pipe's paths count from the
+    working folder, as flags' do (None): ``/dev/fd`` holds no one's pictures."""
+    if config_path.absolute().parts[1:2] not in (("dev",), ("proc",)):
+        return config_path.parent
+    try:
+        real = config_path.resolve()
+        return None if stat.S_ISFIFO(os.stat(real).st_mode) else real.parent
+    except (OSError, RuntimeError):
+        return None
 
 
 # --- config file ---------------------------------------------------------------------------
@@ -520,6 +542,8 @@ def load_config(config_path: Path) -> dict[str, Any]:
         raise ConfigError(f"{config_path}: not UTF-8 text; save the config file as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_path}: not valid TOML ({exc}); fix the line it names") from None
+    except RecursionError:  # [[[[... thousands deep: no settings file, and tomllib recurses per level
+        raise ConfigError(f"{config_path}: nested thousands deep, not a settings file") from None
     result: dict[str, Any] = {}
     for raw_key, value in data.items():
         key = raw_key.replace("-", "_")

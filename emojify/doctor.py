@@ -87,7 +87,9 @@ def window_report() -> str:
 def run_doctor(model: Path | None, emoji_dir: Path | None, say: Callable[[str], None] = print) -> bool:
     """Print the report; True when the model, detector and emoji set all work (a camera is optional)."""
     say(f"emojify {__version__}, Python {platform.python_version()} on {platform.machine()} ({sys.platform})")
-    backends = ", ".join(dict.fromkeys(map(cv2.videoio_registry.getBackendName, cv2.videoio_registry.getBackends())))
+    registry = cv2.videoio_registry  # its list holds plug-ins that did not load (GStreamer, not built in): left out
+    backends = ", ".join(dict.fromkeys(registry.getBackendName(backend) for backend in registry.getBackends()
+                                       if registry.hasBackend(backend)))
     say(f"numpy {np.__version__}, OpenCV {cv2.__version__} (video back-ends: {backends})")
     for line in interpreter_report():
         say(f"interpreter  {line}")

@@ -8,10 +8,11 @@ checkpoints and history, the data-set cache and the rendered emoji.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -132,9 +133,18 @@ def path_argument(text: str) -> Path:
     return Path(text)
 
 
-def make_file_folder(path: Path, given: str, suffix: str = ".png") -> None:
+def remove_empty(folders: Iterable[Path]) -> None:
+    """Remove each of ``folders`` (deepest first) that is empty: those a refused or stopped run made
+    for its output and left unused (:func:`make_folder`); a folder something was put in stays."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+
+
+def make_file_folder(path: Path, given: str, suffix: str = ".png") -> list[Path]:
     """Check an output file's name (it ends in ``suffix`` and is no folder), make its folder and try
-    writing there, before any work, as :func:`make_folder` does (:class:`OutputError`)."""
+    writing there, before any work, as :func:`make_folder` does (:class:`OutputError`); returns the
+    folders it made."""
     path = Path(path)
     try:
         is_folder = path.is_dir()
@@ -144,4 +154,4 @@ def make_file_folder(path: Path, given: str, suffix: str = ".png") -> None:
         raise OutputError(f"{given}: a folder; give a file name ending in {suffix}")
     if path.suffix.lower() != suffix:
         raise OutputError(f"{given}: give a file name ending in {suffix}")
-    make_folder(path.parent, given)
+    return make_folder(path.parent, given)

@@ -69,6 +69,32 @@ def write_toml(folder: Path, text: str, name: str = "kiosk.toml") -> Path:
     return path
 
 
+def test_a_settings_file_through_a_pipe_counts_its_paths_from_the_working_folder(tmp_path: Path) -> None:
+    """``--config <(...)`` and ``--config /dev/stdin``: relative paths counted from /dev/fd and /dev,
+    the pipe's folder (``save_dir = "snaps"`` was /dev/snaps, on a RAM disk). A pipe's count from the
+    working folder, as flags' do; a file fed to /dev/stdin's from its own folder."""
+    (tmp_path / "kept").mkdir()
+    write_toml(tmp_path / "kept", 'save_dir = "snaps"\nemoji_dir = "mine"\n')
+    code = ("import sys; from pathlib import Path; from emojify import cli; from emojify.config import settings_from_args\n"
+            "s = settings_from_args(cli.build_parser().parse_args(['run', '--config', sys.argv[1]]))\n"
+            "print(Path(s.save_dir).resolve(), Path(s.emoji_dir).resolve())")
+    piped = subprocess.run(["bash", "-c", f'"{sys.executable}" -c "$0" <(cat kept/kiosk.toml)', code], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert piped.stdout.split() == [str(tmp_path / "snaps"), str(tmp_path / "mine")], piped.stderr
+    with (tmp_path / "kept" / "kiosk.toml").open() as stdin:
+        fed = subprocess.run([sys.executable, "-c", code, "/dev/stdin"], stdin=stdin, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert fed.stdout.split() == [str(tmp_path / "kept" / "snaps"), str(tmp_path / "kept" / "mine")], fed.stderr
+
+
+def test_a_loop_of_symbolic_links_is_named_as_one_not_as_an_unknown_user(tmp_path: Path) -> None:
+    (tmp_path / "loop").symlink_to("loop")
+    config = write_toml(tmp_path, 'model = "loop"\n')
+    with pytest.raises(ConfigError, match=r"'model' must be a usable file or folder path \((a loop of symbolic links|"
+                                          r"Too many levels of symbolic links)\); choose another$"):
+        settings("--config", str(config))
+
+
 def test_defaults_are_private_and_windowed() -> None:
     s = settings()
     assert s == Settings()
@@ -122,6 +148,8 @@ def test_config_file_then_flags_take_precedence(tmp_path: Path) -> None:
     ("large_text = 1", "'large_text' must be true or false (got 1)"),
     ("rotate = 45", "'rotate' must be one of 0, 90, 180, 270 (got 45)"),
     ("rotate = true", "'rotate' must be one of 0, 90, 180, 270 (got True)"),
+    ("button_pin = 17\nled_pin = 17", "'led_pin' 17: the button's pin too; give the lamp a pin of its own"),
+    ("region = " + "[" * 5000 + "]" * 5000, "kiosk.toml: nested thousands deep, not a settings file"),  # a traceback
 ])
 def test_each_bad_config_value_is_one_clear_line(tmp_path: Path, toml: str, message: str) -> None:
     config = write_toml(tmp_path, toml + "\n")

@@ -273,6 +273,49 @@ def test_debug_before_the_command_is_taken_as_the_commands(images, capsys):
     assert entry["label"] == "happy"
 
 
+@pytest.mark.parametrize("word", ["--version", "--help"])
+def test_debug_before_version_or_help_gives_emojifys_own(capsys, word):
+    """``emojify --debug --version`` was the kiosk's "unrecognized arguments: --version", and
+    ``--debug --help`` the kiosk's help, not the one listing the commands."""
+    with pytest.raises(SystemExit) as info:
+        main(["--debug", word])
+    out = capsys.readouterr().out
+    assert info.value.code == 0
+    assert out.startswith("emojify " if word == "--version" else "usage: emojify [-h] [--version] COMMAND"), out
+
+
+def test_a_settings_files_debug_shows_what_the_flag_shows(monkeypatch, tmp_path):
+    """``debug = true`` in a settings file turned on debug logging, but OpenCV's, FFmpeg's and Pillow's
+    own lines stayed off, as without it: the camera's diagnostics were hidden."""
+    import logging
+
+    from emojify import app, cli
+
+    seen = {}
+
+    def record(settings):
+        seen["levels"] = (logging.getLogger().level, logging.getLogger("PIL").level, cv2.utils.logging.getLogLevel(),
+                          os.environ.get("OPENCV_FFMPEG_LOGLEVEL"))
+        return 0
+
+    monkeypatch.setattr(app, "run_app", record)
+    monkeypatch.delenv("OPENCV_FFMPEG_LOGLEVEL", raising=False)
+    before = (logging.getLogger().level, logging.getLogger("PIL").level, cv2.utils.logging.getLogLevel())
+    try:
+        config = tmp_path / "kiosk.toml"
+        config.write_text("debug = true\n")
+        assert main(["run", "--config", str(config)]) == 0
+        from_file = seen["levels"]
+        assert main(["run", "--debug"]) == 0
+        assert from_file == seen["levels"] == (logging.DEBUG, logging.INFO, cv2.utils.logging.LOG_LEVEL_WARNING, None)
+        assert main(["run", "--config", str(config), "--no-debug"]) == 0
+        assert seen["levels"] == (logging.WARNING, logging.CRITICAL, cv2.utils.logging.LOG_LEVEL_SILENT, cli.QUIET_FFMPEG)
+    finally:
+        logging.getLogger().setLevel(before[0])
+        logging.getLogger("PIL").setLevel(before[1])
+        cv2.utils.logging.setLogLevel(before[2])
+
+
 @pytest.mark.parametrize("argv", [["--no-debug", "predict"], ["--debug", "predict", "--no-debug"],
                                   ["predict", "--debug", "--no-debug"]], ids=repr)
 def test_no_debug_is_a_word_of_every_command_before_it_or_after(images, tmp_path, capsys, argv):
@@ -653,6 +696,46 @@ def test_a_plot_that_cannot_be_written_is_one_line_before_any_work(one_face_fold
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file", "a-folder.png", "a-reliability.png", "faces"]
 
 
+def test_a_refused_run_leaves_no_output_folder_it_made(images, one_face_folder, tmp_path, capsys):
+    """A bad model (or a folder with no classes) was found after --out's and --plot's folders were made:
+    the refused run left them behind, empty."""
+    bad = tmp_path / "bad.tflite"
+    bad.write_text("not a model")
+    assert main(["predict", str(images["astronaut.png"]), "--out", str(tmp_path / "new" / "out"), "--model", str(bad)]) == 2
+    assert main(["evaluate", str(one_face_folder), "--model", str(bad), "--plot", str(tmp_path / "new" / "c.png")]) == 2
+    (tmp_path / "no-classes").mkdir()
+    assert main(["evaluate", str(tmp_path / "no-classes"), "--plot", str(tmp_path / "new" / "deep" / "c.png")]) == 2
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bad.tflite", "faces", "no-classes"]
+    assert [line.split(":")[0] for line in stderr_lines(capsys.readouterr().err)] == ["emojify"] * 3
+
+
+@pytest.mark.parametrize(("error", "says"), [
+    (ModuleNotFoundError("No module named 'matplotlib'", name="matplotlib"),
+     "--plot needs matplotlib, which is not installed here (pip install matplotlib)"),
+    (ImportError("numpy.core.multiarray failed to import"), ("--plot needs matplotlib, which cannot be imported here "
+     "(numpy.core.multiarray failed to import); pip install --force-reinstall matplotlib"))])
+def test_a_plot_without_a_working_matplotlib_is_one_line_before_any_work(monkeypatch, capsys, one_face_folder, tmp_path,
+                                                                         error, says):
+    """A matplotlib installed but broken (built for another NumPy) passed the check, and the run ended
+    after the evaluation with a traceback and exit code 1."""
+    import emojify.evaluate
+
+    def broken():
+        raise error
+
+    monkeypatch.setattr(emojify.evaluate, "pyplot", broken)
+    assert main(["evaluate", str(one_face_folder), "--plot", str(tmp_path / "c.png")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and stderr_lines(err) == [f"emojify: error: {says}"]
+
+
+def test_evaluates_detector_without_detect_is_refused(one_face_folder, capsys):
+    """It chose nothing: without --detect, each picture is a face crop (the same figures either way)."""
+    assert main(["evaluate", str(one_face_folder), "--detector", "haar"]) == 2
+    assert stderr_lines(capsys.readouterr().err) == [
+        "emojify: error: --detector chooses the face detector of --detect (whole photos): give --detect too"]
+
+
 def test_a_plot_with_a_long_name_is_saved(one_face_folder, tmp_path):
     """A name as long as a temporary file beside it allows: its pair is written once, not as a temporary
     file of a temporary file (whose name, 36 characters longer, the system refused)."""
@@ -740,6 +823,39 @@ def test_doctor_names_the_backend_and_the_model(classifier):
     assert sha256_file(classifier.info.path) in out
     assert any(line.startswith("face mesh") and "face_landmark.tflite (verified)" in line for line in out.splitlines())
     assert "Traceback" not in out + err
+    # the video back-ends OpenCV can use: its list named plug-ins that did not load (GStreamer, not built in)
+    [backends] = re.findall(r"\(video back-ends: (.*)\)", out)
+    usable = {cv2.videoio_registry.getBackendName(b) for b in cv2.videoio_registry.getBackends()
+              if cv2.videoio_registry.hasBackend(b)}
+    assert "FFMPEG" in backends.split(", ") and set(backends.split(", ")) <= usable, backends
+
+
+def test_bench_on_a_camera_that_opens_but_sends_nothing_says_so(monkeypatch, capsys):
+    """A camera node that opens but gives no picture (on a Pi with a camera module, /dev/video0): bench
+    said "none of it could be read as a picture or video", a file's words."""
+    import emojify.cli
+    from emojify.sources import readers
+
+    class OpensNoFrames:
+        def __init__(self, *args):
+            pass
+
+        def isOpened(self):
+            return True
+
+        def set(self, *args):
+            return True
+
+        def read(self):
+            return False, None
+
+        def release(self):
+            pass
+
+    monkeypatch.setattr(readers.cv2, "VideoCapture", OpensNoFrames)
+    monkeypatch.setattr(emojify.cli, "NO_FRAME_SECONDS", 1.0)
+    assert main(["bench", "--source", "0", "--frames", "3"]) == 2
+    assert stderr_lines(capsys.readouterr().err) == ["emojify: error: 0: no frames in 1 s (it opens but sends no pictures)"]
 
 
 def window_line(out: str) -> str:
@@ -1029,8 +1145,8 @@ def test_the_detector_is_parsed_once_into_its_enum(tmp_path, capsys):
     from emojify.faces import DETECTORS, HaarDetector
 
     parser = build_parser()
-    for command in (["predict", "face.jpg"], ["evaluate", "faces/"], ["bench"]):
-        assert parser.parse_args(command).detector is Detector.BLAZEFACE
+    for command in (["predict", "face.jpg"], ["evaluate", "faces/", "--detect"], ["bench"]):
+        assert parser.parse_args(command).detector is (None if "--detect" in command else Detector.BLAZEFACE)
         assert parser.parse_args([*command, "--detector", "haar"]).detector is Detector.HAAR
     assert settings_from_args(parser.parse_args(["run", "--detector", "haar"])).detector is Detector.HAAR
     assert Settings().detector is Detector.BLAZEFACE

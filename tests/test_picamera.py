@@ -202,6 +202,25 @@ def test_doctor_without_picamera2_says_what_a_pi_needs(no_picamera2: None) -> No
     assert "sudo apt install python3-picamera2" in picamera_report()
 
 
+@pytest.mark.parametrize(("raises", "says"), [
+    ("ModuleNotFoundError(\"No module named 'libcamera'\", name='libcamera')",
+     ("Picamera2, which cannot be imported here (No module named 'libcamera'); on Raspberry Pi OS: sudo apt install "
+     "python3-picamera2, and make the venv with --system-site-packages")),
+    ("ValueError('numpy.dtype size changed, may indicate binary incompatibility')",
+     ("Picamera2 is installed but does not load with this numpy (numpy.dtype size changed, may indicate binary "
+     "incompatibility); in the venv: pip install --force-reinstall simplejpeg"))])
+def test_doctor_says_why_an_installed_picamera2_does_not_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                               raises: str, says: str) -> None:
+    """Installed but broken (a venv without the system's libcamera, apt's simplejpeg built for another
+    numpy): doctor said "not installed ... sudo apt install", which does not help, where run and bench
+    named the fix."""
+    (tmp_path / "picamera2").mkdir()
+    (tmp_path / "picamera2" / "__init__.py").write_text(f"raise {raises}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "picamera2", raising=False)
+    assert says in picamera_report() and "not installed" not in picamera_report()
+
+
 def test_bench_finds_the_face_in_the_pi_cameras_frames() -> None:
     code, stdout, stderr = run_cli("bench", "--source", "picamera", "--frames", "40", "--json", env=fake_env())
     assert code == 0, stderr

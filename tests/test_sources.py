@@ -29,6 +29,7 @@ from emojify.sources import (
     probe_source,
 )
 from emojify.sources.capture import CAMERA_STALL_SECONDS, backoff_schedule
+from emojify.sources.readers import SLIDE_FRAME_FPS
 from emojify.texts import message_tips, status_message
 
 
@@ -493,6 +494,64 @@ def test_video_reader_loops_past_the_end(tmp_path: Path) -> None:
     assert all(f is not None and f.shape == (24, 32, 3) for f in frames)
     seen = [min(levels, key=lambda level: abs(level - float(f.mean()))) for f in frames]
     assert seen == (levels * 3)[:13]
+
+
+def test_a_damaged_frame_is_passed_over_not_taken_for_the_videos_end(tmp_path: Path) -> None:
+    """One bad JPEG in an MJPEG video (the slim executable's one video format): the failed read was
+    taken for the end, so the video's first frames played over and over, and the rest never."""
+    path = tmp_path / "clip.avi"
+    levels = [0, 40, 80, 120, 160, 200, 240]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 50.0, (32, 24))
+    for level in levels:
+        writer.write(gray_image(level))
+    writer.release()
+    data = bytearray(path.read_bytes())
+    starts = [i for i in range(len(data) - 2) if data[i:i + 3] == b"\xff\xd8\xff"]  # each frame's JPEG
+    data[starts[2] + 2:starts[2] + 200] = bytes(198)  # the third frame's header: it no longer decodes
+    path.write_bytes(data)
+    reader = open_reader(parse_source(str(path)))
+    try:
+        frames = [reader.read() for _ in range(13)]
+    finally:
+        reader.release()
+    seen = [min(levels, key=lambda level: abs(level - float(f.mean()))) for f in frames]
+    played = [level for level in levels if level != 80]
+    assert seen == (played * 3)[:13]
+
+
+def test_a_one_frame_gif_is_given_as_a_picture_is_not_decoded_100_times_a_second(tmp_path: Path,
+                                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """OpenCV plays a still GIF as a video of one frame at 100 fps: each read sought back and decoded it
+    again, a whole core of a Pi for one picture."""
+    from PIL import Image
+
+    path = tmp_path / "logo.gif"
+    Image.fromarray(np.full((24, 32, 3), 120, np.uint8)).save(path)
+    decoded = []
+    real = cv2.VideoCapture
+
+    class Counting:
+        def __init__(self, *args):
+            self._cap = real(*args)
+
+        def read(self):
+            decoded.append(1)
+            return self._cap.read()
+
+        def __getattr__(self, name):
+            return getattr(self._cap, name)
+
+    monkeypatch.setattr("emojify.sources.readers.cv2.VideoCapture", Counting)
+    clock = FakeClock()
+    monkeypatch.setattr("emojify.sources.readers.time", clock)
+    reader = open_reader(parse_source(str(path)))
+    frames = []
+    while clock.now < 1000.0 + 2.0:
+        frames.append(reader.read())
+    frames[0][:] = 77  # drawing on a frame given does not change the next
+    reader.release()
+    assert len(frames) == pytest.approx(2.0 * SLIDE_FRAME_FPS, abs=2) and decoded == [1]
+    assert frames[-1].mean() == 120
 
 
 @pytest.mark.parametrize("video_fps", [0.25, 2.0])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import logging
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -126,8 +127,10 @@ def picamera_report() -> str:
     """``emojify doctor``'s line about the Pi camera modules: each one's number and model, or why none."""
     try:
         cameras = import_picamera2().Picamera2.global_camera_info()
-    except SourceUnavailable:
-        return f"Picamera2 not installed (only a Raspberry Pi needs it: sudo apt install {APT_PACKAGE})"
+    except SourceUnavailable as exc:
+        if importlib.util.find_spec("picamera2") is None:
+            return f"Picamera2 not installed (only a Raspberry Pi needs it: sudo apt install {APT_PACKAGE})"
+        return str(exc).removeprefix("picamera: ")  # installed, but it does not load: why, and the fix
     if not cameras:
         return "Picamera2 installed, no camera module found (check the ribbon cable)"
     names = [f"picamera:{n} {info.get('Model', '?')}" for n, info in enumerate(cameras)]

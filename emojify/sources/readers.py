@@ -77,6 +77,8 @@ class _Pacer:
         self._due += self.period
 
 
+BAD_FRAMES_PASSED = 5
+"""Frames in a row a video may fail to decode before its end, each passed over; one more starts it over."""
 SLIDE_FRAME_FPS = 10.0
 """Frames a second that an image or a folder gives at least: a picture shown for longer (``--folder-fps``
 under 10, e.g. 0.2 for 5 s a picture) is given again frame after frame until its time is up, as a
@@ -165,7 +167,10 @@ class VideoReader:
             self._cap.release()
             raise SourceError(f"{self.path}: not a video OpenCV can read{_video_hint()}")
         self._pending: np.ndarray | None = first
-        fps = self._cap.get(cv2.CAP_PROP_FPS)
+        # a still in a video's clothes (a one-frame GIF, "100 fps"): given again as a picture is, not
+        # sought and decoded again 100 times a second (a whole core)
+        self._still = first if self._cap.get(cv2.CAP_PROP_FRAME_COUNT) == 1 else None
+        fps = SLIDE_FRAME_FPS if self._still is not None else self._cap.get(cv2.CAP_PROP_FPS)
         plausible = math.isfinite(fps) and 0 < fps <= MAX_PLAUSIBLE_FPS
         self.fps = fps if plausible else FALLBACK_VIDEO_FPS
         frame_fps, self._repeats = slide_pace(self.fps)
@@ -195,13 +200,20 @@ class VideoReader:
         return frame if self._shown is None else frame.copy()
 
     def _decoded(self) -> np.ndarray | None:
-        """The video's next frame, the first after the last."""
+        """The video's next frame, the first after the last; a damaged frame (a bad JPEG in an MJPEG
+        file) is passed over, not taken for the end (the video's first seconds looped for ever)."""
+        if self._still is not None:
+            return self._still.copy()
         if self._pending is not None:
             frame, self._pending = self._pending, None
             return frame
-        ok, frame = self._cap.read()
-        if ok and frame is not None:
-            return frame
+        for _ in range(BAD_FRAMES_PASSED):
+            ok, frame = self._cap.read()
+            if ok and frame is not None:
+                return frame
+            if not self._cap.get(cv2.CAP_PROP_POS_FRAMES) < self._cap.get(cv2.CAP_PROP_FRAME_COUNT):
+                break  # the end (or a stream that does not say how long it is)
+            logger.debug("%s: a frame that does not decode, passed over", self.path)
         logger.debug("%s: end of video, starting over", self.path)
         return self._restart()
 

@@ -36,12 +36,13 @@ from emojify.classifier import Classifier, default_model_path, metadata_path
 from emojify.decision import METADATA_KEY, fit_camera_bias
 from emojify.errors import EmojifyError, print_error, until_interrupted
 from emojify.evaluate import FolderError, labelled_images
+from emojify.fileio import remove_empty
 from emojify.helptext import plain_text
 from emojify.imageio import ImageError, read_image_scaled
 from emojify.labels import CLASSES
 from emojify.metrics import MIN_SUPPORT, NO_ANSWER
 from emojify.progress import progress_bar
-from emojify.training.commands import check_output_folder, remove_empty
+from emojify.training.commands import check_output_folder
 
 log = logging.getLogger("emojify.camera_rule")
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 from emojify.errors import Terminated, raise_terminated
@@ -45,17 +45,9 @@ def check_output_folder(folder: Path, given: str) -> list[Path]:
     ``folder`` if it exists (the tools write beside it or into it, then rename), so that a place that
     cannot be written is one line at once (:class:`OutputError`, naming the option as ``given``), not
     an error after the work. Nothing is left there but the parent folder; returns the folders made,
-    deepest first, for a refused or stopped run to take away again (:func:`remove_empty`)."""
+    deepest first, for a refused or stopped run to take away again (:func:`~emojify.fileio.remove_empty`)."""
     folder = Path(folder)
     made: list[Path] = []
     for place in (folder.parent, folder) if folder.exists() else (folder.parent,):
         made += make_folder(place, given)  # a file in the way of either, or no writing there, is one line
     return made
-
-
-def remove_empty(folders: Iterable[Path]) -> None:
-    """Remove each of ``folders`` (deepest first) that is empty: those a refused or stopped run made
-    for its output and left unused; a folder something was put in stays."""
-    for folder in folders:
-        with contextlib.suppress(OSError):
-            folder.rmdir()

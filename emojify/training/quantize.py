@@ -40,13 +40,13 @@ import numpy as np
 from emojify.classifier import MODEL_NAME, Classifier, interpreter_installed, sha256_of
 from emojify.decision import METADATA_KEY, class_frequencies, fit_rule
 from emojify.errors import print_error, until_interrupted, write_problem
-from emojify.fileio import path_argument
+from emojify.fileio import path_argument, remove_empty
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES
 from emojify.metrics import summarize
 from emojify.preprocess import INPUT_SIZE, to_batch
 from emojify.resources import PACKAGE_DIR, resource_dir
-from emojify.training.commands import check_output_folder, remove_empty
+from emojify.training.commands import check_output_folder
 from emojify.training.data import DataError, load_dataset
 from emojify.training.model import set_batchnorm_statistics
 from emojify.training.train import (

@@ -36,11 +36,11 @@ import numpy as np
 
 from emojify.errors import first_line, print_error, reason_of, until_interrupted, write_problem
 from emojify.evaluate import pyplot
-from emojify.fileio import OutputError, atomic_path, make_folder, path_argument
+from emojify.fileio import OutputError, atomic_path, make_folder, path_argument, remove_empty
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES, NUM_CLASSES
 from emojify.preprocess import INPUT_SIZE
-from emojify.training.commands import ctrl_c_held, remove_empty
+from emojify.training.commands import ctrl_c_held
 from emojify.training.data import DataError, Split, load_dataset
 from emojify.training.model import BLOCKS, format_blocks, parse_blocks
 
