@@ -20,6 +20,8 @@ from emojify.errors import EmojifyError, reason_of
 
 NO_HARD_LINKS = frozenset({errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS})
 """What link(2) fails with where the file system has no hard links (FAT, exFAT, some network shares)."""
+TEMP_NAME_BYTES = 100
+"""The bytes of a file's name that its temporary file's name begins with (plus about 30 of its own)."""
 
 
 @contextmanager
@@ -36,7 +38,8 @@ def atomic_path(path: Path, *, exclusive: bool = False, durable: bool = False,
     and the error propagates.
     """
     path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    short = os.fsdecode(os.fsencode(path.name)[:TEMP_NAME_BYTES])  # a name near the system's 255 bytes fits too
+    fd, name = tempfile.mkstemp(prefix=f".{short}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:

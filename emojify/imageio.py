@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from emojify.errors import EmojifyError, reason_of
 from emojify.fileio import read_capped
@@ -138,11 +138,13 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
         with Image.open(_piped(path) if pipe else path) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise ImageError(f"{path}: image too large ({image.width}x{image.height})")
-            sideways = exif_orientation(image) in TURNED_SIDEWAYS  # a phone held upright
-            original_width = image.height if sideways else image.width  # as the photo is shown
+            sideways, stored = exif_orientation(image) in TURNED_SIDEWAYS, image.size  # a phone held upright
             if max(image.size) > max_side:
                 image.draft(image.mode, (max_side, max_side))  # JPEG: decode at reduced size
             image.load()
+            # the width as the photo is shown; a TIFF gives its shown size from the start, and turns its
+            # pixels itself as it loads (its orientation is gone then): not turned twice
+            original_width = stored[1] if sideways and exif_orientation(image) in TURNED_SIDEWAYS else stored[0]
             top = None
             if image.mode in HIGH_BIT_MODES and max(image.size) > max_side:  # smaller before a copy of 2-4 bytes a pixel
                 top = peak(image)
@@ -189,10 +191,19 @@ def exif_orientation(image: Image.Image) -> int:
         return 1
 
 
+_TURNS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+          5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+          8: Image.Transpose.ROTATE_90}
+"""The turn or flip that shows a picture of each EXIF orientation upright (EXIF 2.3, table 6).
+Hand-written, not ``ImageOps.exif_transpose``: that writes the EXIF block out again, which fails
+(``struct.error``) on a tag Pillow reads but cannot write back (a phone's odd GPS rational)."""
+
+
 def upright(image: Image.Image) -> Image.Image:
     """A decoded image turned as its EXIF orientation says, as viewers show it (as it is where the
-    orientation is unreadable: :func:`exif_orientation`)."""
-    return ImageOps.exif_transpose(image) if exif_orientation(image) != 1 else image
+    orientation is unreadable: :func:`exif_orientation`); its pixels only, not its metadata."""
+    turn = _TURNS.get(exif_orientation(image))
+    return image if turn is None else image.transpose(turn)
 
 
 def to_array(image: Image.Image) -> np.ndarray:

@@ -133,6 +133,42 @@ def test_a_pillow_phone_photo_is_read_upright_and_left_as_it_was(astronaut: np.n
     assert faces == emojify.detect(path)
 
 
+def test_a_phone_photo_with_a_tag_pillow_cannot_write_back_is_read_upright(astronaut: np.ndarray, tmp_path: Path) -> None:
+    """Turning a photo upright with Pillow's exif_transpose writes its EXIF block out again, which fails
+    (struct.error, not an EmojifyError) on a tag Pillow reads but cannot write: here a negative width
+    stored as a signed long, as odd GPS rationals are on some phones. ``predict`` stopped at such a
+    photo with a traceback, the photos after it never read."""
+    stored = io.BytesIO()
+    Image.fromarray(cv2.rotate(astronaut, cv2.ROTATE_90_COUNTERCLOCKWISE)[:, :, ::-1].copy()).save(stored, "JPEG",
+                                                                                                   quality=95)
+    entries = (0x0100).to_bytes(2, "little") + (9).to_bytes(2, "little") + (1).to_bytes(4, "little") \
+        + (-5).to_bytes(4, "little", signed=True) + (0x0112).to_bytes(2, "little") + (3).to_bytes(2, "little") \
+        + (1).to_bytes(4, "little") + (6).to_bytes(4, "little")
+    exif = b"Exif\0\0II*\0" + (8).to_bytes(4, "little") + (2).to_bytes(2, "little") + entries + bytes(4)
+    data = stored.getvalue()
+    path = tmp_path / "phone.jpg"
+    path.write_bytes(data[:2] + b"\xff\xe1" + (len(exif) + 2).to_bytes(2, "big") + exif + data[2:])
+    with Image.open(path) as photo:
+        faces = emojify.detect(photo)
+    assert_astronaut(faces)
+    assert faces == emojify.detect(path)
+
+
+def test_a_tiff_stored_turned_is_read_upright_at_its_own_scale(astronaut: np.ndarray, tmp_path: Path) -> None:
+    """Pillow turns a TIFF of EXIF orientation 6 itself as it loads it, and gives its upright size from
+    the start: the width was swapped twice, so its boxes came out at 0.75 of their place and size."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    wide = np.ascontiguousarray(astronaut[64:448])  # 512x384: the turn changes the width
+    path = tmp_path / "turned.tif"
+    Image.fromarray(cv2.rotate(wide, cv2.ROTATE_90_COUNTERCLOCKWISE)[:, :, ::-1].copy()).save(path, exif=exif)
+    reading = emojify.Reader().read(path)
+    assert reading.image.shape == wide.shape and reading.scale == 1.0
+    [upright] = emojify.detect(wide)
+    [face] = reading.faces
+    assert iou(face.box, upright.box) > 0.9, (face.box, upright.box)
+
+
 def test_a_photo_whose_exif_block_is_damaged_is_read_as_stored(astronaut: np.ndarray, tmp_path: Path) -> None:
     """A WebP whose EXIF block is damaged (its TIFF header overwritten) but whose pixels are whole: only
     which way up is lost, so it is read as stored, by path and as a Pillow image, not refused as corrupt."""
