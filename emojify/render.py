@@ -513,14 +513,18 @@ def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
 
 
 def draw_button(draw: ImageDraw.ImageDraw, frame: PanelFrame, text: str, active: bool) -> None:
-    """The big button: accent-coloured when it does something, grey when not."""
+    """The big button: accent-coloured when it does something, grey when not; its text on two lines
+    where even the smallest size is too wide (large text on a small screen: "Back to live in 4" in
+    German)."""
     x0, y0, x1, y1 = frame.button
     fill = ACCENT if active else TRACK
     draw.rounded_rectangle(frame.button, radius=(y1 - y0) * 0.28, fill=fill)
-    face = fitting_font(draw, text, (x1 - x0) * 0.9, text_px(min((y1 - y0) * 0.36 / frame.text_scale, 48),
-                                                             frame.text_scale), frame.floor)
-    put_text(draw, ((x0 + x1) / 2, (y0 + y1) / 2), text, face, ACCENT_DARK if active else TEXT,
-             anchor="mm")
+    face, lines = fitted_lines(draw, text, (x1 - x0) * 0.9, text_px(min((y1 - y0) * 0.36 / frame.text_scale, 48),
+                                                                    frame.text_scale), frame.floor)
+    line_h = face.size * 1.15
+    for n, line in enumerate(lines):
+        put_text(draw, ((x0 + x1) / 2, (y0 + y1) / 2 + (n - (len(lines) - 1) / 2) * line_h), line, face,
+                 ACCENT_DARK if active else TEXT, anchor="mm")
 
 
 def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, rows: list[Row],

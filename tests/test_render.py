@@ -602,6 +602,23 @@ def test_every_text_is_legible_and_fits_at_every_window_size(emojis, window, lar
                 assert not overlapping(a.box, b.box), f"{what}: {a.text!r} overlaps {b.text!r}"
 
 
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+@pytest.mark.parametrize("window", [(480, 320), (320, 480), (800, 480)])
+def test_the_buttons_text_stays_on_the_button_with_large_text_on_a_small_screen(emojis, window, language) -> None:
+    """A 3.5-inch screen with --large-text: "Zurück zum Live-Bild in 60" ran 15 px past both ends of
+    the button (the smallest large size is still too wide); it takes two lines there, inside it."""
+    texts.set_language(language)
+    lay = layout(window, True)
+    with drawn_texts() as seen:
+        _, (x0, y0, x1, y1) = render_panel(winner_view("disgust", 100, texts.back_to_live(60), False), lay.panel.size,
+                                           emojis, text_scale=lay.text_scale)
+    on_button = [t for t in seen if t.box[1] >= y0 - 1]
+    assert " ".join(t.text for t in on_button) == texts.back_to_live(60)
+    for text in on_button:
+        assert text.size >= min_text(lay.text_scale)
+        assert x0 <= text.box[0] and text.box[2] <= x1 and y0 <= text.box[1] and text.box[3] <= y1, (text, (x0, y0, x1, y1))
+
+
 @pytest.mark.parametrize("window", [(800, 480), (480, 800), (1920, 1080)])
 def test_large_text_draws_the_texts_larger(emojis, window) -> None:
     """No text below the larger floor, and every screen's texts larger on average (the picture and
