@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prove the README's Raspberry Pi steps on arm64: a Debian bookworm arm64 root (the base of Raspberry
+# Prove the Raspberry Pi steps (docs/raspberry-pi.md) on arm64: a Debian bookworm arm64 root (the base of Raspberry
 # Pi OS Bookworm 64-bit) run under qemu-user-static, in which a Pi owner's steps are done as written.
 #
 #   sudo bash packaging/check_arm64.sh [--cache DIR] [--work DIR] [--keep]
@@ -27,7 +27,7 @@ usage() {
 Usage: sudo bash packaging/check_arm64.sh [--cache DIR] [--work DIR] [--keep]
 
 Build a Debian bookworm arm64 root with debootstrap, run it through qemu-user-static and follow the
-README's Raspberry Pi steps in it: clone, setup_env.sh kiosk, --self-test, predict, evaluate (the
+Raspberry Pi steps of docs/raspberry-pi.md in it: clone, setup_env.sh kiosk, --self-test, predict, evaluate (the
 same result as on this machine), build_exe.sh --stock-opencv and the executable's --self-test.
 
   --cache DIR   keep the freshly bootstrapped root as a tar file in DIR and start from it next time
@@ -49,7 +49,7 @@ parse_options check_arm64.sh usage --cache=cache --work=work -- "$@"
 [ "$(id -u)" = 0 ] || { echo "check_arm64.sh: run it as root (sudo bash packaging/check_arm64.sh)" >&2; exit 2; }
 
 suite=bookworm
-# What the README's Raspberry Pi section installs, less the slim OpenCV's compilers (not needed with
+# What docs/raspberry-pi.md installs, less the slim OpenCV's compilers (not needed with
 # --stock-opencv); no libgl1, as on Raspberry Pi OS Lite.
 packages=python3,python3-venv,python3-tk,libpython3.11,binutils,git,ca-certificates,fonts-dejavu-core,v4l-utils
 per_class=20
@@ -206,7 +206,7 @@ make_root() {
   [ "$(in_root 'uname -m')" = aarch64 ] || { echo "the root does not run as aarch64" >&2; return 1; }
 }
 
-# --- the README's steps, inside the root -----------------------------------------------------
+# --- the Pi steps, inside the root ---------------------------------------------------------
 clone() {
   # a plain repository holding this checkout's HEAD, which the Pi owner clones like any other
   rm -rf "$rootfs/srv/emojify.git"
@@ -286,5 +286,5 @@ else
 fi
 step "executable" executable
 step "exe self-test" exe_self_test
-printf '\ncheck_arm64.sh: PASS: the README'"'"'s Raspberry Pi steps work on Debian %s arm64 (%ds in all)\n' \
+printf '\ncheck_arm64.sh: PASS: the Raspberry Pi steps (docs/raspberry-pi.md) work on Debian %s arm64 (%ds in all)\n' \
   "$suite" $((SECONDS - started))
