@@ -106,6 +106,23 @@ def test_a_link_to_a_camera_node_is_that_camera_a_link_to_another_device_is_not(
             parse_source(str(device))
 
 
+def test_a_camera_node_that_does_not_open_says_why_where_the_system_tells(monkeypatch, tmp_path: Path) -> None:
+    """Every /dev/videoN that did not open was "in use by another program": also a USB camera's second
+    node (its metadata: --source 1 with one webcam), which never gives a picture, and a node the
+    kiosk's user may not open, which no waiting mends."""
+    from emojify.sources import readers
+
+    (tmp_path / "video1").mkdir()
+    (tmp_path / "video1" / "index").write_text("1\n")
+    (tmp_path / "video2").mkdir()
+    (tmp_path / "video2" / "index").write_text("0\n")
+    monkeypatch.setattr(readers, "V4L2_CLASS", tmp_path)
+    monkeypatch.setattr(readers.os, "access", lambda path, mode: path != "/dev/video3")
+    assert readers.why_shut(1).startswith("a camera's second node, its metadata, not its picture")
+    assert readers.why_shut(2) == readers.why_shut(9) == "in use by another program, or no permission"
+    assert readers.why_shut(3).startswith("no permission: add this user to the video group")
+
+
 def test_a_usb_camera_that_is_there_but_does_not_open_is_busy_not_missing(monkeypatch) -> None:
     """Its /dev/videoN there (another program holds it, or the kiosk's user may not use it): the kiosk
     said "No camera found. Check the USB cable"; a camera with no node is still missing."""
@@ -123,6 +140,8 @@ def test_a_usb_camera_that_is_there_but_does_not_open_is_busy_not_missing(monkey
 
     monkeypatch.setattr(readers.cv2, "VideoCapture", Shut)
     monkeypatch.setattr(readers.os.path, "exists", lambda path: path == "/dev/video3")
+    monkeypatch.setattr(readers.os, "access", lambda path, mode: True)  # a node the user may open
+    monkeypatch.setattr(readers, "V4L2_CLASS", Path("/nonexistent"))  # nothing said of it: why_shut's test
     with pytest.raises(SourceBusy, match=r"^camera 3: /dev/video3 is there, but does not open \(in use"):
         open_reader(SourceSpec("camera", 3))
     with pytest.raises(OSError, match=r"^camera 4: cannot be opened \(missing or unplugged\)$") as missing:

@@ -99,6 +99,24 @@ def _as_bgr(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR) if image.ndim == 2 else image
 
 
+V4L2_CLASS = Path("/sys/class/video4linux")
+"""Where Linux describes each /dev/videoN: its ``index`` file is 0 for a device's first node (a USB
+camera's picture) and 1, 2, ... for its others (the same camera's metadata)."""
+
+
+def why_shut(index: int) -> str:
+    """Why /dev/video``index``, which is there, may not open, as far as the system tells without
+    opening it: the user may not use it, it is a camera's second node, or (most often) another
+    program holds it."""
+    if not os.access(f"/dev/video{index}", os.R_OK | os.W_OK):
+        return "no permission: add this user to the video group, sudo usermod -aG video $USER, and log in again"
+    with suppress(OSError, ValueError):
+        if int((V4L2_CLASS / f"video{index}" / "index").read_text()) > 0:
+            return "a camera's second node, its metadata, not its picture: try the camera's first node, " \
+                   "v4l2-ctl --list-devices lists them"
+    return "in use by another program, or no permission"
+
+
 class CameraReader:
     """A live camera through ``cv2.VideoCapture(index)``; raises OSError if it does not open."""
 
@@ -119,8 +137,7 @@ class CameraReader:
         if not self._cap.isOpened():
             self._cap.release()
             if os.path.exists(f"/dev/video{index}"):  # Linux: plugged in, held by another program (or not allowed)
-                raise SourceBusy(f"camera {index}: /dev/video{index} is there, but does not open "
-                                 "(in use by another program, or no permission)")
+                raise SourceBusy(f"camera {index}: /dev/video{index} is there, but does not open ({why_shut(index)})")
             raise OSError(f"camera {index}: cannot be opened (missing or unplugged)")
         if width:
             self._cap.set(cv2.CAP_PROP_FRAME_WIDTH, width)
