@@ -467,6 +467,11 @@ class PanelFrame:
     text_scale: float
 
 
+ROW_SPACE = 1.3
+"""A row of the panel's body at the least, in its text's size: an accent and a descender apart from
+the next row's."""
+
+
 def panel_frame(size: tuple[int, int], text_scale: float = 1.0) -> PanelFrame:
     """The parts of a panel of ``size``; ``text_scale`` makes room for larger texts."""
     w, h = max(1, size[0]), max(1, size[1])
@@ -480,7 +485,9 @@ def panel_frame(size: tuple[int, int], text_scale: float = 1.0) -> PanelFrame:
         button = (pad, h - pad - button_h, w - pad, h - pad)
         return PanelFrame((w, h), pad, (pad, pad, pad + column, button[1] - pad),
                           (pad * 2 + column, pad, w - pad, button[1] - pad), button, title_px, floor, text_scale)
-    emoji = int(max(16, min(w - 2 * pad, h * 0.3 / text_scale)))
+    # the big emoji gives way where the seven rows would not fit their smallest text (a 480x320 screen)
+    rows_h = len(CLASSES) * floor * ROW_SPACE
+    emoji = int(max(16, min(w - 2 * pad, h * 0.3 / text_scale, h - 3.6 * pad - title_px * 1.3 - button_h - rows_h)))
     head = (pad, pad, w - pad, int(pad + emoji + pad * 0.5 + title_px * 1.3))
     button = (pad, h - pad - button_h, w - pad, h - pad)
     return PanelFrame((w, h), pad, head, (pad, head[3] + pad // 2, w - pad, int(button[1] - pad * 0.6)), button,
@@ -546,7 +553,12 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
         value_w = max([draw.textlength(r.value, font=bold) for r in rows if r.value], default=0)
         used = icon_px + name_w + value_w + 3 * gap + (x1 - x0) * bar_share
         longest = max(draw.textlength(r.name, font=bold) + (icon_px + gap if r.icon else 0) for r in rows)
-        if max(used, longest) <= x1 - x0 or size <= frame.floor:
+        if max(used, longest) <= x1 - x0:
+            break
+        if size <= frame.floor:  # the bars take the room left; the small emoji go where names and values would touch
+            if icons and max(used - (x1 - x0) * bar_share, longest) > x1 - x0:
+                icons = False
+                continue
             break
         if icons and text_scale > 1:
             icons = False

@@ -603,6 +603,30 @@ def test_every_text_is_legible_and_fits_at_every_window_size(emojis, window, lar
 
 
 @pytest.mark.parametrize("language", texts.LANGUAGES)
+@pytest.mark.parametrize(("window", "large_text"), [((480, 320), False), ((320, 480), False), ((480, 320), True)])
+def test_the_panels_rows_are_legible_on_a_small_screen(emojis, window, large_text: bool, language: str) -> None:
+    """A 3.5-inch screen (480x320, either way round): the seven rows got less height than their smallest
+    text ('Traurig' over 'Überrascht'), and on the narrow panel the names ran into the percentages
+    ('Überrascht' into '100%'). The big emoji gives way for the rows, and there the small emoji go."""
+    texts.set_language(language)
+    smallest = min_text(layout(window, large_text).text_scale)
+    panels = [screen for screen in every_screen(window, large_text, emojis) if screen[0] in KIOSK_PANELS]
+    assert len(panels) == len(KIOSK_PANELS)
+    for what, (w, h), seen in panels:
+        assert len(seen) >= 10, what  # the title, seven names, the button
+        for text in seen:
+            x0, y0, x1, y1 = text.box
+            assert text.size >= smallest and x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h, (what, text)
+        for i, a in enumerate(seen):
+            for b in seen[i + 1:]:
+                assert not overlapping(a.box, b.box), f"{what}: {a.text!r} overlaps {b.text!r}"
+
+
+KIOSK_PANELS = ("live panel", "no-face panel", "waiting panel", "result panel")
+"""The panels beside the live picture and the snapshot (not the challenge game's)."""
+
+
+@pytest.mark.parametrize("language", texts.LANGUAGES)
 @pytest.mark.parametrize("window", [(480, 320), (320, 480), (800, 480)])
 def test_the_buttons_text_stays_on_the_button_with_large_text_on_a_small_screen(emojis, window, language) -> None:
     """A 3.5-inch screen with --large-text: "Zurück zum Live-Bild in 60" ran 15 px past both ends of
