@@ -217,46 +217,48 @@ def cmd_predict(args: argparse.Namespace) -> int:
             if used:
                 raise UsageError(f"{flag} draws the composites: give --out DIR too")
     reader = Reader(args.model, args.detector)  # a bad model refused before --out is made
-    if args.out:
-        make_folder(args.out, f"--out {args.out}")
     emojis = load_emoji_set() if args.out else None
     if emojis is not None and args.emoji == "generated":  # the composite and the stickers, as the kiosk's
         emojis = with_generated(emojis)
-    results, failures = [], 0
-    # --json prints once all are read: a bar meanwhile (on a terminal); the text prints each as it goes
-    paths = progress_bar(args.images, "predict") if args.json else args.images
-    for path in paths:
-        try:
-            reading = reader.read(path, region=args.region,
-                                  all_faces=args.all_faces or args.snapshot_style == "mask")
-        except ImageError as exc:
-            print_above(paths, one_line(f"emojify: {exc}"))
-            failures += 1
-            continue
-        faces = reading.faces if args.all_faces else reading.faces[:1]
-        first = faces[0].as_dict() if faces else dict.fromkeys(("box", "label", "probabilities", "emoji", "shape"))
-        first.pop("score", None)  # the image's own fields are the leading face's, as before; its score is in faces
-        entry = {"path": json_path(path), **first}
-        if args.all_faces:
-            entry["faces"] = [face.as_dict() for face in faces]
-        if emojis is not None:
-            picture = compose(reading.image, reading.result, emojis, args.snapshot_style)
-            try:  # each file is whole or absent (save_composite); a full disk or a lost folder stops here
-                saved = save_composite(picture, args.out, prefix=path.stem)
-            except OSError as exc:
-                raise UsageError(f"--out {args.out}: cannot save {path.name}'s composite ({reason_of(exc)})") from None
-            entry["composite"] = json_path(saved)
-            if isinstance(emojis, GeneratedEmojiSet):  # a transparent sticker of each face listed, in order
-                try:
-                    entry["stickers"] = [json_path(sticker) for sticker in save_stickers(emojis, faces, saved)]
+    made = make_folder(args.out, f"--out {args.out}") if args.out else []
+    try:
+        results, failures = [], 0
+        # --json prints once all are read: a bar meanwhile (on a terminal); the text prints each as it goes
+        paths = progress_bar(args.images, "predict") if args.json else args.images
+        for path in paths:
+            try:
+                reading = reader.read(path, region=args.region,
+                                      all_faces=args.all_faces or args.snapshot_style == "mask")
+            except ImageError as exc:
+                print_above(paths, one_line(f"emojify: {exc}"))
+                failures += 1
+                continue
+            faces = reading.faces if args.all_faces else reading.faces[:1]
+            first = faces[0].as_dict() if faces else dict.fromkeys(("box", "label", "probabilities", "emoji", "shape"))
+            first.pop("score", None)  # the image's own fields are the leading face's, as before; its score is in faces
+            entry = {"path": json_path(path), **first}
+            if args.all_faces:
+                entry["faces"] = [face.as_dict() for face in faces]
+            if emojis is not None:
+                picture = compose(reading.image, reading.result, emojis, args.snapshot_style)
+                try:  # each file is whole or absent (save_composite); a full disk or a lost folder stops here
+                    saved = save_composite(picture, args.out, prefix=path.stem)
                 except OSError as exc:
-                    raise UsageError(f"--out {args.out}: cannot save {path.name}'s stickers ({reason_of(exc)}); "
-                                     f"its composite {saved.name} is saved") from None
-        results.append(entry)
-        if not args.json:
-            shown = [whole_percents(list(face.probabilities.values()))[CLASSES.index(face.label)] for face in faces]
-            what = ", ".join(f"{face.label} {face.emoji} ({percent}%)" for face, percent in zip(faces, shown, strict=True))
-            print(one_line(f"{json_path(path)}: {what or 'no face'}"))  # a name's odd bytes as in the JSON
+                    raise UsageError(f"--out {args.out}: cannot save {path.name}'s composite ({reason_of(exc)})") from None
+                entry["composite"] = json_path(saved)
+                if isinstance(emojis, GeneratedEmojiSet):  # a transparent sticker of each face listed, in order
+                    try:
+                        entry["stickers"] = [json_path(sticker) for sticker in save_stickers(emojis, faces, saved)]
+                    except OSError as exc:
+                        raise UsageError(f"--out {args.out}: cannot save {path.name}'s stickers ({reason_of(exc)}); "
+                                         f"its composite {saved.name} is saved") from None
+            results.append(entry)
+            if not args.json:
+                shown = [whole_percents(list(face.probabilities.values()))[CLASSES.index(face.label)] for face in faces]
+                what = ", ".join(f"{face.label} {face.emoji} ({percent}%)" for face, percent in zip(faces, shown, strict=True))
+                print(one_line(f"{json_path(path)}: {what or 'no face'}"))  # a name's odd bytes as in the JSON
+    finally:  # no photo read (or Ctrl-C before the first): no empty --out folder left
+        remove_empty(made)
     if args.json:
         print(json.dumps(results, ensure_ascii=not shows_emoji(sys.stdout), indent=2))
     return EXIT_BAD_INPUT if failures else 0
@@ -313,14 +315,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             evaluation = evaluate_photos(pipeline, args.folder, progress_bar, brightness=args.dim, split=args.split)
         else:
             evaluation = evaluate_folder(classifier, args.folder, progress_bar, brightness=args.dim, split=args.split)
-    except BaseException:  # a bad model or folder, Ctrl-C: no empty folder left for the plots
+        for error in evaluation.errors:
+            print(one_line(f"emojify: {error}"), file=sys.stderr)
+        summary = evaluation.summary
+        if not summary["n"]:  # every file named above: no table of zeros, no plot of nothing
+            raise UsageError(f"{args.folder}: none of its {len(evaluation.errors)} images can be read")
+    except BaseException:  # a bad model or folder, no image read, Ctrl-C: no empty folder left for the plots
         remove_empty(made)
         raise
-    for error in evaluation.errors:
-        print(one_line(f"emojify: {error}"), file=sys.stderr)
-    summary = evaluation.summary
-    if not summary["n"]:  # every file named above: no table of zeros, no plot of nothing
-        raise UsageError(f"{args.folder}: none of its {len(evaluation.errors)} images can be read")
     if args.json:
         print(json.dumps({**summary, "decision": classifier.decision.as_dict(), "model_sha256": classifier.info.sha256,
                           "unreadable": len(evaluation.errors), "split": args.split}))

@@ -499,11 +499,15 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return settings
 
 
+DESCRIPTOR_NAME = re.compile(r"/dev/(stdin|fd/[0-9]+)|/proc/[^/]+/fd/[0-9]+")
+"""The names of an open file rather than of a place: /dev/stdin, /dev/fd/63 (``<(...)``), /proc/self/fd/0."""
+
+
 def paths_folder(config_path: Path) -> Path | None:
     """The folder a settings file's relative paths count from: its own. One named through a descriptor
     (``--config /dev/stdin < kiosk.toml``) is the file it stands for, and a pipe's paths count from the
     working folder, as flags' do (None): ``/dev/fd`` holds no one's pictures."""
-    if config_path.absolute().parts[1:2] not in (("dev",), ("proc",)):
+    if not DESCRIPTOR_NAME.fullmatch(os.path.abspath(config_path)):
         return config_path.parent
     try:
         real = config_path.resolve()

@@ -38,7 +38,8 @@ def atomic_path(path: Path, *, exclusive: bool = False, durable: bool = False,
     and the error propagates.
     """
     path = Path(path)
-    short = os.fsdecode(os.fsencode(path.name)[:TEMP_NAME_BYTES])  # a name near the system's 255 bytes fits too
+    # a name near the system's 255 bytes fits too; cut between letters (a FAT stick refuses half a letter)
+    short = os.fsencode(path.name)[:TEMP_NAME_BYTES].decode("utf-8", "ignore")
     fd, name = tempfile.mkstemp(prefix=f".{short}.", suffix=f".tmp{path.suffix}", dir=path.parent)
     os.close(fd)
     tmp = Path(name)

@@ -135,7 +135,9 @@ def read_image_scaled(path: str | Path, max_side: int = MAX_SIDE) -> tuple[np.nd
     try:
         # Pillow's warnings on a damaged or large picture ("Corrupt EXIF data") are the caller's to
         # filter: the filters are the process's, and changing them is not thread-safe (the commands do)
-        with Image.open(_piped(path) if pipe else path) as image:
+        # a file through a handle, not a name: Pillow maps an uncompressed TIFF's pixels from a name and
+        # does not turn them as its orientation says
+        with _piped(path) if pipe else path.open("rb") as source, Image.open(source) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise ImageError(f"{path}: image too large ({image.width}x{image.height})")
             sideways, stored = exif_orientation(image) in TURNED_SIDEWAYS, image.size  # a phone held upright

@@ -420,6 +420,7 @@ class Machine:
         self.snapshots_taken = 0
         self.snapshot_path: Path | None = None  # the last file saved
         self.error: str | None = None  # the overlay
+        self.error_request = 0  # the snapshot whose error it is (0: none's)
         self.error_until: float | None = None
         self.last_face_at = now  # when the last picture with a face arrived (the attract screen's clock)
         self.round: Round | None = None  # the challenge game's round, and the day's best in memory
@@ -452,10 +453,11 @@ class Machine:
         (a failed one leads back to live, its message over the picture)."""
         if snapshot.path is not None:
             self.snapshot_path = snapshot.path
-            if not snapshot.error:  # saved: an earlier snapshot's failure is no longer news
-                self.error, self.error_until = None, None
+            if not snapshot.error and snapshot.request >= self.error_request:  # an earlier one's failure is
+                self.error, self.error_until = None, None  # no longer news; a later one's stays
         if snapshot.error:
             self.error, self.error_until = snapshot.error, None  # its timer starts at the next tick
+            self.error_request = snapshot.request
         if self.still is not None and snapshot.request == self.still.request:
             if self.still.result is None and self.state == RESULT:
                 self._still_shown = True  # "back to live in N" counts from the finished still

@@ -154,16 +154,22 @@ def test_a_phone_photo_with_a_tag_pillow_cannot_write_back_is_read_upright(astro
     assert faces == emojify.detect(path)
 
 
-def test_a_tiff_stored_turned_is_read_upright_at_its_own_scale(astronaut: np.ndarray, tmp_path: Path) -> None:
+@pytest.mark.parametrize("grey", [False, True])
+def test_a_tiff_stored_turned_is_read_upright_at_its_own_scale(astronaut: np.ndarray, tmp_path: Path, grey: bool) -> None:
     """Pillow turns a TIFF of EXIF orientation 6 itself as it loads it, and gives its upright size from
-    the start: the width was swapped twice, so its boxes came out at 0.75 of their place and size."""
+    the start: the width was swapped twice, so its boxes came out at 0.75 of their place and size. A
+    grey one, uncompressed, read by its name, Pillow mapped from the file and did not turn at all."""
     exif = Image.Exif()
     exif[0x0112] = 6
     wide = np.ascontiguousarray(astronaut[64:448])  # 512x384: the turn changes the width
+    if grey:
+        wide = cv2.cvtColor(wide, cv2.COLOR_BGR2GRAY)
     path = tmp_path / "turned.tif"
-    Image.fromarray(cv2.rotate(wide, cv2.ROTATE_90_COUNTERCLOCKWISE)[:, :, ::-1].copy()).save(path, exif=exif)
+    stored = cv2.rotate(wide, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    Image.fromarray(stored if grey else stored[:, :, ::-1].copy()).save(path, exif=exif)
     reading = emojify.Reader().read(path)
     assert reading.image.shape == wide.shape and reading.scale == 1.0
+    assert np.array_equal(reading.image, wide)
     [upright] = emojify.detect(wide)
     [face] = reading.faces
     assert iou(face.box, upright.box) > 0.9, (face.box, upright.box)

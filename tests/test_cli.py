@@ -705,8 +705,12 @@ def test_a_refused_run_leaves_no_output_folder_it_made(images, one_face_folder, 
     assert main(["evaluate", str(one_face_folder), "--model", str(bad), "--plot", str(tmp_path / "new" / "c.png")]) == 2
     (tmp_path / "no-classes").mkdir()
     assert main(["evaluate", str(tmp_path / "no-classes"), "--plot", str(tmp_path / "new" / "deep" / "c.png")]) == 2
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["bad.tflite", "faces", "no-classes"]
-    assert [line.split(":")[0] for line in stderr_lines(capsys.readouterr().err)] == ["emojify"] * 3
+    (tmp_path / "junk" / "happy").mkdir(parents=True)  # no image of it can be read
+    (tmp_path / "junk" / "happy" / "a.png").write_text("not a picture")
+    assert main(["evaluate", str(tmp_path / "junk"), "--plot", str(tmp_path / "new" / "c.png")]) == 2
+    assert main(["predict", str(tmp_path / "junk" / "happy" / "a.png"), "--out", str(tmp_path / "new" / "out")]) == 2
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bad.tflite", "faces", "junk", "no-classes"]
+    assert all(line.startswith("emojify") for line in stderr_lines(capsys.readouterr().err))
 
 
 @pytest.mark.parametrize(("error", "says"), [

@@ -219,6 +219,10 @@ def test_a_snapshot_being_saved_says_so_until_its_file_or_error_comes() -> None:
     busy.screens.snapshot_done(replace(busy.captured[0], result=result("surprise"), error=texts.STILL_SAVING))
     busy.run(0.05)
     assert busy.screens.view().feed.banner == (texts.STILL_SAVING, True)
+    earlier = replace(busy.captured[0], request=busy.captured[0].request - 1, result=result("happy"), path=Path("a.png"))
+    busy.screens.snapshot_done(earlier)  # the one still being written is saved now: this one's "not saved" stays
+    busy.run(0.05)
+    assert busy.screens.view().feed.banner == (texts.STILL_SAVING, True)
 
 
 def test_with_the_generated_emoji_the_snapshots_panel_shows_the_stills_own_face() -> None:
