@@ -89,6 +89,13 @@ WAKE_GUARD = 0.5
 tap, or a touch the panel reports twice, brings the live view back without a photo nobody asked for."""
 CHALLENGE_OVER_SECONDS = 10.0
 """How long a round's score stays up before the live screen."""
+SCORE_GUARD = 1.0
+"""Seconds the score stays up whatever is pressed: a visitor pressing on through the round's end
+started the next round at once, the score up for a frame."""
+SEEN_BRIDGE = 0.2
+"""Seconds the challenge counts a face the detector missed as still there (a frame or two); the
+smoothed expression stays longer (:class:`~emojify.smoothing.Smoother`), but a face seen once must
+not hold a target for the round."""
 FAILURES_TO_SHOW = 5
 """Drawing errors within :data:`FAILURE_WINDOW` seconds that bring up the failure screen."""
 FAILURE_WINDOW = 10.0
@@ -289,7 +296,8 @@ def snapshot_wanted(machine: Machine) -> bool:
     """A snapshot was asked for on this screen and there is a picture to take it of (not by the second
     tap of a press that has just woken the attract screen)."""
     return (machine.snapshot_requested_on == machine.state and machine.frame is not None
-            and not (machine.state == LIVE and machine.now - machine.woken_at < WAKE_GUARD))
+            and not (machine.state == LIVE and machine.now - machine.woken_at < WAKE_GUARD)
+            and not (machine.state == CHALLENGE_OVER and machine.now - machine.entered < SCORE_GUARD))
 
 
 def take_still(machine: Machine) -> None:
@@ -346,10 +354,12 @@ def start_round(machine: Machine) -> None:
 
 
 def play_round(machine: Machine) -> None:
-    """Feed the round the newest smoothed probabilities (none without a face)."""
+    """Feed the round the newest smoothed probabilities (none without a face, or one not seen for
+    :data:`SEEN_BRIDGE`)."""
     result = machine.result
+    seen = result is not None and result.label is not None and machine.now - machine.last_box_at <= SEEN_BRIDGE
     if machine.round is not None:
-        machine.round.update(None if result is None or result.label is None else result.probabilities, machine.now)
+        machine.round.update(result.probabilities if seen else None, machine.now)
 
 
 def record_score(machine: Machine) -> None:
@@ -423,6 +433,7 @@ class Machine:
         self.error_request = 0  # the snapshot whose error it is (0: none's)
         self.error_until: float | None = None
         self.last_face_at = now  # when the last picture with a face arrived (the attract screen's clock)
+        self.last_box_at = -math.inf  # when the last picture with a face found in it arrived (the game's)
         self.round: Round | None = None  # the challenge game's round, and the day's best in memory
         self.rounds_played = 0
         self.best = DayBest()
@@ -453,8 +464,8 @@ class Machine:
         (a failed one leads back to live, its message over the picture)."""
         if snapshot.path is not None:
             self.snapshot_path = snapshot.path
-            if not snapshot.error and snapshot.request >= self.error_request:  # an earlier one's failure is
-                self.error, self.error_until = None, None  # no longer news; a later one's stays
+        if not snapshot.error and snapshot.request > self.error_request:  # a later snapshot that worked (or
+            self.error, self.error_until = None, None  # was saved): an earlier one's failure is no longer news
         if snapshot.error:
             self.error, self.error_until = snapshot.error, None  # its timer starts at the next tick
             self.error_request = snapshot.request
@@ -478,6 +489,8 @@ class Machine:
             self.last_frame_at, self._new_frame = now, False
             if self.result is not None and self.result.label is not None:
                 self.last_face_at = now
+            if self.result is not None and self.result.box is not None:
+                self.last_box_at = now
         if self.error is not None:
             if self.error_until is None:
                 self.error_until = now + self.timings.error
@@ -508,6 +521,8 @@ class Machine:
     def _enter(self, name: str) -> None:
         old, self.state, self.entered = self.state, name, self.now
         log.debug("screen %s -> %s", old, name)
+        if old == FAILURE:  # the errors drawing the failure screen itself must not bring it straight back
+            forget_failures(self)
         if name != RESULT:
             self.still = None
         entering = self.states[name].enter

@@ -37,6 +37,8 @@ class Smoother:
                slack: float = 0.0) -> tuple[np.ndarray | None, str | None]:
         """Add one frame (``now`` in seconds); returns the smoothed probabilities and shown label.
         ``slack`` lengthens the grace period this once (a face waiting for the detector's next look)."""
+        if probabilities is not None and not np.isfinite(probabilities).all():  # a float model's NaN would stay
+            probabilities = None  # in the running average for good, the label frozen: taken as no face
         if probabilities is None:
             if now - self._last_seen > self.grace_seconds + slack:
                 self.reset()

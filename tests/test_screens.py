@@ -488,6 +488,8 @@ def game() -> Kiosk:
 
 def play_round(app: Kiosk, match: list[bool]) -> None:
     """Start a round with the button and show each target's face (or a neutral face) until it ends."""
+    if app.state == sc.CHALLENGE_OVER:
+        app.run(sc.SCORE_GUARD)  # the score is up at least this long, whatever is pressed
     app.snapshot()
     assert app.state == sc.CHALLENGE
     for wanted in match:
@@ -546,6 +548,39 @@ def test_a_round_of_five_ends_with_the_score_and_the_days_best_is_kept(game: Kio
     assert game.state == sc.CHALLENGE and game.screens.current().challenge.best == 0, "yesterday's best reported"
     game.run(Rules().seconds * 5 + Rules().pause * 5, label=None)
     assert game.screens.view().panel.rows[-1].name == texts.BEST_TODAY.format(score=0), "a new day, a new best"
+
+
+def test_the_score_stays_up_a_moment_whatever_is_pressed(game: Kiosk) -> None:
+    """A visitor pressing on through the round's end started the next round at once: the score, "3 of 5"
+    and "New best" were up for one frame."""
+    entered = {}
+    game.screens.on_state_change.append(lambda old, new: entered.update({new: game.now}))
+    play_round(game, [False] * 5)
+    assert game.state == sc.CHALLENGE_OVER
+    while game.now - entered[sc.CHALLENGE_OVER] < sc.SCORE_GUARD - 0.1:
+        game.snapshot()
+        assert game.state == sc.CHALLENGE_OVER
+    game.run(0.1)
+    game.snapshot()
+    assert game.state == sc.CHALLENGE
+
+
+def test_a_face_seen_once_does_not_hold_a_target(game: Kiosk) -> None:
+    """The smoothed expression stays 0.6 s after the face is gone (so a missed frame does not blank the
+    emoji): one frame of the target's face, then nobody, scored a full match. A face missed for a
+    frame or two while it holds the face still counts."""
+    game.snapshot()
+    target = game.screens.current().challenge.target
+    held = result(target)
+    game.screens.frame_arrived(np.zeros((48, 64, 3), np.uint8), held)
+    for _ in range(12):  # 0.6 s: the target's probabilities, no face found
+        game.run(0.05, frames=False)
+        game.screens.frame_arrived(np.zeros((48, 64, 3), np.uint8), replace(held, box=None))
+    assert game.screens.current().challenge.score == 0 and game.screens.current().challenge.target == target
+    for step in range(14):  # held for 0.7 s, missed on two frames of it
+        game.screens.frame_arrived(np.zeros((48, 64, 3), np.uint8), replace(held, box=None) if step in (4, 9) else held)
+        game.run(0.05, frames=False)
+    assert game.screens.current().challenge.score > 0
 
 
 def test_play_again_never_starts_with_the_target_the_last_round_ended_on(game: Kiosk) -> None:
@@ -638,6 +673,37 @@ def test_repeated_drawing_errors_show_the_failure_screen_which_recovers_by_itsel
     assert kiosk.screens.current().showing_message and kiosk.screens.current().drawing_failures == sc.FAILURES_TO_SHOW
     kiosk.run(sc.RECOVERY_SECONDS + 0.1)
     assert kiosk.state == sc.LIVE and kiosk.screens.view().feed.live
+
+
+def test_the_failure_screen_does_not_bounce_back_from_its_own_drawing_errors(kiosk: Kiosk) -> None:
+    """Errors drawing the failure screen itself were still counted once it went: live for one tick, then
+    the failure screen again, twice as long."""
+    for _ in range(sc.FAILURES_TO_SHOW):
+        kiosk.screens.drawing_failed(kiosk.now)
+        kiosk.run(0.05)
+    assert kiosk.state == sc.FAILURE
+    for _ in range(sc.FAILURES_TO_SHOW):
+        kiosk.screens.drawing_failed(kiosk.now)
+        kiosk.run(0.5)
+    kiosk.run(sc.RECOVERY_SECONDS + 0.1)
+    assert kiosk.state == sc.LIVE and kiosk.changes[-2:] == [(sc.LIVE, sc.FAILURE), (sc.FAILURE, sc.LIVE)]
+    kiosk.run(2.0)
+    assert kiosk.state == sc.LIVE
+
+
+def test_a_snapshot_that_works_clears_the_last_ones_failure(kiosk: Kiosk) -> None:
+    """"That snapshot did not work; please try again": the visitor did, at once, and the good photo
+    stood under the red failure text (without a save folder, for the whole result screen)."""
+    kiosk.snapshot()
+    kiosk.run(sc.COUNTDOWN_SECONDS)
+    kiosk.screens.snapshot_done(replace(kiosk.captured[0], failed=True, error=texts.SNAPSHOT_FAILED))
+    kiosk.run(0.05)
+    assert kiosk.state == sc.LIVE and kiosk.screens.view().feed.banner == (texts.SNAPSHOT_FAILED, True)
+    kiosk.snapshot()
+    kiosk.run(sc.COUNTDOWN_SECONDS)
+    kiosk.screens.snapshot_done(replace(kiosk.captured[1], result=result("surprise")))
+    kiosk.run(0.05)
+    assert kiosk.state == sc.RESULT and kiosk.screens.view().feed.banner is None
 
 
 def test_the_machine_state_is_one_frozen_value(kiosk: Kiosk) -> None:

@@ -125,3 +125,15 @@ def test_new_visitor_after_the_gap_starts_fresh():
     probabilities, label = smoother.update(probs(sad=0.6), 10.1)
     assert label == "sad"
     assert np.allclose(probabilities, probs(sad=0.6))
+
+
+def test_a_frame_of_nan_does_not_freeze_the_label():
+    """A float model can give NaN: it stayed in the running average for good, and the label never
+    changed again (inf pinned it the same way). Such a frame counts as no face."""
+    for bad in (np.nan, np.inf):
+        smoother = Smoother()
+        broken = probs(happy=0.9)
+        broken[0] = bad
+        shown_labels(smoother, [probs(happy=0.9)] * 5 + [broken])
+        labels = shown_labels(smoother, [probs(sad=0.9)] * int(FPS), start=1.0)
+        assert labels[-1] == "sad" and np.isfinite(smoother.probabilities).all()
