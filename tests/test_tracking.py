@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from helpers import ASTRONAUT_FACE
+from helpers import ASTRONAUT_FACE, made_and_saved
 
 from emojify.faces import PARTY_LOOKS, BlazeFaceDetector
 from emojify.pipeline import Pipeline
@@ -233,7 +233,7 @@ def test_a_snapshots_panel_keeps_the_face_the_live_panel_showed(classifier, astr
         still = pipeline.analyze_still(both, all_faces=all_faces, lead=lead)
         assert still.box[0] < 300 and still.box == still.faces[0].box and len(still.faces) == (2 if all_faces else 1)
     worker = Worker(pipeline, None, load_emoji_set(), None, "side")  # the kiosk's snapshot, without its thread
-    assert worker._finished(Snapshot(1, both)).result.box[0] < 300
+    assert made_and_saved(worker, Snapshot(1, both)).result.box[0] < 300
     closer = scene(left, (330, 100, 230))  # the right visitor steps up close during the countdown
     assert [pipeline.live(closer, now=(7 + t) / 30) for t in range(4)][-1].box[0] > 300
     assert pipeline.analyze_still(closer, lead=pipeline.tracker.lead_box()).box[0] > 300
