@@ -61,6 +61,17 @@ class Layout:
     text_scale: float
 
 
+PANEL_LEAST = 13
+"""A panel below the picture is at least this many times its smallest text high: seven rows (1.2 each:
+an accent clears a descender), the button (2.4) and their margins. On a small portrait screen
+(320x400 with large text) the picture gives way, not the rows."""
+PANEL_SIDE_BY_SIDE = 22
+"""A panel below the picture puts the big emoji beside the rows where it is at least this many times
+its smallest text wide (a title's word, a name, a bar and "100%"); a narrower one stacks them, and
+is then at least :data:`PANEL_STACKED` times that text high (320x480 with large text)."""
+PANEL_STACKED = 16
+
+
 def padding(size: tuple[int, int]) -> int:
     """The gap between the window's edge, the picture and the panel."""
     return int(min(24, max(6, min(size) * 0.02)))
@@ -70,7 +81,8 @@ def layout(size: tuple[int, int], large_text: bool = False) -> Layout:
     """The panel beside the picture on a landscape window, below it on a portrait one.
 
     Beside: the panel takes about a third of the width (more with large text). Below: the picture
-    keeps its 4:3 shape across the width, up to half the height, and the panel takes the rest.
+    keeps its 4:3 shape across the width, up to half the height, and the panel takes the rest (at
+    least :data:`PANEL_LEAST` lines).
     """
     w, h = max(1, size[0]), max(1, size[1])
     pad = padding((w, h))
@@ -81,7 +93,9 @@ def layout(size: tuple[int, int], large_text: bool = False) -> Layout:
         feed = Rect(pad, pad, max(1, w - panel_w - 3 * pad), max(1, h - 2 * pad))
         panel = Rect(w - panel_w - pad, pad, max(1, panel_w), max(1, h - 2 * pad))
         return Layout((w, h), feed, panel, False, text_scale)
-    feed_h = int(min((w - 2 * pad) * 0.75, h * 0.5))
+    floor = min_text(text_scale)
+    least = PANEL_LEAST if w - 2 * pad >= PANEL_SIDE_BY_SIDE * floor else PANEL_STACKED
+    feed_h = max(1, int(min((w - 2 * pad) * 0.75, h * 0.5, h - 3 * pad - least * floor)))
     feed = Rect(pad, pad, max(1, w - 2 * pad), max(1, feed_h))
     panel = Rect(pad, feed_h + 2 * pad, max(1, w - 2 * pad), max(1, h - feed_h - 3 * pad))
     return Layout((w, h), feed, panel, True, text_scale)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -465,33 +465,71 @@ class PanelFrame:
     title_px: int
     floor: int
     text_scale: float
+    button_px: int
 
 
-ROW_SPACE = 1.3
-"""A row of the panel's body at the least, in its text's size: an accent and a descender apart from
-the next row's."""
+def row_widths(draw: ImageDraw.ImageDraw, rows: Sequence[Row], bold: ImageFont.ImageFont) -> tuple[float, float, float]:
+    """The widths of ``rows``' columns in ``bold``: the names (of the rows with a bar, or of all where
+    none has one), the values, and the longest name."""
+    barred = [r for r in rows if r.fraction is not None] or rows
+    return (max(draw.textlength(r.name, font=bold) for r in barred),
+            max([draw.textlength(r.value, font=bold) for r in rows if r.value], default=0),
+            max(draw.textlength(r.name, font=bold) for r in rows))
 
 
-def panel_frame(size: tuple[int, int], text_scale: float = 1.0) -> PanelFrame:
-    """The parts of a panel of ``size``; ``text_scale`` makes room for larger texts."""
+def row_least(draw: ImageDraw.ImageDraw, rows: Sequence[Row], size: int) -> tuple[float, float]:
+    """The least height and width of a row of ``rows`` in their text's ``size``, measured on the
+    font: the texts' accents (Überrascht) clear the row above's descenders (Traurig); a name, a
+    short bar and the value side by side (the small emoji left out, as :func:`draw_rows` does)."""
+    bold = font(size, bold=True)
+    boxes = [draw.textbbox((0, 0), text, font=bold, anchor="lm") for r in rows for text in (r.name, r.value) if text]
+    name_w, value_w, longest = row_widths(draw, rows, bold)
+    gap = max(4, size // 2)
+    barred = any(r.fraction is not None for r in rows)
+    return (max(box[3] for box in boxes) - min(box[1] for box in boxes),
+            max(longest, name_w + value_w + 3 * gap + (size if barred else 0)))
+
+
+COLUMN_LEAST = 48
+"""The wide panel's left column (the big emoji over its title) in pixels at the least, and at least
+as wide as the title's longest word; where the rows leave less, the panel stacks its parts as a tall
+one does, unless they would not fit stacked."""
+
+
+def panel_frame(size: tuple[int, int], text_scale: float = 1.0, title: str = "", button: str = "",
+                rows: Sequence[Row] = (), slots: int | None = None) -> PanelFrame:
+    """The parts of a panel of ``size`` measured for its texts, so that none runs into another: the
+    ``title`` under the big emoji (on as many lines as it takes), the ``button``'s text (two lines
+    make the button taller) and the body's ``rows`` in ``slots`` slices (their smallest text). The
+    big emoji gives way, down to 16 px, where they would not fit (a 480x320 screen); ``text_scale``
+    makes room for larger texts."""
     w, h = max(1, size[0]), max(1, size[1])
     pad = int(clamp(min(w, h) * 0.055, 8, 40))
     floor = text_px(0, text_scale)
     title_px = text_px(min(h * 0.055, max(60, h * 0.04)), text_scale)
-    button_px = text_px(min(h * 0.045, 48), text_scale)
-    button_h = int(max(h * 0.13 if w <= h else h * 0.16, button_px * 2.4))
-    if w > h * 0.9:
-        column = int(min(w * 0.4 / text_scale, h * 0.85))
-        button = (pad, h - pad - button_h, w - pad, h - pad)
-        return PanelFrame((w, h), pad, (pad, pad, pad + column, button[1] - pad),
-                          (pad * 2 + column, pad, w - pad, button[1] - pad), button, title_px, floor, text_scale)
-    # the big emoji gives way where the seven rows would not fit their smallest text (a 480x320 screen)
-    rows_h = len(CLASSES) * floor * ROW_SPACE
-    emoji = int(max(16, min(w - 2 * pad, h * 0.3 / text_scale, h - 3.6 * pad - title_px * 1.3 - button_h - rows_h)))
-    head = (pad, pad, w - pad, int(pad + emoji + pad * 0.5 + title_px * 1.3))
-    button = (pad, h - pad - button_h, w - pad, h - pad)
-    return PanelFrame((w, h), pad, head, (pad, head[3] + pad // 2, w - pad, int(button[1] - pad * 0.6)), button,
-                      title_px, floor, text_scale)
+    button_h = int(max(h * 0.13 if w <= h else h * 0.16, text_px(min(h * 0.045, 48), text_scale) * 2.4))
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    button_px = text_px(min(button_h * 0.36 / text_scale, 48), text_scale)
+    face, lines = fitted_lines(probe, button, (w - 2 * pad) * 0.9, button_px, floor)
+    button_h = int(max(button_h, (len(lines) + 0.5) * face.size * 1.15))  # lines as draw_button spaces them
+    button_box = (pad, h - pad - button_h, w - pad, h - pad)
+    row_h, row_w = row_least(probe, rows, floor) if rows else (0.0, 0.0)
+    face, lines = fitted_lines(probe, title, w - 2 * pad, title_px, floor)
+    title_h = max(title_px, len(lines) * face.size) * 1.3
+    # stacked, the big emoji takes the height the title, the rows and the button leave
+    emoji = int(min(w - 2 * pad, h * 0.3 / text_scale, h - 3.6 * pad - title_h - button_h - (slots or len(rows)) * row_h))
+    column = int(min(w * 0.4 / text_scale, h * 0.85, w - 3 * pad - row_w))
+    words = max([probe.textlength(word, font=font(floor, bold=True)) for word in title.split()], default=0)
+    # beside the rows where they leave room for the title's words, uncut, or where stacked they would not fit
+    if w > h * 0.9 and (column >= max(COLUMN_LEAST, words) or emoji < 16):
+        column = max(column, COLUMN_LEAST)
+        return PanelFrame((w, h), pad, (pad, pad, pad + column, button_box[1] - pad),
+                          (pad * 2 + column, pad, w - pad, button_box[1] - pad), button_box, title_px, floor,
+                          text_scale, button_px)
+    emoji = max(16, emoji)
+    head = (pad, pad, w - pad, int(pad + emoji + pad * 0.5 + title_h))
+    return PanelFrame((w, h), pad, head, (pad, head[3] + pad // 2, w - pad, int(button_box[1] - pad * 0.6)),
+                      button_box, title_px, floor, text_scale, button_px)
 
 
 def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, label: str | None, title: str,
@@ -526,8 +564,7 @@ def draw_button(draw: ImageDraw.ImageDraw, frame: PanelFrame, text: str, active:
     x0, y0, x1, y1 = frame.button
     fill = ACCENT if active else TRACK
     draw.rounded_rectangle(frame.button, radius=(y1 - y0) * 0.28, fill=fill)
-    face, lines = fitted_lines(draw, text, (x1 - x0) * 0.9, text_px(min((y1 - y0) * 0.36 / frame.text_scale, 48),
-                                                                    frame.text_scale), frame.floor)
+    face, lines = fitted_lines(draw, text, (x1 - x0) * 0.9, frame.button_px, frame.floor)
     line_h = face.size * 1.15
     for n, line in enumerate(lines):
         put_text(draw, ((x0 + x1) / 2, (y0 + y1) / 2 + (n - (len(lines) - 1) / 2) * line_h), line, face,
@@ -548,9 +585,7 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
         regular, bold = font(size), font(size, bold=True)
         icon_px = int(min(row_h * 0.72, size * 1.6)) if icons else 0
         gap = max(4, size // 2)
-        barred = [r for r in rows if r.fraction is not None] or rows
-        name_w = max(draw.textlength(r.name, font=bold) for r in barred)
-        value_w = max([draw.textlength(r.value, font=bold) for r in rows if r.value], default=0)
+        name_w, value_w, _ = row_widths(draw, rows, bold)
         used = icon_px + name_w + value_w + 3 * gap + (x1 - x0) * bar_share
         longest = max(draw.textlength(r.name, font=bold) + (icon_px + gap if r.icon else 0) for r in rows)
         if max(used, longest) <= x1 - x0:
@@ -594,14 +629,16 @@ def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet, text_
 
     Returns the image and the button's box (x0, y0, x1, y1) in the image, for hit-testing.
     """
-    frame = panel_frame(size, text_scale)
+    rows = [Row(expression_name(label), (view.percents[i] if view.percents else 0) / 100,
+                f"{view.percents[i]}%" if view.percents else "-", label, label == view.label,
+                muted=not view.percents) for i, label in enumerate(CLASSES)]
+    # measured with "100%": the panel keeps its shape as the figures change, and with none
+    frame = panel_frame(size, text_scale, view.title, view.button, [*rows, Row(rows[0].name, 1.0, "100%")],
+                        slots=len(rows))
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
     draw_head(image, draw, frame, view.label, view.title, TEXT if view.label else MUTED, emojis,
               own_face=True, shape=view.shape)
-    rows = [Row(expression_name(label), (view.percents[i] if view.percents else 0) / 100,
-                f"{view.percents[i]}%" if view.percents else "-", label, label == view.label,
-                muted=not view.percents) for i, label in enumerate(CLASSES)]
     draw_rows(image, draw, frame, rows, emojis, text_scale)
     draw_button(draw, frame, view.button, view.button_active)
     return image, frame.button
@@ -613,11 +650,11 @@ CHALLENGE_ROWS = 5
 
 def render_challenge(view: ChallengeView, size: tuple[int, int], emojis: EmojiSet, text_scale: float = 1.0) -> tuple[Image.Image, Box4]:
     """The challenge game's panel: the target emoji and name, time and hold bars, score lines, button."""
-    frame = panel_frame(size, text_scale)
+    rows = list(view.rows)
+    frame = panel_frame(size, text_scale, view.title, view.button, rows, slots=max(CHALLENGE_ROWS, len(rows)))
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
     draw_head(image, draw, frame, view.target, view.title, ACCENT if view.good else TEXT, emojis)
-    rows = list(view.rows)
     if rows:
         draw_rows(image, draw, frame, rows, emojis, text_scale, slots=max(CHALLENGE_ROWS, len(rows)))
     draw_button(draw, frame, view.button, view.button_active)

@@ -29,11 +29,13 @@ from emojify.render import (
     CountdownSpot,
     fit,
     font,
+    panel_frame,
     render_attract,
     render_challenge,
     render_feed,
     render_message,
     render_panel,
+    row_least,
     wrap,
 )
 from emojify.sources import SourceSpec, parse_source
@@ -537,8 +539,10 @@ def wcag_contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
     return (high + 0.05) / (low + 0.05)
 
 
-def every_screen(window: tuple[int, int], large_text: bool, emojis) -> list[tuple[str, tuple[int, int], list]]:
-    """Every screen's parts rendered for ``window``: (what, image size, the texts drawn)."""
+def every_screen(window: tuple[int, int], large_text: bool, emojis,
+                 buttons: dict | None = None) -> list[tuple[str, tuple[int, int], list]]:
+    """Every screen's parts rendered for ``window``: (what, image size, the texts drawn); each panel's
+    button box goes into ``buttons`` by what, where given."""
     lay = layout(window, large_text)
     scale = lay.text_scale
     drawn = []
@@ -546,7 +550,10 @@ def every_screen(window: tuple[int, int], large_text: bool, emojis) -> list[tupl
     def record(what: str, render, *args, **kwargs) -> None:
         with drawn_texts() as seen:
             image = render(*args, text_scale=scale, **kwargs)
-        image = image[0] if isinstance(image, tuple) else image
+        if isinstance(image, tuple):
+            image, button = image
+            if buttons is not None:
+                buttons[what] = button
         drawn.append((what, image.size, seen))
 
     frame = np.full((480, 640, 3), 200, np.uint8)
@@ -602,24 +609,68 @@ def test_every_text_is_legible_and_fits_at_every_window_size(emojis, window, lar
                 assert not overlapping(a.box, b.box), f"{what}: {a.text!r} overlaps {b.text!r}"
 
 
+SMALL_WINDOWS = [(480, 320), (320, 480), (320, 360), (320, 400), (560, 360), (900, 320)]
+"""A 3.5-inch screen either way round, and small windows beside it, landscape and portrait."""
+
+
 @pytest.mark.parametrize("language", texts.LANGUAGES)
-@pytest.mark.parametrize(("window", "large_text"), [((480, 320), False), ((320, 480), False), ((480, 320), True)])
-def test_the_panels_rows_are_legible_on_a_small_screen(emojis, window, large_text: bool, language: str) -> None:
+@pytest.mark.parametrize("window", SMALL_WINDOWS)
+@pytest.mark.parametrize("large_text", [False, True])
+def test_every_panel_is_legible_on_a_small_screen(emojis, window, large_text: bool, language: str) -> None:
     """A 3.5-inch screen (480x320, either way round): the seven rows got less height than their smallest
     text ('Traurig' over 'Überrascht'), and on the narrow panel the names ran into the percentages
-    ('Überrascht' into '100%'). The big emoji gives way for the rows, and there the small emoji go."""
+    ('Überrascht' into '100%'); below a portrait picture, the rows ran into each other with large text
+    (320x400) and the score's lines past the panel's edge ('Nouveau record du jour !'). The panel is
+    measured for its texts: the big emoji gives way, the picture above it gives way, the emoji beside
+    the rows narrows or goes above them; no text leaves its part of the panel."""
     texts.set_language(language)
     smallest = min_text(layout(window, large_text).text_scale)
-    panels = [screen for screen in every_screen(window, large_text, emojis) if screen[0] in KIOSK_PANELS]
-    assert len(panels) == len(KIOSK_PANELS)
+    buttons: dict = {}
+    panels = [screen for screen in every_screen(window, large_text, emojis, buttons) if "panel" in screen[0]]
+    assert len(panels) == len(KIOSK_PANELS) + 3  # and the challenge's playing, matched and score panels
     for what, (w, h), seen in panels:
-        assert len(seen) >= 10, what  # the title, seven names, the button
+        assert len(seen) >= 4, what  # the title, the rows, the button
+        x0, y0, x1, y1 = buttons[what]
         for text in seen:
-            x0, y0, x1, y1 = text.box
-            assert text.size >= smallest and x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h, (what, text)
+            assert text.size >= smallest and text.box[0] >= 0 and text.box[1] >= 0, (what, text)
+            assert text.box[2] <= w and text.box[3] <= h, (what, text)
+            on_button = text.box[1] >= y0 - 1
+            inside = x0 <= text.box[0] and text.box[2] <= x1 and text.box[3] <= y1
+            assert inside if on_button else text.box[3] <= y0 + 1, f"{what}: {text.text!r} runs into the button"
         for i, a in enumerate(seen):
             for b in seen[i + 1:]:
                 assert not overlapping(a.box, b.box), f"{what}: {a.text!r} overlaps {b.text!r}"
+
+
+@pytest.mark.parametrize(("window", "large_text"), [((480, 320), False), ((480, 320), True), ((560, 360), False),
+                                                   ((560, 360), True), ((320, 480), True)])
+def test_the_big_emoji_gives_way_only_as_far_as_the_rows_need(emojis, window, large_text: bool) -> None:
+    """Where the big emoji gives way for the rows, the rows get no more than a row of spare height:
+    with large text on a 560x360 window the emoji was 48 px where 78 left the rows room enough."""
+    lay = layout(window, large_text)
+    rows = [Row(texts.expression_name(label), 1.0, "100%", label) for label in CLASSES]
+    frame = panel_frame(lay.panel.size, lay.text_scale, texts.expression_name("surprise"), texts.SNAPSHOT_BUTTON, rows)
+    w, h = lay.panel.size
+    assert frame.body[0] == frame.head[0], "the test needs a panel that stacks its parts"
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    row_h, _ = row_least(probe, rows, frame.floor)
+    spare = frame.body[3] - frame.body[1] - len(rows) * row_h
+    emoji = frame.head[3] - frame.head[1] - frame.pad * 0.5 - frame.title_px * 1.3
+    assert spare >= 0, "the rows get less than their smallest text"
+    assert emoji >= min(w - 2 * frame.pad, h * 0.3 / lay.text_scale) - 1 or spare < row_h, (emoji, spare)
+
+
+def test_a_title_on_three_lines_stays_above_the_rows(emojis) -> None:
+    """The narrowest panel with large text: 'No se encontró ninguna cara' takes three lines, which ran
+    into the first row's name."""
+    texts.set_language("es")
+    lay = layout((320, 320), True)
+    with drawn_texts() as seen:
+        render_panel(PanelView(None, None, texts.NO_FACE_FOUND, texts.PLAY), lay.panel.size, emojis, lay.text_scale)
+    title = [t for t in seen if t.text in texts.NO_FACE_FOUND]
+    assert len(title) == 3
+    first_row = next(t for t in seen if t.text == texts.expression_name(CLASSES[0]))
+    assert max(t.box[3] for t in title) <= first_row.box[1] + 1
 
 
 KIOSK_PANELS = ("live panel", "no-face panel", "waiting panel", "result panel")
@@ -627,7 +678,7 @@ KIOSK_PANELS = ("live panel", "no-face panel", "waiting panel", "result panel")
 
 
 @pytest.mark.parametrize("language", texts.LANGUAGES)
-@pytest.mark.parametrize("window", [(480, 320), (320, 480), (800, 480)])
+@pytest.mark.parametrize("window", [(480, 320), (320, 480), (800, 480), (320, 320)])
 def test_the_buttons_text_stays_on_the_button_with_large_text_on_a_small_screen(emojis, window, language) -> None:
     """A 3.5-inch screen with --large-text: "Zurück zum Live-Bild in 60" ran 15 px past both ends of
     the button (the smallest large size is still too wide); it takes two lines there, inside it."""
