@@ -92,10 +92,11 @@ CHALLENGE_OVER_SECONDS = 10.0
 SCORE_GUARD = 1.0
 """Seconds the score stays up whatever is pressed: a visitor pressing on through the round's end
 started the next round at once, the score up for a frame."""
-SEEN_BRIDGE = 0.2
-"""Seconds the challenge counts a face the detector missed as still there (a frame or two); the
-smoothed expression stays longer (:class:`~emojify.smoothing.Smoother`), but a face seen once must
-not hold a target for the round."""
+SEEN_BRIDGE = 2
+"""Pictures in a row without a face found that the challenge still counts the face as there: a frame
+or two the detector missed. Counted in pictures, not seconds, so that a slow machine's 3 pictures a
+second bridge them too; the smoothed expression stays longer (:class:`~emojify.smoothing.Smoother`),
+but a face seen once must not hold a target for the round."""
 FAILURES_TO_SHOW = 5
 """Drawing errors within :data:`FAILURE_WINDOW` seconds that bring up the failure screen."""
 FAILURE_WINDOW = 10.0
@@ -355,9 +356,9 @@ def start_round(machine: Machine) -> None:
 
 def play_round(machine: Machine) -> None:
     """Feed the round the newest smoothed probabilities (none without a face, or one not seen for
-    :data:`SEEN_BRIDGE`)."""
+    more than :data:`SEEN_BRIDGE` pictures)."""
     result = machine.result
-    seen = result is not None and result.label is not None and machine.now - machine.last_box_at <= SEEN_BRIDGE
+    seen = result is not None and result.label is not None and machine.frames_without_box <= SEEN_BRIDGE
     if machine.round is not None:
         machine.round.update(result.probabilities if seen else None, machine.now)
 
@@ -433,7 +434,7 @@ class Machine:
         self.error_request = 0  # the snapshot whose error it is (0: none's)
         self.error_until: float | None = None
         self.last_face_at = now  # when the last picture with a face arrived (the attract screen's clock)
-        self.last_box_at = -math.inf  # when the last picture with a face found in it arrived (the game's)
+        self.frames_without_box = SEEN_BRIDGE + 1  # pictures since the last with a face found in it (the game's)
         self.round: Round | None = None  # the challenge game's round, and the day's best in memory
         self.rounds_played = 0
         self.best = DayBest()
@@ -447,6 +448,7 @@ class Machine:
         """A processed live picture arrived."""
         self.frame, self.result = image, result
         self.frame_number += 1
+        self.frames_without_box = 0 if result.box is not None else self.frames_without_box + 1
         self._new_frame = True
 
     def source_status(self, status: SourceStatus, text: str) -> None:
@@ -489,8 +491,6 @@ class Machine:
             self.last_frame_at, self._new_frame = now, False
             if self.result is not None and self.result.label is not None:
                 self.last_face_at = now
-            if self.result is not None and self.result.box is not None:
-                self.last_box_at = now
         if self.error is not None:
             if self.error_until is None:
                 self.error_until = now + self.timings.error
