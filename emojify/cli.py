@@ -257,8 +257,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 shown = [whole_percents(list(face.probabilities.values()))[CLASSES.index(face.label)] for face in faces]
                 what = ", ".join(f"{face.label} {face.emoji} ({percent}%)" for face, percent in zip(faces, shown, strict=True))
                 print(one_line(f"{json_path(path)}: {what or 'no face'}"))  # a name's odd bytes as in the JSON
-    finally:  # no photo read (or Ctrl-C before the first): no empty --out folder left
+    except BaseException:  # a full disk, Ctrl-C: no empty --out folder left
         remove_empty(made)
+        raise
+    if not any("composite" in entry for entry in results):  # no photo read: none either; folders a saved
+        remove_empty(made)  # composite's path passes through stay (--out new/../kept/run), or it names nothing
     if args.json:
         print(json.dumps(results, ensure_ascii=not shows_emoji(sys.stdout), indent=2))
     return EXIT_BAD_INPUT if failures else 0

@@ -499,8 +499,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return settings
 
 
-DESCRIPTOR_NAME = re.compile(r"/dev/(stdin|fd/[0-9]+)|/proc/[^/]+/fd/[0-9]+")
-"""The names of an open file rather than of a place: /dev/stdin, /dev/fd/63 (``<(...)``), /proc/self/fd/0."""
+DESCRIPTOR_NAME = re.compile(r"/+(dev/(stdin|fd/[0-9]+)|proc/[^/]+/fd/[0-9]+)")
+"""The names of an open file rather than of a place: /dev/stdin, /dev/fd/63 (``<(...)``), /proc/self/fd/0
+(and //dev/stdin: a path may begin with two slashes, which POSIX keeps)."""
 
 
 def paths_folder(config_path: Path) -> Path | None:

@@ -696,6 +696,16 @@ def test_a_plot_that_cannot_be_written_is_one_line_before_any_work(one_face_fold
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a-file", "a-folder.png", "a-reliability.png", "faces"]
 
 
+def test_an_out_through_a_new_folder_keeps_the_folder_its_paths_pass_through(images, tmp_path, capsys):
+    """``--out new/../kept/run``: after a run that worked, the empty new/ was taken away as a refused
+    run's is, and the composite's path in the JSON named nothing."""
+    (tmp_path / "kept").mkdir()
+    out = tmp_path / "new" / ".." / "kept" / "run"
+    assert main(["predict", str(images["astronaut.png"]), "--out", str(out), "--json"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert Path(entry["composite"]).is_file() and Path(entry["composite"]).parent == out
+
+
 def test_a_refused_run_leaves_no_output_folder_it_made(images, one_face_folder, tmp_path, capsys):
     """A bad model (or a folder with no classes) was found after --out's and --plot's folders were made:
     the refused run left them behind, empty."""
