@@ -21,8 +21,9 @@ import os
 import sys
 import traceback
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from emojify import __version__
 from emojify.config import BY_NAME, Origin, add_flag, add_run_arguments, settings_from_args
@@ -39,10 +40,12 @@ from emojify.errors import (
 )
 from emojify.fileio import atomic_path, make_file_folder, make_folder, path_argument, remove_empty
 from emojify.helptext import plain_text
-from emojify.labels import TEST_SPLITS
+from emojify.labels import CLASSES, TEST_SPLITS
 from emojify.launch import opencv_problem
 
 if TYPE_CHECKING:  # cv2 and the readers are imported where a command needs them: --help works without
+    from emojify.api import Face, Reading
+    from emojify.emojis import EmojiSet
     from emojify.sources import CaptureThread
 
 log = logging.getLogger("emojify")
@@ -200,15 +203,50 @@ def json_path(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
+def predict_entry(path: Path, reading: Reading, args: argparse.Namespace, emojis: EmojiSet | None) -> dict[str, Any]:
+    """One photo's JSON entry for ``predict``: its leading face's fields (and every face's, with
+    ``--all-faces``); with ``--out`` (``emojis``) its composite, and its faces' stickers, saved there."""
+    from emojify.composite import compose, save_composite, save_stickers
+    from emojify.generated import GeneratedEmojiSet
+
+    faces = reading.faces if args.all_faces else reading.faces[:1]
+    first = faces[0].as_dict() if faces else dict.fromkeys(("box", "label", "probabilities", "emoji", "shape"))
+    first.pop("score", None)  # the image's own fields are the leading face's, as before; its score is in faces
+    entry = {"path": json_path(path), **first}
+    if args.all_faces:
+        entry["faces"] = [face.as_dict() for face in faces]
+    if emojis is None:
+        return entry
+    picture = compose(reading.image, reading.result, emojis, args.snapshot_style)
+    try:  # each file is whole or absent (save_composite); a full disk or a lost folder stops here
+        saved = save_composite(picture, args.out, prefix=path.stem)
+    except OSError as exc:
+        raise UsageError(f"--out {args.out}: cannot save {path.name}'s composite ({reason_of(exc)})") from None
+    entry["composite"] = json_path(saved)
+    if isinstance(emojis, GeneratedEmojiSet):  # a transparent sticker of each face listed, in order
+        try:
+            entry["stickers"] = [json_path(sticker) for sticker in save_stickers(emojis, faces, saved)]
+        except OSError as exc:
+            raise UsageError(f"--out {args.out}: cannot save {path.name}'s stickers ({reason_of(exc)}); "
+                             f"its composite {saved.name} is saved") from None
+    return entry
+
+
+def predicted_line(path: Path, faces: Sequence[Face]) -> str:
+    """``predict``'s line for a photo: each face's expression, emoji and figure, as the panel gives it."""
+    from emojify.views import whole_percents  # the label's figure as the panel and the composites give it
+
+    shown = [whole_percents(list(face.probabilities.values()))[CLASSES.index(face.label)] for face in faces]
+    what = ", ".join(f"{face.label} {face.emoji} ({percent}%)" for face, percent in zip(faces, shown, strict=True))
+    return one_line(f"{json_path(path)}: {what or 'no face'}")  # a name's odd bytes as in the JSON
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from emojify.api import Reader
-    from emojify.composite import compose, save_composite, save_stickers
     from emojify.emojis import load_emoji_set
-    from emojify.generated import GeneratedEmojiSet, with_generated
+    from emojify.generated import with_generated
     from emojify.imageio import ImageError
-    from emojify.labels import CLASSES
     from emojify.progress import print_above, progress_bar
-    from emojify.views import whole_percents  # the label's figure as the panel and the composites give it
 
     check_flags(args, "region", "model")
     if not args.out:  # they change only the pictures: alone they would do nothing
@@ -221,8 +259,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if emojis is not None and args.emoji == "generated":  # the composite and the stickers, as the kiosk's
         emojis = with_generated(emojis)
     made = make_folder(args.out, f"--out {args.out}") if args.out else []
+    results, failures = [], 0
     try:
-        results, failures = [], 0
         # --json prints once all are read: a bar meanwhile (on a terminal); the text prints each as it goes
         paths = progress_bar(args.images, "predict") if args.json else args.images
         for path in paths:
@@ -233,30 +271,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
                 print_above(paths, one_line(f"emojify: {exc}"))
                 failures += 1
                 continue
-            faces = reading.faces if args.all_faces else reading.faces[:1]
-            first = faces[0].as_dict() if faces else dict.fromkeys(("box", "label", "probabilities", "emoji", "shape"))
-            first.pop("score", None)  # the image's own fields are the leading face's, as before; its score is in faces
-            entry = {"path": json_path(path), **first}
-            if args.all_faces:
-                entry["faces"] = [face.as_dict() for face in faces]
-            if emojis is not None:
-                picture = compose(reading.image, reading.result, emojis, args.snapshot_style)
-                try:  # each file is whole or absent (save_composite); a full disk or a lost folder stops here
-                    saved = save_composite(picture, args.out, prefix=path.stem)
-                except OSError as exc:
-                    raise UsageError(f"--out {args.out}: cannot save {path.name}'s composite ({reason_of(exc)})") from None
-                entry["composite"] = json_path(saved)
-                if isinstance(emojis, GeneratedEmojiSet):  # a transparent sticker of each face listed, in order
-                    try:
-                        entry["stickers"] = [json_path(sticker) for sticker in save_stickers(emojis, faces, saved)]
-                    except OSError as exc:
-                        raise UsageError(f"--out {args.out}: cannot save {path.name}'s stickers ({reason_of(exc)}); "
-                                         f"its composite {saved.name} is saved") from None
-            results.append(entry)
+            results.append(predict_entry(path, reading, args, emojis))
             if not args.json:
-                shown = [whole_percents(list(face.probabilities.values()))[CLASSES.index(face.label)] for face in faces]
-                what = ", ".join(f"{face.label} {face.emoji} ({percent}%)" for face, percent in zip(faces, shown, strict=True))
-                print(one_line(f"{json_path(path)}: {what or 'no face'}"))  # a name's odd bytes as in the JSON
+                print(predicted_line(path, reading.faces if args.all_faces else reading.faces[:1]))
     except BaseException:  # a full disk, Ctrl-C: no empty --out folder left
         remove_empty(made)
         raise
