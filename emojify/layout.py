@@ -69,7 +69,7 @@ PANEL_SIDE_BY_SIDE = 22
 """A panel below the picture puts the big emoji beside the rows where it is at least this many times
 its smallest text wide (a title's word, a name, a bar and "100%"); a narrower one stacks them, and
 is then at least :data:`PANEL_STACKED` times that text high (320x480 with large text)."""
-PANEL_STACKED = 16
+PANEL_STACKED = 17
 
 
 def padding(size: tuple[int, int]) -> int:
