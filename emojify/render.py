@@ -486,7 +486,7 @@ def row_least(draw: ImageDraw.ImageDraw, rows: Sequence[Row], size: int) -> tupl
     name_w, value_w, longest = row_widths(draw, rows, bold)
     gap = max(4, size // 2)
     barred = any(r.fraction is not None for r in rows)
-    return (max(box[3] for box in boxes) - min(box[1] for box in boxes),
+    return (max([box[3] for box in boxes], default=0) - min([box[1] for box in boxes], default=0),
             max(longest, name_w + value_w + 3 * gap + (size if barred else 0)))
 
 
@@ -496,8 +496,9 @@ as wide as the title's longest word; where the rows leave less, the panel stacks
 one does, unless they would not fit stacked."""
 
 
+@functools.lru_cache(maxsize=32)  # a panel is drawn again as its figures change; its texts seldom do
 def panel_frame(size: tuple[int, int], text_scale: float = 1.0, title: str = "", button: str = "",
-                rows: Sequence[Row] = (), slots: int | None = None) -> PanelFrame:
+                rows: tuple[Row, ...] = (), slots: int | None = None) -> PanelFrame:
     """The parts of a panel of ``size`` measured for its texts, so that none runs into another: the
     ``title`` under the big emoji (on as many lines as it takes), the ``button``'s text (two lines
     make the button taller) and the body's ``rows`` in ``slots`` slices (their smallest text). The
@@ -632,9 +633,8 @@ def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet, text_
     rows = [Row(expression_name(label), (view.percents[i] if view.percents else 0) / 100,
                 f"{view.percents[i]}%" if view.percents else "-", label, label == view.label,
                 muted=not view.percents) for i, label in enumerate(CLASSES)]
-    # measured with "100%": the panel keeps its shape as the figures change, and with none
-    frame = panel_frame(size, text_scale, view.title, view.button, [*rows, Row(rows[0].name, 1.0, "100%")],
-                        slots=len(rows))
+    # measured with "100%" for every figure: the panel keeps its shape as the figures change, and with none
+    frame = panel_frame(size, text_scale, view.title, view.button, tuple(Row(row.name, 1.0, "100%") for row in rows))
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
     draw_head(image, draw, frame, view.label, view.title, TEXT if view.label else MUTED, emojis,
@@ -651,7 +651,7 @@ CHALLENGE_ROWS = 5
 def render_challenge(view: ChallengeView, size: tuple[int, int], emojis: EmojiSet, text_scale: float = 1.0) -> tuple[Image.Image, Box4]:
     """The challenge game's panel: the target emoji and name, time and hold bars, score lines, button."""
     rows = list(view.rows)
-    frame = panel_frame(size, text_scale, view.title, view.button, rows, slots=max(CHALLENGE_ROWS, len(rows)))
+    frame = panel_frame(size, text_scale, view.title, view.button, tuple(rows), slots=max(CHALLENGE_ROWS, len(rows)))
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
     draw_head(image, draw, frame, view.target, view.title, ACCENT if view.good else TEXT, emojis)

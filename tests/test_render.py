@@ -651,7 +651,7 @@ def test_the_big_emoji_gives_way_only_as_far_as_the_rows_need(emojis, window, la
     """Where the big emoji gives way for the rows, the rows get no more than a row of spare height:
     with large text on a 560x360 window the emoji was 48 px where 78 left the rows room enough."""
     lay = layout(window, large_text)
-    rows = [Row(texts.expression_name(label), 1.0, "100%", label) for label in CLASSES]
+    rows = tuple(Row(texts.expression_name(label), 1.0, "100%", label) for label in CLASSES)
     frame = panel_frame(lay.panel.size, lay.text_scale, texts.expression_name("surprise"), texts.SNAPSHOT_BUTTON, rows)
     w, h = lay.panel.size
     assert frame.body[0] == frame.head[0], "the test needs a panel that stacks its parts"
