@@ -180,12 +180,8 @@ def draw_pill(image: Image.Image, center: tuple[float, float], text: str, face: 
     ``text`` is wrapped into lines no wider than ``width`` when given. The label is moved, where it
     must be, to keep ``margin`` pixels from the image's edges. With ``disc`` it is a circle (the
     countdown's number). Returns the text's box."""
-    probe = ImageDraw.Draw(image)
-    text, w, h = pill_size(probe, text, face, width, disc)
+    text, area, box = pill_place(image.size, center, text, face, width, margin, disc)
     spacing = int(face.size * 0.25)
-    x0 = int(clamp(center[0] - w / 2, margin, max(margin, image.width - w - margin)))
-    y0 = int(clamp(center[1] - h / 2, margin, max(margin, image.height - h - margin)))
-    area = (x0, y0, min(image.width, x0 + int(w) + 1), min(image.height, y0 + int(h) + 1))
     middle = ((area[2] - area[0]) / 2, (area[3] - area[1]) / 2)
     if middle[0] >= 1 and middle[1] >= 1:  # else no room at all: a picture a few pixels high or wide
         patch = image.crop(area).convert("RGBA")
@@ -195,8 +191,21 @@ def draw_pill(image: Image.Image, center: tuple[float, float], text: str, face: 
         draw.rounded_rectangle((0, 0, patch.width - 1, patch.height - 1), radius=radius, fill=background)
         draw.multiline_text(middle, text, font=face, fill=fill, anchor="mm", align="center", spacing=spacing)
         image.paste(Image.alpha_composite(patch, overlay).convert("RGB"), area[:2])
-    return probe.multiline_textbbox((x0 + middle[0], y0 + middle[1]), text, font=face, anchor="mm",
-                                    align="center", spacing=spacing)
+    return box
+
+
+def pill_place(size: tuple[int, int], center: tuple[float, float], text: str, face: ImageFont.ImageFont,
+               width: float | None = None, margin: float = 0.0, disc: bool = False
+               ) -> tuple[str, tuple[int, int, int, int], tuple[float, float, float, float]]:
+    """Where :func:`draw_pill` draws in a picture of ``size``, without drawing: ``text`` as written
+    (wrapped), the pill's box and the text's box."""
+    text, w, h = pill_size(_MEASURE, text, face, width, disc)
+    x0 = int(clamp(center[0] - w / 2, margin, max(margin, size[0] - w - margin)))
+    y0 = int(clamp(center[1] - h / 2, margin, max(margin, size[1] - h - margin)))
+    area = (x0, y0, min(size[0], x0 + int(w) + 1), min(size[1], y0 + int(h) + 1))
+    middle = ((area[2] - area[0]) / 2, (area[3] - area[1]) / 2)
+    return text, area, _MEASURE.multiline_textbbox((x0 + middle[0], y0 + middle[1]), text, font=face, anchor="mm",
+                                                   align="center", spacing=int(face.size * 0.25))
 
 
 BoxF = tuple[float, float, float, float]
@@ -312,7 +321,8 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     top when there is a hint, and ``countdown`` as a big number in a disc in a corner or beside the
     capture region, off the faces, the texts and the corner marks (:func:`countdown_place`), where
     ``countdown_spot`` says it stood on the last frame while that place stays clear (the spot is
-    updated). The image is an ``RGB`` image drawn on its own four-byte array (:func:`rgb_over`).
+    updated). On a picture too small for them all, the hint gives way to the banner, and both to
+    the countdown, rather than be drawn over each other. The image is an ``RGB`` image drawn on its own four-byte array (:func:`rgb_over`).
     """
     rows, cols = frame.shape[:2]
     dw, dh = fit((cols, rows), size)
@@ -367,20 +377,39 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         draw.rectangle((0, 0, dw - 1, dh - 1), outline=(255, 255, 255), width=border)
     size_px = text_px(min(dh * 0.045, 44), text_scale)
     margin = border + size_px * 0.5  # a wrapped pill grows from its centre: it stays clear of the edge and the frame
-    if hint:
-        centre, width, hint_px = hint_place(hint, size_px, (dw, dh), tuple(marks), margin,
-                                            max(text_px(0, text_scale), round(size_px * HINT_SHRINK)))
-        keep_clear.append(draw_pill(image, centre, hint, font(hint_px, bold=True), TEXT, (*SHADE, PILL_ALPHA), width,
-                                    margin))
-    if banner:  # at the bottom, below the faces and their emoji, unless the hint is there
-        text, colour = banner
-        keep_clear.append(draw_pill(image, (dw / 2, size_px * 2.0 if hint else dh - size_px * 2.2), text,
-                                    font(size_px, bold=True), (255, 255, 255), (*colour, PILL_ALPHA), dw * 0.8, margin))
+
+    def pills(hint: str | None, banner: tuple[str, tuple[int, int, int]] | None) -> list[tuple]:
+        """``draw_pill``'s arguments for the hint and the banner."""
+        drawn: list[tuple] = []
+        if hint:
+            centre, width, hint_px = hint_place(hint, size_px, (dw, dh), tuple(marks), margin,
+                                                max(text_px(0, text_scale), round(size_px * HINT_SHRINK)))
+            drawn.append((centre, hint, font(hint_px, bold=True), TEXT, (*SHADE, PILL_ALPHA), width, margin))
+        if banner:  # at the bottom, below the faces and their emoji, unless the hint is there
+            text, colour = banner
+            drawn.append(((dw / 2, size_px * 2.0 if hint else dh - size_px * 2.2), text, font(size_px, bold=True),
+                          (255, 255, 255), (*colour, PILL_ALPHA), dw * 0.8, margin))
+        return drawn
+
+    face = font(int(min(dw, dh) * min(COUNTDOWN_PX * text_scale, COUNTDOWN_MOST)), bold=True)
+    diameter = pill_size(draw, str(countdown), face, disc=True)[1] if countdown is not None else 0.0
+    stay = countdown_spot.centre if countdown_spot is not None and countdown_spot.picture == (dw, dh) else None
+    # A 3.5-inch screen's picture (222x166) has no room for the three: the hint gives way first.
+    for shown in ((hint, banner), (None, banner), (hint, None), (None, None)):
+        overlays = pills(*shown)
+        places = [pill_place((dw, dh), *args[:3], *args[5:]) for args in overlays]
+        boxes = [box for _, _, box in places]
+        if len(places) > 1 and covered(places[0][1], places[1][1]) > 0:
+            continue
+        if countdown is None:
+            break
+        centre = countdown_place((dw, dh), diameter, margin, keep_clear + boxes, marks, stay)
+        disc = (centre[0] - diameter / 2, centre[1] - diameter / 2, centre[0] + diameter / 2, centre[1] + diameter / 2)
+        if not any(covered(disc, box) > 0 for box in boxes):
+            break
+    for args in overlays:
+        draw_pill(image, *args)
     if countdown is not None:
-        face = font(int(min(dw, dh) * min(COUNTDOWN_PX * text_scale, COUNTDOWN_MOST)), bold=True)
-        _, diameter, _ = pill_size(draw, str(countdown), face, disc=True)
-        stay = countdown_spot.centre if countdown_spot is not None and countdown_spot.picture == (dw, dh) else None
-        centre = countdown_place((dw, dh), diameter, margin, keep_clear, marks, stay)
         if countdown_spot is not None:
             countdown_spot.centre, countdown_spot.picture = centre, (dw, dh)
         draw_pill(image, centre, str(countdown), face, ACCENT, (*SHADE, 200), disc=True)
@@ -672,12 +701,15 @@ def centred_lines(draw: ImageDraw.ImageDraw, text: str, width: float, face: Imag
     return [(t, face, colour, face.size * spacing, None) for t in wrap(text, width, face, draw)]
 
 
-def draw_screen(image: Image.Image, compose: Callable[[float], tuple[float, Callable[[float], None], list[Line]]]) -> None:
+def draw_screen(image: Image.Image, compose: Callable[[float], tuple[float, Callable[[float], None], list[Line]]],
+                spare_footer: bool = False) -> None:
     """A full-window screen: an icon over lines of text, all centred as one block; left-aligned
     lines form a block that is centred as a whole.
 
     ``compose(shrink)`` gives the icon's height, the function that draws it at a top y, and the
     lines, for fonts and icon shrunk by ``shrink`` (1 at first, smaller until the whole fits).
+    Where even the smallest fonts do not fit (large text on a 3.5-inch screen), the lines stand
+    closer, and with ``spare_footer`` the last paragraph (after the last gap) is left out.
     """
     draw = ImageDraw.Draw(image)
     w, h = image.size
@@ -689,6 +721,11 @@ def draw_screen(image: Image.Image, compose: Callable[[float], tuple[float, Call
         if total <= h * 0.94 or shrink < 0.4:
             break
         shrink *= 0.9
+    if total > h * 0.94:
+        lines = [line and (*line[:3], min(line[3], line[1].size * 1.2), line[4]) for line in lines]
+        if spare_footer and icon_h + gap + sum(gap if line is None else line[3] for line in lines) > h * 0.94:
+            lines = lines[:len(lines) - lines[::-1].index(None) - 1]
+        total = icon_h + gap + sum(gap if line is None else line[3] for line in lines)
     y = (h - total) / 2
     draw_icon(y)
     y += icon_h + gap
@@ -759,7 +796,7 @@ def render_message(size: tuple[int, int], title: str, detail: str, tips: list[st
 
         return icon, camera, lines
 
-    draw_screen(image, compose)
+    draw_screen(image, compose, spare_footer=bool(footer))  # the footer says again that emojify keeps trying
     return image
 
 

@@ -681,6 +681,38 @@ KIOSK_PANELS = ("live panel", "no-face panel", "waiting panel", "result panel")
 
 
 @pytest.mark.parametrize("language", texts.LANGUAGES)
+@pytest.mark.parametrize("window", [(480, 320), (320, 480)])
+@pytest.mark.parametrize("large_text", [False, True])
+def test_the_picture_and_the_full_window_screens_are_legible_on_a_small_screen(emojis, window, large_text: bool,
+                                                                               language: str) -> None:
+    """A 3.5-inch screen (480x320, either way round): on the picture (222x166 beside the panel) the
+    countdown's disc stood over the "could not save" banner, and with large text over the hint, the
+    banner over the hint too; with large text the "no camera" message ran off the screen, its title
+    18 px over the top and its footer 35 px below the bottom. The hint gives way to the banner and
+    both to the countdown; the message's lines stand closer, and its footer (emojify keeps trying,
+    as its sentence says) goes where even that is too tall, its title and every tip shown whole."""
+    texts.set_language(language)
+    smallest = min_text(layout(window, large_text).text_scale)
+    screens = {what: (size, seen) for what, size, seen in every_screen(window, large_text, emojis)
+               if what in ("feed", "message", "picamera message", "attract")}
+    assert len(screens) == 4
+    for what, ((w, h), seen) in screens.items():
+        for text in seen:
+            x0, y0, x1, y1 = text.box
+            assert text.size >= smallest, f"{what}: {text.text!r} drawn at {text.size} px, below {smallest}"
+            assert x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h, f"{what}: {text.text!r} cut off at {text.box}"
+        for i, a in enumerate(seen):
+            for b in seen[i + 1:]:
+                assert not overlapping(a.box, b.box), f"{what}: {a.text!r} overlaps {b.text!r}"
+    assert "3" in [text.text for text in screens["feed"][1]], "the countdown is not drawn"
+    for what, spec in (("message", parse_source("0")), ("picamera message", SourceSpec("picamera", 0))):
+        title, tips = texts.message_tips(spec, pi_camera=spec.kind.value == "camera")
+        shown = "".join(text.text for text in screens[what][1]).replace(" ", "")
+        for line in (title, *tips):
+            assert line.replace(" ", "") in shown, f"{what}: {line!r} is not shown whole"
+
+
+@pytest.mark.parametrize("language", texts.LANGUAGES)
 @pytest.mark.parametrize("window", [(480, 320), (320, 480), (800, 480), (320, 320)])
 def test_the_buttons_text_stays_on_the_button_with_large_text_on_a_small_screen(emojis, window, language) -> None:
     """A 3.5-inch screen with --large-text: "Zurück zum Live-Bild in 60" ran 15 px past both ends of
