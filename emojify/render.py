@@ -709,7 +709,7 @@ def draw_screen(image: Image.Image, compose: Callable[[float], tuple[float, Call
     ``compose(shrink)`` gives the icon's height, the function that draws it at a top y, and the
     lines, for fonts and icon shrunk by ``shrink`` (1 at first, smaller until the whole fits).
     Where even the smallest fonts do not fit (large text on a 3.5-inch screen), the lines stand
-    closer, and with ``spare_footer`` the last paragraph (after the last gap) is left out.
+    closer, and with ``spare_footer`` the last paragraph (after the last gap) is left out; then the icon.
     """
     draw = ImageDraw.Draw(image)
     w, h = image.size
@@ -725,6 +725,8 @@ def draw_screen(image: Image.Image, compose: Callable[[float], tuple[float, Call
         lines = [line and (*line[:3], min(line[3], line[1].size * 1.2), line[4]) for line in lines]
         if spare_footer and icon_h + gap + sum(gap if line is None else line[3] for line in lines) > h * 0.94:
             lines = lines[:len(lines) - lines[::-1].index(None) - 1]
+        if icon_h + gap + sum(gap if line is None else line[3] for line in lines) > h * 0.94:
+            icon_h, draw_icon = -gap, lambda y: None  # a long folder's name: the icon goes, and its gap
         total = icon_h + gap + sum(gap if line is None else line[3] for line in lines)
     y = (h - total) / 2
     draw_icon(y)

@@ -184,6 +184,25 @@ def test_a_message_naming_a_long_folder_stays_on_the_screen(size: tuple[int, int
     assert folder.name in shown.replace("\u2022  ", ""), "the folder's name is not shown whole"
 
 
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+@pytest.mark.parametrize("window", [(480, 320), (320, 480)])
+def test_a_message_naming_a_long_folder_fits_a_small_screen_with_large_text(window, language: str) -> None:
+    """A 3.5-inch screen with --large-text: the message for a folder of a 70-letter name, its footer
+    already left out, ran 8 px below the screen (French and Spanish, 480x320): the crossed-out
+    camera, 19 px high there, goes too, and every line is on the screen, the tips whole."""
+    texts.set_language(language)
+    spec = SourceSpec("folder", "/media/usb/museum_entrance_hall_kiosk_pictures_for_the_summer_exhibition_2026")
+    title, tips = texts.message_tips(spec)
+    with drawn_texts() as seen:
+        render_message(window, title, texts.status_message(spec, "absent"), tips, texts.KEEPS_TRYING,
+                       text_scale=LARGE_TEXT)
+    for text in seen:
+        x0, y0, x1, y1 = text.box
+        assert text.size >= min_text(LARGE_TEXT) and x0 >= 0 and y0 >= 0 and x1 <= window[0] and y1 <= window[1], text
+    shown = "".join(text.text for text in seen).replace(" ", "")
+    assert all(line.replace(" ", "") in shown for line in (title, *tips)), "a tip is not shown whole"
+
+
 @pytest.mark.parametrize("word", ["/averyveryverylongfoldernamewithoutseparators/x", "a_bcdefghijklmnopqrstuvwxyzabcdefghijkl",
                                   "/media/usb/museum_entrance_hall_kiosk_pictures_for_the_summer_exhibition_2026"])
 def test_a_word_wider_than_a_line_is_cut_into_full_lines_after_its_separators(word: str) -> None:
