@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from PIL import Image
 
 MIN_TEXT_PX = 14
-"""No text is drawn smaller than this font size (pixels), from 800x480 and 480x800 up."""
+"""No text is drawn smaller than this font size (pixels), from 480x320 and 320x480 up."""
 LARGE_TEXT = 1.3
 """How much larger every text is with ``--large-text``."""
 

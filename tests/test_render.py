@@ -544,8 +544,8 @@ def test_the_overlays_are_drawn_on_the_picture_and_never_on_the_camera_frame(emo
 
 # --- every screen at every size: legible, fitting, and with enough contrast ------------------
 
-LEGIBLE_WINDOWS = [(800, 480), (480, 800), (1280, 720), (720, 1280), (1920, 1080), (3840, 2160)]
-"""From the smallest touchscreens, either way round, up to a 4K monitor."""
+LEGIBLE_WINDOWS = [(480, 320), (320, 480), (800, 480), (480, 800), (1280, 720), (720, 1280), (1920, 1080), (3840, 2160)]
+"""From a 3.5-inch touchscreen, either way round, up to a 4K monitor."""
 
 
 def wcag_contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
