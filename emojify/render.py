@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -20,6 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from emojify import texts
 from emojify.emojis import EmojiSet
 from emojify.labels import CLASSES
 from emojify.layout import min_text
@@ -525,14 +527,34 @@ as wide as the title's longest word; where the rows leave less, the panel stacks
 one does, unless they would not fit stacked."""
 
 
-@functools.lru_cache(maxsize=32)  # a panel is drawn again as its figures change; its texts seldom do
-def panel_frame(size: tuple[int, int], text_scale: float = 1.0, title: str = "", button: str = "",
+def steady(text: str) -> str:
+    """``text`` with every number at least two digits wide ("9 s" and "10 s" are both "00 s"; the
+    font's digits are all as wide): what a panel is measured with, so that it keeps its shape as a
+    countdown or a score moves on."""
+    return re.sub(r"[0-9]+", lambda number: "0" * max(2, len(number.group())), text)
+
+
+def panel_frame(size: tuple[int, int], text_scale: float = 1.0, titles: tuple[str, ...] = (), button: str = "",
                 rows: tuple[Row, ...] = (), slots: int | None = None) -> PanelFrame:
-    """The parts of a panel of ``size`` measured for its texts, so that none runs into another: the
-    ``title`` under the big emoji (on as many lines as it takes), the ``button``'s text (two lines
-    make the button taller) and the body's ``rows`` in ``slots`` slices (their smallest text). The
-    big emoji gives way, down to 16 px, where they would not fit (a 480x320 screen); ``text_scale``
-    makes room for larger texts."""
+    """The parts of a panel of ``size`` measured for its texts, so that none runs into another: any
+    of ``titles`` under the big emoji (on as many lines as the longest takes), the ``button``'s text
+    (two lines make the button taller) and the body's ``rows`` in ``slots`` slices (their smallest
+    text). A panel shows one title at a time: measured for all it may show, and for its figures'
+    widths (:func:`steady`), it keeps its shape as they change. The big emoji gives way, down to
+    16 px, where they would not fit (a 480x320 screen); ``text_scale`` makes room for larger texts."""
+    return _panel_frame(size, text_scale, tuple(sorted({steady(title) for title in titles})), steady(button),
+                        steady_rows(rows), slots)
+
+
+def steady_rows(rows: Sequence[Row]) -> tuple[Row, ...]:
+    """``rows`` as a panel is measured for them: their names and values :func:`steady`."""
+    return tuple(Row(steady(row.name), row.fraction, steady(row.value)) for row in rows)
+
+
+@functools.lru_cache(maxsize=32)  # a panel is drawn again as its figures change; its texts seldom do
+def _panel_frame(size: tuple[int, int], text_scale: float, titles: tuple[str, ...], button: str,
+                 rows: tuple[Row, ...], slots: int | None) -> PanelFrame:
+    """:func:`panel_frame` for its measured texts."""
     w, h = max(1, size[0]), max(1, size[1])
     pad = int(clamp(min(w, h) * 0.055, 8, 40))
     floor = text_px(0, text_scale)
@@ -544,12 +566,13 @@ def panel_frame(size: tuple[int, int], text_scale: float = 1.0, title: str = "",
     button_h = int(max(button_h, (len(lines) + 0.5) * face.size * 1.15))  # lines as draw_button spaces them
     button_box = (pad, h - pad - button_h, w - pad, h - pad)
     row_h, row_w = row_least(probe, rows, floor) if rows else (0.0, 0.0)
-    face, lines = fitted_lines(probe, title, w - 2 * pad, title_px, floor)
-    title_h = max(title_px, len(lines) * face.size) * 1.3
+    title_h = max([title_px] + [len(lines) * face.size for face, lines in
+                                (fitted_lines(probe, title, w - 2 * pad, title_px, floor) for title in titles)]) * 1.3
     # stacked, the big emoji takes the height the title, the rows and the button leave
     emoji = int(min(w - 2 * pad, h * 0.3 / text_scale, h - 3.6 * pad - title_h - button_h - (slots or len(rows)) * row_h))
     column = int(min(w * 0.4 / text_scale, h * 0.85, w - 3 * pad - row_w))
-    words = max([probe.textlength(word, font=font(floor, bold=True)) for word in title.split()], default=0)
+    words = max([probe.textlength(word, font=font(floor, bold=True)) for title in titles for word in title.split()],
+                default=0)
     # beside the rows where they leave room for the title's words, uncut, or where stacked they would not fit
     if w > h * 0.9 and (column >= max(COLUMN_LEAST, words) or emoji < 16):
         column = max(column, COLUMN_LEAST)
@@ -601,10 +624,11 @@ def draw_button(draw: ImageDraw.ImageDraw, frame: PanelFrame, text: str, active:
                  ACCENT_DARK if active else TEXT, anchor="mm")
 
 
-def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, rows: list[Row],
-              emojis: EmojiSet, text_scale: float, slots: int | None = None) -> None:
+def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, rows: Sequence[Row],
+              emojis: EmojiSet, text_scale: float, slots: int | None = None, measure: Sequence[Row] = ()) -> None:
     """``rows`` in equal slices of the body (``slots`` of them): icon, name, bar, value; a strong row
-    is highlighted."""
+    is highlighted. Their text's size and the bars' length are fitted to ``measure`` where given (the
+    rows with their widest figures: the same as the figures change)."""
     x0, top, x1, bottom = frame.body
     row_h = max(8.0, (bottom - top) / (slots or len(rows)))
     size = int(min(max(frame.floor, min(row_h * 0.46, max(34, row_h * 0.3)) * text_scale),
@@ -615,7 +639,7 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
         regular, bold = font(size), font(size, bold=True)
         icon_px = int(min(row_h * 0.72, size * 1.6)) if icons else 0
         gap = max(4, size // 2)
-        name_w, value_w, _ = row_widths(draw, rows, bold)
+        name_w, value_w, _ = row_widths(draw, measure or rows, bold)
         used = icon_px + name_w + value_w + 3 * gap + (x1 - x0) * bar_share
         longest = max(draw.textlength(r.name, font=bold) + (icon_px + gap if r.icon else 0) for r in rows)
         if max(used, longest) <= x1 - x0:
@@ -662,13 +686,15 @@ def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet, text_
     rows = [Row(expression_name(label), (view.percents[i] if view.percents else 0) / 100,
                 f"{view.percents[i]}%" if view.percents else "-", label, label == view.label,
                 muted=not view.percents) for i, label in enumerate(CLASSES)]
-    # measured with "100%" for every figure: the panel keeps its shape as the figures change, and with none
-    frame = panel_frame(size, text_scale, view.title, view.button, tuple(Row(row.name, 1.0, "100%") for row in rows))
+    # measured with "100%" for every figure and every expression's name as the title: the panel keeps its
+    # shape as the expression and the figures change, and with none
+    widest = tuple(Row(row.name, 1.0, "100%") for row in rows)
+    frame = panel_frame(size, text_scale, (view.title, *map(expression_name, CLASSES)), view.button, widest)
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
     draw_head(image, draw, frame, view.label, view.title, TEXT if view.label else MUTED, emojis,
               own_face=True, shape=view.shape)
-    draw_rows(image, draw, frame, rows, emojis, text_scale)
+    draw_rows(image, draw, frame, rows, emojis, text_scale, measure=widest)
     draw_button(draw, frame, view.button, view.button_active)
     return image, frame.button
 
@@ -679,13 +705,14 @@ CHALLENGE_ROWS = 5
 
 def render_challenge(view: ChallengeView, size: tuple[int, int], emojis: EmojiSet, text_scale: float = 1.0) -> tuple[Image.Image, Box4]:
     """The challenge game's panel: the target emoji and name, time and hold bars, score lines, button."""
-    rows = list(view.rows)
-    frame = panel_frame(size, text_scale, view.title, view.button, tuple(rows), slots=max(CHALLENGE_ROWS, len(rows)))
+    rows, slots = view.rows, max(CHALLENGE_ROWS, len(view.rows))
+    titles = (view.title, *map(expression_name, CLASSES), texts.MATCHED.format(points=100), texts.MISSED)
+    frame = panel_frame(size, text_scale, titles, view.button, tuple(rows), slots)
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
     draw_head(image, draw, frame, view.target, view.title, ACCENT if view.good else TEXT, emojis)
     if rows:
-        draw_rows(image, draw, frame, rows, emojis, text_scale, slots=max(CHALLENGE_ROWS, len(rows)))
+        draw_rows(image, draw, frame, rows, emojis, text_scale, slots, measure=steady_rows(rows))
     draw_button(draw, frame, view.button, view.button_active)
     return image, frame.button
 

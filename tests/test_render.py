@@ -671,7 +671,7 @@ def test_the_big_emoji_gives_way_only_as_far_as_the_rows_need(emojis, window, la
     with large text on a 560x360 window the emoji was 48 px where 78 left the rows room enough."""
     lay = layout(window, large_text)
     rows = tuple(Row(texts.expression_name(label), 1.0, "100%", label) for label in CLASSES)
-    frame = panel_frame(lay.panel.size, lay.text_scale, texts.expression_name("surprise"), texts.SNAPSHOT_BUTTON, rows)
+    frame = panel_frame(lay.panel.size, lay.text_scale, (texts.expression_name("surprise"),), texts.SNAPSHOT_BUTTON, rows)
     w, h = lay.panel.size
     assert frame.body[0] == frame.head[0], "the test needs a panel that stacks its parts"
     probe = ImageDraw.Draw(Image.new("L", (1, 1)))
@@ -680,6 +680,42 @@ def test_the_big_emoji_gives_way_only_as_far_as_the_rows_need(emojis, window, la
     emoji = frame.head[3] - frame.head[1] - frame.pad * 0.5 - frame.title_px * 1.3
     assert spare >= 0, "the rows get less than their smallest text"
     assert emoji >= min(w - 2 * frame.pad, h * 0.3 / lay.text_scale) - 1 or spare < row_h, (emoji, spare)
+
+
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+@pytest.mark.parametrize(("window", "large_text"), [((320, 480), True), ((900, 320), False), ((320, 360), False),
+                                                   ((640, 360), True), ((800, 480), True)])
+def test_the_panel_keeps_its_shape_as_the_expression_and_the_figures_change(emojis, window, large_text: bool,
+                                                                             language: str) -> None:
+    """The panel was measured for the title it showed: beside the rows for 'Happy', above them for
+    'Surprise' (320x480 with large text), so the rows jumped 98 px as the visitor's face changed; the
+    challenge's rows moved as its seconds went from 10 to 9, and the result's as its button counted down."""
+    texts.set_language(language)
+    lay = layout(window, large_text)
+
+    def where(render, view) -> np.ndarray:
+        """The button, and each row name's left edge and middle height, in drawing order."""
+        with drawn_texts() as seen:
+            _, button = render(view, lay.panel.size, emojis, text_scale=lay.text_scale)
+        lines = next(n for n in range(1, len(seen)) if " ".join(t.text for t in seen[:n]) == view.title)
+        # the head first: its title (an expression's name, maybe on two lines) is no row
+        rows = [(t.box[0], (t.box[1] + t.box[3]) / 2) for t in seen[lines:] if t.text in names]
+        return np.array([*button, *np.ravel(rows)])
+
+    def moved(shapes: list[np.ndarray]) -> float:  # a bold name's box is a pixel off a regular one's
+        return max(np.abs(shape - shapes[0]).max() for shape in shapes)
+
+    names = {texts.expression_name(label) for label in CLASSES} | {texts.TIME, texts.HOLD}
+    live = [where(render_panel, winner_view(label, percent)) for label in CLASSES for percent in (100, 40)]
+    assert moved(live) <= 2, "the live panel changes shape"
+    result = [where(render_panel, winner_view(label, 100, texts.back_to_live(n), False)) for label in CLASSES
+              for n in (10, 9)]
+    assert moved(result) <= 2, "the result panel changes shape"
+    playing = [where(render_challenge, ChallengeView(label, texts.expression_name(label), (
+        Row(texts.TIME, 0.6, texts.SECONDS.format(seconds=seconds)), Row(texts.HOLD, 0.4),
+        Row(texts.TARGET_OF.format(number=2, total=5)), Row(texts.SCORE.format(score=200)),
+        Row(texts.BEST_TODAY.format(score=400))), texts.PLAYING, False)) for label in CLASSES for seconds in (10, 9)]
+    assert moved(playing) <= 2, "the challenge panel changes shape"
 
 
 def test_a_title_on_three_lines_stays_above_the_rows(emojis) -> None:
