@@ -323,8 +323,9 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     top when there is a hint, and ``countdown`` as a big number in a disc in a corner or beside the
     capture region, off the faces, the texts and the corner marks (:func:`countdown_place`), where
     ``countdown_spot`` says it stood on the last frame while that place stays clear (the spot is
-    updated). On a picture too small for them all, the hint gives way to the banner, and both to
-    the countdown, rather than be drawn over each other. The image is an ``RGB`` image drawn on its own four-byte array (:func:`rgb_over`).
+    updated). On a picture too small for them all, rather than be drawn over each other, the hint
+    gives way to the banner, and either to the countdown: the first of both, the banner alone, the
+    hint alone (a long banner may fit nowhere beside the disc) and neither that fits is drawn. The image is an ``RGB`` image drawn on its own four-byte array (:func:`rgb_over`).
     """
     rows, cols = frame.shape[:2]
     dw, dh = fit((cols, rows), size)

@@ -596,6 +596,16 @@ def test_a_target_held_on_a_slow_machine_is_matched(game: Kiosk, fps: int) -> No
     assert game.screens.current().challenge.score > 0
 
 
+def test_one_picture_from_a_camera_that_then_stalls_does_not_hold_a_target(game: Kiosk) -> None:
+    """A camera that sends nothing for a moment (a USB hiccup) still counts as live for 2 s: the one
+    picture of the target's face counted as seen on every tick meanwhile, and held the target."""
+    game.snapshot()
+    target = game.screens.current().challenge.target
+    game.screens.frame_arrived(np.zeros((48, 64, 3), np.uint8), result(target))
+    game.run(0.9, frames=False)
+    assert game.screens.current().challenge.score == 0 and game.screens.current().challenge.target == target
+
+
 def test_play_again_never_starts_with_the_target_the_last_round_ended_on(game: Kiosk) -> None:
     ends = []
     for _ in range(12):
