@@ -498,6 +498,9 @@ class PanelFrame:
     floor: int
     text_scale: float
     button_px: int
+    title_h: float
+    """The height the head keeps for its title: the longest of those the panel may show, so that the
+    big emoji keeps its size as the title changes."""
 
 
 def row_widths(draw: ImageDraw.ImageDraw, rows: Sequence[Row], bold: ImageFont.ImageFont) -> tuple[float, float, float]:
@@ -567,8 +570,12 @@ def _panel_frame(size: tuple[int, int], text_scale: float, titles: tuple[str, ..
     button_h = int(max(button_h, (len(lines) + 0.5) * face.size * 1.15))  # lines as draw_button spaces them
     button_box = (pad, h - pad - button_h, w - pad, h - pad)
     row_h, row_w = row_least(probe, rows, floor) if rows else (0.0, 0.0)
-    title_h = max([title_px] + [len(lines) * face.size for face, lines in
-                                (fitted_lines(probe, title, w - 2 * pad, title_px, floor) for title in titles)]) * 1.3
+
+    def titles_h(width: float) -> float:  # the head's title lines, as draw_head spaces them
+        return max([title_px] + [len(lines) * face.size for face, lines in
+                                 (fitted_lines(probe, title, width, title_px, floor) for title in titles)]) * 1.3
+
+    title_h = titles_h(w - 2 * pad)
     # stacked, the big emoji takes the height the title, the rows and the button leave
     emoji = int(min(w - 2 * pad, h * 0.3 / text_scale, h - 3.6 * pad - title_h - button_h - (slots or len(rows)) * row_h))
     column = int(min(w * 0.4 / text_scale, h * 0.85, w - 3 * pad - row_w))
@@ -579,11 +586,11 @@ def _panel_frame(size: tuple[int, int], text_scale: float, titles: tuple[str, ..
         column = max(column, COLUMN_LEAST)
         return PanelFrame((w, h), pad, (pad, pad, pad + column, button_box[1] - pad),
                           (pad * 2 + column, pad, w - pad, button_box[1] - pad), button_box, title_px, floor,
-                          text_scale, button_px)
+                          text_scale, button_px, titles_h(column))
     emoji = max(16, emoji)
     head = (pad, pad, w - pad, int(pad + emoji + pad * 0.5 + title_h))
     return PanelFrame((w, h), pad, head, (pad, head[3] + pad // 2, w - pad, int(button_box[1] - pad * 0.6)),
-                      button_box, title_px, floor, text_scale, button_px)
+                      button_box, title_px, floor, text_scale, button_px, title_h)
 
 
 def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, label: str | None, title: str,
@@ -595,7 +602,7 @@ def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
     x0, y0, x1, y1 = frame.head
     face, lines = fitted_lines(draw, title, x1 - x0, frame.title_px, frame.floor)
     line_h = face.size * 1.3
-    size = int(max(16, min(x1 - x0, y1 - y0 - line_h * len(lines) - frame.pad * 0.5)))
+    size = int(max(16, min(x1 - x0, y1 - y0 - max(frame.title_h, line_h * len(lines)) - frame.pad * 0.5)))
     ex, ey = int((x0 + x1 - size) / 2), y0
     if label is not None:
         icon = emojis.face(label, shape, size) if own_face else emojis.scaled(label, size)
@@ -634,7 +641,7 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
     row_h = max(8.0, (bottom - top) / (slots or len(rows)))
     size = int(min(max(frame.floor, min(row_h * 0.46, max(34, row_h * 0.3)) * text_scale),
                    max(frame.floor, row_h * 0.8)))
-    bar_share = 0.25 / text_scale if any(r.fraction is not None for r in rows) else 0.0
+    bar_share = 0.25 / text_scale if any(r.fraction is not None for r in measure or rows) else 0.0
     icons = any(r.icon for r in rows)
     while True:  # drop the small emoji, then shrink (not below the floor) until a row fits side by side
         regular, bold = font(size), font(size, bold=True)
@@ -687,10 +694,11 @@ def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet, text_
     rows = [Row(expression_name(label), (view.percents[i] if view.percents else 0) / 100,
                 f"{view.percents[i]}%" if view.percents else "-", label, label == view.label,
                 muted=not view.percents) for i, label in enumerate(CLASSES)]
-    # measured with "100%" for every figure and every expression's name as the title: the panel keeps its
-    # shape as the expression and the figures change, and with none
+    # measured with "100%" for every figure and every title it shows (an expression's name, no face yet,
+    # the still being read, none found in it): it keeps its shape as the expression and the figures change
     widest = tuple(Row(row.name, 1.0, "100%") for row in rows)
-    frame = panel_frame(size, text_scale, (view.title, *map(expression_name, CLASSES)), view.button, widest)
+    titles = (view.title, *map(expression_name, CLASSES), texts.NO_FACE_YET, texts.NO_FACE_FOUND, texts.WORKING)
+    frame = panel_frame(size, text_scale, titles, view.button, widest)
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
     draw_head(image, draw, frame, view.label, view.title, TEXT if view.label else MUTED, emojis,
@@ -708,12 +716,16 @@ def render_challenge(view: ChallengeView, size: tuple[int, int], emojis: EmojiSe
     """The challenge game's panel: the target emoji and name, time and hold bars, score lines, button."""
     rows, slots = view.rows, max(CHALLENGE_ROWS, len(view.rows))
     titles = (view.title, *map(expression_name, CLASSES), texts.MATCHED.format(points=100), texts.MISSED)
-    frame = panel_frame(size, text_scale, titles, view.button, tuple(rows), slots)
+    # measured with the time and hold bars, shown or not: the score's lines keep their size under a
+    # target's outcome (no bars) and while it is played
+    bars = (Row(texts.TIME, 1.0, texts.SECONDS.format(seconds=10)), Row(texts.HOLD, 1.0))
+    measure = steady_rows(rows if any(row.fraction is not None for row in rows) else (*bars, *rows))
+    frame = panel_frame(size, text_scale, titles, view.button, measure, slots)
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
     draw_head(image, draw, frame, view.target, view.title, ACCENT if view.good else TEXT, emojis)
     if rows:
-        draw_rows(image, draw, frame, rows, emojis, text_scale, slots, measure=steady_rows(rows))
+        draw_rows(image, draw, frame, rows, emojis, text_scale, slots, measure=measure)
     draw_button(draw, frame, view.button, view.button_active)
     return image, frame.button
 

@@ -689,33 +689,44 @@ def test_the_panel_keeps_its_shape_as_the_expression_and_the_figures_change(emoj
                                                                              language: str) -> None:
     """The panel was measured for the title it showed: beside the rows for 'Happy', above them for
     'Surprise' (320x480 with large text), so the rows jumped 98 px as the visitor's face changed; the
-    challenge's rows moved as its seconds went from 10 to 9, and the result's as its button counted down."""
+    challenge's rows moved as its seconds went from 10 to 9, and its score's lines grew under a target's
+    outcome; the result's moved as its button counted down, and when 'No face found' replaced '...'."""
     texts.set_language(language)
     lay = layout(window, large_text)
 
-    def where(render, view) -> np.ndarray:
-        """The button, and each row name's left edge and middle height, in drawing order."""
+    def where(render, view, heights: bool = True) -> np.ndarray:
+        """The button, and each row's left edge, middle height (with ``heights``) and text size, in drawing order."""
         with drawn_texts() as seen:
             _, button = render(view, lay.panel.size, emojis, text_scale=lay.text_scale)
-        lines = next(n for n in range(1, len(seen)) if " ".join(t.text for t in seen[:n]) == view.title)
-        # the head first: its title (an expression's name, maybe on two lines) is no row
-        rows = [(t.box[0], (t.box[1] + t.box[3]) / 2) for t in seen[lines:] if t.text in names]
+        first = 1 if seen[0].text == "?" else 0  # the head first: its title (maybe on two lines) is no row
+        lines = next(n for n in range(first + 1, len(seen)) if " ".join(t.text for t in seen[first:n]) == view.title)
+        rows = [(t.box[0], (t.box[1] + t.box[3]) / 2 if heights else 0, t.size) for t in seen[lines:] if t.text in names]
         return np.array([*button, *np.ravel(rows)])
 
     def moved(shapes: list[np.ndarray]) -> float:  # a bold name's box is a pixel off a regular one's
         return max(np.abs(shape - shapes[0]).max() for shape in shapes)
 
-    names = {texts.expression_name(label) for label in CLASSES} | {texts.TIME, texts.HOLD}
+    score_rows = (Row(texts.TARGET_OF.format(number=2, total=5)), Row(texts.SCORE.format(score=200)),
+                  Row(texts.BEST_TODAY.format(score=400)))
+    names = {texts.expression_name(label) for label in CLASSES} | {row.name for row in score_rows}
     live = [where(render_panel, winner_view(label, percent)) for label in CLASSES for percent in (100, 40)]
     assert moved(live) <= 2, "the live panel changes shape"
     result = [where(render_panel, winner_view(label, 100, texts.back_to_live(n), False)) for label in CLASSES
               for n in (10, 9)]
+    result += [where(render_panel, PanelView(None, None, title, texts.back_to_live(9), False))
+               for title in (texts.WORKING, texts.NO_FACE_FOUND)]  # the still being read, and none found in it
     assert moved(result) <= 2, "the result panel changes shape"
     playing = [where(render_challenge, ChallengeView(label, texts.expression_name(label), (
-        Row(texts.TIME, 0.6, texts.SECONDS.format(seconds=seconds)), Row(texts.HOLD, 0.4),
-        Row(texts.TARGET_OF.format(number=2, total=5)), Row(texts.SCORE.format(score=200)),
-        Row(texts.BEST_TODAY.format(score=400))), texts.PLAYING, False)) for label in CLASSES for seconds in (10, 9)]
+        Row(texts.TIME, 0.6, texts.SECONDS.format(seconds=seconds)), Row(texts.HOLD, 0.4), *score_rows),
+        texts.PLAYING, False)) for label in CLASSES for seconds in (10, 9)]
     assert moved(playing) <= 2, "the challenge panel changes shape"
+    # a target's outcome: no bars, the score's lines in the first slots, as large and as far left
+    score = [where(render_challenge, ChallengeView("happy", title, score_rows, texts.PLAYING, False, good=True), False)
+             for title in (texts.MATCHED.format(points=200), texts.MISSED)]
+    played = (Row(texts.TIME, 0.6, texts.SECONDS.format(seconds=5)), Row(texts.HOLD, 0.4), *score_rows)
+    score += [where(render_challenge, ChallengeView("happy", texts.expression_name("happy"), played, texts.PLAYING,
+                                                    False), False)]
+    assert moved(score) <= 2, "the score's lines change under a target's outcome"
 
 
 def test_a_title_on_three_lines_stays_above_the_rows(emojis) -> None:
