@@ -99,8 +99,9 @@ second bridge them too; the smoothed expression stays longer (:class:`~emojify.s
 but a face seen once must not hold a target for the round."""
 SEEN_FOR = 0.45
 """Seconds the last picture counts as the face seen at the least (longer where pictures come slower:
-1.5 times the gap between the last two): longer than the gap at 3 pictures a second, shorter than a
-target's hold (0.5 s), so that one picture from a camera that then stalls cannot hold a target."""
+1.5 times the shorter of the last two gaps between them, the source's pace rather than one pause):
+longer than the gap at 3 pictures a second, shorter than a target's hold (0.5 s), so that one
+picture from a camera that then stalls cannot hold a target."""
 FAILURES_TO_SHOW = 5
 """Drawing errors within :data:`FAILURE_WINDOW` seconds that bring up the failure screen."""
 FAILURE_WINDOW = 10.0
@@ -362,7 +363,7 @@ def play_round(machine: Machine) -> None:
     """Feed the round the newest smoothed probabilities (none without a face, or one not seen for
     more than :data:`SEEN_BRIDGE` pictures, or from a picture older than :data:`SEEN_FOR`: a stalled camera)."""
     result = machine.result
-    fresh = machine.now - machine.last_frame_at <= max(SEEN_FOR, 1.5 * machine.frame_gap)
+    fresh = machine.now - machine.last_frame_at <= max(SEEN_FOR, 1.5 * min(machine.frame_gaps))
     seen = result is not None and result.label is not None and machine.frames_without_box <= SEEN_BRIDGE and fresh
     if machine.round is not None:
         machine.round.update(result.probabilities if seen else None, machine.now)
@@ -440,7 +441,7 @@ class Machine:
         self.error_until: float | None = None
         self.last_face_at = now  # when the last picture with a face arrived (the attract screen's clock)
         self.frames_without_box = SEEN_BRIDGE + 1  # pictures since the last with a face found in it (the game's)
-        self.frame_gap = 0.0  # seconds between the last two pictures
+        self.frame_gaps = (0.0, 0.0)  # seconds between the last three pictures
         self.round: Round | None = None  # the challenge game's round, and the day's best in memory
         self.rounds_played = 0
         self.best = DayBest()
@@ -494,7 +495,8 @@ class Machine:
         if self._still_shown:
             self.entered, self._still_shown = now, False
         if self._new_frame:
-            self.frame_gap = now - self.last_frame_at if math.isfinite(self.last_frame_at) else 0.0
+            gap = now - self.last_frame_at if math.isfinite(self.last_frame_at) else 0.0
+            self.frame_gaps = (self.frame_gaps[1], gap)
             self.last_frame_at, self._new_frame = now, False
             if self.result is not None and self.result.label is not None:
                 self.last_face_at = now

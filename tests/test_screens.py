@@ -610,6 +610,20 @@ def test_one_picture_from_a_camera_that_then_stalls_does_not_hold_a_target(game:
     assert game.screens.current().challenge.score == 0 and game.screens.current().challenge.target == target
 
 
+@pytest.mark.parametrize("pause", [0.4, 1.0, 1.8])
+def test_one_picture_between_two_pauses_of_a_camera_does_not_hold_a_target(game: Kiosk, pause: float) -> None:
+    """A camera at 20 pictures a second that pauses, sends one picture of the target's face and
+    pauses again: that picture counted for 1.5 times the pause before it (the gap of slow pictures)
+    and held the target."""
+    game.snapshot()
+    target = game.screens.current().challenge.target
+    game.run(0.5, label="neutral")  # steady pictures of another face
+    game.run(pause, frames=False)
+    game.screens.frame_arrived(np.zeros((48, 64, 3), np.uint8), result(target))
+    game.run(0.9, frames=False)
+    assert game.screens.current().challenge.score == 0 and game.screens.current().challenge.target == target
+
+
 def test_play_again_never_starts_with_the_target_the_last_round_ended_on(game: Kiosk) -> None:
     ends = []
     for _ in range(12):
