@@ -602,12 +602,18 @@ def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
     x0, y0, x1, y1 = frame.head
     face, lines = fitted_lines(draw, title, x1 - x0, frame.title_px, frame.floor)
     line_h = face.size * 1.3
-    size = int(max(16, min(x1 - x0, y1 - y0 - max(frame.title_h, line_h * len(lines)) - frame.pad * 0.5)))
-    ex, ey = int((x0 + x1 - size) / 2), y0
+    # the emoji takes the room the head keeps for it; a title longer than the head keeps room for takes
+    # the question mark's instead, which goes where even 16 px are not left
+    size = int(min(x1 - x0, y1 - y0 - max(frame.title_h, line_h * len(lines)) - frame.pad * 0.5))
+    ey = y0
     if label is not None:
+        size = max(16, size)
         icon = emojis.face(label, shape, size) if own_face else emojis.scaled(label, size)
-        image.paste(icon, (ex, ey), icon)
+        image.paste(icon, (int((x0 + x1 - size) / 2), ey), icon)
+    elif size < 16:  # no room for the question mark: the title from the head's top
+        size = -int(frame.pad * 0.5)
     else:
+        ex = int((x0 + x1 - size) / 2)
         ring = max(2, size // 40)
         inset = size * 0.06
         draw.ellipse((ex + inset, ey + inset, ex + size - inset, ey + size - inset), outline=TRACK, width=ring)
@@ -694,11 +700,11 @@ def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet, text_
     rows = [Row(expression_name(label), (view.percents[i] if view.percents else 0) / 100,
                 f"{view.percents[i]}%" if view.percents else "-", label, label == view.label,
                 muted=not view.percents) for i, label in enumerate(CLASSES)]
-    # measured with "100%" for every figure and every title it shows (an expression's name, no face yet,
-    # the still being read, none found in it): it keeps its shape as the expression and the figures change
+    # measured with "100%" for every figure and every expression's name as the title: it keeps its shape
+    # as the expression and the figures change; a longer title without a face ("No face found") takes
+    # the room of the question mark over it (draw_head), so that a face's emoji is not made smaller for it
     widest = tuple(Row(row.name, 1.0, "100%") for row in rows)
-    titles = (view.title, *map(expression_name, CLASSES), texts.NO_FACE_YET, texts.NO_FACE_FOUND, texts.WORKING)
-    frame = panel_frame(size, text_scale, titles, view.button, widest)
+    frame = panel_frame(size, text_scale, tuple(map(expression_name, CLASSES)), view.button, widest)
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)
     draw_head(image, draw, frame, view.label, view.title, TEXT if view.label else MUTED, emojis,
