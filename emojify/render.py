@@ -564,7 +564,7 @@ def _panel_frame(size: tuple[int, int], text_scale: float, titles: tuple[str, ..
     floor = text_px(0, text_scale)
     title_px = text_px(min(h * 0.055, max(60, h * 0.04)), text_scale)
     button_h = int(max(h * 0.13 if w <= h else h * 0.16, text_px(min(h * 0.045, 48), text_scale) * 2.4))
-    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    probe = _MEASURE
     button_px = text_px(min(button_h * 0.36 / text_scale, 48), text_scale)
     face, lines = fitted_lines(probe, button, (w - 2 * pad) * 0.9, button_px, floor)
     button_h = int(max(button_h, (len(lines) + 0.5) * face.size * 1.15))  # lines as draw_button spaces them

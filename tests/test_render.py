@@ -611,21 +611,27 @@ def overlapping(a, b) -> bool:
     return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
 
 
+def assert_legible(what: str, size: tuple[int, int], seen: list, smallest: int) -> None:
+    """Every text of a screen's part at ``smallest`` px or more, inside the part, and clear of the others."""
+    w, h = size
+    for text in seen:
+        x0, y0, x1, y1 = text.box
+        assert text.size >= smallest, f"{what}: {text.text!r} drawn at {text.size} px, below {smallest}"
+        assert x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h, f"{what}: {text.text!r} cut off at {text.box}"
+    for i, a in enumerate(seen):
+        for b in seen[i + 1:]:
+            assert not overlapping(a.box, b.box), f"{what}: {a.text!r} overlaps {b.text!r}"
+
+
 @pytest.mark.parametrize("language", texts.LANGUAGES)
 @pytest.mark.parametrize("window", LEGIBLE_WINDOWS)
 @pytest.mark.parametrize("large_text", [False, True])
 def test_every_text_is_legible_and_fits_at_every_window_size(emojis, window, large_text: bool, language: str) -> None:
     texts.set_language(language)
     smallest = min_text(layout(window, large_text).text_scale)
-    for what, (w, h), seen in every_screen(window, large_text, emojis):
+    for what, size, seen in every_screen(window, large_text, emojis):
         assert seen, f"{what}: no text drawn"
-        for text in seen:
-            x0, y0, x1, y1 = text.box
-            assert text.size >= smallest, f"{what}: {text.text!r} drawn at {text.size} px, below {smallest}"
-            assert x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h, f"{what}: {text.text!r} cut off at {text.box}"
-        for i, a in enumerate(seen):
-            for b in seen[i + 1:]:
-                assert not overlapping(a.box, b.box), f"{what}: {a.text!r} overlaps {b.text!r}"
+        assert_legible(what, size, seen, smallest)
 
 
 SMALL_WINDOWS = [(480, 320), (320, 480), (320, 360), (320, 400), (560, 360), (900, 320)]
@@ -647,18 +653,14 @@ def test_every_panel_is_legible_on_a_small_screen(emojis, window, large_text: bo
     buttons: dict = {}
     panels = [screen for screen in every_screen(window, large_text, emojis, buttons) if "panel" in screen[0]]
     assert len(panels) == len(KIOSK_PANELS) + 3  # and the challenge's playing, matched and score panels
-    for what, (w, h), seen in panels:
+    for what, size, seen in panels:
         assert len(seen) >= 4, what  # the title, the rows, the button
+        assert_legible(what, size, seen, smallest)
         x0, y0, x1, y1 = buttons[what]
         for text in seen:
-            assert text.size >= smallest and text.box[0] >= 0 and text.box[1] >= 0, (what, text)
-            assert text.box[2] <= w and text.box[3] <= h, (what, text)
             on_button = text.box[1] >= y0 - 1
             inside = x0 <= text.box[0] and text.box[2] <= x1 and text.box[3] <= y1
             assert inside if on_button else text.box[3] <= y0 + 1, f"{what}: {text.text!r} runs into the button"
-        for i, a in enumerate(seen):
-            for b in seen[i + 1:]:
-                assert not overlapping(a.box, b.box), f"{what}: {a.text!r} overlaps {b.text!r}"
         if what == "no-face panel":  # the longest title, on lines of whole words ('encontró' was cut in three)
             pieces = [word for text in seen if text.text in texts.NO_FACE_FOUND for word in text.text.split()]
             assert set(pieces) <= set(texts.NO_FACE_FOUND.split()), pieces
@@ -762,14 +764,8 @@ def test_the_picture_and_the_full_window_screens_are_legible_on_a_small_screen(e
     screens = {what: (size, seen) for what, size, seen in every_screen(window, large_text, emojis)
                if what in ("feed", "message", "picamera message", "attract")}
     assert len(screens) == 4
-    for what, ((w, h), seen) in screens.items():
-        for text in seen:
-            x0, y0, x1, y1 = text.box
-            assert text.size >= smallest, f"{what}: {text.text!r} drawn at {text.size} px, below {smallest}"
-            assert x0 >= 0 and y0 >= 0 and x1 <= w and y1 <= h, f"{what}: {text.text!r} cut off at {text.box}"
-        for i, a in enumerate(seen):
-            for b in seen[i + 1:]:
-                assert not overlapping(a.box, b.box), f"{what}: {a.text!r} overlaps {b.text!r}"
+    for what, (size, seen) in screens.items():
+        assert_legible(what, size, seen, smallest)
     assert "3" in [text.text for text in screens["feed"][1]], "the countdown is not drawn"
     for what, spec in (("message", parse_source("0")), ("picamera message", SourceSpec("picamera", 0))):
         title, tips = texts.message_tips(spec, pi_camera=spec.kind.value == "camera")
