@@ -6,7 +6,7 @@ score), the full-window "no camera" message and the attract screen. Nothing here
 every screen can be rendered and checked without a display. No text is drawn below
 :data:`emojify.layout.MIN_TEXT_PX` (times ``text_scale``), and every text colour has a WCAG AA
 contrast (4.5:1) against what it is drawn on. Every text goes through :func:`put_text` or
-:func:`draw_pill`, so tests can watch those two and check both.
+:func:`paint_pill`, so tests can watch those two and check both.
 """
 
 from __future__ import annotations
@@ -182,7 +182,16 @@ def draw_pill(image: Image.Image, center: tuple[float, float], text: str, face: 
     ``text`` is wrapped into lines no wider than ``width`` when given. The label is moved, where it
     must be, to keep ``margin`` pixels from the image's edges. With ``disc`` it is a circle (the
     countdown's number). Returns the text's box."""
-    text, area, box = pill_place(image.size, center, text, face, width, margin, disc)
+    return paint_pill(image, pill_place(image.size, center, text, face, width, margin, disc), face, fill, background,
+                      disc)
+
+
+def paint_pill(image: Image.Image, place: tuple[str, tuple[int, int, int, int], tuple[float, float, float, float]],
+               face: ImageFont.ImageFont, fill: tuple[int, int, int], background: tuple[int, int, int, int],
+               disc: bool = False) -> tuple[float, float, float, float]:
+    """The label :func:`pill_place` placed (its text, the pill's box and the text's box), drawn into
+    ``image``. Returns the text's box."""
+    text, area, box = place
     spacing = int(face.size * 0.25)
     middle = ((area[2] - area[0]) / 2, (area[3] - area[1]) / 2)
     if middle[0] >= 1 and middle[1] >= 1:  # else no room at all: a picture a few pixels high or wide
@@ -410,8 +419,8 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         disc = (centre[0] - diameter / 2, centre[1] - diameter / 2, centre[0] + diameter / 2, centre[1] + diameter / 2)
         if not any(covered(disc, box) > 0 for box in boxes):
             break
-    for args in overlays:
-        draw_pill(image, *args)
+    for args, place in zip(overlays, places, strict=True):
+        paint_pill(image, place, args[2], *args[3:5])
     if countdown is not None:
         if countdown_spot is not None:
             countdown_spot.centre, countdown_spot.picture = centre, (dw, dh)
@@ -605,22 +614,21 @@ def draw_head(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
     # the emoji takes the room the head keeps for it; a title longer than the head keeps room for takes
     # the question mark's instead, which goes where even 16 px are not left
     size = int(min(x1 - x0, y1 - y0 - max(frame.title_h, line_h * len(lines)) - frame.pad * 0.5))
-    ey = y0
     if label is not None:
         size = max(16, size)
         icon = emojis.face(label, shape, size) if own_face else emojis.scaled(label, size)
-        image.paste(icon, (int((x0 + x1 - size) / 2), ey), icon)
+        image.paste(icon, (int((x0 + x1 - size) / 2), y0), icon)
     elif size < 16:  # no room for the question mark: the title from the head's top
         size = -int(frame.pad * 0.5)
     else:
         ex = int((x0 + x1 - size) / 2)
         ring = max(2, size // 40)
         inset = size * 0.06
-        draw.ellipse((ex + inset, ey + inset, ex + size - inset, ey + size - inset), outline=TRACK, width=ring)
-        put_text(draw, (ex + size / 2, ey + size / 2), "?", font(max(frame.floor, size // 2), bold=True), MUTED,
+        draw.ellipse((ex + inset, y0 + inset, ex + size - inset, y0 + size - inset), outline=TRACK, width=ring)
+        put_text(draw, (ex + size / 2, y0 + size / 2), "?", font(max(frame.floor, size // 2), bold=True), MUTED,
                  anchor="mm")
     for n, line in enumerate(lines):
-        put_text(draw, ((x0 + x1) / 2, ey + size + frame.pad * 0.5 + n * line_h), line, face, colour,
+        put_text(draw, ((x0 + x1) / 2, y0 + size + frame.pad * 0.5 + n * line_h), line, face, colour,
                  anchor="mt")
 
 

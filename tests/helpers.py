@@ -255,12 +255,12 @@ def blend(colour: tuple[int, int, int], alpha: int, under: tuple[int, int, int])
 @contextlib.contextmanager
 def drawn_texts() -> Iterator[list[DrawnText]]:
     """Record every text :mod:`emojify.render` draws inside the block (its ``put_text`` and
-    ``draw_pill``). A plain text's background is what the picture holds under it just before it is
+    ``paint_pill``). A plain text's background is what the picture holds under it just before it is
     drawn (the commonest colour of its box); a pill's, its colour over black and over white."""
     from emojify import render
 
     seen: list[DrawnText] = []
-    put_text, draw_pill = render.put_text, render.draw_pill
+    put_text, paint_pill = render.put_text, render.paint_pill
 
     def recording_put_text(draw, xy, text, face, colour, anchor="la"):
         box = draw.textbbox(xy, text, font=face, anchor=anchor)
@@ -270,18 +270,18 @@ def drawn_texts() -> Iterator[list[DrawnText]]:
         put_text(draw, xy, text, face, colour, anchor)
         seen.append(DrawnText(text, box, int(face.size), tuple(colour), (background,)))
 
-    def recording_draw_pill(image, center, text, face, fill, background, width=None, margin=0.0, disc=False):
-        box = draw_pill(image, center, text, face, fill, background, width, margin, disc)
+    def recording_paint_pill(image, place, face, fill, background, disc=False):
+        text, box = place[0], paint_pill(image, place, face, fill, background, disc)
         colour, alpha = background[:3], background[3]
         seen.append(DrawnText(text, box, int(face.size), tuple(fill),
                               (blend(colour, alpha, (0, 0, 0)), blend(colour, alpha, (255, 255, 255)))))
         return box
 
-    render.put_text, render.draw_pill = recording_put_text, recording_draw_pill
+    render.put_text, render.paint_pill = recording_put_text, recording_paint_pill
     try:
         yield seen
     finally:
-        render.put_text, render.draw_pill = put_text, draw_pill
+        render.put_text, render.paint_pill = put_text, paint_pill
 
 
 # --- a virtual screen ----------------------------------------------------------------------
