@@ -52,6 +52,14 @@ def one_line_errors(parser: argparse.ArgumentParser) -> Iterator[None]:
         parser.exit(2, f"{parser.prog}: error: {exc}\n")
 
 
+def screen_size(text: str) -> str:
+    """A ``WxH`` argument, checked (argparse's type)."""
+    width, _, height = text.partition("x")
+    if not (width.isdigit() and height.isdigit() and 320 <= int(width) <= 8192 and 240 <= int(height) <= 8192):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a screen size like 800x480 (320x240 .. 8192x8192)")
+    return text
+
+
 def number(kind: type, low: float, high: float | None = None, *, above: bool = False) -> Callable[[str], float]:
     """An argparse type: a finite ``kind`` (``int`` or ``float``) of at least ``low`` (greater than
     ``low`` with ``above``) and at most ``high``; anything else is argparse's one error line."""

@@ -30,19 +30,11 @@ import cv2
 from emojify.bench import cpu_name, synthetic_stream
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from script_common import exit_with, number  # the script beside this one
+from script_common import exit_with, number, screen_size  # the script beside this one
 
 VIDEO_FPS = 30
 WARM_UP = 8.0
 DEFAULT_SIZES = ("800x480", "1280x720", "1920x1080")
-
-
-def screen_size(text: str) -> str:
-    """A ``WxH`` argument, checked (argparse's type)."""
-    width, _, height = text.partition("x")
-    if not (width.isdigit() and height.isdigit() and 320 <= int(width) <= 8192 and 240 <= int(height) <= 8192):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a screen size like 800x480 (320x240 .. 8192x8192)")
-    return text
 
 
 def start_screen(*sizes: str) -> tuple[subprocess.Popen, str]:

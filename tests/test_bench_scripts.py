@@ -138,10 +138,27 @@ def test_window_cost_refuses_bad_arguments_in_one_line(args):
     assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].startswith("window_cost.py: error:")
 
 
+def test_panel_sizes_reports_the_big_emoji_giving_way_to_large_text_on_a_small_screen():
+    done = run_script("panel_sizes", "--windows", "480x320", "1280x720", "--languages", "en", "de", "--json")
+    assert done.returncode == 0, done.stderr
+    emoji = {(line["window"], line["large_text"], line["language"]): line["emoji_px"] for line in json.loads(done.stdout)}
+    assert len(emoji) == 8 and all(px >= 16 for px in emoji.values())
+    for language in ("en", "de"):
+        assert emoji["480x320", True, language] < emoji["480x320", False, language] < emoji["1280x720", False, language]
+    # the German names are longer: on a small screen with large text its rows take more of the panel
+    assert emoji["480x320", True, "de"] < emoji["480x320", True, "en"]
+
+
+@pytest.mark.parametrize("args", [["--windows", "480"], ["--windows", "100x100"], ["--languages", "xx"]])
+def test_panel_sizes_refuses_bad_arguments_in_one_line(args):
+    done = run_script("panel_sizes", *args)
+    assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].startswith("panel_sizes.py: error:")
+
+
 def test_the_docs_quote_each_script_tested_here():
     docs = "\n".join(path.read_text() for path in (REPO / "docs").glob("*.md"))
     for name in ("faceless_photos", "generated_bench", "generated_pictures", "party_bench", "party_coverage",
-                 "window_cost", "shape_auc"):
+                 "window_cost", "shape_auc", "panel_sizes"):
         assert f"packaging/{name}.py" in docs, name
 
 
@@ -331,7 +348,7 @@ HELP_SAYS = {
     "party_coverage": "--sides", "shape_auc": "--landmarker", "live_still_agreement": "--seconds",
     "generated_bench": "FaceMesh.run",  # the description's last paragraph, not only its first line
     "generated_pictures": "generated-emoji-bases.png", "faceless_photos": "--no-second-look", "soak": "--plot",
-    "window_cost": "Xvfb", "render_emojis": "fonts-noto-color-emoji",
+    "window_cost": "Xvfb", "panel_sizes": "gives way", "render_emojis": "fonts-noto-color-emoji",
 }
 """Each measuring script, and a phrase its whole ``--help`` holds."""
 
