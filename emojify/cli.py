@@ -259,6 +259,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if emojis is not None and args.emoji == "generated":  # the composite and the stickers, as the kiosk's
         emojis = with_generated(emojis)
     made = make_folder(args.out, f"--out {args.out}") if args.out else []
+    there = folder_names(args.out) if args.out else set()
     results, failures = [], 0
     try:
         # --json prints once all are read: a bar meanwhile (on a terminal); the text prints each as it goes
@@ -274,14 +275,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
             results.append(predict_entry(path, reading, args, emojis))
             if not args.json:
                 print(predicted_line(path, reading.faces if args.all_faces else reading.faces[:1]))
-    except BaseException:  # a full disk, Ctrl-C: no empty --out folder left
-        remove_empty(made)
-        raise
-    if not any("composite" in entry for entry in results):  # no photo read: none either; folders a saved
-        remove_empty(made)  # composite's path passes through stay (--out new/../kept/run), or it names nothing
+    finally:  # no photo read, a full disk, Ctrl-C: no empty --out folder left; but where a composite was
+        if args.out and folder_names(args.out) <= there:  # saved, folders its path passes through stay
+            remove_empty(made)  # (--out new/../kept/run: new/), or the path printed for it names nothing
     if args.json:
         print(json.dumps(results, ensure_ascii=not shows_emoji(sys.stdout), indent=2))
     return EXIT_BAD_INPUT if failures else 0
+
+
+def folder_names(folder: str | Path) -> set[str]:
+    """The names in ``folder`` (none where it cannot be listed): what a run saved there is what it adds."""
+    try:
+        return set(os.listdir(folder))
+    except OSError:
+        return set()
 
 
 def check_pyplot() -> None:

@@ -415,7 +415,8 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
             continue
         if countdown is None:
             break
-        centre = countdown_place((dw, dh), diameter, margin, keep_clear + boxes, marks, stay)
+        # it keeps off the pills where any place will do, and gives one up only where it would cover its text
+        centre = countdown_place((dw, dh), diameter, margin, keep_clear + [area for _, area, _ in places], marks, stay)
         disc = (centre[0] - diameter / 2, centre[1] - diameter / 2, centre[0] + diameter / 2, centre[1] + diameter / 2)
         if not any(covered(disc, box) > 0 for box in boxes):
             break
@@ -508,8 +509,9 @@ class PanelFrame:
     text_scale: float
     button_px: int
     title_h: float
-    """The height the head keeps for its title: the longest of those the panel may show, so that the
-    big emoji keeps its size as the title changes."""
+    """The height the head keeps for its title: the longest of the titles :func:`panel_frame` was
+    given, so that a face's big emoji keeps its size as the title changes (a longer title without a
+    face takes the question mark's room instead: :func:`draw_head`)."""
 
 
 def row_widths(draw: ImageDraw.ImageDraw, rows: Sequence[Row], bold: ImageFont.ImageFont) -> tuple[float, float, float]:

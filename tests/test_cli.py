@@ -706,6 +706,44 @@ def test_an_out_through_a_new_folder_keeps_the_folder_its_paths_pass_through(ima
     assert Path(entry["composite"]).is_file() and Path(entry["composite"]).parent == out
 
 
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, OSError(errno.ENOSPC, "No space left on device")],
+                         ids=["ctrl-c", "full-disk"])
+def test_a_run_stopped_after_a_saved_composite_keeps_the_folder_its_path_passes_through(images, tmp_path,
+                                                                                      monkeypatch, stop):
+    """``--out new/../kept/run`` stopped at the second photo: the stopped run took new/ away, so the path
+    of the composite already saved in kept/run/ (and the --out typed) named nothing."""
+    from emojify import cli
+
+    (tmp_path / "kept").mkdir()
+    out = tmp_path / "new" / ".." / "kept" / "run"
+    entry, calls = cli.predict_entry, []
+
+    def stopping_at_the_second(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 2:
+            raise stop
+        return entry(*args, **kwargs)
+
+    monkeypatch.setattr(cli, "predict_entry", stopping_at_the_second)
+    photo = str(images["astronaut.png"])
+    with contextlib.suppress(KeyboardInterrupt, OSError):
+        main(["predict", photo, photo, "--out", str(out)])
+    assert len(calls) == 2 and len(list((tmp_path / "kept" / "run").iterdir())) == 1
+    assert (tmp_path / "new").is_dir() and out.resolve() == (tmp_path / "kept" / "run").resolve()
+
+
+def test_a_run_stopped_before_any_composite_leaves_no_output_folder_it_made(images, tmp_path, monkeypatch):
+    from emojify import cli
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "predict_entry", stop)
+    with contextlib.suppress(KeyboardInterrupt):
+        main(["predict", str(images["astronaut.png"]), "--out", str(tmp_path / "new" / "out")])
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_refused_run_leaves_no_output_folder_it_made(images, one_face_folder, tmp_path, capsys):
     """A bad model (or a folder with no classes) was found after --out's and --plot's folders were made:
     the refused run left them behind, empty."""

@@ -258,6 +258,32 @@ def test_the_countdown_leaves_the_face_and_its_emoji_in_sight(emojis, window, la
         assert matches(counting, ACCENT, 4).sum() > 1000, f"{box}: the number is not drawn big in the accent colour"
 
 
+@pytest.mark.parametrize("window", [(800, 480), (480, 800), (1280, 720), (1920, 1080), (500, 680)])
+def test_the_countdown_keeps_off_the_hint_and_the_banner_where_it_can(emojis, window, monkeypatch) -> None:
+    """The disc kept off the pills' texts only: it was drawn over the rounded end of the hint's pill
+    (800x480, and every size here, in English) where another place was free."""
+    from emojify import render
+
+    painted, paint = [], render.paint_pill
+
+    def noting(image, place, face, fill, background, disc=False):
+        painted.append((place[1], disc))
+        return paint(image, place, face, fill, background, disc)
+
+    monkeypatch.setattr(render, "paint_pill", noting)
+    lay = layout(window)
+    render_feed(np.full((480, 640, 3), 120, np.uint8), lay.feed.size, None, emojis, countdown=3,
+                text_scale=lay.text_scale, hint=texts.MAKE_THIS_FACE.format(name=texts.expression_name("disgust")),
+                banner=(texts.could_not_save(OSError(errno.ENOSPC, "No space left on device")), ERROR))
+    (disc,) = [area for area, is_disc in painted if is_disc]
+    pills = [area for area, is_disc in painted if not is_disc]
+    (cx, cy), r = ((disc[0] + disc[2]) / 2, (disc[1] + disc[3]) / 2), (disc[2] - disc[0]) / 2
+    assert len(pills) == 2
+    for x0, y0, x1, y1 in pills:  # the circle's nearest point of each pill is outside it
+        nearest = (min(max(cx, x0), x1), min(max(cy, y0), y1))
+        assert np.hypot(nearest[0] - cx, nearest[1] - cy) >= r, f"the countdown {disc} is over the pill {(x0, y0, x1, y1)}"
+
+
 @pytest.mark.parametrize("window", [(800, 480), (480, 800), (1280, 720), (1920, 1080)])
 @pytest.mark.parametrize("large_text", [False, True])
 def test_the_countdown_stays_in_one_place_and_size_from_3_to_1(emojis, window, large_text: bool) -> None:
