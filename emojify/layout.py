@@ -70,6 +70,10 @@ PANEL_SIDE_BY_SIDE = 22
 its smallest text wide (a title's word, a name, a bar and "100%"); a narrower one stacks them, and
 is then at least :data:`PANEL_STACKED` times that text high (320x480 with large text)."""
 PANEL_STACKED = 17
+PANEL_BESIDE = 12
+"""A panel beside the picture is at least this many times its smallest text wide, more than half the
+window where it must (320x320 with large text): the longest name ("Sorprendido") and "100%" side by
+side with a gap, and the panel's margins."""
 
 
 def padding(size: tuple[int, int]) -> int:
@@ -80,16 +84,17 @@ def padding(size: tuple[int, int]) -> int:
 def layout(size: tuple[int, int], large_text: bool = False) -> Layout:
     """The panel beside the picture on a landscape window, below it on a portrait one.
 
-    Beside: the panel takes about a third of the width (more with large text). Below: the picture
-    keeps its 4:3 shape across the width, up to half the height, and the panel takes the rest (at
-    least :data:`PANEL_LEAST` lines).
+    Beside: the panel takes about a third of the width (more with large text), at most half of it
+    unless its rows need more (:data:`PANEL_BESIDE`). Below: the picture keeps its 4:3 shape across
+    the width, up to half the height, and the panel takes the rest (at least :data:`PANEL_LEAST` lines).
     """
     w, h = max(1, size[0]), max(1, size[1])
     pad = padding((w, h))
     text_scale = LARGE_TEXT if large_text else 1.0
     if w >= h:
         share = 0.32 * (1.12 if large_text else 1.0)
-        panel_w = int(min(max(w * share, 240 * text_scale), w * 0.5, 0.3 * w + 400))
+        half = max(w * 0.5, PANEL_BESIDE * min_text(text_scale))
+        panel_w = int(min(max(w * share, 240 * text_scale), half, 0.3 * w + 400))
         feed = Rect(pad, pad, max(1, w - panel_w - 3 * pad), max(1, h - 2 * pad))
         panel = Rect(w - panel_w - pad, pad, max(1, panel_w), max(1, h - 2 * pad))
         return Layout((w, h), feed, panel, False, text_scale)

@@ -60,7 +60,8 @@ COUNTDOWN_MOST = 0.25
 """The countdown number's font size at most, in times the picture's shorter side, whatever the text
 size: a disc of 0.38 of the picture fits beside the default capture region between its corner marks
 (large text's 0.43 covered them). One size for every frame of a countdown, so the disc does
-not grow and shrink as the visitors move."""
+not grow and shrink as the visitors move; never below the smallest text size (the 86x64 picture of a
+320x320 window with large text)."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -403,7 +404,8 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
                           (255, 255, 255), (*colour, PILL_ALPHA), dw * 0.8, margin))
         return drawn
 
-    face = font(int(min(dw, dh) * min(COUNTDOWN_PX * text_scale, COUNTDOWN_MOST)), bold=True)
+    face = font(max(min_text(text_scale), int(min(dw, dh) * min(COUNTDOWN_PX * text_scale, COUNTDOWN_MOST))),
+                bold=True)
     diameter = pill_size(draw, str(countdown), face, disc=True)[1] if countdown is not None else 0.0
     stay = countdown_spot.centre if countdown_spot is not None and countdown_spot.picture == (dw, dh) else None
     # A 3.5-inch screen's picture (222x166) has no room for the three: the hint gives way first.
@@ -536,6 +538,15 @@ def row_least(draw: ImageDraw.ImageDraw, rows: Sequence[Row], size: int) -> tupl
             max(longest, name_w + value_w + 3 * gap + (size if barred else 0)))
 
 
+def row_lines(draw: ImageDraw.ImageDraw, row: Row, width: float, size: int,
+              measured: Callable[[str], str] = str) -> list[str]:
+    """``row``'s name in its text's ``size`` (as ``measured``: :func:`steady` keeps a score's line as it
+    grows) on lines no wider than ``width`` where the row has only a name (a score's line: "Nouveau
+    record du jour !" at 320x320), else on one."""
+    alone = row.fraction is None and not row.value and row.icon is None
+    return (wrap(measured(row.name), width, font(size, row.strong), draw) or [row.name]) if alone else [row.name]
+
+
 COLUMN_LEAST = 48
 """The wide panel's left column (the big emoji over its title) in pixels at the least, and at least
 as wide as the title's longest word; where the rows leave less, the panel stacks its parts as a tall
@@ -587,8 +598,9 @@ def _panel_frame(size: tuple[int, int], text_scale: float, titles: tuple[str, ..
                                  (fitted_lines(probe, title, width, title_px, floor) for title in titles)]) * 1.3
 
     title_h = titles_h(w - 2 * pad)
-    # stacked, the big emoji takes the height the title, the rows and the button leave
-    emoji = int(min(w - 2 * pad, h * 0.3 / text_scale, h - 3.6 * pad - title_h - button_h - (slots or len(rows)) * row_h))
+    slices = max(slots or len(rows), sum(len(row_lines(probe, row, w - 2 * pad, floor)) for row in rows))
+    # stacked, the big emoji takes the height the title, the rows (a score's line maybe on two) and the button leave
+    emoji = int(min(w - 2 * pad, h * 0.3 / text_scale, h - 3.6 * pad - title_h - button_h - slices * row_h))
     column = int(min(w * 0.4 / text_scale, h * 0.85, w - 3 * pad - row_w))
     words = max([probe.textlength(word, font=font(floor, bold=True)) for title in titles for word in title.split()],
                 default=0)
@@ -651,10 +663,12 @@ def draw_button(draw: ImageDraw.ImageDraw, frame: PanelFrame, text: str, active:
 def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, rows: Sequence[Row],
               emojis: EmojiSet, text_scale: float, slots: int | None = None, measure: Sequence[Row] = ()) -> None:
     """``rows`` in equal slices of the body (``slots`` of them): icon, name, bar, value; a strong row
-    is highlighted. Their text's size and the bars' length are fitted to ``measure`` where given (the
-    rows with their widest figures: the same as the figures change)."""
+    is highlighted, and a row of only a name too wide for the body at the smallest size takes a slice
+    for each of its lines (:func:`row_lines`). Their text's size and the bars' length are fitted to
+    ``measure`` where given (the rows with their widest figures: the same as the figures change)."""
     x0, top, x1, bottom = frame.body
-    row_h = max(8.0, (bottom - top) / (slots or len(rows)))
+    floor_lines = [len(row_lines(draw, row, x1 - x0, frame.floor, steady)) for row in rows]
+    row_h = max(8.0, (bottom - top) / max(slots or len(rows), sum(floor_lines)))
     size = int(min(max(frame.floor, min(row_h * 0.46, max(34, row_h * 0.3)) * text_scale),
                    max(frame.floor, row_h * 0.8)))
     bar_share = 0.25 / text_scale if any(r.fraction is not None for r in measure or rows) else 0.0
@@ -682,7 +696,7 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
     bar_h = max(4, int(min(row_h * 0.34, size * 0.8)))
     inset = frame.pad * 0.6
     for i, row in enumerate(rows):
-        cy = top + row_h * (i + 0.5)
+        cy = top + row_h * (sum(floor_lines[:i]) + 0.5)
         if row.strong:
             draw.rounded_rectangle((x0 - inset, cy - row_h * 0.47, x1 + inset, cy + row_h * 0.47),
                                    radius=row_h * 0.3, fill=HIGHLIGHT)
@@ -691,7 +705,10 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
             image.paste(icon, (int(x0), int(cy - icon_px / 2)), icon)
         face = bold if row.strong else regular
         colour = ACCENT if row.strong else MUTED if row.muted else TEXT
-        put_text(draw, (name_x, cy), row.name, face, colour, anchor="lm")
+        lines = row_lines(draw, row, x1 - x0, size)
+        for n, line in enumerate(lines):  # a wrapped row's lines in the slices it was measured for
+            put_text(draw, (name_x, cy + row_h * (n + (floor_lines[i] - len(lines)) / 2)), line, face, colour,
+                     anchor="lm")
         if row.fraction is not None and bar_x1 - bar_x0 > bar_h:
             draw.rounded_rectangle((bar_x0, cy - bar_h / 2, bar_x1, cy + bar_h / 2), radius=bar_h / 2, fill=TRACK)
             filled = (bar_x1 - bar_x0) * clamp(row.fraction, 0, 1)
@@ -765,25 +782,35 @@ def draw_screen(image: Image.Image, compose: Callable[[float], tuple[float, Call
     ``compose(shrink)`` gives the icon's height, the function that draws it at a top y, and the
     lines, for fonts and icon shrunk by ``shrink`` (1 at first, smaller until the whole fits).
     Where even the smallest fonts do not fit (large text on a 3.5-inch screen), the lines stand
-    closer, and with ``spare_footer`` the last paragraph (after the last gap) is left out; then the icon.
+    closer, and with ``spare_footer`` the last paragraph (after the last gap) is left out; then the icon;
+    then the tips (left-aligned lines from their first, unindented one), the last first, while the
+    lines are taller than the window.
     """
     draw = ImageDraw.Draw(image)
     w, h = image.size
     shrink = 1.0
+
+    def height(lines: list[Line]) -> float:  # the icon, its gap and the lines
+        return icon_h + gap + sum(gap if line is None else line[3] for line in lines)
+
     while True:
         icon_h, draw_icon, lines = compose(shrink)
         gap = min(w / 16, h / 9) * 0.45 * shrink
-        total = icon_h + gap + sum(gap if line is None else line[3] for line in lines)
-        if total <= h * 0.94 or shrink < 0.4:
+        if height(lines) <= h * 0.94 or shrink < 0.4:
             break
         shrink *= 0.9
-    if total > h * 0.94:
+    if height(lines) > h * 0.94:
         lines = [line and (*line[:3], min(line[3], line[1].size * 1.2), line[4]) for line in lines]
-        if spare_footer and icon_h + gap + sum(gap if line is None else line[3] for line in lines) > h * 0.94:
+        if spare_footer and height(lines) > h * 0.94:
             lines = lines[:len(lines) - lines[::-1].index(None) - 1]
-        if icon_h + gap + sum(gap if line is None else line[3] for line in lines) > h * 0.94:
+        if height(lines) > h * 0.94:
             icon_h, draw_icon = -gap, lambda y: None  # a long folder's name: the icon goes, and its gap
-        total = icon_h + gap + sum(gap if line is None else line[3] for line in lines)
+        tips = [i for i, line in enumerate(lines) if i and line is not None and line[4] == 0]
+        while tips and height(lines) > h:  # a 320x320 window with large text: the last tip goes, whole
+            lines = lines[:tips.pop()]
+            while lines[-1] is None:
+                lines.pop()
+    total = height(lines)
     y = (h - total) / 2
     draw_icon(y)
     y += icon_h + gap

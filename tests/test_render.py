@@ -570,7 +570,7 @@ def test_the_overlays_are_drawn_on_the_picture_and_never_on_the_camera_frame(emo
 
 # --- every screen at every size: legible, fitting, and with enough contrast ------------------
 
-LEGIBLE_WINDOWS = [(480, 320), (320, 480), (800, 480), (480, 800), (1280, 720), (720, 1280), (1920, 1080), (3840, 2160)]
+LEGIBLE_WINDOWS = [(320, 320), (480, 320), (320, 480), (800, 480), (480, 800), (1280, 720), (720, 1280), (1920, 1080), (3840, 2160)]
 """From a 3.5-inch touchscreen, either way round, up to a 4K monitor."""
 
 
@@ -660,7 +660,7 @@ def test_every_text_is_legible_and_fits_at_every_window_size(emojis, window, lar
         assert_legible(what, size, seen, smallest)
 
 
-SMALL_WINDOWS = [(480, 320), (320, 480), (320, 360), (320, 400), (560, 360), (900, 320)]
+SMALL_WINDOWS = [(320, 320), (480, 320), (320, 480), (320, 360), (320, 400), (560, 360), (900, 320)]
 """A 3.5-inch screen either way round, and small windows beside it, landscape and portrait."""
 
 
