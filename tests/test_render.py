@@ -758,12 +758,11 @@ def test_the_panel_keeps_its_shape_as_the_expression_and_the_figures_change(emoj
 
 
 def test_a_title_on_three_lines_stays_above_the_rows(emojis) -> None:
-    """The narrowest panel with large text: 'No se encontró ninguna cara' takes three lines, which ran
-    into the first row's name."""
+    """A narrow panel with large text (160x308, the side panel of a 320x320 window when it took half):
+    'No se encontró ninguna cara' takes three lines, which ran into the first row's name."""
     texts.set_language("es")
-    lay = layout((320, 320), True)
     with drawn_texts() as seen:
-        render_panel(PanelView(None, None, texts.NO_FACE_FOUND, texts.PLAY), lay.panel.size, emojis, lay.text_scale)
+        render_panel(PanelView(None, None, texts.NO_FACE_FOUND, texts.PLAY), (160, 308), emojis, LARGE_TEXT)
     title = [t for t in seen if t.text in texts.NO_FACE_FOUND]
     assert len(title) == 3
     first_row = next(t for t in seen if t.text == texts.expression_name(CLASSES[0]))
