@@ -276,19 +276,20 @@ def cmd_predict(args: argparse.Namespace) -> int:
             if not args.json:
                 print(predicted_line(path, reading.faces if args.all_faces else reading.faces[:1]))
     finally:  # no photo read, a full disk, Ctrl-C: no empty --out folder left; but where a composite was
-        if args.out and folder_names(args.out) <= there:  # saved, folders its path passes through stay
-            remove_empty(made)  # (--out new/../kept/run: new/), or the path printed for it names nothing
+        now = folder_names(args.out) if args.out else set()  # saved (or --out cannot be listed to tell),
+        if None not in (there, now) and now <= there:  # folders its path passes through stay (--out
+            remove_empty(made)  # new/../kept/run: new/), or the path printed for it names nothing
     if args.json:
         print(json.dumps(results, ensure_ascii=not shows_emoji(sys.stdout), indent=2))
     return EXIT_BAD_INPUT if failures else 0
 
 
-def folder_names(folder: str | Path) -> set[str]:
-    """The names in ``folder`` (none where it cannot be listed): what a run saved there is what it adds."""
+def folder_names(folder: str | Path) -> set[str] | None:
+    """The names in ``folder``, None where it cannot be listed: what a run saved there is what it adds."""
     try:
         return set(os.listdir(folder))
     except OSError:
-        return set()
+        return None
 
 
 def check_pyplot() -> None:

@@ -80,7 +80,8 @@ def make_folder(folder: Path, given: str) -> list[Path]:
     (for a refused run to take away again): every folder the path as typed passes through that was
     not there (``new/../kept/run`` makes ``new/`` and ``kept/run/``; ``kept/`` is the user's)."""
     folder = Path(folder)
-    passed = {Path(os.path.abspath(Path(*folder.parts[:end]))) for end in range(1, len(folder.parts) + 1)}
+    # the folders as the system walks them: a link on the way (link/../run) leads to its target's parent
+    passed = {Path(os.path.realpath(Path(*folder.parts[:end]))) for end in range(1, len(folder.parts) + 1)}
     try:  # exists() too fails where a folder on the way cannot be entered, or a name is too long
         made = sorted((path for path in passed if not path.exists()), key=lambda path: len(path.parts), reverse=True)
         folder.mkdir(parents=True, exist_ok=True)

@@ -286,7 +286,8 @@ def covered(a: BoxF, b: BoxF) -> float:
 
 
 def countdown_place(size: tuple[int, int], diameter: float, margin: float, keep_clear: list[BoxF],
-                    marks: list[BoxF], stay: tuple[float, float] | None = None) -> tuple[float, float]:
+                    marks: list[BoxF], stay: tuple[float, float] | None = None,
+                    rather_clear: Sequence[BoxF] = ()) -> tuple[float, float]:
     """The countdown disc's centre: in the first corner of the picture (top left, top right, bottom
     left, bottom right), else the first middle of a side (left, right, bottom, top), where it covers
     none of ``keep_clear`` (the faces, their emoji, the texts) and none of the capture region's
@@ -296,16 +297,17 @@ def countdown_place(size: tuple[int, int], diameter: float, margin: float, keep_
     middle too) that covers least of ``keep_clear``, then of the marks. ``stay`` (where the disc stood
     on the countdown's last frame) is kept while it covers no more than that place: the disc moves
     when a visitor or an emoji comes into it, not back to an earlier corner when one is left free. The
-    middle, the last resort over the capture region, is left as soon as another place will do."""
+    middle, the last resort over the capture region, is left as soon as another place will do.
+    ``rather_clear`` (the pills around the texts) counts after ``keep_clear`` and before the marks."""
     w, h = size
     r = diameter / 2
     x0, y0, x1, y1 = margin + r, margin + r, w - margin - r, h - margin - r
     places = [(x0, y0), (x1, y0), (x0, y1), (x1, y1), (x0, h / 2), (x1, h / 2), (w / 2, y1), (w / 2, y0),
               (w / 2, h / 2)]
 
-    def covers(c: tuple[float, float]) -> tuple[float, float]:
+    def covers(c: tuple[float, float]) -> tuple[float, float, float]:
         disc = (c[0] - r, c[1] - r, c[0] + r, c[1] + r)
-        return sum(covered(disc, box) for box in keep_clear), sum(covered(disc, box) for box in marks)
+        return tuple(sum(covered(disc, box) for box in boxes) for boxes in (keep_clear, rather_clear, marks))
 
     best = min(places, key=covers)
     return stay if stay is not None and stay != places[-1] and covers(stay) <= covers(best) else best
@@ -417,8 +419,10 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
             continue
         if countdown is None:
             break
-        # it keeps off the pills where any place will do, and gives one up only where it would cover its text
-        centre = countdown_place((dw, dh), diameter, margin, keep_clear + [area for _, area, _ in places], marks, stay)
+        # it keeps off the texts, then off their pills where any place will do, and gives a pill up only
+        # where it would cover its text
+        centre = countdown_place((dw, dh), diameter, margin, keep_clear + boxes, marks, stay,
+                                 [area for _, area, _ in places])
         disc = (centre[0] - diameter / 2, centre[1] - diameter / 2, centre[0] + diameter / 2, centre[1] + diameter / 2)
         if not any(covered(disc, box) > 0 for box in boxes):
             break

@@ -732,6 +732,36 @@ def test_a_run_stopped_after_a_saved_composite_keeps_the_folder_its_path_passes_
     assert (tmp_path / "new").is_dir() and out.resolve() == (tmp_path / "kept" / "run").resolve()
 
 
+def test_an_out_that_cannot_be_listed_keeps_the_folder_its_path_passes_through(images, tmp_path, monkeypatch, capsys):
+    """A drop-box --out (written to, not listed: mode 333) looked as if nothing had been saved in it, and
+    new/ of --out new/../kept was taken away from under the composite's printed path."""
+    from emojify import cli
+
+    (tmp_path / "kept").mkdir()
+    listdir = os.listdir
+
+    def no_listing(folder="."):
+        if Path(folder).resolve() == (tmp_path / "kept").resolve():
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
+        return listdir(folder)
+
+    monkeypatch.setattr(cli.os, "listdir", no_listing)
+    out = tmp_path / "new" / ".." / "kept"
+    assert main(["predict", str(images["astronaut.png"]), "--out", str(out), "--json"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert Path(entry["composite"]).is_file() and (tmp_path / "new").is_dir()
+
+
+def test_a_refused_run_through_a_link_leaves_no_folder_where_the_link_led(images, tmp_path):
+    """``--out link/../run`` with link -> elsewhere/sub: the folder made was elsewhere/run, the one
+    taken away ./run (never made), so the refused run left an empty elsewhere/run behind."""
+    (tmp_path / "elsewhere" / "sub").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere" / "sub")
+    (tmp_path / "junk.png").write_text("not a picture")
+    assert main(["predict", str(tmp_path / "junk.png"), "--out", str(tmp_path / "link" / ".." / "run")]) == 2
+    assert [path.name for path in (tmp_path / "elsewhere").iterdir()] == ["sub"]
+
+
 def test_a_run_stopped_before_any_composite_leaves_no_output_folder_it_made(images, tmp_path, monkeypatch):
     from emojify import cli
 

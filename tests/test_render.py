@@ -284,6 +284,27 @@ def test_the_countdown_keeps_off_the_hint_and_the_banner_where_it_can(emojis, wi
         assert np.hypot(nearest[0] - cx, nearest[1] - cy) >= r, f"the countdown {disc} is over the pill {(x0, y0, x1, y1)}"
 
 
+def test_the_countdown_gives_up_no_pill_to_keep_off_another_pills_edge(emojis, monkeypatch) -> None:
+    """Kept off the pills as much as off their texts, the disc took the place over the hint's text
+    rather than the one touching only the end of its pill, and the hint was given up (1688x258, large
+    text, Spanish): the texts come first, then their pills."""
+    from emojify import render
+
+    painted, paint = [], render.paint_pill
+    monkeypatch.setattr(render, "paint_pill", lambda image, place, *args: painted.append(place[0]) or paint(image, place,
+                                                                                                           *args))
+    texts.set_language("es")
+    lay = layout((1688, 258), True)
+    box, probabilities = (1290, 41, 215, 215), np.full(len(CLASSES), 1 / len(CLASSES), np.float32)
+    result = Result(region_box((1080, 1920)), box, probabilities, None, (Face(box, probabilities, None, 1),))
+    hint = texts.MAKE_THIS_FACE.format(name=texts.expression_name("neutral"))
+    banner = texts.could_not_save(OSError(errno.EACCES, "Permission denied"), stickers=True)
+    render_feed(np.zeros((1080, 1920, 3), np.uint8), lay.feed.size, result, emojis, hint=hint, banner=(banner, ERROR),
+                countdown=1, text_scale=lay.text_scale)
+    shown = [" ".join(text.split()) for text in painted]
+    assert shown == [hint, banner, "1"], shown
+
+
 @pytest.mark.parametrize("window", [(800, 480), (480, 800), (1280, 720), (1920, 1080)])
 @pytest.mark.parametrize("large_text", [False, True])
 def test_the_countdown_stays_in_one_place_and_size_from_3_to_1(emojis, window, large_text: bool) -> None:
