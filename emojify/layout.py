@@ -87,23 +87,30 @@ def layout(size: tuple[int, int], large_text: bool = False) -> Layout:
     Beside: the panel takes about a third of the width (more with large text), at most half of it
     unless its rows need more (:data:`PANEL_BESIDE`). Below: the picture keeps its 4:3 shape across
     the width, up to half the height, and the panel takes the rest (at least :data:`PANEL_LEAST` lines).
+    A window barely taller than wide (320x330 with large text) puts the panel beside the picture too,
+    where below it would leave the picture smaller.
     """
     w, h = max(1, size[0]), max(1, size[1])
     pad = padding((w, h))
     text_scale = LARGE_TEXT if large_text else 1.0
+    share = 0.32 * (1.12 if large_text else 1.0)
+    half = max(w * 0.5, PANEL_BESIDE * min_text(text_scale))
+    panel_w = int(min(max(w * share, 240 * text_scale), half, 0.3 * w + 400))
+    beside = Layout((w, h), Rect(pad, pad, max(1, w - panel_w - 3 * pad), max(1, h - 2 * pad)),
+                    Rect(w - panel_w - pad, pad, max(1, panel_w), max(1, h - 2 * pad)), False, text_scale)
     if w >= h:
-        share = 0.32 * (1.12 if large_text else 1.0)
-        half = max(w * 0.5, PANEL_BESIDE * min_text(text_scale))
-        panel_w = int(min(max(w * share, 240 * text_scale), half, 0.3 * w + 400))
-        feed = Rect(pad, pad, max(1, w - panel_w - 3 * pad), max(1, h - 2 * pad))
-        panel = Rect(w - panel_w - pad, pad, max(1, panel_w), max(1, h - 2 * pad))
-        return Layout((w, h), feed, panel, False, text_scale)
+        return beside
     floor = min_text(text_scale)
     least = PANEL_LEAST if w - 2 * pad >= PANEL_SIDE_BY_SIDE * floor else PANEL_STACKED
     feed_h = max(1, int(min((w - 2 * pad) * 0.75, h * 0.5, h - 3 * pad - least * floor)))
-    feed = Rect(pad, pad, max(1, w - 2 * pad), max(1, feed_h))
-    panel = Rect(pad, feed_h + 2 * pad, max(1, w - 2 * pad), max(1, h - feed_h - 3 * pad))
-    return Layout((w, h), feed, panel, True, text_scale)
+    below = Layout((w, h), Rect(pad, pad, max(1, w - 2 * pad), max(1, feed_h)),
+                   Rect(pad, feed_h + 2 * pad, max(1, w - 2 * pad), max(1, h - feed_h - 3 * pad)), True, text_scale)
+    return below if picture_area(below.feed) >= picture_area(beside.feed) else beside
+
+
+def picture_area(rect: Rect) -> float:
+    """The area of a 4:3 camera picture fitted into ``rect``."""
+    return min(rect.w, rect.h * 4 / 3) * min(rect.h, rect.w * 3 / 4)
 
 
 def initial_size(screen: tuple[int, int]) -> tuple[int, int]:

@@ -787,8 +787,8 @@ def draw_screen(image: Image.Image, compose: Callable[[float], tuple[float, Call
     lines, for fonts and icon shrunk by ``shrink`` (1 at first, smaller until the whole fits).
     Where even the smallest fonts do not fit (large text on a 3.5-inch screen), the lines stand
     closer, and with ``spare_footer`` the last paragraph (after the last gap) is left out; then the icon;
-    then the tips (left-aligned lines from their first, unindented one), the last first, while the
-    lines are taller than the window.
+    then, while the lines are taller than the window, each is as tall as its own letters reach, and
+    the tips (left-aligned lines from their first, unindented one) go, the last first.
     """
     draw = ImageDraw.Draw(image)
     w, h = image.size
@@ -809,6 +809,9 @@ def draw_screen(image: Image.Image, compose: Callable[[float], tuple[float, Call
             lines = lines[:len(lines) - lines[::-1].index(None) - 1]
         if height(lines) > h * 0.94:
             icon_h, draw_icon = -gap, lambda y: None  # a long folder's name: the icon goes, and its gap
+        if height(lines) > h:  # closer still, each line as tall as its own letters reach, before a tip goes
+            lines = [line and (*line[:3], min(line[3], draw.textbbox((0, 0), line[0], font=line[1], anchor="la")[3]),
+                               line[4]) for line in lines]
         tips = [i for i, line in enumerate(lines) if i and line is not None and line[4] == 0]
         while tips and height(lines) > h:  # a 320x320 window with large text: the last tip goes, whole
             lines = lines[:tips.pop()]

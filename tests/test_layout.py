@@ -37,6 +37,18 @@ def test_picture_and_panel_fill_the_window_side_by_side_or_stacked(window: tuple
     assert feed.w * feed.h > window[0] * window[1] * share, "the picture gets a good share of the window"
 
 
+@pytest.mark.parametrize("width", [320, 360, 400])
+def test_a_window_barely_taller_than_wide_keeps_a_picture(width: int) -> None:
+    """With large text the panel below keeps its least height: a 320x324 window left the picture 1 px
+    high (and the countdown cut off on it), 320x340 16 px. Beside, the picture is 86x64 there: the
+    panel goes beside the picture wherever below it would leave the picture smaller."""
+    beside = layout((width, width), True).feed
+    for height in range(width + 1, width + 120, 3):
+        feed = layout((width, height), True).feed
+        shown = min(feed.w, feed.h * 4 / 3) * min(feed.h, feed.w * 3 / 4)  # a 4:3 camera's picture in it
+        assert shown >= 0.9 * min(beside.w, beside.h * 4 / 3) * min(beside.h, beside.w * 3 / 4), (width, height)
+
+
 def test_large_text_gets_a_wider_panel_and_a_text_scale() -> None:
     normal, large = layout((1280, 720)), layout((1280, 720), large_text=True)
     assert normal.text_scale == 1 and large.text_scale > 1.2
