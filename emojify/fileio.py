@@ -40,7 +40,7 @@ def atomic_path(path: Path, *, exclusive: bool = False, durable: bool = False,
     path = Path(path)
     # a name near the system's 255 bytes fits too; cut between letters (a FAT stick refuses half a letter)
     short = os.fsencode(path.name)[:TEMP_NAME_BYTES].decode("utf-8", "ignore")
-    fd, name = tempfile.mkstemp(prefix=f".{short}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{short}.", suffix=f".tmp{path.suffix}", dir=real_folder(path.parent))
     os.close(fd)
     tmp = Path(name)
     try:
@@ -89,15 +89,26 @@ def make_folder(folder: Path, given: str) -> list[Path]:
         in_the_way = isinstance(exc, FileExistsError | NotADirectoryError)
         reason = "a file is in the way" if in_the_way else reason_of(exc)
         raise OutputError(f"{given}: cannot make the folder {folder} ({reason})") from None
-    check_writable(folder, given)
+    try:
+        check_writable(folder, given)
+    except OutputError:
+        remove_empty(made)  # made, but no file can go in it: refused, it is taken away again
+        raise
     return made
+
+
+def real_folder(folder: str | Path) -> str:
+    """``folder`` as the system reaches it, links followed before ``..``: where to make a temporary file
+    in it. From Python 3.12 on, tempfile takes a ``..`` away by its letters first, so that in
+    ``link/../run`` it looked for ``./run``, not the ``run`` beside the link's target."""
+    return os.path.realpath(folder)
 
 
 def check_writable(folder: Path, given: str) -> None:
     """:class:`OutputError` (naming the option as ``given``) unless a file can be made in ``folder``,
     which exists; nothing is left there."""
     try:
-        Path(tempfile.mkdtemp(prefix=".write-check-", dir=folder)).rmdir()
+        Path(tempfile.mkdtemp(prefix=".write-check-", dir=real_folder(folder))).rmdir()
     except OSError as exc:
         raise OutputError(f"{given}: cannot write in the folder {folder} ({reason_of(exc)})") from None
 

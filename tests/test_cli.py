@@ -762,6 +762,19 @@ def test_a_refused_run_through_a_link_leaves_no_folder_where_the_link_led(images
     assert [path.name for path in (tmp_path / "elsewhere").iterdir()] == ["sub"]
 
 
+def test_an_out_through_a_link_saves_beside_the_links_target(images, tmp_path, capsys):
+    """``--out link/../run`` with link -> elsewhere/sub is elsewhere/run, as the system walks it; from
+    Python 3.12 on, tempfile took the ``..`` away by its letters and looked for ./run: the write check
+    refused the folder it had just made, and left it behind."""
+    (tmp_path / "elsewhere" / "sub").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere" / "sub")
+    out = tmp_path / "link" / ".." / "run"
+    assert main(["predict", str(images["astronaut.png"]), "--out", str(out), "--json"]) == 0
+    (entry,) = json.loads(capsys.readouterr().out)
+    assert Path(entry["composite"]).is_file() and Path(entry["composite"]).resolve().parent == tmp_path / "elsewhere" / "run"
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_run_stopped_before_any_composite_leaves_no_output_folder_it_made(images, tmp_path, monkeypatch):
     from emojify import cli
 

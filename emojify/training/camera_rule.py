@@ -36,7 +36,7 @@ from emojify.classifier import Classifier, default_model_path, metadata_path
 from emojify.decision import METADATA_KEY, fit_camera_bias
 from emojify.errors import EmojifyError, print_error, until_interrupted
 from emojify.evaluate import FolderError, labelled_images
-from emojify.fileio import remove_empty
+from emojify.fileio import real_folder, remove_empty
 from emojify.helptext import plain_text
 from emojify.imageio import ImageError, read_image_scaled
 from emojify.labels import CLASSES
@@ -117,7 +117,7 @@ def write_model(model: Path, bias: tuple[float, ...], note: dict, out: Path) -> 
     metadata[METADATA_KEY] = dict(metadata.get(METADATA_KEY) or {}) | {
         "camera_bias": [round(b, 4) for b in bias], "camera_bias_fitted_on": note}
     out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".camera-", dir=out))
+    staging = Path(tempfile.mkdtemp(prefix=".camera-", dir=real_folder(out)))
     try:
         shutil.copyfile(model, staging / model.name)
         metadata_path(staging / model.name).write_text(json.dumps(metadata, indent=2) + "\n")

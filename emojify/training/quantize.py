@@ -40,7 +40,7 @@ import numpy as np
 from emojify.classifier import MODEL_NAME, Classifier, interpreter_installed, sha256_of
 from emojify.decision import METADATA_KEY, class_frequencies, fit_rule
 from emojify.errors import print_error, until_interrupted, write_problem
-from emojify.fileio import path_argument, remove_empty
+from emojify.fileio import path_argument, real_folder, remove_empty
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES
 from emojify.metrics import summarize
@@ -188,7 +188,7 @@ def staged_folder(target: Path, replace: bool, renewed: Collection[str] = ()) ->
     target = Path(target)
     refuse_existing(target, replace)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=real_folder(target.parent)))
     try:
         yield staging
         old = None
@@ -196,7 +196,7 @@ def staged_folder(target: Path, replace: bool, renewed: Collection[str] = ()) ->
             for item in target.iterdir():
                 if item.is_file() and not (staging / item.name).exists() and item.name not in renewed:
                     shutil.copy2(item, staging / item.name)
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=real_folder(target.parent)))
             os.replace(target, old / target.name)
         try:
             staging.chmod(0o755)
