@@ -258,25 +258,32 @@ def test_the_countdown_leaves_the_face_and_its_emoji_in_sight(emojis, window, la
         assert matches(counting, ACCENT, 4).sum() > 1000, f"{box}: the number is not drawn big in the accent colour"
 
 
-@pytest.mark.parametrize("window", [(800, 480), (480, 800), (1280, 720), (1920, 1080), (500, 680)])
-def test_the_countdown_keeps_off_the_hint_and_the_banner_where_it_can(emojis, window, monkeypatch) -> None:
-    """The disc kept off the pills' texts only: it was drawn over the rounded end of the hint's pill
-    (800x480, and every size here, in English) where another place was free."""
+def pills_painted(monkeypatch) -> list[tuple[str, tuple[int, int, int, int], bool]]:
+    """Each pill :mod:`emojify.render` paints from here on, in order: its text (as wrapped), its box and
+    whether it is the countdown's disc."""
     from emojify import render
 
     painted, paint = [], render.paint_pill
 
     def noting(image, place, face, fill, background, disc=False):
-        painted.append((place[1], disc))
+        painted.append((place[0], place[1], disc))
         return paint(image, place, face, fill, background, disc)
 
     monkeypatch.setattr(render, "paint_pill", noting)
+    return painted
+
+
+@pytest.mark.parametrize("window", [(800, 480), (480, 800), (1280, 720), (1920, 1080), (500, 680)])
+def test_the_countdown_keeps_off_the_hint_and_the_banner_where_it_can(emojis, window, monkeypatch) -> None:
+    """The disc kept off the pills' texts only: it was drawn over the rounded end of the hint's pill
+    (800x480, and every size here, in English) where another place was free."""
+    painted = pills_painted(monkeypatch)
     lay = layout(window)
     render_feed(np.full((480, 640, 3), 120, np.uint8), lay.feed.size, None, emojis, countdown=3,
                 text_scale=lay.text_scale, hint=texts.MAKE_THIS_FACE.format(name=texts.expression_name("disgust")),
                 banner=(texts.could_not_save(OSError(errno.ENOSPC, "No space left on device")), ERROR))
-    (disc,) = [area for area, is_disc in painted if is_disc]
-    pills = [area for area, is_disc in painted if not is_disc]
+    (disc,) = [area for _, area, is_disc in painted if is_disc]
+    pills = [area for _, area, is_disc in painted if not is_disc]
     (cx, cy), r = ((disc[0] + disc[2]) / 2, (disc[1] + disc[3]) / 2), (disc[2] - disc[0]) / 2
     assert len(pills) == 2
     for x0, y0, x1, y1 in pills:  # the circle's nearest point of each pill is outside it
@@ -288,11 +295,7 @@ def test_the_countdown_gives_up_no_pill_to_keep_off_another_pills_edge(emojis, m
     """Kept off the pills as much as off their texts, the disc took the place over the hint's text
     rather than the one touching only the end of its pill, and the hint was given up (1688x258, large
     text, Spanish): the texts come first, then their pills."""
-    from emojify import render
-
-    painted, paint = [], render.paint_pill
-    monkeypatch.setattr(render, "paint_pill", lambda image, place, *args: painted.append(place[0]) or paint(image, place,
-                                                                                                           *args))
+    painted = pills_painted(monkeypatch)
     texts.set_language("es")
     lay = layout((1688, 258), True)
     box, probabilities = (1290, 41, 215, 215), np.full(len(CLASSES), 1 / len(CLASSES), np.float32)
@@ -301,7 +304,7 @@ def test_the_countdown_gives_up_no_pill_to_keep_off_another_pills_edge(emojis, m
     banner = texts.could_not_save(OSError(errno.EACCES, "Permission denied"), stickers=True)
     render_feed(np.zeros((1080, 1920, 3), np.uint8), lay.feed.size, result, emojis, hint=hint, banner=(banner, ERROR),
                 countdown=1, text_scale=lay.text_scale)
-    shown = [" ".join(text.split()) for text in painted]
+    shown = [" ".join(text.split()) for text, _, _ in painted]
     assert shown == [hint, banner, "1"], shown
 
 
