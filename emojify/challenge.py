@@ -47,6 +47,11 @@ class Rules:
     pause: float = 1.5
     """How long a target's outcome stays up before the next target."""
 
+    @property
+    def most(self) -> int:
+        """The highest score a round can reach: every target matched at once."""
+        return self.targets * (self.points + self.bonus)
+
 
 @dataclass(frozen=True)
 class Outcome:

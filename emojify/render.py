@@ -15,7 +15,7 @@ import bisect
 import functools
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -578,7 +578,7 @@ def panel_frame(size: tuple[int, int], text_scale: float = 1.0, titles: tuple[st
 
 def steady_rows(rows: Sequence[Row]) -> tuple[Row, ...]:
     """``rows`` as a panel is measured for them: their names and values :func:`steady`."""
-    return tuple(Row(steady(row.name), row.fraction, steady(row.value)) for row in rows)
+    return tuple(replace(row, name=steady(row.name), value=steady(row.value)) for row in rows)
 
 
 @functools.lru_cache(maxsize=32)  # a panel is drawn again as its figures change; its texts seldom do
@@ -701,8 +701,8 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
     inset = frame.pad * 0.6
     for i, row in enumerate(rows):
         cy = top + row_h * (sum(floor_lines[:i]) + 0.5)
-        if row.strong:
-            draw.rounded_rectangle((x0 - inset, cy - row_h * 0.47, x1 + inset, cy + row_h * 0.47),
+        if row.strong:  # behind all the slices a wrapped row takes
+            draw.rounded_rectangle((x0 - inset, cy - row_h * 0.47, x1 + inset, cy + row_h * (floor_lines[i] - 0.53)),
                                    radius=row_h * 0.3, fill=HIGHLIGHT)
         if row.icon is not None and icons and icon_px >= 10:
             icon = emojis.scaled(row.icon, icon_px)
@@ -753,10 +753,7 @@ def render_challenge(view: ChallengeView, size: tuple[int, int], emojis: EmojiSe
     """The challenge game's panel: the target emoji and name, time and hold bars, score lines, button."""
     rows, slots = view.rows, max(CHALLENGE_ROWS, len(view.rows))
     titles = (view.title, *map(expression_name, CLASSES), texts.MATCHED.format(points=100), texts.MISSED)
-    # measured with the time and hold bars, shown or not: the score's lines keep their size under a
-    # target's outcome (no bars) and while it is played
-    bars = (Row(texts.TIME, 1.0, texts.SECONDS.format(seconds=10)), Row(texts.HOLD, 1.0))
-    measure = steady_rows(rows if any(row.fraction is not None for row in rows) else (*bars, *rows))
+    measure = steady_rows(view.widest or rows)
     frame = panel_frame(size, text_scale, titles, view.button, measure, slots)
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)

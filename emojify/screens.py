@@ -587,25 +587,40 @@ class Machine:
                            self.drawing_failures, challenge)
 
     def challenge_panel(self, game: Round) -> ChallengeView:
-        """The challenge panel: the target, its time and hold, or the outcome; or the round's score."""
-        best = self.best.today(self.today())
+        """The challenge panel: the target, its time and hold, or the outcome; or the round's score.
+        Each is measured with the full bars and the highest score a round reaches (``widest``), so that
+        the rows keep their place as the score and the day's best gain digits."""
+        best, total, rules = self.best.today(self.today()), len(game.targets), game.rules
+        widest = challenge_widest(rules)
         if self.state == CHALLENGE_OVER:
-            lines = (Row(texts.MATCHED_OF.format(matched=game.matched, total=len(game.targets))),
+            lines = (Row(texts.MATCHED_OF.format(matched=game.matched, total=total)),
                      Row(texts.NEW_BEST if self.new_best else texts.BEST_TODAY.format(score=best)))
             cheer = "happy" if game.matched else "neutral"  # over the score, not the "no face" question mark
-            return ChallengeView(cheer, texts.SCORE.format(score=game.score), lines, texts.PLAY_AGAIN, True, good=self.new_best)
-        total, shown = len(game.targets), game.showing
-        number = min(game.index + 1, total)
-        score_rows = (Row(texts.TARGET_OF.format(number=number, total=total)), Row(texts.SCORE.format(score=game.score)),
-                      Row(texts.BEST_TODAY.format(score=best)))
+            return ChallengeView(cheer, texts.SCORE.format(score=game.score), lines, texts.PLAY_AGAIN, True,
+                                 good=self.new_best, widest=widest[:2] + lines)
+        shown = game.showing
+        rows = score_rows(min(game.index + 1, total), total, game.score, best)
         if shown is not None:
             title = texts.MATCHED.format(points=shown.points) if shown.matched else texts.MISSED
-            return ChallengeView(shown.target, title, score_rows, texts.PLAYING, False, good=shown.matched)
+            return ChallengeView(shown.target, title, rows, texts.PLAYING, False, good=shown.matched, widest=widest)
         left, hold = game.seconds_left(), game.hold_progress()
-        bars = (Row(texts.TIME, round(left / game.rules.seconds, 2), texts.SECONDS.format(seconds=math.ceil(left))),
+        bars = (Row(texts.TIME, round(left / rules.seconds, 2), texts.SECONDS.format(seconds=math.ceil(left))),
                 Row(texts.HOLD, round(hold, 2), strong=hold > 0))
         target = game.target or game.targets[-1]
-        return ChallengeView(target, texts.expression_name(target), bars + score_rows, texts.PLAYING, False)
+        return ChallengeView(target, texts.expression_name(target), bars + rows, texts.PLAYING, False, widest=widest)
+
+
+def score_rows(number: int, total: int, score: int, best: int) -> tuple[Row, ...]:
+    """The challenge panel's lines under the bars: which target of how many, the score, the day's best."""
+    return (Row(texts.TARGET_OF.format(number=number, total=total)), Row(texts.SCORE.format(score=score)),
+            Row(texts.BEST_TODAY.format(score=best)))
+
+
+def challenge_widest(rules: Rules) -> tuple[Row, ...]:
+    """The challenge panel's bars and lines at their widest: the time and hold bars full, the last
+    target, the highest score a round reaches as the score and the day's best."""
+    return ((Row(texts.TIME, 1.0, texts.SECONDS.format(seconds=math.ceil(rules.seconds))), Row(texts.HOLD, 1.0))
+            + score_rows(rules.targets, rules.targets, rules.most, rules.most))
 
 
 class Screens:

@@ -97,6 +97,11 @@ class ChallengeView:
     button_active: bool = True
     good: bool = False
     """The title is good news (drawn in the accent colour)."""
+    widest: tuple[Row, ...] = ()
+    """The rows as the panel is measured for them (the rows where none are given): every row the
+    round may show in this place, with its widest figures (the highest score a round reaches, the
+    time and hold bars under a target's outcome too), so that the panel keeps its shape as the round
+    goes on."""
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,12 @@ import sys
 from pathlib import Path
 
 from emojify import texts
+from emojify.challenge import Rules
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.labels import CLASSES
 from emojify.layout import layout
 from emojify.render import render_challenge, render_panel
+from emojify.screens import challenge_widest, score_rows
 from emojify.views import ChallengeView, PanelView, Row
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -67,9 +69,10 @@ def measure(window: tuple[int, int], large_text: bool, language: str, emojis: Em
     lay = layout(window, large_text)
     live = PanelView("surprise", tuple(100 if label == "surprise" else 0 for label in CLASSES), texts.expression_name("surprise"),
                      texts.SNAPSHOT_BUTTON)
+    widest = challenge_widest(Rules())
     playing = ChallengeView("surprise", texts.expression_name("surprise"), (
         Row(texts.TIME, 0.6, texts.SECONDS.format(seconds=5)), Row(texts.HOLD, 0.4, strong=True),
-        Row(texts.TARGET_OF.format(number=1, total=5)), Row(texts.SCORE.format(score=0))), texts.PLAYING, False)
+        *score_rows(1, 5, 0, 0)), texts.PLAYING, False, widest=widest)
     return {"window": "x".join(map(str, window)), "large_text": large_text, "language": language,
             "picture": "x".join(map(str, lay.feed.size)), "panel": "x".join(map(str, lay.panel.size)),
             "emoji_px": big_emoji(render_panel, live, lay.panel.size, emojis, lay.text_scale),

@@ -11,6 +11,7 @@ from helpers import drawn_texts
 from PIL import Image, ImageDraw
 
 from emojify import texts
+from emojify.challenge import Rules
 from emojify.emojis import load_emoji_set
 from emojify.faces import region_box
 from emojify.labels import CLASSES
@@ -38,6 +39,7 @@ from emojify.render import (
     row_least,
     wrap,
 )
+from emojify.screens import challenge_widest
 from emojify.sources import SourceSpec, parse_source
 from emojify.views import AttractView, ChallengeView, PanelView, Row
 
@@ -632,9 +634,10 @@ def every_screen(window: tuple[int, int], large_text: bool, emojis,
     playing = ChallengeView("surprise", texts.expression_name("surprise"), (
         Row(texts.TIME, 0.6, texts.SECONDS.format(seconds=5)), Row(texts.HOLD, 0.4, strong=True),
         Row(texts.TARGET_OF.format(number=5, total=5)), Row(texts.SCORE.format(score=1000)),
-        Row(texts.BEST_TODAY.format(score=1000))), texts.PLAYING, False)
-    over = ChallengeView(None, texts.SCORE.format(score=1000), (Row(texts.MATCHED_OF.format(matched=5, total=5)),
-                                                             Row(texts.NEW_BEST)), texts.PLAY_AGAIN, True, good=True)
+        Row(texts.BEST_TODAY.format(score=1000))), texts.PLAYING, False, widest=challenge_widest(Rules()))
+    lines = (Row(texts.MATCHED_OF.format(matched=5, total=5)), Row(texts.NEW_BEST))
+    over = ChallengeView(None, texts.SCORE.format(score=1000), lines, texts.PLAY_AGAIN, True, good=True,
+                         widest=challenge_widest(Rules())[:2] + lines)
     record("live panel", render_panel, winner_view("surprise", 100, texts.SNAPSHOT_BUTTON), lay.panel.size, emojis)
     record("no-face panel", render_panel, PanelView(None, None, texts.NO_FACE_FOUND, texts.PLAY), lay.panel.size, emojis)
     record("waiting panel", render_panel, PanelView(None, None, texts.NO_FACE_YET, texts.GET_READY, False), lay.panel.size,
@@ -642,8 +645,9 @@ def every_screen(window: tuple[int, int], large_text: bool, emojis,
     record("result panel", render_panel, winner_view("disgust", 100, texts.back_to_live(60), False),
            lay.panel.size, emojis)
     record("challenge panel", render_challenge, playing, lay.panel.size, emojis)
-    record("matched panel", render_challenge, ChallengeView("happy", texts.MATCHED.format(points=200), playing.rows,
-                                                            texts.PLAYING, False, good=True), lay.panel.size, emojis)
+    record("matched panel", render_challenge, ChallengeView("happy", texts.MATCHED.format(points=200), playing.rows[2:],
+                                                            texts.PLAYING, False, good=True, widest=playing.widest),
+           lay.panel.size, emojis)
     record("score panel", render_challenge, over, lay.panel.size, emojis)
     record("feed", render_feed, frame, lay.feed.size, None, emojis,
            hint=texts.MAKE_THIS_FACE.format(name=texts.expression_name("disgust")),
@@ -774,13 +778,28 @@ def test_the_panel_keeps_its_shape_as_the_expression_and_the_figures_change(emoj
         Row(texts.TIME, 0.6, texts.SECONDS.format(seconds=seconds)), Row(texts.HOLD, 0.4), *score_rows),
         texts.PLAYING, False)) for label in CLASSES for seconds in (10, 9)]
     assert moved(playing) <= 2, "the challenge panel changes shape"
-    # a target's outcome: no bars, the score's lines in the first slots, as large and as far left
-    score = [where(render_challenge, ChallengeView("happy", title, score_rows, texts.PLAYING, False, good=True), False)
-             for title in (texts.MATCHED.format(points=200), texts.MISSED)]
+    # a target's outcome: no bars, the score's lines in the first slots, as large and as far left (the
+    # panel measured with the bars, as the game's screens give it)
     played = (Row(texts.TIME, 0.6, texts.SECONDS.format(seconds=5)), Row(texts.HOLD, 0.4), *score_rows)
+    score = [where(render_challenge, ChallengeView("happy", title, score_rows, texts.PLAYING, False, good=True,
+                                                   widest=played), False)
+             for title in (texts.MATCHED.format(points=200), texts.MISSED)]
     score += [where(render_challenge, ChallengeView("happy", texts.expression_name("happy"), played, texts.PLAYING,
                                                     False), False)]
     assert moved(score) <= 2, "the score's lines change under a target's outcome"
+
+
+def test_a_strong_row_on_several_lines_is_highlighted_behind_all(emojis) -> None:
+    """A highlighted row of only a name, too long for a narrow panel, takes two lines or more: the
+    highlight was drawn behind its first line only."""
+    texts.set_language("fr")
+    rows = (Row(texts.MATCHED_OF.format(matched=5, total=5)), Row(texts.NEW_BEST, strong=True))
+    with drawn_texts() as seen:
+        image, _ = render_challenge(ChallengeView("happy", texts.SCORE.format(score=1000), rows, texts.PLAY_AGAIN),
+                                    (160, 308), emojis, LARGE_TEXT)
+    lines = [t for t in seen if t.text in texts.NEW_BEST and t.text != texts.NEW_BEST]
+    assert len(lines) >= 2, [t.text for t in seen]
+    assert [t.backgrounds for t in lines] == [(HIGHLIGHT,)] * len(lines)
 
 
 def test_a_title_on_three_lines_stays_above_the_rows(emojis) -> None:

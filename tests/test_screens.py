@@ -10,12 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import drawn_texts
 
 from emojify import screens as sc
 from emojify import texts
 from emojify.challenge import Rules
+from emojify.emojis import load_emoji_set
 from emojify.labels import CLASSES
+from emojify.layout import layout
 from emojify.pipeline import Face, Result
+from emojify.render import render_challenge
 from emojify.screens import Screens, Snapshot, Timings
 from emojify.shape import Shape
 from emojify.sources import SourceStatus
@@ -548,6 +552,42 @@ def test_a_round_of_five_ends_with_the_score_and_the_days_best_is_kept(game: Kio
     assert game.state == sc.CHALLENGE and game.screens.current().challenge.best == 0, "yesterday's best reported"
     game.run(Rules().seconds * 5 + Rules().pause * 5, label=None)
     assert game.screens.view().panel.rows[-1].name == texts.BEST_TODAY.format(score=0), "a new day, a new best"
+
+
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+@pytest.mark.parametrize(("window", "large_text"), [((320, 480), True), ((640, 360), True), ((900, 320), False)])
+def test_the_challenge_panel_keeps_its_shape_as_the_score_grows(game: Kiosk, window, large_text: bool,
+                                                                 language: str) -> None:
+    """The panel was measured for the score's figures as they were: beside its head ("Récord de hoy 150"
+    in Spanish) its rows moved 13 px aside when the day's best or the score passed 99 (and again at 1000,
+    every target matched at once), under each target's outcome too."""
+    texts.set_language(language)
+    emojis, lay = load_emoji_set(), layout(window, large_text)
+    shapes: dict[bool, list[np.ndarray]] = {True: [], False: []}  # while a target is played, under its outcome
+    scores = set()
+
+    def note() -> None:  # the button, and each drawn text's left edge, middle height and size but the head's
+        panel = game.screens.view().panel
+        with drawn_texts() as seen:
+            _, button = render_challenge(panel, lay.panel.size, emojis, text_scale=lay.text_scale)
+        title = next(n for n in range(1, len(seen)) if " ".join(t.text for t in seen[:n]) == panel.title)  # maybe on two lines
+        rows = [(t.box[0], (t.box[1] + t.box[3]) / 2, t.size) for t in seen[title:]]
+        shapes[panel.title == texts.expression_name(panel.target)].append(np.array([*button, *np.ravel(rows)]))
+        scores.add(game.screens.current().challenge.score)
+
+    for _ in range(2):  # the second round with the first's score as the day's best
+        if game.state == sc.CHALLENGE_OVER:
+            game.run(sc.SCORE_GUARD)
+        game.snapshot()
+        for _ in range(Rules().targets):
+            note()
+            game.run(Rules().hold + 0.1, label=game.screens.current().challenge.target)  # matched at once
+            note()
+            game.run(Rules().pause, label=None)
+    assert min(scores) == 0 and max(scores) > 900, scores  # from one digit to three
+    for played, seen in shapes.items():
+        assert len(seen) == 2 * Rules().targets
+        assert max(np.abs(shape - seen[0]).max() for shape in seen) <= 1, ("played" if played else "outcome", seen)
 
 
 def test_the_score_stays_up_a_moment_whatever_is_pressed(game: Kiosk) -> None:
