@@ -38,7 +38,7 @@ from emojify.errors import (
     reason_of,
     sigterm_interrupts,
 )
-from emojify.fileio import atomic_path, make_file_folder, make_folder, path_argument, remove_empty
+from emojify.fileio import MadeFolders, atomic_path, make_file_folder, make_folder, path_argument, remove_empty
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES, TEST_SPLITS
 from emojify.launch import opencv_problem
@@ -258,8 +258,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     emojis = load_emoji_set() if args.out else None
     if emojis is not None and args.emoji == "generated":  # the composite and the stickers, as the kiosk's
         emojis = with_generated(emojis)
-    made = make_folder(args.out, f"--out {args.out}") if args.out else []
-    there = folder_names(args.out) if args.out else set()
+    made = MadeFolders(make_folder(args.out, f"--out {args.out}"), args.out) if args.out else MadeFolders([])
     results, failures = [], 0
     try:
         # --json prints once all are read: a bar meanwhile (on a terminal); the text prints each as it goes
@@ -275,21 +274,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
             results.append(predict_entry(path, reading, args, emojis))
             if not args.json:
                 print(predicted_line(path, reading.faces if args.all_faces else reading.faces[:1]))
-    finally:  # no photo read, a full disk, Ctrl-C: no empty --out folder left; but where a composite was
-        now = folder_names(args.out) if args.out else set()  # saved (or --out cannot be listed to tell),
-        if None not in (there, now) and now <= there:  # folders its path passes through stay (--out
-            remove_empty(made)  # new/../kept/run: new/), or the path printed for it names nothing
+    finally:  # no photo read, a full disk, Ctrl-C: no empty --out folder left, but the way to a composite saved
+        made.take_back()
     if args.json:
         print(json.dumps(results, ensure_ascii=not shows_emoji(sys.stdout), indent=2))
     return EXIT_BAD_INPUT if failures else 0
-
-
-def folder_names(folder: str | Path) -> set[str] | None:
-    """The names in ``folder``, None where it cannot be listed: what a run saved there is what it adds."""
-    try:
-        return set(os.listdir(folder))
-    except OSError:
-        return None
 
 
 def check_pyplot() -> None:

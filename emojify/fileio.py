@@ -86,6 +86,7 @@ def make_folder(folder: Path, given: str) -> list[Path]:
         made = sorted((path for path in passed if not path.exists()), key=lambda path: len(path.parts), reverse=True)
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        remove_empty(made)  # mkdir stops where it fails: the folders it made before stay otherwise
         in_the_way = isinstance(exc, FileExistsError | NotADirectoryError)
         reason = "a file is in the way" if in_the_way else reason_of(exc)
         raise OutputError(f"{given}: cannot make the folder {folder} ({reason})") from None
@@ -155,6 +156,35 @@ def remove_empty(folders: Iterable[Path]) -> None:
     for folder in folders:
         with contextlib.suppress(OSError):
             folder.rmdir()
+
+
+def folder_names(folder: str | Path) -> frozenset[str] | None:
+    """The names in ``folder`` (none where it is not there yet), None where it cannot be listed: what a
+    run put there is what it adds."""
+    try:
+        return frozenset(os.listdir(folder))
+    except FileNotFoundError:
+        return frozenset()
+    except OSError:
+        return None
+
+
+class MadeFolders:
+    """The folders made for a run's output (:func:`make_folder`), and the names its ``outputs`` (the
+    folders it writes in) held once they were made."""
+
+    def __init__(self, made: list[Path], *outputs: Path) -> None:
+        self.made, self.outputs = made, outputs
+        self.before = [folder_names(folder) for folder in outputs]
+
+    def take_back(self) -> None:
+        """Remove the folders made (:func:`remove_empty`), for a refused or stopped run, unless it put
+        something in its outputs, or that cannot be told: then they all stay, for the path as typed
+        leads through them to what it wrote (``new/`` of ``new/../kept/run``)."""
+        now = [folder_names(folder) for folder in self.outputs]
+        if all(after is not None and before is not None and after <= before
+               for after, before in zip(now, self.before, strict=True)):
+            remove_empty(self.made)
 
 
 def make_file_folder(path: Path, given: str, suffix: str = ".png") -> list[Path]:

@@ -752,6 +752,15 @@ def test_an_out_that_cannot_be_listed_keeps_the_folder_its_path_passes_through(i
     assert Path(entry["composite"]).is_file() and (tmp_path / "new").is_dir()
 
 
+def test_an_out_that_cannot_be_made_partway_leaves_no_folder_it_made(images, tmp_path):
+    """``--out new/../a-file/run``: mkdir made new/, then found a file in the way of a-file/run; the
+    refused run left new/ behind."""
+    (tmp_path / "a-file").write_text("not a folder")
+    out = tmp_path / "new" / ".." / "a-file" / "run"
+    assert main(["predict", str(images["astronaut.png"]), "--out", str(out)]) == 2
+    assert [path.name for path in tmp_path.iterdir()] == ["a-file"]
+
+
 def test_a_refused_run_through_a_link_leaves_no_folder_where_the_link_led(images, tmp_path):
     """``--out link/../run`` with link -> elsewhere/sub: the folder made was elsewhere/run, the one
     taken away ./run (never made), so the refused run left an empty elsewhere/run behind."""

@@ -308,6 +308,19 @@ def test_render_script_refuses_a_font_without_the_emoji(tmp_path: Path) -> None:
 
 
 @needs_noto
+def test_render_script_writes_through_a_link_and_dot_dot(tmp_path: Path) -> None:
+    """``--out link/../run`` with link -> elsewhere/sub is elsewhere/run; from Python 3.12 on, tempfile
+    took the ``..`` away by its letters and staged the set in ./run, which is not there."""
+    from helpers import load_script
+
+    (tmp_path / "elsewhere" / "sub").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "run").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "elsewhere" / "sub")
+    load_script("render_emojis").write_all(tmp_path / "link" / ".." / "run", {"happy.png": b"picture"})
+    assert [path.name for path in (tmp_path / "elsewhere" / "run").iterdir()] == ["happy.png"]
+    assert not (tmp_path / "run").exists()
+
+
 def test_render_script_failing_partway_leaves_the_old_set_whole(tmp_path: Path, monkeypatch, capsys) -> None:
     """One emoji that cannot be drawn (the fifth): the old set stays as it was, not old and new mixed."""
     from helpers import load_script

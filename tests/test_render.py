@@ -795,8 +795,8 @@ def test_a_strong_row_on_several_lines_is_highlighted_behind_all(emojis) -> None
     texts.set_language("fr")
     rows = (Row(texts.MATCHED_OF.format(matched=5, total=5)), Row(texts.NEW_BEST, strong=True))
     with drawn_texts() as seen:
-        image, _ = render_challenge(ChallengeView("happy", texts.SCORE.format(score=1000), rows, texts.PLAY_AGAIN),
-                                    (160, 308), emojis, LARGE_TEXT)
+        render_challenge(ChallengeView("happy", texts.SCORE.format(score=1000), rows, texts.PLAY_AGAIN),
+                         (160, 308), emojis, LARGE_TEXT)
     lines = [t for t in seen if t.text in texts.NEW_BEST and t.text != texts.NEW_BEST]
     assert len(lines) >= 2, [t.text for t in seen]
     assert [t.backgrounds for t in lines] == [(HIGHLIGHT,)] * len(lines)

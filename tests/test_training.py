@@ -190,6 +190,48 @@ def test_a_full_disk_while_training_names_the_run_folder(tmp_path, capsys, monke
     assert capsys.readouterr().err.strip() == f"emojify-train: error: {run}: {os.strerror(errno.ENOSPC)}"
 
 
+@pytest.mark.parametrize("wrote", [True, False], ids=["after-an-epoch", "before-any"])
+def test_a_run_through_a_new_folder_that_fails_keeps_the_way_to_what_it_wrote(tmp_path, capsys, monkeypatch, wrote):
+    """``--out new/../kept/run`` and a full disk after the first epoch: the failed run took new/ away, so
+    the error's path, and ``--resume`` with it, named nothing, while kept/run held the epoch. A run that
+    wrote nothing leaves neither folder."""
+    from emojify.training import train
+
+    def full_disk(cfg, run, *args, **kwargs):
+        if wrote:
+            (Path(run) / "history.json").write_text("[]")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(Path(run) / "last.keras"))
+
+    monkeypatch.setattr(train, "missing_library", lambda *modules: None)
+    monkeypatch.setattr(train, "train", full_disk)
+    (tmp_path / "kept").mkdir()
+    run = tmp_path / "new" / ".." / "kept" / "run"
+    assert train.main([str(tmp_path), "--out", str(run)]) == 2
+    assert capsys.readouterr().err.strip() == f"emojify-train: error: {run / 'last.keras'}: {os.strerror(errno.ENOSPC)}"
+    if wrote:
+        assert (run / "history.json").is_file() and (tmp_path / "new").is_dir()
+    else:
+        assert sorted(path.name for path in tmp_path.rglob("*")) == ["kept"]
+
+
+@pytest.mark.parametrize("wrote", [True, False], ids=["partly-written", "nothing-written"])
+def test_a_quantize_or_camera_rule_out_through_a_new_folder_keeps_the_way_to_what_it_wrote(tmp_path, wrote):
+    """The folders quantize and camera_rule make for ``--out new/../kept/int8`` (check_output_folder) go
+    again after a failure only where nothing went into the output: new/ was taken away from under a model
+    already moved into kept/int8 when its metadata then failed to land."""
+    from emojify.training.commands import check_output_folder
+
+    (tmp_path / "kept").mkdir()
+    out = tmp_path / "new" / ".." / "kept" / "int8"
+    made = check_output_folder(out, "--out-dir")
+    if wrote:
+        out.mkdir()
+        (out / "emotion_int8.tflite").write_bytes(b"model")
+    made.take_back()
+    assert (tmp_path / "new").is_dir() == wrote
+    assert not wrote or (out / "emotion_int8.tflite").is_file()
+
+
 def test_a_path_too_long_to_look_at_is_one_line(tmp_path, capsys):
     """A path the tools cannot even look at (too long here; a folder on the way that cannot be entered
     fails the same way): one line naming it and exit code 2, where it was a traceback."""

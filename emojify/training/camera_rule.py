@@ -36,7 +36,7 @@ from emojify.classifier import Classifier, default_model_path, metadata_path
 from emojify.decision import METADATA_KEY, fit_camera_bias
 from emojify.errors import EmojifyError, print_error, until_interrupted
 from emojify.evaluate import FolderError, labelled_images
-from emojify.fileio import real_folder, remove_empty
+from emojify.fileio import MadeFolders, real_folder
 from emojify.helptext import plain_text
 from emojify.imageio import ImageError, read_image_scaled
 from emojify.labels import CLASSES
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_command(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    made: list[Path] = []
+    made = MadeFolders([])
     try:
         model = args.model or default_model_path()
         if args.out.resolve() == model.parent.resolve():
@@ -163,11 +163,11 @@ def run_command(args: argparse.Namespace) -> int:
                 "tuned_classes": counts, "objective": "balanced accuracy over the tuned classes, accuracy over their photos kept"}
         written = write_model(model, bias, note, args.out)
     except (EmojifyError, OSError) as exc:
-        remove_empty(made)  # a refused run leaves no folder behind
+        made.take_back()  # a refused run leaves no folder behind
         print_error(PROG, exc)
         return 2
     except BaseException:  # Ctrl-C or SIGTERM: "nothing was written", and no folder made either
-        remove_empty(made)
+        made.take_back()
         raise
     print(json.dumps({"model": str(written), "camera_bias": dict(zip(CLASSES, bias, strict=True)),
                       "fit_photos": len(parts["fit"]), "dev_photos": len(parts["dev"]), "tuned": counts}))

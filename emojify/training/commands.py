@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from emojify.errors import Terminated, raise_terminated
-from emojify.fileio import make_folder
+from emojify.fileio import MadeFolders, make_folder
 
 
 @contextlib.contextmanager
@@ -40,14 +40,14 @@ def ctrl_c_held() -> Iterator[None]:
         raise Terminated if signal.SIGTERM in received else KeyboardInterrupt
 
 
-def check_output_folder(folder: Path, given: str) -> list[Path]:
+def check_output_folder(folder: Path, given: str) -> MadeFolders:
     """Before the long work, make the parent of the output ``folder`` and try writing in it, and in
     ``folder`` if it exists (the tools write beside it or into it, then rename), so that a place that
     cannot be written is one line at once (:class:`OutputError`, naming the option as ``given``), not
     an error after the work. Nothing is left there but the parent folder; returns the folders made,
-    deepest first, for a refused or stopped run to take away again (:func:`~emojify.fileio.remove_empty`)."""
+    for a refused or stopped run to take away again (:meth:`~emojify.fileio.MadeFolders.take_back`)."""
     folder = Path(folder)
     made: list[Path] = []
     for place in (folder.parent, folder) if folder.exists() else (folder.parent,):
         made += make_folder(place, given)  # a file in the way of either, or no writing there, is one line
-    return made
+    return MadeFolders(made, folder.parent, folder)  # the output goes into the parent, or into it

@@ -40,7 +40,7 @@ import numpy as np
 from emojify.classifier import MODEL_NAME, Classifier, interpreter_installed, sha256_of
 from emojify.decision import METADATA_KEY, class_frequencies, fit_rule
 from emojify.errors import print_error, until_interrupted, write_problem
-from emojify.fileio import path_argument, real_folder, remove_empty
+from emojify.fileio import MadeFolders, path_argument, real_folder
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES
 from emojify.metrics import summarize
@@ -336,16 +336,16 @@ def run_command(args: argparse.Namespace, out_dir: Path) -> int:
     if problem:
         print_error("emojify-quantize", problem)
         return 2
-    made: list[Path] = []
+    made = MadeFolders([])
     try:
         made = check_output_folder(out_dir, f"--out-dir {out_dir}")  # an OutputError is a ValueError: one line
         meta = quantize(args.keras_model, args.data, out_dir, args.run, args.samples, args.seed, replace=args.install)
     except (DataError, OSError, ValueError) as exc:
-        remove_empty(made)  # a refused run leaves no folder behind
+        made.take_back()  # a refused run leaves no folder behind
         print_error("emojify-quantize", write_problem(exc, out_dir) if isinstance(exc, OSError) else exc)
         return 2
     except BaseException:  # Ctrl-C or SIGTERM: "nothing was written", and no folder made either
-        remove_empty(made)
+        made.take_back()
         raise
     print(json.dumps({"folder": str(out_dir)} | {k: v for k, v in meta.items() if k in ("sha256", "size_bytes")}
                      | {s: {"int8": m["int8"]["accuracy"], "float": m["float"]["accuracy"],

@@ -36,7 +36,7 @@ import numpy as np
 
 from emojify.errors import first_line, print_error, reason_of, until_interrupted, write_problem
 from emojify.evaluate import pyplot
-from emojify.fileio import OutputError, atomic_path, make_folder, path_argument, remove_empty
+from emojify.fileio import MadeFolders, OutputError, atomic_path, make_folder, path_argument
 from emojify.helptext import plain_text
 from emojify.labels import CLASSES, NUM_CLASSES
 from emojify.preprocess import INPUT_SIZE
@@ -738,17 +738,17 @@ def run_command(args: argparse.Namespace) -> int:
     if missing:
         print_error("emojify-train", missing)
         return 2
-    made: list[Path] = []
+    made = MadeFolders([])
     if not args.resume:
-        try:
-            made = make_folder(run, f"--out {run}")  # an existing one that cannot be written: now, not after the data
+        try:  # an existing one that cannot be written: now, not after the data
+            made = MadeFolders(make_folder(run, f"--out {run}"), run)
         except OutputError as exc:
             print_error("emojify-train", exc)
             return 2
     try:
         best = train(cfg, run, args.verbose, new=not args.resume)
     except (DataError, OSError) as exc:
-        remove_empty(made)  # a refused new run leaves no folder behind either
+        made.take_back()  # a refused new run leaves no folder behind either
         print_error("emojify-train", write_problem(exc, run) if isinstance(exc, OSError) else exc)
         return 2
     log.info("done: best model %s", best)
