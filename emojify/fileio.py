@@ -82,6 +82,7 @@ def make_folder(folder: Path, given: str) -> list[Path]:
     folder = Path(folder)
     # the folders as the system walks them: a link on the way (link/../run) leads to its target's parent
     passed = {Path(os.path.realpath(Path(*folder.parts[:end]))) for end in range(1, len(folder.parts) + 1)}
+    made: list[Path] = []
     try:  # exists() too fails where a folder on the way cannot be entered, or a name is too long
         made = sorted((path for path in passed if not path.exists()), key=lambda path: len(path.parts), reverse=True)
         folder.mkdir(parents=True, exist_ok=True)
