@@ -55,6 +55,7 @@ from emojify.render import (
     ERROR,
     OK,
     CountdownSpot,
+    kiosk_layout,
     render_attract,
     render_challenge,
     render_feed,
@@ -510,7 +511,7 @@ class App:
             return  # not on screen yet
         if size != self._size:
             self._size = size
-            self._layout = layout(rotated_size(size, self.settings.rotate), self.settings.large_text)
+            self._layout = kiosk_layout(rotated_size(size, self.settings.rotate), self.settings.large_text)
             self._drawn.clear()
         screens = self.screens
         live = self.worker.take_live()

@@ -70,10 +70,6 @@ PANEL_SIDE_BY_SIDE = 22
 its smallest text wide (a title's word, a name, a bar and "100%"); a narrower one stacks them, and
 is then at least :data:`PANEL_STACKED` times that text high (320x480 with large text)."""
 PANEL_STACKED = 17
-PANEL_BESIDE = 12
-"""A panel beside the picture is at least this many times its smallest text wide, more than half the
-window where it must (320x320 with large text): the longest name ("Sorprendido") and "100%" side by
-side with a gap, and the panel's margins."""
 
 
 def padding(size: tuple[int, int]) -> int:
@@ -81,20 +77,28 @@ def padding(size: tuple[int, int]) -> int:
     return int(min(24, max(6, min(size) * 0.02)))
 
 
-def layout(size: tuple[int, int], large_text: bool = False) -> Layout:
+def text_scale_of(large_text: bool) -> float:
+    """How much larger texts are drawn: :data:`LARGE_TEXT` with ``--large-text``, else 1."""
+    return LARGE_TEXT if large_text else 1.0
+
+
+def layout(size: tuple[int, int], large_text: bool = False, panel_least: int = 0) -> Layout:
     """The panel beside the picture on a landscape window, below it on a portrait one.
 
     Beside: the panel takes about a third of the width (more with large text), at most half of it
-    unless its rows need more (:data:`PANEL_BESIDE`). Below: the picture keeps its 4:3 shape across
-    the width, up to half the height, and the panel takes the rest (at least :data:`PANEL_LEAST` lines).
+    unless its rows need more: ``panel_least`` pixels, as :func:`emojify.render.panel_least_width`
+    measures them for the language shown (:func:`emojify.render.kiosk_layout`: an English panel leaves
+    a 320x320 window's picture 133x100 with large text, a Spanish one 90x68). Below: the picture keeps
+    its 4:3 shape across the width, up to half the height, and the panel takes the rest (at least
+    :data:`PANEL_LEAST` lines).
     A window barely taller than wide (320x330 with large text) puts the panel beside the picture too,
     where below it would leave the picture smaller.
     """
     w, h = max(1, size[0]), max(1, size[1])
     pad = padding((w, h))
-    text_scale = LARGE_TEXT if large_text else 1.0
+    text_scale = text_scale_of(large_text)
     share = 0.32 * (1.12 if large_text else 1.0)
-    half = max(w * 0.5, PANEL_BESIDE * min_text(text_scale))
+    half = max(w * 0.5, panel_least)
     panel_w = int(min(max(w * share, 240 * text_scale), half, 0.3 * w + 400))
     beside = Layout((w, h), Rect(pad, pad, max(1, w - panel_w - 3 * pad), max(1, h - 2 * pad)),
                     Rect(w - panel_w - pad, pad, max(1, panel_w), max(1, h - 2 * pad)), False, text_scale)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import math
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -24,7 +25,7 @@ from PIL import Image, ImageDraw, ImageFont
 from emojify import texts
 from emojify.emojis import EmojiSet
 from emojify.labels import CLASSES
-from emojify.layout import min_text
+from emojify.layout import Layout, layout, min_text, text_scale_of
 from emojify.pipeline import Face, Result
 from emojify.preprocess import Box
 from emojify.shape import Shape
@@ -60,8 +61,8 @@ COUNTDOWN_MOST = 0.25
 """The countdown number's font size at most, in times the picture's shorter side, whatever the text
 size: a disc of 0.38 of the picture fits beside the default capture region between its corner marks
 (large text's 0.43 covered them). One size for every frame of a countdown, so the disc does
-not grow and shrink as the visitors move; never below the smallest text size (the 86x64 picture of a
-320x320 window with large text)."""
+not grow and shrink as the visitors move; never below the smallest text size (the 90x68 picture of a
+320x320 window with large text in Spanish)."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -576,6 +577,43 @@ def panel_frame(size: tuple[int, int], text_scale: float = 1.0, titles: tuple[st
                         steady_rows(rows), slots)
 
 
+def panel_pad(size: tuple[int, int]) -> int:
+    """The margin round a panel of ``size`` and between its parts."""
+    return int(clamp(min(size) * 0.055, 8, 40))
+
+
+def measured_rows() -> tuple[Row, ...]:
+    """The live panel's rows as it is measured, in the language shown: every expression's name with a
+    full bar and "100%", so that it keeps its shape as the figures change."""
+    return tuple(Row(expression_name(label), 1.0, "100%") for label in CLASSES)
+
+
+def panel_least_width(text_scale: float = 1.0) -> int:
+    """The least width of the panel beside the picture, in the language shown, at ``text_scale``: the
+    longest name and "100%" side by side with a gap at the smallest text, as :func:`draw_rows` places
+    them (the bars take the room left, none where none is), and the panel's margins. :func:`kiosk_layout`
+    gives the panel this width where half the window is less (320x320 with large text)."""
+    return _panel_least_width(texts.language(), text_scale)
+
+
+@functools.lru_cache(maxsize=16)
+def _panel_least_width(language: str, text_scale: float) -> int:
+    """:func:`panel_least_width` in ``language`` (the one shown: the key it is kept under)."""
+    floor = text_px(0, text_scale)
+    name_w, value_w, longest = row_widths(_MEASURE, measured_rows(), font(floor, bold=True))
+    rows_w = math.ceil(max(longest, name_w + max(4, floor // 2) + value_w))
+    width = rows_w + 16  # the margins are at least 8 px, more on a wider panel
+    while width - 2 * panel_pad((width, width)) < rows_w:
+        width += 1
+    return width
+
+
+def kiosk_layout(size: tuple[int, int], large_text: bool = False) -> Layout:
+    """The window laid out as the kiosk does (:func:`emojify.layout.layout`), the panel beside the
+    picture at least as wide as the language shown needs (:func:`panel_least_width`)."""
+    return layout(size, large_text, panel_least_width(text_scale_of(large_text)))
+
+
 def steady_rows(rows: Sequence[Row]) -> tuple[Row, ...]:
     """``rows`` as a panel is measured for them: their names and values :func:`steady`."""
     return tuple(replace(row, name=steady(row.name), value=steady(row.value)) for row in rows)
@@ -586,7 +624,7 @@ def _panel_frame(size: tuple[int, int], text_scale: float, titles: tuple[str, ..
                  rows: tuple[Row, ...], slots: int | None) -> PanelFrame:
     """:func:`panel_frame` for its measured texts."""
     w, h = max(1, size[0]), max(1, size[1])
-    pad = int(clamp(min(w, h) * 0.055, 8, 40))
+    pad = panel_pad((w, h))
     floor = text_px(0, text_scale)
     title_px = text_px(min(h * 0.055, max(60, h * 0.04)), text_scale)
     button_h = int(max(h * 0.13 if w <= h else h * 0.16, text_px(min(h * 0.045, 48), text_scale) * 2.4))
@@ -734,7 +772,7 @@ def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet, text_
     # measured with "100%" for every figure and every expression's name as the title: it keeps its shape
     # as the expression and the figures change; a longer title without a face ("No face found") takes
     # the room of the question mark over it (draw_head), so that a face's emoji is not made smaller for it
-    widest = tuple(Row(row.name, 1.0, "100%") for row in rows)
+    widest = measured_rows()
     frame = panel_frame(size, text_scale, tuple(map(expression_name, CLASSES)), view.button, widest)
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)

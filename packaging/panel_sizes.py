@@ -4,7 +4,7 @@
     python packaging/panel_sizes.py [--windows 480x320 320x480 800x480] [--languages en de] [--json]
 
 For each window, with normal and large text and in each language, lays the window out as the kiosk
-does (:func:`emojify.layout.layout`) and renders the live panel (a face's emoji, surprise at 100%)
+does (:func:`emojify.render.kiosk_layout`) and renders the live panel (a face's emoji, surprise at 100%)
 and the challenge's panel (a target being played), reporting the picture's and the panel's sizes and
 the side in pixels the big emoji of each was drawn at. The panel is measured for its texts, so on a
 small screen its big emoji gives way first: this is the figure to watch when a translation or a
@@ -22,8 +22,7 @@ from emojify import texts
 from emojify.challenge import Rules
 from emojify.emojis import EmojiSet, load_emoji_set
 from emojify.labels import CLASSES
-from emojify.layout import layout
-from emojify.render import render_challenge, render_panel
+from emojify.render import kiosk_layout, render_challenge, render_panel
 from emojify.screens import challenge_widest, score_rows
 from emojify.views import ChallengeView, PanelView, Row
 
@@ -66,7 +65,7 @@ def big_emoji(render, view, size: tuple[int, int], emojis: EmojiSet, text_scale:
 def measure(window: tuple[int, int], large_text: bool, language: str, emojis: EmojiSet) -> dict:
     """One line of the report: the layout's parts and the two panels' big emoji."""
     texts.set_language(language)
-    lay = layout(window, large_text)
+    lay = kiosk_layout(window, large_text)
     live = PanelView("surprise", tuple(100 if label == "surprise" else 0 for label in CLASSES), texts.expression_name("surprise"),
                      texts.SNAPSHOT_BUTTON)
     widest = challenge_widest(Rules())

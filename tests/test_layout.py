@@ -10,6 +10,9 @@ from emojify.layout import SCREEN_SHARE, Rect, initial_size, layout, rotate_imag
 
 WINDOWS = [(800, 480), (480, 800), (1024, 600), (600, 1024), (1280, 720), (720, 1280), (1100, 620),
            (1920, 1080), (1080, 1920), (3840, 2160), (2160, 3840), (640, 640), (320, 320)]
+WIDE_PANEL = 216
+"""About as wide as a panel beside the picture needs at the least: Spanish with large text needs 212 px
+(``render.panel_least_width``), more than half a 320x320 window."""
 
 
 def inside(rect: Rect, window: tuple[int, int]) -> bool:
@@ -23,7 +26,7 @@ def overlap(a: Rect, b: Rect) -> bool:
 @pytest.mark.parametrize("window", WINDOWS)
 @pytest.mark.parametrize("large_text", [False, True])
 def test_picture_and_panel_fill_the_window_side_by_side_or_stacked(window: tuple[int, int], large_text: bool) -> None:
-    lay = layout(window, large_text)
+    lay = layout(window, large_text, WIDE_PANEL)
     feed, panel = lay.feed, lay.panel
     assert inside(feed, window) and inside(panel, window) and not overlap(feed, panel)
     if window[0] >= window[1]:
@@ -40,13 +43,25 @@ def test_picture_and_panel_fill_the_window_side_by_side_or_stacked(window: tuple
 @pytest.mark.parametrize("width", [320, 360, 400])
 def test_a_window_barely_taller_than_wide_keeps_a_picture(width: int) -> None:
     """With large text the panel below keeps its least height: a 320x324 window left the picture 1 px
-    high (and the countdown cut off on it), 320x340 16 px. Beside, the picture is 86x64 there: the
-    panel goes beside the picture wherever below it would leave the picture smaller."""
-    beside = layout((width, width), True).feed
+    high (and the countdown cut off on it), 320x340 16 px. Beside, the picture is 86x64 there with the
+    widest panel: the panel goes beside the picture wherever below it would leave the picture smaller."""
+    beside = layout((width, width), True, WIDE_PANEL).feed
     for height in range(width + 1, width + 120, 3):
-        feed = layout((width, height), True).feed
+        feed = layout((width, height), True, WIDE_PANEL).feed
         shown = min(feed.w, feed.h * 4 / 3) * min(feed.h, feed.w * 3 / 4)  # a 4:3 camera's picture in it
         assert shown >= 0.9 * min(beside.w, beside.h * 4 / 3) * min(beside.h, beside.w * 3 / 4), (width, height)
+
+
+@pytest.mark.parametrize("large_text", [False, True])
+def test_the_panel_beside_the_picture_is_as_wide_as_its_rows_need(large_text: bool) -> None:
+    """The panel beside a 320x320 window's picture was 216 px wide with large text in every language,
+    as the longest language's rows needed: English's need 169, and its picture was 86x64 where 133x100
+    was room. The panel takes the width its rows need where half the window is less, no more."""
+    for least in (100, 169, 212):
+        lay = layout((320, 320), large_text, least)
+        assert lay.panel.w == max(least, 160) and lay.panel.x + lay.panel.w == 320 - 6
+        assert lay.feed.w == 320 - 3 * 6 - lay.panel.w
+    assert layout((1280, 720), large_text, 212) == layout((1280, 720), large_text), "a large window has room"
 
 
 def test_large_text_gets_a_wider_panel_and_a_text_scale() -> None:

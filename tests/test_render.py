@@ -15,7 +15,7 @@ from emojify.challenge import Rules
 from emojify.emojis import load_emoji_set
 from emojify.faces import region_box
 from emojify.labels import CLASSES
-from emojify.layout import LARGE_TEXT, layout, min_text
+from emojify.layout import LARGE_TEXT, min_text
 from emojify.pipeline import Face, Result
 from emojify.render import (
     ACCENT,
@@ -30,6 +30,7 @@ from emojify.render import (
     CountdownSpot,
     fit,
     font,
+    kiosk_layout,
     panel_frame,
     render_attract,
     render_challenge,
@@ -240,7 +241,7 @@ def test_the_countdown_leaves_the_face_and_its_emoji_in_sight(emojis, window, la
     """The visitor watches the expression the snapshot is about to take: the countdown's disc stands
     clear of the face's box and its emoji, wherever the face is (in the middle, or to either side
     as they see it), and is still big, at least a quarter of the picture across."""
-    lay = layout(window, large_text)
+    lay = kiosk_layout(window, large_text)
     frame = np.full((480, 640, 3), 120, np.uint8)
     for box in [(230, 130, 183, 183), (330, 96, 180, 180), (130, 96, 180, 180)]:
         result = face_result(box)
@@ -280,7 +281,7 @@ def test_the_countdown_keeps_off_the_hint_and_the_banner_where_it_can(emojis, wi
     """The disc kept off the pills' texts only: it was drawn over the rounded end of the hint's pill
     (800x480, and every size here, in English) where another place was free."""
     painted = pills_painted(monkeypatch)
-    lay = layout(window)
+    lay = kiosk_layout(window)
     render_feed(np.full((480, 640, 3), 120, np.uint8), lay.feed.size, None, emojis, countdown=3,
                 text_scale=lay.text_scale, hint=texts.MAKE_THIS_FACE.format(name=texts.expression_name("disgust")),
                 banner=(texts.could_not_save(OSError(errno.ENOSPC, "No space left on device")), ERROR))
@@ -299,7 +300,7 @@ def test_the_countdown_gives_up_no_pill_to_keep_off_another_pills_edge(emojis, m
     text, Spanish): the texts come first, then their pills."""
     painted = pills_painted(monkeypatch)
     texts.set_language("es")
-    lay = layout((1688, 258), True)
+    lay = kiosk_layout((1688, 258), True)
     box, probabilities = (1290, 41, 215, 215), np.full(len(CLASSES), 1 / len(CLASSES), np.float32)
     result = Result(region_box((1080, 1920)), box, probabilities, None, (Face(box, probabilities, None, 1),))
     hint = texts.MAKE_THIS_FACE.format(name=texts.expression_name("neutral"))
@@ -314,7 +315,7 @@ def test_the_countdown_gives_up_no_pill_to_keep_off_another_pills_edge(emojis, m
 @pytest.mark.parametrize("large_text", [False, True])
 def test_the_countdown_stays_in_one_place_and_size_from_3_to_1(emojis, window, large_text: bool) -> None:
     """The disc fitted "1" where "3" did not fit: it jumped corners (800x480, large text) mid-countdown."""
-    lay = layout(window, large_text)
+    lay = kiosk_layout(window, large_text)
     frame = np.full((480, 640, 3), 120, np.uint8)
     for box in [(230, 130, 183, 183), (330, 96, 180, 180), (130, 96, 180, 180), (200, 40, 240, 240)]:
         result = face_result(box)
@@ -337,7 +338,7 @@ def test_the_countdown_leaves_the_capture_regions_corner_marks_in_sight(emojis, 
     region's corners stand a fifth of the picture in). Beside the region between its marks, smaller
     with large text where it must be, it covers no mark and no face, and is a quarter of the picture
     across at least."""
-    lay = layout(window, large_text)
+    lay = kiosk_layout(window, large_text)
     frame = np.full((480, 640, 3), 120, np.uint8)
     for box in [(230, 130, 183, 183), (330, 96, 180, 180), (130, 96, 180, 180), (200, 40, 240, 240)]:
         result = face_result(box)
@@ -390,7 +391,7 @@ def test_the_countdown_stays_where_it_stands_while_that_place_is_clear(emojis, w
     """A visitor crossing the picture during the countdown: the disc moves out of their way, and stays
     there when they reach the middle, where it hopped back to the first free side; it moves again only
     when they come into it."""
-    lay = layout(window, large_text)
+    lay = kiosk_layout(window, large_text)
     frame = np.full((480, 640, 3), 120, np.uint8)
     spot, sides = CountdownSpot(), []
     for x in (130, 370, 250, 130):  # the face on the picture's right, left, in the middle, right again (mirrored)
@@ -405,7 +406,7 @@ def test_the_countdown_stays_where_it_stands_while_that_place_is_clear(emojis, w
 def test_the_countdown_keeps_one_size_while_the_visitors_move(emojis, window, large_text: bool) -> None:
     """Two visitors drifting across the picture during the countdown: the disc may move, but it keeps
     its size (a disc shrunk to the largest that fitted pulsed from frame to frame)."""
-    lay = layout(window, large_text)
+    lay = kiosk_layout(window, large_text)
     frame = np.full((480, 640, 3), 120, np.uint8)
     sides = set()
     for x in range(140, 340, 20):
@@ -419,7 +420,7 @@ def test_the_countdown_keeps_one_size_while_the_visitors_move(emojis, window, la
 def test_the_countdown_leaves_every_faces_emoji_in_sight(emojis, window) -> None:
     """Party mode: the disc keeps clear of the other visitors' boxes and emoji too, not only the
     leading face's (it stood over the emoji of a face at the picture's lower left)."""
-    lay = layout(window, False)
+    lay = kiosk_layout(window, False)
     frame = np.full((480, 640, 3), 120, np.uint8)
     boxes = [(20, 20, 130, 130), (490, 330, 130, 130)]
     both = pixels(render_feed(frame, lay.feed.size, faces_result(boxes), emojis, text_scale=lay.text_scale))
@@ -432,7 +433,7 @@ def test_the_countdown_leaves_every_faces_emoji_in_sight(emojis, window) -> None
 @pytest.mark.parametrize("window", [(800, 480), (480, 800), (1280, 720)])
 def test_the_countdown_number_stands_in_a_disc(emojis, window) -> None:
     """As round as a coin at every screen size: as wide as high, its top and bottom rows short."""
-    lay = layout(window, False)
+    lay = kiosk_layout(window, False)
     frame = np.full((480, 640, 3), 255, np.uint8)
     dark = pixels(render_feed(frame, lay.feed.size, None, emojis, countdown=3, text_scale=lay.text_scale))[:, :, 2] < 120
     rows, cols = np.nonzero(dark)
@@ -450,7 +451,7 @@ def test_the_hint_leaves_the_capture_regions_corner_marks_in_sight(emojis, windo
     under the hint (the one shown without a face and the challenge game's longest), also with a
     capture region too large for the hint to fit below it (``--region 0.9``)."""
     texts.set_language(language)
-    lay = layout(window, large_text)
+    lay = kiosk_layout(window, large_text)
     frame = np.full((480, 640, 3), 120, np.uint8)
     challenge = max((texts.MAKE_THIS_FACE.format(name=texts.expression_name(c)) for c in CLASSES), key=len)
     for fraction in (0.6, 0.9):
@@ -471,7 +472,7 @@ def test_a_narrow_pictures_hint_stays_at_the_bottom_in_few_lines(emojis, languag
     the hint goes across the picture's bottom in at most three lines, not squeezed between the marks
     into five over the middle of the picture."""
     texts.set_language(language)
-    lay = layout((480, 800), True)
+    lay = kiosk_layout((480, 800), True)
     frame = np.full((*rows_cols, 3), 120, np.uint8)
     hint = max((texts.MAKE_THIS_FACE.format(name=texts.expression_name(c)) for c in CLASSES), key=len)
     result = Result(region_box(frame.shape, 0.6), None, None, None)
@@ -490,7 +491,7 @@ def test_a_portrait_pictures_hint_keeps_most_of_its_large_text(emojis, window, l
     clears the marks either, the hint keeps at least ``HINT_SHRINK`` of its size (shrinking down to
     the smallest text size made it 18 pixels instead of 44, undoing ``--large-text``)."""
     texts.set_language(language)
-    lay = layout(window, True)
+    lay = kiosk_layout(window, True)
     frame = np.full((1920, 1080, 3), 120, np.uint8)
     result = Result(region_box(frame.shape, 0.9), None, None, None)
     for hint in (texts.HINT, *(texts.MAKE_THIS_FACE.format(name=texts.expression_name(c)) for c in CLASSES)):
@@ -511,7 +512,7 @@ def test_a_square_pictures_hint_keeps_clear_of_the_lower_corner_marks(emojis, wi
     (never below the smallest text size, nor under ``HINT_SHRINK`` of the hint's size without
     marks) fits every hint below the marks or between them."""
     texts.set_language(language)
-    lay = layout(window, large_text)
+    lay = kiosk_layout(window, large_text)
     frame = np.full((480, 480, 3), 120, np.uint8)
     hints = (texts.HINT, *(texts.MAKE_THIS_FACE.format(name=texts.expression_name(c)) for c in CLASSES))
     for fraction in (0.6, 0.9):
@@ -565,7 +566,7 @@ def test_a_long_banner_stays_inside_the_stills_white_frame(emojis, language: str
     """A "could not save" banner wrapped into several lines on a small screen (800x480) stands
     clear of the edge: the still's white frame stays whole, with picture between it and the pill."""
     texts.set_language(language)
-    lay = layout((800, 480), large_text)
+    lay = kiosk_layout((800, 480), large_text)
     frame = np.zeros((480, 640, 3), np.uint8)
     banner = (texts.could_not_save(OSError(errno.EACCES, "Permission denied")), ERROR)
     with drawn_texts() as seen:
@@ -616,7 +617,7 @@ def every_screen(window: tuple[int, int], large_text: bool, emojis,
                  buttons: dict | None = None) -> list[tuple[str, tuple[int, int], list]]:
     """Every screen's parts rendered for ``window``: (what, image size, the texts drawn); each panel's
     button box goes into ``buttons`` by what, where given."""
-    lay = layout(window, large_text)
+    lay = kiosk_layout(window, large_text)
     scale = lay.text_scale
     drawn = []
 
@@ -684,7 +685,7 @@ def assert_legible(what: str, size: tuple[int, int], seen: list, smallest: int) 
 @pytest.mark.parametrize("large_text", [False, True])
 def test_every_text_is_legible_and_fits_at_every_window_size(emojis, window, large_text: bool, language: str) -> None:
     texts.set_language(language)
-    smallest = min_text(layout(window, large_text).text_scale)
+    smallest = min_text(kiosk_layout(window, large_text).text_scale)
     for what, size, seen in every_screen(window, large_text, emojis):
         assert seen, f"{what}: no text drawn"
         assert_legible(what, size, seen, smallest)
@@ -705,7 +706,7 @@ def test_every_panel_is_legible_on_a_small_screen(emojis, window, large_text: bo
     measured for its texts: the big emoji gives way, the picture above it gives way, the emoji beside
     the rows narrows or goes above them; no text leaves its part of the panel."""
     texts.set_language(language)
-    smallest = min_text(layout(window, large_text).text_scale)
+    smallest = min_text(kiosk_layout(window, large_text).text_scale)
     buttons: dict = {}
     panels = [screen for screen in every_screen(window, large_text, emojis, buttons) if "panel" in screen[0]]
     assert len(panels) == len(KIOSK_PANELS) + 3  # and the challenge's playing, matched and score panels
@@ -722,12 +723,42 @@ def test_every_panel_is_legible_on_a_small_screen(emojis, window, large_text: bo
             assert set(pieces) <= set(texts.NO_FACE_FOUND.split()), pieces
 
 
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+@pytest.mark.parametrize("large_text", [False, True])
+def test_the_smallest_windows_picture_gives_way_only_to_its_own_languages_rows(emojis, large_text: bool,
+                                                                            language: str) -> None:
+    """A 320x320 window with large text: the panel beside the picture was as wide in every language as
+    the longest language's rows ("Sorprendido  100%"), 216 px, so the English and French picture was
+    86x64 where their own rows left room for about 130x97. The panel is as wide as the language shown
+    needs, half the window where that is more: its longest name and "100%" with a gap and its margins
+    (the rows' texts inside and apart at every size, the sweep over :data:`LEGIBLE_WINDOWS` checks)."""
+    texts.set_language(language)
+    lay = kiosk_layout((320, 320), large_text)
+    before = (86, 64) if large_text else (134, 100)  # in every language
+    picture = min(lay.feed.w, lay.feed.h * 4 / 3), min(lay.feed.h, lay.feed.w * 3 / 4)
+    assert picture >= before, "no picture is smaller than it was"
+    if large_text and language in ("en", "fr"):
+        assert picture[0] * picture[1] >= 1.6 * before[0] * before[1], picture
+    names, values = [], []
+    for label in CLASSES:  # each expression's name and "100%" as the winner's row draws them, in bold
+        with drawn_texts() as seen:
+            render_panel(winner_view(label, 100, texts.SNAPSHOT_BUTTON), lay.panel.size, emojis, text_scale=lay.text_scale)
+        winner = [t for t in seen if t.colour == ACCENT]
+        assert [t.text for t in winner] == [texts.expression_name(label), "100%"]
+        names.append(winner[0].box)
+        values.append(winner[1].box)
+    margin = lay.panel.w - max(box[2] for box in values)  # "100%" stands at the right margin
+    rows = max(box[2] - box[0] for box in names) + max(box[2] - box[0] for box in values)
+    # a gap between them, and a pixel or two where a letter's ink is narrower than its advance
+    assert lay.panel.w <= max(320 // 2, rows + min_text(lay.text_scale) + 2 * margin), (lay.panel.w, rows, margin)
+
+
 @pytest.mark.parametrize(("window", "large_text"), [((480, 320), False), ((480, 320), True), ((560, 360), False),
                                                    ((560, 360), True), ((320, 480), True)])
 def test_the_big_emoji_gives_way_only_as_far_as_the_rows_need(emojis, window, large_text: bool) -> None:
     """Where the big emoji gives way for the rows, the rows get no more than a row of spare height:
     with large text on a 560x360 window the emoji was 48 px where 78 left the rows room enough."""
-    lay = layout(window, large_text)
+    lay = kiosk_layout(window, large_text)
     rows = tuple(Row(texts.expression_name(label), 1.0, "100%", label) for label in CLASSES)
     frame = panel_frame(lay.panel.size, lay.text_scale, (texts.expression_name("surprise"),), texts.SNAPSHOT_BUTTON, rows)
     w, h = lay.panel.size
@@ -750,7 +781,7 @@ def test_the_panel_keeps_its_shape_as_the_expression_and_the_figures_change(emoj
     challenge's rows moved as its seconds went from 10 to 9, and its score's lines grew under a target's
     outcome; the result's moved as its button counted down, and when 'No face found' replaced '...'."""
     texts.set_language(language)
-    lay = layout(window, large_text)
+    lay = kiosk_layout(window, large_text)
 
     def where(render, view, heights: bool = True) -> np.ndarray:
         """The button, and each row's left edge, middle height (with ``heights``) and text size, in drawing order."""
@@ -849,7 +880,7 @@ def test_the_buttons_text_stays_on_the_button_with_large_text_on_a_small_screen(
     """A 3.5-inch screen with --large-text: "Zurück zum Live-Bild in 60" ran 15 px past both ends of
     the button (the smallest large size is still too wide); it takes two lines there, inside it."""
     texts.set_language(language)
-    lay = layout(window, True)
+    lay = kiosk_layout(window, True)
     with drawn_texts() as seen:
         _, (x0, y0, x1, y1) = render_panel(winner_view("disgust", 100, texts.back_to_live(60), False), lay.panel.size,
                                            emojis, text_scale=lay.text_scale)
