@@ -644,7 +644,7 @@ def _panel_frame(size: tuple[int, int], text_scale: float, titles: tuple[str, ..
     # stacked, the big emoji takes the height the title, the rows (a score's line maybe on two) and the button leave
     emoji = int(min(w - 2 * pad, h * 0.3 / text_scale, h - 3.6 * pad - title_h - button_h - slices * row_h))
     column = int(min(w * 0.4 / text_scale, h * 0.85, w - 3 * pad - row_w))
-    words = max([probe.textlength(word, font=font(floor, bold=True)) for title in titles for word in title.split()],
+    words = max([probe.textlength(word, font=font(floor, bold=True)) for title in titles for word in title.split(" ")],
                 default=0)
     # beside the rows where they leave room for the title's words, uncut, or where stacked they would not fit
     if w > h * 0.9 and (column >= max(COLUMN_LEAST, words) or emoji < 16):
