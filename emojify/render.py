@@ -565,6 +565,11 @@ def steady(text: str) -> str:
     return re.sub(r"[0-9]+", lambda number: "0" * max(2, len(number.group())), text)
 
 
+def figureless(text: str) -> str:
+    """``text`` with every number as "#": a row is the same as its measured one but for its figures."""
+    return re.sub(r"[0-9]+", "#", text)
+
+
 def panel_frame(size: tuple[int, int], text_scale: float = 1.0, titles: tuple[str, ...] = (), button: str = "",
                 rows: tuple[Row, ...] = (), slots: int | None = None) -> PanelFrame:
     """The parts of a panel of ``size`` measured for its texts, so that none runs into another: any
@@ -707,9 +712,16 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
     """``rows`` in equal slices of the body (``slots`` of them): icon, name, bar, value; a strong row
     is highlighted, and a row of only a name too wide for the body at the smallest size takes a slice
     for each of its lines (:func:`row_lines`). Their text's size and the bars' length are fitted to
-    ``measure`` where given (the rows with their widest figures: the same as the figures change)."""
+    ``measure`` where given (the rows with their widest figures: the same as the figures change), and a
+    row takes as many slices as its measured one (the same but for its figures) where that takes more:
+    a day's best of 1000 wrapping "Record du jour" moved every row below it."""
     x0, top, x1, bottom = frame.body
-    floor_lines = [len(row_lines(draw, row, x1 - x0, frame.floor, steady)) for row in rows]
+
+    def lines(row: Row) -> int:
+        return len(row_lines(draw, row, x1 - x0, frame.floor, steady))
+
+    measured = {figureless(row.name): lines(row) for row in measure}
+    floor_lines = [max(lines(row), measured.get(figureless(row.name), 0)) for row in rows]
     row_h = max(8.0, (bottom - top) / max(slots or len(rows), sum(floor_lines)))
     size = int(min(max(frame.floor, min(row_h * 0.46, max(34, row_h * 0.3)) * text_scale),
                    max(frame.floor, row_h * 0.8)))
@@ -721,7 +733,7 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
         gap = max(4, size // 2)
         name_w, value_w, _ = row_widths(draw, measure or rows, bold)
         used = icon_px + name_w + value_w + 3 * gap + (x1 - x0) * bar_share
-        longest = max(draw.textlength(r.name, font=bold) + (icon_px + gap if r.icon else 0) for r in rows)
+        longest = max(draw.textlength(r.name, font=bold) + (icon_px + gap if r.icon else 0) for r in (*rows, *measure))
         if max(used, longest) <= x1 - x0:
             break
         if size <= frame.floor:  # the bars take the room left; the small emoji go where names and values would touch

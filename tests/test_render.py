@@ -40,7 +40,7 @@ from emojify.render import (
     row_least,
     wrap,
 )
-from emojify.screens import challenge_widest
+from emojify.screens import challenge_widest, score_rows
 from emojify.sources import SourceSpec, parse_source
 from emojify.views import AttractView, ChallengeView, PanelView, Row
 
@@ -820,6 +820,27 @@ def test_the_panel_keeps_its_shape_as_the_expression_and_the_figures_change(emoj
     score += [where(render_challenge, ChallengeView("happy", texts.expression_name("happy"), played, texts.PLAYING,
                                                     False), False)]
     assert moved(score) <= 2, "the score's lines change under a target's outcome"
+
+
+@pytest.mark.parametrize(("language", "window"), [("fr", (400, 320)), ("de", (480, 480)), ("es", (1280, 480))])
+def test_the_challenge_rows_keep_their_place_when_a_figure_reaches_four_digits(emojis, language: str, window) -> None:
+    """A day's best of 1000 (every target matched at once) wrapped "Record du jour 1000" onto a second
+    line (fr, 400x320 with large text), or shrank every row's text by 2-3 px (de, es): the panel was
+    measured for 1000, its rows were not, so every row moved."""
+    texts.set_language(language)
+    lay = kiosk_layout(window, True)
+
+    def shape(score: int, best: int) -> list:
+        rows = (Row(texts.TIME, 0.5, texts.SECONDS.format(seconds=4)), Row(texts.HOLD, 0.5),
+                *score_rows(5, 5, score, best))
+        view = ChallengeView("fear", texts.expression_name("fear"), rows, texts.PLAYING, False,
+                             widest=challenge_widest(Rules()))
+        with drawn_texts() as seen:
+            render_challenge(view, lay.panel.size, emojis, text_scale=lay.text_scale)
+        names = [t for t in seen if texts.TIME in t.text or texts.HOLD in t.text]  # the rows above the score's
+        return [(t.text, t.box[0], round((t.box[1] + t.box[3]) / 2), t.size) for t in names]
+
+    assert shape(995, 995) == shape(1000, 1000) == shape(0, 1000) == shape(0, 0)
 
 
 def test_a_strong_row_on_several_lines_is_highlighted_behind_all(emojis) -> None:

@@ -17,9 +17,8 @@ from emojify import texts
 from emojify.challenge import Rules
 from emojify.emojis import load_emoji_set
 from emojify.labels import CLASSES
-from emojify.layout import layout
 from emojify.pipeline import Face, Result
-from emojify.render import render_challenge
+from emojify.render import kiosk_layout, render_challenge
 from emojify.screens import Screens, Snapshot, Timings
 from emojify.shape import Shape
 from emojify.sources import SourceStatus
@@ -562,7 +561,7 @@ def test_the_challenge_panel_keeps_its_shape_as_the_score_grows(game: Kiosk, win
     in Spanish) its rows moved 13 px aside when the day's best or the score passed 99 (and again at 1000,
     every target matched at once), under each target's outcome too."""
     texts.set_language(language)
-    emojis, lay = load_emoji_set(), layout(window, large_text)
+    emojis, lay = load_emoji_set(), kiosk_layout(window, large_text)
     shapes: dict[bool, list[np.ndarray]] = {True: [], False: []}  # while a target is played, under its outcome
     scores = set()
 
