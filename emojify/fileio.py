@@ -159,11 +159,12 @@ def remove_empty(folders: Iterable[Path]) -> None:
             folder.rmdir()
 
 
-def folder_names(folder: str | Path) -> frozenset[str] | None:
-    """The names in ``folder`` (none where it is not there yet), None where it cannot be listed: what a
-    run put there is what it adds."""
+def folder_entries(folder: str | Path) -> frozenset[tuple[str, int]] | None:
+    """The names in ``folder`` with when each last changed (none where it is not there yet), None where
+    it cannot be listed: what a run put there, new or written over, is what differs."""
     try:
-        return frozenset(os.listdir(folder))
+        with os.scandir(folder) as entries:
+            return frozenset((entry.name, entry.stat(follow_symlinks=False).st_mtime_ns) for entry in entries)
     except FileNotFoundError:
         return frozenset()
     except OSError:
@@ -171,18 +172,18 @@ def folder_names(folder: str | Path) -> frozenset[str] | None:
 
 
 class MadeFolders:
-    """The folders made for a run's output (:func:`make_folder`), and the names its ``outputs`` (the
-    folders it writes in) held once they were made."""
+    """The folders made for a run's output (:func:`make_folder`), and what its ``outputs`` (the folders
+    it writes in) held once they were made (:func:`folder_entries`)."""
 
     def __init__(self, made: list[Path], *outputs: Path) -> None:
         self.made, self.outputs = made, outputs
-        self.before = [folder_names(folder) for folder in outputs]
+        self.before = [folder_entries(folder) for folder in outputs]
 
     def take_back(self) -> None:
         """Remove the folders made (:func:`remove_empty`), for a refused or stopped run, unless it put
-        something in its outputs, or that cannot be told: then they all stay, for the path as typed
+        something in its outputs (a new file, or one written over), or that cannot be told: then they all stay, for the path as typed
         leads through them to what it wrote (``new/`` of ``new/../kept/run``)."""
-        now = [folder_names(folder) for folder in self.outputs]
+        now = [folder_entries(folder) for folder in self.outputs]
         if all(after is not None and before is not None and after <= before
                for after, before in zip(now, self.before, strict=True)):
             remove_empty(self.made)

@@ -738,14 +738,14 @@ def test_an_out_that_cannot_be_listed_keeps_the_folder_its_path_passes_through(i
     from emojify import cli
 
     (tmp_path / "kept").mkdir()
-    listdir = os.listdir
+    scandir = os.scandir
 
     def no_listing(folder="."):
         if Path(folder).resolve() == (tmp_path / "kept").resolve():
             raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
-        return listdir(folder)
+        return scandir(folder)
 
-    monkeypatch.setattr(cli.os, "listdir", no_listing)
+    monkeypatch.setattr(cli.os, "scandir", no_listing)
     out = tmp_path / "new" / ".." / "kept"
     assert main(["predict", str(images["astronaut.png"]), "--out", str(out), "--json"]) == 0
     (entry,) = json.loads(capsys.readouterr().out)

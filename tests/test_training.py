@@ -214,22 +214,24 @@ def test_a_run_through_a_new_folder_that_fails_keeps_the_way_to_what_it_wrote(tm
         assert sorted(path.name for path in tmp_path.rglob("*")) == ["kept"]
 
 
-@pytest.mark.parametrize("wrote", [True, False], ids=["partly-written", "nothing-written"])
+@pytest.mark.parametrize("wrote", ["new", "over", None], ids=["partly-written", "written-over", "nothing-written"])
 def test_a_quantize_or_camera_rule_out_through_a_new_folder_keeps_the_way_to_what_it_wrote(tmp_path, wrote):
     """The folders quantize and camera_rule make for ``--out new/../kept/int8`` (check_output_folder) go
     again after a failure only where nothing went into the output: new/ was taken away from under a model
-    already moved into kept/int8 when its metadata then failed to land."""
+    already moved into kept/int8 when its metadata then failed to land, new or in place of the one there."""
     from emojify.training.commands import check_output_folder
 
-    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "int8").mkdir(parents=True)
+    model = tmp_path / "kept" / "int8" / "emotion_int8.tflite"
+    if wrote != "new":
+        model.write_bytes(b"old model")
+        os.utime(model, ns=(0, 0))  # as if written long ago
     out = tmp_path / "new" / ".." / "kept" / "int8"
     made = check_output_folder(out, "--out-dir")
     if wrote:
-        out.mkdir()
         (out / "emotion_int8.tflite").write_bytes(b"model")
     made.take_back()
-    assert (tmp_path / "new").is_dir() == wrote
-    assert not wrote or (out / "emotion_int8.tflite").is_file()
+    assert (tmp_path / "new").is_dir() == bool(wrote)
 
 
 def test_a_path_too_long_to_look_at_is_one_line(tmp_path, capsys):
