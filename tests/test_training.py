@@ -845,7 +845,7 @@ def test_training_stopped_with_ctrl_c_before_the_run_began_says_to_start_again(t
     assert exit_code(train.main, [str(tmp_path / "fer"), "--out", str(run)]) == 130
     assert capsys.readouterr().err.strip().splitlines() == [
         "emojify-train: stopped; the run had not begun; start it again"]
-    assert not (run / "config.json").exists()
+    assert not run.exists(), "the folder made for the run is left behind, empty"
     # an earlier attempt's config.json in the folder (stopped before its first epoch): --resume would
     # carry on with its settings, not the ones just given
     run.mkdir(exist_ok=True)

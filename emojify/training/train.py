@@ -747,6 +747,9 @@ def run_command(args: argparse.Namespace) -> int:
             return 2
     try:
         best = train(cfg, run, args.verbose, new=not args.resume)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM before the first file: no folder left either
+        made.take_back()
+        raise
     except (DataError, OSError) as exc:
         made.take_back()  # a refused new run leaves no folder behind either
         print_error("emojify-train", write_problem(exc, run) if isinstance(exc, OSError) else exc)
