@@ -41,6 +41,8 @@ BAR = (104, 113, 138)
 ACCENT = (255, 199, 64)
 ACCENT_DARK = (40, 30, 6)
 HIGHLIGHT = (62, 56, 40)
+BAR_BEHIND = (92, 100, 124)  # a bar behind a row's texts, darker than BAR: the texts keep 4.5:1 over it
+STRONG_BEHIND = (110, 82, 20)
 GUIDE = (255, 255, 255)
 ERROR = (190, 40, 40)
 OK = (25, 110, 55)
@@ -558,16 +560,20 @@ as wide as the title's longest word; where the rows leave less, the panel stacks
 one does, unless they would not fit stacked."""
 
 
+NUMBER = re.compile(r"[0-9]+")
+"""A figure in a panel's texts: a countdown, a score."""
+
+
 def steady(text: str) -> str:
     """``text`` with every number at least two digits wide ("9 s" and "10 s" are both "00 s"; the
     font's digits are all as wide): what a panel is measured with, so that it keeps its shape as a
     countdown or a score moves on."""
-    return re.sub(r"[0-9]+", lambda number: "0" * max(2, len(number.group())), text)
+    return NUMBER.sub(lambda number: "0" * max(2, len(number.group())), text)
 
 
 def figureless(text: str) -> str:
     """``text`` with every number as "#": a row is the same as its measured one but for its figures."""
-    return re.sub(r"[0-9]+", "#", text)
+    return NUMBER.sub("#", text)
 
 
 def panel_frame(size: tuple[int, int], text_scale: float = 1.0, titles: tuple[str, ...] = (), button: str = "",
@@ -707,11 +713,29 @@ def draw_button(draw: ImageDraw.ImageDraw, frame: PanelFrame, text: str, active:
                  ACCENT_DARK if active else TEXT, anchor="mm")
 
 
+BAR_LEAST = 2
+"""A bar beside a row's name and value is at least this many times their text's size long; where the
+panel leaves it less ("Tenez la pose" and "10 s" at 320x320 with large text), the rows' bars are drawn
+behind their texts, across the row."""
+
+
+def draw_bar(draw: ImageDraw.ImageDraw, box: BoxF, fraction: float, track: tuple[int, int, int],
+             fill: tuple[int, int, int]) -> None:
+    """A rounded bar in ``box``, ``track``-coloured, filled with ``fill`` from the left to ``fraction``."""
+    x0, y0, x1, y1 = box
+    radius = min(y1 - y0, x1 - x0) / 2
+    draw.rounded_rectangle(box, radius=radius, fill=track)
+    filled = (x1 - x0) * clamp(fraction, 0, 1)
+    if filled >= 1:
+        draw.rounded_rectangle((x0, y0, x0 + max(filled, 2 * radius), y1), radius=radius, fill=fill)
+
+
 def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, rows: Sequence[Row],
               emojis: EmojiSet, text_scale: float, slots: int | None = None, measure: Sequence[Row] = ()) -> None:
-    """``rows`` in equal slices of the body (``slots`` of them): icon, name, bar, value; a strong row
-    is highlighted, and a row of only a name too wide for the body at the smallest size takes a slice
-    for each of its lines (:func:`row_lines`). Their text's size and the bars' length are fitted to
+    """``rows`` in equal slices of the body (``slots`` of them): icon, name, bar, value (the bars behind
+    the texts where they would be shorter than :data:`BAR_LEAST` beside them); a strong row is
+    highlighted, and a row of only a name too wide for the body at the smallest size takes a slice for
+    each of its lines (:func:`row_lines`). Their text's size and the bars' length are fitted to
     ``measure`` where given (the rows with their widest figures: the same as the figures change), and a
     row takes as many slices as its measured one (the same but for its figures) where that takes more:
     a day's best of 1000 wrapping "Record du jour" moved every row below it."""
@@ -748,10 +772,14 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
     name_x = x0 + (icon_px + gap if icon_px >= 10 else 0)
     bar_x0, bar_x1 = name_x + name_w + gap, x1 - value_w - (gap if value_w else 0)
     bar_h = max(4, int(min(row_h * 0.34, size * 0.8)))
+    behind = bar_x1 - bar_x0 < BAR_LEAST * size  # too short to read beside the texts: the bars go behind them
     inset = frame.pad * 0.6
     for i, row in enumerate(rows):
         cy = top + row_h * (sum(floor_lines[:i]) + 0.5)
-        if row.strong:  # behind all the slices a wrapped row takes
+        if row.fraction is not None and behind:
+            draw_bar(draw, (x0 - inset, cy - row_h * 0.42, x1 + inset, cy + row_h * 0.42), row.fraction,
+                     TRACK, STRONG_BEHIND if row.strong else BAR_BEHIND)
+        elif row.strong:  # behind all the slices a wrapped row takes
             draw.rounded_rectangle((x0 - inset, cy - row_h * 0.47, x1 + inset, cy + row_h * (floor_lines[i] - 0.53)),
                                    radius=row_h * 0.3, fill=HIGHLIGHT)
         if row.icon is not None and icons and icon_px >= 10:
@@ -763,12 +791,9 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
         for n, line in enumerate(lines):  # a wrapped row's lines in the slices it was measured for
             put_text(draw, (name_x, cy + row_h * (n + (floor_lines[i] - len(lines)) / 2)), line, face, colour,
                      anchor="lm")
-        if row.fraction is not None and bar_x1 - bar_x0 > bar_h:
-            draw.rounded_rectangle((bar_x0, cy - bar_h / 2, bar_x1, cy + bar_h / 2), radius=bar_h / 2, fill=TRACK)
-            filled = (bar_x1 - bar_x0) * clamp(row.fraction, 0, 1)
-            if filled >= 1:
-                draw.rounded_rectangle((bar_x0, cy - bar_h / 2, bar_x0 + max(filled, bar_h), cy + bar_h / 2),
-                                       radius=bar_h / 2, fill=ACCENT if row.strong else BAR)
+        if row.fraction is not None and not behind:
+            draw_bar(draw, (bar_x0, cy - bar_h / 2, bar_x1, cy + bar_h / 2), row.fraction, TRACK,
+                     ACCENT if row.strong else BAR)
         if row.value:
             put_text(draw, (x1, cy), row.value, face, colour, anchor="rm")
 

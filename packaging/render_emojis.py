@@ -38,7 +38,9 @@ def write_all(folder: Path, files: dict[str, bytes]) -> None:
     """Write every file into a hidden folder inside ``folder``, then move each into its place: a
     failure while writing (a full disk) leaves the old set whole, never old and new mixed.
     World-readable, as shipped data is."""
-    with tempfile.TemporaryDirectory(prefix=".render-", dir=os.path.realpath(folder)) as staging:  # link/../run: as the system walks it
+    from emojify.fileio import real_folder  # link/../run: as the system walks it
+
+    with tempfile.TemporaryDirectory(prefix=".render-", dir=real_folder(folder)) as staging:
         for name, data in files.items():
             (Path(staging) / name).write_bytes(data)
             (Path(staging) / name).chmod(0o644)

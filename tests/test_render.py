@@ -843,6 +843,30 @@ def test_the_challenge_rows_keep_their_place_when_a_figure_reaches_four_digits(e
     assert shape(995, 995) == shape(1000, 1000) == shape(0, 1000) == shape(0, 0)
 
 
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_challenge_bars_show_their_fractions_in_a_small_window(emojis, language: str) -> None:
+    """At 320x320 with large text the time and hold bars had no room beside "Tenez la pose" and "10 s":
+    they were not drawn, so the visitor could not see how long was left to hold the face (fr), or they
+    were a few pixels long (en). They go behind the rows' texts instead, filled as far as their fractions."""
+    texts.set_language(language)
+    lay = kiosk_layout((320, 320), True)
+
+    def panel(time: float, hold: float) -> tuple[np.ndarray, list]:
+        rows = (Row(texts.TIME, time, texts.SECONDS.format(seconds=4)), Row(texts.HOLD, hold, strong=True),
+                *score_rows(2, 5, 200, 0))
+        view = ChallengeView("sad", texts.expression_name("sad"), rows, texts.PLAYING, False,
+                             widest=challenge_widest(Rules()))
+        with drawn_texts() as seen:
+            image, _ = render_challenge(view, lay.panel.size, emojis, text_scale=lay.text_scale)
+        return pixels(image), seen
+
+    for name, less, more in ((texts.TIME, (0.25, 0.5), (0.75, 0.5)), (texts.HOLD, (0.5, 0.25), (0.5, 0.75))):
+        (before, seen), (after, _) = panel(*less), panel(*more)
+        top, bottom = (round(v) for v in next(t.box for t in seen if t.text == name)[1::2])
+        grown = np.flatnonzero((before[top:bottom] != after[top:bottom]).any(axis=(0, 2)))  # the columns filled since
+        assert grown.size and grown[-1] - grown[0] >= 0.3 * lay.panel.w, f"{name}: {grown}"
+
+
 def test_a_strong_row_on_several_lines_is_highlighted_behind_all(emojis) -> None:
     """A highlighted row of only a name, too long for a narrow panel, takes two lines or more: the
     highlight was drawn behind its first line only."""
