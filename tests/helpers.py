@@ -284,6 +284,20 @@ def drawn_texts() -> Iterator[list[DrawnText]]:
         render.put_text, render.paint_pill = put_text, paint_pill
 
 
+def panel_shape(render: Callable, view, size: tuple[int, int], emojis, text_scale: float,
+                names: set[str] | None = None, heights: bool = True) -> np.ndarray:
+    """What moves when a panel changes shape: its button's box, then each text drawn under its title
+    (those in ``names`` where given): the left edge, middle height (0 without ``heights``) and size,
+    in drawing order. ``render`` is :func:`emojify.render.render_panel` or ``render_challenge``."""
+    with drawn_texts() as seen:
+        _, button = render(view, size, emojis, text_scale=text_scale)
+    first = 1 if seen[0].text == "?" else 0  # the head first: its title (maybe on several lines) is no row
+    title = next(n for n in range(first + 1, len(seen)) if " ".join(t.text for t in seen[first:n]) == view.title)
+    rows = [(t.box[0], (t.box[1] + t.box[3]) / 2 if heights else 0, t.size) for t in seen[title:]
+            if names is None or t.text in names]
+    return np.array([*button, *np.ravel(rows)])
+
+
 # --- a virtual screen ----------------------------------------------------------------------
 
 SCREEN = (1280, 800)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import drawn_texts
+from helpers import drawn_texts, panel_shape
 from PIL import Image, ImageDraw
 
 from emojify import texts
@@ -785,14 +785,8 @@ def test_the_panel_keeps_its_shape_as_the_expression_and_the_figures_change(emoj
     texts.set_language(language)
     lay = kiosk_layout(window, large_text)
 
-    def where(render, view, heights: bool = True) -> np.ndarray:
-        """The button, and each row's left edge, middle height (with ``heights``) and text size, in drawing order."""
-        with drawn_texts() as seen:
-            _, button = render(view, lay.panel.size, emojis, text_scale=lay.text_scale)
-        first = 1 if seen[0].text == "?" else 0  # the head first: its title (maybe on two lines) is no row
-        lines = next(n for n in range(first + 1, len(seen)) if " ".join(t.text for t in seen[first:n]) == view.title)
-        rows = [(t.box[0], (t.box[1] + t.box[3]) / 2 if heights else 0, t.size) for t in seen[lines:] if t.text in names]
-        return np.array([*button, *np.ravel(rows)])
+    def where(render, view, heights: bool = True) -> np.ndarray:  # the button, and the rows' places and sizes
+        return panel_shape(render, view, lay.panel.size, emojis, lay.text_scale, names, heights)
 
     def moved(shapes: list[np.ndarray]) -> float:  # a bold name's box is a pixel off a regular one's
         return max(np.abs(shape - shapes[0]).max() for shape in shapes)

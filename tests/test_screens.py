@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import drawn_texts
+from helpers import panel_shape
 
 from emojify import screens as sc
 from emojify import texts
@@ -567,11 +567,8 @@ def test_the_challenge_panel_keeps_its_shape_as_the_score_grows(game: Kiosk, win
 
     def note() -> None:  # the button, and each drawn text's left edge, middle height and size but the head's
         panel = game.screens.view().panel
-        with drawn_texts() as seen:
-            _, button = render_challenge(panel, lay.panel.size, emojis, text_scale=lay.text_scale)
-        title = next(n for n in range(1, len(seen)) if " ".join(t.text for t in seen[:n]) == panel.title)  # maybe on two lines
-        rows = [(t.box[0], (t.box[1] + t.box[3]) / 2, t.size) for t in seen[title:]]
-        shapes[panel.title == texts.expression_name(panel.target)].append(np.array([*button, *np.ravel(rows)]))
+        shapes[panel.title == texts.expression_name(panel.target)].append(
+            panel_shape(render_challenge, panel, lay.panel.size, emojis, lay.text_scale))
         scores.add(game.screens.current().challenge.score)
 
     for _ in range(2):  # the second round with the first's score as the day's best
