@@ -161,10 +161,15 @@ def remove_empty(folders: Iterable[Path]) -> None:
 
 def folder_entries(folder: str | Path) -> frozenset[tuple[str, int]] | None:
     """The names in ``folder`` with when each last changed (none where it is not there yet), None where
-    it cannot be listed: what a run put there, new or written over, is what differs."""
+    it cannot be listed: what a run put there, new or written over, is what differs. An entry gone
+    between the listing and its look (another program's temporary file) is left out, not the folder."""
+    found = set()
     try:
         with os.scandir(folder) as entries:
-            return frozenset((entry.name, entry.stat(follow_symlinks=False).st_mtime_ns) for entry in entries)
+            for entry in entries:
+                with contextlib.suppress(FileNotFoundError):
+                    found.add((entry.name, entry.stat(follow_symlinks=False).st_mtime_ns))
+        return frozenset(found)
     except FileNotFoundError:
         return frozenset()
     except OSError:
@@ -181,8 +186,9 @@ class MadeFolders:
 
     def take_back(self) -> None:
         """Remove the folders made (:func:`remove_empty`), for a refused or stopped run, unless it put
-        something in its outputs (a new file, or one written over), or that cannot be told: then they all stay, for the path as typed
-        leads through them to what it wrote (``new/`` of ``new/../kept/run``)."""
+        something in its outputs (a new file, or one written over), or that cannot be told: then they
+        all stay, for the path as typed leads through them to what it wrote (``new/`` of
+        ``new/../kept/run``)."""
         now = [folder_entries(folder) for folder in self.outputs]
         if all(after is not None and before is not None and after <= before
                for after, before in zip(now, self.before, strict=True)):

@@ -732,6 +732,40 @@ def test_a_run_stopped_after_a_saved_composite_keeps_the_folder_its_path_passes_
     assert (tmp_path / "new").is_dir() and out.resolve() == (tmp_path / "kept" / "run").resolve()
 
 
+def test_a_stopped_run_keeps_the_folder_its_path_passes_through_while_another_program_writes_there(
+        images, tmp_path, monkeypatch):
+    """Another program's temporary file gone between the listing of --out and the look at it made the
+    whole folder look empty: a run stopped after saving a composite in new/../kept took new/ away from
+    under its path."""
+    from emojify import cli
+
+    (tmp_path / "kept").mkdir()
+    scandir, entry, calls = os.scandir, cli.predict_entry, []
+
+    def listed_then_gone(folder="."):  # the kiosk's half-written snapshot, renamed away as it is listed
+        if Path(folder).resolve() != (tmp_path / "kept").resolve():
+            return scandir(folder)
+        with scandir(folder) as entries:
+            listed = list(entries)
+        (tmp_path / "kept" / ".snapshot.tmp.png").unlink(missing_ok=True)
+        return contextlib.nullcontext(listed)
+
+    def stopping_at_the_second(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 2:
+            (tmp_path / "kept" / ".snapshot.tmp.png").write_bytes(b"half a picture")
+            raise KeyboardInterrupt
+        return entry(*args, **kwargs)
+
+    monkeypatch.setattr(cli.os, "scandir", listed_then_gone)
+    monkeypatch.setattr(cli, "predict_entry", stopping_at_the_second)
+    photo, out = str(images["astronaut.png"]), tmp_path / "new" / ".." / "kept"
+    with contextlib.suppress(KeyboardInterrupt):
+        main(["predict", photo, photo, "--out", str(out)])
+    assert len(calls) == 2 and [p.suffix for p in (tmp_path / "kept").iterdir()] == [".png"]
+    assert (tmp_path / "new").is_dir()
+
+
 def test_an_out_that_cannot_be_listed_keeps_the_folder_its_path_passes_through(images, tmp_path, monkeypatch, capsys):
     """A drop-box --out (written to, not listed: mode 333) looked as if nothing had been saved in it, and
     new/ of --out new/../kept was taken away from under the composite's printed path."""
