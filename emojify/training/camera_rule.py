@@ -34,9 +34,9 @@ import numpy as np
 
 from emojify.classifier import Classifier, default_model_path, metadata_path
 from emojify.decision import METADATA_KEY, fit_camera_bias
-from emojify.errors import EmojifyError, print_error, until_interrupted
+from emojify.errors import EmojifyError, print_error, until_interrupted, write_problem
 from emojify.evaluate import FolderError, labelled_images
-from emojify.fileio import MadeFolders, real_folder
+from emojify.fileio import MadeFolders, real_folder, remove_empty
 from emojify.helptext import plain_text
 from emojify.imageio import ImageError, read_image_scaled
 from emojify.labels import CLASSES
@@ -112,10 +112,12 @@ def write_model(model: Path, bias: tuple[float, ...], note: dict, out: Path) -> 
     """Copy the model and its metadata, with the camera bias in its rule, into ``out``, checked whole
     before either is moved in; whatever else ``out`` holds stays. The two are moved in one after the
     other (a swap of the whole folder would take the rest of it along): a stop between them leaves a
-    pair whose checksum the kiosk refuses in one line, never a wrong model used."""
+    pair whose checksum the kiosk refuses in one line, never a wrong model used. An ``out`` made here
+    and left empty (refused, or stopped before anything moved in) is taken away again."""
     metadata = json.loads(metadata_path(model).read_text())
     metadata[METADATA_KEY] = dict(metadata.get(METADATA_KEY) or {}) | {
         "camera_bias": [round(b, 4) for b in bias], "camera_bias_fitted_on": note}
+    fresh = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".camera-", dir=real_folder(out)))
     try:
@@ -126,6 +128,8 @@ def write_model(model: Path, bias: tuple[float, ...], note: dict, out: Path) -> 
             os.replace(item, out / item.name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if fresh:
+            remove_empty([out])
     return out / model.name
 
 
@@ -164,7 +168,7 @@ def run_command(args: argparse.Namespace) -> int:
         written = write_model(model, bias, note, args.out)
     except (EmojifyError, OSError) as exc:
         made.take_back()  # a refused run leaves no folder behind
-        print_error(PROG, exc)
+        print_error(PROG, write_problem(exc, args.out) if isinstance(exc, OSError) else exc)
         return 2
     except BaseException:  # Ctrl-C or SIGTERM: "nothing was written", and no folder made either
         made.take_back()
