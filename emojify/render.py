@@ -114,13 +114,17 @@ def wrap(text: str, width: float, face: ImageFont.ImageFont, draw: ImageDraw.Ima
 def word_pieces(word: str, width: float, face: ImageFont.ImageFont, draw: ImageDraw.ImageDraw) -> list[str]:
     """``word`` in pieces no wider than ``width`` (one character where even that is wider), each cut
     after the last "/", "-", "_" or "." that fits in its second half, so that a path breaks between its
-    folders (not after its first "/", a line of its own), else where the line is full."""
+    folders (not after its first "/", a line of its own), else where the line is full: there a word with
+    none of those marks nor a "\\" (a word of the language, not a path's or a file's name, where a
+    hyphen would read as part of it) ends its piece with a hyphen ("expres-", "sion")."""
+    hyphen = "-" if not re.search(r"[/\\_.-]", word) else ""
     pieces = []
     while len(word) > 1 and draw.textlength(word, font=face) > width:
-        fits = max(1, bisect.bisect_right(range(1, len(word)), width, key=lambda n: draw.textlength(word[:n], font=face)))
+        fits = max(1, bisect.bisect_right(range(1, len(word)), width,
+                                          key=lambda n: draw.textlength(word[:n] + hyphen, font=face)))
         after = max(word.rfind(mark, 0, fits) for mark in "/-_.") + 1
         cut = after if after > fits // 2 else fits
-        pieces.append(word[:cut])
+        pieces.append(word[:cut] + hyphen)
         word = word[cut:]
     return [*pieces, word]
 
@@ -251,36 +255,68 @@ HINT_SHRINK = 0.7
 """The smallest share of its size the live hint may shrink to where that keeps the corner marks clear."""
 
 
-@functools.lru_cache(maxsize=64)
+HintPlace = tuple[tuple[float, float], float, int]
+"""Where the live hint goes: its centre, the width it is wrapped to and its font size."""
+HINT_OVER_FACE = 0.2
+"""The largest share of a face's box (or its emoji's) the live hint covers where no place leaves it
+all in sight: the chin, as on a 3.5-inch screen with large text (222x166), not the eyes or mouth."""
+
+
 def hint_place(text: str, font_px: int, size: tuple[int, int], marks: tuple[BoxF, ...], margin: float,
-               floor: int) -> tuple[tuple[float, float], float, int]:
-    """The live hint's centre, the width it is wrapped to and its font size: across the picture near
-    its bottom, and never over the capture region's lower corner marks, which show the visitor where
-    the face goes (a hint wrapped at 0.8 of the picture on two lines hid them at 800x480 with large
-    text). Remembered: the same hint on the same picture is placed once, not each frame.
+               floor: int, faces: tuple[BoxF, ...] = ()) -> HintPlace | None:
+    """The first of :func:`hint_places` whose pill covers none of ``faces`` (the faces and their
+    emoji: the visitors watch the expressions they make), with every word whole where one has them;
+    else the one that covers least of a face, up to :data:`HINT_OVER_FACE` of it; else None: the
+    hint gives way (in the game the panel shows the target). On the 125x94 picture of a 320x320
+    window with large text in French, the challenge hint stood over the face on five lines,
+    "expression" cut into "expres" and "sion"."""
+    def over(area: BoxF) -> float:
+        return max((covered(area, face) / max(1.0, (face[2] - face[0]) * (face[3] - face[1])) for face in faces),
+                   default=0.0)
+
+    places = [(over(area), not whole, place)
+              for place, area, whole in hint_places(text, font_px, size, marks, margin, floor)]
+    share, _, place = min(places, key=lambda p: p[:2])  # the first of the best
+    return place if share <= HINT_OVER_FACE else None
+
+
+@functools.lru_cache(maxsize=64)
+def hint_places(text: str, font_px: int, size: tuple[int, int], marks: tuple[BoxF, ...], margin: float,
+                floor: int) -> tuple[tuple[HintPlace, tuple[int, int, int, int], bool], ...]:
+    """The live hint's places, best first, each with its pill's box and whether every word stands
+    whole in it: across the picture near its bottom, and never over the capture region's lower corner
+    marks, which show the visitor where the face goes (a hint wrapped at 0.8 of the picture on two
+    lines hid them at 800x480 with large text). Remembered: the same hint on the same picture is
+    placed once, not each frame.
 
     Below the marks where the picture has room there (moved down as far as it must), else between
     the two lower marks, as low as it goes, if it takes two lines there at most, or no more than across
-    the picture; where neither fits at ``font_px``, both are tried in smaller sizes down to ``floor``
-    (a square picture at 800x480 with large text had the German challenge hint on two lines over the
-    marks, where one line a little smaller fits below them). Else (a narrow picture: a portrait photo
-    on a portrait screen) across the picture at the bottom at ``font_px``, over the marks: a hint
-    squeezed between them stood in five lines over the middle of the picture."""
+    the picture; in sizes from ``font_px`` down to ``floor`` (a square picture at 800x480 with large
+    text had the German challenge hint on two lines over the marks, where one line a little smaller
+    fits below them). Last (a narrow picture: a portrait photo on a portrait screen) across the
+    picture at the bottom at ``font_px``, over the marks: a hint squeezed between them stood in five
+    lines over the middle of the picture. Without marks, across the bottom in every size."""
     w, h = size
-    fallback = (w / 2, h - font_px * 2.2), w - 2 * margin - font_px * PILL_PAD[0] * 2, font_px
-    if not marks:
-        return fallback
-    below, (left, right) = marks[2][3] + margin / 2, (marks[2][2], marks[3][0])
+    places: list[HintPlace] = []
+    if marks:
+        below, (left, right) = marks[2][3] + margin / 2, (marks[2][2], marks[3][0])
     for face in shrinking(font_px, min(floor, font_px)):
         pad = face.size * PILL_PAD[0] * 2
+        if not marks:
+            places.append(((w / 2, h - face.size * 2.2), w - 2 * margin - pad, face.size))
+            continue
         across, _, pill_h = pill_size(_MEASURE, text, face, w - 2 * margin - pad)
         if below + pill_h <= h - margin:
-            return (w / 2, max(h - face.size * 2.2, below + pill_h / 2)), w - 2 * margin - pad, face.size
+            places.append(((w / 2, max(h - face.size * 2.2, below + pill_h / 2)), w - 2 * margin - pad, face.size))
         between = right - left - margin - pad
         squeezed, _, pill_h = pill_size(_MEASURE, text, face, between)
         if squeezed.count("\n") <= max(1, across.count("\n")):  # two lines there at most, or as many as across
-            return ((left + right) / 2, h - margin - pill_h / 2), between, face.size
-    return fallback
+            places.append((((left + right) / 2, h - margin - pill_h / 2), between, face.size))
+    if marks:
+        places.append(((w / 2, h - font_px * 2.2), w - 2 * margin - font_px * PILL_PAD[0] * 2, font_px))
+    words = " ".join(filter(None, text.replace("\n", " ").split(" ")))
+    placed = [(place, pill_place(size, place[0], text, font(place[2], bold=True), place[1], margin)) for place in places]
+    return tuple((place, area, wrapped.replace("\n", " ") == words) for place, (wrapped, area, _) in placed)
 
 
 def covered(a: BoxF, b: BoxF) -> float:
@@ -333,14 +369,16 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
 
     Live: the capture region is a bright window with corner marks in a dimmed picture and the
     face is boxed with its emoji beside it; ``hint`` is shown at the bottom, clear of the marks
-    (:func:`hint_place`). A still (``live=False``) is framed like a photo. ``banner`` (text, colour)
-    is shown at the bottom too, off the faces (which stand in the picture's upper half), or at the
-    top when there is a hint, and ``countdown`` as a big number in a disc in a corner or beside the
-    capture region, off the faces, the texts and the corner marks (:func:`countdown_place`), where
-    ``countdown_spot`` says it stood on the last frame while that place stays clear (the spot is
-    updated). On a picture too small for them all, rather than be drawn over each other, the hint
-    gives way to the banner, and either to the countdown: the first of both, the banner alone, the
-    hint alone (a long banner may fit nowhere beside the disc) and neither that fits is drawn. The image is an ``RGB`` image drawn on its own four-byte array (:func:`rgb_over`).
+    and of the faces but for a chin, or not at all (:func:`hint_place`). A still (``live=False``)
+    is framed like a photo. ``banner`` (text, colour) is shown at the bottom too, off the faces
+    (which stand in the picture's upper half), or at the top when there is a hint, and
+    ``countdown`` as a big number in a disc in a corner or beside the capture region, off the
+    faces, the texts and the corner marks (:func:`countdown_place`), where ``countdown_spot`` says
+    it stood on the last frame while that place stays clear (the spot is updated). On a picture too
+    small for them all, rather than be drawn over each other, the hint gives way to the banner, and
+    either to the countdown: the first of both, the banner alone, the hint alone (a long banner may fit
+    nowhere beside the disc) and neither that fits is drawn. The image is an ``RGB`` image drawn on its
+    own four-byte array (:func:`rgb_over`).
     """
     rows, cols = frame.shape[:2]
     dw, dh = fit((cols, rows), size)
@@ -399,13 +437,14 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     def pills(hint: str | None, banner: tuple[str, tuple[int, int, int]] | None) -> list[tuple]:
         """``draw_pill``'s arguments for the hint and the banner."""
         drawn: list[tuple] = []
-        if hint:
-            centre, width, hint_px = hint_place(hint, size_px, (dw, dh), tuple(marks), margin,
-                                                max(text_px(0, text_scale), round(size_px * HINT_SHRINK)))
+        place = hint_place(hint, size_px, (dw, dh), tuple(marks), margin, max(text_px(0, text_scale),
+                           round(size_px * HINT_SHRINK)), tuple(keep_clear)) if hint else None
+        if place:
+            centre, width, hint_px = place
             drawn.append((centre, hint, font(hint_px, bold=True), TEXT, (*SHADE, PILL_ALPHA), width, margin))
         if banner:  # at the bottom, below the faces and their emoji, unless the hint is there
             text, colour = banner
-            drawn.append(((dw / 2, size_px * 2.0 if hint else dh - size_px * 2.2), text, font(size_px, bold=True),
+            drawn.append(((dw / 2, size_px * 2.0 if place else dh - size_px * 2.2), text, font(size_px, bold=True),
                           (255, 255, 255), (*colour, PILL_ALPHA), dw * 0.8, margin))
         return drawn
 

@@ -23,6 +23,7 @@ from emojify.render import (
     ERROR,
     GUIDE,
     HIGHLIGHT,
+    HINT_OVER_FACE,
     HINT_SHRINK,
     PANEL,
     TEXT,
@@ -528,6 +529,48 @@ def test_a_square_pictures_hint_keeps_clear_of_the_lower_corner_marks(emojis, wi
             size = min(t.size for t in seen)
             assert size >= max(min_text(lay.text_scale), HINT_SHRINK * min(t.size for t in unmarked) - 1), \
                 f"{hint!r} is drawn too small to read"
+
+
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+@pytest.mark.parametrize("window", [(320, 320), (480, 320), (320, 480), (800, 480)])
+@pytest.mark.parametrize("large_text", [False, True])
+def test_the_challenge_hint_leaves_the_face_in_sight_with_its_words_whole(emojis, window, large_text: bool,
+                                                                          language: str, monkeypatch) -> None:
+    """At 320x320 with large text in French the picture is 125x94: the game's hint stood over the
+    face on five lines, "expression" cut into "expres" and "sion". The visitor sees the face they
+    make (the hint goes below it, covering the chin at most, or gives way: the panel shows the
+    target) and every word of a hint drawn whole, wherever the face is; at 800x480 it is drawn."""
+    texts.set_language(language)
+    painted = pills_painted(monkeypatch)
+    lay = kiosk_layout(window, large_text)
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    for box in [(230, 130, 183, 183), (330, 96, 180, 180), (250, 40, 150, 150)]:
+        for target in CLASSES:
+            hint = texts.MAKE_THIS_FACE.format(name=texts.expression_name(target))
+            painted.clear()
+            image = render_feed(frame, lay.feed.size, face_result(box), emojis, hint=hint, text_scale=lay.text_scale)
+            sx, sy = image.width / 640, image.height / 480
+            face = ((640 - box[0] - box[2]) * sx, box[1] * sy, (640 - box[0]) * sx, (box[1] + box[3]) * sy)
+            for text, (x0, y0, x1, y1), _ in painted:
+                over = max(0, min(x1, face[2]) - max(x0, face[0])) * max(0, min(y1, face[3]) - max(y0, face[1]))
+                assert over <= HINT_OVER_FACE * (face[2] - face[0]) * (face[3] - face[1]), \
+                    f"{box}: {text!r} covers the face {face}"
+                assert text.replace("\n", " ") == hint, f"{text!r}: a word is cut"
+            if window == (800, 480):
+                assert painted, f"{box}: {hint!r} is not shown"
+
+
+def test_a_word_cut_where_the_line_is_full_is_marked_with_a_hyphen() -> None:
+    """A word that fits no line whole, even at the smallest size, is cut with a hyphen at each break
+    ("expres-", "sion"), not left to read as two words; a path is cut without one (a hyphen would
+    read as part of a name)."""
+    draw = ImageDraw.Draw(Image.new("RGB", (10, 10)))
+    face = font(18, bold=True)
+    lines = wrap("Faites cette expression", 70, face, draw)
+    assert len(lines) > 3 and all(line.endswith("-") for line in lines[2:-1]), lines
+    assert "".join(line.removesuffix("-") for line in lines[2:]) == "expression", lines
+    assert all(draw.textlength(line, font=face) <= 70 for line in lines), lines
+    assert "-" not in "".join(wrap("/averyveryverylongfoldernamewithoutseparators", 200, font(20), draw))
 
 
 @pytest.mark.parametrize("rows_cols", [(40, 4000), (4000, 20), (1, 3000), (3000, 1), (2, 2)])
