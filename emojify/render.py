@@ -771,32 +771,87 @@ def draw_bar(draw: ImageDraw.ImageDraw, box: BoxF, fraction: float, track: tuple
 
 def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, rows: Sequence[Row],
               emojis: EmojiSet, text_scale: float, slots: int | None = None, measure: Sequence[Row] = ()) -> None:
-    """``rows`` in equal slices of the body (``slots`` of them): icon, name, bar, value (the bars behind
-    the texts where they would be shorter than :data:`BAR_LEAST` beside them); a strong row is
-    highlighted, and a row of only a name too wide for the body at the smallest size takes a slice for
+    """``rows`` in equal slices of the body (``slots`` of them), as :func:`fit_rows` lays them out for
+    ``measure`` (the rows with their widest figures) where given: icon, name, bar, value, or the bars
+    behind the texts; a strong row is highlighted, behind every slice it takes."""
+    x0, top, x1, _ = frame.body
+    fit = fit_rows(frame, tuple(replace(row, fraction=None if row.fraction is None else 0.0,
+                                        value="#" if row.value else "", muted=False) for row in rows),
+                   tuple(measure) or tuple(rows), slots, text_scale)
+    row_h, slices, inset = fit.row_h, fit.slices, frame.pad * 0.6
+    regular, bold = font(fit.size), font(fit.size, bold=True)
+    for i, row in enumerate(rows):
+        cy = top + row_h * (sum(slices[:i]) + 0.5)
+        if row.fraction is not None and fit.behind:
+            draw_bar(draw, (x0 - inset, cy - row_h * 0.42, x1 + inset, cy + row_h * 0.42), row.fraction,
+                     TRACK, STRONG_BEHIND if row.strong else BAR_BEHIND)
+        elif row.strong:  # behind all the slices a wrapped row takes
+            draw.rounded_rectangle((x0 - inset, cy - row_h * 0.47, x1 + inset, cy + row_h * (slices[i] - 0.53)),
+                                   radius=row_h * 0.3, fill=HIGHLIGHT)
+        if row.icon is not None and fit.icon_px:
+            icon = emojis.scaled(row.icon, fit.icon_px)
+            image.paste(icon, (int(x0), int(cy - fit.icon_px / 2)), icon)
+        face = bold if row.strong else regular
+        colour = ACCENT if row.strong else MUTED if row.muted else TEXT
+        lines = row_lines(draw, row, x1 - x0, fit.size)
+        for n, line in enumerate(lines):  # a wrapped row's lines in the slices it was measured for
+            put_text(draw, (fit.name_x, cy + row_h * (n + (slices[i] - len(lines)) / 2)), line, face, colour,
+                     anchor="lm")
+        if row.fraction is not None and not fit.behind:
+            draw_bar(draw, (fit.bar[0], cy - fit.bar_h / 2, fit.bar[1], cy + fit.bar_h / 2), row.fraction, TRACK,
+                     ACCENT if row.strong else BAR)
+        if row.value:
+            put_text(draw, (x1, cy), row.value, face, colour, anchor="rm")
+
+
+@dataclass(frozen=True)
+class RowsFit:
+    """How :func:`draw_rows` lays a panel's rows out (:func:`fit_rows`)."""
+
+    row_h: float
+    slices: tuple[int, ...]
+    """The slices each row takes: one, or one for each line of a wrapped name."""
+    size: int
+    icon_px: int
+    """The small emoji's size; 0 where they are left out."""
+    name_x: float
+    bar: tuple[float, float]
+    """The bars' left and right ends, beside the names and values."""
+    bar_h: int
+    behind: bool
+    """The bars go behind the rows' texts, across them: beside, they would be shorter than
+    :data:`BAR_LEAST` times the text's size."""
+
+
+@functools.lru_cache(maxsize=32)  # a panel is drawn again as its figures change; its layout seldom does
+def fit_rows(frame: PanelFrame, rows: tuple[Row, ...], measure: tuple[Row, ...], slots: int | None,
+             text_scale: float) -> RowsFit:
+    """The layout of ``rows`` (their figures, fractions and values left out: they do not move it) in
+    ``frame``'s body: a row of only a name too wide for the body at the smallest size takes a slice for
     each of its lines (:func:`row_lines`). Their text's size and the bars' length are fitted to
-    ``measure`` where given (the rows with their widest figures: the same as the figures change), and a
-    row takes as many slices as its measured one (the same but for its figures) where that takes more:
-    a day's best of 1000 wrapping "Record du jour" moved every row below it."""
+    ``measure`` (the rows with their widest figures: the same as the figures change), and a row takes as
+    many slices as its measured one (the same but for its figures) where that takes more: a day's best
+    of 1000 wrapping "Record du jour" moved every row below it."""
     x0, top, x1, bottom = frame.body
+    probe = _MEASURE
 
     def lines(row: Row) -> int:
-        return len(row_lines(draw, row, x1 - x0, frame.floor, steady))
+        return len(row_lines(probe, row, x1 - x0, frame.floor, steady))
 
     measured = {figureless(row.name): lines(row) for row in measure}
-    floor_lines = [max(lines(row), measured.get(figureless(row.name), 0)) for row in rows]
-    row_h = max(8.0, (bottom - top) / max(slots or len(rows), sum(floor_lines)))
+    slices = tuple(max(lines(row), measured.get(figureless(row.name), 0)) for row in rows)
+    row_h = max(8.0, (bottom - top) / max(slots or len(rows), sum(slices)))
     size = int(min(max(frame.floor, min(row_h * 0.46, max(34, row_h * 0.3)) * text_scale),
                    max(frame.floor, row_h * 0.8)))
-    bar_share = 0.25 / text_scale if any(r.fraction is not None for r in measure or rows) else 0.0
+    bar_share = 0.25 / text_scale if any(r.fraction is not None for r in measure) else 0.0
     icons = any(r.icon for r in rows)
     while True:  # drop the small emoji, then shrink (not below the floor) until a row fits side by side
-        regular, bold = font(size), font(size, bold=True)
+        bold = font(size, bold=True)
         icon_px = int(min(row_h * 0.72, size * 1.6)) if icons else 0
         gap = max(4, size // 2)
-        name_w, value_w, _ = row_widths(draw, measure or rows, bold)
+        name_w, value_w, _ = row_widths(probe, measure, bold)
         used = icon_px + name_w + value_w + 3 * gap + (x1 - x0) * bar_share
-        longest = max(draw.textlength(r.name, font=bold) + (icon_px + gap if r.icon else 0) for r in (*rows, *measure))
+        longest = max(probe.textlength(r.name, font=bold) + (icon_px + gap if r.icon else 0) for r in (*rows, *measure))
         if max(used, longest) <= x1 - x0:
             break
         if size <= frame.floor:  # the bars take the room left; the small emoji go where names and values would touch
@@ -808,33 +863,11 @@ def draw_rows(image: Image.Image, draw: ImageDraw.ImageDraw, frame: PanelFrame, 
             icons = False
             continue
         size = max(frame.floor, int(size * 0.92))
-    name_x = x0 + (icon_px + gap if icon_px >= 10 else 0)
-    bar_x0, bar_x1 = name_x + name_w + gap, x1 - value_w - (gap if value_w else 0)
-    bar_h = max(4, int(min(row_h * 0.34, size * 0.8)))
-    behind = bar_x1 - bar_x0 < BAR_LEAST * size  # too short to read beside the texts: the bars go behind them
-    inset = frame.pad * 0.6
-    for i, row in enumerate(rows):
-        cy = top + row_h * (sum(floor_lines[:i]) + 0.5)
-        if row.fraction is not None and behind:
-            draw_bar(draw, (x0 - inset, cy - row_h * 0.42, x1 + inset, cy + row_h * 0.42), row.fraction,
-                     TRACK, STRONG_BEHIND if row.strong else BAR_BEHIND)
-        elif row.strong:  # behind all the slices a wrapped row takes
-            draw.rounded_rectangle((x0 - inset, cy - row_h * 0.47, x1 + inset, cy + row_h * (floor_lines[i] - 0.53)),
-                                   radius=row_h * 0.3, fill=HIGHLIGHT)
-        if row.icon is not None and icons and icon_px >= 10:
-            icon = emojis.scaled(row.icon, icon_px)
-            image.paste(icon, (int(x0), int(cy - icon_px / 2)), icon)
-        face = bold if row.strong else regular
-        colour = ACCENT if row.strong else MUTED if row.muted else TEXT
-        lines = row_lines(draw, row, x1 - x0, size)
-        for n, line in enumerate(lines):  # a wrapped row's lines in the slices it was measured for
-            put_text(draw, (name_x, cy + row_h * (n + (floor_lines[i] - len(lines)) / 2)), line, face, colour,
-                     anchor="lm")
-        if row.fraction is not None and not behind:
-            draw_bar(draw, (bar_x0, cy - bar_h / 2, bar_x1, cy + bar_h / 2), row.fraction, TRACK,
-                     ACCENT if row.strong else BAR)
-        if row.value:
-            put_text(draw, (x1, cy), row.value, face, colour, anchor="rm")
+    icon_px = icon_px if icon_px >= 10 else 0
+    name_x = x0 + (icon_px + gap if icon_px else 0)
+    bar = (name_x + name_w + gap, x1 - value_w - (gap if value_w else 0))
+    return RowsFit(row_h, slices, size, icon_px, name_x, bar, max(4, int(min(row_h * 0.34, size * 0.8))),
+                   bar[1] - bar[0] < BAR_LEAST * size)
 
 
 def render_panel(view: PanelView, size: tuple[int, int], emojis: EmojiSet, text_scale: float = 1.0) -> tuple[Image.Image, Box4]:
