@@ -112,18 +112,23 @@ def wrap(text: str, width: float, face: ImageFont.ImageFont, draw: ImageDraw.Ima
 
 
 def word_pieces(word: str, width: float, face: ImageFont.ImageFont, draw: ImageDraw.ImageDraw) -> list[str]:
-    """``word`` in pieces no wider than ``width`` (one character where even that is wider), each cut
-    after the last "/", "-", "_" or "." that fits in its second half, so that a path breaks between its
-    folders (not after its first "/", a line of its own), else where the line is full: there a word with
-    none of those marks nor a "\\" (a word of the language, not a path's or a file's name, where a
-    hyphen would read as part of it) ends its piece with a hyphen ("expres-", "sion")."""
-    hyphen = "-" if not re.search(r"[/\\_.-]", word) else ""
+    """``word`` in pieces no wider than ``width`` (one character where even that is wider). A path's or
+    a file's name (a "/", "\\" or "_", or a "." or "-" inside it) is cut after the last of those marks
+    that fits in a piece's second half, so that it breaks between its folders (not after its first "/",
+    a line of its own), else where the line is full. A word of the language is cut where the line is
+    full, each piece ending in a hyphen ("expres-", "sion"), at least two of its letters carried over
+    with the punctuation after them ("Fröhli-", "ch"; "gespeich-", "ert..."; never "ert.-", "..")."""
+    language = not re.search(r"[/\\_]|[.-](?=\w)", word)
+    hyphen = "-" if language else ""
     pieces = []
     while len(word) > 1 and draw.textlength(word, font=face) > width:
         fits = max(1, bisect.bisect_right(range(1, len(word)), width,
                                           key=lambda n: draw.textlength(word[:n] + hyphen, font=face)))
-        after = max(word.rfind(mark, 0, fits) for mark in "/-_.") + 1
-        cut = after if after > fits // 2 else fits
+        if language:
+            cut = max(1, min(fits, len(re.sub(r"[\W_]+$", "", word)) - 2))
+        else:
+            after = max(word.rfind(mark, 0, fits) for mark in "/-_.") + 1
+            cut = after if after > fits // 2 else fits
         pieces.append(word[:cut] + hyphen)
         word = word[cut:]
     return [*pieces, word]
@@ -257,37 +262,31 @@ HINT_SHRINK = 0.7
 
 HintPlace = tuple[tuple[float, float], float, int]
 """Where the live hint goes: its centre, the width it is wrapped to and its font size."""
-HINT_OVER_FACE = 0.2
-"""The largest share of a face's box (or its emoji's) the live hint covers where no place leaves it
-all in sight: the chin, as on a 3.5-inch screen with large text (222x166), not the eyes or mouth."""
-
-
-def hint_place(text: str, font_px: int, size: tuple[int, int], marks: tuple[BoxF, ...], margin: float,
-               floor: int, faces: tuple[BoxF, ...] = ()) -> HintPlace | None:
-    """The first of :func:`hint_places` whose pill covers none of ``faces`` (the faces and their
-    emoji: the visitors watch the expressions they make), with every word whole where one has them;
-    else the one that covers least of a face, up to :data:`HINT_OVER_FACE` of it; else None: the
-    hint gives way (in the game the panel shows the target). On the 125x94 picture of a 320x320
-    window with large text in French, the challenge hint stood over the face on five lines,
-    "expression" cut into "expres" and "sion"."""
-    def over(area: BoxF) -> float:
-        return max((covered(area, face) / max(1.0, (face[2] - face[0]) * (face[3] - face[1])) for face in faces),
-                   default=0.0)
-
-    places = [(over(area), not whole, place)
-              for place, area, whole in hint_places(text, font_px, size, marks, margin, floor)]
-    share, _, place = min(places, key=lambda p: p[:2])  # the first of the best
-    return place if share <= HINT_OVER_FACE else None
+HINT_TALLEST = 1 / 3
+"""The largest share of the picture's height the live hint takes while a face is read (the game's
+hint): any taller, it stands over the face (the 125x94 picture of a 320x320 window with large text,
+where "Faites cette expression : Triste" took five lines) and gives way; the panel shows the target."""
 
 
 @functools.lru_cache(maxsize=64)
+def hint_place(text: str, font_px: int, size: tuple[int, int], marks: tuple[BoxF, ...], margin: float,
+               floor: int, over_face: bool = False) -> HintPlace | None:
+    """The first of :func:`hint_places` with every word whole, else the first; ``over_face`` (a face is
+    read: the game's hint) only among those no taller than :data:`HINT_TALLEST` of the picture, else
+    None. It depends on the picture's size, not on where the face is, so that it does not jump or
+    blink as the face moves. Remembered: the same hint on the same picture is placed once, not each
+    frame."""
+    places = [(place, whole) for place, area, whole in hint_places(text, font_px, size, marks, margin, floor)
+              if not over_face or area[3] - area[1] <= HINT_TALLEST * size[1]]
+    return next((place for place, whole in places if whole), places[0][0] if places else None)
+
+
 def hint_places(text: str, font_px: int, size: tuple[int, int], marks: tuple[BoxF, ...], margin: float,
                 floor: int) -> tuple[tuple[HintPlace, tuple[int, int, int, int], bool], ...]:
     """The live hint's places, best first, each with its pill's box and whether every word stands
     whole in it: across the picture near its bottom, and never over the capture region's lower corner
     marks, which show the visitor where the face goes (a hint wrapped at 0.8 of the picture on two
-    lines hid them at 800x480 with large text). Remembered: the same hint on the same picture is
-    placed once, not each frame.
+    lines hid them at 800x480 with large text).
 
     Below the marks where the picture has room there (moved down as far as it must), else between
     the two lower marks, as low as it goes, if it takes two lines there at most, or no more than across
@@ -368,8 +367,8 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     """The camera picture, mirrored and fitted into ``size``, with its overlays.
 
     Live: the capture region is a bright window with corner marks in a dimmed picture and the
-    face is boxed with its emoji beside it; ``hint`` is shown at the bottom, clear of the marks
-    and of the faces but for a chin, or not at all (:func:`hint_place`). A still (``live=False``)
+    face is boxed with its emoji beside it; ``hint`` is shown at the bottom, clear of the marks, and
+    while a face is read in a third of the picture's height at most, or not at all (:func:`hint_place`). A still (``live=False``)
     is framed like a photo. ``banner`` (text, colour) is shown at the bottom too, off the faces
     (which stand in the picture's upper half), or at the top when there is a hint, and
     ``countdown`` as a big number in a disc in a corner or beside the capture region, off the
@@ -437,14 +436,15 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     def pills(hint: str | None, banner: tuple[str, tuple[int, int, int]] | None) -> list[tuple]:
         """``draw_pill``'s arguments for the hint and the banner."""
         drawn: list[tuple] = []
+        read = result is not None and result.label is not None  # a face is read: the game's hint keeps off it
         place = hint_place(hint, size_px, (dw, dh), tuple(marks), margin, max(text_px(0, text_scale),
-                           round(size_px * HINT_SHRINK)), tuple(keep_clear)) if hint else None
+                           round(size_px * HINT_SHRINK)), read) if hint else None
         if place:
             centre, width, hint_px = place
             drawn.append((centre, hint, font(hint_px, bold=True), TEXT, (*SHADE, PILL_ALPHA), width, margin))
         if banner:  # at the bottom, below the faces and their emoji, unless the hint is there
             text, colour = banner
-            drawn.append(((dw / 2, size_px * 2.0 if place else dh - size_px * 2.2), text, font(size_px, bold=True),
+            drawn.append(((dw / 2, size_px * 2.0 if hint else dh - size_px * 2.2), text, font(size_px, bold=True),
                           (255, 255, 255), (*colour, PILL_ALPHA), dw * 0.8, margin))
         return drawn
 
