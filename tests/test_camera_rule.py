@@ -153,15 +153,24 @@ def test_an_out_folder_that_cannot_be_written_is_one_line_before_any_photo_is_re
                                                      "error: {out}: No space left on device"),
                                                     (KeyboardInterrupt, 130, "stopped; nothing was written to {out}")],
                          ids=["full-disk", "ctrl-c"])
+@pytest.mark.parametrize("failing", ["shutil.copyfile", "tempfile.mkdtemp"])
 def test_a_model_that_could_not_be_written_leaves_no_folder_made_for_it(tmp_path, monkeypatch, capsys, stop, code,
-                                                                        said):
-    """--out runs/new: a full disk or Ctrl-C while the model was copied left runs/new/ behind, empty
-    (it was made for the copy after the folders the run had made were noted), and so runs/ too; the
-    full disk was the bare system error, naming no folder."""
+                                                                        said, failing):
+    """--out runs/new: a full disk or Ctrl-C while the model was copied, or its hidden folder made, left
+    runs/new/ behind, empty (it was made for the copy after the folders the run had made were noted),
+    and so runs/ too; the full disk was the bare system error, naming no folder."""
     monkeypatch.setattr(camera_rule, "split_photos", lambda photos: {"fit": [], "dev": []})
     monkeypatch.setattr(camera_rule, "shown_probabilities", lambda model, photos, bar: (
         np.full(100, CLASSES.index("happy")), np.full((100, len(CLASSES)), 1 / len(CLASSES), np.float32)))
-    monkeypatch.setattr(camera_rule.shutil, "copyfile", lambda *args: (_ for _ in ()).throw(stop))
+    module, name = failing.split(".")
+    original = getattr(getattr(camera_rule, module), name)
+
+    def fail(*args, prefix="", **kwargs):  # the model's copy, or its hidden folder (not the write check before)
+        if module == "tempfile" and prefix != ".camera-":
+            return original(*args, prefix=prefix, **kwargs)
+        raise stop
+
+    monkeypatch.setattr(getattr(camera_rule, module), name, fail)
     assert camera_rule.main([str(tmp_path / "photos"), "--out", str(tmp_path / "runs" / "new")]) == code
     (line,) = capsys.readouterr().err.strip().splitlines()  # the folder named, not the bare system error
     assert said.format(out=tmp_path / "runs" / "new") in line

@@ -117,17 +117,18 @@ def write_model(model: Path, bias: tuple[float, ...], note: dict, out: Path) -> 
     metadata = json.loads(metadata_path(model).read_text())
     metadata[METADATA_KEY] = dict(metadata.get(METADATA_KEY) or {}) | {
         "camera_bias": [round(b, 4) for b in bias], "camera_bias_fitted_on": note}
-    fresh = not out.exists()
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".camera-", dir=real_folder(out)))
+    fresh, staging = not out.exists(), None
     try:
+        out.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".camera-", dir=real_folder(out)))
         shutil.copyfile(model, staging / model.name)
         metadata_path(staging / model.name).write_text(json.dumps(metadata, indent=2) + "\n")
         Classifier(staging / model.name)  # refuses anything malformed before it lands
         for item in staging.iterdir():
             os.replace(item, out / item.name)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         if fresh:
             remove_empty([out])
     return out / model.name
