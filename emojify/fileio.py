@@ -93,8 +93,8 @@ def make_folder(folder: Path, given: str) -> list[Path]:
         raise OutputError(f"{given}: cannot make the folder {folder} ({reason})") from None
     try:
         check_writable(folder, given)
-    except OutputError:
-        remove_empty(made)  # made, but no file can go in it: refused, it is taken away again
+    except BaseException:  # made, but no file can go in it (or Ctrl-C): it is taken away again
+        remove_empty(made)
         raise
     return made
 

@@ -795,6 +795,19 @@ def test_an_out_that_cannot_be_made_partway_leaves_no_folder_it_made(images, tmp
     assert [path.name for path in tmp_path.iterdir()] == ["a-file"]
 
 
+def test_a_run_stopped_while_its_output_folder_is_tried_leaves_no_folder_it_made(images, tmp_path, monkeypatch):
+    """Ctrl-C while a file was tried in the new --out folder (a slow network share) left it behind:
+    only a refusal took it away again, and the run had not yet noted the folders it made."""
+    from emojify import fileio
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fileio.tempfile, "mkdtemp", stopped)
+    assert main(["predict", str(images["astronaut.png"]), "--out", str(tmp_path / "new" / "run")]) == 130
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_refused_run_through_a_link_leaves_no_folder_where_the_link_led(images, tmp_path):
     """``--out link/../run`` with link -> elsewhere/sub: the folder made was elsewhere/run, the one
     taken away ./run (never made), so the refused run left an empty elsewhere/run behind."""
