@@ -149,7 +149,18 @@ def test_panel_sizes_reports_the_big_emoji_giving_way_to_large_text_on_a_small_s
     assert emoji["480x320", True, "de"] < emoji["480x320", True, "en"]
 
 
-@pytest.mark.parametrize("args", [["--windows", "480"], ["--windows", "100x100"], ["--languages", "xx"]])
+def test_panel_sizes_times_the_redraws_it_is_asked_for_and_names_the_processor():
+    done = run_script("panel_sizes", "--windows", "320x320", "--languages", "fr", "--redraws", "3", "--json")
+    assert done.returncode == 0, done.stderr
+    lines = json.loads(done.stdout)
+    assert len(lines) == 2 and all(line["panel_redraw_ms"] > 0 and line["challenge_redraw_ms"] > 0 for line in lines)
+    assert all(line["cpu"] == lines[0]["cpu"] for line in lines)
+    plain = json.loads(run_script("panel_sizes", "--windows", "320x320", "--languages", "fr", "--json").stdout)
+    assert [{k: v for k, v in line.items() if k in plain[0]} for line in lines] == plain  # the sizes as without
+
+
+@pytest.mark.parametrize("args", [["--windows", "480"], ["--windows", "100x100"], ["--languages", "xx"],
+                                  ["--redraws", "-1"], ["--redraws", "many"]])
 def test_panel_sizes_refuses_bad_arguments_in_one_line(args):
     done = run_script("panel_sizes", *args)
     assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].startswith("panel_sizes.py: error:")
