@@ -318,6 +318,64 @@ def hint_places(text: str, font_px: int, size: tuple[int, int], marks: tuple[Box
     return tuple((place, area, wrapped.replace("\n", " ") == words) for place, (wrapped, area, _) in placed)
 
 
+def hint_sizes(height: int, text_scale: float) -> tuple[int, int]:
+    """The live hint's font size on a picture ``height`` px high, and the smallest it may shrink to."""
+    size_px = text_px(min(height * 0.045, 44), text_scale)
+    return size_px, max(text_px(0, text_scale), round(size_px * HINT_SHRINK))
+
+
+STRIP_LINE = 1.25
+"""The height of a line of the hint in the strip under the picture, in times its font size; the strip
+keeps 0.4 of it above and below its lines. The lines are as wide as the picture at most: "expression :"
+(124 px at the floor of large text) stands whole under the 125 px wide picture of a 320x320 window."""
+
+
+def hint_strip(area: tuple[int, int], picture: tuple[int, int], text_scale: float) -> tuple[int, int]:
+    """The strip under the picture that the live hint goes in, where no in-picture place will do: its
+    height and the hint's font size, or (0, 0). See :func:`_hint_strip`."""
+    return _hint_strip(texts.language(), area, picture, text_scale)
+
+
+@functools.lru_cache(maxsize=16)
+def _hint_strip(language: str, area: tuple[int, int], picture: tuple[int, int], text_scale: float) -> tuple[int, int]:
+    """:func:`hint_strip` in ``language`` (the one shown: the key it is kept under). Where some hint the
+    kiosk may show (no face, no frame, "Make this face" with every expression's name) finds no place
+    across the picture a third of its height at most (:func:`hint_place` over a face, the most room any
+    place has: the 125x94 picture of a 320x320 window with large text in French), and the area has room
+    for it under the picture (214 px there), every hint goes under the picture: in one size for them all,
+    the largest down to the floor in which every word stands whole, as tall as the most lines take. It
+    depends on the area, picture and text size and the language, never on the hint shown, so that the
+    picture does not jump as the hint changes, comes or goes."""
+    w, h = picture
+    size_px, floor = hint_sizes(h, text_scale)
+    hints = (texts.HINT, texts.HINT_NO_FRAME, *(texts.MAKE_THIS_FACE.format(name=expression_name(label))
+                                               for label in CLASSES))
+    if all(hint_place(hint, size_px, picture, (), size_px * 0.5, floor, over_face=True) for hint in hints):
+        return 0, 0
+    for face in shrinking(size_px, floor):
+        wrapped = [wrap(hint, w, face, _MEASURE) for hint in hints]
+        if all(" ".join(lines) == " ".join(filter(None, hint.split(" "))) for hint, lines in zip(hints, wrapped,
+                                                                                             strict=True)):
+            break
+    height = math.ceil(face.size * STRIP_LINE * (max(map(len, wrapped)) + 0.8))
+    return (height, face.size) if area[1] - h >= height else (0, 0)
+
+
+def add_strip(image: Image.Image, height: int, font_px: int, hint: str | None) -> Image.Image:
+    """``image`` over a strip ``height`` px high in the window's colour, ``hint`` (if any) in it: centred,
+    wrapped to the picture's width, in plain text (:func:`hint_strip`)."""
+    whole = Image.new("RGB", (image.width, image.height + height), BACKGROUND)
+    whole.paste(image, (0, 0))
+    if hint:
+        draw, face = ImageDraw.Draw(whole), font(font_px, bold=True)
+        line = font_px * STRIP_LINE
+        lines = wrap(hint, image.width, face, draw)
+        for n, text in enumerate(lines[:round(height / line - 0.8)]):  # only a hint it was measured for is shown
+            left = (image.width - draw.textlength(text, font=face)) // 2  # a line as wide as the strip stays in it
+            put_text(draw, (left, image.height + line * (n + 0.4)), text, face, TEXT)
+    return whole
+
+
 def covered(a: BoxF, b: BoxF) -> float:
     """The area two boxes share (0 where they do not meet)."""
     return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
@@ -377,7 +435,10 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     small for them all, rather than be drawn over each other, the hint gives way to the banner, and
     either to the countdown: the first of both, the banner alone, the hint alone (a long banner may fit
     nowhere beside the disc) and neither that fits is drawn. The image is an ``RGB`` image drawn on its
-    own four-byte array (:func:`rgb_over`).
+    own four-byte array (:func:`rgb_over`). Where the hint finds no place on the picture and the area
+    has room under it (a small window: :func:`hint_strip`), the image is the picture over a strip as wide,
+    the hint in it and none on the picture, the strip blank without one (a still too, which stays the
+    live picture's size).
     """
     rows, cols = frame.shape[:2]
     dw, dh = fit((cols, rows), size)
@@ -430,15 +491,16 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
     border = 0 if live else max(4, round(min(dw, dh) * 0.018))
     if border:
         draw.rectangle((0, 0, dw - 1, dh - 1), outline=(255, 255, 255), width=border)
-    size_px = text_px(min(dh * 0.045, 44), text_scale)
+    size_px, floor = hint_sizes(dh, text_scale)
+    strip, strip_px = hint_strip(size, (dw, dh), text_scale)
+    below, hint = (hint if live else None, None) if strip else (None, hint)  # in the strip, off the picture
     margin = border + size_px * 0.5  # a wrapped pill grows from its centre: it stays clear of the edge and the frame
 
     def pills(hint: str | None, banner: tuple[str, tuple[int, int, int]] | None) -> list[tuple]:
         """``draw_pill``'s arguments for the hint and the banner."""
         drawn: list[tuple] = []
         read = result is not None and result.label is not None  # a face is read: the game's hint keeps off it
-        place = hint_place(hint, size_px, (dw, dh), tuple(marks), margin, max(text_px(0, text_scale),
-                           round(size_px * HINT_SHRINK)), read) if hint else None
+        place = hint_place(hint, size_px, (dw, dh), tuple(marks), margin, floor, read) if hint else None
         if place:
             centre, width, hint_px = place
             drawn.append((centre, hint, font(hint_px, bold=True), TEXT, (*SHADE, PILL_ALPHA), width, margin))
@@ -474,7 +536,7 @@ def render_feed(frame: np.ndarray, size: tuple[int, int], result: Result | None,
         if countdown_spot is not None:
             countdown_spot.centre, countdown_spot.picture = centre, (dw, dh)
         draw_pill(image, centre, str(countdown), face, ACCENT, (*SHADE, 200), disc=True)
-    return image
+    return add_strip(image, strip, strip_px, below) if strip else image
 
 
 _TO_RGB = {3: cv2.COLOR_BGR2RGBA, 2: cv2.COLOR_GRAY2RGBA}

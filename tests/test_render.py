@@ -562,6 +562,64 @@ def test_the_challenge_hint_leaves_the_face_in_sight_with_its_words_whole(emojis
         assert len(shown) == 1, f"{hint!r} moves with the face: {shown}"
 
 
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+def test_a_small_pictures_hint_stands_in_a_strip_under_it(emojis, language: str) -> None:
+    """At 320x320 with large text the picture is 125x94 (French) in an area 308 px high: the game's
+    hint found no place on it a third of its height at most and was not drawn, and the no-face hint
+    covered most of it. Every hint goes in a strip under the picture, in full, in plain text as wide as
+    the picture, every word whole that fits there at the smallest size (German "Angewidert" and Spanish
+    "Sorprendido" do not, beside 98 and 90 px: they are cut with a hyphen); the picture keeps its size
+    and place (the image is as tall) with the game's hint, the no-face hint, no hint and as a still."""
+    texts.set_language(language)
+    lay = kiosk_layout((320, 320), large_text=True)
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    dw, dh = fit((640, 480), lay.feed.size)
+    floor = font(min_text(lay.text_scale), bold=True)
+    measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    box = (230, 130, 183, 183)
+    plain = render_feed(frame, lay.feed.size, face_result(box), emojis, text_scale=lay.text_scale)
+    assert plain.width == dw and dh < plain.height <= lay.feed.h, f"{plain.size}: no strip under the {dw}x{dh} picture"
+    for hint, result in [*((texts.MAKE_THIS_FACE.format(name=texts.expression_name(target)), face_result(box))
+                           for target in CLASSES), (texts.HINT, face_result(box, None)),
+                         (texts.HINT_NO_FRAME, face_result(box, None))]:
+        with drawn_texts() as seen:
+            image = render_feed(frame, lay.feed.size, result, emojis, hint=hint, text_scale=lay.text_scale)
+        assert image.size == plain.size, f"{hint!r}: the picture jumps ({image.size}, {plain.size} without it)"
+        if result.label is not None:
+            assert (pixels(image)[:dh] == pixels(plain)[:dh]).all(), f"{hint!r} is drawn over the picture"
+        lines = [text for text in seen if text.text != "?"]
+        assert lines and all(text.box[1] >= dh and text.box[3] <= image.height for text in lines), \
+            f"{hint!r} is not in the strip under the picture: {[(t.text, t.box) for t in lines]}"
+        assert all(text.box[0] >= 0 and text.box[2] <= dw for text in lines), f"{hint!r} leaves the strip"
+        assert all(text.size >= min_text(lay.text_scale) and text.colour == TEXT for text in lines)
+        assert all(wcag_contrast(TEXT, back) >= 4.5 for text in lines for back in text.backgrounds)
+        drawn = "".join(text.text.removesuffix("-") for text in lines)
+        assert drawn.replace(" ", "") == hint.replace(" ", ""), f"{hint!r} is not all drawn"
+        words = {word for text in lines for word in text.text.split(" ")}
+        for word in hint.split(" "):
+            if measure.textlength(word, font=floor) <= dw:
+                assert word in words, f"{word!r} of {hint!r} is cut: {[text.text for text in lines]}"
+    still = render_feed(frame, lay.feed.size, face_result(box), emojis, live=False, text_scale=lay.text_scale)
+    assert still.size == plain.size, f"the snapshot's picture jumps: {still.size} against {plain.size} live"
+
+
+@pytest.mark.parametrize("language", texts.LANGUAGES)
+@pytest.mark.parametrize("window", [(800, 480), (1280, 720)])
+@pytest.mark.parametrize("large_text", [False, True])
+def test_a_large_pictures_hint_stays_on_it(emojis, window, large_text: bool, language: str) -> None:
+    """From 800x480 up every hint finds a place on the picture: the image is the picture alone, with
+    any hint, live or still."""
+    texts.set_language(language)
+    lay = kiosk_layout(window, large_text)
+    frame = np.full((480, 640, 3), 120, np.uint8)
+    box = (230, 130, 183, 183)
+    for hint, result, live in [(texts.MAKE_THIS_FACE.format(name=texts.expression_name("disgust")), face_result(box),
+                                True), (texts.HINT, face_result(box, None), True), (None, face_result(box), True),
+                               (None, face_result(box), False)]:
+        image = render_feed(frame, lay.feed.size, result, emojis, live=live, hint=hint, text_scale=lay.text_scale)
+        assert image.size == fit((640, 480), lay.feed.size), (hint, live, image.size)
+
+
 def test_a_word_cut_where_the_line_is_full_is_marked_with_a_hyphen() -> None:
     """A word that fits no line whole, even at the smallest size, is cut with a hyphen at each break
     ("expres-", "sion"), not left to read as two words, a sentence's last word too ("gespeichert...",
