@@ -646,11 +646,13 @@ def row_least(draw: ImageDraw.ImageDraw, rows: Sequence[Row], size: int) -> tupl
             max(longest, name_w + value_w + 3 * gap + (size if barred else 0)))
 
 
-def row_lines(draw: ImageDraw.ImageDraw, row: Row, width: float, size: int) -> list[str]:
-    """``row``'s name in its text's ``size`` on lines no wider than ``width`` where the row has only a
-    name (a score's line: "Nouveau record du jour !" at 320x320), else on one."""
+def row_lines(draw: ImageDraw.ImageDraw, row: Row, width: float, size: int,
+              measured: Callable[[str], str] = str) -> list[str]:
+    """``row``'s name in its text's ``size`` (as ``measured``: :func:`steady` keeps a score's line as it
+    grows) on lines no wider than ``width`` where the row has only a name (a score's line: "Nouveau
+    record du jour !" at 320x320), else on one."""
     alone = row.fraction is None and not row.value and row.icon is None
-    return (wrap(row.name, width, font(size, row.strong), draw) or [row.name]) if alone else [row.name]
+    return (wrap(measured(row.name), width, font(size, row.strong), draw) or [row.name]) if alone else [row.name]
 
 
 COLUMN_LEAST = 48
@@ -680,12 +682,11 @@ def panel_frame(size: tuple[int, int], text_scale: float = 1.0, titles: tuple[st
     """The parts of a panel of ``size`` measured for its texts, so that none runs into another: any
     of ``titles`` under the big emoji (on as many lines as the longest takes), the ``button``'s text
     (two lines make the button taller) and the body's ``rows`` in ``slots`` slices (their smallest
-    text), as given: with their widest figures. A panel shows one title at a time: measured for all it
-    may show, and for its figures' widths (:func:`steady`), it keeps its shape as they change. The big
-    emoji gives way, down to 16 px, where they would not fit (a 480x320 screen); ``text_scale`` makes
-    room for larger texts."""
+    text). A panel shows one title at a time: measured for all it may show, and for its figures'
+    widths (:func:`steady`), it keeps its shape as they change. The big emoji gives way, down to
+    16 px, where they would not fit (a 480x320 screen); ``text_scale`` makes room for larger texts."""
     return _panel_frame(size, text_scale, tuple(sorted({steady(title) for title in titles})), steady(button),
-                        rows, slots)
+                        steady_rows(rows), slots)
 
 
 def panel_pad(size: tuple[int, int]) -> int:
@@ -897,7 +898,7 @@ def fit_rows(frame: PanelFrame, rows: tuple[Row, ...], measure: tuple[Row, ...],
     probe = _MEASURE
 
     def lines(row: Row) -> int:
-        return len(row_lines(probe, row, x1 - x0, frame.floor))
+        return len(row_lines(probe, row, x1 - x0, frame.floor, steady))
 
     measured = {figureless(row.name): lines(row) for row in measure}
     slices = tuple(max(lines(row), measured.get(figureless(row.name), 0)) for row in rows)
@@ -961,7 +962,7 @@ def render_challenge(view: ChallengeView, size: tuple[int, int], emojis: EmojiSe
     """The challenge game's panel: the target emoji and name, time and hold bars, score lines, button."""
     rows, slots = view.rows, max(CHALLENGE_ROWS, len(view.rows))
     titles = (view.title, *map(expression_name, CLASSES), texts.MATCHED.format(points=100), texts.MISSED)
-    measure = view.widest or steady_rows(rows)  # the widest figures as they are: 5 of 5 is no wider than 1 of 5
+    measure = steady_rows(view.widest or rows)
     frame = panel_frame(size, text_scale, titles, view.button, measure, slots)
     image = Image.new("RGB", frame.size, PANEL)
     draw = ImageDraw.Draw(image)

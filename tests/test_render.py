@@ -921,7 +921,7 @@ def test_the_panel_keeps_its_shape_as_the_expression_and_the_figures_change(emoj
                                                    widest=played), False)
              for title in (texts.MATCHED.format(points=200), texts.MISSED)]
     score += [where(render_challenge, ChallengeView("happy", texts.expression_name("happy"), played, texts.PLAYING,
-                                                    False, widest=played), False)]
+                                                    False), False)]
     assert moved(score) <= 2, "the score's lines change under a target's outcome"
 
 
