@@ -265,7 +265,8 @@ HintPlace = tuple[tuple[float, float], float, int]
 HINT_TALLEST = 1 / 3
 """The largest share of the picture's height the live hint takes while a face is read (the game's
 hint): any taller, it stands over the face (the 125x94 picture of a 320x320 window with large text,
-where "Faites cette expression : Triste" took five lines) and gives way; the panel shows the target."""
+where "Faites cette expression : Triste" took five lines) and goes under the picture where there is
+room (:func:`hint_strip`), else gives way; the panel shows the target."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -313,9 +314,13 @@ def hint_places(text: str, font_px: int, size: tuple[int, int], marks: tuple[Box
             places.append((((left + right) / 2, h - margin - pill_h / 2), between, face.size))
     if marks:
         places.append(((w / 2, h - font_px * 2.2), w - 2 * margin - font_px * PILL_PAD[0] * 2, font_px))
-    words = " ".join(filter(None, text.replace("\n", " ").split(" ")))
     placed = [(place, pill_place(size, place[0], text, font(place[2], bold=True), place[1], margin)) for place in places]
-    return tuple((place, area, wrapped.replace("\n", " ") == words) for place, (wrapped, area, _) in placed)
+    return tuple((place, area, whole_words(text, wrapped.split("\n"))) for place, (wrapped, area, _) in placed)
+
+
+def whole_words(text: str, lines: list[str]) -> bool:
+    """Every word of ``text`` stands whole in its wrapped ``lines`` (none cut where a line was full)."""
+    return " ".join(lines) == " ".join(filter(None, text.replace("\n", " ").split(" ")))
 
 
 def hint_sizes(height: int, text_scale: float) -> tuple[int, int]:
@@ -354,8 +359,7 @@ def _hint_strip(language: str, area: tuple[int, int], picture: tuple[int, int], 
         return 0, 0
     for face in shrinking(size_px, floor):
         wrapped = [wrap(hint, w, face, _MEASURE) for hint in hints]
-        if all(" ".join(lines) == " ".join(filter(None, hint.split(" "))) for hint, lines in zip(hints, wrapped,
-                                                                                             strict=True)):
+        if all(whole_words(hint, lines) for hint, lines in zip(hints, wrapped, strict=True)):
             break
     height = math.ceil(face.size * STRIP_LINE * (max(map(len, wrapped)) + 0.8))
     return (height, face.size) if area[1] - h >= height else (0, 0)
